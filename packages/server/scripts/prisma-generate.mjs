@@ -1,0 +1,12 @@
+// `prisma generate` needs no schema engine; point the CLI at a placeholder so it never tries to download one.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const placeholder = join(mkdtempSync(join(tmpdir(), 'slotwise-')), 'schema-engine');
+writeFileSync(placeholder, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+execFileSync('prisma', ['generate'], {
+  stdio: 'inherit',
+  env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: placeholder, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+});

@@ -1,0 +1,134 @@
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Context } from './context.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { createLogger } from './logger.js';
+import { createPubSubHandle } from './live/pubsub.js';
+import { createMetrics } from './http/metrics.js';
+import { requestIdFrom } from './http/request-id.js';
+import { schema } from './schema.js';
+import { createServices } from './services.js';
+import { withEmbeddedSecrets } from './secrets.js';
+import { AuthenticationError } from './auth/auth.service.js';
+
+export interface SlotwiseOptions {
+  config: Config;
+  /** An already open database (tests); otherwise one is opened from the config. */
+  db?: Database;
+  logger?: Logger;
+}
+
+/** Everything one server process runs, without listening: tests call `yoga.fetch`. */
+export async function createSlotwise(options: SlotwiseOptions) {
+  const config = withEmbeddedSecrets(options.config);
+  const log = options.logger ?? createLogger(config.LOG_LEVEL);
+  const db =
+    options.db ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX }));
+  const applied = await migrate(db.sql);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+
+  const pubsubHandle = createPubSubHandle(config.REDIS_URL);
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  const services = createServices({ config, db, pubsub: pubsubHandle.pubsub, redis });
+  const metrics = createMetrics();
+  const requestIds = new WeakMap<Request, string>();
+
+  const requestIdPlugin: Plugin = {
+    onRequest({ request }) {
+      requestIds.set(request, requestIdFrom(request.headers.get('x-request-id')));
+    },
+    onResponse({ request, response }) {
+      const requestId = requestIds.get(request);
+      if (requestId) response.headers.set('x-request-id', requestId);
+    },
+  };
+
+  const yoga = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'Slotwise', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    logging: false,
+    maskedErrors: {
+      maskError(error, message) {
+        const original = (error as GraphQLError).originalError ?? error;
+        if (original instanceof GraphQLError) return original;
+        log.error({ err: original }, 'unexpected error');
+        return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      },
+    },
+    context: async (initial: YogaInitialContext & { connectionParams?: Record<string, unknown> }): Promise<Context> => {
+      const { request } = initial;
+      const requestId = requestIds.get(request) ?? requestIdFrom(request.headers.get('x-request-id'));
+      const authorization =
+        request.headers.get('authorization') ??
+        (typeof initial.connectionParams?.authorization === 'string' ? initial.connectionParams.authorization : null);
+      try {
+        const actor = await services.auth.authenticate(authorization);
+        return { actor, requestId, log: log.child({ requestId }), config, db, services, headers: request.headers };
+      } catch (err) {
+        if (err instanceof AuthenticationError) {
+          throw new GraphQLError(err.message, { extensions: { code: err.code, http: { status: 401 } } });
+        }
+        throw err;
+      }
+    },
+    plugins: [
+      requestIdPlugin,
+      EnvelopArmorPlugin({
+        maxDepth: { n: 12, ignoreIntrospection: true },
+        maxAliases: { n: 30 },
+        maxDirectives: { n: 20 },
+        maxTokens: { n: 3000 },
+        costLimit: { maxCost: 10_000, ignoreIntrospection: true },
+        blockFieldSuggestion: { enabled: false },
+      }),
+      {
+        onExecute({ args }) {
+          const started = performance.now();
+          const operation = args.operationName ?? 'anonymous';
+          return {
+            onExecuteDone({ result }) {
+              const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+              metrics.graphqlDuration.observe({ operation, outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+            },
+          };
+        },
+      } satisfies Plugin,
+    ],
+  });
+
+  return {
+    config,
+    log,
+    db,
+    services,
+    metrics,
+    yoga,
+    pubsub: pubsubHandle.pubsub,
+    redis,
+    async close() {
+      await pubsubHandle.close();
+      redis?.disconnect();
+      await db.close();
+    },
+  };
+}
+
+export type Slotwise = Awaited<ReturnType<typeof createSlotwise>>;
+
+const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Slotwise. Try:
+query Locations {
+  locations {
+    id
+    name
+    timeZone
+    resources { id kind name capacity exclusive }
+  }
+}
+`;

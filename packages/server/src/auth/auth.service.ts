@@ -1,0 +1,141 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Role } from '../generated/prisma/enums.js';
+import type { Actor } from '../shared/actor.js';
+import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+
+export const ROLES: Role[] = ['admin', 'manager', 'scheduler', 'frontdesk', 'user'];
+const API_TOKEN_PREFIX = 'sw_';
+// Writing last_used_at on every request would turn each read into a write; once a minute is enough.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export class AuthenticationError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export const createUserInput = z.object({
+  email: z.email('must be an email address').transform((e) => e.toLowerCase()),
+  name: z.string().trim().max(200).default(''),
+  roles: z.array(z.enum(ROLES as [Role, ...Role[]])).min(1, 'give at least one role').default(['user']),
+});
+
+export const createApiTokenInput = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(100),
+  expiresAt: z.date().refine((d) => d.getTime() > Date.now(), 'must be in the future').nullish(),
+});
+
+export class AuthService {
+  private readonly jwtKey: Uint8Array | ReturnType<typeof createRemoteJWKSet>;
+  private readonly userIdsByEmail = new Map<string, string>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly config: Pick<Config, 'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>,
+  ) {
+    if (config.JWT_JWKS_URL) this.jwtKey = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
+    else if (config.JWT_SECRET) this.jwtKey = new TextEncoder().encode(config.JWT_SECRET);
+    else throw new Error('AuthService needs JWT_SECRET or JWT_JWKS_URL');
+  }
+
+  /** Turns an Authorization header into an actor; no header is the public; a bad credential is an error. */
+  async authenticate(authorization: string | null | undefined): Promise<Actor | null> {
+    if (!authorization) return null;
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match) throw new AuthenticationError('Authorization must be "Bearer <token>"');
+    const credential = match[1]!;
+    return credential.startsWith(API_TOKEN_PREFIX) ? this.fromApiToken(credential) : this.fromJwt(credential);
+  }
+
+  private async fromApiToken(token: string): Promise<Actor> {
+    const row = await this.prisma.apiToken.findUnique({
+      where: { tokenHash: hashToken(token) },
+      include: { user: { select: { id: true, email: true, roles: true } } },
+    });
+    const now = Date.now();
+    if (!row || row.revokedAt || (row.expiresAt && row.expiresAt.getTime() <= now)) {
+      throw new AuthenticationError('API token is unknown, revoked or expired');
+    }
+    if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await this.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+    }
+    return { userId: row.user.id, email: row.user.email, roles: row.user.roles, via: 'api-token' };
+  }
+
+  private async fromJwt(token: string): Promise<Actor> {
+    let payload: JWTPayload;
+    try {
+      const key = this.jwtKey;
+      const options = { issuer: this.config.JWT_ISSUER, audience: this.config.JWT_AUDIENCE };
+      payload = (key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)).payload;
+    } catch (err) {
+      throw new AuthenticationError(`JWT rejected: ${(err as Error).message}`);
+    }
+    const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : undefined;
+    if (!email) throw new AuthenticationError('JWT has no email claim');
+    const claimed = Array.isArray(payload.roles) ? payload.roles : [];
+    const roles = ROLES.filter((r) => claimed.includes(r));
+    return { userId: await this.userIdFor(email), email, roles: roles.length ? roles : ['user'], via: 'jwt' };
+  }
+
+  /** JWT users come from an identity provider: they get a local row (for their bookings) on first sight. */
+  private async userIdFor(email: string): Promise<string> {
+    const cached = this.userIdsByEmail.get(email);
+    if (cached) return cached;
+    const user = await this.prisma.user.upsert({ where: { email }, create: { email }, update: {}, select: { id: true } });
+    this.userIdsByEmail.set(email, user.id);
+    return user.id;
+  }
+
+  /** Signs an HS256 token (tests, the CLI, and deployments without an identity provider). */
+  async issueJwt(user: { email: string; roles: Role[] }, expiresIn = '1h'): Promise<string> {
+    if (!this.config.JWT_SECRET) throw new Error('issuing JWTs needs JWT_SECRET');
+    let jwt = new SignJWT({ email: user.email, roles: user.roles }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expiresIn);
+    if (this.config.JWT_ISSUER) jwt = jwt.setIssuer(this.config.JWT_ISSUER);
+    if (this.config.JWT_AUDIENCE) jwt = jwt.setAudience(this.config.JWT_AUDIENCE);
+    return jwt.sign(new TextEncoder().encode(this.config.JWT_SECRET));
+  }
+
+  async createUser(input: z.input<typeof createUserInput>) {
+    const data = parseInput(createUserInput, input);
+    const existing = await this.prisma.user.findUnique({ where: { email: data.email }, select: { id: true } });
+    if (existing) throw ValidationError.field(['input', 'email'], 'a user with this email already exists');
+    return this.prisma.user.create({ data });
+  }
+
+  /** Creates a token; the plain value is returned once and only its hash is kept. */
+  async createApiToken(userId: string, input: z.input<typeof createApiTokenInput>) {
+    const data = parseInput(createApiTokenInput, input);
+    const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const apiToken = await this.prisma.apiToken.create({
+      data: { userId, name: data.name, expiresAt: data.expiresAt ?? null, tokenHash: hashToken(token), prefix: token.slice(0, 10) },
+    });
+    return { token, apiToken };
+  }
+
+  async revokeApiToken(actor: Actor, id: string) {
+    const row = await this.prisma.apiToken.findUnique({ where: { id } });
+    if (!row || (row.userId !== actor.userId && !actor.roles.includes('admin'))) throw new NotFoundError('ApiToken', id);
+    return this.prisma.apiToken.update({ where: { id }, data: { revokedAt: row.revokedAt ?? new Date() } });
+  }
+
+  /** Creates the user (or adds the admin role) and a token; used by `slotwise admin create`. */
+  async ensureAdmin(email: string, name = '') {
+    const normalized = email.toLowerCase();
+    const user = await this.prisma.user.upsert({
+      where: { email: normalized },
+      create: { email: normalized, name, roles: ['admin'] },
+      update: {},
+    });
+    const updated = user.roles.includes('admin')
+      ? user
+      : await this.prisma.user.update({ where: { id: user.id }, data: { roles: [...user.roles, 'admin'] } });
+    return { user: updated, ...(await this.createApiToken(updated.id, { name: 'cli' })) };
+  }
+}

@@ -1,0 +1,48 @@
+import SchemaBuilder from '@pothos/core';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import DataloaderPlugin from '@pothos/plugin-dataloader';
+import { GraphQLError } from 'graphql';
+import type PrismaTypes from './generated/pothos-prisma-types.js';
+import { getDatamodel } from './generated/pothos-prisma-types.js';
+import type { Context } from './context.js';
+import type { Role } from './generated/prisma/enums.js';
+import { hasAnyRole } from './shared/actor.js';
+import { NotFoundError, ValidationError } from './shared/errors.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { public: boolean; authenticated: boolean; roles: Role[] };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    Date: { Input: string; Output: string };
+    ID: { Input: string; Output: string | number };
+  };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      public: true,
+      authenticated: ctx.actor !== null,
+      roles: (roles) => hasAnyRole(ctx.actor, roles),
+    }),
+    unauthorizedError: (_parent, ctx) =>
+      ctx.actor
+        ? new GraphQLError('You do not have a role that allows this', { extensions: { code: 'FORBIDDEN', http: { status: 200 } } })
+        : new GraphQLError('Sign in to do this', { extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } } }),
+  },
+  errors: { defaultTypes: [ValidationError, NotFoundError] },
+  prisma: {
+    client: (ctx) => ctx.db.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: null,
+  },
+  relay: { clientMutationId: 'omit', cursorType: 'String' },
+});

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { isValidTimeZone } from './shared/time.js';
+
+/** Every environment variable the server reads. README's configuration table lists the same names. */
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().min(1).default('./.slotwise'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_ISSUER: z.string().optional(),
+  JWT_AUDIENCE: z.string().optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
+    .optional(),
+  HOLD_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
+  SLOT_HORIZON_DAYS: z.coerce.number().int().min(0).max(366).default(28),
+  SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
+  DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; a bad value throws one line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
+  }
+  const config = result.data;
+  if (config.DATABASE_URL && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
+    throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when DATABASE_URL is set');
+  }
+  if (config.DATABASE_URL && !config.ENCRYPTION_KEY) {
+    throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when DATABASE_URL is set');
+  }
+  return config;
+}

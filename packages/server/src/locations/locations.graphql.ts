@@ -1,0 +1,61 @@
+import { builder } from '../builder.js';
+import { parseGlobalId } from '../shared/ids.js';
+
+export const LocationRef = builder.prismaNode('Location', {
+  id: { field: 'id' },
+  authScopes: { public: true },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    timeZone: t.exposeString('timeZone', { description: 'IANA time zone; local times of this location are shown in it.' }),
+    address: t.exposeString('address', { nullable: true }),
+    resources: t.relation('resources', { query: { where: { active: true }, orderBy: { name: 'asc' } } }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const CreateLocationInput = builder.inputType('CreateLocationInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    timeZone: t.string({ required: true, description: 'IANA time zone, e.g. America/New_York' }),
+    address: t.string(),
+  }),
+});
+
+const UpdateLocationInput = builder.inputType('UpdateLocationInput', {
+  fields: (t) => ({
+    name: t.string(),
+    timeZone: t.string(),
+    address: t.string(),
+  }),
+});
+
+builder.queryField('locations', (t) =>
+  t.prismaField({
+    type: ['Location'],
+    description: 'All locations, by name.',
+    authScopes: { public: true },
+    resolve: (query, _root, _args, ctx) => ctx.db.prisma.location.findMany({ ...query, orderBy: { name: 'asc' } }),
+  }),
+);
+
+builder.mutationField('createLocation', (t) =>
+  t.prismaField({
+    type: 'Location',
+    authScopes: { roles: ['manager'] },
+    errors: {},
+    args: { input: t.arg({ type: CreateLocationInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) => ctx.services.locations.create(input),
+  }),
+);
+
+builder.mutationField('updateLocation', (t) =>
+  t.prismaField({
+    type: 'Location',
+    authScopes: { roles: ['manager'] },
+    errors: {},
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateLocationInput, required: true }) },
+    resolve: (_query, _root, { id, input }, ctx) =>
+      ctx.services.locations.update(parseGlobalId(String(id), 'Location', ['id']), input),
+  }),
+);

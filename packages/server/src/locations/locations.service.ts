@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { NotFoundError, parseInput } from '../shared/errors.js';
+import { isValidTimeZone } from '../shared/time.js';
+
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
+const address = z.string().trim().max(500).nullish();
+
+export const createLocationInput = z.object({ name, timeZone, address });
+export const updateLocationInput = z.object({ name: keepWhenAbsent(name), timeZone: keepWhenAbsent(timeZone), address });
+
+export type CreateLocationInput = z.input<typeof createLocationInput>;
+export type UpdateLocationInput = z.input<typeof updateLocationInput>;
+
+export class LocationsService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  create(input: CreateLocationInput) {
+    const data = parseInput(createLocationInput, input);
+    return this.prisma.location.create({ data });
+  }
+
+  async update(id: string, input: UpdateLocationInput) {
+    const data = parseInput(updateLocationInput, input);
+    const found = await this.prisma.location.findUnique({ where: { id }, select: { id: true } });
+    if (!found) throw new NotFoundError('Location', id);
+    return this.prisma.location.update({ where: { id }, data: stripUndefined(data) });
+  }
+}
+
+/** An update field that may be left out (or null): then the stored value stays. */
+export function keepWhenAbsent<T extends z.ZodType>(schema: T) {
+  return schema.nullish().transform((v) => v ?? undefined);
+}
+
+/** Leaves out fields the caller did not send, so an update changes only what was given. */
+export function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
+}

@@ -1,0 +1,35 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createSlotwise } from './app.js';
+import { startServer } from './server.js';
+import { seedDemoIfEmpty } from './demo/seed.js';
+import { MigrationError } from './db/migrate.js';
+
+async function main() {
+  const started = performance.now();
+  const config = loadConfig();
+  const app = await createSlotwise({ config });
+  const seedDemo = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
+  if (seedDemo && (await seedDemoIfEmpty(app))) app.log.info('demo data created');
+  const server = await startServer(app);
+  app.log.info({ startupMs: Math.round(performance.now() - started) }, `GraphiQL: ${server.url}/graphql`);
+
+  const shutdown = (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  // Configuration and migration problems are the caller's to fix: one clear line, no stack.
+  if (err instanceof ConfigError || err instanceof MigrationError) console.error(err.message);
+  else console.error(err);
+  process.exit(1);
+});

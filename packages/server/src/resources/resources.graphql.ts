@@ -1,0 +1,87 @@
+import { builder } from '../builder.js';
+import { ResourceKind } from '../generated/prisma/enums.js';
+import { parseGlobalId } from '../shared/ids.js';
+
+export const ResourceKindEnum = builder.enumType(ResourceKind, { name: 'ResourceKind' });
+
+export const ResourceRef = builder.prismaNode('Resource', {
+  id: { field: 'id' },
+  authScopes: { public: true },
+  fields: (t) => ({
+    kind: t.expose('kind', { type: ResourceKindEnum }),
+    name: t.exposeString('name'),
+    capacity: t.exposeInt('capacity'),
+    exclusive: t.exposeBoolean('exclusive', { description: 'Bookable by free time range; live bookings never overlap.' }),
+    active: t.exposeBoolean('active'),
+    email: t.exposeString('email', { nullable: true, authScopes: { roles: ['manager', 'scheduler', 'frontdesk'] } }),
+    location: t.relation('location'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const CreateResourceInput = builder.inputType('CreateResourceInput', {
+  fields: (t) => ({
+    locationId: t.id({ required: true }),
+    kind: t.field({ type: ResourceKindEnum, required: true }),
+    name: t.string({ required: true }),
+    email: t.string(),
+    capacity: t.int({ description: 'How many bookings a slot of this resource takes by default (1).' }),
+    exclusive: t.boolean({ description: 'Range-bookable with no overlaps (rooms, facilities).' }),
+  }),
+});
+
+const UpdateResourceInput = builder.inputType('UpdateResourceInput', {
+  fields: (t) => ({
+    name: t.string(),
+    email: t.string(),
+    capacity: t.int(),
+    exclusive: t.boolean(),
+    active: t.boolean(),
+  }),
+});
+
+builder.queryField('resources', (t) =>
+  t.prismaField({
+    type: ['Resource'],
+    description: 'Active resources, optionally of one location and kind.',
+    authScopes: { public: true },
+    args: { locationId: t.arg.id(), kind: t.arg({ type: ResourceKindEnum }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.prisma.resource.findMany({
+        ...query,
+        where: {
+          active: true,
+          ...(args.locationId ? { locationId: parseGlobalId(String(args.locationId), 'Location', ['locationId']) } : {}),
+          ...(args.kind ? { kind: args.kind } : {}),
+        },
+        orderBy: { name: 'asc' },
+      }),
+  }),
+);
+
+builder.mutationField('createResource', (t) =>
+  t.prismaField({
+    type: 'Resource',
+    authScopes: { roles: ['manager'] },
+    errors: {},
+    args: { input: t.arg({ type: CreateResourceInput, required: true }) },
+    resolve: (_query, _root, { input }, ctx) =>
+      ctx.services.resources.create({
+        ...input,
+        locationId: parseGlobalId(String(input.locationId), 'Location', ['input', 'locationId']),
+        capacity: input.capacity ?? undefined,
+        exclusive: input.exclusive ?? undefined,
+      }),
+  }),
+);
+
+builder.mutationField('updateResource', (t) =>
+  t.prismaField({
+    type: 'Resource',
+    authScopes: { roles: ['manager'] },
+    errors: {},
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateResourceInput, required: true }) },
+    resolve: (_query, _root, { id, input }, ctx) =>
+      ctx.services.resources.update(parseGlobalId(String(id), 'Resource', ['id']), input),
+  }),
+);

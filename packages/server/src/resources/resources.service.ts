@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
+
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const kind = z.enum(['PERSON', 'FACILITY', 'ROOM']);
+const email = z.email('must be an email address').transform((e) => e.toLowerCase()).nullish();
+const capacity = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000);
+
+export const createResourceInput = z.object({
+  locationId: z.string(),
+  kind,
+  name,
+  email,
+  capacity: capacity.default(1),
+  exclusive: z.boolean().default(false),
+});
+export const updateResourceInput = z.object({
+  name: keepWhenAbsent(name),
+  email,
+  capacity: keepWhenAbsent(capacity),
+  exclusive: keepWhenAbsent(z.boolean()),
+  active: keepWhenAbsent(z.boolean()),
+});
+
+export type CreateResourceInput = z.input<typeof createResourceInput>;
+export type UpdateResourceInput = z.input<typeof updateResourceInput>;
+
+export class ResourcesService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async create(input: CreateResourceInput) {
+    const data = parseInput(createResourceInput, input);
+    const location = await this.prisma.location.findUnique({ where: { id: data.locationId }, select: { id: true } });
+    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    return this.prisma.resource.create({ data });
+  }
+
+  async update(id: string, input: UpdateResourceInput) {
+    const data = parseInput(updateResourceInput, input);
+    const found = await this.prisma.resource.findUnique({ where: { id }, select: { id: true } });
+    if (!found) throw new NotFoundError('Resource', id);
+    return this.prisma.resource.update({ where: { id }, data: stripUndefined(data) });
+  }
+}

@@ -1,0 +1,8 @@
+import { builder } from './builder.js';
+import './shared/shared.graphql.js';
+import './auth/auth.graphql.js';
+import './locations/locations.graphql.js';
+import './resources/resources.graphql.js';
+import './live/time.graphql.js';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ExecutionArgs } from 'graphql';
+import type { Slotwise } from './app.js';
+import { checkReadiness } from './http/health.js';
+import { requestIdFrom } from './http/request-id.js';
+import { requestScope } from './logger.js';
+import { JobRunner } from './jobs.js';
+
+/** Extra HTTP routes served beside /graphql (public pages add theirs here). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  jobs: JobRunner;
+  stop(): Promise<void>;
+}
+
+/** Listens over HTTP and WebSocket, runs background jobs, and stops gracefully. */
+export async function startServer(app: Slotwise, options: { port?: number; host?: string; routes?: RouteHandler[] } = {}): Promise<RunningServer> {
+  const { log, metrics } = app;
+  let shuttingDown = false;
+  const readinessDeps = { db: app.db, pingRedis: app.redis ? () => app.redis!.ping() : undefined, isShuttingDown: () => shuttingDown };
+
+  const httpServer = createServer((req, res) => {
+    const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    res.on('finish', () => metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) }));
+    requestScope.run({ requestId }, () => {
+      handle(req, res, url).catch((err) => {
+        log.error({ err }, 'request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'internal error', requestId }));
+      });
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL) {
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const readiness = await checkReadiness(readinessDeps);
+      return sendJson(res, readiness.ok ? 200 : 503, readiness);
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      return res.end(await metrics.registry.metrics());
+    }
+    if (url.pathname === '/') {
+      res.writeHead(302, { location: '/graphql' });
+      return res.end();
+    }
+    for (const route of options.routes ?? []) if (await route(req, res, url)) return;
+    return app.yoga(req, res);
+  }
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: app.yoga.graphqlEndpoint });
+  const wsHandle = useServer(
+    {
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const upgrade = ctx.extra.request;
+        const headers = new Headers();
+        for (const [k, v] of Object.entries(upgrade.headers)) if (typeof v === 'string') headers.set(k, v);
+        const request = new Request(`http://localhost${app.yoga.graphqlEndpoint}`, { headers });
+        const { schema, execute, subscribe, contextFactory, parse, validate } = app.yoga.getEnveloped({
+          ...ctx,
+          request,
+          connectionParams: ctx.connectionParams,
+          params: payload,
+        });
+        const args: ExecutionArgs = {
+          schema,
+          operationName: payload.operationName,
+          document: parse(payload.query),
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        return errors.length ? errors : args;
+      },
+    },
+    wsServer,
+    // Keep-alive: graphql-ws answers pings; the server pings idle sockets below.
+  );
+  const pingTimer = setInterval(() => {
+    for (const socket of wsServer.clients) socket.ping();
+  }, 15_000).unref();
+
+  const jobs = new JobRunner(log);
+
+  await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
+  const port = (httpServer.address() as AddressInfo).port;
+  const url = `http://${options.host === '0.0.0.0' || !options.host ? '127.0.0.1' : options.host}:${port}`;
+  log.info({ port, database: app.db.kind, redis: Boolean(app.redis) }, `Slotwise listening on ${url}/graphql`);
+
+  return {
+    url,
+    port,
+    jobs,
+    async stop() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      clearInterval(pingTimer);
+      // Stop accepting; let in-flight requests finish (bounded), then close sockets and the database.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      await wsHandle.dispose();
+      for (const socket of wsServer.clients) socket.terminate();
+      const timeout = new Promise<void>((resolve) => setTimeout(resolve, app.config.SHUTDOWN_TIMEOUT_MS).unref());
+      await Promise.race([closed, timeout]);
+      httpServer.closeAllConnections();
+      await jobs.stop();
+      await app.close();
+      log.info('stopped');
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+function routeLabel(pathname: string): string {
+  return pathname.split('/').slice(0, 2).join('/') || '/';
+}

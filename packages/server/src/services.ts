@@ -1,0 +1,19 @@
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { PubSubHandle } from './live/pubsub.js';
+import { AuthService } from './auth/auth.service.js';
+import { LocationsService } from './locations/locations.service.js';
+import { ResourcesService } from './resources/resources.service.js';
+
+/** One instance of each domain service, built once per process from its dependencies. */
+export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis }) {
+  const { prisma } = deps.db;
+  return {
+    auth: new AuthService(prisma, deps.config),
+    locations: new LocationsService(prisma),
+    resources: new ResourcesService(prisma),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,74 @@
+import { GraphQLError, Kind } from 'graphql';
+import { builder } from '../builder.js';
+import { AppError, NotFoundError, ValidationError, type FieldError } from './errors.js';
+
+builder.scalarType('DateTime', {
+  description: 'An instant, RFC 3339 with offset (always UTC, "Z", in responses).',
+  serialize: (value) => (value as Date).toISOString(),
+  parseValue: (value) => parseDateTime(value),
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+builder.scalarType('Date', {
+  description: 'A calendar date, YYYY-MM-DD, with no time zone.',
+  serialize: (value) => value,
+  parseValue: (value) => parseDate(value),
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+function parseDateTime(value: unknown): Date {
+  // An offset is required: a wall time without a zone is ambiguous.
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new GraphQLError(`DateTime must be RFC 3339 with an offset, e.g. 2026-03-08T09:00:00-05:00; got ${JSON.stringify(value)}`, {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
+
+function parseDate(value: unknown): string {
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const date = new Date(`${value}T00:00:00Z`);
+    if (!Number.isNaN(date.getTime()) && date.toISOString().startsWith(value)) return value;
+  }
+  throw new GraphQLError(`Date must be YYYY-MM-DD; got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+export const ErrorInterface = builder.interfaceRef<AppError>('Error').implement({
+  description: 'An expected failure. `code` is stable; switch on `__typename` or `code`.',
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    code: t.exposeString('code'),
+  }),
+});
+
+const FieldErrorRef = builder.objectRef<FieldError>('FieldError').implement({
+  fields: (t) => ({
+    path: t.exposeStringList('path', { description: 'Path to the input field, e.g. ["input", "timeZone"].' }),
+    message: t.exposeString('message'),
+  }),
+});
+
+builder.objectType(ValidationError, {
+  name: 'ValidationError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof ValidationError,
+  fields: (t) => ({
+    fieldErrors: t.field({ type: [FieldErrorRef], resolve: (e) => e.fieldErrors }),
+  }),
+});
+
+builder.objectType(NotFoundError, {
+  name: 'NotFoundError',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof NotFoundError,
+  fields: (t) => ({
+    entity: t.exposeString('entity'),
+    id: t.exposeString('id'),
+  }),
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});
