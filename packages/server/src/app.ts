@@ -57,7 +57,9 @@ export async function createSlotwise(options: SlotwiseOptions) {
     maskedErrors: {
       maskError(error, message) {
         const original = (error as GraphQLError).originalError ?? error;
-        if (original instanceof GraphQLError) return original;
+        // By name, not instanceof: graphql can be loaded twice (ESM and CJS) by dependencies.
+        if (isGraphQLError(original)) return original;
+        if (isGraphQLError(error) && !(error as GraphQLError).originalError) return error;
         log.error({ err: original }, 'unexpected error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -118,6 +120,10 @@ export async function createSlotwise(options: SlotwiseOptions) {
       await db.close();
     },
   };
+}
+
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
 }
 
 export type Slotwise = Awaited<ReturnType<typeof createSlotwise>>;

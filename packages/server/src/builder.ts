@@ -36,7 +36,7 @@ export const builder = new SchemaBuilder<{
         ? new GraphQLError('You do not have a role that allows this', { extensions: { code: 'FORBIDDEN', http: { status: 200 } } })
         : new GraphQLError('Sign in to do this', { extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } } }),
   },
-  errors: { defaultTypes: [ValidationError, NotFoundError] },
+  errors: { defaultTypes: [ValidationError, NotFoundError], directResult: true },
   prisma: {
     client: (ctx) => ctx.db.prisma,
     dmmf: getDatamodel(),

@@ -5,6 +5,7 @@ import type { PubSubHandle } from './live/pubsub.js';
 import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
+import { SlotEvents } from './live/slot-events.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis }) {
@@ -13,6 +14,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     auth: new AuthService(prisma, deps.config),
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
+    slotEvents: new SlotEvents(deps.pubsub),
   };
 }
 

@@ -1,0 +1,5 @@
+import { ensureTemplate } from './databases.js';
+
+export default async function setup() {
+  await ensureTemplate();
+}
