@@ -3,6 +3,7 @@ import './shared/shared.graphql.js';
 import './auth/auth.graphql.js';
 import './locations/locations.graphql.js';
 import './resources/resources.graphql.js';
+import './scheduling/slots.graphql.js';
 import './live/time.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,37 @@
+import { builder } from '../builder.js';
+import { SlotStatus } from '../generated/prisma/enums.js';
+import { dayPartOf, toLocal } from '../shared/time.js';
+
+export const SlotStatusEnum = builder.enumType(SlotStatus, { name: 'SlotStatus' });
+export const DayPartEnum = builder.enumType('DayPart', {
+  values: ['MORNING', 'AFTERNOON', 'EVENING', 'NIGHT'] as const,
+  description: 'Local time of day of a slot start: morning 06-12, afternoon 12-17, evening 17-22, night otherwise.',
+});
+
+/** A bookable instance. Public: counts and times only, never who booked. */
+export const SlotRef = builder.prismaNode('Slot', {
+  id: { field: 'id' },
+  authScopes: { public: true },
+  fields: (t) => ({
+    startAt: t.expose('startAt', { type: 'DateTime' }),
+    endAt: t.expose('endAt', { type: 'DateTime' }),
+    durationMinutes: t.int({ resolve: (s) => Math.round((s.endAt.getTime() - s.startAt.getTime()) / 60_000) }),
+    timeZone: t.exposeString('timeZone', { description: 'The zone local times are shown in (the location or form zone).' }),
+    localDate: t.field({ type: 'Date', resolve: (s) => toLocal(s.startAt, s.timeZone).date }),
+    localStart: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => toLocal(s.startAt, s.timeZone).time }),
+    localEnd: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => toLocal(s.endAt, s.timeZone).time }),
+    localStartAt: t.string({ description: 'Start as ISO 8601 with the local offset', resolve: (s) => toLocal(s.startAt, s.timeZone).iso }),
+    dayPart: t.field({ type: DayPartEnum, resolve: (s) => dayPartOf(toLocal(s.startAt, s.timeZone).hour) }),
+    capacity: t.exposeInt('capacity'),
+    booked: t.exposeInt('booked'),
+    held: t.exposeInt('held'),
+    remaining: t.int({
+      description: 'Places still free: capacity - booked - held (0 when blocked or cancelled).',
+      resolve: (s) => (s.status === 'BLOCKED' || s.status === 'CANCELLED' ? 0 : Math.max(0, s.capacity - s.booked - s.held)),
+    }),
+    status: t.expose('status', { type: SlotStatusEnum }),
+    version: t.exposeInt('version', { description: 'Grows with every change; drop live events older than what you have.' }),
+    resource: t.relation('resource', { nullable: true }),
+    location: t.relation('location'),
+  }),
+});
