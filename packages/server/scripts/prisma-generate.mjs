@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 
 const placeholder = join(mkdtempSync(join(tmpdir(), 'slotwise-')), 'schema-engine');
 writeFileSync(placeholder, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-execFileSync('prisma', ['generate'], {
+const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js');
+execFileSync(process.execPath, [prismaCli, 'generate'], {
   stdio: 'inherit',
   env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: placeholder, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
 });
