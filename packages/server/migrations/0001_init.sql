@@ -87,12 +87,32 @@ CREATE TABLE availability_rules (
 CREATE INDEX availability_rules_resource_idx ON availability_rules (resource_id);
 CREATE INDEX availability_rules_location_idx ON availability_rules (location_id);
 
+CREATE TYPE form_status AS ENUM ('DRAFT', 'PUBLISHED', 'CLOSED');
+
+-- A timeslot signup sheet (seed 000): its own slots, shown on a public page by slug.
+CREATE TABLE forms (
+  id                         uuid PRIMARY KEY DEFAULT uuid_v7(),
+  slug                       text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$' AND length(slug) <= 80),
+  title                      text NOT NULL CHECK (length(btrim(title)) > 0),
+  description                text,
+  time_zone                  text NOT NULL,
+  status                     form_status NOT NULL DEFAULT 'DRAFT',
+  max_slots_per_registration integer CHECK (max_slots_per_registration >= 1),
+  location_id                uuid REFERENCES locations(id),
+  created_by                 uuid REFERENCES users(id),
+  published_at               timestamptz,
+  closed_at                  timestamptz,
+  created_at                 timestamptz NOT NULL DEFAULT now(),
+  updated_at                 timestamptz NOT NULL DEFAULT now()
+);
+
 CREATE TYPE slot_status AS ENUM ('OPEN', 'PARTIAL', 'FULL', 'BLOCKED', 'CANCELLED');
 
 CREATE TABLE slots (
   id          uuid PRIMARY KEY DEFAULT uuid_v7(),
-  location_id uuid NOT NULL REFERENCES locations(id),
+  location_id uuid REFERENCES locations(id),
   resource_id uuid REFERENCES resources(id),
+  form_id     uuid REFERENCES forms(id),
   rule_id     uuid REFERENCES availability_rules(id) ON DELETE SET NULL,
   time_zone   text NOT NULL,
   start_at    timestamptz NOT NULL,
@@ -106,11 +126,14 @@ CREATE TABLE slots (
   created_at  timestamptz NOT NULL DEFAULT now(),
   updated_at  timestamptz NOT NULL DEFAULT now(),
   CHECK (end_at > start_at),
-  CHECK (booked + held <= capacity)
+  CHECK (booked + held <= capacity),
+  CHECK (location_id IS NOT NULL OR form_id IS NOT NULL)
 );
--- Generation is idempotent: one slot per resource and start (or per location and start for location-wide slots).
+-- Generation is idempotent: one slot per resource and start, per location and start for location-wide
+-- slots, and per form, start and end for form slots.
 CREATE UNIQUE INDEX slots_resource_start_key ON slots (resource_id, start_at) WHERE resource_id IS NOT NULL;
-CREATE UNIQUE INDEX slots_location_start_key ON slots (location_id, start_at) WHERE resource_id IS NULL;
+CREATE UNIQUE INDEX slots_location_start_key ON slots (location_id, start_at) WHERE resource_id IS NULL AND form_id IS NULL;
+CREATE UNIQUE INDEX slots_form_start_end_key ON slots (form_id, start_at, end_at) WHERE form_id IS NOT NULL;
 CREATE INDEX slots_location_start_idx ON slots (location_id, start_at);
 
 -- One place for the status rule: BLOCKED and CANCELLED are set by people, the rest follows the counts.
@@ -139,7 +162,7 @@ CREATE TABLE bookings (
   kind                booking_kind NOT NULL,
   slot_id             uuid REFERENCES slots(id),
   resource_id         uuid REFERENCES resources(id),
-  location_id         uuid NOT NULL REFERENCES locations(id),
+  location_id         uuid REFERENCES locations(id),
   -- true when the booking occupies an exclusive resource: the exclusion constraint below applies
   exclusive           boolean NOT NULL DEFAULT false,
   start_at            timestamptz NOT NULL,
@@ -179,6 +202,28 @@ CREATE INDEX bookings_resource_start_idx ON bookings (resource_id, start_at);
 CREATE INDEX bookings_user_start_idx ON bookings (user_id, start_at);
 CREATE INDEX bookings_email_hash_idx ON bookings (customer_email_hash);
 CREATE INDEX bookings_held_expiry_idx ON bookings (hold_expires_at) WHERE status = 'HELD';
+
+-- A form registration: one person's answers and the slots they booked (one booking per slot).
+CREATE TABLE registrations (
+  id          uuid PRIMARY KEY DEFAULT uuid_v7(),
+  form_id     uuid NOT NULL REFERENCES forms(id),
+  name        text NOT NULL CHECK (length(btrim(name)) > 0),
+  email       text NOT NULL,
+  email_hash  text NOT NULL,
+  phone       text,
+  phone_hash  text,
+  answers     jsonb NOT NULL DEFAULT '{}',
+  created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX registrations_form_idx ON registrations (form_id, created_at);
+
+CREATE TABLE registration_slots (
+  registration_id uuid NOT NULL REFERENCES registrations(id) ON DELETE CASCADE,
+  slot_id         uuid NOT NULL REFERENCES slots(id),
+  booking_id      uuid NOT NULL UNIQUE REFERENCES bookings(id),
+  PRIMARY KEY (registration_id, slot_id)
+);
+CREATE INDEX registration_slots_slot_idx ON registration_slots (slot_id);
 
 CREATE TABLE audit_events (
   id          uuid PRIMARY KEY DEFAULT uuid_v7(),

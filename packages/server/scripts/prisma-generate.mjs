@@ -10,5 +10,8 @@ writeFileSync(placeholder, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
 const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js');
 execFileSync(process.execPath, [prismaCli, 'generate'], {
   stdio: 'inherit',
-  env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: placeholder, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+  env: {
+    ...process.env,
+    // generators such as prisma-pothos-types are found on the package's own bin path
+    PATH: `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH}`, PRISMA_SCHEMA_ENGINE_BINARY: placeholder, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
 });

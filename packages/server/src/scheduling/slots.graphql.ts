@@ -32,6 +32,6 @@ export const SlotRef = builder.prismaNode('Slot', {
     status: t.expose('status', { type: SlotStatusEnum }),
     version: t.exposeInt('version', { description: 'Grows with every change; drop live events older than what you have.' }),
     resource: t.relation('resource', { nullable: true }),
-    location: t.relation('location'),
+    location: t.relation('location', { nullable: true }),
   }),
 });
