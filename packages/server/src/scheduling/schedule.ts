@@ -1,0 +1,101 @@
+import { Temporal } from 'temporal-polyfill';
+
+/**
+ * A weekly wall-clock schedule in one IANA zone (seed 000's schedule spec; availability rules
+ * become one of these per rule).
+ */
+export interface WeeklySchedule {
+  timeZone: string; // IANA
+  daysOfWeek: number[]; // ISO: 1 = Monday ... 7 = Sunday
+  startTime: string; // 'HH:MM' local, window start
+  endTime: string; // 'HH:MM' local, window end ('24:00' allowed)
+  slotMinutes: number; // real elapsed minutes per slot
+  stepMinutes?: number; // minutes between slot starts; default slotMinutes
+  fromDate: string; // 'YYYY-MM-DD' local, inclusive
+  toDate: string; // 'YYYY-MM-DD' local, inclusive
+}
+
+export interface ScheduledSlot {
+  startAt: Date;
+  endAt: Date;
+}
+
+const TIME = /^(\d{2}):(\d{2})$/;
+
+/** 'HH:MM' -> minutes after local midnight; '24:00' is allowed (end of day) and gives 1440. */
+export function parseWallTime(value: string): number {
+  const match = TIME.exec(value);
+  if (!match) throw new RangeError(`invalid wall time '${value}', expected HH:MM`);
+  const minutes = Number(match[1]) * 60 + Number(match[2]);
+  if (Number(match[2]) > 59 || minutes > 24 * 60) throw new RangeError(`invalid wall time '${value}'`);
+  return minutes;
+}
+
+/** minutes after local midnight -> 'HH:MM' (1440 -> '24:00'). */
+export function formatWallTime(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+/**
+ * The instant a wall-clock time of a local date first reads on the clock, or null when that
+ * wall time does not exist (spring-forward gap). A repeated wall time (fall back) gives its
+ * first occurrence.
+ */
+function wallStart(date: Temporal.PlainDate, minutes: number, timeZone: string): Temporal.ZonedDateTime | null {
+  const wall = date.toPlainDateTime({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
+  const zoned = wall.toZonedDateTime(timeZone, { disambiguation: 'earlier' });
+  // In a gap 'earlier' moves the clock back by the gap: the wall time read back differs.
+  return Temporal.PlainDateTime.compare(zoned.toPlainDateTime(), wall) === 0 ? zoned : null;
+}
+
+/**
+ * Where a day's window ends, as an instant: the first time the wall clock reads `endTime` on
+ * that date ('24:00' = the next local midnight). If that wall time falls in a spring-forward gap,
+ * Temporal's 'compatible' rule pushes it forward by the gap (02:30 in a 02:00->03:00 gap ends
+ * the window at 03:30 new time, the same elapsed distance from the window start as on the old
+ * clock). On a fall-back day, a window end inside the repeated hour is its first occurrence.
+ */
+function windowEnd(date: Temporal.PlainDate, minutes: number, timeZone: string): Temporal.Instant {
+  const day = minutes === 24 * 60 ? date.add({ days: 1 }) : date;
+  const m = minutes % (24 * 60);
+  return day
+    .toPlainDateTime({ hour: Math.floor(m / 60), minute: m % 60 })
+    .toZonedDateTime(timeZone, { disambiguation: 'compatible' })
+    .toInstant();
+}
+
+/**
+ * Expands a weekly schedule into slot instants. Slot starts are wall-clock times
+ * (start, start + step, ...) on each matching local date; a start that does not exist yields no
+ * slot, a repeated one yields one slot at its first occurrence; endAt = startAt + slotMinutes
+ * of real time; a slot is kept only if endAt is not after the day's window end (see windowEnd).
+ * Pure: the process time zone plays no part.
+ */
+export function expandSchedule(schedule: WeeklySchedule, options: { notBefore?: Date } = {}): ScheduledSlot[] {
+  const { timeZone, slotMinutes } = schedule;
+  const step = schedule.stepMinutes ?? slotMinutes;
+  if (!(Number.isInteger(slotMinutes) && slotMinutes > 0)) throw new RangeError('slotMinutes must be a positive integer');
+  if (!(Number.isInteger(step) && step > 0)) throw new RangeError('stepMinutes must be a positive integer');
+  const startMinutes = parseWallTime(schedule.startTime);
+  const endMinutes = parseWallTime(schedule.endTime);
+  if (startMinutes >= endMinutes) throw new RangeError('endTime must be after startTime');
+  const days = new Set(schedule.daysOfWeek);
+  const notBefore = options.notBefore?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const slotMs = slotMinutes * 60_000;
+
+  const slots: ScheduledSlot[] = [];
+  const last = Temporal.PlainDate.from(schedule.toDate);
+  for (let date = Temporal.PlainDate.from(schedule.fromDate); Temporal.PlainDate.compare(date, last) <= 0; date = date.add({ days: 1 })) {
+    if (!days.has(date.dayOfWeek)) continue;
+    const endMs = windowEnd(date, endMinutes, timeZone).epochMilliseconds;
+    for (let minutes = startMinutes; minutes < endMinutes; minutes += step) {
+      const start = wallStart(date, minutes, timeZone);
+      if (!start) continue;
+      const startMs = start.epochMilliseconds;
+      if (startMs + slotMs > endMs) continue;
+      if (startMs < notBefore) continue;
+      slots.push({ startAt: new Date(startMs), endAt: new Date(startMs + slotMs) });
+    }
+  }
+  return slots.sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
+}
