@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSlotwise, type Slotwise } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { expectNoErrors, type GraphQLResponse } from './harness.js';
+
+// The embedded mode (no DATABASE_URL) through the API, as a first-time user runs it.
+const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-pglite-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const start = (DATA_DIR: string) => createSlotwise({ config: loadConfig({ DATA_DIR, LOG_LEVEL: 'silent' }) });
+
+async function execute<T = any>(app: Slotwise, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<T> {
+  const response = await app.yoga.fetch('http://slotwise.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return expectNoErrors((await response.json()) as GraphQLResponse<T>);
+}
+
+const CREATE_LOCATION = `mutation ($input: CreateLocationInput!) {
+  createLocation(input: $input) { __typename ... on Location { id name } }
+}`;
+const CREATE_RESOURCE = `mutation ($input: CreateResourceInput!) {
+  createResource(input: $input) { __typename ... on Resource { id name exclusive } }
+}`;
+const LIST = `{ locations { id name timeZone } resources { id name kind location { name } } }`;
+const NODE = `query ($id: ID!) { node(id: $id) { __typename ... on Resource { name } ... on Location { name } } }`;
+
+async function migrationRows(app: Slotwise) {
+  return app.db.sql.query<{ version: number; applied_at: Date }>('SELECT version, applied_at FROM schema_migrations ORDER BY version');
+}
+
+describe('embedded PGlite', () => {
+  it('serves the API on DATA_DIR and keeps data, secrets and migrations across a restart', async () => {
+    const first = await start(dataDir);
+    let ids: { location: string; resource: string };
+    let jwt: string;
+    let applied: Awaited<ReturnType<typeof migrationRows>>;
+    try {
+      expect(first.db.kind).toBe('pglite');
+      const { token, user } = await first.services.auth.ensureAdmin('owner@embedded.example');
+      jwt = await first.services.auth.issueJwt(user);
+
+      const location = await execute(first, CREATE_LOCATION, { input: { name: 'Studio', timeZone: 'Europe/Berlin' } }, token);
+      expect(location.createLocation).toMatchObject({ __typename: 'Location', name: 'Studio' });
+      const resource = await execute(
+        first,
+        CREATE_RESOURCE,
+        { input: { locationId: location.createLocation.id, kind: 'ROOM', name: 'Room A', exclusive: true } },
+        token,
+      );
+      expect(resource.createResource).toMatchObject({ __typename: 'Resource', name: 'Room A', exclusive: true });
+      ids = { location: location.createLocation.id, resource: resource.createResource.id };
+
+      expect(await execute(first, LIST)).toEqual({
+        locations: [{ id: ids.location, name: 'Studio', timeZone: 'Europe/Berlin' }],
+        resources: [{ id: ids.resource, name: 'Room A', kind: 'ROOM', location: { name: 'Studio' } }],
+      });
+      expect((await execute(first, NODE, { id: ids.resource })).node).toEqual({ __typename: 'Resource', name: 'Room A' });
+      applied = await migrationRows(first);
+      expect(applied.length).toBeGreaterThan(0);
+    } finally {
+      await first.close();
+    }
+
+    const second = await start(dataDir);
+    try {
+      // Same migrations, applied at the same moments: nothing ran again.
+      expect(await migrationRows(second)).toEqual(applied);
+      expect((await execute(second, NODE, { id: ids.location })).node).toEqual({ __typename: 'Location', name: 'Studio' });
+      // The JWT signed before the restart still verifies: the generated secret was kept in DATA_DIR.
+      const annex = await execute(second, `mutation ($input: CreateLocationInput!) { createLocation(input: $input) { __typename } }`, {
+        input: { name: 'Annex', timeZone: 'UTC' },
+      }, jwt);
+      expect(annex.createLocation).toEqual({ __typename: 'Location' });
+      expect((await execute(second, LIST)).locations.map((l: { name: string }) => l.name)).toEqual(['Annex', 'Studio']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('runs in memory with DATA_DIR=memory://', async () => {
+    const app = await start('memory://');
+    try {
+      expect(app.db.kind).toBe('pglite');
+      const { token } = await app.services.auth.ensureAdmin('mem@embedded.example');
+      const created = await execute(app, CREATE_LOCATION, { input: { name: 'Pop-up', timeZone: 'UTC' } }, token);
+      expect((await execute(app, NODE, { id: created.createLocation.id })).node).toEqual({ __typename: 'Location', name: 'Pop-up' });
+    } finally {
+      await app.close();
+    }
+  });
+});
