@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const SECRETS = { JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: 'ab'.repeat(32) };
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has working defaults for the embedded mode', () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 4000,
+      HOST: '0.0.0.0',
+      DATA_DIR: './.slotwise',
+      DATABASE_POOL_MAX: 10,
+      HOLD_TTL_MINUTES: 10,
+      SEED_DEMO: 'auto',
+      DEFAULT_TIME_ZONE: 'UTC',
+      LOG_LEVEL: 'info',
+    });
+    expect(loadConfig({}).DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads and coerces good values; empty strings count as unset', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://u@db:5432/slotwise',
+      REDIS_URL: 'rediss://cache:6380',
+      SMTP_URL: 'smtp://mail:1025',
+      DEFAULT_TIME_ZONE: 'America/New_York',
+      LOG_LEVEL: '',
+      ...SECRETS,
+    });
+    expect(config).toMatchObject({ PORT: 8080, REDIS_URL: 'rediss://cache:6380', DEFAULT_TIME_ZONE: 'America/New_York', LOG_LEVEL: 'info' });
+  });
+
+  it.each([
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x', ...SECRETS }],
+    ['REDIS_URL', { REDIS_URL: 'http://x' }],
+    ['SMTP_URL', { SMTP_URL: 'mail.example' }],
+    ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
+    ['ENCRYPTION_KEY', { ENCRYPTION_KEY: 'not-hex' }],
+    ['DEFAULT_TIME_ZONE', { DEFAULT_TIME_ZONE: 'Mars/Base' }],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['JWT_SECRET', { DATABASE_URL: 'postgres://db/slotwise', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY }],
+    ['ENCRYPTION_KEY', { DATABASE_URL: 'postgres://db/slotwise', JWT_SECRET: SECRETS.JWT_SECRET }],
+  ])('rejects a bad %s with one line naming it', (name, env) => {
+    const { message } = configError(env);
+    expect(message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
+    expect(message).not.toContain('\n');
+  });
+
+  it('accepts a JWKS URL instead of JWT_SECRET with DATABASE_URL', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://db/slotwise', JWT_JWKS_URL: 'https://id.example/jwks', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY });
+    expect(config.JWT_SECRET).toBeUndefined();
+  });
+});
+
+describe('the server process', () => {
+  it('stops on a bad variable with exit code 1 and one line on stderr, no stack', async () => {
+    const cwd = fileURLToPath(new URL('..', import.meta.url));
+    // Only PATH and HOME: nothing from the test environment may hide or cause the error.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: 'abc' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^Invalid configuration: PORT\b/)]);
+    expect(stdout).toBe('');
+  });
+});
