@@ -37,6 +37,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
   const services = createServices({ config, db, pubsub: pubsubHandle.pubsub, redis });
   const metrics = createMetrics();
   const requestIds = new WeakMap<Request, string>();
+  let closing: Promise<void> | undefined;
 
   const requestIdPlugin: Plugin = {
     onRequest({ request }) {
@@ -114,10 +115,14 @@ export async function createSlotwise(options: SlotwiseOptions) {
     yoga,
     pubsub: pubsubHandle.pubsub,
     redis,
-    async close() {
-      await pubsubHandle.close();
-      redis?.disconnect();
-      await db.close();
+    /** Safe to call twice (a stopped server has already closed its app). */
+    close() {
+      closing ??= (async () => {
+        await pubsubHandle.close();
+        redis?.disconnect();
+        await db.close();
+      })();
+      return closing;
     },
   };
 }

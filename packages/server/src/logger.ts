@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /** The request being served; every log line written while serving it carries its id. */
 export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
-export function createLogger(level: string): Logger {
-  return pino({
+/** JSON lines to stdout, or to `destination` (tests read them back). */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'slotwise' },
     mixin: () => {
@@ -16,5 +17,6 @@ export function createLogger(level: string): Logger {
       paths: ['*.email', '*.phone', '*.customerEmail', '*.customerPhone', '*.authorization', '*.token', 'req.headers.authorization'],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

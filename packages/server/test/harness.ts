@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../src/config.js';
 import { createSlotwise, type Slotwise } from '../src/app.js';
 import { openDatabase } from '../src/db/database.js';
+import type { Logger } from 'pino';
 import type { Role } from '../src/generated/prisma/enums.js';
 import { createTestDatabase, TEST_REDIS_URL } from './databases.js';
 
@@ -30,7 +31,9 @@ export interface TestApp {
 let users = 0;
 
 /** A Slotwise app on a fresh copy of the migrated template database. */
-export async function createTestApp(options: { redis?: boolean; config?: Partial<Record<keyof Config, string>> } = {}): Promise<TestApp> {
+export async function createTestApp(
+  options: { redis?: boolean; config?: Partial<Record<keyof Config, string>>; logger?: Logger } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({
     DATABASE_URL: database.url,
@@ -41,7 +44,7 @@ export async function createTestApp(options: { redis?: boolean; config?: Partial
   });
   const statements: string[] = [];
   const db = await openDatabase({ url: database.url, poolMax: 20, onQuery: (q) => statements.push(q) });
-  const app = await createSlotwise({ config, db });
+  const app = await createSlotwise({ config, db, logger: options.logger });
 
   const tokenFor = async (roles: Role[], email = `user${++users}-${Date.now()}@test.example`) => {
     const user = await app.db.prisma.user.upsert({ where: { email }, create: { email, roles }, update: { roles } });
