@@ -1,0 +1,164 @@
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+import { SlotwiseError } from './errors.js';
+import { sseSubscribe } from './sse.js';
+
+export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { toString(): string };
+
+export interface ClientOptions {
+  /** HTTP endpoint, e.g. https://api.example.com/graphql */
+  url: string;
+  /** WebSocket endpoint; defaults to `url` with ws(s)://. */
+  wsUrl?: string;
+  /** Bearer token (API token or JWT), or a function returning the current one. */
+  token?: string | (() => string | undefined);
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+  /** WebSocket implementation for Node < 22 (e.g. `ws`); browsers use their own. Without one, subscriptions use SSE. */
+  webSocketImpl?: unknown;
+  /** How often a request is retried after a network error or HTTP 502/503/504 (default 2). */
+  retries?: number;
+}
+
+export interface RequestOptions {
+  /** Reuse a key to make a repeated mutation safe; by default each call gets a fresh one. */
+  idempotencyKey?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+function isMutation(query: string): boolean {
+  return /^\s*(#[^\n]*\n\s*)*mutation\b/.test(query);
+}
+
+export function createClient(options: ClientOptions) {
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const retries = options.retries ?? 2;
+  const token = () => (typeof options.token === 'function' ? options.token() : options.token);
+  const headers = (extra?: Record<string, string>): Record<string, string> => {
+    const t = token();
+    return { ...options.headers, ...(t ? { authorization: `Bearer ${t}` } : {}), ...extra };
+  };
+  const WebSocketImpl = options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket;
+  let ws: WsClient | undefined;
+  const wsClient = () =>
+    (ws ??= createWsClient({
+      url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocketImpl,
+      lazy: true,
+      // A dropped connection is re-established and every subscription restarts with a fresh snapshot.
+      retryAttempts: Number.POSITIVE_INFINITY,
+      shouldRetry: () => true,
+      connectionParams: () => {
+        const t = token();
+        return t ? { authorization: `Bearer ${t}` } : {};
+      },
+    }));
+
+  /** Sends one operation; business errors come back as data (switch on `__typename`). */
+  async function request<TResult, TVariables>(
+    document: Document<TResult, TVariables>,
+    ...[variables, opts = {}]: TVariables extends Record<string, never> ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
+  ): Promise<TResult> {
+    const query = document.toString();
+    const extra: Record<string, string> = { ...opts.headers };
+    // One key per call, reused by its retries: a retried booking cannot book twice.
+    if (isMutation(query)) extra['idempotency-key'] = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
+    const body = JSON.stringify({ query, variables });
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await doFetch(options.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers(extra) },
+          body,
+          signal: opts.signal,
+        });
+      } catch (err) {
+        if (attempt < retries && !opts.signal?.aborted) {
+          await backoff(attempt);
+          continue;
+        }
+        throw new SlotwiseError(`Network error: ${(err as Error).message}`, 'NETWORK_ERROR');
+      }
+      if (RETRYABLE_STATUS.has(response.status) && attempt < retries) {
+        await backoff(attempt);
+        continue;
+      }
+      const payload = (await response.json().catch(() => null)) as {
+        data?: TResult | null;
+        errors?: { message: string; extensions?: Record<string, unknown> }[];
+      } | null;
+      if (!payload) throw new SlotwiseError(`Unexpected HTTP ${response.status} response`, 'HTTP_ERROR', response.status);
+      if (payload.errors?.length) {
+        const first = payload.errors[0]!;
+        throw new SlotwiseError(first.message, String(first.extensions?.code ?? 'GRAPHQL_ERROR'), response.status, payload.errors);
+      }
+      return payload.data as TResult;
+    }
+  }
+
+  /** Live results as an async iterable: over WebSocket when there is one, otherwise over SSE. */
+  function subscribe<TResult, TVariables>(
+    document: Document<TResult, TVariables>,
+    ...[variables]: TVariables extends Record<string, never> ? [TVariables?] : [TVariables]
+  ): AsyncIterableIterator<TResult> {
+    const query = document.toString();
+    if (WebSocketImpl) {
+      const iterator = wsClient().iterate<TResult>({ query, variables: variables as Record<string, unknown> | undefined });
+      return mapIterator(iterator, (result) => {
+        if (result.errors?.length) {
+          const first = result.errors[0]!;
+          throw new SlotwiseError(first.message, String(first.extensions?.code ?? 'GRAPHQL_ERROR'), undefined, result.errors);
+        }
+        return result.data as TResult;
+      });
+    }
+    const controller = new AbortController();
+    const stream = sseSubscribe<TResult>({ url: options.url, body: JSON.stringify({ query, variables }), headers: headers(), fetch: doFetch, signal: controller.signal });
+    return {
+      next: () => stream.next(),
+      return: async () => {
+        controller.abort();
+        return stream.return(undefined as never);
+      },
+      throw: (e) => stream.throw(e),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  return {
+    request,
+    subscribe,
+    /** Closes the WebSocket, if one was opened. */
+    async dispose() {
+      await ws?.dispose();
+    },
+  };
+}
+
+export type SlotwiseClient = ReturnType<typeof createClient>;
+
+function backoff(attempt: number) {
+  return new Promise((r) => setTimeout(r, 100 * 2 ** attempt + Math.random() * 100));
+}
+
+function mapIterator<A, B>(source: AsyncIterableIterator<A>, fn: (a: A) => B): AsyncIterableIterator<B> {
+  return {
+    async next(): Promise<IteratorResult<B>> {
+      const r = await source.next();
+      return r.done ? { done: true, value: undefined } : { done: false, value: fn(r.value) };
+    },
+    async return(): Promise<IteratorResult<B>> {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
