@@ -30,7 +30,11 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    res.on('finish', () => metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) }));
+    res.on('finish', () => {
+      metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
+      // During shutdown a keep-alive connection that just went idle is closed at once, not after its timeout.
+      if (shuttingDown) setImmediate(() => httpServer.closeIdleConnections());
+    });
     requestScope.run({ requestId }, () => {
       handle(req, res, url).catch((err) => {
         log.error({ err }, 'request failed');
