@@ -15,6 +15,7 @@ import { schema } from './schema.js';
 import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
+import { useIdempotency } from './idempotency/idempotency.plugin.js';
 
 export interface SlotwiseOptions {
   config: Config;
@@ -103,6 +104,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
           };
         },
       } satisfies Plugin,
+      useIdempotency(services.idempotency),
     ],
   });
 

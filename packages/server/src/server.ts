@@ -98,6 +98,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   }, 15_000).unref();
 
   const jobs = new JobRunner(log);
+  jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;

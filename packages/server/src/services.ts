@@ -6,6 +6,7 @@ import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
+import { IdempotencyService } from './idempotency/idempotency.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis }) {
@@ -15,6 +16,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents: new SlotEvents(deps.pubsub),
+    idempotency: new IdempotencyService(prisma),
   };
 }
 

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+/** A stored GraphQL response: what the first request with a key answered. */
+export interface StoredResponse {
+  data?: unknown;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface IdempotencyScope {
+  key: string;
+  actor: string;
+  /** Root mutation fields, for people reading the table. */
+  operation: string;
+  payloadHash: string;
+}
+
+export type BeginOutcome =
+  | { kind: 'claimed' }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'reused' }
+  | { kind: 'in-progress' };
+
+export interface IdempotencyOptions {
+  ttlSeconds: number;
+  /** How long a repeat waits for the first request with its key to finish before answering 409. */
+  waitMs: number;
+  /** A claim older than this whose response never arrived (crashed process) may be taken over. */
+  abandonedAfterSeconds: number;
+}
+
+const DEFAULTS: IdempotencyOptions = { ttlSeconds: 24 * 60 * 60, waitMs: 1_500, abandonedAfterSeconds: 60 };
+const CLEANUP_BATCH = 1_000;
+
+/**
+ * Idempotency records: (key, actor) -> payload hash and stored response, 24 hours.
+ * A row whose response is JSON `null` is a claim: the first request with that key is still running.
+ * Claims go through INSERT ... ON CONFLICT, so exactly one of many concurrent requests (on any
+ * number of instances) runs the mutation.
+ */
+export class IdempotencyService {
+  private readonly options: IdempotencyOptions;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    options: Partial<IdempotencyOptions> = {},
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  /** Claims the key, or tells what a repeat gets: the stored response, a reuse refusal, or 409. */
+  async begin(scope: IdempotencyScope): Promise<BeginOutcome> {
+    const deadline = Date.now() + this.options.waitMs;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+      if (await this.claim(scope)) return { kind: 'claimed' };
+      const existing = await this.find(scope.key, scope.actor);
+      if (existing?.payloadHash !== undefined && existing.payloadHash !== scope.payloadHash) return { kind: 'reused' };
+      if (existing && existing.response !== null) return { kind: 'replay', response: existing.response };
+      if (Date.now() + delay > deadline) return { kind: 'in-progress' };
+      // Still running; or gone between our claim and read (the first request released it): try again.
+      if (existing) await sleep(delay);
+    }
+  }
+
+  /** Stores the response of a claimed key. */
+  async complete(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
+    await this.prisma.$executeRaw`
+      UPDATE idempotency_records SET response = ${JSON.stringify(response)}::jsonb
+      WHERE key = ${scope.key} AND actor = ${scope.actor} AND payload_hash = ${scope.payloadHash} AND response = 'null'::jsonb`;
+  }
+
+  /** Drops a claim whose request failed unexpectedly, so a retry with the same key can run. */
+  async release(scope: IdempotencyScope): Promise<void> {
+    await this.prisma.$executeRaw`
+      DELETE FROM idempotency_records
+      WHERE key = ${scope.key} AND actor = ${scope.actor} AND payload_hash = ${scope.payloadHash} AND response = 'null'::jsonb`;
+  }
+
+  /** Deletes expired records in batches; SKIP LOCKED lets many instances run it at once. */
+  async deleteExpired(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.prisma.$executeRaw`
+        WITH doomed AS (
+          SELECT key, actor FROM idempotency_records WHERE expires_at <= now()
+          LIMIT ${CLEANUP_BATCH} FOR UPDATE SKIP LOCKED
+        )
+        DELETE FROM idempotency_records r USING doomed WHERE r.key = doomed.key AND r.actor = doomed.actor`;
+      total += deleted;
+      if (deleted < CLEANUP_BATCH) return total;
+    }
+  }
+
+  private async claim(scope: IdempotencyScope): Promise<boolean> {
+    const { ttlSeconds, abandonedAfterSeconds } = this.options;
+    // An expired record, or an abandoned claim, is overwritten as if it were not there.
+    const claimed = await this.prisma.$executeRaw`
+      INSERT INTO idempotency_records (key, actor, operation, payload_hash, response, expires_at)
+      VALUES (${scope.key}, ${scope.actor}, ${scope.operation}, ${scope.payloadHash}, 'null'::jsonb,
+              now() + ${ttlSeconds}::int * interval '1 second')
+      ON CONFLICT (key, actor) DO UPDATE
+        SET operation = EXCLUDED.operation, payload_hash = EXCLUDED.payload_hash, response = EXCLUDED.response,
+            created_at = now(), expires_at = EXCLUDED.expires_at
+        WHERE idempotency_records.expires_at <= now()
+           OR (idempotency_records.response = 'null'::jsonb
+               AND idempotency_records.created_at < now() - ${abandonedAfterSeconds}::int * interval '1 second')`;
+    return claimed === 1;
+  }
+
+  private async find(key: string, actor: string) {
+    const rows = await this.prisma.$queryRaw<{ payloadHash: string; response: StoredResponse | null }[]>`
+      SELECT payload_hash AS "payloadHash", response FROM idempotency_records
+      WHERE key = ${key} AND actor = ${actor} AND expires_at > now()`;
+    return rows[0];
+  }
+}
+
+/** sha256 over the operation text, its name and its variables as canonical JSON (sorted keys). */
+export function payloadHash(params: { query?: string; operationName?: string | null; variables?: unknown }): string {
+  const payload = canonicalJson({ query: params.query ?? '', operationName: params.operationName ?? null, variables: params.variables ?? {} });
+  return createHash('sha256').update(payload).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
