@@ -1,0 +1,53 @@
+// Before the tests: are PostgreSQL and Redis accepting connections? Plain Node, no dependencies.
+// A missing service is named with the commands that start it, instead of a wall of failed tests.
+import { connect } from 'node:net';
+
+const services = [
+  {
+    name: 'PostgreSQL',
+    url: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    defaultPort: 5432,
+    // SSLRequest: any server answers it with one byte ('S' or 'N'), so this is a real protocol handshake.
+    probe: Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]),
+    accepts: (reply) => reply.length >= 1 && (reply[0] === 0x53 || reply[0] === 0x4e),
+    start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+    compose: 'postgres',
+  },
+  {
+    name: 'Redis',
+    url: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    defaultPort: 6379,
+    probe: Buffer.from('PING\r\n'),
+    // +PONG, or -NOAUTH when a password is set: either way Redis is there.
+    accepts: (reply) => reply.length >= 1 && (reply[0] === 0x2b || reply[0] === 0x2d),
+    start: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
+    compose: 'redis',
+  },
+];
+
+function check({ url, defaultPort, probe, accepts }) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect({ host: hostname || '127.0.0.1', port: Number(port) || defaultPort });
+    const finish = (error) => {
+      socket.destroy();
+      resolve(error);
+    };
+    socket.setTimeout(3000, () => finish('no answer within 3 s'));
+    socket.once('error', (err) => finish(err.code ?? err.message));
+    socket.once('connect', () => socket.write(probe));
+    socket.once('data', (reply) => finish(accepts(reply) ? null : 'unexpected reply'));
+  });
+}
+
+const results = await Promise.all(services.map(async (s) => ({ ...s, error: await check(s) })));
+const missing = results.filter((r) => r.error);
+if (missing.length === 0) process.exit(0);
+
+for (const s of missing) {
+  console.error(`${s.name} is not accepting connections at ${s.url} (${s.error}).`);
+  console.error(`  Start it on Debian/Ubuntu:  ${s.start}`);
+  console.error(`  or with Docker:             docker compose up -d ${s.compose}`);
+}
+console.error('The tests need both PostgreSQL and Redis (set TEST_DATABASE_URL / TEST_REDIS_URL to use others).');
+process.exit(1);
