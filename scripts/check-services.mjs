@@ -11,7 +11,7 @@ const services = [
     probe: Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]),
     accepts: (reply) => reply.length >= 1 && (reply[0] === 0x53 || reply[0] === 0x4e),
     start: 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
-    compose: 'postgres',
+    docker: 'docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16',
   },
   {
     name: 'Redis',
@@ -21,7 +21,7 @@ const services = [
     // +PONG, or -NOAUTH when a password is set: either way Redis is there.
     accepts: (reply) => reply.length >= 1 && (reply[0] === 0x2b || reply[0] === 0x2d),
     start: 'redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
-    compose: 'redis',
+    docker: 'docker run -d -p 6379:6379 redis:7',
   },
 ];
 
@@ -47,7 +47,7 @@ if (missing.length === 0) process.exit(0);
 for (const s of missing) {
   console.error(`${s.name} is not accepting connections at ${s.url} (${s.error}).`);
   console.error(`  Start it on Debian/Ubuntu:  ${s.start}`);
-  console.error(`  or with Docker:             docker compose up -d ${s.compose}`);
+  console.error(`  or with Docker:             ${s.docker}`);
 }
 console.error('The tests need both PostgreSQL and Redis (set TEST_DATABASE_URL / TEST_REDIS_URL to use others).');
 process.exit(1);
