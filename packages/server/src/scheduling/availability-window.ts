@@ -1,0 +1,81 @@
+import { Temporal } from 'temporal-polyfill';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
+
+/** Longest window any availability read accepts. */
+export const MAX_WINDOW_DAYS = 93;
+const DAY_MS = 86_400_000;
+
+/** `to` after `from`, at most maxDays long, and not wholly in the past. */
+export function checkWindow(from: Date, to: Date, now: Date, maxDays = MAX_WINDOW_DAYS): void {
+  const errors: FieldError[] = [];
+  if (to.getTime() <= from.getTime()) errors.push({ path: ['to'], message: 'must be after from' });
+  else if (to.getTime() - from.getTime() > maxDays * DAY_MS) errors.push({ path: ['to'], message: `the window may span at most ${maxDays} days` });
+  else if (to.getTime() <= now.getTime()) errors.push({ path: ['to'], message: 'the window is entirely in the past' });
+  if (errors.length) throw new ValidationError(errors);
+}
+
+/** The same rules for local dates (both inclusive), judged in the scope's zone. */
+export function checkDateWindow(from: string, to: string, timeZone: string, now: Date, maxDays = MAX_WINDOW_DAYS): void {
+  const first = Temporal.PlainDate.from(from);
+  const last = Temporal.PlainDate.from(to);
+  const today = Temporal.Instant.fromEpochMilliseconds(now.getTime()).toZonedDateTimeISO(timeZone).toPlainDate();
+  let message: string | null = null;
+  if (Temporal.PlainDate.compare(last, first) < 0) message = 'must not be before from';
+  else if (first.until(last).days + 1 > maxDays) message = `the window may span at most ${maxDays} days`;
+  else if (Temporal.PlainDate.compare(last, today) < 0) message = 'the window is entirely in the past';
+  if (message) throw ValidationError.field(['to'], message);
+}
+
+/** The instant a local date begins in a zone (midnight, or the first instant after a gap). */
+export function startOfLocalDate(date: string, timeZone: string): Date {
+  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds);
+}
+
+export function nextLocalDate(date: string): string {
+  return Temporal.PlainDate.from(date).add({ days: 1 }).toString();
+}
+
+export type ScopeKind = 'resource' | 'location' | 'form';
+
+/** What an availability read is about, with the zone its local dates are counted in. */
+export interface Scope {
+  kind: ScopeKind;
+  id: string;
+  timeZone: string;
+  /** Prisma filter for the scope's slots. */
+  where: { resourceId: string } | { locationId: string } | { formId: string };
+}
+
+export interface ScopeIds {
+  resourceId?: string | null;
+  locationId?: string | null;
+  formId?: string | null;
+}
+
+/** Exactly one of the scope ids must be given. */
+export function oneScope(ids: ScopeIds, allowed: ScopeKind[]): { kind: ScopeKind; id: string } {
+  const given = allowed.filter((kind) => ids[`${kind}Id`] != null);
+  if (given.length !== 1) {
+    const message = `give exactly one of ${allowed.map((k) => `${k}Id`).join(', ')}`;
+    throw new ValidationError((given.length ? given : allowed).map((k) => ({ path: [`${k}Id`], message })));
+  }
+  const kind = given[0]!;
+  return { kind, id: ids[`${kind}Id`]! };
+}
+
+export async function loadScope(prisma: PrismaClient, kind: ScopeKind, id: string): Promise<Scope> {
+  if (kind === 'resource') {
+    const resource = await prisma.resource.findUnique({ where: { id }, select: { location: { select: { timeZone: true } } } });
+    if (!resource) throw new NotFoundError('Resource', id);
+    return { kind, id, timeZone: resource.location.timeZone, where: { resourceId: id } };
+  }
+  if (kind === 'location') {
+    const location = await prisma.location.findUnique({ where: { id }, select: { timeZone: true } });
+    if (!location) throw new NotFoundError('Location', id);
+    return { kind, id, timeZone: location.timeZone, where: { locationId: id } };
+  }
+  const form = await prisma.form.findUnique({ where: { id }, select: { timeZone: true } });
+  if (!form) throw new NotFoundError('Form', id);
+  return { kind, id, timeZone: form.timeZone, where: { formId: id } };
+}

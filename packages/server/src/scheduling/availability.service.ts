@@ -1,0 +1,86 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Slot } from '../generated/prisma/client.js';
+import { ValidationError } from '../shared/errors.js';
+import {
+  checkDateWindow,
+  checkWindow,
+  loadScope,
+  nextLocalDate,
+  oneScope,
+  startOfLocalDate,
+  type ScopeIds,
+} from './availability-window.js';
+
+/** More slots than this in one answer means the window should be narrower. */
+export const MAX_AVAILABILITY_SLOTS = 5000;
+
+export interface AvailabilityResult {
+  timeZone: string;
+  from: Date;
+  to: Date;
+  slots: Slot[];
+}
+
+export interface AvailableDate {
+  date: string;
+  slotCount: number;
+  remaining: number;
+}
+
+/**
+ * Public availability reads. Nothing here is cached: every answer comes from the slots table, so a
+ * committed booking shows at once.
+ */
+export class AvailabilityService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Slots starting in [from, to), cancelled ones left out, in start order. */
+  async availability(ids: ScopeIds, from: Date, to: Date): Promise<AvailabilityResult> {
+    const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
+    checkWindow(from, to, this.now());
+    const scope = await loadScope(this.prisma, kind, id);
+    const slots = await this.prisma.slot.findMany({
+      where: { ...scope.where, startAt: { gte: from, lt: to }, status: { not: 'CANCELLED' } },
+      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
+      take: MAX_AVAILABILITY_SLOTS + 1,
+    });
+    if (slots.length > MAX_AVAILABILITY_SLOTS) {
+      throw ValidationError.field(['to'], `more than ${MAX_AVAILABILITY_SLOTS} slots in this window; ask for a shorter one`);
+    }
+    return { timeZone: scope.timeZone, from, to, slots };
+  }
+
+  /**
+   * Per local date (in the scope's zone) from `from` to `to` inclusive: how many bookable slots
+   * start that day and how many places they have left. Dates with nothing bookable are left out.
+   */
+  async availableDates(ids: ScopeIds, from: string, to: string): Promise<{ timeZone: string; dates: AvailableDate[] }> {
+    const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
+    const scope = await loadScope(this.prisma, kind, id);
+    const now = this.now();
+    checkDateWindow(from, to, scope.timeZone, now);
+    const start = startOfLocalDate(from, scope.timeZone);
+    const end = startOfLocalDate(nextLocalDate(to), scope.timeZone);
+    const column = { resource: 'resource_id', location: 'location_id', form: 'form_id' }[kind];
+    // Grouped in SQL so a busy location does not ship every slot row; the window edges come from Temporal.
+    const rows = await this.prisma.$queryRawUnsafe<{ date: string; slot_count: number; remaining: number }[]>(
+      `SELECT to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date,
+              count(*)::int AS slot_count,
+              sum(capacity - booked - held)::int AS remaining
+         FROM slots
+        WHERE ${column} = $1::uuid
+          AND start_at >= $3 AND start_at < $4 AND start_at >= $5
+          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held
+        GROUP BY 1 ORDER BY 1`,
+      id,
+      scope.timeZone,
+      start,
+      end,
+      now,
+    );
+    return { timeZone: scope.timeZone, dates: rows.map((r) => ({ date: r.date, slotCount: r.slot_count, remaining: r.remaining })) };
+  }
+}

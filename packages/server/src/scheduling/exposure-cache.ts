@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { ExposureVariant } from './exposure.js';
+
+/** Seed 003: an exposure stays the same for 7 minutes. */
+export const EXPOSURE_TTL_MS = 7 * 60_000;
+
+export interface StickyExposure {
+  slotIds: string[];
+  k: number;
+  variant: ExposureVariant;
+}
+
+export interface ExposureCache {
+  get(key: string): Promise<StickyExposure | null>;
+  set(key: string, value: StickyExposure): Promise<void>;
+}
+
+/** `expose:{user}:{date}:{scope}` as the seed names it. */
+export function exposureKey(subject: string, date: string, scope: string): string {
+  return `expose:${subject}:${date}:${scope}`;
+}
+
+/** Shared by every instance when Redis is configured. */
+export class RedisExposureCache implements ExposureCache {
+  constructor(private readonly redis: Redis) {}
+
+  async get(key: string): Promise<StickyExposure | null> {
+    const raw = await this.redis.get(key);
+    return raw ? (JSON.parse(raw) as StickyExposure) : null;
+  }
+
+  async set(key: string, value: StickyExposure): Promise<void> {
+    await this.redis.set(key, JSON.stringify(value), 'PX', EXPOSURE_TTL_MS);
+  }
+}
+
+/** One process only (embedded mode). Expired entries are swept when the map grows. */
+export class MemoryExposureCache implements ExposureCache {
+  private readonly entries = new Map<string, { value: StickyExposure; expiresAt: number }>();
+
+  constructor(
+    private readonly now: () => Date = () => new Date(),
+    private readonly sweepAbove = 10_000,
+  ) {}
+
+  async get(key: string): Promise<StickyExposure | null> {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.now().getTime()) {
+      this.entries.delete(key);
+      return null;
+    }
+    return entry.value;
+  }
+
+  async set(key: string, value: StickyExposure): Promise<void> {
+    const now = this.now().getTime();
+    if (this.entries.size >= this.sweepAbove) {
+      for (const [k, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(k);
+    }
+    this.entries.set(key, { value, expiresAt: now + EXPOSURE_TTL_MS });
+  }
+}

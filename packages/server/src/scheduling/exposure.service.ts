@@ -1,0 +1,100 @@
+import type { PrismaClient, Slot } from '../generated/prisma/client.js';
+import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import { ValidationError } from '../shared/errors.js';
+import { toLocal } from '../shared/time.js';
+import { checkDateWindow, loadScope, nextLocalDate, oneScope, startOfLocalDate, type ScopeIds } from './availability-window.js';
+import { exposureKey, type ExposureCache } from './exposure-cache.js';
+import { exposureSeed, hourSalt, pickExposure, type ExposureVariant } from './exposure.js';
+
+/** Frees the expired holds of the given slots in one transaction and reports the slot changes. */
+export type ReleaseExpiredHolds = (prisma: PrismaClient, options: { slotIds?: string[]; now?: Date }) => Promise<SlotChange[]>;
+
+export interface ExposureRequest extends Pick<ScopeIds, 'resourceId' | 'locationId'> {
+  date: string;
+  /** `user:<id>` for a signed-in caller, else the session id they sent. */
+  subject: string | null;
+  variant: ExposureVariant;
+}
+
+export interface ExposureResult {
+  date: string;
+  timeZone: string;
+  slots: Slot[];
+  total: number;
+  hasMore: boolean;
+  k: number;
+  variant: ExposureVariant;
+}
+
+const isEligible = (s: Slot) => (s.status === 'OPEN' || s.status === 'PARTIAL') && s.capacity > s.booked + s.held;
+
+/** Seed 003's exposure around the pure algorithm: fresh counts, the sticky cache, the result. */
+export class ExposureService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly deps: {
+      cache: ExposureCache;
+      slotEvents: SlotEvents;
+      releaseExpiredHolds: ReleaseExpiredHolds;
+      now?: () => Date;
+    },
+  ) {}
+
+  async exposedSlots(request: ExposureRequest): Promise<ExposureResult> {
+    const { kind, id } = oneScope(request, ['resource', 'location']);
+    const subject = request.subject?.trim();
+    if (!subject || subject.length > 200) {
+      throw ValidationError.field(['sessionId'], 'sign in, or send a session id (1-200 characters) as sessionId or X-Session-Id');
+    }
+    const scope = await loadScope(this.prisma, kind, id);
+    const now = this.deps.now?.() ?? new Date();
+    checkDateWindow(request.date, request.date, scope.timeZone, now);
+
+    const eligible = (await this.freshSlots(scope.where, request.date, scope.timeZone, now)).filter(isEligible);
+    const base = { date: request.date, timeZone: scope.timeZone, total: eligible.length, variant: request.variant };
+    const key = exposureKey(subject, request.date, `${kind}:${id}`);
+
+    const cached = await this.deps.cache.get(key);
+    if (cached && cached.variant === request.variant) {
+      const byId = new Map(eligible.map((s) => [s.id, s]));
+      const still = cached.slotIds.flatMap((slotId) => byId.get(slotId) ?? []);
+      // Sticky while any of it is still bookable; when all of it is gone, choose again.
+      if (still.length || !eligible.length) return { ...base, slots: byStart(still), hasMore: eligible.length > still.length, k: cached.k };
+    }
+
+    const seed = exposureSeed({
+      subject,
+      date: request.date,
+      personId: kind === 'resource' ? id : null,
+      contextWindow: `${kind}:${id}`,
+      hourSalt: hourSalt(now),
+    });
+    const candidates = eligible.map((slot) => ({ id: slot.id, localHour: toLocal(slot.startAt, scope.timeZone).hour, slot }));
+    const { picked, k } = pickExposure(candidates, { seed, personScoped: kind === 'resource', variant: request.variant });
+    await this.deps.cache.set(key, { slotIds: picked.map((p) => p.id), k, variant: request.variant });
+    return { ...base, slots: byStart(picked.map((p) => p.slot)), hasMore: eligible.length > picked.length, k };
+  }
+
+  /** The date's future slots, after expired holds on them were freed (seed 003's guardrail). */
+  private async freshSlots(where: object, date: string, timeZone: string, now: Date): Promise<Slot[]> {
+    const dayStart = startOfLocalDate(date, timeZone);
+    const query = {
+      where: {
+        ...where,
+        startAt: { gte: dayStart.getTime() > now.getTime() ? dayStart : now, lt: startOfLocalDate(nextLocalDate(date), timeZone) },
+        status: { in: ['OPEN' as const, 'PARTIAL' as const, 'FULL' as const] },
+      },
+    };
+    const slots = await this.prisma.slot.findMany(query);
+    const withHolds = slots.filter((s) => s.held > 0).map((s) => s.id);
+    if (!withHolds.length) return slots;
+    const changes = await this.deps.releaseExpiredHolds(this.prisma, { slotIds: withHolds, now });
+    if (!changes.length) return slots;
+    this.deps.slotEvents.publish(changes);
+    return this.prisma.slot.findMany(query);
+  }
+}
+
+function byStart(slots: Slot[]): Slot[] {
+  return slots.slice().sort((a, b) => a.startAt.getTime() - b.startAt.getTime() || (a.id < b.id ? -1 : 1));
+}

@@ -1,0 +1,89 @@
+import type { PrismaClient, Resource } from '../generated/prisma/client.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { checkWindow, oneScope, type ScopeIds } from './availability-window.js';
+import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type Interval } from './search.js';
+
+/** A search window is at most this long; nextAvailable looks this far past its end. */
+export const SEARCH_WINDOW_DAYS = 31;
+const DAY_MS = 86_400_000;
+
+export interface TimeRange {
+  startAt: Date;
+  endAt: Date;
+}
+
+export interface ResourceAvailability {
+  resource: Resource;
+  ranges: TimeRange[];
+  /** The first free range after the window, only when the window has none. */
+  nextAvailable: TimeRange | null;
+}
+
+const toRange = (i: Interval): TimeRange => ({ startAt: new Date(i.start), endAt: new Date(i.end) });
+
+/** Free ranges of a duration on exclusive resources (seed 002's availability search). */
+export class SearchService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async searchAvailability(ids: Pick<ScopeIds, 'resourceId' | 'locationId'>, from: Date, to: Date, durationMinutes: number): Promise<ResourceAvailability[]> {
+    const { kind, id } = oneScope(ids, ['resource', 'location']);
+    if (!Number.isInteger(durationMinutes) || durationMinutes % 15 !== 0 || durationMinutes < 15 || durationMinutes > 480) {
+      throw ValidationError.field(['durationMinutes'], 'must be a multiple of 15 from 15 to 480');
+    }
+    const now = this.now();
+    checkWindow(from, to, now, SEARCH_WINDOW_DAYS);
+    const resources = await this.exclusiveResources(kind, id);
+    if (!resources.length) return [];
+
+    const horizon = to.getTime() + SEARCH_WINDOW_DAYS * DAY_MS;
+    const resourceIds = resources.map((r) => r.id);
+    const locationIds = [...new Set(resources.map((r) => r.locationId))];
+    const [rules, bookings] = await Promise.all([
+      this.prisma.availabilityRule.findMany({
+        where: { OR: [{ resourceId: { in: resourceIds } }, { resourceId: null, locationId: { in: locationIds } }] },
+      }),
+      this.prisma.booking.findMany({
+        where: {
+          resourceId: { in: resourceIds },
+          startAt: { lt: new Date(horizon) },
+          endAt: { gt: from },
+          OR: [{ status: 'CONFIRMED' }, { status: 'HELD', holdExpiresAt: { gt: now } }],
+        },
+        select: { resourceId: true, startAt: true, endAt: true },
+      }),
+    ]);
+
+    const durationMs = durationMinutes * 60_000;
+    const window = { start: Math.max(from.getTime(), now.getTime()), end: to.getTime() };
+    return resources.map((resource) => {
+      const own = rules.filter((r) => r.resourceId === resource.id);
+      // A resource without rules of its own works the hours of its location.
+      const applying = own.length ? own : rules.filter((r) => r.resourceId === null && r.locationId === resource.locationId);
+      const { fromDate, toDate } = localDateSpan({ start: window.start, end: horizon }, resource.location.timeZone);
+      const busy = bookings.filter((b) => b.resourceId === resource.id).map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() }));
+      const free = subtractIntervals(workingHours(applying, resource.location.timeZone, fromDate, toDate), busy);
+      const ranges = rangesOfDuration(free, durationMs, window);
+      const next = ranges.length ? undefined : rangesOfDuration(free, durationMs, { start: Math.max(to.getTime(), now.getTime()), end: horizon }, 1)[0];
+      const { location: _location, ...row } = resource;
+      return { resource: row, ranges: ranges.map(toRange), nextAvailable: next ? toRange(next) : null };
+    });
+  }
+
+  private async exclusiveResources(kind: 'resource' | 'location' | 'form', id: string) {
+    const include = { location: { select: { timeZone: true } } };
+    if (kind === 'resource') {
+      const resource = await this.prisma.resource.findUnique({ where: { id }, include });
+      if (!resource) throw new NotFoundError('Resource', id);
+      if (!resource.exclusive) throw ValidationError.field(['resourceId'], 'is not an exclusive resource; use availability for its slots');
+      return [resource];
+    }
+    const resources = await this.prisma.resource.findMany({ where: { locationId: id, exclusive: true, active: true }, include, orderBy: { name: 'asc' } });
+    if (!resources.length && !(await this.prisma.location.findUnique({ where: { id }, select: { id: true } }))) {
+      throw new NotFoundError('Location', id);
+    }
+    return resources;
+  }
+}

@@ -1,0 +1,120 @@
+import { Temporal } from 'temporal-polyfill';
+
+/**
+ * Free-range search on exclusive resources, as pure functions over epoch-millisecond intervals:
+ * working hours from availability rules, minus live bookings, cut into ranges on 15-minute steps.
+ */
+
+export const STEP_MS = 15 * 60_000;
+
+export interface Interval {
+  start: number;
+  end: number;
+}
+
+/** The rule fields working hours depend on. */
+export interface HoursRule {
+  kind: 'WEEKLY' | 'DATE_RANGE' | 'EXCEPTION';
+  daysOfWeek: number[];
+  startMinute: number;
+  endMinute: number;
+  validFrom: Date | null;
+  validTo: Date | null;
+  isClosed: boolean;
+}
+
+/** Sorted, non-overlapping, adjacent intervals joined. */
+export function mergeIntervals(intervals: Interval[]): Interval[] {
+  const sorted = intervals.filter((i) => i.end > i.start).sort((a, b) => a.start - b.start);
+  const out: Interval[] = [];
+  for (const i of sorted) {
+    const last = out[out.length - 1];
+    if (last && i.start <= last.end) last.end = Math.max(last.end, i.end);
+    else out.push({ ...i });
+  }
+  return out;
+}
+
+/** `from` with every part covered by `remove` cut out. */
+export function subtractIntervals(from: Interval[], remove: Interval[]): Interval[] {
+  const cuts = mergeIntervals(remove);
+  const out: Interval[] = [];
+  for (const base of mergeIntervals(from)) {
+    let start = base.start;
+    for (const cut of cuts) {
+      if (cut.end <= start || cut.start >= base.end) continue;
+      if (cut.start > start) out.push({ start, end: cut.start });
+      start = Math.max(start, cut.end);
+    }
+    if (start < base.end) out.push({ start, end: base.end });
+  }
+  return out;
+}
+
+const isoDate = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : null);
+
+function appliesOn(rule: HoursRule, date: Temporal.PlainDate): boolean {
+  const day = date.toString();
+  const from = isoDate(rule.validFrom);
+  const to = isoDate(rule.validTo);
+  if ((from && day < from) || (to && day > to)) return false;
+  // An empty day list means every day.
+  return rule.daysOfWeek.length === 0 || rule.daysOfWeek.includes(date.dayOfWeek);
+}
+
+/**
+ * A rule's window on one local date as real instants. Wall times in a spring-forward gap move
+ * forward by the gap; a wall time that repeats (fall back) is its first occurrence; so a
+ * 00:00-03:00 window on a fall-back day is four real hours, as the people working it live it.
+ */
+function dayWindow(date: Temporal.PlainDate, rule: HoursRule, timeZone: string): Interval {
+  const at = (minutes: number) => {
+    const day = minutes >= 1440 ? date.add({ days: 1 }) : date;
+    const m = minutes % 1440;
+    return day
+      .toPlainDateTime({ hour: Math.floor(m / 60), minute: m % 60 })
+      .toZonedDateTime(timeZone, { disambiguation: 'compatible' }).epochMilliseconds;
+  };
+  return { start: at(rule.startMinute), end: at(rule.endMinute) };
+}
+
+/**
+ * Working hours between two local dates (inclusive). Per date: open EXCEPTION rules replace the
+ * WEEKLY and DATE_RANGE hours of that date; closed rules (EXCEPTION or not) are cut out.
+ */
+export function workingHours(rules: HoursRule[], timeZone: string, fromDate: string, toDate: string): Interval[] {
+  const hours: Interval[] = [];
+  const closed: Interval[] = [];
+  const last = Temporal.PlainDate.from(toDate);
+  for (let date = Temporal.PlainDate.from(fromDate); Temporal.PlainDate.compare(date, last) <= 0; date = date.add({ days: 1 })) {
+    const today = rules.filter((r) => appliesOn(r, date));
+    const exceptions = today.filter((r) => r.kind === 'EXCEPTION' && !r.isClosed);
+    const open = exceptions.length ? exceptions : today.filter((r) => r.kind !== 'EXCEPTION' && !r.isClosed);
+    hours.push(...open.map((r) => dayWindow(date, r, timeZone)));
+    closed.push(...today.filter((r) => r.isClosed).map((r) => dayWindow(date, r, timeZone)));
+  }
+  return subtractIntervals(hours, closed);
+}
+
+/** Every [start, start + duration] inside a free interval and inside [from, to], starts on 15-minute steps. */
+export function rangesOfDuration(free: Interval[], durationMs: number, window: Interval, limit = Infinity): Interval[] {
+  const out: Interval[] = [];
+  for (const interval of free) {
+    const lo = Math.max(interval.start, window.start);
+    const hi = Math.min(interval.end, window.end);
+    for (let start = Math.ceil(lo / STEP_MS) * STEP_MS; start + durationMs <= hi; start += STEP_MS) {
+      out.push({ start, end: start + durationMs });
+      if (out.length >= limit) return out;
+    }
+  }
+  return out;
+}
+
+/** The local dates an instant window touches in a zone, padded a day each side for rules that cross midnight. */
+export function localDateSpan(window: Interval, timeZone: string): { fromDate: string; toDate: string } {
+  const local = (ms: number) => Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDate();
+  return {
+    fromDate: local(window.start).subtract({ days: 1 }).toString(),
+    toDate: local(window.end).add({ days: 1 }).toString(),
+  };
+}
