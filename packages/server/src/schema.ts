@@ -5,5 +5,6 @@ import './locations/locations.graphql.js';
 import './resources/resources.graphql.js';
 import './scheduling/slots.graphql.js';
 import './live/time.graphql.js';
+import './booking/errors.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

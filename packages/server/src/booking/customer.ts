@@ -1,0 +1,47 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { pii } from '../shared/pii.js';
+
+export const customerSchema = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  email: z.email('must be an email address').max(254),
+  phone: z
+    .string()
+    .trim()
+    .regex(/^\+?[0-9][0-9 ()./-]{4,28}[0-9]$/, 'must be a phone number, e.g. +44 20 7946 0958')
+    .nullish(),
+});
+
+export type Customer = z.infer<typeof customerSchema>;
+
+/** The booking columns that carry the customer: contact data encrypted, lookup hashes beside it. */
+export function customerColumns(customer: Customer) {
+  const p = pii();
+  return {
+    customerName: customer.name,
+    customerEmail: p.encrypt(customer.email),
+    customerEmailHash: p.emailHash(customer.email),
+    customerPhone: customer.phone ? p.encrypt(customer.phone) : null,
+    customerPhoneHash: customer.phone ? p.phoneHash(customer.phone) : null,
+  };
+}
+
+export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null }): Customer {
+  const p = pii();
+  return { name: b.customerName, email: p.decrypt(b.customerEmail), phone: b.customerPhone ? p.decrypt(b.customerPhone) : null };
+}
+
+/** The per-booking secret a customer manages the booking with; only its hash is stored. */
+export function newManageToken(): { token: string; hash: string } {
+  const token = `bk_${randomBytes(24).toString('base64url')}`;
+  return { token, hash: hashManageToken(token) };
+}
+
+export function hashManageToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** UID of the calendar event a booking becomes; stable across reschedules (SEQUENCE changes). */
+export function newIcsUid(): string {
+  return `${randomUUID()}@slotwise`;
+}

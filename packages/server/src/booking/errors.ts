@@ -1,0 +1,55 @@
+import { AppError } from '../shared/errors.js';
+
+/** Why a slot cannot be booked. */
+export type SlotUnavailableReason = 'NOT_FOUND' | 'PAST' | 'BLOCKED' | 'CANCELLED' | 'FULL' | 'WRONG_RESOURCE';
+
+export interface TimeRange {
+  startAt: Date;
+  endAt: Date;
+}
+
+export class SlotFullError extends AppError {
+  readonly code = 'SLOT_FULL';
+  readonly remaining = 0;
+  constructor(readonly slotId: string) {
+    super('This slot has no places left');
+  }
+}
+
+export class SlotUnavailableError extends AppError {
+  readonly code = 'SLOT_UNAVAILABLE';
+  constructor(
+    readonly slotId: string,
+    readonly reason: Exclude<SlotUnavailableReason, 'FULL' | 'NOT_FOUND'>,
+  ) {
+    super(`This slot cannot be booked: ${reason.toLowerCase().replace('_', ' ')}`);
+  }
+}
+
+export class HoldExpiredError extends AppError {
+  readonly code = 'HOLD_EXPIRED';
+  constructor(readonly bookingId: string, readonly expiredAt: Date) {
+    super('The hold expired before it was confirmed; hold the slot again');
+  }
+}
+
+/** Names only the conflicting time range, never whose booking it is. */
+export class BookingConflictError extends AppError {
+  readonly code = 'BOOKING_CONFLICT';
+  constructor(readonly conflict: TimeRange, readonly alternatives: TimeRange[]) {
+    super('The resource is already booked at that time');
+  }
+}
+
+export interface UnavailableSlot {
+  slotId: string;
+  reason: SlotUnavailableReason;
+}
+
+/** All-or-nothing booking of several slots failed; every slot that stood in the way is listed. */
+export class SlotsUnavailableError extends AppError {
+  readonly code = 'SLOTS_UNAVAILABLE';
+  constructor(readonly unavailable: UnavailableSlot[]) {
+    super(`${unavailable.length} of the chosen slots cannot be booked`);
+  }
+}

@@ -1,0 +1,94 @@
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import type { SlotChange } from '../live/slot-events.js';
+import { writeBookingAudit, type AuditActor } from './audit.js';
+
+export interface ReleaseOptions {
+  /** Only holds on these slots (a booking reclaims its own slots' expired holds). */
+  slotIds?: string[];
+  now?: Date;
+  /** Most holds released in one run; the sweeper comes back for the rest. */
+  limit?: number;
+}
+
+export const EXPIRY_ACTOR: AuditActor = { actorLabel: 'system:hold-expiry' };
+
+interface ExpiredRow {
+  id: string;
+  slot_id: string | null;
+  status_before: string;
+  start_at: Date;
+  end_at: Date;
+  ics_sequence: number;
+  hold_expires_at: Date;
+}
+
+/**
+ * Marks HELD bookings past hold_expires_at EXPIRED and gives their places back, in one
+ * transaction. Returns the slot changes to publish once it has committed.
+ * Safe on many instances at once: holds are claimed with FOR UPDATE SKIP LOCKED.
+ */
+export async function releaseExpiredHolds(prisma: PrismaClient, options: ReleaseOptions = {}): Promise<SlotChange[]> {
+  const result = await prisma.$transaction((tx) => releaseExpiredHoldsIn(tx, options, EXPIRY_ACTOR));
+  return result.changes;
+}
+
+/**
+ * The same, inside the caller's transaction. A hold on a row that a confirm (or cancel) has
+ * locked is skipped, never waited for: whoever holds the lock decides that booking's fate, and
+ * the status is re-checked under the lock, so a place is never given back twice and counts
+ * cannot go negative.
+ */
+export async function releaseExpiredHoldsIn(
+  tx: Prisma.TransactionClient,
+  options: ReleaseOptions,
+  actor: AuditActor = EXPIRY_ACTOR,
+): Promise<{ changes: SlotChange[]; freed: Map<string, number> }> {
+  const now = options.now ?? new Date();
+  const onSlots = options.slotIds ? Prisma.sql`AND slot_id = ANY(${options.slotIds}::uuid[])` : Prisma.empty;
+  const expired = await tx.$queryRaw<ExpiredRow[]>`
+    UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
+    WHERE b.status = 'HELD' AND b.id IN (
+      SELECT id FROM bookings
+      WHERE status = 'HELD' AND hold_expires_at <= ${now} ${onSlots}
+      ORDER BY hold_expires_at
+      LIMIT ${options.limit ?? 500}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING b.id, b.slot_id, 'HELD' AS status_before, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at`;
+  const freed = new Map<string, number>();
+  if (!expired.length) return { changes: [], freed };
+
+  for (const row of expired) if (row.slot_id) freed.set(row.slot_id, (freed.get(row.slot_id) ?? 0) + 1);
+  const changes = await giveBackHeldPlaces(tx, freed);
+  await writeBookingAudit(
+    tx,
+    actor,
+    expired.map((row) => ({
+      bookingId: row.id,
+      action: 'EXPIRED' as const,
+      oldValues: { status: 'HELD', holdExpiresAt: row.hold_expires_at.toISOString() },
+      newValues: { status: 'EXPIRED' },
+    })),
+  );
+  return { changes, freed };
+}
+
+/** held -= n per slot; slots are locked in id order first, the order every booking path uses. */
+async function giveBackHeldPlaces(tx: Prisma.TransactionClient, freed: Map<string, number>): Promise<SlotChange[]> {
+  if (!freed.size) return [];
+  const ids = [...freed.keys()].sort();
+  const counts = ids.map((id) => freed.get(id)!);
+  await tx.$queryRaw`SELECT id FROM slots WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const rows = await tx.$queryRaw<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }[]>`
+    UPDATE slots s SET held = s.held - d.n
+    FROM unnest(${ids}::uuid[], ${counts}::int[]) AS d(id, n)
+    WHERE s.id = d.id
+    RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`;
+  return rows.map((r) => ({
+    slotId: r.id,
+    version: r.version,
+    reason: 'EXPIRED' as const,
+    locationId: r.location_id ?? '',
+    resourceId: r.resource_id,
+    formId: r.form_id,
+  }));
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { withRetry } from '../db/retry.js';
+import { configurePii } from '../shared/pii.js';
+import { SlotsUnavailableError } from './errors.js';
+import { releaseExpiredHolds } from './expiry.js';
+import { bookSlotsInTransaction, type BookSlotsInput } from './multi-slot.js';
+import { bookingFixtures } from './test-fixtures.js';
+
+// The multi-slot service has no root field of its own (form registrations call it), so it is
+// exercised here directly, inside transactions the way its callers run it.
+let t: TestApp;
+let f: ReturnType<typeof bookingFixtures>;
+let locationId: string;
+let resourceId: string;
+
+const customer = { name: 'Ann', email: 'Ann@Example.com', phone: '+44 20 7946 0958' };
+const book = (slotIds: string[], extra: Partial<BookSlotsInput> = {}) =>
+  withRetry(() =>
+    t.app.db.prisma.$transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', ...extra })),
+  );
+
+beforeAll(async () => {
+  t = await createTestApp();
+  configurePii(TEST_SECRETS.ENCRYPTION_KEY);
+  f = bookingFixtures(t.app.db.sql);
+  locationId = await f.location();
+  resourceId = await f.resource(locationId);
+});
+afterAll(() => t?.close());
+
+describe('bookSlotsInTransaction', () => {
+  it('books every slot, encrypts the customer and returns changes to publish', async () => {
+    const a = await f.slot(locationId, resourceId, { capacity: 3 });
+    const b = await f.slot(locationId, resourceId, { capacity: 3 });
+    const { bookings, changes, manageTokens } = await book([b, a], { status: 'HELD' });
+    expect(bookings.map((x) => x.slotId)).toEqual([b, a]);
+    expect(bookings.every((x) => x.status === 'HELD' && x.holdExpiresAt)).toBe(true);
+    expect(bookings[0]!.customerEmail).not.toContain('Example');
+    expect(manageTokens).toHaveLength(2);
+    expect(changes.map((c) => [c.slotId, c.reason])).toEqual([[a, 'HELD'], [b, 'HELD']].sort());
+    expect(await f.slotCounts(a)).toMatchObject({ held: 1, booked: 0, status: 'PARTIAL' });
+    const audit = await t.app.db.sql.query(`SELECT action, new_values::text AS v FROM audit_events WHERE entity_id = $1`, [bookings[0]!.id]);
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.v).not.toMatch(/ann|example|7946/i);
+  });
+
+  it('names every unavailable slot and writes nothing', async () => {
+    const full = await f.slot(locationId, resourceId, { capacity: 1 });
+    await book([full]);
+    const blocked = await f.slot(locationId, resourceId, { status: 'BLOCKED' });
+    const past = await f.slot(locationId, resourceId, { startAt: new Date(Date.now() - 3_600_000) });
+    const free = await f.slot(locationId, resourceId, { capacity: 2 });
+    const unknown = '01890000-0000-7000-8000-000000000000';
+    const before = [await f.count('bookings'), await f.count('audit_events')];
+    const error = await book([free, full, blocked, past, unknown]).catch((e) => e);
+    expect(error).toBeInstanceOf(SlotsUnavailableError);
+    expect(error.code).toBe('SLOTS_UNAVAILABLE');
+    expect(error.unavailable).toEqual([
+      { slotId: full, reason: 'FULL' },
+      { slotId: blocked, reason: 'BLOCKED' },
+      { slotId: past, reason: 'PAST' },
+      { slotId: unknown, reason: 'NOT_FOUND' },
+    ]);
+    expect([await f.count('bookings'), await f.count('audit_events')]).toEqual(before);
+    expect(await f.slotCounts(free)).toMatchObject({ held: 0, booked: 0 });
+  });
+
+  it('reclaims expired holds on its slots before checking capacity', async () => {
+    const slot = await f.slot(locationId, resourceId, { capacity: 1 });
+    const now = new Date();
+    await book([slot], { status: 'HELD', now: new Date(now.getTime() - 20 * 60_000) });
+    const { bookings } = await book([slot], { now });
+    expect(bookings[0]!.status).toBe('CONFIRMED');
+    expect(await f.slotCounts(slot)).toMatchObject({ held: 0, booked: 1, status: 'FULL' });
+    expect(await f.bookingCounts(slot)).toEqual({ EXPIRED: 1, CONFIRMED: 1 });
+  });
+
+  it('two requests over the same slots in opposite orders both finish: one wins, no deadlock leaks', async () => {
+    for (let round = 0; round < 15; round++) {
+      const slots = await Promise.all([1, 2, 3].map(() => f.slot(locationId, resourceId, { capacity: 1 })));
+      const results = await Promise.allSettled([book(slots), book([...slots].reverse())]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost[0]!.reason).toBeInstanceOf(SlotsUnavailableError);
+      expect(lost[0]!.reason.unavailable.map((u: { reason: string }) => u.reason)).toEqual(['FULL', 'FULL', 'FULL']);
+      for (const s of slots) expect(await f.slotCounts(s)).toMatchObject({ booked: 1, held: 0 });
+    }
+  });
+});
+
+describe('releaseExpiredHolds', () => {
+  it('expires holds past their time, restores capacity and reports EXPIRED changes with the new version', async () => {
+    const slot = await f.slot(locationId, resourceId, { capacity: 2 });
+    const { bookings } = await book([slot], { status: 'HELD' });
+    const before = await f.slotCounts(slot);
+    expect(await releaseExpiredHolds(t.app.db.prisma, { slotIds: [slot] })).toEqual([]);
+    const changes = await releaseExpiredHolds(t.app.db.prisma, { slotIds: [slot], now: new Date(Date.now() + 11 * 60_000) });
+    const after = await f.slotCounts(slot);
+    expect(changes).toEqual([expect.objectContaining({ slotId: slot, reason: 'EXPIRED', version: after.version })]);
+    expect(after).toMatchObject({ held: 0, booked: 0, status: 'OPEN', version: before.version + 1 });
+    expect(await f.bookingCounts(slot)).toEqual({ EXPIRED: 1 });
+    const audit = await t.app.db.sql.query(`SELECT action, actor_label FROM audit_events WHERE entity_id = $1 ORDER BY created_at`, [bookings[0]!.id]);
+    expect(audit.map((a) => a.action)).toEqual(['HELD', 'EXPIRED']);
+  });
+
+  it('many sweepers at once release each hold exactly once', async () => {
+    const slot = await f.slot(locationId, resourceId, { capacity: 20 });
+    for (let i = 0; i < 20; i++) await book([slot], { status: 'HELD' });
+    const later = new Date(Date.now() + 11 * 60_000);
+    const runs = await Promise.all(Array.from({ length: 6 }, () => releaseExpiredHolds(t.app.db.prisma, { now: later, limit: 7 })));
+    const again = await releaseExpiredHolds(t.app.db.prisma, { now: later });
+    const released = [...runs, again].flat().filter((c) => c.slotId === slot);
+    expect(released.length).toBeGreaterThan(0);
+    expect(await f.slotCounts(slot)).toMatchObject({ held: 0, booked: 0 });
+    expect(await f.bookingCounts(slot)).toEqual({ EXPIRED: 20 });
+  });
+});

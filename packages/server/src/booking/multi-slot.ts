@@ -1,0 +1,138 @@
+import { Prisma, type Booking } from '../generated/prisma/client.js';
+import type { SlotChange } from '../live/slot-events.js';
+import { ValidationError, parseInput } from '../shared/errors.js';
+import { auditView, writeBookingAudit } from './audit.js';
+import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
+import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
+import { releaseExpiredHoldsIn } from './expiry.js';
+
+export interface BookSlotsInput {
+  slotIds: string[];
+  customer: { name: string; email: string; phone?: string | null };
+  /** The signed-in customer, if any (their bookings show in myBookings). */
+  userId?: string | null;
+  actorLabel: string;
+  /** Who acted, for the audit row (a staff member booking for a customer, or the customer). */
+  actorId?: string | null;
+  requestId?: string;
+  status: 'HELD' | 'CONFIRMED';
+  now?: Date;
+  /** How long a HELD booking keeps its place (default 10 minutes). */
+  holdTtlMinutes?: number;
+}
+
+export interface BookSlotsResult {
+  bookings: Booking[];
+  /** Slot changes to publish after the caller's transaction commits. */
+  changes: SlotChange[];
+  /** One manage token per booking, same order; shown once, only hashes are stored. */
+  manageTokens: string[];
+}
+
+interface LockedSlot {
+  id: string;
+  capacity: number;
+  booked: number;
+  held: number;
+  status: string;
+  start_at: Date;
+  end_at: Date;
+  location_id: string | null;
+  resource_id: string | null;
+  form_id: string | null;
+  exclusive: boolean | null;
+}
+
+/**
+ * Books every slot or none, inside the caller's transaction (forms add their registration rows
+ * to the same one). Slots are locked in id order, so two requests over the same slots queue
+ * instead of deadlocking, whatever order their callers listed them in. Throws
+ * SlotsUnavailableError naming every slot that stands in the way, having written nothing.
+ */
+export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input: BookSlotsInput): Promise<BookSlotsResult> {
+  const customer: Customer = parseInput(customerSchema, input.customer, ['customer']);
+  const ids = [...new Set(input.slotIds)].sort();
+  if (!ids.length) throw ValidationError.field('slotIds', 'choose at least one slot');
+  if (ids.length !== input.slotIds.length) throw ValidationError.field('slotIds', 'must not name a slot twice');
+  const now = input.now ?? new Date();
+
+  const slots = await tx.$queryRaw<LockedSlot[]>`
+    SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id, r.exclusive
+    FROM slots s LEFT JOIN resources r ON r.id = s.resource_id
+    WHERE s.id = ANY(${ids}::uuid[])
+    ORDER BY s.id
+    FOR UPDATE OF s`;
+  const actor = { actorId: input.actorId, actorLabel: input.actorLabel, requestId: input.requestId };
+  const reclaimed = await releaseExpiredHoldsIn(tx, { slotIds: ids, now }, { ...actor, actorLabel: 'system:hold-expiry' });
+
+  const byId = new Map(slots.map((s) => [s.id, s]));
+  const unavailable: UnavailableSlot[] = [];
+  for (const id of input.slotIds) {
+    const slot = byId.get(id);
+    const reason = slot ? whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now) : 'NOT_FOUND';
+    if (reason) unavailable.push({ slotId: id, reason });
+  }
+  if (unavailable.length) throw new SlotsUnavailableError(unavailable);
+
+  const column = input.status === 'HELD' ? Prisma.sql`held = held + 1` : Prisma.sql`booked = booked + 1`;
+  const updated = await tx.$queryRaw<{ id: string; version: number }[]>`
+    UPDATE slots SET ${column} WHERE id = ANY(${ids}::uuid[]) RETURNING id, version`;
+  const versions = new Map(updated.map((u) => [u.id, u.version]));
+
+  const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
+  const tokens = input.slotIds.map(() => newManageToken());
+  const contact = customerColumns(customer);
+  const bookings = await tx.booking.createManyAndReturn({
+    data: input.slotIds.map((id, i) => {
+      const slot = byId.get(id)!;
+      return {
+        kind: 'SLOT' as const,
+        slotId: id,
+        resourceId: slot.resource_id,
+        locationId: slot.location_id,
+        exclusive: slot.exclusive ?? false,
+        startAt: slot.start_at,
+        endAt: slot.end_at,
+        status: input.status,
+        holdExpiresAt,
+        confirmedAt: input.status === 'CONFIRMED' ? now : null,
+        userId: input.userId ?? null,
+        ...contact,
+        manageTokenHash: tokens[i]!.hash,
+        icsUid: newIcsUid(),
+      };
+    }),
+  });
+  // createManyAndReturn does not promise input order; callers get bookings in slotIds order.
+  const bookingBySlot = new Map(bookings.map((b) => [b.slotId!, b]));
+  const ordered = input.slotIds.map((id) => bookingBySlot.get(id)!);
+  await writeBookingAudit(
+    tx,
+    actor,
+    ordered.map((b) => ({ bookingId: b.id, action: input.status, oldValues: null, newValues: auditView(b) })),
+  );
+
+  const changes: SlotChange[] = [
+    ...reclaimed.changes,
+    ...ids.map((id) => {
+      const slot = byId.get(id)!;
+      return {
+        slotId: id,
+        version: versions.get(id)!,
+        reason: input.status,
+        locationId: slot.location_id ?? '',
+        resourceId: slot.resource_id,
+        formId: slot.form_id,
+      };
+    }),
+  ];
+  return { bookings: ordered, changes, manageTokens: tokens.map((t) => t.token) };
+}
+
+function whyUnavailable(slot: LockedSlot, freed: number, now: Date): UnavailableSlot['reason'] | null {
+  if (slot.status === 'BLOCKED') return 'BLOCKED';
+  if (slot.status === 'CANCELLED') return 'CANCELLED';
+  if (slot.start_at.getTime() <= now.getTime()) return 'PAST';
+  if (slot.capacity - slot.booked - (slot.held - freed) < 1) return 'FULL';
+  return null;
+}
