@@ -1,6 +1,6 @@
 # Slotwise server image. Three stages share one pnpm store: `build` installs everything (the server's
 # postinstall runs `prisma generate` into src/generated), `prod` installs production dependencies only,
-# and the final image takes `prod` plus the generated client and runs as the unprivileged `node` user.
+# and the final image takes `prod` plus the generated client and runs the server as the unprivileged `node` user.
 FROM node:20-bookworm-slim AS base
 # corepack keeps pnpm outside any home directory, so the non-root user runs it without a download.
 ENV COREPACK_HOME=/opt/corepack \
@@ -39,4 +39,7 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 4000
 VOLUME ["/data"]
-CMD ["pnpm", "start"]
+# What `pnpm start` runs, but with node as PID 1: pnpm does not pass SIGTERM on, so `docker stop`
+# would kill the server without its graceful shutdown.
+WORKDIR /app/packages/server
+CMD ["node", "--import", "tsx", "src/main.ts"]

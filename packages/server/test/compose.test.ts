@@ -85,7 +85,7 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds on node 20 slim with the pinned pnpm and runs `pnpm start` as a non-root user', () => {
+  it('builds on node 20 slim with the pinned pnpm and runs the start script as a non-root user', () => {
     expect(existsSync(new URL('.dockerignore', ROOT))).toBe(true);
     expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim AS base$/m);
     const version = (JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { packageManager: string }).packageManager;
@@ -93,6 +93,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('pnpm install --frozen-lockfile');
     const final = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(final).toMatch(/^USER node$/m);
-    expect(final).toMatch(/^CMD \["pnpm", "start"\]$/m);
+    // The server package's `start` script, run by node itself so SIGTERM reaches the graceful shutdown.
+    const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const entry = start.match(/^tsx (\S+)$/)?.[1];
+    expect(entry, 'start script is `tsx <entry>`').toBeTruthy();
+    expect(final).toMatch(/^WORKDIR \/app\/packages\/server$/m);
+    expect(final).toContain(`CMD ["node", "--import", "tsx", "${entry}"]`);
   });
 });
