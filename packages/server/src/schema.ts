@@ -6,5 +6,7 @@ import './resources/resources.graphql.js';
 import './scheduling/slots.graphql.js';
 import './live/time.graphql.js';
 import './booking/errors.graphql.js';
+import './forms/form-mutations.graphql.js';
+import './forms/registration.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -7,6 +7,8 @@ import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { FormsService } from './forms/forms.service.js';
+import { RegistrationService } from './forms/registration.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis }) {
@@ -17,6 +19,8 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     resources: new ResourcesService(prisma),
     slotEvents: new SlotEvents(deps.pubsub),
     idempotency: new IdempotencyService(prisma),
+    forms: new FormsService(prisma, new SlotEvents(deps.pubsub)),
+    registrations: new RegistrationService(prisma, new SlotEvents(deps.pubsub)),
   };
 }
 

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Form, Slot } from '../generated/prisma/client.js';
+import type { SlotChange, SlotChangeReason, SlotEvents } from '../live/slot-events.js';
+import type { Actor } from '../shared/actor.js';
+import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
+import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { isValidTimeZone } from '../shared/time.js';
+import { formScheduleInput, slotsForSchedule } from './form-schedule.js';
+import { localSlotInput, resolveLocalSlot } from './form-slot-input.js';
+import { FormSlotBookedError, FormSlotLimitError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
+
+const slug = z
+  .string()
+  .max(80, 'must be at most 80 characters')
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lowercase letters, digits and single hyphens, e.g. soccer-coaching');
+
+export const createFormInput = z.object({
+  title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  description: z.string().trim().max(5000, 'must be at most 5000 characters').nullish(),
+  slug,
+  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York'),
+  maxSlotsPerRegistration: z.number().int().min(1, 'must be at least 1').max(MAX_SLOTS_PER_FORM).nullish(),
+  locationId: z.string().nullish(),
+  schedule: formScheduleInput.nullish(),
+});
+
+export type CreateFormInput = z.input<typeof createFormInput>;
+
+/** A form slot change as published to live subscribers (form slots may have no location). */
+export function formSlotChange(slot: Pick<Slot, 'id' | 'version' | 'locationId' | 'formId'>, reason: SlotChangeReason): SlotChange {
+  return { slotId: slot.id, version: slot.version, reason, locationId: slot.locationId ?? '', resourceId: null, formId: slot.formId };
+}
+
+export class FormsService {
+  /** The clock; tests replace it to pin "now". */
+  now: () => Date = () => new Date();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly slotEvents: SlotEvents,
+  ) {}
+
+  /** The form and all its scheduled slots in one transaction; nothing is written when any check fails. */
+  async create(input: CreateFormInput, actor: Actor | null): Promise<Form> {
+    const data = parseInput(createFormInput, input);
+    const now = this.now();
+    const slots = data.schedule ? slotsForSchedule(data.schedule, data.timeZone, now) : [];
+    if (data.locationId && !(await this.prisma.location.findUnique({ where: { id: data.locationId }, select: { id: true } }))) {
+      throw ValidationError.field(['input', 'locationId'], 'no such location');
+    }
+    await this.assertSlugFree(data.slug);
+    const { form, created } = await this.prisma
+      .$transaction(async (tx) => {
+        const form = await tx.form.create({
+          data: {
+            slug: data.slug,
+            title: data.title,
+            description: data.description ?? null,
+            timeZone: data.timeZone,
+            maxSlotsPerRegistration: data.maxSlotsPerRegistration ?? null,
+            locationId: data.locationId ?? null,
+            createdById: actor?.userId ?? null,
+          },
+        });
+        const created = await tx.slot.createManyAndReturn({
+          data: slots.map((s) => ({ ...s, formId: form.id, locationId: form.locationId, timeZone: form.timeZone })),
+          select: { id: true, version: true, locationId: true, formId: true },
+        });
+        return { form, created };
+      })
+      .catch((err) => rethrowDuplicateSlug(err));
+    this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
+    return form;
+  }
+
+  async publish(id: string): Promise<Form> {
+    const form = await this.get(id);
+    if (form.status === 'PUBLISHED') return form;
+    return this.prisma.form.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null } });
+  }
+
+  async close(id: string): Promise<Form> {
+    const form = await this.get(id);
+    if (form.status === 'CLOSED') return form;
+    return this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+  }
+
+  /** One more slot, given as instants or as a local date and wall times in the form's zone. */
+  async addSlot(formId: string, input: z.input<typeof localSlotInput>): Promise<Slot> {
+    const form = await this.get(formId);
+    const { startAt, endAt, capacity } = resolveLocalSlot(parseInput(localSlotInput, input), form.timeZone, this.now());
+    const slot = await this.prisma.$transaction(async (tx) => {
+      // Lock the form so two concurrent additions cannot both pass the limit.
+      await tx.$queryRaw`SELECT id FROM forms WHERE id = ${form.id}::uuid FOR UPDATE`;
+      const count = await tx.slot.count({ where: { formId: form.id, status: { not: 'CANCELLED' } } });
+      if (count >= MAX_SLOTS_PER_FORM) throw new FormSlotLimitError(count + 1);
+      const duplicate = await tx.slot.findFirst({ where: { formId: form.id, startAt, endAt }, select: { id: true } });
+      if (duplicate) throw ValidationError.field(['input', 'startAt'], 'the form already has a slot at this time');
+      return tx.slot.create({ data: { formId: form.id, locationId: form.locationId, timeZone: form.timeZone, startAt, endAt, capacity } });
+    });
+    this.slotEvents.publish([formSlotChange(slot, 'GENERATED')]);
+    return slot;
+  }
+
+  /** Cancels a form slot nobody holds or booked; a booked slot is refused (see FormSlotBookedError). */
+  async cancelSlot(slotId: string): Promise<Slot> {
+    const slot = await this.prisma.slot.findUnique({ where: { id: slotId } });
+    if (!slot?.formId) throw new NotFoundError('Slot', slotId);
+    if (slot.status === 'CANCELLED') return slot;
+    // Conditional on the counts, so a booking that lands meanwhile makes this refuse instead of orphaning it.
+    const updated = await this.prisma.slot.updateManyAndReturn({ where: { id: slotId, booked: 0, held: 0 }, data: { status: 'CANCELLED' } });
+    if (!updated[0]) {
+      const current = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId } });
+      throw new FormSlotBookedError(slotId, current.booked + current.held);
+    }
+    this.slotEvents.publish([formSlotChange(updated[0], 'CANCELLED')]);
+    return updated[0];
+  }
+
+  /** Public: published and closed forms; drafts only for staff. */
+  async bySlug(slugValue: string, actor: Actor | null): Promise<Form | null> {
+    const form = await this.prisma.form.findUnique({ where: { slug: slugValue } });
+    if (!form || (form.status === 'DRAFT' && !hasAnyRole(actor, STAFF_ROLES))) return null;
+    return form;
+  }
+
+  async get(id: string): Promise<Form> {
+    const form = await this.prisma.form.findUnique({ where: { id } });
+    if (!form) throw new NotFoundError('Form', id);
+    return form;
+  }
+
+  private async assertSlugFree(value: string) {
+    if (await this.prisma.form.findUnique({ where: { slug: value }, select: { id: true } })) throw duplicateSlug();
+  }
+}
+
+function duplicateSlug() {
+  return ValidationError.field(['input', 'slug'], 'is already used by another form');
+}
+
+/** Two creates racing for one slug: the unique index decides, and the loser gets the same field error. */
+function rethrowDuplicateSlug(err: unknown): never {
+  const e = err as { code?: string; meta?: unknown; message?: string };
+  if (e?.code === 'P2002' && /slug/.test(JSON.stringify(e.meta ?? '') + (e.message ?? ''))) throw duplicateSlug();
+  throw err;
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Form, Registration } from '../generated/prisma/client.js';
+import type { SlotEvents } from '../live/slot-events.js';
+import { bookSlotsInTransaction } from '../booking/multi-slot.js';
+import { customerSchema } from '../booking/customer.js';
+import { actorLabel, type Actor } from '../shared/actor.js';
+import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { pii } from '../shared/pii.js';
+import { FormNotOpenError, FormSlotNotFoundError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
+
+const answer = z.object({
+  question: z.string().trim().min(1, 'must not be empty').max(200),
+  answer: z.string().max(5000, 'must be at most 5000 characters'),
+});
+
+export const registerInput = customerSchema.extend({
+  answers: z
+    .array(answer)
+    .max(50, 'at most 50 answers')
+    .nullish()
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list?.forEach((a, i) => {
+        if (seen.has(a.question)) ctx.addIssue({ code: 'custom', path: [i, 'question'], message: 'is answered twice' });
+        seen.add(a.question);
+      });
+    }),
+  slotIds: z
+    .array(z.string())
+    .min(1, 'choose at least one slot')
+    .max(MAX_SLOTS_PER_FORM)
+    .refine((ids) => new Set(ids).size === ids.length, 'must not name a slot twice'),
+});
+
+export type RegisterInput = z.input<typeof registerInput>;
+
+export interface RegisterCaller {
+  actor: Actor | null;
+  requestId?: string;
+}
+
+/** Where a registration goes: a form by slug or by id. */
+export type FormKey = { slug: string } | { id: string };
+
+/**
+ * Registers one person for one or more slots of a form, all or nothing: the bookings (through the
+ * booking engine), the registration and its slot rows commit together, so a later confirmation
+ * mail finds everything it needs (registration, slots, bookings, the form's zone).
+ */
+export class RegistrationService {
+  now: () => Date = () => new Date();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly slotEvents: SlotEvents,
+  ) {}
+
+  async register(key: FormKey, input: RegisterInput, caller: RegisterCaller): Promise<{ registration: Registration; form: Form }> {
+    const form = await this.prisma.form.findUnique({ where: 'slug' in key ? { slug: key.slug } : { id: key.id } });
+    if (!form) throw new NotFoundError('Form', 'slug' in key ? key.slug : key.id);
+    if (form.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, form.status);
+    const data = parseInput(registerInput, input);
+    if (form.maxSlotsPerRegistration && data.slotIds.length > form.maxSlotsPerRegistration) {
+      throw ValidationError.field(['input', 'slotIds'], `choose at most ${form.maxSlotsPerRegistration} slots`);
+    }
+    const ours = await this.prisma.slot.findMany({ where: { id: { in: data.slotIds }, formId: form.id }, select: { id: true } });
+    const foreign = data.slotIds.filter((id) => !ours.some((s) => s.id === id));
+    if (foreign.length) throw new FormSlotNotFoundError(foreign);
+
+    const p = pii();
+    const { registration, changes } = await this.prisma.$transaction(async (tx) => {
+      const { bookings, changes } = await bookSlotsInTransaction(tx, {
+        slotIds: data.slotIds,
+        customer: { name: data.name, email: data.email, phone: data.phone },
+        userId: caller.actor?.userId ?? null,
+        actorId: caller.actor?.userId ?? null,
+        actorLabel: actorLabel(caller.actor),
+        requestId: caller.requestId,
+        status: 'CONFIRMED',
+        now: this.now(),
+      });
+      const registration = await tx.registration.create({
+        data: {
+          formId: form.id,
+          name: data.name,
+          email: p.encrypt(data.email),
+          emailHash: p.emailHash(data.email),
+          phone: data.phone ? p.encrypt(data.phone) : null,
+          phoneHash: data.phone ? p.phoneHash(data.phone) : null,
+          answers: Object.fromEntries((data.answers ?? []).map((a) => [a.question, a.answer])),
+          slots: { createMany: { data: bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })) } },
+        },
+      });
+      return { registration, changes };
+    });
+    this.slotEvents.publish(changes);
+    return { registration, form };
+  }
+}
