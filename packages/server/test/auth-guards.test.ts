@@ -9,6 +9,8 @@ import { createTestApp, type TestApp } from './harness.js';
  * (Node types guard themselves with their own authScopes, so `node`/`nodes` are open.)
  */
 const PUBLIC_ROOT_FIELDS = [
+  'Mutation.register',
+  'Query.form',
   'Query.locations',
   'Query.me',
   'Query.node',
