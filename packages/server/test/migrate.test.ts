@@ -77,13 +77,16 @@ describe('concurrent migrate', () => {
   it('two instances starting together on a fresh database apply each migration exactly once', async () => {
     const { url } = await emptyDatabase();
     const [a, b] = await Promise.all([open(url), open(url)]);
-    const [appliedA, appliedB] = await Promise.all([migrate(a.sql), migrate(b.sql)]);
-    // One of them did the work under the lock; the other found nothing left.
-    expect([appliedA, appliedB].sort((x, y) => x.length - y.length)).toEqual([[], allNames]);
+    // A slow last migration keeps the first instance busy long after the second one has started.
+    const slow = { version: 9001, name: '9001_slow', sql: 'SELECT pg_sleep(0.3); CREATE TABLE concurrency_probe (id int);', checksum: 's' };
+    const list = [...migrations, slow];
+    const [appliedA, appliedB] = await Promise.all([migrate(a.sql, list), migrate(b.sql, list)]);
+    // One of them did the work under the lock; the other waited and found nothing left.
+    expect([appliedA, appliedB].sort((x, y) => x.length - y.length)).toEqual([[], [...allNames, '9001_slow']]);
     const rows = await a.sql.query<{ version: number; n: number }>(
       'SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version',
     );
-    expect(rows).toEqual(migrations.map((m) => ({ version: m.version, n: 1 })));
+    expect(rows).toEqual(list.map((m) => ({ version: m.version, n: 1 })));
   });
 });
 
