@@ -6,6 +6,11 @@ import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
+import { AvailabilityService } from './scheduling/availability.service.js';
+import { ExposureService } from './scheduling/exposure.service.js';
+import { MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
+import { SearchService } from './scheduling/search.service.js';
+import { releaseExpiredHolds } from './booking/expiry.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
@@ -18,6 +23,13 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents: new SlotEvents(deps.pubsub),
+    availability: new AvailabilityService(prisma),
+    exposure: new ExposureService(prisma, {
+      cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),
+      slotEvents: new SlotEvents(deps.pubsub),
+      releaseExpiredHolds,
+    }),
+    search: new SearchService(prisma),
     idempotency: new IdempotencyService(prisma),
     forms: new FormsService(prisma, new SlotEvents(deps.pubsub)),
     registrations: new RegistrationService(prisma, new SlotEvents(deps.pubsub)),

@@ -15,8 +15,9 @@ export function checkWindow(from: Date, to: Date, now: Date, maxDays = MAX_WINDO
   if (errors.length) throw new ValidationError(errors);
 }
 
-/** The same rules for local dates (both inclusive), judged in the scope's zone. */
-export function checkDateWindow(from: string, to: string, timeZone: string, now: Date, maxDays = MAX_WINDOW_DAYS): void {
+/** The same rules for local dates (both inclusive), judged in the scope's zone; errors name `field`. */
+export function checkDateWindow(from: string, to: string, timeZone: string, now: Date, field = 'to'): void {
+  const maxDays = MAX_WINDOW_DAYS;
   const first = Temporal.PlainDate.from(from);
   const last = Temporal.PlainDate.from(to);
   const today = Temporal.Instant.fromEpochMilliseconds(now.getTime()).toZonedDateTimeISO(timeZone).toPlainDate();
@@ -24,7 +25,7 @@ export function checkDateWindow(from: string, to: string, timeZone: string, now:
   if (Temporal.PlainDate.compare(last, first) < 0) message = 'must not be before from';
   else if (first.until(last).days + 1 > maxDays) message = `the window may span at most ${maxDays} days`;
   else if (Temporal.PlainDate.compare(last, today) < 0) message = 'the window is entirely in the past';
-  if (message) throw ValidationError.field(['to'], message);
+  if (message) throw ValidationError.field([field], message);
 }
 
 /** The instant a local date begins in a zone (midnight, or the first instant after a gap). */

@@ -48,7 +48,7 @@ export class ExposureService {
     }
     const scope = await loadScope(this.prisma, kind, id);
     const now = this.deps.now?.() ?? new Date();
-    checkDateWindow(request.date, request.date, scope.timeZone, now);
+    checkDateWindow(request.date, request.date, scope.timeZone, now, 'date');
 
     const eligible = (await this.freshSlots(scope.where, request.date, scope.timeZone, now)).filter(isEligible);
     const base = { date: request.date, timeZone: scope.timeZone, total: eligible.length, variant: request.variant };

@@ -1,0 +1,117 @@
+import { builder } from '../builder.js';
+import { parseGlobalId } from '../shared/ids.js';
+import type { AvailabilityResult, AvailableDate } from './availability.service.js';
+import type { ExposureResult } from './exposure.service.js';
+import { exposureVariant } from './exposure.js';
+import { SlotRef } from './slots.graphql.js';
+
+/** Decodes the scope arguments; each is a Relay ID of its own type. */
+export function scopeIds(args: { resourceId?: string | number | null; locationId?: string | number | null; formId?: string | number | null }) {
+  const decode = (value: string | number | null | undefined, type: string, field: string) =>
+    value == null ? null : parseGlobalId(String(value), type, [field]);
+  return {
+    resourceId: decode(args.resourceId, 'Resource', 'resourceId'),
+    locationId: decode(args.locationId, 'Location', 'locationId'),
+    formId: decode(args.formId, 'Form', 'formId'),
+  };
+}
+
+const AvailabilityRef = builder.objectRef<AvailabilityResult>('Availability').implement({
+  description: 'The slots of a resource, location or form starting in a window (cancelled slots left out).',
+  fields: (t) => ({
+    timeZone: t.exposeString('timeZone', { description: "The scope's zone." }),
+    from: t.expose('from', { type: 'DateTime' }),
+    to: t.expose('to', { type: 'DateTime' }),
+    slots: t.field({ type: [SlotRef], resolve: (a) => a.slots }),
+  }),
+});
+
+const AvailableDateRef = builder.objectRef<AvailableDate>('AvailableDate').implement({
+  fields: (t) => ({
+    date: t.expose('date', { type: 'Date', description: "Local date in the scope's zone." }),
+    slotCount: t.exposeInt('slotCount', { description: 'Bookable slots starting that day.' }),
+    remaining: t.exposeInt('remaining', { description: 'Places left over those slots.' }),
+  }),
+});
+
+const AvailableDatesRef = builder.objectRef<{ timeZone: string; dates: AvailableDate[] }>('AvailableDates').implement({
+  fields: (t) => ({
+    timeZone: t.exposeString('timeZone'),
+    dates: t.field({ type: [AvailableDateRef], resolve: (d) => d.dates }),
+  }),
+});
+
+const ExposedSlotsRef = builder.objectRef<ExposureResult>('ExposedSlots').implement({
+  description: "Seed 003's deterministic exposure: a few slots chosen for this caller, the same for 7 minutes.",
+  fields: (t) => ({
+    date: t.expose('date', { type: 'Date' }),
+    timeZone: t.exposeString('timeZone'),
+    slots: t.field({ type: [SlotRef], description: 'The exposed slots, in start order.', resolve: (e) => e.slots }),
+    total: t.exposeInt('total', { description: 'All bookable slots of the day.' }),
+    hasMore: t.exposeBoolean('hasMore', { description: 'More bookable slots exist than are shown.' }),
+    k: t.exposeInt('k', { description: 'How many slots were chosen (1-3 for a person, 3-5 for a location, capped by total).' }),
+    variant: t.exposeString('variant', { description: 'The algorithm that ran: control or no-fairness (X-Exposure-Variant).' }),
+  }),
+});
+
+builder.queryField('availability', (t) =>
+  t.field({
+    type: AvailabilityRef,
+    description: 'Slots starting in [from, to) with remaining places and local times. Window: at most 93 days, not all in the past.',
+    authScopes: { public: true },
+    errors: {},
+    args: {
+      resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),
+      locationId: t.arg.id(),
+      formId: t.arg.id(),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+    },
+    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to),
+  }),
+);
+
+builder.queryField('availableDates', (t) =>
+  t.field({
+    type: AvailableDatesRef,
+    description: "Local dates (in the scope's zone, from and to inclusive) that have bookable slots, with counts.",
+    authScopes: { public: true },
+    errors: {},
+    args: {
+      resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),
+      locationId: t.arg.id(),
+      formId: t.arg.id(),
+      from: t.arg({ type: 'Date', required: true }),
+      to: t.arg({ type: 'Date', required: true }),
+    },
+    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to),
+  }),
+);
+
+builder.queryField('exposedSlots', (t) =>
+  t.field({
+    type: ExposedSlotsRef,
+    description:
+      'A person (resourceId) or location (locationId) date, exposed as seed 003 says. Anonymous callers send a session id ' +
+      '(argument or X-Session-Id header); X-Exposure-Variant picks the algorithm.',
+    authScopes: { public: true },
+    errors: {},
+    args: {
+      resourceId: t.arg.id({ description: 'Person-scoped: 1-3 slots.' }),
+      locationId: t.arg.id({ description: 'Location-scoped: 3-5 slots.' }),
+      date: t.arg({ type: 'Date', required: true, description: "Local date in the scope's zone." }),
+      sessionId: t.arg.string({ description: 'Overrides X-Session-Id; ignored for signed-in callers.' }),
+    },
+    resolve: (_root, args, ctx) => {
+      const session = args.sessionId ?? ctx.headers.get('x-session-id');
+      const { resourceId, locationId } = scopeIds(args);
+      return ctx.services.exposure.exposedSlots({
+        resourceId,
+        locationId,
+        date: args.date,
+        subject: ctx.actor ? `user:${ctx.actor.userId}` : session ? `session:${session}` : null,
+        variant: exposureVariant(ctx.headers.get('x-exposure-variant')),
+      });
+    },
+  }),
+);
