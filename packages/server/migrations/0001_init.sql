@@ -190,8 +190,8 @@ CREATE TABLE bookings (
   CHECK (kind = 'SLOT' OR (resource_id IS NOT NULL AND exclusive)),
   -- range bookings: 15-minute boundaries, at most 8 hours
   CHECK (kind = 'SLOT' OR (
-    mod(extract(epoch FROM start_at)::bigint, 900) = 0
-    AND mod(extract(epoch FROM end_at)::bigint, 900) = 0
+    mod(extract(epoch FROM start_at), 900) = 0
+    AND mod(extract(epoch FROM end_at), 900) = 0
     AND end_at - start_at <= interval '8 hours')),
   CONSTRAINT bookings_no_overlap EXCLUDE USING gist (
     resource_id WITH =, tstzrange(start_at, end_at) WITH &&
