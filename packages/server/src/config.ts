@@ -30,6 +30,7 @@ export const configSchema = z.object({
     .optional(),
   HOLD_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
   SLOT_HORIZON_DAYS: z.coerce.number().int().min(0).max(366).default(28),
+  MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

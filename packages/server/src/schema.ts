@@ -4,6 +4,8 @@ import './auth/auth.graphql.js';
 import './locations/locations.graphql.js';
 import './resources/resources.graphql.js';
 import './scheduling/slots.graphql.js';
+import './scheduling/rules.graphql.js';
+import './scheduling/generation.graphql.js';
 import './scheduling/availability.graphql.js';
 import './scheduling/search.graphql.js';
 import './scheduling/availability-fields.graphql.js';

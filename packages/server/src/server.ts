@@ -99,6 +99,8 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
 
   const jobs = new JobRunner(log);
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
+  // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
+  jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;

@@ -6,6 +6,8 @@ import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
+import { GenerationService } from './scheduling/generation.service.js';
+import { RulesService } from './scheduling/rules.service.js';
 import { AvailabilityService } from './scheduling/availability.service.js';
 import { ExposureService } from './scheduling/exposure.service.js';
 import { MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
@@ -18,7 +20,14 @@ import { RegistrationService } from './forms/registration.service.js';
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis }) {
   const { prisma } = deps.db;
+  const generation = new GenerationService(
+    prisma,
+    { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
+    new SlotEvents(deps.pubsub),
+  );
   return {
+    generation,
+    rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config),
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),

@@ -65,6 +65,18 @@ function windowEnd(date: Temporal.PlainDate, minutes: number, timeZone: string):
 }
 
 /**
+ * A wall-clock window of one local date as instants (used for closures): the start's first
+ * occurrence (a start in a gap moves forward by the gap), the end as in the schedule window.
+ */
+export function localWindow(date: string, startMinutes: number, endMinutes: number, timeZone: string): { start: Date; end: Date } {
+  const day = Temporal.PlainDate.from(date);
+  const start = day
+    .toPlainDateTime({ hour: Math.floor(startMinutes / 60), minute: startMinutes % 60 })
+    .toZonedDateTime(timeZone, { disambiguation: 'compatible' });
+  return { start: new Date(start.epochMilliseconds), end: new Date(windowEnd(day, endMinutes, timeZone).epochMilliseconds) };
+}
+
+/**
  * Expands a weekly schedule into slot instants. Slot starts are wall-clock times
  * (start, start + step, ...) on each matching local date; a start that does not exist yields no
  * slot, a repeated one yields one slot at its first occurrence; endAt = startAt + slotMinutes

@@ -1,0 +1,223 @@
+import { Temporal } from 'temporal-polyfill';
+import { z } from 'zod';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import { ValidationError, parseInput } from '../shared/errors.js';
+import { planSlots, type PlanRule } from './rule-plan.js';
+import { lastFutureSlot, lockScope, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+
+type Tx = Prisma.TransactionClient;
+
+export interface GenerationReport {
+  created: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  /** Slots that would have changed but have bookings or holds. */
+  kept: string[];
+}
+
+export const MAX_GENERATION_DAYS = 93;
+
+const generateInput = z
+  .object({
+    resourceId: z.string().nullish(),
+    locationId: z.string().nullish(),
+    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
+    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
+  })
+  .superRefine((v, ctx) => {
+    if (!v.resourceId && !v.locationId) ctx.addIssue({ code: 'custom', path: ['locationId'], message: 'give a locationId or a resourceId' });
+    if (v.to < v.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
+    else if (Temporal.PlainDate.from(v.from).until(Temporal.PlainDate.from(v.to)).days + 1 > MAX_GENERATION_DAYS) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `a generation may span at most ${MAX_GENERATION_DAYS} days; split the request` });
+    }
+  });
+export type GenerateInput = z.input<typeof generateInput>;
+
+/** A scope with everything needed to plan it. */
+interface Target extends SlotScope {
+  exclusive: boolean;
+  rules: PlanRule[];
+}
+
+const TX_OPTIONS = { maxWait: 10_000, timeout: 120_000 };
+
+function toPlanRule(r: Prisma.AvailabilityRuleGetPayload<object>): PlanRule {
+  return {
+    ...r,
+    validFrom: r.validFrom ? r.validFrom.toISOString().slice(0, 10) : null,
+    validTo: r.validTo ? r.validTo.toISOString().slice(0, 10) : null,
+  };
+}
+
+function localDate(instant: Date, timeZone: string): string {
+  return Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone).toPlainDate().toString();
+}
+
+function startOfDay(date: string, timeZone: string): Date {
+  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds);
+}
+
+function nextDay(date: string): string {
+  return Temporal.PlainDate.from(date).add({ days: 1 }).toString();
+}
+
+function emptyReport(): GenerationReport {
+  return { created: 0, updated: 0, unchanged: 0, removed: 0, kept: [] };
+}
+
+function addTo(report: GenerationReport, r: GenerationReport) {
+  report.created += r.created;
+  report.updated += r.updated;
+  report.unchanged += r.unchanged;
+  report.removed += r.removed;
+  report.kept.push(...r.kept);
+}
+
+/** Turns availability rules into slot rows: on request, after rule changes, and on a rolling horizon. */
+export class GenerationService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: { maxSlots: number; horizonDays: number },
+    private readonly slotEvents: SlotEvents,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** generateSlots: local dates [from, to] in the location's zone; the past is skipped. */
+  async generate(input: GenerateInput): Promise<GenerationReport> {
+    const v = parseInput(generateInput, input);
+    const locationId = v.resourceId ? await this.locationOf(v.resourceId) : v.locationId!;
+    if (v.locationId && v.locationId !== locationId) throw ValidationError.field(['input', 'resourceId'], 'the resource is not at that location');
+    const location = await this.prisma.location.findUnique({ where: { id: locationId }, select: { timeZone: true } });
+    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    const now = this.now();
+    const today = localDate(now, location.timeZone);
+    if (v.to < today) throw ValidationError.field(['input', 'to'], `is in the past (today is ${today} in ${location.timeZone})`);
+    const from = v.from < today ? today : v.from;
+
+    const { report, changes } = await this.prisma.$transaction(async (tx) => {
+      const targets = await this.targets(tx, locationId, v.resourceId ?? null);
+      for (const t of [...targets].sort((a, b) => scopeLockKey(a).localeCompare(scopeLockKey(b)))) {
+        await lockScope(tx, scopeLockKey(t), true);
+      }
+      const plans = targets.map((t) => ({ t, plan: this.plan(t, from, v.to, now) }));
+      const total = plans.reduce((n, p) => n + p.plan.length, 0);
+      if (total > this.options.maxSlots) {
+        throw ValidationError.field(['input', 'to'], `would produce ${total} slots, more than the maximum of ${this.options.maxSlots}; choose a shorter window`);
+      }
+      return this.apply(tx, plans, from, v.to, now);
+    }, TX_OPTIONS);
+    this.slotEvents.publish(changes);
+    return report;
+  }
+
+  /**
+   * Runs a rule write and re-plans the slots already materialized for the affected scopes
+   * (today up to the last future slot) in the same transaction; events go out after commit.
+   */
+  async afterRuleChange<T>(scope: { locationId: string; resourceId: string | null }, write: (tx: Tx) => Promise<T>): Promise<{ rule: T; slots: GenerationReport }> {
+    const now = this.now();
+    const { rule, report, changes } = await this.prisma.$transaction(async (tx) => {
+      // The rule's own scope lock also serializes the overlap check of concurrent rule writes.
+      await lockScope(tx, scopeLockKey(scope), true);
+      const rule = await write(tx);
+      let targets = await this.targets(tx, scope.locationId, scope.resourceId);
+      if (!scope.resourceId) targets = targets.filter((t) => !t.resourceId || t.rules.some((r) => !r.isClosed));
+      const report = emptyReport();
+      const changes: SlotChange[] = [];
+      for (const t of targets) {
+        if (t.resourceId) await lockScope(tx, scopeLockKey(t), true);
+        const last = await lastFutureSlot(tx, t, now);
+        if (!last) continue;
+        const from = localDate(now, t.timeZone);
+        const to = localDate(last, t.timeZone);
+        const r = await this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
+        addTo(report, r.report);
+        changes.push(...r.changes);
+      }
+      return { rule, report, changes };
+    }, TX_OPTIONS);
+    this.slotEvents.publish(changes);
+    return { rule, slots: report };
+  }
+
+  /**
+   * The rolling horizon: slots from today to SLOT_HORIZON_DAYS ahead for every active resource
+   * with rules and every location with location-wide rules. One transaction per scope; a scope
+   * another instance is working on (advisory lock taken) is skipped, not waited for.
+   */
+  async fillHorizon(): Promise<GenerationReport & { skipped: number }> {
+    const scopes = await this.prisma.$queryRawUnsafe<{ location_id: string; resource_id: string | null }[]>(
+      `SELECT DISTINCT r.location_id, r.resource_id
+         FROM availability_rules r LEFT JOIN resources res ON res.id = r.resource_id
+        WHERE NOT r.is_closed AND (r.resource_id IS NULL OR res.active)
+        ORDER BY r.location_id, r.resource_id`,
+    );
+    const total = { ...emptyReport(), skipped: 0 };
+    for (const scope of scopes) {
+      const now = this.now();
+      const result = await this.prisma.$transaction(async (tx) => {
+        if (!(await lockScope(tx, scopeLockKey({ locationId: scope.location_id, resourceId: scope.resource_id }), false))) return null;
+        const [t] = (await this.targets(tx, scope.location_id, scope.resource_id)).filter((x) => x.resourceId === scope.resource_id);
+        if (!t) return null;
+        const from = localDate(now, t.timeZone);
+        const to = Temporal.PlainDate.from(from).add({ days: this.options.horizonDays }).toString();
+        return this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
+      }, TX_OPTIONS);
+      if (!result) {
+        total.skipped++;
+        continue;
+      }
+      addTo(total, result.report);
+      this.slotEvents.publish(result.changes);
+    }
+    return total;
+  }
+
+  private plan(t: Target, from: string, to: string, now: Date) {
+    return planSlots({ timeZone: t.timeZone, fromDate: from, toDate: to, rules: t.rules, notBefore: now, capacityOverride: t.exclusive ? 1 : undefined });
+  }
+
+  private async apply(tx: Tx, plans: { t: Target; plan: ReturnType<GenerationService['plan']> }[], from: string, to: string, now: Date) {
+    const report = emptyReport();
+    const changes: SlotChange[] = [];
+    for (const { t, plan } of plans) {
+      const start = startOfDay(from, t.timeZone);
+      const r = await reconcileScope(tx, t, plan, start > now ? start : now, startOfDay(nextDay(to), t.timeZone));
+      addTo(report, r);
+      changes.push(...r.changes);
+    }
+    return { report, changes };
+  }
+
+  private async locationOf(resourceId: string): Promise<string> {
+    const resource = await this.prisma.resource.findUnique({ where: { id: resourceId }, select: { locationId: true } });
+    if (!resource) throw ValidationError.field(['input', 'resourceId'], 'no such resource');
+    return resource.locationId;
+  }
+
+  /**
+   * The scopes of a request: one resource, or a location's own slots plus each of its active
+   * resources that has rules. Location-wide closures apply to the resources as well.
+   */
+  private async targets(tx: Tx, locationId: string, resourceId: string | null): Promise<Target[]> {
+    const location = await tx.location.findUniqueOrThrow({ where: { id: locationId }, select: { timeZone: true } });
+    const rules = (await tx.availabilityRule.findMany({ where: { locationId }, orderBy: { id: 'asc' } })).map((r) => ({ ...toPlanRule(r), resourceId: r.resourceId }));
+    const locationClosures = rules.filter((r) => !r.resourceId && r.isClosed);
+    const resources = await tx.resource.findMany({
+      where: resourceId ? { id: resourceId } : { locationId, active: true, rules: { some: {} } },
+      select: { id: true, exclusive: true },
+      orderBy: { id: 'asc' },
+    });
+    const targets: Target[] = resources.map((res) => ({
+      locationId,
+      resourceId: res.id,
+      timeZone: location.timeZone,
+      exclusive: res.exclusive,
+      rules: [...rules.filter((r) => r.resourceId === res.id), ...locationClosures],
+    }));
+    if (!resourceId) targets.unshift({ locationId, resourceId: null, timeZone: location.timeZone, exclusive: false, rules: rules.filter((r) => !r.resourceId) });
+    return targets;
+  }
+}
