@@ -31,6 +31,8 @@ export const configSchema = z.object({
   HOLD_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
   SLOT_HORIZON_DAYS: z.coerce.number().int().min(0).max(366).default(28),
   MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
+  LIVE_SUBSCRIBER_BUFFER: z.coerce.number().int().min(1).max(100_000).default(500),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -10,6 +10,7 @@ import './scheduling/availability.graphql.js';
 import './scheduling/search.graphql.js';
 import './scheduling/availability-fields.graphql.js';
 import './live/time.graphql.js';
+import './live/slot-availability.graphql.js';
 import './booking/errors.graphql.js';
 import './forms/form-mutations.graphql.js';
 import './forms/registration.graphql.js';

@@ -1,13 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
-import type { ExecutionArgs } from 'graphql';
 import type { Slotwise } from './app.js';
 import { checkReadiness } from './http/health.js';
 import { requestIdFrom } from './http/request-id.js';
 import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
+import { attachGraphQLWs } from './live/ws-server.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -62,40 +60,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     return app.yoga(req, res);
   }
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: app.yoga.graphqlEndpoint });
-  const wsHandle = useServer(
-    {
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
-        const upgrade = ctx.extra.request;
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(upgrade.headers)) if (typeof v === 'string') headers.set(k, v);
-        const request = new Request(`http://localhost${app.yoga.graphqlEndpoint}`, { headers });
-        const { schema, execute, subscribe, contextFactory, parse, validate } = app.yoga.getEnveloped({
-          ...ctx,
-          request,
-          connectionParams: ctx.connectionParams,
-          params: payload,
-        });
-        const args: ExecutionArgs = {
-          schema,
-          operationName: payload.operationName,
-          document: parse(payload.query),
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
-      },
-    },
-    wsServer,
-    // Keep-alive: graphql-ws answers pings; the server pings idle sockets below.
-  );
-  const pingTimer = setInterval(() => {
-    for (const socket of wsServer.clients) socket.ping();
-  }, 15_000).unref();
+  const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
@@ -114,12 +79,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     async stop() {
       if (shuttingDown) return;
       shuttingDown = true;
-      clearInterval(pingTimer);
       // Stop accepting; let in-flight requests finish (bounded), then close sockets and the database.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       httpServer.closeIdleConnections();
-      await wsHandle.dispose();
-      for (const socket of wsServer.clients) socket.terminate();
+      await graphqlWs.close();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, app.config.SHUTDOWN_TIMEOUT_MS).unref());
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();

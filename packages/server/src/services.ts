@@ -6,6 +6,7 @@ import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
+import { SlotAvailabilityService } from './live/slot-availability.service.js';
 import { GenerationService } from './scheduling/generation.service.js';
 import { RulesService } from './scheduling/rules.service.js';
 import { AvailabilityService } from './scheduling/availability.service.js';
@@ -32,6 +33,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents: new SlotEvents(deps.pubsub),
+    slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(prisma),
     exposure: new ExposureService(prisma, {
       cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),

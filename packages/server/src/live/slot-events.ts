@@ -1,32 +1,36 @@
 import type { PubSubHandle } from './pubsub.js';
 
+export const SLOT_CHANGE_REASONS = ['HELD', 'CONFIRMED', 'CANCELLED', 'EXPIRED', 'GENERATED', 'BLOCKED', 'RESCHEDULED', 'UPDATED'] as const;
+
 /** Why a slot changed; live subscribers receive it with the slot. */
-export type SlotChangeReason = 'HELD' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'GENERATED' | 'BLOCKED' | 'RESCHEDULED' | 'UPDATED';
+export type SlotChangeReason = (typeof SLOT_CHANGE_REASONS)[number];
 
 /** What is published: ids and the version after the change; subscribers re-read the slot. */
 export interface SlotChange {
   slotId: string;
   version: number;
   reason: SlotChangeReason;
-  locationId: string;
+  locationId: string | null;
   resourceId: string | null;
   formId?: string | null;
+}
+
+/** One pub/sub message: the changes of one committed transaction, in commit order. */
+export interface SlotChangeBatch {
+  changes: SlotChange[];
 }
 
 export const SLOT_CHANGES_TOPIC = 'slot-changes';
 
 /**
  * Call only after the transaction that made the changes has committed,
- * so nothing is pushed for work that rolled back.
+ * so nothing is pushed for work that rolled back (`runAndPublish` in after-commit.ts does both).
  */
 export class SlotEvents {
   constructor(private readonly pubsub: PubSubHandle['pubsub']) {}
 
   publish(changes: SlotChange[]): void {
-    for (const change of changes) this.pubsub.publish(SLOT_CHANGES_TOPIC, change);
-  }
-
-  subscribe() {
-    return this.pubsub.subscribe(SLOT_CHANGES_TOPIC) as AsyncIterable<SlotChange>;
+    // One message per transaction: one Redis round trip and one slot read per instance, however many slots.
+    if (changes.length) this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
   }
 }
