@@ -4,7 +4,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
-import { lastFutureSlot, lockScope, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { futureSlotSpan, lockScope, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -113,8 +113,9 @@ export class GenerationService {
   }
 
   /**
-   * Runs a rule write and re-plans the slots already materialized for the affected scopes
-   * (today up to the last future slot) in the same transaction; events go out after commit.
+   * Runs a rule write and re-plans the dates already materialized for the affected scopes (the
+   * local dates of the first to the last future slot) in the same transaction; events go out
+   * after commit. Dates never generated are left to generateSlots and the horizon job.
    */
   async afterRuleChange<T>(scope: { locationId: string; resourceId: string | null }, write: (tx: Tx) => Promise<T>): Promise<{ rule: T; slots: GenerationReport }> {
     const now = this.now();
@@ -128,10 +129,10 @@ export class GenerationService {
       const changes: SlotChange[] = [];
       for (const t of targets) {
         if (t.resourceId) await lockScope(tx, scopeLockKey(t), true);
-        const last = await lastFutureSlot(tx, t, now);
-        if (!last) continue;
-        const from = localDate(now, t.timeZone);
-        const to = localDate(last, t.timeZone);
+        const span = await futureSlotSpan(tx, t, now);
+        if (!span) continue;
+        const from = localDate(span.first, t.timeZone);
+        const to = localDate(span.last, t.timeZone);
         const r = await this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
         addTo(report, r.report);
         changes.push(...r.changes);

@@ -51,15 +51,15 @@ export async function lockScope(tx: Tx, key: string, wait: boolean): Promise<boo
 
 const scopeWhere = `form_id IS NULL AND location_id = $1::uuid AND resource_id IS NOT DISTINCT FROM $2::uuid`;
 
-/** Start of the last materialized future slot of a scope, or null. */
-export async function lastFutureSlot(tx: Tx, scope: SlotScope, now: Date): Promise<Date | null> {
-  const [row] = await tx.$queryRawUnsafe<{ last: Date | null }[]>(
-    `SELECT max(start_at) AS last FROM slots WHERE ${scopeWhere} AND start_at >= $3::timestamptz`,
+/** Starts of the first and last materialized future slots of a scope, or null when it has none. */
+export async function futureSlotSpan(tx: Tx, scope: SlotScope, now: Date): Promise<{ first: Date; last: Date } | null> {
+  const [row] = await tx.$queryRawUnsafe<{ first: Date | null; last: Date | null }[]>(
+    `SELECT min(start_at) AS first, max(start_at) AS last FROM slots WHERE ${scopeWhere} AND start_at >= $3::timestamptz`,
     scope.locationId,
     scope.resourceId,
     now.toISOString(),
   );
-  return row?.last ?? null;
+  return row?.first && row.last ? { first: row.first, last: row.last } : null;
 }
 
 /**
@@ -170,5 +170,7 @@ export async function reconcileScope(tx: Tx, scope: SlotScope, plan: PlannedSlot
     result.changes.push(...rows.map(change('CANCELLED')));
   }
   result.removed = toCancel.length + toDelete.length;
+  const startOf = new Map(existing.map((slot) => [slot.id, slot.start_at.getTime()]));
+  result.kept.sort((a, b) => startOf.get(a)! - startOf.get(b)!);
   return result;
 }
