@@ -33,6 +33,8 @@ export const registerInput = customerSchema.extend({
     .refine((ids) => new Set(ids).size === ids.length, 'must not name a slot twice'),
 });
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export type RegisterInput = z.input<typeof registerInput>;
 
 export interface RegisterCaller {
@@ -64,7 +66,9 @@ export class RegistrationService {
     if (form.maxSlotsPerRegistration && data.slotIds.length > form.maxSlotsPerRegistration) {
       throw ValidationError.field(['input', 'slotIds'], `choose at most ${form.maxSlotsPerRegistration} slots`);
     }
-    const ours = await this.prisma.slot.findMany({ where: { id: { in: data.slotIds }, formId: form.id }, select: { id: true } });
+    // Ids that are not even UUIDs (a tampered page) are simply not this form's.
+    const candidates = data.slotIds.filter((id) => UUID.test(id));
+    const ours = await this.prisma.slot.findMany({ where: { id: { in: candidates }, formId: form.id }, select: { id: true } });
     const foreign = data.slotIds.filter((id) => !ours.some((s) => s.id === id));
     if (foreign.length) throw new FormSlotNotFoundError(foreign);
 

@@ -1,0 +1,175 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { startServer, type RunningServer } from '../server.js';
+import { configurePii } from '../shared/pii.js';
+import { formPageRoute } from './form-route.js';
+import { SEED_SCHEDULE, createForm, publishedForm, rowCounts } from './form-fixtures.js';
+
+let t: TestApp;
+let server: RunningServer;
+const setNow = (iso: string) => {
+  t.app.services.forms.now = () => new Date(iso);
+  t.app.services.registrations.now = () => new Date(iso);
+};
+
+beforeAll(async () => {
+  configurePii(TEST_SECRETS.ENCRYPTION_KEY);
+  t = await createTestApp();
+  setNow('2026-12-01T12:00:00Z');
+  server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });
+});
+afterAll(() => server.stop());
+
+const get = (path: string) => fetch(`${server.url}${path}`);
+function post(slug: string, fields: Record<string, string | string[]>) {
+  const body = new URLSearchParams();
+  for (const [k, v] of Object.entries(fields)) for (const value of [v].flat()) body.append(k, value);
+  return fetch(`${server.url}/form/${slug}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+}
+const person = { name: 'Ada Lovelace', email: 'ada@example.com' };
+/** The page names slots by their database ids (the API by global ids). */
+const uuids = (form: { slots: { id: string }[] }) => form.slots.map((s) => decodeGlobalID(s.id).id);
+
+describe('GET /form/:slug', () => {
+  it('groups slots by local day in the form zone with accessible labels, badges and no script', async () => {
+    const form = await publishedForm(t, { slug: 'page-view', title: 'Coaching <script>alert(1)</script>', description: 'Bring "boots" & water' });
+    const ids = uuids(form);
+    const taken = ids[1]!;
+    expectNoErrors(await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: form.slots[2]!.id }, { token: t.adminToken }));
+    expect((await post('page-view', { ...person, slotId: taken })).status).toBe(200);
+
+    const response = await get('/form/page-view');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await response.text();
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('Coaching &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('Bring &quot;boots&quot; &amp; water');
+    expect([...html.matchAll(/<legend>([^<]+)<\/legend>/g)].map((m) => m[1])).toEqual(['Mon Jan 4', 'Wed Jan 6', 'Mon Jan 11', 'Wed Jan 13']);
+    const first = ids[0]!;
+    expect(html).toContain(`<input type="checkbox" id="slot-${first}" name="slotId" value="${first}"><label for="slot-${first}">5:00–6:00 PM</label>`);
+    expect(html).toContain(`value="${taken}" disabled><label for="slot-${taken}">6:00–7:00 PM <span class="badge full">Full</span>`);
+    expect(html).toContain(`value="${ids[2]}" disabled><label for="slot-${ids[2]}">7:00–8:00 PM <span class="badge cancelled">Cancelled</span>`);
+    expect(html).toContain('<label for="email">Email</label>');
+  });
+
+  it('hides slots that have started', async () => {
+    await publishedForm(t, { slug: 'past-hidden' });
+    setNow('2027-01-06T23:30:00Z'); // Wed Jan 6, 18:30 EST
+    try {
+      const html = await (await get('/form/past-hidden')).text();
+      expect([...html.matchAll(/<legend>([^<]+)<\/legend>/g)].map((m) => m[1])).toEqual(['Wed Jan 6', 'Mon Jan 11', 'Wed Jan 13']);
+      expect(html.match(/type="checkbox"/g)).toHaveLength(10);
+    } finally {
+      setNow('2026-12-01T12:00:00Z');
+    }
+  });
+
+  it('shows a draft disabled with a notice, and refuses to book from it', async () => {
+    const form = await createForm(t, { slug: 'draft-page' });
+    const html = await (await get('/form/draft-page')).text();
+    expect(html).toContain('<fieldset class="whole" disabled>');
+    expect(html).toContain('This form is a draft');
+    const before = await rowCounts(t);
+    const response = await post('draft-page', { ...person, slotId: uuids(form)[0]! });
+    expect(response.status).toBe(403);
+    expect(await rowCounts(t)).toEqual(before);
+  });
+
+  it('answers 404 for an unknown slug, on GET and POST', async () => {
+    expect((await get('/form/no-such-form')).status).toBe(404);
+    expect((await get('/form/Bad%20Slug')).status).toBe(404);
+    const before = await rowCounts(t);
+    expect((await post('no-such-form', { ...person, slotId: 'x' })).status).toBe(404);
+    expect(await rowCounts(t)).toEqual(before);
+  });
+});
+
+describe('POST /form/:slug', () => {
+  it('books the chosen slots and lists them as "Mon Jan 4, 5:00–6:00 PM" in the form zone', async () => {
+    const form = await publishedForm(t, { slug: 'post-ok' });
+    const response = await post('post-ok', { ...person, phone: '', slotId: [uuids(form)[4]!, uuids(form)[0]!] });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('Thank you, Ada Lovelace.');
+    expect([...html.matchAll(/<li>([^<]+)<\/li>/g)].map((m) => m[1])).toEqual(['Mon Jan 4, 5:00–6:00 PM', 'Wed Jan 6, 5:00–6:00 PM']);
+  });
+
+  it('refuses invalid input with 422, keeps what was typed, escapes it, and writes nothing', async () => {
+    const form = await publishedForm(t, { slug: 'post-invalid', maxSlotsPerRegistration: 2 });
+    const ids = uuids(form);
+    const before = await rowCounts(t);
+    const cases: [string, Record<string, string | string[]>, string][] = [
+      ['no slot', { ...person }, 'choose at least one slot'],
+      ['too many', { ...person, slotId: ids.slice(0, 3) }, 'choose at most 2 slots'],
+      ['bad email', { name: '<b>Ada</b>', email: 'not-an-email', slotId: ids[0]! }, 'must be an email address'],
+    ];
+    for (const [name, fields, message] of cases) {
+      const response = await post('post-invalid', fields);
+      expect(response.status, name).toBe(422);
+      const html = await response.text();
+      expect(html, name).toContain(message);
+      expect(html, name).toContain('role="alert"');
+    }
+    const html = await (await post('post-invalid', { name: '<b>Ada</b>', email: 'not-an-email', slotId: [ids[0]!, ids[5]!] })).text();
+    expect(html).toContain('value="&lt;b&gt;Ada&lt;/b&gt;"');
+    expect(html).toContain('value="not-an-email" autocomplete="email" required aria-invalid="true" aria-describedby="email-error"');
+    expect(html).toContain(`value="${ids[0]}" checked>`);
+    expect(html).toContain(`value="${ids[5]}" checked>`);
+    expect(await rowCounts(t)).toEqual(before);
+  });
+
+  it("answers 404 for slot ids that are not this form's and books none of them", async () => {
+    const form = await publishedForm(t, { slug: 'post-tampered' });
+    const other = await publishedForm(t);
+    const before = await rowCounts(t);
+    const [mine, theirs] = [uuids(form)[0]!, uuids(other)[0]!];
+    for (const slotId of [[mine, theirs], [mine, 'not-a-uuid'], [form.slots[1]!.id], ['00000000-0000-7000-8000-000000000000']]) {
+      const response = await post('post-tampered', { ...person, slotId });
+      expect(response.status).toBe(404);
+      const html = await response.text();
+      expect(html).toContain('not part of this form');
+      expect(html).toContain('value="Ada Lovelace"');
+    }
+    expect(await rowCounts(t)).toEqual(before);
+  });
+
+  it('shows a closed form as closed and refuses POST with 403', async () => {
+    const form = await publishedForm(t, { slug: 'post-closed' });
+    expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { __typename } }`, { id: form.id }, { token: t.adminToken }));
+    expect(await (await get('/form/post-closed')).text()).toContain('This form is closed');
+    const before = await rowCounts(t);
+    const response = await post('post-closed', { ...person, slotId: uuids(form)[0]! });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('This form is closed');
+    expect(await rowCounts(t)).toEqual(before);
+  });
+
+  it('20 concurrent POSTs for the last seat: one 200, nineteen 409 naming the slot with the rest of the input kept', async () => {
+    const form = await publishedForm(t, { slug: 'post-race', schedule: { ...SEED_SCHEDULE, capacityPerSlot: 2 } });
+    const [first, , , last] = uuids(form) as [string, string, string, string]; // last: Mon Jan 4, 8:00–9:00 PM
+    expect((await post('post-race', { ...person, slotId: last })).status).toBe(200);
+    const before = await rowCounts(t);
+
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => post('post-race', { name: `Racer ${i}`, email: `racer${i}@example.com`, slotId: [first, last] })),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, ...Array(19).fill(409)]);
+    const loser = await responses.find((r) => r.status === 409)!.text();
+    expect(loser).toContain('these times were taken while you were choosing');
+    expect(loser).toContain('<li>Mon Jan 4, 8:00–9:00 PM</li>');
+    expect(loser).toMatch(/value="Racer \d+"/);
+    expect(loser).toContain(`value="${first}" checked>`);
+    expect(loser).toContain(`value="${last}" disabled>`);
+
+    expect(await rowCounts(t)).toEqual({
+      registrations: before.registrations + 1,
+      registration_slots: before.registration_slots + 2,
+      bookings: before.bookings + 2,
+      booked: before.booked + 2,
+    });
+  });
+});

@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Slotwise } from '../app.js';
+import type { Form } from '../generated/prisma/client.js';
+import type { RouteHandler } from '../server.js';
+import { SlotsUnavailableError } from '../booking/errors.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
+import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
+
+const PATH = /^\/form\/([a-z0-9-]{1,80})\/?$/;
+const MAX_BODY_BYTES = 64 * 1024;
+const FIELD_BY_INPUT: Record<string, keyof NonNullable<PageProblem['fields']>> = { name: 'name', email: 'email', phone: 'phone', slotIds: 'slotId' };
+
+/** GET and POST /form/:slug — the public signup page (no JavaScript needed). */
+export function formPageRoute(app: Slotwise): RouteHandler {
+  return async (req, res, url) => {
+    const match = PATH.exec(url.pathname);
+    if (!match && !url.pathname.startsWith('/form/')) return false;
+    const form = match ? await app.db.prisma.form.findUnique({ where: { slug: match[1]! } }) : null;
+    if (!form) send(res, 404, renderNotFoundPage());
+    else if (req.method === 'GET' || req.method === 'HEAD') send(res, 200, await showPage(form.id));
+    else if (req.method === 'POST') await submit(req, res, form);
+    else {
+      res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Method not allowed');
+    }
+    return true;
+  };
+
+  async function submit(req: IncomingMessage, res: ServerResponse, form: Form) {
+    const body = await readForm(req);
+    if (!body) return send(res, 413, await showPage(form.id, undefined, { summary: 'The request was too large.' }));
+    const input: PageInput = {
+      name: body.get('name') ?? '',
+      email: body.get('email') ?? '',
+      phone: body.get('phone') ?? '',
+      slotIds: body.getAll('slotId'),
+    };
+    try {
+      const { registration } = await app.services.registrations.register(
+        { slug: form.slug },
+        { name: input.name, email: input.email, phone: input.phone.trim() || null, slotIds: input.slotIds },
+        { actor: null, requestId: req.headers['x-request-id'] as string | undefined },
+      );
+      const booked = await app.db.prisma.registrationSlot.findMany({
+        where: { registrationId: registration.id },
+        select: { slot: { select: { startAt: true, endAt: true } } },
+        orderBy: { slot: { startAt: 'asc' } },
+      });
+      send(res, 200, renderSuccessPage(form, registration.name, booked.map((b) => b.slot)));
+    } catch (err) {
+      const failure = problemFor(err, input);
+      if (!failure) throw err;
+      send(res, failure.status, await showPage(form.id, failure.input, failure.problem));
+    }
+  }
+
+  async function showPage(formId: string, input?: PageInput, problem?: PageProblem) {
+    const form = await app.db.prisma.form.findUniqueOrThrow({ where: { id: formId } });
+    const slots = await app.db.prisma.slot.findMany({
+      where: { formId, startAt: { gt: app.services.forms.now() } },
+      orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
+    });
+    return renderFormPage(form, slots, input, problem);
+  }
+}
+
+/** Expected failures -> status, the message shown, and what of the input is kept. */
+function problemFor(err: unknown, input: PageInput): { status: number; problem: PageProblem; input: PageInput } | null {
+  if (err instanceof ValidationError) {
+    const fields: PageProblem['fields'] = {};
+    for (const e of err.fieldErrors) {
+      const key = FIELD_BY_INPUT[e.path[1] ?? ''];
+      if (key && !fields[key]) fields[key] = e.message;
+    }
+    return { status: 422, input, problem: { summary: 'Nothing was booked. Please correct the marked fields and send the form again.', fields } };
+  }
+  if (err instanceof SlotsUnavailableError) {
+    const unavailableSlotIds = err.unavailable.map((u) => u.slotId);
+    return {
+      status: 409,
+      input,
+      problem: {
+        summary: 'Nothing was booked: these times were taken while you were choosing. Your other choices are kept; pick another time and send again.',
+        unavailableSlotIds,
+      },
+    };
+  }
+  if (err instanceof FormSlotNotFoundError) {
+    const keep = input.slotIds.filter((id) => !err.slotIds.includes(id));
+    return { status: 404, input: { ...input, slotIds: keep }, problem: { summary: 'Nothing was booked: some of the chosen times are not part of this form.' } };
+  }
+  if (err instanceof FormNotOpenError) {
+    return { status: 403, input, problem: { summary: err.message } };
+  }
+  if (err instanceof NotFoundError) return { status: 404, input, problem: { summary: 'This form no longer exists.' } };
+  return null;
+}
+
+/** The urlencoded body, or null when it is larger than the limit. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res: ServerResponse, status: number, html: string) {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    // No scripts at all; styles are inline; the form posts only to this server.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(html);
+}
