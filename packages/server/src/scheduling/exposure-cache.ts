@@ -34,13 +34,13 @@ export class RedisExposureCache implements ExposureCache {
   }
 }
 
-/** One process only (embedded mode). Expired entries are swept when the map grows. */
+/** One process only (embedded mode). When the map is full, expired entries go first, then the oldest. */
 export class MemoryExposureCache implements ExposureCache {
   private readonly entries = new Map<string, { value: StickyExposure; expiresAt: number }>();
 
   constructor(
     private readonly now: () => Date = () => new Date(),
-    private readonly sweepAbove = 10_000,
+    private readonly sweepAbove = 50_000,
   ) {}
 
   async get(key: string): Promise<StickyExposure | null> {
@@ -57,7 +57,10 @@ export class MemoryExposureCache implements ExposureCache {
     const now = this.now().getTime();
     if (this.entries.size >= this.sweepAbove) {
       for (const [k, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(k);
+      // Maps iterate in insertion order: the first key is the oldest entry.
+      while (this.entries.size >= this.sweepAbove) this.entries.delete(this.entries.keys().next().value!);
     }
+    this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: now + EXPOSURE_TTL_MS });
   }
 }

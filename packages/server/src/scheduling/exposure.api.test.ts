@@ -105,7 +105,7 @@ describe('exposedSlots', () => {
     expect(ids(later)).toEqual(ids(first));
     expect(later.total).toBe(15);
 
-    const takenId = decodeGlobalID(first.slots[0].id).id;
+    const takenId = decodeGlobalID(first.slots[0]!.id).id;
     await prisma.slot.update({ where: { id: takenId }, data: { booked: 1 } });
     const afterBooking = await expose({ resourceId: person, sessionId: session });
     expect(ids(afterBooking)).toEqual(ids(first).slice(1));
@@ -161,5 +161,20 @@ describe('MemoryExposureCache', () => {
     expect(await cache.get('expose:s:2026-12-03:resource:r')).toEqual({ slotIds: ['a'], k: 1, variant: 'control' });
     now = new Date(now.getTime() + 1);
     expect(await cache.get('expose:s:2026-12-03:resource:r')).toBeNull();
+  });
+
+  it('stays bounded: when full it drops expired entries, then the oldest', async () => {
+    let now = new Date('2026-12-01T08:00:00Z');
+    const cache = new MemoryExposureCache(() => now, 3);
+    const value = { slotIds: [], k: 0, variant: 'control' as const };
+    await cache.set('old', value);
+    now = new Date(now.getTime() + EXPOSURE_TTL_MS);
+    await cache.set('a', value);
+    await cache.set('b', value);
+    await cache.set('c', value); // full: 'old' has expired and goes
+    expect(await cache.get('a')).not.toBeNull();
+    await cache.set('d', value); // full, nothing expired: the oldest, 'a', goes
+    expect(await cache.get('a')).toBeNull();
+    expect(await Promise.all(['b', 'c', 'd'].map((k) => cache.get(k)))).toEqual([value, value, value]);
   });
 });
