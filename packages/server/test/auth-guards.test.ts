@@ -18,6 +18,12 @@ const PUBLIC_ROOT_FIELDS = [
   'Query.resources',
   'Query.serverTime',
   'Subscription.serverTime',
+  // Customers see availability without signing in.
+  'Query.availability',
+  'Query.availableDates',
+  'Query.exposedSlots',
+  'Query.searchAvailability',
+  'Subscription.slotAvailability',
 ];
 
 type Scopes = Record<string, unknown> | ((...args: unknown[]) => unknown) | undefined;
