@@ -101,6 +101,16 @@ describe('availability rules', () => {
     expect(later.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
   });
 
+  it('concurrent overlapping creates: exactly one wins, the others name it', async () => {
+    const resource = await t.app.services.resources.create({ locationId, kind: 'PERSON', name: 'Dr. Race' });
+    const input = { resourceId: encodeGlobalID('Resource', resource.id), kind: 'WEEKLY', daysOfWeek: [2], startTime: '09:00', endTime: '10:00' };
+    const results = (await Promise.all([0, 1, 2, 3].map(() => create(input)))).map((r) => expectNoErrors(r).createAvailabilityRule);
+    const winners = results.filter((r) => r.__typename === 'AvailabilityRulePayload');
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => r.__typename === 'RuleOverlapError').map((r) => r.overlappingRuleId)).toEqual([0, 1, 2].map(() => winners[0].rule.id));
+    expect(await t.app.db.prisma.availabilityRule.count({ where: { resourceId: resource.id } })).toBe(1);
+  });
+
   it('bad input is a ValidationError naming the field, and nothing is written', async () => {
     const before = await ruleCount();
     const base = { resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '12:00' };
