@@ -63,6 +63,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);
+  jobs.every('hold-expiry', 5_000, () => app.services.bookings.releaseExpiredHolds());
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
   // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
   jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());

@@ -14,6 +14,7 @@ import { ExposureService } from './scheduling/exposure.service.js';
 import { MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
 import { SearchService } from './scheduling/search.service.js';
 import { releaseExpiredHolds } from './booking/expiry.js';
+import { BookingService } from './booking/booking.service.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
@@ -33,6 +34,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents: new SlotEvents(deps.pubsub),
+    bookings: new BookingService(prisma, deps.config, new SlotEvents(deps.pubsub)),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(prisma),
     exposure: new ExposureService(prisma, {

@@ -24,6 +24,14 @@ const PUBLIC_ROOT_FIELDS = [
   'Query.exposedSlots',
   'Query.searchAvailability',
   'Subscription.slotAvailability',
+  // Customers book without an account; confirm, cancel, reschedule and read their booking with its
+  // manage token (the service checks staff role, ownership or the token and answers NotFound otherwise).
+  'Mutation.book',
+  'Mutation.cancelBooking',
+  'Mutation.confirm',
+  'Mutation.hold',
+  'Mutation.rescheduleBooking',
+  'Query.booking',
 ];
 
 type Scopes = Record<string, unknown> | ((...args: unknown[]) => unknown) | undefined;

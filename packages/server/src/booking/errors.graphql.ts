@@ -1,8 +1,10 @@
 import { builder } from '../builder.js';
 import { TryAgainError } from '../db/retry.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
+import { BookingStatusEnum } from './enums.graphql.js';
 import {
   BookingConflictError,
+  BookingNotActiveError,
   HoldExpiredError,
   SlotFullError,
   SlotsUnavailableError,
@@ -91,4 +93,15 @@ builder.objectType(TryAgainError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof TryAgainError,
   fields: () => ({}),
+});
+
+builder.objectType(BookingNotActiveError, {
+  name: 'BookingNotActiveError',
+  description: 'The booking is cancelled or expired; it cannot be confirmed or moved.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof BookingNotActiveError,
+  fields: (t) => ({
+    bookingId: t.globalID({ resolve: (e) => ({ type: 'Booking', id: e.bookingId }) }),
+    status: t.field({ type: BookingStatusEnum, resolve: (e) => e.status }),
+  }),
 });

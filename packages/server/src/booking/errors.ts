@@ -1,3 +1,4 @@
+import type { BookingStatus } from '../generated/prisma/enums.js';
 import { AppError } from '../shared/errors.js';
 
 /** Why a slot cannot be booked. */
@@ -51,5 +52,13 @@ export class SlotsUnavailableError extends AppError {
   readonly code = 'SLOTS_UNAVAILABLE';
   constructor(readonly unavailable: UnavailableSlot[]) {
     super(`${unavailable.length} of the chosen slots cannot be booked`);
+  }
+}
+
+/** The booking is cancelled or expired; it cannot be confirmed or moved any more. */
+export class BookingNotActiveError extends AppError {
+  readonly code = 'BOOKING_NOT_ACTIVE';
+  constructor(readonly bookingId: string, readonly status: BookingStatus) {
+    super(`The booking is ${status.toLowerCase()}`);
   }
 }

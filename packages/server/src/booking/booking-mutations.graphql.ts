@@ -1,0 +1,160 @@
+import { builder } from '../builder.js';
+import type { Context } from '../context.js';
+import { TryAgainError } from '../db/retry.js';
+import { ValidationError } from '../shared/errors.js';
+import { parseGlobalId } from '../shared/ids.js';
+import { grantBookingAccess } from './access.js';
+import { BookingReceiptRef } from './booking.graphql.js';
+import type { BookingReceipt, Caller } from './booking.service.js';
+import { BookingConflictError, BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
+
+const CustomerInput = builder.inputType('CustomerInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    email: t.string({ required: true }),
+    phone: t.string(),
+  }),
+});
+
+const HoldInput = builder.inputType('HoldInput', {
+  fields: (t) => ({
+    slotId: t.id({ required: true }),
+    customer: t.field({ type: CustomerInput, description: 'Who the place is for; leave out to book as the signed-in user.' }),
+  }),
+});
+
+const BookRangeInput = builder.inputType('BookRangeInput', {
+  description: 'A free range on an exclusive resource: 15-minute boundaries, at most 8 hours.',
+  fields: (t) => ({
+    resourceId: t.id({ required: true }),
+    startAt: t.field({ type: 'DateTime', required: true }),
+    endAt: t.field({ type: 'DateTime', required: true }),
+  }),
+});
+
+const BookInput = builder.inputType('BookInput', {
+  description: 'Exactly one of slotId or range.',
+  fields: (t) => ({
+    slotId: t.id(),
+    range: t.field({ type: BookRangeInput }),
+    customer: t.field({ type: CustomerInput, description: 'Who the booking is for; leave out to book as the signed-in user.' }),
+  }),
+});
+
+const ManageBookingInput = builder.inputType('ManageBookingInput', {
+  fields: (t) => ({
+    bookingId: t.id({ required: true }),
+    manageToken: t.string({ description: 'The token from the hold/book receipt; not needed by staff or the signed-in customer.' }),
+  }),
+});
+
+const RescheduleRangeInput = builder.inputType('RescheduleRangeInput', {
+  fields: (t) => ({
+    startAt: t.field({ type: 'DateTime', required: true }),
+    endAt: t.field({ type: 'DateTime', required: true }),
+  }),
+});
+
+const RescheduleBookingInput = builder.inputType('RescheduleBookingInput', {
+  description: 'Exactly one of slotId (a slot booking, same resource) or range (a range booking, same resource).',
+  fields: (t) => ({
+    bookingId: t.id({ required: true }),
+    manageToken: t.string(),
+    slotId: t.id(),
+    range: t.field({ type: RescheduleRangeInput }),
+  }),
+});
+
+const caller = (ctx: Context): Caller => ({ actor: ctx.actor, requestId: ctx.requestId });
+const bookingId = (id: string | number) => parseGlobalId(String(id), 'Booking', ['input', 'bookingId']);
+const slotId = (id: string | number) => parseGlobalId(String(id), 'Slot', ['input', 'slotId']);
+
+/** The request that made or proved a booking may read it (and its customer) in the response. */
+function granted<T extends { id: string }>(ctx: Context, booking: T): T {
+  grantBookingAccess(ctx, booking.id);
+  return booking;
+}
+const receipt = (ctx: Context, r: BookingReceipt) => (granted(ctx, r.booking), r);
+
+function exactlyOne(input: { slotId?: unknown; range?: unknown }) {
+  if ((input.slotId == null) === (input.range == null)) {
+    throw new ValidationError([
+      { path: ['input', 'slotId'], message: 'give exactly one of slotId or range' },
+      { path: ['input', 'range'], message: 'give exactly one of slotId or range' },
+    ]);
+  }
+}
+
+builder.mutationField('hold', (t) =>
+  t.field({
+    type: BookingReceiptRef,
+    description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
+    authScopes: { public: true },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, TryAgainError] },
+    args: { input: t.arg({ type: HoldInput, required: true }) },
+    resolve: async (_root, { input }, ctx) =>
+      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx))),
+  }),
+);
+
+builder.mutationField('book', (t) =>
+  t.field({
+    type: BookingReceiptRef,
+    description: 'Books a slot or a free range at once (hold + confirm).',
+    authScopes: { public: true },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, TryAgainError] },
+    args: { input: t.arg({ type: BookInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      exactlyOne(input);
+      const target = input.slotId
+        ? { slotId: slotId(input.slotId) }
+        : {
+            range: {
+              resourceId: parseGlobalId(String(input.range!.resourceId), 'Resource', ['input', 'range', 'resourceId']),
+              startAt: input.range!.startAt,
+              endAt: input.range!.endAt,
+            },
+          };
+      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx)));
+    },
+  }),
+);
+
+builder.mutationField('confirm', (t) =>
+  t.prismaField({
+    type: 'Booking',
+    description: 'Turns a live hold into a booking. Staff, the signed-in customer, or the manage token.',
+    authScopes: { public: true },
+    errors: { types: [HoldExpiredError, BookingNotActiveError, TryAgainError] },
+    args: { input: t.arg({ type: ManageBookingInput, required: true }) },
+    resolve: async (_query, _root, { input }, ctx) =>
+      granted(ctx, await ctx.services.bookings.confirm(bookingId(input.bookingId), input.manageToken, caller(ctx))),
+  }),
+);
+
+builder.mutationField('cancelBooking', (t) =>
+  t.prismaField({
+    type: 'Booking',
+    description: 'Cancels a booking and frees its place. Admin, manager, frontdesk, the signed-in customer, or the manage token.',
+    authScopes: { public: true },
+    errors: { types: [BookingNotActiveError, TryAgainError] },
+    args: { input: t.arg({ type: ManageBookingInput, required: true }) },
+    resolve: async (_query, _root, { input }, ctx) =>
+      granted(ctx, await ctx.services.bookings.cancel(bookingId(input.bookingId), input.manageToken, caller(ctx))),
+  }),
+);
+
+builder.mutationField('rescheduleBooking', (t) =>
+  t.prismaField({
+    type: 'Booking',
+    description: 'Moves a booking to another slot or range in one step; the calendar SEQUENCE goes up.',
+    authScopes: { public: true },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, HoldExpiredError, BookingNotActiveError, TryAgainError] },
+    args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
+    resolve: async (_query, _root, { input }, ctx) => {
+      exactlyOne(input);
+      const target = input.slotId ? { slotId: slotId(input.slotId) } : { range: { startAt: input.range!.startAt, endAt: input.range!.endAt } };
+      return granted(ctx, await ctx.services.bookings.reschedule(bookingId(input.bookingId), input.manageToken, target, caller(ctx)));
+    },
+  }),
+);

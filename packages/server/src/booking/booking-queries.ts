@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { BookingStatus } from '../generated/prisma/enums.js';
+import type { Actor } from '../shared/actor.js';
+import { NotFoundError, parseInput } from '../shared/errors.js';
+import { pii } from '../shared/pii.js';
+import { canSeeBooking, grantBookingAccess, tokenMatches } from './access.js';
+
+const DAY_MS = 86_400_000;
+const MAX_WINDOW_DAYS = 366;
+
+const window = z
+  .object({ from: z.date().nullish(), to: z.date().nullish() })
+  .refine((w) => !w.from || !w.to || w.to.getTime() > w.from.getTime(), { message: 'must be after from', path: ['to'] })
+  .refine((w) => !w.from || !w.to || w.to.getTime() - w.from.getTime() <= MAX_WINDOW_DAYS * DAY_MS, {
+    message: `a window is at most ${MAX_WINDOW_DAYS} days`,
+    path: ['to'],
+  });
+
+export interface BookingFilters {
+  resourceId?: string | null;
+  locationId?: string | null;
+  status?: BookingStatus[] | null;
+  from?: Date | null;
+  to?: Date | null;
+  customerEmail?: string | null;
+}
+
+const filters = z.object({ customerEmail: z.email('must be an email address').nullish() });
+
+/** Bookings overlapping [from, to): a booking that started before `from` and is still going counts. */
+function overlapping(from: Date | null | undefined, to: Date | null | undefined): Prisma.BookingWhereInput {
+  return { ...(to ? { startAt: { lt: to } } : {}), ...(from ? { endAt: { gt: from } } : {}) };
+}
+
+/** Staff's booking list: every filter optional; the customer's email is matched by its lookup hash. */
+export function staffBookingsWhere(input: BookingFilters): Prisma.BookingWhereInput {
+  parseInput(window, { from: input.from, to: input.to }, []);
+  const { customerEmail } = parseInput(filters, { customerEmail: input.customerEmail }, []);
+  return {
+    ...(input.resourceId ? { resourceId: input.resourceId } : {}),
+    ...(input.locationId ? { locationId: input.locationId } : {}),
+    ...(input.status?.length ? { status: { in: input.status } } : {}),
+    ...(customerEmail ? { customerEmailHash: pii().emailHash(customerEmail) } : {}),
+    ...overlapping(input.from, input.to),
+  };
+}
+
+/**
+ * The signed-in user's bookings in a window (default: from now, 90 days): those linked to the
+ * account, and those made with its email while signed out.
+ */
+export function myBookingsWhere(actor: Actor, from: Date | null | undefined, to: Date | null | undefined, now: Date): Prisma.BookingWhereInput {
+  const start = from ?? now;
+  const end = to ?? new Date(start.getTime() + 90 * DAY_MS);
+  parseInput(window, { from: start, to: end }, []);
+  return {
+    OR: [{ userId: actor.userId }, { customerEmailHash: pii().emailHash(actor.email) }],
+    ...overlapping(start, end),
+  };
+}
+
+/**
+ * One booking, for staff, its own customer, or whoever shows its manage token (who may then see
+ * it in this response). Anyone else gets NotFound, the same as for an id that does not exist.
+ */
+export async function findVisibleBooking<Q extends object>(
+  prisma: PrismaClient,
+  query: Q,
+  id: string,
+  manageToken: string | null | undefined,
+  requestKey: object,
+  actor: Actor | null,
+) {
+  const booking = await prisma.booking.findUnique({ ...query, where: { id } });
+  if (!booking) throw new NotFoundError('Booking', id);
+  if (tokenMatches(booking, manageToken)) grantBookingAccess(requestKey, booking.id);
+  if (!canSeeBooking(requestKey, actor, booking)) throw new NotFoundError('Booking', id);
+  return booking;
+}

@@ -1,0 +1,113 @@
+import { builder } from '../builder.js';
+import type { BookingStatus } from '../generated/prisma/enums.js';
+import { STAFF_ROLES } from '../shared/actor.js';
+import { parseGlobalId } from '../shared/ids.js';
+import { canSeeBooking } from './access.js';
+import { findVisibleBooking, myBookingsWhere, staffBookingsWhere } from './booking-queries.js';
+import type { BookingReceipt } from './booking.service.js';
+import { decryptCustomer, type Customer } from './customer.js';
+import { BookingKindEnum, BookingStatusEnum } from './enums.graphql.js';
+
+
+const CustomerRef = builder.objectRef<Customer>('Customer').implement({
+  description: 'Who booked. Only staff, the customer themselves, or the holder of the manage token see it.',
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    email: t.exposeString('email'),
+    phone: t.exposeString('phone', { nullable: true }),
+  }),
+});
+
+/** A booking. Visible to staff, its own customer, and a request that showed its manage token. */
+export const BookingRef = builder.prismaNode('Booking', {
+  id: { field: 'id' },
+  authScopes: (booking, ctx) => canSeeBooking(ctx, ctx.actor, booking),
+  fields: (t) => ({
+    kind: t.expose('kind', { type: BookingKindEnum }),
+    status: t.expose('status', { type: BookingStatusEnum }),
+    startAt: t.expose('startAt', { type: 'DateTime' }),
+    endAt: t.expose('endAt', { type: 'DateTime' }),
+    slot: t.relation('slot', { nullable: true }),
+    resource: t.relation('resource', { nullable: true }),
+    location: t.relation('location', { nullable: true }),
+    holdExpiresAt: t.expose('holdExpiresAt', { type: 'DateTime', nullable: true, description: 'While HELD: when the place is given back unless confirmed.' }),
+    icsUid: t.exposeString('icsUid', { description: 'UID of the calendar event; stays the same across reschedules.' }),
+    icsSequence: t.exposeInt('icsSequence', { description: 'SEQUENCE of the calendar event; goes up on every reschedule and on cancel.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    confirmedAt: t.expose('confirmedAt', { type: 'DateTime', nullable: true }),
+    cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
+    customer: t.field({
+      type: CustomerRef,
+      nullable: true,
+      resolve: (booking, _args, ctx) => (canSeeBooking(ctx, ctx.actor, booking) ? decryptCustomer(booking) : null),
+    }),
+  }),
+});
+
+export const BookingReceiptRef = builder.objectRef<BookingReceipt>('BookingReceipt').implement({
+  description: 'A new booking and its manage token. The token is shown only here: keep it to confirm, cancel or reschedule.',
+  fields: (t) => ({
+    booking: t.field({ type: BookingRef, resolve: (r) => r.booking }),
+    manageToken: t.exposeString('manageToken'),
+  }),
+});
+
+builder.queryField('booking', (t) =>
+  t.prismaField({
+    type: 'Booking',
+    description: 'One booking: for staff, its own customer, or with its manage token.',
+    authScopes: { public: true },
+    errors: {},
+    args: { id: t.arg.id({ required: true }), manageToken: t.arg.string() },
+    resolve: (query, _root, args, ctx) =>
+      findVisibleBooking(ctx.db.prisma, query, parseGlobalId(String(args.id), 'Booking', ['id']), args.manageToken, ctx, ctx.actor),
+  }),
+);
+
+builder.queryField('myBookings', (t) =>
+  t.prismaField({
+    type: ['Booking'],
+    description: "The signed-in user's bookings overlapping [from, to) (default: the next 90 days), by start.",
+    authScopes: { authenticated: true },
+    errors: {},
+    args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.prisma.booking.findMany({ ...query, where: myBookingsWhere(ctx.actor!, args.from, args.to, new Date()), orderBy: [{ startAt: 'asc' }, { id: 'asc' }] }),
+  }),
+);
+
+interface StaffBookingArgs {
+  resourceId?: string | number | null;
+  locationId?: string | number | null;
+  status?: BookingStatus[] | null;
+  from?: Date | null;
+  to?: Date | null;
+  customerEmail?: string | null;
+}
+
+const staffWhere = (args: StaffBookingArgs) =>
+  staffBookingsWhere({
+    ...args,
+    resourceId: args.resourceId ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : null,
+    locationId: args.locationId ? parseGlobalId(String(args.locationId), 'Location', ['locationId']) : null,
+  });
+
+builder.queryField('bookings', (t) =>
+  t.prismaConnection({
+    type: 'Booking',
+    cursor: 'id',
+    description: 'All bookings, newest first, for staff. Filters combine; customerEmail matches however it is capitalised.',
+    authScopes: { roles: STAFF_ROLES },
+    errors: {},
+    args: {
+      resourceId: t.arg.id(),
+      locationId: t.arg.id(),
+      status: t.arg({ type: [BookingStatusEnum] }),
+      from: t.arg({ type: 'DateTime', description: 'Bookings ending after this instant' }),
+      to: t.arg({ type: 'DateTime', description: 'Bookings starting before this instant' }),
+      customerEmail: t.arg.string(),
+    },
+    totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
+    resolve: (query, _root, args, ctx) => ctx.db.prisma.booking.findMany({ ...query, where: staffWhere(args), orderBy: { id: 'desc' } }),
+  }),
+);

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import { withRetry } from '../db/retry.js';
+import { actorLabel, type Actor } from '../shared/actor.js';
+import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { configurePii } from '../shared/pii.js';
+import { canManage } from './access.js';
+import type { AuditActor } from './audit.js';
+import { customerSchema, type Customer } from './customer.js';
+import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type TimeRange } from './errors.js';
+import { releaseExpiredHolds } from './expiry.js';
+import { cancelInTx, confirmInTx, type TxContext } from './lifecycle.js';
+import { bookSlotsInTransaction } from './multi-slot.js';
+import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
+import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
+
+/** Who is asking: the actor (or the public) and the request id audit rows carry. */
+export interface Caller {
+  actor: Actor | null;
+  requestId?: string;
+}
+
+export interface BookingReceipt {
+  booking: Booking;
+  /** The per-booking secret to confirm, cancel or reschedule without signing in; shown once. */
+  manageToken: string;
+}
+
+export interface CustomerInput {
+  name: string;
+  email: string;
+  phone?: string | null;
+}
+
+export interface RangeInput {
+  resourceId: string;
+  startAt: Date;
+  endAt: Date;
+}
+
+const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
+
+export class BookingService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly config: Pick<Config, 'HOLD_TTL_MINUTES' | 'ENCRYPTION_KEY'>,
+    private readonly slotEvents: SlotEvents,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    configurePii(config.ENCRYPTION_KEY!);
+  }
+
+  /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
+  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
+    return this.bookSlot(slotId, customer, caller, 'HELD');
+  }
+
+  /** hold + confirm at once: a slot, or a free range on an exclusive resource. */
+  async book(target: { slotId: string } | { range: RangeInput }, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
+    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED');
+    const now = this.now();
+    const who = this.customerFor(customer, caller.actor);
+    validateRange(target.range, now, ['input', 'range']);
+    const resource = await rangeResource(this.prisma, target.range.resourceId, ['input', 'range', 'resourceId']);
+    try {
+      const receipt = await this.transaction((tx) =>
+        insertRangeInTx(tx, {
+          resourceId: resource.id,
+          locationId: resource.locationId,
+          range: target.range,
+          customer: who.customer,
+          userId: who.userId,
+          now,
+          actor: this.auditActor(caller),
+        }),
+      );
+      return receipt;
+    } catch (error) {
+      if (isOverlapViolation(error)) throw await conflictError(this.prisma, resource.id, target.range, now);
+      throw error;
+    }
+  }
+
+  async confirm(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
+    const outcome = await this.run((tx, c) => confirmInTx(tx, bookingId, c), bookingId, manageToken, caller);
+    if (outcome.expired) throw new HoldExpiredError(outcome.booking.id, outcome.expiredAt);
+    return outcome.booking;
+  }
+
+  async cancel(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
+    return (await this.run((tx, c) => cancelInTx(tx, bookingId, c), bookingId, manageToken, caller)).booking;
+  }
+
+  async reschedule(bookingId: string, manageToken: string | null | undefined, target: RescheduleTarget, caller: Caller): Promise<Booking> {
+    const now = this.now();
+    if ('range' in target) validateRange(target.range, now, ['input', 'range']);
+    try {
+      return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), bookingId, manageToken, caller, now)).booking;
+    } catch (error) {
+      if (!('range' in target) || !isOverlapViolation(error)) throw error;
+      const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
+      throw await conflictError(this.prisma, resourceId!, target.range, now, bookingId);
+    }
+  }
+
+  /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
+  async releaseExpiredHolds(): Promise<SlotChange[]> {
+    const changes = await withRetry(() => releaseExpiredHolds(this.prisma, { now: this.now() }));
+    this.slotEvents.publish(changes);
+    return changes;
+  }
+
+  private async bookSlot(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, status: 'HELD' | 'CONFIRMED'): Promise<BookingReceipt> {
+    const now = this.now();
+    const who = this.customerFor(customer, caller.actor);
+    const actor = this.auditActor(caller);
+    try {
+      const result = await this.transaction((tx) =>
+        bookSlotsInTransaction(tx, {
+          slotIds: [slotId],
+          customer: who.customer,
+          userId: who.userId,
+          actorLabel: actor.actorLabel,
+          actorId: actor.actorId,
+          requestId: caller.requestId,
+          status,
+          now,
+          holdTtlMinutes: this.config.HOLD_TTL_MINUTES,
+        }),
+      );
+      this.slotEvents.publish(result.changes);
+      return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
+    } catch (error) {
+      if (error instanceof SlotsUnavailableError) throw singleSlotError(error);
+      if (isOverlapViolation(error)) {
+        const slot = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId }, select: { resourceId: true, startAt: true, endAt: true } });
+        throw await conflictError(this.prisma, slot.resourceId!, slot, now);
+      }
+      throw error;
+    }
+  }
+
+  /** Runs a change to one existing booking: retried on transient errors, published after commit. */
+  private async run<T extends { changes: SlotChange[] }>(
+    fn: (tx: Prisma.TransactionClient, c: TxContext) => Promise<T>,
+    bookingId: string,
+    manageToken: string | null | undefined,
+    caller: Caller,
+    now = this.now(),
+  ): Promise<T> {
+    const c: TxContext = {
+      now,
+      actor: this.auditActor(caller),
+      // Unknown and not-yours look the same, so a manage token cannot be used to probe ids.
+      authorize: (booking) => {
+        if (!canManage(caller.actor, booking, manageToken)) throw new NotFoundError('Booking', bookingId);
+      },
+    };
+    const result = await this.transaction((tx) => fn(tx, c));
+    this.slotEvents.publish(result.changes);
+    return result;
+  }
+
+  private transaction<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return withRetry(() => this.prisma.$transaction(fn, TX_OPTIONS));
+  }
+
+  private auditActor(caller: Caller): AuditActor {
+    return { actorId: caller.actor?.userId ?? null, actorLabel: actorLabel(caller.actor), requestId: caller.requestId ?? null };
+  }
+
+  /**
+   * The customer is whoever the input names; a signed-in caller may leave it out and book as
+   * themselves. The booking is linked to the account only when it is the caller's own.
+   */
+  private customerFor(input: CustomerInput | null | undefined, actor: Actor | null): { customer: Customer; userId: string | null } {
+    if (!input) {
+      if (!actor) throw ValidationError.field(['input', 'customer'], 'is required when not signed in');
+      return { customer: { name: actor.email.split('@')[0]!, email: actor.email, phone: null }, userId: actor.userId };
+    }
+    const customer = parseInput(customerSchema, input, ['input', 'customer']);
+    const own = actor !== null && customer.email.toLowerCase() === actor.email.toLowerCase();
+    return { customer, userId: own ? actor.userId : null };
+  }
+}
+
+/** One slot asked for: its failure as the specific typed error. */
+function singleSlotError(error: SlotsUnavailableError) {
+  const { slotId, reason } = error.unavailable[0]!;
+  if (reason === 'NOT_FOUND') return new NotFoundError('Slot', slotId);
+  if (reason === 'FULL') return new SlotFullError(slotId);
+  return new SlotUnavailableError(slotId, reason);
+}
+
+export const bookingWindow = z
+  .object({ from: z.date(), to: z.date() })
+  .refine((w) => w.to.getTime() > w.from.getTime(), { message: 'must be after from', path: ['to'] })
+  .refine((w) => w.to.getTime() - w.from.getTime() <= 366 * 86_400_000, { message: 'a window is at most 366 days', path: ['to'] });

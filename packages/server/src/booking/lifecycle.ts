@@ -1,0 +1,93 @@
+import type { Booking, Prisma } from '../generated/prisma/client.js';
+import type { SlotChange, SlotChangeReason } from '../live/slot-events.js';
+import { NotFoundError } from '../shared/errors.js';
+import { auditView, writeBookingAudit, type AuditActor } from './audit.js';
+import { BookingNotActiveError } from './errors.js';
+
+/** Throws (NotFoundError) when the caller may not act on this booking. */
+export type Authorize = (booking: Booking) => void;
+
+export interface TxContext {
+  now: Date;
+  actor: AuditActor;
+  authorize: Authorize;
+}
+
+/**
+ * Locks the booking row, then reads it. Every path that changes a booking locks it first and its
+ * slot second, and the expiry sweeper skips locked holds, so they cannot deadlock one another.
+ */
+export async function lockBooking(tx: Prisma.TransactionClient, bookingId: string, authorize: Authorize): Promise<Booking> {
+  await tx.$queryRaw`SELECT id FROM bookings WHERE id = ${bookingId}::uuid FOR UPDATE`;
+  const booking = await tx.booking.findUnique({ where: { id: bookingId } });
+  if (!booking) throw new NotFoundError('Booking', bookingId);
+  authorize(booking);
+  return booking;
+}
+
+/** Moves a slot's counts and returns the change to publish (with the version after it). */
+export async function adjustSlot(
+  tx: Prisma.TransactionClient,
+  slotId: string,
+  delta: { held?: number; booked?: number },
+  reason: SlotChangeReason,
+): Promise<SlotChange> {
+  const [row] = await tx.$queryRaw<{ version: number; location_id: string | null; resource_id: string | null; form_id: string | null }[]>`
+    UPDATE slots SET held = held + ${delta.held ?? 0}::int, booked = booked + ${delta.booked ?? 0}::int
+    WHERE id = ${slotId}::uuid
+    RETURNING version, location_id, resource_id, form_id`;
+  return { slotId, version: row!.version, reason, locationId: row!.location_id ?? '', resourceId: row!.resource_id, formId: row!.form_id };
+}
+
+export type ConfirmOutcome =
+  | { expired: false; booking: Booking; changes: SlotChange[] }
+  | { expired: true; booking: Booking; expiredAt: Date; changes: SlotChange[] };
+
+/**
+ * HELD -> CONFIRMED (held - 1, booked + 1). A hold past its time is expired here and now, its
+ * place given back, and reported as expired; the caller commits that and answers HoldExpiredError.
+ * Confirming a confirmed booking again changes nothing.
+ */
+export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: string, c: TxContext): Promise<ConfirmOutcome> {
+  const booking = await lockBooking(tx, bookingId, c.authorize);
+  if (booking.status === 'CONFIRMED') return { expired: false, booking, changes: [] };
+  if (booking.status === 'EXPIRED') return { expired: true, booking, expiredAt: booking.holdExpiresAt ?? booking.updatedAt, changes: [] };
+  if (booking.status !== 'HELD') throw new BookingNotActiveError(booking.id, booking.status);
+
+  const expiredAt = booking.holdExpiresAt!;
+  if (expiredAt.getTime() <= c.now.getTime()) {
+    const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, { held: -1 }, 'EXPIRED')] : [];
+    const updated = await tx.booking.update({ where: { id: booking.id }, data: { status: 'EXPIRED' } });
+    await writeBookingAudit(tx, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
+      { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
+    ]);
+    return { expired: true, booking: updated, expiredAt, changes };
+  }
+
+  const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
+  const updated = await tx.booking.update({
+    where: { id: booking.id },
+    data: { status: 'CONFIRMED', confirmedAt: c.now, holdExpiresAt: null },
+  });
+  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  return { expired: false, booking: updated, changes };
+}
+
+/**
+ * Cancels a live booking and frees its place (held or booked - 1) or its range. SEQUENCE goes up:
+ * the calendar CANCEL must outrank the invitation it withdraws. Cancelling twice changes nothing.
+ */
+export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string, c: TxContext): Promise<{ booking: Booking; changes: SlotChange[] }> {
+  const booking = await lockBooking(tx, bookingId, c.authorize);
+  if (booking.status === 'CANCELLED') return { booking, changes: [] };
+  if (booking.status === 'EXPIRED') throw new BookingNotActiveError(booking.id, booking.status);
+
+  const freed = booking.status === 'HELD' ? { held: -1 } : { booked: -1 };
+  const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, freed, 'CANCELLED')] : [];
+  const updated = await tx.booking.update({
+    where: { id: booking.id },
+    data: { status: 'CANCELLED', cancelledAt: c.now, holdExpiresAt: null, icsSequence: { increment: 1 } },
+  });
+  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  return { booking: updated, changes };
+}

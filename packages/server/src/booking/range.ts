@@ -1,0 +1,73 @@
+import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { sqlStateOf, violatedConstraint } from '../db/retry.js';
+import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
+import { auditView, writeBookingAudit, type AuditActor } from './audit.js';
+import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
+import { findConflict } from './alternatives.js';
+import { BookingConflictError, type TimeRange } from './errors.js';
+
+const QUARTER_HOUR_MS = 15 * 60_000;
+export const MAX_RANGE_MS = 8 * 60 * 60_000;
+
+/**
+ * Seed 002's rules for a free range: 15-minute boundaries, at most 8 hours, not in the past.
+ * (The database checks the first two as well; this names the field.)
+ */
+export function validateRange(range: TimeRange, now: Date, path: string[]): void {
+  const errors: FieldError[] = [];
+  const { startAt, endAt } = range;
+  if (startAt.getTime() % QUARTER_HOUR_MS !== 0) errors.push({ path: [...path, 'startAt'], message: 'must be on a 15-minute boundary (:00, :15, :30, :45)' });
+  if (endAt.getTime() % QUARTER_HOUR_MS !== 0) errors.push({ path: [...path, 'endAt'], message: 'must be on a 15-minute boundary (:00, :15, :30, :45)' });
+  if (endAt.getTime() <= startAt.getTime()) errors.push({ path: [...path, 'endAt'], message: 'must be after startAt' });
+  else if (endAt.getTime() - startAt.getTime() > MAX_RANGE_MS) errors.push({ path: [...path, 'endAt'], message: 'a booking is at most 8 hours long' });
+  if (startAt.getTime() < now.getTime()) errors.push({ path: [...path, 'startAt'], message: 'must not be in the past' });
+  if (errors.length) throw new ValidationError(errors);
+}
+
+/** The exclusive, active resource a range is booked on. */
+export async function rangeResource(prisma: PrismaClient, resourceId: string, path: string[]) {
+  const resource = await prisma.resource.findUnique({ where: { id: resourceId }, select: { id: true, locationId: true, exclusive: true, active: true } });
+  if (!resource || !resource.active) throw new NotFoundError('Resource', resourceId);
+  if (!resource.exclusive) throw ValidationError.field(path, 'is not bookable by time range (not an exclusive resource); book one of its slots');
+  return resource;
+}
+
+export function isOverlapViolation(error: unknown): boolean {
+  return sqlStateOf(error) === '23P01' && violatedConstraint(error) === 'bookings_no_overlap';
+}
+
+/** Turns the exclusion constraint's refusal into the typed conflict with free alternatives. */
+export async function conflictError(prisma: PrismaClient, resourceId: string, range: TimeRange, now: Date, ignoreBookingId?: string) {
+  const { conflict, alternatives } = await findConflict(prisma, resourceId, range, now, ignoreBookingId);
+  return new BookingConflictError(conflict, alternatives);
+}
+
+/**
+ * Inserts a CONFIRMED range booking. Overlaps are the exclusion constraint's to stop (no
+ * read-then-write race); the INSERT runs inside the transaction, so a refusal rolls back on its
+ * own connection instead of costing the pool a reconnect.
+ */
+export async function insertRangeInTx(
+  tx: Prisma.TransactionClient,
+  input: { resourceId: string; locationId: string; range: TimeRange; customer: Customer; userId: string | null; now: Date; actor: AuditActor },
+): Promise<{ booking: Booking; manageToken: string }> {
+  const token = newManageToken();
+  const booking = await tx.booking.create({
+    data: {
+      kind: 'RANGE',
+      resourceId: input.resourceId,
+      locationId: input.locationId,
+      exclusive: true,
+      startAt: input.range.startAt,
+      endAt: input.range.endAt,
+      status: 'CONFIRMED',
+      confirmedAt: input.now,
+      userId: input.userId,
+      ...customerColumns(input.customer),
+      manageTokenHash: token.hash,
+      icsUid: newIcsUid(),
+    },
+  });
+  await writeBookingAudit(tx, input.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: null, newValues: auditView(booking) }]);
+  return { booking, manageToken: token.token };
+}

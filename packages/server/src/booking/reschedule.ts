@@ -1,0 +1,84 @@
+import type { Booking, Prisma } from '../generated/prisma/client.js';
+import type { SlotChange } from '../live/slot-events.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { auditView, writeBookingAudit } from './audit.js';
+import { BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';
+import { releaseExpiredHoldsIn } from './expiry.js';
+import { adjustSlot, lockBooking, type TxContext } from './lifecycle.js';
+
+export type RescheduleTarget = { slotId: string } | { range: TimeRange };
+
+interface TargetSlot {
+  id: string;
+  capacity: number;
+  booked: number;
+  held: number;
+  status: string;
+  start_at: Date;
+  end_at: Date;
+  resource_id: string | null;
+  location_id: string | null;
+  form_id: string | null;
+}
+
+/**
+ * Moves a live booking to another slot (same resource) or another range (same exclusive
+ * resource) in one transaction: the old place is freed and the new one taken together, and
+ * SEQUENCE goes up so calendars replace the event. A HELD booking stays held (same expiry).
+ */
+export async function rescheduleInTx(
+  tx: Prisma.TransactionClient,
+  bookingId: string,
+  target: RescheduleTarget,
+  c: TxContext,
+): Promise<{ booking: Booking; changes: SlotChange[] }> {
+  const booking = await lockBooking(tx, bookingId, c.authorize);
+  if (booking.status !== 'HELD' && booking.status !== 'CONFIRMED') throw new BookingNotActiveError(booking.id, booking.status);
+  if (booking.status === 'HELD' && booking.holdExpiresAt!.getTime() <= c.now.getTime()) {
+    throw new HoldExpiredError(booking.id, booking.holdExpiresAt!);
+  }
+
+  let changes: SlotChange[] = [];
+  let data: Prisma.BookingUpdateInput;
+  if ('slotId' in target) {
+    if (booking.kind !== 'SLOT') throw ValidationError.field(['input', 'slotId'], 'a range booking moves to another range, not a slot');
+    if (target.slotId === booking.slotId) throw ValidationError.field(['input', 'slotId'], 'is already the slot of this booking');
+    const slot = await lockTargetSlot(tx, booking, target.slotId, c.now);
+    const column = booking.status === 'HELD' ? 'held' : 'booked';
+    // Both slots are locked in id order inside lockTargetSlot; adjusting them now cannot deadlock.
+    const moved = [
+      await adjustSlot(tx, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
+      await adjustSlot(tx, slot.id, { [column]: 1 }, 'RESCHEDULED'),
+    ];
+    changes = moved;
+    data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at };
+  } else {
+    if (booking.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
+    data = { startAt: target.range.startAt, endAt: target.range.endAt };
+  }
+
+  // The exclusion constraint checks the new range against every other live booking here.
+  const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });
+  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  return { booking: updated, changes };
+}
+
+/** Locks the current and the target slot in id order, reclaims the target's expired holds, and checks it. */
+async function lockTargetSlot(tx: Prisma.TransactionClient, booking: Booking, slotId: string, now: Date): Promise<TargetSlot> {
+  const ids = [booking.slotId!, slotId].sort();
+  const rows = await tx.$queryRaw<TargetSlot[]>`
+    SELECT id, capacity, booked, held, status, start_at, end_at, resource_id, location_id, form_id
+    FROM slots WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const slot = rows.find((r) => r.id === slotId);
+  const current = rows.find((r) => r.id === booking.slotId);
+  if (!slot) throw new NotFoundError('Slot', slotId);
+  const sameHome =
+    slot.resource_id === current?.resource_id &&
+    (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
+  if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
+  if (slot.status === 'BLOCKED' || slot.status === 'CANCELLED') throw new SlotUnavailableError(slotId, slot.status);
+  if (slot.start_at.getTime() <= now.getTime()) throw new SlotUnavailableError(slotId, 'PAST');
+  const { freed } = await releaseExpiredHoldsIn(tx, { slotIds: [slotId], now });
+  if (slot.capacity - slot.booked - (slot.held - (freed.get(slotId) ?? 0)) < 1) throw new SlotFullError(slotId);
+  return slot;
+}
