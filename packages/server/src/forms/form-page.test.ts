@@ -19,7 +19,10 @@ beforeAll(async () => {
   setNow('2026-12-01T12:00:00Z');
   server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });
 });
-afterAll(() => server.stop());
+afterAll(async () => {
+  await server.stop();
+  await t.close();
+});
 
 const get = (path: string) => fetch(`${server.url}${path}`);
 function post(slug: string, fields: Record<string, string | string[]>) {
