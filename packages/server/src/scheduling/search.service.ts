@@ -43,7 +43,7 @@ export class SearchService {
     const locationIds = [...new Set(resources.map((r) => r.locationId))];
     const [rules, bookings] = await Promise.all([
       this.prisma.availabilityRule.findMany({
-        where: { OR: [{ resourceId: { in: resourceIds } }, { resourceId: null, locationId: { in: locationIds } }] },
+        where: { OR: [{ resourceId: { in: resourceIds } }, { resourceId: null, isClosed: true, locationId: { in: locationIds } }] },
       }),
       this.prisma.booking.findMany({
         where: {
@@ -59,9 +59,8 @@ export class SearchService {
     const durationMs = durationMinutes * 60_000;
     const window = { start: Math.max(from.getTime(), now.getTime()), end: to.getTime() };
     return resources.map((resource) => {
-      const own = rules.filter((r) => r.resourceId === resource.id);
-      // A resource without rules of its own works the hours of its location.
-      const applying = own.length ? own : rules.filter((r) => r.resourceId === null && r.locationId === resource.locationId);
+      // As slot generation reads them: the resource's own rules, plus closures of its whole location.
+      const applying = rules.filter((r) => r.resourceId === resource.id || (r.resourceId === null && r.isClosed && r.locationId === resource.locationId));
       const { fromDate, toDate } = localDateSpan({ start: window.start, end: horizon }, resource.location.timeZone);
       const busy = bookings.filter((b) => b.resourceId === resource.id).map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() }));
       const free = subtractIntervals(workingHours(applying, resource.location.timeZone, fromDate, toDate), busy);

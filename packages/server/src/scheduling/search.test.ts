@@ -19,7 +19,7 @@ let locationId: string;
 let roomA: { id: string };
 let roomB: { id: string };
 
-async function rule(resourceId: string, kind: RuleKind, days: number[], start: string, end: string, extra: { validFrom?: string; validTo?: string; isClosed?: boolean } = {}) {
+async function rule(resourceId: string | null, kind: RuleKind, days: number[], start: string, end: string, extra: { validFrom?: string; validTo?: string; isClosed?: boolean } = {}) {
   const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
   await t.app.db.prisma.availabilityRule.create({
     data: {
@@ -50,6 +50,8 @@ beforeAll(async () => {
   await rule(roomA.id, 'WEEKLY', [1, 2, 3, 4, 5], '09:00', '17:00');
   await rule(roomA.id, 'EXCEPTION', [], '00:00', '24:00', { validFrom: '2026-12-08', validTo: '2026-12-08', isClosed: true });
   await rule(roomA.id, 'EXCEPTION', [], '10:00', '12:00', { validFrom: '2026-12-10', validTo: '2026-12-10' });
+  await rule(roomA.id, 'DATE_RANGE', [], '12:00', '14:00', { validFrom: '2026-12-14', validTo: '2026-12-14' });
+  await rule(null, 'EXCEPTION', [], '00:00', '12:00', { validFrom: '2026-12-15', validTo: '2026-12-15', isClosed: true }); // whole location
   await rule(roomB.id, 'WEEKLY', [7], '00:00', '04:00'); // Sundays, night hours: the London clock changes then
   const range = (startAt: string, endAt: string, status: 'CONFIRMED' | 'HELD', holdExpiresAt?: string) =>
     makeBooking(prisma, { resourceId: roomA.id, exclusive: true, startAt, endAt, status, holdExpiresAt });
@@ -91,6 +93,21 @@ describe('searchAvailability', () => {
   it('uses an open exception instead of the weekly hours on its date', async () => {
     const result = await search({ resourceId: gid('Resource', roomA.id), from: '2026-12-10T00:00:00Z', to: '2026-12-11T00:00:00Z', duration: 60 });
     expect(starts(result.results[0].ranges)).toEqual(['10:00', '10:15', '10:30', '10:45', '11:00']);
+  });
+
+  it('lets a date range win over the weekly hours, and a location-wide closure close the room', async () => {
+    const room = gid('Resource', roomA.id);
+    const monday = await search({ resourceId: room, from: '2026-12-14T00:00:00Z', to: '2026-12-15T00:00:00Z', duration: 120 });
+    expect(monday.results[0].ranges).toEqual([{ startAt: '2026-12-14T12:00:00.000Z', endAt: '2026-12-14T14:00:00.000Z', durationMinutes: 120 }]);
+    const tuesday = await search({ resourceId: room, from: '2026-12-15T00:00:00Z', to: '2026-12-16T00:00:00Z', duration: 300 });
+    expect(tuesday.results[0].ranges).toEqual([{ startAt: '2026-12-15T12:00:00.000Z', endAt: '2026-12-15T17:00:00.000Z', durationMinutes: 300 }]);
+  });
+
+  it('has nothing for a room without rules of its own', async () => {
+    const bare = await makeResource(t.app.db.prisma, locationId, { exclusive: true, name: 'Room without rules' });
+    const result = await search({ resourceId: gid('Resource', bare.id), from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z', duration: 15 });
+    expect(result.results).toEqual([{ resource: { name: 'Room without rules' }, ranges: [], nextAvailable: null }]);
+    await t.app.db.prisma.resource.update({ where: { id: bare.id }, data: { active: false } });
   });
 
   it('counts real hours across London clock changes (spring forward and fall back)', async () => {

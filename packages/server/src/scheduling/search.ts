@@ -1,4 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
+import { localWindow } from './schedule.js';
 
 /**
  * Free-range search on exclusive resources, as pure functions over epoch-millisecond intervals:
@@ -62,25 +63,19 @@ function appliesOn(rule: HoursRule, date: Temporal.PlainDate): boolean {
   return rule.daysOfWeek.length === 0 || rule.daysOfWeek.includes(date.dayOfWeek);
 }
 
-/**
- * A rule's window on one local date as real instants. Wall times in a spring-forward gap move
- * forward by the gap; a wall time that repeats (fall back) is its first occurrence; so a
- * 00:00-03:00 window on a fall-back day is four real hours, as the people working it live it.
- */
+const TIER: Record<HoursRule['kind'], number> = { WEEKLY: 0, DATE_RANGE: 1, EXCEPTION: 2 };
+
+/** A rule's hours on one local date as real instants, the way slot generation reads them (localWindow). */
 function dayWindow(date: Temporal.PlainDate, rule: HoursRule, timeZone: string): Interval {
-  const at = (minutes: number) => {
-    const day = minutes >= 1440 ? date.add({ days: 1 }) : date;
-    const m = minutes % 1440;
-    return day
-      .toPlainDateTime({ hour: Math.floor(m / 60), minute: m % 60 })
-      .toZonedDateTime(timeZone, { disambiguation: 'compatible' }).epochMilliseconds;
-  };
-  return { start: at(rule.startMinute), end: at(rule.endMinute) };
+  const { start, end } = localWindow(date.toString(), rule.startMinute, rule.endMinute, timeZone);
+  return { start: start.getTime(), end: end.getTime() };
 }
 
 /**
- * Working hours between two local dates (inclusive). Per date: open EXCEPTION rules replace the
- * WEEKLY and DATE_RANGE hours of that date; closed rules (EXCEPTION or not) are cut out.
+ * Working hours between two local dates (inclusive), with slot generation's precedence: on each
+ * date only the open rules of the highest kind covering it count (EXCEPTION over DATE_RANGE over
+ * WEEKLY); then every closed rule covering the date cuts its hours out. Hours are real instants,
+ * so a 00:00-04:00 window is three hours on a spring-forward night and five on a fall-back one.
  */
 export function workingHours(rules: HoursRule[], timeZone: string, fromDate: string, toDate: string): Interval[] {
   const hours: Interval[] = [];
@@ -88,9 +83,9 @@ export function workingHours(rules: HoursRule[], timeZone: string, fromDate: str
   const last = Temporal.PlainDate.from(toDate);
   for (let date = Temporal.PlainDate.from(fromDate); Temporal.PlainDate.compare(date, last) <= 0; date = date.add({ days: 1 })) {
     const today = rules.filter((r) => appliesOn(r, date));
-    const exceptions = today.filter((r) => r.kind === 'EXCEPTION' && !r.isClosed);
-    const open = exceptions.length ? exceptions : today.filter((r) => r.kind !== 'EXCEPTION' && !r.isClosed);
-    hours.push(...open.map((r) => dayWindow(date, r, timeZone)));
+    const open = today.filter((r) => !r.isClosed);
+    const top = Math.max(...open.map((r) => TIER[r.kind]));
+    hours.push(...open.filter((r) => TIER[r.kind] === top).map((r) => dayWindow(date, r, timeZone)));
     closed.push(...today.filter((r) => r.isClosed).map((r) => dayWindow(date, r, timeZone)));
   }
   return subtractIntervals(hours, closed);
