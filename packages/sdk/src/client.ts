@@ -1,4 +1,4 @@
-import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws/client';
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { SlotwiseError } from './errors.js';
 import { sseSubscribe } from './sse.js';
@@ -94,7 +94,13 @@ export function createClient(options: ClientOptions) {
       if (!payload) throw new SlotwiseError(`Unexpected HTTP ${response.status} response`, 'HTTP_ERROR', response.status);
       if (payload.errors?.length) {
         const first = payload.errors[0]!;
-        throw new SlotwiseError(first.message, String(first.extensions?.code ?? 'GRAPHQL_ERROR'), response.status, payload.errors);
+        const code = String(first.extensions?.code ?? 'GRAPHQL_ERROR');
+        // The lost first attempt is still running on the server: ask again for its stored response.
+        if (code === 'IDEMPOTENCY_KEY_IN_PROGRESS' && attempt < retries) {
+          await backoff(attempt);
+          continue;
+        }
+        throw new SlotwiseError(first.message, code, response.status, payload.errors);
       }
       return payload.data as TResult;
     }

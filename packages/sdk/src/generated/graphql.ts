@@ -5,6 +5,211 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Either startAt and endAt, or date, startTime and endTime (local, in the form's zone). */
+export type AddFormSlotInput = {
+  /** Places (default 1). */
+  capacity?: number | null | undefined;
+  date?: string | null | undefined;
+  endAt?: string | null | undefined;
+  /** Local HH:MM; at or before startTime means the next day. */
+  endTime?: string | null | undefined;
+  startAt?: string | null | undefined;
+  /** Local HH:MM. */
+  startTime?: string | null | undefined;
+};
+
+/** WEEKLY repeats; DATE_RANGE and EXCEPTION replace the weekly rules on the dates they cover (EXCEPTION wins). */
+export type AvailabilityRuleKind =
+  | 'DATE_RANGE'
+  | 'EXCEPTION'
+  | 'WEEKLY';
+
+/** Exactly one of slotId or range. */
+export type BookInput = {
+  /** Who the booking is for; leave out to book as the signed-in user. */
+  customer?: CustomerInput | null | undefined;
+  range?: BookRangeInput | null | undefined;
+  slotId?: string | number | null | undefined;
+};
+
+/** A free range on an exclusive resource: 15-minute boundaries, at most 8 hours. */
+export type BookRangeInput = {
+  endAt: string;
+  resourceId: string | number;
+  startAt: string;
+};
+
+/** SLOT: a place on a slot (capacity counted). RANGE: a free time range on an exclusive resource. */
+export type BookingKind =
+  | 'RANGE'
+  | 'SLOT';
+
+export type BookingStatus =
+  | 'CANCELLED'
+  | 'CONFIRMED'
+  | 'EXPIRED'
+  | 'HELD';
+
+export type CreateApiTokenInput = {
+  expiresAt?: string | null | undefined;
+  name: string;
+};
+
+export type CreateAvailabilityRuleInput = {
+  /** Default 1 */
+  capacity?: number | null | undefined;
+  /** ISO days, 1 = Monday ... 7 = Sunday */
+  daysOfWeek?: Array<number> | null | undefined;
+  /** HH:MM local; '24:00' allowed */
+  endTime: string;
+  /** Default 15 */
+  granularityMinutes?: number | null | undefined;
+  /** A closure: removes availability on its dates and hours */
+  isClosed?: boolean | null | undefined;
+  kind: AvailabilityRuleKind;
+  /** Required for a location-wide rule; optional with resourceId */
+  locationId?: string | number | null | undefined;
+  resourceId?: string | number | null | undefined;
+  /** Default 30; a multiple of granularityMinutes */
+  slotDurationMinutes?: number | null | undefined;
+  /** HH:MM local */
+  startTime: string;
+  validFrom?: string | null | undefined;
+  validTo?: string | null | undefined;
+};
+
+export type CreateFormInput = {
+  description?: string | null | undefined;
+  locationId?: string | number | null | undefined;
+  maxSlotsPerRegistration?: number | null | undefined;
+  /** Generates the form's slots (at most 100) with the form. */
+  schedule?: FormScheduleInput | null | undefined;
+  /** URL name: lowercase letters, digits, hyphens; the page is /form/<slug>. */
+  slug: string;
+  /** IANA zone, e.g. America/New_York. */
+  timeZone: string;
+  title: string;
+};
+
+export type CreateLocationInput = {
+  address?: string | null | undefined;
+  name: string;
+  /** IANA time zone, e.g. America/New_York */
+  timeZone: string;
+};
+
+export type CreateResourceInput = {
+  /** How many bookings a slot of this resource takes by default (1). */
+  capacity?: number | null | undefined;
+  email?: string | null | undefined;
+  /** Range-bookable with no overlaps (rooms, facilities). */
+  exclusive?: boolean | null | undefined;
+  kind: ResourceKind;
+  locationId: string | number;
+  name: string;
+};
+
+export type CreateUserInput = {
+  email: string;
+  name?: string | null | undefined;
+  roles?: Array<Role> | null | undefined;
+};
+
+export type CustomerInput = {
+  email: string;
+  name: string;
+  phone?: string | null | undefined;
+};
+
+/** Local time of day of a slot start: morning 06-12, afternoon 12-17, evening 17-22, night otherwise. */
+export type DayPart =
+  | 'AFTERNOON'
+  | 'EVENING'
+  | 'MORNING'
+  | 'NIGHT';
+
+export type FormAnswerInput = {
+  answer: string;
+  question: string;
+};
+
+/** A weekly window cut into equal slots, in the form's zone. Give endDate or weeks. */
+export type FormScheduleInput = {
+  /** Places per slot (default 1). */
+  capacityPerSlot?: number | null | undefined;
+  /** ISO days: 1 = Monday ... 7 = Sunday. */
+  daysOfWeek: Array<number>;
+  /** Last local date, inclusive. */
+  endDate?: string | null | undefined;
+  /** Local HH:MM, e.g. 21:00 (24:00 = midnight). */
+  endTime: string;
+  slotMinutes: number;
+  /** First local date (default: today in the form's zone). Past windows are skipped. */
+  startDate?: string | null | undefined;
+  /** Local HH:MM, e.g. 17:00. */
+  startTime: string;
+  /** Number of weeks from startDate (instead of endDate). */
+  weeks?: number | null | undefined;
+};
+
+export type FormStatus =
+  | 'CLOSED'
+  | 'DRAFT'
+  | 'PUBLISHED';
+
+export type GenerateSlotsInput = {
+  /** First local date (location's zone), inclusive; the past is skipped */
+  from: string;
+  /** Location-wide slots plus those of every active resource with rules there */
+  locationId?: string | number | null | undefined;
+  /** One resource's slots */
+  resourceId?: string | number | null | undefined;
+  /** Last local date, inclusive; at most 93 days after from */
+  to: string;
+};
+
+export type HoldInput = {
+  /** Who the place is for; leave out to book as the signed-in user. */
+  customer?: CustomerInput | null | undefined;
+  slotId: string | number;
+};
+
+export type ManageBookingInput = {
+  bookingId: string | number;
+  /** The token from the hold/book receipt; not needed by staff or the signed-in customer. */
+  manageToken?: string | null | undefined;
+};
+
+/** Give formSlug or formId. All chosen slots are booked, or none. */
+export type RegisterInput = {
+  /** Stored as one JSON object, question -> answer. */
+  answers?: Array<FormAnswerInput> | null | undefined;
+  email: string;
+  formId?: string | number | null | undefined;
+  formSlug?: string | null | undefined;
+  name: string;
+  phone?: string | null | undefined;
+  slotIds: Array<string | number>;
+};
+
+/** Exactly one of slotId (a slot booking, same resource) or range (a range booking, same resource). */
+export type RescheduleBookingInput = {
+  bookingId: string | number;
+  manageToken?: string | null | undefined;
+  range?: RescheduleRangeInput | null | undefined;
+  slotId?: string | number | null | undefined;
+};
+
+export type RescheduleRangeInput = {
+  endAt: string;
+  startAt: string;
+};
+
+export type ResourceKind =
+  | 'FACILITY'
+  | 'PERSON'
+  | 'ROOM';
+
 export type Role =
   | 'admin'
   | 'frontdesk'
@@ -12,10 +217,605 @@ export type Role =
   | 'scheduler'
   | 'user';
 
+export type SlotAvailabilityEventKind =
+  /** Slots that changed since, each at its newest version. */
+  | 'CHANGE'
+  /** The first event: every slot in the window now (cancelled ones left out). */
+  | 'SNAPSHOT';
+
+export type SlotChangeReason =
+  | 'BLOCKED'
+  | 'CANCELLED'
+  | 'CONFIRMED'
+  | 'EXPIRED'
+  | 'GENERATED'
+  | 'HELD'
+  | 'RESCHEDULED'
+  | 'UPDATED';
+
+export type SlotStatus =
+  | 'BLOCKED'
+  | 'CANCELLED'
+  | 'FULL'
+  | 'OPEN'
+  | 'PARTIAL';
+
+export type SlotUnavailableReason =
+  | 'BLOCKED'
+  | 'CANCELLED'
+  | 'FULL'
+  | 'NOT_FOUND'
+  | 'PAST'
+  | 'WRONG_RESOURCE';
+
+/** Absent fields keep their value; null clears validFrom / validTo. */
+export type UpdateAvailabilityRuleInput = {
+  /** Default 1 */
+  capacity?: number | null | undefined;
+  /** ISO days, 1 = Monday ... 7 = Sunday */
+  daysOfWeek?: Array<number> | null | undefined;
+  /** HH:MM local; '24:00' allowed */
+  endTime?: string | null | undefined;
+  /** Default 15 */
+  granularityMinutes?: number | null | undefined;
+  /** A closure: removes availability on its dates and hours */
+  isClosed?: boolean | null | undefined;
+  /** Default 30; a multiple of granularityMinutes */
+  slotDurationMinutes?: number | null | undefined;
+  /** HH:MM local */
+  startTime?: string | null | undefined;
+  validFrom?: string | null | undefined;
+  validTo?: string | null | undefined;
+};
+
+export type UpdateLocationInput = {
+  address?: string | null | undefined;
+  name?: string | null | undefined;
+  timeZone?: string | null | undefined;
+};
+
+export type UpdateResourceInput = {
+  active?: boolean | null | undefined;
+  capacity?: number | null | undefined;
+  email?: string | null | undefined;
+  exclusive?: boolean | null | undefined;
+  name?: string | null | undefined;
+};
+
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { __typename: 'Query', me: { __typename: 'User', id: string, email: string, name: string, roles: Array<Role> } | null };
+export type MeQuery = { __typename: 'Query', me: { __typename: 'User', id: string, email: string, name: string, roles: Array<Role>, createdAt: string } | null };
+
+export type UsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type UsersQuery = { __typename: 'Query', users: Array<{ __typename: 'User', id: string, email: string, name: string, roles: Array<Role>, createdAt: string }> };
+
+export type MyApiTokensQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type MyApiTokensQuery = { __typename: 'Query', myApiTokens: Array<{ __typename: 'ApiToken', id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }> };
+
+export type CreateUserMutationVariables = Exact<{
+  input: CreateUserInput;
+}>;
+
+
+export type CreateUserMutation = { __typename: 'Mutation', createUser:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'User', id: string, email: string, name: string, roles: Array<Role>, createdAt: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CreateApiTokenMutationVariables = Exact<{
+  input: CreateApiTokenInput;
+}>;
+
+
+export type CreateApiTokenMutation = { __typename: 'Mutation', createApiToken:
+    | { __typename: 'CreatedApiToken', token: string, apiToken: { __typename: 'ApiToken', id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type RevokeApiTokenMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RevokeApiTokenMutation = { __typename: 'Mutation', revokeApiToken:
+    | { __typename: 'ApiToken', id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type AvailabilityQueryVariables = Exact<{
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  formId?: string | number | null | undefined;
+  from: string;
+  to: string;
+}>;
+
+
+export type AvailabilityQuery = { __typename: 'Query', availability:
+    | { __typename: 'Availability', timeZone: string, from: string, to: string, slots: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type AvailableDatesQueryVariables = Exact<{
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  formId?: string | number | null | undefined;
+  from: string;
+  to: string;
+}>;
+
+
+export type AvailableDatesQuery = { __typename: 'Query', availableDates:
+    | { __typename: 'AvailableDates', timeZone: string, dates: Array<{ __typename: 'AvailableDate', date: string, slotCount: number, remaining: number }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ExposedSlotsQueryVariables = Exact<{
+  date: string;
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  sessionId?: string | null | undefined;
+}>;
+
+
+export type ExposedSlotsQuery = { __typename: 'Query', exposedSlots:
+    | { __typename: 'ExposedSlots', date: string, timeZone: string, k: number, total: number, hasMore: boolean, variant: string, slots: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type SearchAvailabilityQueryVariables = Exact<{
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  from: string;
+  to: string;
+  durationMinutes: number;
+}>;
+
+
+export type SearchAvailabilityQuery = { __typename: 'Query', searchAvailability:
+    | { __typename: 'AvailabilitySearch', durationMinutes: number, results: Array<{ __typename: 'ResourceAvailability', resource: { __typename: 'Resource', id: string, name: string }, ranges: Array<{ __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number }>, nextAvailable: { __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number } | null }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type BookingQueryVariables = Exact<{
+  id: string | number;
+  manageToken?: string | null | undefined;
+}>;
+
+
+export type BookingQuery = { __typename: 'Query', booking:
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type MyBookingsQueryVariables = Exact<{
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type MyBookingsQuery = { __typename: 'Query', myBookings:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'QueryMyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type BookingsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  last?: number | null | undefined;
+  before?: string | null | undefined;
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  status?: Array<BookingStatus> | BookingStatus | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  customerEmail?: string | null | undefined;
+}>;
+
+
+export type BookingsQuery = { __typename: 'Query', bookings:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'QueryBookingsConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'QueryBookingsConnectionEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type HoldMutationVariables = Exact<{
+  input: HoldInput;
+}>;
+
+
+export type HoldMutation = { __typename: 'Mutation', hold:
+    | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
+    | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type BookMutationVariables = Exact<{
+  input: BookInput;
+}>;
+
+
+export type BookMutation = { __typename: 'Mutation', book:
+    | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
+    | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ConfirmMutationVariables = Exact<{
+  input: ManageBookingInput;
+}>;
+
+
+export type ConfirmMutation = { __typename: 'Mutation', confirm:
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CancelBookingMutationVariables = Exact<{
+  input: ManageBookingInput;
+}>;
+
+
+export type CancelBookingMutation = { __typename: 'Mutation', cancelBooking:
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type RescheduleBookingMutationVariables = Exact<{
+  input: RescheduleBookingInput;
+}>;
+
+
+export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBooking:
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
+    | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type FormQueryVariables = Exact<{
+  slug: string;
+  includePast?: boolean;
+}>;
+
+
+export type FormQuery = { __typename: 'Query', form: { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, slots: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }>, location: { __typename: 'Location', id: string, name: string } | null } | null };
+
+export type FormsQueryVariables = Exact<{
+  status?: FormStatus | null | undefined;
+}>;
+
+
+export type FormsQuery = { __typename: 'Query', forms: Array<{ __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null }> };
+
+export type FormAnalyticsQueryVariables = Exact<{
+  formId: string | number;
+}>;
+
+
+export type FormAnalyticsQuery = { __typename: 'Query', formAnalytics:
+    | { __typename: 'FormAnalytics', formId: string, timeZone: string, totalSlots: number, bookedSlots: number, fullSlots: number, cancelledSlots: number, capacity: number, seatsBooked: number, registrations: number, fillRate: number, days: Array<{ __typename: 'FormDayAnalytics', date: string, totalSlots: number, bookedSlots: number, fullSlots: number, capacity: number, seatsBooked: number, fillRate: number }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CreateFormMutationVariables = Exact<{
+  input: CreateFormInput;
+}>;
+
+
+export type CreateFormMutation = { __typename: 'Mutation', createForm:
+    | { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null }
+    | { __typename: 'FormSlotLimitError', code: string, message: string, limit: number, requested: number, suggestedForms: number }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type PublishFormMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PublishFormMutation = { __typename: 'Mutation', publishForm:
+    | { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CloseFormMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CloseFormMutation = { __typename: 'Mutation', closeForm:
+    | { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type AddFormSlotMutationVariables = Exact<{
+  formId: string | number;
+  input: AddFormSlotInput;
+}>;
+
+
+export type AddFormSlotMutation = { __typename: 'Mutation', addFormSlot:
+    | { __typename: 'FormSlotLimitError', code: string, message: string, limit: number, requested: number, suggestedForms: number }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CancelFormSlotMutationVariables = Exact<{
+  slotId: string | number;
+}>;
+
+
+export type CancelFormSlotMutation = { __typename: 'Mutation', cancelFormSlot:
+    | { __typename: 'FormSlotBookedError', code: string, message: string, slotId: string, booked: number }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type RegisterMutationVariables = Exact<{
+  input: RegisterInput;
+}>;
+
+
+export type RegisterMutation = { __typename: 'Mutation', register:
+    | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, status: FormStatus }
+    | { __typename: 'FormSlotNotFoundError', code: string, message: string, slotIds: Array<string> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Registration', id: string, createdAt: string, slotLabels: Array<string>, slots: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }>, form: { __typename: 'Form', id: string, slug: string } }
+    | { __typename: 'SlotsUnavailableError', code: string, message: string, unavailable: Array<{ __typename: 'UnavailableSlot', slotId: string, reason: SlotUnavailableReason }> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type SlotFieldsFragment = { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number };
+
+export type ValidationErrorFieldsFragment = { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> };
+
+export type NotFoundErrorFieldsFragment = { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string };
+
+export type LocationFieldsFragment = { __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string };
+
+export type ResourceFieldsFragment = { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } };
+
+export type ApiTokenFieldsFragment = { __typename: 'ApiToken', id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null };
+
+export type UserFieldsFragment = { __typename: 'User', id: string, email: string, name: string, roles: Array<Role>, createdAt: string };
+
+export type RuleFieldsFragment = { __typename: 'AvailabilityRule', id: string, kind: AvailabilityRuleKind, daysOfWeek: Array<number>, startTime: string, endTime: string, validFrom: string | null, validTo: string | null, slotDurationMinutes: number, granularityMinutes: number, capacity: number, isClosed: boolean, createdAt: string, updatedAt: string, location: { __typename: 'Location', id: string }, resource: { __typename: 'Resource', id: string } | null };
+
+export type GenerationReportFieldsFragment = { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> };
+
+export type FormFieldsFragment = { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null };
+
+export type FreeRangeFieldsFragment = { __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number };
+
+export type BookingFieldsFragment = { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null };
+
+export type SlotFullErrorFieldsFragment = { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number };
+
+export type SlotUnavailableErrorFieldsFragment = { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason };
+
+export type BookingConflictErrorFieldsFragment = { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> };
+
+export type HoldExpiredErrorFieldsFragment = { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string };
+
+export type BookingNotActiveErrorFieldsFragment = { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus };
+
+export type TryAgainErrorFieldsFragment = { __typename: 'TryAgainError', code: string, message: string };
+
+export type SlotAvailabilitySubscriptionVariables = Exact<{
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  formId?: string | number | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type SlotAvailabilitySubscription = { __typename: 'Subscription', slotAvailability:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotAvailabilityEvent', kind: SlotAvailabilityEventKind, reason: SlotChangeReason | null, timeZone: string, from: string, to: string, slots: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ServerClockSubscriptionVariables = Exact<{
+  intervalMs?: number | null | undefined;
+}>;
+
+
+export type ServerClockSubscription = { __typename: 'Subscription', serverTime: string };
+
+export type LocationsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type LocationsQuery = { __typename: 'Query', locations: Array<{ __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string }> };
+
+export type ResourcesQueryVariables = Exact<{
+  locationId?: string | number | null | undefined;
+  kind?: ResourceKind | null | undefined;
+}>;
+
+
+export type ResourcesQuery = { __typename: 'Query', resources: Array<{ __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }> };
+
+export type CreateLocationMutationVariables = Exact<{
+  input: CreateLocationInput;
+}>;
+
+
+export type CreateLocationMutation = { __typename: 'Mutation', createLocation:
+    | { __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type UpdateLocationMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateLocationInput;
+}>;
+
+
+export type UpdateLocationMutation = { __typename: 'Mutation', updateLocation:
+    | { __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CreateResourceMutationVariables = Exact<{
+  input: CreateResourceInput;
+}>;
+
+
+export type CreateResourceMutation = { __typename: 'Mutation', createResource:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type UpdateResourceMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateResourceInput;
+}>;
+
+
+export type UpdateResourceMutation = { __typename: 'Mutation', updateResource:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type AvailabilityRulesQueryVariables = Exact<{
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+}>;
+
+
+export type AvailabilityRulesQuery = { __typename: 'Query', availabilityRules: Array<{ __typename: 'AvailabilityRule', id: string, kind: AvailabilityRuleKind, daysOfWeek: Array<number>, startTime: string, endTime: string, validFrom: string | null, validTo: string | null, slotDurationMinutes: number, granularityMinutes: number, capacity: number, isClosed: boolean, createdAt: string, updatedAt: string, location: { __typename: 'Location', id: string }, resource: { __typename: 'Resource', id: string } | null }> };
+
+export type CreateAvailabilityRuleMutationVariables = Exact<{
+  input: CreateAvailabilityRuleInput;
+}>;
+
+
+export type CreateAvailabilityRuleMutation = { __typename: 'Mutation', createAvailabilityRule:
+    | { __typename: 'AvailabilityRulePayload', rule: { __typename: 'AvailabilityRule', id: string, kind: AvailabilityRuleKind, daysOfWeek: Array<number>, startTime: string, endTime: string, validFrom: string | null, validTo: string | null, slotDurationMinutes: number, granularityMinutes: number, capacity: number, isClosed: boolean, createdAt: string, updatedAt: string, location: { __typename: 'Location', id: string }, resource: { __typename: 'Resource', id: string } | null }, slots: { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'RuleOverlapError', code: string, message: string, overlappingRuleId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type UpdateAvailabilityRuleMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateAvailabilityRuleInput;
+}>;
+
+
+export type UpdateAvailabilityRuleMutation = { __typename: 'Mutation', updateAvailabilityRule:
+    | { __typename: 'AvailabilityRulePayload', rule: { __typename: 'AvailabilityRule', id: string, kind: AvailabilityRuleKind, daysOfWeek: Array<number>, startTime: string, endTime: string, validFrom: string | null, validTo: string | null, slotDurationMinutes: number, granularityMinutes: number, capacity: number, isClosed: boolean, createdAt: string, updatedAt: string, location: { __typename: 'Location', id: string }, resource: { __typename: 'Resource', id: string } | null }, slots: { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'RuleOverlapError', code: string, message: string, overlappingRuleId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type DeleteAvailabilityRuleMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteAvailabilityRuleMutation = { __typename: 'Mutation', deleteAvailabilityRule:
+    | { __typename: 'DeleteAvailabilityRulePayload', deletedRuleId: string, slots: { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type GenerateSlotsMutationVariables = Exact<{
+  input: GenerateSlotsInput;
+}>;
+
+
+export type GenerateSlotsMutation = { __typename: 'Mutation', generateSlots:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ServerTimeQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ServerTimeQuery = { __typename: 'Query', serverTime: string };
+
+export type NodeQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type NodeQuery = { __typename: 'Query', node:
+    | { __typename: 'ApiToken', id: string }
+    | { __typename: 'AvailabilityRule', id: string }
+    | { __typename: 'Booking', id: string }
+    | { __typename: 'Form', slug: string, title: string, id: string }
+    | { __typename: 'Location', name: string, timeZone: string, id: string }
+    | { __typename: 'Registration', id: string }
+    | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
+    | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
+    | { __typename: 'User', id: string }
+   | null };
+
+export type NodesQueryVariables = Exact<{
+  ids: Array<string | number> | string | number;
+}>;
+
+
+export type NodesQuery = { __typename: 'Query', nodes: Array<
+    | { __typename: 'ApiToken', id: string }
+    | { __typename: 'AvailabilityRule', id: string }
+    | { __typename: 'Booking', id: string }
+    | { __typename: 'Form', slug: string, title: string, id: string }
+    | { __typename: 'Location', name: string, timeZone: string, id: string }
+    | { __typename: 'Registration', id: string }
+    | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
+    | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
+    | { __typename: 'User', id: string }
+   | null> };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -35,14 +835,2467 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
-export const MeDocument = new TypedDocumentString(`
-    query Me {
-  me {
-    id
-    email
-    name
-    roles
+export const ValidationErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
   }
 }
-    `) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+    `, {"fragmentName":"ValidationErrorFields"}) as unknown as TypedDocumentString<ValidationErrorFieldsFragment, unknown>;
+export const NotFoundErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+    `, {"fragmentName":"NotFoundErrorFields"}) as unknown as TypedDocumentString<NotFoundErrorFieldsFragment, unknown>;
+export const LocationFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment LocationFields on Location {
+  id
+  name
+  address
+  timeZone
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"LocationFields"}) as unknown as TypedDocumentString<LocationFieldsFragment, unknown>;
+export const ResourceFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ResourceFields on Resource {
+  id
+  name
+  kind
+  capacity
+  exclusive
+  active
+  createdAt
+  location {
+    id
+    name
+    timeZone
+  }
+}
+    `, {"fragmentName":"ResourceFields"}) as unknown as TypedDocumentString<ResourceFieldsFragment, unknown>;
+export const ApiTokenFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ApiTokenFields on ApiToken {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+}
+    `, {"fragmentName":"ApiTokenFields"}) as unknown as TypedDocumentString<ApiTokenFieldsFragment, unknown>;
+export const UserFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment UserFields on User {
+  id
+  email
+  name
+  roles
+  createdAt
+}
+    `, {"fragmentName":"UserFields"}) as unknown as TypedDocumentString<UserFieldsFragment, unknown>;
+export const RuleFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment RuleFields on AvailabilityRule {
+  id
+  kind
+  daysOfWeek
+  startTime
+  endTime
+  validFrom
+  validTo
+  slotDurationMinutes
+  granularityMinutes
+  capacity
+  isClosed
+  createdAt
+  updatedAt
+  location {
+    id
+  }
+  resource {
+    id
+  }
+}
+    `, {"fragmentName":"RuleFields"}) as unknown as TypedDocumentString<RuleFieldsFragment, unknown>;
+export const GenerationReportFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment GenerationReportFields on SlotGenerationReport {
+  created
+  updated
+  removed
+  unchanged
+  kept
+}
+    `, {"fragmentName":"GenerationReportFields"}) as unknown as TypedDocumentString<GenerationReportFieldsFragment, unknown>;
+export const FormFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}
+    `, {"fragmentName":"FormFields"}) as unknown as TypedDocumentString<FormFieldsFragment, unknown>;
+export const FreeRangeFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment FreeRangeFields on FreeRange {
+  startAt
+  endAt
+  durationMinutes
+}
+    `, {"fragmentName":"FreeRangeFields"}) as unknown as TypedDocumentString<FreeRangeFieldsFragment, unknown>;
+export const SlotFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+    `, {"fragmentName":"SlotFields"}) as unknown as TypedDocumentString<SlotFieldsFragment, unknown>;
+export const BookingFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}`, {"fragmentName":"BookingFields"}) as unknown as TypedDocumentString<BookingFieldsFragment, unknown>;
+export const SlotFullErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+    `, {"fragmentName":"SlotFullErrorFields"}) as unknown as TypedDocumentString<SlotFullErrorFieldsFragment, unknown>;
+export const SlotUnavailableErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment SlotUnavailableErrorFields on SlotUnavailableError {
+  code
+  message
+  slotId
+  reason
+}
+    `, {"fragmentName":"SlotUnavailableErrorFields"}) as unknown as TypedDocumentString<SlotUnavailableErrorFieldsFragment, unknown>;
+export const BookingConflictErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment BookingConflictErrorFields on BookingConflictError {
+  code
+  message
+  conflict {
+    startAt
+    endAt
+    durationMinutes
+  }
+  alternatives {
+    startAt
+    endAt
+    durationMinutes
+  }
+}
+    `, {"fragmentName":"BookingConflictErrorFields"}) as unknown as TypedDocumentString<BookingConflictErrorFieldsFragment, unknown>;
+export const HoldExpiredErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment HoldExpiredErrorFields on HoldExpiredError {
+  code
+  message
+  bookingId
+  expiredAt
+}
+    `, {"fragmentName":"HoldExpiredErrorFields"}) as unknown as TypedDocumentString<HoldExpiredErrorFieldsFragment, unknown>;
+export const BookingNotActiveErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+    `, {"fragmentName":"BookingNotActiveErrorFields"}) as unknown as TypedDocumentString<BookingNotActiveErrorFieldsFragment, unknown>;
+export const TryAgainErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+    `, {"fragmentName":"TryAgainErrorFields"}) as unknown as TypedDocumentString<TryAgainErrorFieldsFragment, unknown>;
+export const MeDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Me {
+  me {
+    ...UserFields
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  name
+  roles
+  createdAt
+}`) as unknown as TypedDocumentString<MeQuery, MeQueryVariables>;
+export const UsersDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Users {
+  users {
+    ...UserFields
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  name
+  roles
+  createdAt
+}`) as unknown as TypedDocumentString<UsersQuery, UsersQueryVariables>;
+export const MyApiTokensDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query MyApiTokens {
+  myApiTokens {
+    ...ApiTokenFields
+  }
+}
+    fragment ApiTokenFields on ApiToken {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<MyApiTokensQuery, MyApiTokensQueryVariables>;
+export const CreateUserDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) {
+    __typename
+    ... on User {
+      ...UserFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment UserFields on User {
+  id
+  email
+  name
+  roles
+  createdAt
+}`) as unknown as TypedDocumentString<CreateUserMutation, CreateUserMutationVariables>;
+export const CreateApiTokenDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateApiToken($input: CreateApiTokenInput!) {
+  createApiToken(input: $input) {
+    __typename
+    ... on CreatedApiToken {
+      token
+      apiToken {
+        ...ApiTokenFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment ApiTokenFields on ApiToken {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<CreateApiTokenMutation, CreateApiTokenMutationVariables>;
+export const RevokeApiTokenDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation RevokeApiToken($id: ID!) {
+  revokeApiToken(id: $id) {
+    __typename
+    ... on ApiToken {
+      ...ApiTokenFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment ApiTokenFields on ApiToken {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+}`) as unknown as TypedDocumentString<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
+export const AvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Availability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!) {
+  availability(
+    resourceId: $resourceId
+    locationId: $locationId
+    formId: $formId
+    from: $from
+    to: $to
+  ) {
+    __typename
+    ... on Availability {
+      timeZone
+      from
+      to
+      slots {
+        ...SlotFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<AvailabilityQuery, AvailabilityQueryVariables>;
+export const AvailableDatesDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query AvailableDates($resourceId: ID, $locationId: ID, $formId: ID, $from: Date!, $to: Date!) {
+  availableDates(
+    resourceId: $resourceId
+    locationId: $locationId
+    formId: $formId
+    from: $from
+    to: $to
+  ) {
+    __typename
+    ... on AvailableDates {
+      timeZone
+      dates {
+        date
+        slotCount
+        remaining
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<AvailableDatesQuery, AvailableDatesQueryVariables>;
+export const ExposedSlotsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query ExposedSlots($date: Date!, $resourceId: ID, $locationId: ID, $sessionId: String) {
+  exposedSlots(
+    date: $date
+    resourceId: $resourceId
+    locationId: $locationId
+    sessionId: $sessionId
+  ) {
+    __typename
+    ... on ExposedSlots {
+      date
+      timeZone
+      k
+      total
+      hasMore
+      variant
+      slots {
+        ...SlotFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<ExposedSlotsQuery, ExposedSlotsQueryVariables>;
+export const SearchAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query SearchAvailability($resourceId: ID, $locationId: ID, $from: DateTime!, $to: DateTime!, $durationMinutes: Int!) {
+  searchAvailability(
+    resourceId: $resourceId
+    locationId: $locationId
+    from: $from
+    to: $to
+    durationMinutes: $durationMinutes
+  ) {
+    __typename
+    ... on AvailabilitySearch {
+      durationMinutes
+      results {
+        resource {
+          id
+          name
+        }
+        ranges {
+          ...FreeRangeFields
+        }
+        nextAvailable {
+          ...FreeRangeFields
+        }
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment FreeRangeFields on FreeRange {
+  startAt
+  endAt
+  durationMinutes
+}`) as unknown as TypedDocumentString<SearchAvailabilityQuery, SearchAvailabilityQueryVariables>;
+export const BookingDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Booking($id: ID!, $manageToken: String) {
+  booking(id: $id, manageToken: $manageToken) {
+    __typename
+    ... on Booking {
+      ...BookingFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}`) as unknown as TypedDocumentString<BookingQuery, BookingQueryVariables>;
+export const MyBookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query MyBookings($from: DateTime, $to: DateTime) {
+  myBookings(from: $from, to: $to) {
+    __typename
+    ... on QueryMyBookingsSuccess {
+      data {
+        ...BookingFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}`) as unknown as TypedDocumentString<MyBookingsQuery, MyBookingsQueryVariables>;
+export const BookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Bookings($first: Int, $after: String, $last: Int, $before: String, $resourceId: ID, $locationId: ID, $status: [BookingStatus!], $from: DateTime, $to: DateTime, $customerEmail: String) {
+  bookings(
+    first: $first
+    after: $after
+    last: $last
+    before: $before
+    resourceId: $resourceId
+    locationId: $locationId
+    status: $status
+    from: $from
+    to: $to
+    customerEmail: $customerEmail
+  ) {
+    __typename
+    ... on QueryBookingsConnection {
+      totalCount
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
+      edges {
+        cursor
+        node {
+          ...BookingFields
+        }
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}`) as unknown as TypedDocumentString<BookingsQuery, BookingsQueryVariables>;
+export const HoldDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation Hold($input: HoldInput!) {
+  hold(input: $input) {
+    __typename
+    ... on BookingReceipt {
+      manageToken
+      booking {
+        ...BookingFields
+      }
+    }
+    ... on SlotFullError {
+      ...SlotFullErrorFields
+    }
+    ... on SlotUnavailableError {
+      ...SlotUnavailableErrorFields
+    }
+    ... on BookingConflictError {
+      ...BookingConflictErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+fragment SlotUnavailableErrorFields on SlotUnavailableError {
+  code
+  message
+  slotId
+  reason
+}
+fragment BookingConflictErrorFields on BookingConflictError {
+  code
+  message
+  conflict {
+    startAt
+    endAt
+    durationMinutes
+  }
+  alternatives {
+    startAt
+    endAt
+    durationMinutes
+  }
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}`) as unknown as TypedDocumentString<HoldMutation, HoldMutationVariables>;
+export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation Book($input: BookInput!) {
+  book(input: $input) {
+    __typename
+    ... on BookingReceipt {
+      manageToken
+      booking {
+        ...BookingFields
+      }
+    }
+    ... on SlotFullError {
+      ...SlotFullErrorFields
+    }
+    ... on SlotUnavailableError {
+      ...SlotUnavailableErrorFields
+    }
+    ... on BookingConflictError {
+      ...BookingConflictErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+fragment SlotUnavailableErrorFields on SlotUnavailableError {
+  code
+  message
+  slotId
+  reason
+}
+fragment BookingConflictErrorFields on BookingConflictError {
+  code
+  message
+  conflict {
+    startAt
+    endAt
+    durationMinutes
+  }
+  alternatives {
+    startAt
+    endAt
+    durationMinutes
+  }
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}`) as unknown as TypedDocumentString<BookMutation, BookMutationVariables>;
+export const ConfirmDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation Confirm($input: ManageBookingInput!) {
+  confirm(input: $input) {
+    __typename
+    ... on Booking {
+      ...BookingFields
+    }
+    ... on HoldExpiredError {
+      ...HoldExpiredErrorFields
+    }
+    ... on BookingNotActiveError {
+      ...BookingNotActiveErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+fragment HoldExpiredErrorFields on HoldExpiredError {
+  code
+  message
+  bookingId
+  expiredAt
+}
+fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}`) as unknown as TypedDocumentString<ConfirmMutation, ConfirmMutationVariables>;
+export const CancelBookingDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CancelBooking($input: ManageBookingInput!) {
+  cancelBooking(input: $input) {
+    __typename
+    ... on Booking {
+      ...BookingFields
+    }
+    ... on BookingNotActiveError {
+      ...BookingNotActiveErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}`) as unknown as TypedDocumentString<CancelBookingMutation, CancelBookingMutationVariables>;
+export const RescheduleBookingDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation RescheduleBooking($input: RescheduleBookingInput!) {
+  rescheduleBooking(input: $input) {
+    __typename
+    ... on Booking {
+      ...BookingFields
+    }
+    ... on SlotFullError {
+      ...SlotFullErrorFields
+    }
+    ... on SlotUnavailableError {
+      ...SlotUnavailableErrorFields
+    }
+    ... on BookingConflictError {
+      ...BookingConflictErrorFields
+    }
+    ... on HoldExpiredError {
+      ...HoldExpiredErrorFields
+    }
+    ... on BookingNotActiveError {
+      ...BookingNotActiveErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+fragment SlotUnavailableErrorFields on SlotUnavailableError {
+  code
+  message
+  slotId
+  reason
+}
+fragment BookingConflictErrorFields on BookingConflictError {
+  code
+  message
+  conflict {
+    startAt
+    endAt
+    durationMinutes
+  }
+  alternatives {
+    startAt
+    endAt
+    durationMinutes
+  }
+}
+fragment HoldExpiredErrorFields on HoldExpiredError {
+  code
+  message
+  bookingId
+  expiredAt
+}
+fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}`) as unknown as TypedDocumentString<RescheduleBookingMutation, RescheduleBookingMutationVariables>;
+export const FormDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Form($slug: String!, $includePast: Boolean! = false) {
+  form(slug: $slug) {
+    ...FormFields
+    slots(includePast: $includePast) {
+      ...SlotFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<FormQuery, FormQueryVariables>;
+export const FormsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Forms($status: FormStatus) {
+  forms(status: $status) {
+    ...FormFields
+  }
+}
+    fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<FormsQuery, FormsQueryVariables>;
+export const FormAnalyticsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query FormAnalytics($formId: ID!) {
+  formAnalytics(formId: $formId) {
+    __typename
+    ... on FormAnalytics {
+      formId
+      timeZone
+      totalSlots
+      bookedSlots
+      fullSlots
+      cancelledSlots
+      capacity
+      seatsBooked
+      registrations
+      fillRate
+      days {
+        date
+        totalSlots
+        bookedSlots
+        fullSlots
+        capacity
+        seatsBooked
+        fillRate
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<FormAnalyticsQuery, FormAnalyticsQueryVariables>;
+export const CreateFormDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateForm($input: CreateFormInput!) {
+  createForm(input: $input) {
+    __typename
+    ... on Form {
+      ...FormFields
+    }
+    ... on FormSlotLimitError {
+      code
+      message
+      limit
+      requested
+      suggestedForms
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<CreateFormMutation, CreateFormMutationVariables>;
+export const PublishFormDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation PublishForm($id: ID!) {
+  publishForm(id: $id) {
+    __typename
+    ... on Form {
+      ...FormFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<PublishFormMutation, PublishFormMutationVariables>;
+export const CloseFormDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CloseForm($id: ID!) {
+  closeForm(id: $id) {
+    __typename
+    ... on Form {
+      ...FormFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<CloseFormMutation, CloseFormMutationVariables>;
+export const AddFormSlotDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation AddFormSlot($formId: ID!, $input: AddFormSlotInput!) {
+  addFormSlot(formId: $formId, input: $input) {
+    __typename
+    ... on Slot {
+      ...SlotFields
+    }
+    ... on FormSlotLimitError {
+      code
+      message
+      limit
+      requested
+      suggestedForms
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<AddFormSlotMutation, AddFormSlotMutationVariables>;
+export const CancelFormSlotDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CancelFormSlot($slotId: ID!) {
+  cancelFormSlot(slotId: $slotId) {
+    __typename
+    ... on Slot {
+      ...SlotFields
+    }
+    ... on FormSlotBookedError {
+      code
+      message
+      slotId
+      booked
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<CancelFormSlotMutation, CancelFormSlotMutationVariables>;
+export const RegisterDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation Register($input: RegisterInput!) {
+  register(input: $input) {
+    __typename
+    ... on Registration {
+      id
+      createdAt
+      slotLabels
+      slots {
+        ...SlotFields
+      }
+      form {
+        id
+        slug
+      }
+    }
+    ... on FormNotOpenError {
+      code
+      message
+      formId
+      status
+    }
+    ... on FormSlotNotFoundError {
+      code
+      message
+      slotIds
+    }
+    ... on SlotsUnavailableError {
+      code
+      message
+      unavailable {
+        slotId
+        reason
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<RegisterMutation, RegisterMutationVariables>;
+export const SlotAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
+    subscription SlotAvailability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime, $to: DateTime) {
+  slotAvailability(
+    resourceId: $resourceId
+    locationId: $locationId
+    formId: $formId
+    from: $from
+    to: $to
+  ) {
+    __typename
+    ... on SlotAvailabilityEvent {
+      kind
+      reason
+      timeZone
+      from
+      to
+      slots {
+        ...SlotFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<SlotAvailabilitySubscription, SlotAvailabilitySubscriptionVariables>;
+export const ServerClockDocument = /* @__PURE__ */ new TypedDocumentString(`
+    subscription ServerClock($intervalMs: Int) {
+  serverTime(intervalMs: $intervalMs)
+}
+    `) as unknown as TypedDocumentString<ServerClockSubscription, ServerClockSubscriptionVariables>;
+export const LocationsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Locations {
+  locations {
+    ...LocationFields
+  }
+}
+    fragment LocationFields on Location {
+  id
+  name
+  address
+  timeZone
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<LocationsQuery, LocationsQueryVariables>;
+export const ResourcesDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Resources($locationId: ID, $kind: ResourceKind) {
+  resources(locationId: $locationId, kind: $kind) {
+    ...ResourceFields
+  }
+}
+    fragment ResourceFields on Resource {
+  id
+  name
+  kind
+  capacity
+  exclusive
+  active
+  createdAt
+  location {
+    id
+    name
+    timeZone
+  }
+}`) as unknown as TypedDocumentString<ResourcesQuery, ResourcesQueryVariables>;
+export const CreateLocationDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateLocation($input: CreateLocationInput!) {
+  createLocation(input: $input) {
+    __typename
+    ... on Location {
+      ...LocationFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment LocationFields on Location {
+  id
+  name
+  address
+  timeZone
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<CreateLocationMutation, CreateLocationMutationVariables>;
+export const UpdateLocationDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation UpdateLocation($id: ID!, $input: UpdateLocationInput!) {
+  updateLocation(id: $id, input: $input) {
+    __typename
+    ... on Location {
+      ...LocationFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment LocationFields on Location {
+  id
+  name
+  address
+  timeZone
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<UpdateLocationMutation, UpdateLocationMutationVariables>;
+export const CreateResourceDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateResource($input: CreateResourceInput!) {
+  createResource(input: $input) {
+    __typename
+    ... on Resource {
+      ...ResourceFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment ResourceFields on Resource {
+  id
+  name
+  kind
+  capacity
+  exclusive
+  active
+  createdAt
+  location {
+    id
+    name
+    timeZone
+  }
+}`) as unknown as TypedDocumentString<CreateResourceMutation, CreateResourceMutationVariables>;
+export const UpdateResourceDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation UpdateResource($id: ID!, $input: UpdateResourceInput!) {
+  updateResource(id: $id, input: $input) {
+    __typename
+    ... on Resource {
+      ...ResourceFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment ResourceFields on Resource {
+  id
+  name
+  kind
+  capacity
+  exclusive
+  active
+  createdAt
+  location {
+    id
+    name
+    timeZone
+  }
+}`) as unknown as TypedDocumentString<UpdateResourceMutation, UpdateResourceMutationVariables>;
+export const AvailabilityRulesDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query AvailabilityRules($resourceId: ID, $locationId: ID) {
+  availabilityRules(resourceId: $resourceId, locationId: $locationId) {
+    ...RuleFields
+  }
+}
+    fragment RuleFields on AvailabilityRule {
+  id
+  kind
+  daysOfWeek
+  startTime
+  endTime
+  validFrom
+  validTo
+  slotDurationMinutes
+  granularityMinutes
+  capacity
+  isClosed
+  createdAt
+  updatedAt
+  location {
+    id
+  }
+  resource {
+    id
+  }
+}`) as unknown as TypedDocumentString<AvailabilityRulesQuery, AvailabilityRulesQueryVariables>;
+export const CreateAvailabilityRuleDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateAvailabilityRule($input: CreateAvailabilityRuleInput!) {
+  createAvailabilityRule(input: $input) {
+    __typename
+    ... on AvailabilityRulePayload {
+      rule {
+        ...RuleFields
+      }
+      slots {
+        ...GenerationReportFields
+      }
+    }
+    ... on RuleOverlapError {
+      code
+      message
+      overlappingRuleId
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment RuleFields on AvailabilityRule {
+  id
+  kind
+  daysOfWeek
+  startTime
+  endTime
+  validFrom
+  validTo
+  slotDurationMinutes
+  granularityMinutes
+  capacity
+  isClosed
+  createdAt
+  updatedAt
+  location {
+    id
+  }
+  resource {
+    id
+  }
+}
+fragment GenerationReportFields on SlotGenerationReport {
+  created
+  updated
+  removed
+  unchanged
+  kept
+}`) as unknown as TypedDocumentString<CreateAvailabilityRuleMutation, CreateAvailabilityRuleMutationVariables>;
+export const UpdateAvailabilityRuleDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation UpdateAvailabilityRule($id: ID!, $input: UpdateAvailabilityRuleInput!) {
+  updateAvailabilityRule(id: $id, input: $input) {
+    __typename
+    ... on AvailabilityRulePayload {
+      rule {
+        ...RuleFields
+      }
+      slots {
+        ...GenerationReportFields
+      }
+    }
+    ... on RuleOverlapError {
+      code
+      message
+      overlappingRuleId
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment RuleFields on AvailabilityRule {
+  id
+  kind
+  daysOfWeek
+  startTime
+  endTime
+  validFrom
+  validTo
+  slotDurationMinutes
+  granularityMinutes
+  capacity
+  isClosed
+  createdAt
+  updatedAt
+  location {
+    id
+  }
+  resource {
+    id
+  }
+}
+fragment GenerationReportFields on SlotGenerationReport {
+  created
+  updated
+  removed
+  unchanged
+  kept
+}`) as unknown as TypedDocumentString<UpdateAvailabilityRuleMutation, UpdateAvailabilityRuleMutationVariables>;
+export const DeleteAvailabilityRuleDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation DeleteAvailabilityRule($id: ID!) {
+  deleteAvailabilityRule(id: $id) {
+    __typename
+    ... on DeleteAvailabilityRulePayload {
+      deletedRuleId
+      slots {
+        ...GenerationReportFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment GenerationReportFields on SlotGenerationReport {
+  created
+  updated
+  removed
+  unchanged
+  kept
+}`) as unknown as TypedDocumentString<DeleteAvailabilityRuleMutation, DeleteAvailabilityRuleMutationVariables>;
+export const GenerateSlotsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation GenerateSlots($input: GenerateSlotsInput!) {
+  generateSlots(input: $input) {
+    __typename
+    ... on SlotGenerationReport {
+      ...GenerationReportFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment GenerationReportFields on SlotGenerationReport {
+  created
+  updated
+  removed
+  unchanged
+  kept
+}`) as unknown as TypedDocumentString<GenerateSlotsMutation, GenerateSlotsMutationVariables>;
+export const ServerTimeDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query ServerTime {
+  serverTime
+}
+    `) as unknown as TypedDocumentString<ServerTimeQuery, ServerTimeQueryVariables>;
+export const NodeDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Node($id: ID!) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Slot {
+      ...SlotFields
+    }
+    ... on Resource {
+      name
+      kind
+    }
+    ... on Location {
+      name
+      timeZone
+    }
+    ... on Form {
+      slug
+      title
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}`) as unknown as TypedDocumentString<NodeQuery, NodeQueryVariables>;
+export const NodesDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename
+    id
+    ... on Slot {
+      ...SlotFields
+    }
+    ... on Resource {
+      name
+      kind
+    }
+    ... on Location {
+      name
+      timeZone
+    }
+    ... on Form {
+      slug
+      title
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}`) as unknown as TypedDocumentString<NodesQuery, NodesQueryVariables>;

@@ -1,0 +1,45 @@
+/**
+ * A real Slotwise server on a free port, on a fresh database (the server's test harness).
+ * The server is loaded by a computed URL so that the SDK's typecheck never follows server code.
+ */
+export interface LiveServer {
+  url: string;
+  wsUrl: string;
+  adminToken: string;
+  tokenFor(roles: string[], email?: string): Promise<string>;
+  /** SQL against the test database, for counting rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  stop(): Promise<void>;
+}
+
+interface Harness {
+  createTestApp(options?: { config?: Record<string, string> }): Promise<{
+    app: { db: { sql: { query<T>(text: string, params?: unknown[]): Promise<T[]> } } };
+    adminToken: string;
+    tokenFor(roles: string[], email?: string): Promise<string>;
+    close(): Promise<void>;
+  }>;
+}
+interface ServerModule {
+  startServer(app: unknown, options: { port: number; host: string }): Promise<{ url: string; stop(): Promise<void> }>;
+}
+
+const serverDir = new URL('../../server/', import.meta.url);
+
+export async function startLiveServer(config: Record<string, string> = {}): Promise<LiveServer> {
+  const harness = (await import(new URL('test/harness.ts', serverDir).href)) as Harness;
+  const { startServer } = (await import(new URL('src/server.ts', serverDir).href)) as ServerModule;
+  const t = await harness.createTestApp({ config });
+  const server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
+  return {
+    url: `${server.url}/graphql`,
+    wsUrl: `${server.url.replace(/^http/, 'ws')}/graphql`,
+    adminToken: t.adminToken,
+    tokenFor: (roles, email) => t.tokenFor(roles, email),
+    query: (sql, params) => t.app.db.sql.query(sql, params),
+    async stop() {
+      await server.stop();
+      await t.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { createClient, type SlotwiseClient } from '../src/index.js';
+import * as documents from '../src/documents.js';
+import { startLiveServer, type LiveServer } from './live-server.js';
+import { as, dayFromNow, setUpScenario, type Scenario } from './scenario.js';
+
+/** Every query and mutation document, by operation name, as generated. */
+const allOperations = Object.entries(documents)
+  .filter(([name]) => name.endsWith('Document') && !name.endsWith('FragmentDoc'))
+  .map(([, doc]) => /\b(query|mutation|subscription) (\w+)/.exec(String(doc))!)
+  .filter((m) => m[1] !== 'subscription')
+  .map((m) => m[2]!);
+
+let server: LiveServer;
+let s: Scenario;
+let admin: SlotwiseClient;
+let anonymous: SlotwiseClient;
+const ran = new Set<string>();
+
+/** A client that records the operations it sent, to prove every document ran. */
+function recordingClient(token?: string) {
+  return createClient({
+    url: server.url,
+    token,
+    fetch: (input, init) => {
+      ran.add(/\b(?:query|mutation) (\w+)/.exec(JSON.parse(String(init?.body)).query)![1]!);
+      return fetch(input, init);
+    },
+  });
+}
+
+beforeAll(async () => {
+  server = await startLiveServer();
+  admin = recordingClient(server.adminToken);
+  anonymous = recordingClient();
+  s = await setUpScenario(server, { admin });
+});
+afterAll(() => server?.stop());
+
+describe('every operation against a live server', () => {
+  it('users, tokens and the node interface', async () => {
+    const { createUser } = await admin.request(documents.CreateUserDocument, { input: { email: 'frontdesk@example.com', name: 'Fran', roles: ['frontdesk'] } });
+    const user = as(createUser, 'User');
+    expect(user.roles).toEqual(['frontdesk']);
+    expect((await admin.request(documents.UsersDocument)).users.map((u) => u.email)).toContain('frontdesk@example.com');
+
+    const created = as((await admin.request(documents.CreateApiTokenDocument, { input: { name: 'ci' } })).createApiToken, 'CreatedApiToken');
+    expectTypeOf(created.token).toEqualTypeOf<string>();
+    const viaToken = recordingClient(created.token);
+    expect((await viaToken.request(documents.MeDocument)).me?.roles).toContain('admin');
+    expect((await admin.request(documents.MyApiTokensDocument)).myApiTokens.map((t) => t.id)).toContain(created.apiToken.id);
+    expect(as((await admin.request(documents.RevokeApiTokenDocument, { id: created.apiToken.id })).revokeApiToken, 'ApiToken').revokedAt).not.toBeNull();
+    expect((await anonymous.request(documents.MeDocument)).me).toBeNull();
+
+    expect(Date.parse((await anonymous.request(documents.ServerTimeDocument)).serverTime)).toBeGreaterThan(0);
+    const node = (await anonymous.request(documents.NodeDocument, { id: s.slots[0]!.id })).node;
+    expect(node?.__typename === 'Slot' && node.localStart).toBe('09:00');
+    const nodes = (await admin.request(documents.NodesDocument, { ids: [s.resourceId, s.locationId] })).nodes;
+    expect(nodes.map((n) => n?.__typename)).toEqual(['Resource', 'Location']);
+  });
+
+  it('locations and resources', async () => {
+    expect((await anonymous.request(documents.LocationsDocument)).locations.map((l) => l.id)).toContain(s.locationId);
+    const location = as((await admin.request(documents.UpdateLocationDocument, { id: s.locationId, input: { address: '1 River St' } })).updateLocation, 'Location');
+    expect(location.address).toBe('1 River St');
+    const room = as(
+      (await admin.request(documents.CreateResourceDocument, { input: { locationId: s.locationId, kind: 'ROOM', name: 'Studio', exclusive: true } })).createResource,
+      'Resource',
+    );
+    expect(as((await admin.request(documents.UpdateResourceDocument, { id: room.id, input: { name: 'Studio A' } })).updateResource, 'Resource').name).toBe('Studio A');
+    const people = (await anonymous.request(documents.ResourcesDocument, { locationId: s.locationId, kind: 'PERSON' })).resources;
+    expect(people.map((r) => r.id)).toEqual([s.resourceId]);
+
+    const bad = as((await admin.request(documents.CreateLocationDocument, { input: { name: 'X', timeZone: 'Mars/Olympus' } })).createLocation, 'ValidationError');
+    expect(bad.fieldErrors.map((e) => e.path.join('.'))).toContain('input.timeZone');
+  });
+
+  it('rules and slot generation', async () => {
+    const rules = (await admin.request(documents.AvailabilityRulesDocument, { resourceId: s.resourceId })).availabilityRules;
+    expect(rules).toHaveLength(1);
+    const closed = as(
+      (
+        await admin.request(documents.CreateAvailabilityRuleDocument, {
+          input: { resourceId: s.resourceId, kind: 'EXCEPTION', startTime: '11:00', endTime: '12:00', isClosed: true, validFrom: dayFromNow(30), validTo: dayFromNow(30) },
+        })
+      ).createAvailabilityRule,
+      'AvailabilityRulePayload',
+    );
+    const updated = as((await admin.request(documents.UpdateAvailabilityRuleDocument, { id: closed.rule.id, input: { startTime: '10:30' } })).updateAvailabilityRule, 'AvailabilityRulePayload');
+    expect(updated.rule.startTime).toBe('10:30');
+    const deleted = as((await admin.request(documents.DeleteAvailabilityRuleDocument, { id: closed.rule.id })).deleteAvailabilityRule, 'DeleteAvailabilityRulePayload');
+    expect(deleted.deletedRuleId).toBe(closed.rule.id);
+    const again = as((await admin.request(documents.GenerateSlotsDocument, { input: { resourceId: s.resourceId, from: dayFromNow(1), to: dayFromNow(7) } })).generateSlots, 'SlotGenerationReport');
+    expect(again.created).toBe(0);
+  });
+
+  it('availability reads', async () => {
+    const first = s.slots[0]!;
+    const dates = as((await anonymous.request(documents.AvailableDatesDocument, { resourceId: s.resourceId, from: dayFromNow(1), to: dayFromNow(7) })).availableDates, 'AvailableDates');
+    expect(dates.timeZone).toBe('America/New_York');
+    expect(dates.dates.length).toBeGreaterThan(0);
+    const exposed = as((await anonymous.request(documents.ExposedSlotsDocument, { resourceId: s.resourceId, date: first.localDate, sessionId: 'visitor-1' })).exposedSlots, 'ExposedSlots');
+    expect(exposed.k).toBeGreaterThanOrEqual(1);
+    const room = as(
+      (await admin.request(documents.CreateResourceDocument, { input: { locationId: s.locationId, kind: 'ROOM', name: 'Hall', exclusive: true } })).createResource,
+      'Resource',
+    );
+    await admin.request(documents.CreateAvailabilityRuleDocument, {
+      input: { resourceId: room.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '09:00', endTime: '17:00' },
+    });
+    const search = as(
+      (await anonymous.request(documents.SearchAvailabilityDocument, { resourceId: room.id, from: first.startAt, to: new Date(Date.parse(first.startAt) + 2 * 86_400_000).toISOString(), durationMinutes: 60 }))
+        .searchAvailability,
+      'AvailabilitySearch',
+    );
+    expect(search.results[0]?.ranges.length).toBeGreaterThan(0);
+    const notFound = as((await anonymous.request(documents.AvailabilityDocument, { resourceId: 'UmVzb3VyY2U6bm9uZQ', from: first.startAt, to: first.endAt })).availability, 'ValidationError');
+    expect(notFound.code).toBeTypeOf('string');
+  });
+
+  it('bookings: hold, confirm, book, reschedule, cancel, and reading them back', async () => {
+    const [a, b, c] = s.slots;
+    const customer = { name: 'Grace Hopper', email: 'grace@example.com' };
+    const held = as((await anonymous.request(documents.HoldDocument, { input: { slotId: a!.id, customer } })).hold, 'BookingReceipt');
+    expect(held.booking.status).toBe('HELD');
+    const confirmed = as((await anonymous.request(documents.ConfirmDocument, { input: { bookingId: held.booking.id, manageToken: held.manageToken } })).confirm, 'Booking');
+    expect(confirmed.status).toBe('CONFIRMED');
+
+    const booked = as((await anonymous.request(documents.BookDocument, { input: { slotId: b!.id, customer } })).book, 'BookingReceipt');
+    const moved = as(
+      (await anonymous.request(documents.RescheduleBookingDocument, { input: { bookingId: booked.booking.id, manageToken: booked.manageToken, slotId: c!.id } })).rescheduleBooking,
+      'Booking',
+    );
+    expect(moved.slot?.id).toBe(c!.id);
+    const read = as((await anonymous.request(documents.BookingDocument, { id: moved.id, manageToken: booked.manageToken })).booking, 'Booking');
+    expect(read.customer?.email).toBe('grace@example.com');
+    const cancelled = as((await anonymous.request(documents.CancelBookingDocument, { input: { bookingId: moved.id, manageToken: booked.manageToken } })).cancelBooking, 'Booking');
+    expect(cancelled.status).toBe('CANCELLED');
+
+    const list = as((await admin.request(documents.BookingsDocument, { resourceId: s.resourceId, first: 10 })).bookings, 'QueryBookingsConnection');
+    expect(list.totalCount).toBe(2);
+    const grace = recordingClient(await server.tokenFor(['user'], 'grace@example.com'));
+    const mine = as((await grace.request(documents.MyBookingsDocument, {})).myBookings, 'QueryMyBookingsSuccess');
+    expect(mine.data.map((x) => x.id).sort()).toEqual([confirmed.id, cancelled.id].sort());
+  });
+
+  it('forms: create, publish, slots, register, analytics, close', async () => {
+    const created = as(
+      (
+        await admin.request(documents.CreateFormDocument, {
+          input: {
+            title: 'Coaching',
+            slug: 'coaching',
+            timeZone: 'America/New_York',
+            schedule: { daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '17:00', endTime: '19:00', slotMinutes: 60, startDate: dayFromNow(2), weeks: 1 },
+          },
+        })
+      ).createForm,
+      'Form',
+    );
+    expect(as((await admin.request(documents.PublishFormDocument, { id: created.id })).publishForm, 'Form').status).toBe('PUBLISHED');
+    const extra = as((await admin.request(documents.AddFormSlotDocument, { formId: created.id, input: { date: dayFromNow(3), startTime: '20:00', endTime: '21:00' } })).addFormSlot, 'Slot');
+    expect(as((await admin.request(documents.CancelFormSlotDocument, { slotId: extra.id })).cancelFormSlot, 'Slot').status).toBe('CANCELLED');
+    const form = (await anonymous.request(documents.FormDocument, { slug: 'coaching' })).form!;
+    expect((await admin.request(documents.FormsDocument, { status: 'PUBLISHED' })).forms.map((f) => f.id)).toEqual([form.id]);
+    const open = form.slots.filter((x) => x.status === 'OPEN');
+    const registration = as(
+      (await anonymous.request(documents.RegisterDocument, { input: { formSlug: 'coaching', name: 'Ann', email: 'ann@example.com', slotIds: [open[0]!.id] } })).register,
+      'Registration',
+    );
+    expect(registration.slotLabels).toHaveLength(1);
+    const stats = as((await admin.request(documents.FormAnalyticsDocument, { formId: form.id })).formAnalytics, 'FormAnalytics');
+    expect(stats.registrations).toBe(1);
+    expect(as((await admin.request(documents.CloseFormDocument, { id: form.id })).closeForm, 'Form').status).toBe('CLOSED');
+  });
+
+  it('ran every query and mutation document', () => {
+    expect(allOperations.length).toBeGreaterThan(40);
+    expect(allOperations.filter((name) => !ran.has(name))).toEqual([]);
+  });
+});
