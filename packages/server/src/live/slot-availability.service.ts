@@ -61,7 +61,11 @@ export class SlotAvailabilityService {
         const to = window.to ?? new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
         checkWindow(from, to, now());
         const scope = await loadScope(prisma, kind, id);
-        queue = new SubscriberQueue(scopeKey(kind, id), { from, to }, options.bufferSize, onOverflow);
+        // Too slow: leave the feed at once, then cut the connection (its close may take a while).
+        queue = new SubscriberQueue(scopeKey(kind, id), { from, to }, options.bufferSize, (error) => {
+          remove();
+          onOverflow(error);
+        });
         // Listen before reading the snapshot: a change committed after the read is then queued, and
         // one the read already shows is dropped by its version.
         remove = feed.add(queue);

@@ -20,7 +20,7 @@ const clients: Client[] = [];
 const local = (globalId: string) => decodeGlobalID(globalId).id;
 
 beforeAll(async () => {
-  t = await createTestApp({ config: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '3' } });
+  t = await createTestApp({ config: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', SHUTDOWN_TIMEOUT_MS: '200' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   fx = bookingFixtures(t.app.db.sql);
   locationId = await fx.location();

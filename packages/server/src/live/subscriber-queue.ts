@@ -5,7 +5,7 @@ import type { FeedEntry, FeedListener } from './slot-feed.js';
 
 export class SubscriberTooSlowError extends GraphQLError {
   constructor(limit: number) {
-    super(`subscriber too slow: more than ${limit} slot changes waiting to be sent`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } });
+    super(`subscriber too slow: more than ${limit} committed changes waiting to be sent`, { extensions: { code: 'SUBSCRIBER_TOO_SLOW' } });
   }
 }
 
@@ -16,14 +16,15 @@ export interface ChangeEvent {
 
 /**
  * One subscription's bounded buffer between the process-wide feed and its transport. The feed
- * pushes without waiting; when the transport stops pulling and `limit` changes are waiting, the
- * subscription fails with SubscriberTooSlowError and `onOverflow` cuts its connection, so a stuck
- * client costs at most `limit` entries of memory and never delays anyone else.
+ * pushes without waiting; when the transport stops pulling and `limit` committed changes (one
+ * push each, however many slots) are waiting, the subscription fails with SubscriberTooSlowError
+ * and `onOverflow` cuts its connection, so a stuck client holds bounded memory and never delays
+ * anyone else.
  */
 export class SubscriberQueue implements FeedListener {
   /** Per slot, the version last sent: older or equal states are never sent again. */
   readonly sent = new Map<string, number>();
-  private pending: FeedEntry[] = [];
+  private pending: FeedEntry[][] = [];
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
@@ -40,13 +41,13 @@ export class SubscriberQueue implements FeedListener {
     // A slot already shown is followed even when it moves out of the window, so the client can drop it.
     const wanted = entries.filter(({ slot }) => slot && (this.sent.has(slot.id) || (slot.startAt >= this.window.from && slot.startAt < this.window.to)));
     if (!wanted.length) return;
-    if (this.pending.length + wanted.length > this.limit) {
+    if (this.pending.length >= this.limit) {
       const error = new SubscriberTooSlowError(this.limit);
       this.fail(error);
       this.onOverflow(error);
       return;
     }
-    this.pending.push(...wanted);
+    this.pending.push(wanted);
     this.signal();
   }
 
@@ -72,7 +73,7 @@ export class SubscriberQueue implements FeedListener {
       if (this.failure) throw this.failure;
       if (this.closed) return null;
       if (this.pending.length) {
-        const events = this.toEvents(this.pending.splice(0));
+        const events = this.toEvents(this.pending.splice(0).flat());
         if (events.length) return events;
         continue;
       }

@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
+import type { Client } from 'graphql-ws';
+import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { TEST_REDIS_URL } from '../../test/databases.js';
+import { startServer, type RunningServer } from '../server.js';
+import { bookingFixtures } from '../booking/test-fixtures.js';
+import { runAndPublish, slotChangesIn } from './after-commit.js';
+import { sseSubscribe, wsClient, wsSubscribe } from './test-clients.js';
+
+let t: TestApp;
+let serverA: RunningServer;
+let child: ChildProcess;
+let urlB: string;
+let resourceId: string;
+let slotId: string;
+const clients: Client[] = [];
+
+/** Instance B: its own process, the same PostgreSQL database and Redis. */
+async function spawnInstance(databaseUrl: string): Promise<{ process: ChildProcess; url: string }> {
+  const script = fileURLToPath(new URL('./test-instance.ts', import.meta.url));
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, ...TEST_SECRETS, DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent', SEED_DEMO: 'false' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: proc.stdout! });
+  const [line] = (await Promise.race([
+    once(lines, 'line'),
+    once(proc, 'exit').then(([code]) => Promise.reject(new Error(`instance B exited with ${code}`))),
+  ])) as [string];
+  return { process: proc, url: (JSON.parse(line) as { url: string }).url };
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ redis: true });
+  serverA = await startServer(t.app, { port: 0, host: '127.0.0.1' });
+  const fx = bookingFixtures(t.app.db.sql);
+  const locationId = await fx.location();
+  resourceId = await fx.resource(locationId);
+  slotId = await fx.slot(locationId, resourceId, { startAt: new Date(Date.now() + 86_400_000), capacity: 5 });
+  ({ process: child, url: urlB } = await spawnInstance(t.databaseUrl));
+}, 60_000);
+
+afterAll(async () => {
+  for (const client of clients) await client.dispose();
+  if (child && child.exitCode === null) {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  await serverA.stop();
+  await t.close();
+});
+
+describe('many instances (PostgreSQL + Redis)', () => {
+  it('delivers a change committed on instance A to WebSocket and SSE subscribers on instance B', async () => {
+    expect(urlB).not.toBe(serverA.url);
+    const client = wsClient(urlB);
+    clients.push(client);
+    const variables = { resourceId: encodeGlobalID('Resource', resourceId) };
+    const ws = wsSubscribe(client, variables);
+    const sse = sseSubscribe(urlB, variables);
+    await ws.log.at(0);
+    await sse.log.at(0);
+
+    await runAndPublish(t.app.db.prisma, t.app.services.slotEvents, async (tx, changes) => {
+      await tx.slot.update({ where: { id: slotId }, data: { held: { increment: 1 } } });
+      changes.push(...(await slotChangesIn(tx, [slotId], 'HELD')));
+    });
+    for (const log of [ws.log, sse.log]) {
+      const event = await log.at(1);
+      expect(event).toMatchObject({ kind: 'CHANGE', reason: 'HELD', slots: [{ held: 1, version: 2 }] });
+      expect(decodeGlobalID(event.slots![0]!.id).id).toBe(slotId);
+    }
+    ws.stop();
+    sse.close();
+  });
+});
