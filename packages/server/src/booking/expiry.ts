@@ -87,7 +87,7 @@ async function giveBackHeldPlaces(tx: Prisma.TransactionClient, freed: Map<strin
     slotId: r.id,
     version: r.version,
     reason: 'EXPIRED' as const,
-    locationId: r.location_id ?? '',
+    locationId: r.location_id,
     resourceId: r.resource_id,
     formId: r.form_id,
   }));

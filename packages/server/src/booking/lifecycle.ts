@@ -36,7 +36,7 @@ export async function adjustSlot(
     UPDATE slots SET held = held + ${delta.held ?? 0}::int, booked = booked + ${delta.booked ?? 0}::int
     WHERE id = ${slotId}::uuid
     RETURNING version, location_id, resource_id, form_id`;
-  return { slotId, version: row!.version, reason, locationId: row!.location_id ?? '', resourceId: row!.resource_id, formId: row!.form_id };
+  return { slotId, version: row!.version, reason, locationId: row!.location_id, resourceId: row!.resource_id, formId: row!.form_id };
 }
 
 export type ConfirmOutcome =

@@ -120,7 +120,7 @@ export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input
         slotId: id,
         version: versions.get(id)!,
         reason: input.status,
-        locationId: slot.location_id ?? '',
+        locationId: slot.location_id,
         resourceId: slot.resource_id,
         formId: slot.form_id,
       };
