@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { expandSchedule, formatWallTime, localWindow } from './schedule.js';
+import { expandScheduleByDate, formatWallTime, localWindow } from './schedule.js';
 
 export type RuleKind = 'WEEKLY' | 'DATE_RANGE' | 'EXCEPTION';
 
@@ -75,7 +75,7 @@ export function planSlots(input: {
     const from = rule.validFrom && rule.validFrom > fromDate ? rule.validFrom : fromDate;
     const to = rule.validTo && rule.validTo < toDate ? rule.validTo : toDate;
     if (from > to) continue;
-    const expanded = expandSchedule(
+    const expanded = expandScheduleByDate(
       {
         timeZone,
         daysOfWeek: rule.daysOfWeek.length ? rule.daysOfWeek : EVERY_DAY,
@@ -87,9 +87,8 @@ export function planSlots(input: {
       },
       { notBefore: input.notBefore },
     );
-    for (const { startAt, endAt } of expanded) {
-      const date = Temporal.Instant.fromEpochMilliseconds(startAt.getTime()).toZonedDateTimeISO(timeZone).toPlainDate().toString();
-      if (topTier.get(date) !== TIER[rule.kind]) continue;
+    for (const { startAt, endAt, localDate } of expanded) {
+      if (topTier.get(localDate) !== TIER[rule.kind]) continue;
       const s = startAt.getTime();
       const e = endAt.getTime();
       if (closedRanges.some((c) => s < c.end && c.start < e)) continue;

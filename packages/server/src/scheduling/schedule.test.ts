@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
 import { expandSchedule, type WeeklySchedule } from './schedule.js';
 
@@ -132,6 +133,39 @@ describe('expandSchedule: daylight saving, exact instants', () => {
     expect(instants(day('Asia/Kathmandu', '2026-11-01', '09:00', '10:00', 60))).toEqual([z('2026-11-01T03:15', '2026-11-01T04:15')]);
     expect(instants(day('Asia/Kolkata', '2026-03-08', '09:00', '10:00', 60))).toEqual([z('2026-03-08T03:30', '2026-03-08T04:30')]);
     expect(instants(day('Asia/Kolkata', '2026-11-01', '09:00', '10:00', 60))).toEqual([z('2026-11-01T03:30', '2026-11-01T04:30')]);
+  });
+});
+
+/** The rules spelled out per slot with Temporal, no shortcuts: the reference for the fast path. */
+function reference(s: WeeklySchedule): string[] {
+  const out: string[] = [];
+  const [sh, sm] = s.startTime.split(':').map(Number);
+  const [eh, em] = s.endTime.split(':').map(Number);
+  for (let d = Temporal.PlainDate.from(s.fromDate); d.toString() <= s.toDate; d = d.add({ days: 1 })) {
+    if (!s.daysOfWeek.includes(d.dayOfWeek)) continue;
+    const endDay = eh === 24 ? d.add({ days: 1 }) : d;
+    const end = endDay.toPlainDateTime({ hour: eh! % 24, minute: em }).toZonedDateTime(s.timeZone).epochMilliseconds;
+    for (let m = sh! * 60 + sm!; m < eh! * 60 + em!; m += s.stepMinutes ?? s.slotMinutes) {
+      const wall = d.toPlainDateTime({ hour: Math.floor(m / 60), minute: m % 60 });
+      const zoned = wall.toZonedDateTime(s.timeZone, { disambiguation: 'earlier' });
+      if (!zoned.toPlainDateTime().equals(wall)) continue;
+      const start = zoned.epochMilliseconds;
+      if (start + s.slotMinutes * 60_000 <= end) out.push(`${new Date(start).toISOString()}/${new Date(start + s.slotMinutes * 60_000).toISOString()}`);
+    }
+  }
+  return out.sort();
+}
+
+describe('expandSchedule: the per-day offset shortcut matches slot-by-slot Temporal', () => {
+  const zones = ['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/Santiago', 'Asia/Beirut', 'Pacific/Chatham', 'America/Adak'];
+  it.each(zones)('%s over a whole year, around the clock', (timeZone) => {
+    const schedule: WeeklySchedule = {
+      timeZone, daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '00:00', endTime: '24:00',
+      slotMinutes: 90, stepMinutes: 60, fromDate: '2026-01-01', toDate: '2026-12-31',
+    };
+    const fast = instants(schedule);
+    expect(fast.length).toBeGreaterThan(8_000);
+    expect(fast).toEqual(reference(schedule));
   });
 });
 

@@ -76,6 +76,36 @@ export function localWindow(date: string, startMinutes: number, endMinutes: numb
   return { start: new Date(start.epochMilliseconds), end: new Date(windowEnd(day, endMinutes, timeZone).epochMilliseconds) };
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * The zone's UTC offset when it is the same all through a local date (no transition within 36 h
+ * of its noon), else null. Remembers the transitions around the last answer, so a run of days
+ * costs one Temporal lookup per DST period instead of one per slot.
+ */
+class StableOffsets {
+  private offsetMs = 0;
+  private from = Number.POSITIVE_INFINITY;
+  private to = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly timeZone: string) {}
+
+  of(date: Temporal.PlainDate): number | null {
+    const noonWall = Date.UTC(date.year, date.month - 1, date.day, 12);
+    if (this.covers(noonWall)) return this.offsetMs;
+    const noon = date.toPlainDateTime({ hour: 12 }).toZonedDateTime(this.timeZone);
+    this.offsetMs = noon.offsetNanoseconds / 1e6;
+    this.from = noon.getTimeZoneTransition('previous')?.epochMilliseconds ?? Number.NEGATIVE_INFINITY;
+    this.to = noon.getTimeZoneTransition('next')?.epochMilliseconds ?? Number.POSITIVE_INFINITY;
+    return this.covers(noonWall) ? this.offsetMs : null;
+  }
+
+  private covers(noonWall: number): boolean {
+    const noon = noonWall - this.offsetMs;
+    return noon - 36 * HOUR_MS >= this.from && noon + 36 * HOUR_MS < this.to;
+  }
+}
+
 /**
  * Expands a weekly schedule into slot instants. Slot starts are wall-clock times
  * (start, start + step, ...) on each matching local date; a start that does not exist yields no
@@ -84,6 +114,11 @@ export function localWindow(date: string, startMinutes: number, endMinutes: numb
  * Pure: the process time zone plays no part.
  */
 export function expandSchedule(schedule: WeeklySchedule, options: { notBefore?: Date } = {}): ScheduledSlot[] {
+  return expandScheduleByDate(schedule, options).map(({ startAt, endAt }) => ({ startAt, endAt }));
+}
+
+/** expandSchedule, each slot with the local date it was generated for ('YYYY-MM-DD'). */
+export function expandScheduleByDate(schedule: WeeklySchedule, options: { notBefore?: Date } = {}): (ScheduledSlot & { localDate: string })[] {
   const { timeZone, slotMinutes } = schedule;
   const step = schedule.stepMinutes ?? slotMinutes;
   if (!(Number.isInteger(slotMinutes) && slotMinutes > 0)) throw new RangeError('slotMinutes must be a positive integer');
@@ -95,18 +130,22 @@ export function expandSchedule(schedule: WeeklySchedule, options: { notBefore?: 
   const notBefore = options.notBefore?.getTime() ?? Number.NEGATIVE_INFINITY;
   const slotMs = slotMinutes * 60_000;
 
-  const slots: ScheduledSlot[] = [];
+  const offsets = new StableOffsets(timeZone);
+  const slots: (ScheduledSlot & { localDate: string })[] = [];
   const last = Temporal.PlainDate.from(schedule.toDate);
   for (let date = Temporal.PlainDate.from(schedule.fromDate); Temporal.PlainDate.compare(date, last) <= 0; date = date.add({ days: 1 })) {
     if (!days.has(date.dayOfWeek)) continue;
-    const endMs = windowEnd(date, endMinutes, timeZone).epochMilliseconds;
+    const localDate = date.toString();
+    const offset = offsets.of(date);
+    // Fast path: a plain offset day is wall time minus the offset; DST days go through Temporal.
+    const midnight = offset === null ? 0 : Date.UTC(date.year, date.month - 1, date.day) - offset;
+    const endMs = offset === null ? windowEnd(date, endMinutes, timeZone).epochMilliseconds : midnight + endMinutes * 60_000;
     for (let minutes = startMinutes; minutes < endMinutes; minutes += step) {
-      const start = wallStart(date, minutes, timeZone);
-      if (!start) continue;
-      const startMs = start.epochMilliseconds;
+      const startMs = offset === null ? wallStart(date, minutes, timeZone)?.epochMilliseconds : midnight + minutes * 60_000;
+      if (startMs === undefined) continue;
       if (startMs + slotMs > endMs) continue;
       if (startMs < notBefore) continue;
-      slots.push({ startAt: new Date(startMs), endAt: new Date(startMs + slotMs) });
+      slots.push({ startAt: new Date(startMs), endAt: new Date(startMs + slotMs), localDate });
     }
   }
   return slots.sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
