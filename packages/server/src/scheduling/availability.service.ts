@@ -1,5 +1,4 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
-import type { Slot } from '../generated/prisma/client.js';
+import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import { ValidationError } from '../shared/errors.js';
 import {
   checkDateWindow,
