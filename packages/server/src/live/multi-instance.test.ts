@@ -10,7 +10,8 @@ import { TEST_REDIS_URL } from '../../test/databases.js';
 import { startServer, type RunningServer } from '../server.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { runAndPublish, slotChangesIn } from './after-commit.js';
-import { sseSubscribe, wsClient, wsSubscribe } from './test-clients.js';
+import { HOLD, customer } from '../booking/test-api.js';
+import { httpCall, sseSubscribe, wsClient, wsSubscribe } from './test-clients.js';
 
 let t: TestApp;
 let serverA: RunningServer;
@@ -36,7 +37,7 @@ async function spawnInstance(databaseUrl: string): Promise<{ process: ChildProce
 }
 
 beforeAll(async () => {
-  t = await createTestApp({ redis: true });
+  t = await createTestApp({ redis: true, config: { SHUTDOWN_TIMEOUT_MS: '200' } });
   serverA = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   const fx = bookingFixtures(t.app.db.sql);
   const locationId = await fx.location();
@@ -77,5 +78,19 @@ describe('many instances (PostgreSQL + Redis)', () => {
     }
     ws.stop();
     sse.close();
+  });
+
+  it('delivers a hold made through the API of instance B to a subscriber on instance A', async () => {
+    const client = wsClient(serverA.url);
+    clients.push(client);
+    const { log, stop } = wsSubscribe(client, { resourceId: encodeGlobalID('Resource', resourceId) });
+    const snapshot = await log.at(0);
+    const receipt = await httpCall(urlB, HOLD, { input: { slotId: encodeGlobalID('Slot', slotId), customer: customer('b') } });
+    expect(receipt.__typename).toBe('BookingReceipt');
+    const event = await log.at(1);
+    expect(event).toMatchObject({ kind: 'CHANGE', reason: 'HELD', slots: [{ held: snapshot.slots![0]!.held + 1 }] });
+    const [row] = await t.app.db.sql.query<{ version: number }>('SELECT version FROM slots WHERE id = $1', [slotId]);
+    expect(event.slots![0]!.version).toBe(row!.version);
+    stop();
   });
 });

@@ -156,3 +156,15 @@ export function sseSubscribe(baseUrl: string, variables: Record<string, unknown>
   })();
   return { log, close: () => abort.abort() };
 }
+
+/** One GraphQL request over HTTP to a listening server; returns the root field's value. */
+export async function httpCall(baseUrl: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { data?: Record<string, any>; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+  return Object.values(body.data!)[0];
+}
