@@ -2,9 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/harness.js';
 import { startServer, type RunningServer } from '../server.js';
-import { configurePii } from '../shared/pii.js';
 import { formPageRoute } from './form-route.js';
 import { publishedForm, rowCounts } from './form-fixtures.js';
 
@@ -20,8 +19,7 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    configurePii(TEST_SECRETS.ENCRYPTION_KEY);
-    t = await createTestApp();
+      t = await createTestApp();
     t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
     t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
     server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });

@@ -1,8 +1,7 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
 import { startServer, type RunningServer } from '../server.js';
-import { configurePii } from '../shared/pii.js';
 import { formPageRoute } from './form-route.js';
 import { SEED_SCHEDULE, createForm, publishedForm, rowCounts } from './form-fixtures.js';
 
@@ -14,7 +13,6 @@ const setNow = (iso: string) => {
 };
 
 beforeAll(async () => {
-  configurePii(TEST_SECRETS.ENCRYPTION_KEY);
   t = await createTestApp();
   setNow('2026-12-01T12:00:00Z');
   server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });

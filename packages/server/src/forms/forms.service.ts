@@ -27,9 +27,9 @@ export const createFormInput = z.object({
 
 export type CreateFormInput = z.input<typeof createFormInput>;
 
-/** A form slot change as published to live subscribers (form slots may have no location). */
+/** A form slot change as published to live subscribers. */
 export function formSlotChange(slot: Pick<Slot, 'id' | 'version' | 'locationId' | 'formId'>, reason: SlotChangeReason): SlotChange {
-  return { slotId: slot.id, version: slot.version, reason, locationId: slot.locationId ?? '', resourceId: null, formId: slot.formId };
+  return { slotId: slot.id, version: slot.version, reason, locationId: slot.locationId, resourceId: null, formId: slot.formId };
 }
 
 export class FormsService {

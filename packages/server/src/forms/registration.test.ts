@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
-import { configurePii, pii } from '../shared/pii.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { pii } from '../shared/pii.js';
 import { REGISTER, SEED_SCHEDULE, createForm, publishedForm, rowCounts } from './form-fixtures.js';
 
 let t: TestApp;
 beforeAll(async () => {
-  configurePii(TEST_SECRETS.ENCRYPTION_KEY);
   t = await createTestApp();
   // The seed's dates (January 2027) are in the future for this clock.
   t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
