@@ -16,8 +16,16 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** WebSocket implementation for Node < 22 (e.g. `ws`); browsers use their own. Without one, subscriptions use SSE. */
   webSocketImpl?: unknown;
+  /** How subscriptions travel: 'auto' (default) takes WebSocket when there is one, else SSE. */
+  transport?: 'auto' | 'ws' | 'sse';
   /** How often a request is retried after a network error or HTTP 502/503/504 (default 2). */
   retries?: number;
+}
+
+/** A live result stream: `for await` over it, or call `next()`; `return()` unsubscribes. */
+export interface Subscription<T> extends AsyncIterableIterator<T, undefined> {
+  next(): Promise<IteratorResult<T, undefined>>;
+  return(): Promise<IteratorResult<T, undefined>>;
 }
 
 export interface RequestOptions {
@@ -41,7 +49,8 @@ export function createClient(options: ClientOptions) {
     const t = token();
     return { ...options.headers, ...(t ? { authorization: `Bearer ${t}` } : {}), ...extra };
   };
-  const WebSocketImpl = options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket;
+  const WebSocketImpl = options.transport === 'sse' ? undefined : (options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket);
+  if (options.transport === 'ws' && !WebSocketImpl) throw new SlotwiseError('No WebSocket implementation: pass webSocketImpl', 'NO_WEBSOCKET');
   let ws: WsClient | undefined;
   const wsClient = () =>
     (ws ??= createWsClient({
@@ -110,7 +119,7 @@ export function createClient(options: ClientOptions) {
   function subscribe<TResult, TVariables>(
     document: Document<TResult, TVariables>,
     ...[variables]: TVariables extends Record<string, never> ? [TVariables?] : [TVariables]
-  ): AsyncIterableIterator<TResult> {
+  ): Subscription<TResult> {
     const query = document.toString();
     if (WebSocketImpl) {
       const iterator = wsClient().iterate<TResult>({ query, variables: variables as Record<string, unknown> | undefined });
@@ -124,17 +133,7 @@ export function createClient(options: ClientOptions) {
     }
     const controller = new AbortController();
     const stream = sseSubscribe<TResult>({ url: options.url, body: JSON.stringify({ query, variables }), headers: headers(), fetch: doFetch, signal: controller.signal });
-    return {
-      next: () => stream.next(),
-      return: async () => {
-        controller.abort();
-        return stream.return(undefined as never);
-      },
-      throw: (e) => stream.throw(e),
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return mapIterator(stream, (value) => value, () => controller.abort());
   }
 
   return {
@@ -153,14 +152,15 @@ function backoff(attempt: number) {
   return new Promise((r) => setTimeout(r, 100 * 2 ** attempt + Math.random() * 100));
 }
 
-function mapIterator<A, B>(source: AsyncIterableIterator<A>, fn: (a: A) => B): AsyncIterableIterator<B> {
+function mapIterator<A, B>(source: AsyncIterator<A>, fn: (a: A) => B, onReturn?: () => void): Subscription<B> {
   return {
-    async next(): Promise<IteratorResult<B>> {
+    async next() {
       const r = await source.next();
       return r.done ? { done: true, value: undefined } : { done: false, value: fn(r.value) };
     },
-    async return(): Promise<IteratorResult<B>> {
-      await source.return?.();
+    async return() {
+      onReturn?.();
+      await source.return?.().catch(() => {});
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {

@@ -1,3 +1,3 @@
-export { createClient, type ClientOptions, type RequestOptions, type SlotwiseClient } from './client.js';
+export { createClient, type ClientOptions, type RequestOptions, type SlotwiseClient, type Subscription, type Document } from './client.js';
 export { SlotwiseError, isBusinessError, type BusinessError } from './errors.js';
 export * from './generated/graphql.js';

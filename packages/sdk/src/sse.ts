@@ -12,7 +12,7 @@ export interface SseRequest {
  * GraphQL over Server-Sent Events (distinct connections mode, as Yoga serves it):
  * yields each `next` payload until `complete`. For places without WebSocket.
  */
-export async function* sseSubscribe<T>(req: SseRequest): AsyncGenerator<T> {
+export async function* sseSubscribe<T>(req: SseRequest): AsyncGenerator<T, undefined> {
   const response = await req.fetch(req.url, {
     method: 'POST',
     headers: { ...req.headers, 'content-type': 'application/json', accept: 'text/event-stream' },
