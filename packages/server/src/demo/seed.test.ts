@@ -35,5 +35,12 @@ describe('demo data', () => {
     const roomSlot = await app.db.prisma.slot.findFirstOrThrow({ where: { resourceId: resources[2]!.id } });
     expect(roomSlot).toMatchObject({ capacity: 1, timeZone: 'America/New_York' });
     expect(await seedDemoIfEmpty(app)).toBe(false);
+
+    // The horizon job on PGlite: the seeded weeks are already there.
+    const horizon = await app.services.generation.fillHorizon();
+    expect(horizon).toMatchObject({ removed: 0, kept: [], skipped: 0 });
+    // (a slot may start, and drop out of the future, between the two runs)
+    expect(horizon.unchanged).toBeLessThanOrEqual(sam! + ada! + room!);
+    expect(horizon.unchanged).toBeGreaterThanOrEqual(sam! + ada! + room! - 3);
   });
 });
