@@ -57,6 +57,9 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     try {
       return await fn();
     } catch (error) {
+      // P2028: the transaction could not start in time or ran past its timeout (pool or database
+      // overloaded); another immediate try would only add load.
+      if ((error as { code?: unknown } | null)?.code === 'P2028') throw new TryAgainError();
       if (!isTransientDbError(error)) throw error;
       if (attempt >= attempts) throw new TryAgainError();
       const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
