@@ -13,7 +13,7 @@ const HOUR = 3_600_000;
 const day = (n: number) => new Date(Math.floor(Date.now() / DAY) * DAY + n * DAY);
 const at = (base: Date, hours: number) => new Date(base.getTime() + hours * HOUR).toISOString();
 
-const bookRange = (resourceId: string, startAt: string, endAt: string, who = customer()) =>
+const bookRange = (resourceId: string, startAt: string, endAt: string, who: object = customer()) =>
   call(t, BOOK, { range: { resourceId: gid('Resource', resourceId), startAt, endAt }, customer: who });
 
 /** Live bookings on a resource overlapping a range, straight from the table. */
