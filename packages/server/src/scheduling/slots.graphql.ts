@@ -1,12 +1,21 @@
 import { builder } from '../builder.js';
 import { SlotStatus } from '../generated/prisma/enums.js';
-import { dayPartOf, toLocal } from '../shared/time.js';
+import { dayPartOf, toLocal, type LocalView } from '../shared/time.js';
 
 export const SlotStatusEnum = builder.enumType(SlotStatus, { name: 'SlotStatus' });
 export const DayPartEnum = builder.enumType('DayPart', {
   values: ['MORNING', 'AFTERNOON', 'EVENING', 'NIGHT'] as const,
   description: 'Local time of day of a slot start: morning 06-12, afternoon 12-17, evening 17-22, night otherwise.',
 });
+
+const localStarts = new WeakMap<object, LocalView>();
+
+/** Several fields read the local start of the same row: convert once per row. */
+function localStart(slot: { startAt: Date; timeZone: string }): LocalView {
+  let view = localStarts.get(slot);
+  if (!view) localStarts.set(slot, (view = toLocal(slot.startAt, slot.timeZone)));
+  return view;
+}
 
 /** A bookable instance. Public: counts and times only, never who booked. */
 export const SlotRef = builder.prismaNode('Slot', {
@@ -17,11 +26,11 @@ export const SlotRef = builder.prismaNode('Slot', {
     endAt: t.expose('endAt', { type: 'DateTime' }),
     durationMinutes: t.int({ resolve: (s) => Math.round((s.endAt.getTime() - s.startAt.getTime()) / 60_000) }),
     timeZone: t.exposeString('timeZone', { description: 'The zone local times are shown in (the location or form zone).' }),
-    localDate: t.field({ type: 'Date', resolve: (s) => toLocal(s.startAt, s.timeZone).date }),
-    localStart: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => toLocal(s.startAt, s.timeZone).time }),
+    localDate: t.field({ type: 'Date', resolve: (s) => localStart(s).date }),
+    localStart: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => localStart(s).time }),
     localEnd: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => toLocal(s.endAt, s.timeZone).time }),
-    localStartAt: t.string({ description: 'Start as ISO 8601 with the local offset', resolve: (s) => toLocal(s.startAt, s.timeZone).iso }),
-    dayPart: t.field({ type: DayPartEnum, resolve: (s) => dayPartOf(toLocal(s.startAt, s.timeZone).hour) }),
+    localStartAt: t.string({ description: 'Start as ISO 8601 with the local offset', resolve: (s) => localStart(s).iso }),
+    dayPart: t.field({ type: DayPartEnum, resolve: (s) => dayPartOf(localStart(s).hour) }),
     capacity: t.exposeInt('capacity'),
     booked: t.exposeInt('booked'),
     held: t.exposeInt('held'),
