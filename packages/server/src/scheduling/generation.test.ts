@@ -121,6 +121,30 @@ describe('generateSlots', () => {
   });
 });
 
+describe('daylight saving through the API', () => {
+  it('America/New_York: the next spring-forward and fall-back days give the exact instants', async () => {
+    const ny = await t.app.services.locations.create({ name: 'New York', timeZone: 'America/New_York' });
+    const r = await t.app.services.resources.create({ locationId: ny.id, kind: 'PERSON', name: 'Night owl' });
+    await t.app.services.rules.create({ resourceId: r.id, kind: 'WEEKLY', daysOfWeek: [7], startTime: '00:00', endTime: '04:00', slotDurationMinutes: 60, granularityMinutes: 60 });
+    // The next two transitions (US rules: Sundays at 02:00), whatever today's date is.
+    const tomorrow = Temporal.Now.zonedDateTimeISO('America/New_York').add({ days: 1 }).startOfDay();
+    const first = tomorrow.getTimeZoneTransition('next')!;
+    const second = first.getTimeZoneTransition('next')!;
+    for (const transition of [first, second]) {
+      const date = transition.toPlainDate().toString();
+      const springForward = transition.offset === '-04:00';
+      const report = expectNoErrors(await generate({ resourceId: encodeGlobalID('Resource', r.id), from: date, to: date }));
+      const rows = await t.app.db.prisma.slot.findMany({ where: { resourceId: r.id, startAt: { gte: new Date(`${date}T00:00:00Z`) } }, orderBy: { startAt: 'asc' }, take: 4 });
+      const z = (hh: string) => `${date}T${hh}:00:00.000Z`;
+      // Spring: 00:00 and 01:00 EST, no 02:00, 03:00 EDT. Fall: 00:00 and 01:00 EDT (first 01:00), 02:00 and 03:00 EST.
+      const expected = springForward ? [z('05'), z('06'), z('07')] : [z('04'), z('05'), z('07'), z('08')];
+      expect(report.generateSlots.created, date).toBe(expected.length);
+      expect(rows.map((x) => x.startAt.toISOString()).slice(0, expected.length)).toEqual(expected);
+      expect(rows.every((x) => x.endAt.getTime() - x.startAt.getTime() === 3_600_000)).toBe(true);
+    }
+  });
+});
+
 describe('location-wide slots and events', () => {
   it('location rules give location-level slots; changes are published after commit, refusals publish nothing', async () => {
     const place = await t.app.services.locations.create({ name: 'Hall', timeZone: 'Asia/Kolkata' });
