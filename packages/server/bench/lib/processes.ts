@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, ensureTemplate, TEST_REDIS_URL } from '../../test/databases.js';
+import { sleep } from './load.js';
+
+const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+export const BENCH_SECRETS = { JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', ENCRYPTION_KEY: '0e'.repeat(32) };
+export const REDIS_URL = TEST_REDIS_URL;
+
+/** A fresh database copied from the migrated template, dropped when the bench ends. */
+export async function createBenchDatabase() {
+  await ensureTemplate();
+  return createTestDatabase();
+}
+
+export interface Child {
+  name: string;
+  url: string;
+  pid: number;
+  /** Resident memory of the child, in bytes. */
+  rss(): number;
+  /** The last few KB the child wrote to stderr (warnings). */
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/**
+ * Starts a TypeScript entry point as its own node process (not through the tsx CLI, so the pid is
+ * the server's) and waits until GET `readyPath` answers 200.
+ */
+export async function startChild(name: string, entry: string, env: Record<string, string>, readyPath = '/healthz'): Promise<Child> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: SERVER_DIR,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
+    const ok = await fetch(url + readyPath).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not become ready: ${stderr}`);
+    }
+    await sleep(100);
+  }
+  return {
+    name,
+    url,
+    pid: child.pid!,
+    stderr: () => stderr,
+    rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The real Slotwise server (src/main.ts) on the bench database. */
+export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string } = {}) {
+  return startChild(options.name ?? 'slotwise', 'src/main.ts', {
+    DATABASE_URL: databaseUrl,
+    ...BENCH_SECRETS,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO: 'false',
+    ...(options.redis ? { REDIS_URL } : {}),
+  });
+}
+
+/** The stack floor (graphql-yoga + pg, one SQL) or bare node:http with the same SQL. */
+export function startFloor(databaseUrl: string, mode: 'yoga' | 'http') {
+  return startChild(mode === 'yoga' ? 'floor (yoga+pg)' : 'bare node:http+pg', 'bench/baselines/floor-server.ts', {
+    DATABASE_URL: databaseUrl,
+    FLOOR_MODE: mode,
+  });
+}

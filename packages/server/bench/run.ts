@@ -1,0 +1,60 @@
+/**
+ * `pnpm bench [availability|booking|live|all]`: closed-loop load against a real server process on
+ * a fresh database, beside baselines measured in the same run. Not part of `pnpm test`.
+ * BENCH_SECONDS (default 6) and BENCH_WARMUP_SECONDS (default 1.5) set each run's length.
+ */
+import os from 'node:os';
+import { loadDataset } from './dataset.js';
+import { rootFields, type BenchContext } from './lib/context.js';
+import { createBenchDatabase, startFloor, startSlotwise, type Child } from './lib/processes.js';
+import { availabilityBench } from './scenarios/availability.js';
+import { bookingBench } from './scenarios/booking.js';
+import { liveBench } from './scenarios/live.js';
+
+const SUITES = { availability: availabilityBench, booking: bookingBench, live: liveBench } as const;
+type Suite = keyof typeof SUITES;
+
+async function main() {
+  const arg = process.argv[2] ?? 'all';
+  if (arg !== 'all' && !(arg in SUITES)) {
+    console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}|all]`);
+    process.exit(2);
+  }
+  const suites = (arg === 'all' ? Object.keys(SUITES) : [arg]) as Suite[];
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}`);
+
+  const database = await createBenchDatabase();
+  const children: Child[] = [];
+  try {
+    let started = performance.now();
+    const dataset = await loadDataset(database.url);
+    console.log(`dataset loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    started = performance.now();
+    const [slotwise, floor, bare] = await Promise.all([startSlotwise(database.url), startFloor(database.url, 'yoga'), startFloor(database.url, 'http')]);
+    children.push(slotwise, floor, bare);
+    console.log(`servers ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const ctx: BenchContext = {
+      databaseUrl: database.url,
+      dataset,
+      slotwise,
+      floor,
+      bare,
+      fields: await rootFields(slotwise.url),
+      warmupMs: Number(process.env.BENCH_WARMUP_SECONDS ?? 1.5) * 1000,
+      durationMs: Number(process.env.BENCH_SECONDS ?? 6) * 1000,
+    };
+    for (const suite of suites) await SUITES[suite](ctx);
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await database.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
