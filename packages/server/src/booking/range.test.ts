@@ -131,6 +131,30 @@ describe('range bookings', () => {
   });
 });
 
+describe('slots on an exclusive resource', () => {
+  it('slot bookings occupy the room too: a range over a booked slot, or a slot under a booked range, is a conflict', async () => {
+    const room = await f.resource(locationId, { exclusive: true });
+    const base = day(9);
+    const slotId = await f.slot(locationId, room, { startAt: new Date(at(base, 10)), minutes: 60 });
+    const later = await f.slot(locationId, room, { startAt: new Date(at(base, 14)), minutes: 60 });
+    const booked = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: customer() });
+    const [row] = await t.app.db.sql.query(`SELECT exclusive FROM bookings WHERE ics_uid = $1`, [booked.booking.icsUid]);
+    expect(row).toEqual({ exclusive: true });
+    expect(await bookRange(room, at(base, 10.5), at(base, 11.5))).toMatchObject({
+      __typename: 'BookingConflictError',
+      conflict: { startAt: at(base, 10), endAt: at(base, 11) },
+    });
+
+    await bookRange(room, at(base, 13.5), at(base, 14.5));
+    const before = await f.slotCounts(later);
+    expect(await call(t, BOOK, { slotId: gid('Slot', later), customer: customer() })).toMatchObject({
+      __typename: 'BookingConflictError',
+      conflict: { startAt: at(base, 13.5), endAt: at(base, 14.5) },
+    });
+    expect(await f.slotCounts(later)).toEqual(before);
+  });
+});
+
 describe('rescheduling a range', () => {
   it('moves it (also onto part of its own time), bumps SEQUENCE, and refuses a taken range with alternatives', async () => {
     const room = await f.resource(locationId, { exclusive: true });
