@@ -140,6 +140,20 @@ describe('publishing, reading and single slots', () => {
     expect(expectNoErrors(await t.execute(FORM, { slug: 'no-such-form' })).form).toBeNull();
   });
 
+  it('reads forms with their slots in a fixed number of SQL statements, however many forms', async () => {
+    const statementsFor = async () => {
+      t.sql.reset();
+      expectNoErrors(await t.execute(`{ forms { slug location { name } slots(includePast: true) { id localStart } } }`, {}, { token: t.adminToken }));
+      return t.sql.statements.filter((q) => !/api_tokens|users/.test(q)).length;
+    };
+    await createForm(t);
+    const before = await statementsFor();
+    await createForm(t);
+    await createForm(t);
+    expect(await statementsFor()).toBe(before);
+    expect(before).toBeLessThanOrEqual(3);
+  });
+
   it('lists forms for staff only', async () => {
     const staff = expectNoErrors(await t.execute(`{ forms { slug } }`, {}, { token: await t.tokenFor(['frontdesk']) }));
     expect(staff.forms.map((f: { slug: string }) => f.slug)).toContain('soccer-coaching');

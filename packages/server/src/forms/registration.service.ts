@@ -74,6 +74,9 @@ export class RegistrationService {
 
     const p = pii();
     const { registration, changes } = await this.prisma.$transaction(async (tx) => {
+      // Shared lock: registrations run side by side, but a concurrent closeForm waits or is seen.
+      const [current] = await tx.$queryRaw<{ status: Form['status'] }[]>`SELECT status FROM forms WHERE id = ${form.id}::uuid FOR SHARE`;
+      if (current?.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, current?.status === 'DRAFT' ? 'DRAFT' : 'CLOSED');
       const { bookings, changes } = await bookSlotsInTransaction(tx, {
         slotIds: data.slotIds,
         customer: { name: data.name, email: data.email, phone: data.phone },
