@@ -7,7 +7,7 @@ import { createTestApp, type TestApp } from '../../test/harness.js';
 import { startServer, type RunningServer } from '../server.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { runAndPublish, slotChangesIn } from './after-commit.js';
-import { wsClient, wsSubscribe } from './test-clients.js';
+import { waitUntil, wsClient, wsSubscribe } from './test-clients.js';
 
 const BUFFER = 5;
 const SLOTS = 150;
@@ -58,47 +58,85 @@ async function stuckSubscriber(url: string) {
   return { closed, resume: () => (socket as unknown as { _socket: { resume(): void } })._socket.resume() };
 }
 
-describe('a slow subscriber', () => {
-  it('is cut off with close code 4008 while a normal subscriber keeps receiving promptly', async () => {
-    const stuck = await stuckSubscriber(server.url);
-    client = wsClient(server.url);
-    const normal = wsSubscribe(client, { resourceId: encodeGlobalID('Resource', resourceId) }, WIDE_QUERY);
-    await normal.log.at(0);
-    const feed = t.app.services.slotAvailability.feed;
-    expect(feed.size).toBe(2);
-
-    // Each change touches every slot: one event of ~200 kB, until the stuck socket's kernel buffers are full.
-    const latencies: number[] = [];
-    for (let i = 1; feed.size === 2; i++) {
-      if (i > 400) throw new Error('the stuck subscriber was never cut off');
-      const committed = await runAndPublish(t.app.db.prisma, t.app.services.slotEvents, async (tx, changes) => {
-        await tx.slot.updateMany({ where: { id: { in: slotIds } }, data: { held: { increment: 1 } } });
-        changes.push(...(await slotChangesIn(tx, slotIds, 'HELD')));
-        return performance.now();
-      });
-      await normal.log.at(i);
-      latencies.push(performance.now() - committed);
+/** A stuck SSE subscriber: reads the snapshot, then never reads its response again. */
+async function stuckSseSubscriber(url: string) {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query: WIDE_QUERY, variables: { resourceId: encodeGlobalID('Resource', resourceId) } }),
+  });
+  const reader = response.body!.getReader();
+  await reader.read();
+  /** Reads what is left; resolves how the stream ended. */
+  const drain = async (): Promise<'ended' | 'cut'> => {
+    try {
+      while (!(await reader.read()).done);
+      return 'ended';
+    } catch {
+      return 'cut';
     }
-    expect(feed.size).toBe(1);
-    const rounds = latencies.length;
+  };
+  return { drain };
+}
+
+type Normal = ReturnType<typeof wsSubscribe>;
+
+/**
+ * Commits a change to every slot (one event of ~200 kB) until `stop()` holds, waiting each time until
+ * the normal subscriber has it; returns commit-to-receipt times.
+ */
+async function churn(normal: Normal, stop: () => boolean, limit = 400): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let round = 0; !stop(); round++) {
+    if (round >= limit) throw new Error('the stuck subscriber was never cut off');
+    const index = normal.log.items.length;
+    const committed = await runAndPublish(t.app.db.prisma, t.app.services.slotEvents, async (tx, changes) => {
+      await tx.slot.updateMany({ where: { id: { in: slotIds } }, data: { held: round % 2 ? { decrement: 1 } : { increment: 1 } } });
+      changes.push(...(await slotChangesIn(tx, slotIds, round % 2 ? 'CANCELLED' : 'HELD')));
+      return performance.now();
+    });
+    await normal.log.at(index);
+    latencies.push(performance.now() - committed);
+  }
+  return latencies;
+}
+
+const summary = (latencies: number[]) => {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return `p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms, max ${sorted.at(-1)!.toFixed(0)} ms`;
+};
+
+describe('a slow subscriber', () => {
+  let normal: Normal;
+  const feed = () => t.app.services.slotAvailability.feed;
+
+  beforeAll(async () => {
+    client = wsClient(server.url);
+    normal = wsSubscribe(client, { resourceId: encodeGlobalID('Resource', resourceId) }, WIDE_QUERY);
+    await normal.log.at(0);
+  });
+
+  it('over WebSocket is cut off with close code 4008 while a normal subscriber keeps receiving promptly', async () => {
+    const stuck = await stuckSubscriber(server.url);
+    expect(feed().size).toBe(2);
+    const before = await churn(normal, () => feed().size === 1);
     // Reading again, it gets what was already written, then the close frame.
     stuck.resume();
-    // The normal subscriber never waited on the stuck one, before or after the cut.
-    for (let i = 0; i < 5; i++) {
-      const committed = await runAndPublish(t.app.db.prisma, t.app.services.slotEvents, async (tx, changes) => {
-        await tx.slot.updateMany({ where: { id: { in: slotIds } }, data: { held: { decrement: 1 } } });
-        changes.push(...(await slotChangesIn(tx, slotIds, 'CANCELLED')));
-        return performance.now();
-      });
-      await normal.log.at(rounds + 1 + i);
-      latencies.push(performance.now() - committed);
-    }
-    latencies.sort((a, b) => a - b);
-    expect(latencies.at(-1)).toBeLessThan(1000);
-
+    let rounds = 0;
+    const after = await churn(normal, () => rounds++ === 5);
     const [code, reason] = await stuck.closed;
     expect(code).toBe(4008);
     expect(String(reason)).toBe('subscriber too slow');
-    console.info(`slow subscriber cut after ${rounds} events; normal subscriber latency p50 ${latencies[Math.floor(latencies.length / 2)]!.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`);
+    expect(Math.max(...before, ...after)).toBeLessThan(1000);
+    console.info(`WebSocket subscriber cut after ${before.length} events; normal subscriber meanwhile ${summary(before)}`);
+  }, 120_000);
+
+  it('over SSE has its response ended while a normal subscriber keeps receiving promptly', async () => {
+    const stuck = await stuckSseSubscriber(server.url);
+    await waitUntil(() => feed().size === 2, 2000, 'the SSE subscription');
+    const latencies = await churn(normal, () => feed().size === 1);
+    expect(await stuck.drain()).toBe('cut');
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+    console.info(`SSE subscriber cut after ${latencies.length} events; normal subscriber meanwhile ${summary(latencies)}`);
   }, 120_000);
 });
