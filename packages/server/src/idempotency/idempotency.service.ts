@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { Pii } from '../shared/pii.js';
 
 /** A stored GraphQL response: what the first request with a key answered. */
 export interface StoredResponse {
@@ -28,7 +29,12 @@ export interface IdempotencyOptions {
   waitMs: number;
   /** A claim older than this whose response never arrived (crashed process) may be taken over. */
   abandonedAfterSeconds: number;
+  /** ENCRYPTION_KEY: stored responses (customer details, manage tokens) are sealed at rest with it. */
+  encryptionKey?: string;
 }
+
+/** What the response column holds: a sealed response, or (without a key) the response itself. */
+type StoredColumn = StoredResponse | { sealed: string };
 
 const DEFAULTS: IdempotencyOptions = { ttlSeconds: 24 * 60 * 60, waitMs: 1_500, abandonedAfterSeconds: 60 };
 const CLEANUP_BATCH = 1_000;
@@ -41,12 +47,14 @@ const CLEANUP_BATCH = 1_000;
  */
 export class IdempotencyService {
   private readonly options: IdempotencyOptions;
+  private readonly pii: Pii | null;
 
   constructor(
     private readonly prisma: PrismaClient,
     options: Partial<IdempotencyOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
+    this.pii = options.encryptionKey ? new Pii(options.encryptionKey) : null;
   }
 
   /** Claims the key, or tells what a repeat gets: the stored response, a reuse refusal, or 409. */
@@ -56,7 +64,7 @@ export class IdempotencyService {
       if (await this.claim(scope)) return { kind: 'claimed' };
       const existing = await this.find(scope.key, scope.actor);
       if (existing?.payloadHash !== undefined && existing.payloadHash !== scope.payloadHash) return { kind: 'reused' };
-      if (existing && existing.response !== null) return { kind: 'replay', response: existing.response };
+      if (existing && existing.response !== null) return { kind: 'replay', response: this.open(existing.response) };
       if (Date.now() + delay > deadline) return { kind: 'in-progress' };
       // Still running; or gone between our claim and read (the first request released it): try again.
       if (existing) await sleep(delay);
@@ -66,7 +74,7 @@ export class IdempotencyService {
   /** Stores the response of a claimed key. */
   async complete(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
     await this.prisma.$executeRaw`
-      UPDATE idempotency_records SET response = ${JSON.stringify(response)}::jsonb
+      UPDATE idempotency_records SET response = ${JSON.stringify(this.seal(response))}::jsonb
       WHERE key = ${scope.key} AND actor = ${scope.actor} AND payload_hash = ${scope.payloadHash} AND response = 'null'::jsonb`;
   }
 
@@ -92,6 +100,14 @@ export class IdempotencyService {
     }
   }
 
+  private seal(response: StoredResponse): StoredColumn {
+    return this.pii ? { sealed: this.pii.encrypt(JSON.stringify(response)) } : response;
+  }
+
+  private open(column: StoredColumn): StoredResponse {
+    return 'sealed' in column && typeof column.sealed === 'string' ? (JSON.parse(this.pii!.decrypt(column.sealed)) as StoredResponse) : (column as StoredResponse);
+  }
+
   private async claim(scope: IdempotencyScope): Promise<boolean> {
     const { ttlSeconds, abandonedAfterSeconds } = this.options;
     // An expired record, or an abandoned claim, is overwritten as if it were not there.
@@ -109,7 +125,7 @@ export class IdempotencyService {
   }
 
   private async find(key: string, actor: string) {
-    const rows = await this.prisma.$queryRaw<{ payloadHash: string; response: StoredResponse | null }[]>`
+    const rows = await this.prisma.$queryRaw<{ payloadHash: string; response: StoredColumn | null }[]>`
       SELECT payload_hash AS "payloadHash", response FROM idempotency_records
       WHERE key = ${key} AND actor = ${actor} AND expires_at > now()`;
     return rows[0];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { createTestApp, type TestApp } from '../../test/harness.js';
+import { bookingFixtures } from '../booking/test-fixtures.js';
 import { payloadHash } from './idempotency.service.js';
 
 const CREATE = `mutation ($input: CreateLocationInput!) {
@@ -53,7 +54,10 @@ describe('Idempotency-Key on mutations', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(first.headers.get('idempotent-replayed')).toBeNull();
     expect(await countLocations('Replay')).toBe(1);
-    expect(await records(key)).toMatchObject([{ operation: 'createLocation', response: first.body }]);
+    const [record] = await records(key);
+    expect(record).toMatchObject({ operation: 'createLocation', response: { sealed: expect.any(String) } });
+    // Sealed at rest: responses can carry customer details and manage tokens.
+    expect(JSON.stringify(record!.response)).not.toContain('Replay');
   });
 
   it('lets 20 concurrent requests with one key create one row; every answer carries that row', async () => {
@@ -157,5 +161,34 @@ describe('Idempotency-Key on mutations', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.errors).toMatchObject([{ extensions: { code: 'IDEMPOTENCY_KEY_INVALID' } }]);
     expect(await countLocations('Bad key')).toBe(0);
+  });
+});
+
+const BOOK = `mutation ($input: BookInput!) {
+  book(input: $input) {
+    __typename
+    ... on BookingReceipt { manageToken booking { id status } }
+    ... on Error { code }
+  }
+}`;
+
+describe('Idempotency-Key on book', () => {
+  it('replays a book with the same booking id and token, and books one place however often it is sent', async () => {
+    const fx = bookingFixtures(t.app.db.sql);
+    const slotId = await fx.slot(await fx.location(), null, { capacity: 5 });
+    const variables = { input: { slotId: Buffer.from(`Slot:${slotId}`).toString('base64'), customer: { name: 'Ada', email: 'ada@example.com' } } };
+    const key = randomUUID();
+
+    const first = await send(BOOK, variables, { key });
+    expect(first.body.data.book).toMatchObject({ __typename: 'BookingReceipt', booking: { status: 'CONFIRMED' } });
+    const again = await Promise.all(Array.from({ length: 10 }, () => send(BOOK, variables, { key })));
+    for (const a of again) expect(a.body).toEqual(first.body);
+    expect(await fx.slotCounts(slotId)).toMatchObject({ booked: 1, held: 0 });
+    expect(await fx.bookingCounts(slotId)).toEqual({ CONFIRMED: 1 });
+
+    // Without a key, the same request is a second booking.
+    const other = await send(BOOK, variables);
+    expect(other.body.data.book.booking.id).not.toBe(first.body.data.book.booking.id);
+    expect(await fx.slotCounts(slotId)).toMatchObject({ booked: 2 });
   });
 });
