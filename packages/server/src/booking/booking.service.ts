@@ -61,7 +61,7 @@ export class BookingService {
   async book(target: { slotId: string } | { range: RangeInput }, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
     if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED');
     const now = this.now();
-    const who = this.customerFor(customer, caller.actor);
+    const who = await this.customerFor(customer, caller.actor);
     validateRange(target.range, now, ['input', 'range']);
     const resource = await rangeResource(this.prisma, target.range.resourceId, ['input', 'range', 'resourceId']);
     try {
@@ -114,7 +114,7 @@ export class BookingService {
 
   private async bookSlot(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, status: 'HELD' | 'CONFIRMED'): Promise<BookingReceipt> {
     const now = this.now();
-    const who = this.customerFor(customer, caller.actor);
+    const who = await this.customerFor(customer, caller.actor);
     const actor = this.auditActor(caller);
     try {
       const result = await this.transaction((tx) =>
@@ -175,10 +175,12 @@ export class BookingService {
    * The customer is whoever the input names; a signed-in caller may leave it out and book as
    * themselves. The booking is linked to the account only when it is the caller's own.
    */
-  private customerFor(input: CustomerInput | null | undefined, actor: Actor | null): { customer: Customer; userId: string | null } {
+  private async customerFor(input: CustomerInput | null | undefined, actor: Actor | null): Promise<{ customer: Customer; userId: string | null }> {
     if (!input) {
       if (!actor) throw ValidationError.field(['input', 'customer'], 'is required when not signed in');
-      return { customer: { name: actor.email.split('@')[0]!, email: actor.email, phone: null }, userId: actor.userId };
+      const user = await this.prisma.user.findUnique({ where: { id: actor.userId }, select: { name: true } });
+      const name = user?.name.trim() || actor.email.split('@')[0]!;
+      return { customer: { name, email: actor.email, phone: null }, userId: actor.userId };
     }
     const customer = parseInput(customerSchema, input, ['input', 'customer']);
     const own = actor !== null && customer.email.toLowerCase() === actor.email.toLowerCase();
