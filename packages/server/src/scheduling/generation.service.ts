@@ -4,7 +4,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
-import { futureSlotSpan, lockScope, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { futureSlotSpan, lockScope, lockScopes, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -97,10 +97,9 @@ export class GenerationService {
     const from = v.from < today ? today : v.from;
 
     const { report, changes } = await this.prisma.$transaction(async (tx) => {
+      // Lock, then read the rules again: a rule change that held the lock has committed by now.
+      await lockScopes(tx, (await this.targets(tx, locationId, v.resourceId ?? null)).map(scopeLockKey));
       const targets = await this.targets(tx, locationId, v.resourceId ?? null);
-      for (const t of [...targets].sort((a, b) => scopeLockKey(a).localeCompare(scopeLockKey(b)))) {
-        await lockScope(tx, scopeLockKey(t), true);
-      }
       const plans = targets.map((t) => ({ t, plan: this.plan(t, from, v.to, now) }));
       const total = plans.reduce((n, p) => n + p.plan.length, 0);
       if (total > this.options.maxSlots) {
@@ -121,14 +120,15 @@ export class GenerationService {
     const now = this.now();
     const { rule, report, changes } = await this.prisma.$transaction(async (tx) => {
       // The rule's own scope lock also serializes the overlap check of concurrent rule writes.
-      await lockScope(tx, scopeLockKey(scope), true);
+      // A location-wide rule touches the location's resources too: lock them all, in order, first.
+      const affected = await this.targets(tx, scope.locationId, scope.resourceId);
+      await lockScopes(tx, [scopeLockKey(scope), ...affected.map(scopeLockKey)]);
       const rule = await write(tx);
       let targets = await this.targets(tx, scope.locationId, scope.resourceId);
       if (!scope.resourceId) targets = targets.filter((t) => !t.resourceId || t.rules.some((r) => !r.isClosed));
       const report = emptyReport();
       const changes: SlotChange[] = [];
       for (const t of targets) {
-        if (t.resourceId) await lockScope(tx, scopeLockKey(t), true);
         const span = await futureSlotSpan(tx, t, now);
         if (!span) continue;
         const from = localDate(span.first, t.timeZone);

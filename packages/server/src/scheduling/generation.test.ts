@@ -177,6 +177,26 @@ describe('location-wide slots and events', () => {
   });
 });
 
+describe('concurrent location-wide work', () => {
+  it('location generations and a location-wide closure run side by side without deadlock', async () => {
+    const place = await t.app.services.locations.create({ name: 'Busy', timeZone: 'Asia/Kolkata' });
+    for (const name of ['A', 'B', 'C']) {
+      const r = await t.app.services.resources.create({ locationId: place.id, kind: 'PERSON', name });
+      await t.app.services.rules.create({ resourceId: r.id, kind: 'WEEKLY', daysOfWeek: [1], startTime: '09:00', endTime: '11:00', slotDurationMinutes: 60 });
+    }
+    const loc = encodeGlobalID('Location', place.id);
+    expectNoErrors(await generate({ locationId: loc, from: day(0), to: day(6) }));
+    const results = await Promise.all([
+      generate({ locationId: loc, from: day(0), to: day(6) }),
+      t.app.services.rules.create({ locationId: place.id, kind: 'EXCEPTION', validFrom: day(0), validTo: day(0), startTime: '10:00', endTime: '11:00', isClosed: true }),
+      generate({ locationId: loc, from: day(0), to: day(6) }),
+    ]);
+    for (const r of [results[0], results[2]] as { errors?: unknown[]; data?: any }[]) expect(r.errors).toBeUndefined();
+    // Whatever the order, the closure wins in the end: one 09:00 slot per person remains.
+    expect(await t.app.db.prisma.slot.count({ where: { locationId: place.id } })).toBe(3);
+  });
+});
+
 describe('generateSlots limits and bad input', () => {
   const expectRefused = async (input: Record<string, unknown>, path: string[], message: RegExp) => {
     const before = await slotCount();

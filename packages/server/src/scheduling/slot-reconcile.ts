@@ -37,6 +37,11 @@ export function scopeLockKey(scope: { locationId: string; resourceId: string | n
   return scope.resourceId ?? `location:${scope.locationId}`;
 }
 
+/** Waits for the locks of several scopes, always in the same order so two runs cannot deadlock. */
+export async function lockScopes(tx: Tx, keys: string[]): Promise<void> {
+  for (const key of [...new Set(keys)].sort()) await lockScope(tx, key, true);
+}
+
 export async function lockScope(tx: Tx, key: string, wait: boolean): Promise<boolean> {
   if (wait) {
     await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('slotwise:slots'), hashtext($1))::text`, key);
