@@ -61,7 +61,7 @@ builder.subscriptionField('slotAvailability', (t) =>
       }
       return ctx.services.slotAvailability.subscribe(ids, { from: args.from, to: args.to }, connectionCutter(ctx));
     },
-    resolve: (message: SlotAvailabilityMessage) => wrapErrorIfMatches(message, [ValidationError, NotFoundError]),
+    resolve: (message: SlotAvailabilityMessage) => wrapErrorIfMatches(message, [ValidationError, NotFoundError]) as SlotAvailabilityMessage,
   }),
 );
 
