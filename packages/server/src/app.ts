@@ -16,6 +16,8 @@ import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
+import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
+import { MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 
 export interface SlotwiseOptions {
   config: Config;
@@ -104,6 +106,15 @@ export async function createSlotwise(options: SlotwiseOptions) {
           };
         },
       } satisfies Plugin,
+      // Before idempotency: a refused request must not claim its Idempotency-Key.
+      useRateLimit({
+        readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
+        bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
+        bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS,
+        trustedProxies: config.TRUST_PROXY,
+        store: redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(),
+        onLimited: (kind) => metrics.rateLimited.inc({ kind }),
+      }),
       useIdempotency(services.idempotency),
     ],
   });

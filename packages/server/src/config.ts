@@ -37,6 +37,19 @@ export const configSchema = z.object({
   DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  RATE_LIMIT_BOOKINGS_PER_MINUTE: z.coerce.number().int().min(0).default(10),
+  RATE_LIMIT_BOOKING_MUTATIONS: z
+    .string()
+    .regex(/^\s*\w+\s*(,\s*\w+\s*)*$/, 'must be a comma-separated list of mutation names')
+    .transform((s) => s.split(',').map((name) => name.trim()))
+    .default(['hold', 'book', 'register', 'confirm']),
+  /** 'true' = one proxy; a number = that many proxies appending to X-Forwarded-For. */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d)$/, 'must be true, false or a number of proxies (0-9)')
+    .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
+    .default(0),
 });
 
 export type Config = z.infer<typeof configSchema>;

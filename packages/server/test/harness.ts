@@ -40,6 +40,9 @@ export async function createTestApp(
     LOG_LEVEL: 'silent',
     ...TEST_SECRETS,
     ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
+    // Tests fire many requests from one client; rate-limit tests turn the limits on.
+    RATE_LIMIT_READS_PER_MINUTE: '0',
+    RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
     ...options.config,
   });
   const statements: string[] = [];

@@ -1,8 +1,59 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The booking funnel (seed 003): each step, and the two ways a booking attempt fails. */
+export const BOOKING_ACTIONS = ['held', 'confirmed', 'cancelled', 'expired', 'conflict', 'full'] as const;
+export type BookingAction = (typeof BOOKING_ACTIONS)[number];
+
+/** What domain services record; they get it from createServices and need nothing else of prom-client. */
+export interface BookingMetrics {
+  recordBooking(action: BookingAction, count?: number): void;
+  /** A held booking was confirmed this long after its hold was placed. */
+  recordHoldToConfirm(seconds: number): void;
+  /** One exposedSlots answer showed this many slots. */
+  recordExposure(slotCount: number): void;
+}
+
+/** For services built without an app (unit tests, scripts). */
+export const noBookingMetrics: BookingMetrics = { recordBooking() {}, recordHoldToConfirm() {}, recordExposure() {} };
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const bookings = new Counter({
+    name: 'slotwise_bookings_total',
+    help: 'Booking funnel steps: held, confirmed, cancelled, expired; failed attempts: conflict, full',
+    labelNames: ['action'] as const,
+    registers: [registry],
+  });
+  // Every action is present from the start, so rate() and ratios work before the first booking.
+  for (const action of BOOKING_ACTIONS) bookings.inc({ action }, 0);
+  const holdToConfirm = new Histogram({
+    name: 'slotwise_hold_to_confirm_seconds',
+    help: 'Time from placing a hold to confirming it (seed 003 hold_to_confirm_ms, in seconds)',
+    buckets: [5, 15, 30, 60, 120, 300, 600, 1200],
+    registers: [registry],
+  });
+  const exposedSlots = new Histogram({
+    name: 'slotwise_exposed_slots_count',
+    help: 'Slots shown per exposedSlots answer (seed 003 exposed_slots_count)',
+    buckets: [0, 1, 2, 3, 4, 5],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'slotwise_rate_limited_total',
+    help: 'Operations refused with RATE_LIMITED, by bucket (read, booking)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+
+  const booking: BookingMetrics = {
+    recordBooking: (action, count = 1) => {
+      if (count > 0) bookings.inc({ action }, count);
+    },
+    recordHoldToConfirm: (seconds) => holdToConfirm.observe(seconds),
+    recordExposure: (slotCount) => exposedSlots.observe(slotCount),
+  };
+
   return {
     registry,
     httpRequests: new Counter({
@@ -18,6 +69,8 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    rateLimited,
+    ...booking,
   };
 }
 
