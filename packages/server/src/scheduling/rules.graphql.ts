@@ -1,6 +1,8 @@
 import type { InputFieldBuilder } from '@pothos/core';
 import { encodeGlobalID } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
 import { builder } from '../builder.js';
+import { ValidationError } from '../shared/errors.js';
 import { RuleKind } from '../generated/prisma/enums.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
@@ -101,11 +103,18 @@ builder.queryField('availabilityRules', (t) =>
     description: "A resource's rules, or every rule at a location (location-wide and per resource).",
     authScopes: RULE_ROLES,
     args: { locationId: t.arg.id(), resourceId: t.arg.id() },
-    resolve: (_q, _root, args, ctx) =>
-      ctx.services.rules.list({
-        locationId: optionalId(args.locationId, 'Location', ['locationId']) ?? undefined,
-        resourceId: optionalId(args.resourceId, 'Resource', ['resourceId']) ?? undefined,
-      }),
+    resolve: (_q, _root, args, ctx) => {
+      try {
+        return ctx.services.rules.list({
+          locationId: optionalId(args.locationId, 'Location', ['locationId']) ?? undefined,
+          resourceId: optionalId(args.resourceId, 'Resource', ['resourceId']) ?? undefined,
+        });
+      } catch (error) {
+        // A list query has no error union: a bad ID is a plain user-input error.
+        if (error instanceof ValidationError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
+        throw error;
+      }
+    },
   }),
 );
 

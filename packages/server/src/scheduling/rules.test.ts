@@ -141,6 +141,8 @@ describe('availability rules', () => {
     expect(frontdesk.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const scheduler = await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '10:00' }, await t.tokenFor(['scheduler']));
     expect(scheduler.data?.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
+    const badId = await t.execute(`{ availabilityRules(resourceId: "nope") { id } }`, {}, { token: t.adminToken });
+    expect(badId.errors?.[0]).toMatchObject({ message: expect.stringContaining('resourceId'), extensions: { code: 'BAD_USER_INPUT' } });
     const anonymous = await t.execute(`{ availabilityRules { id } }`);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
