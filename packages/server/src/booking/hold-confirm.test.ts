@@ -53,6 +53,19 @@ describe('hold', () => {
     expect(await f.bookingCounts(slot)).toEqual({ HELD: 5 });
   });
 
+  it('a repeat with the same Idempotency-Key returns the same booking and holds no second place', async () => {
+    const slot = await f.slot(locationId, resourceId, { capacity: 3 });
+    const headers = { 'idempotency-key': `hold-${slot}` };
+    const first = await hold(slot, customer('idem'), { headers });
+    const again = await hold(slot, customer('idem'), { headers });
+    expect(again.booking.id).toBe(first.booking.id);
+    expect(again.manageToken).toBe(first.manageToken);
+    expect(await f.slotCounts(slot)).toMatchObject({ held: 1 });
+    const changed = await t.execute(HOLD, { input: { slotId: gid('Slot', slot), customer: customer('other') } }, { headers });
+    expect(changed.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await f.bookingCounts(slot)).toEqual({ HELD: 1 });
+  });
+
   it('a signed-in user may hold as themselves', async () => {
     const token = await t.tokenFor(['user'], 'self@test.example');
     const slot = await f.slot(locationId, resourceId);
