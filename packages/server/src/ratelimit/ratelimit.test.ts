@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createSlotwise, type Slotwise } from '../app.js';
 import { startServer, type RunningServer } from '../server.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { customer, gid, HOLD } from '../booking/test-api.js';
@@ -144,6 +145,62 @@ describe('rate limits over a listening server', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
     const refused = await post('192.0.2.99');
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+  });
+});
+
+describe('rate limits on Redis, shared by instances', () => {
+  let t: TestApp;
+  let second: Slotwise;
+
+  beforeAll(async () => {
+    t = await createTestApp({ redis: true, config: { RATE_LIMIT_READS_PER_MINUTE: '3', RATE_LIMIT_BOOKINGS_PER_MINUTE: '3' } });
+    second = await createSlotwise({ config: t.app.config, logger: t.app.log });
+  });
+  afterAll(async () => {
+    await second?.close();
+    await t?.close();
+  });
+
+  it('counts one client across two instances on the same database and Redis', async () => {
+    // Redis outlives a test run: a fresh session id per run keeps windows from an earlier run out.
+    const id = `redis-${randomUUID()}`;
+    const viaSecond = async () => {
+      const response = await second.yoga.fetch('http://slotwise.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...session(id) },
+        body: JSON.stringify({ query: READ }),
+      });
+      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: (await response.json()) as any };
+    };
+    expect((await send(t, READ, { headers: session(id) })).status).toBe(200);
+    expect((await viaSecond()).status).toBe(200);
+    expect((await send(t, READ, { headers: session(id) })).status).toBe(200);
+    expectLimited(await viaSecond());
+    expectLimited(await send(t, READ, { headers: session(id) }));
+    expect((await viaSecond()).body.errors?.[0]?.extensions.code).toBe('RATE_LIMITED');
+    expect((await send(t, READ, { headers: session(`${id}-other`) })).status).toBe(200);
+  });
+
+  it('lets exactly the limit through when one client races many requests at both instances', async () => {
+    const id = `race-${randomUUID()}`;
+    const apps = [t.app, second];
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        apps[i % 2]!.yoga.fetch('http://slotwise.test/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...session(id) },
+          body: JSON.stringify({ query: READ }),
+        }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(17);
+  });
+
+  it('staff are exempt on Redis too', async () => {
+    const staff = await t.tokenFor(['frontdesk']);
+    for (let i = 0; i < 6; i++) expect((await send(t, READ, { token: staff })).status).toBe(200);
   });
 });
 
