@@ -69,7 +69,7 @@ export function createClient(options: ClientOptions) {
   /** Sends one operation; business errors come back as data (switch on `__typename`). */
   async function request<TResult, TVariables>(
     document: Document<TResult, TVariables>,
-    ...[variables, opts = {}]: TVariables extends Record<string, never> ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
+    ...[variables, opts = {}]: [TVariables] extends [Record<string, never>] ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
   ): Promise<TResult> {
     const query = document.toString();
     const extra: Record<string, string> = { ...opts.headers };
@@ -118,7 +118,7 @@ export function createClient(options: ClientOptions) {
   /** Live results as an async iterable: over WebSocket when there is one, otherwise over SSE. */
   function subscribe<TResult, TVariables>(
     document: Document<TResult, TVariables>,
-    ...[variables]: TVariables extends Record<string, never> ? [TVariables?] : [TVariables]
+    ...[variables]: [TVariables] extends [Record<string, never>] ? [TVariables?] : [TVariables]
   ): Subscription<TResult> {
     const query = document.toString();
     if (WebSocketImpl) {

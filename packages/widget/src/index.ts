@@ -1,0 +1,26 @@
+/**
+ * Embed: <script src="https://host/widget.js" defer></script>
+ *        <div data-slotwise-resource="<resource id>"></div>  (or data-slotwise-form="<form id>")
+ * The API is the script's own origin: https://host/graphql.
+ */
+import { createClient } from '@slotwise/sdk';
+import { AvailabilityWidget } from './widget.js';
+
+const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
+const apiUrl = new URL('/graphql', script?.src ?? location.href).href;
+const client = createClient({ url: apiUrl });
+
+function mount(root: ParentNode = document) {
+  for (const el of root.querySelectorAll<HTMLElement>('[data-slotwise-resource], [data-slotwise-form]')) {
+    if (el.dataset.slotwiseMounted) continue;
+    el.dataset.slotwiseMounted = 'true';
+    const { slotwiseResource: resourceId, slotwiseForm: formId } = el.dataset;
+    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! });
+  }
+}
+
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => mount());
+else mount();
+
+/** For pages that add the element later. */
+(window as unknown as { Slotwise?: unknown }).Slotwise = { mount };

@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '@slotwise/sdk';
+import { BookDocument } from '@slotwise/sdk/documents';
+import { startLiveServer, type LiveServer } from '../../sdk/test/live-server.js';
+import { as, setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
+
+const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url).pathname;
+const FULL = 'That slot is full — please pick another';
+
+let server: LiveServer;
+let s: Scenario;
+let browser: Browser;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+  server = await startLiveServer({ routes: [['widget/widget-route.ts', 'widgetRoutes']] });
+  s = await setUpScenario(server, { capacity: 2 });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function openWidget(query: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  context.setDefaultTimeout(5000);
+  const page = await context.newPage();
+  await page.goto(`${server.origin}/demo?${query}`);
+  return page;
+}
+
+const slotButton = (page: Page, slotId: string) => page.locator(`button.sw-slot[data-slot-id="${slotId}"]`);
+
+describe('the embeddable widget in Chromium', () => {
+  it('two pages: A books the last place, B shows it Full within a second and gets the full message', async () => {
+    const slot = s.slots[0]!;
+    // One of the two places goes before the pages open.
+    as((await createClient({ url: server.url }).request(BookDocument, { input: { slotId: slot.id, customer: { name: 'Early', email: 'early@example.com' } } })).book, 'BookingReceipt');
+
+    const [a, b] = await Promise.all([openWidget(`resource=${s.resourceId}`), openWidget(`resource=${s.resourceId}`)]);
+    for (const page of [a, b]) {
+      await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/^\w{3} \d{1,2} \w{3}, 09:00-09:30, 1 place left$/);
+    }
+    expect(await a.locator('.sw-zone').textContent()).toBe('Times in America/New York');
+
+    // B chose the slot and is typing when A takes it.
+    await slotButton(b, slot.id).click();
+    await b.getByLabel('Name').fill('Bea');
+    await b.getByLabel('Email').fill('bea@example.com');
+
+    // A uses only the keyboard: the slot button, then name, email and Enter.
+    await slotButton(a, slot.id).focus();
+    await a.keyboard.press('Enter');
+    await a.keyboard.type('Ann');
+    await a.keyboard.press('Tab');
+    await a.keyboard.type('ann@example.com');
+    await a.keyboard.press('Enter');
+    await a.getByRole('button', { name: 'Confirm booking' }).waitFor();
+    const heldAt = Date.now();
+    await b.waitForFunction(
+      (id) => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.querySelector(`[data-slot-id="${id}"]`)!.classList.contains('full'),
+      slot.id,
+      { timeout: 1000 },
+    );
+    expect(Date.now() - heldAt).toBeLessThan(1000);
+    expect(await slotButton(b, slot.id).getAttribute('aria-label')).toMatch(/09:00-09:30, Full$/);
+
+    await a.keyboard.press('Enter');
+    await expect.poll(() => a.getByRole('status').textContent()).toMatch(/^Booked: \w{3} \d{1,2} \w{3}, 09:00-09:30/);
+
+    await b.getByRole('button', { name: 'Hold this time' }).click();
+    await expect.poll(() => b.getByRole('status').textContent()).toBe(FULL);
+    // A full slot stays focusable (aria-disabled): choosing it explains why.
+    await b.getByRole('status').evaluate((el) => (el.textContent = ''));
+    await slotButton(b, slot.id).focus();
+    await b.keyboard.press('Enter');
+    expect(await b.getByRole('status').textContent()).toBe(FULL);
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await b.screenshot({ path: `${ARTIFACTS}widget-page-b-full.png`, fullPage: true });
+    await a.screenshot({ path: `${ARTIFACTS}widget-page-a-booked.png`, fullPage: true });
+    const rows = await server.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM bookings WHERE slot_id = $1 GROUP BY status`,
+      [Buffer.from(slot.id, 'base64').toString().split(':')[1]],
+    );
+    expect(rows).toEqual([{ status: 'CONFIRMED', n: 2 }]);
+  });
+
+  it('says so when a hold expired before it was confirmed', async () => {
+    const slot = s.slots[1]!;
+    const page = await openWidget(`resource=${s.resourceId}`);
+    await slotButton(page, slot.id).click();
+    await page.getByLabel('Name').fill('Slow');
+    await page.getByLabel('Email').fill('slow@example.com');
+    await page.getByRole('button', { name: 'Hold this time' }).click();
+    await page.getByRole('button', { name: 'Confirm booking' }).waitFor();
+    await server.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE status = 'HELD'`);
+    await page.getByRole('button', { name: 'Confirm booking' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toBe('Your hold expired before you confirmed — please pick a time again');
+  });
+
+  it('pages between weeks and labels the week', async () => {
+    const page = await openWidget(`resource=${s.resourceId}`);
+    const prev = page.getByRole('button', { name: 'Previous week' });
+    await expect.poll(() => page.locator('.sw-slot').count()).toBeGreaterThan(0);
+    expect(await prev.isDisabled()).toBe(true);
+    const firstWeek = await page.locator('h2').textContent();
+    await page.getByRole('button', { name: 'Next week' }).click();
+    await expect.poll(() => page.locator('h2').textContent()).not.toBe(firstWeek);
+    expect(await prev.isDisabled()).toBe(false);
+    expect(await page.locator('.sw-day h3').count()).toBe(7);
+  });
+});
