@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
 import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
 import { TEST_REDIS_URL } from '../../test/databases.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -92,5 +93,31 @@ describe('many instances (PostgreSQL + Redis)', () => {
     const [row] = await t.app.db.sql.query<{ version: number }>('SELECT version FROM slots WHERE id = $1', [slotId]);
     expect(event.slots![0]!.version).toBe(row!.version);
     stop();
+  });
+
+  it('tells subscribers to start over when their instance lost its Redis subscription, then delivers again', async () => {
+    const client = wsClient(serverA.url);
+    clients.push(client);
+    const variables = { resourceId: encodeGlobalID('Resource', resourceId) };
+    const first = wsSubscribe(client, variables);
+    await first.log.at(0);
+
+    // Drop instance A's subscriber connection (named per process); ioredis reconnects and resubscribes.
+    const admin = new Redis(TEST_REDIS_URL);
+    const clientList = (await admin.client('LIST')) as string;
+    const addr = clientList.split('\n').find((line) => line.includes(`name=slotwise-sub-${process.pid} `))?.match(/addr=(\S+)/)?.[1];
+    expect(addr).toBeTruthy();
+    await admin.client('KILL', 'ADDR', addr!);
+    admin.disconnect();
+    await first.log.until(() => first.log.ended, 10_000, 'the interruption');
+    expect(JSON.stringify(first.log.error)).toContain('subscribe again for a fresh snapshot');
+
+    const again = wsSubscribe(client, variables);
+    const snapshot = await again.log.at(0);
+    const [row] = await t.app.db.sql.query<{ held: number; version: number }>('SELECT held, version FROM slots WHERE id = $1', [slotId]);
+    expect(snapshot.slots![0]).toMatchObject({ held: row!.held, version: row!.version });
+    await httpCall(urlB, HOLD, { input: { slotId: encodeGlobalID('Slot', slotId), customer: customer('c') } });
+    expect(await again.log.at(1)).toMatchObject({ reason: 'HELD', slots: [{ held: row!.held + 1, version: row!.version + 1 }] });
+    again.stop();
   });
 });

@@ -1,4 +1,6 @@
+import { GraphQLError } from 'graphql';
 import type { Slot } from '../generated/prisma/client.js';
+import type { ResyncMessage } from './pubsub.js';
 import type { SlotChange, SlotChangeBatch } from './slot-events.js';
 
 /** A published change and the slot as re-read after it (null when the slot is gone). */
@@ -70,8 +72,16 @@ export class SlotFeed {
     for (;;) {
       const next = await this.source.next();
       if (next.done) return;
-      await this.dispatch(next.value as SlotChangeBatch);
+      const message = next.value as SlotChangeBatch | ResyncMessage;
+      if (message && typeof message === 'object' && 'resync' in message) this.failAll();
+      else await this.dispatch(message);
     }
+  }
+
+  /** Messages may have been lost (Redis reconnected): every local subscriber starts over. */
+  private failAll(): void {
+    const error = interrupted();
+    for (const set of this.byKey.values()) for (const listener of set) listener.fail(error);
   }
 
   private async dispatch(batch: SlotChangeBatch): Promise<void> {
@@ -82,9 +92,9 @@ export class SlotFeed {
     let slots: Map<string, Slot>;
     try {
       slots = new Map((await this.loadSlots([...new Set(changes.map((c) => c.slotId))])).map((s) => [s.id, s]));
-    } catch (err) {
+    } catch {
       // Without the new state a subscriber could silently miss a change; a fresh snapshot is the cure.
-      const failure = new Error('live availability was interrupted; subscribe again for a fresh snapshot', { cause: err });
+      const failure = interrupted();
       for (const change of changes) for (const l of targets(change)) l.fail(failure);
       return;
     }
@@ -98,4 +108,8 @@ export class SlotFeed {
     }
     for (const [listener, entries] of listeners) listener.push(entries);
   }
+}
+
+function interrupted(): GraphQLError {
+  return new GraphQLError('live availability was interrupted; subscribe again for a fresh snapshot', { extensions: { code: 'LIVE_INTERRUPTED' } });
 }
