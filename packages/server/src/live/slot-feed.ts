@@ -64,10 +64,6 @@ export class SlotFeed {
     };
   }
 
-  async close(): Promise<void> {
-    await this.source.return?.();
-  }
-
   private async run(): Promise<void> {
     for (;;) {
       const next = await this.source.next();
