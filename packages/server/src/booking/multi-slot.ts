@@ -1,10 +1,10 @@
-import { Prisma, type Booking } from '../generated/prisma/client.js';
+import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
-import { auditView, writeBookingAudit } from './audit.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
+import { asBooking, insertBookings, newBookingId } from './insert.js';
 
 export interface BookSlotsInput {
   slotIds: string[];
@@ -80,43 +80,31 @@ export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
 
-  const column = input.status === 'HELD' ? Prisma.sql`held = held + 1` : Prisma.sql`booked = booked + 1`;
-  const updated = await tx.$queryRaw<{ id: string; version: number }[]>`
-    UPDATE slots SET ${column} WHERE id = ANY(${ids}::uuid[]) RETURNING id, version`;
-  const versions = new Map(updated.map((u) => [u.id, u.version]));
-
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
   const tokens = input.slotIds.map(() => newManageToken());
   const contact = customerColumns(customer);
-  const bookings = await tx.booking.createManyAndReturn({
-    data: input.slotIds.map((id, i) => {
-      const slot = byId.get(id)!;
-      return {
-        kind: 'SLOT' as const,
-        slotId: id,
-        resourceId: slot.resource_id,
-        locationId: slot.location_id,
-        exclusive: slot.exclusive ?? false,
-        startAt: slot.start_at,
-        endAt: slot.end_at,
-        status: input.status,
-        holdExpiresAt,
-        confirmedAt: input.status === 'CONFIRMED' ? now : null,
-        userId: input.userId ?? null,
-        ...contact,
-        manageTokenHash: tokens[i]!.hash,
-        icsUid: newIcsUid(),
-      };
-    }),
+  const bookings = input.slotIds.map((id, i) => {
+    const slot = byId.get(id)!;
+    return asBooking({
+      id: newBookingId(),
+      kind: 'SLOT',
+      slotId: id,
+      resourceId: slot.resource_id,
+      locationId: slot.location_id,
+      exclusive: slot.exclusive ?? false,
+      startAt: slot.start_at,
+      endAt: slot.end_at,
+      status: input.status,
+      holdExpiresAt,
+      confirmedAt: input.status === 'CONFIRMED' ? now : null,
+      userId: input.userId ?? null,
+      ...contact,
+      manageTokenHash: tokens[i]!.hash,
+      icsUid: newIcsUid(),
+      createdAt: now,
+    });
   });
-  // createManyAndReturn does not promise input order; callers get bookings in slotIds order.
-  const bookingBySlot = new Map(bookings.map((b) => [b.slotId!, b]));
-  const ordered = input.slotIds.map((id) => bookingBySlot.get(id)!);
-  await writeBookingAudit(
-    tx,
-    actor,
-    ordered.map((b) => ({ bookingId: b.id, action: input.status, oldValues: null, newValues: auditView(b) })),
-  );
+  const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
 
   const changes: SlotChange[] = [
     ...reclaimed.changes,
@@ -132,7 +120,7 @@ export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input
       };
     }),
   ];
-  return { bookings: ordered, changes, manageTokens: tokens.map((t) => t.token) };
+  return { bookings, changes, manageTokens: tokens.map((t) => t.token) };
 }
 
 function whyUnavailable(slot: LockedSlot, freed: number, now: Date): UnavailableSlot['reason'] | null {

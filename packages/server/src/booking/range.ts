@@ -1,7 +1,8 @@
 import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
-import { auditView, writeBookingAudit, type AuditActor } from './audit.js';
+import type { AuditActor } from './audit.js';
+import { asBooking, insertBookings, newBookingId } from './insert.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { findConflict } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
@@ -52,22 +53,24 @@ export async function insertRangeInTx(
   input: { resourceId: string; locationId: string; range: TimeRange; customer: Customer; userId: string | null; now: Date; actor: AuditActor },
 ): Promise<{ booking: Booking; manageToken: string }> {
   const token = newManageToken();
-  const booking = await tx.booking.create({
-    data: {
-      kind: 'RANGE',
-      resourceId: input.resourceId,
-      locationId: input.locationId,
-      exclusive: true,
-      startAt: input.range.startAt,
-      endAt: input.range.endAt,
-      status: 'CONFIRMED',
-      confirmedAt: input.now,
-      userId: input.userId,
-      ...customerColumns(input.customer),
-      manageTokenHash: token.hash,
-      icsUid: newIcsUid(),
-    },
+  const booking = asBooking({
+    id: newBookingId(),
+    kind: 'RANGE',
+    slotId: null,
+    resourceId: input.resourceId,
+    locationId: input.locationId,
+    exclusive: true,
+    startAt: input.range.startAt,
+    endAt: input.range.endAt,
+    status: 'CONFIRMED',
+    holdExpiresAt: null,
+    confirmedAt: input.now,
+    userId: input.userId,
+    ...customerColumns(input.customer),
+    manageTokenHash: token.hash,
+    icsUid: newIcsUid(),
+    createdAt: input.now,
   });
-  await writeBookingAudit(tx, input.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: null, newValues: auditView(booking) }]);
+  await insertBookings(tx, [booking], input.actor);
   return { booking, manageToken: token.token };
 }
