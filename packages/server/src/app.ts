@@ -37,8 +37,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
 
   const pubsubHandle = createPubSubHandle(config.REDIS_URL);
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
-  const services = createServices({ config, db, pubsub: pubsubHandle.pubsub, redis });
   const metrics = createMetrics();
+  const services = createServices({ config, db, pubsub: pubsubHandle.pubsub, redis, metrics });
   const requestIds = new WeakMap<Request, string>();
   let closing: Promise<void> | undefined;
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import type { BookingMetrics } from './http/metrics.js';
 import type { PubSubHandle } from './live/pubsub.js';
 import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
@@ -20,7 +21,7 @@ import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
-export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis }) {
+export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics }) {
   const { prisma } = deps.db;
   const generation = new GenerationService(
     prisma,
@@ -34,13 +35,14 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents: new SlotEvents(deps.pubsub),
-    bookings: new BookingService(prisma, deps.config, new SlotEvents(deps.pubsub)),
+    bookings: new BookingService(prisma, deps.config, new SlotEvents(deps.pubsub), undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(prisma),
     exposure: new ExposureService(prisma, {
       cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),
       slotEvents: new SlotEvents(deps.pubsub),
       releaseExpiredHolds,
+      metrics: deps.metrics,
     }),
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(prisma, { encryptionKey: deps.config.ENCRYPTION_KEY }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config.js';
+import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { withRetry } from '../db/retry.js';
@@ -10,8 +11,8 @@ import { canManage } from './access.js';
 import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
 import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type TimeRange } from './errors.js';
-import { releaseExpiredHolds } from './expiry.js';
-import { cancelInTx, confirmInTx, type TxContext } from './lifecycle.js';
+import { releaseExpiredHoldsIn } from './expiry.js';
+import { cancelInTx, confirmInTx, type ConfirmOutcome, type TxContext } from './lifecycle.js';
 import { bookSlotsInTransaction } from './multi-slot.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
@@ -48,6 +49,7 @@ export class BookingService {
     private readonly config: Pick<Config, 'HOLD_TTL_MINUTES' | 'ENCRYPTION_KEY'>,
     private readonly slotEvents: SlotEvents,
     private readonly now: () => Date = () => new Date(),
+    private readonly metrics: BookingMetrics = noBookingMetrics,
   ) {
     configurePii(config.ENCRYPTION_KEY!);
   }
@@ -76,21 +78,37 @@ export class BookingService {
           actor: this.auditActor(caller),
         }),
       );
+      this.metrics.recordBooking('confirmed');
       return receipt;
     } catch (error) {
-      if (isOverlapViolation(error)) throw await conflictError(this.prisma, resource.id, target.range, now);
+      if (isOverlapViolation(error)) {
+        this.metrics.recordBooking('conflict');
+        throw await conflictError(this.prisma, resource.id, target.range, now);
+      }
       throw error;
     }
   }
 
   async confirm(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
     const outcome = await this.run((tx, c) => confirmInTx(tx, bookingId, c), bookingId, manageToken, caller);
+    // A hold always has a slot, so changes are empty exactly when this call changed nothing (a repeat).
+    if (outcome.changes.length) this.recordConfirm(outcome);
     if (outcome.expired) throw new HoldExpiredError(outcome.booking.id, outcome.expiredAt);
     return outcome.booking;
   }
 
   async cancel(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
-    return (await this.run((tx, c) => cancelInTx(tx, bookingId, c), bookingId, manageToken, caller)).booking;
+    const now = this.now();
+    const { booking } = await this.run((tx, c) => cancelInTx(tx, bookingId, c), bookingId, manageToken, caller, now);
+    // Cancelling twice changes nothing; only the call that cancelled has its own time on the row.
+    if (booking.cancelledAt?.getTime() === now.getTime()) this.metrics.recordBooking('cancelled');
+    return booking;
+  }
+
+  private recordConfirm(outcome: ConfirmOutcome) {
+    if (outcome.expired) return this.metrics.recordBooking('expired');
+    this.metrics.recordBooking('confirmed');
+    this.metrics.recordHoldToConfirm((outcome.booking.confirmedAt!.getTime() - outcome.booking.createdAt.getTime()) / 1000);
   }
 
   async reschedule(bookingId: string, manageToken: string | null | undefined, target: RescheduleTarget, caller: Caller): Promise<Booking> {
@@ -107,8 +125,9 @@ export class BookingService {
 
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
-    const changes = await withRetry(() => releaseExpiredHolds(this.prisma, { now: this.now() }));
+    const { changes, freed } = await withRetry(() => this.prisma.$transaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() })));
     this.slotEvents.publish(changes);
+    this.metrics.recordBooking('expired', [...freed.values()].reduce((sum, n) => sum + n, 0));
     return changes;
   }
 
@@ -131,10 +150,16 @@ export class BookingService {
         }),
       );
       this.slotEvents.publish(result.changes);
+      this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
     } catch (error) {
-      if (error instanceof SlotsUnavailableError) throw singleSlotError(error);
+      if (error instanceof SlotsUnavailableError) {
+        const single = singleSlotError(error);
+        if (single instanceof SlotFullError) this.metrics.recordBooking('full');
+        throw single;
+      }
       if (isOverlapViolation(error)) {
+        this.metrics.recordBooking('conflict');
         const slot = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId }, select: { resourceId: true, startAt: true, endAt: true } });
         throw await conflictError(this.prisma, slot.resourceId!, slot, now);
       }

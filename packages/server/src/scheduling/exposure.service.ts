@@ -1,4 +1,5 @@
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
+import type { BookingMetrics } from '../http/metrics.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
 import { toLocal } from '../shared/time.js';
@@ -37,6 +38,7 @@ export class ExposureService {
       slotEvents: SlotEvents;
       releaseExpiredHolds: ReleaseExpiredHolds;
       now?: () => Date;
+      metrics?: BookingMetrics;
     },
   ) {}
 
@@ -59,7 +61,7 @@ export class ExposureService {
       const byId = new Map(eligible.map((s) => [s.id, s]));
       const still = cached.slotIds.flatMap((slotId) => byId.get(slotId) ?? []);
       // Sticky while any of it is still bookable; when all of it is gone, choose again.
-      if (still.length || !eligible.length) return { ...base, slots: byStart(still), hasMore: eligible.length > still.length, k: cached.k };
+      if (still.length || !eligible.length) return this.shown({ ...base, slots: byStart(still), hasMore: eligible.length > still.length, k: cached.k });
     }
 
     const seed = exposureSeed({
@@ -72,7 +74,12 @@ export class ExposureService {
     const candidates = eligible.map((slot) => ({ id: slot.id, localHour: toLocal(slot.startAt, scope.timeZone).hour, slot }));
     const { picked, k } = pickExposure(candidates, { seed, personScoped: kind === 'resource', variant: request.variant });
     await this.deps.cache.set(key, { slotIds: picked.map((p) => p.id), k, variant: request.variant });
-    return { ...base, slots: byStart(picked.map((p) => p.slot)), hasMore: eligible.length > picked.length, k };
+    return this.shown({ ...base, slots: byStart(picked.map((p) => p.slot)), hasMore: eligible.length > picked.length, k });
+  }
+
+  private shown(result: ExposureResult): ExposureResult {
+    this.deps.metrics?.recordExposure(result.slots.length);
+    return result;
   }
 
   /** The date's future slots, after expired holds on them were freed (seed 003's guardrail). */
