@@ -13,9 +13,15 @@ export const MAX_ALTERNATIVES = 5;
  * 15-minute steps, inside the resource's working hours when it (or its location) has rules,
  * never in the past. Busy means what the exclusion constraint counts: HELD or CONFIRMED.
  */
+export interface ConflictResource {
+  id: string;
+  locationId: string;
+  timeZone: string;
+}
+
 export async function findConflict(
   prisma: PrismaClient,
-  resourceId: string,
+  resourceOrId: ConflictResource | string,
   requested: TimeRange,
   now: Date,
   ignoreBookingId?: string,
@@ -25,10 +31,8 @@ export async function findConflict(
     start: Math.max(now.getTime(), requested.startAt.getTime() - SEARCH_DAYS * DAY_MS),
     end: requested.endAt.getTime() + SEARCH_DAYS * DAY_MS,
   };
-  const resource = await prisma.resource.findUniqueOrThrow({
-    where: { id: resourceId },
-    select: { locationId: true, location: { select: { timeZone: true } } },
-  });
+  const resource = typeof resourceOrId === 'string' ? await conflictResource(prisma, resourceOrId) : resourceOrId;
+  const resourceId = resource.id;
   const [rules, busy] = await Promise.all([
     prisma.availabilityRule.findMany({
       where: { OR: [{ resourceId }, { resourceId: null, locationId: resource.locationId }] },
@@ -53,7 +57,7 @@ export async function findConflict(
   // A resource without rules of its own works its location's hours; with none at all, any time.
   const own = rules.filter((r) => r.resourceId === resourceId);
   const applying = own.length ? own : rules;
-  const timeZone = resource.location.timeZone;
+  const timeZone = resource.timeZone;
   const span = localDateSpan(window, timeZone);
   const open = applying.length ? workingHours(applying, timeZone, span.fromDate, span.toDate) : [window];
   const free = subtractIntervals(open, busy.map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() })));
@@ -65,4 +69,9 @@ export async function findConflict(
     conflict: taken ? { startAt: taken.startAt, endAt: taken.endAt } : requested,
     alternatives: candidates.slice(0, MAX_ALTERNATIVES).map((i) => ({ startAt: new Date(i.start), endAt: new Date(i.end) })),
   };
+}
+
+export async function conflictResource(prisma: PrismaClient, id: string): Promise<ConflictResource> {
+  const r = await prisma.resource.findUniqueOrThrow({ where: { id }, select: { locationId: true, location: { select: { timeZone: true } } } });
+  return { id, locationId: r.locationId, timeZone: r.location.timeZone };
 }

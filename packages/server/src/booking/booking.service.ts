@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Config } from '../config.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -83,7 +82,7 @@ export class BookingService {
     } catch (error) {
       if (isOverlapViolation(error)) {
         this.metrics.recordBooking('conflict');
-        throw await conflictError(this.prisma, resource.id, target.range, now);
+        throw await conflictError(this.prisma, resource, target.range, now);
       }
       throw error;
     }
@@ -220,8 +219,3 @@ function singleSlotError(error: SlotsUnavailableError) {
   if (reason === 'FULL') return new SlotFullError(slotId);
   return new SlotUnavailableError(slotId, reason);
 }
-
-export const bookingWindow = z
-  .object({ from: z.date(), to: z.date() })
-  .refine((w) => w.to.getTime() > w.from.getTime(), { message: 'must be after from', path: ['to'] })
-  .refine((w) => w.to.getTime() - w.from.getTime() <= 366 * 86_400_000, { message: 'a window is at most 366 days', path: ['to'] });

@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError, type FieldError } from '../shared/error
 import type { AuditActor } from './audit.js';
 import { asBooking, insertBookings, newBookingId } from './insert.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
-import { findConflict } from './alternatives.js';
+import { findConflict, type ConflictResource } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
 
 const QUARTER_HOUR_MS = 15 * 60_000;
@@ -27,10 +27,13 @@ export function validateRange(range: TimeRange, now: Date, path: string[]): void
 
 /** The exclusive, active resource a range is booked on. */
 export async function rangeResource(prisma: PrismaClient, resourceId: string, path: string[]) {
-  const resource = await prisma.resource.findUnique({ where: { id: resourceId }, select: { id: true, locationId: true, exclusive: true, active: true } });
+  const resource = await prisma.resource.findUnique({
+    where: { id: resourceId },
+    select: { id: true, locationId: true, exclusive: true, active: true, location: { select: { timeZone: true } } },
+  });
   if (!resource || !resource.active) throw new NotFoundError('Resource', resourceId);
   if (!resource.exclusive) throw ValidationError.field(path, 'is not bookable by time range (not an exclusive resource); book one of its slots');
-  return resource;
+  return { id: resource.id, locationId: resource.locationId, timeZone: resource.location.timeZone };
 }
 
 export function isOverlapViolation(error: unknown): boolean {
@@ -38,8 +41,8 @@ export function isOverlapViolation(error: unknown): boolean {
 }
 
 /** Turns the exclusion constraint's refusal into the typed conflict with free alternatives. */
-export async function conflictError(prisma: PrismaClient, resourceId: string, range: TimeRange, now: Date, ignoreBookingId?: string) {
-  const { conflict, alternatives } = await findConflict(prisma, resourceId, range, now, ignoreBookingId);
+export async function conflictError(prisma: PrismaClient, resource: ConflictResource | string, range: TimeRange, now: Date, ignoreBookingId?: string) {
+  const { conflict, alternatives } = await findConflict(prisma, resource, range, now, ignoreBookingId);
   return new BookingConflictError(conflict, alternatives);
 }
 

@@ -62,13 +62,3 @@ export function pii(): Pii {
   if (!current) throw new Error('PII encryption is not configured (configurePii was not called)');
   return current;
 }
-
-/** For log lines: `j***@example.com`, `+44******89`. */
-export function maskEmail(email: string): string {
-  const [local = '', domain = ''] = email.split('@');
-  return `${local.slice(0, 1)}***@${domain}`;
-}
-
-export function maskPhone(phone: string): string {
-  return phone.length <= 4 ? '****' : `${phone.slice(0, 3)}${'*'.repeat(phone.length - 5)}${phone.slice(-2)}`;
-}
