@@ -16,6 +16,7 @@ import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
+import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
 import { MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 
@@ -39,6 +40,13 @@ export async function createSlotwise(options: SlotwiseOptions) {
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   const metrics = createMetrics();
   const services = createServices({ config, db, pubsub: pubsubHandle.pubsub, redis, metrics });
+  const rateLimiter = new RateLimiter({
+    readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
+    bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
+    trustedProxies: config.TRUST_PROXY,
+    store: redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(),
+    onLimited: (kind) => metrics.rateLimited.inc({ kind }),
+  });
   const requestIds = new WeakMap<Request, string>();
   let closing: Promise<void> | undefined;
 
@@ -107,14 +115,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
         },
       } satisfies Plugin,
       // Before idempotency: a refused request must not claim its Idempotency-Key.
-      useRateLimit({
-        readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
-        bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
-        bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS,
-        trustedProxies: config.TRUST_PROXY,
-        store: redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(),
-        onLimited: (kind) => metrics.rateLimited.inc({ kind }),
-      }),
+      useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
       useIdempotency(services.idempotency),
     ],
   });
@@ -125,6 +126,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     db,
     services,
     metrics,
+    rateLimiter,
     yoga,
     pubsub: pubsubHandle.pubsub,
     redis,

@@ -6,7 +6,10 @@ import { startServer, type RunningServer } from '../server.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { customer, gid, HOLD } from '../booking/test-api.js';
 import { wsClient } from '../live/test-clients.js';
-import { IP_CEILING_FACTOR } from './ratelimit.plugin.js';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { IP_CEILING_FACTOR, RateLimiter } from './limiter.js';
+import { RedisRateLimitStore } from './store.js';
 
 const READ = 'query { serverTime }';
 
@@ -99,10 +102,18 @@ describe('rate limits in one process (in-memory)', () => {
     expectLimited(await send(t, READ, { headers: rotating(ceiling) }));
   });
 
+  it('serves plain HTTP routes too: app.rateLimiter.check shares the buckets', async () => {
+    const source = { actor: null, headers: new Headers(), remoteAddress: '192.0.2.50' };
+    expect(await t.app.rateLimiter.check(source, 'booking', 1, t.app.log)).toBeNull();
+    expect(await t.app.rateLimiter.check(source, 'booking', 1, t.app.log)).toBeNull();
+    const refused = await t.app.rateLimiter.check(source, 'booking', 1, t.app.log);
+    expect(refused!.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+  });
+
   it('counts refusals in slotwise_rate_limited_total', async () => {
     const text = await t.app.metrics.registry.metrics();
     expect(Number(/slotwise_rate_limited_total\{kind="read"\} (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(5);
-    expect(Number(/slotwise_rate_limited_total\{kind="booking"\} (\d+)/.exec(text)?.[1])).toBe(2);
+    expect(Number(/slotwise_rate_limited_total\{kind="booking"\} (\d+)/.exec(text)?.[1])).toBe(3);
   });
 });
 
@@ -201,6 +212,23 @@ describe('rate limits on Redis, shared by instances', () => {
   it('staff are exempt on Redis too', async () => {
     const staff = await t.tokenFor(['frontdesk']);
     for (let i = 0; i < 6; i++) expect((await send(t, READ, { token: staff })).status).toBe(200);
+  });
+});
+
+describe('rate limits when Redis is down', () => {
+  it('let requests through and log a warning', async () => {
+    const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+    redis.on('error', () => {}); // the refused connection is the point of this test
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const limiter = new RateLimiter({ readsPerMinute: 1, bookingsPerMinute: 1, trustedProxies: 0, store: new RedisRateLimitStore(redis) });
+    const source = { actor: null, headers: new Headers({ 'x-session-id': 'down' }), remoteAddress: undefined };
+    try {
+      for (let i = 0; i < 3; i++) expect(await limiter.check(source, 'read', 1, log)).toBeNull();
+      expect(lines.join('')).toContain('rate limit store unavailable');
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 
