@@ -1,4 +1,4 @@
-import { ConfirmDocument, HoldDocument, RegisterDocument, type SlotwiseClient } from '@slotwise/sdk';
+import { CancelBookingDocument, ConfirmDocument, HoldDocument, RegisterDocument, type SlotwiseClient } from '@slotwise/sdk';
 import type { Scope } from './widget.js';
 
 export const FULL = 'That slot is full — please pick another';
@@ -7,6 +7,8 @@ export const EXPIRED = 'Your hold expired before you confirmed — please pick a
 export interface Reservation {
   holdExpiresAt: string | null;
   confirm(): Promise<{ ok: true } | { ok: false; text: string }>;
+  /** Gives the held place back at once instead of letting the hold run out. */
+  release(): Promise<void>;
 }
 
 type Outcome =
@@ -53,6 +55,9 @@ export async function reserve(client: SlotwiseClient, scope: Scope, slotId: stri
               default:
                 return { ok: false, text: confirm.message };
             }
+          },
+          async release() {
+            await client.request(CancelBookingDocument, { input: { bookingId: booking.id, manageToken } });
           },
         },
       };

@@ -15,8 +15,8 @@ button[disabled] { opacity: .45; cursor: not-allowed; }
 .sw-day ul { list-style: none; margin: 0; padding: 0; display: grid; gap: 6px; }
 .sw-day p { margin: 0; color: #616e7c; font-size: .85em; }
 .sw-slot { width: 100%; display: flex; justify-content: space-between; gap: 4px; border-color: #2563eb; color: #1d4ed8; }
-.sw-slot { align-items: baseline; }
-.sw-slot small { color: #52606d; font-size: .78em; white-space: nowrap; }
+.sw-slot { align-items: baseline; flex-wrap: wrap; text-align: left; }
+.sw-slot small { color: #52606d; font-size: .78em; }
 .sw-slot[aria-pressed="true"] { background: #1d4ed8; color: #fff; }
 .sw-slot[aria-pressed="true"] small { color: #e0e7ff; }
 .sw-slot.full { border-color: #cbd2d9; color: #616e7c; background: #f5f7fa; cursor: not-allowed; }

@@ -21,6 +21,8 @@ export class AvailabilityWidget {
   private week = 0;
   private selected: string | undefined;
   private reservation: Reservation | undefined;
+  /** A hold or sign-up is in flight: its own change event must not read as "full". */
+  private busy = false;
   private stop: (() => void) | undefined;
 
   constructor(host: HTMLElement, private readonly client: SlotwiseClient, private readonly scope: Scope) {
@@ -40,7 +42,10 @@ export class AvailabilityWidget {
     this.ui.form.addEventListener('keydown', (e) => e.key === 'Escape' && this.clearChoice(true));
     this.ui.cancel.addEventListener('click', () => this.clearChoice(true));
     this.ui.confirm.addEventListener('click', () => void this.confirm());
-    this.ui.release.addEventListener('click', () => this.clearChoice(true));
+    this.ui.release.addEventListener('click', () => {
+      void this.reservation?.release().catch(() => {});
+      this.clearChoice(true);
+    });
     this.listen();
   }
 
@@ -102,7 +107,8 @@ export class AvailabilityWidget {
       else added = true;
     }
     if (added) this.render();
-    if (this.selected && isFull(this.slots.get(this.selected)!) && !this.reservation) this.say(FULL_MESSAGE, 'error');
+    const selected = this.selected && this.slots.get(this.selected);
+    if (selected && isFull(selected) && !this.reservation && !this.busy) this.say(FULL_MESSAGE, 'error');
   }
 
   private visibleSlots() {
@@ -157,9 +163,10 @@ export class AvailabilityWidget {
     if (!name) return this.say('Please enter your name.', 'error', this.ui.name);
     if (!/^\S+@\S+\.\S+$/.test(email)) return this.say('Please enter a valid email address.', 'error', this.ui.email);
     this.ui.submit.disabled = true;
+    this.busy = true;
     this.say('Reserving…');
     try {
-      const outcome = await reserve(this.client, this.scope, slot.id, { name, email });
+      const outcome = await reserve(this.client, this.scope, slot.id, { name, email }).finally(() => (this.busy = false));
       this.ui.submit.disabled = false;
       if (outcome.kind === 'error') {
         if (outcome.field) this.ui[outcome.field].setAttribute('aria-invalid', 'true');
@@ -168,7 +175,7 @@ export class AvailabilityWidget {
         return this.say(outcome.message, 'error', outcome.field && this.ui[outcome.field]);
       }
       if (outcome.kind === 'registered') {
-        this.clearChoice(false);
+        this.clearChoice(true);
         return this.say(`You're signed up for ${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd}.`, 'ok');
       }
       this.reservation = outcome.reservation;
@@ -191,7 +198,7 @@ export class AvailabilityWidget {
     try {
       const message = await reservation.confirm();
       this.ui.confirm.disabled = false;
-      this.clearChoice(!message.ok);
+      this.clearChoice(true);
       this.say(message.ok ? `Booked: ${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd}. See you then!` : message.text, message.ok ? 'ok' : 'error');
     } catch {
       this.ui.confirm.disabled = false;

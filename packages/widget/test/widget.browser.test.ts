@@ -3,9 +3,9 @@ import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@slotwise/sdk';
-import { BookDocument } from '@slotwise/sdk/documents';
+import { BookDocument, CreateFormDocument, PublishFormDocument } from '@slotwise/sdk/documents';
 import { startLiveServer, type LiveServer } from '../../sdk/test/live-server.js';
-import { as, setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
+import { as, dayFromNow, setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
 
 const ARTIFACTS = new URL('../../../test-artifacts/', import.meta.url).pathname;
 const FULL = 'That slot is full — please pick another';
@@ -104,6 +104,50 @@ describe('the embeddable widget in Chromium', () => {
     await server.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE status = 'HELD'`);
     await page.getByRole('button', { name: 'Confirm booking' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Your hold expired before you confirmed — please pick a time again');
+  });
+
+  it('"Choose another time" gives the held place back at once', async () => {
+    const slot = s.slots[2]!;
+    const page = await openWidget(`resource=${s.resourceId}`);
+    await slotButton(page, slot.id).click();
+    await page.getByLabel('Name').fill('Undecided');
+    await page.getByLabel('Email').fill('undecided@example.com');
+    await page.getByRole('button', { name: 'Hold this time' }).click();
+    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 1 place left$/);
+    await page.getByRole('button', { name: 'Choose another time' }).click();
+    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 2 places left$/);
+    expect(await page.evaluate(() => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.activeElement?.getAttribute('data-slot-id'))).toBe(slot.id);
+  });
+
+  it('signs up for a form slot with data-slotwise-form', async () => {
+    const form = as(
+      (
+        await s.admin.request(CreateFormDocument, {
+          input: {
+            title: 'Workshop',
+            slug: 'workshop',
+            timeZone: 'Europe/Berlin',
+            schedule: { daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: dayFromNow(2), weeks: 1 },
+          },
+        })
+      ).createForm,
+      'Form',
+    );
+    await s.admin.request(PublishFormDocument, { id: form.id });
+    const page = await openWidget(`form=${form.id}`);
+    await expect.poll(() => page.locator('.sw-zone').textContent()).toBe('Times in Europe/Berlin');
+    const first = page.locator('button.sw-slot').first();
+    expect(await first.getAttribute('aria-label')).toMatch(/^\w{3} \d{1,2} \w{3}, 17:00-18:00, 1 place left$/);
+    await first.click();
+    await page.getByLabel('Name').fill('Wanda');
+    await page.getByLabel('Email').fill('not-an-email');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    expect(await page.getByRole('status').textContent()).toBe('Please enter a valid email address.');
+    expect(await page.getByLabel('Email').evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
+    await page.getByLabel('Email').fill('wanda@example.com');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+    await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^You're signed up for \w{3} \d{1,2} \w{3}, 17:00-18:00\.$/);
+    await expect.poll(() => first.getAttribute('aria-label')).toMatch(/17:00-18:00, Full$/);
   });
 
   it('pages between weeks and labels the week', async () => {
