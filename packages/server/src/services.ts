@@ -47,7 +47,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(prisma, { encryptionKey: deps.config.ENCRYPTION_KEY }),
     forms: new FormsService(prisma, new SlotEvents(deps.pubsub)),
-    registrations: new RegistrationService(prisma, new SlotEvents(deps.pubsub)),
+    registrations: new RegistrationService(prisma, new SlotEvents(deps.pubsub), deps.metrics),
   };
 }
 

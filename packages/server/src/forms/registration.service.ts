@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Form, Registration } from '../generated/prisma/client.js';
 import type { SlotEvents } from '../live/slot-events.js';
+import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
+import { SlotsUnavailableError } from '../booking/errors.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
 import { customerSchema } from '../booking/customer.js';
 import { actorLabel, type Actor } from '../shared/actor.js';
@@ -56,6 +58,7 @@ export class RegistrationService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly slotEvents: SlotEvents,
+    private readonly metrics: BookingMetrics = noBookingMetrics,
   ) {}
 
   async register(key: FormKey, input: RegisterInput, caller: RegisterCaller): Promise<{ registration: Registration; form: Form }> {
@@ -100,8 +103,12 @@ export class RegistrationService {
         },
       });
       return { registration, changes };
+    }).catch((error: unknown) => {
+      if (error instanceof SlotsUnavailableError && error.unavailable.some((u) => u.reason === 'FULL')) this.metrics.recordBooking('full');
+      throw error;
     });
     this.slotEvents.publish(changes);
+    this.metrics.recordBooking('confirmed', data.slotIds.length);
     return { registration, form };
   }
 }

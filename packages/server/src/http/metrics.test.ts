@@ -3,6 +3,7 @@ import { createTestApp, type TestApp } from '../../test/harness.js';
 import { startServer, type RunningServer } from '../server.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { CANCEL, CONFIRM, HOLD, call, customer, gid } from '../booking/test-api.js';
+import { publishedForm, REGISTER } from '../forms/form-fixtures.js';
 
 const EXPOSED = `query ($resourceId: ID, $date: Date!) {
   exposedSlots(resourceId: $resourceId, date: $date, sessionId: "metrics") { __typename ... on ExposedSlots { slots { id } } } }`;
@@ -81,6 +82,17 @@ describe('/metrics', () => {
     await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE slot_id = $1`, [first]);
     await t.app.services.bookings.releaseExpiredHolds();
     expect(await booked('expired')).toBe(1);
+  });
+
+  it('counts form registrations: one confirmed booking per chosen slot, full when a chosen slot is taken', async () => {
+    const [confirmed, full] = [await booked('confirmed'), await booked('full')];
+    const form = await publishedForm(t);
+    const register = (email: string) =>
+      t.execute(REGISTER, { input: { formSlug: form.slug, name: 'Ada', email, slotIds: [form.slots[0]!.id, form.slots[1]!.id] } });
+    expect((await register('ada@example.com')).data.register.__typename).toBe('Registration');
+    expect((await register('bob@example.com')).data.register.__typename).toBe('SlotsUnavailableError');
+    expect(await booked('confirmed')).toBe(confirmed + 2);
+    expect(await booked('full')).toBe(full + 1);
   });
 
   it('observes how many slots each exposedSlots answer showed', async () => {
