@@ -33,6 +33,7 @@ export const configSchema = z.object({
   MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
   LIVE_SUBSCRIBER_BUFFER: z.coerce.number().int().min(1).max(100_000).default(500),
+  LIVE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(12_000),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID, decodeGlobalID } from '@pothos/plugin-relay';
+import { once } from 'node:events';
+import WebSocket from 'ws';
 import type { Client } from 'graphql-ws';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -20,7 +22,7 @@ const clients: Client[] = [];
 const local = (globalId: string) => decodeGlobalID(globalId).id;
 
 beforeAll(async () => {
-  t = await createTestApp({ config: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', SHUTDOWN_TIMEOUT_MS: '200' } });
+  t = await createTestApp({ config: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', SHUTDOWN_TIMEOUT_MS: '200', LIVE_KEEPALIVE_MS: '300' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   fx = bookingFixtures(t.app.db.sql);
   locationId = await fx.location();
@@ -160,5 +162,24 @@ describe('slotAvailability', () => {
     expect(t.app.services.slotAvailability.feed.size).toBe(3);
     for (const s of subs) s.stop();
     await waitUntil(() => t.app.services.slotAvailability.feed.size === 0, 2000, 'unsubscribe');
+  });
+
+  it('pings every LIVE_KEEPALIVE_MS and drops a socket that does not answer, while answering clients stay', async () => {
+    const deaf = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws', { autoPong: false });
+    let pings = 0;
+    deaf.on('ping', () => pings++);
+    const opened = Date.now();
+    const [code] = (await once(deaf, 'close')) as [number];
+    expect(pings).toBeGreaterThanOrEqual(1);
+    expect(code).toBe(1006); // terminated, no close frame
+    expect(Date.now() - opened).toBeLessThan(3000);
+
+    // Every other test's clients answered pings throughout; this one outlives several intervals too.
+    const { log, stop } = wsSubscribe(client(), { resourceId: encodeGlobalID('Resource', resourceId) });
+    await log.at(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await holdPlace(slotIds[2]!);
+    expect((await log.at(1)).slots!.map((s) => local(s.id))).toEqual([slotIds[2]]);
+    stop();
   });
 });

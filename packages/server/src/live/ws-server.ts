@@ -4,13 +4,11 @@ import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import type { Slotwise } from '../app.js';
 
-/** A ping every this often; a socket that has not answered the previous one is dropped. */
-export const KEEP_ALIVE_MS = 12_000;
-
 /**
  * graphql-ws at the GraphQL endpoint. Every operation runs through `yoga.getEnveloped`, so
  * WebSocket traffic passes the same plugins (auth from connectionParams.authorization, limits,
- * metrics) as HTTP.
+ * metrics) as HTTP. Keep-alive: a ping every LIVE_KEEPALIVE_MS; a socket that has not answered
+ * within that time is dropped.
  */
 export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
   const maxSubscriptions = app.config.MAX_SUBSCRIPTIONS_PER_CONNECTION;
@@ -50,7 +48,7 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
       },
     },
     wsServer,
-    KEEP_ALIVE_MS,
+    app.config.LIVE_KEEPALIVE_MS,
   );
 
   return {
