@@ -139,6 +139,11 @@ describe('rate limits over a listening server', () => {
       }
       expect(results.slice(0, 3).every((r) => !r.errors && r.data?.serverTime)).toBe(true);
       expect(results[3]!.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      // Starting a subscription counts as a read too.
+      for await (const result of client.iterate({ query: 'subscription { serverTime(intervalMs: 100) }' })) {
+        expect(result.errors![0]!.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+        break;
+      }
     } finally {
       await client.dispose();
     }
