@@ -43,14 +43,14 @@ export async function rescheduleInTx(
   if ('slotId' in target) {
     if (booking.kind !== 'SLOT') throw ValidationError.field(['input', 'slotId'], 'a range booking moves to another range, not a slot');
     if (target.slotId === booking.slotId) throw ValidationError.field(['input', 'slotId'], 'is already the slot of this booking');
-    const slot = await lockTargetSlot(tx, booking, target.slotId, c.now);
+    const { slot, reclaimed } = await lockTargetSlot(tx, booking, target.slotId, c.now);
     const column = booking.status === 'HELD' ? 'held' : 'booked';
     // Both slots are locked in id order inside lockTargetSlot; adjusting them now cannot deadlock.
-    const moved = [
+    changes = [
+      ...reclaimed,
       await adjustSlot(tx, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
       await adjustSlot(tx, slot.id, { [column]: 1 }, 'RESCHEDULED'),
     ];
-    changes = moved;
     data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at };
   } else {
     if (booking.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
@@ -64,7 +64,12 @@ export async function rescheduleInTx(
 }
 
 /** Locks the current and the target slot in id order, reclaims the target's expired holds, and checks it. */
-async function lockTargetSlot(tx: Prisma.TransactionClient, booking: Booking, slotId: string, now: Date): Promise<TargetSlot> {
+async function lockTargetSlot(
+  tx: Prisma.TransactionClient,
+  booking: Booking,
+  slotId: string,
+  now: Date,
+): Promise<{ slot: TargetSlot; reclaimed: SlotChange[] }> {
   const ids = [booking.slotId!, slotId].sort();
   const rows = await tx.$queryRaw<TargetSlot[]>`
     SELECT id, capacity, booked, held, status, start_at, end_at, resource_id, location_id, form_id
@@ -78,7 +83,7 @@ async function lockTargetSlot(tx: Prisma.TransactionClient, booking: Booking, sl
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
   if (slot.status === 'BLOCKED' || slot.status === 'CANCELLED') throw new SlotUnavailableError(slotId, slot.status);
   if (slot.start_at.getTime() <= now.getTime()) throw new SlotUnavailableError(slotId, 'PAST');
-  const { freed } = await releaseExpiredHoldsIn(tx, { slotIds: [slotId], now });
+  const { freed, changes } = await releaseExpiredHoldsIn(tx, { slotIds: [slotId], now });
   if (slot.capacity - slot.booked - (slot.held - (freed.get(slotId) ?? 0)) < 1) throw new SlotFullError(slotId);
-  return slot;
+  return { slot, reclaimed: changes };
 }
