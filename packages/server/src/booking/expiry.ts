@@ -15,10 +15,6 @@ export const EXPIRY_ACTOR: AuditActor = { actorLabel: 'system:hold-expiry' };
 interface ExpiredRow {
   id: string;
   slot_id: string | null;
-  status_before: string;
-  start_at: Date;
-  end_at: Date;
-  ics_sequence: number;
   hold_expires_at: Date;
 }
 
@@ -53,7 +49,7 @@ export async function releaseExpiredHoldsIn(
       ORDER BY hold_expires_at
       LIMIT ${options.limit ?? 500}
       FOR UPDATE SKIP LOCKED)
-    RETURNING b.id, b.slot_id, 'HELD' AS status_before, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at`;
+    RETURNING b.id, b.slot_id, b.hold_expires_at`;
   const freed = new Map<string, number>();
   if (!expired.length) return { changes: [], freed };
 
