@@ -20,9 +20,12 @@ describe('the SDK carries no server code', () => {
     expect(imports.filter((i) => FORBIDDEN.test(i))).toEqual([]);
   });
 
-  it('bundles for the browser from its own modules and graphql-ws only', async () => {
+  it.each([
+    ['the SDK', new URL('index.ts', src).pathname],
+    ['the widget', new URL('../../widget/src/index.ts', import.meta.url).pathname],
+  ])('%s bundles for the browser from its own modules and graphql-ws only', async (_name, entry) => {
     const result = await build({
-      entryPoints: [new URL('index.ts', src).pathname],
+      entryPoints: [entry],
       bundle: true,
       write: false,
       format: 'esm',
