@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@slotwise/sdk';
@@ -148,6 +150,24 @@ describe('the embeddable widget in Chromium', () => {
     await page.getByRole('button', { name: 'Sign up' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^You're signed up for \w{3} \d{1,2} \w{3}, 17:00-18:00\.$/);
     await expect.poll(() => first.getAttribute('aria-label')).toMatch(/17:00-18:00, Full$/);
+  });
+
+  it('works embedded on another origin with one script tag and one element', async () => {
+    // A shop's page on its own origin (localhost:<other port>); the widget and API stay on 127.0.0.1.
+    const html = `<!doctype html><title>Shop</title><h1>Our shop</h1>
+      <script src="${server.origin}/widget.js" defer></script><div data-slotwise-resource="${s.resourceId}"></div>`;
+    const shop = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext();
+    context.setDefaultTimeout(5000);
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://localhost:${(shop.address() as AddressInfo).port}/`);
+      await expect.poll(() => slotButton(page, s.slots[3]!.id).getAttribute('aria-label'), { timeout: 5000 }).toMatch(/, 2 places left$/);
+    } finally {
+      await context.close();
+      shop.close();
+    }
   });
 
   it('pages between weeks and labels the week', async () => {
