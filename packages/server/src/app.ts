@@ -9,6 +9,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
+import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
 import { requestIdFrom } from './http/request-id.js';
 import { schema } from './schema.js';
@@ -117,6 +118,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       // Before idempotency: a refused request must not claim its Idempotency-Key.
       useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
       useIdempotency(services.idempotency),
+      useSharedLiveExecution(),
     ],
   });
 

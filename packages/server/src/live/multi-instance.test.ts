@@ -26,7 +26,9 @@ const clients: Client[] = [];
 async function spawnInstance(databaseUrl: string): Promise<{ process: ChildProcess; url: string }> {
   const script = fileURLToPath(new URL('./test-instance.ts', import.meta.url));
   const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...TEST_SECRETS, DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent', SEED_DEMO: 'false' },
+    env: { ...process.env, ...TEST_SECRETS, DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
+      // As in every test app: no per-IP limits (they are shared through Redis by every test process).
+      RATE_LIMIT_READS_PER_MINUTE: '0', RATE_LIMIT_BOOKINGS_PER_MINUTE: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout! });

@@ -43,7 +43,7 @@ builder.subscriptionField('slotAvailability', (t) =>
     type: SlotAvailabilityResult,
     description:
       'Live slots of a resource, location or form: first a SNAPSHOT of the window, then a CHANGE event per committed change. ' +
-      'Window: from defaults to now, to to from + 14 days, at most 93 days. Bad arguments: one ValidationError or NotFoundError, then the end.',
+      'Window: from defaults to the start of the current minute, to to from + 14 days, at most 93 days. Bad arguments: one ValidationError or NotFoundError, then the end.',
     authScopes: { public: true },
     args: {
       resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),

@@ -4,7 +4,8 @@ import { checkWindow, loadScope, oneScope, type ScopeIds } from '../scheduling/a
 import type { PubSubHandle } from './pubsub.js';
 import { SLOT_CHANGES_TOPIC, type SlotChangeReason } from './slot-events.js';
 import { SlotFeed, scopeKey } from './slot-feed.js';
-import { SubscriberQueue } from './subscriber-queue.js';
+import { SubscriberQueue, type ChangeEvent } from './subscriber-queue.js';
+import { markShareable } from './shared-execution.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_WINDOW_DAYS = 14;
@@ -57,7 +58,9 @@ export class SlotAvailabilityService {
     async function* stream(): AsyncGenerator<SlotAvailabilityMessage> {
       try {
         const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
-        const from = window.from ?? now();
+        // The current minute, not the millisecond: widgets subscribing in the same minute share one
+        // window, so their change events are the same objects and execute once (changeEvent below).
+        const from = window.from ?? new Date(Math.floor(now().getTime() / 60_000) * 60_000);
         const to = window.to ?? new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
         checkWindow(from, to, now());
         const scope = await loadScope(prisma, kind, id);
@@ -83,7 +86,7 @@ export class SlotAvailabilityService {
         for (;;) {
           const events = await queue.next();
           if (!events) return;
-          for (const event of events) yield { kind: 'CHANGE', ...event, ...frame };
+          for (const event of events) yield changeEvent(event, frame);
         }
       } catch (err) {
         if (err instanceof ValidationError || err instanceof NotFoundError) yield err;
@@ -111,4 +114,21 @@ export class SlotAvailabilityService {
       },
     };
   }
+}
+
+/** Per changed slot row (one object per feed read, shared by every local subscriber), the events built from it. */
+const interned = new WeakMap<Slot, Map<string, SlotAvailabilityEvent>>();
+
+/**
+ * Subscribers that get the same change for the same window get the same event object, so its
+ * GraphQL result is computed once for all of them (shared-execution.ts).
+ */
+function changeEvent(event: ChangeEvent, frame: { timeZone: string; from: Date; to: Date }): SlotAvailabilityEvent {
+  const key = `${frame.from.getTime()}|${frame.to.getTime()}|${frame.timeZone}|${event.reason}|${event.slots.map((s) => `${s.id}@${s.version}`).join(',')}`;
+  const anchor = event.slots[0]!;
+  let byKey = interned.get(anchor);
+  if (!byKey) interned.set(anchor, (byKey = new Map()));
+  let shared = byKey.get(key);
+  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind: 'CHANGE', ...event, ...frame })));
+  return shared;
 }

@@ -182,4 +182,29 @@ describe('slotAvailability', () => {
     expect((await log.at(1)).slots!.map((s) => local(s.id))).toEqual([slotIds[2]]);
     stop();
   });
+
+  it('gives each subscriber its own selection and actor when one change goes to many', async () => {
+    const slotId = await fx.slot(locationId, resourceId, { startAt: new Date(Date.now() + 40 * HOUR), capacity: 5 });
+    const token = await t.tokenFor(['user']);
+    const signedIn = wsClient(server.url, { token });
+    clients.push(signedIn);
+    const from = new Date().toISOString();
+    const variables = { resourceId: encodeGlobalID('Resource', resourceId), from, to: new Date(Date.parse(from) + 3 * 86_400_000).toISOString() };
+    const narrow = `subscription ($resourceId: ID, $from: DateTime, $to: DateTime) { slotAvailability(resourceId: $resourceId, from: $from, to: $to) {
+      ... on SlotAvailabilityEvent { kind reason slots { version } } } }`;
+    const logs = [
+      wsSubscribe(client(), variables).log,
+      wsSubscribe(client(), variables, narrow).log,
+      wsSubscribe(signedIn, variables).log,
+      wsSubscribe(signedIn, variables, narrow).log,
+    ];
+    for (const log of logs) await log.at(0);
+    await holdPlace(slotId);
+    const [db] = (await dbSlots()).filter((s) => s.id === slotId);
+    const [wide, small, wideSignedIn, smallSignedIn] = await Promise.all(logs.map((log) => log.at(1)));
+    expect(shown(wide!)).toEqual([db]);
+    expect(wideSignedIn).toEqual(wide);
+    expect(small).toEqual({ kind: 'CHANGE', reason: 'HELD', slots: [{ version: db!.version }] });
+    expect(smallSignedIn).toEqual(small);
+  });
 });
