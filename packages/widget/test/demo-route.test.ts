@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLiveServer, type LiveServer } from '../../sdk/test/live-server.js';
 import { setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
@@ -6,7 +5,6 @@ import { setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
 let server: LiveServer;
 let s: Scenario;
 beforeAll(async () => {
-  execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname], { stdio: 'inherit' });
   server = await startLiveServer({ routes: [['widget/widget-route.ts', 'widgetRoutes']] });
   s = await setUpScenario(server);
 });

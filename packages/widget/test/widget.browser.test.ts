@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +16,6 @@ let s: Scenario;
 let browser: Browser;
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [new URL('../build.mjs', import.meta.url).pathname], { stdio: 'inherit' });
   server = await startLiveServer({ routes: [['widget/widget-route.ts', 'widgetRoutes']] });
   s = await setUpScenario(server, { capacity: 2 });
   browser = await chromium.launch({
