@@ -8,7 +8,7 @@ export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVar
 export interface ClientOptions {
   /** HTTP endpoint, e.g. https://api.example.com/graphql */
   url: string;
-  /** WebSocket endpoint; defaults to `url` with ws(s)://. */
+  /** WebSocket endpoint; defaults to `url` with ws(s):// (a relative `url` is taken against the page). */
   wsUrl?: string;
   /** Bearer token (API token or JWT), or a function returning the current one. */
   token?: string | (() => string | undefined);
@@ -54,7 +54,7 @@ export function createClient(options: ClientOptions) {
   let ws: WsClient | undefined;
   const wsClient = () =>
     (ws ??= createWsClient({
-      url: options.wsUrl ?? options.url.replace(/^http/, 'ws'),
+      url: options.wsUrl ?? toWebSocketUrl(options.url),
       webSocketImpl: WebSocketImpl,
       lazy: true,
       // A dropped connection is re-established and every subscription restarts with a fresh snapshot.
@@ -147,6 +147,13 @@ export function createClient(options: ClientOptions) {
 }
 
 export type SlotwiseClient = ReturnType<typeof createClient>;
+
+/** http(s) -> ws(s); a relative URL (browsers) is taken against the page. */
+function toWebSocketUrl(url: string): string {
+  const absolute = new URL(url, (globalThis as { location?: { href: string } }).location?.href);
+  absolute.protocol = absolute.protocol === 'https:' ? 'wss:' : 'ws:';
+  return absolute.href;
+}
 
 function backoff(attempt: number) {
   return new Promise((r) => setTimeout(r, 100 * 2 ** attempt + Math.random() * 100));
