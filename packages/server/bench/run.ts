@@ -1,12 +1,12 @@
 /**
  * `pnpm bench [availability|booking|live|all]`: closed-loop load against a real server process on
  * a fresh database, beside baselines measured in the same run. Not part of `pnpm test`.
- * BENCH_SECONDS (default 6) and BENCH_WARMUP_SECONDS (default 1.5) set each run's length.
+ * BENCH_SECONDS (default 5) and BENCH_WARMUP_SECONDS (default 1) set each run's length.
  */
 import os from 'node:os';
 import { loadDataset } from './dataset.js';
 import { rootFields, type BenchContext } from './lib/context.js';
-import { createBenchDatabase, startFloor, startSlotwise, type Child } from './lib/processes.js';
+import { createBenchDatabase, runningChildren, startFloor, startSlotwise, type Child } from './lib/processes.js';
 import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
@@ -22,17 +22,31 @@ async function main() {
   }
   const suites = (arg === 'all' ? Object.keys(SUITES) : [arg]) as Suite[];
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}`);
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}; load average ${load()}`);
 
   const database = await createBenchDatabase();
   const children: Child[] = [];
+  // Ctrl-C still stops the server processes and drops the bench database.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([...runningChildren].map((c) => c.stop()))
+        .then(() => database.drop())
+        .finally(() => process.exit(130));
+    });
+  }
   try {
     let started = performance.now();
     const dataset = await loadDataset(database.url);
     console.log(`dataset loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     started = performance.now();
-    const [slotwise, floor, bare] = await Promise.all([startSlotwise(database.url), startFloor(database.url, 'yoga'), startFloor(database.url, 'http')]);
-    children.push(slotwise, floor, bare);
+    const start = async (child: Promise<Child>) => {
+      children.push(await child);
+      return children.at(-1)!;
+    };
+    const slotwise = await start(startSlotwise(database.url));
+    const floor = await start(startFloor(database.url, 'yoga'));
+    const bare = await start(startFloor(database.url, 'http'));
     console.log(`servers ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const ctx: BenchContext = {
       databaseUrl: database.url,
@@ -41,10 +55,11 @@ async function main() {
       floor,
       bare,
       fields: await rootFields(slotwise.url),
-      warmupMs: Number(process.env.BENCH_WARMUP_SECONDS ?? 1.5) * 1000,
-      durationMs: Number(process.env.BENCH_SECONDS ?? 6) * 1000,
+      warmupMs: Number(process.env.BENCH_WARMUP_SECONDS ?? 1) * 1000,
+      durationMs: Number(process.env.BENCH_SECONDS ?? 5) * 1000,
     };
     for (const suite of suites) await SUITES[suite](ctx);
+    console.log(`\nload average at the end: ${load()} (other work on the machine skews every figure; the ratios are measured side by side)`);
   } finally {
     await Promise.all(children.map((c) => c.stop()));
     await database.drop();

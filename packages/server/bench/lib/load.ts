@@ -25,12 +25,22 @@ export interface LoadResult {
   firstError?: string;
 }
 
-export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
+/** The raw figures of one run; several runs of one target merge into one LoadResult. */
+export interface LoadSample {
+  clients: number;
+  durationMs: number;
+  latencies: number[];
+  completed: number;
+  counts: Record<Outcome, number>;
+  firstError?: string;
+}
+
+export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
   const { clients, warmupMs, durationMs, pauseMs = 0 } = options;
   const measureFrom = performance.now() + warmupMs;
   const endAt = measureFrom + durationMs;
   const latencies: number[] = [];
-  const counts = { ok: 0, conflict: 0, error: 0 };
+  const counts: Record<Outcome, number> = { ok: 0, conflict: 0, error: 0 };
   let firstError: string | undefined;
   let completed = 0;
 
@@ -58,18 +68,22 @@ export async function closedLoop(options: LoadOptions): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
+  return { clients, durationMs, latencies, completed, counts, firstError };
+}
 
-  latencies.sort((a, b) => a - b);
+export function summarize(samples: LoadSample[]): LoadResult {
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const sum = (f: (s: LoadSample) => number) => samples.reduce((n, s) => n + f(s), 0);
   return {
-    clients,
-    rps: completed / (durationMs / 1000),
-    ok: counts.ok,
-    conflicts: counts.conflict,
-    errors: counts.error,
+    clients: samples[0]!.clients,
+    rps: sum((s) => s.completed) / (sum((s) => s.durationMs) / 1000),
+    ok: sum((s) => s.counts.ok),
+    conflicts: sum((s) => s.counts.conflict),
+    errors: sum((s) => s.counts.error),
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
-    firstError,
+    firstError: samples.find((s) => s.firstError)?.firstError,
   };
 }
 

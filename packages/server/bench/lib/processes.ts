@@ -27,6 +27,9 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** Every child still running, so an interrupted bench can stop them all. */
+export const runningChildren = new Set<Child>();
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -65,7 +68,7 @@ export async function startChild(name: string, entry: string, env: Record<string
     }
     await sleep(100);
   }
-  return {
+  const handle: Child = {
     name,
     url,
     pid: child.pid!,
@@ -80,8 +83,10 @@ export async function startChild(name: string, entry: string, env: Record<string
           resolve();
         });
         child.kill('SIGTERM');
-      }),
+      }).finally(() => runningChildren.delete(handle)),
   };
+  runningChildren.add(handle);
+  return handle;
 }
 
 /** The real Slotwise server (src/main.ts) on the bench database. */
@@ -91,6 +96,9 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     ...BENCH_SECRETS,
     LOG_LEVEL: 'warn',
     SEED_DEMO: 'false',
+    // One load driver is one client address: limits high enough never to refuse it, still counted per request.
+    RATE_LIMIT_READS_PER_MINUTE: '1000000000',
+    RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
     ...(options.redis ? { REDIS_URL } : {}),
   });
 }

@@ -1,8 +1,9 @@
 import { addDays, globalId } from '../dataset.js';
 import type { BenchContext } from '../lib/context.js';
 import { pick } from '../lib/context.js';
-import { JsonClient } from '../lib/http-client.js';
-import { closedLoop, type Outcome } from '../lib/load.js';
+import { sideBySide, TARGET_NAMES, type Target } from '../lib/compare.js';
+import type { JsonClient } from '../lib/http-client.js';
+import type { Outcome } from '../lib/load.js';
 import { printTable, skipped, type Row } from '../lib/report.js';
 
 const SLOT_FIELDS = 'id startAt endAt status remaining localDate localStart localEnd';
@@ -62,9 +63,6 @@ const QUERIES: Query[] = [
   },
 ];
 
-type Target = 'floor' | 'bare' | 'slotwise';
-const TARGET_NAMES: Record<Target, string> = { floor: 'stack floor (yoga+pg)', bare: 'bare node:http+pg', slotwise: 'slotwise' };
-
 function requester(ctx: BenchContext, q: Query, target: Target, client: JsonClient) {
   return async (c: number, seq: number): Promise<Outcome> => {
     const args = q.args(ctx, c, seq);
@@ -93,13 +91,11 @@ export async function availabilityBench(ctx: BenchContext): Promise<Row[]> {
       continue;
     }
     for (const clients of [50, 200]) {
-      const results = {} as Record<Target, Row>;
-      for (const target of ['floor', 'bare', 'slotwise'] as Target[]) {
-        const client = new JsonClient(ctx[target].url, clients);
-        const result = await closedLoop({ clients, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, request: requester(ctx, q, target, client) });
-        client.close();
-        results[target] = { scenario: `${q.field} ${q.field === 'exposedSlots' ? '1 day' : `${WINDOW_DAYS}d window`}`, target: TARGET_NAMES[target], result };
-      }
+      const measured = await sideBySide(ctx, clients, (target, client) => requester(ctx, q, target, client));
+      const scenario = `${q.field} ${q.field === 'exposedSlots' ? '1 day' : `${WINDOW_DAYS}d window`}`;
+      const results = Object.fromEntries(
+        Object.entries(measured).map(([t, result]) => [t, { scenario, target: TARGET_NAMES[t as Target], result }]),
+      ) as Record<Target, Row>;
       const floor = results.floor.result;
       for (const target of ['bare', 'slotwise'] as Target[]) results[target].ratio = results[target].result.rps / floor.rps;
       const s = results.slotwise;

@@ -3,13 +3,10 @@ import pg from 'pg';
 import { Temporal } from 'temporal-polyfill';
 import { addDays, BENCH_ZONE, globalId } from '../dataset.js';
 import { pick, type BenchContext } from '../lib/context.js';
+import { sideBySide, TARGET_NAMES, TARGETS, type Target } from '../lib/compare.js';
 import { JsonClient } from '../lib/http-client.js';
-import { closedLoop, type LoadResult, type Outcome } from '../lib/load.js';
+import { closedLoop, summarize, type Outcome } from '../lib/load.js';
 import { printTable, skipped, type Row } from '../lib/report.js';
-
-type Target = 'floor' | 'bare' | 'slotwise';
-const TARGETS: Target[] = ['floor', 'bare', 'slotwise'];
-const NAMES: Record<Target, string> = { floor: 'stack floor (yoga+pg)', bare: 'bare node:http+pg', slotwise: 'slotwise' };
 
 const RECEIPT = `__typename ... on BookingReceipt { booking { id status } } ... on Error { code }`;
 const SLOTWISE = {
@@ -108,16 +105,9 @@ async function hotSlots(databaseUrl: string, resourceId: string): Promise<Record
  */
 export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
-  const load = (clients: number, request: (c: number, s: number) => Promise<Outcome>, pauseMs = 0) =>
-    closedLoop({ clients, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs, pauseMs, request });
   const across = async (scenario: string, clients: number, run: (t: Target, client: JsonClient) => (c: number, s: number) => Promise<Outcome>, pauseMs = 0) => {
-    const results = {} as Record<Target, LoadResult>;
-    for (const target of TARGETS) {
-      const client = new JsonClient(ctx[target].url, clients);
-      results[target] = await load(clients, run(target, client), pauseMs);
-      client.close();
-    }
-    const made = TARGETS.map((t) => ({ scenario, target: NAMES[t], result: results[t], ratio: t === 'floor' ? undefined : results[t].rps / results.floor.rps }) as Row);
+    const results = await sideBySide(ctx, clients, run, { pauseMs });
+    const made = TARGETS.map((t) => ({ scenario, target: TARGET_NAMES[t], result: results[t], ratio: t === 'floor' ? undefined : results[t].rps / results.floor.rps }) as Row);
     rows.push(...made);
     return made[2]!;
   };
@@ -144,7 +134,14 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
     if (slotOps.includes('book')) {
       // What an Idempotency-Key costs: the same spread-out book, each request with a fresh key.
       const client = new JsonClient(ctx.slotwise.url, 20);
-      const result = await load(20, (c) => attempt('slotwise', client, 'book', { slotId: slots[cursor++ % slots.length]! }, c, { 'idempotency-key': randomUUID() }));
+      const result = summarize([
+        await closedLoop({
+          clients: 20,
+          warmupMs: ctx.warmupMs,
+          durationMs: ctx.durationMs,
+          request: (c) => attempt('slotwise', client, 'book', { slotId: slots[cursor++ % slots.length]! }, c, { 'idempotency-key': randomUUID() }),
+        }),
+      ]);
       client.close();
       rows.push({ scenario: 'book spread + Idempotency-Key', target: 'slotwise', result });
     }

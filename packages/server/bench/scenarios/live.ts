@@ -66,7 +66,7 @@ async function subscribe(count: number, urlFor: (i: number) => string, variables
       batch.map(
         (i) =>
           new Promise<void>((resolve, reject) => {
-            const client = createClient({ url: urlFor(i), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+            const client = createClient({ url: urlFor(i), webSocketImpl: WebSocket, retryAttempts: 0 });
             clients[i] = client;
             let first = true;
             client.subscribe(
@@ -125,20 +125,20 @@ export async function liveBench(ctx: BenchContext) {
     await fanout.stop();
   }
 
-  const oneResource = ctx.dataset.people[5]!.id;
   const hundred = ctx.dataset.people.slice(10, 110).map((p) => p.id);
-  const slotsOne = await freeSlots(ctx.databaseUrl, [oneResource], from, to);
-  const slotsSpread = await freeSlots(ctx.databaseUrl, hundred, from, to);
-  let cursorOne = 0;
-  const usedSpread = new Set<string>();
+  let runs = 0;
 
   const run = async (scenario: string, instances: Child[], spread: boolean) => {
+    // Each run its own resource (one-resource case) and the slots still free now, after the booking bench.
+    const oneResource = ctx.dataset.people[2 + runs++]!.id;
     const resourceOf = (i: number) => (spread ? hundred[i % hundred.length]! : oneResource);
+    const free = await freeSlots(ctx.databaseUrl, spread ? hundred : [oneResource], from, to);
+    const used = new Set<string>();
     const pickSlot = (round: number) => {
-      if (!spread) return slotsOne[cursorOne++]!;
-      const resource = hundred[(round * 7) % hundred.length]!;
-      const slot = slotsSpread.find((s) => s.resource_id === resource && !usedSpread.has(s.id))!;
-      usedSpread.add(slot.id);
+      const preferred = spread ? hundred[(round * 7) % hundred.length]! : oneResource;
+      const slot = free.find((s) => s.resource_id === preferred && !used.has(s.id)) ?? free.find((s) => !used.has(s.id));
+      if (!slot) throw new Error(`no free slot left for ${scenario}`);
+      used.add(slot.id);
       return slot;
     };
     rows.push(await measureLive(scenario, instances, resourceOf, pickSlot, from, to, !spread));
@@ -169,10 +169,15 @@ async function measureLive(
 ): Promise<LiveRow> {
   const receipts = new Receipts();
   let round = -1;
-  const rssBefore = instances.reduce((s, c) => s + c.rss(), 0);
   const wsUrl = (i: number) => `${instances[i % instances.length]!.url.replace('http', 'ws')}/graphql`;
+  const variables = (i: number) => ({ resourceId: globalId('Resource', resourceOf(i)), from, to });
+  // A few subscriptions first, so code loading and JIT do not count as subscriber memory.
+  const warm = await subscribe(20, wsUrl, variables, LIVE_QUERY, () => {});
+  await Promise.all(warm.map((c) => c.dispose()));
+  await sleep(500);
+  const rssBefore = instances.reduce((s, c) => s + c.rss(), 0);
   const seen = Array.from({ length: SUBSCRIBERS }, () => new Set<number>());
-  const subscribers = await subscribe(SUBSCRIBERS, wsUrl, (i) => ({ resourceId: globalId('Resource', resourceOf(i)), from, to }), LIVE_QUERY, (i, data) =>
+  const subscribers = await subscribe(SUBSCRIBERS, wsUrl, variables, LIVE_QUERY, (i, data) =>
     receipts.arrived(data?.slotAvailability, seen[i]!, round),
   );
   await sleep(1_000);
