@@ -28,7 +28,8 @@ let slotIds: string[] = [];
 let client: Client;
 
 beforeAll(async () => {
-  t = await createTestApp({ config: { LIVE_SUBSCRIBER_BUFFER: String(BUFFER), SHUTDOWN_TIMEOUT_MS: '200' } });
+  // Keep-alive would also drop the stuck socket (it cannot answer pings); here the buffer must do it.
+  t = await createTestApp({ config: { LIVE_SUBSCRIBER_BUFFER: String(BUFFER), SHUTDOWN_TIMEOUT_MS: '200', LIVE_KEEPALIVE_MS: '120000' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   const fx = bookingFixtures(t.app.db.sql);
   const locationId = await fx.location();
