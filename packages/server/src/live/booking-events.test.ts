@@ -63,8 +63,8 @@ describe('slotAvailability with the booking API', () => {
       await sse.log.at(seen.length);
     };
 
-    const held = await hold(slotId);
-    seen.push({ reason: 'HELD', db: await fx.slotCounts(slotId) });
+    let held: any;
+    await step('HELD', async () => (held = await hold(slotId)));
     await step('CONFIRMED', () => api(CONFIRM, { bookingId: held.booking.id, manageToken: held.manageToken }));
     await step('CANCELLED', () => api(CANCEL, { bookingId: held.booking.id, manageToken: held.manageToken }));
     await step('HELD', () => hold(slotId, 2));

@@ -76,6 +76,8 @@ describe('slotAvailability', () => {
     }
 
     await holdPlace(slotIds[0]!);
+    // Waiting for the first event keeps its re-read from seeing the second change already.
+    await Promise.all([ws.log.at(1), sse.log.at(1)]);
     await holdPlace(slotIds[0]!, 'CONFIRMED');
     for (const log of [ws.log, sse.log]) {
       const [first, second] = [await log.at(1), await log.at(2)];
