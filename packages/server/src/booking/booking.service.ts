@@ -9,7 +9,7 @@ import { configurePii } from '../shared/pii.js';
 import { canManage } from './access.js';
 import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
-import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type TimeRange } from './errors.js';
+import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { cancelInTx, confirmInTx, type ConfirmOutcome, type TxContext } from './lifecycle.js';
 import { bookSlotsInTransaction } from './multi-slot.js';
@@ -116,9 +116,10 @@ export class BookingService {
     try {
       return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), bookingId, manageToken, caller, now)).booking;
     } catch (error) {
-      if (!('range' in target) || !isOverlapViolation(error)) throw error;
+      if (!isOverlapViolation(error)) throw error;
       const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
-      throw await conflictError(this.prisma, resourceId!, target.range, now, bookingId);
+      const range = 'range' in target ? target.range : await this.prisma.slot.findUniqueOrThrow({ where: { id: target.slotId }, select: { startAt: true, endAt: true } });
+      throw await conflictError(this.prisma, resourceId!, range, now, bookingId);
     }
   }
 
@@ -152,12 +153,12 @@ export class BookingService {
       this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
     } catch (error) {
-      if (error instanceof SlotsUnavailableError) {
-        const single = singleSlotError(error);
+      const single = error instanceof SlotsUnavailableError ? singleSlotError(error.unavailable[0]!) : undefined;
+      if (single) {
         if (single instanceof SlotFullError) this.metrics.recordBooking('full');
         throw single;
       }
-      if (isOverlapViolation(error)) {
+      if (single === null || isOverlapViolation(error)) {
         this.metrics.recordBooking('conflict');
         const slot = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId }, select: { resourceId: true, startAt: true, endAt: true } });
         throw await conflictError(this.prisma, slot.resourceId!, slot, now);
@@ -212,10 +213,16 @@ export class BookingService {
   }
 }
 
-/** One slot asked for: its failure as the specific typed error. */
-function singleSlotError(error: SlotsUnavailableError) {
-  const { slotId, reason } = error.unavailable[0]!;
-  if (reason === 'NOT_FOUND') return new NotFoundError('Slot', slotId);
-  if (reason === 'FULL') return new SlotFullError(slotId);
-  return new SlotUnavailableError(slotId, reason);
+/** One slot asked for: its failure as the specific typed error (null: a conflict, answered with alternatives). */
+function singleSlotError({ slotId, reason }: UnavailableSlot) {
+  switch (reason) {
+    case 'NOT_FOUND':
+      return new NotFoundError('Slot', slotId);
+    case 'FULL':
+      return new SlotFullError(slotId);
+    case 'CONFLICT':
+      return null;
+    default:
+      return new SlotUnavailableError(slotId, reason);
+  }
 }

@@ -14,7 +14,7 @@ import {
 } from './errors.js';
 
 export const SlotUnavailableReasonEnum = builder.enumType('SlotUnavailableReason', {
-  values: ['NOT_FOUND', 'PAST', 'BLOCKED', 'CANCELLED', 'FULL', 'WRONG_RESOURCE'] as const,
+  values: ['NOT_FOUND', 'PAST', 'BLOCKED', 'CANCELLED', 'FULL', 'CONFLICT', 'WRONG_RESOURCE'] as const,
 });
 
 export const TimeRangeRef = builder.objectRef<TimeRange>('TimeRange').implement({

@@ -2,7 +2,8 @@ import type { BookingStatus } from '../generated/prisma/enums.js';
 import { AppError } from '../shared/errors.js';
 
 /** Why a slot cannot be booked. */
-export type SlotUnavailableReason = 'NOT_FOUND' | 'PAST' | 'BLOCKED' | 'CANCELLED' | 'FULL' | 'WRONG_RESOURCE';
+/** CONFLICT: the slot's exclusive resource is already booked for part of that time (a range booking). */
+export type SlotUnavailableReason = 'NOT_FOUND' | 'PAST' | 'BLOCKED' | 'CANCELLED' | 'FULL' | 'CONFLICT' | 'WRONG_RESOURCE';
 
 export interface TimeRange {
   startAt: Date;
@@ -21,7 +22,7 @@ export class SlotUnavailableError extends AppError {
   readonly code = 'SLOT_UNAVAILABLE';
   constructor(
     readonly slotId: string,
-    readonly reason: Exclude<SlotUnavailableReason, 'FULL' | 'NOT_FOUND'>,
+    readonly reason: Exclude<SlotUnavailableReason, 'FULL' | 'NOT_FOUND' | 'CONFLICT'>,
   ) {
     super(`This slot cannot be booked: ${reason.toLowerCase().replace('_', ' ')}`);
   }

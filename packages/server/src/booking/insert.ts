@@ -19,10 +19,34 @@ export function asBooking(b: NewBooking): Booking {
   return { ...b, notes: null, icsSequence: 0, cancelledAt: null, updatedAt: b.createdAt };
 }
 
+/** Found inside the transaction: a new booking would overlap a live one on its exclusive resource. */
+export class OverlapError extends Error {
+  constructor() {
+    super('overlaps a live booking on an exclusive resource');
+  }
+}
+
+// Advisory-lock namespace of "bookings on this exclusive resource" (the two-int form keeps it apart
+// from single-bigint advisory locks used elsewhere).
+const EXCLUSIVE_LOCK_CLASS = 0x5357_0001;
+
+/**
+ * Serializes writers of one exclusive resource. Without it, two transactions inserting overlapping
+ * ranges at once each wait on the other's uncommitted row in the exclusion check and deadlock
+ * (PostgreSQL needs deadlock_timeout, 1 s, to break that). Taken after any slot locks, in id order.
+ */
+export async function lockExclusiveResources(tx: Prisma.TransactionClient, resourceIds: string[]): Promise<void> {
+  const ids = [...new Set(resourceIds)].sort();
+  if (!ids.length) return;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EXCLUSIVE_LOCK_CLASS}::int, hashtext(id)) FROM unnest(${ids}::text[]) AS id`;
+}
+
 /**
  * Writes new bookings, their audit rows and (optionally) the slot counts they take in ONE
  * statement: fewer round trips while the slot rows are locked. Returns the slots' new versions.
- * An overlap on an exclusive resource surfaces as the exclusion constraint's 23P01 as usual.
+ * A booking on an exclusive resource that overlaps a committed live booking is not inserted (a
+ * NOT EXISTS guard, no error and no wait) and OverlapError is thrown; the exclusion constraint
+ * stays the guarantee for anything the guard cannot see (its 23P01 propagates as usual).
  */
 export async function insertBookings(
   tx: Prisma.TransactionClient,
@@ -64,7 +88,7 @@ export async function insertBookings(
     ? Prisma.sql`UPDATE slots SET ${Prisma.raw(slotCounts.column)} = ${Prisma.raw(slotCounts.column)} + 1
         WHERE id = ANY(${slotCounts.ids}::uuid[]) RETURNING id, version`
     : Prisma.sql`SELECT NULL::uuid AS id, NULL::int AS version WHERE false`;
-  const versions = await tx.$queryRaw<{ id: string; version: number }[]>`
+  const [row] = await tx.$queryRaw<{ inserted: number; slot_ids: string[] | null; versions: number[] | null }[]>`
     WITH counts AS (${counts}),
     booking AS (
       INSERT INTO bookings (id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
@@ -77,12 +101,21 @@ export async function insertBookings(
         location_id uuid, exclusive boolean, start_at timestamptz, end_at timestamptz, status booking_status,
         hold_expires_at timestamptz, user_id uuid, customer_name text, customer_email text, customer_email_hash text,
         customer_phone text, customer_phone_hash text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
-        created_at timestamptz)),
+        created_at timestamptz)
+      WHERE NOT x.exclusive OR NOT EXISTS (
+        SELECT 1 FROM bookings o
+        WHERE o.resource_id = x.resource_id AND o.exclusive AND o.status IN ('HELD', 'CONFIRMED')
+          AND tstzrange(o.start_at, o.end_at) && tstzrange(x.start_at, x.end_at))
+      RETURNING id),
     audit AS (
       INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, new_values)
-      SELECT 'Booking', entity_id, action, actor_id, actor_label, request_id, new_values
+      SELECT 'Booking', x.entity_id, x.action, x.actor_id, x.actor_label, x.request_id, x.new_values
       FROM jsonb_to_recordset(${JSON.stringify(audit)}::jsonb) AS x(entity_id uuid, action text, actor_id uuid,
-        actor_label text, request_id text, new_values jsonb))
-    SELECT id, version FROM counts`;
-  return new Map(versions.map((v) => [v.id, v.version]));
+        actor_label text, request_id text, new_values jsonb)
+      JOIN booking ON booking.id = x.entity_id)
+    SELECT (SELECT count(*)::int FROM booking) AS inserted,
+      (SELECT array_agg(id::text ORDER BY id) FROM counts) AS slot_ids,
+      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions`;
+  if (row!.inserted < bookings.length) throw new OverlapError();
+  return new Map((row!.slot_ids ?? []).map((id, i) => [id, row!.versions![i]!]));
 }

@@ -66,6 +66,21 @@ describe('bookSlotsInTransaction', () => {
     expect(await f.slotCounts(free)).toMatchObject({ held: 0, booked: 0 });
   });
 
+  it('a slot on an exclusive resource whose time is partly booked by a range is a CONFLICT', async () => {
+    const room = await f.resource(locationId, { exclusive: true });
+    const startAt = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 2 * 86_400_000 + 10 * 3_600_000);
+    const slot = await f.slot(locationId, room, { startAt, minutes: 60 });
+    const free = await f.slot(locationId, room, { startAt: new Date(startAt.getTime() + 3 * 3_600_000), minutes: 60 });
+    await t.app.db.sql.query(
+      `INSERT INTO bookings (kind, resource_id, exclusive, start_at, end_at, status, customer_name, customer_email, customer_email_hash, ics_uid)
+       VALUES ('RANGE', $1, true, $2, $3, 'CONFIRMED', 'x', 'x', 'x', gen_random_uuid()::text)`,
+      [room, new Date(startAt.getTime() + 30 * 60_000), new Date(startAt.getTime() + 90 * 60_000)],
+    );
+    const error = await book([free, slot]).catch((e) => e);
+    expect(error.unavailable).toEqual([{ slotId: slot, reason: 'CONFLICT' }]);
+    expect(await f.slotCounts(free)).toMatchObject({ booked: 0 });
+  });
+
   it('reclaims expired holds on its slots before checking capacity', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 1 });
     const now = new Date();

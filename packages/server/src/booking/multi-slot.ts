@@ -4,7 +4,7 @@ import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
-import { asBooking, insertBookings, newBookingId } from './insert.js';
+import { asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
 
 export interface BookSlotsInput {
   slotIds: string[];
@@ -72,10 +72,11 @@ export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input
     : { changes: [], freed: new Map<string, number>() };
 
   const byId = new Map(slots.map((s) => [s.id, s]));
+  const taken = await takenOnExclusiveResources(tx, slots);
   const unavailable: UnavailableSlot[] = [];
   for (const id of input.slotIds) {
     const slot = byId.get(id);
-    const reason = slot ? whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now) : 'NOT_FOUND';
+    const reason = slot ? (whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
     if (reason) unavailable.push({ slotId: id, reason });
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
@@ -129,4 +130,21 @@ function whyUnavailable(slot: LockedSlot, freed: number, now: Date): Unavailable
   if (slot.start_at.getTime() <= now.getTime()) return 'PAST';
   if (slot.capacity - slot.booked - (slot.held - freed) < 1) return 'FULL';
   return null;
+}
+
+/**
+ * Slots on exclusive resources whose time is already (partly) booked there, e.g. by a range.
+ * Asked under the resources' advisory locks, so no range booking can slip in before the insert.
+ */
+async function takenOnExclusiveResources(tx: Prisma.TransactionClient, slots: LockedSlot[]): Promise<Set<string>> {
+  const exclusive = slots.filter((s) => s.exclusive && s.resource_id);
+  if (!exclusive.length) return new Set();
+  await lockExclusiveResources(tx, exclusive.map((s) => s.resource_id!));
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    SELECT s.id FROM slots s
+    WHERE s.id = ANY(${exclusive.map((s) => s.id)}::uuid[]) AND EXISTS (
+      SELECT 1 FROM bookings o
+      WHERE o.resource_id = s.resource_id AND o.exclusive AND o.status IN ('HELD', 'CONFIRMED')
+        AND tstzrange(o.start_at, o.end_at) && tstzrange(s.start_at, s.end_at))`;
+  return new Set(rows.map((r) => r.id));
 }

@@ -2,7 +2,7 @@ import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.j
 import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 import type { AuditActor } from './audit.js';
-import { asBooking, insertBookings, newBookingId } from './insert.js';
+import { OverlapError, asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { findConflict, type ConflictResource } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
@@ -36,8 +36,9 @@ export async function rangeResource(prisma: PrismaClient, resourceId: string, pa
   return { id: resource.id, locationId: resource.locationId, timeZone: resource.location.timeZone };
 }
 
+/** The guard in insertBookings, or the exclusion constraint itself, refused an overlap. */
 export function isOverlapViolation(error: unknown): boolean {
-  return sqlStateOf(error) === '23P01' && violatedConstraint(error) === 'bookings_no_overlap';
+  return error instanceof OverlapError || (sqlStateOf(error) === '23P01' && violatedConstraint(error) === 'bookings_no_overlap');
 }
 
 /** Turns the exclusion constraint's refusal into the typed conflict with free alternatives. */
@@ -47,9 +48,10 @@ export async function conflictError(prisma: PrismaClient, resource: ConflictReso
 }
 
 /**
- * Inserts a CONFIRMED range booking. Overlaps are the exclusion constraint's to stop (no
- * read-then-write race); the INSERT runs inside the transaction, so a refusal rolls back on its
- * own connection instead of costing the pool a reconnect.
+ * Inserts a CONFIRMED range booking. Writers of one resource queue on its advisory lock, and the
+ * INSERT skips itself when a live booking overlaps (OverlapError): a conflict costs no database
+ * error and no deadlock. The exclusion constraint still guarantees no overlap whatever the path;
+ * everything runs inside the transaction, so even its refusal does not cost the pool a reconnect.
  */
 export async function insertRangeInTx(
   tx: Prisma.TransactionClient,
@@ -74,6 +76,7 @@ export async function insertRangeInTx(
     icsUid: newIcsUid(),
     createdAt: input.now,
   });
+  await lockExclusiveResources(tx, [input.resourceId]);
   await insertBookings(tx, [booking], input.actor);
   return { booking, manageToken: token.token };
 }

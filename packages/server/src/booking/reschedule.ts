@@ -4,6 +4,7 @@ import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { auditView, writeBookingAudit } from './audit.js';
 import { BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
+import { lockExclusiveResources } from './insert.js';
 import { adjustSlot, lockBooking, type TxContext } from './lifecycle.js';
 
 export type RescheduleTarget = { slotId: string } | { range: TimeRange };
@@ -56,6 +57,8 @@ export async function rescheduleInTx(
     if (booking.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
     data = { startAt: target.range.startAt, endAt: target.range.endAt };
   }
+  // Queue behind other writers of the resource (see lockExclusiveResources) before the move.
+  if (booking.exclusive) await lockExclusiveResources(tx, [booking.resourceId!]);
 
   // The exclusion constraint checks the new range against every other live booking here.
   const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });
