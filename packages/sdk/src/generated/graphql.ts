@@ -243,6 +243,7 @@ export type SlotStatus =
 export type SlotUnavailableReason =
   | 'BLOCKED'
   | 'CANCELLED'
+  | 'CONFLICT'
   | 'FULL'
   | 'NOT_FOUND'
   | 'PAST'
