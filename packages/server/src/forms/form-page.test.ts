@@ -174,3 +174,33 @@ describe('POST /form/:slug', () => {
     });
   });
 });
+
+describe('POST /form/:slug rate limit', () => {
+  it('answers 429 with Retry-After past the per-client booking limit and books nothing', async () => {
+    const limited = await createTestApp({ config: { RATE_LIMIT_BOOKINGS_PER_MINUTE: '2' } });
+    limited.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
+    limited.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
+    const limitedServer = await startServer(limited.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(limited.app)] });
+    try {
+      const form = await publishedForm(limited, { slug: 'limited' });
+      const ids = uuids(form);
+      const send = (slotId: string) =>
+        fetch(`${limitedServer.url}/form/limited`, {
+          method: 'POST',
+          body: new URLSearchParams({ ...person, slotId }),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+      expect((await send(ids[0]!)).status).toBe(200);
+      expect((await send(ids[1]!)).status).toBe(200);
+      const before = await limited.app.db.prisma.booking.count();
+      const refused = await send(ids[2]!);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.text()).toContain('Too many sign-ups');
+      expect(await limited.app.db.prisma.booking.count()).toBe(before);
+    } finally {
+      await limitedServer.stop();
+      await limited.close();
+    }
+  });
+});

@@ -28,6 +28,13 @@ export function formPageRoute(app: Slotwise): RouteHandler {
   };
 
   async function submit(req: IncomingMessage, res: ServerResponse, form: Form) {
+    // The page books like the `register` mutation, so it counts against the same per-client limit.
+    const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
+    const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
+    if (refused) {
+      res.setHeader('retry-after', String(refused.retryAfterSeconds));
+      return send(res, 429, await showPage(form.id, undefined, { summary: `Too many sign-ups from here; try again in ${refused.retryAfterSeconds} seconds.` }));
+    }
     const body = await readForm(req);
     if (!body) return send(res, 413, await showPage(form.id, undefined, { summary: 'The request was too large.' }));
     const input: PageInput = {
