@@ -22,7 +22,7 @@ export interface Child {
   pid: number;
   /** Resident memory of the child, in bytes. */
   rss(): number;
-  /** The last few KB the child wrote to stderr (warnings). */
+  /** The last few KB the child wrote (error logs, warnings). */
   stderr(): string;
   stop(): Promise<void>;
 }
@@ -50,12 +50,15 @@ export async function startChild(name: string, entry: string, env: Record<string
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: SERVER_DIR,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The tail of what the child printed (logs at LOG_LEVEL=warn, warnings), for diagnosis.
   let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => {
-    stderr = (stderr + c.toString()).slice(-4000);
-  });
+  const keep = (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-8000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
