@@ -47,10 +47,14 @@ builder.queryField('me', (t) =>
   t.prismaField({
     type: 'User',
     nullable: true,
-    description: 'The signed-in user, or null for the public.',
+    description: 'The signed-in user, or null for the public. `roles` are the ones this request is authorized with.',
     authScopes: { public: true },
-    resolve: (query, _root, _args, ctx) =>
-      ctx.actor ? ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.actor.userId } }) : null,
+    resolve: async (query, _root, _args, ctx) => {
+      if (!ctx.actor) return null;
+      const user = await ctx.db.prisma.user.findUnique({ ...query, where: { id: ctx.actor.userId } });
+      // A JWT's roles come from the identity provider and authorize this request; the stored row may differ.
+      return user && { ...user, roles: ctx.actor.roles };
+    },
   }),
 );
 

@@ -69,7 +69,9 @@ describe('authentication', () => {
 
   it('accepts a JWT signed with the secret and refuses one signed with another', async () => {
     const jwt = await t.app.services.auth.issueJwt({ email: 'jwt-user@example.com', roles: ['manager'] });
-    expect(expectNoErrors(await t.execute(ME, {}, { token: jwt })).me.email).toBe('jwt-user@example.com');
+    const me = expectNoErrors(await t.execute(ME, {}, { token: jwt })).me;
+    expect(me.email).toBe('jwt-user@example.com');
+    expect(me.roles).toEqual(['manager']);
     // The JWT's roles are what authorizes: a manager may create a location.
     const created = await t.execute(`mutation { createLocation(input: { name: "Via JWT", timeZone: "UTC" }) { __typename } }`, {}, { token: jwt });
     expect(expectNoErrors(created).createLocation.__typename).toBe('Location');
