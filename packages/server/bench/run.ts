@@ -59,6 +59,9 @@ async function main() {
       durationMs: Number(process.env.BENCH_SECONDS ?? 5) * 1000,
     };
     for (const suite of suites) await SUITES[suite](ctx);
+    // Unexpected errors are masked in responses; the server's error log says what they were.
+    const logged = slotwise.stderr().split('\n').filter((l) => l.includes('"level":50'));
+    if (logged.length) console.log(`\nslotwise logged ${logged.length} error line(s) in its last 8 KB of output; the latest:\n${logged.at(-1)!.slice(0, 1500)}`);
     console.log(`\nload average at the end: ${load()} (other work on the machine skews every figure; the ratios are measured side by side)`);
   } finally {
     await Promise.all(children.map((c) => c.stop()));
