@@ -23,6 +23,7 @@ const operations: Record<string, (a: Args) => Promise<unknown>> = {
   hold: (a) => sql.bookSlot(a.slotId, 'hold', customer(a)),
   book: (a) => sql.bookSlot(a.slotId, 'book', customer(a)),
   bookRange: (a) => sql.bookRange(a.resourceId, a.startAt, a.endAt, customer(a)),
+  myBookings: (a) => sql.myBookings(a.userId, a.email),
 };
 
 const typeDefs = /* GraphQL */ `
@@ -32,10 +33,12 @@ const typeDefs = /* GraphQL */ `
   type Range { startAt: String! endAt: String! }
   type Search { ranges: [Range!]! }
   type BookResult { kind: String! id: ID status: String conflict: Range }
+  type BookingRow { id: ID! status: String! startAt: String! endAt: String! }
   type Query {
     availability(resourceId: ID!, from: String!, to: String!): Availability!
     exposedSlots(resourceId: ID!, date: String!, sessionId: String!): Exposed!
     searchAvailability(resourceId: ID!, from: String!, to: String!, durationMinutes: Int!): Search!
+    myBookings(userId: ID!, email: String!): [BookingRow!]!
   }
   type Mutation {
     hold(slotId: ID!, customerName: String!, customerEmail: String!): BookResult!
@@ -45,10 +48,11 @@ const typeDefs = /* GraphQL */ `
 `;
 const toIso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 const resolvers = {
-  Query: Object.fromEntries(['availability', 'exposedSlots', 'searchAvailability'].map((n) => [n, (_: unknown, a: Args) => operations[n]!(a)])),
+  Query: Object.fromEntries(['availability', 'exposedSlots', 'searchAvailability', 'myBookings'].map((n) => [n, (_: unknown, a: Args) => operations[n]!(a)])),
   Mutation: Object.fromEntries(['hold', 'book', 'bookRange'].map((n) => [n, (_: unknown, a: Args) => operations[n]!(a)])),
   Slot: { startAt: (s: Args) => toIso(s.startAt), endAt: (s: Args) => toIso(s.endAt) },
   Range: { startAt: (s: Args) => toIso(s.startAt), endAt: (s: Args) => toIso(s.endAt) },
+  BookingRow: { startAt: (s: Args) => toIso(s.startAt), endAt: (s: Args) => toIso(s.endAt) },
   BookResult: { kind: (r: Args) => r.__typename },
 };
 

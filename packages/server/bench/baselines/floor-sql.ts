@@ -70,6 +70,17 @@ export class FloorSql {
     return { ranges: rows };
   }
 
+  /** A user's bookings in the next 90 days: linked to the account or made with its email. */
+  async myBookings(userId: string, email: string) {
+    const { rows } = await this.pool.query(
+      `SELECT id, status, start_at AS "startAt", end_at AS "endAt" FROM bookings
+        WHERE (user_id = $1 OR customer_email_hash = $2) AND end_at > now() AND start_at < now() + interval '90 days'
+        ORDER BY start_at, id`,
+      [userId, hashOf(email)],
+    );
+    return rows;
+  }
+
   /** hold (HELD, held + 1) or book (CONFIRMED, booked + 1) one place of a slot. */
   async bookSlot(slotId: string, mode: 'hold' | 'book', customer: { name: string; email: string }) {
     return this.transaction(async (c) => {
@@ -135,7 +146,20 @@ export class FloorSql {
     );
   }
 
+  /** Deadlocks between concurrent exclusion-constraint checks are retried, as Slotwise does (src/db/retry.ts). */
   private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once(fn);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (attempt >= 4 || (code !== '40P01' && code !== '40001')) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
+
+  private async once<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');

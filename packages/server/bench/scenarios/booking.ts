@@ -7,6 +7,7 @@ import { sideBySide, TARGET_NAMES, TARGETS, type Target } from '../lib/compare.j
 import { JsonClient } from '../lib/http-client.js';
 import { closedLoop, summarize, type Outcome } from '../lib/load.js';
 import { printTable, skipped, type Row } from '../lib/report.js';
+import { myBookingsBench } from './my-bookings.js';
 
 const RECEIPT = `__typename ... on BookingReceipt { booking { id status } } ... on Error { code }`;
 const SLOTWISE = {
@@ -174,6 +175,9 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
     heavy.goal = '>=0.5x conflict-free rps';
     heavy.met = heavy.result.rps >= 0.5 * free.result.rps && heavy.result.errors === 0;
   } else skipped('skipped: book not in schema (range conflicts)');
+
+  if (ctx.fields.has('Query.myBookings') && ctx.fields.has('Mutation.book')) rows.push(...(await myBookingsBench(ctx)));
+  else skipped('skipped: myBookings not in schema');
 
   printTable('booking', rows);
   return rows;
