@@ -45,7 +45,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
       metrics: deps.metrics,
     }),
     search: new SearchService(prisma),
-    idempotency: new IdempotencyService(prisma, { encryptionKey: deps.config.ENCRYPTION_KEY }),
+    idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
     forms: new FormsService(prisma, new SlotEvents(deps.pubsub)),
     registrations: new RegistrationService(prisma, new SlotEvents(deps.pubsub), deps.metrics),
   };
