@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useGraphQlJit } from '@envelop/graphql-jit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -94,6 +95,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       }
     },
     plugins: [
+      useGraphQlJit({}, { enableIf: (args) => !isSubscription(args) }),
       requestIdPlugin,
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
@@ -160,3 +162,7 @@ query Locations {
   }
 }
 `;
+
+function isSubscription(args: { document: import('graphql').DocumentNode; operationName?: string | null }): boolean {
+  return args.document.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'subscription');
+}

@@ -37,7 +37,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     slotEvents: new SlotEvents(deps.pubsub),
     bookings: new BookingService(prisma, deps.config, new SlotEvents(deps.pubsub), undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
-    availability: new AvailabilityService(prisma),
+    availability: new AvailabilityService(prisma, deps.db.sql),
     exposure: new ExposureService(prisma, {
       cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),
       slotEvents: new SlotEvents(deps.pubsub),

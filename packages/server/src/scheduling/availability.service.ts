@@ -1,4 +1,5 @@
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
+import type { SqlRunner } from '../db/database.js';
 import { ValidationError } from '../shared/errors.js';
 import {
   checkDateWindow,
@@ -9,6 +10,13 @@ import {
   startOfLocalDate,
   type ScopeIds,
 } from './availability-window.js';
+
+const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
+
+/** Every slots column, named as Prisma's Slot type names it. */
+const SLOT_COLUMNS = `id, location_id AS "locationId", resource_id AS "resourceId", form_id AS "formId", rule_id AS "ruleId",
+  time_zone AS "timeZone", start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** More slots than this in one answer means the window should be narrower. */
 export const MAX_AVAILABILITY_SLOTS = 5000;
@@ -33,6 +41,7 @@ export interface AvailableDate {
 export class AvailabilityService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly sql: SqlRunner,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -41,11 +50,14 @@ export class AvailabilityService {
     const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
     checkWindow(from, to, this.now());
     const scope = await loadScope(this.prisma, kind, id);
-    const slots = await this.prisma.slot.findMany({
-      where: { ...scope.where, startAt: { gte: from, lt: to }, status: { not: 'CANCELLED' } },
-      orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
-      take: MAX_AVAILABILITY_SLOTS + 1,
-    });
+    // The hottest public read: plain SQL in the Slot row shape, without the ORM's per-row cost
+    // (the bench measured it at a third of the time of this query through Prisma).
+    const slots = await this.sql.query<Slot>(
+      `SELECT ${SLOT_COLUMNS} FROM slots
+        WHERE ${SCOPE_COLUMN[kind]} = $1::uuid AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED'
+        ORDER BY start_at, id LIMIT $4`,
+      [id, from, to, MAX_AVAILABILITY_SLOTS + 1],
+    );
     if (slots.length > MAX_AVAILABILITY_SLOTS) {
       throw ValidationError.field(['to'], `more than ${MAX_AVAILABILITY_SLOTS} slots in this window; ask for a shorter one`);
     }
@@ -63,7 +75,7 @@ export class AvailabilityService {
     checkDateWindow(from, to, scope.timeZone, now);
     const start = startOfLocalDate(from, scope.timeZone);
     const end = startOfLocalDate(nextLocalDate(to), scope.timeZone);
-    const column = { resource: 'resource_id', location: 'location_id', form: 'form_id' }[kind];
+    const column = SCOPE_COLUMN[kind];
     // Grouped in SQL so a busy location does not ship every slot row; the window edges come from Temporal.
     const rows = await this.prisma.$queryRawUnsafe<{ date: string; slot_count: number; remaining: number }[]>(
       `SELECT to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date,

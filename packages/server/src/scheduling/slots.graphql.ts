@@ -20,7 +20,6 @@ function localStart(slot: { startAt: Date; timeZone: string }): LocalView {
 /** A bookable instance. Public: counts and times only, never who booked. */
 export const SlotRef = builder.prismaNode('Slot', {
   id: { field: 'id' },
-  authScopes: { public: true },
   fields: (t) => ({
     startAt: t.expose('startAt', { type: 'DateTime' }),
     endAt: t.expose('endAt', { type: 'DateTime' }),

@@ -51,21 +51,44 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
 
 const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
 
-/**
- * How an instant reads on a wall clock in the given zone. Hot path (every slot shown):
- * a cached Intl formatter is ~50x faster than building a Temporal.ZonedDateTime, and
- * reads the same IANA data.
- */
-export function toLocal(instant: Date, timeZone: string): LocalView {
+/** The zone's UTC offset at an instant, in minutes, read from the IANA data through Intl. */
+function offsetAt(ms: number, timeZone: string): number {
   const parts: Record<string, number> = {};
-  for (const part of formatterFor(timeZone).formatToParts(instant)) {
+  for (const part of formatterFor(timeZone).formatToParts(ms)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  const { year, month, day, hour, minute, second } = parts as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
-  const wallAsUtc = Date.UTC(year, month - 1, day, hour, minute, second);
-  const offsetMinutes = Math.round((wallAsUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
-  const date = `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
-  const time = `${pad(hour)}:${pad(minute)}`;
+  const wallAsUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return Math.round((wallAsUtc - Math.floor(ms / 1000) * 1000) / 60_000);
+}
+
+const BUCKET_MS = 15 * 60_000;
+const offsets = new Map<string, number>();
+
+/**
+ * Offsets change only at transitions, which fall on quarter hours: one Intl lookup per zone and
+ * quarter hour serves every slot in it. A bucket whose two ends differ is read exactly.
+ */
+function cachedOffset(ms: number, timeZone: string): number {
+  const bucket = Math.floor(ms / BUCKET_MS);
+  const key = `${timeZone}|${bucket}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const first = offsetAt(bucket * BUCKET_MS, timeZone);
+    if (first !== offsetAt((bucket + 1) * BUCKET_MS - 1, timeZone)) return offsetAt(ms, timeZone);
+    if (offsets.size > 200_000) offsets.clear();
+    offsets.set(key, (offset = first));
+  }
+  return offset;
+}
+
+/** How an instant reads on a wall clock in the given zone (hot path: every slot shown). */
+export function toLocal(instant: Date, timeZone: string): LocalView {
+  const ms = instant.getTime();
+  const offsetMinutes = cachedOffset(ms, timeZone);
+  const wall = new Date(ms + offsetMinutes * 60_000);
+  const hour = wall.getUTCHours();
+  const date = `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}`;
+  const time = `${pad(hour)}:${pad(wall.getUTCMinutes())}`;
   const offset = `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.trunc(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
-  return { date, time, iso: `${date}T${time}:${pad(second)}${offset}`, hour };
+  return { date, time, iso: `${date}T${time}:${pad(wall.getUTCSeconds())}${offset}`, hour };
 }
