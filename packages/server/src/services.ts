@@ -7,6 +7,7 @@ import { AuthService } from './auth/auth.service.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
+import { configurePii } from './shared/pii.js';
 import { SlotAvailabilityService } from './live/slot-availability.service.js';
 import { GenerationService } from './scheduling/generation.service.js';
 import { RulesService } from './scheduling/rules.service.js';
@@ -23,10 +24,13 @@ import { RegistrationService } from './forms/registration.service.js';
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics }) {
   const { prisma } = deps.db;
+  // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
+  configurePii(deps.config.ENCRYPTION_KEY!);
+  const slotEvents = new SlotEvents(deps.pubsub);
   const generation = new GenerationService(
     prisma,
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
-    new SlotEvents(deps.pubsub),
+    slotEvents,
   );
   return {
     generation,
@@ -34,20 +38,20 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     auth: new AuthService(prisma, deps.config),
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
-    slotEvents: new SlotEvents(deps.pubsub),
-    bookings: new BookingService(prisma, deps.config, new SlotEvents(deps.pubsub), undefined, deps.metrics),
+    slotEvents,
+    bookings: new BookingService(prisma, deps.config, slotEvents, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(prisma, deps.db.sql),
     exposure: new ExposureService(prisma, {
       cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),
-      slotEvents: new SlotEvents(deps.pubsub),
+      slotEvents,
       releaseExpiredHolds,
       metrics: deps.metrics,
     }),
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
-    forms: new FormsService(prisma, new SlotEvents(deps.pubsub)),
-    registrations: new RegistrationService(prisma, new SlotEvents(deps.pubsub), deps.metrics),
+    forms: new FormsService(prisma, slotEvents),
+    registrations: new RegistrationService(prisma, slotEvents, deps.metrics),
   };
 }
 

@@ -5,7 +5,6 @@ import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { withRetry } from '../db/retry.js';
 import { actorLabel, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
-import { configurePii } from '../shared/pii.js';
 import { canManage } from './access.js';
 import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
@@ -45,13 +44,11 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
 export class BookingService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly config: Pick<Config, 'HOLD_TTL_MINUTES' | 'ENCRYPTION_KEY'>,
+    private readonly config: Pick<Config, 'HOLD_TTL_MINUTES'>,
     private readonly slotEvents: SlotEvents,
     private readonly now: () => Date = () => new Date(),
     private readonly metrics: BookingMetrics = noBookingMetrics,
-  ) {
-    configurePii(config.ENCRYPTION_KEY!);
-  }
+  ) {}
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
   hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
