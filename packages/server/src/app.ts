@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
@@ -95,7 +94,6 @@ export async function createSlotwise(options: SlotwiseOptions) {
       }
     },
     plugins: [
-      useGraphQlJit({}, { enableIf: (args) => !isSubscription(args) }),
       requestIdPlugin,
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
@@ -162,7 +160,3 @@ query Locations {
   }
 }
 `;
-
-function isSubscription(args: { document: import('graphql').DocumentNode; operationName?: string | null }): boolean {
-  return args.document.definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'subscription');
-}
