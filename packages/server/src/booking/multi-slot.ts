@@ -29,7 +29,8 @@ export interface BookSlotsResult {
   manageTokens: string[];
 }
 
-interface LockedSlot {
+/** A slot row as the booking steps lock and check it. */
+export interface SlotRow {
   id: string;
   capacity: number;
   booked: number;
@@ -40,6 +41,9 @@ interface LockedSlot {
   location_id: string | null;
   resource_id: string | null;
   form_id: string | null;
+}
+
+interface LockedSlot extends SlotRow {
   exclusive: boolean | null;
   has_expired: boolean;
 }
@@ -124,7 +128,8 @@ export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input
   return { bookings, changes, manageTokens: tokens.map((t) => t.token) };
 }
 
-function whyUnavailable(slot: LockedSlot, freed: number, now: Date): UnavailableSlot['reason'] | null {
+/** The one rule for whether a locked slot can take one more booking (`freed`: expired holds just reclaimed). */
+export function whyUnavailable(slot: SlotRow, freed: number, now: Date): UnavailableSlot['reason'] | null {
   if (slot.status === 'BLOCKED') return 'BLOCKED';
   if (slot.status === 'CANCELLED') return 'CANCELLED';
   if (slot.start_at.getTime() <= now.getTime()) return 'PAST';

@@ -6,21 +6,9 @@ import { BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailable
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { lockExclusiveResources } from './insert.js';
 import { adjustSlot, lockBooking, type TxContext } from './lifecycle.js';
+import { whyUnavailable, type SlotRow } from './multi-slot.js';
 
 export type RescheduleTarget = { slotId: string } | { range: TimeRange };
-
-interface TargetSlot {
-  id: string;
-  capacity: number;
-  booked: number;
-  held: number;
-  status: string;
-  start_at: Date;
-  end_at: Date;
-  resource_id: string | null;
-  location_id: string | null;
-  form_id: string | null;
-}
 
 /**
  * Moves a live booking to another slot (same resource) or another range (same exclusive
@@ -44,9 +32,9 @@ export async function rescheduleInTx(
   if ('slotId' in target) {
     if (booking.kind !== 'SLOT') throw ValidationError.field(['input', 'slotId'], 'a range booking moves to another range, not a slot');
     if (target.slotId === booking.slotId) throw ValidationError.field(['input', 'slotId'], 'is already the slot of this booking');
-    const { slot, reclaimed } = await lockTargetSlot(tx, booking, target.slotId, c.now);
+    const { slot, reclaimed } = await lockSlotRow(tx, booking, target.slotId, c.now);
     const column = booking.status === 'HELD' ? 'held' : 'booked';
-    // Both slots are locked in id order inside lockTargetSlot; adjusting them now cannot deadlock.
+    // Both slots are locked in id order inside lockSlotRow; adjusting them now cannot deadlock.
     changes = [
       ...reclaimed,
       await adjustSlot(tx, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
@@ -67,14 +55,14 @@ export async function rescheduleInTx(
 }
 
 /** Locks the current and the target slot in id order, reclaims the target's expired holds, and checks it. */
-async function lockTargetSlot(
+async function lockSlotRow(
   tx: Prisma.TransactionClient,
   booking: Booking,
   slotId: string,
   now: Date,
-): Promise<{ slot: TargetSlot; reclaimed: SlotChange[] }> {
+): Promise<{ slot: SlotRow; reclaimed: SlotChange[] }> {
   const ids = [booking.slotId!, slotId].sort();
-  const rows = await tx.$queryRaw<TargetSlot[]>`
+  const rows = await tx.$queryRaw<SlotRow[]>`
     SELECT id, capacity, booked, held, status, start_at, end_at, resource_id, location_id, form_id
     FROM slots WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
   const slot = rows.find((r) => r.id === slotId);
@@ -84,9 +72,9 @@ async function lockTargetSlot(
     slot.resource_id === current?.resource_id &&
     (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
-  if (slot.status === 'BLOCKED' || slot.status === 'CANCELLED') throw new SlotUnavailableError(slotId, slot.status);
-  if (slot.start_at.getTime() <= now.getTime()) throw new SlotUnavailableError(slotId, 'PAST');
   const { freed, changes } = await releaseExpiredHoldsIn(tx, { slotIds: [slotId], now });
-  if (slot.capacity - slot.booked - (slot.held - (freed.get(slotId) ?? 0)) < 1) throw new SlotFullError(slotId);
+  const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);
+  if (reason === 'FULL') throw new SlotFullError(slotId);
+  if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');
   return { slot, reclaimed: changes };
 }
