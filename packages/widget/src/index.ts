@@ -8,7 +8,17 @@ import { AvailabilityWidget } from './widget.js';
 
 const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
 const apiUrl = new URL('/graphql', script?.src ?? location.href).href;
-const client = createClient({ url: apiUrl });
+// A stable id per browser tab: rate limits count this visitor alone, not everyone behind the same address.
+function sessionId(): string {
+  try {
+    const id = sessionStorage.getItem('slotwise-session') ?? crypto.randomUUID();
+    sessionStorage.setItem('slotwise-session', id);
+    return id;
+  } catch {
+    return crypto.randomUUID();
+  }
+}
+const client = createClient({ url: apiUrl, headers: { 'x-session-id': sessionId() } });
 
 function mount(root: ParentNode = document) {
   for (const el of root.querySelectorAll<HTMLElement>('[data-slotwise-resource], [data-slotwise-form]')) {
