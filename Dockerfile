@@ -20,7 +20,8 @@ RUN pnpm fetch
 
 FROM fetched AS build
 COPY . .
-RUN pnpm install --frozen-lockfile --offline
+RUN pnpm install --frozen-lockfile --offline \
+ && pnpm --filter @slotwise/widget build
 
 FROM fetched AS prod
 COPY . .
@@ -34,6 +35,8 @@ ENV NODE_ENV=production \
     npm_config_update_notifier=false
 COPY --from=prod /app /app
 COPY --from=build /app/packages/server/src/generated /app/packages/server/src/generated
+# The widget bundle the server serves at /widget.js.
+COPY --from=build /app/packages/widget/dist /app/packages/widget/dist
 # Without DATABASE_URL the server keeps its embedded database (and generated secrets) in DATA_DIR.
 RUN mkdir -p /data && chown node:node /data
 USER node
