@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { loadDataset } from './dataset.js';
 import { rootFields, type BenchContext } from './lib/context.js';
-import { createBenchDatabase, runningChildren, startFloor, startSlotwise, type Child } from './lib/processes.js';
+import { createBenchDatabase, runningChildren, settled, startFloor, startSlotwise, type Child } from './lib/processes.js';
 import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
@@ -47,7 +47,7 @@ async function main() {
     const slotwise = await start(startSlotwise(database.url));
     const floor = await start(startFloor(database.url, 'yoga'));
     const bare = await start(startFloor(database.url, 'http'));
-    console.log(`servers ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`servers ready in ${((performance.now() - started) / 1000).toFixed(1)} s; slotwise start-up work done after ${((await settled(slotwise)) / 1000).toFixed(1)} s more`);
     const ctx: BenchContext = {
       databaseUrl: database.url,
       dataset,

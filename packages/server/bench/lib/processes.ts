@@ -22,6 +22,8 @@ export interface Child {
   pid: number;
   /** Resident memory of the child, in bytes. */
   rss(): number;
+  /** CPU seconds (user + system) the child has used so far. */
+  cpuSeconds(): number;
   /** The last few KB the child wrote (error logs, warnings). */
   stderr(): string;
   stop(): Promise<void>;
@@ -45,9 +47,15 @@ async function freePort(): Promise<number> {
  * Starts a TypeScript entry point as its own node process (not through the tsx CLI, so the pid is
  * the server's) and waits until GET `readyPath` answers 200.
  */
-export async function startChild(name: string, entry: string, env: Record<string, string>, readyPath = '/healthz'): Promise<Child> {
+export async function startChild(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  options: { readyPath?: string; nodeFlags?: string[] } = {},
+): Promise<Child> {
+  const { readyPath = '/healthz', nodeFlags = [] } = options;
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], {
     cwd: SERVER_DIR,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,6 +85,11 @@ export async function startChild(name: string, entry: string, env: Record<string
     pid: child.pid!,
     stderr: () => stderr,
     rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
+    cpuSeconds: () => {
+      // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), in clock ticks of 1/100 s.
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -92,8 +105,28 @@ export async function startChild(name: string, entry: string, env: Record<string
   return handle;
 }
 
-/** The real Slotwise server (src/main.ts) on the bench database. */
+/**
+ * Waits until a child is idle (under 5% of a core over half a second), at most maxMs: a server's
+ * start-up work (Slotwise's first slot-horizon run) must not land inside a measurement.
+ */
+export async function settled(child: Child, maxMs = 60_000): Promise<number> {
+  const started = performance.now();
+  let last = child.cpuSeconds();
+  while (performance.now() - started < maxMs) {
+    await sleep(500);
+    const now = child.cpuSeconds();
+    if (now - last < 0.025) break;
+    last = now;
+  }
+  return performance.now() - started;
+}
+
+/**
+ * The real Slotwise server (src/main.ts) on the bench database. BENCH_CPU_PROFILE=<dir> makes it
+ * write a V8 CPU profile there when it stops (open it in Chrome DevTools).
+ */
 export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string } = {}) {
+  const profileDir = process.env.BENCH_CPU_PROFILE;
   return startChild(options.name ?? 'slotwise', 'src/main.ts', {
     DATABASE_URL: databaseUrl,
     ...BENCH_SECRETS,
@@ -103,7 +136,7 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     RATE_LIMIT_READS_PER_MINUTE: '1000000000',
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
     ...(options.redis ? { REDIS_URL } : {}),
-  });
+  }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
 
 /** The stack floor (graphql-yoga + pg, one SQL) or bare node:http with the same SQL. */

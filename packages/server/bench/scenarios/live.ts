@@ -5,7 +5,7 @@ import { addDays, globalId } from '../dataset.js';
 import type { BenchContext } from '../lib/context.js';
 import { JsonClient } from '../lib/http-client.js';
 import { percentile, sleep } from '../lib/load.js';
-import { startChild, startSlotwise, type Child } from '../lib/processes.js';
+import { startChild, settled, startSlotwise, type Child } from '../lib/processes.js';
 import { skipped } from '../lib/report.js';
 
 const SUBSCRIBERS = 1000;
@@ -148,6 +148,7 @@ export async function liveBench(ctx: BenchContext) {
   await run('slotAvailability, 100 resources, 1 instance', [ctx.slotwise], true);
   const pair = await Promise.all([startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise A' }), startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise B' })]);
   try {
+    await Promise.all(pair.map((c) => settled(c)));
     await run('slotAvailability, 1 resource, 2 instances + Redis', pair, false);
     await run('slotAvailability, 100 resources, 2 instances + Redis', pair, true);
   } finally {

@@ -1,4 +1,4 @@
-import type { Prisma } from '../generated/prisma/client.js';
+import type { SqlQuery } from '../db/database.js';
 
 export type BookingAction = 'HELD' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'RESCHEDULED';
 
@@ -29,18 +29,17 @@ export function auditView(b: { status: string; slotId: string | null; startAt: D
 }
 
 /** Written inside the transaction that made the change, so audit and data never disagree. */
-export async function writeBookingAudit(tx: Prisma.TransactionClient, actor: AuditActor, entries: BookingAuditEntry[]): Promise<void> {
+export async function writeBookingAudit(tx: SqlQuery, actor: AuditActor, entries: BookingAuditEntry[]): Promise<void> {
   if (!entries.length) return;
-  await tx.auditEvent.createMany({
-    data: entries.map((e) => ({
-      entityType: 'Booking',
-      entityId: e.bookingId,
-      action: e.action,
-      actorId: actor.actorId ?? null,
-      actorLabel: actor.actorLabel,
-      requestId: actor.requestId ?? null,
-      oldValues: (e.oldValues ?? undefined) as Prisma.InputJsonValue | undefined,
-      newValues: e.newValues as Prisma.InputJsonValue,
-    })),
-  });
+  await tx.query(
+    `INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, old_values, new_values)
+     SELECT 'Booking', x.entity_id, x.action, $1::uuid, $2::text, $3::text, x.old_values, x.new_values
+     FROM jsonb_to_recordset($4::jsonb) AS x(entity_id uuid, action text, old_values jsonb, new_values jsonb)`,
+    [
+      actor.actorId ?? null,
+      actor.actorLabel,
+      actor.requestId ?? null,
+      JSON.stringify(entries.map((e) => ({ entity_id: e.bookingId, action: e.action, old_values: e.oldValues, new_values: e.newValues }))),
+    ],
+  );
 }

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import type { Database, SqlQuery } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import { actorLabel, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
@@ -41,14 +42,25 @@ export interface RangeInput {
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
 
+/**
+ * Longest wait for another transaction's row lock. Booking transactions hold their locks for
+ * milliseconds, so a longer wait means something is stuck; the caller gets TryAgainError.
+ */
+const LOCK_TIMEOUT_MS = 5_000;
+
 export class BookingService {
+  private readonly prisma: PrismaClient;
+
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Pick<Database, 'prisma' | 'sql'>,
     private readonly config: Pick<Config, 'HOLD_TTL_MINUTES'>,
     private readonly slotEvents: SlotEvents,
     private readonly now: () => Date = () => new Date(),
     private readonly metrics: BookingMetrics = noBookingMetrics,
-  ) {}
+    private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
+  ) {
+    this.prisma = db.prisma;
+  }
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
   hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
@@ -63,7 +75,7 @@ export class BookingService {
     validateRange(target.range, now, ['input', 'range']);
     const resource = await rangeResource(this.prisma, target.range.resourceId, ['input', 'range', 'resourceId']);
     try {
-      const receipt = await this.transaction((tx) =>
+      const receipt = await this.sqlTransaction((tx) =>
         insertRangeInTx(tx, {
           resourceId: resource.id,
           locationId: resource.locationId,
@@ -122,7 +134,7 @@ export class BookingService {
 
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
-    const { changes, freed } = await withRetry(() => this.prisma.$transaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() })));
+    const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
     this.slotEvents.publish(changes);
     this.metrics.recordBooking('expired', [...freed.values()].reduce((sum, n) => sum + n, 0));
     return changes;
@@ -133,7 +145,7 @@ export class BookingService {
     const who = await this.customerFor(customer, caller.actor);
     const actor = this.auditActor(caller);
     try {
-      const result = await this.transaction((tx) =>
+      const result = await this.sqlTransaction((tx) =>
         bookSlotsInTransaction(tx, {
           slotIds: [slotId],
           customer: who.customer,
@@ -185,8 +197,19 @@ export class BookingService {
     return result;
   }
 
+  /** The hot paths (hold, book, expiry): plain SQL on one connection, without an ORM round in between. */
+  private sqlTransaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
+    return withRetry(() => this.db.sql.transaction(fn, { lockTimeoutMs: this.lockTimeoutMs }));
+  }
+
+  /** Changes to one existing booking, which read and write it through Prisma's models. */
   private transaction<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return withRetry(() => this.prisma.$transaction(fn, TX_OPTIONS));
+    return withRetry(() =>
+      this.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${this.lockTimeoutMs}`);
+        return fn(tx);
+      }, TX_OPTIONS),
+    );
   }
 
   private auditActor(caller: Caller): AuditActor {

@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { writeBookingAudit, type AuditActor } from './audit.js';
 
@@ -23,8 +23,8 @@ interface ExpiredRow {
  * transaction. Returns the slot changes to publish once it has committed.
  * Safe on many instances at once: holds are claimed with FOR UPDATE SKIP LOCKED.
  */
-export async function releaseExpiredHolds(prisma: PrismaClient, options: ReleaseOptions = {}): Promise<SlotChange[]> {
-  const result = await prisma.$transaction((tx) => releaseExpiredHoldsIn(tx, options, EXPIRY_ACTOR));
+export async function releaseExpiredHolds(sql: SqlRunner, options: ReleaseOptions = {}): Promise<SlotChange[]> {
+  const result = await sql.transaction((tx) => releaseExpiredHoldsIn(tx, options, EXPIRY_ACTOR));
   return result.changes;
 }
 
@@ -35,21 +35,22 @@ export async function releaseExpiredHolds(prisma: PrismaClient, options: Release
  * cannot go negative.
  */
 export async function releaseExpiredHoldsIn(
-  tx: Prisma.TransactionClient,
+  tx: SqlQuery,
   options: ReleaseOptions,
   actor: AuditActor = EXPIRY_ACTOR,
 ): Promise<{ changes: SlotChange[]; freed: Map<string, number> }> {
   const now = options.now ?? new Date();
-  const onSlots = options.slotIds ? Prisma.sql`AND slot_id = ANY(${options.slotIds}::uuid[])` : Prisma.empty;
-  const expired = await tx.$queryRaw<ExpiredRow[]>`
-    UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
+  const expired = await tx.query<ExpiredRow>(
+    `UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
     WHERE b.status = 'HELD' AND b.id IN (
       SELECT id FROM bookings
-      WHERE status = 'HELD' AND hold_expires_at <= ${now} ${onSlots}
+      WHERE status = 'HELD' AND hold_expires_at <= $1 ${options.slotIds ? 'AND slot_id = ANY($3::uuid[])' : ''}
       ORDER BY hold_expires_at
-      LIMIT ${options.limit ?? 500}
+      LIMIT $2::int
       FOR UPDATE SKIP LOCKED)
-    RETURNING b.id, b.slot_id, b.hold_expires_at`;
+    RETURNING b.id, b.slot_id, b.hold_expires_at`,
+    [now, options.limit ?? 500, ...(options.slotIds ? [options.slotIds] : [])],
+  );
   const freed = new Map<string, number>();
   if (!expired.length) return { changes: [], freed };
 
@@ -69,16 +70,18 @@ export async function releaseExpiredHoldsIn(
 }
 
 /** held -= n per slot; slots are locked in id order first, the order every booking path uses. */
-async function giveBackHeldPlaces(tx: Prisma.TransactionClient, freed: Map<string, number>): Promise<SlotChange[]> {
+async function giveBackHeldPlaces(tx: SqlQuery, freed: Map<string, number>): Promise<SlotChange[]> {
   if (!freed.size) return [];
   const ids = [...freed.keys()].sort();
   const counts = ids.map((id) => freed.get(id)!);
-  await tx.$queryRaw`SELECT id FROM slots WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
-  const rows = await tx.$queryRaw<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }[]>`
-    UPDATE slots s SET held = s.held - d.n
-    FROM unnest(${ids}::uuid[], ${counts}::int[]) AS d(id, n)
+  await tx.query(`SELECT id FROM slots WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  const rows = await tx.query<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+    `UPDATE slots s SET held = s.held - d.n
+    FROM unnest($1::uuid[], $2::int[]) AS d(id, n)
     WHERE s.id = d.id
-    RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`;
+    RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`,
+    [ids, counts],
+  );
   return rows.map((r) => ({
     slotId: r.id,
     version: r.version,

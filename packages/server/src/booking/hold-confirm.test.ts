@@ -1,5 +1,8 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/harness.js';
+import { TryAgainError } from '../db/retry.js';
+import { BookingService } from './booking.service.js';
 import { bookingFixtures } from './test-fixtures.js';
 import { BOOKING, CONFIRM, HOLD, call, customer, gid } from './test-api.js';
 
@@ -192,5 +195,31 @@ describe('who sees a booking', () => {
 
     const viaNode = await t.execute(`query($id: ID!) { node(id: $id) { ... on Booking { customer { email } } } }`, { id: booking.id });
     expect(JSON.stringify(viaNode)).not.toContain('example');
+  });
+});
+
+describe('a lock held elsewhere', () => {
+  it('hold and confirm give up after the lock timeout with TryAgainError, having changed nothing', async () => {
+    const impatient = new BookingService(t.app.db, { HOLD_TTL_MINUTES: 10 }, t.app.services.slotEvents, undefined, undefined, 40);
+    const slot = await f.slot(locationId, resourceId, { capacity: 3 });
+    const caller = { actor: null };
+    const { booking, manageToken } = await impatient.hold(slot, customer(), caller);
+    const before = [await f.count('bookings'), await f.count('audit_events')];
+    const other = new pg.Client({ connectionString: t.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM slots WHERE id = $1 FOR UPDATE', [slot]);
+      await expect(impatient.hold(slot, customer('late'), caller)).rejects.toBeInstanceOf(TryAgainError);
+      await expect(impatient.confirm(booking.id, manageToken, caller)).rejects.toBeInstanceOf(TryAgainError);
+      await other.query('ROLLBACK');
+      expect([await f.count('bookings'), await f.count('audit_events')]).toEqual(before);
+      expect(await f.slotCounts(slot)).toMatchObject({ held: 1, booked: 0 });
+      // Once the lock is gone both go through.
+      expect((await impatient.hold(slot, customer('late'), caller)).booking.status).toBe('HELD');
+      expect((await impatient.confirm(booking.id, manageToken, caller)).status).toBe('CONFIRMED');
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Prisma, type Booking } from '../generated/prisma/client.js';
+import type { SqlQuery } from '../db/database.js';
+import type { Booking } from '../generated/prisma/client.js';
 import { auditView, type AuditActor } from './audit.js';
 
 /** A UUIDv7 made here, so the booking and its audit row can be written in one statement. */
@@ -35,10 +36,10 @@ const EXCLUSIVE_LOCK_CLASS = 0x5357_0001;
  * ranges at once each wait on the other's uncommitted row in the exclusion check and deadlock
  * (PostgreSQL needs deadlock_timeout, 1 s, to break that). Taken after any slot locks, in id order.
  */
-export async function lockExclusiveResources(tx: Prisma.TransactionClient, resourceIds: string[]): Promise<void> {
+export async function lockExclusiveResources(tx: SqlQuery, resourceIds: string[]): Promise<void> {
   const ids = [...new Set(resourceIds)].sort();
   if (!ids.length) return;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EXCLUSIVE_LOCK_CLASS}::int, hashtext(id)) FROM unnest(${ids}::text[]) AS id`;
+  await tx.query(`SELECT pg_advisory_xact_lock($1::int, hashtext(id))::text FROM unnest($2::text[]) AS id`, [EXCLUSIVE_LOCK_CLASS, ids]);
 }
 
 /**
@@ -49,7 +50,7 @@ export async function lockExclusiveResources(tx: Prisma.TransactionClient, resou
  * stays the guarantee for anything the guard cannot see (its 23P01 propagates as usual).
  */
 export async function insertBookings(
-  tx: Prisma.TransactionClient,
+  tx: SqlQuery,
   bookings: Booking[],
   actor: AuditActor,
   slotCounts?: { ids: string[]; column: 'held' | 'booked' },
@@ -84,12 +85,11 @@ export async function insertBookings(
     request_id: actor.requestId ?? null,
     new_values: auditView(b),
   }));
-  const counts = slotCounts
-    ? Prisma.sql`UPDATE slots SET ${Prisma.raw(slotCounts.column)} = ${Prisma.raw(slotCounts.column)} + 1
-        WHERE id = ANY(${slotCounts.ids}::uuid[]) RETURNING id, version`
-    : Prisma.sql`SELECT NULL::uuid AS id, NULL::int AS version WHERE false`;
-  const [row] = await tx.$queryRaw<{ inserted: number; slot_ids: string[] | null; versions: number[] | null }[]>`
-    WITH counts AS (${counts}),
+  // No slotCounts: the counts step matches no slot (an empty id list).
+  const column = slotCounts?.column === 'booked' ? 'booked' : 'held';
+  const [row] = await tx.query<{ inserted: number; slot_ids: string[] | null; versions: number[] | null }>(
+    `WITH counts AS (
+      UPDATE slots SET ${column} = ${column} + 1 WHERE id = ANY($1::uuid[]) RETURNING id, version),
     booking AS (
       INSERT INTO bookings (id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
         user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, manage_token_hash,
@@ -97,7 +97,7 @@ export async function insertBookings(
       SELECT id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
         user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, manage_token_hash,
         ics_uid, confirmed_at, created_at, created_at
-      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(id uuid, kind booking_kind, slot_id uuid, resource_id uuid,
+      FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, kind booking_kind, slot_id uuid, resource_id uuid,
         location_id uuid, exclusive boolean, start_at timestamptz, end_at timestamptz, status booking_status,
         hold_expires_at timestamptz, user_id uuid, customer_name text, customer_email text, customer_email_hash text,
         customer_phone text, customer_phone_hash text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
@@ -110,12 +110,14 @@ export async function insertBookings(
     audit AS (
       INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, new_values)
       SELECT 'Booking', x.entity_id, x.action, x.actor_id, x.actor_label, x.request_id, x.new_values
-      FROM jsonb_to_recordset(${JSON.stringify(audit)}::jsonb) AS x(entity_id uuid, action text, actor_id uuid,
+      FROM jsonb_to_recordset($3::jsonb) AS x(entity_id uuid, action text, actor_id uuid,
         actor_label text, request_id text, new_values jsonb)
       JOIN booking ON booking.id = x.entity_id)
     SELECT (SELECT count(*)::int FROM booking) AS inserted,
       (SELECT array_agg(id::text ORDER BY id) FROM counts) AS slot_ids,
-      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions`;
+      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions`,
+    [slotCounts?.ids ?? [], JSON.stringify(rows), JSON.stringify(audit)],
+  );
   if (row!.inserted < bookings.length) throw new OverlapError();
   return new Map((row!.slot_ids ?? []).map((id, i) => [id, row!.versions![i]!]));
 }

@@ -1,3 +1,4 @@
+import { sqlIn, type SqlQuery } from '../db/database.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../live/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -27,15 +28,17 @@ export async function lockBooking(tx: Prisma.TransactionClient, bookingId: strin
 
 /** Moves a slot's counts and returns the change to publish (with the version after it). */
 export async function adjustSlot(
-  tx: Prisma.TransactionClient,
+  tx: SqlQuery,
   slotId: string,
   delta: { held?: number; booked?: number },
   reason: SlotChangeReason,
 ): Promise<SlotChange> {
-  const [row] = await tx.$queryRaw<{ version: number; location_id: string | null; resource_id: string | null; form_id: string | null }[]>`
-    UPDATE slots SET held = held + ${delta.held ?? 0}::int, booked = booked + ${delta.booked ?? 0}::int
-    WHERE id = ${slotId}::uuid
-    RETURNING version, location_id, resource_id, form_id`;
+  const [row] = await tx.query<{ version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+    `UPDATE slots SET held = held + $2::int, booked = booked + $3::int
+    WHERE id = $1::uuid
+    RETURNING version, location_id, resource_id, form_id`,
+    [slotId, delta.held ?? 0, delta.booked ?? 0],
+  );
   return { slotId, version: row!.version, reason, locationId: row!.location_id, resourceId: row!.resource_id, formId: row!.form_id };
 }
 
@@ -56,20 +59,20 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
 
   const expiredAt = booking.holdExpiresAt!;
   if (expiredAt.getTime() <= c.now.getTime()) {
-    const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, { held: -1 }, 'EXPIRED')] : [];
+    const changes = booking.slotId ? [await adjustSlot(sqlIn(tx), booking.slotId, { held: -1 }, 'EXPIRED')] : [];
     const updated = await tx.booking.update({ where: { id: booking.id }, data: { status: 'EXPIRED' } });
-    await writeBookingAudit(tx, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
+    await writeBookingAudit(sqlIn(tx), { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
       { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
     ]);
     return { expired: true, booking: updated, expiredAt, changes };
   }
 
-  const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
+  const changes = booking.slotId ? [await adjustSlot(sqlIn(tx), booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },
     data: { status: 'CONFIRMED', confirmedAt: c.now, holdExpiresAt: null },
   });
-  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(sqlIn(tx), c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
   return { expired: false, booking: updated, changes };
 }
 
@@ -83,11 +86,11 @@ export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string
   if (booking.status === 'EXPIRED') throw new BookingNotActiveError(booking.id, booking.status);
 
   const freed = booking.status === 'HELD' ? { held: -1 } : { booked: -1 };
-  const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, freed, 'CANCELLED')] : [];
+  const changes = booking.slotId ? [await adjustSlot(sqlIn(tx), booking.slotId, freed, 'CANCELLED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },
     data: { status: 'CANCELLED', cancelledAt: c.now, holdExpiresAt: null, icsSequence: { increment: 1 } },
   });
-  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(sqlIn(tx), c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
   return { booking: updated, changes };
 }

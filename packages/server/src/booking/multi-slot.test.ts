@@ -17,7 +17,7 @@ let resourceId: string;
 const customer = { name: 'Ann', email: 'Ann@Example.com', phone: '+44 20 7946 0958' };
 const book = (slotIds: string[], extra: Partial<BookSlotsInput> = {}) =>
   withRetry(() =>
-    t.app.db.prisma.$transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', ...extra })),
+    t.app.db.sql.transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', ...extra })),
   );
 
 beforeAll(async () => {
@@ -110,8 +110,8 @@ describe('releaseExpiredHolds', () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 2 });
     const { bookings } = await book([slot], { status: 'HELD' });
     const before = await f.slotCounts(slot);
-    expect(await releaseExpiredHolds(t.app.db.prisma, { slotIds: [slot] })).toEqual([]);
-    const changes = await releaseExpiredHolds(t.app.db.prisma, { slotIds: [slot], now: new Date(Date.now() + 11 * 60_000) });
+    expect(await releaseExpiredHolds(t.app.db.sql, { slotIds: [slot] })).toEqual([]);
+    const changes = await releaseExpiredHolds(t.app.db.sql, { slotIds: [slot], now: new Date(Date.now() + 11 * 60_000) });
     const after = await f.slotCounts(slot);
     expect(changes).toEqual([expect.objectContaining({ slotId: slot, reason: 'EXPIRED', version: after.version })]);
     expect(after).toMatchObject({ held: 0, booked: 0, status: 'OPEN', version: before.version + 1 });
@@ -124,8 +124,8 @@ describe('releaseExpiredHolds', () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 20 });
     for (let i = 0; i < 20; i++) await book([slot], { status: 'HELD' });
     const later = new Date(Date.now() + 11 * 60_000);
-    const runs = await Promise.all(Array.from({ length: 6 }, () => releaseExpiredHolds(t.app.db.prisma, { now: later, limit: 7 })));
-    const again = await releaseExpiredHolds(t.app.db.prisma, { now: later });
+    const runs = await Promise.all(Array.from({ length: 6 }, () => releaseExpiredHolds(t.app.db.sql, { now: later, limit: 7 })));
+    const again = await releaseExpiredHolds(t.app.db.sql, { now: later });
     const released = [...runs, again].flat().filter((c) => c.slotId === slot);
     expect(released.length).toBeGreaterThan(0);
     expect(await f.slotCounts(slot)).toMatchObject({ held: 0, booked: 0 });

@@ -1,4 +1,5 @@
-import type { Booking, Prisma } from '../generated/prisma/client.js';
+import type { SqlQuery } from '../db/database.js';
+import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
@@ -54,20 +55,23 @@ interface LockedSlot extends SlotRow {
  * instead of deadlocking, whatever order their callers listed them in. Throws
  * SlotsUnavailableError naming every slot that stands in the way, having written nothing.
  */
-export async function bookSlotsInTransaction(tx: Prisma.TransactionClient, input: BookSlotsInput): Promise<BookSlotsResult> {
+export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput): Promise<BookSlotsResult> {
   const customer: Customer = parseInput(customerSchema, input.customer, ['customer']);
   const ids = [...new Set(input.slotIds)].sort();
   if (!ids.length) throw ValidationError.field('slotIds', 'choose at least one slot');
   if (ids.length !== input.slotIds.length) throw ValidationError.field('slotIds', 'must not name a slot twice');
   const now = input.now ?? new Date();
 
-  const slots = await tx.$queryRaw<LockedSlot[]>`
-    SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id, r.exclusive,
-      EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= ${now}) AS has_expired
-    FROM slots s LEFT JOIN resources r ON r.id = s.resource_id
-    WHERE s.id = ANY(${ids}::uuid[])
+  const slots = await tx.query<LockedSlot>(
+    `SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id,
+      (SELECT r.exclusive FROM resources r WHERE r.id = s.resource_id) AS exclusive,
+      EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired
+    FROM slots s
+    WHERE s.id = ANY($1::uuid[])
     ORDER BY s.id
-    FOR UPDATE OF s`;
+    FOR UPDATE OF s`,
+    [ids, now],
+  );
   const actor = { actorId: input.actorId, actorLabel: input.actorLabel, requestId: input.requestId };
   // Most of the time nothing has expired: the reclaim statement runs only when the lock read saw some.
   const withExpired = slots.filter((s) => s.has_expired).map((s) => s.id);
@@ -141,15 +145,17 @@ export function whyUnavailable(slot: SlotRow, freed: number, now: Date): Unavail
  * Slots on exclusive resources whose time is already (partly) booked there, e.g. by a range.
  * Asked under the resources' advisory locks, so no range booking can slip in before the insert.
  */
-async function takenOnExclusiveResources(tx: Prisma.TransactionClient, slots: LockedSlot[]): Promise<Set<string>> {
+async function takenOnExclusiveResources(tx: SqlQuery, slots: LockedSlot[]): Promise<Set<string>> {
   const exclusive = slots.filter((s) => s.exclusive && s.resource_id);
   if (!exclusive.length) return new Set();
   await lockExclusiveResources(tx, exclusive.map((s) => s.resource_id!));
-  const rows = await tx.$queryRaw<{ id: string }[]>`
-    SELECT s.id FROM slots s
-    WHERE s.id = ANY(${exclusive.map((s) => s.id)}::uuid[]) AND EXISTS (
+  const rows = await tx.query<{ id: string }>(
+    `SELECT s.id FROM slots s
+    WHERE s.id = ANY($1::uuid[]) AND EXISTS (
       SELECT 1 FROM bookings o
       WHERE o.resource_id = s.resource_id AND o.exclusive AND o.status IN ('HELD', 'CONFIRMED')
-        AND tstzrange(o.start_at, o.end_at) && tstzrange(s.start_at, s.end_at))`;
+        AND tstzrange(o.start_at, o.end_at) && tstzrange(s.start_at, s.end_at))`,
+    [exclusive.map((s) => s.id)],
+  );
   return new Set(rows.map((r) => r.id));
 }

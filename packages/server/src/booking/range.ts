@@ -1,4 +1,5 @@
-import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { SqlQuery } from '../db/database.js';
+import type { Booking, PrismaClient } from '../generated/prisma/client.js';
 import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 import type { AuditActor } from './audit.js';
@@ -54,7 +55,7 @@ export async function conflictError(prisma: PrismaClient, resource: ConflictReso
  * everything runs inside the transaction, so even its refusal does not cost the pool a reconnect.
  */
 export async function insertRangeInTx(
-  tx: Prisma.TransactionClient,
+  tx: SqlQuery,
   input: { resourceId: string; locationId: string; range: TimeRange; customer: Customer; userId: string | null; now: Date; actor: AuditActor },
 ): Promise<{ booking: Booking; manageToken: string }> {
   const token = newManageToken();

@@ -1,3 +1,4 @@
+import { sqlIn } from '../db/database.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
@@ -37,8 +38,8 @@ export async function rescheduleInTx(
     // Both slots are locked in id order inside lockSlotRow; adjusting them now cannot deadlock.
     changes = [
       ...reclaimed,
-      await adjustSlot(tx, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
-      await adjustSlot(tx, slot.id, { [column]: 1 }, 'RESCHEDULED'),
+      await adjustSlot(sqlIn(tx), booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
+      await adjustSlot(sqlIn(tx), slot.id, { [column]: 1 }, 'RESCHEDULED'),
     ];
     data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at };
   } else {
@@ -46,11 +47,11 @@ export async function rescheduleInTx(
     data = { startAt: target.range.startAt, endAt: target.range.endAt };
   }
   // Queue behind other writers of the resource (see lockExclusiveResources) before the move.
-  if (booking.exclusive) await lockExclusiveResources(tx, [booking.resourceId!]);
+  if (booking.exclusive) await lockExclusiveResources(sqlIn(tx), [booking.resourceId!]);
 
   // The exclusion constraint checks the new range against every other live booking here.
   const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });
-  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(sqlIn(tx), c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
   return { booking: updated, changes };
 }
 
@@ -72,7 +73,7 @@ async function lockSlotRow(
     slot.resource_id === current?.resource_id &&
     (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
-  const { freed, changes } = await releaseExpiredHoldsIn(tx, { slotIds: [slotId], now });
+  const { freed, changes } = await releaseExpiredHoldsIn(sqlIn(tx), { slotIds: [slotId], now });
   const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);
   if (reason === 'FULL') throw new SlotFullError(slotId);
   if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');

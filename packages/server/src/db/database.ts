@@ -7,13 +7,37 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 
-/** Plain SQL access beside Prisma: migrations, health checks and test tooling use it. */
-export interface SqlRunner {
+/** Parameterised SQL ($1, $2, ...) on one connection or transaction. */
+export interface SqlQuery {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+}
+
+/**
+ * Plain SQL access beside Prisma: migrations, health checks, the hot read and write paths
+ * (availability, booking) and test tooling use it.
+ */
+export interface SqlRunner extends SqlQuery {
   /** Runs a multi-statement script. */
   exec(script: string): Promise<void>;
   /** Runs fn on one session, so session-level locks and transactions hold. */
   session<T>(fn: (runner: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction on one connection: committed when it resolves, rolled back when it
+   * throws. A row lock waited on longer than lockTimeoutMs fails with SQLSTATE 55P03 (transient).
+   */
+  transaction<T>(fn: (tx: SqlQuery) => Promise<T>, options?: { lockTimeoutMs?: number }): Promise<T>;
+}
+
+/** Waiting for a free connection took longer than the pool allows: the database is overloaded. */
+export class ConnectionWaitTimeout extends Error {
+  constructor(cause: unknown) {
+    super('timed out waiting for a database connection', { cause });
+  }
+}
+
+/** Statements written once as plain SQL, run inside a Prisma interactive transaction. */
+export function sqlIn(tx: { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> }): SqlQuery {
+  return { query: <T>(text: string, params: unknown[] = []) => tx.$queryRawUnsafe<T[]>(text, ...params) };
 }
 
 export interface Database {
@@ -29,6 +53,8 @@ export interface DatabaseOptions {
   /** Where PGlite keeps its files; 'memory://' keeps nothing. */
   dataDir?: string;
   poolMax?: number;
+  /** Longest wait for a free pooled connection before ConnectionWaitTimeout (default 10 s). */
+  connectionWaitMs?: number;
   /** Called with every SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
 }
@@ -47,28 +73,67 @@ function prismaLog(onQuery?: (sql: string) => void) {
   return onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
 }
 
+// Statements with parameters run as named prepared statements: PostgreSQL parses and plans each text
+// once per connection instead of on every call (the booking statements are long). Named by text,
+// process-wide; a bound keeps a stream of ad-hoc texts from piling up statements on the server.
+const preparedNames = new Map<string, string>();
+const MAX_PREPARED_STATEMENTS = 200;
+
+function preparedName(text: string): string | undefined {
+  let name = preparedNames.get(text);
+  if (!name && preparedNames.size < MAX_PREPARED_STATEMENTS) preparedNames.set(text, (name = `slotwise_${preparedNames.size + 1}`));
+  return name;
+}
+
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.poolMax ?? 10, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: options.connectionWaitMs ?? 10_000,
+  });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
     async query(text, params) {
-      return (await client.query(text, params as unknown[])).rows;
+      const name = params?.length ? preparedName(text) : undefined;
+      return (await client.query({ name, text, values: params as unknown[] })).rows;
     },
     async exec(script) {
       await client.query(script);
     },
     async session(fn) {
       if (!(client instanceof pg.Pool)) return fn(runner(client));
-      const conn = await pool.connect();
+      const conn = await connect();
       try {
         return await fn(runner(conn));
       } finally {
         conn.release();
       }
     },
+    async transaction(fn, { lockTimeoutMs } = {}) {
+      const conn = client instanceof pg.Pool ? await connect() : client;
+      let broken: Error | undefined;
+      try {
+        // One round trip for both: the lock timeout lasts only as long as this transaction.
+        await conn.query(lockTimeoutMs ? `BEGIN; SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}` : 'BEGIN');
+        const result = await fn(runner(conn));
+        await conn.query('COMMIT');
+        return result;
+      } catch (error) {
+        await conn.query('ROLLBACK').catch((e: Error) => (broken = e));
+        throw error;
+      } finally {
+        // A connection that cannot even roll back is not given to the next caller.
+        if (client instanceof pg.Pool) (conn as pg.PoolClient).release(broken);
+      }
+    },
   });
+  const connect = () =>
+    pool.connect().catch((error: Error) => {
+      throw /timeout/i.test(error.message) ? new ConnectionWaitTimeout(error) : error;
+    });
   return {
     kind: 'postgres',
     prisma,
@@ -95,6 +160,8 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
       await pglite.exec(script);
     },
     session: (fn) => fn(sql),
+    // PGlite's own transaction keeps every other caller (Prisma included) out until it ends.
+    transaction: (fn) => pglite.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never[] })),
   };
   return {
     kind: 'pglite',

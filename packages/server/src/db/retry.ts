@@ -1,4 +1,5 @@
 import { AppError } from '../shared/errors.js';
+import { ConnectionWaitTimeout } from './database.js';
 
 /** The database was too busy to finish this change; sending the same request again is safe. */
 export class TryAgainError extends AppError {
@@ -57,9 +58,9 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     try {
       return await fn();
     } catch (error) {
-      // P2028: the transaction could not start in time or ran past its timeout (pool or database
-      // overloaded); another immediate try would only add load.
-      if ((error as { code?: unknown } | null)?.code === 'P2028') throw new TryAgainError();
+      // P2028 / ConnectionWaitTimeout: the transaction could not start in time or ran past its
+      // timeout (pool or database overloaded); another immediate try would only add load.
+      if ((error as { code?: unknown } | null)?.code === 'P2028' || error instanceof ConnectionWaitTimeout) throw new TryAgainError();
       if (!isTransientDbError(error)) throw error;
       if (attempt >= attempts) throw new TryAgainError();
       const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));

@@ -5,6 +5,7 @@ import type { SlotEvents } from '../live/slot-events.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import { SlotsUnavailableError } from '../booking/errors.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
+import { sqlIn } from '../db/database.js';
 import { customerSchema } from '../booking/customer.js';
 import { actorLabel, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
@@ -80,7 +81,7 @@ export class RegistrationService {
       // Shared lock: registrations run side by side, but a concurrent closeForm waits or is seen.
       const [current] = await tx.$queryRaw<{ status: Form['status'] }[]>`SELECT status FROM forms WHERE id = ${form.id}::uuid FOR SHARE`;
       if (current?.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, current?.status === 'DRAFT' ? 'DRAFT' : 'CLOSED');
-      const { bookings, changes } = await bookSlotsInTransaction(tx, {
+      const { bookings, changes } = await bookSlotsInTransaction(sqlIn(tx), {
         slotIds: data.slotIds,
         customer: { name: data.name, email: data.email, phone: data.phone },
         userId: caller.actor?.userId ?? null,

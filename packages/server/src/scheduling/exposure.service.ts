@@ -8,7 +8,7 @@ import { exposureKey, type ExposureCache } from './exposure-cache.js';
 import { exposureSeed, hourSalt, pickExposure, type ExposureVariant } from './exposure.js';
 
 /** Frees the expired holds of the given slots in one transaction and reports the slot changes. */
-export type ReleaseExpiredHolds = (prisma: PrismaClient, options: { slotIds?: string[]; now?: Date }) => Promise<SlotChange[]>;
+export type ReleaseExpiredHolds = (options: { slotIds?: string[]; now?: Date }) => Promise<SlotChange[]>;
 
 export interface ExposureRequest extends Pick<ScopeIds, 'resourceId' | 'locationId'> {
   date: string;
@@ -95,7 +95,7 @@ export class ExposureService {
     const slots = await this.prisma.slot.findMany(query);
     const withHolds = slots.filter((s) => s.held > 0).map((s) => s.id);
     if (!withHolds.length) return slots;
-    const changes = await this.deps.releaseExpiredHolds(this.prisma, { slotIds: withHolds, now });
+    const changes = await this.deps.releaseExpiredHolds({ slotIds: withHolds, now });
     if (!changes.length) return slots;
     this.deps.slotEvents.publish(changes);
     return this.prisma.slot.findMany(query);

@@ -1,0 +1,100 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../test/databases.js';
+import { ConnectionWaitTimeout, openDatabase, type Database } from './database.js';
+import { TryAgainError, sqlStateOf, withRetry } from './retry.js';
+
+// SqlRunner.transaction, the plain-SQL transaction the booking hot paths run on.
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let postgres: Database;
+let embedded: Database;
+
+const PROBE = `CREATE TABLE tx_probe (id int PRIMARY KEY, n int NOT NULL DEFAULT 0); INSERT INTO tx_probe (id) VALUES (1);`;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  postgres = await openDatabase({ url: database.url, poolMax: 2, connectionWaitMs: 100 });
+  embedded = await openDatabase({ dataDir: 'memory://' });
+  await postgres.sql.exec(PROBE);
+  await embedded.sql.exec(PROBE);
+});
+afterAll(async () => {
+  await postgres?.close();
+  await embedded?.close();
+  await database?.drop();
+});
+
+describe.each([
+  ['PostgreSQL', () => postgres],
+  ['PGlite', () => embedded],
+])('SqlRunner.transaction on %s', (_, db) => {
+  const n = async () => (await db().sql.query<{ n: number }>('SELECT n FROM tx_probe WHERE id = 1'))[0]!.n;
+
+  it('commits what fn did when it resolves', async () => {
+    const before = await n();
+    const result = await db().sql.transaction(async (tx) => {
+      await tx.query('UPDATE tx_probe SET n = n + 1 WHERE id = $1', [1]);
+      return (await tx.query<{ n: number }>('SELECT n FROM tx_probe WHERE id = 1'))[0]!.n;
+    });
+    expect(result).toBe(before + 1);
+    expect(await n()).toBe(before + 1);
+  });
+
+  it('rolls every statement back when fn throws, and the error reaches the caller', async () => {
+    const before = await n();
+    const error = await db()
+      .sql.transaction(async (tx) => {
+        await tx.query('UPDATE tx_probe SET n = n + 1 WHERE id = 1');
+        await tx.query('INSERT INTO tx_probe (id) VALUES (1)');
+      })
+      .catch((e) => e);
+    expect(sqlStateOf(error)).toBe('23505');
+    expect(await n()).toBe(before);
+    // The connection went back to a usable state.
+    await db().sql.transaction((tx) => tx.query('SELECT 1'));
+  });
+});
+
+describe('SqlRunner.transaction on PostgreSQL under contention', () => {
+  it('gives up on a row lock held past lockTimeoutMs (transient 55P03) and does not keep the timeout afterwards', async () => {
+    const other = new pg.Client({ connectionString: database.url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT * FROM tx_probe WHERE id = 1 FOR UPDATE');
+      let attempts = 0;
+      const error = await withRetry(
+        () =>
+          postgres.sql.transaction(
+            async (tx) => {
+              attempts++;
+              await tx.query('UPDATE tx_probe SET n = n + 1 WHERE id = 1');
+            },
+            { lockTimeoutMs: 30 },
+          ),
+        { attempts: 3, baseDelayMs: 1 },
+      ).catch((e) => e);
+      expect(attempts).toBe(3);
+      expect(error).toBeInstanceOf(TryAgainError);
+      // SET LOCAL: once the transaction ended, the pooled connections wait as long as they must.
+      const sessions = await Promise.all([1, 2].map(() => postgres.sql.session((s) => s.query<{ lock_timeout: string }>('SHOW lock_timeout'))));
+      expect(sessions.map((rows) => rows[0]!.lock_timeout)).toEqual(['0', '0']);
+    } finally {
+      await other.end();
+    }
+  });
+
+  it('answers TryAgainError when no pooled connection frees up in time', async () => {
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    // Both pooled connections stay taken until the third caller has given up.
+    const holders = [1, 2].map(() => postgres.sql.session(() => busy));
+    const waited = await postgres.sql.transaction((tx) => tx.query('SELECT 1')).catch((e) => e);
+    const retried = await withRetry(() => postgres.sql.transaction((tx) => tx.query('SELECT 1'))).catch((e) => e);
+    release();
+    await Promise.all(holders);
+    expect(waited).toBeInstanceOf(ConnectionWaitTimeout);
+    expect(retried).toBeInstanceOf(TryAgainError);
+    expect(await postgres.sql.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
+  });
+});
