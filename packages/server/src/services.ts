@@ -41,8 +41,8 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     slotEvents,
     bookings: new BookingService(deps.db, deps.config, slotEvents, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
-    availability: new AvailabilityService(prisma, deps.db.sql),
-    exposure: new ExposureService(prisma, {
+    availability: new AvailabilityService(deps.db.sql),
+    exposure: new ExposureService(prisma, deps.db.sql, {
       cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),
       slotEvents,
       releaseExpiredHolds: (options) => releaseExpiredHolds(deps.db.sql, options),

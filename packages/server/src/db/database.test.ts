@@ -55,6 +55,37 @@ describe.each([
   });
 });
 
+describe('timestamps from PostgreSQL', () => {
+  it('reads every timestamptz as the exact instant, whatever the precision, era or server zone', async () => {
+    const literals = [
+      '2026-03-08 07:00:00+00',
+      '2026-03-08 02:30:00.5-05',
+      '2026-11-01 01:59:59.999999-04',
+      '2026-10-25 01:00:00.123456+05:45',
+      '0050-06-01 12:00:00+00',
+      '1969-12-31 23:59:59.001+00',
+      '12026-01-01 00:00:00+00',
+      '0044-03-15 12:00:00+00 BC',
+    ];
+    // A server whose default zone is not UTC: the connection asks for UTC anyway.
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET TimeZone = 'America/New_York'`);
+    await admin.end();
+    const db = await openDatabase({ url: database.url, poolMax: 1 });
+    try {
+      expect(await db.sql.query('SHOW TimeZone')).toEqual([{ TimeZone: 'UTC' }]);
+      const select = (expression: (literal: string) => string) =>
+        `SELECT ${literals.map((l, i) => `${expression(`'${l}'::timestamptz`)} AS t${i}`).join(', ')} WHERE $1::int = 1`;
+      const [row] = await db.sql.query<Record<string, Date>>(select((t) => t), [1]);
+      const [epochs] = await db.sql.query<Record<string, string>>(select((t) => `(extract(epoch FROM ${t}) * 1000)::float8::text`), [1]);
+      literals.forEach((literal, i) => expect(row![`t${i}`]!.getTime(), literal).toBe(Math.floor(Number(epochs![`t${i}`]))));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('SqlRunner.transaction on PostgreSQL under contention', () => {
   it('gives up on a row lock held past lockTimeoutMs (transient 55P03) and does not keep the timeout afterwards', async () => {
     const other = new pg.Client({ connectionString: database.url });

@@ -1,4 +1,5 @@
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
+import { sqlIn } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { checkWindow, loadScope, oneScope, type ScopeIds } from '../scheduling/availability-window.js';
 import type { PubSubHandle } from './pubsub.js';
@@ -63,7 +64,7 @@ export class SlotAvailabilityService {
         const from = window.from ?? new Date(Math.floor(now().getTime() / 60_000) * 60_000);
         const to = window.to ?? new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
         checkWindow(from, to, now());
-        const scope = await loadScope(prisma, kind, id);
+        const scope = await loadScope(sqlIn(prisma), kind, id);
         // Too slow: leave the feed at once, then cut the connection (its close may take a while).
         queue = new SubscriberQueue(scopeKey(kind, id), { from, to }, options.bufferSize, (error) => {
           remove();

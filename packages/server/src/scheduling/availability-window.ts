@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { SqlQuery } from '../db/database.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 
 /** Longest window any availability read accepts. */
@@ -65,18 +65,17 @@ export function oneScope(ids: ScopeIds, allowed: ScopeKind[]): { kind: ScopeKind
   return { kind, id: ids[`${kind}Id`]! };
 }
 
-export async function loadScope(prisma: PrismaClient, kind: ScopeKind, id: string): Promise<Scope> {
-  if (kind === 'resource') {
-    const resource = await prisma.resource.findUnique({ where: { id }, select: { location: { select: { timeZone: true } } } });
-    if (!resource) throw new NotFoundError('Resource', id);
-    return { kind, id, timeZone: resource.location.timeZone, where: { resourceId: id } };
-  }
-  if (kind === 'location') {
-    const location = await prisma.location.findUnique({ where: { id }, select: { timeZone: true } });
-    if (!location) throw new NotFoundError('Location', id);
-    return { kind, id, timeZone: location.timeZone, where: { locationId: id } };
-  }
-  const form = await prisma.form.findUnique({ where: { id }, select: { timeZone: true } });
-  if (!form) throw new NotFoundError('Form', id);
-  return { kind, id, timeZone: form.timeZone, where: { formId: id } };
+const SCOPE_ZONE: Record<ScopeKind, string> = {
+  resource: 'SELECT l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid',
+  location: 'SELECT time_zone FROM locations WHERE id = $1::uuid',
+  form: 'SELECT time_zone FROM forms WHERE id = $1::uuid',
+};
+const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } as const;
+
+/** The scope with its zone (one small query on every availability read); NotFoundError when it does not exist. */
+export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string): Promise<Scope> {
+  const [row] = await sql.query<{ time_zone: string }>(SCOPE_ZONE[kind], [id]);
+  if (!row) throw new NotFoundError(SCOPE_TYPE[kind], id);
+  const where = kind === 'resource' ? { resourceId: id } : kind === 'location' ? { locationId: id } : { formId: id };
+  return { kind, id, timeZone: row.time_zone, where };
 }

@@ -1,3 +1,4 @@
+import type { SqlQuery } from '../db/database.js';
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import type { BookingMetrics } from '../http/metrics.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
@@ -33,6 +34,7 @@ const isEligible = (s: Slot) => (s.status === 'OPEN' || s.status === 'PARTIAL') 
 export class ExposureService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly sql: SqlQuery,
     private readonly deps: {
       cache: ExposureCache;
       slotEvents: SlotEvents;
@@ -48,7 +50,7 @@ export class ExposureService {
     if (!subject || subject.length > 200) {
       throw ValidationError.field(['sessionId'], 'sign in, or send a session id (1-200 characters) as sessionId or X-Session-Id');
     }
-    const scope = await loadScope(this.prisma, kind, id);
+    const scope = await loadScope(this.sql, kind, id);
     const now = this.deps.now?.() ?? new Date();
     checkDateWindow(request.date, request.date, scope.timeZone, now, 'date');
 

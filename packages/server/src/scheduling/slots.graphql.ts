@@ -8,13 +8,14 @@ export const DayPartEnum = builder.enumType('DayPart', {
   description: 'Local time of day of a slot start: morning 06-12, afternoon 12-17, evening 17-22, night otherwise.',
 });
 
-const localStarts = new WeakMap<object, LocalView>();
+const LOCAL_START = Symbol('localStart');
 
-/** Several fields read the local start of the same row: convert once per row. */
-function localStart(slot: { startAt: Date; timeZone: string }): LocalView {
-  let view = localStarts.get(slot);
-  if (!view) localStarts.set(slot, (view = toLocal(slot.startAt, slot.timeZone)));
-  return view;
+/**
+ * Several fields read the local start of the same row: converted once, kept on the row itself
+ * (a WeakMap entry per slot cost more garbage collection than the conversion).
+ */
+function localStart(slot: { startAt: Date; timeZone: string; [LOCAL_START]?: LocalView }): LocalView {
+  return (slot[LOCAL_START] ??= toLocal(slot.startAt, slot.timeZone));
 }
 
 /** A bookable instance. Public: counts and times only, never who booked. */

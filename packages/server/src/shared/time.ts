@@ -19,14 +19,15 @@ export function dayPartOf(localHour: number): DayPart {
   return 'NIGHT';
 }
 
+/** How an instant reads on a wall clock in a zone. */
 export interface LocalView {
   /** YYYY-MM-DD in the zone */
-  date: string;
+  readonly date: string;
   /** HH:MM in the zone */
-  time: string;
+  readonly time: string;
   /** ISO 8601 with the zone's offset at that instant, e.g. 2026-03-08T03:00:00-04:00 */
-  iso: string;
-  hour: number;
+  readonly iso: string;
+  readonly hour: number;
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -61,8 +62,12 @@ function offsetAt(ms: number, timeZone: string): number {
   return Math.round((wallAsUtc - Math.floor(ms / 1000) * 1000) / 60_000);
 }
 
-const BUCKET_MS = 15 * 60_000;
-const offsets = new Map<string, number>();
+const MINUTE_MS = 60_000;
+const BUCKET_MS = 15 * MINUTE_MS;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** Per zone: quarter-hour bucket -> offset in minutes. */
+const offsets = new Map<string, Map<number, number>>();
+let cachedBuckets = 0;
 
 /**
  * Offsets change only at transitions, which fall on quarter hours: one Intl lookup per zone and
@@ -70,25 +75,64 @@ const offsets = new Map<string, number>();
  */
 function cachedOffset(ms: number, timeZone: string): number {
   const bucket = Math.floor(ms / BUCKET_MS);
-  const key = `${timeZone}|${bucket}`;
-  let offset = offsets.get(key);
+  let zone = offsets.get(timeZone);
+  if (!zone) offsets.set(timeZone, (zone = new Map()));
+  let offset = zone.get(bucket);
   if (offset === undefined) {
     const first = offsetAt(bucket * BUCKET_MS, timeZone);
     if (first !== offsetAt((bucket + 1) * BUCKET_MS - 1, timeZone)) return offsetAt(ms, timeZone);
-    if (offsets.size > 200_000) offsets.clear();
-    offsets.set(key, (offset = first));
+    if (++cachedBuckets > 200_000) {
+      offsets.clear();
+      cachedBuckets = 0;
+      offsets.set(timeZone, (zone = new Map()));
+    }
+    zone.set(bucket, (offset = first));
   }
   return offset;
+}
+
+// Every slot shown needs its local date and times: strings made once and shared, not per call.
+const CLOCK = Array.from({ length: 24 * 60 }, (_, m) => `${pad(Math.floor(m / 60))}:${pad(m % 60)}`);
+const wallDates = new Map<number, string>();
+
+function wallDate(day: number): string {
+  let date = wallDates.get(day);
+  if (date === undefined) {
+    const d = new Date(day * DAY_MS);
+    date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+    if (wallDates.size > 100_000) wallDates.clear();
+    wallDates.set(day, date);
+  }
+  return date;
+}
+
+class LocalInstant implements LocalView {
+  readonly date: string;
+  readonly time: string;
+  readonly hour: number;
+
+  constructor(
+    private readonly wallMs: number,
+    private readonly offsetMinutes: number,
+  ) {
+    const day = Math.floor(wallMs / DAY_MS);
+    const minuteOfDay = Math.floor((wallMs - day * DAY_MS) / MINUTE_MS);
+    this.date = wallDate(day);
+    this.time = CLOCK[minuteOfDay]!;
+    this.hour = Math.floor(minuteOfDay / 60);
+  }
+
+  get iso(): string {
+    const seconds = Math.floor(this.wallMs / 1000) % 60;
+    const m = this.offsetMinutes;
+    const offset = `${m < 0 ? '-' : '+'}${pad(Math.trunc(Math.abs(m) / 60))}:${pad(Math.abs(m) % 60)}`;
+    return `${this.date}T${this.time}:${pad((seconds + 60) % 60)}${offset}`;
+  }
 }
 
 /** How an instant reads on a wall clock in the given zone (hot path: every slot shown). */
 export function toLocal(instant: Date, timeZone: string): LocalView {
   const ms = instant.getTime();
   const offsetMinutes = cachedOffset(ms, timeZone);
-  const wall = new Date(ms + offsetMinutes * 60_000);
-  const hour = wall.getUTCHours();
-  const date = `${pad(wall.getUTCFullYear(), 4)}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}`;
-  const time = `${pad(hour)}:${pad(wall.getUTCMinutes())}`;
-  const offset = `${offsetMinutes < 0 ? '-' : '+'}${pad(Math.trunc(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
-  return { date, time, iso: `${date}T${time}:${pad(wall.getUTCSeconds())}${offset}`, hour };
+  return new LocalInstant(ms + offsetMinutes * MINUTE_MS, offsetMinutes);
 }
