@@ -8,15 +8,7 @@ export const DayPartEnum = builder.enumType('DayPart', {
   description: 'Local time of day of a slot start: morning 06-12, afternoon 12-17, evening 17-22, night otherwise.',
 });
 
-const LOCAL_START = Symbol('localStart');
-
-/**
- * Several fields read the local start of the same row: converted once, kept on the row itself
- * (a WeakMap entry per slot cost more garbage collection than the conversion).
- */
-function localStart(slot: { startAt: Date; timeZone: string; [LOCAL_START]?: LocalView }): LocalView {
-  return (slot[LOCAL_START] ??= toLocal(slot.startAt, slot.timeZone));
-}
+const localStart = (slot: { startAt: Date; timeZone: string }): LocalView => toLocal(slot.startAt, slot.timeZone);
 
 /** A bookable instance. Public: counts and times only, never who booked. */
 export const SlotRef = builder.prismaNode('Slot', {

@@ -130,9 +130,25 @@ class LocalInstant implements LocalView {
   }
 }
 
-/** How an instant reads on a wall clock in the given zone (hot path: every slot shown). */
+/** Per zone: instant (epoch ms) -> its wall-clock reading; slots share a grid of instants. */
+const views = new Map<string, Map<number, LocalView>>();
+let cachedViews = 0;
+
+/** How an instant reads on a wall clock in the given zone (hot path: every slot shown, several fields each). */
 export function toLocal(instant: Date, timeZone: string): LocalView {
   const ms = instant.getTime();
-  const offsetMinutes = cachedOffset(ms, timeZone);
-  return new LocalInstant(ms + offsetMinutes * MINUTE_MS, offsetMinutes);
+  let zone = views.get(timeZone);
+  if (!zone) views.set(timeZone, (zone = new Map()));
+  let view = zone.get(ms);
+  if (view === undefined) {
+    const offsetMinutes = cachedOffset(ms, timeZone);
+    view = new LocalInstant(ms + offsetMinutes * MINUTE_MS, offsetMinutes);
+    if (++cachedViews > 100_000) {
+      views.clear();
+      cachedViews = 0;
+      views.set(timeZone, (zone = new Map()));
+    }
+    zone.set(ms, view);
+  }
+  return view;
 }
