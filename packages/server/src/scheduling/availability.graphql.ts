@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import type { Slot } from '../generated/prisma/client.js';
 import { parseGlobalId } from '../shared/ids.js';
 import type { AvailabilityResult, AvailableDate } from './availability.service.js';
 import type { ExposureResult } from './exposure.service.js';
@@ -22,7 +23,8 @@ const AvailabilityRef = builder.objectRef<AvailabilityResult>('Availability').im
     timeZone: t.exposeString('timeZone', { description: "The scope's zone." }),
     from: t.expose('from', { type: 'DateTime' }),
     to: t.expose('to', { type: 'DateTime' }),
-    slots: t.field({ type: [SlotRef], resolve: (a) => a.slots }),
+    // SlotRef is typed with every column of Prisma's Slot; a SlotView has all that it reads.
+    slots: t.field({ type: [SlotRef], resolve: (a) => a.slots as Slot[] }),
   }),
 });
 

@@ -13,10 +13,12 @@ import {
 
 const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
 
-/** Every slots column, named as Prisma's Slot type names it. */
-const SLOT_COLUMNS = `id, location_id AS "locationId", resource_id AS "resourceId", form_id AS "formId", rule_id AS "ruleId",
-  time_zone AS "timeZone", start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version,
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+/** What a Slot in an answer shows: the GraphQL Slot type reads no other column. */
+export type SlotView = Omit<Slot, 'formId' | 'ruleId' | 'createdAt' | 'updatedAt'>;
+
+/** The SlotView columns, named as Prisma's Slot type names them. */
+const SLOT_VIEW_COLUMNS = `id, location_id AS "locationId", resource_id AS "resourceId", time_zone AS "timeZone",
+  start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
 
 /** More slots than this in one answer means the window should be narrower. */
 export const MAX_AVAILABILITY_SLOTS = 5000;
@@ -25,7 +27,7 @@ export interface AvailabilityResult {
   timeZone: string;
   from: Date;
   to: Date;
-  slots: Slot[];
+  slots: SlotView[];
 }
 
 export interface AvailableDate {
@@ -51,8 +53,8 @@ export class AvailabilityService {
     const scope = await loadScope(this.sql, kind, id);
     // The hottest public read: plain SQL in the Slot row shape, without the ORM's per-row cost
     // (the bench measured it at a third of the time of this query through Prisma).
-    const slots = await this.sql.query<Slot>(
-      `SELECT ${SLOT_COLUMNS} FROM slots
+    const slots = await this.sql.query<SlotView>(
+      `SELECT ${SLOT_VIEW_COLUMNS} FROM slots
         WHERE ${SCOPE_COLUMN[kind]} = $1::uuid AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED'
         ORDER BY start_at, id LIMIT $4`,
       [id, from, to, MAX_AVAILABILITY_SLOTS + 1],
