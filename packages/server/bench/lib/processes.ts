@@ -22,8 +22,6 @@ export interface Child {
   pid: number;
   /** Resident memory of the child, in bytes. */
   rss(): number;
-  /** CPU seconds (user + system) the child has used so far. */
-  cpuSeconds(): number;
   /** The last few KB the child wrote (error logs, warnings). */
   stderr(): string;
   stop(): Promise<void>;
@@ -85,11 +83,6 @@ export async function startChild(
     pid: child.pid!,
     stderr: () => stderr,
     rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) * 1024,
-    cpuSeconds: () => {
-      // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), in clock ticks of 1/100 s.
-      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -105,18 +98,28 @@ export async function startChild(
   return handle;
 }
 
+/** Busy and total CPU time of the whole machine so far (first line of /proc/stat), in clock ticks. */
+function machineCpu(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  // idle and iowait
+  return { busy: total - ticks[3]! - ticks[4]!, total };
+}
+
 /**
- * Waits until a child is idle (under 5% of a core over half a second), at most maxMs: a server's
- * start-up work (Slotwise's first slot-horizon run) must not land inside a measurement.
+ * Waits until the machine is quiet (under 15% busy over half a second), at most maxMs: a server's
+ * start-up work (Slotwise's first slot-horizon run, mostly PostgreSQL's) must not land inside a
+ * measurement.
  */
-export async function settled(child: Child, maxMs = 60_000): Promise<number> {
+export async function settled(maxMs = 60_000): Promise<number> {
   const started = performance.now();
-  let last = child.cpuSeconds();
+  let last = machineCpu();
   while (performance.now() - started < maxMs) {
     await sleep(500);
-    const now = child.cpuSeconds();
-    if (now - last < 0.025) break;
+    const now = machineCpu();
+    const busy = (now.busy - last.busy) / Math.max(1, now.total - last.total);
     last = now;
+    if (busy < 0.15) break;
   }
   return performance.now() - started;
 }

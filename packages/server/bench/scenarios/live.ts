@@ -148,7 +148,7 @@ export async function liveBench(ctx: BenchContext) {
   await run('slotAvailability, 100 resources, 1 instance', [ctx.slotwise], true);
   const pair = await Promise.all([startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise A' }), startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise B' })]);
   try {
-    await Promise.all(pair.map((c) => settled(c)));
+    await settled();
     await run('slotAvailability, 1 resource, 2 instances + Redis', pair, false);
     await run('slotAvailability, 100 resources, 2 instances + Redis', pair, true);
   } finally {
