@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createSlotwise, type Slotwise } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { expectNoErrors, type GraphQLResponse } from './harness.js';
+import { BOOK, CONFIRM, HOLD, customer, gid } from '../src/booking/test-api.js';
+import { bookingFixtures } from '../src/booking/test-fixtures.js';
 
 // The embedded mode (no DATABASE_URL) through the API, as a first-time user runs it.
 const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-pglite-'));
@@ -90,6 +92,50 @@ describe('embedded PGlite', () => {
       const { token } = await app.services.auth.ensureAdmin('mem@embedded.example');
       const created = await execute(app, CREATE_LOCATION, { input: { name: 'Pop-up', timeZone: 'UTC' } }, token);
       expect((await execute(app, NODE, { id: created.createLocation.id })).node).toEqual({ __typename: 'Location', name: 'Pop-up' });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('booking on the embedded database', () => {
+  it('holds, confirms, books, refuses a full slot and a taken range, and expires holds: the plain-SQL transactions on PGlite', async () => {
+    const app = await start('memory://');
+    try {
+      const f = bookingFixtures(app.db.sql);
+      const location = await f.location('Europe/Berlin');
+      const person = await f.resource(location);
+      const room = await f.resource(location, { exclusive: true });
+      const slot = await f.slot(location, person, { capacity: 2 });
+      const mutate = async (query: string, input: object) => Object.values(await execute(app, query, { input }))[0] as any;
+
+      const held = await mutate(HOLD, { slotId: gid('Slot', slot), customer: customer('ann') });
+      expect(held).toMatchObject({ __typename: 'BookingReceipt', booking: { status: 'HELD', customer: customer('ann') } });
+      expect(await mutate(CONFIRM, { bookingId: held.booking.id, manageToken: held.manageToken })).toMatchObject({ status: 'CONFIRMED' });
+      expect(await mutate(BOOK, { slotId: gid('Slot', slot), customer: customer('bob') })).toMatchObject({ booking: { status: 'CONFIRMED' } });
+      expect(await mutate(BOOK, { slotId: gid('Slot', slot), customer: customer('cy') })).toMatchObject({ __typename: 'SlotFullError' });
+      expect(await f.slotCounts(slot)).toMatchObject({ booked: 2, held: 0, status: 'FULL' });
+
+      const startAt = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 2 * 86_400_000 + 10 * 3_600_000);
+      const range = (from: Date, hours: number) => ({ resourceId: gid('Resource', room), startAt: from.toISOString(), endAt: new Date(from.getTime() + hours * 3_600_000).toISOString() });
+      expect(await mutate(BOOK, { range: range(startAt, 1), customer: customer('dee') })).toMatchObject({ booking: { kind: 'RANGE', status: 'CONFIRMED' } });
+      const conflict = await mutate(BOOK, { range: range(new Date(startAt.getTime() + 1_800_000), 1), customer: customer('eve') });
+      expect(conflict).toMatchObject({ __typename: 'BookingConflictError', conflict: { startAt: startAt.toISOString() } });
+      expect(conflict.alternatives.length).toBeGreaterThan(0);
+
+      const other = await f.slot(location, person);
+      await mutate(HOLD, { slotId: gid('Slot', other), customer: customer('fay') });
+      await app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE slot_id = $1`, [other]);
+      expect(await app.services.bookings.releaseExpiredHolds()).toMatchObject([{ slotId: other, reason: 'EXPIRED' }]);
+      expect(await f.slotCounts(other)).toMatchObject({ held: 0, status: 'OPEN' });
+      const audit = await app.db.sql.query<{ action: string; n: number }>(
+        `SELECT action, count(*)::int AS n FROM audit_events WHERE entity_type = 'Booking' GROUP BY action ORDER BY action`,
+      );
+      expect(audit).toEqual([
+        { action: 'CONFIRMED', n: 3 },
+        { action: 'EXPIRED', n: 1 },
+        { action: 'HELD', n: 2 },
+      ]);
     } finally {
       await app.close();
     }
