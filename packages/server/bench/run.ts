@@ -1,7 +1,8 @@
 /**
  * `pnpm bench [availability|booking|live|all]`: closed-loop load against a real server process on
  * a fresh database, beside baselines measured in the same run. Not part of `pnpm test`.
- * BENCH_SECONDS (default 5) and BENCH_WARMUP_SECONDS (default 1) set each run's length.
+ * BENCH_SECONDS (default 5) and BENCH_WARMUP_SECONDS (default 1) set each run's length;
+ * BENCH_FIRST_WARMUP_SECONDS (default 5) the warm-up before each suite's first measurement.
  */
 import os from 'node:os';
 import { loadDataset } from './dataset.js';
@@ -56,6 +57,7 @@ async function main() {
       bare,
       fields: await rootFields(slotwise.url),
       warmupMs: Number(process.env.BENCH_WARMUP_SECONDS ?? 1) * 1000,
+      firstWarmupMs: Number(process.env.BENCH_FIRST_WARMUP_SECONDS ?? 5) * 1000,
       durationMs: Number(process.env.BENCH_SECONDS ?? 5) * 1000,
     };
     for (const suite of suites) await SUITES[suite](ctx);

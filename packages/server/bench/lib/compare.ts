@@ -18,7 +18,7 @@ export async function sideBySide(
   ctx: BenchContext,
   clients: number,
   requestFor: (target: Target, client: JsonClient) => (client: number, seq: number) => Promise<Outcome>,
-  options: { pauseMs?: number; targets?: Target[] } = {},
+  options: { pauseMs?: number; targets?: Target[]; warmupMs?: number } = {},
 ): Promise<Record<Target, LoadResult>> {
   const targets = options.targets ?? TARGETS;
   const http = new Map(targets.map((t) => [t, new JsonClient(ctx[t].url, clients)]));
@@ -30,7 +30,7 @@ export async function sideBySide(
       samples.get(t)!.push(
         await closedLoop({
           clients,
-          warmupMs: segment ? Math.min(ctx.warmupMs, 500) : ctx.warmupMs,
+          warmupMs: segment ? Math.min(ctx.warmupMs, 500) : (options.warmupMs ?? ctx.warmupMs),
           durationMs: ctx.durationMs / SEGMENTS,
           pauseMs: options.pauseMs,
           request: requests.get(t)!,

@@ -10,6 +10,8 @@ export interface BenchContext {
   /** Root fields of the running server's schema, e.g. "Query.availability", "Mutation.book". */
   fields: Set<string>;
   warmupMs: number;
+  /** Warm-up before a suite's first measurement: the servers' JIT is cold then (Slotwise has more code to warm). */
+  firstWarmupMs: number;
   durationMs: number;
 }
 

@@ -85,13 +85,17 @@ function requester(ctx: BenchContext, q: Query, target: Target, client: JsonClie
 /** availability, exposedSlots and searchAvailability at 50 and 200 clients, beside the floor and bare node:http. */
 export async function availabilityBench(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
+  let warm = false;
   for (const q of QUERIES) {
     if (!ctx.fields.has(`Query.${q.field}`)) {
       skipped(`skipped: ${q.field} not in schema`);
       continue;
     }
     for (const clients of [50, 200]) {
-      const measured = await sideBySide(ctx, clients, (target, client) => requester(ctx, q, target, client));
+      const measured = await sideBySide(ctx, clients, (target, client) => requester(ctx, q, target, client), {
+        warmupMs: warm ? undefined : ctx.firstWarmupMs,
+      });
+      warm = true;
       const scenario = `${q.field} ${q.field === 'exposedSlots' ? '1 day' : `${WINDOW_DAYS}d window`}`;
       const results = Object.fromEntries(
         Object.entries(measured).map(([t, result]) => [t, { scenario, target: TARGET_NAMES[t as Target], result }]),

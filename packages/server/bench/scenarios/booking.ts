@@ -106,8 +106,10 @@ async function hotSlots(databaseUrl: string, resourceId: string): Promise<Record
  */
 export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
+  let warm = false;
   const across = async (scenario: string, clients: number, run: (t: Target, client: JsonClient) => (c: number, s: number) => Promise<Outcome>, pauseMs = 0) => {
-    const results = await sideBySide(ctx, clients, run, { pauseMs });
+    const results = await sideBySide(ctx, clients, run, { pauseMs, warmupMs: warm ? undefined : ctx.firstWarmupMs });
+    warm = true;
     const made = TARGETS.map((t) => ({ scenario, target: TARGET_NAMES[t], result: results[t], ratio: t === 'floor' ? undefined : results[t].rps / results.floor.rps }) as Row);
     rows.push(...made);
     return made[2]!;
