@@ -7,6 +7,15 @@ export const RESOURCES_PER_LOCATION = 20;
 export const PEOPLE_PER_LOCATION = 15;
 export const DAYS = 60;
 export const SLOTS_PER_DAY = 24; // 08:00-20:00 local, 30 minutes
+/** The live suite books slots on these days (from firstDate); the booking suite leaves them free. */
+export const LIVE_FIRST_DAY = 56;
+export const LIVE_DAYS = 2;
+
+/** The live suite's window, as UTC instants. */
+export const liveWindow = (dataset: Dataset) => ({
+  from: `${addDays(dataset.firstDate, LIVE_FIRST_DAY)}T00:00:00Z`,
+  to: `${addDays(dataset.firstDate, LIVE_FIRST_DAY + LIVE_DAYS)}T00:00:00Z`,
+});
 
 export interface Dataset {
   people: { id: string; locationId: string }[];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Temporal } from 'temporal-polyfill';
-import { addDays, BENCH_ZONE, globalId } from '../dataset.js';
+import { addDays, BENCH_ZONE, globalId, liveWindow } from '../dataset.js';
 import { pick, type BenchContext } from '../lib/context.js';
 import { sideBySide, TARGET_NAMES, TARGETS, type Target } from '../lib/compare.js';
 import { JsonClient } from '../lib/http-client.js';
@@ -68,13 +68,19 @@ function shuffle<T>(items: T[]): T[] {
   return items;
 }
 
-/** Slots of the people (capacity 1), shuffled: each attempt takes the next, so spread-out bookings never collide. */
-async function spreadSlots(databaseUrl: string): Promise<string[]> {
-  const db = new pg.Client({ connectionString: databaseUrl });
+/**
+ * Slots of the people (capacity 1), shuffled: each attempt takes the next, so spread-out bookings
+ * never collide. The live suite's days stay free.
+ */
+async function spreadSlots(ctx: BenchContext): Promise<string[]> {
+  const db = new pg.Client({ connectionString: ctx.databaseUrl });
   await db.connect();
   try {
+    const live = liveWindow(ctx.dataset);
     const { rows } = await db.query<{ id: string }>(
-      `SELECT s.id FROM slots s JOIN resources r ON r.id = s.resource_id WHERE NOT r.exclusive AND s.booked = 0 AND s.held = 0`,
+      `SELECT s.id FROM slots s JOIN resources r ON r.id = s.resource_id
+        WHERE NOT r.exclusive AND s.booked = 0 AND s.held = 0 AND NOT (s.start_at >= $1 AND s.start_at < $2)`,
+      [live.from, live.to],
     );
     return shuffle(rows.map((r) => r.id));
   } finally {
@@ -121,7 +127,7 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
     return false;
   });
   if (slotOps.length) {
-    const slots = await spreadSlots(ctx.databaseUrl);
+    const slots = await spreadSlots(ctx);
     const hot = await hotSlots(ctx.databaseUrl, ctx.dataset.people[0]!.id);
     let cursor = 0;
     for (const op of slotOps) {

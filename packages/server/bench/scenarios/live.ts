@@ -1,7 +1,7 @@
 import pg from 'pg';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
-import { addDays, globalId } from '../dataset.js';
+import { globalId, liveWindow } from '../dataset.js';
 import type { BenchContext } from '../lib/context.js';
 import { JsonClient } from '../lib/http-client.js';
 import { percentile, sleep } from '../lib/load.js';
@@ -113,9 +113,7 @@ export async function liveBench(ctx: BenchContext) {
   if (!ctx.fields.has('Subscription.slotAvailability')) return skipped('skipped: slotAvailability not in schema');
   if (!ctx.fields.has('Mutation.book')) return skipped('skipped: book not in schema (live needs it to make changes)');
   const rows: LiveRow[] = [];
-  const date = addDays(ctx.dataset.firstDate, 56);
-  const from = `${date}T00:00:00Z`;
-  const to = `${addDays(date, 2)}T00:00:00Z`;
+  const { from, to } = liveWindow(ctx.dataset);
 
   // Plain graphql-ws fan-out of a constant event.
   const fanout = await startChild('graphql-ws fan-out', 'bench/baselines/fanout-server.ts', {});

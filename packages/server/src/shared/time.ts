@@ -65,9 +65,32 @@ function offsetAt(ms: number, timeZone: string): number {
 const MINUTE_MS = 60_000;
 const BUCKET_MS = 15 * MINUTE_MS;
 const DAY_MS = 24 * 60 * MINUTE_MS;
-/** Per zone: quarter-hour bucket -> offset in minutes. */
-const offsets = new Map<string, Map<number, number>>();
-let cachedBuckets = 0;
+
+/** Values per zone and number (an instant or a bucket of them); past `limit` entries it starts over. */
+class ZoneMemo<V> {
+  private readonly zones = new Map<string, Map<number, V>>();
+  private entries = 0;
+
+  constructor(private readonly limit: number) {}
+
+  get(timeZone: string, key: number): V | undefined {
+    return this.zones.get(timeZone)?.get(key);
+  }
+
+  set(timeZone: string, key: number, value: V): V {
+    if (++this.entries > this.limit) {
+      this.zones.clear();
+      this.entries = 1;
+    }
+    let zone = this.zones.get(timeZone);
+    if (!zone) this.zones.set(timeZone, (zone = new Map()));
+    zone.set(key, value);
+    return value;
+  }
+}
+
+/** Offset in minutes per zone and quarter-hour bucket. */
+const offsets = new ZoneMemo<number>(200_000);
 
 /**
  * Offsets change only at transitions, which fall on quarter hours: one Intl lookup per zone and
@@ -75,20 +98,11 @@ let cachedBuckets = 0;
  */
 function cachedOffset(ms: number, timeZone: string): number {
   const bucket = Math.floor(ms / BUCKET_MS);
-  let zone = offsets.get(timeZone);
-  if (!zone) offsets.set(timeZone, (zone = new Map()));
-  let offset = zone.get(bucket);
-  if (offset === undefined) {
-    const first = offsetAt(bucket * BUCKET_MS, timeZone);
-    if (first !== offsetAt((bucket + 1) * BUCKET_MS - 1, timeZone)) return offsetAt(ms, timeZone);
-    if (++cachedBuckets > 200_000) {
-      offsets.clear();
-      cachedBuckets = 0;
-      offsets.set(timeZone, (zone = new Map()));
-    }
-    zone.set(bucket, (offset = first));
-  }
-  return offset;
+  const known = offsets.get(timeZone, bucket);
+  if (known !== undefined) return known;
+  const first = offsetAt(bucket * BUCKET_MS, timeZone);
+  if (first !== offsetAt((bucket + 1) * BUCKET_MS - 1, timeZone)) return offsetAt(ms, timeZone);
+  return offsets.set(timeZone, bucket, first);
 }
 
 // Every slot shown needs its local date and times: strings made once and shared, not per call.
@@ -130,25 +144,14 @@ class LocalInstant implements LocalView {
   }
 }
 
-/** Per zone: instant (epoch ms) -> its wall-clock reading; slots share a grid of instants. */
-const views = new Map<string, Map<number, LocalView>>();
-let cachedViews = 0;
+/** Wall-clock readings per zone and instant (epoch ms): slots share a grid of instants. */
+const views = new ZoneMemo<LocalView>(100_000);
 
 /** How an instant reads on a wall clock in the given zone (hot path: every slot shown, several fields each). */
 export function toLocal(instant: Date, timeZone: string): LocalView {
   const ms = instant.getTime();
-  let zone = views.get(timeZone);
-  if (!zone) views.set(timeZone, (zone = new Map()));
-  let view = zone.get(ms);
-  if (view === undefined) {
-    const offsetMinutes = cachedOffset(ms, timeZone);
-    view = new LocalInstant(ms + offsetMinutes * MINUTE_MS, offsetMinutes);
-    if (++cachedViews > 100_000) {
-      views.clear();
-      cachedViews = 0;
-      views.set(timeZone, (zone = new Map()));
-    }
-    zone.set(ms, view);
-  }
-  return view;
+  const known = views.get(timeZone, ms);
+  if (known) return known;
+  const offsetMinutes = cachedOffset(ms, timeZone);
+  return views.set(timeZone, ms, new LocalInstant(ms + offsetMinutes * MINUTE_MS, offsetMinutes));
 }
