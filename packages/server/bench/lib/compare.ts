@@ -1,4 +1,5 @@
 import type { BenchContext } from './context.js';
+import { settled } from './processes.js';
 import { JsonClient } from './http-client.js';
 import { closedLoop, summarize, type LoadResult, type LoadSample, type Outcome } from './load.js';
 
@@ -21,6 +22,9 @@ export async function sideBySide(
   options: { pauseMs?: number; targets?: Target[]; warmupMs?: number } = {},
 ): Promise<Record<Target, LoadResult>> {
   const targets = options.targets ?? TARGETS;
+  // Background work the previous scenario left (PostgreSQL's autovacuum after thousands of inserts)
+  // must not land in this one.
+  await settled();
   const http = new Map(targets.map((t) => [t, new JsonClient(ctx[t].url, clients)]));
   const requests = new Map(targets.map((t) => [t, requestFor(t, http.get(t)!)]));
   const samples = new Map<Target, LoadSample[]>(targets.map((t) => [t, []]));

@@ -1,5 +1,5 @@
-import type { PrismaClient } from '../generated/prisma/client.js';
-import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type Interval } from '../scheduling/search.js';
+import type { SqlQuery } from '../db/database.js';
+import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type HoursRule, type Interval } from '../scheduling/search.js';
 import type { TimeRange } from './errors.js';
 
 const DAY_MS = 86_400_000;
@@ -20,7 +20,7 @@ export interface ConflictResource {
 }
 
 export async function findConflict(
-  prisma: PrismaClient,
+  sql: SqlQuery,
   resourceOrId: ConflictResource | string,
   requested: TimeRange,
   now: Date,
@@ -31,32 +31,30 @@ export async function findConflict(
     start: Math.max(now.getTime(), requested.startAt.getTime() - SEARCH_DAYS * DAY_MS),
     end: requested.endAt.getTime() + SEARCH_DAYS * DAY_MS,
   };
-  const resource = typeof resourceOrId === 'string' ? await conflictResource(prisma, resourceOrId) : resourceOrId;
+  const resource = typeof resourceOrId === 'string' ? await conflictResource(sql, resourceOrId) : resourceOrId;
   const resourceId = resource.id;
   const [rules, busy] = await Promise.all([
-    prisma.availabilityRule.findMany({
-      where: { OR: [{ resourceId }, { resourceId: null, locationId: resource.locationId }] },
-    }),
-    prisma.booking.findMany({
-      where: {
-        resourceId,
-        exclusive: true,
-        status: { in: ['HELD', 'CONFIRMED'] },
-        startAt: { lt: new Date(window.end) },
-        endAt: { gt: new Date(window.start) },
-        ...(ignoreBookingId ? { id: { not: ignoreBookingId } } : {}),
-      },
-      select: { startAt: true, endAt: true },
-      orderBy: { startAt: 'asc' },
-    }),
+    // Dates as text: a `date` read by pg would be local midnight of this process's zone.
+    sql.query<RuleRow>(
+      `SELECT resource_id, kind, days_of_week, start_minute, end_minute, valid_from::text AS valid_from, valid_to::text AS valid_to, is_closed
+         FROM availability_rules WHERE resource_id = $1::uuid OR (resource_id IS NULL AND location_id = $2::uuid)`,
+      [resourceId, resource.locationId],
+    ),
+    sql.query<{ startAt: Date; endAt: Date }>(
+      `SELECT start_at AS "startAt", end_at AS "endAt" FROM bookings
+        WHERE resource_id = $1::uuid AND exclusive AND status IN ('HELD', 'CONFIRMED') AND start_at < $2 AND end_at > $3
+          AND ($4::uuid IS NULL OR id <> $4::uuid)
+        ORDER BY start_at`,
+      [resourceId, new Date(window.end), new Date(window.start), ignoreBookingId ?? null],
+    ),
   ]);
 
   const wanted = { start: requested.startAt.getTime(), end: requested.endAt.getTime() };
   const taken = busy.find((b) => b.startAt.getTime() < wanted.end && b.endAt.getTime() > wanted.start);
 
   // A resource without rules of its own works its location's hours; with none at all, any time.
-  const own = rules.filter((r) => r.resourceId === resourceId);
-  const applying = own.length ? own : rules;
+  const own = rules.filter((r) => r.resource_id === resourceId);
+  const applying = (own.length ? own : rules).map(hoursRule);
   const timeZone = resource.timeZone;
   const span = localDateSpan(window, timeZone);
   const open = applying.length ? workingHours(applying, timeZone, span.fromDate, span.toDate) : [window];
@@ -71,7 +69,36 @@ export async function findConflict(
   };
 }
 
-export async function conflictResource(prisma: PrismaClient, id: string): Promise<ConflictResource> {
-  const r = await prisma.resource.findUniqueOrThrow({ where: { id }, select: { locationId: true, location: { select: { timeZone: true } } } });
-  return { id, locationId: r.locationId, timeZone: r.location.timeZone };
+export async function conflictResource(sql: SqlQuery, id: string): Promise<ConflictResource> {
+  const [row] = await sql.query<{ location_id: string; time_zone: string }>(
+    `SELECT r.location_id, l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
+    [id],
+  );
+  if (!row) throw new Error(`resource ${id} is gone`);
+  return { id, locationId: row.location_id, timeZone: row.time_zone };
+}
+
+interface RuleRow {
+  resource_id: string | null;
+  kind: HoursRule['kind'];
+  days_of_week: number[];
+  start_minute: number;
+  end_minute: number;
+  valid_from: string | null;
+  valid_to: string | null;
+  is_closed: boolean;
+}
+
+const utcDate = (date: string | null) => (date ? new Date(`${date}T00:00:00Z`) : null);
+
+function hoursRule(r: RuleRow): HoursRule {
+  return {
+    kind: r.kind,
+    daysOfWeek: r.days_of_week,
+    startMinute: r.start_minute,
+    endMinute: r.end_minute,
+    validFrom: utcDate(r.valid_from),
+    validTo: utcDate(r.valid_to),
+    isClosed: r.is_closed,
+  };
 }

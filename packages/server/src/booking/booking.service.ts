@@ -73,7 +73,7 @@ export class BookingService {
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     validateRange(target.range, now, ['input', 'range']);
-    const resource = await rangeResource(this.prisma, target.range.resourceId, ['input', 'range', 'resourceId']);
+    const resource = await rangeResource(this.db.sql, target.range.resourceId, ['input', 'range', 'resourceId']);
     try {
       const receipt = await this.sqlTransaction((tx) =>
         insertRangeInTx(tx, {
@@ -91,7 +91,7 @@ export class BookingService {
     } catch (error) {
       if (isOverlapViolation(error)) {
         this.metrics.recordBooking('conflict');
-        throw await conflictError(this.prisma, resource, target.range, now);
+        throw await conflictError(this.db.sql, resource, target.range, now);
       }
       throw error;
     }
@@ -128,7 +128,7 @@ export class BookingService {
       if (!isOverlapViolation(error)) throw error;
       const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
       const range = 'range' in target ? target.range : await this.prisma.slot.findUniqueOrThrow({ where: { id: target.slotId }, select: { startAt: true, endAt: true } });
-      throw await conflictError(this.prisma, resourceId!, range, now, bookingId);
+      throw await conflictError(this.db.sql, resourceId!, range, now, bookingId);
     }
   }
 
@@ -170,7 +170,7 @@ export class BookingService {
       if (single === null || isOverlapViolation(error)) {
         this.metrics.recordBooking('conflict');
         const slot = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId }, select: { resourceId: true, startAt: true, endAt: true } });
-        throw await conflictError(this.prisma, slot.resourceId!, slot, now);
+        throw await conflictError(this.db.sql, slot.resourceId!, slot, now);
       }
       throw error;
     }

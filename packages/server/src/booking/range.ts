@@ -1,5 +1,5 @@
 import type { SqlQuery } from '../db/database.js';
-import type { Booking, PrismaClient } from '../generated/prisma/client.js';
+import type { Booking } from '../generated/prisma/client.js';
 import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 import type { AuditActor } from './audit.js';
@@ -27,14 +27,14 @@ export function validateRange(range: TimeRange, now: Date, path: string[]): void
 }
 
 /** The exclusive, active resource a range is booked on. */
-export async function rangeResource(prisma: PrismaClient, resourceId: string, path: string[]) {
-  const resource = await prisma.resource.findUnique({
-    where: { id: resourceId },
-    select: { id: true, locationId: true, exclusive: true, active: true, location: { select: { timeZone: true } } },
-  });
+export async function rangeResource(sql: SqlQuery, resourceId: string, path: string[]): Promise<ConflictResource> {
+  const [resource] = await sql.query<{ location_id: string; exclusive: boolean; active: boolean; time_zone: string }>(
+    `SELECT r.location_id, r.exclusive, r.active, l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
+    [resourceId],
+  );
   if (!resource || !resource.active) throw new NotFoundError('Resource', resourceId);
   if (!resource.exclusive) throw ValidationError.field(path, 'is not bookable by time range (not an exclusive resource); book one of its slots');
-  return { id: resource.id, locationId: resource.locationId, timeZone: resource.location.timeZone };
+  return { id: resourceId, locationId: resource.location_id, timeZone: resource.time_zone };
 }
 
 /** The guard in insertBookings, or the exclusion constraint itself, refused an overlap. */
@@ -43,8 +43,8 @@ export function isOverlapViolation(error: unknown): boolean {
 }
 
 /** Turns the exclusion constraint's refusal into the typed conflict with free alternatives. */
-export async function conflictError(prisma: PrismaClient, resource: ConflictResource | string, range: TimeRange, now: Date, ignoreBookingId?: string) {
-  const { conflict, alternatives } = await findConflict(prisma, resource, range, now, ignoreBookingId);
+export async function conflictError(sql: SqlQuery, resource: ConflictResource | string, range: TimeRange, now: Date, ignoreBookingId?: string) {
+  const { conflict, alternatives } = await findConflict(sql, resource, range, now, ignoreBookingId);
   return new BookingConflictError(conflict, alternatives);
 }
 

@@ -54,21 +54,49 @@ export function subtractIntervals(from: Interval[], remove: Interval[]): Interva
 
 const isoDate = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : null);
 
-function appliesOn(rule: HoursRule, date: Temporal.PlainDate): boolean {
-  const day = date.toString();
+/** A local date (YYYY-MM-DD) with its ISO day of week (1 = Monday). */
+interface LocalDate {
+  date: string;
+  dayOfWeek: number;
+}
+
+function appliesOn(rule: HoursRule, day: LocalDate): boolean {
   const from = isoDate(rule.validFrom);
   const to = isoDate(rule.validTo);
-  if ((from && day < from) || (to && day > to)) return false;
+  if ((from && day.date < from) || (to && day.date > to)) return false;
   // An empty day list means every day.
-  return rule.daysOfWeek.length === 0 || rule.daysOfWeek.includes(date.dayOfWeek);
+  return rule.daysOfWeek.length === 0 || rule.daysOfWeek.includes(day.dayOfWeek);
 }
 
 const TIER: Record<HoursRule['kind'], number> = { WEEKLY: 0, DATE_RANGE: 1, EXCEPTION: 2 };
 
+// The same rules are read for the same dates over and over (every conflict answer looks two weeks
+// around it): each zone, date and wall-clock window is turned into instants once.
+const dayWindows = new Map<string, Interval>();
+
 /** A rule's hours on one local date as real instants, the way slot generation reads them (localWindow). */
-function dayWindow(date: Temporal.PlainDate, rule: HoursRule, timeZone: string): Interval {
-  const { start, end } = localWindow(date.toString(), rule.startMinute, rule.endMinute, timeZone);
-  return { start: start.getTime(), end: end.getTime() };
+function dayWindow(date: string, rule: HoursRule, timeZone: string): Interval {
+  const key = `${timeZone}|${date}|${rule.startMinute}|${rule.endMinute}`;
+  let window = dayWindows.get(key);
+  if (!window) {
+    const { start, end } = localWindow(date, rule.startMinute, rule.endMinute, timeZone);
+    window = { start: start.getTime(), end: end.getTime() };
+    if (dayWindows.size >= 50_000) dayWindows.clear();
+    dayWindows.set(key, window);
+  }
+  return { ...window };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Every local date from `fromDate` to `toDate` inclusive (calendar arithmetic only: no zone involved). */
+function datesBetween(fromDate: string, toDate: string): LocalDate[] {
+  const days: LocalDate[] = [];
+  const last = Date.parse(`${toDate}T00:00:00Z`);
+  for (let ms = Date.parse(`${fromDate}T00:00:00Z`); ms <= last; ms += DAY_MS) {
+    days.push({ date: new Date(ms).toISOString().slice(0, 10), dayOfWeek: new Date(ms).getUTCDay() || 7 });
+  }
+  return days;
 }
 
 /**
@@ -80,13 +108,12 @@ function dayWindow(date: Temporal.PlainDate, rule: HoursRule, timeZone: string):
 export function workingHours(rules: HoursRule[], timeZone: string, fromDate: string, toDate: string): Interval[] {
   const hours: Interval[] = [];
   const closed: Interval[] = [];
-  const last = Temporal.PlainDate.from(toDate);
-  for (let date = Temporal.PlainDate.from(fromDate); Temporal.PlainDate.compare(date, last) <= 0; date = date.add({ days: 1 })) {
-    const today = rules.filter((r) => appliesOn(r, date));
+  for (const day of datesBetween(fromDate, toDate)) {
+    const today = rules.filter((r) => appliesOn(r, day));
     const open = today.filter((r) => !r.isClosed);
     const top = Math.max(...open.map((r) => TIER[r.kind]));
-    hours.push(...open.filter((r) => TIER[r.kind] === top).map((r) => dayWindow(date, r, timeZone)));
-    closed.push(...today.filter((r) => r.isClosed).map((r) => dayWindow(date, r, timeZone)));
+    hours.push(...open.filter((r) => TIER[r.kind] === top).map((r) => dayWindow(day.date, r, timeZone)));
+    closed.push(...today.filter((r) => r.isClosed).map((r) => dayWindow(day.date, r, timeZone)));
   }
   return subtractIntervals(hours, closed);
 }
