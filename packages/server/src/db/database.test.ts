@@ -72,9 +72,13 @@ describe('timestamps from PostgreSQL', () => {
     await admin.connect();
     await admin.query(`ALTER DATABASE "${new URL(database.url).pathname.slice(1)}" SET TimeZone = 'America/New_York'`);
     await admin.end();
-    const db = await openDatabase({ url: database.url, poolMax: 1 });
+    // Options the URL gives are kept beside the zone.
+    const url = new URL(database.url);
+    url.searchParams.set('options', '-c application_name=tz-test');
+    const db = await openDatabase({ url: url.toString(), poolMax: 1 });
     try {
       expect(await db.sql.query('SHOW TimeZone')).toEqual([{ TimeZone: 'UTC' }]);
+      expect(await db.sql.query('SHOW application_name')).toEqual([{ application_name: 'tz-test' }]);
       const select = (expression: (literal: string) => string) =>
         `SELECT ${literals.map((l, i) => `${expression(`'${l}'::timestamptz`)} AS t${i}`).join(', ')} WHERE $1::int = 1`;
       const [row] = await db.sql.query<Record<string, Date>>(select((t) => t), [1]);

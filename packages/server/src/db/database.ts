@@ -122,14 +122,18 @@ const PG_TYPES = {
 };
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  // Options given in the URL are kept beside ours (pg lets the URL's replace the config's).
+  const parsed = new URL(url);
+  const urlOptions = parsed.searchParams.get('options');
+  if (urlOptions !== null) parsed.searchParams.delete('options');
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: urlOptions === null ? url : parsed.toString(),
     max: options.poolMax ?? 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionWaitMs ?? 10_000,
     // Timestamps print in UTC whatever the server's zone (see parseTimestamptz); every zone-aware
     // statement names its zone explicitly.
-    options: '-c TimeZone=UTC',
+    options: [urlOptions, '-c TimeZone=UTC'].filter(Boolean).join(' '),
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
