@@ -1,5 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type HoursRule, type Interval } from '../scheduling/search.js';
+import { NotFoundError } from '../shared/errors.js';
 import type { TimeRange } from './errors.js';
 
 const DAY_MS = 86_400_000;
@@ -69,13 +70,19 @@ export async function findConflict(
   };
 }
 
-export async function conflictResource(sql: SqlQuery, id: string): Promise<ConflictResource> {
-  const [row] = await sql.query<{ location_id: string; time_zone: string }>(
-    `SELECT r.location_id, l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
+/** A resource with its location's zone, and whether it takes range bookings; undefined when unknown. */
+export async function loadResource(sql: SqlQuery, id: string): Promise<(ConflictResource & { exclusive: boolean; active: boolean }) | undefined> {
+  const [row] = await sql.query<{ location_id: string; time_zone: string; exclusive: boolean; active: boolean }>(
+    `SELECT r.location_id, l.time_zone, r.exclusive, r.active FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
     [id],
   );
-  if (!row) throw new Error(`resource ${id} is gone`);
-  return { id, locationId: row.location_id, timeZone: row.time_zone };
+  return row && { id, locationId: row.location_id, timeZone: row.time_zone, exclusive: row.exclusive, active: row.active };
+}
+
+async function conflictResource(sql: SqlQuery, id: string): Promise<ConflictResource> {
+  const resource = await loadResource(sql, id);
+  if (!resource) throw new NotFoundError('Resource', id);
+  return resource;
 }
 
 interface RuleRow {

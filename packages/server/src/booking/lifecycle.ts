@@ -53,26 +53,27 @@ export type ConfirmOutcome =
  */
 export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: string, c: TxContext): Promise<ConfirmOutcome> {
   const booking = await lockBooking(tx, bookingId, c.authorize);
+  const sql = sqlIn(tx);
   if (booking.status === 'CONFIRMED') return { expired: false, booking, changes: [] };
   if (booking.status === 'EXPIRED') return { expired: true, booking, expiredAt: booking.holdExpiresAt ?? booking.updatedAt, changes: [] };
   if (booking.status !== 'HELD') throw new BookingNotActiveError(booking.id, booking.status);
 
   const expiredAt = booking.holdExpiresAt!;
   if (expiredAt.getTime() <= c.now.getTime()) {
-    const changes = booking.slotId ? [await adjustSlot(sqlIn(tx), booking.slotId, { held: -1 }, 'EXPIRED')] : [];
+    const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -1 }, 'EXPIRED')] : [];
     const updated = await tx.booking.update({ where: { id: booking.id }, data: { status: 'EXPIRED' } });
-    await writeBookingAudit(sqlIn(tx), { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
+    await writeBookingAudit(sql, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
       { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
     ]);
     return { expired: true, booking: updated, expiredAt, changes };
   }
 
-  const changes = booking.slotId ? [await adjustSlot(sqlIn(tx), booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
+  const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },
     data: { status: 'CONFIRMED', confirmedAt: c.now, holdExpiresAt: null },
   });
-  await writeBookingAudit(sqlIn(tx), c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
   return { expired: false, booking: updated, changes };
 }
 
@@ -82,15 +83,16 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
  */
 export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string, c: TxContext): Promise<{ booking: Booking; changes: SlotChange[] }> {
   const booking = await lockBooking(tx, bookingId, c.authorize);
+  const sql = sqlIn(tx);
   if (booking.status === 'CANCELLED') return { booking, changes: [] };
   if (booking.status === 'EXPIRED') throw new BookingNotActiveError(booking.id, booking.status);
 
   const freed = booking.status === 'HELD' ? { held: -1 } : { booked: -1 };
-  const changes = booking.slotId ? [await adjustSlot(sqlIn(tx), booking.slotId, freed, 'CANCELLED')] : [];
+  const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, freed, 'CANCELLED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },
     data: { status: 'CANCELLED', cancelledAt: c.now, holdExpiresAt: null, icsSequence: { increment: 1 } },
   });
-  await writeBookingAudit(sqlIn(tx), c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
   return { booking: updated, changes };
 }

@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError, type FieldError } from '../shared/error
 import type { AuditActor } from './audit.js';
 import { OverlapError, asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
-import { findConflict, type ConflictResource } from './alternatives.js';
+import { findConflict, loadResource, type ConflictResource } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
 
 const QUARTER_HOUR_MS = 15 * 60_000;
@@ -28,13 +28,10 @@ export function validateRange(range: TimeRange, now: Date, path: string[]): void
 
 /** The exclusive, active resource a range is booked on. */
 export async function rangeResource(sql: SqlQuery, resourceId: string, path: string[]): Promise<ConflictResource> {
-  const [resource] = await sql.query<{ location_id: string; exclusive: boolean; active: boolean; time_zone: string }>(
-    `SELECT r.location_id, r.exclusive, r.active, l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
-    [resourceId],
-  );
+  const resource = await loadResource(sql, resourceId);
   if (!resource || !resource.active) throw new NotFoundError('Resource', resourceId);
   if (!resource.exclusive) throw ValidationError.field(path, 'is not bookable by time range (not an exclusive resource); book one of its slots');
-  return { id: resourceId, locationId: resource.location_id, timeZone: resource.time_zone };
+  return { id: resource.id, locationId: resource.locationId, timeZone: resource.timeZone };
 }
 
 /** The guard in insertBookings, or the exclusion constraint itself, refused an overlap. */

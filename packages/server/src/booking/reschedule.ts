@@ -1,4 +1,4 @@
-import { sqlIn } from '../db/database.js';
+import { sqlIn, type SqlQuery } from '../db/database.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
@@ -23,6 +23,7 @@ export async function rescheduleInTx(
   c: TxContext,
 ): Promise<{ booking: Booking; changes: SlotChange[] }> {
   const booking = await lockBooking(tx, bookingId, c.authorize);
+  const sql = sqlIn(tx);
   if (booking.status !== 'HELD' && booking.status !== 'CONFIRMED') throw new BookingNotActiveError(booking.id, booking.status);
   if (booking.status === 'HELD' && booking.holdExpiresAt!.getTime() <= c.now.getTime()) {
     throw new HoldExpiredError(booking.id, booking.holdExpiresAt!);
@@ -33,13 +34,13 @@ export async function rescheduleInTx(
   if ('slotId' in target) {
     if (booking.kind !== 'SLOT') throw ValidationError.field(['input', 'slotId'], 'a range booking moves to another range, not a slot');
     if (target.slotId === booking.slotId) throw ValidationError.field(['input', 'slotId'], 'is already the slot of this booking');
-    const { slot, reclaimed } = await lockSlotRow(tx, booking, target.slotId, c.now);
+    const { slot, reclaimed } = await lockSlotRow(sql, booking, target.slotId, c.now);
     const column = booking.status === 'HELD' ? 'held' : 'booked';
     // Both slots are locked in id order inside lockSlotRow; adjusting them now cannot deadlock.
     changes = [
       ...reclaimed,
-      await adjustSlot(sqlIn(tx), booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
-      await adjustSlot(sqlIn(tx), slot.id, { [column]: 1 }, 'RESCHEDULED'),
+      await adjustSlot(sql, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
+      await adjustSlot(sql, slot.id, { [column]: 1 }, 'RESCHEDULED'),
     ];
     data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at };
   } else {
@@ -47,25 +48,27 @@ export async function rescheduleInTx(
     data = { startAt: target.range.startAt, endAt: target.range.endAt };
   }
   // Queue behind other writers of the resource (see lockExclusiveResources) before the move.
-  if (booking.exclusive) await lockExclusiveResources(sqlIn(tx), [booking.resourceId!]);
+  if (booking.exclusive) await lockExclusiveResources(sql, [booking.resourceId!]);
 
   // The exclusion constraint checks the new range against every other live booking here.
   const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });
-  await writeBookingAudit(sqlIn(tx), c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
   return { booking: updated, changes };
 }
 
 /** Locks the current and the target slot in id order, reclaims the target's expired holds, and checks it. */
 async function lockSlotRow(
-  tx: Prisma.TransactionClient,
+  sql: SqlQuery,
   booking: Booking,
   slotId: string,
   now: Date,
 ): Promise<{ slot: SlotRow; reclaimed: SlotChange[] }> {
   const ids = [booking.slotId!, slotId].sort();
-  const rows = await tx.$queryRaw<SlotRow[]>`
-    SELECT id, capacity, booked, held, status, start_at, end_at, resource_id, location_id, form_id
-    FROM slots WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`;
+  const rows = await sql.query<SlotRow>(
+    `SELECT id, capacity, booked, held, status, start_at, end_at, resource_id, location_id, form_id
+    FROM slots WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+    [ids],
+  );
   const slot = rows.find((r) => r.id === slotId);
   const current = rows.find((r) => r.id === booking.slotId);
   if (!slot) throw new NotFoundError('Slot', slotId);
@@ -73,7 +76,7 @@ async function lockSlotRow(
     slot.resource_id === current?.resource_id &&
     (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
-  const { freed, changes } = await releaseExpiredHoldsIn(sqlIn(tx), { slotIds: [slotId], now });
+  const { freed, changes } = await releaseExpiredHoldsIn(sql, { slotIds: [slotId], now });
   const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);
   if (reason === 'FULL') throw new SlotFullError(slotId);
   if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');

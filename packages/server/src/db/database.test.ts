@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/databases.js';
-import { ConnectionWaitTimeout, openDatabase, type Database } from './database.js';
+import { ConnectionWaitTimeout, MAX_PREPARED_STATEMENTS, openDatabase, type Database } from './database.js';
 import { TryAgainError, sqlStateOf, withRetry } from './retry.js';
 
 // SqlRunner.transaction, the plain-SQL transaction the booking hot paths run on.
@@ -52,6 +52,23 @@ describe.each([
     expect(await n()).toBe(before);
     // The connection went back to a usable state.
     await db().sql.transaction((tx) => tx.query('SELECT 1'));
+  });
+});
+
+describe('prepared statements', () => {
+  it('prepares each parameterised text once per connection, and never more than the bound allows', async () => {
+    const prepared = (s: { query: Database['sql']['query'] }) =>
+      s.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_prepared_statements`).then((rows) => rows[0]!.n);
+    await postgres.sql.session(async (s) => {
+      const before = await prepared(s);
+      await s.query('SELECT $1::int AS a', [1]);
+      await s.query('SELECT $1::int AS a', [2]);
+      expect(await prepared(s)).toBe(before + 1);
+      // A stream of distinct texts (what a bug building SQL from values would send) stops being prepared at the bound.
+      for (let i = 0; i < MAX_PREPARED_STATEMENTS + 50; i++) await s.query(`SELECT $1::int + ${i} AS a`, [1]);
+      expect(await prepared(s)).toBeLessThanOrEqual(MAX_PREPARED_STATEMENTS);
+      expect(await s.query('SELECT $1::int + 7 AS a', [1])).toEqual([{ a: 8 }]);
+    });
   });
 });
 

@@ -77,7 +77,7 @@ function prismaLog(onQuery?: (sql: string) => void) {
 // once per connection instead of on every call (the booking statements are long). Named by text,
 // process-wide; a bound keeps a stream of ad-hoc texts from piling up statements on the server.
 const preparedNames = new Map<string, string>();
-const MAX_PREPARED_STATEMENTS = 200;
+export const MAX_PREPARED_STATEMENTS = 200;
 
 function preparedName(text: string): string | undefined {
   let name = preparedNames.get(text);

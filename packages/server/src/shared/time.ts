@@ -105,20 +105,8 @@ function cachedOffset(ms: number, timeZone: string): number {
   return offsets.set(timeZone, bucket, first);
 }
 
-// Every slot shown needs its local date and times: strings made once and shared, not per call.
+// Every slot shown needs its local times: the 1,440 clock strings are made once and shared.
 const CLOCK = Array.from({ length: 24 * 60 }, (_, m) => `${pad(Math.floor(m / 60))}:${pad(m % 60)}`);
-const wallDates = new Map<number, string>();
-
-function wallDate(day: number): string {
-  let date = wallDates.get(day);
-  if (date === undefined) {
-    const d = new Date(day * DAY_MS);
-    date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-    if (wallDates.size > 100_000) wallDates.clear();
-    wallDates.set(day, date);
-  }
-  return date;
-}
 
 class LocalInstant implements LocalView {
   readonly date: string;
@@ -131,7 +119,8 @@ class LocalInstant implements LocalView {
   ) {
     const day = Math.floor(wallMs / DAY_MS);
     const minuteOfDay = Math.floor((wallMs - day * DAY_MS) / MINUTE_MS);
-    this.date = wallDate(day);
+    const d = new Date(day * DAY_MS);
+    this.date = `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
     this.time = CLOCK[minuteOfDay]!;
     this.hour = Math.floor(minuteOfDay / 60);
   }
