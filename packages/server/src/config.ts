@@ -20,6 +20,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
+  /** Sender and ORGANIZER of every mail; its domain is the right-hand side of every Message-ID. */
+  NOTIFICATIONS_FROM_EMAIL: z.email().default('slotwise@example.com'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().optional(),
