@@ -21,6 +21,9 @@ import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
 import { Outbox } from './mail/outbox.js';
+import { BookingMailer } from './calendar/booking-mail.js';
+import { mailSettings } from './calendar/mail-settings.js';
+import { SessionsService } from './sessions/sessions.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics }) {
@@ -28,6 +31,8 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
   configurePii(deps.config.ENCRYPTION_KEY!);
   const slotEvents = new SlotEvents(deps.pubsub);
+  // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
+  const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
   const generation = new GenerationService(
     prisma,
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
@@ -35,13 +40,15 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
   );
   return {
     outbox: new Outbox(deps.config),
+    bookingMail,
+    sessions: new SessionsService(prisma, slotEvents),
     generation,
     rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config),
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents,
-    bookings: new BookingService(deps.db, deps.config, slotEvents, undefined, deps.metrics),
+    bookings: new BookingService(deps.db, deps.config, slotEvents, bookingMail, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(deps.db.sql),
     exposure: new ExposureService(prisma, deps.db.sql, {
@@ -53,7 +60,7 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
     forms: new FormsService(prisma, slotEvents),
-    registrations: new RegistrationService(prisma, slotEvents, deps.metrics),
+    registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
   };
 }
 

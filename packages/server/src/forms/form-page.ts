@@ -126,7 +126,8 @@ function groupByLocalDate(slots: PageSlot[], timeZone: string): [string, PageSlo
   return [...days];
 }
 
-function page(title: string, body: string): string {
+/** The public pages' frame: same look for the signup, success and manage pages. */
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
