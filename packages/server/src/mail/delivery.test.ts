@@ -4,46 +4,8 @@ import { openDatabase, type Database, type SqlQuery } from '../db/database.js';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { mimeTree, startMailServer, type MailServer } from '../../test/mail-server.js';
 import { DELIVERY_DEFAULTS, mailDeliveryFromConfig, type MailDeliveryOptions } from './delivery.js';
-import type { IcsMethod, OutboxMail } from './outbox.js';
-
-const FROM = 'bookings@slotwise.test';
-
-export function testIcs(method: IcsMethod, uid: string, sequence = 0): string {
-  return [
-    'BEGIN:VCALENDAR',
-    'VERSION:2.0',
-    'PRODID:-//Slotwise//delivery test//EN',
-    `METHOD:${method}`,
-    'BEGIN:VEVENT',
-    `UID:${uid}`,
-    `SEQUENCE:${sequence}`,
-    'DTSTAMP:20261130T090000Z',
-    'DTSTART:20261207T170000Z',
-    'DTEND:20261207T180000Z',
-    'SUMMARY:Session with Ada',
-    `ORGANIZER:mailto:${FROM}`,
-    'ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:guest@example.org',
-    'END:VEVENT',
-    'END:VCALENDAR',
-    '',
-  ].join('\r\n');
-}
-
-let uids = 0;
-export function invite(to: string, method: IcsMethod = 'REQUEST', sequence = 0): OutboxMail {
-  const uid = `test-${++uids}-${Date.now()}@slotwise.test`;
-  return {
-    kind: method === 'CANCEL' ? 'cancellation' : 'invitation',
-    to,
-    ics: { uid, sequence, method },
-    content: {
-      subject: `Invitation: Session with Ada, Mon Dec 7, 5:00 PM`,
-      text: 'You are invited.',
-      html: '<p>You are invited.</p>',
-      calendar: { method, ics: testIcs(method, uid, sequence) },
-    },
-  };
-}
+import type { OutboxMail } from './outbox.js';
+import { FROM, invite, testIcs } from './test-mails.js';
 
 describe('mail delivery over SMTP', () => {
   let t: TestApp;
