@@ -6,6 +6,7 @@ import { requestIdFrom } from './http/request-id.js';
 import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
 import { attachGraphQLWs } from './live/ws-server.js';
+import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -67,6 +68,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
   // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
   jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
+  // Every second on every instance: claims are FOR UPDATE SKIP LOCKED with a lease (src/mail/delivery.ts).
+  const mailDelivery = mailDeliveryFromConfig(app);
+  metrics.measureOutboxDepth(() => mailDelivery.depth());
+  jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
@@ -88,6 +93,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
       await jobs.stop();
+      mailDelivery.transport.close();
       await app.close();
       log.info('stopped');
     },
