@@ -140,6 +140,17 @@ describe('a session (a PERSON with an email): host and guest', () => {
     }
   });
 
+  it('refuses a customer time zone that is not IANA, naming the field, booking nothing', async () => {
+    const slot = await c.slot('2027-01-09T17:00:00Z');
+    const before = await countAll();
+    expect(await call(t, BOOK, { slotId: gid('Slot', slot), customer: { ...GUEST, timeZone: 'Mars/Olympus' } })).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'customer', 'timeZone'], message: 'must be an IANA time zone, e.g. Europe/Lisbon' }],
+    });
+    expect((await t.app.db.sql.query<{ booked: number }>(`SELECT booked FROM slots WHERE id = $1`, [slot]))[0]!.booked).toBe(0);
+    expect(await countAll()).toBe(before);
+  });
+
   it('the host may cancel their own session through cancelBooking', async () => {
     const hostToken = await t.tokenFor(['user'], HOST.email);
     const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-01-09T15:00:00Z')), customer: guest });
