@@ -1,6 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
-import { issueMagicLink } from '../links/magic-links.js';
+import { issueMagicLinks } from '../links/magic-links.js';
 import type { Outbox, OutboxMail } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, type Recipient } from './booking-mail-content.js';
@@ -82,11 +82,13 @@ export class BookingMailer {
     const view = bookingView(row);
     const method = METHOD_OF[kind]!;
     const mails: OutboxMail[] = [];
-    for (const to of recipients(row, view)) {
-      const manageUrl = await this.manageUrl(tx, view, to, now);
-      const content = composeBookingMail(kind, view, to, manageUrl, this.settings, now);
-      mails.push({ kind, to: to.email, content, bookingId: view.id, ics: { uid: view.uid, sequence: view.sequence, method } });
-      if (kind !== 'cancellation') mails.push(...this.reminders(view, to, manageUrl, now));
+    const to = recipients(row, view);
+    const urls = await this.manageUrls(tx, view, to, now);
+    for (const [i, recipient] of to.entries()) {
+      const manageUrl = urls[i]!;
+      const content = composeBookingMail(kind, view, recipient, manageUrl, this.settings, now);
+      mails.push({ kind, to: recipient.email, content, bookingId: view.id, ics: { uid: view.uid, sequence: view.sequence, method } });
+      if (kind !== 'cancellation') mails.push(...this.reminders(view, recipient, manageUrl, now));
     }
     return mails;
   }
@@ -109,9 +111,11 @@ export class BookingMailer {
     });
   }
 
-  private async manageUrl(tx: SqlQuery, view: BookingView, to: Recipient, now: Date): Promise<string> {
-    const token = await issueMagicLink(tx, { purpose: 'manage', bookingId: view.id, role: to.role, email: to.email, expiresAt: manageLinkExpiry(view.endAt, now) });
-    return `${this.settings.publicUrl}/manage?t=${encodeURIComponent(token)}`;
+  /** Each recipient's own manage link (one statement for all of them). */
+  private async manageUrls(tx: SqlQuery, view: BookingView, to: Recipient[], now: Date): Promise<string[]> {
+    const expiresAt = manageLinkExpiry(view.endAt, now);
+    const tokens = await issueMagicLinks(tx, to.map((r) => ({ purpose: 'manage' as const, bookingId: view.id, role: r.role, email: r.email, expiresAt })));
+    return tokens.map((token) => `${this.settings.publicUrl}/manage?t=${encodeURIComponent(token)}`);
   }
 }
 

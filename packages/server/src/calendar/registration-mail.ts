@@ -2,7 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import { esc } from '../forms/form-page.js';
 import { slotLabel } from '../forms/slot-label.js';
-import { issueMagicLink } from '../links/magic-links.js';
+import { issueMagicLinks } from '../links/magic-links.js';
 import type { OutboxMail } from '../mail/outbox.js';
 import { renderIcs } from './ics.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
@@ -40,11 +40,11 @@ export async function registrationMails(tx: SqlQuery, input: RegistrationMailInp
   const slots = [...input.bookings].sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
   const zone = form!.time_zone;
   const lines = slots.map((b) => ({ booking: b, label: slotLabel(b.startAt, b.endAt, zone), utc: utcWhen(b.startAt, b.endAt) }));
-  const links = new Map<string, string>();
-  for (const b of slots) {
-    const token = await issueMagicLink(tx, { purpose: 'manage', bookingId: b.id, role: 'guest', email: input.registrant.email, expiresAt: manageLinkExpiry(b.endAt, now) });
-    links.set(b.id, `${settings.publicUrl}/manage?t=${encodeURIComponent(token)}`);
-  }
+  const tokens = await issueMagicLinks(
+    tx,
+    slots.map((b) => ({ purpose: 'manage' as const, bookingId: b.id, role: 'guest' as const, email: input.registrant.email, expiresAt: manageLinkExpiry(b.endAt, now) })),
+  );
+  const links = new Map(slots.map((b, i) => [b.id, `${settings.publicUrl}/manage?t=${encodeURIComponent(tokens[i]!)}`]));
   const where = form!.location_name ? [form!.location_name, form!.location_address].filter(Boolean).join(', ') : null;
   const more = slots.length > 1 ? ` (+${slots.length - 1} more)` : '';
   const listText = lines.map((l) => `- ${l.label} (${l.utc})\n  See or cancel: ${links.get(l.booking.id)}`).join('\n');

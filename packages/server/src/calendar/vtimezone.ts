@@ -1,17 +1,34 @@
 import { Temporal } from 'temporal-polyfill';
+import { zoneName } from './wording.js';
 
 const DAY_MS = 86_400_000;
 
 /**
- * A VTIMEZONE for `timeZone` from the runtime's own tz database (Temporal), valid for
- * [from, to]: the observance in force at `from` and one per transition up to `to`, each with
+ * A VTIMEZONE for `timeZone` from the runtime's own tz database (Temporal), valid for the
+ * calendar years of [from, to]: the observance in force at the start and one per transition, each with
  * its exact onset (no RRULE guessing). Packaged VTIMEZONE files carry the rules of the year they
  * were built (@touch4it/ical-timezones: 2018g, so Brazil still has DST there), which would put
  * invites an hour off; the tz data Node ships is the one every other time in Slotwise comes from.
  */
 export function vtimezone(timeZone: string, from: Date, to: Date): string {
-  const start = Temporal.Instant.fromEpochMilliseconds(from.getTime() - DAY_MS).toZonedDateTimeISO(timeZone);
-  const end = to.getTime() + DAY_MS;
+  // Whole calendar years: the same few components serve every invite of those years (memoized).
+  const firstYear = from.getUTCFullYear();
+  const lastYear = to.getUTCFullYear();
+  const key = `${timeZone}|${firstYear}|${lastYear}`;
+  let text = built.get(key);
+  if (text === undefined) {
+    if (built.size >= MAX_BUILT) built.clear();
+    built.set(key, (text = build(timeZone, Date.UTC(firstYear, 0, 1), Date.UTC(lastYear + 1, 0, 1))));
+  }
+  return text;
+}
+
+const built = new Map<string, string>();
+const MAX_BUILT = 1_000;
+
+function build(timeZone: string, fromMs: number, toMs: number): string {
+  const start = Temporal.Instant.fromEpochMilliseconds(fromMs - DAY_MS).toZonedDateTimeISO(timeZone);
+  const end = toMs + DAY_MS;
   const onsets: Temporal.ZonedDateTime[] = [];
   const first = start.getTimeZoneTransition('previous');
   if (first) onsets.push(first);
@@ -21,7 +38,7 @@ export function vtimezone(timeZone: string, from: Date, to: Date): string {
   const observances = onsets.length
     ? onsets.map((onset) => observance(timeZone, onset.epochMilliseconds))
     : // A zone without transitions (UTC, or none in reach): one standard observance since 1970.
-      [component('STANDARD', start.offsetNanoseconds, start.offsetNanoseconds, '19700101T000000', zoneName(timeZone, start.epochMilliseconds))];
+      [component('STANDARD', start.offsetNanoseconds, start.offsetNanoseconds, '19700101T000000', zoneName(start.epochMilliseconds, timeZone))];
   return ['BEGIN:VTIMEZONE', `TZID:${timeZone}`, ...observances, 'END:VTIMEZONE'].join('\r\n');
 }
 
@@ -31,7 +48,7 @@ function observance(timeZone: string, onsetMs: number): string {
   // DTSTART is the local time the change happens at, read on the clock before it (RFC 5545 3.6.5).
   const local = Temporal.Instant.fromEpochMilliseconds(onsetMs + before / 1_000_000).toZonedDateTimeISO('UTC').toPlainDateTime();
   const kind = after > standardOffset(timeZone, onsetMs) ? 'DAYLIGHT' : 'STANDARD';
-  return component(kind, before, after, basic(local), zoneName(timeZone, onsetMs));
+  return component(kind, before, after, basic(local), zoneName(onsetMs, timeZone));
 }
 
 function component(kind: 'STANDARD' | 'DAYLIGHT', fromNs: number, toNs: number, dtstart: string, name: string): string {
@@ -48,11 +65,6 @@ function offsetAt(timeZone: string, ms: number): number {
 function standardOffset(timeZone: string, ms: number): number {
   const year = new Date(ms).getUTCFullYear();
   return Math.min(offsetAt(timeZone, Date.UTC(year, 0, 1)), offsetAt(timeZone, Date.UTC(year, 6, 1)));
-}
-
-function zoneName(timeZone: string, ms: number): string {
-  const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(ms).find((p) => p.type === 'timeZoneName');
-  return part?.value ?? timeZone;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');

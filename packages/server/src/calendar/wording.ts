@@ -22,8 +22,12 @@ export function utcWhen(startAt: Date, endAt: Date): string {
   return start.date === end.date ? `${start.date} ${start.time}–${end.time} UTC` : `${start.date} ${start.time} – ${end.date} ${end.time} UTC`;
 }
 
+// Making an Intl.DateTimeFormat costs far more than using one: one per zone, kept.
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The zone's short name at that instant: "EST", "CEST", or "GMT+1" where there is no abbreviation. */
-export function zoneName(instant: Date, timeZone: string): string {
-  const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(instant).find((p) => p.type === 'timeZoneName');
-  return part?.value ?? timeZone;
+export function zoneName(instant: Date | number, timeZone: string): string {
+  let format = zoneFormats.get(timeZone);
+  if (!format) zoneFormats.set(timeZone, (format = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' })));
+  return format.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? timeZone;
 }
