@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type SqlQuery } from '../db/database.js';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { mimeTree, startMailServer, type MailServer } from '../../test/mail-server.js';
+import { pii } from '../shared/pii.js';
 import { DELIVERY_DEFAULTS, mailDeliveryFromConfig, type MailDeliveryOptions } from './delivery.js';
 import type { OutboxMail } from './outbox.js';
 import { FROM, invite, testIcs } from './test-mails.js';
@@ -74,12 +75,20 @@ describe('mail delivery over SMTP', () => {
     expect(mail!.parsed.attachments).toEqual([]);
   });
 
-  it('refuses a calendar part whose method differs from the ICS METHOD: FAILED at once, nothing sent', async () => {
+  it('refuses a calendar part whose method differs from the ICS METHOD: at enqueue (nothing queued), and at delivery (FAILED, nothing sent)', async () => {
     const mail = invite('guest@example.org');
     mail.content.calendar!.ics = testIcs('CANCEL', mail.ics!.uid);
-    const [id] = await enqueue([mail]);
+    await expect(enqueue([mail])).rejects.toThrow('calendar method REQUEST does not match the ICS METHOD CANCEL');
+    expect(await t.app.db.sql.query(`SELECT id FROM outbox_messages`)).toEqual([]);
+
+    // A row written some other way (an older version, by hand) is checked again before sending.
+    const [{ id }] = (await t.app.db.sql.query<{ id: string }>(
+      `INSERT INTO outbox_messages (kind, ics_uid, ics_sequence, ics_method, recipient, recipient_hash, message_id, content)
+       VALUES ('invitation', $1, 0, 'REQUEST', $2, $3, '<mismatch@slotwise.test>', $4) RETURNING id`,
+      [mail.ics!.uid, pii().encrypt(mail.to), pii().emailHash(mail.to), pii().encrypt(JSON.stringify(mail.content))],
+    )) as [{ id: string }];
     expect(await worker().runOnce()).toMatchObject({ failed: 1 });
-    expect(await row(id!)).toMatchObject({ status: 'FAILED', attempts: 1, last_error: 'calendar method REQUEST does not match the ICS METHOD CANCEL' });
+    expect(await row(id)).toMatchObject({ status: 'FAILED', attempts: 1, last_error: 'calendar method REQUEST does not match the ICS METHOD CANCEL' });
     expect(smtp.messages).toHaveLength(0);
   });
 
