@@ -47,7 +47,7 @@ describe('notification flags and transports (PostgreSQL)', () => {
   it('NOTIFICATIONS_ENABLED=false sends nothing and keeps the rows PENDING; turned on, they go out', async () => {
     const ids = await enqueue([invite('guest@example.org'), invite('host@example.org')]);
     const off = workerFor({ SMTP_URL: smtp.url, NOTIFICATIONS_ENABLED: 'false' });
-    expect(await off.runOnce()).toEqual({ claimed: 0, sent: 0, retried: 0, failed: 0 });
+    expect(await off.runOnce()).toEqual({ claimed: 0, sent: 0, retried: 0, failed: 0, released: 0 });
     for (const id of ids) expect(await statusOf(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
     expect(smtp.messages).toHaveLength(0);
 

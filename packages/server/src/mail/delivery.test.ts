@@ -234,6 +234,29 @@ describe('mail delivery over SMTP', () => {
     expect(smtp.messages).toHaveLength(1);
   });
 
+  it('a batch running long on a slow server gives back its unattempted rows before their lease can run out', async () => {
+    const ids = await enqueue([invite('a@example.org'), invite('b@example.org'), invite('c@example.org')]);
+    const smtpTransport = worker().transport;
+    // Each send "takes" 40 s of the clock: past a quarter of the 2-minute lease after the first one.
+    const slow = worker({
+      batchSize: 3,
+      transport: {
+        kind: 'smtp',
+        send: async (id, message) => {
+          await smtpTransport.send(id, message);
+          clock = new Date(clock.getTime() + 40_000);
+        },
+        close: () => smtpTransport.close(),
+      },
+    });
+    expect(await slow.runOnce()).toMatchObject({ claimed: 3, sent: 1, released: 2 });
+    const rows = await Promise.all(ids.map(row));
+    expect(rows.map((r) => `${r.status} ${r.attempts}`).sort()).toEqual(['PENDING 0', 'PENDING 0', 'SENT 1']);
+    expect(rows.filter((r) => r.status === 'PENDING').map((r) => r.due_at)).toEqual([clock, clock]);
+    expect(await worker().runOnce()).toMatchObject({ claimed: 2, sent: 2 });
+    expect(await smtp.waitForMessages(3)).toHaveLength(3);
+  });
+
   it('a rolled-back transaction that queued a mail queues and delivers nothing', async () => {
     await expect(
       t.app.db.sql.transaction(async (tx) => {
