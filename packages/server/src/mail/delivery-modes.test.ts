@@ -7,6 +7,7 @@ import { createSlotwise } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
 import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
+import { sqlIn } from '../db/database.js';
 import { mailDeliveryFromConfig } from './delivery.js';
 import type { OutboxMail } from './outbox.js';
 import { FROM, invite } from './test-mails.js';
@@ -47,12 +48,19 @@ describe('notification flags and transports (PostgreSQL)', () => {
   it('NOTIFICATIONS_ENABLED=false sends nothing and keeps the rows PENDING; turned on, they go out', async () => {
     const ids = await enqueue([invite('guest@example.org'), invite('host@example.org')]);
     const off = workerFor({ SMTP_URL: smtp.url, NOTIFICATIONS_ENABLED: 'false' });
-    expect(await off.runOnce()).toEqual({ claimed: 0, sent: 0, retried: 0, failed: 0 });
+    expect(await off.runOnce()).toEqual({ claimed: 0, sent: 0, retried: 0, failed: 0, released: 0 });
     for (const id of ids) expect(await statusOf(id)).toMatchObject({ status: 'PENDING', attempts: 0 });
     expect(smtp.messages).toHaveLength(0);
 
     expect(await workerFor({ SMTP_URL: smtp.url }).runOnce()).toMatchObject({ sent: 2 });
     expect(await smtp.waitForMessages(2)).toHaveLength(2);
+  });
+
+  it('mail queued inside a Prisma interactive transaction (sqlIn) is delivered once it commits', async () => {
+    const [id] = await t.app.db.prisma.$transaction((tx) => t.app.services.outbox.enqueue(sqlIn(tx), [invite('guest@example.org')]));
+    expect(await workerFor({ SMTP_URL: smtp.url }).runOnce()).toMatchObject({ claimed: 1, sent: 1 });
+    expect(await statusOf(id!)).toMatchObject({ status: 'SENT' });
+    expect(await smtp.waitForMessages(1)).toHaveLength(1);
   });
 
   it('NOTIFICATIONS_REDIRECT_TO delivers to that address and names the intended recipient in the bodies and a header', async () => {
@@ -107,7 +115,7 @@ describe('embedded PGlite', () => {
     const app = await createSlotwise({ config: loadConfig({ DATA_DIR: 'memory://', LOG_LEVEL: 'silent' }) });
     try {
       const dataDir = tempDir();
-      const [id] = await app.db.sql.transaction((tx) => app.services.outbox.enqueue(tx, [invite('guest@example.org')]));
+      const [id] = await app.db.prisma.$transaction((tx) => app.services.outbox.enqueue(sqlIn(tx), [invite('guest@example.org')]));
       const worker = mailDeliveryFromConfig({ ...app, config: { ...app.config, DATA_DIR: dataDir } }, { now: () => new Date(Date.now() + 1_000) });
       expect(await worker.runOnce()).toMatchObject({ claimed: 1, sent: 1 });
       const parsed = await simpleParser(readFileSync(join(dataDir, 'mail', `${id}.eml`)));

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type SqlQuery } from '../db/database.js';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { mimeTree, startMailServer, type MailServer } from '../../test/mail-server.js';
+import { pii } from '../shared/pii.js';
 import { DELIVERY_DEFAULTS, mailDeliveryFromConfig, type MailDeliveryOptions } from './delivery.js';
 import type { OutboxMail } from './outbox.js';
 import { FROM, invite, testIcs } from './test-mails.js';
@@ -74,12 +75,20 @@ describe('mail delivery over SMTP', () => {
     expect(mail!.parsed.attachments).toEqual([]);
   });
 
-  it('refuses a calendar part whose method differs from the ICS METHOD: FAILED at once, nothing sent', async () => {
+  it('refuses a calendar part whose method differs from the ICS METHOD: at enqueue (nothing queued), and at delivery (FAILED, nothing sent)', async () => {
     const mail = invite('guest@example.org');
     mail.content.calendar!.ics = testIcs('CANCEL', mail.ics!.uid);
-    const [id] = await enqueue([mail]);
+    await expect(enqueue([mail])).rejects.toThrow('calendar method REQUEST does not match the ICS METHOD CANCEL');
+    expect(await t.app.db.sql.query(`SELECT id FROM outbox_messages`)).toEqual([]);
+
+    // A row written some other way (an older version, by hand) is checked again before sending.
+    const [{ id }] = (await t.app.db.sql.query<{ id: string }>(
+      `INSERT INTO outbox_messages (kind, ics_uid, ics_sequence, ics_method, recipient, recipient_hash, message_id, content)
+       VALUES ('invitation', $1, 0, 'REQUEST', $2, $3, '<mismatch@slotwise.test>', $4) RETURNING id`,
+      [mail.ics!.uid, pii().encrypt(mail.to), pii().emailHash(mail.to), pii().encrypt(JSON.stringify(mail.content))],
+    )) as [{ id: string }];
     expect(await worker().runOnce()).toMatchObject({ failed: 1 });
-    expect(await row(id!)).toMatchObject({ status: 'FAILED', attempts: 1, last_error: 'calendar method REQUEST does not match the ICS METHOD CANCEL' });
+    expect(await row(id)).toMatchObject({ status: 'FAILED', attempts: 1, last_error: 'calendar method REQUEST does not match the ICS METHOD CANCEL' });
     expect(smtp.messages).toHaveLength(0);
   });
 
@@ -223,6 +232,29 @@ describe('mail delivery over SMTP', () => {
     expect(await worker({ maxAttempts: 1 }).runOnce()).toMatchObject({ claimed: 0 });
     expect(await row(id!)).toMatchObject({ status: 'FAILED', attempts: 1, last_error: 'gave up: attempt 1 did not finish' });
     expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('a batch running long on a slow server gives back its unattempted rows before their lease can run out', async () => {
+    const ids = await enqueue([invite('a@example.org'), invite('b@example.org'), invite('c@example.org')]);
+    const smtpTransport = worker().transport;
+    // Each send "takes" 40 s of the clock: past a quarter of the 2-minute lease after the first one.
+    const slow = worker({
+      batchSize: 3,
+      transport: {
+        kind: 'smtp',
+        send: async (id, message) => {
+          await smtpTransport.send(id, message);
+          clock = new Date(clock.getTime() + 40_000);
+        },
+        close: () => smtpTransport.close(),
+      },
+    });
+    expect(await slow.runOnce()).toMatchObject({ claimed: 3, sent: 1, released: 2 });
+    const rows = await Promise.all(ids.map(row));
+    expect(rows.map((r) => `${r.status} ${r.attempts}`).sort()).toEqual(['PENDING 0', 'PENDING 0', 'SENT 1']);
+    expect(rows.filter((r) => r.status === 'PENDING').map((r) => r.due_at)).toEqual([clock, clock]);
+    expect(await worker().runOnce()).toMatchObject({ claimed: 2, sent: 2 });
+    expect(await smtp.waitForMessages(3)).toHaveLength(3);
   });
 
   it('a rolled-back transaction that queued a mail queues and delivers nothing', async () => {

@@ -43,6 +43,8 @@ export interface DeliveryRun {
   sent: number;
   retried: number;
   failed: number;
+  /** Claimed but given back unattempted, because the batch ran long. */
+  released: number;
 }
 
 interface ClaimedRow {
@@ -84,13 +86,22 @@ export class MailDelivery {
 
   /** Claims and delivers due rows until none are left (or a bounded number of batches). */
   async runOnce(): Promise<DeliveryRun> {
-    const total: DeliveryRun = { claimed: 0, sent: 0, retried: 0, failed: 0 };
+    const total: DeliveryRun = { claimed: 0, sent: 0, retried: 0, failed: 0, released: 0 };
     if (!this.options.enabled) return total;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
       await this.giveUpAbandoned();
+      const claimedAt = this.options.now().getTime();
       const rows = await this.claim();
       total.claimed += rows.length;
-      for (const row of rows) total[await this.deliver(row)]++;
+      for (const [i, row] of rows.entries()) {
+        // A slow server must not let the lease of rows still waiting in this batch run out (another
+        // worker would send them too): past a quarter of the lease, the rest are given back.
+        if (this.options.now().getTime() - claimedAt > this.options.leaseMs / 4) {
+          total.released += await this.release(rows.slice(i));
+          return total;
+        }
+        total[await this.deliver(row)]++;
+      }
       if (rows.length < this.options.batchSize) break;
     }
     return total;
@@ -107,6 +118,18 @@ export class MailDelivery {
     const { retryBaseMs, retryMaxMs, random } = this.options;
     const full = Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
     return Math.round(full / 2 + (full / 2) * random());
+  }
+
+  /** Un-claims rows not yet attempted: due now, their attempt not counted. */
+  private async release(rows: ClaimedRow[]): Promise<number> {
+    const released = await this.options.db.query(
+      `UPDATE outbox_messages o SET attempts = o.attempts - 1, due_at = $3::timestamptz
+       FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
+       WHERE o.id = r.id AND o.attempts = r.attempts AND o.status = 'PENDING'
+       RETURNING o.id`,
+      [rows.map((r) => r.id), rows.map((r) => r.attempts), this.options.now().toISOString()],
+    );
+    return released.length;
   }
 
   private async claim(): Promise<ClaimedRow[]> {

@@ -36,7 +36,7 @@ describe('staff view of the outbox, metrics and logs', () => {
     t = await createTestApp({ config: { SMTP_URL: smtp.url, NOTIFICATIONS_FROM_EMAIL: FROM }, logger });
     worker = mailDeliveryFromConfig(t.app, { now: () => new Date(Date.now() + 1_000) });
     t.app.metrics.measureOutboxDepth(() => worker.depth());
-    // Queued one by one, so the three are in a known order (uuid v7 ids grow with time).
+    // Queued one by one, so the three are in a known order (each transaction's created_at is later).
     ids = [];
     for (const to of ['ada@example.org', 'bob@example.org', 'cy@example.org']) {
       ids.push(...(await t.app.db.sql.transaction((tx) => t.app.services.outbox.enqueue(tx, [invite(to, 'REQUEST', 1)]))));

@@ -43,7 +43,7 @@ builder.queryField('outboxMessages', (t) =>
     args: { status: t.arg({ type: OutboxStatusEnum }) },
     totalCount: (_root, args, ctx) => ctx.db.prisma.outboxMessage.count({ where: args.status ? { status: args.status } : {} }),
     resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.outboxMessage.findMany({ ...query, where: args.status ? { status: args.status } : {}, orderBy: { id: 'desc' } }),
+      ctx.db.prisma.outboxMessage.findMany({ ...query, where: args.status ? { status: args.status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }),
 );
 
