@@ -36,6 +36,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     requestScope.run({ requestId }, () => {
       handle(req, res, url).catch((err) => {
         log.error({ err }, 'request failed');
+        if (res.destroyed) return;
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'internal error', requestId }));
       });
@@ -60,6 +61,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     return app.yoga(req, res);
   }
 
+  // Explicit, not whatever this Node version defaults to: a client that sends its headers or its
+  // body slowly loses its socket after these (responses, SSE streams included, are not limited).
+  httpServer.headersTimeout = app.config.HTTP_HEADERS_TIMEOUT_MS;
+  httpServer.requestTimeout = app.config.HTTP_REQUEST_TIMEOUT_MS;
   const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);
