@@ -43,7 +43,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       poolMax: config.DATABASE_POOL_MAX,
       statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      onConnectionError: (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection lost; the pool replaces it'),
+      onConnectionError: (err) => log.warn({ reason: err.message, code: (err as { code?: string }).code }, 'database connection lost; the pool replaces it'),
     }));
   const applied = await migrate(db.sql);
   if (applied.length) log.info({ applied }, 'migrations applied');

@@ -38,7 +38,7 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
   client.on('error', (err: Error) => {
     if (down) return;
     down = true;
-    options.log.warn({ redis: options.name, err: { message: err.message, code: (err as { code?: string }).code } }, 'redis connection failed; retrying');
+    options.log.warn({ redis: options.name, reason: err.message, code: (err as { code?: string }).code }, 'redis connection failed; retrying');
   });
   client.on('close', () => {
     if (!down) options.log.warn({ redis: options.name }, 'redis connection closed; retrying');
