@@ -42,8 +42,11 @@ describe('PostgreSQL connections terminated under a booking load', () => {
     expect(invariants.missing).toEqual([]);
     expect(invariants.counterMismatches).toEqual([]);
 
-    const ready = await waitFor(async () => (await readiness(server.url))?.status === 200 && readiness(server.url), '/readyz to recover');
-    expect(ready!.body.checks).toMatchObject({ database: 'ok', migrations: 'ok' });
+    const ready = await waitFor(async () => {
+      const r = await readiness(server.url);
+      return r?.status === 200 ? r : null;
+    }, '/readyz to recover');
+    expect(ready.body.checks).toMatchObject({ database: 'ok', migrations: 'ok' });
     // No stack traces for this: the lost connections are one warn line each.
     expect(server.logs.filter((l) => l.level === 60 || (l.msg as string)?.startsWith('uncaught'))).toEqual([]);
   }, 60_000);

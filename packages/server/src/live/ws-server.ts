@@ -24,8 +24,10 @@ type Extra = { request: IncomingMessage };
 export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
   const { config, log } = app;
   const maxSubscriptions = config.MAX_SUBSCRIPTIONS_PER_CONNECTION;
-  // Per connection, the subscriptions admitted and not yet ended. Counted before the first await of
-  // onSubscribe, so a burst cannot pass the cap while earlier ones are still being set up.
+  // Per connection, the subscriptions admitted. Counted before the first await of onSubscribe, so a
+  // burst cannot pass the cap while earlier ones are still being set up. One that has ended is gone
+  // from ctx.subscriptions (graphql-ws removes it as soon as the client's Complete arrives), so the
+  // count is pruned against it.
   const admitted = new WeakMap<WsContext, Set<string>>();
   const perIp = connectionCap(config.MAX_WS_CONNECTIONS_PER_IP);
 
@@ -61,28 +63,27 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
           connectionParams: ctx.connectionParams,
           params: payload,
         });
+        // Armor's limits throw from parse (tokens) and from validation (depth, aliases, cost).
         let document;
+        let errors: readonly GraphQLError[];
         try {
           document = parse(payload.query);
+          errors = validate(schema, document);
         } catch (error) {
           return refuse(requestId, [asGraphQLError(error)]);
         }
+        if (errors.length) return refuse(requestId, errors);
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation === 'subscription') {
           const active = admitted.get(ctx) ?? new Set<string>();
           admitted.set(ctx, active);
+          for (const other of active) if (!(other in ctx.subscriptions)) active.delete(other);
           if (active.size >= maxSubscriptions) {
             return refuse(requestId, [
               new GraphQLError(`at most ${maxSubscriptions} subscriptions per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }),
             ]);
           }
           active.add(id);
-        }
-        const release = () => admitted.get(ctx)?.delete(id);
-        const errors = validate(schema, document);
-        if (errors.length) {
-          release();
-          return refuse(requestId, errors);
         }
         try {
           const args: ExecutionArgs = {
@@ -95,13 +96,9 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
           };
           return args;
         } catch (error) {
-          release();
+          admitted.get(ctx)?.delete(id);
           return refuse(requestId, [asGraphQLError(error)]);
         }
-      },
-      // Every admitted operation ends here, whichever side ended it (or the socket closing).
-      onComplete: (ctx, id) => {
-        admitted.get(ctx)?.delete(id);
       },
     },
     wsServer,
