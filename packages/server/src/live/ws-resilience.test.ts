@@ -106,6 +106,27 @@ describe('graphql-ws: one bad operation does not end the socket', () => {
     live.stop();
   });
 
+  it('applies Idempotency-Key (extensions.idempotencyKey) to mutations over the socket as over HTTP', async () => {
+    const { client } = trackedClient();
+    const send = (key: string, name: string) => {
+      const log = new EventLog<{ data?: any; errors?: any[] }>();
+      client.subscribe(
+        { query: BOOK, variables: { input: { slotId: encodeGlobalID('Slot', slotId), customer: customer(name) } }, extensions: { idempotencyKey: key } },
+        { next: (r) => log.push(r as never), error: (e) => log.end(e), complete: () => log.end() },
+      );
+      return log.until(() => log.ended).then(() => log);
+    };
+    const key = `ws-${Date.now()}`;
+    const first = await send(key, 'idem');
+    const again = await send(key, 'idem');
+    expect(first.items[0]!.data.book.__typename).toBe('BookingReceipt');
+    expect(again.items[0]).toEqual(first.items[0]);
+    const rows = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE customer_name = 'Customer idem'`);
+    expect(rows[0]!.n).toBe(1);
+    const reused = await send(key, 'someone else');
+    expect(reused.items[0]!.errors![0].extensions.code).toBe('IDEMPOTENCY_KEY_REUSED');
+  });
+
   it('accepts exactly MAX_SUBSCRIPTIONS_PER_CONNECTION of a burst of 25 sent at once', async () => {
     const { client, closes } = trackedClient();
     const variables = { resourceId: encodeGlobalID('Resource', resourceId) };

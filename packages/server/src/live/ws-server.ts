@@ -59,7 +59,7 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
         const { schema, execute, subscribe, contextFactory, parse, validate } = app.yoga.getEnveloped({
           ...ctx,
           // A POST, as far as Yoga's plugins can tell: graphql-ws carries queries and mutations too.
-          request: new Request(`http://localhost${app.yoga.graphqlEndpoint}`, { method: 'POST', headers: requestHeaders(ctx.extra.request, requestId) }),
+          request: new Request(`http://localhost${app.yoga.graphqlEndpoint}`, { method: 'POST', headers: requestHeaders(ctx.extra.request, requestId, payload) }),
           connectionParams: ctx.connectionParams,
           params: payload,
         });
@@ -133,9 +133,14 @@ function upgradeHeaders(upgrade: IncomingMessage): Headers {
   return headers;
 }
 
-function requestHeaders(upgrade: IncomingMessage, requestId: string): Headers {
+/** The upgrade's headers, this operation's request id, and its Idempotency-Key (from `extensions.idempotencyKey`). */
+function requestHeaders(upgrade: IncomingMessage, requestId: string, payload: { extensions?: Record<string, unknown> | null }): Headers {
   const headers = upgradeHeaders(upgrade);
   headers.set('x-request-id', requestId);
+  headers.delete('idempotency-key');
+  const key = payload.extensions?.idempotencyKey;
+  // A value no header may carry becomes an empty one, which the idempotency plugin refuses as invalid.
+  if (typeof key === 'string') headers.set('idempotency-key', /^[\x20-\x7e]*$/.test(key) ? key : '');
   return headers;
 }
 
