@@ -145,6 +145,24 @@ describe('graphql-ws: one bad operation does not end the socket', () => {
     expect(closes).toEqual([]);
   });
 
+  it('closes only the socket that sends a message over WS_MAX_PAYLOAD_BYTES (1009), with one warn line', async () => {
+    const { client, closes } = trackedClient();
+    const live = wsSubscribe(client, { resourceId: encodeGlobalID('Resource', resourceId) });
+    await live.log.at(0);
+    const big = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    await once(big, 'open');
+    big.send('x'.repeat(t.app.config.WS_MAX_PAYLOAD_BYTES + 1));
+    const [code] = (await once(big, 'close')) as [number];
+    expect(code).toBe(1009);
+    expect(logLines.filter((l) => l.msg === 'WebSocket closed for a protocol error')).toHaveLength(1);
+    expect(logLines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+    // The other client's socket and subscription are untouched.
+    const booked = run(client, BOOK, { input: { slotId: encodeGlobalID('Slot', slotId), customer: customer('after-big') } });
+    await booked.until(() => booked.ended);
+    expect(await live.log.at(1)).toMatchObject({ kind: 'CHANGE' });
+    expect(closes).toEqual([]);
+  });
+
   it('refuses a WebSocket beyond MAX_WS_CONNECTIONS_PER_IP from one address, and admits one again once a socket closes', async () => {
     const url = `${server.url.replace(/^http/, 'ws')}/graphql`;
     const open = () => new WebSocket(url, 'graphql-transport-ws');

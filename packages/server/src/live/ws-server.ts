@@ -105,6 +105,14 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
     config.LIVE_KEEPALIVE_MS,
   );
 
+  // A socket error is the client's doing (an oversized or malformed frame); ws closes that socket
+  // itself (1009, 1002). graphql-ws would print it with console.error and a stack trace: one warn
+  // line is enough. This listener runs after graphql-ws's, which has just added its own.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err: Error & { code?: string }) => log.warn({ reason: err.message, code: err.code, transport: 'ws' }, 'WebSocket closed for a protocol error'));
+  });
+
   /** Errors thrown by execution become this operation's errors; thrown at graphql-ws they would close the socket (4500). */
   async function runSafely(args: ExecutionArgs, kind: 'execute' | 'subscribe') {
     const run = (args.rootValue as Record<typeof kind, (a: ExecutionArgs) => unknown>)[kind];
