@@ -17,6 +17,7 @@ import {
   type ServerProcess,
 } from './faults.js';
 import { randomUUID } from 'node:crypto';
+import { EXPOSED } from '../src/scheduling/availability.fixtures.js';
 
 // Two server processes share a Redis this test starts on its own port, then kills (SIGKILL) and
 // starts again: at start, and in the middle of a booking load.
@@ -85,6 +86,21 @@ describe('Redis down at start, killed mid-load, back again', () => {
     expect((await book(b, 2)).outcome).toBe('BookingReceipt');
     expect(await sub.log.at(1)).toMatchObject({ kind: 'CHANGE', reason: 'CONFIRMED' });
     sub.stop();
+
+    // The exposure cache works in-process: the same session sees the same exposure again.
+    const expose = async () => {
+      const response = await fetch(`${a.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: EXPOSED, variables: { resourceId: encodeGlobalID('Resource', resourceId), date: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10), sessionId: 'redis-down' } }),
+      });
+      return ((await response.json()) as { data: { exposedSlots: { __typename: string; slots: { id: string }[] } } }).data.exposedSlots;
+    };
+    const first = await expose();
+    expect(first.__typename).toBe('ExposedSlots');
+    expect(first.slots.length).toBeGreaterThan(0);
+    expect(await expose()).toEqual(first);
+    expect(await (await fetch(`${a.url}/metrics`)).text()).toMatch(/slotwise_redis_fallback_total\{component="exposure-cache"\} [1-9]/);
   }, 30_000);
 
   it('resumes cross-instance events when Redis comes up, without a restart', async () => {
