@@ -168,6 +168,17 @@ export async function createSlotwise(options: SlotwiseOptions) {
     pubsub: pubsubHandle.pubsub,
     redis,
     redisFallback,
+    /**
+     * For /readyz: Redis answers and this instance's pub/sub connections are up too (until they
+     * are, events from other instances do not reach it). Undefined without REDIS_URL.
+     */
+    pingRedis: redis
+      ? async () => {
+          await redis.ping();
+          const down = pubsubHandle.clients.filter((client) => client.status !== 'ready');
+          if (down.length) throw new Error(`pub/sub connection ${down.map((c) => c.status).join(', ')}`);
+        }
+      : undefined,
     /** Safe to call twice (a stopped server has already closed its app). */
     close() {
       closing ??= (async () => {

@@ -21,7 +21,7 @@ export interface RunningServer {
 export async function startServer(app: Slotwise, options: { port?: number; host?: string; routes?: RouteHandler[] } = {}): Promise<RunningServer> {
   const { log, metrics } = app;
   let shuttingDown = false;
-  const readinessDeps = { db: app.db, pingRedis: app.redis ? () => app.redis!.ping() : undefined, isShuttingDown: () => shuttingDown };
+  const readinessDeps = { db: app.db, pingRedis: app.pingRedis, isShuttingDown: () => shuttingDown };
 
   const httpServer = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);

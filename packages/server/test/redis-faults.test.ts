@@ -60,12 +60,19 @@ function subscribe(server: ServerProcess) {
   return wsSubscribe(client, variables());
 }
 
-/** Books on `from` until a subscriber on `to` sees a change (its Redis subscription may still be on its way). */
+/**
+ * Books on `from` until a subscriber on `to` sees a change. A subscriber whose instance has just
+ * got its Redis subscription back is told to start over (resync): it subscribes again, as clients do.
+ */
 async function expectCrossInstanceDelivery(from: ServerProcess, to: ServerProcess) {
-  const sub = subscribe(to);
-  await sub.log.at(0, 10_000);
+  let sub = subscribe(to);
   let n = 1000;
   await waitFor(async () => {
+    if (sub.log.ended) {
+      expect(JSON.stringify(sub.log.error)).toContain('subscribe again');
+      sub = subscribe(to);
+    }
+    await sub.log.at(0, 10_000);
     expect((await book(from, n++)).outcome).toBe('BookingReceipt');
     await sub.log.until(() => sub.log.items.length > 1, 1_000).catch(() => {});
     return sub.log.items.length > 1;

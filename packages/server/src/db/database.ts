@@ -165,8 +165,9 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // from the EventEmitter and end the process. With one on every client, the query in flight
   // fails, the client is released as broken and the pool opens a fresh one on the next checkout.
   const onConnectionError = options.onConnectionError ?? (() => {});
-  pool.on('error', onConnectionError);
   pool.on('connect', (client) => client.on('error', onConnectionError));
+  // The pool re-emits an idle client's error; the client's own listener has already reported it.
+  pool.on('error', () => {});
   const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
     async query(text, params) {
