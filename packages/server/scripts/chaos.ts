@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -219,17 +219,25 @@ async function main() {
         const start = () =>
           spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
             env: { ...process.env, DATA_DIR: dir, PORT: '0', HOST: '127.0.0.1', SEED_DEMO: 'false', DATABASE_URL: '', REDIS_URL: '' },
-            stdio: ['ignore', 'pipe', 'pipe'],
+            stdio: ['ignore', 'ignore', 'pipe'],
           });
         const first = start();
-        await new Promise<void>((resolve) => createInterface({ input: first.stdout! }).on('line', (l) => /Slotwise listening/.test(l) && resolve()));
+        // It holds the lock before it opens the database: no need to wait for the whole start.
+        await waitFor(() => {
+          try {
+            return (JSON.parse(readFileSync(join(dir, 'slotwise.lock'), 'utf8')) as { pid: number }).pid === first.pid;
+          } catch {
+            return false;
+          }
+        }, 'the first process to hold the lock', 30_000);
         const second = start();
         const lines: string[] = [];
         createInterface({ input: second.stderr! }).on('line', (l) => lines.push(l));
         const [code] = (await once(second, 'exit')) as [number];
         console.log(`  did: started pid ${first.pid} on ${dir}, then a second process`);
         check('second exits non-zero with one line', code !== 0 && lines.length === 1 && lines[0]!.includes(`process ${first.pid}`), { code, stderr: lines });
-        first.kill('SIGTERM');
+        check('first still running', first.exitCode === null, { pid: first.pid });
+        first.kill('SIGKILL');
         await once(first, 'exit');
       } finally {
         rmSync(dir, { recursive: true, force: true });
