@@ -6,7 +6,7 @@ import { isConnectionError } from './db/retry.js';
 const IO_ERROR_NAMES = new Set(['MaxRetriesPerRequestError', 'AbortError']);
 const IO_ERROR_MESSAGES = /Connection is closed|Command timed out|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up/;
 
-export function isIoError(error: unknown): boolean {
+function isIoError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return isConnectionError(error) || IO_ERROR_NAMES.has(error.name) || IO_ERROR_MESSAGES.test(error.message);
 }
