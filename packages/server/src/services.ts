@@ -21,6 +21,7 @@ import { BookingService } from './booking/booking.service.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
+import { Outbox } from './mail/outbox.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: {
@@ -40,6 +41,7 @@ export function createServices(deps: {
     slotEvents,
   );
   return {
+    outbox: new Outbox(deps.config),
     generation,
     rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config),

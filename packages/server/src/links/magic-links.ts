@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { SqlQuery } from '../db/database.js';
+import { pii } from '../shared/pii.js';
+
+export type MagicLinkPurpose = 'manage' | 'propose' | 'approve' | 'decline';
+export type MagicLinkRole = 'host' | 'guest';
+
+export interface MagicLink {
+  id: string;
+  purpose: MagicLinkPurpose;
+  bookingId: string;
+  role: MagicLinkRole;
+  emailHash: string;
+  proposalId: string | null;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
+export type MagicLinkProblem = 'unknown' | 'expired' | 'used' | 'wrong-purpose';
+
+/** A link that cannot be used: unknown (or tampered), expired, already used, or meant for another step. */
+export class MagicLinkError extends Error {
+  constructor(readonly problem: MagicLinkProblem) {
+    super(`magic link ${problem}`);
+  }
+}
+
+export function hashMagicToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Creates a link in the caller's transaction and returns its token (shown once, in the mail). */
+export async function issueMagicLink(
+  tx: SqlQuery,
+  link: { purpose: MagicLinkPurpose; bookingId: string; role: MagicLinkRole; email: string; expiresAt: Date; proposalId?: string | null },
+): Promise<string> {
+  const token = `ml_${randomBytes(24).toString('base64url')}`;
+  await tx.query(
+    `INSERT INTO magic_links (token_hash, purpose, booking_id, role, email_hash, proposal_id, expires_at)
+     VALUES ($1, $2::magic_link_purpose, $3::uuid, $4::magic_link_role, $5, $6::uuid, $7::timestamptz)`,
+    [hashMagicToken(token), link.purpose, link.bookingId, link.role, pii().emailHash(link.email), link.proposalId ?? null, link.expiresAt.toISOString()],
+  );
+  return token;
+}
+
+/**
+ * The live link behind a token, for one of the given purposes; throws MagicLinkError otherwise.
+ * `forUpdate` locks the row, so two requests deciding with one link queue and the second sees it used.
+ */
+export async function findMagicLink(
+  q: SqlQuery,
+  token: string,
+  purposes: MagicLinkPurpose[],
+  now: Date,
+  options: { forUpdate?: boolean; allowUsed?: boolean } = {},
+): Promise<MagicLink> {
+  const [row] = await q.query<{
+    id: string;
+    purpose: MagicLinkPurpose;
+    booking_id: string;
+    role: MagicLinkRole;
+    email_hash: string;
+    proposal_id: string | null;
+    expires_at: Date;
+    used_at: Date | null;
+  }>(
+    `SELECT id, purpose, booking_id, role, email_hash, proposal_id, expires_at, used_at FROM magic_links WHERE token_hash = $1
+     ${options.forUpdate ? 'FOR UPDATE' : ''}`,
+    [hashMagicToken(token)],
+  );
+  if (!row) throw new MagicLinkError('unknown');
+  if (!purposes.includes(row.purpose)) throw new MagicLinkError('wrong-purpose');
+  if (row.used_at && !options.allowUsed) throw new MagicLinkError('used');
+  if (new Date(row.expires_at).getTime() <= now.getTime()) throw new MagicLinkError('expired');
+  return {
+    id: row.id,
+    purpose: row.purpose,
+    bookingId: row.booking_id,
+    role: row.role,
+    emailHash: row.email_hash,
+    proposalId: row.proposal_id,
+    expiresAt: new Date(row.expires_at),
+    usedAt: row.used_at ? new Date(row.used_at) : null,
+  };
+}
+
+/** Marks a link used; false when another request used it first. */
+export async function useMagicLink(tx: SqlQuery, id: string, now: Date): Promise<boolean> {
+  const rows = await tx.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE id = $1::uuid AND used_at IS NULL RETURNING id`, [
+    id,
+    now.toISOString(),
+  ]);
+  return rows.length === 1;
+}

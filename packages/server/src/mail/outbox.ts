@@ -1,0 +1,88 @@
+import type { SqlQuery } from '../db/database.js';
+import { pii } from '../shared/pii.js';
+import { checkCalendarPart } from './mime.js';
+
+export type IcsMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH' | 'REPLY' | 'COUNTER' | 'DECLINECOUNTER';
+
+/** A rendered mail, exactly as the delivery worker will send it. */
+export interface MailContent {
+  subject: string;
+  text: string;
+  html?: string;
+  /** The calendar part (`text/calendar; method=<M>`), also attached as invite.ics. */
+  calendar?: { method: IcsMethod; ics: string };
+}
+
+export interface OutboxMail {
+  /** What the mail is about: invitation, update, cancellation, reminder, registration, proposal, ... */
+  kind: string;
+  to: string;
+  content: MailContent;
+  bookingId?: string | null;
+  registrationId?: string | null;
+  /** An invite's identity: (uid, sequence, recipient, method) is queued at most once. */
+  ics?: { uid: string; sequence: number; method: IcsMethod };
+  /** The duplicate guard of a mail that is not one invite. */
+  dedupeKey?: string;
+  /** First send time (reminders); now when left out. */
+  dueAt?: Date;
+}
+
+/**
+ * Writes mails to the outbox inside the caller's transaction, so a change and its mails commit or
+ * roll back together. A mail whose key is already queued is skipped. Returns the ids queued.
+ */
+export class Outbox {
+  /** Right-hand side of every Message-ID: the sender's domain. */
+  private readonly messageIdDomain: string;
+
+  constructor(config: { NOTIFICATIONS_FROM_EMAIL: string }) {
+    this.messageIdDomain = config.NOTIFICATIONS_FROM_EMAIL.split('@').pop()!;
+  }
+
+  async enqueue(tx: SqlQuery, mails: OutboxMail[]): Promise<string[]> {
+    if (!mails.length) return [];
+    const p = pii();
+    const rows = mails.map((m) => {
+      if (!m.ics && !m.dedupeKey) throw new Error(`outbox mail ${m.kind} needs ics or dedupeKey`);
+      // A mismatch is a bug in the caller: refused here, in its own transaction, not at delivery.
+      if (m.content.calendar) checkCalendarPart(m.content.calendar);
+      return {
+        kind: m.kind,
+        booking_id: m.bookingId ?? null,
+        registration_id: m.registrationId ?? null,
+        ics_uid: m.ics?.uid ?? null,
+        ics_sequence: m.ics?.sequence ?? null,
+        ics_method: m.ics?.method ?? null,
+        recipient: p.encrypt(m.to),
+        recipient_hash: p.emailHash(m.to),
+        dedupe_key: m.dedupeKey ?? null,
+        content: p.encrypt(JSON.stringify(m.content)),
+        due_at: (m.dueAt ?? null)?.toISOString() ?? null,
+      };
+    });
+    const inserted = await tx.query<{ id: string }>(
+      `INSERT INTO outbox_messages (id, kind, booking_id, registration_id, ics_uid, ics_sequence, ics_method, recipient,
+         recipient_hash, dedupe_key, message_id, content, due_at)
+       SELECT x.id, x.kind, x.booking_id, x.registration_id, x.ics_uid, x.ics_sequence, x.ics_method, x.recipient,
+         x.recipient_hash, x.dedupe_key, '<' || x.id || '@' || $2::text || '>', x.content, coalesce(x.due_at, now())
+       FROM (SELECT uuid_v7() AS id, r.* FROM jsonb_to_recordset($1::jsonb) AS r(kind text, booking_id uuid, registration_id uuid,
+         ics_uid text, ics_sequence int, ics_method text, recipient text, recipient_hash text, dedupe_key text, content text,
+         due_at timestamptz)) AS x
+       ON CONFLICT DO NOTHING
+       RETURNING id`,
+      [JSON.stringify(rows), this.messageIdDomain],
+    );
+    // Delivered at commit only (never for a rollback): wakes the delivery workers at once (src/mail/outbox-wakeup.ts).
+    if (inserted.length) await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+    return inserted.map((r) => r.id);
+  }
+}
+
+/** The NOTIFY channel that announces committed outbox rows. */
+export const OUTBOX_CHANNEL = 'slotwise_outbox';
+
+/** The stored content of an outbox row, decrypted. */
+export function readMailContent(stored: string): MailContent {
+  return JSON.parse(pii().decrypt(stored)) as MailContent;
+}
