@@ -6,6 +6,7 @@ import { parseGlobalId } from '../shared/ids.js';
 import { grantBookingAccess } from './access.js';
 import { BookingReceiptRef } from './booking.graphql.js';
 import type { BookingReceipt, Caller } from './booking.service.js';
+import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
 import { BookingConflictError, BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
 
 const CustomerInput = builder.inputType('CustomerInput', {
@@ -91,7 +92,7 @@ builder.mutationField('hold', (t) =>
     type: BookingReceiptRef,
     description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx))),
@@ -103,7 +104,7 @@ builder.mutationField('book', (t) =>
     type: BookingReceiptRef,
     description: 'Books a slot or a free range at once (hold + confirm).',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);
@@ -126,7 +127,7 @@ builder.mutationField('confirm', (t) =>
     type: 'Booking',
     description: 'Turns a live hold into a booking. Staff, the signed-in customer, or the manage token.',
     authScopes: { public: true },
-    errors: { types: [HoldExpiredError, BookingNotActiveError, TryAgainError] },
+    errors: { types: [HoldExpiredError, BookingNotActiveError, FormNotOpenError, TryAgainError] },
     args: { input: t.arg({ type: ManageBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) =>
       granted(ctx, await ctx.services.bookings.confirm(bookingId(input.bookingId), input.manageToken, caller(ctx))),
@@ -150,7 +151,7 @@ builder.mutationField('rescheduleBooking', (t) =>
     type: 'Booking',
     description: 'Moves a booking to another slot or range in one step; the calendar SEQUENCE goes up.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, HoldExpiredError, BookingNotActiveError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
     args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) => {
       exactlyOne(input);

@@ -5,6 +5,7 @@ import type { SlotChange, SlotChangeReason } from '../live/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
 import { auditView, writeBookingAudit, type AuditActor } from './audit.js';
 import { BookingNotActiveError } from './errors.js';
+import { enforceFormRules } from './form-rules.js';
 
 /** Throws (NotFoundError) when the caller may not act on this booking. */
 export type Authorize = (booking: Booking) => void | Promise<void>;
@@ -75,6 +76,10 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
     return { expired: true, booking: updated, expiredAt, changes };
   }
 
+  if (booking.slotId) {
+    const slots = await sql.query<{ form_id: string | null }>(`SELECT form_id FROM slots WHERE id = $1::uuid`, [booking.slotId]);
+    await enforceFormRules(sql, slots, { kind: 'confirm' });
+  }
   const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },

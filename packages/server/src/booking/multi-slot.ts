@@ -6,6 +6,7 @@ import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
+import { enforceFormRules } from './form-rules.js';
 import { asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
 
 export interface BookSlotsInput {
@@ -26,6 +27,8 @@ export interface BookSlotsInput {
    * (a form registration mails one list of all its slots).
    */
   mail: BookingMailer | null;
+  /** `register` for a form registration; hold and book are `direct` (refused on a form's slots). */
+  entry?: 'register' | 'direct';
 }
 
 export interface BookSlotsResult {
@@ -85,6 +88,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     ? await releaseExpiredHoldsIn(tx, { slotIds: withExpired, now }, { ...actor, actorLabel: 'system:hold-expiry' })
     : { changes: [], freed: new Map<string, number>() };
 
+  await enforceFormRules(tx, slots, { kind: input.entry ?? 'direct' });
   const byId = new Map(slots.map((s) => [s.id, s]));
   const taken = await takenOnExclusiveResources(tx, slots);
   const unavailable: UnavailableSlot[] = [];

@@ -5,6 +5,7 @@ import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { auditView, writeBookingAudit } from './audit.js';
 import { BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
+import { enforceFormRules } from './form-rules.js';
 import { lockExclusiveResources } from './insert.js';
 import { adjustSlot, lockBooking, type TxContext } from './lifecycle.js';
 import { whyUnavailable, type SlotRow } from './multi-slot.js';
@@ -76,6 +77,7 @@ async function lockSlotRow(
   const sameHome =
     slot.resource_id === current?.resource_id &&
     (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
+  await enforceFormRules(sql, [slot], { kind: 'reschedule', fromFormId: current?.form_id ?? null });
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
   const { freed, changes } = await releaseExpiredHoldsIn(sql, { slotIds: [slotId], now });
   const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);

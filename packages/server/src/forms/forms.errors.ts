@@ -51,3 +51,15 @@ export class FormSlotNotFoundError extends AppError {
     super(`These slots are not part of this form: ${slotIds.join(', ')}`);
   }
 }
+
+/**
+ * A form's slots are booked through `register` (which keeps the form's status and slot limit);
+ * hold, book and reschedule onto them are refused with this, pointing there.
+ */
+export class FormRegistrationRequiredError extends AppError {
+  readonly code = 'FORM_REGISTRATION_REQUIRED';
+  readonly mutation = 'register';
+  constructor(readonly formId: string) {
+    super('This slot belongs to a form; sign up with the register mutation (or the form page) instead.');
+  }
+}

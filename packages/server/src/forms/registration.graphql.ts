@@ -7,7 +7,7 @@ import { STAFF_ROLES } from '../shared/actor.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { ValidationError } from '../shared/errors.js';
-import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
+import { FormNotOpenError, FormRegistrationRequiredError, FormSlotNotFoundError } from './forms.errors.js';
 import { FormStatusEnum } from './forms.graphql.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { slotLabel } from './slot-label.js';
@@ -70,6 +70,17 @@ builder.objectType(FormNotOpenError, {
   fields: (t) => ({
     formId: t.id({ resolve: (e) => encodeGlobalID('Form', e.formId) }),
     status: t.field({ type: FormStatusEnum, resolve: (e) => e.status }),
+  }),
+});
+
+builder.objectType(FormRegistrationRequiredError, {
+  name: 'FormRegistrationRequiredError',
+  description: "The slot belongs to a form: book it with the `register` mutation (the form's status and slot limit apply).",
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof FormRegistrationRequiredError,
+  fields: (t) => ({
+    formId: t.id({ resolve: (e) => encodeGlobalID('Form', e.formId) }),
+    mutation: t.string({ description: 'The mutation to use instead: register.', resolve: (e) => e.mutation }),
   }),
 });
 
