@@ -26,6 +26,8 @@ function describeHold(result: HoldMutation['hold']): string {
       return `unavailable: ${result.reason}`;
     case 'BookingConflictError':
       return `conflict, ${result.alternatives.length} alternatives`;
+    case 'FormRegistrationRequiredError':
+      return `use ${result.mutation}`;
     case 'TryAgainError':
     case 'ValidationError':
     case 'NotFoundError':
@@ -69,7 +71,7 @@ describe('typed business errors', () => {
   it('types: results, variables and error members', () => {
     type Confirm = ConfirmMutation['confirm'];
     expectTypeOf<BusinessError<Confirm>['__typename']>().toEqualTypeOf<
-      'HoldExpiredError' | 'BookingNotActiveError' | 'TryAgainError' | 'ValidationError' | 'NotFoundError'
+      'HoldExpiredError' | 'BookingNotActiveError' | 'FormNotOpenError' | 'TryAgainError' | 'ValidationError' | 'NotFoundError'
     >();
     expectTypeOf<Extract<Confirm, { __typename: 'HoldExpiredError' }>>().toHaveProperty('expiredAt');
     expectTypeOf<Extract<HoldMutation['hold'], { __typename: 'SlotFullError' }>['remaining']>().toEqualTypeOf<number>();

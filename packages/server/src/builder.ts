@@ -2,9 +2,9 @@ import SchemaBuilder, { RootFieldBuilder } from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
-import RelayPlugin, { encodeGlobalID } from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, isObjectType, type GraphQLResolveInfo } from 'graphql';
 import type PrismaTypes from './generated/pothos-prisma-types.js';
 import { getDatamodel } from './generated/pothos-prisma-types.js';
 import type { Context } from './context.js';
@@ -47,11 +47,66 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    // Open to everyone: each node type's own authScopes decide what a caller may see.
-    nodeQueryOptions: { authScopes: { public: true } },
-    nodesQueryOptions: { authScopes: { public: true } },
+    // Open to everyone: a node the caller may not see, or that does not exist, is null (visibleNode).
+    decodeGlobalID: decodeOrUnknown,
+    nodeQueryOptions: { authScopes: { public: true }, resolve: (_root, { id }, ctx, info, resolveNode) => visibleNode(ctx, info, id, () => resolveNode(id)) },
+    nodesQueryOptions: {
+      authScopes: { public: true },
+      // The plugin's resolveNodes loads the field's own `args.ids` whatever it is passed, and one
+      // missing row fails its whole batch: so each id is loaded on its own (the loads still batch).
+      resolve: (_root, args, ctx, info, resolveNodes) => {
+        const ids = args.ids;
+        const loads = ids.map((id) => {
+          if (!isNodeId(info, id)) return null;
+          args.ids = [id];
+          const loaded = resolveNodes([id]).then((nodes) => nodes[0]);
+          loaded.catch(() => {}); // handled by visibleNode
+          return loaded;
+        });
+        args.ids = ids;
+        return ids.map((id, i) => visibleNode(ctx, info, id, () => loads[i]));
+      },
+    },
   },
 });
+
+/**
+ * Per node type, who may see one through `node`/`nodes`; it must agree with the type's authScopes
+ * (which still guard every other path). Types not listed are public.
+ */
+export const nodeVisibility = new Map<string, (node: any, ctx: Context) => boolean | Promise<boolean>>();
+
+const UNKNOWN_NODE = { typename: '', id: '' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id that does not decode is no node at all (null), not an error. */
+function decodeOrUnknown(globalID: string): { typename: string; id: string } {
+  try {
+    return decodeGlobalID(globalID);
+  } catch {
+    return UNKNOWN_NODE;
+  }
+}
+
+function isNodeId(info: GraphQLResolveInfo, id: { typename: string; id: string }): boolean {
+  const type = info.schema.getType(id.typename);
+  return isObjectType(type) && type.getInterfaces().some((i) => i.name === 'Node') && UUID.test(id.id);
+}
+
+/** Unknown, malformed and hidden ids all answer null alike: `node` never tells that something exists. */
+async function visibleNode(ctx: Context, info: GraphQLResolveInfo, id: { typename: string; id: string }, load: () => unknown): Promise<unknown> {
+  if (!isNodeId(info, id)) return null;
+  let node: unknown;
+  try {
+    node = await load();
+  } catch (error) {
+    // Prisma's "record not found" from the node loader; anything else (a database fault) stays an error.
+    if ((error as { code?: string }).code === 'P2025') return null;
+    throw error;
+  }
+  const visible = nodeVisibility.get(id.typename);
+  return node && (!visible || (await visible(node, ctx))) ? node : null;
+}
 
 type GlobalIdSource = { type: unknown; id: unknown } | string | null | undefined;
 type Resolver<T> = (parent: unknown, args: unknown, context: unknown, info: unknown) => T | Promise<T>;

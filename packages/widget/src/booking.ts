@@ -73,5 +73,7 @@ export async function reserve(client: SlotwiseClient, scope: Scope, slotId: stri
       return { kind: 'error', message: 'The booking service is busy — please try again' };
     case 'NotFoundError':
       return { kind: 'error', message: 'That time no longer exists — please pick another' };
+    case 'FormRegistrationRequiredError':
+      return { kind: 'error', message: 'That time belongs to a sign-up form — please use the form' };
   }
 }

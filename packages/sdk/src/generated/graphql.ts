@@ -459,6 +459,7 @@ export type HoldMutationVariables = Exact<{
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
     | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason }
@@ -474,6 +475,7 @@ export type BookMutationVariables = Exact<{
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
     | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason }
@@ -489,6 +491,7 @@ export type ConfirmMutationVariables = Exact<{
 export type ConfirmMutation = { __typename: 'Mutation', confirm:
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'TryAgainError', code: string, message: string }
@@ -517,6 +520,8 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
+    | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
@@ -659,6 +664,10 @@ export type HoldExpiredErrorFieldsFragment = { __typename: 'HoldExpiredError', c
 export type BookingNotActiveErrorFieldsFragment = { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus };
 
 export type TryAgainErrorFieldsFragment = { __typename: 'TryAgainError', code: string, message: string };
+
+export type FormRegistrationRequiredErrorFieldsFragment = { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string };
+
+export type FormNotOpenErrorFieldsFragment = { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus };
 
 export type SlotAvailabilitySubscriptionVariables = Exact<{
   resourceId?: string | number | null | undefined;
@@ -1135,6 +1144,22 @@ export const TryAgainErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentS
   message
 }
     `, {"fragmentName":"TryAgainErrorFields"}) as unknown as TypedDocumentString<TryAgainErrorFieldsFragment, unknown>;
+export const FormRegistrationRequiredErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment FormRegistrationRequiredErrorFields on FormRegistrationRequiredError {
+  code
+  message
+  formId
+  mutation
+}
+    `, {"fragmentName":"FormRegistrationRequiredErrorFields"}) as unknown as TypedDocumentString<FormRegistrationRequiredErrorFieldsFragment, unknown>;
+export const FormNotOpenErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment FormNotOpenErrorFields on FormNotOpenError {
+  code
+  message
+  formId
+  formStatus: status
+}
+    `, {"fragmentName":"FormNotOpenErrorFields"}) as unknown as TypedDocumentString<FormNotOpenErrorFieldsFragment, unknown>;
 export const OutboxMessageFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment OutboxMessageFields on OutboxMessage {
   id
@@ -1794,6 +1819,9 @@ export const HoldDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on FormRegistrationRequiredError {
+      ...FormRegistrationRequiredErrorFields
+    }
     ... on TryAgainError {
       ...TryAgainErrorFields
     }
@@ -1896,6 +1924,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
 fragment TryAgainErrorFields on TryAgainError {
   code
   message
+}
+fragment FormRegistrationRequiredErrorFields on FormRegistrationRequiredError {
+  code
+  message
+  formId
+  mutation
 }`) as unknown as TypedDocumentString<HoldMutation, HoldMutationVariables>;
 export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation Book($input: BookInput!) {
@@ -1916,6 +1950,9 @@ export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on FormRegistrationRequiredError {
+      ...FormRegistrationRequiredErrorFields
+    }
     ... on TryAgainError {
       ...TryAgainErrorFields
     }
@@ -2018,6 +2055,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
 fragment TryAgainErrorFields on TryAgainError {
   code
   message
+}
+fragment FormRegistrationRequiredErrorFields on FormRegistrationRequiredError {
+  code
+  message
+  formId
+  mutation
 }`) as unknown as TypedDocumentString<BookMutation, BookMutationVariables>;
 export const ConfirmDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation Confirm($input: ManageBookingInput!) {
@@ -2031,6 +2074,9 @@ export const ConfirmDocument = /* @__PURE__ */ new TypedDocumentString(`
     }
     ... on BookingNotActiveError {
       ...BookingNotActiveErrorFields
+    }
+    ... on FormNotOpenError {
+      ...FormNotOpenErrorFields
     }
     ... on TryAgainError {
       ...TryAgainErrorFields
@@ -2120,6 +2166,12 @@ fragment BookingNotActiveErrorFields on BookingNotActiveError {
 fragment TryAgainErrorFields on TryAgainError {
   code
   message
+}
+fragment FormNotOpenErrorFields on FormNotOpenError {
+  code
+  message
+  formId
+  formStatus: status
 }`) as unknown as TypedDocumentString<ConfirmMutation, ConfirmMutationVariables>;
 export const CancelBookingDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation CancelBooking($input: ManageBookingInput!) {
@@ -2236,6 +2288,12 @@ export const RescheduleBookingDocument = /* @__PURE__ */ new TypedDocumentString
     ... on BookingNotActiveError {
       ...BookingNotActiveErrorFields
     }
+    ... on FormRegistrationRequiredError {
+      ...FormRegistrationRequiredErrorFields
+    }
+    ... on FormNotOpenError {
+      ...FormNotOpenErrorFields
+    }
     ... on TryAgainError {
       ...TryAgainErrorFields
     }
@@ -2350,6 +2408,18 @@ fragment BookingNotActiveErrorFields on BookingNotActiveError {
 fragment TryAgainErrorFields on TryAgainError {
   code
   message
+}
+fragment FormRegistrationRequiredErrorFields on FormRegistrationRequiredError {
+  code
+  message
+  formId
+  mutation
+}
+fragment FormNotOpenErrorFields on FormNotOpenError {
+  code
+  message
+  formId
+  formStatus: status
 }`) as unknown as TypedDocumentString<RescheduleBookingMutation, RescheduleBookingMutationVariables>;
 export const FormDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Form($slug: String!, $includePast: Boolean! = false) {

@@ -1,6 +1,9 @@
-import { builder } from '../builder.js';
+import { builder, nodeVisibility } from '../builder.js';
 import { Role } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
+
+nodeVisibility.set('User', (_user, ctx) => ctx.actor !== null);
+nodeVisibility.set('ApiToken', (_token, ctx) => ctx.actor !== null);
 
 export const RoleEnum = builder.enumType(Role, { name: 'Role' });
 

@@ -1,4 +1,4 @@
-import { builder } from '../builder.js';
+import { builder, nodeVisibility } from '../builder.js';
 import type { BookingStatus } from '../generated/prisma/enums.js';
 import { STAFF_ROLES } from '../shared/actor.js';
 import { parseGlobalId } from '../shared/ids.js';
@@ -17,6 +17,8 @@ const CustomerRef = builder.objectRef<Customer>('Customer').implement({
     phone: t.exposeString('phone', { nullable: true }),
   }),
 });
+
+nodeVisibility.set('Booking', (booking, ctx) => canSeeBooking(ctx, ctx.actor, booking));
 
 /** A booking. Visible to staff, its own customer, and a request that showed its manage token. */
 export const BookingRef = builder.prismaNode('Booking', {

@@ -68,14 +68,14 @@ describe('GET /form/:slug', () => {
     }
   });
 
-  it('shows a draft disabled with a notice, and refuses to book from it', async () => {
-    const form = await createForm(t, { slug: 'draft-page' });
-    const html = await (await get('/form/draft-page')).text();
-    expect(html).toContain('<fieldset class="whole" disabled>');
-    expect(html).toContain('This form is a draft');
+  it('answers 404 for a draft (nothing of it shown), and refuses to book from it', async () => {
+    const form = await createForm(t, { slug: 'draft-page', title: 'Secret draft title' });
+    const page = await get('/form/draft-page');
+    expect(page.status).toBe(404);
+    expect(await page.text()).not.toContain('Secret draft title');
     const before = await rowCounts(t);
     const response = await post('draft-page', { ...person, slotId: uuids(form)[0]! });
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(404);
     expect(await rowCounts(t)).toEqual(before);
   });
 
@@ -137,14 +137,13 @@ describe('POST /form/:slug', () => {
     expect(await rowCounts(t)).toEqual(before);
   });
 
-  it('shows a closed form as closed and refuses POST with 403', async () => {
+  it('answers 404 for a closed form on GET and POST, booking nothing', async () => {
     const form = await publishedForm(t, { slug: 'post-closed' });
     expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { __typename } }`, { id: form.id }, { token: t.adminToken }));
-    expect(await (await get('/form/post-closed')).text()).toContain('This form is closed');
+    expect((await get('/form/post-closed')).status).toBe(404);
     const before = await rowCounts(t);
     const response = await post('post-closed', { ...person, slotId: uuids(form)[0]! });
-    expect(response.status).toBe(403);
-    expect(await response.text()).toContain('This form is closed');
+    expect(response.status).toBe(404);
     expect(await rowCounts(t)).toEqual(before);
   });
 

@@ -16,7 +16,8 @@ export function formPageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
     const match = PATH.exec(url.pathname);
     if (!match && !url.pathname.startsWith('/form/')) return false;
-    const form = match ? await app.db.prisma.form.findUnique({ where: { slug: match[1]! } }) : null;
+    // The page is public, so it shows published forms only: drafts and closed forms are staff's (GraphQL).
+    const form = match ? await app.db.prisma.form.findUnique({ where: { slug: match[1]!, status: 'PUBLISHED' } }) : null;
     if (!form) send(res, 404, renderNotFoundPage());
     else if (req.method === 'GET' || req.method === 'HEAD') send(res, 200, await showPage(form.id));
     else if (req.method === 'POST') await submit(req, res, form);

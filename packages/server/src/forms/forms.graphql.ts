@@ -1,9 +1,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { builder } from '../builder.js';
+import { builder, nodeVisibility } from '../builder.js';
 import { FormStatus } from '../generated/prisma/enums.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
-import { STAFF_ROLES } from '../shared/actor.js';
+import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
+import type { Context } from '../context.js';
 // The Slot type the form's slots resolve to.
 import '../scheduling/slots.graphql.js';
 import { formAnalytics, type FormAnalytics, type SlotTotals } from './form-analytics.js';
@@ -11,9 +12,19 @@ import { FormSlotLimitError } from './forms.errors.js';
 
 export const FormStatusEnum = builder.enumType(FormStatus, { name: 'FormStatus' });
 
+/** Drafts and closed forms (and their slots) are for staff; published forms are public. */
+export const canSeeForm = (form: { status: FormStatus }, ctx: Context) => form.status === 'PUBLISHED' || hasAnyRole(ctx.actor, STAFF_ROLES);
+
+nodeVisibility.set('Form', canSeeForm);
+nodeVisibility.set('Slot', async (slot: { formId: string | null }, ctx: Context) => {
+  if (!slot.formId) return true;
+  const form = await ctx.db.prisma.form.findUnique({ where: { id: slot.formId }, select: { status: true } });
+  return form !== null && canSeeForm(form, ctx);
+});
+
 export const FormRef = builder.prismaNode('Form', {
   id: { field: 'id' },
-  authScopes: { public: true },
+  authScopes: (form, ctx) => canSeeForm(form, ctx),
   fields: (t) => ({
     slug: t.exposeString('slug'),
     title: t.exposeString('title'),
@@ -41,7 +52,7 @@ builder.queryField('form', (t) =>
   t.prismaField({
     type: 'Form',
     nullable: true,
-    description: 'A form by slug. Published and closed forms are public; drafts are visible to staff only (null otherwise).',
+    description: 'A form by slug. Published forms are public; drafts and closed forms are visible to staff only (null otherwise).',
     authScopes: { public: true },
     args: { slug: t.arg.string({ required: true }) },
     resolve: async (query, _root, { slug }, ctx) => {

@@ -121,7 +121,7 @@ export class FormsService {
   /** Public: published and closed forms; drafts only for staff. */
   async bySlug(slugValue: string, actor: Actor | null): Promise<Form | null> {
     const form = await this.prisma.form.findUnique({ where: { slug: slugValue } });
-    if (!form || (form.status === 'DRAFT' && !hasAnyRole(actor, STAFF_ROLES))) return null;
+    if (!form || (form.status !== 'PUBLISHED' && !hasAnyRole(actor, STAFF_ROLES))) return null;
     return form;
   }
 

@@ -128,7 +128,7 @@ describe('createForm validation', () => {
 describe('publishing, reading and single slots', () => {
   const FORM = `query ($slug: String!) { form(slug: $slug) { slug status title slots { id } } }`;
 
-  it('shows drafts to staff only; published and closed forms to everyone', async () => {
+  it('shows drafts and closed forms to staff only; published forms to everyone', async () => {
     const form = await createForm(t, { slug: 'visibility' });
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' })).form).toBeNull();
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' }, { token: t.adminToken })).form).toMatchObject({ status: 'DRAFT' });
@@ -136,7 +136,8 @@ describe('publishing, reading and single slots', () => {
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' })).form).toMatchObject({ status: 'PUBLISHED', slots: expect.any(Array) });
     const closed = expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { ... on Form { status closedAt } } }`, { id: form.id }, { token: t.adminToken }));
     expect(closed.closeForm).toEqual({ status: 'CLOSED', closedAt: '2026-12-01T12:00:00.000Z' });
-    expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' })).form.status).toBe('CLOSED');
+    expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' })).form).toBeNull();
+    expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' }, { token: t.adminToken })).form.status).toBe('CLOSED');
     expect(expectNoErrors(await t.execute(FORM, { slug: 'no-such-form' })).form).toBeNull();
   });
 

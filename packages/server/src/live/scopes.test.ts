@@ -45,6 +45,8 @@ describe('slotAvailability scopes', () => {
         { token: t.adminToken },
       ),
     ).createForm;
+    // A draft's live slots are staff-only; the public subscribes to published forms.
+    expectNoErrors(await t.execute(`mutation ($id: ID!) { publishForm(id: $id) { __typename } }`, { id: created.id }, { token: t.adminToken }));
     const { log, stop } = wsSubscribe(client, { formId: created.id });
     expect(await log.at(0)).toMatchObject({ kind: 'SNAPSHOT', slots: [] });
 

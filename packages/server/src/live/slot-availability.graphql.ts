@@ -6,6 +6,7 @@ import { SlotRef } from '../scheduling/slots.graphql.js';
 import { SLOT_CHANGE_REASONS } from './slot-events.js';
 import type { SlotAvailabilityEvent, SlotAvailabilityMessage } from './slot-availability.service.js';
 import { connectionCutter } from './transport.js';
+import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 
 const EventKindEnum = builder.enumType('SlotAvailabilityEventKind', {
   values: {
@@ -59,7 +60,7 @@ builder.subscriptionField('slotAvailability', (t) =>
       } catch (err) {
         return single(err as ValidationError);
       }
-      return ctx.services.slotAvailability.subscribe(ids, { from: args.from, to: args.to }, connectionCutter(ctx));
+      return ctx.services.slotAvailability.subscribe(ids, { from: args.from, to: args.to }, connectionCutter(ctx), { staff: hasAnyRole(ctx.actor, STAFF_ROLES) });
     },
     resolve: (message: SlotAvailabilityMessage) => wrapErrorIfMatches(message, [ValidationError, NotFoundError]) as SlotAvailabilityMessage,
   }),

@@ -46,7 +46,12 @@ export class SlotAvailabilityService {
    * The event stream of one subscription. Bad arguments yield one ValidationError or NotFoundError
    * and end. `onOverflow` is told when the subscriber fell too far behind, to cut its connection.
    */
-  subscribe(ids: ScopeIds, window: { from?: Date | null; to?: Date | null }, onOverflow: (error: Error) => void): AsyncIterableIterator<SlotAvailabilityMessage> {
+  subscribe(
+    ids: ScopeIds,
+    window: { from?: Date | null; to?: Date | null },
+    onOverflow: (error: Error) => void,
+    viewer: { staff: boolean } = { staff: false },
+  ): AsyncIterableIterator<SlotAvailabilityMessage> {
     let queue: SubscriberQueue | null = null;
     let remove = () => {};
     const stop = () => {
@@ -64,7 +69,7 @@ export class SlotAvailabilityService {
         const from = window.from ?? new Date(Math.floor(now().getTime() / 60_000) * 60_000);
         const to = window.to ?? new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
         checkWindow(from, to, now());
-        const scope = await loadScope(sqlIn(prisma), kind, id);
+        const scope = await loadScope(sqlIn(prisma), kind, id, viewer);
         // Too slow: leave the feed at once, then cut the connection (its close may take a while).
         queue = new SubscriberQueue(scopeKey(kind, id), { from, to }, options.bufferSize, (error) => {
           remove();

@@ -23,9 +23,10 @@ export const scopeKey = (kind: ScopeKind, id: string) => `${kind}:${id}`;
 
 function keysOf(change: SlotChange): string[] {
   const keys: string[] = [];
+  // A form's slots are live in their form's scope only (see loadScope).
+  if (change.formId) return [scopeKey('form', change.formId)];
   if (change.resourceId) keys.push(scopeKey('resource', change.resourceId));
   if (change.locationId) keys.push(scopeKey('location', change.locationId));
-  if (change.formId) keys.push(scopeKey('form', change.formId));
   return keys;
 }
 

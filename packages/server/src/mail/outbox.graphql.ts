@@ -1,4 +1,5 @@
-import { builder } from '../builder.js';
+import { builder, nodeVisibility } from '../builder.js';
+import { hasAnyRole } from '../shared/actor.js';
 import { OutboxStatus } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { pii } from '../shared/pii.js';
@@ -7,6 +8,7 @@ import { readMailContent } from './outbox.js';
 
 // The staff view of outbound mail: admins only, since it shows every recipient's address.
 const ADMIN = { roles: ['admin' as const] };
+nodeVisibility.set('OutboxMessage', (_message, ctx) => hasAnyRole(ctx.actor, ADMIN.roles));
 
 const OutboxStatusEnum = builder.enumType(OutboxStatus, {
   name: 'OutboxStatus',

@@ -45,7 +45,7 @@ export interface Scope {
   id: string;
   timeZone: string;
   /** Prisma filter for the scope's slots. */
-  where: { resourceId: string } | { locationId: string } | { formId: string };
+  where: { resourceId: string; formId: null } | { locationId: string; formId: null } | { formId: string };
 }
 
 export interface ScopeIds {
@@ -68,14 +68,19 @@ export function oneScope(ids: ScopeIds, allowed: ScopeKind[]): { kind: ScopeKind
 const SCOPE_ZONE: Record<ScopeKind, string> = {
   resource: 'SELECT l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid',
   location: 'SELECT time_zone FROM locations WHERE id = $1::uuid',
-  form: 'SELECT time_zone FROM forms WHERE id = $1::uuid',
+  form: 'SELECT time_zone, status FROM forms WHERE id = $1::uuid',
 };
 const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } as const;
 
 /** The scope with its zone (one small query on every availability read); NotFoundError when it does not exist. */
-export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string): Promise<Scope> {
-  const [row] = await sql.query<{ time_zone: string }>(SCOPE_ZONE[kind], [id]);
-  if (!row) throw new NotFoundError(SCOPE_TYPE[kind], id);
-  const where = kind === 'resource' ? { resourceId: id } : kind === 'location' ? { locationId: id } : { formId: id };
+/**
+ * The scope's zone and its slot filter. A draft or closed form is staff-only: NotFoundError for
+ * anyone else. A form's slots show in its own scope only (they are booked with `register`), never
+ * in the availability of the location or resource they sit on.
+ */
+export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, viewer: { staff: boolean } = { staff: false }): Promise<Scope> {
+  const [row] = await sql.query<{ time_zone: string; status?: string }>(SCOPE_ZONE[kind], [id]);
+  if (!row || (kind === 'form' && row.status !== 'PUBLISHED' && !viewer.staff)) throw new NotFoundError(SCOPE_TYPE[kind], id);
+  const where = kind === 'resource' ? { resourceId: id, formId: null } : kind === 'location' ? { locationId: id, formId: null } : { formId: id };
   return { kind, id, timeZone: row.time_zone, where };
 }

@@ -1,6 +1,7 @@
 import { builder } from '../builder.js';
 import type { Slot } from '../generated/prisma/client.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import type { AvailabilityResult, AvailableDate } from './availability.service.js';
 import type { ExposureResult } from './exposure.service.js';
 import { exposureVariant } from './exposure.js';
@@ -69,7 +70,7 @@ builder.queryField('availability', (t) =>
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to),
+    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES) }),
   }),
 );
 
@@ -86,7 +87,7 @@ builder.queryField('availableDates', (t) =>
       from: t.arg({ type: 'Date', required: true }),
       to: t.arg({ type: 'Date', required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to),
+    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES) }),
   }),
 );
 

@@ -93,15 +93,22 @@ describe('availability', () => {
     }
   });
 
-  it('answers for a location and for a form too', async () => {
+  it('answers for a location and for a published form; a draft is staff-only and form slots stay out of the location', async () => {
     const byLocation = expectNoErrors(await t.execute(AVAILABILITY, { locationId: nyLocation, ...nov1Window }));
     expect(byLocation.availability.slots).toHaveLength(expectedNov1.length);
     const prisma = t.app.db.prisma;
-    const form = await prisma.form.create({ data: { slug: 'fall-back-signup', title: 'Sign-up', timeZone: 'America/New_York' } });
+    const form = await prisma.form.create({ data: { slug: 'fall-back-signup', title: 'Sign-up', timeZone: 'America/New_York', status: 'DRAFT' } });
     const location = await prisma.location.findFirstOrThrow({ where: { timeZone: 'America/New_York' } });
     await makeSlots(prisma, { locationId: location.id, resourceId: null, formId: form.id, timeZone: 'America/New_York' }, [{ start: '2026-11-01T15:00:00Z', capacity: 10 }]);
+    const draftAnswer = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }));
+    expect(draftAnswer.availability).toMatchObject({ __typename: 'NotFoundError' });
+    const forStaff = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }, { token: t.adminToken }));
+    expect(forStaff.availability.slots).toHaveLength(1);
+    await prisma.form.update({ where: { id: form.id }, data: { status: 'PUBLISHED' } });
     const byForm = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }));
     expect(byForm.availability.slots).toMatchObject([{ localStart: '10:00', remaining: 10, dayPart: 'MORNING' }]);
+    const locationAfter = expectNoErrors(await t.execute(AVAILABILITY, { locationId: nyLocation, ...nov1Window }));
+    expect(locationAfter.availability.slots).toHaveLength(expectedNov1.length);
   });
 
   it('never serves a stale answer after a booking commits', async () => {

@@ -1,7 +1,8 @@
 import type { InputFieldBuilder } from '@pothos/core';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
-import { builder } from '../builder.js';
+import { builder, nodeVisibility } from '../builder.js';
+import { hasAnyRole } from '../shared/actor.js';
 import { ValidationError } from '../shared/errors.js';
 import { RuleKind } from '../generated/prisma/enums.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
@@ -12,6 +13,7 @@ import { SlotGenerationReportRef } from './generation.graphql.js';
 import type { GenerationReport } from './generation.service.js';
 
 const RULE_ROLES = { roles: ['manager' as const, 'scheduler' as const] };
+nodeVisibility.set('AvailabilityRule', (_rule, ctx) => hasAnyRole(ctx.actor, RULE_ROLES.roles));
 
 export const RuleKindEnum = builder.enumType(RuleKind, {
   name: 'AvailabilityRuleKind',

@@ -1,0 +1,84 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { Client } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { BOOK, call, customer } from '../booking/test-api.js';
+import { bookingFixtures } from '../booking/test-fixtures.js';
+import { startServer, type RunningServer } from '../server.js';
+import { sseSubscribe, wsClient, wsSubscribe } from '../live/test-clients.js';
+import { createForm, publishedForm } from './form-fixtures.js';
+
+/** Drafts and closed forms, their slots and availability: staff see them, the public finds nothing. */
+let t: TestApp;
+let server: RunningServer;
+let anonymous: Client;
+let staff: Client;
+beforeAll(async () => {
+  t = await createTestApp({ config: { SHUTDOWN_TIMEOUT_MS: '200' } });
+  server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
+  anonymous = wsClient(server.url);
+  staff = wsClient(server.url, { token: t.adminToken });
+});
+afterAll(async () => {
+  await anonymous.dispose();
+  await staff.dispose();
+  await server.stop();
+  await t.close();
+});
+
+const NODE = `query ($id: ID!) { node(id: $id) { __typename id ... on Form { title } ... on Slot { startAt } } }`;
+const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`;
+const AVAILABILITY = `query ($formId: ID!) { availability(formId: $formId, from: "2027-01-01T00:00:00Z", to: "2027-02-01T00:00:00Z") {
+  __typename ... on Availability { slots { id } } } }`;
+const DATES = `query ($formId: ID!) { availableDates(formId: $formId, from: "2027-01-01", to: "2027-01-31") {
+  __typename ... on AvailableDates { dates { date } } } }`;
+const WINDOW = { from: '2027-01-01T00:00:00Z', to: '2027-02-01T00:00:00Z' };
+
+describe('drafts and closed forms are private', () => {
+  it('node, nodes, availability, availableDates and slotAvailability (WebSocket and SSE) hide them from the public only', async () => {
+    const draft = await createForm(t, { title: 'Secret draft' });
+    const closed = await publishedForm(t, { title: 'Closed one' });
+    expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { __typename } }`, { id: closed.id }, { token: t.adminToken }));
+    const open = await publishedForm(t);
+
+    for (const form of [draft, closed]) {
+      const slot = form.slots[0]!.id;
+      expect(await t.execute(NODE, { id: form.id })).toEqual({ data: { node: null } });
+      expect(await t.execute(NODE, { id: slot })).toEqual({ data: { node: null } });
+      expect(await t.execute(NODES, { ids: [form.id, slot, open.id] })).toEqual({ data: { nodes: [null, null, { __typename: 'Form', id: open.id }] } });
+      expect(expectNoErrors(await t.execute(AVAILABILITY, { formId: form.id })).availability.__typename).toBe('NotFoundError');
+      expect(expectNoErrors(await t.execute(DATES, { formId: form.id })).availableDates.__typename).toBe('NotFoundError');
+      expect(await wsSubscribe(anonymous, { formId: form.id, ...WINDOW }).log.at(0)).toMatchObject({ __typename: 'NotFoundError' });
+      const sse = sseSubscribe(server.url, { formId: form.id, ...WINDOW });
+      expect(await sse.log.at(0)).toMatchObject({ __typename: 'NotFoundError' });
+      sse.close();
+
+      // Staff see all of it.
+      const asStaff = { token: t.adminToken };
+      expect(expectNoErrors(await t.execute(NODE, { id: form.id }, asStaff)).node).toMatchObject({ __typename: 'Form' });
+      expect(expectNoErrors(await t.execute(NODE, { id: slot }, asStaff)).node).toMatchObject({ __typename: 'Slot' });
+      expect(expectNoErrors(await t.execute(AVAILABILITY, { formId: form.id }, asStaff)).availability.slots.length).toBe(form.slots.length);
+      expect(expectNoErrors(await t.execute(DATES, { formId: form.id }, asStaff)).availableDates.__typename).toBe('AvailableDates');
+      const live = wsSubscribe(staff, { formId: form.id, ...WINDOW });
+      expect(await live.log.at(0)).toMatchObject({ kind: 'SNAPSHOT' });
+      live.stop();
+    }
+    expect(expectNoErrors(await t.execute(AVAILABILITY, { formId: open.id })).availability.slots).toHaveLength(open.slots.length);
+  });
+
+  it('node of an unknown, malformed or someone else\'s id is null, without an error', async () => {
+    const fx = bookingFixtures(t.app.db.sql);
+    const slotId = await fx.slot(await fx.location(), null);
+    const receipt = await call(t, BOOK, { slotId: encodeGlobalID('Slot', slotId), customer: customer('private') });
+    const ids = [
+      receipt.booking.id,
+      encodeGlobalID('Booking', '018f0000-0000-7000-8000-000000000000'),
+      encodeGlobalID('Form', 'not-a-uuid'),
+      encodeGlobalID('NoSuchType', '018f0000-0000-7000-8000-000000000000'),
+      'garbage',
+    ];
+    for (const id of ids) expect(await t.execute(NODE, { id })).toEqual({ data: { node: null } });
+    expect(await t.execute(NODES, { ids })).toEqual({ data: { nodes: ids.map(() => null) } });
+    expect(expectNoErrors(await t.execute(NODE, { id: receipt.booking.id }, { token: t.adminToken })).node).toMatchObject({ __typename: 'Booking' });
+  });
+});
