@@ -152,7 +152,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       } satisfies Plugin,
       // Before idempotency: a refused request must not claim its Idempotency-Key.
       useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
-      useIdempotency(services.idempotency),
+      useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY }),
       useSharedLiveExecution(),
     ],
   });

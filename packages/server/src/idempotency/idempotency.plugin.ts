@@ -2,7 +2,8 @@ import { getOperationAST, type ExecutionResult, type OperationDefinitionNode } f
 // Yoga's own error factory: its serializer then recognises the errors and strips `extensions.http`.
 import { createGraphQLError, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { Context } from '../context.js';
-import { actorLabel } from '../shared/actor.js';
+import { createHash } from 'node:crypto';
+import { clientIp, remoteAddressOf, type ClientSource } from '../ratelimit/client.js';
 import { payloadHash, type IdempotencyScope, type IdempotencyService, type StoredResponse } from './idempotency.service.js';
 
 const HEADER = 'idempotency-key';
@@ -23,7 +24,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * Over graphql-ws the key travels in the operation's `extensions.idempotencyKey` (a socket has no
  * per-message headers; live/ws-server.ts turns it into the header) and the rules are the same.
  */
-export function useIdempotency(service: IdempotencyService): Plugin {
+export function useIdempotency(service: IdempotencyService, options: { trustedProxies: number }): Plugin {
   // Requests that came through Yoga's HTTP handler: their response is seen in onExecutionResult.
   // The others (graphql-ws) are finished when their execution is done.
   const httpRequests = new WeakSet<Request>();
@@ -50,7 +51,7 @@ export function useIdempotency(service: IdempotencyService): Plugin {
     },
 
     async onExecute({ args, setResultAndStopExecution }) {
-      const context = args.contextValue as unknown as Context & YogaInitialContext;
+      const context = args.contextValue as unknown as Context & YogaInitialContext & Parameters<typeof remoteAddressOf>[0];
       const request = context.request;
       if (!request) return;
       const operation = getOperationAST(args.document, args.operationName);
@@ -63,7 +64,7 @@ export function useIdempotency(service: IdempotencyService): Plugin {
 
       const scope: IdempotencyScope = {
         key,
-        actor: actorLabel(context.actor),
+        actor: idempotencyOwner({ actor: context.actor, headers: context.headers, remoteAddress: remoteAddressOf(context) }, options.trustedProxies),
         operation: rootFields(operation),
         payloadHash: payloadHash(context.params),
       };
@@ -108,6 +109,18 @@ export function useIdempotency(service: IdempotencyService): Plugin {
       }
     },
   };
+}
+
+/**
+ * Whose keys these are: the signed-in user, or for anonymous callers their X-Session-Id together
+ * with their address (hashed: neither is stored). Keys of different owners never meet, so a
+ * visitor who guesses or copies another's key runs their own request and never sees a replay.
+ */
+export function idempotencyOwner(source: ClientSource, trustedProxies: number): string {
+  if (source.actor) return `user:${source.actor.userId}`;
+  const session = source.headers.get('x-session-id')?.trim() ?? '';
+  const ip = clientIp(source, trustedProxies) ?? 'unknown';
+  return `anon:${createHash('sha256').update(`${session}\n${ip}`).digest('base64url').slice(0, 22)}`;
 }
 
 function refusal(code: string, status: number, message: string): ExecutionResult {

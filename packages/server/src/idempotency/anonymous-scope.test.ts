@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test/harness.js';
+import { bookingFixtures } from '../booking/test-fixtures.js';
+
+/** Anonymous callers' keys are scoped by X-Session-Id plus client address: replays never cross. */
+let t: TestApp;
+beforeAll(async () => {
+  // One proxy in front: the client address is the last X-Forwarded-For entry.
+  t = await createTestApp({ config: { TRUST_PROXY: '1' } });
+});
+afterAll(() => t.close());
+
+const BOOK = `mutation ($input: BookInput!) { book(input: $input) {
+  __typename ... on BookingReceipt { manageToken booking { id customer { name email phone } } } } }`;
+
+async function book(slotId: string, key: string, headers: Record<string, string>) {
+  const response = await t.app.yoga.fetch('http://slotwise.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key, ...headers },
+    // The same body for everyone: a shared customer, as a copied request would carry.
+    body: JSON.stringify({ query: BOOK, variables: { input: { slotId, customer: { name: 'Vera Visitor', email: 'vera@example.com', phone: '+1 212 555 0199' } } } }),
+  });
+  return { replayed: response.headers.get('idempotent-replayed'), text: await response.text() };
+}
+
+describe('idempotency scope of anonymous callers', () => {
+  it('two sessions (or one session from two addresses) with the same key and body make separate bookings; a true repeat replays', async () => {
+    const fx = bookingFixtures(t.app.db.sql);
+    const slot = await fx.slot(await fx.location(), null, { capacity: 5 });
+    const slotId = encodeGlobalID('Slot', slot);
+    const key = randomUUID();
+
+    const first = await book(slotId, key, { 'x-session-id': 'session-a', 'x-forwarded-for': '198.51.100.7' });
+    const otherSession = await book(slotId, key, { 'x-session-id': 'session-b', 'x-forwarded-for': '198.51.100.7' });
+    const otherAddress = await book(slotId, key, { 'x-session-id': 'session-a', 'x-forwarded-for': '203.0.113.9' });
+    const repeat = await book(slotId, key, { 'x-session-id': 'session-a', 'x-forwarded-for': '198.51.100.7' });
+
+    const receipts = [first, otherSession, otherAddress].map((r) => JSON.parse(r.text).data.book);
+    expect(receipts.map((r) => r.__typename)).toEqual(['BookingReceipt', 'BookingReceipt', 'BookingReceipt']);
+    expect(new Set(receipts.map((r) => r.booking.id)).size).toBe(3);
+    expect(new Set(receipts.map((r) => r.manageToken)).size).toBe(3);
+    // No answer carries another caller's booking or manage token.
+    for (const [i, r] of [first, otherSession, otherAddress].entries()) {
+      for (const [j, other] of receipts.entries()) {
+        if (i === j) continue;
+        expect(r.text).not.toContain(other.booking.id);
+        expect(r.text).not.toContain(other.manageToken);
+      }
+    }
+    expect([first.replayed, otherSession.replayed, otherAddress.replayed]).toEqual([null, null, null]);
+    expect(repeat.replayed).toBe('true');
+    expect(repeat.text).toBe(first.text);
+    expect(await fx.bookingCounts(slot)).toEqual({ CONFIRMED: 3 });
+    const owners = await t.app.db.sql.query<{ actor: string }>('SELECT actor FROM idempotency_records WHERE key = $1', [key]);
+    expect(owners).toHaveLength(3);
+    // The owner is a hash: neither the session id nor the address is stored.
+    expect(JSON.stringify(owners)).not.toMatch(/session-a|198\.51|203\.0/);
+  });
+});
