@@ -77,6 +77,13 @@ export const configSchema = z.object({
     .regex(/^(true|false|\d)$/, 'must be true, false or a number of proxies (0-9)')
     .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
     .default(0),
+  // Abuse resistance (issue #14).
+  /** A JWT must carry `exp`, at most this far after its `iat` (or after now, without `iat`). */
+  JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(24 * 60 * 60),
+  /** Tolerance for `exp`, `nbf` and `iat` against this server's clock. */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
+  /** API tokens created by a JWT-authenticated user expire at most this many days later. */
+  JWT_API_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -110,7 +110,7 @@ builder.mutationField('createApiToken', (t) =>
     authScopes: { authenticated: true },
     errors: {},
     args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
-    resolve: (_root, { input }, ctx) => ctx.services.auth.createApiToken(ctx.actor!.userId, input),
+    resolve: (_root, { input }, ctx) => ctx.services.auth.createApiToken(ctx.actor!.userId, input, ctx.actor!.via),
   }),
 );
 

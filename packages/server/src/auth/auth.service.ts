@@ -38,7 +38,10 @@ export class AuthService {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly config: Pick<Config, 'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>,
+    private readonly config: Pick<
+      Config,
+      'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_MAX_LIFETIME_SECONDS' | 'JWT_CLOCK_SKEW_SECONDS' | 'JWT_API_TOKEN_MAX_DAYS'
+    >,
   ) {
     if (config.JWT_JWKS_URL) this.jwtKey = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
     else if (config.JWT_SECRET) this.jwtKey = new TextEncoder().encode(config.JWT_SECRET);
@@ -69,17 +72,31 @@ export class AuthService {
     return { userId: row.user.id, email: row.user.email, roles: row.user.roles, via: 'api-token' };
   }
 
+  /**
+   * A JWT must carry `exp` no further than JWT_MAX_LIFETIME_SECONDS away (`nbf` is honoured, both
+   * with JWT_CLOCK_SKEW_SECONDS of tolerance). Every refusal says only "invalid token": the
+   * library's reason is not passed on, so it cannot coach a forger.
+   */
   private async fromJwt(token: string): Promise<Actor> {
     let payload: JWTPayload;
     try {
       const key = this.jwtKey;
-      const options = { issuer: this.config.JWT_ISSUER, audience: this.config.JWT_AUDIENCE };
+      const options = {
+        issuer: this.config.JWT_ISSUER,
+        audience: this.config.JWT_AUDIENCE,
+        requiredClaims: ['exp'],
+        clockTolerance: this.config.JWT_CLOCK_SKEW_SECONDS,
+      };
       payload = (key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)).payload;
-    } catch (err) {
-      throw new AuthenticationError(`JWT rejected: ${(err as Error).message}`);
+    } catch {
+      throw new AuthenticationError('invalid token');
+    }
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+    if (payload.exp! - issuedAt > this.config.JWT_MAX_LIFETIME_SECONDS + this.config.JWT_CLOCK_SKEW_SECONDS) {
+      throw new AuthenticationError('invalid token');
     }
     const email = typeof payload.email === 'string' ? payload.email.toLowerCase() : undefined;
-    if (!email) throw new AuthenticationError('JWT has no email claim');
+    if (!email) throw new AuthenticationError('invalid token');
     const claimed = Array.isArray(payload.roles) ? payload.roles : [];
     const roles = ROLES.filter((r) => claimed.includes(r));
     return { userId: await this.userIdFor(email), email, roles: roles.length ? roles : ['user'], via: 'jwt' };
@@ -128,9 +145,19 @@ export class AuthService {
     return this.prisma.user.create({ data });
   }
 
-  /** Creates a token; the plain value is returned once and only its hash is kept. */
-  async createApiToken(userId: string, input: z.input<typeof createApiTokenInput>) {
+  /**
+   * Creates a token; the plain value is returned once and only its hash is kept. A JWT user's
+   * token outlives the JWT, so it expires within JWT_API_TOKEN_MAX_DAYS (by default exactly then).
+   */
+  async createApiToken(userId: string, input: z.input<typeof createApiTokenInput>, via: Actor['via'] = 'api-token') {
     const data = parseInput(createApiTokenInput, input);
+    if (via === 'jwt') {
+      const latest = new Date(Date.now() + this.config.JWT_API_TOKEN_MAX_DAYS * 86_400_000);
+      if (data.expiresAt && data.expiresAt > latest) {
+        throw ValidationError.field(['input', 'expiresAt'], `must be within ${this.config.JWT_API_TOKEN_MAX_DAYS} days for a token created with a JWT`);
+      }
+      data.expiresAt ??= latest;
+    }
     const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const apiToken = await this.prisma.apiToken.create({
       data: { userId, name: data.name, expiresAt: data.expiresAt ?? null, tokenHash: hashToken(token), prefix: token.slice(0, 10) },
