@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
@@ -34,6 +34,8 @@ export interface SlotwiseOptions {
 /** Everything one server process runs, without listening: tests call `yoga.fetch`. */
 export async function createSlotwise(options: SlotwiseOptions) {
   const config = withEmbeddedSecrets(options.config);
+  // Embedded mode (no DATABASE_URL) is a developer's machine: GraphiQL and introspection default on.
+  const embedded = !config.DATABASE_URL;
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
   const db =
     options.db ??
@@ -93,7 +95,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Slotwise', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    graphiql: (config.GRAPHIQL ?? embedded) && { title: 'Slotwise', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    cors: { origin: config.CORS_ORIGINS, credentials: false },
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -129,6 +132,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     },
     plugins: [
       requestIdPlugin,
+      ...((config.INTROSPECTION ?? embedded) ? [] : [noIntrospection]),
       useClientErrorLog(log, (request) => requestIds.get(request)),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
@@ -190,6 +194,13 @@ export async function createSlotwise(options: SlotwiseOptions) {
     },
   };
 }
+
+/** INTROSPECTION=false: `__schema` and `__type` fail validation (`__typename` stays). */
+const noIntrospection: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(NoSchemaIntrospectionCustomRule);
+  },
+};
 
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && error.name === 'GraphQLError';

@@ -84,6 +84,16 @@ export const configSchema = z.object({
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
   /** API tokens created by a JWT-authenticated user expire at most this many days later. */
   JWT_API_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /** `*`: any origin, without credentials (the widget embeds anywhere; auth is by bearer token). A list restricts. */
+  CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((v) => (v.trim() === '*' ? ('*' as const) : v.split(',').map((o) => o.trim()).filter(Boolean))),
+  /** GraphiQL at GET /graphql and schema introspection; unset: on in embedded mode, off with DATABASE_URL. */
+  GRAPHIQL: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  INTROSPECTION: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

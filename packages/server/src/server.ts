@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Slotwise } from './app.js';
 import { checkReadiness } from './http/health.js';
+import { metricsAllowed } from './http/metrics-access.js';
 import { requestIdFrom } from './http/request-id.js';
 import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
@@ -52,6 +53,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       return sendJson(res, readiness.ok ? 200 : 503, readiness);
     }
     if (url.pathname === '/metrics') {
+      if (!metricsAllowed(req, app.config.METRICS_TOKEN)) {
+        res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer' });
+        return res.end('metrics need the METRICS_TOKEN bearer token');
+      }
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       return res.end(await metrics.registry.metrics());
     }
