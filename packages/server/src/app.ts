@@ -11,6 +11,8 @@ import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
 import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
+import { useCompression } from './http/compression.js';
+import { useRequestErrorStatus } from './http/request-error-status.js';
 import { requestIdFrom } from './http/request-id.js';
 import { schema } from './schema.js';
 import { createServices } from './services.js';
@@ -71,8 +73,9 @@ export async function createSlotwise(options: SlotwiseOptions) {
       maskError(error, message) {
         const original = (error as GraphQLError).originalError ?? error;
         // By name, not instanceof: graphql can be loaded twice (ESM and CJS) by dependencies.
+        // The wrapping error when both are GraphQL errors: it has the path, and the variable name of a coercion failure.
+        if (isGraphQLError(error) && isGraphQLError(original)) return error;
         if (isGraphQLError(original)) return original;
-        if (isGraphQLError(error) && !(error as GraphQLError).originalError) return error;
         log.error({ err: original }, 'unexpected error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -95,6 +98,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     },
     plugins: [
       requestIdPlugin,
+      useCompression(),
+      useRequestErrorStatus(),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
         maxAliases: { n: 30 },
