@@ -3,7 +3,13 @@ import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { SlotwiseError } from './errors.js';
 import { sseSubscribe } from './sse.js';
 
+/** A document from `@slotwise/sdk` (a string) or `@slotwise/sdk/documents` (a `TypedDocumentNode` with its text in `loc`). */
 export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { toString(): string };
+
+function queryText(document: { toString(): string }): string {
+  const body = (document as { loc?: { source?: { body?: string } } }).loc?.source?.body;
+  return body ?? document.toString();
+}
 
 export interface ClientOptions {
   /** HTTP endpoint, e.g. https://api.example.com/graphql */
@@ -23,7 +29,9 @@ export interface ClientOptions {
 }
 
 /** A live result stream: `for await` over it, or call `next()`; `return()` unsubscribes. */
-export interface Subscription<T> extends AsyncIterableIterator<T, undefined> {
+// AsyncIterator + its own [Symbol.asyncIterator], not AsyncIterableIterator<T, undefined>: TypeScript 5.0-5.5 know that with one argument only.
+export interface Subscription<T> extends AsyncIterator<T, undefined> {
+  [Symbol.asyncIterator](): Subscription<T>;
   next(): Promise<IteratorResult<T, undefined>>;
   return(): Promise<IteratorResult<T, undefined>>;
 }
@@ -71,7 +79,7 @@ export function createClient(options: ClientOptions) {
     document: Document<TResult, TVariables>,
     ...[variables, opts = {}]: [TVariables] extends [Record<string, never>] ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
   ): Promise<TResult> {
-    const query = document.toString();
+    const query = queryText(document);
     const extra: Record<string, string> = { ...opts.headers };
     // One key per call, reused by its retries: a retried booking cannot book twice.
     if (isMutation(query)) extra['idempotency-key'] = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
@@ -120,7 +128,7 @@ export function createClient(options: ClientOptions) {
     document: Document<TResult, TVariables>,
     ...[variables]: [TVariables] extends [Record<string, never>] ? [TVariables?] : [TVariables]
   ): Subscription<TResult> {
-    const query = document.toString();
+    const query = queryText(document);
     if (WebSocketImpl) {
       const iterator = wsClient().iterate<TResult>({ query, variables: variables as Record<string, unknown> | undefined });
       return mapIterator(iterator, (result) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { createClient, type SlotwiseClient } from '../src/index.js';
-import * as documents from '../src/documents.js';
+import * as documents from '../src/generated/graphql.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 import { as, dayFromNow, setUpScenario, type Scenario } from './scenario.js';
 
