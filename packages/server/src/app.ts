@@ -13,6 +13,7 @@ import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
 import { useCompression } from './http/compression.js';
 import { useRequestErrorStatus } from './http/request-error-status.js';
+import { GRAPHIQL_OPTIONS, renderGraphiQL } from './http/graphiql.js';
 import { requestIdFrom } from './http/request-id.js';
 import { schema } from './schema.js';
 import { createServices } from './services.js';
@@ -67,7 +68,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'Slotwise', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    graphiql: GRAPHIQL_OPTIONS,
+    renderGraphiQL,
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -154,14 +156,3 @@ function isGraphQLError(error: unknown): error is GraphQLError {
 }
 
 export type Slotwise = Awaited<ReturnType<typeof createSlotwise>>;
-
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Slotwise. Try:
-query Locations {
-  locations {
-    id
-    name
-    timeZone
-    resources { id kind name capacity exclusive }
-  }
-}
-`;
