@@ -137,10 +137,10 @@ describe('every operation against a live server', () => {
     const cancelled = as((await anonymous.request(documents.CancelBookingDocument, { input: { bookingId: moved.id, manageToken: booked.manageToken } })).cancelBooking, 'Booking');
     expect(cancelled.status).toBe('CANCELLED');
 
-    const list = as((await admin.request(documents.BookingsDocument, { resourceId: s.resourceId, first: 10 })).bookings, 'QueryBookingsConnection');
+    const list = as((await admin.request(documents.BookingsDocument, { resourceId: s.resourceId, first: 10 })).bookings, 'BookingConnection');
     expect(list.totalCount).toBe(2);
     const grace = recordingClient(await server.tokenFor(['user'], 'grace@example.com'));
-    const mine = as((await grace.request(documents.MyBookingsDocument, {})).myBookings, 'QueryMyBookingsSuccess');
+    const mine = as((await grace.request(documents.MyBookingsDocument, {})).myBookings, 'MyBookingsSuccess');
     expect(mine.data.map((x) => x.id).sort()).toEqual([confirmed.id, cancelled.id].sort());
   });
 

@@ -426,8 +426,8 @@ export type MyBookingsQueryVariables = Exact<{
 
 
 export type MyBookingsQuery = { __typename: 'Query', myBookings:
+    | { __typename: 'MyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
-    | { __typename: 'QueryMyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -446,8 +446,8 @@ export type BookingsQueryVariables = Exact<{
 
 
 export type BookingsQuery = { __typename: 'Query', bookings:
+    | { __typename: 'BookingConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'BookingEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
-    | { __typename: 'QueryBookingsConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'QueryBookingsConnectionEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -752,7 +752,7 @@ export type OutboxMessagesQueryVariables = Exact<{
 }>;
 
 
-export type OutboxMessagesQuery = { __typename: 'Query', outboxMessages: { __typename: 'QueryOutboxMessagesConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'QueryOutboxMessagesConnectionEdge', cursor: string, node: { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string } }> } };
+export type OutboxMessagesQuery = { __typename: 'Query', outboxMessages: { __typename: 'OutboxMessageConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'OutboxMessageEdge', cursor: string, node: { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string } }> } };
 
 export type RetryOutboxMessageMutationVariables = Exact<{
   id: string | number;
@@ -1600,7 +1600,7 @@ export const MyBookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
     query MyBookings($from: DateTime, $to: DateTime) {
   myBookings(from: $from, to: $to) {
     __typename
-    ... on QueryMyBookingsSuccess {
+    ... on MyBookingsSuccess {
       data {
         ...BookingFields
       }
@@ -1690,7 +1690,7 @@ export const BookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
     customerEmail: $customerEmail
   ) {
     __typename
-    ... on QueryBookingsConnection {
+    ... on BookingConnection {
       totalCount
       pageInfo {
         hasNextPage

@@ -1,4 +1,4 @@
-import { builder } from '../builder.js';
+import { builder, connectionNames } from '../builder.js';
 import { OutboxStatus } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { pii } from '../shared/pii.js';
@@ -44,7 +44,7 @@ builder.queryField('outboxMessages', (t) =>
     totalCount: (_root, args, ctx) => ctx.db.prisma.outboxMessage.count({ where: args.status ? { status: args.status } : {} }),
     resolve: (query, _root, args, ctx) =>
       ctx.db.prisma.outboxMessage.findMany({ ...query, where: args.status ? { status: args.status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
-  }),
+  }, ...connectionNames('OutboxMessage')),
 );
 
 builder.mutationField('retryOutboxMessage', (t) =>
