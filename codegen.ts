@@ -3,7 +3,8 @@
  * Run `pnpm codegen`; `pnpm codegen --check` fails when the generated file is stale.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
 import { codegen } from '@graphql-codegen/core';
 import * as typescriptOperations from '@graphql-codegen/typescript-operations';
 import * as typedDocumentNode from '@graphql-codegen/typed-document-node';
@@ -13,6 +14,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 const operationsDir = `${root}packages/sdk/src/operations/`;
 export const GENERATED_FILE = `${root}packages/sdk/src/generated/graphql.ts`;
 export const GENERATED_NODES_FILE = `${root}packages/sdk/src/generated/document-nodes.ts`;
+export const PERSISTED_OPERATIONS_FILE = `${root}packages/sdk/src/generated/persisted-operations.json`;
 export const GENERATED_SCHEMA_META_FILE = `${root}packages/sdk/src/generated/schema-meta.ts`;
 
 function readDocuments(): { location: string; document: DocumentNode }[] {
@@ -126,12 +128,30 @@ ${keys}
 `;
 }
 
+/**
+ * The persisted-operations manifest: sha256 (hex) of each operation's text exactly as the SDK sends it -> that text.
+ * The server loads it for PERSISTED_OPERATIONS=allow|only; clients send `extensions.persistedQuery.sha256Hash`.
+ */
+export async function generatePersistedManifest(): Promise<string> {
+  // From the committed module: its documents are exactly the strings the client sends (fragments appended).
+  const version = createHash('sha256').update(readFileSync(GENERATED_FILE)).digest('hex');
+  const documents = (await import(`${pathToFileURL(GENERATED_FILE).href}?v=${version}`)) as Record<string, unknown>;
+  const manifest: Record<string, string> = {};
+  for (const [name, doc] of Object.entries(documents).sort(([a], [b]) => a.localeCompare(b))) {
+    if (!name.endsWith('Document')) continue;
+    const text = String(doc);
+    manifest[createHash('sha256').update(text).digest('hex')] = text;
+  }
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
 /** Every generated SDK file and its text. */
 export async function generatedFiles(): Promise<[file: string, text: string][]> {
   return [
     [GENERATED_FILE, await generateSdk()],
     [GENERATED_NODES_FILE, await generateDocumentNodes()],
     [GENERATED_SCHEMA_META_FILE, generateSchemaMeta()],
+    [PERSISTED_OPERATIONS_FILE, await generatePersistedManifest()],
   ];
 }
 
@@ -152,5 +172,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       writeFileSync(file, text);
       console.log(`wrote ${file}`);
     }
+    // The manifest is read from the module just written.
+    writeFileSync(PERSISTED_OPERATIONS_FILE, await generatePersistedManifest());
   }
 }

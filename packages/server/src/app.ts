@@ -14,6 +14,7 @@ import { createMetrics } from './http/metrics.js';
 import { useCompression } from './http/compression.js';
 import { useRequestErrorStatus } from './http/request-error-status.js';
 import { GRAPHIQL_OPTIONS, renderGraphiQL } from './http/graphiql.js';
+import { loadManifest, usePersistedOperations } from './http/persisted-operations.js';
 import { requestIdFrom } from './http/request-id.js';
 import { schema } from './schema.js';
 import { createServices } from './services.js';
@@ -102,6 +103,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       requestIdPlugin,
       useCompression(),
       useRequestErrorStatus(),
+      usePersistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS === 'off' ? {} : loadManifest()),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
         maxAliases: { n: 30 },

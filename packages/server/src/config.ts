@@ -62,6 +62,8 @@ export const configSchema = z.object({
     .transform((s) => [...new Set(s.split(',').map(Number))].sort((a, b) => b - a))
     .refine((list) => list.every((m) => m >= 1 && m <= 43_200), 'each must be from 1 to 43200 (30 days)')
     .default([]),
+  /** Operations by hash from the SDK's manifest: `off`, `allow` (hashes or text), `only` (non-staff callers: manifest operations only). */
+  PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'only']).default('allow'),
   /** 'true' = one proxy; a number = that many proxies appending to X-Forwarded-For. */
   TRUST_PROXY: z
     .string()
