@@ -1,11 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@slotwise/sdk';
 import { BookDocument, CreateFormDocument, PublishFormDocument } from '@slotwise/sdk/documents';
+import { seriousViolations } from '../../server/test/axe.js';
 import { startLiveServer, type LiveServer } from '../../sdk/test/live-server.js';
 import { as, dayFromNow, setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
 
@@ -36,19 +36,6 @@ async function openWidget(query: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${server.origin}/demo?${query}`);
   return page;
-}
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core inside the page (the widget's open shadow root included): serious and critical violations, by rule. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
-  const violations = await page.evaluate(async () => {
-    type Violation = { id: string; impact: string; nodes: { target: unknown; failureSummary: string }[] };
-    const results = await (window as unknown as { axe: { run(c: Document): Promise<{ violations: Violation[] }> } }).axe.run(document);
-    return results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, first: `${JSON.stringify(v.nodes[0]?.target)} ${v.nodes[0]?.failureSummary}` }));
-  });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes} elements; ${v.first})`);
 }
 
 const slotButton = (page: Page, slotId: string) => page.locator(`button.sw-slot[data-slot-id="${slotId}"]`);
