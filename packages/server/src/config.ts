@@ -47,6 +47,23 @@ export const configSchema = z.object({
     .regex(/^\s*\w+\s*(,\s*\w+\s*)*$/, 'must be a comma-separated list of mutation names')
     .transform((s) => s.split(',').map((name) => name.trim()))
     .default(['hold', 'book', 'register', 'confirm']),
+  // Reschedule proposals and inbound calendar mail (issue 13).
+  /** Shared secret of POST /inbound/mail and /inbound/mail-status; unset, both answer 404. */
+  INBOUND_MAIL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** REPLY DECLINED: strict cancels the booking (guest) or the session (host); soft only records it and tells staff. */
+  DECLINE_POLICY: z.enum(['strict', 'soft']).default('strict'),
+  /** How long a link to the proposal page stays valid. */
+  PROPOSE_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  /** How long a proposal (and its Approve / Decline links) waits for a decision. */
+  DECISION_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  /** Optional IMAP mailbox polled for calendar replies, e.g. imaps://user:pass@mail.example.com */
+  IMAP_URL: z
+    .string()
+    .regex(/^imaps?:\/\//, 'must be an imap:// or imaps:// URL')
+    .optional(),
+  IMAP_FOLDER: z.string().min(1).default('INBOX'),
+  IMAP_PROCESSED_FOLDER: z.string().min(1).default('Processed'),
+  IMAP_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** 'true' = one proxy; a number = that many proxies appending to X-Forwarded-For. */
   TRUST_PROXY: z
     .string()

@@ -16,5 +16,6 @@ import './booking/booking.graphql.js';
 import './booking/booking-mutations.graphql.js';
 import './forms/form-mutations.graphql.js';
 import './forms/registration.graphql.js';
+import './proposals/proposals.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

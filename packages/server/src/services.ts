@@ -21,9 +21,13 @@ import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
 import { Outbox } from './mail/outbox.js';
+import { ProposalService } from './proposals/proposal.service.js';
+import { ProposalDecisions } from './proposals/proposal-decisions.js';
+import { ProposalViews } from './proposals/proposal-views.js';
+import type { ProposalMetrics } from './proposals/proposal-metrics.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
-export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics }) {
+export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics & ProposalMetrics }) {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
   configurePii(deps.config.ENCRYPTION_KEY!);
@@ -54,6 +58,17 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
     forms: new FormsService(prisma, slotEvents),
     registrations: new RegistrationService(prisma, slotEvents, deps.metrics),
+    ...proposalServices(deps, slotEvents),
+  };
+}
+
+/** Reschedule proposals and inbound calendar mail (issue 13); Outbox and SearchService are stateless, so they get their own. */
+function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents: SlotEvents) {
+  const proposals = new ProposalService({ db: deps.db, config: deps.config, slotEvents, outbox: new Outbox(deps.config), metrics: deps.metrics });
+  return {
+    proposals,
+    proposalDecisions: new ProposalDecisions(proposals),
+    proposalViews: new ProposalViews(proposals, new SearchService(deps.db.prisma)),
   };
 }
 

@@ -1,0 +1,85 @@
+import { esc } from '../forms/form-page.js';
+import { slotLabel } from '../forms/slot-label.js';
+import type { MailContent } from '../mail/outbox.js';
+import type { ProposalFailure } from './proposal-errors.js';
+import { firstName, type BookingParties, type Party } from './parties.js';
+
+/**
+ * The mails of proposals and calendar replies. Times read in the booking's zone with UTC beside them;
+ * a mail names the other party by first name only and never shows their address.
+ */
+export function when(startAt: Date, endAt: Date, timeZone: string): string {
+  const local = `${slotLabel(startAt, endAt, timeZone)} (${timeZone})`;
+  return timeZone === 'UTC' ? local : `${local} = ${slotLabel(startAt, endAt, 'UTC')} UTC`;
+}
+
+interface Range {
+  startAt: Date;
+  endAt: Date;
+}
+
+function mail(subject: string, paragraphs: string[], links: { label: string; url: string }[] = []): MailContent {
+  const text = [...paragraphs, ...links.map((l) => `${l.label}: ${l.url}`)].join('\n\n');
+  const html = [
+    ...paragraphs.map((p) => `<p>${esc(p)}</p>`),
+    links.length ? `<p>${links.map((l) => `<a href="${esc(l.url)}">${esc(l.label)}</a>`).join(' &nbsp; ')}</p>` : '',
+  ].join('\n');
+  return { subject, text: `${text}\n`, html: `<!doctype html><html><body>${html}</body></html>` };
+}
+
+/** To the other party: a new time, with Approve and Decline links (each opens a page with one button). */
+export function proposalRequestMail(
+  b: BookingParties,
+  proposer: Party,
+  proposed: Range,
+  note: string | null,
+  links: { approveUrl: string; declineUrl: string },
+): MailContent {
+  const who = firstName(proposer.name);
+  return mail(
+    `Proposed new time: ${b.title}, ${slotLabel(proposed.startAt, proposed.endAt, b.timeZone)}`,
+    [
+      `${who} proposes to move ${b.title}.`,
+      `Now: ${when(b.startAt, b.endAt, b.timeZone)}`,
+      `Proposed: ${when(proposed.startAt, proposed.endAt, b.timeZone)}`,
+      ...(note ? [`Note from ${who}: ${note}`] : []),
+      'Approve to move the booking (both calendars are updated), or decline to keep the current time.',
+    ],
+    [
+      { label: 'Approve', url: links.approveUrl },
+      { label: 'Decline', url: links.declineUrl },
+    ],
+  );
+}
+
+/** To the proposer: the other party declined; nothing changed. */
+export function proposalDeclinedMail(b: BookingParties, decider: Party, proposed: Range): MailContent {
+  return mail(`Declined: new time for ${b.title}`, [
+    `${firstName(decider.name)} declined the time you proposed (${when(proposed.startAt, proposed.endAt, b.timeZone)}).`,
+    `The booking keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}`,
+    'To propose another time, open the manage link in your calendar invitation.',
+  ]);
+}
+
+const FAILURE_TEXT: Record<ProposalFailure, string> = {
+  TIME_UNAVAILABLE: 'the proposed time is no longer available',
+  BOOKING_CHANGED: 'the booking changed after the time was proposed',
+  BOOKING_NOT_ACTIVE: 'the booking is no longer active',
+};
+
+/** To both parties: an approval could not be applied. */
+export function proposalFailedMail(b: BookingParties, proposed: Range, reason: ProposalFailure): MailContent {
+  return mail(`Not moved: ${b.title}`, [
+    `The booking could not be moved to ${when(proposed.startAt, proposed.endAt, b.timeZone)}: ${FAILURE_TEXT[reason]}.`,
+    b.status === 'CANCELLED' || b.status === 'EXPIRED' ? 'The booking is no longer active.' : `It keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}`,
+    'To propose another time, open the manage link in your calendar invitation.',
+  ]);
+}
+
+/** To the host (strict policy) or staff (soft policy): a party declined the invitation in their calendar. */
+export function declineNoticeMail(b: BookingParties, decliner: Party, cancelled: boolean): MailContent {
+  return mail(`Declined: ${b.title}, ${slotLabel(b.startAt, b.endAt, b.timeZone)}`, [
+    `${firstName(decliner.name)} (${decliner.role}) declined ${b.title} at ${when(b.startAt, b.endAt, b.timeZone)} in their calendar.`,
+    cancelled ? 'The booking was cancelled; its time is free again.' : 'The booking stays as it is (soft decline policy); decide whether to cancel or reschedule it.',
+  ]);
+}
