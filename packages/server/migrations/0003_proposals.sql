@@ -67,7 +67,7 @@ CREATE TABLE imip_messages (
   attendee_role magic_link_role,
   proposal_id   uuid REFERENCES proposals(id),
   outcome       text NOT NULL CHECK (outcome IN ('accepted', 'tentative', 'declined-guest', 'declined-host', 'counter-proposal',
-                  'duplicate', 'stale', 'unknown-uid', 'not-calendar')),
+                  'duplicate', 'stale', 'unknown-uid', 'not-calendar', 'unparseable')),
   detail        text,
   -- the raw RFC 5322 message (base64), encrypted: kept in the database so every instance can read it
   raw_message   text NOT NULL

@@ -24,7 +24,9 @@ import { Outbox } from './mail/outbox.js';
 import { ProposalService } from './proposals/proposal.service.js';
 import { ProposalDecisions } from './proposals/proposal-decisions.js';
 import { ProposalViews } from './proposals/proposal-views.js';
-import type { ProposalMetrics } from './proposals/proposal-metrics.js';
+import { noProposalMetrics, type ProposalMetrics } from './proposals/proposal-metrics.js';
+import { ImipService } from './imip/imip.service.js';
+import { DeliveryStatusService } from './imip/delivery-status.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics & ProposalMetrics }) {
@@ -69,6 +71,8 @@ function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents
     proposals,
     proposalDecisions: new ProposalDecisions(proposals),
     proposalViews: new ProposalViews(proposals, new SearchService(deps.db.prisma)),
+    imip: new ImipService(proposals, deps.config),
+    deliveryStatus: new DeliveryStatusService(deps.db.sql, deps.metrics ?? noProposalMetrics),
   };
 }
 

@@ -110,7 +110,7 @@ describe('tokens', () => {
     const expired = await x.link(booking.rawId, { expiresAt: new Date(Date.now() + 1000) });
     const before = await x.state();
 
-    const refused = async (doc: string, input: object, reason: string) => expect(await call(t, doc, input)).toMatchObject({ __typename: 'LinkInvalidError', code: 'LINK_INVALID', reason });
+    const refused = async (doc: string, input: Record<string, unknown>, reason: string) => expect(await call(t, doc, input)).toMatchObject({ __typename: 'LinkInvalidError', code: 'LINK_INVALID', reason });
     const later = t.app.services.proposals.now;
     t.app.services.proposals.now = () => new Date(Date.now() + 5000);
     await refused(PROPOSE, { token: expired, slotId: gid('Slot', target) }, 'EXPIRED');
