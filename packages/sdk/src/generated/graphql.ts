@@ -128,6 +128,12 @@ export type DayPart =
   | 'MORNING'
   | 'NIGHT';
 
+/** The token from the Approve / Decline link, or signed in (staff, or the customer for a time the host proposed) with proposalId. */
+export type DecideProposalInput = {
+  proposalId?: string | number | null | undefined;
+  token?: string | null | undefined;
+};
+
 export type FormAnswerInput = {
   answer: string;
   question: string;
@@ -174,10 +180,50 @@ export type HoldInput = {
   slotId: string | number;
 };
 
+export type LinkInvalidReason =
+  | 'EXPIRED'
+  | 'UNKNOWN'
+  | 'USED'
+  | 'WRONG_BOOKING'
+  | 'WRONG_PURPOSE';
+
 export type ManageBookingInput = {
   bookingId: string | number;
   /** The token from the hold/book receipt; not needed by staff or the signed-in customer. */
   manageToken?: string | null | undefined;
+};
+
+/** The two parties of a booking: the host (the person resource, or staff for rooms) and the guest (the customer). */
+export type PartyRole =
+  | 'GUEST'
+  | 'HOST';
+
+export type ProposalFailureReason =
+  | 'BOOKING_CHANGED'
+  | 'BOOKING_NOT_ACTIVE'
+  | 'TIME_UNAVAILABLE';
+
+export type ProposalRangeInput = {
+  endAt: string;
+  startAt: string;
+};
+
+export type ProposalStatus =
+  | 'APPROVED'
+  | 'DECLINED'
+  | 'EXPIRED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUPERSEDED';
+
+/** A token from a mail (manage or propose link), or signed in as staff or the customer with bookingId. Exactly one of slotId or range. */
+export type ProposeRescheduleInput = {
+  bookingId?: string | number | null | undefined;
+  /** Shown to the other party; at most 2000 characters. */
+  note?: string | null | undefined;
+  range?: ProposalRangeInput | null | undefined;
+  slotId?: string | number | null | undefined;
+  token?: string | null | undefined;
 };
 
 /** Give formSlug or formId. All chosen slots are booked, or none. */
@@ -724,6 +770,57 @@ export type UpdateResourceMutation = { __typename: 'Mutation', updateResource:
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
+export type ProposalFieldsFragment = { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } };
+
+export type LinkInvalidErrorFieldsFragment = { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason };
+
+export type ProposalClosedErrorFieldsFragment = { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null };
+
+export type ProposeRescheduleMutationVariables = Exact<{
+  input: ProposeRescheduleInput;
+}>;
+
+
+export type ProposeRescheduleMutation = { __typename: 'Mutation', proposeReschedule:
+    | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } }
+    | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
+    | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, slotUnavailableReason: SlotUnavailableReason }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ApproveProposalMutationVariables = Exact<{
+  input: DecideProposalInput;
+}>;
+
+
+export type ApproveProposalMutation = { __typename: 'Mutation', approveProposal:
+    | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
+    | { __typename: 'ProposalDecision', alreadyDecided: boolean, proposal: { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } } }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type DeclineProposalMutationVariables = Exact<{
+  input: DecideProposalInput;
+}>;
+
+
+export type DeclineProposalMutation = { __typename: 'Mutation', declineProposal:
+    | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
+    | { __typename: 'ProposalDecision', alreadyDecided: boolean, proposal: { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } } }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
 export type AvailabilityRulesQueryVariables = Exact<{
   resourceId?: string | number | null | undefined;
   locationId?: string | number | null | undefined;
@@ -1081,6 +1178,43 @@ export const TryAgainErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentS
   message
 }
     `, {"fragmentName":"TryAgainErrorFields"}) as unknown as TypedDocumentString<TryAgainErrorFieldsFragment, unknown>;
+export const ProposalFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+    `, {"fragmentName":"ProposalFields"}) as unknown as TypedDocumentString<ProposalFieldsFragment, unknown>;
+export const LinkInvalidErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}
+    `, {"fragmentName":"LinkInvalidErrorFields"}) as unknown as TypedDocumentString<LinkInvalidErrorFieldsFragment, unknown>;
+export const ProposalClosedErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ProposalClosedErrorFields on ProposalClosedError {
+  code
+  message
+  proposalId
+  status
+  failureReason
+}
+    `, {"fragmentName":"ProposalClosedErrorFields"}) as unknown as TypedDocumentString<ProposalClosedErrorFieldsFragment, unknown>;
 export const MeDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Me {
   me {
@@ -2979,6 +3113,262 @@ fragment ResourceFields on Resource {
     timeZone
   }
 }`) as unknown as TypedDocumentString<UpdateResourceMutation, UpdateResourceMutationVariables>;
+export const ProposeRescheduleDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation ProposeReschedule($input: ProposeRescheduleInput!) {
+  proposeReschedule(input: $input) {
+    __typename
+    ... on Proposal {
+      ...ProposalFields
+    }
+    ... on LinkInvalidError {
+      ...LinkInvalidErrorFields
+    }
+    ... on BookingNotActiveError {
+      ...BookingNotActiveErrorFields
+    }
+    ... on SlotFullError {
+      ...SlotFullErrorFields
+    }
+    ... on SlotUnavailableError {
+      code
+      message
+      slotId
+      slotUnavailableReason: reason
+    }
+    ... on BookingConflictError {
+      ...BookingConflictErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+fragment BookingConflictErrorFields on BookingConflictError {
+  code
+  message
+  conflict {
+    startAt
+    endAt
+    durationMinutes
+  }
+  alternatives {
+    startAt
+    endAt
+    durationMinutes
+  }
+}
+fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}`) as unknown as TypedDocumentString<ProposeRescheduleMutation, ProposeRescheduleMutationVariables>;
+export const ApproveProposalDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation ApproveProposal($input: DecideProposalInput!) {
+  approveProposal(input: $input) {
+    __typename
+    ... on ProposalDecision {
+      alreadyDecided
+      proposal {
+        ...ProposalFields
+      }
+    }
+    ... on LinkInvalidError {
+      ...LinkInvalidErrorFields
+    }
+    ... on ProposalClosedError {
+      ...ProposalClosedErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}
+fragment ProposalClosedErrorFields on ProposalClosedError {
+  code
+  message
+  proposalId
+  status
+  failureReason
+}`) as unknown as TypedDocumentString<ApproveProposalMutation, ApproveProposalMutationVariables>;
+export const DeclineProposalDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation DeclineProposal($input: DecideProposalInput!) {
+  declineProposal(input: $input) {
+    __typename
+    ... on ProposalDecision {
+      alreadyDecided
+      proposal {
+        ...ProposalFields
+      }
+    }
+    ... on LinkInvalidError {
+      ...LinkInvalidErrorFields
+    }
+    ... on ProposalClosedError {
+      ...ProposalClosedErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}
+fragment ProposalClosedErrorFields on ProposalClosedError {
+  code
+  message
+  proposalId
+  status
+  failureReason
+}`) as unknown as TypedDocumentString<DeclineProposalMutation, DeclineProposalMutationVariables>;
 export const AvailabilityRulesDocument = /* @__PURE__ */ new TypedDocumentString(`
     query AvailabilityRules($resourceId: ID, $locationId: ID) {
   availabilityRules(resourceId: $resourceId, locationId: $locationId) {
