@@ -144,6 +144,20 @@ describe('every operation against a live server', () => {
     expect(mine.data.map((x) => x.id).sort()).toEqual([confirmed.id, cancelled.id].sort());
   });
 
+  it('reschedule proposals: propose, approve, decline', async () => {
+    const [, , , d, e, f] = s.slots;
+    const booked = as((await anonymous.request(documents.BookDocument, { input: { slotId: d!.id, customer: { name: 'Ada', email: 'ada@example.com' } } })).book, 'BookingReceipt');
+    const proposed = as((await admin.request(documents.ProposeRescheduleDocument, { input: { bookingId: booked.booking.id, slotId: e!.id, note: 'later?' } })).proposeReschedule, 'Proposal');
+    expect([proposed.status, proposed.proposedBy]).toEqual(['PENDING', 'HOST']);
+    const approved = as((await admin.request(documents.ApproveProposalDocument, { input: { proposalId: proposed.id } })).approveProposal, 'ProposalDecision');
+    expect([approved.proposal.status, approved.proposal.booking.icsSequence]).toEqual(['APPROVED', 1]);
+    const again = as((await admin.request(documents.ProposeRescheduleDocument, { input: { bookingId: booked.booking.id, slotId: f!.id } })).proposeReschedule, 'Proposal');
+    const declined = as((await admin.request(documents.DeclineProposalDocument, { input: { proposalId: again.id } })).declineProposal, 'ProposalDecision');
+    expect(declined.proposal.status).toBe('DECLINED');
+    const refused = as((await anonymous.request(documents.ApproveProposalDocument, { input: { token: 'ml_not-a-real-token' } })).approveProposal, 'LinkInvalidError');
+    expect(refused.reason).toBe('UNKNOWN');
+  });
+
   it('forms: create, publish, slots, register, analytics, close', async () => {
     const created = as(
       (

@@ -31,7 +31,7 @@ async function post(raw: Buffer | string, options: { token?: string; type?: stri
   const response = await fetch(`${server.url}${options.path ?? '/inbound/mail'}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${options.token ?? TOKEN}`, 'content-type': options.type ?? 'message/rfc822' },
-    body: raw,
+    body: typeof raw === 'string' ? raw : new Uint8Array(raw),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
