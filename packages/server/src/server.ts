@@ -6,6 +6,7 @@ import { requestIdFrom } from './http/request-id.js';
 import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
 import { attachGraphQLWs } from './live/ws-server.js';
+import { ImapPoller } from './imip/imap-poller.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -67,6 +68,11 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
   // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
   jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
+  // Optional: calendar replies from an IMAP mailbox, through the same ingestor as POST /inbound/mail.
+  if (app.config.IMAP_URL) {
+    const poller = new ImapPoller(app.config, app.services.imip, log);
+    jobs.every('imap-poll', app.config.IMAP_POLL_SECONDS * 1000, () => poller.pollOnce());
+  }
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
