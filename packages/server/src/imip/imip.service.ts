@@ -7,6 +7,7 @@ import { declineNoticeMail, proposalFailedMail } from '../proposals/proposal-mai
 import { checkTarget, type CheckedTarget, type ProposalTarget } from '../proposals/proposal-target.js';
 import type { MailContent } from '../mail/outbox.js';
 import { insertProposal } from '../proposals/proposal.store.js';
+import { issueProposeLink } from '../proposals/proposal-links.js';
 import type { ProposalService } from '../proposals/proposal.service.js';
 import { loadParties, partyOf, roleOfEmail, type BookingParties } from '../proposals/parties.js';
 import { AppError } from '../shared/errors.js';
@@ -118,7 +119,8 @@ export class ImipService {
         now,
       });
       const counterer = partyOf(b, role, this.config.NOTIFICATIONS_FROM_EMAIL);
-      await this.notify(sql, b, counterer.email, proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE'), `proposal-failed:${failed.id}:${role}`);
+      const proposeUrl = await issueProposeLink(sql, this.proposals.config, b.id, counterer, now);
+      await this.notify(sql, b, counterer.email, proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl), `proposal-failed:${failed.id}:${role}`);
       return { outcome: 'counter-proposal', bookingId: b.id, role, proposalId: failed.id, detail: 'the proposed time is not bookable' };
     }
     const acting = { role, label, actorId: null, link: null };

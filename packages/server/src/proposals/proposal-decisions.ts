@@ -5,7 +5,7 @@ import type { MagicLink } from '../links/magic-links.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { AppError, NotFoundError } from '../shared/errors.js';
 import { LinkInvalidError, ProposalClosedError, type ProposalFailure } from './proposal-errors.js';
-import { auditLinkUse, openLink } from './proposal-links.js';
+import { auditLinkUse, issueProposeLink, openLink } from './proposal-links.js';
 import { proposalDeclinedMail, proposalFailedMail } from './proposal-mail.js';
 import { rescheduleTargetOf } from './proposal-target.js';
 import { closeProposal, findProposal, spendDecisionLinks, writeAudit, type Proposal } from './proposal.store.js';
@@ -105,7 +105,13 @@ export class ProposalDecisions {
       const proposer = partyOf(b, proposal.proposedBy, s.config.NOTIFICATIONS_FROM_EMAIL);
       const decider = partyOf(b, otherRole(proposal.proposedBy), s.config.NOTIFICATIONS_FROM_EMAIL);
       await s.deps.outbox.enqueue(sql, [
-        { kind: 'proposal-declined', to: proposer.email, bookingId: b.id, dedupeKey: `proposal-declined:${proposal.id}`, content: proposalDeclinedMail(b, decider, proposal) },
+        {
+          kind: 'proposal-declined',
+          to: proposer.email,
+          bookingId: b.id,
+          dedupeKey: `proposal-declined:${proposal.id}`,
+          content: proposalDeclinedMail(b, decider, proposal, await issueProposeLink(sql, s.config, b.id, proposer, d.now)),
+        },
       ]);
     }
     await writeAudit(sql, {
@@ -138,12 +144,13 @@ export class ProposalDecisions {
     if (current.status !== 'PENDING') return { closed: new ProposalClosedError(current.id, current.status, current.failureReason) };
     const failed = await closeProposal(sql, proposalId, 'FAILED', now, acting.label, reason);
     await spendDecisionLinks(sql, proposalId, now);
-    const content = proposalFailedMail(b, failed, reason);
     const parties = [partyOf(b, 'guest', s.config.NOTIFICATIONS_FROM_EMAIL), partyOf(b, 'host', s.config.NOTIFICATIONS_FROM_EMAIL)];
-    await s.deps.outbox.enqueue(
-      sql,
-      parties.map((p) => ({ kind: 'proposal-failed', to: p.email, bookingId: b.id, dedupeKey: `proposal-failed:${proposalId}:${p.role}`, content })),
-    );
+    const mails = [];
+    for (const p of parties) {
+      const proposeUrl = b.status === 'CONFIRMED' ? await issueProposeLink(sql, s.config, b.id, p, now) : null;
+      mails.push({ kind: 'proposal-failed', to: p.email, bookingId: b.id, dedupeKey: `proposal-failed:${proposalId}:${p.role}`, content: proposalFailedMail(b, failed, reason, proposeUrl) });
+    }
+    await s.deps.outbox.enqueue(sql, mails);
     await writeAudit(sql, {
       entityType: 'Proposal',
       entityId: proposalId,

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { Party } from './parties.js';
 import type { SqlQuery } from '../db/database.js';
 import { findMagicLink, hashMagicToken, issueMagicLink, MagicLinkError, type MagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../links/magic-links.js';
 import { LinkInvalidError, type LinkInvalidReason } from './proposal-errors.js';
@@ -74,4 +75,22 @@ export async function issueDecisionLinks(
   const approve = await issueMagicLink(sql, { ...link, purpose: 'approve' });
   const decline = await issueMagicLink(sql, { ...link, purpose: 'decline' });
   return { approveUrl: publicUrl(config, '/approve', { t: approve }), declineUrl: publicUrl(config, '/decline', { t: decline }) };
+}
+
+/** A link to the proposal page for one party, e.g. in a mail that says a proposal did not go through. */
+export async function issueProposeLink(
+  sql: SqlQuery,
+  config: Pick<Config, 'PUBLIC_URL' | 'PORT' | 'PROPOSE_LINK_TTL_HOURS'>,
+  bookingId: string,
+  party: Party,
+  now: Date,
+): Promise<string> {
+  const token = await issueMagicLink(sql, {
+    purpose: 'propose',
+    bookingId,
+    role: party.role,
+    email: party.email,
+    expiresAt: new Date(now.getTime() + config.PROPOSE_LINK_TTL_HOURS * 3_600_000),
+  });
+  return publicUrl(config, '/reschedule', { r: token });
 }

@@ -53,12 +53,15 @@ export function proposalRequestMail(
 }
 
 /** To the proposer: the other party declined; nothing changed. */
-export function proposalDeclinedMail(b: BookingParties, decider: Party, proposed: Range): MailContent {
-  return mail(`Declined: new time for ${b.title}`, [
-    `${firstName(decider.name)} declined the time you proposed (${when(proposed.startAt, proposed.endAt, b.timeZone)}).`,
-    `The booking keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}`,
-    'To propose another time, open the manage link in your calendar invitation.',
-  ]);
+export function proposalDeclinedMail(b: BookingParties, decider: Party, proposed: Range, proposeUrl: string): MailContent {
+  return mail(
+    `Declined: new time for ${b.title}`,
+    [
+      `${firstName(decider.name)} declined the time you proposed (${when(proposed.startAt, proposed.endAt, b.timeZone)}).`,
+      `The booking keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}`,
+    ],
+    [{ label: 'Propose another time', url: proposeUrl }],
+  );
 }
 
 const FAILURE_TEXT: Record<ProposalFailure, string> = {
@@ -67,13 +70,17 @@ const FAILURE_TEXT: Record<ProposalFailure, string> = {
   BOOKING_NOT_ACTIVE: 'the booking is no longer active',
 };
 
-/** To both parties: an approval could not be applied. */
-export function proposalFailedMail(b: BookingParties, proposed: Range, reason: ProposalFailure): MailContent {
-  return mail(`Not moved: ${b.title}`, [
-    `The booking could not be moved to ${when(proposed.startAt, proposed.endAt, b.timeZone)}: ${FAILURE_TEXT[reason]}.`,
-    b.status === 'CANCELLED' || b.status === 'EXPIRED' ? 'The booking is no longer active.' : `It keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}`,
-    'To propose another time, open the manage link in your calendar invitation.',
-  ]);
+/** To both parties: an approval could not be applied (with a link to propose again while the booking is live). */
+export function proposalFailedMail(b: BookingParties, proposed: Range, reason: ProposalFailure, proposeUrl: string | null): MailContent {
+  const active = b.status === 'CONFIRMED';
+  return mail(
+    `Not moved: ${b.title}`,
+    [
+      `The booking could not be moved to ${when(proposed.startAt, proposed.endAt, b.timeZone)}: ${FAILURE_TEXT[reason]}.`,
+      active ? `It keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}` : 'The booking is no longer active.',
+    ],
+    active && proposeUrl ? [{ label: 'Propose another time', url: proposeUrl }] : [],
+  );
 }
 
 /** To the host (strict policy) or staff (soft policy): a party declined the invitation in their calendar. */

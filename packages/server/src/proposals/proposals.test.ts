@@ -169,6 +169,10 @@ describe('approve and decline', () => {
     expect(courtesy.map((m) => m.to)).toEqual([GUEST_EMAIL]);
     expect(courtesy[0]!.content.text).toContain('Alice declined the time you proposed');
     expect(courtesy[0]!.content.text).not.toContain(HOST_EMAIL);
+    // The courtesy mail carries the proposer's own link to propose again.
+    const again = x.linkIn(courtesy[0]!.content, 'Propose another time');
+    expect(again).toMatch(/^https:\/\/book\.example\/reschedule\?r=ml_/);
+    expect(await propose(tokenOf(again), await nextSlot())).toMatchObject({ __typename: 'Proposal', proposedBy: 'GUEST' });
     expect(await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken })).toMatchObject({ __typename: 'ProposalClosedError', status: 'DECLINED' });
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 0 });
   });
@@ -192,6 +196,24 @@ describe('approve and decline', () => {
     const result = await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken });
     expect(result).toMatchObject({ __typename: 'ProposalClosedError', status: 'FAILED', failureReason: 'BOOKING_CHANGED' });
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 0 });
+  });
+});
+
+describe('expiry', () => {
+  it('a proposal nobody decided in DECISION_LINK_TTL_HOURS: its links are expired, a staff decision marks it EXPIRED', async () => {
+    const { booking, manage, target } = await booked();
+    const proposal = await propose(manage, target);
+    const mail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
+    const real = t.app.services.proposals.now;
+    t.app.services.proposals.now = () => new Date(Date.now() + (t.app.config.DECISION_LINK_TTL_HOURS + 1) * 3_600_000);
+    try {
+      expect(await call(t, APPROVE, { token: tokenOf(x.linkIn(mail.content, 'Approve')) })).toMatchObject({ __typename: 'LinkInvalidError', reason: 'EXPIRED' });
+      expect(await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken })).toMatchObject({ __typename: 'ProposalClosedError', status: 'EXPIRED' });
+    } finally {
+      t.app.services.proposals.now = real;
+    }
+    const [row] = await t.app.db.sql.query(`SELECT ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
+    expect(row).toEqual({ ics_sequence: 0 });
   });
 });
 
