@@ -88,7 +88,7 @@ export class ImipService {
       return { outcome, bookingId: b.id, role, detail: 'soft policy: recorded, staff told' };
     }
     // Strict: the session is cancelled; the booking engine's cancel queues the calendar CANCEL.
-    const { changes } = await cancelInTx(tx, b.id, { now, actor, authorize: () => {} });
+    const { changes } = await cancelInTx(tx, b.id, this.proposals.engineContext(actor, now));
     if (role === 'guest' && b.host) await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true), `reply-notice:${b.id}:guest:${c.sequence}`);
     return { outcome, bookingId: b.id, role, changes, detail: 'strict policy: booking cancelled' };
   }

@@ -96,7 +96,7 @@ export class ProposalDecisions {
     if (d.verdict === 'approve') {
       if (b.status !== 'CONFIRMED') return this.fail(sql, proposal.id, 'BOOKING_NOT_ACTIVE', d.now, d.acting, d.requestId, b);
       if (b.icsSequence !== proposal.bookingSequence) return this.fail(sql, proposal.id, 'BOOKING_CHANGED', d.now, d.acting, d.requestId, b);
-      const context = { now: d.now, actor: { actorId: d.acting.actorId, actorLabel: d.acting.label, requestId: d.requestId ?? null }, authorize: () => {} };
+      const context = s.engineContext({ actorId: d.acting.actorId, actorLabel: d.acting.label, requestId: d.requestId }, d.now);
       changes = (await rescheduleInTx(tx, b.id, rescheduleTargetOf(proposal), context)).changes;
     }
     const decided = await closeProposal(sql, proposal.id, DONE[d.verdict], d.now, d.acting.label);

@@ -31,7 +31,7 @@ afterAll(async () => {
 
 const get = async (path: string) => {
   const response = await fetch(`${server.url}${path}`);
-  return { status: response.status, html: await response.text(), csp: response.headers.get('content-security-policy') };
+  return { status: response.status, html: await response.text(), csp: response.headers.get('content-security-policy'), referrer: response.headers.get('referrer-policy') };
 };
 const postForm = async (path: string, fields: Record<string, string>) => {
   const response = await fetch(`${server.url}${path}`, { method: 'POST', body: new URLSearchParams(fields) });
@@ -58,6 +58,7 @@ describe('pages over HTTP', () => {
     const page = await get(`/reschedule?r=${await x.link(booking.rawId)}`);
     expect(page.status).toBe(200);
     expect(page.csp).toContain("default-src 'none'");
+    expect(page.referrer).toBe('no-referrer');
     expect(page.html).toContain('<h1>Propose another time</h1>');
     expect(page.html).toContain(`value="slot:${free}"`);
     expect(page.html).toContain('Times are shown in Europe/Berlin.');

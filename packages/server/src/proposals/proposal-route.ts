@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../app.js';
 import type { RouteHandler } from '../server.js';
-import { readForm, send } from '../forms/form-route.js';
+import { readForm, send as sendHtml } from '../forms/form-route.js';
 import { BookingConflictError, BookingNotActiveError, SlotFullError, SlotUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { LinkInvalidError, ProposalClosedError } from './proposal-errors.js';
@@ -79,6 +79,12 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     const booking = await requireParties(app.db.sql, decision.proposal.bookingId);
     send(res, 200, renderDecidedPage(booking, decision.proposal, verdict, decision.alreadyDecided));
   }
+}
+
+/** The signup page's headers, and no Referer: the token is in the address. */
+function send(res: ServerResponse, status: number, html: string) {
+  res.setHeader('referrer-policy', 'no-referrer');
+  sendHtml(res, status, html);
 }
 
 /** Failures of a proposal that the page shows beside the times, keeping what was typed. */

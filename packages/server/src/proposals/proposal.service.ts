@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { sqlIn, type Database, type SqlQuery } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import type { TxContext } from '../booking/lifecycle.js';
 import type { MagicLink, MagicLinkPurpose, MagicLinkRole } from '../links/magic-links.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import type { Outbox } from '../mail/outbox.js';
@@ -194,6 +195,11 @@ export class ProposalService {
     const proposal = await findProposal(sql, who.proposalId);
     if (!proposal) throw new NotFoundError('Proposal', who.proposalId);
     return { proposal, link: null };
+  }
+
+  /** What the booking engine's steps (rescheduleInTx, cancelInTx) need when a proposal or a calendar reply runs them; the link or the role already authorized. */
+  engineContext(actor: { actorId: string | null; actorLabel: string; requestId?: string | null }, now: Date): TxContext {
+    return { now, actor: { ...actor, requestId: actor.requestId ?? null }, authorize: () => {} };
   }
 
   /** The booking's pending proposal, if any. */
