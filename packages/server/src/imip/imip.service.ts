@@ -84,12 +84,12 @@ export class ImipService {
     const outcome = role === 'guest' ? 'declined-guest' : 'declined-host';
     const decliner = partyOf(b, role, this.config.NOTIFICATIONS_FROM_EMAIL);
     if (this.config.DECLINE_POLICY === 'soft') {
-      await this.notify(sql, b, this.config.NOTIFICATIONS_FROM_EMAIL, declineNoticeMail(b, decliner, false), `reply-notice:${b.id}:${role}:${c.sequence}`);
+      await this.notify(sql, b, this.config.NOTIFICATIONS_FROM_EMAIL, declineNoticeMail(b, decliner, false, b.timeZone), `reply-notice:${b.id}:${role}:${c.sequence}`);
       return { outcome, bookingId: b.id, role, detail: 'soft policy: recorded, staff told' };
     }
     // Strict: the session is cancelled; the booking engine's cancel queues the calendar CANCEL.
     const { changes } = await cancelInTx(tx, b.id, this.proposals.engineContext(actor, now));
-    if (role === 'guest' && b.host) await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true), `reply-notice:${b.id}:guest:${c.sequence}`);
+    if (role === 'guest' && b.host) await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true, b.host.timeZone), `reply-notice:${b.id}:guest:${c.sequence}`);
     return { outcome, bookingId: b.id, role, changes, detail: 'strict policy: booking cancelled' };
   }
 
@@ -120,7 +120,7 @@ export class ImipService {
       });
       const counterer = partyOf(b, role, this.config.NOTIFICATIONS_FROM_EMAIL);
       const proposeUrl = await issueProposeLink(sql, this.proposals.config, b.id, counterer, now);
-      await this.notify(sql, b, counterer.email, proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl), `proposal-failed:${failed.id}:${role}`);
+      await this.notify(sql, b, counterer.email, proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl, counterer.timeZone), `proposal-failed:${failed.id}:${role}`);
       return { outcome: 'counter-proposal', bookingId: b.id, role, proposalId: failed.id, detail: 'the proposed time is not bookable' };
     }
     const acting = { role, label, actorId: null, link: null };

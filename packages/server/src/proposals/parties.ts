@@ -7,6 +7,8 @@ export interface Party {
   role: MagicLinkRole;
   name: string;
   email: string;
+  /** The zone this party reads times in. */
+  timeZone: string;
 }
 
 /** A booking as proposals and calendar replies see it: its time, its parties and the zone to show times in. */
@@ -89,8 +91,8 @@ function toParties(row: Row): BookingParties {
     customerEmailHash: row.customer_email_hash,
     title: row.resource_name ?? 'your booking',
     timeZone: row.time_zone,
-    guest: { role: 'guest', name: row.customer_name, email: pii().decrypt(row.customer_email) },
-    host: row.resource_email ? { role: 'host', name: row.resource_name ?? 'the host', email: row.resource_email } : null,
+    guest: { role: 'guest', name: row.customer_name, email: pii().decrypt(row.customer_email), timeZone: row.time_zone },
+    host: row.resource_email ? { role: 'host', name: row.resource_name ?? 'the host', email: row.resource_email, timeZone: row.time_zone } : null,
   };
 }
 
@@ -99,7 +101,7 @@ export const otherRole = (role: MagicLinkRole): MagicLinkRole => (role === 'gues
 /** The party of a role; a booking without a host email is decided for by staff at the organizer mailbox. */
 export function partyOf(b: BookingParties, role: MagicLinkRole, organizerEmail: string): Party {
   if (role === 'guest') return b.guest;
-  return b.host ?? { role: 'host', name: 'the organizer', email: organizerEmail };
+  return b.host ?? { role: 'host', name: 'the organizer', email: organizerEmail, timeZone: b.timeZone };
 }
 
 /** Which party an email address is, if either. */

@@ -110,7 +110,7 @@ export class ProposalDecisions {
           to: proposer.email,
           bookingId: b.id,
           dedupeKey: `proposal-declined:${proposal.id}`,
-          content: proposalDeclinedMail(b, decider, proposal, await issueProposeLink(sql, s.config, b.id, proposer, d.now)),
+          content: proposalDeclinedMail(b, decider, proposal, await issueProposeLink(sql, s.config, b.id, proposer, d.now), proposer.timeZone),
         },
       ]);
     }
@@ -148,7 +148,7 @@ export class ProposalDecisions {
     const mails = [];
     for (const p of parties) {
       const proposeUrl = b.status === 'CONFIRMED' ? await issueProposeLink(sql, s.config, b.id, p, now) : null;
-      mails.push({ kind: 'proposal-failed', to: p.email, bookingId: b.id, dedupeKey: `proposal-failed:${proposalId}:${p.role}`, content: proposalFailedMail(b, failed, reason, proposeUrl) });
+      mails.push({ kind: 'proposal-failed', to: p.email, bookingId: b.id, dedupeKey: `proposal-failed:${proposalId}:${p.role}`, content: proposalFailedMail(b, failed, reason, proposeUrl, p.timeZone) });
     }
     await s.deps.outbox.enqueue(sql, mails);
     await writeAudit(sql, {

@@ -5,7 +5,7 @@ import type { ProposalFailure } from './proposal-errors.js';
 import { firstName, type BookingParties, type Party } from './parties.js';
 
 /**
- * The mails of proposals and calendar replies. Times read in the booking's zone with UTC beside them;
+ * The mails of proposals and calendar replies. Times read in the recipient's zone with UTC beside them;
  * a mail names the other party by first name only and never shows their address.
  */
 export function when(startAt: Date, endAt: Date, timeZone: string): string {
@@ -34,14 +34,15 @@ export function proposalRequestMail(
   proposed: Range,
   note: string | null,
   links: { approveUrl: string; declineUrl: string },
+  zone: string,
 ): MailContent {
   const who = firstName(proposer.name);
   return mail(
-    `Proposed new time: ${b.title}, ${slotLabel(proposed.startAt, proposed.endAt, b.timeZone)}`,
+    `Proposed new time: ${b.title}, ${slotLabel(proposed.startAt, proposed.endAt, zone)}`,
     [
       `${who} proposes to move ${b.title}.`,
-      `Now: ${when(b.startAt, b.endAt, b.timeZone)}`,
-      `Proposed: ${when(proposed.startAt, proposed.endAt, b.timeZone)}`,
+      `Now: ${when(b.startAt, b.endAt, zone)}`,
+      `Proposed: ${when(proposed.startAt, proposed.endAt, zone)}`,
       ...(note ? [`Note from ${who}: ${note}`] : []),
       'Approve to move the booking (both calendars are updated), or decline to keep the current time.',
     ],
@@ -53,12 +54,12 @@ export function proposalRequestMail(
 }
 
 /** To the proposer: the other party declined; nothing changed. */
-export function proposalDeclinedMail(b: BookingParties, decider: Party, proposed: Range, proposeUrl: string): MailContent {
+export function proposalDeclinedMail(b: BookingParties, decider: Party, proposed: Range, proposeUrl: string, zone: string): MailContent {
   return mail(
     `Declined: new time for ${b.title}`,
     [
-      `${firstName(decider.name)} declined the time you proposed (${when(proposed.startAt, proposed.endAt, b.timeZone)}).`,
-      `The booking keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}`,
+      `${firstName(decider.name)} declined the time you proposed (${when(proposed.startAt, proposed.endAt, zone)}).`,
+      `The booking keeps its time: ${when(b.startAt, b.endAt, zone)}`,
     ],
     [{ label: 'Propose another time', url: proposeUrl }],
   );
@@ -71,22 +72,22 @@ const FAILURE_TEXT: Record<ProposalFailure, string> = {
 };
 
 /** To both parties: an approval could not be applied (with a link to propose again while the booking is live). */
-export function proposalFailedMail(b: BookingParties, proposed: Range, reason: ProposalFailure, proposeUrl: string | null): MailContent {
+export function proposalFailedMail(b: BookingParties, proposed: Range, reason: ProposalFailure, proposeUrl: string | null, zone: string): MailContent {
   const active = b.status === 'CONFIRMED';
   return mail(
     `Not moved: ${b.title}`,
     [
-      `The booking could not be moved to ${when(proposed.startAt, proposed.endAt, b.timeZone)}: ${FAILURE_TEXT[reason]}.`,
-      active ? `It keeps its time: ${when(b.startAt, b.endAt, b.timeZone)}` : 'The booking is no longer active.',
+      `The booking could not be moved to ${when(proposed.startAt, proposed.endAt, zone)}: ${FAILURE_TEXT[reason]}.`,
+      active ? `It keeps its time: ${when(b.startAt, b.endAt, zone)}` : 'The booking is no longer active.',
     ],
     active && proposeUrl ? [{ label: 'Propose another time', url: proposeUrl }] : [],
   );
 }
 
 /** To the host (strict policy) or staff (soft policy): a party declined the invitation in their calendar. */
-export function declineNoticeMail(b: BookingParties, decliner: Party, cancelled: boolean): MailContent {
-  return mail(`Declined: ${b.title}, ${slotLabel(b.startAt, b.endAt, b.timeZone)}`, [
-    `${firstName(decliner.name)} (${decliner.role}) declined ${b.title} at ${when(b.startAt, b.endAt, b.timeZone)} in their calendar.`,
+export function declineNoticeMail(b: BookingParties, decliner: Party, cancelled: boolean, zone: string): MailContent {
+  return mail(`Declined: ${b.title}, ${slotLabel(b.startAt, b.endAt, zone)}`, [
+    `${firstName(decliner.name)} (${decliner.role}) declined ${b.title} at ${when(b.startAt, b.endAt, zone)} in their calendar.`,
     cancelled ? 'The booking was cancelled; its time is free again.' : 'The booking stays as it is (soft decline policy); decide whether to cancel or reschedule it.',
   ]);
 }

@@ -121,7 +121,7 @@ export class ProposalService {
         to: decider.email,
         bookingId: b.id,
         dedupeKey: `proposal:${proposal.id}`,
-        content: proposalRequestMail(b, proposer, proposal, options.note, links),
+        content: proposalRequestMail(b, proposer, proposal, options.note, links, decider.timeZone),
       },
     ]);
     await writeAudit(sql, {
