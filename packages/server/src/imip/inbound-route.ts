@@ -29,7 +29,8 @@ export function inboundMailRoutes(app: Slotwise): RouteHandler {
 
     if (url.pathname === '/inbound/mail') {
       if (type !== 'message/rfc822') return json(res, 415, { error: 'send the raw message as content-type: message/rfc822' });
-      const { outcome } = await app.services.imip.ingest(body, 'http', requestId);
+      const { outcome, id } = await app.services.imip.ingest(body, 'http', requestId);
+      app.log.info({ requestId, imipMessageId: id, outcome, bytes: body.length }, 'inbound mail');
       return json(res, outcome === 'unparseable' ? 400 : 200, { outcome });
     }
     if (type !== 'application/json') return json(res, 415, { error: 'send a JSON report as content-type: application/json' });
