@@ -188,6 +188,13 @@ describe('every operation against a live server', () => {
     expect(as((await admin.request(documents.CloseFormDocument, { id: form.id })).closeForm, 'Form').status).toBe('CLOSED');
   });
 
+  it('outbox: the staff view lists mail and refuses to retry an unknown message', async () => {
+    const listed = (await admin.request(documents.OutboxMessagesDocument, { status: 'FAILED', first: 10 })).outboxMessages;
+    expect(listed.edges.every((e) => e.node.status === 'FAILED')).toBe(true);
+    const unknown = (await admin.request(documents.RetryOutboxMessageDocument, { id: btoa('OutboxMessage:00000000-0000-7000-8000-000000000000') })).retryOutboxMessage;
+    expect(as(unknown, 'NotFoundError').entity).toBe('OutboxMessage');
+  });
+
   it('ran every query and mutation document', () => {
     expect(allOperations.length).toBeGreaterThan(40);
     expect(allOperations.filter((name) => !ran.has(name))).toEqual([]);

@@ -85,3 +85,24 @@ describe('the server process', () => {
     expect(stdout).toBe('');
   });
 });
+
+describe('mail configuration', () => {
+  it('sends by default, redirects nowhere, and tries 8 times', () => {
+    expect(loadConfig({})).toMatchObject({ NOTIFICATIONS_ENABLED: true, MAIL_MAX_ATTEMPTS: 8 });
+    expect(loadConfig({}).NOTIFICATIONS_REDIRECT_TO).toBeUndefined();
+    expect(loadConfig({ NOTIFICATIONS_ENABLED: 'false', NOTIFICATIONS_REDIRECT_TO: 'qa@example.com', MAIL_MAX_ATTEMPTS: '3' })).toMatchObject({
+      NOTIFICATIONS_ENABLED: false,
+      NOTIFICATIONS_REDIRECT_TO: 'qa@example.com',
+      MAIL_MAX_ATTEMPTS: 3,
+    });
+  });
+
+  it.each([
+    ['NOTIFICATIONS_ENABLED', { NOTIFICATIONS_ENABLED: 'off' }],
+    ['NOTIFICATIONS_REDIRECT_TO', { NOTIFICATIONS_REDIRECT_TO: 'not-an-address' }],
+    ['MAIL_MAX_ATTEMPTS', { MAIL_MAX_ATTEMPTS: '0' }],
+    ['MAIL_MAX_ATTEMPTS', { MAIL_MAX_ATTEMPTS: 'many' }],
+  ])('rejects a bad %s with one line naming it', (name, env) => {
+    expect(configError(env).message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
+  });
+});

@@ -22,6 +22,12 @@ export const configSchema = z.object({
     .optional(),
   /** Sender and ORGANIZER of every mail; its domain is the right-hand side of every Message-ID. */
   NOTIFICATIONS_FROM_EMAIL: z.email().default('slotwise@example.com'),
+  /** Off: mails are still queued (PENDING) but nothing is sent until it is turned on again. */
+  NOTIFICATIONS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /** Every mail goes to this address instead (staging); the intended recipient is named at the top. */
+  NOTIFICATIONS_REDIRECT_TO: z.email().optional(),
+  /** Delivery attempts per mail before it is marked FAILED. */
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().optional(),

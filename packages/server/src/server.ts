@@ -7,6 +7,8 @@ import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
 import { attachGraphQLWs } from './live/ws-server.js';
 import { ImapPoller } from './imip/imap-poller.js';
+import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
+import { listenForQueuedMail } from './mail/outbox-wakeup.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -73,6 +75,12 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     const poller = new ImapPoller(app.config, app.services.imip, log);
     jobs.every('imap-poll', app.config.IMAP_POLL_SECONDS * 1000, () => poller.pollOnce());
   }
+  // Every second on every instance, and at once when a transaction that queued mail commits (PostgreSQL
+  // NOTIFY); claims are FOR UPDATE SKIP LOCKED with a lease (src/mail/delivery.ts).
+  const mailDelivery = mailDeliveryFromConfig(app);
+  metrics.measureOutboxDepth(() => mailDelivery.depth());
+  const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
+  const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, () => mailJob.nudge(), log) : undefined;
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
@@ -93,7 +101,9 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, app.config.SHUTDOWN_TIMEOUT_MS).unref());
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
+      await mailWakeup?.close();
       await jobs.stop();
+      mailDelivery.transport.close();
       await app.close();
       log.info('stopped');
     },

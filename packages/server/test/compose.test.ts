@@ -75,6 +75,14 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  it('delivers mail to the mail catcher over plain SMTP on the port it listens on, and publishes its web UI', () => {
+    const smtp = new URL(loadConfig(serverEnv).SMTP_URL!);
+    expect(smtp.protocol).toBe('smtp:');
+    expect(smtp.port).toBe('1025');
+    expect(mailpit?.expose).toContain(smtp.port);
+    expect(mailpit?.ports).toEqual(['8025:8025']);
+  });
+
   it('starts the server only after its services are healthy', () => {
     expect(server?.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },

@@ -38,6 +38,8 @@ export async function createTestApp(
   const config = loadConfig({
     DATABASE_URL: database.url,
     LOG_LEVEL: 'silent',
+    // Nothing on disk: without SMTP_URL a test server's mail is discarded, not written to ./.slotwise/mail.
+    DATA_DIR: 'memory://',
     ...TEST_SECRETS,
     ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
     // Tests fire many requests from one client; rate-limit tests turn the limits on.

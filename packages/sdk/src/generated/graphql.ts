@@ -193,6 +193,13 @@ export type ManageBookingInput = {
   manageToken?: string | null | undefined;
 };
 
+/** PENDING: waiting or between retries. SENT: accepted by the mail server. FAILED: given up (see lastError). CANCELLED: withdrawn. */
+export type OutboxStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'SENT';
+
 /** The two parties of a booking: the host (the person resource, or staff for rooms) and the guest (the customer). */
 export type PartyRole =
   | 'GUEST'
@@ -770,6 +777,30 @@ export type UpdateResourceMutation = { __typename: 'Mutation', updateResource:
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
+export type OutboxMessageFieldsFragment = { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string };
+
+export type OutboxMessagesQueryVariables = Exact<{
+  status?: OutboxStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  last?: number | null | undefined;
+  before?: string | null | undefined;
+}>;
+
+
+export type OutboxMessagesQuery = { __typename: 'Query', outboxMessages: { __typename: 'QueryOutboxMessagesConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'QueryOutboxMessagesConnectionEdge', cursor: string, node: { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string } }> } };
+
+export type RetryOutboxMessageMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryOutboxMessageMutation = { __typename: 'Mutation', retryOutboxMessage:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
 export type ProposalFieldsFragment = { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } };
 
 export type LinkInvalidErrorFieldsFragment = { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason };
@@ -892,6 +923,7 @@ export type NodeQuery = { __typename: 'Query', node:
     | { __typename: 'Booking', id: string }
     | { __typename: 'Form', slug: string, title: string, id: string }
     | { __typename: 'Location', name: string, timeZone: string, id: string }
+    | { __typename: 'OutboxMessage', id: string }
     | { __typename: 'Registration', id: string }
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
@@ -909,6 +941,7 @@ export type NodesQuery = { __typename: 'Query', nodes: Array<
     | { __typename: 'Booking', id: string }
     | { __typename: 'Form', slug: string, title: string, id: string }
     | { __typename: 'Location', name: string, timeZone: string, id: string }
+    | { __typename: 'OutboxMessage', id: string }
     | { __typename: 'Registration', id: string }
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
@@ -1178,6 +1211,24 @@ export const TryAgainErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentS
   message
 }
     `, {"fragmentName":"TryAgainErrorFields"}) as unknown as TypedDocumentString<TryAgainErrorFieldsFragment, unknown>;
+export const OutboxMessageFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment OutboxMessageFields on OutboxMessage {
+  id
+  kind
+  recipient
+  subject
+  method
+  uid
+  sequence
+  status
+  attempts
+  lastError
+  dueAt
+  sentAt
+  createdAt
+  messageId
+}
+    `, {"fragmentName":"OutboxMessageFields"}) as unknown as TypedDocumentString<OutboxMessageFieldsFragment, unknown>;
 export const ProposalFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment ProposalFields on Proposal {
   id
@@ -3113,6 +3164,91 @@ fragment ResourceFields on Resource {
     timeZone
   }
 }`) as unknown as TypedDocumentString<UpdateResourceMutation, UpdateResourceMutationVariables>;
+export const OutboxMessagesDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query OutboxMessages($status: OutboxStatus, $first: Int, $after: String, $last: Int, $before: String) {
+  outboxMessages(
+    status: $status
+    first: $first
+    after: $after
+    last: $last
+    before: $before
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      hasPreviousPage
+      startCursor
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        ...OutboxMessageFields
+      }
+    }
+  }
+}
+    fragment OutboxMessageFields on OutboxMessage {
+  id
+  kind
+  recipient
+  subject
+  method
+  uid
+  sequence
+  status
+  attempts
+  lastError
+  dueAt
+  sentAt
+  createdAt
+  messageId
+}`) as unknown as TypedDocumentString<OutboxMessagesQuery, OutboxMessagesQueryVariables>;
+export const RetryOutboxMessageDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation RetryOutboxMessage($id: ID!) {
+  retryOutboxMessage(id: $id) {
+    __typename
+    ... on OutboxMessage {
+      ...OutboxMessageFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment OutboxMessageFields on OutboxMessage {
+  id
+  kind
+  recipient
+  subject
+  method
+  uid
+  sequence
+  status
+  attempts
+  lastError
+  dueAt
+  sentAt
+  createdAt
+  messageId
+}`) as unknown as TypedDocumentString<RetryOutboxMessageMutation, RetryOutboxMessageMutationVariables>;
 export const ProposeRescheduleDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation ProposeReschedule($input: ProposeRescheduleInput!) {
   proposeReschedule(input: $input) {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createProposalMetrics } from '../proposals/proposal-metrics.js';
 
 /** The booking funnel (seed 003): each step, and the two ways a booking attempt fails. */
@@ -13,6 +13,18 @@ export interface BookingMetrics {
   /** One exposedSlots answer showed this many slots. */
   recordExposure(slotCount: number): void;
 }
+
+/** Outcomes of mail delivery attempts (src/mail/delivery.ts). */
+export type MailOutcome = 'sent' | 'retried' | 'failed';
+
+export interface MailMetrics {
+  /** One attempt's outcome; method is the ICS METHOD or 'none'. */
+  recordMail(outcome: MailOutcome, labels: { kind: string; method: string }): void;
+  /** Where the outbox depth gauge reads the PENDING count when scraped. */
+  measureOutboxDepth(count: () => Promise<number>): void;
+}
+
+export const noMailMetrics: MailMetrics = { recordMail() {}, measureOutboxDepth() {} };
 
 /** For services built without an app (unit tests, scripts). */
 export const noBookingMetrics: BookingMetrics = { recordBooking() {}, recordHoldToConfirm() {}, recordExposure() {} };
@@ -47,6 +59,39 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const mailCounters: Record<MailOutcome, Counter<'kind' | 'method'>> = {
+    sent: new Counter({ name: 'slotwise_mail_sent_total', help: 'Mails delivered, by kind and ICS method', labelNames: ['kind', 'method'] as const, registers: [registry] }),
+    retried: new Counter({
+      name: 'slotwise_mail_retried_total',
+      help: 'Mail attempts that failed transiently and were scheduled again, by kind and ICS method',
+      labelNames: ['kind', 'method'] as const,
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: 'slotwise_mail_failed_total',
+      help: 'Mails given up (permanent error or MAIL_MAX_ATTEMPTS reached), by kind and ICS method',
+      labelNames: ['kind', 'method'] as const,
+      registers: [registry],
+    }),
+  };
+  let outboxDepthSource: (() => Promise<number>) | undefined;
+  let lastOutboxDepth = 0;
+  new Gauge({
+    name: 'slotwise_outbox_depth',
+    help: 'Outbox messages waiting to be sent (PENDING), read when scraped',
+    registers: [registry],
+    async collect() {
+      // A database that cannot answer leaves the last value: the rest of the scrape still works.
+      if (outboxDepthSource) this.set((lastOutboxDepth = await outboxDepthSource().catch(() => lastOutboxDepth)));
+    },
+  });
+  const mail: MailMetrics = {
+    recordMail: (outcome, labels) => mailCounters[outcome].inc(labels),
+    measureOutboxDepth: (count) => {
+      outboxDepthSource = count;
+    },
+  };
+
   const booking: BookingMetrics = {
     recordBooking: (action, count = 1) => {
       if (count > 0) bookings.inc({ action }, count);
@@ -73,6 +118,7 @@ export function createMetrics() {
     rateLimited,
     ...booking,
     ...createProposalMetrics(registry),
+    ...mail,
   };
 }
 

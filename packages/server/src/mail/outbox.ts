@@ -1,5 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import { pii } from '../shared/pii.js';
+import { checkCalendarPart } from './mime.js';
 
 export type IcsMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH' | 'REPLY' | 'COUNTER' | 'DECLINECOUNTER';
 
@@ -44,6 +45,8 @@ export class Outbox {
     const p = pii();
     const rows = mails.map((m) => {
       if (!m.ics && !m.dedupeKey) throw new Error(`outbox mail ${m.kind} needs ics or dedupeKey`);
+      // A mismatch is a bug in the caller: refused here, in its own transaction, not at delivery.
+      if (m.content.calendar) checkCalendarPart(m.content.calendar);
       return {
         kind: m.kind,
         booking_id: m.bookingId ?? null,
@@ -70,9 +73,14 @@ export class Outbox {
        RETURNING id`,
       [JSON.stringify(rows), this.messageIdDomain],
     );
+    // Delivered at commit only (never for a rollback): wakes the delivery workers at once (src/mail/outbox-wakeup.ts).
+    if (inserted.length) await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [OUTBOX_CHANNEL]);
     return inserted.map((r) => r.id);
   }
 }
+
+/** The NOTIFY channel that announces committed outbox rows. */
+export const OUTBOX_CHANNEL = 'slotwise_outbox';
 
 /** The stored content of an outbox row, decrypted. */
 export function readMailContent(stored: string): MailContent {
