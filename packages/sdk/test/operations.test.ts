@@ -195,6 +195,19 @@ describe('every operation against a live server', () => {
     expect(as(unknown, 'NotFoundError').entity).toBe('OutboxMessage');
   });
 
+  it('sessions: a host with an email opens a 60-minute session slot', async () => {
+    const host = as(
+      (await admin.request(documents.CreateResourceDocument, { input: { locationId: s.locationId, kind: 'PERSON', name: 'Dr. Host', email: 'host@example.com' } }))
+        .createResource,
+      'Resource',
+    );
+    const startAt = `${dayFromNow(3)}T20:00:00.000Z`;
+    const session = as((await admin.request(documents.CreateSessionDocument, { input: { resourceId: host.id, startAt, durationMinutes: 60 } })).createSession, 'Slot');
+    expect(session).toMatchObject({ startAt, durationMinutes: 60, capacity: 1, isSession: true });
+    const refused = as((await admin.request(documents.CreateSessionDocument, { input: { resourceId: host.id, startAt, durationMinutes: 45 } })).createSession, 'ValidationError');
+    expect(refused.fieldErrors.map((e) => e.path)).toEqual([['input', 'durationMinutes']]);
+  });
+
   it('ran every query and mutation document', () => {
     expect(allOperations.length).toBeGreaterThan(40);
     expect(allOperations.filter((name) => !ran.has(name))).toEqual([]);

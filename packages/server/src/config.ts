@@ -70,6 +70,15 @@ export const configSchema = z.object({
   IMAP_FOLDER: z.string().min(1).default('INBOX'),
   IMAP_PROCESSED_FOLDER: z.string().min(1).default('Processed'),
   IMAP_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
+  /** Calendar invites: times in UTC (`utc`), or as local wall times with TZID and a VTIMEZONE (`local`). */
+  ICS_TIME_ZONES: z.enum(['utc', 'local']).default('utc'),
+  /** Minutes before a booking's start at which reminder mails go out, e.g. `1440,60`; unset = none. */
+  REMINDER_MINUTES_BEFORE: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'must be a comma-separated list of minutes, e.g. 1440,60')
+    .transform((s) => [...new Set(s.split(',').map(Number))].sort((a, b) => b - a))
+    .refine((list) => list.every((m) => m >= 1 && m <= 43_200), 'each must be from 1 to 43200 (30 days)')
+    .default([]),
   /** 'true' = one proxy; a number = that many proxies appending to X-Forwarded-For. */
   TRUST_PROXY: z
     .string()

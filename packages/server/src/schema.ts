@@ -17,6 +17,7 @@ import './booking/booking-mutations.graphql.js';
 import './forms/form-mutations.graphql.js';
 import './forms/registration.graphql.js';
 import './proposals/proposals.graphql.js';
+import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -27,6 +27,9 @@ import { ProposalViews } from './proposals/proposal-views.js';
 import { noProposalMetrics, type ProposalMetrics } from './proposals/proposal-metrics.js';
 import { ImipService } from './imip/imip.service.js';
 import { DeliveryStatusService } from './imip/delivery-status.js';
+import { BookingMailer } from './calendar/booking-mail.js';
+import { mailSettings } from './calendar/mail-settings.js';
+import { SessionsService } from './sessions/sessions.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics & ProposalMetrics }) {
@@ -34,6 +37,8 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
   configurePii(deps.config.ENCRYPTION_KEY!);
   const slotEvents = new SlotEvents(deps.pubsub);
+  // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
+  const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
   const generation = new GenerationService(
     prisma,
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
@@ -41,13 +46,15 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
   );
   return {
     outbox: new Outbox(deps.config),
+    bookingMail,
+    sessions: new SessionsService(prisma, slotEvents),
     generation,
     rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config),
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents,
-    bookings: new BookingService(deps.db, deps.config, slotEvents, undefined, deps.metrics),
+    bookings: new BookingService(deps.db, deps.config, slotEvents, bookingMail, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(deps.db.sql),
     exposure: new ExposureService(prisma, deps.db.sql, {
@@ -59,14 +66,14 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
     forms: new FormsService(prisma, slotEvents),
-    registrations: new RegistrationService(prisma, slotEvents, deps.metrics),
-    ...proposalServices(deps, slotEvents),
+    registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
+    ...proposalServices(deps, slotEvents, bookingMail),
   };
 }
 
 /** Reschedule proposals and inbound calendar mail (issue 13); Outbox and SearchService are stateless, so they get their own. */
-function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents: SlotEvents) {
-  const proposals = new ProposalService({ db: deps.db, config: deps.config, slotEvents, outbox: new Outbox(deps.config), metrics: deps.metrics });
+function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents: SlotEvents, bookingMail: BookingMailer) {
+  const proposals = new ProposalService({ db: deps.db, config: deps.config, slotEvents, outbox: new Outbox(deps.config), bookingMail, metrics: deps.metrics });
   return {
     proposals,
     proposalDecisions: new ProposalDecisions(proposals),

@@ -109,6 +109,14 @@ export type CreateResourceInput = {
   name: string;
 };
 
+/** A one-off two-party session on a person with an email (the host): 30, 60 or 90 minutes. */
+export type CreateSessionInput = {
+  /** 30, 60 or 90. */
+  durationMinutes: number;
+  resourceId: string | number;
+  startAt: string;
+};
+
 export type CreateUserInput = {
   email: string;
   name?: string | null | undefined;
@@ -119,6 +127,8 @@ export type CustomerInput = {
   email: string;
   name: string;
   phone?: string | null | undefined;
+  /** IANA zone the customer reads times in (their mails); the location's when left out. */
+  timeZone?: string | null | undefined;
 };
 
 /** Local time of day of a slot start: morning 06-12, afternoon 12-17, evening 17-22, night otherwise. */
@@ -904,6 +914,17 @@ export type GenerateSlotsMutationVariables = Exact<{
 export type GenerateSlotsMutation = { __typename: 'Mutation', generateSlots:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CreateSessionMutationVariables = Exact<{
+  input: CreateSessionInput;
+}>;
+
+
+export type CreateSessionMutation = { __typename: 'Mutation', createSession:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Slot', isSession: boolean, id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -3741,6 +3762,54 @@ fragment GenerationReportFields on SlotGenerationReport {
   unchanged
   kept
 }`) as unknown as TypedDocumentString<GenerateSlotsMutation, GenerateSlotsMutationVariables>;
+export const CreateSessionDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateSession($input: CreateSessionInput!) {
+  createSession(input: $input) {
+    __typename
+    ... on Slot {
+      ...SlotFields
+      isSession
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<CreateSessionMutation, CreateSessionMutationVariables>;
 export const ServerTimeDocument = /* @__PURE__ */ new TypedDocumentString(`
     query ServerTime {
   serverTime

@@ -13,6 +13,7 @@ const CustomerInput = builder.inputType('CustomerInput', {
     name: t.string({ required: true }),
     email: t.string({ required: true }),
     phone: t.string(),
+    timeZone: t.string({ description: 'IANA zone the customer reads times in (their mails); the location\'s when left out.' }),
   }),
 });
 

@@ -1,4 +1,6 @@
+import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Config } from '../config.js';
+import { findMagicLink } from '../links/magic-links.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
@@ -11,7 +13,7 @@ import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
 import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
-import { cancelInTx, confirmInTx, type ConfirmOutcome, type TxContext } from './lifecycle.js';
+import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxContext } from './lifecycle.js';
 import { bookSlotsInTransaction } from './multi-slot.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
@@ -55,6 +57,8 @@ export class BookingService {
     private readonly db: Pick<Database, 'prisma' | 'sql'>,
     private readonly config: Pick<Config, 'HOLD_TTL_MINUTES'>,
     private readonly slotEvents: SlotEvents,
+    /** Queues each change's mails inside its transaction (see calendar/booking-mail.ts). */
+    readonly mail: BookingMailer,
     private readonly now: () => Date = () => new Date(),
     private readonly metrics: BookingMetrics = noBookingMetrics,
     private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
@@ -84,6 +88,7 @@ export class BookingService {
           userId: who.userId,
           now,
           actor: this.auditActor(caller),
+          mail: this.mail,
         }),
       );
       this.metrics.recordBooking('confirmed');
@@ -98,7 +103,7 @@ export class BookingService {
   }
 
   async confirm(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
-    const outcome = await this.run((tx, c) => confirmInTx(tx, bookingId, c), bookingId, manageToken, caller);
+    const outcome = await this.run((tx, c) => confirmInTx(tx, bookingId, c), this.authorizer(caller, bookingId, manageToken), caller);
     // A hold always has a slot, so changes are empty exactly when this call changed nothing (a repeat).
     if (outcome.changes.length) this.recordConfirm(outcome);
     if (outcome.expired) throw new HoldExpiredError(outcome.booking.id, outcome.expiredAt);
@@ -106,8 +111,21 @@ export class BookingService {
   }
 
   async cancel(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
+    return this.cancelAs(bookingId, caller, this.authorizer(caller, bookingId, manageToken));
+  }
+
+  /**
+   * Cancels the booking a `manage` magic link (from a mail) is for: the link is the proof, as a
+   * manage token is. MagicLinkError when the link is unknown or expired.
+   */
+  async cancelWithLink(token: string, caller: Caller): Promise<Booking> {
+    const link = await findMagicLink(this.db.sql, token, ['manage'], this.now());
+    return this.cancelAs(link.bookingId, caller, () => {});
+  }
+
+  private async cancelAs(bookingId: string, caller: Caller, authorize: Authorize): Promise<Booking> {
     const now = this.now();
-    const { booking } = await this.run((tx, c) => cancelInTx(tx, bookingId, c), bookingId, manageToken, caller, now);
+    const { booking } = await this.run((tx, c) => cancelInTx(tx, bookingId, c), authorize, caller, now);
     // Cancelling twice changes nothing; only the call that cancelled has its own time on the row.
     if (booking.cancelledAt?.getTime() === now.getTime()) this.metrics.recordBooking('cancelled');
     return booking;
@@ -123,7 +141,7 @@ export class BookingService {
     const now = this.now();
     if ('range' in target) validateRange(target.range, now, ['input', 'range']);
     try {
-      return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), bookingId, manageToken, caller, now)).booking;
+      return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), this.authorizer(caller, bookingId, manageToken), caller, now)).booking;
     } catch (error) {
       if (!isOverlapViolation(error)) throw error;
       const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
@@ -156,6 +174,7 @@ export class BookingService {
           status,
           now,
           holdTtlMinutes: this.config.HOLD_TTL_MINUTES,
+          mail: this.mail,
         }),
       );
       this.slotEvents.publish(result.changes);
@@ -176,22 +195,38 @@ export class BookingService {
     }
   }
 
+  /**
+   * Who may change a booking: staff, its customer, the manage token, or its host (the signed-in
+   * user whose email is the booked PERSON's). Unknown and not-yours look the same, so a manage
+   * token cannot be used to probe ids.
+   */
+  private authorizer(caller: Caller, bookingId: string, manageToken: string | null | undefined): Authorize {
+    return async (booking) => {
+      if (canManage(caller.actor, booking, manageToken)) return;
+      if (caller.actor && booking.resourceId) {
+        const resource = await this.prisma.resource.findUnique({ where: { id: booking.resourceId }, select: { kind: true, email: true } });
+        if (resource?.kind === 'PERSON' && resource.email?.toLowerCase() === caller.actor.email.toLowerCase()) return;
+      }
+      throw new NotFoundError('Booking', bookingId);
+    };
+  }
+
+  /**
+   * The context the booking engine's transaction steps (confirmInTx, cancelInTx, rescheduleInTx)
+   * need, for callers that run them inside their own transaction (reschedule proposals).
+   */
+  txContext(caller: Caller, authorize: Authorize, now = this.now()): TxContext {
+    return { now, actor: this.auditActor(caller), authorize, mail: this.mail };
+  }
+
   /** Runs a change to one existing booking: retried on transient errors, published after commit. */
   private async run<T extends { changes: SlotChange[] }>(
     fn: (tx: Prisma.TransactionClient, c: TxContext) => Promise<T>,
-    bookingId: string,
-    manageToken: string | null | undefined,
+    authorize: Authorize,
     caller: Caller,
     now = this.now(),
   ): Promise<T> {
-    const c: TxContext = {
-      now,
-      actor: this.auditActor(caller),
-      // Unknown and not-yours look the same, so a manage token cannot be used to probe ids.
-      authorize: (booking) => {
-        if (!canManage(caller.actor, booking, manageToken)) throw new NotFoundError('Booking', bookingId);
-      },
-    };
+    const c = this.txContext(caller, authorize, now);
     const result = await this.transaction((tx) => fn(tx, c));
     this.slotEvents.publish(result.changes);
     return result;

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { pii } from '../shared/pii.js';
+import { isValidTimeZone } from '../shared/time.js';
 
 export const customerSchema = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
@@ -10,6 +11,8 @@ export const customerSchema = z.object({
     .trim()
     .regex(/^\+?[0-9][0-9 ()./-]{4,28}[0-9]$/, 'must be a phone number, e.g. +44 20 7946 0958')
     .nullish(),
+  /** The zone the customer reads times in (their mails); the location's when left out. */
+  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Lisbon').nullish(),
 });
 
 export type Customer = z.infer<typeof customerSchema>;
@@ -23,6 +26,7 @@ export function customerColumns(customer: Customer) {
     customerEmailHash: p.emailHash(customer.email),
     customerPhone: customer.phone ? p.encrypt(customer.phone) : null,
     customerPhoneHash: customer.phone ? p.phoneHash(customer.phone) : null,
+    customerTimeZone: customer.timeZone ?? null,
   };
 }
 

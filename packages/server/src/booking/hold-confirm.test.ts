@@ -203,7 +203,7 @@ describe('who sees a booking', () => {
 
 describe('a lock held elsewhere', () => {
   it('hold and confirm give up after the lock timeout with TryAgainError, having changed nothing', async () => {
-    const impatient = new BookingService(t.app.db, { HOLD_TTL_MINUTES: 10 }, t.app.services.slotEvents, undefined, undefined, 40);
+    const impatient = new BookingService(t.app.db, { HOLD_TTL_MINUTES: 10 }, t.app.services.slotEvents, t.app.services.bookings.mail, undefined, undefined, 40);
     const slot = await f.slot(locationId, resourceId, { capacity: 3 });
     const caller = { actor: null };
     const { booking, manageToken } = await impatient.hold(slot, customer(), caller);

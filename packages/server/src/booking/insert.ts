@@ -72,6 +72,7 @@ export async function insertBookings(
     customer_email_hash: b.customerEmailHash,
     customer_phone: b.customerPhone,
     customer_phone_hash: b.customerPhoneHash,
+    customer_time_zone: b.customerTimeZone,
     manage_token_hash: b.manageTokenHash,
     ics_uid: b.icsUid,
     confirmed_at: b.confirmedAt,
@@ -92,15 +93,15 @@ export async function insertBookings(
       UPDATE slots SET ${column} = ${column} + 1 WHERE id = ANY($1::uuid[]) RETURNING id, version),
     booking AS (
       INSERT INTO bookings (id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
-        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, manage_token_hash,
-        ics_uid, confirmed_at, created_at, updated_at)
+        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone,
+        manage_token_hash, ics_uid, confirmed_at, created_at, updated_at)
       SELECT id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
-        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, manage_token_hash,
-        ics_uid, confirmed_at, created_at, created_at
+        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone,
+        manage_token_hash, ics_uid, confirmed_at, created_at, created_at
       FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, kind booking_kind, slot_id uuid, resource_id uuid,
         location_id uuid, exclusive boolean, start_at timestamptz, end_at timestamptz, status booking_status,
         hold_expires_at timestamptz, user_id uuid, customer_name text, customer_email text, customer_email_hash text,
-        customer_phone text, customer_phone_hash text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
+        customer_phone text, customer_phone_hash text, customer_time_zone text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
         created_at timestamptz)
       WHERE NOT x.exclusive OR NOT EXISTS (
         SELECT 1 FROM bookings o

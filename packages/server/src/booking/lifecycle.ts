@@ -1,4 +1,5 @@
 import { sqlIn, type SqlQuery } from '../db/database.js';
+import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../live/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -6,12 +7,17 @@ import { auditView, writeBookingAudit, type AuditActor } from './audit.js';
 import { BookingNotActiveError } from './errors.js';
 
 /** Throws (NotFoundError) when the caller may not act on this booking. */
-export type Authorize = (booking: Booking) => void;
+export type Authorize = (booking: Booking) => void | Promise<void>;
 
 export interface TxContext {
   now: Date;
   actor: AuditActor;
   authorize: Authorize;
+  /**
+   * Queues the mails a change causes, in the same transaction (services.bookingMail). Every step
+   * below hands it the booking before and after; its policy decides (a hold's changes send nothing).
+   */
+  mail: BookingMailer;
 }
 
 /**
@@ -22,7 +28,7 @@ export async function lockBooking(tx: Prisma.TransactionClient, bookingId: strin
   await tx.$queryRaw`SELECT id FROM bookings WHERE id = ${bookingId}::uuid FOR UPDATE`;
   const booking = await tx.booking.findUnique({ where: { id: bookingId } });
   if (!booking) throw new NotFoundError('Booking', bookingId);
-  authorize(booking);
+  await authorize(booking);
   return booking;
 }
 
@@ -65,6 +71,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
     await writeBookingAudit(sql, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
       { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
     ]);
+    await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
     return { expired: true, booking: updated, expiredAt, changes };
   }
 
@@ -74,6 +81,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
     data: { status: 'CONFIRMED', confirmedAt: c.now, holdExpiresAt: null },
   });
   await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
   return { expired: false, booking: updated, changes };
 }
 
@@ -94,5 +102,6 @@ export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string
     data: { status: 'CANCELLED', cancelledAt: c.now, holdExpiresAt: null, icsSequence: { increment: 1 } },
   });
   await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
   return { booking: updated, changes };
 }

@@ -17,7 +17,7 @@ let resourceId: string;
 const customer = { name: 'Ann', email: 'Ann@Example.com', phone: '+44 20 7946 0958' };
 const book = (slotIds: string[], extra: Partial<BookSlotsInput> = {}) =>
   withRetry(() =>
-    t.app.db.sql.transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', ...extra })),
+    t.app.db.sql.transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', mail: null, ...extra })),
   );
 
 beforeAll(async () => {

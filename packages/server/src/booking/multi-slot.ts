@@ -1,3 +1,4 @@
+import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
@@ -20,6 +21,11 @@ export interface BookSlotsInput {
   now?: Date;
   /** How long a HELD booking keeps its place (default 10 minutes). */
   holdTtlMinutes?: number;
+  /**
+   * Queues each new booking's mails in this transaction; null when the caller sends its own
+   * (a form registration mails one list of all its slots).
+   */
+  mail: BookingMailer | null;
 }
 
 export interface BookSlotsResult {
@@ -114,6 +120,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     });
   });
   const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
+  await input.mail?.bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now);
 
   const changes: SlotChange[] = [
     ...reclaimed.changes,

@@ -1,3 +1,4 @@
+import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import { sqlStateOf, violatedConstraint } from '../db/retry.js';
@@ -53,7 +54,16 @@ export async function conflictError(sql: SqlQuery, resource: ConflictResource | 
  */
 export async function insertRangeInTx(
   tx: SqlQuery,
-  input: { resourceId: string; locationId: string; range: TimeRange; customer: Customer; userId: string | null; now: Date; actor: AuditActor },
+  input: {
+    resourceId: string;
+    locationId: string;
+    range: TimeRange;
+    customer: Customer;
+    userId: string | null;
+    now: Date;
+    actor: AuditActor;
+    mail: BookingMailer;
+  },
 ): Promise<{ booking: Booking; manageToken: string }> {
   const token = newManageToken();
   const booking = asBooking({
@@ -76,5 +86,6 @@ export async function insertRangeInTx(
   });
   await lockExclusiveResources(tx, [input.resourceId]);
   await insertBookings(tx, [booking], input.actor);
+  await input.mail.bookingsChanged(tx, [{ before: null, after: booking }], input.now);
   return { booking, manageToken: token.token };
 }

@@ -53,6 +53,7 @@ export async function rescheduleInTx(
   // The exclusion constraint checks the new range against every other live booking here.
   const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });
   await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
   return { booking: updated, changes };
 }
 

@@ -126,6 +126,7 @@ function groupByLocalDate(slots: PageSlot[], timeZone: string): [string, PageSlo
   return [...days];
 }
 
+/** The public pages' frame: same look for the signup, success and manage pages. */
 export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">

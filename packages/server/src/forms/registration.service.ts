@@ -4,6 +4,8 @@ import type { Form, Registration } from '../generated/prisma/client.js';
 import type { SlotEvents } from '../live/slot-events.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import { SlotsUnavailableError } from '../booking/errors.js';
+import type { BookingMailer } from '../calendar/booking-mail.js';
+import { registrationMails } from '../calendar/registration-mail.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
 import { sqlIn } from '../db/database.js';
 import { customerSchema } from '../booking/customer.js';
@@ -59,6 +61,7 @@ export class RegistrationService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly slotEvents: SlotEvents,
+    private readonly mail: BookingMailer,
     private readonly metrics: BookingMetrics = noBookingMetrics,
   ) {}
 
@@ -81,7 +84,9 @@ export class RegistrationService {
       // Shared lock: registrations run side by side, but a concurrent closeForm waits or is seen.
       const [current] = await tx.$queryRaw<{ status: Form['status'] }[]>`SELECT status FROM forms WHERE id = ${form.id}::uuid FOR SHARE`;
       if (current?.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, current?.status === 'DRAFT' ? 'DRAFT' : 'CLOSED');
-      const { bookings, changes } = await bookSlotsInTransaction(sqlIn(tx), {
+      const sql = sqlIn(tx);
+      const now = this.now();
+      const { bookings, changes } = await bookSlotsInTransaction(sql, {
         slotIds: data.slotIds,
         customer: { name: data.name, email: data.email, phone: data.phone },
         userId: caller.actor?.userId ?? null,
@@ -89,7 +94,9 @@ export class RegistrationService {
         actorLabel: actorLabel(caller.actor),
         requestId: caller.requestId,
         status: 'CONFIRMED',
-        now: this.now(),
+        now,
+        // One mail lists every slot (below), instead of one invitation per booking.
+        mail: null,
       });
       const registration = await tx.registration.create({
         data: {
@@ -103,6 +110,13 @@ export class RegistrationService {
           slots: { createMany: { data: bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })) } },
         },
       });
+      const mails = await registrationMails(
+        sql,
+        { registrationId: registration.id, formId: form.id, registrant: { name: data.name, email: data.email }, bookings },
+        this.mail.settings,
+        now,
+      );
+      await this.mail.outbox.enqueue(sql, mails);
       return { registration, changes };
     }).catch((error: unknown) => {
       if (error instanceof SlotsUnavailableError && error.unavailable.some((u) => u.reason === 'FULL')) this.metrics.recordBooking('full');

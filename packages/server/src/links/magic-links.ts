@@ -29,18 +29,41 @@ export function hashMagicToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+export interface NewMagicLink {
+  purpose: MagicLinkPurpose;
+  bookingId: string;
+  role: MagicLinkRole;
+  email: string;
+  expiresAt: Date;
+  proposalId?: string | null;
+}
+
 /** Creates a link in the caller's transaction and returns its token (shown once, in the mail). */
-export async function issueMagicLink(
-  tx: SqlQuery,
-  link: { purpose: MagicLinkPurpose; bookingId: string; role: MagicLinkRole; email: string; expiresAt: Date; proposalId?: string | null },
-): Promise<string> {
-  const token = `ml_${randomBytes(24).toString('base64url')}`;
+export async function issueMagicLink(tx: SqlQuery, link: NewMagicLink): Promise<string> {
+  return (await issueMagicLinks(tx, [link]))[0]!;
+}
+
+/** Several links in one statement (a mail to each party of a booking); tokens in the same order. */
+export async function issueMagicLinks(tx: SqlQuery, links: NewMagicLink[]): Promise<string[]> {
+  if (!links.length) return [];
+  const tokens = links.map(() => `ml_${randomBytes(24).toString('base64url')}`);
+  const rows = links.map((link, i) => ({
+    token_hash: hashMagicToken(tokens[i]!),
+    purpose: link.purpose,
+    booking_id: link.bookingId,
+    role: link.role,
+    email_hash: pii().emailHash(link.email),
+    proposal_id: link.proposalId ?? null,
+    expires_at: link.expiresAt.toISOString(),
+  }));
   await tx.query(
     `INSERT INTO magic_links (token_hash, purpose, booking_id, role, email_hash, proposal_id, expires_at)
-     VALUES ($1, $2::magic_link_purpose, $3::uuid, $4::magic_link_role, $5, $6::uuid, $7::timestamptz)`,
-    [hashMagicToken(token), link.purpose, link.bookingId, link.role, pii().emailHash(link.email), link.proposalId ?? null, link.expiresAt.toISOString()],
+     SELECT token_hash, purpose, booking_id, role, email_hash, proposal_id, expires_at
+     FROM jsonb_to_recordset($1::jsonb) AS x(token_hash text, purpose magic_link_purpose, booking_id uuid, role magic_link_role,
+       email_hash text, proposal_id uuid, expires_at timestamptz)`,
+    [JSON.stringify(rows)],
   );
-  return token;
+  return tokens;
 }
 
 /**

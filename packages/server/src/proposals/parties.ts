@@ -51,10 +51,11 @@ interface Row {
   resource_name: string | null;
   resource_email: string | null;
   time_zone: string;
+  customer_time_zone: string | null;
 }
 
 const SELECT = `SELECT b.id, b.kind, b.status, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_uid, b.ics_sequence,
-    b.user_id, b.customer_name, b.customer_email, b.customer_email_hash, r.name AS resource_name, r.email AS resource_email,
+    b.user_id, b.customer_name, b.customer_email, b.customer_email_hash, b.customer_time_zone, r.name AS resource_name, r.email AS resource_email,
     coalesce(l.time_zone, s.time_zone, 'UTC') AS time_zone
   FROM bookings b
   LEFT JOIN resources r ON r.id = b.resource_id
@@ -91,7 +92,8 @@ function toParties(row: Row): BookingParties {
     customerEmailHash: row.customer_email_hash,
     title: row.resource_name ?? 'your booking',
     timeZone: row.time_zone,
-    guest: { role: 'guest', name: row.customer_name, email: pii().decrypt(row.customer_email), timeZone: row.time_zone },
+    // The zone the customer gave when booking, else the location's (as the invitations read).
+    guest: { role: 'guest', name: row.customer_name, email: pii().decrypt(row.customer_email), timeZone: row.customer_time_zone ?? row.time_zone },
     host: row.resource_email ? { role: 'host', name: row.resource_name ?? 'the host', email: row.resource_email, timeZone: row.time_zone } : null,
   };
 }

@@ -3,6 +3,7 @@ import { sqlIn, type Database, type SqlQuery } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { TxContext } from '../booking/lifecycle.js';
+import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { MagicLink, MagicLinkPurpose, MagicLinkRole } from '../links/magic-links.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import type { Outbox } from '../mail/outbox.js';
@@ -26,6 +27,8 @@ export interface ProposalDeps {
   config: ProposalConfig;
   slotEvents: SlotEvents;
   outbox: Outbox;
+  /** The booking engine's mail policy: a move or cancel queues the calendar REQUEST / CANCEL mails. */
+  bookingMail: BookingMailer;
   metrics?: ProposalMetrics;
 }
 
@@ -199,7 +202,7 @@ export class ProposalService {
 
   /** What the booking engine's steps (rescheduleInTx, cancelInTx) need when a proposal or a calendar reply runs them; the link or the role already authorized. */
   engineContext(actor: { actorId: string | null; actorLabel: string; requestId?: string | null }, now: Date): TxContext {
-    return { now, actor: { ...actor, requestId: actor.requestId ?? null }, authorize: () => {} };
+    return { now, actor: { ...actor, requestId: actor.requestId ?? null }, authorize: () => {}, mail: this.deps.bookingMail };
   }
 
   /** The booking's pending proposal, if any. */

@@ -34,7 +34,7 @@ describe('propose', () => {
     const proposal = await propose(manage, target, 'Running late that day');
     expect(proposal).toMatchObject({ __typename: 'Proposal', status: 'PENDING', proposedBy: 'GUEST', note: 'Running late that day', booking: { id: booking.id, icsSequence: 0 } });
 
-    const mails = await x.mails(`booking_id = '${booking.rawId}'`);
+    const mails = await x.mails(`booking_id = '${booking.rawId}' AND kind LIKE 'proposal%'`);
     expect(mails.map((m) => [m.kind, m.to])).toEqual([['proposal', HOST_EMAIL]]);
     const { content } = mails[0]!;
     expect(content.subject).toMatch(/^Proposed new time: Alice Host, /);
@@ -54,7 +54,7 @@ describe('propose', () => {
   it('a new proposal supersedes the pending one (one pending per booking); its links then refuse', async () => {
     const { booking, manage, target } = await booked();
     const first = await propose(manage, target);
-    const firstMail = (await x.mails(`booking_id = '${booking.rawId}'`))[0]!;
+    const firstMail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
     const second = await propose(manage, await nextSlot());
     const rows = await t.app.db.sql.query<{ status: string }>(`SELECT status FROM proposals WHERE booking_id = $1 ORDER BY created_at`, [booking.rawId]);
     expect(rows.map((r) => r.status)).toEqual(['SUPERSEDED', 'PENDING']);

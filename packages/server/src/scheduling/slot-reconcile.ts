@@ -54,7 +54,8 @@ export async function lockScope(tx: Tx, key: string, wait: boolean): Promise<boo
   return Boolean(row?.locked);
 }
 
-const scopeWhere = `form_id IS NULL AND location_id = $1::uuid AND resource_id IS NOT DISTINCT FROM $2::uuid`;
+// Session slots (session_minutes set) are opened by hand, not by rules: generation never touches them.
+const scopeWhere = `form_id IS NULL AND session_minutes IS NULL AND location_id = $1::uuid AND resource_id IS NOT DISTINCT FROM $2::uuid`;
 
 /** Starts of the first and last materialized future slots of a scope, or null when it has none. */
 export async function futureSlotSpan(tx: Tx, scope: SlotScope, now: Date): Promise<{ first: Date; last: Date } | null> {

@@ -16,6 +16,7 @@ export const SlotRef = builder.prismaNode('Slot', {
   fields: (t) => ({
     startAt: t.expose('startAt', { type: 'DateTime' }),
     endAt: t.expose('endAt', { type: 'DateTime' }),
+    isSession: t.boolean({ description: 'A two-party session slot opened with createSession.', resolve: (s) => s.sessionMinutes !== null }),
     durationMinutes: t.int({ resolve: (s) => Math.round((s.endAt.getTime() - s.startAt.getTime()) / 60_000) }),
     timeZone: t.exposeString('timeZone', { description: 'The zone local times are shown in (the location or form zone).' }),
     localDate: t.field({ type: 'Date', resolve: (s) => localStart(s).date }),

@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Slotwise } from '../app.js';
+import { BookingNotActiveError } from '../booking/errors.js';
+import { findMagicLink, MagicLinkError, type MagicLink } from '../links/magic-links.js';
+import type { RouteHandler } from '../server.js';
+import { bookingView, loadBookings, recipients } from './booking-mail.js';
+import { renderLinkProblemPage, renderManagePage } from './manage-page.js';
+
+const MAX_BODY_BYTES = 8 * 1024;
+
+/**
+ * GET /manage?t=<token>: the booking a mail's manage link is for, no login. POST /manage (t,
+ * action=cancel): cancels it through the booking engine, which queues the CANCEL mails.
+ */
+export function manageRoute(app: Slotwise): RouteHandler {
+  return async (req, res, url) => {
+    if (url.pathname !== '/manage' && url.pathname !== '/manage/') return false;
+    if (req.method === 'GET' || req.method === 'HEAD') await show(res, url.searchParams.get('t') ?? '');
+    else if (req.method === 'POST') await act(req, res);
+    else {
+      res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Method not allowed');
+    }
+    return true;
+  };
+
+  async function show(res: ServerResponse, token: string, notice?: string, status = 200) {
+    const link = await linkFor(res, token);
+    if (!link) return;
+    const row = (await loadBookings(app.db.sql, [link.bookingId])).get(link.bookingId);
+    if (!row) return send(res, 404, renderLinkProblemPage('gone'));
+    const view = bookingView(row);
+    const viewer = recipients(row, view).find((r) => r.role === link.role) ?? recipients(row, view)[0]!;
+    send(res, status, renderManagePage({ view, status: row.status, role: link.role, timeZone: viewer.timeZone, token, now: new Date(), notice }));
+  }
+
+  async function act(req: IncomingMessage, res: ServerResponse) {
+    const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
+    const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
+    const body = await readForm(req);
+    const token = body?.get('t') ?? '';
+    if (refused) {
+      res.setHeader('retry-after', String(refused.retryAfterSeconds));
+      return show(res, token, `Too many requests from here; try again in ${refused.retryAfterSeconds} seconds.`, 429);
+    }
+    if (body?.get('action') !== 'cancel') return show(res, token, 'Nothing was changed.', 400);
+    try {
+      await app.services.bookings.cancelWithLink(token, { actor: null, requestId: req.headers['x-request-id'] as string | undefined });
+      return show(res, token, 'The booking is cancelled. Everyone on it gets a calendar cancellation.');
+    } catch (error) {
+      if (error instanceof MagicLinkError) return send(res, error.problem === 'expired' ? 410 : 404, renderLinkProblemPage(error.problem));
+      if (error instanceof BookingNotActiveError) return show(res, token, 'This booking is no longer active; nothing was changed.', 409);
+      throw error;
+    }
+  }
+
+  async function linkFor(res: ServerResponse, token: string): Promise<MagicLink | null> {
+    try {
+      return await findMagicLink(app.db.sql, token, ['manage'], new Date(), { allowUsed: true });
+    } catch (error) {
+      if (!(error instanceof MagicLinkError)) throw error;
+      send(res, error.problem === 'expired' ? 410 : 404, renderLinkProblemPage(error.problem));
+      return null;
+    }
+  }
+}
+
+/** The urlencoded body, or null when it is larger than the limit. */
+async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function send(res: ServerResponse, status: number, html: string) {
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    // The token is in the address: never send it on to another site.
+    'referrer-policy': 'no-referrer',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(html);
+}

@@ -1,0 +1,98 @@
+import ICAL from 'ical.js';
+import type { SqlQuery } from '../db/database.js';
+import { readMailContent, type MailContent } from '../mail/outbox.js';
+import { pii } from '../shared/pii.js';
+
+/** Outbox rows as a test reads them: recipient and content decrypted. */
+export interface QueuedMail {
+  id: string;
+  kind: string;
+  to: string;
+  bookingId: string | null;
+  registrationId: string | null;
+  icsUid: string | null;
+  icsSequence: number | null;
+  icsMethod: string | null;
+  dedupeKey: string | null;
+  status: string;
+  dueAt: Date;
+  content: MailContent;
+}
+
+export async function queuedMails(sql: SqlQuery, where = 'true', params: unknown[] = []): Promise<QueuedMail[]> {
+  const rows = await sql.query<Record<string, any>>(
+    `SELECT id, kind, recipient, booking_id, registration_id, ics_uid, ics_sequence, ics_method, dedupe_key, status::text AS status, due_at, content
+     FROM outbox_messages WHERE ${where} ORDER BY created_at, id`,
+    params,
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    kind: r.kind,
+    to: pii().decrypt(r.recipient),
+    bookingId: r.booking_id,
+    registrationId: r.registration_id,
+    icsUid: r.ics_uid,
+    icsSequence: r.ics_sequence,
+    icsMethod: r.ics_method,
+    dedupeKey: r.dedupe_key,
+    status: r.status,
+    dueAt: new Date(r.due_at),
+    content: readMailContent(r.content),
+  }));
+}
+
+export interface ParsedEvent {
+  uid: string;
+  sequence: number;
+  start: string;
+  end: string;
+  /** TZID of DTSTART, or 'UTC'. */
+  zone: string;
+  status: string;
+  summary: string;
+  description: string;
+  location: string;
+  organizer: string;
+  attendees: { value: string; rsvp: string; partstat: string }[];
+  stamp: string;
+}
+
+/** Parses an iCalendar object with ical.js (a real parser): METHOD, VTIMEZONEs and every VEVENT. */
+export function parseIcs(ics: string): { method: string; timezones: ICAL.Component[]; events: ParsedEvent[] } {
+  const calendar = new ICAL.Component(ICAL.parse(ics));
+  const timezones = calendar.getAllSubcomponents('vtimezone');
+  for (const vtz of timezones) ICAL.TimezoneService.register(vtz);
+  try {
+    const events = calendar.getAllSubcomponents('vevent').map((vevent) => {
+      const event = new ICAL.Event(vevent);
+      const stamp = vevent.getFirstPropertyValue('dtstamp') as ICAL.Time;
+      return {
+        uid: event.uid,
+        sequence: event.sequence,
+        start: event.startDate.toJSDate().toISOString(),
+        end: event.endDate.toJSDate().toISOString(),
+        zone: event.startDate.zone?.tzid ?? 'floating',
+        status: String(vevent.getFirstPropertyValue('status')),
+        summary: event.summary,
+        description: event.description,
+        location: event.location,
+        organizer: String(vevent.getFirstPropertyValue('organizer')),
+        attendees: vevent.getAllProperties('attendee').map((p) => ({
+          value: String(p.getFirstValue()),
+          rsvp: String(p.getParameter('rsvp')),
+          partstat: String(p.getParameter('partstat')),
+        })),
+        stamp: stamp.toJSDate().toISOString(),
+      };
+    });
+    return { method: String(calendar.getFirstPropertyValue('method')), timezones, events };
+  } finally {
+    for (const vtz of timezones) ICAL.TimezoneService.remove(String(vtz.getFirstPropertyValue('tzid')));
+  }
+}
+
+/** Every text a recipient can see in one mail (subject, bodies, calendar part). */
+export function allText(content: MailContent): string {
+  // Long iCalendar lines are folded (CRLF + space): unfolded, an address split by a fold is found too.
+  return [content.subject, content.text, content.html ?? '', (content.calendar?.ics ?? '').replace(/\r\n[ \t]/g, '')].join('\n');
+}
