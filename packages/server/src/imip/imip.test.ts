@@ -135,6 +135,9 @@ describe('DECLINED', () => {
     expect((await post(sample('google-reply', { ...vars, partstat: 'DECLINED' }))).body).toEqual({ outcome: 'declined-guest' });
     expect(await attendees(booking.id)).toMatchObject({ status: 'CANCELLED', icsSequence: 1, attendees: [{ role: 'GUEST', partstat: 'DECLINED' }] });
     expect(await x.f.slotCounts(slot)).toMatchObject({ booked: 0 });
+    // The engine's cancel queued the calendar CANCEL (SEQUENCE 1) to the guest, and to the host.
+    const cancels = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'cancellation' GROUP BY 1, 2`, [booking.rawId]);
+    expect(cancels).toEqual([{ ics_method: 'CANCEL', ics_sequence: 1, n: 2 }]);
     const notices = await x.mails(`booking_id = '${booking.rawId}' AND kind = 'reply-notice'`);
     expect(notices.map((m) => m.to)).toEqual([HOST_EMAIL]);
     expect(notices[0]!.content.text).toContain('Grace (guest) declined');

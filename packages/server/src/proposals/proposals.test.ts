@@ -152,6 +152,9 @@ describe('approve and decline', () => {
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 1 });
     const [moved] = await t.app.db.sql.query(`SELECT slot_id, ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
     expect(moved).toEqual({ slot_id: target, ics_sequence: 1 });
+    // The engine's mail policy queued one REQUEST update per party, SEQUENCE 1, in the same transaction.
+    const updates = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update' GROUP BY 1, 2`, [booking.rawId]);
+    expect(updates).toEqual([{ ics_method: 'REQUEST', ics_sequence: 1, n: 2 }]);
     const [links] = await t.app.db.sql.query(`SELECT count(*) FILTER (WHERE used_at IS NULL)::int AS unused FROM magic_links WHERE proposal_id IS NOT NULL AND booking_id = $1`, [booking.rawId]);
     expect(links).toEqual({ unused: 0 });
     // Staff approving again: idempotent, nothing more.
@@ -241,6 +244,7 @@ describe('races', () => {
     expect(b!.ics_sequence).toBe(rows.APPROVED ? 1 : 0);
     expect(rows.RESCHEDULED ?? 0).toBe(rows.APPROVED ?? 0);
     expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal-declined'`)).length).toBe(rows.DECLINED ?? 0);
+    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'update'`)).length).toBe(2 * (rows.APPROVED ?? 0));
   });
 
   it('ten approvals at once (the link and staff): one decision, one update', async () => {
@@ -257,6 +261,8 @@ describe('races', () => {
     expect(results.every((r) => r.__typename === 'ProposalDecision' || r.reason === 'USED')).toBe(true);
     const rows = await countRows(booking.rawId);
     expect([rows.APPROVED, rows.RESCHEDULED]).toEqual([1, 1]);
+    const [updates] = await t.app.db.sql.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update'`, [booking.rawId]);
+    expect(updates).toEqual({ n: 2 });
     const [b] = await t.app.db.sql.query(`SELECT ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
     expect(b).toEqual({ ics_sequence: 1 });
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 1 });
