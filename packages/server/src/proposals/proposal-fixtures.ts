@@ -41,8 +41,8 @@ export function proposalFixtures(t: TestApp) {
       const start = new Date(Math.ceil(Date.now() / HOUR) * HOUR + hoursAhead * HOUR);
       return f.slot(locationId, resourceId, { startAt: start, minutes: 60, capacity });
     },
-    async book(slotId: string, email = GUEST_EMAIL) {
-      const receipt = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: { name: 'Grace Guest', email } });
+    async book(slotId: string, email = GUEST_EMAIL, timeZone?: string) {
+      const receipt = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: { name: 'Grace Guest', email, ...(timeZone ? { timeZone } : {}) } });
       if (receipt.__typename !== 'BookingReceipt') throw new Error(JSON.stringify(receipt));
       return { id: receipt.booking.id as string, rawId: Buffer.from(receipt.booking.id, 'base64').toString().split(':')[1]!, manageToken: receipt.manageToken as string };
     },

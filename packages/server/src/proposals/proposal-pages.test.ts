@@ -68,6 +68,12 @@ describe('pages over HTTP', () => {
     expect(bad.html).toContain('Nothing was changed.');
   });
 
+  it("times read in the zone of whoever opened the link: the guest's own zone, the host's location", async () => {
+    const booking = await x.book(await nextSlot(), 'guest.person@mail.example', 'America/Los_Angeles');
+    expect((await get(`/reschedule?r=${await x.link(booking.rawId)}`)).html).toContain('Times are shown in America/Los_Angeles.');
+    expect((await get(`/reschedule?r=${await x.link(booking.rawId, { role: 'host' })}`)).html).toContain('Times are shown in Europe/Berlin.');
+  });
+
   it('a range booking is offered free ranges of the same length (search service) and proposes one', async () => {
     const room = await x.host({ exclusive: true, email: null });
     await t.app.db.sql.query(`INSERT INTO availability_rules (location_id, resource_id, kind, start_minute, end_minute) VALUES ($1, $2, 'WEEKLY', 540, 1020)`, [

@@ -7,7 +7,7 @@ import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { LinkInvalidError, ProposalClosedError } from './proposal-errors.js';
 import { renderDecidedPage, renderDecisionPage, renderProblemPage, renderProposedPage, renderProposePage, type Verdict } from './proposal-page.js';
 import { targetFromValue } from './proposal-times.js';
-import { requireParties } from './parties.js';
+import { otherRole } from './parties.js';
 
 const LINK_STATUS: Record<LinkInvalidError['reason'], number> = { UNKNOWN: 404, EXPIRED: 410, USED: 410, WRONG_PURPOSE: 403, WRONG_BOOKING: 403 };
 
@@ -66,7 +66,7 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
       if (!target) return showPropose(res, token, 422, { note, problem: 'Nothing was proposed: choose one of the times and send again.' });
       try {
         const proposal = await proposals.propose({ token, bookingId: body.get('booking') }, target, note, requestId);
-        return send(res, 200, renderProposedPage(await requireParties(app.db.sql, proposal.bookingId), proposal));
+        return send(res, 200, renderProposedPage(await proposalViews.bookingSeenBy(proposal.bookingId, proposal.proposedBy), proposal));
       } catch (error) {
         const problem = proposeProblem(error);
         if (!problem) throw error;
@@ -76,7 +76,7 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     const verdict = path.slice(1) as Verdict;
     const who = { token: body.get('t') ?? '', proposalId: body.get('proposal') };
     const decision = verdict === 'approve' ? await proposalDecisions.approve(who, requestId) : await proposalDecisions.decline(who, requestId);
-    const booking = await requireParties(app.db.sql, decision.proposal.bookingId);
+    const booking = await proposalViews.bookingSeenBy(decision.proposal.bookingId, otherRole(decision.proposal.proposedBy));
     send(res, 200, renderDecidedPage(booking, decision.proposal, verdict, decision.alreadyDecided));
   }
 }
