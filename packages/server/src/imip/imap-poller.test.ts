@@ -41,7 +41,7 @@ function systemUser(name: string): { uid: number; gid: number } {
 }
 
 /** Our own Dovecot: its own config, directory and port, plaintext login on 127.0.0.1; stopped by its pid. */
-async function startDovecot(): Promise<{ url: string; stop(): void }> {
+async function startDovecot(): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'slotwise-dovecot-'));
   mkdirSync(join(dir, 'base'));
   const port = await freePort();
@@ -94,9 +94,12 @@ userdb {
   await listening(port);
   return {
     url: `imap://organizer:secret@127.0.0.1:${port}`,
-    stop() {
-      if (child.pid) process.kill(child.pid, 'SIGTERM');
-      if (!process.env.KEEP_DOVECOT) rmSync(dir, { recursive: true, force: true });
+    /** Stops our Dovecot by its pid and waits (bounded) for it to exit before removing its directory. */
+    async stop() {
+      const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+      if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      if (!process.env.KEEP_DOVECOT) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
 }
@@ -111,7 +114,7 @@ describe.skipIf(!existsSync(DOVECOT))('IMAP poller against a real Dovecot', () =
   }, 30_000);
   afterAll(async () => {
     await t?.close();
-    dovecot?.stop();
+    await dovecot?.stop();
   });
 
   it('ingests every message in the folder through the same ingestor, then moves it to the processed folder', async () => {
