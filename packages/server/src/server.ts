@@ -24,7 +24,7 @@ export interface RunningServer {
 export async function startServer(app: Slotwise, options: { port?: number; host?: string; routes?: RouteHandler[] } = {}): Promise<RunningServer> {
   const { log, metrics } = app;
   let shuttingDown = false;
-  const readinessDeps = { db: app.db, pingRedis: app.redis ? () => app.redis!.ping() : undefined, isShuttingDown: () => shuttingDown };
+  const readinessDeps = { db: app.db, pingRedis: app.pingRedis, isShuttingDown: () => shuttingDown };
 
   const httpServer = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
@@ -39,6 +39,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     requestScope.run({ requestId }, () => {
       handle(req, res, url).catch((err) => {
         log.error({ err }, 'request failed');
+        if (res.destroyed) return;
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'internal error', requestId }));
       });
@@ -63,6 +64,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     return app.yoga(req, res);
   }
 
+  // Explicit, not whatever this Node version defaults to: a client that sends its headers or its
+  // body slowly loses its socket after these (responses, SSE streams included, are not limited).
+  httpServer.headersTimeout = app.config.HTTP_HEADERS_TIMEOUT_MS;
+  httpServer.requestTimeout = app.config.HTTP_REQUEST_TIMEOUT_MS;
   const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);

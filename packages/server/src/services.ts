@@ -13,7 +13,8 @@ import { GenerationService } from './scheduling/generation.service.js';
 import { RulesService } from './scheduling/rules.service.js';
 import { AvailabilityService } from './scheduling/availability.service.js';
 import { ExposureService } from './scheduling/exposure.service.js';
-import { MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
+import { FallbackExposureCache, MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
+import type { RedisFallback } from './redis/redis-fallback.js';
 import { SearchService } from './scheduling/search.service.js';
 import { releaseExpiredHolds } from './booking/expiry.js';
 import { BookingService } from './booking/booking.service.js';
@@ -32,7 +33,13 @@ import { mailSettings } from './calendar/mail-settings.js';
 import { SessionsService } from './sessions/sessions.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
-export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics & ProposalMetrics }) {
+export function createServices(deps: {
+  config: Config;
+  db: Database;
+  pubsub: PubSubHandle['pubsub'];
+  redis?: { client: Redis; fallback: RedisFallback };
+  metrics?: BookingMetrics & ProposalMetrics;
+}) {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
   configurePii(deps.config.ENCRYPTION_KEY!);
@@ -58,7 +65,9 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(deps.db.sql),
     exposure: new ExposureService(prisma, deps.db.sql, {
-      cache: deps.redis ? new RedisExposureCache(deps.redis) : new MemoryExposureCache(),
+      cache: deps.redis
+        ? new FallbackExposureCache(new RedisExposureCache(deps.redis.client), new MemoryExposureCache(), deps.redis.fallback)
+        : new MemoryExposureCache(),
       slotEvents,
       releaseExpiredHolds: (options) => releaseExpiredHolds(deps.db.sql, options),
       metrics: deps.metrics,

@@ -116,6 +116,12 @@ export function createMetrics() {
       registers: [registry],
     }),
     rateLimited,
+    redisFallbacks: new Counter({
+      name: 'slotwise_redis_fallback_total',
+      help: 'Operations done in-process because Redis was unavailable, by component (ratelimit, exposure-cache, pubsub)',
+      labelNames: ['component'] as const,
+      registers: [registry],
+    }),
     ...booking,
     ...createProposalMetrics(registry),
     ...mail,
