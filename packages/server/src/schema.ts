@@ -17,5 +17,6 @@ import './booking/booking-mutations.graphql.js';
 import './forms/form-mutations.graphql.js';
 import './forms/registration.graphql.js';
 import './mail/outbox.graphql.js';
+import './forms/text/form-text.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

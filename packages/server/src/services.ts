@@ -21,6 +21,9 @@ import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
 import { Outbox } from './mail/outbox.js';
+import { LlmClient } from './forms/text/llm-client.js';
+import { FormFromTextService } from './forms/text/form-from-text.js';
+import { FormInsightsService } from './forms/text/form-insights.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: { config: Config; db: Database; pubsub: PubSubHandle["pubsub"]; redis?: Redis; metrics?: BookingMetrics }) {
@@ -33,6 +36,8 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
     slotEvents,
   );
+  const forms = new FormsService(prisma, slotEvents);
+  const llm = new LlmClient(deps.config);
   return {
     outbox: new Outbox(deps.config),
     generation,
@@ -52,7 +57,9 @@ export function createServices(deps: { config: Config; db: Database; pubsub: Pub
     }),
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
-    forms: new FormsService(prisma, slotEvents),
+    forms,
+    formsFromText: new FormFromTextService(prisma, forms, llm, deps.config),
+    formInsights: new FormInsightsService(prisma, forms, llm, deps.config),
     registrations: new RegistrationService(prisma, slotEvents, deps.metrics),
   };
 }
