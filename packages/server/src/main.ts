@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createSlotwise } from './app.js';
 import { startServer } from './server.js';
 import { formPageRoute } from './forms/form-route.js';
+import { newFormPageRoute } from './forms/text/new-form-route.js';
 import { widgetRoutes } from './widget/widget-route.js';
 import { seedDemoIfEmpty } from './demo/seed.js';
 import { MigrationError } from './db/migrate.js';
@@ -12,7 +13,7 @@ async function main() {
   const app = await createSlotwise({ config });
   const seedDemo = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
   if (seedDemo && (await seedDemoIfEmpty(app))) app.log.info('demo data created');
-  const server = await startServer(app, { routes: [formPageRoute(app), widgetRoutes(app)] });
+  const server = await startServer(app, { routes: [formPageRoute(app), widgetRoutes(app), newFormPageRoute(app)] });
   app.log.info({ startupMs: Math.round(performance.now() - started) }, `GraphiQL: ${server.url}/graphql`);
 
   const shutdown = (signal: string) => {

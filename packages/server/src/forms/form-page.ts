@@ -126,7 +126,7 @@ function groupByLocalDate(slots: PageSlot[], timeZone: string): [string, PageSlo
   return [...days];
 }
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
