@@ -112,6 +112,17 @@ describe('createFormFromText with an OpenAI-compatible LLM', () => {
     expect(sent).toContain('"seatsBooked":1');
     expect(sent).not.toContain('Zelda');
     expect(sent).not.toContain('zelda@example.com');
+
+    // The explicit flag lets names (never emails) through.
+    t.app.config.LLM_SHARE_PERSONAL_DATA = true;
+    try {
+      await t.execute(`query ($id: ID!) { formInsights(formId: $id, question: "anything notable?") { __typename } }`, { id: globalId }, { token: t.adminToken });
+      const shared = requests.at(-1)!.body.messages[1].content as string;
+      expect(shared).toContain('"name":"Zelda Private"');
+      expect(shared).not.toContain('zelda@example.com');
+    } finally {
+      t.app.config.LLM_SHARE_PERSONAL_DATA = false;
+    }
   });
 
   it('never logs the key (while the LLM calls were logged)', () => {

@@ -65,6 +65,8 @@ const PHRASINGS: [string, string, string, Schedule, Slots][] = [
   ['DST Sat/Sun/Mon 1:00-4:00 1h from Mar 13 until Mar 15 Eastern', 'DST', 'America/New_York', { days: [1,6,7], window: '01:00-04:00', minutes: 60, capacity: 1, from: '2027-03-13', until: '2027-03-15' }, { starts: ['2027-03-13T06:00', '2027-03-13T07:00', '2027-03-13T08:00', '2027-03-14T06:00', '2027-03-14T07:00', '2027-03-15T05:00', '2027-03-15T06:00', '2027-03-15T07:00'] }],
   ['DST Europe Sat/Sun 1:00-4:00 1h starting 2027-03-27 until 2027-03-28 in Berlin', 'DST Europe', 'Europe/Berlin', { days: [6,7], window: '01:00-04:00', minutes: 60, capacity: 1, from: '2027-03-27', until: '2027-03-28' }, { starts: ['2027-03-27T00:00', '2027-03-27T01:00', '2027-03-27T02:00', '2027-03-28T00:00', '2027-03-28T01:00'] }],
   ['Fall back Sun 0:00-3:00 1h starting Nov 7 for 1 week Eastern', 'Fall back', 'America/New_York', { days: [7], window: '00:00-03:00', minutes: 60, capacity: 1, from: '2027-11-07', weeks: 1 }, { starts: ['2027-11-07T04:00', '2027-11-07T05:00', '2027-11-07T07:00'] }],
+  ['Futsal Tue 6-8pm 1h up to 6 players through Jan 8, Central time, one per person', 'Futsal', 'America/Chicago', { days: [2], window: '18:00-20:00', minutes: 60, capacity: 6, from: '2026-12-03', until: '2027-01-08', max: 1 }, { count: 10, first: '2026-12-09T00:00', last: '2027-01-06T01:00' }],
+  ['Futsal "bring shoes" Tue 6-8pm 1h for 1 week GMT-05:00 at most 1 slot per registration', 'Futsal', 'Etc/GMT+5', { days: [2], window: '18:00-20:00', minutes: 60, capacity: 1, from: '2026-12-03', weeks: 1, max: 1 }, { starts: ['2026-12-08T23:00', '2026-12-09T00:00'] }],
 ];
 
 describe('offline extractor: phrasings -> exact schedule and slot instants', () => {
@@ -138,6 +140,7 @@ const REFUSED: [string, { unparsed?: string[]; missing?: RegExp; conflicts?: str
   ['Soccer Mon 5-9pm 1h for 2 weeks Eastern in Berlin', { conflicts: ['in Berlin (a second time zone)'] }],
   ['Soccer Mon 5-9pm 1h for 2 weeks until Dec 20', { conflicts: ['both a number of weeks and an end date'] }],
   ['Soccer Mon 5-9pm 1h 90 min for 2 weeks', { conflicts: ['90 min (a second slot length)'] }],
+  ['Futsal Tue 6-8pm 1h for 1 week in Paris Saint-Germain', { unparsed: ['Saint-Germain'] }],
 ];
 
 describe('offline extractor: sentences it refuses', () => {
