@@ -1,10 +1,10 @@
 import { builder } from '../../builder.js';
-import type { Role } from '../../generated/prisma/enums.js';
 import { STAFF_ROLES } from '../../shared/actor.js';
 import { ErrorInterface } from '../../shared/shared.graphql.js';
 import { parseGlobalId } from '../../shared/ids.js';
 import { toLocal } from '../../shared/time.js';
 import { FormSlotLimitError } from '../forms.errors.js';
+import { FORM_EDITORS } from '../forms.service.js';
 import { FormRef } from '../forms.graphql.js';
 import type { GeneratedSlot } from '../form-schedule.js';
 import type { ExtractedForm, Understood } from './extracted-form.js';
@@ -14,8 +14,6 @@ import { FormTextNotUnderstoodError } from './form-text.errors.js';
 import { explain } from './explain.js';
 import '../form-mutations.graphql.js';
 
-// The roles that may createForm.
-const FORM_EDITORS: Role[] = ['manager', 'scheduler'];
 
 const UnderstoodRef = builder.objectRef<Understood>('FormTextPhrase').implement({
   description: 'A phrase of the text and what it was read as; phrase is empty for a default that was applied.',

@@ -26,6 +26,8 @@ export class LlmClient {
   /** The model's JSON answer (parsed, not yet validated); LlmUnavailableError on any failure. */
   async json(system: string, user: string, format: JsonSchemaFormat, log: Logger): Promise<unknown> {
     const url = `${this.config.LLM_BASE_URL!.replace(/\/+$/, '')}/chat/completions`;
+    // Logged without any user:password part a base URL might carry.
+    const logUrl = Object.assign(new URL(url), { username: '', password: '' }).href;
     const started = Date.now();
     let response: Response;
     try {
@@ -49,11 +51,11 @@ export class LlmClient {
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       const reason = timedOut ? `no answer within ${this.config.LLM_TIMEOUT_MS} ms` : `request failed (${(err as Error).name})`;
-      log.warn({ llm: { url, model: this.config.LLM_MODEL, ms: Date.now() - started } }, `LLM ${reason}`);
+      log.warn({ llm: { url: logUrl, model: this.config.LLM_MODEL, ms: Date.now() - started } }, `LLM ${reason}`);
       throw new LlmUnavailableError(reason);
     }
     const body = await response.text().catch(() => '');
-    log.info({ llm: { url, model: this.config.LLM_MODEL, status: response.status, ms: Date.now() - started } }, 'LLM answered');
+    log.info({ llm: { url: logUrl, model: this.config.LLM_MODEL, status: response.status, ms: Date.now() - started } }, 'LLM answered');
     if (!response.ok) throw new LlmUnavailableError(`HTTP ${response.status}`);
     try {
       const content = (JSON.parse(body) as { choices?: { message?: { content?: string } }[] }).choices?.[0]?.message?.content;

@@ -1,17 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../../app.js';
-import type { Role } from '../../generated/prisma/enums.js';
 import type { RouteHandler } from '../../server.js';
 import { hasAnyRole, type Actor } from '../../shared/actor.js';
 import { ValidationError } from '../../shared/errors.js';
 import { FormSlotLimitError } from '../forms.errors.js';
+import { FORM_EDITORS } from '../forms.service.js';
 import { FormTextNotUnderstoodError } from './form-text.errors.js';
 import { renderCreatedPage, renderNewFormPage, type NewFormFields, type NewFormProblem } from './new-form-page.js';
 
 const PATH = '/forms/new';
 const MAX_BODY_BYTES = 16 * 1024;
-// The roles that may createForm.
-const FORM_EDITORS: Role[] = ['manager', 'scheduler'];
 
 /**
  * GET and POST /forms/new — the staff "new form from a sentence" page. The page has no session:
@@ -23,21 +21,25 @@ export function newFormPageRoute(app: Slotwise): RouteHandler {
     if (url.pathname !== PATH && url.pathname !== `${PATH}/`) return false;
     const tokenInHeader = Boolean(req.headers.authorization);
     const empty: NewFormFields = { text: '', timeZone: '', token: '' };
-    if (req.method === 'GET' || req.method === 'HEAD') return send(res, 200, renderNewFormPage(empty, { tokenInHeader })), true;
-    if (req.method !== 'POST') {
+    if (req.method === 'GET' || req.method === 'HEAD') send(res, 200, renderNewFormPage(empty, { tokenInHeader }));
+    else if (req.method === 'POST') await submit(req, res, tokenInHeader);
+    else {
       res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
       res.end('Method not allowed');
-      return true;
     }
+    return true;
+  };
+
+  async function submit(req: IncomingMessage, res: ServerResponse, tokenInHeader: boolean) {
     const body = await readForm(req);
-    if (!body) return send(res, 413, renderNewFormPage(empty, { tokenInHeader, problem: { summary: 'The request was too large.' } })), true;
+    if (!body) return send(res, 413, renderNewFormPage({ text: '', timeZone: '', token: '' }, { tokenInHeader, problem: { summary: 'The request was too large.' } }));
     const fields: NewFormFields = { text: body.get('text') ?? '', timeZone: (body.get('timeZone') ?? '').trim(), token: body.get('token') ?? '' };
     const show = (status: number, problem?: NewFormProblem, preview?: Parameters<typeof renderNewFormPage>[1]['preview']) =>
       send(res, status, renderNewFormPage(fields, { tokenInHeader, problem, preview }));
 
     const actor = await staffActor(req.headers.authorization ?? (fields.token ? `Bearer ${fields.token}` : null));
-    if (actor === 'unauthenticated') return show(401, { summary: 'Sign in: give a valid staff API token (manager or scheduler).' }), true;
-    if (actor === 'forbidden') return show(403, { summary: 'This token may not create forms (it needs the manager or scheduler role).' }), true;
+    if (actor === 'unauthenticated') return show(401, { summary: 'Sign in: give a valid staff API token (manager or scheduler).' });
+    if (actor === 'forbidden') return show(403, { summary: 'This token may not create forms (it needs the manager or scheduler role).' });
     const dryRun = body.get('action') !== 'create';
     try {
       const result = await app.services.formsFromText.create({ text: fields.text, timeZone: fields.timeZone || null, dryRun }, actor, app.log);
@@ -48,8 +50,7 @@ export function newFormPageRoute(app: Slotwise): RouteHandler {
       if (!problem) throw err;
       show(422, problem);
     }
-    return true;
-  };
+  }
 
   async function staffActor(authorization: string | null): Promise<Actor | 'unauthenticated' | 'forbidden'> {
     const actor = authorization ? await app.services.auth.authenticate(authorization).catch(() => null) : null;
