@@ -18,5 +18,6 @@ import './forms/form-mutations.graphql.js';
 import './forms/registration.graphql.js';
 import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
+import './forms/text/form-text.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
