@@ -185,6 +185,14 @@ describe('every operation against a live server', () => {
     expect(registration.slotLabels).toHaveLength(1);
     const stats = as((await admin.request(documents.FormAnalyticsDocument, { formId: form.id })).formAnalytics, 'FormAnalytics');
     expect(stats.registrations).toBe(1);
+    const insight = as((await admin.request(documents.FormInsightsDocument, { formId: form.id, question: 'how full is it?' })).formInsights, 'FormInsight');
+    expect(insight).toMatchObject({ intent: 'FULLNESS', seatsBooked: stats.seatsBooked, capacity: stats.capacity });
+    const fromText = as(
+      (await admin.request(documents.CreateFormFromTextDocument, { input: { text: 'Chess club, Mon/Wed 5-9pm, 1h slots, next 2 weeks, Eastern', dryRun: true } })).createFormFromText,
+      'FormFromText',
+    );
+    expect(fromText).toMatchObject({ dryRun: true, timeZone: 'America/New_York', form: null });
+    expect(fromText.slots).toHaveLength(fromText.slotCount);
     expect(as((await admin.request(documents.CloseFormDocument, { id: form.id })).closeForm, 'Form').status).toBe('CLOSED');
   });
 

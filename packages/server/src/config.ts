@@ -94,6 +94,14 @@ export const configSchema = z.object({
     .regex(/^(true|false|\d)$/, 'must be true, false or a number of proxies (0-9)')
     .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
     .default(0),
+  /** Optional OpenAI-compatible chat endpoint (base URL up to /v1) for createFormFromText and formInsights; unset = offline only. */
+  LLM_BASE_URL: z.url().optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Sent as Bearer token to LLM_BASE_URL; never logged. */
+  LLM_API_KEY: z.string().optional(),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** formInsights sends registrants' names to the LLM only when this is true. */
+  LLM_SHARE_PERSONAL_DATA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -19,5 +19,6 @@ import './forms/registration.graphql.js';
 import './proposals/proposals.graphql.js';
 import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
+import './forms/text/form-text.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

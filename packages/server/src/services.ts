@@ -31,6 +31,9 @@ import { DeliveryStatusService } from './imip/delivery-status.js';
 import { BookingMailer } from './calendar/booking-mail.js';
 import { mailSettings } from './calendar/mail-settings.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { LlmClient } from './forms/text/llm-client.js';
+import { FormFromTextService } from './forms/text/form-from-text.js';
+import { FormInsightsService } from './forms/text/form-insights.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: {
@@ -51,6 +54,8 @@ export function createServices(deps: {
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
     slotEvents,
   );
+  const forms = new FormsService(prisma, slotEvents);
+  const llm = new LlmClient(deps.config);
   return {
     outbox: new Outbox(deps.config),
     bookingMail,
@@ -74,7 +79,9 @@ export function createServices(deps: {
     }),
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
-    forms: new FormsService(prisma, slotEvents),
+    forms,
+    formsFromText: new FormFromTextService(prisma, forms, llm, deps.config),
+    formInsights: new FormInsightsService(prisma, forms, llm, deps.config),
     registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
     ...proposalServices(deps, slotEvents, bookingMail),
   };

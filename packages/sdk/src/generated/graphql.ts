@@ -78,6 +78,15 @@ export type CreateAvailabilityRuleInput = {
   validTo?: string | null | undefined;
 };
 
+export type CreateFormFromTextInput = {
+  /** Read and validate only: returns the schedule and slots, writes nothing. */
+  dryRun?: boolean | null | undefined;
+  /** E.g. "1-1 soccer coaching, 5-9pm, Mon/Wed, 1h slots, next 2 weeks, Eastern". */
+  text: string;
+  /** IANA zone used when the text names none (default: your latest form's zone, else DEFAULT_TIME_ZONE). */
+  timeZone?: string | null | undefined;
+};
+
 export type CreateFormInput = {
   description?: string | null | undefined;
   locationId?: string | number | null | undefined;
@@ -149,6 +158,13 @@ export type FormAnswerInput = {
   question: string;
 };
 
+export type FormInsightIntent =
+  | 'BEST_DAY'
+  | 'FULLNESS'
+  | 'OTHER'
+  | 'SEATS_LEFT'
+  | 'WHO_SIGNED_UP';
+
 /** A weekly window cut into equal slots, in the form's zone. Give endDate or weeks. */
 export type FormScheduleInput = {
   /** Places per slot (default 1). */
@@ -172,6 +188,10 @@ export type FormStatus =
   | 'CLOSED'
   | 'DRAFT'
   | 'PUBLISHED';
+
+export type FormTextExtractor =
+  | 'LLM'
+  | 'OFFLINE';
 
 export type GenerateSlotsInput = {
   /** First local date (location's zone), inclusive; the past is skipped */
@@ -667,6 +687,31 @@ export type RegisterMutation = { __typename: 'Mutation', register:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'Registration', id: string, createdAt: string, slotLabels: Array<string>, slots: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }>, form: { __typename: 'Form', id: string, slug: string } }
     | { __typename: 'SlotsUnavailableError', code: string, message: string, unavailable: Array<{ __typename: 'UnavailableSlot', slotId: string, reason: SlotUnavailableReason }> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CreateFormFromTextMutationVariables = Exact<{
+  input: CreateFormFromTextInput;
+}>;
+
+
+export type CreateFormFromTextMutation = { __typename: 'Mutation', createFormFromText:
+    | { __typename: 'FormFromText', dryRun: boolean, extractor: FormTextExtractor, fallbackReason: string | null, title: string, description: string | null, timeZone: string, timeZoneSource: string, maxSlotsPerRegistration: number | null, explanation: string, slotCount: number, schedule: { __typename: 'FormSchedule', daysOfWeek: Array<number>, startTime: string, endTime: string, slotMinutes: number, capacityPerSlot: number, startDate: string, endDate: string | null, weeks: number | null }, understood: Array<{ __typename: 'FormTextPhrase', phrase: string, meaning: string }>, slots: Array<{ __typename: 'PlannedFormSlot', startAt: string, endAt: string, localStart: string, localEnd: string, capacity: number }>, form: { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null } | null }
+    | { __typename: 'FormSlotLimitError', code: string, message: string, limit: number, requested: number, suggestedForms: number }
+    | { __typename: 'FormTextNotUnderstoodError', code: string, message: string, unparsed: Array<string>, missing: Array<string>, conflicts: Array<string> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type FormInsightsQueryVariables = Exact<{
+  formId: string | number;
+  question?: string | null | undefined;
+}>;
+
+
+export type FormInsightsQuery = { __typename: 'Query', formInsights:
+    | { __typename: 'FormInsight', question: string | null, intent: FormInsightIntent, answer: string, source: FormTextExtractor, fallbackReason: string | null, totalSlots: number, capacity: number, seatsBooked: number, fillRate: number }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -2926,6 +2971,136 @@ fragment NotFoundErrorFields on NotFoundError {
   entity
   entityId: id
 }`) as unknown as TypedDocumentString<RegisterMutation, RegisterMutationVariables>;
+export const CreateFormFromTextDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateFormFromText($input: CreateFormFromTextInput!) {
+  createFormFromText(input: $input) {
+    __typename
+    ... on FormFromText {
+      dryRun
+      extractor
+      fallbackReason
+      title
+      description
+      timeZone
+      timeZoneSource
+      maxSlotsPerRegistration
+      explanation
+      slotCount
+      schedule {
+        daysOfWeek
+        startTime
+        endTime
+        slotMinutes
+        capacityPerSlot
+        startDate
+        endDate
+        weeks
+      }
+      understood {
+        phrase
+        meaning
+      }
+      slots {
+        startAt
+        endAt
+        localStart
+        localEnd
+        capacity
+      }
+      form {
+        ...FormFields
+      }
+    }
+    ... on FormTextNotUnderstoodError {
+      code
+      message
+      unparsed
+      missing
+      conflicts
+    }
+    ... on FormSlotLimitError {
+      code
+      message
+      limit
+      requested
+      suggestedForms
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<CreateFormFromTextMutation, CreateFormFromTextMutationVariables>;
+export const FormInsightsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query FormInsights($formId: ID!, $question: String) {
+  formInsights(formId: $formId, question: $question) {
+    __typename
+    ... on FormInsight {
+      question
+      intent
+      answer
+      source
+      fallbackReason
+      totalSlots
+      capacity
+      seatsBooked
+      fillRate
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<FormInsightsQuery, FormInsightsQueryVariables>;
 export const SlotAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
     subscription SlotAvailability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime, $to: DateTime) {
   slotAvailability(
