@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
@@ -23,7 +22,11 @@ import { AuthenticationError } from './auth/auth.service.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
-import { MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
+import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
+import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
+import { RedisFallback } from './redis/redis-fallback.js';
+import { isConnectionError } from './db/retry.js';
+import { useClientErrorLog } from './http/client-errors.js';
 
 export interface SlotwiseOptions {
   config: Config;
@@ -37,19 +40,44 @@ export async function createSlotwise(options: SlotwiseOptions) {
   const config = withEmbeddedSecrets(options.config);
   const log = options.logger ?? createLogger(config.LOG_LEVEL);
   const db =
-    options.db ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolMax: config.DATABASE_POOL_MAX }));
+    options.db ??
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      poolMax: config.DATABASE_POOL_MAX,
+      statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      onConnectionError: (err) => log.warn({ reason: err.message, code: (err as { code?: string }).code }, 'database connection lost; the pool replaces it'),
+    }));
   const applied = await migrate(db.sql);
   if (applied.length) log.info({ applied }, 'migrations applied');
 
-  const pubsubHandle = createPubSubHandle(config.REDIS_URL);
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   const metrics = createMetrics();
-  const services = createServices({ config, db, pubsub: pubsubHandle.pubsub, redis, metrics });
+  // Redis is an accelerator: the server starts and serves without it (see RedisFallback).
+  const redis = config.REDIS_URL
+    ? createRedisClient(config.REDIS_URL, { name: `slotwise-cmd-${process.pid}`, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log })
+    : undefined;
+  const redisFallback = redis && new RedisFallback(redis, log, (component) => metrics.redisFallbacks.inc({ component }));
+  const pubsubHandle = createPubSubHandle(
+    config.REDIS_URL && redisFallback ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback } : undefined,
+  );
+  if (redis) {
+    const connected = await Promise.all([redis, ...pubsubHandle.clients].map((client) => readyOrTimeout(client, config.REDIS_COMMAND_TIMEOUT_MS)));
+    if (!connected.every(Boolean)) log.warn('redis unavailable at start; serving in degraded mode until it is reachable');
+  }
+  const services = createServices({
+    config,
+    db,
+    pubsub: pubsubHandle.pubsub,
+    redis: redis && redisFallback ? { client: redis, fallback: redisFallback } : undefined,
+    metrics,
+  });
   const rateLimiter = new RateLimiter({
     readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
     trustedProxies: config.TRUST_PROXY,
-    store: redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(),
+    store:
+      redis && redisFallback ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback) : new MemoryRateLimitStore(),
     onLimited: (kind) => metrics.rateLimited.inc({ kind }),
   });
   const requestIds = new WeakMap<Request, string>();
@@ -79,6 +107,12 @@ export async function createSlotwise(options: SlotwiseOptions) {
         // The wrapping error when both are GraphQL errors: it has the path, and the variable name of a coercion failure.
         if (isGraphQLError(error) && isGraphQLError(original)) return error;
         if (isGraphQLError(original)) return original;
+        // The database connection went away under this request (nothing was committed by it):
+        // the client may simply retry. Expected during a failover, so no stack trace.
+        if (isConnectionError(original)) {
+          log.warn({ reason: (original as Error).message }, 'database connection lost during a request');
+          return new GraphQLError('The system is busy; please try again', { extensions: { code: 'TRY_AGAIN' } });
+        }
         log.error({ err: original }, 'unexpected error');
         return new GraphQLError(message, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       },
@@ -104,6 +138,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       useCompression(),
       useRequestErrorStatus(),
       usePersistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS === 'off' ? {} : loadManifest()),
+      useClientErrorLog(log, (request) => requestIds.get(request)),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
         maxAliases: { n: 30 },
@@ -141,6 +176,18 @@ export async function createSlotwise(options: SlotwiseOptions) {
     yoga,
     pubsub: pubsubHandle.pubsub,
     redis,
+    redisFallback,
+    /**
+     * For /readyz: Redis answers and this instance's pub/sub connections are up too (until they
+     * are, events from other instances do not reach it). Undefined without REDIS_URL.
+     */
+    pingRedis: redis
+      ? async () => {
+          await redis.ping();
+          const down = pubsubHandle.clients.filter((client) => client.status !== 'ready');
+          if (down.length) throw new Error(`pub/sub connection ${down.map((c) => c.status).join(', ')}`);
+        }
+      : undefined,
     /** Safe to call twice (a stopped server has already closed its app). */
     close() {
       closing ??= (async () => {

@@ -11,11 +11,16 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Per connection: no statement, and no transaction left idle, holds a connection longer (0 = no limit). */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
   DATA_DIR: z.string().min(1).default('./.slotwise'),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /** A Redis command that has not answered by then fails, and the caller falls back to in-process. */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
@@ -41,6 +46,10 @@ export const configSchema = z.object({
   MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
   LIVE_SUBSCRIBER_BUFFER: z.coerce.number().int().min(1).max(100_000).default(500),
+  MAX_WS_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   LIVE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(12_000),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
@@ -53,6 +62,23 @@ export const configSchema = z.object({
     .regex(/^\s*\w+\s*(,\s*\w+\s*)*$/, 'must be a comma-separated list of mutation names')
     .transform((s) => s.split(',').map((name) => name.trim()))
     .default(['hold', 'book', 'register', 'confirm']),
+  // Reschedule proposals and inbound calendar mail (issue 13).
+  /** Shared secret of POST /inbound/mail and /inbound/mail-status; unset, both answer 404. */
+  INBOUND_MAIL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** REPLY DECLINED: strict cancels the booking (guest) or the session (host); soft only records it and tells staff. */
+  DECLINE_POLICY: z.enum(['strict', 'soft']).default('strict'),
+  /** How long a link to the proposal page stays valid. */
+  PROPOSE_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  /** How long a proposal (and its Approve / Decline links) waits for a decision. */
+  DECISION_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  /** Optional IMAP mailbox polled for calendar replies, e.g. imaps://user:pass@mail.example.com */
+  IMAP_URL: z
+    .string()
+    .regex(/^imaps?:\/\//, 'must be an imap:// or imaps:// URL')
+    .optional(),
+  IMAP_FOLDER: z.string().min(1).default('INBOX'),
+  IMAP_PROCESSED_FOLDER: z.string().min(1).default('Processed'),
+  IMAP_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** Calendar invites: times in UTC (`utc`), or as local wall times with TZID and a VTIMEZONE (`local`). */
   ICS_TIME_ZONES: z.enum(['utc', 'local']).default('utc'),
   /** Minutes before a booking's start at which reminder mails go out, e.g. `1440,60`; unset = none. */
@@ -70,6 +96,14 @@ export const configSchema = z.object({
     .regex(/^(true|false|\d)$/, 'must be true, false or a number of proxies (0-9)')
     .transform((v) => (v === 'true' ? 1 : v === 'false' ? 0 : Number(v)))
     .default(0),
+  /** Optional OpenAI-compatible chat endpoint (base URL up to /v1) for createFormFromText and formInsights; unset = offline only. */
+  LLM_BASE_URL: z.url().optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Sent as Bearer token to LLM_BASE_URL; never logged. */
+  LLM_API_KEY: z.string().optional(),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** formInsights sends registrants' names to the LLM only when this is true. */
+  LLM_SHARE_PERSONAL_DATA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -87,6 +121,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config = result.data;
   if (config.DATABASE_URL && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
     throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when DATABASE_URL is set');
+  }
+  if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
   if (config.DATABASE_URL && !config.ENCRYPTION_KEY) {
     throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when DATABASE_URL is set');

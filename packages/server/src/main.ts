@@ -3,17 +3,25 @@ import { createSlotwise } from './app.js';
 import { startServer } from './server.js';
 import { formPageRoute } from './forms/form-route.js';
 import { manageRoute } from './calendar/manage-route.js';
+import { newFormPageRoute } from './forms/text/new-form-route.js';
 import { widgetRoutes } from './widget/widget-route.js';
+import { proposalRoutes } from './proposals/proposal-route.js';
+import { inboundMailRoutes } from './imip/inbound-route.js';
 import { seedDemoIfEmpty } from './demo/seed.js';
 import { MigrationError } from './db/migrate.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
+import { createLogger } from './logger.js';
+import { guardProcess } from './process-guards.js';
 
 async function main() {
   const started = performance.now();
   const config = loadConfig();
-  const app = await createSlotwise({ config });
+  const logger = createLogger(config.LOG_LEVEL);
+  guardProcess(logger);
+  const app = await createSlotwise({ config, logger });
   const seedDemo = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
   if (seedDemo && (await seedDemoIfEmpty(app))) app.log.info('demo data created');
-  const server = await startServer(app, { routes: [formPageRoute(app), manageRoute(app), widgetRoutes(app)] });
+  const server = await startServer(app, { routes: [formPageRoute(app), manageRoute(app), widgetRoutes(app), newFormPageRoute(app), proposalRoutes(app), inboundMailRoutes(app)] });
   app.log.info({ startupMs: Math.round(performance.now() - started) }, `GraphiQL: ${server.url}/graphql`);
 
   const shutdown = (signal: string) => {
@@ -31,8 +39,8 @@ async function main() {
 }
 
 main().catch((err) => {
-  // Configuration and migration problems are the caller's to fix: one clear line, no stack.
-  if (err instanceof ConfigError || err instanceof MigrationError) console.error(err.message);
+  // Configuration, migration and data dir problems are the caller's to fix: one clear line, no stack.
+  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof DataDirLockedError) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import { requestIdFrom } from './http/request-id.js';
 import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
 import { attachGraphQLWs } from './live/ws-server.js';
+import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 import { listenForQueuedMail } from './mail/outbox-wakeup.js';
 
@@ -23,7 +24,7 @@ export interface RunningServer {
 export async function startServer(app: Slotwise, options: { port?: number; host?: string; routes?: RouteHandler[] } = {}): Promise<RunningServer> {
   const { log, metrics } = app;
   let shuttingDown = false;
-  const readinessDeps = { db: app.db, pingRedis: app.redis ? () => app.redis!.ping() : undefined, isShuttingDown: () => shuttingDown };
+  const readinessDeps = { db: app.db, pingRedis: app.pingRedis, isShuttingDown: () => shuttingDown };
 
   const httpServer = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
@@ -38,6 +39,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     requestScope.run({ requestId }, () => {
       handle(req, res, url).catch((err) => {
         log.error({ err }, 'request failed');
+        if (res.destroyed) return;
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'internal error', requestId }));
       });
@@ -62,6 +64,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     return app.yoga(req, res);
   }
 
+  // Explicit, not whatever this Node version defaults to: a client that sends its headers or its
+  // body slowly loses its socket after these (responses, SSE streams included, are not limited).
+  httpServer.headersTimeout = app.config.HTTP_HEADERS_TIMEOUT_MS;
+  httpServer.requestTimeout = app.config.HTTP_REQUEST_TIMEOUT_MS;
   const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);
@@ -69,6 +75,11 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
   // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
   jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
+  // Optional: calendar replies from an IMAP mailbox, through the same ingestor as POST /inbound/mail.
+  if (app.config.IMAP_URL) {
+    const poller = new ImapPoller(app.config, app.services.imip, log);
+    jobs.every('imap-poll', app.config.IMAP_POLL_SECONDS * 1000, () => poller.pollOnce());
+  }
   // Every second on every instance, and at once when a transaction that queued mail commits (PostgreSQL
   // NOTIFY); claims are FOR UPDATE SKIP LOCKED with a lease (src/mail/delivery.ts).
   const mailDelivery = mailDeliveryFromConfig(app);

@@ -34,6 +34,7 @@ export const createApiTokenInput = z.object({
 export class AuthService {
   private readonly jwtKey: Uint8Array | ReturnType<typeof createRemoteJWKSet>;
   private readonly userIdsByEmail = new Map<string, string>();
+  private readonly pendingUsers = new Map<string, Promise<string>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -84,13 +85,31 @@ export class AuthService {
     return { userId: await this.userIdFor(email), email, roles: roles.length ? roles : ['user'], via: 'jwt' };
   }
 
-  /** JWT users come from an identity provider: they get a local row (for their bookings) on first sight. */
-  private async userIdFor(email: string): Promise<string> {
+  /**
+   * JWT users come from an identity provider: they get a local row (for their bookings) on first
+   * sight. A new user's first requests often arrive together: in this process they share one
+   * lookup, and across processes INSERT ... ON CONFLICT lets exactly one insert win while the
+   * others read its row (Prisma's upsert would fail the losers with a unique violation).
+   */
+  private userIdFor(email: string): Promise<string> {
     const cached = this.userIdsByEmail.get(email);
-    if (cached) return cached;
-    const user = await this.prisma.user.upsert({ where: { email }, create: { email }, update: {}, select: { id: true } });
-    this.userIdsByEmail.set(email, user.id);
-    return user.id;
+    if (cached) return Promise.resolve(cached);
+    let pending = this.pendingUsers.get(email);
+    if (!pending) {
+      pending = this.ensureUser(email).finally(() => this.pendingUsers.delete(email));
+      this.pendingUsers.set(email, pending);
+    }
+    return pending;
+  }
+
+  private async ensureUser(email: string): Promise<string> {
+    // DO UPDATE (a no-op) rather than DO NOTHING, so the row comes back whoever inserted it.
+    const [row] = await this.prisma.$queryRaw<{ id: string }[]>`
+      INSERT INTO users (email) VALUES (${email})
+      ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
+      RETURNING id`;
+    this.userIdsByEmail.set(email, row!.id);
+    return row!.id;
   }
 
   /** Signs an HS256 token (tests, the CLI, and deployments without an identity provider). */

@@ -6,6 +6,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 /** Parameterised SQL ($1, $2, ...) on one connection or transaction. */
 export interface SqlQuery {
@@ -35,6 +36,17 @@ export class ConnectionWaitTimeout extends Error {
   }
 }
 
+/**
+ * The connection died while COMMIT was on its way: the transaction may or may not have committed.
+ * Running it again could do it twice, so the caller is told to try again instead (an idempotent
+ * request then replays whatever did commit).
+ */
+export class CommitOutcomeUnknownError extends Error {
+  constructor(cause: unknown) {
+    super('the connection was lost during COMMIT', { cause });
+  }
+}
+
 /** Statements written once as plain SQL, run inside a Prisma interactive transaction. */
 export function sqlIn(tx: { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> }): SqlQuery {
   return { query: <T>(text: string, params: unknown[] = []) => tx.$queryRawUnsafe<T[]>(text, ...params) };
@@ -55,6 +67,11 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Longest wait for a free pooled connection before ConnectionWaitTimeout (default 10 s). */
   connectionWaitMs?: number;
+  /** Per connection: longest statement, and longest idle time inside a transaction (0 = no limit). */
+  statementTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
+  /** A pooled connection failed (terminated by the server, network gone); the pool replaces it. */
+  onConnectionError?: (error: Error) => void;
   /** Called with every SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
 }
@@ -126,16 +143,30 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const parsed = new URL(url);
   const urlOptions = parsed.searchParams.get('options');
   if (urlOptions !== null) parsed.searchParams.delete('options');
+  const sessionSettings = [
+    urlOptions,
+    // Timestamps print in UTC whatever the server's zone (see parseTimestamptz); every zone-aware
+    // statement names its zone explicitly.
+    '-c TimeZone=UTC',
+    // No request holds a connection forever: a runaway statement is cancelled, and a transaction
+    // left open by a stuck caller is ended by the server (its connection is then replaced).
+    `-c statement_timeout=${options.statementTimeoutMs ?? 0}`,
+    `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 0}`,
+  ];
   const pool = new pg.Pool({
     connectionString: urlOptions === null ? url : parsed.toString(),
     max: options.poolMax ?? 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionWaitMs ?? 10_000,
-    // Timestamps print in UTC whatever the server's zone (see parseTimestamptz); every zone-aware
-    // statement names its zone explicitly.
-    options: [urlOptions, '-c TimeZone=UTC'].filter(Boolean).join(' '),
+    options: sessionSettings.filter(Boolean).join(' '),
   });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
+  // A connection can die at any time (pg_terminate_backend, failover, network). pg-pool only
+  // listens for errors on idle clients; a checked-out client with no 'error' listener would throw
+  // from the EventEmitter and end the process. With one on every client, the query in flight
+  // fails, the client is released as broken and the pool opens a fresh one on the next checkout.
+  const onConnectionError = options.onConnectionError ?? (() => {});
+  pool.on('connect', (client) => client.on('error', onConnectionError));
+  // The pool re-emits an idle client's error; the client's own listener has already reported it.
   pool.on('error', () => {});
   const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
@@ -158,14 +189,18 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     async transaction(fn, { lockTimeoutMs } = {}) {
       const conn = client instanceof pg.Pool ? await connect() : client;
       let broken: Error | undefined;
+      let committing = false;
       try {
         // One round trip for both: the lock timeout lasts only as long as this transaction.
         await conn.query(lockTimeoutMs ? `BEGIN; SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}` : 'BEGIN');
         const result = await fn(runner(conn));
+        committing = true;
         await conn.query('COMMIT');
         return result;
       } catch (error) {
         await conn.query('ROLLBACK').catch((e: Error) => (broken = e));
+        // Before COMMIT a lost connection means the server rolled back; during it nobody knows.
+        if (committing && broken) throw new CommitOutcomeUnknownError(error);
         throw error;
       } finally {
         // A connection that cannot even roll back is not given to the next caller.
@@ -192,7 +227,14 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
   const inMemory = dataDir.startsWith('memory://');
   const dir = inMemory ? dataDir : resolve(dataDir, 'pgdata');
   if (!inMemory) mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir, { extensions: { btree_gist } });
+  const lock = inMemory ? undefined : lockDataDir(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dir, { extensions: { btree_gist } });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPGlite(pglite), log: prismaLog(options.onQuery) }), options.onQuery);
   // PGlite is one connection in one process: every caller already shares the session.
   const sql: SqlRunner = {
@@ -213,6 +255,7 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      lock?.release();
     },
   };
 }

@@ -72,7 +72,8 @@ export async function migrate(db: SqlRunner, migrations = readMigrations()): Pro
       const done = new Set(applied.map((a) => a.version));
       const names: string[] = [];
       for (const m of migrations.filter((m) => !done.has(m.version))) {
-        await session.exec('BEGIN');
+        // A migration may rewrite a big table: the per-connection statement timeout is for requests.
+        await session.exec('BEGIN; SET LOCAL statement_timeout = 0');
         try {
           await session.exec(m.sql);
           await session.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [

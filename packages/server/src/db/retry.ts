@@ -1,5 +1,5 @@
 import { AppError } from '../shared/errors.js';
-import { ConnectionWaitTimeout } from './database.js';
+import { CommitOutcomeUnknownError, ConnectionWaitTimeout } from './database.js';
 
 /** The database was too busy to finish this change; sending the same request again is safe. */
 export class TryAgainError extends AppError {
@@ -30,7 +30,28 @@ export function sqlStateOf(error: unknown): string | undefined {
 
 export function isTransientDbError(error: unknown): boolean {
   const state = sqlStateOf(error);
-  return state !== undefined && TRANSIENT.has(state);
+  return (state !== undefined && TRANSIENT.has(state)) || isConnectionError(error);
+}
+
+// Class 08 (connection exception); admin_shutdown (pg_terminate_backend), crash_shutdown,
+// cannot_connect_now, idle_session_timeout; idle_in_transaction_session_timeout.
+const CONNECTION_STATES = /^(08...|57P0[1235]|25P03)$/;
+const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed|ECONNRESET|ECONNREFUSED|EPIPE|server closed the connection|Can't reach database server/i;
+const CONNECTION_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017']);
+
+/**
+ * The connection to PostgreSQL was lost or refused (rather than the statement being wrong):
+ * the server rolled back whatever was open on it, and a new connection may well succeed.
+ */
+export function isConnectionError(error: unknown): boolean {
+  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e !== 'object') return false;
+    const state = sqlStateOf(e);
+    if (state && CONNECTION_STATES.test(state)) return true;
+    if (typeof e.code === 'string' && CONNECTION_PRISMA_CODES.has(e.code)) return true;
+    if (typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message)) return true;
+  }
+  return false;
 }
 
 /** The name of the constraint an integrity error names (PostgreSQL puts it in the message). */
@@ -60,7 +81,10 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
     } catch (error) {
       // P2028 / ConnectionWaitTimeout: the transaction could not start in time or ran past its
       // timeout (pool or database overloaded); another immediate try would only add load.
-      if ((error as { code?: unknown } | null)?.code === 'P2028' || error instanceof ConnectionWaitTimeout) throw new TryAgainError();
+      // CommitOutcomeUnknownError: running it again might do it twice.
+      if ((error as { code?: unknown } | null)?.code === 'P2028' || error instanceof ConnectionWaitTimeout || error instanceof CommitOutcomeUnknownError) {
+        throw new TryAgainError();
+      }
       if (!isTransientDbError(error)) throw error;
       if (attempt >= attempts) throw new TryAgainError();
       const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createProposalMetrics } from '../proposals/proposal-metrics.js';
 
 /** The booking funnel (seed 003): each step, and the two ways a booking attempt fails. */
 export const BOOKING_ACTIONS = ['held', 'confirmed', 'cancelled', 'expired', 'conflict', 'full'] as const;
@@ -115,7 +116,14 @@ export function createMetrics() {
       registers: [registry],
     }),
     rateLimited,
+    redisFallbacks: new Counter({
+      name: 'slotwise_redis_fallback_total',
+      help: 'Operations done in-process because Redis was unavailable, by component (ratelimit, exposure-cache, pubsub)',
+      labelNames: ['component'] as const,
+      registers: [registry],
+    }),
     ...booking,
+    ...createProposalMetrics(registry),
     ...mail,
   };
 }

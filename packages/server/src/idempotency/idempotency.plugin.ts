@@ -19,12 +19,30 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  *
  * A concurrent repeat waits briefly (IdempotencyService.waitMs) for the first request to finish and
  * then gets its response; if it is still running after that, the repeat gets 409 and may retry.
+ *
+ * Over graphql-ws the key travels in the operation's `extensions.idempotencyKey` (a socket has no
+ * per-message headers; live/ws-server.ts turns it into the header) and the rules are the same.
  */
 export function useIdempotency(service: IdempotencyService): Plugin {
-  // Only requests that came through Yoga's HTTP handler: their response is seen in onExecutionResult.
+  // Requests that came through Yoga's HTTP handler: their response is seen in onExecutionResult.
+  // The others (graphql-ws) are finished when their execution is done.
   const httpRequests = new WeakSet<Request>();
   const claims = new WeakMap<Request, IdempotencyScope>();
   const replayed = new WeakSet<Request>();
+
+  /**
+   * graphql-ws: this hook runs before error masking, so a result with an uncoded (unexpected, not
+   * yet masked) error is not stored; the key is freed and a retry runs afresh.
+   */
+  async function finishUnmasked(request: Request, result: ExecutionResult) {
+    const scope = claims.get(request);
+    if (!scope) return;
+    claims.delete(request);
+    const response = JSON.parse(JSON.stringify({ data: result.data, errors: result.errors })) as StoredResponse;
+    const uncoded = response.errors?.some((e) => !e.extensions?.code || e.extensions.code === 'INTERNAL_SERVER_ERROR');
+    if (uncoded || Symbol.asyncIterator in Object(result)) return service.release(scope);
+    await service.complete(scope, response);
+  }
 
   return {
     onParams({ request }) {
@@ -34,7 +52,7 @@ export function useIdempotency(service: IdempotencyService): Plugin {
     async onExecute({ args, setResultAndStopExecution }) {
       const context = args.contextValue as unknown as Context & YogaInitialContext;
       const request = context.request;
-      if (!request || !httpRequests.has(request)) return;
+      if (!request) return;
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'mutation') return;
       const key = context.headers.get(HEADER);
@@ -53,7 +71,8 @@ export function useIdempotency(service: IdempotencyService): Plugin {
       switch (outcome.kind) {
         case 'claimed':
           claims.set(request, scope);
-          return;
+          if (httpRequests.has(request)) return;
+          return { onExecuteDone: ({ result }) => finishUnmasked(request, result as ExecutionResult) };
         case 'replay':
           replayed.add(request);
           return setResultAndStopExecution(revive(outcome.response));

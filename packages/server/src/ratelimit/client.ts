@@ -62,7 +62,7 @@ export function clientKey(source: ClientSource, trustedProxies: number): ClientK
  * Behind `trustedProxies` proxies that each append to X-Forwarded-For, the client is that many
  * entries from the right; anything further left was written by the client and could be forged.
  */
-function clientIp(source: ClientSource, trustedProxies: number): string | undefined {
+export function clientIp(source: Pick<ClientSource, 'headers' | 'remoteAddress'>, trustedProxies: number): string | undefined {
   if (trustedProxies > 0) {
     const hops = (source.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const forwarded = hops[hops.length - trustedProxies] ?? hops[0];

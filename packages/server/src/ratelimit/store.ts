@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { RedisFallback } from '../redis/redis-fallback.js';
 
 /** One hit's outcome: the client's count in the current window and when that window ends. */
 export interface WindowCount {
@@ -78,5 +79,21 @@ export class MemoryRateLimitStore implements RateLimitStore {
       if (this.windows.size <= this.maxKeys * 0.9) break;
       this.windows.delete(key);
     }
+  }
+}
+
+/**
+ * The shared Redis counts while Redis answers; this process's own counts while it does not. Limits
+ * then hold per instance instead of per fleet: looser, but requests go on (fail open).
+ */
+export class FallbackRateLimitStore implements RateLimitStore {
+  constructor(
+    private readonly shared: RateLimitStore,
+    private readonly local: RateLimitStore,
+    private readonly redis: RedisFallback,
+  ) {}
+
+  hit(key: string, cost: number): Promise<WindowCount> {
+    return this.redis.attempt('ratelimit', () => this.shared.hit(key, cost), () => this.local.hit(key, cost));
   }
 }

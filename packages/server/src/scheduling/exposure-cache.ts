@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ExposureVariant } from './exposure.js';
+import type { RedisFallback } from '../redis/redis-fallback.js';
 
 /** Seed 003: an exposure stays the same for 7 minutes. */
 export const EXPOSURE_TTL_MS = 7 * 60_000;
@@ -62,5 +63,25 @@ export class MemoryExposureCache implements ExposureCache {
     }
     this.entries.delete(key);
     this.entries.set(key, { value, expiresAt: now + EXPOSURE_TTL_MS });
+  }
+}
+
+/**
+ * Redis while it answers, this process's memory while it does not: an exposure then stays sticky on
+ * this instance only, and the page still answers.
+ */
+export class FallbackExposureCache implements ExposureCache {
+  constructor(
+    private readonly shared: ExposureCache,
+    private readonly local: ExposureCache,
+    private readonly redis: RedisFallback,
+  ) {}
+
+  get(key: string): Promise<StickyExposure | null> {
+    return this.redis.attempt('exposure-cache', () => this.shared.get(key), () => this.local.get(key));
+  }
+
+  set(key: string, value: StickyExposure): Promise<void> {
+    return this.redis.attempt('exposure-cache', () => this.shared.set(key, value), () => this.local.set(key, value));
   }
 }
