@@ -3,7 +3,27 @@ import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import { SlotwiseError } from './errors.js';
 import { sseSubscribe } from './sse.js';
 
+/** A document from `@slotwise/sdk` (a string) or `@slotwise/sdk/documents` (a `TypedDocumentNode` with its text in `loc`). */
 export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { toString(): string };
+
+const hashes = new Map<string, Promise<string>>();
+
+/** Hex sha256 of a document's text, as the manifest (`persisted-operations.json`) keys it. */
+function sha256Hex(text: string): Promise<string> {
+  let hash = hashes.get(text);
+  if (!hash) {
+    hash = globalThis.crypto.subtle
+      .digest('SHA-256', new TextEncoder().encode(text))
+      .then((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
+    hashes.set(text, hash);
+  }
+  return hash;
+}
+
+function queryText(document: { toString(): string }): string {
+  const body = (document as { loc?: { source?: { body?: string } } }).loc?.source?.body;
+  return body ?? document.toString();
+}
 
 export interface ClientOptions {
   /** HTTP endpoint, e.g. https://api.example.com/graphql */
@@ -18,12 +38,19 @@ export interface ClientOptions {
   webSocketImpl?: unknown;
   /** How subscriptions travel: 'auto' (default) takes WebSocket when there is one, else SSE. */
   transport?: 'auto' | 'ws' | 'sse';
+  /**
+   * Send queries and mutations as the sha256 of their text (the server's PERSISTED_OPERATIONS=allow|only), not the
+   * text. Only for the SDK's own documents: the server knows them from the SDK's manifest.
+   */
+  persistedOperations?: boolean;
   /** How often a request is retried after a network error or HTTP 502/503/504 (default 2). */
   retries?: number;
 }
 
 /** A live result stream: `for await` over it, or call `next()`; `return()` unsubscribes. */
-export interface Subscription<T> extends AsyncIterableIterator<T, undefined> {
+// AsyncIterator + its own [Symbol.asyncIterator], not AsyncIterableIterator<T, undefined>: TypeScript 5.0-5.5 know that with one argument only.
+export interface Subscription<T> extends AsyncIterator<T, undefined> {
+  [Symbol.asyncIterator](): Subscription<T>;
   next(): Promise<IteratorResult<T, undefined>>;
   return(): Promise<IteratorResult<T, undefined>>;
 }
@@ -71,11 +98,13 @@ export function createClient(options: ClientOptions) {
     document: Document<TResult, TVariables>,
     ...[variables, opts = {}]: [TVariables] extends [Record<string, never>] ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
   ): Promise<TResult> {
-    const query = document.toString();
+    const query = queryText(document);
     const extra: Record<string, string> = { ...opts.headers };
     // One key per call, reused by its retries: a retried booking cannot book twice.
     if (isMutation(query)) extra['idempotency-key'] = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
-    const body = JSON.stringify({ query, variables });
+    const body = JSON.stringify(
+      options.persistedOperations ? { variables, extensions: { persistedQuery: { version: 1, sha256Hash: await sha256Hex(query) } } } : { query, variables },
+    );
     for (let attempt = 0; ; attempt++) {
       let response: Response;
       try {
@@ -120,7 +149,7 @@ export function createClient(options: ClientOptions) {
     document: Document<TResult, TVariables>,
     ...[variables]: [TVariables] extends [Record<string, never>] ? [TVariables?] : [TVariables]
   ): Subscription<TResult> {
-    const query = document.toString();
+    const query = queryText(document);
     if (WebSocketImpl) {
       const iterator = wsClient().iterate<TResult>({ query, variables: variables as Record<string, unknown> | undefined });
       return mapIterator(iterator, (result) => {

@@ -13,6 +13,16 @@ export interface SseRequest {
  * yields each `next` payload until `complete`. For places without WebSocket.
  */
 export async function* sseSubscribe<T>(req: SseRequest): AsyncGenerator<T, undefined> {
+  try {
+    yield* readEvents<T>(req);
+  } catch (err) {
+    // Ended by return() (the signal), as over WebSocket: quietly, not with the fetch's AbortError.
+    if (req.signal.aborted) return undefined;
+    throw err;
+  }
+}
+
+async function* readEvents<T>(req: SseRequest): AsyncGenerator<T, undefined> {
   const response = await req.fetch(req.url, {
     method: 'POST',
     headers: { ...req.headers, 'content-type': 'application/json', accept: 'text/event-stream' },

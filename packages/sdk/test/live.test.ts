@@ -62,4 +62,12 @@ describe.each(Object.keys(transports) as (keyof typeof transports)[])('subscript
     expect(Date.parse(b)).toBeGreaterThan(Date.parse(a));
     await ticks.return();
   });
+
+  it('return() while a next() waits ends it quietly (done), with no AbortError', async () => {
+    const ticks = client.subscribe(ServerClockDocument, { intervalMs: 60_000 });
+    await nextValue(ticks);
+    const waiting = ticks.next();
+    await ticks.return();
+    await expect(waiting).resolves.toEqual({ done: true, value: undefined });
+  });
 });

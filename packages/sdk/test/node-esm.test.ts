@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLiveServer, type LiveServer } from './live-server.js';
@@ -39,6 +39,21 @@ describe('the built package', () => {
     expect(JSON.parse(stdout)).toEqual({ typename: 'Availability', slots: 1, tick: 'string' });
   });
 
+  // The oldest TypeScript the README promises: its declarations, strict, as an app with Node16 modules would use them.
+  // (5.9, the workspace's, checks the sources and examples in `pnpm typecheck`.)
+  it('its declarations typecheck under TypeScript 5.0', async () => {
+    const tsc = '../node_modules/typescript-5.0/bin/tsc';
+    const dir = new URL('consumer/', dist);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(new URL('app.ts', dir), CONSUMER);
+    writeFileSync(new URL('tsconfig.json', dir), JSON.stringify({
+      compilerOptions: { strict: true, noEmit: true, module: 'Node16', moduleResolution: 'Node16', target: 'ES2022', lib: ['ES2022', 'DOM'], types: [] },
+      files: ['app.ts'],
+    }));
+    const result = await run(process.execPath, [new URL(tsc, import.meta.url).pathname, '-p', new URL('tsconfig.json', dir).pathname]).catch((e) => e);
+    expect(`${result.stdout ?? ''}${result.stderr ?? ''}`).toBe('');
+  });
+
   it('ships declarations and no server or Prisma imports', () => {
     const files = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(js|d\.ts)$/.test(f));
     expect(files).toEqual(expect.arrayContaining(['index.js', 'index.d.ts', 'documents.d.ts', 'generated/graphql.d.ts']));
@@ -46,3 +61,16 @@ describe('the built package', () => {
     expect(leaks).toEqual([]);
   });
 });
+
+const CONSUMER = `
+import { createClient, isBusinessError, possibleTypes, AvailabilityDocument, ServerClockDocument } from '../index.js';
+import { HoldDocument as HoldNode, graphcacheKeys } from '../documents.js';
+const client = createClient({ url: 'http://localhost:4000/graphql' });
+export async function main(): Promise<string> {
+  const { hold } = await client.request(HoldNode, { input: { slotId: 's', customer: { name: 'A', email: 'a@example.com' } } });
+  if (isBusinessError(hold)) return hold.code;
+  const { availability } = await client.request(AvailabilityDocument, { resourceId: 'r', from: 'x', to: 'y' });
+  for await (const tick of client.subscribe(ServerClockDocument, { intervalMs: 1000 })) return tick.serverTime;
+  return availability.__typename + hold.booking.id + possibleTypes.Error!.length + Object.keys(graphcacheKeys).length;
+}
+`;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { createClient, type SlotwiseClient } from '../src/index.js';
-import * as documents from '../src/documents.js';
+import * as documents from '../src/generated/graphql.js';
 import { startLiveServer, type LiveServer } from './live-server.js';
 import { as, dayFromNow, setUpScenario, type Scenario } from './scenario.js';
 
@@ -137,11 +137,25 @@ describe('every operation against a live server', () => {
     const cancelled = as((await anonymous.request(documents.CancelBookingDocument, { input: { bookingId: moved.id, manageToken: booked.manageToken } })).cancelBooking, 'Booking');
     expect(cancelled.status).toBe('CANCELLED');
 
-    const list = as((await admin.request(documents.BookingsDocument, { resourceId: s.resourceId, first: 10 })).bookings, 'QueryBookingsConnection');
+    const list = as((await admin.request(documents.BookingsDocument, { resourceId: s.resourceId, first: 10 })).bookings, 'BookingConnection');
     expect(list.totalCount).toBe(2);
     const grace = recordingClient(await server.tokenFor(['user'], 'grace@example.com'));
-    const mine = as((await grace.request(documents.MyBookingsDocument, {})).myBookings, 'QueryMyBookingsSuccess');
+    const mine = as((await grace.request(documents.MyBookingsDocument, {})).myBookings, 'MyBookingsSuccess');
     expect(mine.data.map((x) => x.id).sort()).toEqual([confirmed.id, cancelled.id].sort());
+  });
+
+  it('reschedule proposals: propose, approve, decline', async () => {
+    const [, , , d, e, f] = s.slots;
+    const booked = as((await anonymous.request(documents.BookDocument, { input: { slotId: d!.id, customer: { name: 'Ada', email: 'ada@example.com' } } })).book, 'BookingReceipt');
+    const proposed = as((await admin.request(documents.ProposeRescheduleDocument, { input: { bookingId: booked.booking.id, slotId: e!.id, note: 'later?' } })).proposeReschedule, 'Proposal');
+    expect([proposed.status, proposed.proposedBy]).toEqual(['PENDING', 'HOST']);
+    const approved = as((await admin.request(documents.ApproveProposalDocument, { input: { proposalId: proposed.id } })).approveProposal, 'ProposalDecision');
+    expect([approved.proposal.status, approved.proposal.booking.icsSequence]).toEqual(['APPROVED', 1]);
+    const again = as((await admin.request(documents.ProposeRescheduleDocument, { input: { bookingId: booked.booking.id, slotId: f!.id } })).proposeReschedule, 'Proposal');
+    const declined = as((await admin.request(documents.DeclineProposalDocument, { input: { proposalId: again.id } })).declineProposal, 'ProposalDecision');
+    expect(declined.proposal.status).toBe('DECLINED');
+    const refused = as((await anonymous.request(documents.ApproveProposalDocument, { input: { token: 'ml_not-a-real-token' } })).approveProposal, 'LinkInvalidError');
+    expect(refused.reason).toBe('UNKNOWN');
   });
 
   it('forms: create, publish, slots, register, analytics, close', async () => {
@@ -171,6 +185,14 @@ describe('every operation against a live server', () => {
     expect(registration.slotLabels).toHaveLength(1);
     const stats = as((await admin.request(documents.FormAnalyticsDocument, { formId: form.id })).formAnalytics, 'FormAnalytics');
     expect(stats.registrations).toBe(1);
+    const insight = as((await admin.request(documents.FormInsightsDocument, { formId: form.id, question: 'how full is it?' })).formInsights, 'FormInsight');
+    expect(insight).toMatchObject({ intent: 'FULLNESS', seatsBooked: stats.seatsBooked, capacity: stats.capacity });
+    const fromText = as(
+      (await admin.request(documents.CreateFormFromTextDocument, { input: { text: 'Chess club, Mon/Wed 5-9pm, 1h slots, next 2 weeks, Eastern', dryRun: true } })).createFormFromText,
+      'FormFromText',
+    );
+    expect(fromText).toMatchObject({ dryRun: true, timeZone: 'America/New_York', form: null });
+    expect(fromText.slots).toHaveLength(fromText.slotCount);
     expect(as((await admin.request(documents.CloseFormDocument, { id: form.id })).closeForm, 'Form').status).toBe('CLOSED');
   });
 

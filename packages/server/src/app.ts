@@ -10,6 +10,10 @@ import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
 import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
+import { useCompression } from './http/compression.js';
+import { useRequestErrorStatus } from './http/request-error-status.js';
+import { GRAPHIQL_OPTIONS, renderGraphiQL } from './http/graphiql.js';
+import { loadManifest, usePersistedOperations } from './http/persisted-operations.js';
 import { requestIdFrom } from './http/request-id.js';
 import { schema } from './schema.js';
 import { createServices } from './services.js';
@@ -95,15 +99,17 @@ export async function createSlotwise(options: SlotwiseOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: (config.GRAPHIQL ?? embedded) && { title: 'Slotwise', defaultQuery: GRAPHIQL_DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    graphiql: (config.GRAPHIQL ?? embedded) && GRAPHIQL_OPTIONS,
+    renderGraphiQL,
     cors: { origin: config.CORS_ORIGINS, credentials: false },
     logging: false,
     maskedErrors: {
       maskError(error, message) {
         const original = (error as GraphQLError).originalError ?? error;
         // By name, not instanceof: graphql can be loaded twice (ESM and CJS) by dependencies.
+        // The wrapping error when both are GraphQL errors: it has the path, and the variable name of a coercion failure.
+        if (isGraphQLError(error) && isGraphQLError(original)) return error;
         if (isGraphQLError(original)) return original;
-        if (isGraphQLError(error) && !(error as GraphQLError).originalError) return error;
         // The database connection went away under this request (nothing was committed by it):
         // the client may simply retry. Expected during a failover, so no stack trace.
         if (isConnectionError(original)) {
@@ -133,6 +139,9 @@ export async function createSlotwise(options: SlotwiseOptions) {
     plugins: [
       requestIdPlugin,
       ...((config.INTROSPECTION ?? embedded) ? [] : [noIntrospection]),
+      useCompression(),
+      useRequestErrorStatus(),
+      usePersistedOperations(config.PERSISTED_OPERATIONS, config.PERSISTED_OPERATIONS === 'off' ? {} : loadManifest()),
       useClientErrorLog(log, (request) => requestIds.get(request)),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
@@ -207,14 +216,3 @@ function isGraphQLError(error: unknown): error is GraphQLError {
 }
 
 export type Slotwise = Awaited<ReturnType<typeof createSlotwise>>;
-
-const GRAPHIQL_DEFAULT_QUERY = `# Welcome to Slotwise. Try:
-query Locations {
-  locations {
-    id
-    name
-    timeZone
-    resources { id kind name capacity exclusive }
-  }
-}
-`;

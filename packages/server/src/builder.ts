@@ -36,7 +36,14 @@ export const builder = new SchemaBuilder<{
         ? new GraphQLError('You do not have a role that allows this', { extensions: { code: 'FORBIDDEN', http: { status: 200 } } })
         : new GraphQLError('Sign in to do this', { extensions: { code: 'UNAUTHENTICATED', http: { status: 200 } } }),
   },
-  errors: { defaultTypes: [ValidationError, NotFoundError], directResult: true },
+  errors: {
+    defaultTypes: [ValidationError, NotFoundError],
+    directResult: true,
+    // Public names from the field alone (book -> BookResult), never the builder's Mutation/Query prefix:
+    // every root field added later gets its name by this rule (test/schema-names.test.ts lists any other).
+    defaultUnionOptions: { name: ({ fieldName }) => `${upperFirst(fieldName)}Result` },
+    defaultResultOptions: { name: ({ fieldName }) => `${upperFirst(fieldName)}Success` },
+  },
   prisma: {
     client: (ctx) => ctx.db.prisma,
     dmmf: getDatamodel(),
@@ -106,6 +113,15 @@ async function visibleNode(ctx: Context, info: GraphQLResolveInfo, id: { typenam
   }
   const visible = nodeVisibility.get(id.typename);
   return node && (!visible || (await visible(node, ctx))) ? node : null;
+}
+
+function upperFirst(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** Relay connection and edge names from the node type (Booking -> BookingConnection, BookingEdge). */
+export function connectionNames(nodeType: string) {
+  return [{ name: `${nodeType}Connection` }, { name: `${nodeType}Edge` }] as const;
 }
 
 type GlobalIdSource = { type: unknown; id: unknown } | string | null | undefined;

@@ -62,6 +62,23 @@ export const configSchema = z.object({
     .regex(/^\s*\w+\s*(,\s*\w+\s*)*$/, 'must be a comma-separated list of mutation names')
     .transform((s) => s.split(',').map((name) => name.trim()))
     .default(['hold', 'book', 'register', 'confirm']),
+  // Reschedule proposals and inbound calendar mail (issue 13).
+  /** Shared secret of POST /inbound/mail and /inbound/mail-status; unset, both answer 404. */
+  INBOUND_MAIL_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** REPLY DECLINED: strict cancels the booking (guest) or the session (host); soft only records it and tells staff. */
+  DECLINE_POLICY: z.enum(['strict', 'soft']).default('strict'),
+  /** How long a link to the proposal page stays valid. */
+  PROPOSE_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  /** How long a proposal (and its Approve / Decline links) waits for a decision. */
+  DECISION_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  /** Optional IMAP mailbox polled for calendar replies, e.g. imaps://user:pass@mail.example.com */
+  IMAP_URL: z
+    .string()
+    .regex(/^imaps?:\/\//, 'must be an imap:// or imaps:// URL')
+    .optional(),
+  IMAP_FOLDER: z.string().min(1).default('INBOX'),
+  IMAP_PROCESSED_FOLDER: z.string().min(1).default('Processed'),
+  IMAP_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(60),
   /** Calendar invites: times in UTC (`utc`), or as local wall times with TZID and a VTIMEZONE (`local`). */
   ICS_TIME_ZONES: z.enum(['utc', 'local']).default('utc'),
   /** Minutes before a booking's start at which reminder mails go out, e.g. `1440,60`; unset = none. */
@@ -71,6 +88,8 @@ export const configSchema = z.object({
     .transform((s) => [...new Set(s.split(',').map(Number))].sort((a, b) => b - a))
     .refine((list) => list.every((m) => m >= 1 && m <= 43_200), 'each must be from 1 to 43200 (30 days)')
     .default([]),
+  /** Operations by hash from the SDK's manifest: `off`, `allow` (hashes or text), `only` (non-staff callers: manifest operations only). */
+  PERSISTED_OPERATIONS: z.enum(['off', 'allow', 'only']).default('allow'),
   /** 'true' = one proxy; a number = that many proxies appending to X-Forwarded-For. */
   TRUST_PROXY: z
     .string()
@@ -94,6 +113,14 @@ export const configSchema = z.object({
   INTROSPECTION: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Optional OpenAI-compatible chat endpoint (base URL up to /v1) for createFormFromText and formInsights; unset = offline only. */
+  LLM_BASE_URL: z.url().optional(),
+  LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Sent as Bearer token to LLM_BASE_URL; never logged. */
+  LLM_API_KEY: z.string().optional(),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** formInsights sends registrants' names to the LLM only when this is true. */
+  LLM_SHARE_PERSONAL_DATA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof configSchema>;

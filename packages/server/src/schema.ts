@@ -16,7 +16,9 @@ import './booking/booking.graphql.js';
 import './booking/booking-mutations.graphql.js';
 import './forms/form-mutations.graphql.js';
 import './forms/registration.graphql.js';
+import './proposals/proposals.graphql.js';
 import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
+import './forms/text/form-text.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

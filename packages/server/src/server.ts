@@ -7,6 +7,7 @@ import { requestIdFrom } from './http/request-id.js';
 import { requestScope } from './logger.js';
 import { JobRunner } from './jobs.js';
 import { attachGraphQLWs } from './live/ws-server.js';
+import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 import { listenForQueuedMail } from './mail/outbox-wakeup.js';
 
@@ -79,6 +80,11 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
   // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
   jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
+  // Optional: calendar replies from an IMAP mailbox, through the same ingestor as POST /inbound/mail.
+  if (app.config.IMAP_URL) {
+    const poller = new ImapPoller(app.config, app.services.imip, log);
+    jobs.every('imap-poll', app.config.IMAP_POLL_SECONDS * 1000, () => poller.pollOnce());
+  }
   // Every second on every instance, and at once when a transaction that queued mail commits (PostgreSQL
   // NOTIFY); claims are FOR UPDATE SKIP LOCKED with a lease (src/mail/delivery.ts).
   const mailDelivery = mailDeliveryFromConfig(app);

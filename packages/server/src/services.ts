@@ -22,9 +22,18 @@ import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { FormsService } from './forms/forms.service.js';
 import { RegistrationService } from './forms/registration.service.js';
 import { Outbox } from './mail/outbox.js';
+import { ProposalService } from './proposals/proposal.service.js';
+import { ProposalDecisions } from './proposals/proposal-decisions.js';
+import { ProposalViews } from './proposals/proposal-views.js';
+import { noProposalMetrics, type ProposalMetrics } from './proposals/proposal-metrics.js';
+import { ImipService } from './imip/imip.service.js';
+import { DeliveryStatusService } from './imip/delivery-status.js';
 import { BookingMailer } from './calendar/booking-mail.js';
 import { mailSettings } from './calendar/mail-settings.js';
 import { SessionsService } from './sessions/sessions.service.js';
+import { LlmClient } from './forms/text/llm-client.js';
+import { FormFromTextService } from './forms/text/form-from-text.js';
+import { FormInsightsService } from './forms/text/form-insights.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: {
@@ -32,7 +41,7 @@ export function createServices(deps: {
   db: Database;
   pubsub: PubSubHandle['pubsub'];
   redis?: { client: Redis; fallback: RedisFallback };
-  metrics?: BookingMetrics;
+  metrics?: BookingMetrics & ProposalMetrics;
 }) {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
@@ -45,6 +54,8 @@ export function createServices(deps: {
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
     slotEvents,
   );
+  const forms = new FormsService(prisma, slotEvents);
+  const llm = new LlmClient(deps.config);
   return {
     outbox: new Outbox(deps.config),
     bookingMail,
@@ -68,8 +79,23 @@ export function createServices(deps: {
     }),
     search: new SearchService(prisma),
     idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
-    forms: new FormsService(prisma, slotEvents),
+    forms,
+    formsFromText: new FormFromTextService(prisma, forms, llm, deps.config),
+    formInsights: new FormInsightsService(prisma, forms, llm, deps.config),
     registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
+    ...proposalServices(deps, slotEvents, bookingMail),
+  };
+}
+
+/** Reschedule proposals and inbound calendar mail (issue 13); Outbox and SearchService are stateless, so they get their own. */
+function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents: SlotEvents, bookingMail: BookingMailer) {
+  const proposals = new ProposalService({ db: deps.db, config: deps.config, slotEvents, outbox: new Outbox(deps.config), bookingMail, metrics: deps.metrics });
+  return {
+    proposals,
+    proposalDecisions: new ProposalDecisions(proposals),
+    proposalViews: new ProposalViews(proposals, new SearchService(deps.db.prisma)),
+    imip: new ImipService(proposals, deps.config),
+    deliveryStatus: new DeliveryStatusService(deps.db.sql, deps.metrics ?? noProposalMetrics),
   };
 }
 

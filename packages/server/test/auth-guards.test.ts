@@ -32,6 +32,11 @@ const PUBLIC_ROOT_FIELDS = [
   'Mutation.hold',
   'Mutation.rescheduleBooking',
   'Query.booking',
+  // No-login reschedule proposals: a token from a mail, or staff / the customer signed in (the service
+  // checks the link or the role and answers LinkInvalidError / NotFound otherwise).
+  'Mutation.approveProposal',
+  'Mutation.declineProposal',
+  'Mutation.proposeReschedule',
 ];
 
 type Scopes = Record<string, unknown> | ((...args: unknown[]) => unknown) | undefined;

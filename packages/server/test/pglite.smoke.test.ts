@@ -36,7 +36,8 @@ async function migrationRows(app: Slotwise) {
   return app.db.sql.query<{ version: number; applied_at: Date }>('SELECT version, applied_at FROM schema_migrations ORDER BY version');
 }
 
-describe('embedded PGlite', () => {
+// Each test starts PGlite (and migrates) once or twice: tens of seconds on a busy 2-core machine.
+describe('embedded PGlite', { timeout: 90_000 }, () => {
   it('serves the API on DATA_DIR and keeps data, secrets and migrations across a restart', async () => {
     const first = await start(dataDir);
     let ids: { location: string; resource: string };
@@ -98,7 +99,7 @@ describe('embedded PGlite', () => {
   });
 });
 
-describe('booking on the embedded database', () => {
+describe('booking on the embedded database', { timeout: 90_000 }, () => {
   it('holds, confirms, books, refuses a full slot and a taken range, and expires holds: the plain-SQL transactions on PGlite', async () => {
     const app = await start('memory://');
     try {

@@ -43,9 +43,12 @@ export function placesLabel(slot: SlotLike): string {
   return slot.remaining === 1 ? '1 place left' : `${slot.remaining} places left`;
 }
 
-/** "Mon 23 Nov, 09:00-09:30, 2 places left" — what a screen reader announces for a slot button. */
+/**
+ * "09:00, 2 places left, Mon 23 Nov, until 09:30" — what a screen reader announces for a slot button. It starts
+ * with the button's visible words in their order, so speech users can say what they see (WCAG 2.5.3).
+ */
 export function slotLabel(slot: SlotLike): string {
-  return `${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd}, ${placesLabel(slot)}`;
+  return `${slot.localStart}, ${placesLabel(slot)}, ${dayLabel(slot.localDate)}, until ${slot.localEnd}`;
 }
 
 export function timeOf(iso: string, timeZone: string): string {

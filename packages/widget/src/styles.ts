@@ -7,7 +7,8 @@ export const CSS = `
 .sw-head h2 { flex: 1; margin: 0; font-size: 1.05em; text-align: center; }
 .sw-zone { margin: 4px 0 12px; color: #52606d; font-size: .85em; text-align: center; }
 button { font: inherit; border-radius: 6px; border: 1px solid #9aa5b1; background: #fff; color: #1f2933; padding: 6px 10px; cursor: pointer; }
-button:hover:not([disabled]):not([aria-disabled="true"]) { background: #f0f4f8; }
+/* Not on the chosen slot: its white text needs its dark background under the pointer too. */
+button:hover:not([disabled]):not([aria-disabled="true"]):not([aria-pressed="true"]) { background: #f0f4f8; }
 button:focus-visible, input:focus-visible { outline: 3px solid #2563eb; outline-offset: 2px; }
 button[disabled] { opacity: .45; cursor: not-allowed; }
 .sw-days { display: grid; grid-template-columns: repeat(auto-fit, minmax(118px, 1fr)); gap: 10px; }

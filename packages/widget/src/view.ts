@@ -22,8 +22,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 /** The static parts of the widget; days, panels and status are filled in by the controller. */
 export function buildSkeleton(host: HTMLElement, uid: string) {
   const root = host.attachShadow({ mode: 'open' });
-  const prev = h('button', { type: 'button', class: 'sw-prev', 'aria-label': 'Previous week', text: '‹ Prev' });
-  const next = h('button', { type: 'button', class: 'sw-next', 'aria-label': 'Next week', text: 'Next ›' });
+  // The visible words are the accessible name; the arrows are decoration.
+  const prev = h('button', { type: 'button', class: 'sw-prev' }, h('span', { 'aria-hidden': 'true', text: '‹ ' }), 'Previous week');
+  const next = h('button', { type: 'button', class: 'sw-next' }, 'Next week', h('span', { 'aria-hidden': 'true', text: ' ›' }));
   const title = h('h2', { id: `${uid}-title`, 'aria-live': 'polite', text: 'Loading…' });
   const zone = h('p', { class: 'sw-zone' });
   const days = h('div', { class: 'sw-days' });
@@ -68,7 +69,8 @@ const isFull = (slot: ViewSlot) => slot.remaining <= 0 || slot.status === 'FULL'
 
 /** Updates one slot button in place, so focus and the screen reader's position survive live changes. */
 export function paintSlot(button: HTMLButtonElement, slot: ViewSlot, selected: boolean) {
-  button.replaceChildren(h('span', { text: slot.localStart }), h('small', { text: placesLabel(slot) }));
+  // The space keeps "09:00" and "1 place left" two words for assistive tech (the label starts with them).
+  button.replaceChildren(h('span', { text: slot.localStart }), ' ', h('small', { text: placesLabel(slot) }));
   button.setAttribute('aria-label', slotLabel(slot));
   button.setAttribute('aria-pressed', String(selected));
   button.classList.toggle('full', isFull(slot));

@@ -5,6 +5,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@slotwise/sdk';
 import { BookDocument, CreateFormDocument, PublishFormDocument } from '@slotwise/sdk/documents';
+import { seriousViolations } from '../../server/test/axe.js';
 import { startLiveServer, type LiveServer } from '../../sdk/test/live-server.js';
 import { as, dayFromNow, setUpScenario, type Scenario } from '../../sdk/test/scenario.js';
 
@@ -29,7 +30,8 @@ afterAll(async () => {
 });
 
 async function openWidget(query: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  // bypassCSP: the demo page's CSP would refuse the axe-core script the test injects, not the widget.
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, bypassCSP: true });
   context.setDefaultTimeout(5000);
   const page = await context.newPage();
   await page.goto(`${server.origin}/demo?${query}`);
@@ -46,14 +48,20 @@ describe('the embeddable widget in Chromium', () => {
 
     const [a, b] = await Promise.all([openWidget(`resource=${s.resourceId}`), openWidget(`resource=${s.resourceId}`)]);
     for (const page of [a, b]) {
-      await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/^\w{3} \d{1,2} \w{3}, 09:00-09:30, 1 place left$/);
+      await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/^09:00, 1 place left, \w{3} \d{1,2} \w{3}, until 09:30$/);
     }
     expect(await a.locator('.sw-zone').textContent()).toBe('Times in America/New York');
+    expect(await seriousViolations(a), 'browsing').toEqual([]);
 
     // B chose the slot and is typing when A takes it.
     await slotButton(b, slot.id).click();
+    // Sent empty first: the invalid state.
+    await b.getByRole('button', { name: 'Hold this time' }).click();
+    await expect.poll(() => b.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
+    expect(await seriousViolations(b), 'invalid').toEqual([]);
     await b.getByLabel('Name').fill('Bea');
     await b.getByLabel('Email').fill('bea@example.com');
+    expect(await seriousViolations(b), 'form').toEqual([]);
 
     // A uses only the keyboard: the slot button, then name, email and Enter.
     await slotButton(a, slot.id).focus();
@@ -63,6 +71,7 @@ describe('the embeddable widget in Chromium', () => {
     await a.keyboard.type('ann@example.com');
     await a.keyboard.press('Enter');
     await a.getByRole('button', { name: 'Confirm booking' }).waitFor();
+    expect(await seriousViolations(a), 'held').toEqual([]);
     const heldAt = Date.now();
     await b.waitForFunction(
       (id) => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.querySelector(`[data-slot-id="${id}"]`)!.classList.contains('full'),
@@ -70,13 +79,15 @@ describe('the embeddable widget in Chromium', () => {
       { timeout: 1000 },
     );
     expect(Date.now() - heldAt).toBeLessThan(1000);
-    expect(await slotButton(b, slot.id).getAttribute('aria-label')).toMatch(/09:00-09:30, Full$/);
+    expect(await slotButton(b, slot.id).getAttribute('aria-label')).toMatch(/^09:00, Full, .*, until 09:30$/);
 
     await a.keyboard.press('Enter');
     await expect.poll(() => a.getByRole('status').textContent()).toMatch(/^Booked: \w{3} \d{1,2} \w{3}, 09:00-09:30/);
+    expect(await seriousViolations(a), 'booked').toEqual([]);
 
     await b.getByRole('button', { name: 'Hold this time' }).click();
     await expect.poll(() => b.getByRole('status').textContent()).toBe(FULL);
+    expect(await seriousViolations(b), 'full').toEqual([]);
     // A full slot stays focusable (aria-disabled): choosing it explains why.
     await b.getByRole('status').evaluate((el) => (el.textContent = ''));
     await slotButton(b, slot.id).focus();
@@ -113,9 +124,9 @@ describe('the embeddable widget in Chromium', () => {
     await page.getByLabel('Name').fill('Undecided');
     await page.getByLabel('Email').fill('undecided@example.com');
     await page.getByRole('button', { name: 'Hold this time' }).click();
-    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 1 place left$/);
+    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 1 place left, /);
     await page.getByRole('button', { name: 'Choose another time' }).click();
-    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 2 places left$/);
+    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 2 places left, /);
     expect(await page.evaluate(() => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.activeElement?.getAttribute('data-slot-id'))).toBe(slot.id);
   });
 
@@ -137,7 +148,7 @@ describe('the embeddable widget in Chromium', () => {
     const page = await openWidget(`form=${form.id}`);
     await expect.poll(() => page.locator('.sw-zone').textContent()).toBe('Times in Europe/Berlin');
     const first = page.locator('button.sw-slot').first();
-    expect(await first.getAttribute('aria-label')).toMatch(/^\w{3} \d{1,2} \w{3}, 17:00-18:00, 1 place left$/);
+    expect(await first.getAttribute('aria-label')).toMatch(/^17:00, 1 place left, \w{3} \d{1,2} \w{3}, until 18:00$/);
     await first.click();
     await page.getByLabel('Name').fill('Wanda');
     await page.getByLabel('Email').fill('not-an-email');
@@ -147,7 +158,7 @@ describe('the embeddable widget in Chromium', () => {
     await page.getByLabel('Email').fill('wanda@example.com');
     await page.getByRole('button', { name: 'Sign up' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^You're signed up for \w{3} \d{1,2} \w{3}, 17:00-18:00\.$/);
-    await expect.poll(() => first.getAttribute('aria-label')).toMatch(/17:00-18:00, Full$/);
+    await expect.poll(() => first.getAttribute('aria-label')).toMatch(/^17:00, Full, .*, until 18:00$/);
   });
 
   it('works embedded on another origin with one script tag and one element', async () => {
@@ -161,7 +172,7 @@ describe('the embeddable widget in Chromium', () => {
     try {
       const page = await context.newPage();
       await page.goto(`http://localhost:${(shop.address() as AddressInfo).port}/`);
-      await expect.poll(() => slotButton(page, s.slots[3]!.id).getAttribute('aria-label'), { timeout: 5000 }).toMatch(/, 2 places left$/);
+      await expect.poll(() => slotButton(page, s.slots[3]!.id).getAttribute('aria-label'), { timeout: 5000 }).toMatch(/, 2 places left, /);
     } finally {
       await context.close();
       shop.close();

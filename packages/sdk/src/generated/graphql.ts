@@ -78,6 +78,15 @@ export type CreateAvailabilityRuleInput = {
   validTo?: string | null | undefined;
 };
 
+export type CreateFormFromTextInput = {
+  /** Read and validate only: returns the schedule and slots, writes nothing. */
+  dryRun?: boolean | null | undefined;
+  /** E.g. "1-1 soccer coaching, 5-9pm, Mon/Wed, 1h slots, next 2 weeks, Eastern". */
+  text: string;
+  /** IANA zone used when the text names none (default: your latest form's zone, else DEFAULT_TIME_ZONE). */
+  timeZone?: string | null | undefined;
+};
+
 export type CreateFormInput = {
   description?: string | null | undefined;
   locationId?: string | number | null | undefined;
@@ -138,10 +147,23 @@ export type DayPart =
   | 'MORNING'
   | 'NIGHT';
 
+/** The token from the Approve / Decline link, or signed in (staff, or the customer for a time the host proposed) with proposalId. */
+export type DecideProposalInput = {
+  proposalId?: string | number | null | undefined;
+  token?: string | null | undefined;
+};
+
 export type FormAnswerInput = {
   answer: string;
   question: string;
 };
+
+export type FormInsightIntent =
+  | 'BEST_DAY'
+  | 'FULLNESS'
+  | 'OTHER'
+  | 'SEATS_LEFT'
+  | 'WHO_SIGNED_UP';
 
 /** A weekly window cut into equal slots, in the form's zone. Give endDate or weeks. */
 export type FormScheduleInput = {
@@ -167,6 +189,10 @@ export type FormStatus =
   | 'DRAFT'
   | 'PUBLISHED';
 
+export type FormTextExtractor =
+  | 'LLM'
+  | 'OFFLINE';
+
 export type GenerateSlotsInput = {
   /** First local date (location's zone), inclusive; the past is skipped */
   from: string;
@@ -184,6 +210,13 @@ export type HoldInput = {
   slotId: string | number;
 };
 
+export type LinkInvalidReason =
+  | 'EXPIRED'
+  | 'UNKNOWN'
+  | 'USED'
+  | 'WRONG_BOOKING'
+  | 'WRONG_PURPOSE';
+
 export type ManageBookingInput = {
   bookingId: string | number;
   /** The token from the hold/book receipt; not needed by staff or the signed-in customer. */
@@ -196,6 +229,39 @@ export type OutboxStatus =
   | 'FAILED'
   | 'PENDING'
   | 'SENT';
+
+/** The two parties of a booking: the host (the person resource, or staff for rooms) and the guest (the customer). */
+export type PartyRole =
+  | 'GUEST'
+  | 'HOST';
+
+export type ProposalFailureReason =
+  | 'BOOKING_CHANGED'
+  | 'BOOKING_NOT_ACTIVE'
+  | 'TIME_UNAVAILABLE';
+
+export type ProposalRangeInput = {
+  endAt: string;
+  startAt: string;
+};
+
+export type ProposalStatus =
+  | 'APPROVED'
+  | 'DECLINED'
+  | 'EXPIRED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUPERSEDED';
+
+/** A token from a mail (manage or propose link), or signed in as staff or the customer with bookingId. Exactly one of slotId or range. */
+export type ProposeRescheduleInput = {
+  bookingId?: string | number | null | undefined;
+  /** Shown to the other party; at most 2000 characters. */
+  note?: string | null | undefined;
+  range?: ProposalRangeInput | null | undefined;
+  slotId?: string | number | null | undefined;
+  token?: string | null | undefined;
+};
 
 /** Give formSlug or formId. All chosen slots are booked, or none. */
 export type RegisterInput = {
@@ -426,8 +492,8 @@ export type MyBookingsQueryVariables = Exact<{
 
 
 export type MyBookingsQuery = { __typename: 'Query', myBookings:
+    | { __typename: 'MyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
-    | { __typename: 'QueryMyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -446,8 +512,8 @@ export type BookingsQueryVariables = Exact<{
 
 
 export type BookingsQuery = { __typename: 'Query', bookings:
+    | { __typename: 'BookingConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'BookingEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
-    | { __typename: 'QueryBookingsConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'QueryBookingsConnectionEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -629,6 +695,31 @@ export type RegisterMutation = { __typename: 'Mutation', register:
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
+export type CreateFormFromTextMutationVariables = Exact<{
+  input: CreateFormFromTextInput;
+}>;
+
+
+export type CreateFormFromTextMutation = { __typename: 'Mutation', createFormFromText:
+    | { __typename: 'FormFromText', dryRun: boolean, extractor: FormTextExtractor, fallbackReason: string | null, title: string, description: string | null, timeZone: string, timeZoneSource: string, maxSlotsPerRegistration: number | null, explanation: string, slotCount: number, schedule: { __typename: 'FormSchedule', daysOfWeek: Array<number>, startTime: string, endTime: string, slotMinutes: number, capacityPerSlot: number, startDate: string, endDate: string | null, weeks: number | null }, understood: Array<{ __typename: 'FormTextPhrase', phrase: string, meaning: string }>, slots: Array<{ __typename: 'PlannedFormSlot', startAt: string, endAt: string, localStart: string, localEnd: string, capacity: number }>, form: { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null } | null }
+    | { __typename: 'FormSlotLimitError', code: string, message: string, limit: number, requested: number, suggestedForms: number }
+    | { __typename: 'FormTextNotUnderstoodError', code: string, message: string, unparsed: Array<string>, missing: Array<string>, conflicts: Array<string> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type FormInsightsQueryVariables = Exact<{
+  formId: string | number;
+  question?: string | null | undefined;
+}>;
+
+
+export type FormInsightsQuery = { __typename: 'Query', formInsights:
+    | { __typename: 'FormInsight', question: string | null, intent: FormInsightIntent, answer: string, source: FormTextExtractor, fallbackReason: string | null, totalSlots: number, capacity: number, seatsBooked: number, fillRate: number }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
 export type SlotFieldsFragment = { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number };
 
 export type ValidationErrorFieldsFragment = { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> };
@@ -761,7 +852,7 @@ export type OutboxMessagesQueryVariables = Exact<{
 }>;
 
 
-export type OutboxMessagesQuery = { __typename: 'Query', outboxMessages: { __typename: 'QueryOutboxMessagesConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'QueryOutboxMessagesConnectionEdge', cursor: string, node: { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string } }> } };
+export type OutboxMessagesQuery = { __typename: 'Query', outboxMessages: { __typename: 'OutboxMessageConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'OutboxMessageEdge', cursor: string, node: { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string } }> } };
 
 export type RetryOutboxMessageMutationVariables = Exact<{
   id: string | number;
@@ -771,6 +862,57 @@ export type RetryOutboxMessageMutationVariables = Exact<{
 export type RetryOutboxMessageMutation = { __typename: 'Mutation', retryOutboxMessage:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'OutboxMessage', id: string, kind: string, recipient: string, subject: string, method: string | null, uid: string | null, sequence: number | null, status: OutboxStatus, attempts: number, lastError: string | null, dueAt: string, sentAt: string | null, createdAt: string, messageId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ProposalFieldsFragment = { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } };
+
+export type LinkInvalidErrorFieldsFragment = { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason };
+
+export type ProposalClosedErrorFieldsFragment = { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null };
+
+export type ProposeRescheduleMutationVariables = Exact<{
+  input: ProposeRescheduleInput;
+}>;
+
+
+export type ProposeRescheduleMutation = { __typename: 'Mutation', proposeReschedule:
+    | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } }
+    | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
+    | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, slotUnavailableReason: SlotUnavailableReason }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ApproveProposalMutationVariables = Exact<{
+  input: DecideProposalInput;
+}>;
+
+
+export type ApproveProposalMutation = { __typename: 'Mutation', approveProposal:
+    | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
+    | { __typename: 'ProposalDecision', alreadyDecided: boolean, proposal: { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } } }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type DeclineProposalMutationVariables = Exact<{
+  input: DecideProposalInput;
+}>;
+
+
+export type DeclineProposalMutation = { __typename: 'Mutation', declineProposal:
+    | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
+    | { __typename: 'ProposalDecision', alreadyDecided: boolean, proposal: { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } } }
+    | { __typename: 'TryAgainError', code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -1178,6 +1320,43 @@ export const OutboxMessageFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentS
   messageId
 }
     `, {"fragmentName":"OutboxMessageFields"}) as unknown as TypedDocumentString<OutboxMessageFieldsFragment, unknown>;
+export const ProposalFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+    `, {"fragmentName":"ProposalFields"}) as unknown as TypedDocumentString<ProposalFieldsFragment, unknown>;
+export const LinkInvalidErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}
+    `, {"fragmentName":"LinkInvalidErrorFields"}) as unknown as TypedDocumentString<LinkInvalidErrorFieldsFragment, unknown>;
+export const ProposalClosedErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment ProposalClosedErrorFields on ProposalClosedError {
+  code
+  message
+  proposalId
+  status
+  failureReason
+}
+    `, {"fragmentName":"ProposalClosedErrorFields"}) as unknown as TypedDocumentString<ProposalClosedErrorFieldsFragment, unknown>;
 export const MeDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Me {
   me {
@@ -1625,7 +1804,7 @@ export const MyBookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
     query MyBookings($from: DateTime, $to: DateTime) {
   myBookings(from: $from, to: $to) {
     __typename
-    ... on QueryMyBookingsSuccess {
+    ... on MyBookingsSuccess {
       data {
         ...BookingFields
       }
@@ -1715,7 +1894,7 @@ export const BookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
     customerEmail: $customerEmail
   ) {
     __typename
-    ... on QueryBookingsConnection {
+    ... on BookingConnection {
       totalCount
       pageInfo {
         hasNextPage
@@ -2862,6 +3041,136 @@ fragment NotFoundErrorFields on NotFoundError {
   entity
   entityId: id
 }`) as unknown as TypedDocumentString<RegisterMutation, RegisterMutationVariables>;
+export const CreateFormFromTextDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateFormFromText($input: CreateFormFromTextInput!) {
+  createFormFromText(input: $input) {
+    __typename
+    ... on FormFromText {
+      dryRun
+      extractor
+      fallbackReason
+      title
+      description
+      timeZone
+      timeZoneSource
+      maxSlotsPerRegistration
+      explanation
+      slotCount
+      schedule {
+        daysOfWeek
+        startTime
+        endTime
+        slotMinutes
+        capacityPerSlot
+        startDate
+        endDate
+        weeks
+      }
+      understood {
+        phrase
+        meaning
+      }
+      slots {
+        startAt
+        endAt
+        localStart
+        localEnd
+        capacity
+      }
+      form {
+        ...FormFields
+      }
+    }
+    ... on FormTextNotUnderstoodError {
+      code
+      message
+      unparsed
+      missing
+      conflicts
+    }
+    ... on FormSlotLimitError {
+      code
+      message
+      limit
+      requested
+      suggestedForms
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment FormFields on Form {
+  id
+  slug
+  title
+  description
+  status
+  timeZone
+  path
+  maxSlotsPerRegistration
+  publishedAt
+  closedAt
+  createdAt
+  location {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<CreateFormFromTextMutation, CreateFormFromTextMutationVariables>;
+export const FormInsightsDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query FormInsights($formId: ID!, $question: String) {
+  formInsights(formId: $formId, question: $question) {
+    __typename
+    ... on FormInsight {
+      question
+      intent
+      answer
+      source
+      fallbackReason
+      totalSlots
+      capacity
+      seatsBooked
+      fillRate
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<FormInsightsQuery, FormInsightsQueryVariables>;
 export const SlotAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
     subscription SlotAvailability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime, $to: DateTime) {
   slotAvailability(
@@ -3206,6 +3515,262 @@ fragment OutboxMessageFields on OutboxMessage {
   createdAt
   messageId
 }`) as unknown as TypedDocumentString<RetryOutboxMessageMutation, RetryOutboxMessageMutationVariables>;
+export const ProposeRescheduleDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation ProposeReschedule($input: ProposeRescheduleInput!) {
+  proposeReschedule(input: $input) {
+    __typename
+    ... on Proposal {
+      ...ProposalFields
+    }
+    ... on LinkInvalidError {
+      ...LinkInvalidErrorFields
+    }
+    ... on BookingNotActiveError {
+      ...BookingNotActiveErrorFields
+    }
+    ... on SlotFullError {
+      ...SlotFullErrorFields
+    }
+    ... on SlotUnavailableError {
+      code
+      message
+      slotId
+      slotUnavailableReason: reason
+    }
+    ... on BookingConflictError {
+      ...BookingConflictErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+fragment BookingConflictErrorFields on BookingConflictError {
+  code
+  message
+  conflict {
+    startAt
+    endAt
+    durationMinutes
+  }
+  alternatives {
+    startAt
+    endAt
+    durationMinutes
+  }
+}
+fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}`) as unknown as TypedDocumentString<ProposeRescheduleMutation, ProposeRescheduleMutationVariables>;
+export const ApproveProposalDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation ApproveProposal($input: DecideProposalInput!) {
+  approveProposal(input: $input) {
+    __typename
+    ... on ProposalDecision {
+      alreadyDecided
+      proposal {
+        ...ProposalFields
+      }
+    }
+    ... on LinkInvalidError {
+      ...LinkInvalidErrorFields
+    }
+    ... on ProposalClosedError {
+      ...ProposalClosedErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}
+fragment ProposalClosedErrorFields on ProposalClosedError {
+  code
+  message
+  proposalId
+  status
+  failureReason
+}`) as unknown as TypedDocumentString<ApproveProposalMutation, ApproveProposalMutationVariables>;
+export const DeclineProposalDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation DeclineProposal($input: DecideProposalInput!) {
+  declineProposal(input: $input) {
+    __typename
+    ... on ProposalDecision {
+      alreadyDecided
+      proposal {
+        ...ProposalFields
+      }
+    }
+    ... on LinkInvalidError {
+      ...LinkInvalidErrorFields
+    }
+    ... on ProposalClosedError {
+      ...ProposalClosedErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}
+fragment ProposalFields on Proposal {
+  id
+  status
+  proposedBy
+  startAt
+  endAt
+  note
+  createdAt
+  expiresAt
+  decidedAt
+  failureReason
+  booking {
+    id
+    status
+    startAt
+    endAt
+    icsSequence
+  }
+}
+fragment LinkInvalidErrorFields on LinkInvalidError {
+  code
+  message
+  reason
+}
+fragment ProposalClosedErrorFields on ProposalClosedError {
+  code
+  message
+  proposalId
+  status
+  failureReason
+}`) as unknown as TypedDocumentString<DeclineProposalMutation, DeclineProposalMutationVariables>;
 export const AvailabilityRulesDocument = /* @__PURE__ */ new TypedDocumentString(`
     query AvailabilityRules($resourceId: ID, $locationId: ID) {
   availabilityRules(resourceId: $resourceId, locationId: $locationId) {

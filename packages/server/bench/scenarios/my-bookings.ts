@@ -9,7 +9,7 @@ import type { Row } from '../lib/report.js';
 
 const USERS = 50;
 const BOOKINGS_EACH = 20;
-const MY_BOOKINGS = `query { myBookings { __typename ... on QueryMyBookingsSuccess { data { id status startAt endAt } } } }`;
+const MY_BOOKINGS = `query { myBookings { __typename ... on MyBookingsSuccess { data { id status startAt endAt } } } }`;
 const FLOOR = `query ($userId: ID!, $email: String!) { myBookings(userId: $userId, email: $email) { id status startAt endAt } }`;
 
 /**

@@ -1,4 +1,4 @@
-import { builder, nodeVisibility } from '../builder.js';
+import { builder, connectionNames, nodeVisibility } from '../builder.js';
 import type { BookingStatus } from '../generated/prisma/enums.js';
 import { STAFF_ROLES } from '../shared/actor.js';
 import { parseGlobalId } from '../shared/ids.js';
@@ -111,5 +111,5 @@ builder.queryField('bookings', (t) =>
     },
     totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
     resolve: (query, _root, args, ctx) => ctx.db.prisma.booking.findMany({ ...query, where: staffWhere(args), orderBy: { id: 'desc' } }),
-  }),
+  }, ...connectionNames('Booking')),
 );

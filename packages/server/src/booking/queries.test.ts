@@ -16,11 +16,11 @@ const slotStarts: Date[] = [];
 const BOOKINGS = `query($first: Int, $after: String, $resourceId: ID, $locationId: ID, $status: [BookingStatus!], $from: DateTime, $to: DateTime, $customerEmail: String) {
   bookings(first: $first, after: $after, resourceId: $resourceId, locationId: $locationId, status: $status, from: $from, to: $to, customerEmail: $customerEmail) {
     __typename
-    ... on QueryBookingsConnection { totalCount pageInfo { hasNextPage endCursor } edges { node { id status startAt customer { email } } } }
+    ... on BookingConnection { totalCount pageInfo { hasNextPage endCursor } edges { node { id status startAt customer { email } } } }
     ... on ValidationError { fieldErrors { path message } }
   } }`;
 const MY_BOOKINGS = `query($from: DateTime, $to: DateTime) { myBookings(from: $from, to: $to) {
-  __typename ... on QueryMyBookingsSuccess { data { id startAt customer { email } } }
+  __typename ... on MyBookingsSuccess { data { id startAt customer { email } } }
   ... on ValidationError { fieldErrors { path } } } }`;
 
 const list = async (variables: Record<string, unknown>, token = staffToken) => expectNoErrors(await t.execute(BOOKINGS, variables, { token })).bookings;

@@ -47,10 +47,9 @@ function actions(token: string): string {
 <input type="hidden" name="action" value="cancel">
 <button type="submit">Cancel this booking</button>
 </form>`;
-  // EXTENSION POINT (issue #13, reschedule proposals): add "Propose another time" here as
-  // `<p><a href="/reschedule?r=${encodeURIComponent(token)}">Propose another time</a></p>`;
-  // /reschedule accepts this same manage token.
-  return `<div class="actions">\n${cancel}\n</div>`;
+  // Reschedule proposals (issue #13): /reschedule accepts this same manage token.
+  const propose = `<p><a href="/reschedule?r=${esc(encodeURIComponent(token))}">Propose another time</a></p>`;
+  return `<div class="actions">\n${propose}\n${cancel}\n</div>`;
 }
 
 const PROBLEM_TEXT: Record<MagicLinkProblem | 'gone', { title: string; text: string }> = {

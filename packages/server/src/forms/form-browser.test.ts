@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriousViolations } from '../../test/axe.js';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { startServer, type RunningServer } from '../server.js';
 import { formPageRoute } from './form-route.js';
@@ -39,12 +40,14 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
 
   it('two slots chosen (keyboard and mouse) and booked; the page that lost the race gets 409 and keeps its input', async () => {
     await publishedForm(t, { slug: 'browser-coaching', title: 'Soccer coaching', maxSlotsPerRegistration: 2 });
-    const winner = await browser.newPage();
-    const loser = await browser.newPage();
+    // bypassCSP: only so that the test can inject axe-core.
+    const winner = await browser.newPage({ bypassCSP: true });
+    const loser = await browser.newPage({ bypassCSP: true });
     // Both registrants open the page before either sends it.
     await winner.goto(`${server.url}/form/browser-coaching`);
     await loser.goto(`${server.url}/form/browser-coaching`);
     expect(await winner.title()).toBe('Soccer coaching');
+    expect(await seriousViolations(winner), 'signup page').toEqual([]);
 
     // Keyboard only for the fields and the first slot: Tab through name, email, phone, then Space.
     await winner.getByLabel('Name').focus();
@@ -62,6 +65,7 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
     await expect.poll(() => winner.getByRole('heading', { level: 1 }).textContent()).toBe('You are signed up');
     expect(await winner.locator('ul.confirmed li').allTextContents()).toEqual(['Mon Jan 4, 5:00–6:00 PM', 'Wed Jan 6, 6:00–7:00 PM']);
     await winner.screenshot({ path: `${ARTIFACTS}forms-2-success.png`, fullPage: true });
+    expect(await seriousViolations(winner), 'signed up').toEqual([]);
 
     // The second page still shows Wed 6:00 as free; it picks that one and another, and loses.
     const before = await rowCounts(t);
@@ -79,6 +83,7 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
     const lost = slot(loser, 'Wed Jan 6', '6:00–7:00 PM');
     expect([await lost.isChecked(), await lost.isDisabled()]).toEqual([false, true]);
     await loser.screenshot({ path: `${ARTIFACTS}forms-3-conflict-409.png`, fullPage: true });
+    expect(await seriousViolations(loser), 'conflict').toEqual([]);
     expect(await rowCounts(t)).toEqual(before);
 
     expect(existsSync(`${ARTIFACTS}forms-3-conflict-409.png`)).toBe(true);

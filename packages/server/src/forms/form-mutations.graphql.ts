@@ -1,12 +1,11 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
-import type { Role } from '../generated/prisma/enums.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { FormSlotBookedError, FormSlotLimitError } from './forms.errors.js';
 import './forms.graphql.js';
 
-const FORM_EDITORS: Role[] = ['manager', 'scheduler'];
+import { FORM_EDITORS } from './forms.service.js';
 
 const FormScheduleInput = builder.inputType('FormScheduleInput', {
   description: 'A weekly window cut into equal slots, in the form\'s zone. Give endDate or weeks.',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Form, Slot } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason, SlotEvents } from '../live/slot-events.js';
+import type { Role } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
@@ -26,6 +27,9 @@ export const createFormInput = z.object({
 });
 
 export type CreateFormInput = z.input<typeof createFormInput>;
+
+/** Who may create and change forms (admin always may). */
+export const FORM_EDITORS: Role[] = ['manager', 'scheduler'];
 
 /** A form slot change as published to live subscribers. */
 export function formSlotChange(slot: Pick<Slot, 'id' | 'version' | 'locationId' | 'formId'>, reason: SlotChangeReason): SlotChange {

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createProposalMetrics } from '../proposals/proposal-metrics.js';
 
 /** The booking funnel (seed 003): each step, and the two ways a booking attempt fails. */
 export const BOOKING_ACTIONS = ['held', 'confirmed', 'cancelled', 'expired', 'conflict', 'full'] as const;
@@ -122,6 +123,7 @@ export function createMetrics() {
       registers: [registry],
     }),
     ...booking,
+    ...createProposalMetrics(registry),
     ...mail,
   };
 }

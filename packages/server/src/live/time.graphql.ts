@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GraphQLError } from 'graphql';
 import { builder } from '../builder.js';
+
+export const MIN_SERVER_TIME_INTERVAL_MS = 100;
 
 builder.subscriptionField('serverTime', (t) =>
   t.field({
@@ -8,7 +11,14 @@ builder.subscriptionField('serverTime', (t) =>
     authScopes: { public: true },
     args: { intervalMs: t.arg.int({ defaultValue: 1000 }) },
     subscribe: async function* (_root, { intervalMs }) {
-      const every = Math.max(100, intervalMs ?? 1000);
+      const every = intervalMs ?? 1000;
+      // A subscription field has no error union: the same code and field path as a ValidationError, as a request error.
+      if (every < MIN_SERVER_TIME_INTERVAL_MS) {
+        const message = `must be at least ${MIN_SERVER_TIME_INTERVAL_MS}`;
+        throw new GraphQLError(`intervalMs: ${message}`, {
+          extensions: { code: 'VALIDATION_FAILED', fieldErrors: [{ path: ['intervalMs'], message }] },
+        });
+      }
       for (;;) {
         yield new Date();
         await sleep(every);

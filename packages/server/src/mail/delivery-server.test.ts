@@ -3,6 +3,7 @@ import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server.js';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
+import { waitFor } from '../../test/faults.js';
 import { listenForQueuedMail } from './outbox-wakeup.js';
 import type { OutboxMail } from './outbox.js';
 import { FROM, invite } from './test-mails.js';
@@ -30,7 +31,11 @@ describe('delivery in a running server', () => {
     expect(mail!.envelope.to).toEqual(['guest@example.org']);
     const [row] = await t.app.db.sql.query<{ status: string; message_id: string }>(`SELECT status, message_id FROM outbox_messages WHERE id = $1`, [id]);
     expect(mail!.parsed.messageId).toBe(row!.message_id);
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    // The worker counts the send after the SMTP server's 250, so the counter may trail the arrival.
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return /^slotwise_mail_sent_total\{/m.test(text) && text;
+    }, 'the sent counter');
     expect(metrics).toMatch(/^slotwise_mail_sent_total\{kind="invitation",method="REQUEST"\} 1$/m);
     expect(metrics).toMatch(/^slotwise_outbox_depth \d+$/m);
   });

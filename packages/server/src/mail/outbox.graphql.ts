@@ -1,4 +1,4 @@
-import { builder, nodeVisibility } from '../builder.js';
+import { builder, connectionNames, nodeVisibility } from '../builder.js';
 import { hasAnyRole } from '../shared/actor.js';
 import { OutboxStatus } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
@@ -46,7 +46,7 @@ builder.queryField('outboxMessages', (t) =>
     totalCount: (_root, args, ctx) => ctx.db.prisma.outboxMessage.count({ where: args.status ? { status: args.status } : {} }),
     resolve: (query, _root, args, ctx) =>
       ctx.db.prisma.outboxMessage.findMany({ ...query, where: args.status ? { status: args.status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
-  }),
+  }, ...connectionNames('OutboxMessage')),
 );
 
 builder.mutationField('retryOutboxMessage', (t) =>

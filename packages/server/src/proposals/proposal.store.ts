@@ -1,0 +1,152 @@
+import type { SqlQuery } from '../db/database.js';
+import type { MagicLinkRole } from '../links/magic-links.js';
+import { pii } from '../shared/pii.js';
+import type { ProposalFailure, ProposalStatus } from './proposal-errors.js';
+
+export type ProposalSource = 'link' | 'account' | 'imip';
+
+export interface Proposal {
+  id: string;
+  bookingId: string;
+  status: ProposalStatus;
+  proposedBy: MagicLinkRole;
+  source: ProposalSource;
+  startAt: Date;
+  endAt: Date;
+  targetSlotId: string | null;
+  bookingSequence: number;
+  note: string | null;
+  expiresAt: Date;
+  decidedAt: Date | null;
+  decidedBy: string | null;
+  failureReason: ProposalFailure | null;
+  createdAt: Date;
+}
+
+const COLUMNS = `id, booking_id, status, proposed_by, source, proposed_start_at, proposed_end_at, target_slot_id, booking_sequence, note,
+  expires_at, decided_at, decided_by, failure_reason, created_at`;
+
+interface Row {
+  id: string;
+  booking_id: string;
+  status: ProposalStatus;
+  proposed_by: MagicLinkRole;
+  source: ProposalSource;
+  proposed_start_at: Date;
+  proposed_end_at: Date;
+  target_slot_id: string | null;
+  booking_sequence: number;
+  note: string | null;
+  expires_at: Date;
+  decided_at: Date | null;
+  decided_by: string | null;
+  failure_reason: ProposalFailure | null;
+  created_at: Date;
+}
+
+const date = (d: Date | string) => new Date(d);
+
+function toProposal(r: Row): Proposal {
+  return {
+    id: r.id,
+    bookingId: r.booking_id,
+    status: r.status,
+    proposedBy: r.proposed_by,
+    source: r.source,
+    startAt: date(r.proposed_start_at),
+    endAt: date(r.proposed_end_at),
+    targetSlotId: r.target_slot_id,
+    bookingSequence: r.booking_sequence,
+    note: r.note ? pii().decrypt(r.note) : null,
+    expiresAt: date(r.expires_at),
+    decidedAt: r.decided_at ? date(r.decided_at) : null,
+    decidedBy: r.decided_by,
+    failureReason: r.failure_reason,
+    createdAt: date(r.created_at),
+  };
+}
+
+export async function findProposal(sql: SqlQuery, id: string, options: { lock?: boolean } = {}): Promise<Proposal | null> {
+  const [row] = await sql.query<Row>(`SELECT ${COLUMNS} FROM proposals WHERE id = $1::uuid ${options.lock ? 'FOR UPDATE' : ''}`, [id]);
+  return row ? toProposal(row) : null;
+}
+
+export async function pendingProposal(sql: SqlQuery, bookingId: string): Promise<Proposal | null> {
+  const [row] = await sql.query<Row>(`SELECT ${COLUMNS} FROM proposals WHERE booking_id = $1::uuid AND status = 'PENDING'`, [bookingId]);
+  return row ? toProposal(row) : null;
+}
+
+/** Marks the booking's pending proposal SUPERSEDED; returns its id (if there was one). */
+export async function supersedePending(sql: SqlQuery, bookingId: string, now: Date, by: string): Promise<string | null> {
+  const rows = await sql.query<{ id: string }>(
+    `UPDATE proposals SET status = 'SUPERSEDED', decided_at = $2::timestamptz, decided_by = $3, updated_at = $2::timestamptz
+     WHERE booking_id = $1::uuid AND status = 'PENDING' RETURNING id`,
+    [bookingId, now.toISOString(), by],
+  );
+  return rows[0]?.id ?? null;
+}
+
+export async function insertProposal(
+  sql: SqlQuery,
+  p: Omit<Proposal, 'id' | 'status' | 'decidedAt' | 'decidedBy' | 'failureReason' | 'createdAt'> & { status?: 'PENDING' | 'FAILED'; failureReason?: ProposalFailure | null; now: Date },
+): Promise<Proposal> {
+  const failed = p.status === 'FAILED';
+  const [row] = await sql.query<Row>(
+    `INSERT INTO proposals (booking_id, status, proposed_by, source, proposed_start_at, proposed_end_at, target_slot_id, booking_sequence, note,
+       expires_at, decided_at, decided_by, failure_reason, created_at, updated_at)
+     VALUES ($1::uuid, $2::proposal_status, $3::magic_link_role, $4, $5::timestamptz, $6::timestamptz, $7::uuid, $8::int, $9, $10::timestamptz,
+       $11::timestamptz, $12, $13, $14::timestamptz, $14::timestamptz)
+     RETURNING ${COLUMNS}`,
+    [
+      p.bookingId,
+      p.status ?? 'PENDING',
+      p.proposedBy,
+      p.source,
+      p.startAt.toISOString(),
+      p.endAt.toISOString(),
+      p.targetSlotId,
+      p.bookingSequence,
+      p.note ? pii().encrypt(p.note) : null,
+      p.expiresAt.toISOString(),
+      failed ? p.now.toISOString() : null,
+      failed ? 'system' : null,
+      failed ? p.failureReason : null,
+      p.now.toISOString(),
+    ],
+  );
+  return toProposal(row!);
+}
+
+/** Ends a pending proposal; the caller holds its row lock. */
+export async function closeProposal(
+  sql: SqlQuery,
+  id: string,
+  status: Exclude<ProposalStatus, 'PENDING'>,
+  now: Date,
+  decidedBy: string,
+  failureReason: ProposalFailure | null = null,
+): Promise<Proposal> {
+  const [row] = await sql.query<Row>(
+    `UPDATE proposals SET status = $2::proposal_status, decided_at = $3::timestamptz, decided_by = $4, failure_reason = $5, updated_at = $3::timestamptz
+     WHERE id = $1::uuid AND status = 'PENDING' RETURNING ${COLUMNS}`,
+    [id, status, now.toISOString(), decidedBy, failureReason],
+  );
+  return toProposal(row!);
+}
+
+/** The proposal's decision links are spent once it is decided, whichever of them was used. */
+export async function spendDecisionLinks(sql: SqlQuery, proposalId: string, now: Date): Promise<void> {
+  await sql.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE proposal_id = $1::uuid AND used_at IS NULL`, [proposalId, now.toISOString()]);
+}
+
+/** Audit rows for proposals and link uses; written in the transaction that made the change. */
+export async function writeAudit(
+  sql: SqlQuery,
+  entry: { entityType: 'Proposal' | 'MagicLink' | 'ImipMessage'; entityId: string; action: string; actorId?: string | null; actorLabel: string; requestId?: string | null; newValues: Record<string, unknown> },
+): Promise<void> {
+  await sql.query(
+    `INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, new_values)
+     VALUES ($1, $2::uuid, $3, $4::uuid, $5, $6, $7::jsonb)`,
+    [entry.entityType, entry.entityId, entry.action, entry.actorId ?? null, entry.actorLabel, entry.requestId ?? null, JSON.stringify(entry.newValues)],
+  );
+}
