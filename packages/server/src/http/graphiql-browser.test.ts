@@ -16,7 +16,8 @@ describe.skipIf(!hasChromium)('GraphiQL with the network cut', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // Off by default with DATABASE_URL (as tests run); on here, as in the embedded default.
+    t = await createTestApp({ config: { GRAPHIQL: 'true', INTROSPECTION: 'true' } });
     await seedDemoIfEmpty(t.app);
     server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({

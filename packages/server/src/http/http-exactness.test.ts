@@ -12,7 +12,8 @@ import { COMPRESSION_THRESHOLD_BYTES, preferredEncoding } from './compression.js
 let t: TestApp;
 let server: RunningServer;
 beforeAll(async () => {
-  t = await createTestApp();
+  // The audit's variable checks query `__type`: introspection on, as in the embedded default.
+  t = await createTestApp({ config: { INTROSPECTION: 'true' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
