@@ -138,6 +138,9 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     // One load driver is one client address: limits high enough never to refuse it, still counted per request.
     RATE_LIMIT_READS_PER_MINUTE: '1000000000',
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
+    // Mails are queued inside each booking transaction (measured); their delivery is a background job
+    // that would write thousands of .eml files here, so it stays off.
+    NOTIFICATIONS_ENABLED: 'false',
     ...(options.redis ? { REDIS_URL } : {}),
   }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
