@@ -15,7 +15,8 @@ export function databaseUrl(name: string): string {
 /** The template's name changes with the migrations, so an edited migration set never reuses a stale template. */
 export function templateName(): string {
   const hash = createHash('sha256');
-  for (const m of readMigrations()) hash.update(m.checksum);
+  // Names too: a renamed migration must not reuse a template that recorded the old name.
+  for (const m of readMigrations()) hash.update(`${m.name}:${m.checksum}`);
   return `slotwise_tpl_${hash.digest('hex').slice(0, 12)}`;
 }
 
