@@ -141,6 +141,8 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     // Mails are queued inside each booking transaction (measured); their delivery is a background job
     // that would write thousands of .eml files here, so it stays off.
     NOTIFICATIONS_ENABLED: 'false',
+    // The bench reads the root fields by introspection (off by default with DATABASE_URL).
+    INTROSPECTION: 'true',
     ...(options.redis ? { REDIS_URL } : {}),
   }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
