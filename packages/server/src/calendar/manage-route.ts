@@ -5,6 +5,7 @@ import { findMagicLink, MagicLinkError, type MagicLink } from '../links/magic-li
 import type { RouteHandler } from '../server.js';
 import { bookingView, loadBookings, recipients } from './booking-mail.js';
 import { renderLinkProblemPage, renderManagePage } from './manage-page.js';
+import { readForm } from '../forms/form-route.js';
 
 const MAX_BODY_BYTES = 8 * 1024;
 
@@ -37,7 +38,7 @@ export function manageRoute(app: Slotwise): RouteHandler {
   async function act(req: IncomingMessage, res: ServerResponse) {
     const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
     const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
-    const body = await readForm(req);
+    const body = await readForm(req, MAX_BODY_BYTES);
     const token = body?.get('t') ?? '';
     if (refused) {
       res.setHeader('retry-after', String(refused.retryAfterSeconds));
@@ -63,18 +64,6 @@ export function manageRoute(app: Slotwise): RouteHandler {
       return null;
     }
   }
-}
-
-/** The urlencoded body, or null when it is larger than the limit. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 function send(res: ServerResponse, status: number, html: string) {

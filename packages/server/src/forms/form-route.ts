@@ -106,12 +106,12 @@ function problemFor(err: unknown, input: PageInput): { status: number; problem: 
 }
 
 /** The urlencoded body, or null when it is larger than the limit. */
-export async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
+export async function readForm(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<URLSearchParams | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
+    if (size > maxBytes) return null;
     chunks.push(chunk as Buffer);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));

@@ -7,6 +7,7 @@ import { FormSlotLimitError } from '../forms.errors.js';
 import { FORM_EDITORS } from '../forms.service.js';
 import { FormTextNotUnderstoodError } from './form-text.errors.js';
 import { renderCreatedPage, renderNewFormPage, type NewFormFields, type NewFormProblem } from './new-form-page.js';
+import { readForm } from '../form-route.js';
 
 const PATH = '/forms/new';
 const MAX_BODY_BYTES = 16 * 1024;
@@ -31,7 +32,7 @@ export function newFormPageRoute(app: Slotwise): RouteHandler {
   };
 
   async function submit(req: IncomingMessage, res: ServerResponse, tokenInHeader: boolean) {
-    const body = await readForm(req);
+    const body = await readForm(req, MAX_BODY_BYTES);
     if (!body) return send(res, 413, renderNewFormPage({ text: '', timeZone: '', token: '' }, { tokenInHeader, problem: { summary: 'The request was too large.' } }));
     const fields: NewFormFields = { text: body.get('text') ?? '', timeZone: (body.get('timeZone') ?? '').trim(), token: body.get('token') ?? '' };
     const show = (status: number, problem?: NewFormProblem, preview?: Parameters<typeof renderNewFormPage>[1]['preview']) =>
@@ -69,18 +70,6 @@ function problemFor(err: unknown): NewFormProblem | null {
   if (err instanceof FormSlotLimitError) return { summary: err.message };
   if (err instanceof ValidationError) return { summary: 'Nothing was created.', items: err.fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`) };
   return null;
-}
-
-/** The urlencoded body, or null when it is larger than the limit. */
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
 function send(res: ServerResponse, status: number, html: string) {
