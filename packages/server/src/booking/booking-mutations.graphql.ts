@@ -108,7 +108,7 @@ builder.mutationField('book', (t) =>
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);
-      const target = input.slotId
+      const target = input.slotId != null
         ? { slotId: slotId(input.slotId) }
         : {
             range: {

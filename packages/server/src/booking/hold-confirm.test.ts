@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../../test/harness.js';
 import { TryAgainError } from '../db/retry.js';
 import { BookingService } from './booking.service.js';
 import { bookingFixtures } from './test-fixtures.js';
-import { BOOKING, CONFIRM, HOLD, call, customer, gid } from './test-api.js';
+import { BOOK, BOOKING, CONFIRM, HOLD, call, customer, gid } from './test-api.js';
 
 let t: TestApp;
 let f: ReturnType<typeof bookingFixtures>;
@@ -97,6 +97,12 @@ describe('hold', () => {
     });
     expect(await hold(open, { name: ' ', email: 'a@b.example' })).toMatchObject({ fieldErrors: [{ path: ['input', 'customer', 'name'] }] });
     expect(await call(t, HOLD, { slotId: gid('Resource', open), customer: customer() })).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'slotId'] }],
+    });
+
+    // An empty id is an id given (not a range): a typed error on slotId, not an internal error.
+    expect(await call(t, BOOK, { slotId: '', customer: customer() })).toMatchObject({
       __typename: 'ValidationError',
       fieldErrors: [{ path: ['input', 'slotId'] }],
     });
