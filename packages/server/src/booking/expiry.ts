@@ -1,6 +1,7 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { writeBookingAudit, type AuditActor } from './audit.js';
+import { bookingsChanged } from './booking-changes.js';
 
 export interface ReleaseOptions {
   /** Only holds on these slots (a booking reclaims its own slots' expired holds). */
@@ -15,6 +16,11 @@ export const EXPIRY_ACTOR: AuditActor = { actorLabel: 'system:hold-expiry' };
 interface ExpiredRow {
   id: string;
   slot_id: string | null;
+  resource_id: string | null;
+  location_id: string | null;
+  start_at: Date;
+  end_at: Date;
+  ics_sequence: number;
   hold_expires_at: Date;
 }
 
@@ -48,7 +54,7 @@ export async function releaseExpiredHoldsIn(
       ORDER BY hold_expires_at
       LIMIT $2::int
       FOR UPDATE SKIP LOCKED)
-    RETURNING b.id, b.slot_id, b.hold_expires_at`,
+    RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at`,
     [now, options.limit ?? 500, ...(options.slotIds ? [options.slotIds] : [])],
   );
   const freed = new Map<string, number>();
@@ -65,6 +71,15 @@ export async function releaseExpiredHoldsIn(
       oldValues: { status: 'HELD', holdExpiresAt: row.hold_expires_at.toISOString() },
       newValues: { status: 'EXPIRED' },
     })),
+  );
+  await bookingsChanged(
+    tx,
+    expired.map((row) => {
+      const state = { id: row.id, slotId: row.slot_id, resourceId: row.resource_id, locationId: row.location_id, startAt: row.start_at, endAt: row.end_at, icsSequence: row.ics_sequence };
+      return { before: { ...state, status: 'HELD' as const }, after: { ...state, status: 'EXPIRED' as const } };
+    }),
+    now,
+    null,
   );
   return { changes, freed };
 }

@@ -1,3 +1,4 @@
+import { bookingsChanged } from './booking-changes.js';
 import { sqlIn, type SqlQuery } from '../db/database.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
@@ -72,7 +73,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
     await writeBookingAudit(sql, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
       { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
     ]);
-    await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
+    await bookingsChanged(sql, [{ before: booking, after: updated }], c.now, c.mail);
     return { expired: true, booking: updated, expiredAt, changes };
   }
 
@@ -86,7 +87,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
     data: { status: 'CONFIRMED', confirmedAt: c.now, holdExpiresAt: null },
   });
   await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
-  await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
+  await bookingsChanged(sql, [{ before: booking, after: updated }], c.now, c.mail);
   return { expired: false, booking: updated, changes };
 }
 
@@ -107,6 +108,6 @@ export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string
     data: { status: 'CANCELLED', cancelledAt: c.now, holdExpiresAt: null, icsSequence: { increment: 1 } },
   });
   await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
-  await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
+  await bookingsChanged(sql, [{ before: booking, after: updated }], c.now, c.mail);
   return { booking: updated, changes };
 }

@@ -1,3 +1,4 @@
+import { bookingsChanged } from './booking-changes.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
@@ -124,7 +125,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     });
   });
   const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
-  await input.mail?.bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now);
+  await bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now, input.mail);
 
   const changes: SlotChange[] = [
     ...reclaimed.changes,

@@ -1,3 +1,4 @@
+import { bookingsChanged } from './booking-changes.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
@@ -86,6 +87,6 @@ export async function insertRangeInTx(
   });
   await lockExclusiveResources(tx, [input.resourceId]);
   await insertBookings(tx, [booking], input.actor);
-  await input.mail.bookingsChanged(tx, [{ before: null, after: booking }], input.now);
+  await bookingsChanged(tx, [{ before: null, after: booking }], input.now, input.mail);
   return { booking, manageToken: token.token };
 }

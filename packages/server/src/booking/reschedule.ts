@@ -1,3 +1,4 @@
+import { bookingsChanged } from './booking-changes.js';
 import { sqlIn, type SqlQuery } from '../db/database.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
@@ -54,7 +55,7 @@ export async function rescheduleInTx(
   // The exclusion constraint checks the new range against every other live booking here.
   const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });
   await writeBookingAudit(sql, c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
-  await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
+  await bookingsChanged(sql, [{ before: booking, after: updated }], c.now, c.mail);
   return { booking: updated, changes };
 }
 

@@ -7,7 +7,7 @@ import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, 
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
-export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence'>;
+export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'>;
 
 export interface BookingChange {
   /** null: the booking was created by this change. */

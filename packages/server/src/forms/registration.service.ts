@@ -6,6 +6,7 @@ import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import { SlotsUnavailableError } from '../booking/errors.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import { registrationMails } from '../calendar/registration-mail.js';
+import { recordEvents } from '../events/domain-events.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
 import { sqlIn } from '../db/database.js';
 import { customerSchema } from '../booking/customer.js';
@@ -112,6 +113,15 @@ export class RegistrationService {
         now,
       );
       await this.mail.outbox.enqueue(sql, mails);
+      await recordEvents(sql, [
+        {
+          type: 'registration.created',
+          aggregateType: 'registration',
+          aggregateId: registration.id,
+          occurredAt: now,
+          payload: { registrationId: registration.id, formId: form.id, bookingIds: bookings.map((b) => b.id), slotIds: bookings.map((b) => b.slotId) },
+        },
+      ]);
       return { registration, changes };
     }).catch((error: unknown) => {
       if (error instanceof SlotsUnavailableError && error.unavailable.some((u) => u.reason === 'FULL')) this.metrics.recordBooking('full');

@@ -1,0 +1,49 @@
+import type { BookingChange, BookingMailer } from '../calendar/booking-mail.js';
+import type { SqlQuery } from '../db/database.js';
+import { recordEvents, type DomainEventInput } from '../events/domain-events.js';
+
+/**
+ * Every booking change goes through here, inside its transaction: its lifecycle event is recorded
+ * and, unless the caller mails otherwise (registrations send one mail for all slots), its mails queued.
+ */
+export async function bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date, mail: BookingMailer | null): Promise<void> {
+  await recordEvents(tx, changes.flatMap((change) => bookingEvent(change, now) ?? []));
+  await mail?.bookingsChanged(tx, changes, now);
+}
+
+/** THE rule for which lifecycle event a booking change is (null: none, e.g. a confirm replayed). */
+export function bookingEventType({ before, after }: BookingChange): string | null {
+  if (!before) return after.status === 'HELD' ? 'booking.held' : after.status === 'CONFIRMED' ? 'booking.confirmed' : null;
+  if (before.status === after.status) {
+    const moved = before.startAt.getTime() !== after.startAt.getTime() || before.endAt.getTime() !== after.endAt.getTime();
+    return moved ? 'booking.rescheduled' : null;
+  }
+  if (after.status === 'CONFIRMED') return 'booking.confirmed';
+  if (after.status === 'CANCELLED') return 'booking.cancelled';
+  if (after.status === 'EXPIRED') return 'booking.expired';
+  return null;
+}
+
+function bookingEvent(change: BookingChange, now: Date): DomainEventInput | null {
+  const type = bookingEventType(change);
+  if (!type) return null;
+  const { before, after } = change;
+  return {
+    type,
+    aggregateType: 'booking',
+    aggregateId: after.id,
+    occurredAt: now,
+    payload: {
+      bookingId: after.id,
+      status: after.status,
+      previousStatus: before?.status ?? null,
+      slotId: after.slotId,
+      resourceId: after.resourceId,
+      locationId: after.locationId,
+      startAt: after.startAt.toISOString(),
+      endAt: after.endAt.toISOString(),
+      ...(type === 'booking.rescheduled' ? { previousStartAt: before!.startAt.toISOString(), previousEndAt: before!.endAt.toISOString() } : {}),
+      icsSequence: after.icsSequence,
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { bookingFixtures } from '../booking/test-fixtures.js';
+import { CANCEL, CONFIRM, HOLD, RESCHEDULE, call, customer, gid } from '../booking/test-api.js';
+import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
+import { eventsOf } from './domain-events.js';
+
+let t: TestApp;
+let f: ReturnType<typeof bookingFixtures>;
+let locationId: string;
+let resourceId: string;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  f = bookingFixtures(t.app.db.sql);
+  locationId = await f.location();
+  resourceId = await f.resource(locationId);
+});
+afterAll(() => t?.close());
+
+const bookingUuid = async (icsUid: string) =>
+  (await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE ics_uid = $1`, [icsUid]))[0]!.id;
+
+describe('domain events', () => {
+  it('a booking’s life is recorded in order, one event per change, without contact data', async () => {
+    const [a, b] = [await f.slot(locationId, resourceId, { capacity: 2 }), await f.slot(locationId, resourceId, { capacity: 2 })];
+    const held = await call(t, HOLD, { slotId: gid('Slot', a), customer: customer('ev') });
+    const id = held.booking.id;
+    const { manageToken } = held;
+    expect((await call(t, CONFIRM, { bookingId: id, manageToken })).status).toBe('CONFIRMED');
+    // Confirming again changes nothing, so it records nothing.
+    await call(t, CONFIRM, { bookingId: id, manageToken });
+    expect((await call(t, RESCHEDULE, { bookingId: id, manageToken, slotId: gid('Slot', b) })).__typename).toBe('Booking');
+    expect((await call(t, CANCEL, { bookingId: id, manageToken })).status).toBe('CANCELLED');
+
+    const uuid = await bookingUuid(held.booking.icsUid);
+    const events = await eventsOf(t.app.db.sql, 'booking', uuid);
+    expect(events.map((e) => [e.aggregateSeq, e.type])).toEqual([
+      [1, 'booking.held'],
+      [2, 'booking.confirmed'],
+      [3, 'booking.rescheduled'],
+      [4, 'booking.cancelled'],
+    ]);
+    expect(events[2]!.payload).toMatchObject({ bookingId: uuid, slotId: b, resourceId, locationId, status: 'CONFIRMED', previousStatus: 'CONFIRMED' });
+    expect(events[2]!.payload.previousStartAt).toBeTypeOf('string');
+    const text = JSON.stringify(events).toLowerCase();
+    for (const value of Object.values(customer('ev'))) expect(text).not.toContain(value.toLowerCase());
+  });
+
+  it('a refused booking records nothing; an expired hold records booking.expired', async () => {
+    const slot = await f.slot(locationId, resourceId, { capacity: 1 });
+    const first = await call(t, HOLD, { slotId: gid('Slot', slot), customer: customer('x1') });
+    const before = await t.app.db.sql.query(`SELECT count(*)::int AS n FROM domain_events`);
+    expect((await call(t, HOLD, { slotId: gid('Slot', slot), customer: customer('x2') })).__typename).toBe('SlotFullError');
+    expect(await t.app.db.sql.query(`SELECT count(*)::int AS n FROM domain_events`)).toEqual(before);
+
+    await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE slot_id = $1`, [slot]);
+    await t.app.services.bookings.releaseExpiredHolds();
+    const events = await eventsOf(t.app.db.sql, 'booking', await bookingUuid(first.booking.icsUid));
+    expect(events.map((e) => e.type)).toEqual(['booking.held', 'booking.expired']);
+    expect(events[1]!.payload).toMatchObject({ status: 'EXPIRED', previousStatus: 'HELD', slotId: slot });
+  });
+
+  it('a registration records registration.created and one booking.confirmed per slot', async () => {
+    t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
+    t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
+    const form = await publishedForm(t, { slug: 'events', maxSlotsPerRegistration: 2 });
+    const chosen = [form.slots[0]!.id, form.slots[1]!.id];
+    const result = expectNoErrors(await t.execute(REGISTER, { input: { formSlug: 'events', name: 'Ada', email: 'ada@example.com', slotIds: chosen } }));
+    expect(result.register.__typename).toBe('Registration');
+    const [registration] = await t.app.db.sql.query<{ aggregate_id: string; payload: { bookingIds: string[] } }>(
+      `SELECT aggregate_id, payload FROM domain_events WHERE type = 'registration.created'`,
+    );
+    expect(registration!.payload.bookingIds).toHaveLength(2);
+    for (const bookingId of registration!.payload.bookingIds) {
+      expect((await eventsOf(t.app.db.sql, 'booking', bookingId)).map((e) => e.type)).toEqual(['booking.confirmed']);
+    }
+  });
+});
