@@ -168,11 +168,12 @@ export class SignInService {
     const outcome = await this.deps.sql.transaction(async (tx): Promise<Outcome<AuthSession['user'] & { refresh: { token: string; expiresAt: Date; familyId: string } }>> => {
       const row = token.startsWith(REFRESH_PREFIX) ? await lockRefreshToken(tx, sha256(token)) : null;
       if (!row) return refusedRefresh('UNKNOWN');
-      if (row.revokedAt) return refusedRefresh('REVOKED');
+      // A spent token shown again is a leak whatever happened since: its family goes (again, harmlessly).
       if (row.rotatedAt) {
         await revokeFamily(tx, row.familyId, now);
         return refusedRefresh('REUSED');
       }
+      if (row.revokedAt) return refusedRefresh('REVOKED');
       if (row.expiresAt <= now) return refusedRefresh('EXPIRED');
       const user = await findUser(tx, row.userId);
       if (!user) return refusedRefresh('REVOKED');
