@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
 import { waitFor } from '../../test/faults.js';
 import { startMailServer, type MailServer, type ReceivedMail } from '../../test/mail-server.js';
-import { BOOK, CANCEL, call, gid } from '../booking/test-api.js';
+import { BOOK, CANCEL, RESCHEDULE, call, gid } from '../booking/test-api.js';
 import { clinic } from '../calendar/test-setup.js';
 import { mailDeliveryFromConfig } from '../mail/delivery.js';
 import { startServer, type RunningServer } from '../server.js';
@@ -247,7 +247,7 @@ describe('refresh tokens', () => {
 });
 
 describe('a signed-in customer manages the bookings made with their email', () => {
-  it('myBookings lists exactly theirs; they cancel one and propose a new time for another, without a manage link', async () => {
+  it('myBookings lists exactly theirs; they cancel one, propose a new time for another and move it, without a manage link', async () => {
     const book = async (startAt: string, email: string) =>
       (await call(t, BOOK, { slotId: gid('Slot', await c.slot(startAt)), customer: { name: 'Grace Hopper', email } })).booking;
     const mine = [await book('2027-06-02T14:00:00Z', 'Grace.Signin@Mail.example'), await book('2027-06-03T14:00:00Z', 'grace.signin@mail.example')];
@@ -267,12 +267,15 @@ describe('a signed-in customer manages the bookings made with their email', () =
       { token: accessToken },
     );
     expect(proposal).toEqual({ __typename: 'Proposal', status: 'PENDING', proposedBy: 'GUEST' });
+    const moved = await call(t, RESCHEDULE, { bookingId: mine[1]!.id, slotId: gid('Slot', await c.slot('2027-06-07T14:00:00Z')) }, { token: accessToken });
+    expect(moved).toMatchObject({ __typename: 'Booking', status: 'CONFIRMED', startAt: '2027-06-07T14:00:00.000Z' });
 
     // Someone else's booking stays out of reach: NotFound, as for an unknown id.
     const others = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE start_at = '2027-06-04T14:00:00Z'`);
     expect((await call(t, CANCEL, { bookingId: gid('Booking', others[0]!.id) }, { token: accessToken })).__typename).toBe('NotFoundError');
     const status = await t.app.db.sql.query<{ id: string; status: string }>(`SELECT id, status::text AS status FROM bookings ORDER BY start_at`);
     expect(status.map((s) => s.status)).toEqual(['CANCELLED', 'CONFIRMED', 'CONFIRMED']);
+    expect(decodeGlobalID(mine[1]!.id).id).toBe(status[2]!.id);
     expect(decodeGlobalID(mine[0]!.id).id).toBe(status[0]!.id);
   });
 });
