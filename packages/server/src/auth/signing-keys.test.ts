@@ -2,6 +2,10 @@ import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 import type { SqlRunner } from '../db/database.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Slotwise } from '../app.js';
+import { jwksRoute } from './jwks-route.js';
 import { SigningKeys } from './signing-keys.js';
 
 /** HS256 and JWT_PRIVATE_KEY never touch the database (only a generated key pair is stored). */
@@ -46,6 +50,24 @@ describe('SigningKeys', () => {
     await elsewhere.init(noDatabase);
     const foreign = await elsewhere.sign({ sub: 'u1', email: 'a@b.example', roles: [], sid: 's' }, 60, NOW);
     await expect(keys.verify(foreign.token, 0)).rejects.toThrow();
+  });
+});
+
+describe('GET /.well-known/jwks.json', () => {
+  it('is 404 with HS256: a shared secret is never published', async () => {
+    const keys = new SigningKeys({ ...base, JWT_SECRET: SECRET });
+    await keys.init(noDatabase);
+    const route = jwksRoute({ services: { signingKeys: keys } } as unknown as Slotwise);
+    const server = createServer((req, res) => void route(req, res, new URL(req.url!, 'http://x')).then((handled) => handled || res.writeHead(418).end()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      expect((await fetch(`${base}/.well-known/jwks.json`)).status).toBe(404);
+      expect((await fetch(`${base}/.well-known/jwks.json`, { method: 'POST' })).status).toBe(405);
+      expect((await fetch(`${base}/elsewhere`)).status).toBe(418);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
