@@ -64,8 +64,9 @@ export interface RequestOptions {
 
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
-function isMutation(query: string): boolean {
-  return /^\s*(#[^\n]*\n\s*)*mutation\b/.test(query);
+/** Whether a document holds a mutation: first, or after fragment definitions (comments ignored). */
+export function isMutation(query: string): boolean {
+  return /(^|\})\s*mutation\b/.test(query.replace(/#[^\n\r]*/g, ''));
 }
 
 export function createClient(options: ClientOptions) {

@@ -175,6 +175,8 @@ describe('every operation against a live server', () => {
     expect(as((await admin.request(documents.PublishFormDocument, { id: created.id })).publishForm, 'Form').status).toBe('PUBLISHED');
     const extra = as((await admin.request(documents.AddFormSlotDocument, { formId: created.id, input: { date: dayFromNow(3), startTime: '20:00', endTime: '21:00' } })).addFormSlot, 'Slot');
     expect(as((await admin.request(documents.CancelFormSlotDocument, { slotId: extra.id })).cancelFormSlot, 'Slot').status).toBe('CANCELLED');
+    const later = { daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '17:00', endTime: '19:00', slotMinutes: 60, startDate: dayFromNow(9), weeks: 1 };
+    expect(as((await admin.request(documents.AddFormScheduleDocument, { formId: created.id, schedule: later })).addFormSchedule, 'AddFormScheduleSuccess').data).toHaveLength(14);
     const form = (await anonymous.request(documents.FormDocument, { slug: 'coaching' })).form!;
     expect((await admin.request(documents.FormsDocument, { status: 'PUBLISHED' })).forms.map((f) => f.id)).toEqual([form.id]);
     const open = form.slots.filter((x) => x.status === 'OPEN');
@@ -214,6 +216,15 @@ describe('every operation against a live server', () => {
     expect(session).toMatchObject({ startAt, durationMinutes: 60, capacity: 1, isSession: true });
     const refused = as((await admin.request(documents.CreateSessionDocument, { input: { resourceId: host.id, startAt, durationMinutes: 45 } })).createSession, 'ValidationError');
     expect(refused.fieldErrors.map((e) => e.path)).toEqual([['input', 'durationMinutes']]);
+  });
+
+  it('sign-in: request a code, a wrong code, an unknown refresh token, sign out with it', async () => {
+    expect(as((await anonymous.request(documents.RequestSignInDocument, { input: { email: 'ops@example.com' } })).requestSignIn, 'SignInRequested').expiresAt).toBeTruthy();
+    const wrong = (await anonymous.request(documents.CompleteSignInDocument, { input: { email: 'ops@example.com', code: '000000' } })).completeSignIn;
+    expect(['INVALID', 'USED']).toContain(as(wrong, 'SignInInvalidError').reason);
+    expect(as((await anonymous.request(documents.RefreshSessionDocument, { input: { refreshToken: 'rt_unknown' } })).refreshSession, 'RefreshTokenInvalidError').reason).toBe('UNKNOWN');
+    const signOut = (await anonymous.request(documents.SignOutDocument, { input: { refreshToken: 'rt_unknown' } })).signOut;
+    expect(as(signOut, 'ValidationError').fieldErrors.map((e) => e.path)).toEqual([['input', 'refreshToken']]);
   });
 
   it('ran every query and mutation document', () => {

@@ -74,6 +74,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     redis: redis && redisFallback ? { client: redis, fallback: redisFallback } : undefined,
     metrics,
   });
+  await services.signingKeys.init(db.sql);
   const rateLimiter = new RateLimiter({
     readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
@@ -165,7 +166,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       } satisfies Plugin,
       // Before idempotency: a refused request must not claim its Idempotency-Key.
       useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
-      useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY }),
+      useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY, requireKey: config.REQUIRE_IDEMPOTENCY_KEY }),
       useSharedLiveExecution(),
     ],
   });

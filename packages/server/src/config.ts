@@ -121,6 +121,21 @@ export const configSchema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** formInsights sends registrants' names to the LLM only when this is true. */
   LLM_SHARE_PERSONAL_DATA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // Passwordless sign-in and strict idempotency (issue #20).
+  /** How access tokens from sign-in are signed; unset: HS256 with JWT_SECRET, or ES256 without one. */
+  JWT_SIGNING_ALG: z.enum(['HS256', 'ES256', 'RS256', 'EdDSA']).optional(),
+  /** PKCS#8 PEM private key for JWT_SIGNING_ALG (ES256, RS256, EdDSA); unset: a generated key pair kept in the database. */
+  JWT_PRIVATE_KEY: z.string().regex(/-----BEGIN PRIVATE KEY-----/, 'must be a PKCS#8 PEM private key').optional(),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  SIGN_IN_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
+  /** Sign-in requests per email address and per client address, each per hour (0: no limit). */
+  SIGN_IN_REQUESTS_PER_EMAIL_PER_HOUR: z.coerce.number().int().min(0).default(5),
+  SIGN_IN_REQUESTS_PER_IP_PER_HOUR: z.coerce.number().int().min(0).default(30),
+  /** The page a sign-in mail's link opens, with `?t=<token>`; unset: <PUBLIC_URL>/sign-in. */
+  SIGN_IN_LINK_URL: z.url().optional(),
+  /** true: the public booking mutations refuse a request without an Idempotency-Key header. */
+  REQUIRE_IDEMPOTENCY_KEY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -141,6 +156,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
+  }
+  if (config.JWT_PRIVATE_KEY && (config.JWT_SIGNING_ALG ?? 'HS256') === 'HS256') {
+    throw new ConfigError('Invalid configuration: JWT_PRIVATE_KEY needs JWT_SIGNING_ALG ES256, RS256 or EdDSA');
+  }
+  if (config.JWT_SIGNING_ALG === 'HS256' && config.DATABASE_URL && !config.JWT_SECRET) {
+    throw new ConfigError('Invalid configuration: JWT_SIGNING_ALG HS256 needs JWT_SECRET');
   }
   if (config.DATABASE_URL && !config.ENCRYPTION_KEY) {
     throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when DATABASE_URL is set');

@@ -1,6 +1,7 @@
 import { builder } from './builder.js';
 import './shared/shared.graphql.js';
 import './auth/auth.graphql.js';
+import './auth/sign-in.graphql.js';
 import './locations/locations.graphql.js';
 import './resources/resources.graphql.js';
 import './scheduling/slots.graphql.js';

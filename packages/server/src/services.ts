@@ -4,6 +4,9 @@ import type { Database } from './db/database.js';
 import type { BookingMetrics } from './http/metrics.js';
 import type { PubSubHandle } from './live/pubsub.js';
 import { AuthService } from './auth/auth.service.js';
+import { SignInService } from './auth/sign-in.service.js';
+import { SigningKeys } from './auth/signing-keys.js';
+import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
@@ -56,13 +59,17 @@ export function createServices(deps: {
   );
   const forms = new FormsService(prisma, slotEvents);
   const llm = new LlmClient(deps.config);
+  // The server's own access tokens: app.ts loads the key (signingKeys.init) once migrations ran.
+  const signingKeys = new SigningKeys(deps.config);
   return {
+    signingKeys,
+    signIn: new SignInService({ sql: deps.db.sql, outbox: new Outbox(deps.config), keys: signingKeys, limits: signInLimits(deps.redis), config: deps.config }),
     outbox: new Outbox(deps.config),
     bookingMail,
     sessions: new SessionsService(prisma, slotEvents),
     generation,
     rules: new RulesService(prisma, generation),
-    auth: new AuthService(prisma, deps.config),
+    auth: new AuthService(prisma, deps.config, signingKeys),
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents,
@@ -97,6 +104,13 @@ function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents
     imip: new ImipService(proposals, deps.config),
     deliveryStatus: new DeliveryStatusService(deps.db.sql, deps.metrics ?? noProposalMetrics),
   };
+}
+
+/** Hour windows for sign-in requests: shared through Redis when there is one, else per process. */
+function signInLimits(redis: Parameters<typeof createServices>[0]['redis']) {
+  const HOUR_MS = 3_600_000;
+  const local = new MemoryRateLimitStore(HOUR_MS);
+  return redis ? new FallbackRateLimitStore(new RedisRateLimitStore(redis.client, HOUR_MS, 'slotwise:signin:'), local, redis.fallback) : local;
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -37,6 +37,11 @@ const PUBLIC_ROOT_FIELDS = [
   'Mutation.approveProposal',
   'Mutation.declineProposal',
   'Mutation.proposeReschedule',
+  // Passwordless sign-in: the mail's code or link, or a refresh token, is the credential.
+  'Mutation.completeSignIn',
+  'Mutation.refreshSession',
+  'Mutation.requestSignIn',
+  'Mutation.signOut',
 ];
 
 type Scopes = Record<string, unknown> | ((...args: unknown[]) => unknown) | undefined;

@@ -50,6 +50,14 @@ export type BookingStatus =
   | 'EXPIRED'
   | 'HELD';
 
+/** The 6-digit code with the email it was sent to, or the token from the link (t=...). Exactly one of code or token. */
+export type CompleteSignInInput = {
+  code?: string | null | undefined;
+  /** Required with code; with token, checked when given. */
+  email?: string | null | undefined;
+  token?: string | null | undefined;
+};
+
 export type CreateApiTokenInput = {
   expiresAt?: string | null | undefined;
   name: string;
@@ -263,6 +271,16 @@ export type ProposeRescheduleInput = {
   token?: string | null | undefined;
 };
 
+export type RefreshSessionInput = {
+  refreshToken: string;
+};
+
+export type RefreshTokenInvalidReason =
+  | 'EXPIRED'
+  | 'REUSED'
+  | 'REVOKED'
+  | 'UNKNOWN';
+
 /** Give formSlug or formId. All chosen slots are booked, or none. */
 export type RegisterInput = {
   /** Stored as one JSON object, question -> answer. */
@@ -273,6 +291,10 @@ export type RegisterInput = {
   name: string;
   phone?: string | null | undefined;
   slotIds: Array<string | number>;
+};
+
+export type RequestSignInInput = {
+  email: string;
 };
 
 /** Exactly one of slotId (a slot booking, same resource) or range (a range booking, same resource). */
@@ -299,6 +321,18 @@ export type Role =
   | 'manager'
   | 'scheduler'
   | 'user';
+
+export type SignInInvalidReason =
+  | 'EXPIRED'
+  | 'INVALID'
+  | 'TOO_MANY_ATTEMPTS'
+  | 'USED';
+
+export type SignOutInput = {
+  /** Also end every other session of the token's user. */
+  everywhere?: boolean | null | undefined;
+  refreshToken: string;
+};
 
 export type SlotAvailabilityEventKind =
   /** Slots that changed since, each at its newest version. */
@@ -411,6 +445,55 @@ export type RevokeApiTokenMutationVariables = Exact<{
 export type RevokeApiTokenMutation = { __typename: 'Mutation', revokeApiToken:
     | { __typename: 'ApiToken', id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type AuthSessionFieldsFragment = { __typename: 'AuthSession', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { __typename: 'SessionUser', email: string, roles: Array<Role> } };
+
+export type RequestSignInMutationVariables = Exact<{
+  input: RequestSignInInput;
+}>;
+
+
+export type RequestSignInMutation = { __typename: 'Mutation', requestSignIn:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SignInRateLimitedError', code: string, message: string, retryAfterSeconds: number }
+    | { __typename: 'SignInRequested', expiresAt: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type CompleteSignInMutationVariables = Exact<{
+  input: CompleteSignInInput;
+}>;
+
+
+export type CompleteSignInMutation = { __typename: 'Mutation', completeSignIn:
+    | { __typename: 'AuthSession', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { __typename: 'SessionUser', email: string, roles: Array<Role> } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SignInInvalidError', code: string, message: string, reason: SignInInvalidReason }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type RefreshSessionMutationVariables = Exact<{
+  input: RefreshSessionInput;
+}>;
+
+
+export type RefreshSessionMutation = { __typename: 'Mutation', refreshSession:
+    | { __typename: 'AuthSession', accessToken: string, accessTokenExpiresAt: string, refreshToken: string, refreshTokenExpiresAt: string, user: { __typename: 'SessionUser', email: string, roles: Array<Role> } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'RefreshTokenInvalidError', code: string, message: string, reason: RefreshTokenInvalidReason }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type SignOutMutationVariables = Exact<{
+  input: SignOutInput;
+}>;
+
+
+export type SignOutMutation = { __typename: 'Mutation', signOut:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SignedOut', revoked: number }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -716,6 +799,19 @@ export type FormInsightsQueryVariables = Exact<{
 
 export type FormInsightsQuery = { __typename: 'Query', formInsights:
     | { __typename: 'FormInsight', question: string | null, intent: FormInsightIntent, answer: string, source: FormTextExtractor, fallbackReason: string | null, totalSlots: number, capacity: number, seatsBooked: number, fillRate: number }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type AddFormScheduleMutationVariables = Exact<{
+  formId: string | number;
+  schedule: FormScheduleInput;
+}>;
+
+
+export type AddFormScheduleMutation = { __typename: 'Mutation', addFormSchedule:
+    | { __typename: 'AddFormScheduleSuccess', data: Array<{ __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }> }
+    | { __typename: 'FormSlotLimitError', code: string, message: string, limit: number, requested: number, suggestedForms: number }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
@@ -1041,6 +1137,18 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const AuthSessionFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment AuthSessionFields on AuthSession {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  user {
+    email
+    roles
+  }
+}
+    `, {"fragmentName":"AuthSessionFields"}) as unknown as TypedDocumentString<AuthSessionFieldsFragment, unknown>;
 export const ValidationErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment ValidationErrorFields on ValidationError {
   code
@@ -1513,6 +1621,157 @@ fragment ApiTokenFields on ApiToken {
   lastUsedAt
   revokedAt
 }`) as unknown as TypedDocumentString<RevokeApiTokenMutation, RevokeApiTokenMutationVariables>;
+export const RequestSignInDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation RequestSignIn($input: RequestSignInInput!) {
+  requestSignIn(input: $input) {
+    __typename
+    ... on SignInRequested {
+      expiresAt
+    }
+    ... on SignInRateLimitedError {
+      code
+      message
+      retryAfterSeconds
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<RequestSignInMutation, RequestSignInMutationVariables>;
+export const CompleteSignInDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CompleteSignIn($input: CompleteSignInInput!) {
+  completeSignIn(input: $input) {
+    __typename
+    ... on AuthSession {
+      ...AuthSessionFields
+    }
+    ... on SignInInvalidError {
+      code
+      message
+      reason
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment AuthSessionFields on AuthSession {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  user {
+    email
+    roles
+  }
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<CompleteSignInMutation, CompleteSignInMutationVariables>;
+export const RefreshSessionDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation RefreshSession($input: RefreshSessionInput!) {
+  refreshSession(input: $input) {
+    __typename
+    ... on AuthSession {
+      ...AuthSessionFields
+    }
+    ... on RefreshTokenInvalidError {
+      code
+      message
+      reason
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment AuthSessionFields on AuthSession {
+  accessToken
+  accessTokenExpiresAt
+  refreshToken
+  refreshTokenExpiresAt
+  user {
+    email
+    roles
+  }
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<RefreshSessionMutation, RefreshSessionMutationVariables>;
+export const SignOutDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation SignOut($input: SignOutInput!) {
+  signOut(input: $input) {
+    __typename
+    ... on SignedOut {
+      revoked
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
 export const AvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Availability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!) {
   availability(
@@ -3171,6 +3430,62 @@ fragment NotFoundErrorFields on NotFoundError {
   entity
   entityId: id
 }`) as unknown as TypedDocumentString<FormInsightsQuery, FormInsightsQueryVariables>;
+export const AddFormScheduleDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation AddFormSchedule($formId: ID!, $schedule: FormScheduleInput!) {
+  addFormSchedule(formId: $formId, schedule: $schedule) {
+    __typename
+    ... on AddFormScheduleSuccess {
+      data {
+        ...SlotFields
+      }
+    }
+    ... on FormSlotLimitError {
+      code
+      message
+      limit
+      requested
+      suggestedForms
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<AddFormScheduleMutation, AddFormScheduleMutationVariables>;
 export const SlotAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
     subscription SlotAvailability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime, $to: DateTime) {
   slotAvailability(

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { SignJWT, createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import type { SigningKeys } from './signing-keys.js';
 
 export const ROLES: Role[] = ['admin', 'manager', 'scheduler', 'frontdesk', 'user'];
 const API_TOKEN_PREFIX = 'sw_';
@@ -42,6 +43,8 @@ export class AuthService {
       Config,
       'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_MAX_LIFETIME_SECONDS' | 'JWT_CLOCK_SKEW_SECONDS' | 'JWT_API_TOKEN_MAX_DAYS'
     >,
+    /** The server's own access tokens (sign-in); tokens with its issuer are verified with it, all others as before. */
+    private readonly ownTokens?: SigningKeys,
   ) {
     if (config.JWT_JWKS_URL) this.jwtKey = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
     else if (config.JWT_SECRET) this.jwtKey = new TextEncoder().encode(config.JWT_SECRET);
@@ -78,6 +81,7 @@ export class AuthService {
    * library's reason is not passed on, so it cannot coach a forger.
    */
   private async fromJwt(token: string): Promise<Actor> {
+    if (this.ownTokens && issuerOf(token) === this.ownTokens.issuer) return this.fromOwnToken(token, this.ownTokens);
     let payload: JWTPayload;
     try {
       const key = this.jwtKey;
@@ -100,6 +104,20 @@ export class AuthService {
     const claimed = Array.isArray(payload.roles) ? payload.roles : [];
     const roles = ROLES.filter((r) => claimed.includes(r));
     return { userId: await this.userIdFor(email), email, roles: roles.length ? roles : ['user'], via: 'jwt' };
+  }
+
+  /** A token from sign-in: the user is its `sub`, its roles were read from the user row when it was issued. */
+  private async fromOwnToken(token: string, keys: SigningKeys): Promise<Actor> {
+    let payload: JWTPayload;
+    try {
+      payload = await keys.verify(token, this.config.JWT_CLOCK_SKEW_SECONDS);
+    } catch {
+      throw new AuthenticationError('invalid token');
+    }
+    if (typeof payload.email !== 'string' || typeof payload.sub !== 'string') throw new AuthenticationError('invalid token');
+    const claimed = Array.isArray(payload.roles) ? payload.roles : [];
+    const roles = ROLES.filter((r) => claimed.includes(r));
+    return { userId: payload.sub, email: payload.email, roles: roles.length ? roles : ['user'], via: 'jwt' };
   }
 
   /**
@@ -183,5 +201,14 @@ export class AuthService {
       ? user
       : await this.prisma.user.update({ where: { id: user.id }, data: { roles: [...user.roles, 'admin'] } });
     return { user: updated, ...(await this.createApiToken(updated.id, { name: 'cli' })) };
+  }
+}
+
+/** The unverified `iss` of a JWT, to choose the key that verifies it; undefined when it does not decode. */
+function issuerOf(token: string): string | undefined {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
   }
 }

@@ -102,6 +102,20 @@ builder.mutationField('addFormSlot', (t) =>
   }),
 );
 
+builder.mutationField('addFormSchedule', (t) =>
+  t.prismaField({
+    type: ['Slot'],
+    description: "More slots for an existing form, from a schedule, with createForm's rules and limits; times it already has are kept. Answers the new slots.",
+    authScopes: { roles: FORM_EDITORS },
+    errors: { types: [FormSlotLimitError] },
+    args: { formId: t.arg.id({ required: true }), schedule: t.arg({ type: FormScheduleInput, required: true }) },
+    resolve: async (query, _root, { formId, schedule }, ctx) => {
+      const slots = await ctx.services.forms.addSchedule(parseGlobalId(String(formId), 'Form', ['formId']), schedule);
+      return ctx.db.prisma.slot.findMany({ ...query, where: { id: { in: slots.map((s) => s.id) } }, orderBy: { startAt: 'asc' } });
+    },
+  }),
+);
+
 builder.mutationField('cancelFormSlot', (t) =>
   t.prismaField({
     type: 'Slot',

@@ -107,6 +107,31 @@ export class FormsService {
     return slot;
   }
 
+  /**
+   * More slots for an existing form from a schedule, with the rules of createForm (past windows
+   * skipped, at most MAX_SLOTS_PER_FORM live slots in all). Times the form already has are left as
+   * they are; the new slots are returned.
+   */
+  async addSchedule(formId: string, input: z.input<typeof formScheduleInput>): Promise<Slot[]> {
+    const form = await this.get(formId);
+    const spec = parseInput(formScheduleInput, input, ['schedule']);
+    const planned = slotsForSchedule(spec, form.timeZone, this.now());
+    const created = await this.prisma.$transaction(async (tx) => {
+      // Lock the form so concurrent additions cannot both pass the limit.
+      await tx.$queryRaw`SELECT id FROM forms WHERE id = ${form.id}::uuid FOR UPDATE`;
+      const existing = await tx.slot.findMany({ where: { formId: form.id }, select: { startAt: true, endAt: true, status: true } });
+      const taken = new Set(existing.map((s) => `${s.startAt.getTime()}/${s.endAt.getTime()}`));
+      const fresh = planned.filter((s) => !taken.has(`${s.startAt.getTime()}/${s.endAt.getTime()}`));
+      const live = existing.filter((s) => s.status !== 'CANCELLED').length;
+      if (live + fresh.length > MAX_SLOTS_PER_FORM) throw new FormSlotLimitError(live + fresh.length);
+      return tx.slot.createManyAndReturn({
+        data: fresh.map((s) => ({ ...s, formId: form.id, locationId: form.locationId, timeZone: form.timeZone })),
+      });
+    });
+    this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
+    return created;
+  }
+
   /** Cancels a form slot nobody holds or booked; a booked slot is refused (see FormSlotBookedError). */
   async cancelSlot(slotId: string): Promise<Slot> {
     const slot = await this.prisma.slot.findUnique({ where: { id: slotId } });

@@ -3,10 +3,13 @@ import { getOperationAST, type ExecutionResult, type OperationDefinitionNode } f
 import { createGraphQLError, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { createHash } from 'node:crypto';
-import { clientIp, remoteAddressOf, type ClientSource } from '../ratelimit/client.js';
+import { clientIp, remoteAddressOf, rootFieldNames, type ClientSource } from '../ratelimit/client.js';
 import { payloadHash, type IdempotencyScope, type IdempotencyService, type StoredResponse } from './idempotency.service.js';
 
 const HEADER = 'idempotency-key';
+
+/** The public mutations that create or change bookings: REQUIRE_IDEMPOTENCY_KEY=true refuses them without a key. */
+export const PUBLIC_BOOKING_MUTATIONS: ReadonlySet<string> = new Set(['hold', 'book', 'confirm', 'cancelBooking', 'rescheduleBooking', 'register']);
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
@@ -24,7 +27,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * Over graphql-ws the key travels in the operation's `extensions.idempotencyKey` (a socket has no
  * per-message headers; live/ws-server.ts turns it into the header) and the rules are the same.
  */
-export function useIdempotency(service: IdempotencyService, options: { trustedProxies: number }): Plugin {
+export function useIdempotency(service: IdempotencyService, options: { trustedProxies: number; requireKey?: boolean }): Plugin {
   // Requests that came through Yoga's HTTP handler: their response is seen in onExecutionResult.
   // The others (graphql-ws) are finished when their execution is done.
   const httpRequests = new WeakSet<Request>();
@@ -57,7 +60,16 @@ export function useIdempotency(service: IdempotencyService, options: { trustedPr
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'mutation') return;
       const key = context.headers.get(HEADER);
-      if (key === null) return;
+      if (key === null) {
+        if (options.requireKey && rootFieldNames(operation.selectionSet, args.document).some((name) => PUBLIC_BOOKING_MUTATIONS.has(name))) {
+          return setResultAndStopExecution(
+            refusal('IDEMPOTENCY_KEY_REQUIRED', 428, 'This mutation needs an Idempotency-Key header (any unique value, e.g. a UUID, reused only to retry the same request)', {
+              header: 'Idempotency-Key',
+            }),
+          );
+        }
+        return;
+      }
       if (!KEY_PATTERN.test(key)) {
         return setResultAndStopExecution(refusal('IDEMPOTENCY_KEY_INVALID', 400, 'Idempotency-Key must be 1-255 visible ASCII characters'));
       }
@@ -123,8 +135,8 @@ export function idempotencyOwner(source: ClientSource, trustedProxies: number): 
   return `anon:${createHash('sha256').update(`${session}\n${ip}`).digest('base64url').slice(0, 22)}`;
 }
 
-function refusal(code: string, status: number, message: string): ExecutionResult {
-  return { errors: [createGraphQLError(message, { extensions: { code, http: { status } } })] };
+function refusal(code: string, status: number, message: string, extra: Record<string, unknown> = {}): ExecutionResult {
+  return { errors: [createGraphQLError(message, { extensions: { code, ...extra, http: { status } } })] };
 }
 
 /** Stored errors become GraphQLErrors again, so Yoga treats them as the expected errors they were. */

@@ -18,7 +18,8 @@ export function operationCost(
   return bookings ? { kind: 'booking', cost: bookings } : { kind: 'read', cost: 1 };
 }
 
-function rootFieldNames(selectionSet: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): string[] {
+/** The root field names an operation selects, through fragments. */
+export function rootFieldNames(selectionSet: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): string[] {
   return selectionSet.selections.flatMap((selection) => {
     if (selection.kind === Kind.FIELD) return [selection.name.value];
     if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, document, seen);
