@@ -42,6 +42,7 @@ export const configSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
     .optional(),
   HOLD_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
+  WAITLIST_OFFER_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(60),
   SLOT_HORIZON_DAYS: z.coerce.number().int().min(0).max(366).default(28),
   MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),

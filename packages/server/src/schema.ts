@@ -21,5 +21,6 @@ import './proposals/proposals.graphql.js';
 import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
 import './forms/text/form-text.graphql.js';
+import './waitlist/waitlist.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -33,6 +33,9 @@ import { ImipService } from './imip/imip.service.js';
 import { DeliveryStatusService } from './imip/delivery-status.js';
 import { BookingMailer } from './calendar/booking-mail.js';
 import { mailSettings } from './calendar/mail-settings.js';
+import { listenForFreedPlaces } from './booking/booking-changes.js';
+import { WaitlistOffers } from './waitlist/offers.js';
+import { WaitlistService } from './waitlist/waitlist.service.js';
 import { SessionsService } from './sessions/sessions.service.js';
 import { LlmClient } from './forms/text/llm-client.js';
 import { FormFromTextService } from './forms/text/form-from-text.js';
@@ -52,6 +55,8 @@ export function createServices(deps: {
   const slotEvents = new SlotEvents(deps.pubsub);
   // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
   const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
+  // Freed places go to the waitlist inside the freeing transaction, whichever path freed them.
+  listenForFreedPlaces(new WaitlistOffers(new Outbox(deps.config), mailSettings(deps.config), deps.config.WAITLIST_OFFER_MINUTES));
   const generation = new GenerationService(
     prisma,
     { maxSlots: deps.config.MAX_SLOTS_PER_GENERATION, horizonDays: deps.config.SLOT_HORIZON_DAYS },
@@ -89,6 +94,7 @@ export function createServices(deps: {
     forms,
     formsFromText: new FormFromTextService(prisma, forms, llm, deps.config),
     formInsights: new FormInsightsService(prisma, forms, llm, deps.config),
+    waitlist: new WaitlistService(deps.db.sql, new Outbox(deps.config), mailSettings(deps.config)),
     registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
     ...proposalServices(deps, slotEvents, bookingMail),
   };

@@ -42,6 +42,9 @@ const PUBLIC_ROOT_FIELDS = [
   'Mutation.refreshSession',
   'Mutation.requestSignIn',
   'Mutation.signOut',
+  // Waitlists: anyone may wait for a full slot; leaving needs the leave token (or a staff role).
+  'Mutation.joinWaitlist',
+  'Mutation.leaveWaitlist',
 ];
 
 type Scopes = Record<string, unknown> | ((...args: unknown[]) => unknown) | undefined;

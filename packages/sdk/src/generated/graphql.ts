@@ -218,6 +218,21 @@ export type HoldInput = {
   slotId: string | number;
 };
 
+/** Either slotId (a full slot), or resourceId with from and to (any slot of it that starts and ends inside). */
+export type JoinWaitlistInput = {
+  customer: CustomerInput;
+  from?: string | null | undefined;
+  resourceId?: string | number | null | undefined;
+  slotId?: string | number | null | undefined;
+  to?: string | null | undefined;
+};
+
+/** The leave token from joinWaitlist or the mail; staff may give entryId instead. */
+export type LeaveWaitlistInput = {
+  entryId?: string | number | null | undefined;
+  leaveToken?: string | null | undefined;
+};
+
 export type LinkInvalidReason =
   | 'EXPIRED'
   | 'UNKNOWN'
@@ -399,6 +414,14 @@ export type UpdateResourceInput = {
   exclusive?: boolean | null | undefined;
   name?: string | null | undefined;
 };
+
+/** WAITING in line; OFFERED a hold on a freed place; then BOOKED (confirmed), LAPSED (not confirmed in time) or LEFT. */
+export type WaitlistStatus =
+  | 'BOOKED'
+  | 'LAPSED'
+  | 'LEFT'
+  | 'OFFERED'
+  | 'WAITING';
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1119,6 +1142,44 @@ export type NodesQuery = { __typename: 'Query', nodes: Array<
     | { __typename: 'User', id: string }
    | null> };
 
+export type WaitlistEntryFieldsFragment = { __typename: 'WaitlistEntry', id: string, status: WaitlistStatus, slotId: string | null, resourceId: string | null, windowStart: string | null, windowEnd: string | null, ahead: number | null, offeredBookingId: string | null, offeredAt: string | null, createdAt: string };
+
+export type JoinWaitlistMutationVariables = Exact<{
+  input: JoinWaitlistInput;
+}>;
+
+
+export type JoinWaitlistMutation = { __typename: 'Mutation', joinWaitlist:
+    | { __typename: 'JoinedWaitlist', leaveToken: string, ahead: number, entry: { __typename: 'WaitlistEntry', id: string, status: WaitlistStatus, slotId: string | null, resourceId: string | null, windowStart: string | null, windowEnd: string | null, ahead: number | null, offeredBookingId: string | null, offeredAt: string | null, createdAt: string } }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotNotFullError', code: string, message: string, slotId: string, remaining: number }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type LeaveWaitlistMutationVariables = Exact<{
+  input: LeaveWaitlistInput;
+}>;
+
+
+export type LeaveWaitlistMutation = { __typename: 'Mutation', leaveWaitlist:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WaitlistEntry', id: string, status: WaitlistStatus, slotId: string | null, resourceId: string | null, windowStart: string | null, windowEnd: string | null, ahead: number | null, offeredBookingId: string | null, offeredAt: string | null, createdAt: string }
+   };
+
+export type WaitlistQueryVariables = Exact<{
+  slotId?: string | number | null | undefined;
+  resourceId?: string | number | null | undefined;
+  statuses?: Array<WaitlistStatus> | WaitlistStatus | null | undefined;
+}>;
+
+
+export type WaitlistQuery = { __typename: 'Query', waitlist:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WaitlistSuccess', data: Array<{ __typename: 'WaitlistEntry', id: string, status: WaitlistStatus, slotId: string | null, resourceId: string | null, windowStart: string | null, windowEnd: string | null, ahead: number | null, offeredBookingId: string | null, offeredAt: string | null, createdAt: string, customer: { __typename: 'WaitlistCustomer', name: string, email: string, phone: string | null } | null }> }
+   };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -1465,6 +1526,20 @@ export const ProposalClosedErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDoc
   failureReason
 }
     `, {"fragmentName":"ProposalClosedErrorFields"}) as unknown as TypedDocumentString<ProposalClosedErrorFieldsFragment, unknown>;
+export const WaitlistEntryFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment WaitlistEntryFields on WaitlistEntry {
+  id
+  status
+  slotId
+  resourceId
+  windowStart
+  windowEnd
+  ahead
+  offeredBookingId
+  offeredAt
+  createdAt
+}
+    `, {"fragmentName":"WaitlistEntryFields"}) as unknown as TypedDocumentString<WaitlistEntryFieldsFragment, unknown>;
 export const MeDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Me {
   me {
@@ -4455,3 +4530,143 @@ export const NodesDocument = /* @__PURE__ */ new TypedDocumentString(`
   status
   version
 }`) as unknown as TypedDocumentString<NodesQuery, NodesQueryVariables>;
+export const JoinWaitlistDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation JoinWaitlist($input: JoinWaitlistInput!) {
+  joinWaitlist(input: $input) {
+    __typename
+    ... on JoinedWaitlist {
+      leaveToken
+      ahead
+      entry {
+        ...WaitlistEntryFields
+      }
+    }
+    ... on SlotNotFullError {
+      code
+      message
+      slotId
+      remaining
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WaitlistEntryFields on WaitlistEntry {
+  id
+  status
+  slotId
+  resourceId
+  windowStart
+  windowEnd
+  ahead
+  offeredBookingId
+  offeredAt
+  createdAt
+}`) as unknown as TypedDocumentString<JoinWaitlistMutation, JoinWaitlistMutationVariables>;
+export const LeaveWaitlistDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation LeaveWaitlist($input: LeaveWaitlistInput!) {
+  leaveWaitlist(input: $input) {
+    __typename
+    ... on WaitlistEntry {
+      ...WaitlistEntryFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WaitlistEntryFields on WaitlistEntry {
+  id
+  status
+  slotId
+  resourceId
+  windowStart
+  windowEnd
+  ahead
+  offeredBookingId
+  offeredAt
+  createdAt
+}`) as unknown as TypedDocumentString<LeaveWaitlistMutation, LeaveWaitlistMutationVariables>;
+export const WaitlistDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Waitlist($slotId: ID, $resourceId: ID, $statuses: [WaitlistStatus!]) {
+  waitlist(slotId: $slotId, resourceId: $resourceId, statuses: $statuses) {
+    __typename
+    ... on WaitlistSuccess {
+      data {
+        ...WaitlistEntryFields
+        customer {
+          name
+          email
+          phone
+        }
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WaitlistEntryFields on WaitlistEntry {
+  id
+  status
+  slotId
+  resourceId
+  windowStart
+  windowEnd
+  ahead
+  offeredBookingId
+  offeredAt
+  createdAt
+}`) as unknown as TypedDocumentString<WaitlistQuery, WaitlistQueryVariables>;

@@ -9,6 +9,34 @@ import { recordEvents, type DomainEventInput } from '../events/domain-events.js'
 export async function bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date, mail: BookingMailer | null): Promise<void> {
   await recordEvents(tx, changes.flatMap((change) => bookingEvent(change, now) ?? []));
   await mail?.bookingsChanged(tx, changes, now);
+  await listener?.bookingsChanged(tx, changes, now);
+}
+
+/** Slots whose capacity may have grown (a rule change), inside the transaction that changed them. */
+export async function placesAdded(tx: SqlQuery, slotIds: string[], now: Date): Promise<void> {
+  if (slotIds.length) await listener?.placesAdded(tx, slotIds, now);
+}
+
+/** Runs last in every booking change's transaction: the waitlist gives away the places a change frees. */
+export interface PlaceListener {
+  bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date): Promise<void>;
+  placesAdded(tx: SqlQuery, slotIds: string[], now: Date): Promise<void>;
+}
+let listener: PlaceListener | null = null;
+
+/** Set once per process when services are built (the expiry sweeper changes bookings too, with no caller to pass it). */
+export function listenForFreedPlaces(next: PlaceListener): void {
+  listener = next;
+}
+
+const LIVE = new Set(['HELD', 'CONFIRMED']);
+
+/** The slots a change gave a place back on: a live booking cancelled, expired or moved elsewhere. */
+export function freedSlotIds(changes: BookingChange[]): string[] {
+  const freed = changes.flatMap(({ before, after }) =>
+    before && LIVE.has(before.status) && before.slotId && (!LIVE.has(after.status) || after.slotId !== before.slotId) ? [before.slotId] : [],
+  );
+  return [...new Set(freed)].sort();
 }
 
 /** THE rule for which lifecycle event a booking change is (null: none, e.g. a confirm replayed). */

@@ -9,7 +9,7 @@ import type { BookingReceipt, Caller } from './booking.service.js';
 import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
 import { BookingConflictError, BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
 
-const CustomerInput = builder.inputType('CustomerInput', {
+export const CustomerInput = builder.inputType('CustomerInput', {
   fields: (t) => ({
     name: t.string({ required: true }),
     email: t.string({ required: true }),

@@ -102,8 +102,18 @@ export class BookingService {
     }
   }
 
-  async confirm(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
-    const outcome = await this.run((tx, c) => confirmInTx(tx, bookingId, c), this.authorizer(caller, bookingId, manageToken), caller);
+  confirm(bookingId: string, manageToken: string | null | undefined, caller: Caller): Promise<Booking> {
+    return this.confirmAs(bookingId, caller, this.authorizer(caller, bookingId, manageToken));
+  }
+
+  /** Confirms the hold a `manage` magic link is for (a waitlist offer's mail): the link is the proof. */
+  async confirmWithLink(token: string, caller: Caller): Promise<Booking> {
+    const link = await findMagicLink(this.db.sql, token, ['manage'], this.now());
+    return this.confirmAs(link.bookingId, caller, () => {});
+  }
+
+  private async confirmAs(bookingId: string, caller: Caller, authorize: Authorize): Promise<Booking> {
+    const outcome = await this.run((tx, c) => confirmInTx(tx, bookingId, c), authorize, caller);
     // A hold always has a slot, so changes are empty exactly when this call changed nothing (a repeat).
     if (outcome.changes.length) this.recordConfirm(outcome);
     if (outcome.expired) throw new HoldExpiredError(outcome.booking.id, outcome.expiredAt);

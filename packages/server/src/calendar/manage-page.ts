@@ -33,7 +33,7 @@ ${input.notice ? `<p class="notice" role="status">${esc(input.notice)}</p>` : ''
 ${where ? `<dt>Where</dt><dd>${esc(where)}</dd>` : ''}
 <dt>Status</dt><dd>${esc(STATUS_TEXT[status] ?? status)}</dd>
 </dl>
-${live ? actions(input.token) : ''}`;
+${live ? actions(input.token, status === 'HELD') : ''}`;
   return page(title, body);
 }
 
@@ -41,7 +41,15 @@ ${live ? actions(input.token) : ''}`;
  * What the holder of a manage link can do. Buttons POST (mail scanners follow GET links; a GET
  * never changes anything).
  */
-function actions(token: string): string {
+function actions(token: string, held: boolean): string {
+  // A held place (a waitlist offer) is confirmed here; its mail says until when.
+  const confirm = held
+    ? `<form method="post" action="/manage">
+<input type="hidden" name="t" value="${esc(token)}">
+<input type="hidden" name="action" value="confirm">
+<button type="submit">Confirm this booking</button>
+</form>\n`
+    : '';
   const cancel = `<form method="post" action="/manage">
 <input type="hidden" name="t" value="${esc(token)}">
 <input type="hidden" name="action" value="cancel">
@@ -49,7 +57,7 @@ function actions(token: string): string {
 </form>`;
   // Reschedule proposals (issue #13): /reschedule accepts this same manage token.
   const propose = `<p><a href="/reschedule?r=${esc(encodeURIComponent(token))}">Propose another time</a></p>`;
-  return `<div class="actions">\n${propose}\n${cancel}\n</div>`;
+  return `<div class="actions">\n${confirm}${propose}\n${cancel}\n</div>`;
 }
 
 const PROBLEM_TEXT: Record<MagicLinkProblem | 'gone', { title: string; text: string }> = {

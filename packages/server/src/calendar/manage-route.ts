@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../app.js';
-import { BookingNotActiveError } from '../booking/errors.js';
+import { BookingNotActiveError, HoldExpiredError } from '../booking/errors.js';
 import { findMagicLink, MagicLinkError, type MagicLink } from '../links/magic-links.js';
 import type { RouteHandler } from '../server.js';
 import { bookingView, loadBookings, recipients } from './booking-mail.js';
@@ -11,7 +11,7 @@ const MAX_BODY_BYTES = 8 * 1024;
 
 /**
  * GET /manage?t=<token>: the booking a mail's manage link is for, no login. POST /manage (t,
- * action=cancel): cancels it through the booking engine, which queues the CANCEL mails.
+ * action=cancel|confirm): cancels it (the engine queues the CANCEL mails) or confirms a held place (a waitlist offer).
  */
 export function manageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
@@ -44,12 +44,19 @@ export function manageRoute(app: Slotwise): RouteHandler {
       res.setHeader('retry-after', String(refused.retryAfterSeconds));
       return show(res, token, `Too many requests from here; try again in ${refused.retryAfterSeconds} seconds.`, 429);
     }
-    if (body?.get('action') !== 'cancel') return show(res, token, 'Nothing was changed.', 400);
+    const action = body?.get('action');
+    if (action !== 'cancel' && action !== 'confirm') return show(res, token, 'Nothing was changed.', 400);
+    const caller = { actor: null, requestId: req.headers['x-request-id'] as string | undefined };
     try {
-      await app.services.bookings.cancelWithLink(token, { actor: null, requestId: req.headers['x-request-id'] as string | undefined });
+      if (action === 'confirm') {
+        await app.services.bookings.confirmWithLink(token, caller);
+        return show(res, token, 'The booking is confirmed. A calendar invitation is on its way.');
+      }
+      await app.services.bookings.cancelWithLink(token, caller);
       return show(res, token, 'The booking is cancelled. Everyone on it gets a calendar cancellation.');
     } catch (error) {
       if (error instanceof MagicLinkError) return send(res, error.problem === 'expired' ? 410 : 404, renderLinkProblemPage(error.problem));
+      if (error instanceof HoldExpiredError) return show(res, token, 'The hold on this place has expired; nothing was booked.', 409);
       if (error instanceof BookingNotActiveError) return show(res, token, 'This booking is no longer active; nothing was changed.', 409);
       throw error;
     }
@@ -66,7 +73,8 @@ export function manageRoute(app: Slotwise): RouteHandler {
   }
 }
 
-function send(res: ServerResponse, status: number, html: string) {
+/** A page that carries a token in its address: no caching, no referrer, no scripts. */
+export function send(res: ServerResponse, status: number, html: string) {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',

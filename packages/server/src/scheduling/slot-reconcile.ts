@@ -1,3 +1,5 @@
+import { placesAdded } from '../booking/booking-changes.js';
+import { sqlIn } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import type { PlannedSlot } from './rule-plan.js';
@@ -158,6 +160,8 @@ export async function reconcileScope(tx: Tx, scope: SlotScope, plan: PlannedSlot
     );
     result.updated += rows.length;
     result.changes.push(...rows.map((r) => change(r.reopened ? 'GENERATED' : 'UPDATED')(r)));
+    // A raised capacity (or a reopened slot) is a free place for whoever waits for it.
+    await placesAdded(sqlIn(tx), rows.map((r) => r.id), new Date());
   }
   const toCancel = removals.filter((s) => s.referenced).map((s) => s.id);
   const toDelete = removals.filter((s) => !s.referenced).map((s) => s.id);
