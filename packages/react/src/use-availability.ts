@@ -118,7 +118,6 @@ export function useAvailability(variables: AvailabilityVariables): AvailabilityS
       for (const stop of cleanups) stop();
     };
     // `key` stands for the variables.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, key]);
 
   return state;
