@@ -102,7 +102,7 @@ describe('the embeddable widget in Chromium', () => {
       [Buffer.from(slot.id, 'base64').toString().split(':')[1]],
     );
     expect(rows).toEqual([{ status: 'CONFIRMED', n: 2 }]);
-  });
+  }, 120_000);
 
   it('says so when a hold expired before it was confirmed', async () => {
     const slot = s.slots[1]!;
@@ -124,9 +124,10 @@ describe('the embeddable widget in Chromium', () => {
     await page.getByLabel('Name').fill('Undecided');
     await page.getByLabel('Email').fill('undecided@example.com');
     await page.getByRole('button', { name: 'Hold this time' }).click();
-    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 1 place left, /);
+    // "At once": long before the hold would expire; the timeouts only allow for a loaded machine.
+    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/, 1 place left, /);
     await page.getByRole('button', { name: 'Choose another time' }).click();
-    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/, 2 places left, /);
+    await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/, 2 places left, /);
     expect(await page.evaluate(() => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.activeElement?.getAttribute('data-slot-id'))).toBe(slot.id);
   });
 
