@@ -32,7 +32,7 @@ afterAll(async () => {
 async function openWidget(query: string): Promise<Page> {
   // bypassCSP: the demo page's CSP would refuse the axe-core script the test injects, not the widget.
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, bypassCSP: true });
-  context.setDefaultTimeout(5000);
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   await page.goto(`${server.origin}/demo?${query}`);
   return page;
