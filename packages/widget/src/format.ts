@@ -1,7 +1,8 @@
-/** Date and label helpers. Dates are local YYYY-MM-DD strings in the resource's zone; no zone math here. */
-
-const dayFormat = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' });
-const rangeFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+/**
+ * Date and label helpers. Dates are local YYYY-MM-DD strings in the resource's zone; no zone math here. Dates and
+ * times are written by `@slotwise/sdk/format`, as the server's pages write them.
+ */
+import type { TimeFormat } from '@slotwise/sdk/format';
 
 const utc = (date: string) => Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10));
 
@@ -19,20 +20,11 @@ export function utcMidnight(date: string): number {
   return utc(date);
 }
 
-/** "Mon 23 Nov" */
-export function dayLabel(date: string): string {
-  return dayFormat.format(utc(date));
-}
-
-/** "23 Nov 2026 – 29 Nov 2026" */
-export function weekLabel(first: string, last: string): string {
-  return `${rangeFormat.format(utc(first))} – ${rangeFormat.format(utc(last))}`;
-}
-
 export interface SlotLike {
+  startAt: string;
+  endAt: string;
+  timeZone: string;
   localDate: string;
-  localStart: string;
-  localEnd: string;
   remaining: number;
   status: string;
 }
@@ -44,13 +36,9 @@ export function placesLabel(slot: SlotLike): string {
 }
 
 /**
- * "09:00, 2 places left, Mon 23 Nov, until 09:30" — what a screen reader announces for a slot button. It starts
- * with the button's visible words in their order, so speech users can say what they see (WCAG 2.5.3).
+ * "9:00 AM, 2 places left, Mon Nov 23, until 9:30 AM" — what a screen reader announces for a slot button. It
+ * starts with the button's visible words in their order, so speech users can say what they see (WCAG 2.5.3).
  */
-export function slotLabel(slot: SlotLike): string {
-  return `${slot.localStart}, ${placesLabel(slot)}, ${dayLabel(slot.localDate)}, until ${slot.localEnd}`;
-}
-
-export function timeOf(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone }).format(new Date(iso));
+export function slotLabel(slot: SlotLike, format: TimeFormat): string {
+  return `${format.time(slot.startAt, slot.timeZone)}, ${placesLabel(slot)}, ${format.day(slot.localDate)}, until ${format.time(slot.endAt, slot.timeZone)}`;
 }

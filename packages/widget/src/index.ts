@@ -1,6 +1,7 @@
 /**
  * Embed: <script src="https://host/widget.js" defer></script>
  *        <div data-slotwise-resource="<resource id>"></div>  (or data-slotwise-form="<form id>")
+ *        data-slotwise-locale="en-GB" writes dates and times that way; by default the nearest `lang` attribute's.
  * The API is the script's own origin: https://host/graphql.
  */
 import { createClient } from '@slotwise/sdk';
@@ -24,8 +25,9 @@ function mount(root: ParentNode = document) {
   for (const el of root.querySelectorAll<HTMLElement>('[data-slotwise-resource], [data-slotwise-form]')) {
     if (el.dataset.slotwiseMounted) continue;
     el.dataset.slotwiseMounted = 'true';
-    const { slotwiseResource: resourceId, slotwiseForm: formId } = el.dataset;
-    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! });
+    const { slotwiseResource: resourceId, slotwiseForm: formId, slotwiseLocale } = el.dataset;
+    const locale = slotwiseLocale ?? el.closest<HTMLElement>('[lang]')?.lang;
+    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! }, { locale });
   }
 }
 

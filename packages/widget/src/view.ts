@@ -1,5 +1,6 @@
 import { CSS } from './styles.js';
-import { dayLabel, placesLabel, slotLabel, type SlotLike } from './format.js';
+import type { TimeFormat } from '@slotwise/sdk/format';
+import { placesLabel, slotLabel, type SlotLike } from './format.js';
 
 export interface ViewSlot extends SlotLike {
   id: string;
@@ -68,10 +69,10 @@ export type Skeleton = ReturnType<typeof buildSkeleton>;
 const isFull = (slot: ViewSlot) => slot.remaining <= 0 || slot.status === 'FULL' || slot.status === 'BLOCKED';
 
 /** Updates one slot button in place, so focus and the screen reader's position survive live changes. */
-export function paintSlot(button: HTMLButtonElement, slot: ViewSlot, selected: boolean) {
-  // The space keeps "09:00" and "1 place left" two words for assistive tech (the label starts with them).
-  button.replaceChildren(h('span', { text: slot.localStart }), ' ', h('small', { text: placesLabel(slot) }));
-  button.setAttribute('aria-label', slotLabel(slot));
+export function paintSlot(button: HTMLButtonElement, slot: ViewSlot, selected: boolean, format: TimeFormat) {
+  // The space keeps "9:00 AM" and "1 place left" two words for assistive tech (the label starts with them).
+  button.replaceChildren(h('span', { text: format.time(slot.startAt, slot.timeZone) }), ' ', h('small', { text: placesLabel(slot) }));
+  button.setAttribute('aria-label', slotLabel(slot, format));
   button.setAttribute('aria-pressed', String(selected));
   button.classList.toggle('full', isFull(slot));
   // Still focusable: choosing a full slot explains why it cannot be booked.
@@ -79,7 +80,7 @@ export function paintSlot(button: HTMLButtonElement, slot: ViewSlot, selected: b
 }
 
 /** One column per local date of the week, slots by start; returns the buttons by slot id. */
-export function renderDays(container: HTMLElement, dates: string[], slots: ViewSlot[], selectedId: string | undefined, uid: string) {
+export function renderDays(container: HTMLElement, dates: string[], slots: ViewSlot[], selectedId: string | undefined, uid: string, format: TimeFormat) {
   const buttons = new Map<string, HTMLButtonElement>();
   const columns = dates.map((date) => {
     const headingId = `${uid}-d${date}`;
@@ -90,13 +91,13 @@ export function renderDays(container: HTMLElement, dates: string[], slots: ViewS
           {},
           ...daySlots.map((slot) => {
             const button = h('button', { type: 'button', class: 'sw-slot', 'data-slot-id': slot.id });
-            paintSlot(button, slot, slot.id === selectedId);
+            paintSlot(button, slot, slot.id === selectedId, format);
             buttons.set(slot.id, button);
             return h('li', {}, button);
           }),
         )
       : h('p', { text: 'No times' });
-    return h('div', { class: 'sw-day', role: 'group', 'aria-labelledby': headingId }, h('h3', { id: headingId, text: dayLabel(date) }), list);
+    return h('div', { class: 'sw-day', role: 'group', 'aria-labelledby': headingId }, h('h3', { id: headingId, text: format.day(date) }), list);
   });
   container.replaceChildren(...columns);
   return buttons;

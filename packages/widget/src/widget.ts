@@ -1,9 +1,15 @@
 import { SlotAvailabilityDocument, type SlotAvailabilityEventKind, type SlotwiseClient, type SlotFieldsFragment } from '@slotwise/sdk';
-import { addDays, dayLabel, timeOf, todayIn, utcMidnight, weekLabel } from './format.js';
+import { timeFormat, type TimeFormat } from '@slotwise/sdk/format';
+import { addDays, todayIn, utcMidnight } from './format.js';
 import { buildSkeleton, isFull, paintSlot, renderDays, type Skeleton } from './view.js';
 import { FULL as FULL_MESSAGE, reserve, type Reservation } from './booking.js';
 
 export type Scope = { resourceId: string } | { formId: string };
+
+export interface WidgetOptions {
+  /** How dates and times are written ("en-GB", "de", …); the default is the Slotwise pages' "en-US". */
+  locale?: string;
+}
 
 /** Weeks ahead a visitor may page to. */
 const MAX_WEEKS = 12;
@@ -24,8 +30,10 @@ export class AvailabilityWidget {
   /** A hold or sign-up is in flight: its own change event must not read as "full". */
   private busy = false;
   private stop: (() => void) | undefined;
+  private readonly format: TimeFormat;
 
-  constructor(host: HTMLElement, private readonly client: SlotwiseClient, private readonly scope: Scope) {
+  constructor(host: HTMLElement, private readonly client: SlotwiseClient, private readonly scope: Scope, options: WidgetOptions = {}) {
+    this.format = timeFormat(options.locale);
     this.ui = buildSkeleton(host, this.uid);
     this.weekStart = new Date().toISOString().slice(0, 10);
     this.ui.submit.textContent = 'resourceId' in scope ? 'Hold this time' : 'Sign up';
@@ -103,7 +111,7 @@ export class AvailabilityWidget {
       if (!known) added = true;
       this.slots.set(slot.id, slot);
       const button = this.buttons.get(slot.id);
-      if (button && slot.status !== 'CANCELLED') paintSlot(button, slot, slot.id === this.selected);
+      if (button && slot.status !== 'CANCELLED') paintSlot(button, slot, slot.id === this.selected, this.format);
       else added = true;
     }
     if (added) this.render();
@@ -122,11 +130,11 @@ export class AvailabilityWidget {
   private render() {
     const dates = this.dates();
     const focusedId = (this.ui.root.activeElement as HTMLElement | null)?.dataset?.slotId;
-    this.ui.title.textContent = weekLabel(dates[0]!, dates[6]!);
-    this.ui.zone.textContent = this.timeZone ? `Times in ${this.timeZone.replace(/_/g, ' ')}` : '';
+    this.ui.title.textContent = this.format.dateRange(dates[0]!, dates[6]!);
+    this.ui.zone.textContent = this.timeZone ? `Times in ${this.format.zone(this.timeZone)}` : '';
     this.ui.prev.disabled = this.week === 0;
     this.ui.next.disabled = this.week === MAX_WEEKS;
-    this.buttons = renderDays(this.ui.days, dates, this.visibleSlots(), this.selected, this.uid);
+    this.buttons = renderDays(this.ui.days, dates, this.visibleSlots(), this.selected, this.uid, this.format);
     if (focusedId) this.buttons.get(focusedId)?.focus();
   }
 
@@ -136,7 +144,7 @@ export class AvailabilityWidget {
     if (isFull(slot)) return this.say(FULL_MESSAGE, 'error');
     this.selected = slotId;
     for (const [id, button] of this.buttons) button.setAttribute('aria-pressed', String(id === slotId));
-    this.ui.chosen.textContent = `${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd}`;
+    this.ui.chosen.textContent = this.when(slot);
     this.ui.form.hidden = false;
     this.say('');
     this.ui.name.focus();
@@ -176,12 +184,12 @@ export class AvailabilityWidget {
       }
       if (outcome.kind === 'registered') {
         this.clearChoice(true);
-        return this.say(`You're signed up for ${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd}.`, 'ok');
+        return this.say(`You're signed up for ${this.when(slot)}.`, 'ok');
       }
       this.reservation = outcome.reservation;
       this.ui.form.hidden = true;
-      const until = outcome.reservation.holdExpiresAt && this.timeZone ? ` until ${timeOf(outcome.reservation.holdExpiresAt, this.timeZone)}` : '';
-      this.ui.heldText.textContent = `${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd} is held for you${until}. Confirm to book it.`;
+      const until = outcome.reservation.holdExpiresAt && this.timeZone ? ` until ${this.format.time(outcome.reservation.holdExpiresAt, this.timeZone)}` : '';
+      this.ui.heldText.textContent = `${this.when(slot)} is held for you${until}. Confirm to book it.`;
       this.ui.held.hidden = false;
       this.say('Held — confirm to finish your booking.', 'ok', this.ui.confirm);
     } catch {
@@ -199,11 +207,16 @@ export class AvailabilityWidget {
       const message = await reservation.confirm();
       this.ui.confirm.disabled = false;
       this.clearChoice(true);
-      this.say(message.ok ? `Booked: ${dayLabel(slot.localDate)}, ${slot.localStart}-${slot.localEnd}. See you then!` : message.text, message.ok ? 'ok' : 'error');
+      this.say(message.ok ? `Booked: ${this.when(slot)}. See you then!` : message.text, message.ok ? 'ok' : 'error');
     } catch {
       this.ui.confirm.disabled = false;
       this.say('Could not reach the booking service — please try again.', 'error');
     }
+  }
+
+  /** "Mon Nov 30, 5:00–6:00 PM": the words the signup page uses for the same slot. */
+  private when(slot: SlotFieldsFragment): string {
+    return this.format.slot(slot.startAt, slot.endAt, slot.timeZone);
   }
 
   private say(text: string, tone?: 'ok' | 'error', focus?: HTMLElement) {

@@ -1,7 +1,8 @@
 import { esc, page } from '../forms/form-page.js';
 import type { MagicLinkProblem, MagicLinkRole } from '../links/magic-links.js';
 import { eventTitle, type BookingView } from './booking-mail-content.js';
-import { localWhen, utcWhen } from './wording.js';
+import { DEFAULT_LOCALE, slotLabel, zoneLabel } from '../forms/slot-label.js';
+import { utcWhen } from './wording.js';
 
 const STATUS_TEXT: Record<string, string> = { CONFIRMED: 'Confirmed', HELD: 'Held (not yet confirmed)', CANCELLED: 'Cancelled', EXPIRED: 'Expired' };
 
@@ -17,11 +18,14 @@ export interface ManagePageInput {
   now: Date;
   /** A line shown at the top after an action (e.g. "Your booking is cancelled."). */
   notice?: string;
+  /** How dates and times are written (`?lang=`), and the page's `lang`. */
+  locale?: string;
 }
 
 /** GET /manage?t=...: what, when (the viewer's zone and UTC), where, status, and what can be done. No JavaScript. */
 export function renderManagePage(input: ManagePageInput): string {
   const { view, status } = input;
+  const locale = input.locale ?? DEFAULT_LOCALE;
   const title = eventTitle(view, input.role);
   const where = view.location ? [view.location.title, view.location.address].filter(Boolean).join(', ') : null;
   const live = (status === 'CONFIRMED' || status === 'HELD') && view.startAt.getTime() > input.now.getTime();
@@ -29,12 +33,12 @@ export function renderManagePage(input: ManagePageInput): string {
 <h1>${esc(title)}</h1>
 ${input.notice ? `<p class="notice" role="status">${esc(input.notice)}</p>` : ''}
 <dl class="booking">
-<dt>When</dt><dd>${esc(localWhen(view.startAt, view.endAt, input.timeZone))} (${esc(input.timeZone)})<br>${esc(utcWhen(view.startAt, view.endAt))}</dd>
+<dt>When</dt><dd>${esc(slotLabel(view.startAt, view.endAt, input.timeZone, locale))} ${esc(zoneLabel(input.timeZone, locale, view.startAt))}<br>${esc(utcWhen(view.startAt, view.endAt))}</dd>
 ${where ? `<dt>Where</dt><dd>${esc(where)}</dd>` : ''}
 <dt>Status</dt><dd>${esc(STATUS_TEXT[status] ?? status)}</dd>
 </dl>
 ${live ? actions(input.token, status === 'HELD') : ''}`;
-  return page(title, body);
+  return page(title, body, locale);
 }
 
 /**

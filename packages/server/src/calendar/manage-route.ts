@@ -5,6 +5,7 @@ import { findMagicLink, MagicLinkError, type MagicLink } from '../links/magic-li
 import type { RouteHandler } from '../server.js';
 import { bookingView, loadBookings, recipients } from './booking-mail.js';
 import { renderLinkProblemPage, renderManagePage } from './manage-page.js';
+import { resolveLocale } from '../forms/slot-label.js';
 import { readForm } from '../forms/form-route.js';
 
 const MAX_BODY_BYTES = 8 * 1024;
@@ -16,7 +17,7 @@ const MAX_BODY_BYTES = 8 * 1024;
 export function manageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
     if (url.pathname !== '/manage' && url.pathname !== '/manage/') return false;
-    if (req.method === 'GET' || req.method === 'HEAD') await show(res, url.searchParams.get('t') ?? '');
+    if (req.method === 'GET' || req.method === 'HEAD') await show(res, url.searchParams.get('t') ?? '', undefined, 200, resolveLocale(url.searchParams.get('lang')));
     else if (req.method === 'POST') await act(req, res);
     else {
       res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
@@ -25,14 +26,14 @@ export function manageRoute(app: Slotwise): RouteHandler {
     return true;
   };
 
-  async function show(res: ServerResponse, token: string, notice?: string, status = 200) {
+  async function show(res: ServerResponse, token: string, notice?: string, status = 200, locale?: string) {
     const link = await linkFor(res, token);
     if (!link) return;
     const row = (await loadBookings(app.db.sql, [link.bookingId])).get(link.bookingId);
     if (!row) return send(res, 404, renderLinkProblemPage('gone'));
     const view = bookingView(row);
     const viewer = recipients(row, view).find((r) => r.role === link.role) ?? recipients(row, view)[0]!;
-    send(res, status, renderManagePage({ view, status: row.status, role: link.role, timeZone: viewer.timeZone, token, now: new Date(), notice }));
+    send(res, status, renderManagePage({ view, status: row.status, role: link.role, timeZone: viewer.timeZone, token, now: new Date(), notice, locale }));
   }
 
   async function act(req: IncomingMessage, res: ServerResponse) {

@@ -54,15 +54,19 @@ describe('the manage page', () => {
     const html = await response.text();
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('<h1>Session with Ada</h1>');
-    expect(html).toContain('Tue Jan 5, 3:00–3:30 PM GMT+0 (Europe/Lisbon)<br>2027-01-05 15:00–15:30 UTC');
+    expect(html).toContain('Tue Jan 5, 3:00–3:30 PM Western European Time (Lisbon)<br>2027-01-05 15:00–15:30 UTC');
     expect(html).toContain('<dd>Riverside Clinic, 1 River St</dd>');
     expect(html).toContain('<dt>Status</dt><dd>Confirmed</dd>');
     expect(html).toMatch(/<form method="post" action="\/manage">\s*<input type="hidden" name="t" value="ml_[\w-]+">/);
     expect(html).not.toContain(HOST.email);
     const host = await (await get(hostToken)).text();
     expect(host).toContain('<h1>Session with Grace</h1>');
-    expect(host).toContain('Tue Jan 5, 10:00–10:30 AM EST (America/New_York)');
+    expect(host).toContain('Tue Jan 5, 10:00–10:30 AM Eastern Time (New York)');
     expect(host).not.toContain(GUEST.email);
+    // ?lang= writes dates and times as that locale does, and says so in the page's lang.
+    const british = await (await fetch(`${server.url}/manage?t=${hostToken}&lang=en-GB`)).text();
+    expect(british).toContain('<html lang="en-GB">');
+    expect(british).toContain('Tue 5 Jan, 10:00–10:30 Eastern Time (New York)');
     expect((await fetch(`${server.url}/manage?t=${guestToken}`, { method: 'HEAD' })).status).toBe(200);
     expect(await state(id)).toEqual(before);
   });

@@ -1,6 +1,6 @@
 import type { Form, Slot } from '../generated/prisma/client.js';
 import { toLocal } from '../shared/time.js';
-import { dayLabel, slotLabel, timeRange } from './slot-label.js';
+import { DEFAULT_LOCALE, dayLabel, slotLabel, timeRange, zoneLabel } from './slot-label.js';
 
 /** What the registrant typed, kept when the page is shown again after an error. */
 export interface PageInput {
@@ -30,7 +30,7 @@ const EMPTY_INPUT: PageInput = { name: '', email: '', phone: '', slotIds: [] };
  * zone, one fieldset per day; full and cancelled slots stay visible but cannot be chosen.
  * A draft or closed form is shown with its controls disabled and a notice.
  */
-export function renderFormPage(form: PageForm, slots: PageSlot[], input: PageInput = EMPTY_INPUT, problem?: PageProblem): string {
+export function renderFormPage(form: PageForm, slots: PageSlot[], input: PageInput = EMPTY_INPUT, problem?: PageProblem, locale = DEFAULT_LOCALE): string {
   const open = form.status === 'PUBLISHED';
   const field = problem?.fields ?? {};
   const failed = new Set(problem?.unavailableSlotIds ?? []);
@@ -44,16 +44,16 @@ export function renderFormPage(form: PageForm, slots: PageSlot[], input: PageInp
   const limit = form.maxSlotsPerRegistration ? ` Choose up to ${form.maxSlotsPerRegistration}.` : '';
 
   const days = groupByLocalDate(slots, form.timeZone).map(([date, daySlots]) => {
-    const items = daySlots.map((slot) => slotItem(slot, form.timeZone, chosen.has(slot.id), failed.has(slot.id))).join('\n');
-    return `<fieldset class="day"><legend>${esc(dayLabel(daySlots[0]!.startAt, form.timeZone))}</legend>\n${items}\n</fieldset>`;
+    const items = daySlots.map((slot) => slotItem(slot, form.timeZone, chosen.has(slot.id), failed.has(slot.id), locale)).join('\n');
+    return `<fieldset class="day"><legend>${esc(dayLabel(daySlots[0]!.startAt, form.timeZone, locale))}</legend>\n${items}\n</fieldset>`;
   });
 
   const body = `
 <h1>${esc(form.title)}</h1>
 ${form.description ? `<p class="description">${esc(form.description)}</p>` : ''}
 ${notice}
-${problem ? errorSummary(problem, slots, form.timeZone) : ''}
-<form method="post" action="/form/${esc(form.slug)}">
+${problem ? errorSummary(problem, slots, form.timeZone, locale) : ''}
+<form method="post" action="/form/${esc(form.slug)}${locale === DEFAULT_LOCALE ? '' : `?lang=${encodeURIComponent(locale)}`}">
 <fieldset class="whole"${open ? '' : ' disabled'}>
 <legend class="visually-hidden">Sign up</legend>
 ${textField('name', 'Name', 'text', input.name, field.name, 'autocomplete="name" required')}
@@ -61,34 +61,34 @@ ${textField('email', 'Email', 'email', input.email, field.email, 'autocomplete="
 ${textField('phone', 'Phone (optional)', 'tel', input.phone, field.phone, 'autocomplete="tel"')}
 <div class="slots" role="group" aria-labelledby="slots-heading"${field.slotId ? ' aria-describedby="slotId-error"' : ''}>
 <h2 id="slots-heading">Choose your time</h2>
-<p class="hint">Times are shown in ${esc(form.timeZone)}.${limit}</p>
+<p class="hint">Times are shown in <span class="zone">${esc(zoneLabel(form.timeZone, locale))}</span>.${limit}</p>
 ${field.slotId ? `<p class="field-error" id="slotId-error">${esc(field.slotId)}</p>` : ''}
 ${days.length ? days.join('\n') : '<p>There are no upcoming times on this form.</p>'}
 </div>
 <button type="submit">Sign up</button>
 </fieldset>
 </form>`;
-  return page(form.title, body);
+  return page(form.title, body, locale);
 }
 
 /** After a signup: the confirmed slots as "Mon Oct 7, 5:00–6:00 PM" in the form's zone. */
-export function renderSuccessPage(form: PageForm, name: string, slots: Pick<Slot, 'startAt' | 'endAt'>[]): string {
-  const items = slots.map((s) => `<li>${esc(slotLabel(s.startAt, s.endAt, form.timeZone))}</li>`).join('\n');
+export function renderSuccessPage(form: PageForm, name: string, slots: Pick<Slot, 'startAt' | 'endAt'>[], locale = DEFAULT_LOCALE): string {
+  const items = slots.map((s) => `<li>${esc(slotLabel(s.startAt, s.endAt, form.timeZone, locale))}</li>`).join('\n');
   const body = `
 <h1>You are signed up</h1>
 <p role="status">Thank you, ${esc(name)}. Your ${slots.length === 1 ? 'time is' : 'times are'} confirmed for <strong>${esc(form.title)}</strong>:</p>
 <ul class="confirmed">
 ${items}
 </ul>
-<p class="hint">Times are in ${esc(form.timeZone)}.</p>`;
-  return page(`Signed up: ${form.title}`, body);
+<p class="hint">Times are in ${esc(zoneLabel(form.timeZone, locale))}.</p>`;
+  return page(`Signed up: ${form.title}`, body, locale);
 }
 
 export function renderNotFoundPage(): string {
   return page('Form not found', '<h1>Form not found</h1>\n<p>There is no signup form at this address. Check the link you were given.</p>');
 }
 
-function slotItem(slot: PageSlot, timeZone: string, checked: boolean, justFilled: boolean): string {
+function slotItem(slot: PageSlot, timeZone: string, checked: boolean, justFilled: boolean, locale: string): string {
   const cancelled = slot.status === 'CANCELLED';
   const full = !cancelled && (slot.status === 'FULL' || slot.status === 'BLOCKED' || slot.capacity - slot.booked - slot.held < 1);
   const disabled = cancelled || full;
@@ -101,7 +101,7 @@ function slotItem(slot: PageSlot, timeZone: string, checked: boolean, justFilled
         ? ` <span class="places">${left} of ${slot.capacity} places left</span>`
         : '';
   const id = `slot-${esc(slot.id)}`;
-  return `<div class="slot${disabled ? ' unavailable' : ''}"><input type="checkbox" id="${id}" name="slotId" value="${esc(slot.id)}"${checked && !disabled ? ' checked' : ''}${disabled ? ' disabled' : ''}><label for="${id}">${esc(timeRange(slot.startAt, slot.endAt, timeZone))}${badge}</label></div>`;
+  return `<div class="slot${disabled ? ' unavailable' : ''}"><input type="checkbox" id="${id}" name="slotId" value="${esc(slot.id)}"${checked && !disabled ? ' checked' : ''}${disabled ? ' disabled' : ''}><label for="${id}">${esc(timeRange(slot.startAt, slot.endAt, timeZone, locale))}${badge}</label></div>`;
 }
 
 function textField(name: string, label: string, type: string, value: string, error: string | undefined, attrs: string): string {
@@ -111,9 +111,9 @@ function textField(name: string, label: string, type: string, value: string, err
 ${error ? `<p class="field-error" id="${name}-error">${esc(error)}</p>` : ''}</div>`;
 }
 
-function errorSummary(problem: PageProblem, slots: PageSlot[], timeZone: string): string {
+function errorSummary(problem: PageProblem, slots: PageSlot[], timeZone: string, locale: string): string {
   const filled = slots.filter((s) => problem.unavailableSlotIds?.includes(s.id));
-  const list = filled.length ? `<ul>${filled.map((s) => `<li>${esc(slotLabel(s.startAt, s.endAt, timeZone))}</li>`).join('')}</ul>` : '';
+  const list = filled.length ? `<ul>${filled.map((s) => `<li>${esc(slotLabel(s.startAt, s.endAt, timeZone, locale))}</li>`).join('')}</ul>` : '';
   return `<div class="error-summary" role="alert" id="error-summary"><h2>There is a problem</h2><p>${esc(problem.summary)}</p>${list}</div>`;
 }
 
@@ -126,10 +126,10 @@ function groupByLocalDate(slots: PageSlot[], timeZone: string): [string, PageSlo
   return [...days];
 }
 
-/** The public pages' frame: same look for the signup, success and manage pages. */
-export function page(title: string, body: string): string {
+/** The public pages' frame: same look for the signup, success and manage pages; `lang` is the page's locale. */
+export function page(title: string, body: string, lang = DEFAULT_LOCALE): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${esc(lang)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

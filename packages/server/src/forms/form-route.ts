@@ -6,6 +6,7 @@ import { SlotsUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
 import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
+import { resolveLocale } from './slot-label.js';
 
 const PATH = /^\/form\/([a-z0-9-]{1,80})\/?$/;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -18,9 +19,11 @@ export function formPageRoute(app: Slotwise): RouteHandler {
     if (!match && !url.pathname.startsWith('/form/')) return false;
     // The page is public, so it shows published forms only: drafts and closed forms are staff's (GraphQL).
     const form = match ? await app.db.prisma.form.findUnique({ where: { slug: match[1]!, status: 'PUBLISHED' } }) : null;
+    // ?lang=en-GB writes dates and times as that locale does (and sets the page's lang); the words stay English.
+    const locale = resolveLocale(url.searchParams.get('lang'));
     if (!form) send(res, 404, renderNotFoundPage());
-    else if (req.method === 'GET' || req.method === 'HEAD') send(res, 200, await showPage(form.id));
-    else if (req.method === 'POST') await submit(req, res, form);
+    else if (req.method === 'GET' || req.method === 'HEAD') send(res, 200, await showPage(form.id, locale));
+    else if (req.method === 'POST') await submit(req, res, form, locale);
     else {
       res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
       res.end('Method not allowed');
@@ -28,16 +31,16 @@ export function formPageRoute(app: Slotwise): RouteHandler {
     return true;
   };
 
-  async function submit(req: IncomingMessage, res: ServerResponse, form: Form) {
+  async function submit(req: IncomingMessage, res: ServerResponse, form: Form, locale: string) {
     // The page books like the `register` mutation, so it counts against the same per-client limit.
     const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
     const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
     if (refused) {
       res.setHeader('retry-after', String(refused.retryAfterSeconds));
-      return send(res, 429, await showPage(form.id, undefined, { summary: `Too many sign-ups from here; try again in ${refused.retryAfterSeconds} seconds.` }));
+      return send(res, 429, await showPage(form.id, locale, undefined, { summary: `Too many sign-ups from here; try again in ${refused.retryAfterSeconds} seconds.` }));
     }
     const body = await readForm(req);
-    if (!body) return send(res, 413, await showPage(form.id, undefined, { summary: 'The request was too large.' }));
+    if (!body) return send(res, 413, await showPage(form.id, locale, undefined, { summary: 'The request was too large.' }));
     const input: PageInput = {
       name: body.get('name') ?? '',
       email: body.get('email') ?? '',
@@ -55,21 +58,21 @@ export function formPageRoute(app: Slotwise): RouteHandler {
         select: { slot: { select: { startAt: true, endAt: true } } },
         orderBy: { slot: { startAt: 'asc' } },
       });
-      send(res, 200, renderSuccessPage(form, registration.name, booked.map((b) => b.slot)));
+      send(res, 200, renderSuccessPage(form, registration.name, booked.map((b) => b.slot), locale));
     } catch (err) {
       const failure = problemFor(err, input);
       if (!failure) throw err;
-      send(res, failure.status, await showPage(form.id, failure.input, failure.problem));
+      send(res, failure.status, await showPage(form.id, locale, failure.input, failure.problem));
     }
   }
 
-  async function showPage(formId: string, input?: PageInput, problem?: PageProblem) {
+  async function showPage(formId: string, locale: string, input?: PageInput, problem?: PageProblem) {
     const form = await app.db.prisma.form.findUniqueOrThrow({ where: { id: formId } });
     const slots = await app.db.prisma.slot.findMany({
       where: { formId, startAt: { gt: app.services.forms.now() } },
       orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
     });
-    return renderFormPage(form, slots, input, problem);
+    return renderFormPage(form, slots, input, problem, locale);
   }
 }
 

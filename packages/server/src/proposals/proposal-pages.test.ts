@@ -61,7 +61,7 @@ describe('pages over HTTP', () => {
     expect(page.referrer).toBe('no-referrer');
     expect(page.html).toContain('<h1>Propose another time</h1>');
     expect(page.html).toContain(`value="slot:${free}"`);
-    expect(page.html).toContain('Times are shown in Europe/Berlin.');
+    expect(page.html).toContain('Times are shown in Central European Time (Berlin).');
     expect(page.html).not.toContain('<script');
     const bad = await get('/reschedule?r=ml_tampered0000000000000000');
     expect([bad.status, bad.html]).toEqual([404, expect.stringContaining('Open the link from your latest mail again')]);
@@ -70,8 +70,8 @@ describe('pages over HTTP', () => {
 
   it("times read in the zone of whoever opened the link: the guest's own zone, the host's location", async () => {
     const booking = await x.book(await nextSlot(), 'guest.person@mail.example', 'America/Los_Angeles');
-    expect((await get(`/reschedule?r=${await x.link(booking.rawId)}`)).html).toContain('Times are shown in America/Los_Angeles.');
-    expect((await get(`/reschedule?r=${await x.link(booking.rawId, { role: 'host' })}`)).html).toContain('Times are shown in Europe/Berlin.');
+    expect((await get(`/reschedule?r=${await x.link(booking.rawId)}`)).html).toContain('Times are shown in Pacific Time (Los Angeles).');
+    expect((await get(`/reschedule?r=${await x.link(booking.rawId, { role: 'host' })}`)).html).toContain('Times are shown in Central European Time (Berlin).');
   });
 
   it('a range booking is offered free ranges of the same length (search service) and proposes one', async () => {

@@ -5,6 +5,7 @@ import { readForm, send as sendHtml } from '../forms/form-route.js';
 import { BookingConflictError, BookingNotActiveError, SlotFullError, SlotUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { LinkInvalidError, ProposalClosedError } from './proposal-errors.js';
+import { resolveLocale } from '../forms/slot-label.js';
 import { renderDecidedPage, renderDecisionPage, renderProblemPage, renderProposedPage, renderProposePage, type Verdict } from './proposal-page.js';
 import { targetFromValue } from './proposal-times.js';
 import { otherRole } from './parties.js';
@@ -28,8 +29,8 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     }
     try {
       if (req.method === 'POST') await post(req, res, path);
-      else if (path === '/reschedule') await showPropose(res, url.searchParams.get('r') ?? '');
-      else await showDecision(res, url.searchParams.get('t') ?? '', path.slice(1) as Verdict);
+      else if (path === '/reschedule') await showPropose(res, url.searchParams.get('r') ?? '', 200, { locale: resolveLocale(url.searchParams.get('lang')) });
+      else await showDecision(res, url.searchParams.get('t') ?? '', path.slice(1) as Verdict, resolveLocale(url.searchParams.get('lang')));
     } catch (error) {
       const page = problemPage(error);
       if (!page) throw error;
@@ -38,14 +39,14 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     return true;
   };
 
-  async function showPropose(res: ServerResponse, token: string, status = 200, extra: { chosen?: string; note?: string; problem?: string } = {}) {
+  async function showPropose(res: ServerResponse, token: string, status = 200, extra: { chosen?: string; note?: string; problem?: string; locale?: string } = {}) {
     const view = await proposalViews.proposePage(token);
     send(res, status, renderProposePage({ ...view, token, ...extra }));
   }
 
-  async function showDecision(res: ServerResponse, token: string, verdict: Verdict) {
+  async function showDecision(res: ServerResponse, token: string, verdict: Verdict, locale: string) {
     const view = await proposalViews.decisionPage(token, verdict);
-    send(res, 200, renderDecisionPage(view.booking, view.proposal, verdict, token, view.proposerName));
+    send(res, 200, renderDecisionPage(view.booking, view.proposal, verdict, token, view.proposerName, locale));
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, path: string) {

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Slotwise } from '../app.js';
 import type { RouteHandler } from '../server.js';
+import { resolveLocale } from '../forms/slot-label.js';
 
 /** Built by `pnpm --filter @slotwise/widget build` (the root `pnpm start` runs it first). */
 export const WIDGET_FILE = new URL('../../../widget/dist/widget.js', import.meta.url);
@@ -17,6 +18,8 @@ export function widgetRoutes(app: Slotwise): RouteHandler {
       return res.end(), true;
     }
     if (url.pathname === '/widget.js') return serveWidget(res), true;
+    // ?lang=en-GB: the page's lang, which the widget writes its dates and times by (as the signup page's ?lang=).
+    const lang = resolveLocale(url.searchParams.get('lang'), 'en');
 
     // ?resource=<id> or ?form=<id>; by default the first demo resource.
     const form = url.searchParams.get('form');
@@ -26,11 +29,11 @@ export function widgetRoutes(app: Slotwise): RouteHandler {
       resource = first && encodeGlobalID('Resource', first.id);
     }
     const attribute = form ? `data-slotwise-form="${form}"` : resource ? `data-slotwise-resource="${resource}"` : '';
-    if ((form && !GLOBAL_ID.test(form)) || (resource && !GLOBAL_ID.test(resource))) return sendHtml(res, 400, page('<p>That is not a valid id.</p>')), true;
+    if ((form && !GLOBAL_ID.test(form)) || (resource && !GLOBAL_ID.test(resource))) return sendHtml(res, 400, page('<p>That is not a valid id.</p>', lang)), true;
     const body = attribute
       ? `<div ${attribute}></div>`
       : '<p>No resources yet: start with demo data (SEED_DEMO=true) or create one in GraphiQL.</p>';
-    return sendHtml(res, 200, page(body)), true;
+    return sendHtml(res, 200, page(body, lang)), true;
   };
 }
 
@@ -50,9 +53,9 @@ async function serveWidget(res: ServerResponse) {
   res.end(code);
 }
 
-function page(body: string): string {
+function page(body: string, lang: string): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
