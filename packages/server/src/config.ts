@@ -121,6 +121,15 @@ export const configSchema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** formInsights sends registrants' names to the LLM only when this is true. */
   LLM_SHARE_PERSONAL_DATA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // Webhooks (issue 19).
+  /** Webhook URLs may resolve to loopback, private, link-local and unique-local addresses (tests, on-premises). */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Attempts per delivery (backoff from 30 s doubling to 2 h) before it is marked FAILED. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** One attempt, connect to last byte; longer counts as a failure. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** An endpoint with no successful delivery this long after a failure is disabled. */
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -19,6 +19,7 @@ import './forms/registration.graphql.js';
 import './proposals/proposals.graphql.js';
 import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
+import './webhooks/webhooks.graphql.js';
 import './forms/text/form-text.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -10,6 +10,8 @@ import { attachGraphQLWs } from './live/ws-server.js';
 import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 import { listenForQueuedMail } from './mail/outbox-wakeup.js';
+import { listenForEvents } from './events/events-wakeup.js';
+import { WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -91,6 +93,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   metrics.measureOutboxDepth(() => mailDelivery.depth());
   const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
   const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, () => mailJob.nudge(), log) : undefined;
+  // Webhooks the same way: deliveries are written with the events (trigger), claimed after commit.
+  const webhookDelivery = webhookDeliveryFromConfig(app);
+  const webhookJob = jobs.every('webhook-delivery', WEBHOOK_POLL_INTERVAL_MS, () => webhookDelivery.runOnce());
+  const eventsWakeup = app.config.DATABASE_URL ? listenForEvents(app.config.DATABASE_URL, () => webhookJob.nudge(), log) : undefined;
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
@@ -112,6 +118,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
       await mailWakeup?.close();
+      await eventsWakeup?.close();
       await jobs.stop();
       mailDelivery.transport.close();
       await app.close();
