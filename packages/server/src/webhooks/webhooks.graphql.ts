@@ -85,9 +85,15 @@ builder.queryField('webhooks', (t) =>
     cursor: 'id',
     description: 'Webhook endpoints, oldest first (admin).',
     authScopes: ADMIN,
+    totalCount: (_root, _args, ctx) => ctx.db.prisma.webhookEndpoint.count(),
     resolve: (query, _root, _args, ctx) => ctx.db.prisma.webhookEndpoint.findMany({ ...query, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
   }, ...connectionNames('WebhookEndpoint')),
 );
+
+function deliveriesWhere(args: { webhookId?: string | number | null; status?: WebhookDeliveryStatus | null }) {
+  const endpointId = args.webhookId ? parseGlobalId(String(args.webhookId), 'WebhookEndpoint', ['webhookId']) : undefined;
+  return { ...(endpointId ? { endpointId } : {}), ...(args.status ? { status: args.status } : {}) };
+}
 
 builder.queryField('webhookDeliveries', (t) =>
   t.prismaConnection({
@@ -97,14 +103,9 @@ builder.queryField('webhookDeliveries', (t) =>
     authScopes: ADMIN,
     errors: {},
     args: { webhookId: t.arg.id(), status: t.arg({ type: WebhookDeliveryStatusEnum }) },
-    resolve: (query, _root, args, ctx) => {
-      const endpointId = args.webhookId ? parseGlobalId(String(args.webhookId), 'WebhookEndpoint', ['webhookId']) : undefined;
-      return ctx.db.prisma.webhookDelivery.findMany({
-        ...query,
-        where: { ...(endpointId ? { endpointId } : {}), ...(args.status ? { status: args.status } : {}) },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      });
-    },
+    totalCount: (_root, args, ctx) => ctx.db.prisma.webhookDelivery.count({ where: deliveriesWhere(args) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.db.prisma.webhookDelivery.findMany({ ...query, where: deliveriesWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
   }, ...connectionNames('WebhookDelivery')),
 );
 
