@@ -1003,6 +1003,8 @@ export type NodeQuery = { __typename: 'Query', node:
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -1021,6 +1023,8 @@ export type NodesQuery = { __typename: 'Query', nodes: Array<
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null> };
 
 export const ValidationErrorFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"ValidationErrorFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"ValidationError"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"code"}},{"kind":"Field","name":{"kind":"Name","value":"message"}},{"kind":"Field","name":{"kind":"Name","value":"fieldErrors"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"path"}},{"kind":"Field","name":{"kind":"Name","value":"message"}}]}}]}}],"loc":{"start":0,"end":111,"source":{"body":"fragment ValidationErrorFields on ValidationError {\n  code\n  message\n  fieldErrors {\n    path\n    message\n  }\n}","name":"GraphQL request","locationOffset":{"line":1,"column":1}}}} as unknown as DocumentNode<ValidationErrorFieldsFragment, unknown>;

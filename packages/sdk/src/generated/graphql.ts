@@ -1003,6 +1003,8 @@ export type NodeQuery = { __typename: 'Query', node:
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -1021,6 +1023,8 @@ export type NodesQuery = { __typename: 'Query', nodes: Array<
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null> };
 
 export class TypedDocumentString<TResult, TVariables>
