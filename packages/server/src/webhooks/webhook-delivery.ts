@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SqlQuery } from '../db/database.js';
+import { eventEnvelope, type AggregateType } from '../events/domain-events.js';
 import { pii } from '../shared/pii.js';
 import { guardedLookup, hostOf, isPrivateAddress, PrivateAddressError } from './address-guard.js';
 import { webhookHeaders } from './signing.js';
@@ -102,13 +103,15 @@ export class WebhookDelivery {
   private async deliver(row: ClaimedDelivery): Promise<'succeeded' | 'retried' | 'failed' | 'released'> {
     const { db, now, log } = this.options;
     const started = now();
-    const body = JSON.stringify({
+    const body = eventEnvelope({
       id: row.event_id,
       type: row.type,
       version: row.version,
-      timestamp: row.occurred_at.toISOString(),
-      aggregate: { type: row.aggregate_type, id: row.aggregate_id, sequence: row.aggregate_seq },
-      data: row.payload,
+      occurredAt: row.occurred_at,
+      aggregateType: row.aggregate_type as AggregateType,
+      aggregateId: row.aggregate_id,
+      aggregateSeq: row.aggregate_seq,
+      payload: row.payload,
     });
     let secret: string;
     try {
