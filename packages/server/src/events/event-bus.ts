@@ -72,9 +72,10 @@ export class EventBusRelay {
   private async relay(sql: SqlQuery): Promise<RelayRun> {
     let published = 0;
     for (;;) {
+      // d.position: a bare `position` would sort by the text column of the select list.
       const events = (await sql.query<Parameters<typeof toEvent>[0]>(
         `SELECT id, position::text AS position, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload
-         FROM domain_events WHERE relayed_at IS NULL ORDER BY position LIMIT $1`,
+         FROM domain_events d WHERE relayed_at IS NULL ORDER BY d.position LIMIT $1`,
         [this.options.batchSize],
       )).map(toEvent);
       if (!events.length) break;
