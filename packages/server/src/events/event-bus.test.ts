@@ -8,6 +8,7 @@ import { bookingFixtures } from '../booking/test-fixtures.js';
 import { CANCEL, CONFIRM, HOLD, call, customer, gid } from '../booking/test-api.js';
 import { connectPublisher, streamName } from './bus-publishers.js';
 import { CuttableProxy, OwnNats, TEST_AMQP_URL, TEST_NATS_URL } from './bus-test-brokers.js';
+import { startServer } from '../server.js';
 import { EventBusRelay } from './event-bus.js';
 
 interface Received {
@@ -221,6 +222,32 @@ describe('event bus: RabbitMQ', () => {
       await proxy.cut();
       await channel.deleteExchange(exchange).catch(() => {});
       await consumer.close().catch(() => {});
+    }
+  });
+});
+
+describe('event bus in a running server', () => {
+  it('relays a confirmed booking to NATS by the server’s own job, woken by the commit', async () => {
+    const topic = `slotwise_test.${unique()}`;
+    const app = await createTestApp({ config: { EVENT_BUS_URL: TEST_NATS_URL, EVENT_BUS_TOPIC: topic } });
+    const server = await startServer(app.app, { port: 0, host: '127.0.0.1' });
+    const nc = await natsConnect({ servers: TEST_NATS_URL.replace('nats://', '') });
+    const jsm = await nc.jetstreamManager();
+    try {
+      const fx = bookingFixtures(app.app.db.sql);
+      const location = await fx.location();
+      const held = await call(app, HOLD, { slotId: gid('Slot', await fx.slot(location, await fx.resource(location))), customer: customer('srv') });
+      await call(app, CONFIRM, { bookingId: held.booking.id, manageToken: held.manageToken });
+      const received = await waitFor(async () => {
+        const messages = await streamContents(jsm, streamName(topic)).catch((): Received[] => []);
+        return messages.length === 2 ? messages : null;
+      }, 'both events in the stream', 30_000);
+      expect(received.map((r) => [r.type, r.sequence])).toEqual([['booking.held', 1], ['booking.confirmed', 2]]);
+    } finally {
+      await jsm.streams.delete(streamName(topic)).catch(() => {});
+      await nc.close();
+      await server.stop();
+      await app.close();
     }
   });
 });
