@@ -1,5 +1,4 @@
-import amqp from 'amqplib';
-import { connect as natsConnect, headers as natsHeaders, nanos, StorageType, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { DomainEvent } from './domain-events.js';
 
 /** One broker connection of the relay; `publish` resolves once the broker has stored the message. */
@@ -33,6 +32,8 @@ export function connectPublisher(options: PublisherOptions): Promise<BusPublishe
  * repeat within the stream's duplicate window), acknowledged by the stream before it counts.
  */
 async function connectNats({ url, topic, timeoutMs }: PublisherOptions): Promise<BusPublisher> {
+  // Loaded only when EVENT_BUS_URL names NATS: a server without a bus never pays for the client.
+  const { connect: natsConnect, headers: natsHeaders, nanos, StorageType } = await import('nats');
   const { hostname, port, username, password } = new URL(url);
   const nc: NatsConnection = await natsConnect({
     servers: `${hostname}:${port || 4222}`,
@@ -79,6 +80,7 @@ async function connectNats({ url, topic, timeoutMs }: PublisherOptions): Promise
  * broker confirmed it.
  */
 async function connectAmqp({ url, topic, timeoutMs }: PublisherOptions): Promise<BusPublisher> {
+  const { default: amqp } = await import('amqplib');
   const connection = await amqp.connect(url, { timeout: timeoutMs, clientProperties: { connection_name: 'slotwise-event-relay' } });
   let open = true;
   const closed = () => (open = false);
