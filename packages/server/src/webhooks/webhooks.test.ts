@@ -258,6 +258,11 @@ describe('webhooks and private networks (SSRF)', () => {
         expect(attempt!.error).toMatch(/private or loopback/);
       }
       expect(receiver.received).toEqual([]);
+      // Allowed, the same name is resolved and connected to: the replayed delivery arrives.
+      const [refused] = await t.app.db.sql.query<{ id: string }>(`SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE w.url LIKE 'http://localhost:%'`);
+      expect((await t.execute(REPLAY, { id: gid('WebhookDelivery', refused!.id) }, { token: t.adminToken })).data!.replayWebhookDelivery.status).toBe('PENDING');
+      await deliverUntil(worker(), () => receiver.received.length === 1, 'the replay to localhost');
+      expect(receiver.received[0]!.headers['webhook-id']).toBe(refused!.id);
     } finally {
       await receiver.close();
     }
