@@ -53,6 +53,10 @@ describe('loadConfig', () => {
     ['ENCRYPTION_KEY', { ENCRYPTION_KEY: 'not-hex' }],
     ['DEFAULT_TIME_ZONE', { DEFAULT_TIME_ZONE: 'Mars/Base' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['EVENT_BUS_URL', { EVENT_BUS_URL: 'kafka://broker:9092' }],
+    ['EVENT_BUS_TOPIC', { EVENT_BUS_TOPIC: 'has spaces' }],
+    ['WEBHOOK_ALLOW_PRIVATE_NETWORKS', { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'yes' }],
+    ['WEBHOOK_MAX_ATTEMPTS', { WEBHOOK_MAX_ATTEMPTS: '0' }],
     ['JWT_SECRET', { DATABASE_URL: 'postgres://db/slotwise', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY }],
     ['ENCRYPTION_KEY', { DATABASE_URL: 'postgres://db/slotwise', JWT_SECRET: SECRETS.JWT_SECRET }],
   ])('rejects a bad %s with one line naming it', (name, env) => {

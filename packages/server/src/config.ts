@@ -137,6 +137,26 @@ export const configSchema = z.object({
   SIGN_IN_LINK_URL: z.url().optional(),
   /** true: the public booking mutations refuse a request without an Idempotency-Key header. */
   REQUIRE_IDEMPOTENCY_KEY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  // Webhooks (issue 19).
+  /** Webhook URLs may resolve to loopback, private, link-local and unique-local addresses (tests, on-premises). */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Attempts per delivery (backoff from 30 s doubling to 2 h) before it is marked FAILED. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  /** One attempt, connect to last byte; longer counts as a failure. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** An endpoint with no successful delivery this long after a failure is disabled. */
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  // Event bus (issue 20).
+  /** Relay every domain event to NATS JetStream (nats://) or RabbitMQ (amqp:// or amqps://); unset = no relay. */
+  EVENT_BUS_URL: z
+    .string()
+    .regex(/^(nats|amqps?):\/\//, 'must be a nats://, amqp:// or amqps:// URL')
+    .optional(),
+  /** NATS: subjects `<topic>.<event type>` in a stream named after it; RabbitMQ: the topic exchange's name. */
+  EVENT_BUS_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dot-separated words (letters, digits, _ and -)')
+    .default('slotwise.events'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -20,6 +20,7 @@ import './forms/registration.graphql.js';
 import './proposals/proposals.graphql.js';
 import './sessions/sessions.graphql.js';
 import './mail/outbox.graphql.js';
+import './webhooks/webhooks.graphql.js';
 import './forms/text/form-text.graphql.js';
 import './waitlist/waitlist.graphql.js';
 

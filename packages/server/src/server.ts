@@ -10,6 +10,9 @@ import { attachGraphQLWs } from './live/ws-server.js';
 import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 import { listenForQueuedMail } from './mail/outbox-wakeup.js';
+import { listenForEvents } from './events/events-wakeup.js';
+import { eventBusRelayFromConfig, RELAY_POLL_INTERVAL_MS } from './events/event-bus.js';
+import { WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -91,6 +94,17 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   metrics.measureOutboxDepth(() => mailDelivery.depth());
   const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
   const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, () => mailJob.nudge(), log) : undefined;
+  // Webhooks the same way: deliveries are written with the events (trigger), claimed after commit.
+  const webhookDelivery = webhookDeliveryFromConfig(app);
+  const webhookJob = jobs.every('webhook-delivery', WEBHOOK_POLL_INTERVAL_MS, () => webhookDelivery.runOnce());
+  // EVENT_BUS_URL: events relayed to NATS JetStream or RabbitMQ, one instance at a time (src/events/event-bus.ts).
+  const relay = eventBusRelayFromConfig(app);
+  const relayJob = relay && jobs.every('event-bus-relay', RELAY_POLL_INTERVAL_MS, () => relay.runOnce());
+  const onEvents = () => {
+    webhookJob.nudge();
+    relayJob?.nudge();
+  };
+  const eventsWakeup = app.config.DATABASE_URL ? listenForEvents(app.config.DATABASE_URL, onEvents, log) : undefined;
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
@@ -112,8 +126,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
       await mailWakeup?.close();
+      await eventsWakeup?.close();
       await jobs.stop();
       mailDelivery.transport.close();
+      await relay?.close();
       await app.close();
       log.info('stopped');
     },

@@ -40,6 +40,7 @@ import { SessionsService } from './sessions/sessions.service.js';
 import { LlmClient } from './forms/text/llm-client.js';
 import { FormFromTextService } from './forms/text/form-from-text.js';
 import { FormInsightsService } from './forms/text/form-insights.js';
+import { WebhooksService } from './webhooks/webhooks.service.js';
 
 /** One instance of each domain service, built once per process from its dependencies. */
 export function createServices(deps: {
@@ -95,6 +96,7 @@ export function createServices(deps: {
     formsFromText: new FormFromTextService(prisma, forms, llm, deps.config),
     formInsights: new FormInsightsService(prisma, forms, llm, deps.config),
     waitlist: new WaitlistService(deps.db.sql, new Outbox(deps.config), mailSettings(deps.config)),
+    webhooks: new WebhooksService(deps.db.sql, deps.config),
     registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
     ...proposalServices(deps, slotEvents, bookingMail),
   };

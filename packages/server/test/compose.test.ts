@@ -30,7 +30,7 @@ const containerPorts = (service: Service) => [...(service.expose ?? []), ...(ser
 
 describe('docker-compose.yml', () => {
   it('has postgres, redis, a mail catcher and the server, each with a health check', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['mailpit', 'postgres', 'redis', 'server']);
+    expect(Object.keys(compose.services).sort()).toEqual(['mailpit', 'nats', 'postgres', 'rabbitmq', 'redis', 'server']);
     expect(postgres?.image).toBe('postgres:16');
     expect(redis?.image).toBe('redis:7');
     expect(mailpit?.image).toMatch(/^axllent\/mailpit/);
@@ -81,6 +81,15 @@ describe('docker-compose.yml', () => {
     expect(smtp.port).toBe('1025');
     expect(mailpit?.expose).toContain(smtp.port);
     expect(mailpit?.ports).toEqual(['8025:8025']);
+  });
+
+  it('has the event brokers as optional services (profile events) on the ports EVENT_BUS_URL names', () => {
+    const { nats, rabbitmq } = compose.services as Record<string, Service & { profiles?: string[] }>;
+    expect(nats?.profiles).toEqual(['events']);
+    expect(rabbitmq?.profiles).toEqual(['events']);
+    expect(containerPorts(nats!)).toContain(4222);
+    expect(containerPorts(rabbitmq!)).toContain(5672);
+    for (const url of ['nats://nats:4222', 'amqp://guest:guest@rabbitmq:5672']) expect(loadConfig({ ...serverEnv, EVENT_BUS_URL: url }).EVENT_BUS_URL).toBe(url);
   });
 
   it('starts the server only after its services are healthy', () => {

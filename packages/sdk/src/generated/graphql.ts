@@ -140,6 +140,14 @@ export type CreateUserInput = {
   roles?: Array<Role> | null | undefined;
 };
 
+export type CreateWebhookInput = {
+  description?: string | null | undefined;
+  /** booking.held, booking.confirmed, booking.rescheduled, booking.cancelled, booking.expired, registration.created, proposal.*, waitlist.*, ... */
+  events: Array<string>;
+  /** http(s); must resolve to public addresses unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true. */
+  url: string;
+};
+
 export type CustomerInput = {
   email: string;
   name: string;
@@ -415,6 +423,15 @@ export type UpdateResourceInput = {
   name?: string | null | undefined;
 };
 
+/** Only the fields given change. enabled: true turns a disabled endpoint back on (its pending deliveries resume in order). */
+export type UpdateWebhookInput = {
+  description?: string | null | undefined;
+  enabled?: boolean | null | undefined;
+  events?: Array<string> | null | undefined;
+  id: string | number;
+  url?: string | null | undefined;
+};
+
 /** WAITING in line; OFFERED a hold on a freed place; then BOOKED (confirmed), LAPSED (not confirmed in time) or LEFT. */
 export type WaitlistStatus =
   | 'BOOKED'
@@ -422,6 +439,12 @@ export type WaitlistStatus =
   | 'LEFT'
   | 'OFFERED'
   | 'WAITING';
+
+/** PENDING: waiting, in flight or between retries. SUCCEEDED: the receiver answered 2xx. FAILED: given up after WEBHOOK_MAX_ATTEMPTS. */
+export type WebhookDeliveryStatus =
+  | 'FAILED'
+  | 'PENDING'
+  | 'SUCCEEDED';
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1122,6 +1145,8 @@ export type NodeQuery = { __typename: 'Query', node:
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -1140,6 +1165,8 @@ export type NodesQuery = { __typename: 'Query', nodes: Array<
     | { __typename: 'Resource', name: string, kind: ResourceKind, id: string }
     | { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number }
     | { __typename: 'User', id: string }
+    | { __typename: 'WebhookDelivery', id: string }
+    | { __typename: 'WebhookEndpoint', id: string }
    | null> };
 
 export type WaitlistEntryFieldsFragment = { __typename: 'WaitlistEntry', id: string, status: WaitlistStatus, slotId: string | null, resourceId: string | null, windowStart: string | null, windowEnd: string | null, ahead: number | null, offeredBookingId: string | null, offeredAt: string | null, createdAt: string };
@@ -1178,6 +1205,87 @@ export type WaitlistQuery = { __typename: 'Query', waitlist:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
     | { __typename: 'WaitlistSuccess', data: Array<{ __typename: 'WaitlistEntry', id: string, status: WaitlistStatus, slotId: string | null, resourceId: string | null, windowStart: string | null, windowEnd: string | null, ahead: number | null, offeredBookingId: string | null, offeredAt: string | null, createdAt: string, customer: { __typename: 'WaitlistCustomer', name: string, email: string, phone: string | null } | null }> }
+   };
+
+export type WebhookEndpointFieldsFragment = { __typename: 'WebhookEndpoint', id: string, url: string, description: string | null, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, failingSince: string | null, createdAt: string };
+
+export type WebhookDeliveryFieldsFragment = { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string, log: Array<{ __typename: 'WebhookAttempt', attempt: number, attemptedAt: string, statusCode: number | null, durationMs: number, error: string | null }> };
+
+export type WebhooksQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhooksQuery = { __typename: 'Query', webhooks: { __typename: 'WebhookEndpointConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, edges: Array<{ __typename: 'WebhookEndpointEdge', node: { __typename: 'WebhookEndpoint', id: string, url: string, description: string | null, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, failingSince: string | null, createdAt: string } }> } };
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  webhookId?: string | number | null | undefined;
+  status?: WebhookDeliveryStatus | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type WebhookDeliveriesQuery = { __typename: 'Query', webhookDeliveries:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WebhookDeliveryConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, edges: Array<{ __typename: 'WebhookDeliveryEdge', node: { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string, log: Array<{ __typename: 'WebhookAttempt', attempt: number, attemptedAt: string, statusCode: number | null, durationMs: number, error: string | null }> } }> }
+   };
+
+export type CreateWebhookMutationVariables = Exact<{
+  input: CreateWebhookInput;
+}>;
+
+
+export type CreateWebhookMutation = { __typename: 'Mutation', createWebhook:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WebhookWithSecret', secret: string, webhook: { __typename: 'WebhookEndpoint', id: string, url: string, description: string | null, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, failingSince: string | null, createdAt: string } }
+   };
+
+export type UpdateWebhookMutationVariables = Exact<{
+  input: UpdateWebhookInput;
+}>;
+
+
+export type UpdateWebhookMutation = { __typename: 'Mutation', updateWebhook:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WebhookEndpoint', id: string, url: string, description: string | null, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, failingSince: string | null, createdAt: string }
+   };
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RotateWebhookSecretMutation = { __typename: 'Mutation', rotateWebhookSecret:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WebhookWithSecret', secret: string, webhook: { __typename: 'WebhookEndpoint', id: string, url: string, description: string | null, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, failingSince: string | null, createdAt: string } }
+   };
+
+export type DeleteWebhookMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type DeleteWebhookMutation = { __typename: 'Mutation', deleteWebhook:
+    | { __typename: 'DeletedWebhook', id: string }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type ReplayWebhookDeliveryMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReplayWebhookDeliveryMutation = { __typename: 'Mutation', replayWebhookDelivery:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+    | { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string, log: Array<{ __typename: 'WebhookAttempt', attempt: number, attemptedAt: string, statusCode: number | null, durationMs: number, error: string | null }> }
    };
 
 export class TypedDocumentString<TResult, TVariables>
@@ -1540,6 +1648,41 @@ export const WaitlistEntryFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentS
   createdAt
 }
     `, {"fragmentName":"WaitlistEntryFields"}) as unknown as TypedDocumentString<WaitlistEntryFieldsFragment, unknown>;
+export const WebhookEndpointFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  description
+  events
+  enabled
+  disabledAt
+  disabledReason
+  failingSince
+  createdAt
+}
+    `, {"fragmentName":"WebhookEndpointFields"}) as unknown as TypedDocumentString<WebhookEndpointFieldsFragment, unknown>;
+export const WebhookDeliveryFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  webhookId
+  eventId
+  eventType
+  status
+  attempts
+  dueAt
+  deliveredAt
+  lastStatusCode
+  lastError
+  createdAt
+  log {
+    attempt
+    attemptedAt
+    statusCode
+    durationMs
+    error
+  }
+}
+    `, {"fragmentName":"WebhookDeliveryFields"}) as unknown as TypedDocumentString<WebhookDeliveryFieldsFragment, unknown>;
 export const MeDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Me {
   me {
@@ -4670,3 +4813,296 @@ fragment WaitlistEntryFields on WaitlistEntry {
   offeredAt
   createdAt
 }`) as unknown as TypedDocumentString<WaitlistQuery, WaitlistQueryVariables>;
+export const WebhooksDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query Webhooks($first: Int, $after: String) {
+  webhooks(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        ...WebhookEndpointFields
+      }
+    }
+  }
+}
+    fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  description
+  events
+  enabled
+  disabledAt
+  disabledReason
+  failingSince
+  createdAt
+}`) as unknown as TypedDocumentString<WebhooksQuery, WebhooksQueryVariables>;
+export const WebhookDeliveriesDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query WebhookDeliveries($webhookId: ID, $status: WebhookDeliveryStatus, $first: Int, $after: String) {
+  webhookDeliveries(
+    webhookId: $webhookId
+    status: $status
+    first: $first
+    after: $after
+  ) {
+    __typename
+    ... on WebhookDeliveryConnection {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...WebhookDeliveryFields
+        }
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  webhookId
+  eventId
+  eventType
+  status
+  attempts
+  dueAt
+  deliveredAt
+  lastStatusCode
+  lastError
+  createdAt
+  log {
+    attempt
+    attemptedAt
+    statusCode
+    durationMs
+    error
+  }
+}`) as unknown as TypedDocumentString<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const CreateWebhookDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation CreateWebhook($input: CreateWebhookInput!) {
+  createWebhook(input: $input) {
+    __typename
+    ... on WebhookWithSecret {
+      secret
+      webhook {
+        ...WebhookEndpointFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  description
+  events
+  enabled
+  disabledAt
+  disabledReason
+  failingSince
+  createdAt
+}`) as unknown as TypedDocumentString<CreateWebhookMutation, CreateWebhookMutationVariables>;
+export const UpdateWebhookDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation UpdateWebhook($input: UpdateWebhookInput!) {
+  updateWebhook(input: $input) {
+    __typename
+    ... on WebhookEndpoint {
+      ...WebhookEndpointFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  description
+  events
+  enabled
+  disabledAt
+  disabledReason
+  failingSince
+  createdAt
+}`) as unknown as TypedDocumentString<UpdateWebhookMutation, UpdateWebhookMutationVariables>;
+export const RotateWebhookSecretDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation RotateWebhookSecret($id: ID!) {
+  rotateWebhookSecret(id: $id) {
+    __typename
+    ... on WebhookWithSecret {
+      secret
+      webhook {
+        ...WebhookEndpointFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WebhookEndpointFields on WebhookEndpoint {
+  id
+  url
+  description
+  events
+  enabled
+  disabledAt
+  disabledReason
+  failingSince
+  createdAt
+}`) as unknown as TypedDocumentString<RotateWebhookSecretMutation, RotateWebhookSecretMutationVariables>;
+export const DeleteWebhookDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation DeleteWebhook($id: ID!) {
+  deleteWebhook(id: $id) {
+    __typename
+    ... on DeletedWebhook {
+      id
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<DeleteWebhookMutation, DeleteWebhookMutationVariables>;
+export const ReplayWebhookDeliveryDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation ReplayWebhookDelivery($id: ID!) {
+  replayWebhookDelivery(id: $id) {
+    __typename
+    ... on WebhookDelivery {
+      ...WebhookDeliveryFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment WebhookDeliveryFields on WebhookDelivery {
+  id
+  webhookId
+  eventId
+  eventType
+  status
+  attempts
+  dueAt
+  deliveredAt
+  lastStatusCode
+  lastError
+  createdAt
+  log {
+    attempt
+    attemptedAt
+    statusCode
+    durationMs
+    error
+  }
+}`) as unknown as TypedDocumentString<ReplayWebhookDeliveryMutation, ReplayWebhookDeliveryMutationVariables>;

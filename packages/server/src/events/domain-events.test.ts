@@ -3,6 +3,7 @@ import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { CANCEL, CONFIRM, HOLD, RESCHEDULE, call, customer, gid } from '../booking/test-api.js';
 import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
+import { APPROVE, DECLINE, PROPOSE, proposalFixtures, tokenOf } from '../proposals/proposal-fixtures.js';
 import { eventsOf } from './domain-events.js';
 
 let t: TestApp;
@@ -75,5 +76,34 @@ describe('domain events', () => {
     for (const bookingId of registration!.payload.bookingIds) {
       expect((await eventsOf(t.app.db.sql, 'booking', bookingId)).map((e) => e.type)).toEqual(['booking.confirmed']);
     }
+  });
+});
+
+describe('proposal events', () => {
+  it('a proposal records proposal.created, then superseded / approved / declined, in order and without its note', async () => {
+    const x = proposalFixtures(t);
+    const home = await x.host();
+    let hours = 24;
+    const slot = () => x.slot(home.locationId, home.resourceId, (hours += 2));
+    const booking = await x.book(await slot());
+    const manage = await x.link(booking.rawId);
+    const propose = async () => call(t, PROPOSE, { token: manage, slotId: gid('Slot', await slot()), note: 'call me on 555 0199' });
+    const first = await propose();
+    const second = await propose();
+    const approve = x.linkIn((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`)).at(-1)!.content, 'Approve');
+    expect((await call(t, APPROVE, { token: tokenOf(approve) })).__typename).toBe('ProposalDecision');
+
+    const third = await propose();
+    const decline = x.linkIn((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`)).at(-1)!.content, 'Decline');
+    expect((await call(t, DECLINE, { token: tokenOf(decline) })).__typename).toBe('ProposalDecision');
+
+    const uuid = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1]!;
+    const types = async (id: string) => (await eventsOf(t.app.db.sql, 'proposal', uuid(id))).map((e) => [e.aggregateSeq, e.type]);
+    expect(await types(first.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.superseded']]);
+    expect(await types(second.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.approved']]);
+    expect(await types(third.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.declined']]);
+    const [approved] = (await eventsOf(t.app.db.sql, 'proposal', uuid(second.id))).slice(1);
+    expect(approved!.payload).toMatchObject({ proposalId: uuid(second.id), bookingId: booking.rawId, status: 'APPROVED', previousStatus: 'PENDING', proposedBy: 'guest' });
+    expect(JSON.stringify(await t.app.db.sql.query(`SELECT payload FROM domain_events WHERE aggregate_type = 'proposal'`))).not.toContain('555 0199');
   });
 });

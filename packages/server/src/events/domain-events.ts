@@ -91,3 +91,19 @@ export function toEvent(row: EventRow): DomainEvent {
     payload: row.payload,
   };
 }
+
+/**
+ * What a consumer receives for an event (webhook body, event-bus message): the event's id (for
+ * deduplication), type, payload version, when it happened, its aggregate and place in the
+ * aggregate's order, and the payload as `data`.
+ */
+export function eventEnvelope(e: Pick<DomainEvent, 'id' | 'type' | 'version' | 'occurredAt' | 'aggregateType' | 'aggregateId' | 'aggregateSeq' | 'payload'>): string {
+  return JSON.stringify({
+    id: e.id,
+    type: e.type,
+    version: e.version,
+    timestamp: e.occurredAt.toISOString(),
+    aggregate: { type: e.aggregateType, id: e.aggregateId, sequence: e.aggregateSeq },
+    data: e.payload,
+  });
+}

@@ -1,4 +1,5 @@
 import type { SqlQuery } from '../db/database.js';
+import { recordEvents } from '../events/domain-events.js';
 import type { MagicLinkRole } from '../links/magic-links.js';
 import { pii } from '../shared/pii.js';
 import type { ProposalFailure, ProposalStatus } from './proposal-errors.js';
@@ -78,12 +79,14 @@ export async function pendingProposal(sql: SqlQuery, bookingId: string): Promise
 
 /** Marks the booking's pending proposal SUPERSEDED; returns its id (if there was one). */
 export async function supersedePending(sql: SqlQuery, bookingId: string, now: Date, by: string): Promise<string | null> {
-  const rows = await sql.query<{ id: string }>(
+  const rows = await sql.query<Row>(
     `UPDATE proposals SET status = 'SUPERSEDED', decided_at = $2::timestamptz, decided_by = $3, updated_at = $2::timestamptz
-     WHERE booking_id = $1::uuid AND status = 'PENDING' RETURNING id`,
+     WHERE booking_id = $1::uuid AND status = 'PENDING' RETURNING ${COLUMNS}`,
     [bookingId, now.toISOString(), by],
   );
-  return rows[0]?.id ?? null;
+  if (!rows[0]) return null;
+  await proposalChanged(sql, toProposal(rows[0]), 'PENDING', now);
+  return rows[0].id;
 }
 
 export async function insertProposal(
@@ -114,7 +117,9 @@ export async function insertProposal(
       p.now.toISOString(),
     ],
   );
-  return toProposal(row!);
+  const proposal = toProposal(row!);
+  await proposalChanged(sql, proposal, null, p.now);
+  return proposal;
 }
 
 /** Ends a pending proposal; the caller holds its row lock. */
@@ -131,7 +136,36 @@ export async function closeProposal(
      WHERE id = $1::uuid AND status = 'PENDING' RETURNING ${COLUMNS}`,
     [id, status, now.toISOString(), decidedBy, failureReason],
   );
-  return toProposal(row!);
+  const proposal = toProposal(row!);
+  await proposalChanged(sql, proposal, 'PENDING', now);
+  return proposal;
+}
+
+/**
+ * Every proposal status change goes through here, in its transaction: `proposal.created` for a new
+ * pending one, else `proposal.<new status>` (approved, declined, superseded, failed, expired).
+ * The note is left out (free text from a party may hold contact data).
+ */
+async function proposalChanged(sql: SqlQuery, p: Proposal, previousStatus: ProposalStatus | null, now: Date): Promise<void> {
+  await recordEvents(sql, [
+    {
+      type: p.status === 'PENDING' ? 'proposal.created' : `proposal.${p.status.toLowerCase()}`,
+      aggregateType: 'proposal',
+      aggregateId: p.id,
+      occurredAt: now,
+      payload: {
+        proposalId: p.id,
+        bookingId: p.bookingId,
+        status: p.status,
+        previousStatus,
+        proposedBy: p.proposedBy,
+        startAt: p.startAt.toISOString(),
+        endAt: p.endAt.toISOString(),
+        expiresAt: p.expiresAt.toISOString(),
+        failureReason: p.failureReason,
+      },
+    },
+  ]);
 }
 
 /** The proposal's decision links are spent once it is decided, whichever of them was used. */

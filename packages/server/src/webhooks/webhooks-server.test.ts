@@ -1,0 +1,59 @@
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../../test/harness.js';
+import { waitFor } from '../../test/faults.js';
+import { bookingFixtures } from '../booking/test-fixtures.js';
+import { CONFIRM, HOLD, customer, gid } from '../booking/test-api.js';
+import { startServer, type RunningServer } from '../server.js';
+import { startReceiver } from './test-receiver.js';
+
+const CREATE = `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) {
+  __typename ... on WebhookWithSecret { secret webhook { id } } ... on Error { message } } }`;
+
+describe('webhooks in a running server', () => {
+  let t: TestApp;
+  let server: RunningServer;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    t = await createTestApp({ config: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await t.close();
+    await receiver.close();
+  });
+
+  const graphql = async (query: string, variables: Record<string, unknown>, token?: string) => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return Object.values(((await response.json()) as { data: Record<string, any> }).data)[0];
+  };
+
+  it('a receiver gets signed booking.confirmed events it can verify; a refused booking sends nothing', async () => {
+    const created = await graphql(CREATE, { input: { url: receiver.url, events: ['booking.confirmed'] } }, t.adminToken);
+    expect(created.__typename).toBe('WebhookWithSecret');
+    const f = bookingFixtures(t.app.db.sql);
+    const locationId = await f.location();
+    const slot = await f.slot(locationId, await f.resource(locationId), { capacity: 1 });
+
+    const held = await graphql(HOLD, { input: { slotId: gid('Slot', slot), customer: customer('srv1') } });
+    // The slot is full: this hold rolls back, and with it any event and delivery.
+    expect((await graphql(HOLD, { input: { slotId: gid('Slot', slot), customer: customer('srv2') } })).__typename).toBe('SlotFullError');
+    expect((await graphql(CONFIRM, { input: { bookingId: held.booking.id, manageToken: held.manageToken } })).status).toBe('CONFIRMED');
+
+    // Delivered by the server's own job (woken by the commit's NOTIFY), not by the test.
+    await waitFor(() => receiver.received.length === 1, 'the delivery', 30_000);
+    const request = receiver.received[0]!;
+    const event = new Webhook(created.secret).verify(request.body, request.headers as Record<string, string>) as { type: string; data: { bookingId: string } };
+    expect(event.type).toBe('booking.confirmed');
+    const [booking] = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE slot_id = $1`, [slot]);
+    expect(event.data.bookingId).toBe(booking!.id);
+    expect(await t.app.db.sql.query(`SELECT event_type FROM webhook_deliveries`)).toEqual([{ event_type: 'booking.confirmed' }]);
+  });
+});
