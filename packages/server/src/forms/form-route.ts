@@ -6,6 +6,7 @@ import { SlotsUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
 import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
+import { pii } from '../shared/pii.js';
 
 const PATH = /^\/form\/([a-z0-9-]{1,80})\/?$/;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -55,7 +56,7 @@ export function formPageRoute(app: Slotwise): RouteHandler {
         select: { slot: { select: { startAt: true, endAt: true } } },
         orderBy: { slot: { startAt: 'asc' } },
       });
-      send(res, 200, renderSuccessPage(form, registration.name, booked.map((b) => b.slot)));
+      send(res, 200, renderSuccessPage(form, pii().readText(registration.name), booked.map((b) => b.slot)));
     } catch (err) {
       const failure = problemFor(err, input);
       if (!failure) throw err;
