@@ -527,7 +527,7 @@ export type HoldMutationVariables = Exact<{
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
-    | { __typename: 'DuplicateBookingError' }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
@@ -544,7 +544,7 @@ export type BookMutationVariables = Exact<{
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
-    | { __typename: 'DuplicateBookingError' }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
@@ -590,7 +590,7 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
-    | { __typename: 'DuplicateBookingError' }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
@@ -692,7 +692,7 @@ export type RegisterMutationVariables = Exact<{
 
 
 export type RegisterMutation = { __typename: 'Mutation', register:
-    | { __typename: 'DuplicateBookingError' }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, status: FormStatus }
     | { __typename: 'FormSlotNotFoundError', code: string, message: string, slotIds: Array<string> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -755,6 +755,8 @@ export type SlotFullErrorFieldsFragment = { __typename: 'SlotFullError', code: s
 export type SlotUnavailableErrorFieldsFragment = { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason };
 
 export type BookingConflictErrorFieldsFragment = { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> };
+
+export type DuplicateBookingErrorFieldsFragment = { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> };
 
 export type HoldExpiredErrorFieldsFragment = { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string };
 
@@ -1270,6 +1272,14 @@ export const BookingConflictErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDo
   }
 }
     `, {"fragmentName":"BookingConflictErrorFields"}) as unknown as TypedDocumentString<BookingConflictErrorFieldsFragment, unknown>;
+export const DuplicateBookingErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
+}
+    `, {"fragmentName":"DuplicateBookingErrorFields"}) as unknown as TypedDocumentString<DuplicateBookingErrorFieldsFragment, unknown>;
 export const HoldExpiredErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment HoldExpiredErrorFields on HoldExpiredError {
   code
@@ -2004,6 +2014,9 @@ export const HoldDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2105,6 +2118,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
     endAt
     durationMinutes
   }
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }
 fragment TryAgainErrorFields on TryAgainError {
   code
@@ -2135,6 +2154,9 @@ export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2236,6 +2258,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
     endAt
     durationMinutes
   }
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }
 fragment TryAgainErrorFields on TryAgainError {
   code
@@ -2467,6 +2495,9 @@ export const RescheduleBookingDocument = /* @__PURE__ */ new TypedDocumentString
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on HoldExpiredError {
       ...HoldExpiredErrorFields
     }
@@ -2577,6 +2608,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
     endAt
     durationMinutes
   }
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }
 fragment HoldExpiredErrorFields on HoldExpiredError {
   code
@@ -3007,6 +3044,9 @@ export const RegisterDocument = /* @__PURE__ */ new TypedDocumentString(`
         reason
       }
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on ValidationError {
       ...ValidationErrorFields
     }
@@ -3046,6 +3086,12 @@ fragment NotFoundErrorFields on NotFoundError {
   message
   entity
   entityId: id
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }`) as unknown as TypedDocumentString<RegisterMutation, RegisterMutationVariables>;
 export const CreateFormFromTextDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation CreateFormFromText($input: CreateFormFromTextInput!) {
