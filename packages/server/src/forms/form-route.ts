@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../app.js';
 import type { Form } from '../generated/prisma/client.js';
 import type { RouteHandler } from '../server.js';
-import { SlotsUnavailableError } from '../booking/errors.js';
+import { DuplicateBookingError, SlotsUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
 import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
@@ -93,6 +93,15 @@ function problemFor(err: unknown, input: PageInput): { status: number; problem: 
         summary: 'Nothing was booked: these times were taken while you were choosing. Your other choices are kept; pick another time and send again.',
         unavailableSlotIds,
       },
+    };
+  }
+  if (err instanceof DuplicateBookingError) {
+    // One live booking per slot per person (seed 003): the field that matched is marked.
+    const key = FIELD_BY_INPUT[err.field[1] ?? ''] ?? 'email';
+    return {
+      status: 409,
+      input,
+      problem: { summary: 'Nothing was booked: you already have some of these times.', fields: { [key]: `already signed up for ${err.slotIds.length === 1 ? 'one of these times' : 'some of these times'} with this ${key}` } },
     };
   }
   if (err instanceof FormSlotNotFoundError) {
