@@ -26,6 +26,8 @@ function describeHold(result: HoldMutation['hold']): string {
       return `unavailable: ${result.reason}`;
     case 'BookingConflictError':
       return `conflict, ${result.alternatives.length} alternatives`;
+    case 'DuplicateBookingError':
+      return `already booked (${result.field.join('.')})`;
     case 'FormRegistrationRequiredError':
       return `use ${result.mutation}`;
     case 'TryAgainError':
@@ -45,7 +47,7 @@ describe('typed business errors', () => {
     const slot = s.slots[0]!;
     const first = await client.request(HoldDocument, { input: { slotId: slot.id, customer } });
     expect(describeHold(first.hold)).toMatch(/^held until \d{4}-/);
-    const second = (await client.request(HoldDocument, { input: { slotId: slot.id, customer } })).hold;
+    const second = (await client.request(HoldDocument, { input: { slotId: slot.id, customer: { name: 'Bo', email: 'bo@example.com' } } })).hold;
     expect(describeHold(second)).toBe('full (0 left)');
     if (!isBusinessError(second)) throw new Error('expected an error');
     expectTypeOf(second.code).toEqualTypeOf<string>();

@@ -59,10 +59,24 @@ describe('loadConfig', () => {
     ['WEBHOOK_MAX_ATTEMPTS', { WEBHOOK_MAX_ATTEMPTS: '0' }],
     ['JWT_SECRET', { DATABASE_URL: 'postgres://db/slotwise', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY }],
     ['ENCRYPTION_KEY', { DATABASE_URL: 'postgres://db/slotwise', JWT_SECRET: SECRETS.JWT_SECRET }],
+    ['ENCRYPTION_KEY_ID', { ...SECRETS, ENCRYPTION_KEY_ID: 'has.dot' }],
+    ['ENCRYPTION_OLD_KEYS', { ...SECRETS, ENCRYPTION_OLD_KEYS: 'k0:abc' }],
+    ['ENCRYPTION_OLD_KEYS', { ...SECRETS, ENCRYPTION_OLD_KEYS: `k0:${'cd'.repeat(32)},k0:${'ef'.repeat(32)}` }],
+    ['ENCRYPTION_OLD_KEYS', { ...SECRETS, ENCRYPTION_LOOKUP_KEY: SECRETS.ENCRYPTION_KEY, ENCRYPTION_OLD_KEYS: `k1:${'cd'.repeat(32)}` }],
+    ['ENCRYPTION_LOOKUP_KEY', { ...SECRETS, ENCRYPTION_LOOKUP_KEY: 'short' }],
+    ['ENCRYPTION_LOOKUP_KEY', { ...SECRETS, ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_OLD_KEYS: `k1:${'cd'.repeat(32)}` }],
   ])('rejects a bad %s with one line naming it', (name, env) => {
     const { message } = configError(env);
     expect(message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
     expect(message).not.toContain('\n');
+  });
+
+  it('reads a key ring: current key id, old keys as kid:hex, the lookup key', () => {
+    const old = 'cd'.repeat(32);
+    const config = loadConfig({ ...SECRETS, ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_OLD_KEYS: ` k1:${old} , k0:${'ef'.repeat(32)}`, ENCRYPTION_LOOKUP_KEY: old });
+    expect(config).toMatchObject({ ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_LOOKUP_KEY: old });
+    expect(config.ENCRYPTION_OLD_KEYS).toEqual([{ id: 'k1', keyHex: old }, { id: 'k0', keyHex: 'ef'.repeat(32) }]);
+    expect(loadConfig(SECRETS).ENCRYPTION_OLD_KEYS).toEqual([]);
   });
 
   it('accepts a JWKS URL instead of JWT_SECRET with DATABASE_URL', () => {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { isValidTimeZone } from './shared/time.js';
+import { KEY_ID } from './shared/pii.js';
+
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
 
 /** Every environment variable the server reads. README's configuration table lists the same names. */
 export const configSchema = z.object({
@@ -39,8 +42,20 @@ export const configSchema = z.object({
   JWT_AUDIENCE: z.string().optional(),
   ENCRYPTION_KEY: z
     .string()
-    .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)')
+    .regex(HEX_KEY, 'must be 64 hex characters (32 bytes)')
     .optional(),
+  /** Id written into every value ENCRYPTION_KEY encrypts, so a later key can tell them apart (default k1). */
+  ENCRYPTION_KEY_ID: z.string().regex(KEY_ID, 'must be 1-32 letters, digits, _ or -').optional(),
+  /** Earlier keys, still read until `slotwise keys rotate` has re-encrypted everything: `kid:hex,kid:hex`. */
+  ENCRYPTION_OLD_KEYS: z
+    .string()
+    .transform((s) => s.split(',').map((e) => e.trim()).filter(Boolean))
+    .refine((list) => list.every((e) => /^[A-Za-z0-9_-]{1,32}:[0-9a-fA-F]{64}$/.test(e)), 'must be a comma-separated list of kid:hex (a key id, a colon, 64 hex characters)')
+    .transform((list) => list.map((e) => ({ id: e.slice(0, e.indexOf(':')), keyHex: e.slice(e.indexOf(':') + 1) })))
+    .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'must not name a key id twice')
+    .default([]),
+  /** Secret of the email/phone lookup hashes, which never rotate; default ENCRYPTION_KEY. */
+  ENCRYPTION_LOOKUP_KEY: z.string().regex(HEX_KEY, 'must be 64 hex characters (32 bytes)').optional(),
   HOLD_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
   WAITLIST_OFFER_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(60),
   SLOT_HORIZON_DAYS: z.coerce.number().int().min(0).max(366).default(28),
@@ -186,6 +201,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.DATABASE_URL && !config.ENCRYPTION_KEY) {
     throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when DATABASE_URL is set');
+  }
+  const keyId = config.ENCRYPTION_KEY_ID ?? 'k1';
+  if (config.ENCRYPTION_OLD_KEYS.some((k) => k.id === keyId)) {
+    throw new ConfigError(`Invalid configuration: ENCRYPTION_OLD_KEYS must not name the current key id ${keyId} (ENCRYPTION_KEY_ID)`);
+  }
+  // Once the key has been changed, the lookup hashes' secret must be named: they never rotate.
+  if ((config.ENCRYPTION_KEY_ID !== undefined || config.ENCRYPTION_OLD_KEYS.length > 0) && !config.ENCRYPTION_LOOKUP_KEY) {
+    throw new ConfigError('Invalid configuration: ENCRYPTION_LOOKUP_KEY is required with ENCRYPTION_KEY_ID or ENCRYPTION_OLD_KEYS (the key the lookup hashes were made with, normally the first ENCRYPTION_KEY)');
   }
   return config;
 }

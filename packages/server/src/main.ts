@@ -1,14 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createSlotwise } from './app.js';
 import { startServer } from './server.js';
-import { formPageRoute } from './forms/form-route.js';
-import { manageRoute } from './calendar/manage-route.js';
-import { newFormPageRoute } from './forms/text/new-form-route.js';
-import { widgetRoutes } from './widget/widget-route.js';
-import { proposalRoutes } from './proposals/proposal-route.js';
-import { inboundMailRoutes } from './imip/inbound-route.js';
-import { jwksRoute } from './auth/jwks-route.js';
-import { waitlistRoute } from './waitlist/waitlist-route.js';
+import { appRoutes } from './routes.js';
 import { seedDemoIfEmpty } from './demo/seed.js';
 import { MigrationError } from './db/migrate.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
@@ -23,9 +16,7 @@ async function main() {
   const app = await createSlotwise({ config, logger });
   const seedDemo = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
   if (seedDemo && (await seedDemoIfEmpty(app))) app.log.info('demo data created');
-  const server = await startServer(app, {
-    routes: [formPageRoute(app), manageRoute(app), widgetRoutes(app), newFormPageRoute(app), proposalRoutes(app), inboundMailRoutes(app), jwksRoute(app), waitlistRoute(app)],
-  });
+  const server = await startServer(app, { routes: appRoutes(app) });
   app.log.info({ startupMs: Math.round(performance.now() - started) }, `GraphiQL: ${server.url}/graphql`);
 
   const shutdown = (signal: string) => {

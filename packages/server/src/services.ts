@@ -10,7 +10,7 @@ import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } fro
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
 import { SlotEvents } from './live/slot-events.js';
-import { configurePii } from './shared/pii.js';
+import { configurePii, piiKeysFromConfig } from './shared/pii.js';
 import { SlotAvailabilityService } from './live/slot-availability.service.js';
 import { GenerationService } from './scheduling/generation.service.js';
 import { RulesService } from './scheduling/rules.service.js';
@@ -52,7 +52,7 @@ export function createServices(deps: {
 }) {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
-  configurePii(deps.config.ENCRYPTION_KEY!);
+  const pii = configurePii(piiKeysFromConfig(deps.config));
   const slotEvents = new SlotEvents(deps.pubsub);
   // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
   const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
@@ -91,7 +91,7 @@ export function createServices(deps: {
       metrics: deps.metrics,
     }),
     search: new SearchService(prisma),
-    idempotency: new IdempotencyService(deps.db.sql, { encryptionKey: deps.config.ENCRYPTION_KEY }),
+    idempotency: new IdempotencyService(deps.db.sql, { pii }),
     forms,
     formsFromText: new FormFromTextService(prisma, forms, llm, deps.config),
     formInsights: new FormInsightsService(prisma, forms, llm, deps.config),

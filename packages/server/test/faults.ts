@@ -84,6 +84,8 @@ export interface ServerProcess {
   proc: ChildProcess;
   /** Every JSON log line it wrote (LOG_LEVEL as given). */
   logs: Record<string, unknown>[];
+  /** Every line it wrote to stderr. */
+  stderr: string[];
   /** Its exit code or signal once it has exited; null while it runs. */
   exit(): { code: number | null; signal: string | null } | null;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -129,6 +131,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     url,
     proc,
     logs,
+    stderr,
     exit: () => exited,
     async kill(signal = 'SIGTERM') {
       if (exited) return;

@@ -175,17 +175,28 @@ describe('unique keys', () => {
       `INSERT INTO registrations (form_id, name, email, email_hash) VALUES ($1, 'Ann', 'enc', 'hash') RETURNING id`,
       [formId],
     );
-    const booking = async () =>
+    // Two customers (one live booking per slot per customer is its own rule, below).
+    const booking = async (hash: string) =>
       (
         await q(
           `INSERT INTO bookings (kind, slot_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash, ics_uid)
-           VALUES ('SLOT', $1, '2030-04-04T10:00Z', '2030-04-04T11:00Z', 'CONFIRMED', 'Ann', 'enc', 'hash', $2) RETURNING id`,
-          [slot!.id, randomUUID()],
+           VALUES ('SLOT', $1, '2030-04-04T10:00Z', '2030-04-04T11:00Z', 'CONFIRMED', 'Ann', 'enc', $3, $2) RETURNING id`,
+          [slot!.id, randomUUID(), hash],
         )
       )[0]!.id;
     const link = 'INSERT INTO registration_slots (registration_id, slot_id, booking_id) VALUES ($1, $2, $3)';
-    await q(link, [registration!.id, slot!.id, await booking()]);
-    await expectViolation(link, [registration!.id, slot!.id, await booking()], UNIQUE_VIOLATION, 'registration_slots_pkey');
+    await q(link, [registration!.id, slot!.id, await booking('hash-1')]);
+    await expectViolation(link, [registration!.id, slot!.id, await booking('hash-2')], UNIQUE_VIOLATION, 'registration_slots_pkey');
+  });
+
+  it('a customer (email or phone lookup hash) holds a slot once while the booking is live', async () => {
+    const [slot] = await q(insertSlot, [null, null, formId, '2030-04-05T10:00Z', '2030-04-05T11:00Z', 5, 0, 0]);
+    const insert = `INSERT INTO bookings (kind, slot_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash, customer_phone_hash, ics_uid, hold_expires_at)
+      VALUES ('SLOT', $1, '2030-04-05T10:00Z', '2030-04-05T11:00Z', $2, 'enc', 'enc', $3, $4, $5, '2030-04-05T09:00Z')`;
+    await q(insert, [slot!.id, 'CONFIRMED', 'email-a', 'phone-a', randomUUID()]);
+    await q(insert, [slot!.id, 'CANCELLED', 'email-a', 'phone-a', randomUUID()]);
+    await expectViolation(insert, [slot!.id, 'HELD', 'email-a', null, randomUUID()], UNIQUE_VIOLATION, 'bookings_one_live_per_email');
+    await expectViolation(insert, [slot!.id, 'CONFIRMED', 'email-b', 'phone-a', randomUUID()], UNIQUE_VIOLATION, 'bookings_one_live_per_phone');
   });
 });
 

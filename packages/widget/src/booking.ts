@@ -75,5 +75,8 @@ export async function reserve(client: SlotwiseClient, scope: Scope, slotId: stri
       return { kind: 'error', message: 'That time no longer exists — please pick another' };
     case 'FormRegistrationRequiredError':
       return { kind: 'error', message: 'That time belongs to a sign-up form — please use the form' };
+    case 'DuplicateBookingError':
+      // The widget asks for name and email only: the email is what matched.
+      return { kind: 'error', message: 'You already have this time booked — please pick another', field: 'email' };
   }
 }

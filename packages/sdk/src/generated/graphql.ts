@@ -151,6 +151,8 @@ export type CreateWebhookInput = {
 export type CustomerInput = {
   email: string;
   name: string;
+  /** A note on the booking for the staff (what it is about); at most 2000 characters, stored encrypted. */
+  notes?: string | null | undefined;
   phone?: string | null | undefined;
   /** IANA zone the customer reads times in (their mails); the location's when left out. */
   timeZone?: string | null | undefined;
@@ -654,6 +656,7 @@ export type HoldMutationVariables = Exact<{
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
@@ -670,6 +673,7 @@ export type BookMutationVariables = Exact<{
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
@@ -715,6 +719,7 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
@@ -816,6 +821,7 @@ export type RegisterMutationVariables = Exact<{
 
 
 export type RegisterMutation = { __typename: 'Mutation', register:
+    | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, status: FormStatus }
     | { __typename: 'FormSlotNotFoundError', code: string, message: string, slotIds: Array<string> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -891,6 +897,8 @@ export type SlotFullErrorFieldsFragment = { __typename: 'SlotFullError', code: s
 export type SlotUnavailableErrorFieldsFragment = { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason };
 
 export type BookingConflictErrorFieldsFragment = { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> };
+
+export type DuplicateBookingErrorFieldsFragment = { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> };
 
 export type HoldExpiredErrorFieldsFragment = { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string };
 
@@ -1541,6 +1549,14 @@ export const BookingConflictErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDo
   }
 }
     `, {"fragmentName":"BookingConflictErrorFields"}) as unknown as TypedDocumentString<BookingConflictErrorFieldsFragment, unknown>;
+export const DuplicateBookingErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
+}
+    `, {"fragmentName":"DuplicateBookingErrorFields"}) as unknown as TypedDocumentString<DuplicateBookingErrorFieldsFragment, unknown>;
 export const HoldExpiredErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment HoldExpiredErrorFields on HoldExpiredError {
   code
@@ -2475,6 +2491,9 @@ export const HoldDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2576,6 +2595,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
     endAt
     durationMinutes
   }
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }
 fragment TryAgainErrorFields on TryAgainError {
   code
@@ -2606,6 +2631,9 @@ export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2707,6 +2735,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
     endAt
     durationMinutes
   }
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }
 fragment TryAgainErrorFields on TryAgainError {
   code
@@ -2938,6 +2972,9 @@ export const RescheduleBookingDocument = /* @__PURE__ */ new TypedDocumentString
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on HoldExpiredError {
       ...HoldExpiredErrorFields
     }
@@ -3048,6 +3085,12 @@ fragment BookingConflictErrorFields on BookingConflictError {
     endAt
     durationMinutes
   }
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }
 fragment HoldExpiredErrorFields on HoldExpiredError {
   code
@@ -3478,6 +3521,9 @@ export const RegisterDocument = /* @__PURE__ */ new TypedDocumentString(`
         reason
       }
     }
+    ... on DuplicateBookingError {
+      ...DuplicateBookingErrorFields
+    }
     ... on ValidationError {
       ...ValidationErrorFields
     }
@@ -3517,6 +3563,12 @@ fragment NotFoundErrorFields on NotFoundError {
   message
   entity
   entityId: id
+}
+fragment DuplicateBookingErrorFields on DuplicateBookingError {
+  code
+  message
+  slotIds
+  field
 }`) as unknown as TypedDocumentString<RegisterMutation, RegisterMutationVariables>;
 export const CreateFormFromTextDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation CreateFormFromText($input: CreateFormFromTextInput!) {

@@ -37,7 +37,8 @@ async function attempt(target: Target, client: JsonClient, op: 'book' | 'hold', 
     const data = await client.graphql(SLOTWISE[op], { input }, headers);
     const typename = data[op].__typename;
     if (typename === 'BookingReceipt') return 'ok';
-    if (typename === 'SlotFullError' || typename === 'BookingConflictError') return 'conflict';
+    // The same client twice on one slot is refused by seed 003's rule: a conflict like a full slot.
+    if (typename === 'SlotFullError' || typename === 'BookingConflictError' || typename === 'DuplicateBookingError') return 'conflict';
     throw new Error(`${op} answered ${typename} ${data[op].code ?? ''}`);
   }
   const field = isRange ? 'bookRange' : op;

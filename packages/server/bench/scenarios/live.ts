@@ -193,7 +193,7 @@ async function measureLive(
     const { got, triggerMs } = await receipts.measure(
       expected,
       (e) => e?.kind === 'CHANGE' && e.slots?.some((s: { id: string }) => s.id === target),
-      () => http.graphql(BOOK, { input: { slotId: target, customer: { name: 'Live Bench', email: 'live@bench.example' } } }),
+      () => http.graphql(BOOK, { input: { slotId: target, customer: { name: 'Live Bench', email: `live${round}@bench.example` } } }),
     );
     latencies.push(...got);
     triggers.push(triggerMs);

@@ -7,7 +7,7 @@ import { grantBookingAccess } from './access.js';
 import { BookingReceiptRef } from './booking.graphql.js';
 import type { BookingReceipt, Caller } from './booking.service.js';
 import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
-import { BookingConflictError, BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
+import { BookingConflictError, BookingNotActiveError, DuplicateBookingError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
 
 export const CustomerInput = builder.inputType('CustomerInput', {
   fields: (t) => ({
@@ -15,6 +15,7 @@ export const CustomerInput = builder.inputType('CustomerInput', {
     email: t.string({ required: true }),
     phone: t.string(),
     timeZone: t.string({ description: 'IANA zone the customer reads times in (their mails); the location\'s when left out.' }),
+    notes: t.string({ description: 'A note on the booking for the staff (what it is about); at most 2000 characters, stored encrypted.' }),
   }),
 });
 
@@ -92,7 +93,7 @@ builder.mutationField('hold', (t) =>
     type: BookingReceiptRef,
     description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, FormRegistrationRequiredError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx))),
@@ -104,7 +105,7 @@ builder.mutationField('book', (t) =>
     type: BookingReceiptRef,
     description: 'Books a slot or a free range at once (hold + confirm).',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, FormRegistrationRequiredError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);
@@ -151,7 +152,7 @@ builder.mutationField('rescheduleBooking', (t) =>
     type: 'Booking',
     description: 'Moves a booking to another slot or range in one step; the calendar SEQUENCE goes up.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
     args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) => {
       exactlyOne(input);

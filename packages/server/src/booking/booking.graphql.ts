@@ -15,6 +15,7 @@ const CustomerRef = builder.objectRef<Customer>('Customer').implement({
     name: t.exposeString('name'),
     email: t.exposeString('email'),
     phone: t.exposeString('phone', { nullable: true }),
+    notes: t.exposeString('notes', { nullable: true, description: 'The customer\'s note on this booking, as given when booking.' }),
   }),
 });
 

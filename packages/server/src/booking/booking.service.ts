@@ -11,7 +11,7 @@ import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js'
 import { canManage } from './access.js';
 import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
-import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
+import { DuplicateBookingError, duplicateBookingField, HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxContext } from './lifecycle.js';
 import { bookSlotsInTransaction } from './multi-slot.js';
@@ -34,6 +34,8 @@ export interface CustomerInput {
   name: string;
   email: string;
   phone?: string | null;
+  timeZone?: string | null;
+  notes?: string | null;
 }
 
 export interface RangeInput {
@@ -153,6 +155,8 @@ export class BookingService {
     try {
       return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), this.authorizer(caller, bookingId, manageToken), caller, now)).booking;
     } catch (error) {
+      const duplicate = duplicateBookingField(error);
+      if (duplicate && 'slotId' in target) throw new DuplicateBookingError([target.slotId], ['input', 'slotId']);
       if (!isOverlapViolation(error)) throw error;
       const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
       const range = 'range' in target ? target.range : await this.prisma.slot.findUniqueOrThrow({ where: { id: target.slotId }, select: { startAt: true, endAt: true } });
@@ -191,6 +195,8 @@ export class BookingService {
       this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
     } catch (error) {
+      const duplicate = duplicateBookingField(error);
+      if (duplicate) throw new DuplicateBookingError([slotId], ['input', 'customer', duplicate]);
       const single = error instanceof SlotsUnavailableError ? singleSlotError(error.unavailable[0]!) : undefined;
       if (single) {
         if (single instanceof SlotFullError) this.metrics.recordBooking('full');

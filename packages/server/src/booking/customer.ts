@@ -13,26 +13,35 @@ export const customerSchema = z.object({
     .nullish(),
   /** The zone the customer reads times in (their mails); the location's when left out. */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Lisbon').nullish(),
+  /** The customer's note on the booking (what it is about); free text, stored encrypted. */
+  notes: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
 });
 
 export type Customer = z.infer<typeof customerSchema>;
 
-/** The booking columns that carry the customer: contact data encrypted, lookup hashes beside it. */
+/** The booking columns that carry the customer: name, contact data and note encrypted, lookup hashes beside them. */
 export function customerColumns(customer: Customer) {
   const p = pii();
   return {
-    customerName: customer.name,
+    customerName: p.encrypt(customer.name),
     customerEmail: p.encrypt(customer.email),
     customerEmailHash: p.emailHash(customer.email),
     customerPhone: customer.phone ? p.encrypt(customer.phone) : null,
     customerPhoneHash: customer.phone ? p.phoneHash(customer.phone) : null,
     customerTimeZone: customer.timeZone ?? null,
+    notes: customer.notes ? p.encrypt(customer.notes) : null,
   };
 }
 
-export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null }): Customer {
+/** Name and note may still be plaintext in rows written before they were encrypted (migration 0006). */
+export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): Customer {
   const p = pii();
-  return { name: b.customerName, email: p.decrypt(b.customerEmail), phone: b.customerPhone ? p.decrypt(b.customerPhone) : null };
+  return {
+    name: p.readText(b.customerName),
+    email: p.decrypt(b.customerEmail),
+    phone: b.customerPhone ? p.decrypt(b.customerPhone) : null,
+    notes: p.readNullable(b.notes),
+  };
 }
 
 /** The per-booking secret a customer manages the booking with; only its hash is stored. */

@@ -5,6 +5,7 @@ import { BookingStatusEnum } from './enums.graphql.js';
 import {
   BookingConflictError,
   BookingNotActiveError,
+  DuplicateBookingError,
   HoldExpiredError,
   SlotFullError,
   SlotsUnavailableError,
@@ -103,5 +104,16 @@ builder.objectType(BookingNotActiveError, {
   fields: (t) => ({
     bookingId: t.globalID({ resolve: (e) => ({ type: 'Booking', id: e.bookingId }) }),
     status: t.field({ type: BookingStatusEnum, resolve: (e) => e.status }),
+  }),
+});
+
+builder.objectType(DuplicateBookingError, {
+  name: 'DuplicateBookingError',
+  description: 'This customer (same email or same phone) already holds or has booked the slot: one live booking per slot per customer. Nothing was written.',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof DuplicateBookingError,
+  fields: (t) => ({
+    slotIds: t.globalIDList({ description: 'The slots the customer already has.', resolve: (e) => e.slotIds.map((id) => ({ type: 'Slot', id })) }),
+    field: t.exposeStringList('field', { description: 'The input that matched an existing booking, e.g. ["input", "customer", "email"].' }),
   }),
 });

@@ -1,4 +1,5 @@
 import type { BookingStatus } from '../generated/prisma/enums.js';
+import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { AppError } from '../shared/errors.js';
 
 /** Why a slot cannot be booked. */
@@ -62,4 +63,31 @@ export class BookingNotActiveError extends AppError {
   constructor(readonly bookingId: string, readonly status: BookingStatus) {
     super(`The booking is ${status.toLowerCase()}`);
   }
+}
+
+/**
+ * Seed 003: one live booking per slot per customer. This customer (same email, or same phone) already
+ * holds or has booked these slots; `field` is the input that matched. Nothing was written.
+ */
+export class DuplicateBookingError extends AppError {
+  readonly code = 'DUPLICATE_BOOKING';
+  constructor(readonly slotIds: string[], readonly field: string[]) {
+    super('You already have a booking for this slot');
+  }
+}
+
+/** The unique indexes of migration 0006 and the customer detail each one compares. */
+const ONE_LIVE_BOOKING: Record<string, 'email' | 'phone'> = {
+  bookings_one_live_per_email: 'email',
+  bookings_one_live_per_phone: 'phone',
+};
+
+/**
+ * The database refused a second live booking of a slot for one customer (unique_violation on the
+ * indexes above): which customer detail matched, else null. The code checks first, with the slots
+ * locked; this is what a writer that did not check runs into.
+ */
+export function duplicateBookingField(error: unknown): 'email' | 'phone' | null {
+  if (sqlStateOf(error) !== '23505') return null;
+  return ONE_LIVE_BOOKING[violatedConstraint(error) ?? ''] ?? null;
 }

@@ -13,11 +13,11 @@ export function newBookingId(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export type NewBooking = Omit<Booking, 'notes' | 'icsSequence' | 'cancelledAt' | 'updatedAt'>;
+export type NewBooking = Omit<Booking, 'icsSequence' | 'cancelledAt' | 'updatedAt' | 'legacyDuplicate'>;
 
 /** The full row as the database will hold it (defaults filled in), for the caller to return. */
 export function asBooking(b: NewBooking): Booking {
-  return { ...b, notes: null, icsSequence: 0, cancelledAt: null, updatedAt: b.createdAt };
+  return { ...b, icsSequence: 0, cancelledAt: null, updatedAt: b.createdAt, legacyDuplicate: false };
 }
 
 /** Found inside the transaction: a new booking would overlap a live one on its exclusive resource. */
@@ -73,6 +73,7 @@ export async function insertBookings(
     customer_phone: b.customerPhone,
     customer_phone_hash: b.customerPhoneHash,
     customer_time_zone: b.customerTimeZone,
+    notes: b.notes,
     manage_token_hash: b.manageTokenHash,
     ics_uid: b.icsUid,
     confirmed_at: b.confirmedAt,
@@ -93,15 +94,15 @@ export async function insertBookings(
       UPDATE slots SET ${column} = ${column} + 1 WHERE id = ANY($1::uuid[]) RETURNING id, version),
     booking AS (
       INSERT INTO bookings (id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
-        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone,
+        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone, notes,
         manage_token_hash, ics_uid, confirmed_at, created_at, updated_at)
       SELECT id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
-        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone,
+        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone, notes,
         manage_token_hash, ics_uid, confirmed_at, created_at, created_at
       FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, kind booking_kind, slot_id uuid, resource_id uuid,
         location_id uuid, exclusive boolean, start_at timestamptz, end_at timestamptz, status booking_status,
         hold_expires_at timestamptz, user_id uuid, customer_name text, customer_email text, customer_email_hash text,
-        customer_phone text, customer_phone_hash text, customer_time_zone text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
+        customer_phone text, customer_phone_hash text, customer_time_zone text, notes text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
         created_at timestamptz)
       WHERE NOT x.exclusive OR NOT EXISTS (
         SELECT 1 FROM bookings o

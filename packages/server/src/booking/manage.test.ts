@@ -11,7 +11,7 @@ let resourceId: string;
 
 const book = (slotId: string, who: object | null = customer(), options = {}) =>
   call(t, BOOK, { slotId: gid('Slot', slotId), ...(who ? { customer: who } : {}) }, options);
-const hold = (slotId: string) => call(t, HOLD, { slotId: gid('Slot', slotId), customer: customer() });
+const hold = (slotId: string, who: object = customer()) => call(t, HOLD, { slotId: gid('Slot', slotId), customer: who });
 const cancel = (bookingId: string, manageToken?: string, options = {}) => call(t, CANCEL, { bookingId, manageToken }, options);
 const reschedule = (bookingId: string, slotId: string, manageToken?: string, options = {}) =>
   call(t, RESCHEDULE, { bookingId, manageToken, slotId: gid('Slot', slotId) }, options);
@@ -73,7 +73,9 @@ describe('cancel', () => {
 
   it('admin, manager, frontdesk, the signed-in customer and the token may cancel; a scheduler or stranger may not', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 10 });
-    const outcome = async (options: { token?: string }, manageToken?: string, who: object | null = customer()) => {
+    let n = 0;
+    // A customer each: one live booking per slot per customer.
+    const outcome = async (options: { token?: string }, manageToken?: string, who: object | null = customer(`cancel-${++n}`)) => {
       const { booking } = await book(slot, who, who ? {} : options);
       return (await cancel(booking.id, manageToken, options)).__typename;
     };
@@ -107,7 +109,7 @@ describe('reschedule', () => {
     expect(audit).toEqual({ was: from, now: to, seq: 1 });
 
     // A hold moves as a hold.
-    const held = await hold(from);
+    const held = await hold(from, customer('held'));
     await reschedule(held.booking.id, to, held.manageToken);
     expect(await f.slotCounts(to)).toMatchObject({ booked: 1, held: 1 });
   });
@@ -115,7 +117,7 @@ describe('reschedule', () => {
   it('refuses a full slot, a slot of another resource, a past or blocked one, changing nothing', async () => {
     const from = await f.slot(locationId, resourceId, { capacity: 1 });
     const full = await f.slot(locationId, resourceId, { capacity: 1 });
-    await book(full);
+    await book(full, customer('other'));
     const otherResource = await f.slot(locationId, await f.resource(locationId));
     const past = await f.slot(locationId, resourceId, { startAt: new Date(Date.now() - 3_600_000) });
     const blocked = await f.slot(locationId, resourceId, { status: 'BLOCKED' });

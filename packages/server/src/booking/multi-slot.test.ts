@@ -15,6 +15,8 @@ let locationId: string;
 let resourceId: string;
 
 const customer = { name: 'Ann', email: 'Ann@Example.com', phone: '+44 20 7946 0958' };
+/** Another customer each (one live booking per slot per customer). */
+const someone = (i: number | string) => ({ name: `P ${i}`, email: `p${i}@example.com` });
 const book = (slotIds: string[], extra: Partial<BookSlotsInput> = {}) =>
   withRetry(() =>
     t.app.db.sql.transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', mail: null, ...extra })),
@@ -49,7 +51,7 @@ describe('bookSlotsInTransaction', () => {
 
   it('names every unavailable slot and writes nothing', async () => {
     const full = await f.slot(locationId, resourceId, { capacity: 1 });
-    await book([full]);
+    await book([full], { customer: someone('full') });
     const blocked = await f.slot(locationId, resourceId, { status: 'BLOCKED' });
     const past = await f.slot(locationId, resourceId, { startAt: new Date(Date.now() - 3_600_000) });
     const free = await f.slot(locationId, resourceId, { capacity: 2 });
@@ -124,7 +126,7 @@ describe('releaseExpiredHolds', () => {
 
   it('many sweepers at once release each hold exactly once', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 20 });
-    for (let i = 0; i < 20; i++) await book([slot], { status: 'HELD' });
+    for (let i = 0; i < 20; i++) await book([slot], { status: 'HELD', customer: someone(i) });
     const later = new Date(Date.now() + 11 * 60_000);
     const runs = await Promise.all(Array.from({ length: 6 }, () => releaseExpiredHolds(t.app.db.sql, { now: later, limit: 7 })));
     const again = await releaseExpiredHolds(t.app.db.sql, { now: later });

@@ -5,14 +5,14 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
-import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
+import { DuplicateBookingError, SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
 import { asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
 
 export interface BookSlotsInput {
   slotIds: string[];
-  customer: { name: string; email: string; phone?: string | null };
+  customer: { name: string; email: string; phone?: string | null; timeZone?: string | null; notes?: string | null };
   /** The signed-in customer, if any (their bookings show in myBookings). */
   userId?: string | null;
   actorLabel: string;
@@ -30,6 +30,8 @@ export interface BookSlotsInput {
   mail: BookingMailer | null;
   /** `register` for a form registration; hold and book are `direct` (refused on a form's slots). */
   entry?: 'register' | 'direct';
+  /** Where the customer's email and phone sit in the caller's input (DuplicateBookingError.field). */
+  customerPath?: string[];
 }
 
 export interface BookSlotsResult {
@@ -57,6 +59,8 @@ export interface SlotRow {
 interface LockedSlot extends SlotRow {
   exclusive: boolean | null;
   has_expired: boolean;
+  /** This customer already has a live booking of the slot, matched by 'email' or 'phone'. */
+  duplicate: 'email' | 'phone' | null;
 }
 
 /**
@@ -71,16 +75,25 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   if (!ids.length) throw ValidationError.field('slotIds', 'choose at least one slot');
   if (ids.length !== input.slotIds.length) throw ValidationError.field('slotIds', 'must not name a slot twice');
   const now = input.now ?? new Date();
+  const contact = customerColumns(customer);
 
+  // The customer's own live bookings of these slots are read under the slot locks, which every
+  // writer of a slot's bookings takes first: the answer cannot change before this commits.
+  // (Expired holds do not count: they are reclaimed below.)
   const slots = await tx.query<LockedSlot>(
     `SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id,
       (SELECT r.exclusive FROM resources r WHERE r.id = s.resource_id) AS exclusive,
-      EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired
+      EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired,
+      (SELECT CASE WHEN bool_or(b.customer_email_hash = $3) THEN 'email' ELSE 'phone' END FROM bookings b
+        WHERE b.slot_id = s.id AND NOT b.legacy_duplicate
+          AND (b.status = 'CONFIRMED' OR (b.status = 'HELD' AND b.hold_expires_at > $2))
+          AND (b.customer_email_hash = $3 OR b.customer_phone_hash = $4)
+        HAVING count(*) > 0) AS duplicate
     FROM slots s
     WHERE s.id = ANY($1::uuid[])
     ORDER BY s.id
     FOR UPDATE OF s`,
-    [ids, now],
+    [ids, now, contact.customerEmailHash, contact.customerPhoneHash],
   );
   const actor = { actorId: input.actorId, actorLabel: input.actorLabel, requestId: input.requestId };
   // Most of the time nothing has expired: the reclaim statement runs only when the lock read saw some.
@@ -90,6 +103,11 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     : { changes: [], freed: new Map<string, number>() };
 
   await enforceFormRules(tx, slots, { kind: input.entry ?? 'direct' });
+  const duplicates = slots.filter((s) => s.duplicate);
+  if (duplicates.length) {
+    const field = duplicates.some((s) => s.duplicate === 'email') ? 'email' : 'phone';
+    throw new DuplicateBookingError(duplicates.map((s) => s.id), [...(input.customerPath ?? ['input', 'customer']), field]);
+  }
   const byId = new Map(slots.map((s) => [s.id, s]));
   const taken = await takenOnExclusiveResources(tx, slots);
   const unavailable: UnavailableSlot[] = [];
@@ -102,7 +120,6 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
 
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
   const tokens = input.slotIds.map(() => newManageToken());
-  const contact = customerColumns(customer);
   const bookings = input.slotIds.map((id, i) => {
     const slot = byId.get(id)!;
     return asBooking({

@@ -4,7 +4,7 @@ import type { Booking, Prisma } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { auditView, writeBookingAudit } from './audit.js';
-import { BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';
+import { BookingNotActiveError, DuplicateBookingError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
 import { lockExclusiveResources } from './insert.js';
@@ -44,7 +44,8 @@ export async function rescheduleInTx(
       await adjustSlot(sql, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
       await adjustSlot(sql, slot.id, { [column]: 1 }, 'RESCHEDULED'),
     ];
-    data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at };
+    // A booking that was a duplicate before migration 0006 follows the rule once it moves.
+    data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at, legacyDuplicate: false };
   } else {
     if (booking.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
     data = { startAt: target.range.startAt, endAt: target.range.endAt };
@@ -81,6 +82,15 @@ async function lockSlotRow(
   await enforceFormRules(sql, [slot], { kind: 'reschedule', fromFormId: current?.form_id ?? null });
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
   const { freed, changes } = await releaseExpiredHoldsIn(sql, { slotIds: [slotId], now });
+  // Seed 003: the customer may not already hold the target slot (read under its lock).
+  const [own] = await sql.query<{ field: 'email' | 'phone' }>(
+    `SELECT CASE WHEN bool_or(customer_email_hash = $3) THEN 'email' ELSE 'phone' END AS field FROM bookings
+     WHERE slot_id = $1::uuid AND id <> $2::uuid AND NOT legacy_duplicate AND status IN ('HELD', 'CONFIRMED')
+       AND (customer_email_hash = $3 OR customer_phone_hash = $4)
+     HAVING count(*) > 0`,
+    [slotId, booking.id, booking.customerEmailHash, booking.customerPhoneHash],
+  );
+  if (own) throw new DuplicateBookingError([slotId], ['input', 'slotId']);
   const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);
   if (reason === 'FULL') throw new SlotFullError(slotId);
   if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');

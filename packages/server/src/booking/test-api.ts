@@ -32,7 +32,15 @@ export const RESCHEDULE = `mutation Reschedule($input: RescheduleBookingInput!) 
 export const BOOKING = `query Booking($id: ID!, $manageToken: String) { booking(id: $id, manageToken: $manageToken) {
   __typename ... on Booking { ${BOOKING_FIELDS} } ${errors('ValidationError')} } }`;
 
-export const customer = (n: number | string = 1) => ({ name: `Customer ${n}`, email: `c${n}@Example.com`, phone: '+1 555 0100' });
+/** A customer per `n`, each with their own email and phone (one live booking per slot per customer). */
+export const customer = (n: number | string = 1) => ({ name: `Customer ${n}`, email: `c${n}@Example.com`, phone: `+1 555 ${phoneDigits(String(n))}` });
+
+/** Seven digits from FNV-1a: different names get different phones (no collision among the names tests use). */
+function phoneDigits(s: string): string {
+  let h = 0x811c9dc5;
+  for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return String(h % 10_000_000).padStart(7, '0');
+}
 
 /** Runs a mutation and returns its one root field's value, failing on GraphQL-level errors. */
 export async function call(t: TestApp, query: string, input: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) {

@@ -168,7 +168,8 @@ export async function loadBookings(q: SqlQuery, ids: string[]): Promise<Map<stri
      WHERE b.id = ANY($1::uuid[])`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, r]));
+  // The name is encrypted at rest (plaintext in rows older than migration 0006).
+  return new Map(rows.map((r) => [r.id, { ...r, customer_name: pii().readText(r.customer_name) }]));
 }
 
 export type { MailRow };

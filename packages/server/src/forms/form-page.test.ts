@@ -202,4 +202,17 @@ describe('POST /form/:slug rate limit', () => {
       await limited.close();
     }
   });
+
+  it('the same person twice for one slot: 409 marking the email, nothing booked', async () => {
+    const form = await publishedForm(t, { slug: 'post-twice', schedule: { ...SEED_SCHEDULE, capacityPerSlot: 5 } });
+    const [slot] = uuids(form) as [string];
+    expect((await post('post-twice', { ...person, slotId: slot })).status).toBe(200);
+    const before = await rowCounts(t);
+    const again = await post('post-twice', { ...person, email: person.email.toUpperCase(), slotId: slot });
+    expect(again.status).toBe(409);
+    const html = await again.text();
+    expect(html).toContain('you already have some of these times');
+    expect(html).toContain('already signed up for one of these times with this email');
+    expect(await rowCounts(t)).toEqual(before);
+  });
 });

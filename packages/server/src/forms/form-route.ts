@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../app.js';
 import type { Form } from '../generated/prisma/client.js';
 import type { RouteHandler } from '../server.js';
-import { SlotsUnavailableError } from '../booking/errors.js';
+import { DuplicateBookingError, SlotsUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
 import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
 import { resolveLocale } from './slot-label.js';
+import { pii } from '../shared/pii.js';
 
 const PATH = /^\/form\/([a-z0-9-]{1,80})\/?$/;
 const MAX_BODY_BYTES = 64 * 1024;
@@ -58,7 +59,7 @@ export function formPageRoute(app: Slotwise): RouteHandler {
         select: { slot: { select: { startAt: true, endAt: true } } },
         orderBy: { slot: { startAt: 'asc' } },
       });
-      send(res, 200, renderSuccessPage(form, registration.name, booked.map((b) => b.slot), locale));
+      send(res, 200, renderSuccessPage(form, pii().readText(registration.name), booked.map((b) => b.slot), locale));
     } catch (err) {
       const failure = problemFor(err, input);
       if (!failure) throw err;
@@ -95,6 +96,15 @@ function problemFor(err: unknown, input: PageInput): { status: number; problem: 
         summary: 'Nothing was booked: these times were taken while you were choosing. Your other choices are kept; pick another time and send again.',
         unavailableSlotIds,
       },
+    };
+  }
+  if (err instanceof DuplicateBookingError) {
+    // One live booking per slot per person (seed 003): the field that matched is marked.
+    const key = FIELD_BY_INPUT[err.field[1] ?? ''] ?? 'email';
+    return {
+      status: 409,
+      input,
+      problem: { summary: 'Nothing was booked: you already have some of these times.', fields: { [key]: `already signed up for ${err.slotIds.length === 1 ? 'one of these times' : 'some of these times'} with this ${key}` } },
     };
   }
   if (err instanceof FormSlotNotFoundError) {

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
-import { SlotsUnavailableError } from '../booking/errors.js';
+import { DuplicateBookingError, SlotsUnavailableError } from '../booking/errors.js';
 // Registers SlotsUnavailableError's GraphQL type, which register returns.
 import '../booking/errors.graphql.js';
 import { STAFF_ROLES } from '../shared/actor.js';
@@ -11,6 +11,7 @@ import { FormNotOpenError, FormRegistrationRequiredError, FormSlotNotFoundError 
 import { FormStatusEnum } from './forms.graphql.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { slotLabel } from './slot-label.js';
+import { pii } from '../shared/pii.js';
 
 export const RegistrationRef = builder.prismaNode('Registration', {
   id: { field: 'id' },
@@ -29,7 +30,8 @@ export const RegistrationRef = builder.prismaNode('Registration', {
       select: { slots: { select: { slot: { select: { startAt: true, endAt: true, timeZone: true } } }, orderBy: { slot: { startAt: 'asc' } } } },
       resolve: (r) => r.slots.map(({ slot }) => slotLabel(slot.startAt, slot.endAt, slot.timeZone)),
     }),
-    name: t.exposeString('name', { authScopes: { roles: STAFF_ROLES } }),
+    // Name and answers are encrypted at rest (plaintext in rows older than migration 0006).
+    name: t.string({ authScopes: { roles: STAFF_ROLES }, select: { name: true }, resolve: (r) => pii().readText(r.name) }),
     answers: t.field({
       type: [builder.objectRef<[string, unknown]>('FormAnswer').implement({
         fields: (a) => ({
@@ -38,7 +40,8 @@ export const RegistrationRef = builder.prismaNode('Registration', {
         }),
       })],
       authScopes: { roles: STAFF_ROLES },
-      resolve: (r) => Object.entries((r.answers ?? {}) as Record<string, unknown>),
+      select: { answers: true },
+      resolve: (r) => Object.entries(pii().unseal<Record<string, unknown> | null>(r.answers) ?? {}),
     }),
   }),
 });
@@ -99,7 +102,7 @@ builder.mutationField('register', (t) =>
     type: 'Registration',
     description: 'Signs up for one or more slots of a published form, all or nothing.',
     authScopes: { public: true },
-    errors: { types: [FormNotOpenError, FormSlotNotFoundError, SlotsUnavailableError] },
+    errors: { types: [FormNotOpenError, FormSlotNotFoundError, SlotsUnavailableError, DuplicateBookingError] },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const { formSlug, formId, slotIds, ...rest } = input;

@@ -3,7 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Form, Registration } from '../generated/prisma/client.js';
 import type { SlotEvents } from '../live/slot-events.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
-import { SlotsUnavailableError } from '../booking/errors.js';
+import { DuplicateBookingError, duplicateBookingField, SlotsUnavailableError } from '../booking/errors.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import { registrationMails } from '../calendar/registration-mail.js';
 import { recordEvents } from '../events/domain-events.js';
@@ -90,6 +90,7 @@ export class RegistrationService {
         requestId: caller.requestId,
         status: 'CONFIRMED',
         entry: 'register',
+        customerPath: ['input'],
         now,
         // One mail lists every slot (below), instead of one invitation per booking.
         mail: null,
@@ -97,12 +98,13 @@ export class RegistrationService {
       const registration = await tx.registration.create({
         data: {
           formId: form.id,
-          name: data.name,
+          name: p.encrypt(data.name),
           email: p.encrypt(data.email),
           emailHash: p.emailHash(data.email),
           phone: data.phone ? p.encrypt(data.phone) : null,
           phoneHash: data.phone ? p.phoneHash(data.phone) : null,
-          answers: Object.fromEntries((data.answers ?? []).map((a) => [a.question, a.answer])),
+          // One JSON object (question -> answer), sealed: free text is personal data.
+          answers: p.seal(Object.fromEntries((data.answers ?? []).map((a) => [a.question, a.answer]))),
           slots: { createMany: { data: bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })) } },
         },
       });
@@ -125,7 +127,8 @@ export class RegistrationService {
       return { registration, changes };
     }).catch((error: unknown) => {
       if (error instanceof SlotsUnavailableError && error.unavailable.some((u) => u.reason === 'FULL')) this.metrics.recordBooking('full');
-      throw error;
+      const duplicate = duplicateBookingField(error);
+      throw duplicate ? new DuplicateBookingError(data.slotIds, ['input', duplicate]) : error;
     });
     this.slotEvents.publish(changes);
     this.metrics.recordBooking('confirmed', data.slotIds.length);

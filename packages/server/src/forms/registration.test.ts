@@ -34,7 +34,10 @@ describe('register', () => {
     expect(pii().decrypt(stored.email)).toBe('ada@example.com');
     expect(stored.emailHash).toBe(pii().emailHash('ADA@example.com'));
     expect(pii().decrypt(stored.phone!)).toBe('+1 212 555 0100');
-    expect(stored.answers).toEqual({ 'Age group': 'U12' });
+    expect(JSON.stringify(stored.answers)).not.toContain('U12');
+    expect(pii().unseal(stored.answers)).toEqual({ 'Age group': 'U12' });
+    expect(stored.name).not.toBe('Ada');
+    expect(pii().decrypt(stored.name)).toBe('Ada');
     expect(stored.form.timeZone).toBe('America/New_York');
     expect(stored.slots.map((s) => s.booking.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
     expect(await rowCounts(t)).toMatchObject({ registrations: 1, registration_slots: 2, bookings: 2, booked: 2 });
@@ -76,7 +79,7 @@ describe('register', () => {
   it('is all or nothing: one full slot among three books none and names the full one', async () => {
     const form = await publishedForm(t);
     const [a, b, c] = form.slots.map((s) => s.id);
-    expectNoErrors(await register({ formSlug: form.slug, slotIds: [b] }));
+    expectNoErrors(await register({ formSlug: form.slug, email: 'someone.else@example.com', slotIds: [b] }));
     const before = await rowCounts(t);
     const result = expectNoErrors(await register({ formSlug: form.slug, slotIds: [a, b, c] }));
     expect(result.register).toMatchObject({ __typename: 'SlotsUnavailableError', unavailable: [{ slotId: b, reason: 'FULL' }] });
@@ -86,7 +89,7 @@ describe('register', () => {
   it('20 concurrent registrations for the last seat: exactly one succeeds, the rest are told which slot filled', async () => {
     const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, capacityPerSlot: 3 } });
     const slotId = form.slots[2]!.id;
-    for (const name of ['First', 'Second']) expectNoErrors(await register({ formSlug: form.slug, name, slotIds: [slotId] }));
+    for (const name of ['First', 'Second']) expectNoErrors(await register({ formSlug: form.slug, name, email: `${name}@example.com`, slotIds: [slotId] }));
     const before = await rowCounts(t);
 
     const results = await Promise.all(

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/harness.js';
 import { createLogger } from '../logger.js';
+import { withoutValues } from './client-errors.js';
 
 const logLines: Record<string, unknown>[] = [];
 const logStream = new Writable({
@@ -32,5 +33,17 @@ describe('client errors over HTTP', () => {
       expect(JSON.stringify(line)).not.toMatch(/\bat .+:\d+:\d+/);
     }
     expect(logLines.filter((l) => (l.level as number) >= 50)).toEqual([]);
+  });
+});
+
+describe('withoutValues', () => {
+  it('keeps where and what went wrong, never the value a client sent', () => {
+    expect(withoutValues('Variable "$input" got invalid value { name: "Ada Lovelace", email: "ada@example.com" } at "input.customer"; Field "x" is not defined by type "CustomerInput".'))
+      .toBe('Variable "$input" got invalid value at "input.customer"');
+    expect(withoutValues('Variable "$input" got invalid value "ada@example.com"; Expected type "Int".')).toBe('Variable "$input" got invalid value');
+    expect(withoutValues('String cannot represent a non string value: 442079460123')).toBe('String cannot represent a non string value: [value]');
+    expect(withoutValues('Expected value of type "DateTime!", found "Ada"; bad date')).toBe('Expected value of type "DateTime!", found [value]');
+    expect(withoutValues('Unexpected token \'A\', "Ada Lovelace" is not valid JSON')).toBe('Unexpected token \'A\', [body] is not valid JSON');
+    expect(withoutValues('Cannot query field "noSuchField" on type "Query".')).toBe('Cannot query field "noSuchField" on type "Query".');
   });
 });

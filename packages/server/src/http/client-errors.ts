@@ -11,8 +11,27 @@ interface ErrorLike {
 export function describeClientErrors(errors: readonly (GraphQLError | ErrorLike)[]) {
   return {
     codes: [...new Set(errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'BAD_REQUEST')))],
-    messages: errors.slice(0, 3).map((e) => String(e.message).slice(0, 200)),
+    messages: errors.slice(0, 3).map((e) => withoutValues(String(e.message)).slice(0, 200)),
   };
+}
+
+/**
+ * graphql-js quotes the offending input in its messages (`Variable "$input" got invalid value
+ * { name: "...", email: "..." }`, `String cannot represent a non string value: 4420...`, a JSON
+ * parser's snippet of the body): the values a client sent may be personal data, so the logged
+ * message keeps where and what kind of problem, not the value. The client's own answer is unchanged.
+ */
+export function withoutValues(message: string): string {
+  const variable = /^Variable "(\$[^"]+)" got invalid value/.exec(message);
+  if (variable) {
+    const at = / at "([\w.]+)"; /.exec(message);
+    return `Variable "${variable[1]}" got invalid value${at ? ` at "${at[1]}"` : ''}`;
+  }
+  return message
+    .replace(/(cannot represent[^:]*:).*$/s, '$1 [value]')
+    .replace(/(, found ).*$/s, '$1[value]')
+    .replace(/^Value ".*?" does not exist/s, 'Value [value] does not exist')
+    .replace(/".*" is not valid JSON/s, '[body] is not valid JSON');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlRunner } from '../db/database.js';
-import { Pii } from '../shared/pii.js';
+import { isSealed, type Pii } from '../shared/pii.js';
 
 /** A stored GraphQL response: what the first request with a key answered. */
 export interface StoredResponse {
@@ -29,8 +29,8 @@ export interface IdempotencyOptions {
   waitMs: number;
   /** A claim older than this whose response never arrived (crashed process) may be taken over. */
   abandonedAfterSeconds: number;
-  /** ENCRYPTION_KEY: stored responses (customer details, manage tokens) are sealed at rest with it. */
-  encryptionKey?: string;
+  /** Stored responses (customer details, manage tokens) are sealed at rest with this key ring. */
+  pii?: Pii;
 }
 
 /** What the response column holds: a sealed response, or (without a key) the response itself. */
@@ -55,7 +55,7 @@ export class IdempotencyService {
     options: Partial<IdempotencyOptions> = {},
   ) {
     this.options = { ...DEFAULTS, ...options };
-    this.pii = options.encryptionKey ? new Pii(options.encryptionKey) : null;
+    this.pii = options.pii ?? null;
   }
 
   /** Claims the key, or tells what a repeat gets: the stored response, a reuse refusal, or 409. */
@@ -109,11 +109,11 @@ export class IdempotencyService {
   }
 
   private seal(response: StoredResponse): StoredColumn {
-    return this.pii ? { sealed: this.pii.encrypt(JSON.stringify(response)) } : response;
+    return this.pii ? this.pii.seal(response) : response;
   }
 
   private open(column: StoredColumn): StoredResponse {
-    return 'sealed' in column && typeof column.sealed === 'string' ? (JSON.parse(this.pii!.decrypt(column.sealed)) as StoredResponse) : (column as StoredResponse);
+    return isSealed(column) ? this.pii!.unseal<StoredResponse>(column) : (column as StoredResponse);
   }
 
   private async claim(scope: IdempotencyScope): Promise<boolean> {

@@ -9,6 +9,7 @@ import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { BOOK, customer } from '../booking/test-api.js';
+import { pii } from '../shared/pii.js';
 import { EventLog, wsClient, wsSubscribe } from './test-clients.js';
 
 // Bad operations on a WebSocket are that operation's problem only: the socket and the client's
@@ -121,7 +122,8 @@ describe('graphql-ws: one bad operation does not end the socket', () => {
     const again = await send(key, 'idem');
     expect(first.items[0]!.data.book.__typename).toBe('BookingReceipt');
     expect(again.items[0]).toEqual(first.items[0]);
-    const rows = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE customer_name = 'Customer idem'`);
+    // Names are encrypted at rest: count by the email's lookup hash.
+    const rows = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE customer_email_hash = $1`, [pii().emailHash(customer('idem').email)]);
     expect(rows[0]!.n).toBe(1);
     const reused = await send(key, 'someone else');
     expect(reused.items[0]!.errors![0].extensions.code).toBe('IDEMPOTENCY_KEY_REUSED');

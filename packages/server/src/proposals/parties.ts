@@ -93,7 +93,7 @@ function toParties(row: Row): BookingParties {
     title: row.resource_name ?? 'your booking',
     timeZone: row.time_zone,
     // The zone the customer gave when booking, else the location's (as the invitations read).
-    guest: { role: 'guest', name: row.customer_name, email: pii().decrypt(row.customer_email), timeZone: row.customer_time_zone ?? row.time_zone },
+    guest: { role: 'guest', name: pii().readText(row.customer_name), email: pii().decrypt(row.customer_email), timeZone: row.customer_time_zone ?? row.time_zone },
     host: row.resource_email ? { role: 'host', name: row.resource_name ?? 'the host', email: row.resource_email, timeZone: row.time_zone } : null,
   };
 }

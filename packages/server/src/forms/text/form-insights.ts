@@ -6,6 +6,7 @@ import { toLocal } from '../../shared/time.js';
 import { formAnalytics, type FormAnalytics } from '../form-analytics.js';
 import { DAY, dayNumber } from './phrases.js';
 import { LlmUnavailableError, type LlmClient } from './llm-client.js';
+import { pii } from '../../shared/pii.js';
 
 export type InsightIntent = 'FULLNESS' | 'BEST_DAY' | 'WHO_SIGNED_UP' | 'SEATS_LEFT' | 'OTHER';
 
@@ -65,7 +66,7 @@ export class FormInsightsService {
       if (weekday === null) return true;
       return Temporal.PlainDate.from(toLocal(r.slot.startAt, timeZone).date).dayOfWeek === weekday && toLocal(r.slot.startAt, timeZone).date >= today.toString();
     });
-    const names = [...new Set(wanted.map((r) => r.registration.name))];
+    const names = [...new Set(wanted.map((r) => pii().readText(r.registration.name)))];
     const when = weekday ? ` for ${WEEKDAYS[weekday]} (upcoming)` : '';
     return names.length ? `${names.length} signed up${when}: ${names.join(', ')}.` : `Nobody has signed up${when} yet.`;
   }
@@ -83,7 +84,7 @@ export class FormInsightsService {
         where: { slot: { formId }, booking: { status: { in: ['CONFIRMED', 'HELD'] } } },
         select: { registration: { select: { name: true } }, slot: { select: { startAt: true } } },
       });
-      facts.signups = rows.map((r) => ({ name: r.registration.name, slotStart: toLocal(r.slot.startAt, analytics.timeZone).iso }));
+      facts.signups = rows.map((r) => ({ name: pii().readText(r.registration.name), slotStart: toLocal(r.slot.startAt, analytics.timeZone).iso }));
     }
     try {
       const raw = await this.llm.json(
