@@ -8,6 +8,8 @@ import { BookingReceiptRef } from './booking.graphql.js';
 import type { BookingReceipt, Caller } from './booking.service.js';
 import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
 import { BookingConflictError, BookingNotActiveError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
+import { BookingPolicyError } from '../policies/enforce.js';
+import { PolicyOverrideInput } from '../policies/policies.graphql.js';
 
 const CustomerInput = builder.inputType('CustomerInput', {
   fields: (t) => ({
@@ -22,6 +24,7 @@ const HoldInput = builder.inputType('HoldInput', {
   fields: (t) => ({
     slotId: t.id({ required: true }),
     customer: t.field({ type: CustomerInput, description: 'Who the place is for; leave out to book as the signed-in user.' }),
+    override: t.field({ type: PolicyOverrideInput, description: 'Staff only: hold although a booking policy refuses the time (audited).' }),
   }),
 });
 
@@ -40,6 +43,7 @@ const BookInput = builder.inputType('BookInput', {
     slotId: t.id(),
     range: t.field({ type: BookRangeInput }),
     customer: t.field({ type: CustomerInput, description: 'Who the booking is for; leave out to book as the signed-in user.' }),
+    override: t.field({ type: PolicyOverrideInput, description: 'Staff only: book although a booking policy refuses the time (audited).' }),
   }),
 });
 
@@ -92,10 +96,10 @@ builder.mutationField('hold', (t) =>
     type: BookingReceiptRef,
     description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, FormRegistrationRequiredError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
-      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx))),
+      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx), input.override)),
   }),
 );
 
@@ -104,7 +108,7 @@ builder.mutationField('book', (t) =>
     type: BookingReceiptRef,
     description: 'Books a slot or a free range at once (hold + confirm).',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, FormRegistrationRequiredError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);
@@ -117,7 +121,7 @@ builder.mutationField('book', (t) =>
               endAt: input.range!.endAt,
             },
           };
-      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx)));
+      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx), input.override));
     },
   }),
 );
@@ -151,7 +155,7 @@ builder.mutationField('rescheduleBooking', (t) =>
     type: 'Booking',
     description: 'Moves a booking to another slot or range in one step; the calendar SEQUENCE goes up.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, BookingPolicyError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
     args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) => {
       exactlyOne(input);

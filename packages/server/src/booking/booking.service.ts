@@ -17,6 +17,7 @@ import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxCo
 import { bookSlotsInTransaction } from './multi-slot.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
+import { checkOverride, type PolicyOverride } from '../policies/enforce.js';
 
 /** Who is asking: the actor (or the public) and the request id audit rows carry. */
 export interface Caller {
@@ -67,13 +68,20 @@ export class BookingService {
   }
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
-  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
-    return this.bookSlot(slotId, customer, caller, 'HELD');
+  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, override?: PolicyOverride | null): Promise<BookingReceipt> {
+    return this.bookSlot(slotId, customer, caller, 'HELD', checkOverride(override, caller.actor));
   }
 
   /** hold + confirm at once: a slot, or a free range on an exclusive resource. */
-  async book(target: { slotId: string } | { range: RangeInput }, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
-    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED');
+  /** `override`: staff only, books outside the booking policies (audited with its reason). */
+  async book(
+    target: { slotId: string } | { range: RangeInput },
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    override?: PolicyOverride | null,
+  ): Promise<BookingReceipt> {
+    const allowed = checkOverride(override, caller.actor);
+    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED', allowed);
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     validateRange(target.range, now, ['input', 'range']);
@@ -89,6 +97,7 @@ export class BookingService {
           now,
           actor: this.auditActor(caller),
           mail: this.mail,
+          override: allowed,
         }),
       );
       this.metrics.recordBooking('confirmed');
@@ -158,7 +167,13 @@ export class BookingService {
     return changes;
   }
 
-  private async bookSlot(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, status: 'HELD' | 'CONFIRMED'): Promise<BookingReceipt> {
+  private async bookSlot(
+    slotId: string,
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    status: 'HELD' | 'CONFIRMED',
+    override: PolicyOverride | null,
+  ): Promise<BookingReceipt> {
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     const actor = this.auditActor(caller);
@@ -175,6 +190,7 @@ export class BookingService {
           now,
           holdTtlMinutes: this.config.HOLD_TTL_MINUTES,
           mail: this.mail,
+          override,
         }),
       );
       this.slotEvents.publish(result.changes);

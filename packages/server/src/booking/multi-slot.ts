@@ -8,6 +8,8 @@ import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
 import { asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
+import { enforceBookingPolicies, type PolicyOverride } from '../policies/enforce.js';
+import { writeOverrideAudit } from '../policies/policies.store.js';
 
 export interface BookSlotsInput {
   slotIds: string[];
@@ -29,6 +31,8 @@ export interface BookSlotsInput {
   mail: BookingMailer | null;
   /** `register` for a form registration; hold and book are `direct` (refused on a form's slots). */
   entry?: 'register' | 'direct';
+  /** A staff member booking outside the booking policies (checked by the caller: staff only). */
+  override?: PolicyOverride | null;
 }
 
 export interface BookSlotsResult {
@@ -98,10 +102,18 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     if (reason) unavailable.push({ slotId: id, reason });
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
+  const contact = customerColumns(customer);
+  const overridden = await enforceBookingPolicies(
+    tx,
+    input.slotIds.map((id) => {
+      const slot = byId.get(id)!;
+      return { slotId: id, resourceId: slot.resource_id, locationId: slot.location_id, start: slot.start_at.getTime(), end: slot.end_at.getTime() };
+    }),
+    { now, customer: { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash }, override: input.override ?? null },
+  );
 
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
   const tokens = input.slotIds.map(() => newManageToken());
-  const contact = customerColumns(customer);
   const bookings = input.slotIds.map((id, i) => {
     const slot = byId.get(id)!;
     return asBooking({
@@ -124,6 +136,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     });
   });
   const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
+  await writeOverrideAudit(tx, actor, [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })));
   await input.mail?.bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now);
 
   const changes: SlotChange[] = [
