@@ -17,15 +17,28 @@ export interface PolicySlot {
  * (policyVerdict); per-customer limits need a customer and are judged only when booking.
  */
 export async function blockedSlots(sql: SqlQuery, slots: PolicySlot[], now: Date): Promise<Map<string, PolicyReason>> {
+  return (await judgeSlots(sql, slots, now)).blocked;
+}
+
+export interface SlotJudgement {
+  /** Slots a policy refuses now, with the reason. */
+  blocked: Map<string, PolicyReason>;
+  /** For bookable slots under a minimum notice: the instant (epoch ms) the notice window reaches them. */
+  noticeAt: Map<string, number>;
+}
+
+/** blockedSlots, and when each bookable slot will fall inside its minimum notice (live feeds remove it then). */
+export async function judgeSlots(sql: SqlQuery, slots: PolicySlot[], now: Date): Promise<SlotJudgement> {
   const blocked = new Map<string, PolicyReason>();
-  if (!slots.length) return blocked;
+  const noticeAt = new Map<string, number>();
+  if (!slots.length) return { blocked, noticeAt };
   const keyOf = (s: PolicySlot) => s.resourceId ?? s.locationId;
   const policies = await loadPolicies(
     sql,
     slots.flatMap((s) => (s.resourceId ? [s.resourceId] : [])),
     slots.flatMap((s) => (!s.resourceId && s.locationId ? [s.locationId] : [])),
   );
-  if (!policies.size) return blocked;
+  if (!policies.size) return { blocked, noticeAt };
   const counted = [...policies].filter(([, p]) => readsBookings(p.policy)).map(([key]) => key);
   const window = { start: Math.min(...slots.map((s) => s.startAt.getTime())), end: Math.max(...slots.map((s) => s.endAt.getTime())) };
   const bookings = await liveBookingsAround(sql, counted, window, now);
@@ -38,8 +51,9 @@ export async function blockedSlots(sql: SqlQuery, slots: PolicySlot[], now: Date
       { policy: subject.policy, now: now.getTime(), timeZone: subject.timeZone, bookings: bookings.get(key!) ?? [] },
     );
     if (reason) blocked.set(slot.id, reason);
+    else if (subject.policy.minNoticeMinutes) noticeAt.set(slot.id, slot.startAt.getTime() - subject.policy.minNoticeMinutes * 60_000);
   }
-  return blocked;
+  return { blocked, noticeAt };
 }
 
 /** The slots no policy refuses, in their order. */
