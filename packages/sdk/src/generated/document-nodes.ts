@@ -28,6 +28,8 @@ export type AvailabilityRuleKind =
 export type BookInput = {
   /** Who the booking is for; leave out to book as the signed-in user. */
   customer?: CustomerInput | null | undefined;
+  /** Staff only: book although a booking policy refuses the time (audited). */
+  override?: PolicyOverrideInput | null | undefined;
   range?: BookRangeInput | null | undefined;
   slotId?: string | number | null | undefined;
 };
@@ -102,19 +104,47 @@ export type CreateFormInput = {
 
 export type CreateLocationInput = {
   address?: string | null | undefined;
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name: string;
   /** IANA time zone, e.g. America/New_York */
   timeZone: string;
 };
 
 export type CreateResourceInput = {
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
   /** How many bookings a slot of this resource takes by default (1). */
   capacity?: number | null | undefined;
   email?: string | null | undefined;
   /** Range-bookable with no overlaps (rooms, facilities). */
   exclusive?: boolean | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
   kind: ResourceKind;
   locationId: string | number;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name: string;
 };
 
@@ -207,6 +237,8 @@ export type GenerateSlotsInput = {
 export type HoldInput = {
   /** Who the place is for; leave out to book as the signed-in user. */
   customer?: CustomerInput | null | undefined;
+  /** Staff only: hold although a booking policy refuses the time (audited). */
+  override?: PolicyOverrideInput | null | undefined;
   slotId: string | number;
 };
 
@@ -234,6 +266,11 @@ export type OutboxStatus =
 export type PartyRole =
   | 'GUEST'
   | 'HOST';
+
+/** Staff only: book although a booking policy refuses the time. Written to the audit log with the reason. */
+export type PolicyOverrideInput = {
+  reason: string;
+};
 
 export type ProposalFailureReason =
   | 'BOOKING_CHANGED'
@@ -303,6 +340,8 @@ export type Role =
 export type SlotAvailabilityEventKind =
   /** Slots that changed since, each at its newest version. */
   | 'CHANGE'
+  /** Slots a booking policy now refuses (minimum notice reached as time passed, a buffer, a daily limit): drop them. `reason` is the change that caused it, or null when time alone did. */
+  | 'REMOVED'
   /** The first event: every slot in the window now (cancelled ones left out). */
   | 'SNAPSHOT';
 
@@ -354,15 +393,43 @@ export type UpdateAvailabilityRuleInput = {
 
 export type UpdateLocationInput = {
   address?: string | null | undefined;
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name?: string | null | undefined;
   timeZone?: string | null | undefined;
 };
 
 export type UpdateResourceInput = {
   active?: boolean | null | undefined;
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
   capacity?: number | null | undefined;
   email?: string | null | undefined;
   exclusive?: boolean | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name?: string | null | undefined;
 };
 
@@ -524,6 +591,7 @@ export type HoldMutationVariables = Exact<{
 
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -540,6 +608,7 @@ export type BookMutationVariables = Exact<{
 
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -586,6 +655,7 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
@@ -687,6 +757,7 @@ export type RegisterMutationVariables = Exact<{
 
 
 export type RegisterMutation = { __typename: 'Mutation', register:
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, status: FormStatus }
     | { __typename: 'FormSlotNotFoundError', code: string, message: string, slotIds: Array<string> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -879,6 +950,7 @@ export type ProposeRescheduleMutationVariables = Exact<{
 export type ProposeRescheduleMutation = { __typename: 'Mutation', proposeReschedule:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } }
@@ -894,6 +966,7 @@ export type ApproveProposalMutationVariables = Exact<{
 
 
 export type ApproveProposalMutation = { __typename: 'Mutation', approveProposal:
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
@@ -908,6 +981,7 @@ export type DeclineProposalMutationVariables = Exact<{
 
 
 export type DeclineProposalMutation = { __typename: 'Mutation', declineProposal:
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
