@@ -28,6 +28,8 @@ function describeHold(result: HoldMutation['hold']): string {
       return `conflict, ${result.alternatives.length} alternatives`;
     case 'FormRegistrationRequiredError':
       return `use ${result.mutation}`;
+    case 'BookingPolicyError':
+      return `refused by ${result.policy}`;
     case 'TryAgainError':
     case 'ValidationError':
     case 'NotFoundError':

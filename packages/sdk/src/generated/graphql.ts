@@ -46,6 +46,21 @@ export type BookingKind =
   | 'RANGE'
   | 'SLOT';
 
+/** A booking policy that refused a time. */
+export type BookingPolicy =
+  /** Inside another booking's buffer, or another booking is inside this one's. */
+  | 'BUFFER'
+  /** The customer has maxBookingsPerCustomerPerDay live bookings on that resource and local date. */
+  | 'CUSTOMER_DAILY_LIMIT'
+  /** The customer has maxBookingsPerCustomerPerWeek live bookings on that resource in that ISO week. */
+  | 'CUSTOMER_WEEKLY_LIMIT'
+  /** The resource has maxBookingsPerDay live bookings on that local date. */
+  | 'DAILY_LIMIT'
+  /** Starts more than horizonDays (local calendar days) from now. */
+  | 'HORIZON'
+  /** Starts sooner than minNoticeMinutes from now. */
+  | 'MIN_NOTICE';
+
 export type BookingStatus =
   | 'CANCELLED'
   | 'CONFIRMED'
@@ -591,7 +606,7 @@ export type HoldMutationVariables = Exact<{
 
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
-    | { __typename: 'BookingPolicyError' }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, field: string, startAt: string }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -608,7 +623,7 @@ export type BookMutationVariables = Exact<{
 
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
-    | { __typename: 'BookingPolicyError' }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, field: string, startAt: string }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -655,7 +670,7 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
-    | { __typename: 'BookingPolicyError' }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, field: string, startAt: string }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
@@ -757,7 +772,7 @@ export type RegisterMutationVariables = Exact<{
 
 
 export type RegisterMutation = { __typename: 'Mutation', register:
-    | { __typename: 'BookingPolicyError' }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, field: string, startAt: string }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, status: FormStatus }
     | { __typename: 'FormSlotNotFoundError', code: string, message: string, slotIds: Array<string> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -818,6 +833,8 @@ export type BookingFieldsFragment = { __typename: 'Booking', id: string, kind: B
 export type SlotFullErrorFieldsFragment = { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number };
 
 export type SlotUnavailableErrorFieldsFragment = { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason };
+
+export type BookingPolicyErrorFieldsFragment = { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, field: string, startAt: string };
 
 export type BookingConflictErrorFieldsFragment = { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> };
 
@@ -950,7 +967,7 @@ export type ProposeRescheduleMutationVariables = Exact<{
 export type ProposeRescheduleMutation = { __typename: 'Mutation', proposeReschedule:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
-    | { __typename: 'BookingPolicyError' }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, field: string, startAt: string }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } }
@@ -1322,6 +1339,15 @@ export const SlotUnavailableErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDo
   reason
 }
     `, {"fragmentName":"SlotUnavailableErrorFields"}) as unknown as TypedDocumentString<SlotUnavailableErrorFieldsFragment, unknown>;
+export const BookingPolicyErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  field
+  startAt
+}
+    `, {"fragmentName":"BookingPolicyErrorFields"}) as unknown as TypedDocumentString<BookingPolicyErrorFieldsFragment, unknown>;
 export const BookingConflictErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -2072,6 +2098,9 @@ export const HoldDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2159,6 +2188,13 @@ fragment SlotUnavailableErrorFields on SlotUnavailableError {
   message
   slotId
   reason
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  field
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -2203,6 +2239,9 @@ export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2290,6 +2329,13 @@ fragment SlotUnavailableErrorFields on SlotUnavailableError {
   message
   slotId
   reason
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  field
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -2535,6 +2581,9 @@ export const RescheduleBookingDocument = /* @__PURE__ */ new TypedDocumentString
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on HoldExpiredError {
       ...HoldExpiredErrorFields
     }
@@ -2631,6 +2680,13 @@ fragment SlotUnavailableErrorFields on SlotUnavailableError {
   message
   slotId
   reason
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  field
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -3075,6 +3131,9 @@ export const RegisterDocument = /* @__PURE__ */ new TypedDocumentString(`
         reason
       }
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on ValidationError {
       ...ValidationErrorFields
     }
@@ -3114,6 +3173,13 @@ fragment NotFoundErrorFields on NotFoundError {
   message
   entity
   entityId: id
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  field
+  startAt
 }`) as unknown as TypedDocumentString<RegisterMutation, RegisterMutationVariables>;
 export const CreateFormFromTextDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation CreateFormFromText($input: CreateFormFromTextInput!) {
@@ -3614,6 +3680,9 @@ export const ProposeRescheduleDocument = /* @__PURE__ */ new TypedDocumentString
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on TryAgainError {
       ...TryAgainErrorFields
     }
@@ -3644,6 +3713,13 @@ fragment SlotFullErrorFields on SlotFullError {
   message
   slotId
   remaining
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  field
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
