@@ -18,6 +18,8 @@ import { bookSlotsInTransaction } from './multi-slot.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
 import { checkOverride, type PolicyOverride } from '../policies/enforce.js';
+import { loadPolicies, touchNeighbourSlots } from '../policies/policies.store.js';
+import { readsBookings } from '../policies/policy.js';
 
 /** Who is asking: the actor (or the public) and the request id audit rows carry. */
 export interface Caller {
@@ -101,7 +103,8 @@ export class BookingService {
         }),
       );
       this.metrics.recordBooking('confirmed');
-      return receipt;
+      await this.publishPolicyNeighbours(receipt.policyKeys, receipt.booking);
+      return { booking: receipt.booking, manageToken: receipt.manageToken };
     } catch (error) {
       if (isOverlapViolation(error)) {
         this.metrics.recordBooking('conflict');
@@ -136,7 +139,12 @@ export class BookingService {
     const now = this.now();
     const { booking } = await this.run((tx, c) => cancelInTx(tx, bookingId, c), authorize, caller, now);
     // Cancelling twice changes nothing; only the call that cancelled has its own time on the row.
-    if (booking.cancelledAt?.getTime() === now.getTime()) this.metrics.recordBooking('cancelled');
+    if (booking.cancelledAt?.getTime() === now.getTime()) {
+      this.metrics.recordBooking('cancelled');
+      const key = booking.resourceId ?? booking.locationId;
+      const policy = key ? (await loadPolicies(this.db.sql, booking.resourceId ? [key] : [], booking.resourceId ? [] : [key])).get(key) : undefined;
+      if (policy && readsBookings(policy.policy)) await this.publishPolicyNeighbours([key!], booking);
+    }
     return booking;
   }
 
@@ -156,6 +164,20 @@ export class BookingService {
       const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
       const range = 'range' in target ? target.range : await this.prisma.slot.findUniqueOrThrow({ where: { id: target.slotId }, select: { startAt: true, endAt: true } });
       throw await conflictError(this.db.sql, resourceId!, range, now, bookingId);
+    }
+  }
+
+  /**
+   * Buffers and limits: after a committed booking change, the resource's other slots around it are
+   * touched and published, so live subscribers re-judge them (see touchNeighbourSlots). Best effort:
+   * the booking stands whatever happens here.
+   */
+  private async publishPolicyNeighbours(keys: string[], around: { startAt: Date; endAt: Date }): Promise<void> {
+    if (!keys.length) return;
+    try {
+      this.slotEvents.publish(await touchNeighbourSlots(this.db.sql, keys, { start: around.startAt, end: around.endAt }));
+    } catch {
+      // A failure here only delays live updates of neighbouring slots until their next change.
     }
   }
 
@@ -195,6 +217,7 @@ export class BookingService {
       );
       this.slotEvents.publish(result.changes);
       this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
+      await this.publishPolicyNeighbours(result.policyKeys, result.bookings[0]!);
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
     } catch (error) {
       const single = error instanceof SlotsUnavailableError ? singleSlotError(error.unavailable[0]!) : undefined;

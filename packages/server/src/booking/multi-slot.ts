@@ -41,6 +41,8 @@ export interface BookSlotsResult {
   changes: SlotChange[];
   /** One manage token per booking, same order; shown once, only hashes are stored. */
   manageTokens: string[];
+  /** Resources whose buffers or limits these bookings may have changed for their other slots (see publishPolicyNeighbours). */
+  policyKeys: string[];
 }
 
 /** A slot row as the booking steps lock and check it. */
@@ -103,7 +105,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
   const contact = customerColumns(customer);
-  const overridden = await enforceBookingPolicies(
+  const { overridden, counted } = await enforceBookingPolicies(
     tx,
     input.slotIds.map((id) => {
       const slot = byId.get(id)!;
@@ -153,7 +155,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       };
     }),
   ];
-  return { bookings, changes, manageTokens: tokens.map((t) => t.token) };
+  return { bookings, changes, manageTokens: tokens.map((t) => t.token), policyKeys: counted };
 }
 
 /** The one rule for whether a locked slot can take one more booking (`freed`: expired holds just reclaimed). */

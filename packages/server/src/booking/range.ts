@@ -68,7 +68,7 @@ export async function insertRangeInTx(
     /** A staff member booking outside the booking policies (checked by the caller: staff only). */
     override?: PolicyOverride | null;
   },
-): Promise<{ booking: Booking; manageToken: string }> {
+): Promise<{ booking: Booking; manageToken: string; policyKeys: string[] }> {
   const token = newManageToken();
   const booking = asBooking({
     id: newBookingId(),
@@ -89,7 +89,7 @@ export async function insertRangeInTx(
     createdAt: input.now,
   });
   await lockExclusiveResources(tx, [input.resourceId]);
-  const overridden = await enforceBookingPolicies(
+  const { overridden, counted } = await enforceBookingPolicies(
     tx,
     [{ slotId: null, resourceId: input.resourceId, locationId: input.locationId, start: booking.startAt.getTime(), end: booking.endAt.getTime() }],
     { now: input.now, customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash }, override: input.override ?? null },
@@ -98,5 +98,5 @@ export async function insertRangeInTx(
   const policy = overridden.get(0);
   if (policy) await writeOverrideAudit(tx, input.actor, [{ bookingId: booking.id, policies: [policy], reason: input.override!.reason }]);
   await input.mail.bookingsChanged(tx, [{ before: null, after: booking }], input.now);
-  return { booking, manageToken: token.token };
+  return { booking, manageToken: token.token, policyKeys: counted };
 }

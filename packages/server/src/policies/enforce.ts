@@ -40,8 +40,12 @@ export interface PolicyTarget extends Candidate {
   locationId: string | null;
 }
 
-/** The policies a staff override set aside, per target index (for the audit rows). */
-export type Overridden = Map<number, PolicyReason>;
+/** What the step found: the policies a staff override set aside per target index (for the audit rows), and the subjects whose policy reads other bookings. */
+export interface PolicyOutcome {
+  overridden: Map<number, PolicyReason>;
+  /** Resources (or locations) whose buffers or limits this booking may change for their other slots. */
+  counted: string[];
+}
 
 /**
  * The one booking-policy step of the booking transaction, run after the slot (and exclusive
@@ -53,17 +57,17 @@ export async function enforceBookingPolicies(
   tx: SqlQuery,
   targets: PolicyTarget[],
   options: { now: Date; customer: CustomerKey | null; override: PolicyOverride | null; ignoreBookingIds?: string[] },
-): Promise<Overridden> {
-  const overridden: Overridden = new Map();
+): Promise<PolicyOutcome> {
+  const overridden = new Map<number, PolicyReason>();
   const keyOf = (t: PolicyTarget) => t.resourceId ?? t.locationId;
   const withKey = targets.filter((t) => keyOf(t) !== null);
-  if (!withKey.length) return overridden;
+  if (!withKey.length) return { overridden, counted: [] };
   const policies = await loadPolicies(
     tx,
     withKey.flatMap((t) => (t.resourceId ? [t.resourceId] : [])),
     withKey.flatMap((t) => (t.resourceId ? [] : [t.locationId!])),
   );
-  if (!policies.size) return overridden;
+  if (!policies.size) return { overridden, counted: [] };
 
   const counted = [...policies].filter(([, p]) => readsBookings(p.policy)).map(([key]) => key);
   await lockPolicySubjects(tx, counted);
@@ -82,5 +86,5 @@ export async function enforceBookingPolicies(
     others.push({ id: `target:${i}`, slotId: target.slotId, start: target.start, end: target.end, sameCustomer: options.customer !== null });
     bookings.set(key!, others);
   });
-  return overridden;
+  return { overridden, counted };
 }

@@ -1,4 +1,5 @@
-import type { SqlQuery } from '../db/database.js';
+import type { SqlQuery, SqlRunner } from '../db/database.js';
+import type { SlotChange } from '../live/slot-events.js';
 import { CONTEXT_PAD_MS, POLICY_COLUMNS, POLICY_FIELDS, isEmptyPolicy, type LiveBooking, type Policy } from './policy.js';
 
 /**
@@ -109,4 +110,28 @@ export async function writeOverrideAudit(
        FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, policies jsonb, reason text)`,
     [JSON.stringify(rows.map((r) => ({ booking_id: r.bookingId, policies: r.policies, reason: r.reason }))), actor.actorId ?? null, actor.actorLabel, actor.requestId ?? null],
   );
+}
+
+/**
+ * After a booking on a resource whose policy reads other bookings commits (or one is cancelled), its
+ * other slots from a day before to a day after may have become refused or bookable again although
+ * their rows did not change. Touching them (the slot trigger raises `version`) lets live subscribers
+ * re-judge them. Its own short transaction; slots another booking holds locked are skipped (that
+ * booking publishes its own).
+ */
+export async function touchNeighbourSlots(sql: SqlRunner, keys: string[], around: { start: Date; end: Date }): Promise<SlotChange[]> {
+  if (!keys.length) return [];
+  const rows = await sql.transaction((tx) =>
+    tx.query<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+      `WITH target AS (
+         SELECT id FROM slots
+          WHERE (resource_id = ANY($1::uuid[]) OR (resource_id IS NULL AND form_id IS NULL AND location_id = ANY($1::uuid[])))
+            AND start_at >= $2 AND start_at < $3 AND status IN ('OPEN', 'PARTIAL', 'FULL')
+          ORDER BY id FOR UPDATE SKIP LOCKED)
+       UPDATE slots s SET updated_at = now() FROM target WHERE s.id = target.id
+       RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`,
+      [keys, new Date(around.start.getTime() - 86_400_000), new Date(around.end.getTime() + 86_400_000)],
+    ),
+  );
+  return rows.map((r) => ({ slotId: r.id, version: r.version, reason: 'UPDATED' as const, locationId: r.location_id, resourceId: r.resource_id, formId: r.form_id }));
 }
