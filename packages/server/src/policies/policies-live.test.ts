@@ -18,7 +18,7 @@ const ids = (event: LiveEvent | undefined) => (event?.slots ?? []).map((s) => de
 const BOOK = `mutation Book($input: BookInput!) { book(input: $input) { __typename } }`;
 
 beforeAll(async () => {
-  t = await createTestApp({ config: { LIVE_KEEPALIVE_MS: '300' } });
+  t = await createTestApp();
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   fx = bookingFixtures(t.app.db.sql);
   locationId = await fx.location();
@@ -70,20 +70,23 @@ describe('live availability under booking policies', () => {
     }
   }, 90_000);
 
-  it('a change that leaves a slot refused by a policy (the day is full) arrives as REMOVED', async () => {
+  it('a booking that fills the day removes its slot and the day\'s other slots (REMOVED) from subscribers', async () => {
     const person = await fx.resource(locationId);
     await t.app.db.sql.query(`UPDATE resources SET max_bookings_per_day = 1 WHERE id = $1`, [person]);
     const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 3 * 86_400_000;
     const slot = await fx.slot(locationId, person, { startAt: new Date(day + 10 * 3_600_000), capacity: 3 });
+    const neighbour = await fx.slot(locationId, person, { startAt: new Date(day + 14 * 3_600_000), capacity: 3 });
     const client = wsClient(server.url);
     clients.push(client);
     const ws = wsSubscribe(client, { resourceId: gid('Resource', person) });
     try {
-      expect(ids(await ws.log.at(0, 15_000))).toEqual([slot]);
+      expect(ids(await ws.log.at(0, 15_000))).toEqual([slot, neighbour]);
       expect((await call(t, BOOK, { slotId: gid('Slot', slot), customer: customer() })).__typename).toBe('BookingReceipt');
       const removed = await ws.log.at(1, 15_000);
       expect(removed).toMatchObject({ kind: 'REMOVED', reason: 'CONFIRMED' });
       expect(ids(removed)).toEqual([slot]);
+      // The other slot of that day did not change, but the day's limit now refuses it: it goes too.
+      await ws.log.until(() => ws.log.items.some((e) => e.kind === 'REMOVED' && ids(e).includes(neighbour)), 15_000, 'the neighbour removed');
     } finally {
       ws.stop();
     }
