@@ -181,12 +181,13 @@ describe('the embeddable widget in Chromium', () => {
 
   it('a slot reaching the minimum notice (a booking policy) disappears from the page as time passes', async () => {
     const resource = Buffer.from(s.resourceId, 'base64').toString().split(':')[1];
-    const [{ id: slotId }] = await server.query<{ id: string }>(
+    const [inserted] = await server.query<{ id: string }>(
       `INSERT INTO slots (location_id, resource_id, time_zone, start_at, end_at, capacity)
        SELECT location_id, id, 'America/New_York', now() + interval '68 seconds', now() + interval '30 minutes', 2 FROM resources WHERE id = $1
        RETURNING id`,
       [resource],
     );
+    const slotId = inserted!.id;
     await server.query(`UPDATE resources SET min_notice_minutes = 1 WHERE id = $1`, [resource]);
     try {
       const page = await openWidget(`resource=${s.resourceId}`);
