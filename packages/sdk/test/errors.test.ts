@@ -30,6 +30,8 @@ function describeHold(result: HoldMutation['hold']): string {
       return `already booked (${result.field.join('.')})`;
     case 'FormRegistrationRequiredError':
       return `use ${result.mutation}`;
+    case 'BookingPolicyError':
+      return `refused by ${result.policy}`;
     case 'TryAgainError':
     case 'ValidationError':
     case 'NotFoundError':

@@ -13,6 +13,7 @@ import './scheduling/availability-fields.graphql.js';
 import './live/time.graphql.js';
 import './live/slot-availability.graphql.js';
 import './booking/errors.graphql.js';
+import './policies/policies.graphql.js';
 import './booking/booking.graphql.js';
 import './booking/booking-mutations.graphql.js';
 import './forms/form-mutations.graphql.js';

@@ -66,6 +66,7 @@ export async function reserve(client: SlotwiseClient, scope: Scope, slotId: stri
       return { kind: 'error', message: FULL };
     case 'SlotUnavailableError':
     case 'BookingConflictError':
+    case 'BookingPolicyError':
       return { kind: 'error', message: 'That time is no longer available — please pick another' };
     case 'ValidationError':
       return { kind: 'error', message: hold.fieldErrors[0]?.message ?? hold.message, field: fieldOf(hold.fieldErrors) };

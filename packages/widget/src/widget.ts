@@ -96,6 +96,12 @@ export class AvailabilityWidget {
   }
 
   private apply(kind: SlotAvailabilityEventKind, timeZone: string, slots: SlotFieldsFragment[]) {
+    if (kind === 'REMOVED') {
+      // A booking policy now refuses these (e.g. the minimum notice reached them): they go.
+      for (const slot of slots) this.slots.delete(slot.id);
+      this.render();
+      return;
+    }
     if (kind === 'SNAPSHOT') {
       this.slots.clear();
       if (!this.timeZone) {

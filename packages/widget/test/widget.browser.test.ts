@@ -180,6 +180,27 @@ describe('the embeddable widget in Chromium', () => {
     }
   });
 
+  it('a slot reaching the minimum notice (a booking policy) disappears from the page as time passes', async () => {
+    const resource = Buffer.from(s.resourceId, 'base64').toString().split(':')[1];
+    const [inserted] = await server.query<{ id: string }>(
+      `INSERT INTO slots (location_id, resource_id, time_zone, start_at, end_at, capacity)
+       SELECT location_id, id, 'America/New_York', now() + interval '68 seconds', now() + interval '30 minutes', 2 FROM resources WHERE id = $1
+       RETURNING id`,
+      [resource],
+    );
+    const slotId = inserted!.id;
+    await server.query(`UPDATE resources SET min_notice_minutes = 1 WHERE id = $1`, [resource]);
+    try {
+      const page = await openWidget(`resource=${s.resourceId}`);
+      const button = page.locator(`button.sw-slot[data-slot-id="${Buffer.from(`Slot:${slotId}`).toString('base64')}"]`);
+      await expect.poll(() => button.count(), { timeout: 10_000 }).toBe(1);
+      // Due about 8 seconds after the insert; generous for a loaded machine.
+      await expect.poll(() => button.count(), { timeout: 40_000 }).toBe(0);
+    } finally {
+      await server.query(`UPDATE resources SET min_notice_minutes = NULL WHERE id = $1`, [resource]);
+    }
+  }, 60_000);
+
   it('pages between weeks and labels the week', async () => {
     const page = await openWidget(`resource=${s.resourceId}`);
     const prev = page.getByRole('button', { name: 'Previous week' });

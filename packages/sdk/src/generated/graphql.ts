@@ -28,6 +28,8 @@ export type AvailabilityRuleKind =
 export type BookInput = {
   /** Who the booking is for; leave out to book as the signed-in user. */
   customer?: CustomerInput | null | undefined;
+  /** Staff only: book although a booking policy refuses the time (audited). */
+  override?: PolicyOverrideInput | null | undefined;
   range?: BookRangeInput | null | undefined;
   slotId?: string | number | null | undefined;
 };
@@ -43,6 +45,21 @@ export type BookRangeInput = {
 export type BookingKind =
   | 'RANGE'
   | 'SLOT';
+
+/** A booking policy that refused a time. */
+export type BookingPolicy =
+  /** Inside another booking's buffer, or another booking is inside this one's. */
+  | 'BUFFER'
+  /** The customer has maxBookingsPerCustomerPerDay live bookings on that resource and local date. */
+  | 'CUSTOMER_DAILY_LIMIT'
+  /** The customer has maxBookingsPerCustomerPerWeek live bookings on that resource in that ISO week. */
+  | 'CUSTOMER_WEEKLY_LIMIT'
+  /** The resource has maxBookingsPerDay live bookings on that local date. */
+  | 'DAILY_LIMIT'
+  /** Starts more than horizonDays (local calendar days) from now. */
+  | 'HORIZON'
+  /** Starts sooner than minNoticeMinutes from now. */
+  | 'MIN_NOTICE';
 
 export type BookingStatus =
   | 'CANCELLED'
@@ -110,19 +127,47 @@ export type CreateFormInput = {
 
 export type CreateLocationInput = {
   address?: string | null | undefined;
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name: string;
   /** IANA time zone, e.g. America/New_York */
   timeZone: string;
 };
 
 export type CreateResourceInput = {
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
   /** How many bookings a slot of this resource takes by default (1). */
   capacity?: number | null | undefined;
   email?: string | null | undefined;
   /** Range-bookable with no overlaps (rooms, facilities). */
   exclusive?: boolean | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
   kind: ResourceKind;
   locationId: string | number;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name: string;
 };
 
@@ -225,6 +270,8 @@ export type GenerateSlotsInput = {
 export type HoldInput = {
   /** Who the place is for; leave out to book as the signed-in user. */
   customer?: CustomerInput | null | undefined;
+  /** Staff only: hold although a booking policy refuses the time (audited). */
+  override?: PolicyOverrideInput | null | undefined;
   slotId: string | number;
 };
 
@@ -267,6 +314,11 @@ export type OutboxStatus =
 export type PartyRole =
   | 'GUEST'
   | 'HOST';
+
+/** Staff only: book although a booking policy refuses the time. Written to the audit log with the reason. */
+export type PolicyOverrideInput = {
+  reason: string;
+};
 
 export type ProposalFailureReason =
   | 'BOOKING_CHANGED'
@@ -362,6 +414,8 @@ export type SignOutInput = {
 export type SlotAvailabilityEventKind =
   /** Slots that changed since, each at its newest version. */
   | 'CHANGE'
+  /** Slots a booking policy now refuses (minimum notice reached as time passed, a buffer, a daily limit): drop them. `reason` is the change that caused it, or null when time alone did. */
+  | 'REMOVED'
   /** The first event: every slot in the window now (cancelled ones left out). */
   | 'SNAPSHOT';
 
@@ -413,15 +467,43 @@ export type UpdateAvailabilityRuleInput = {
 
 export type UpdateLocationInput = {
   address?: string | null | undefined;
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name?: string | null | undefined;
   timeZone?: string | null | undefined;
 };
 
 export type UpdateResourceInput = {
   active?: boolean | null | undefined;
+  /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
+  bufferAfterMinutes?: number | null | undefined;
+  /** Minutes before each booking kept free of other bookings (0-1440). null clears it. */
+  bufferBeforeMinutes?: number | null | undefined;
   capacity?: number | null | undefined;
   email?: string | null | undefined;
   exclusive?: boolean | null | undefined;
+  /** No booking starting more than this many local calendar days ahead (1-3650). null clears it. */
+  horizonDays?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per local date on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerDay?: number | null | undefined;
+  /** Live bookings per customer (email or phone) per ISO week on one resource (1-1000). null clears it. */
+  maxBookingsPerCustomerPerWeek?: number | null | undefined;
+  /** Live bookings per local date on one resource (1-100000). null clears it. */
+  maxBookingsPerDay?: number | null | undefined;
+  /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
+  minNoticeMinutes?: number | null | undefined;
   name?: string | null | undefined;
 };
 
@@ -655,6 +737,7 @@ export type HoldMutationVariables = Exact<{
 
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
@@ -672,6 +755,7 @@ export type BookMutationVariables = Exact<{
 
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
     | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
@@ -719,6 +803,7 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
     | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
@@ -821,6 +906,7 @@ export type RegisterMutationVariables = Exact<{
 
 
 export type RegisterMutation = { __typename: 'Mutation', register:
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
     | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, status: FormStatus }
     | { __typename: 'FormSlotNotFoundError', code: string, message: string, slotIds: Array<string> }
@@ -895,6 +981,8 @@ export type BookingFieldsFragment = { __typename: 'Booking', id: string, kind: B
 export type SlotFullErrorFieldsFragment = { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number };
 
 export type SlotUnavailableErrorFieldsFragment = { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason };
+
+export type BookingPolicyErrorFieldsFragment = { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string };
 
 export type BookingConflictErrorFieldsFragment = { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> };
 
@@ -1029,6 +1117,7 @@ export type ProposeRescheduleMutationVariables = Exact<{
 export type ProposeRescheduleMutation = { __typename: 'Mutation', proposeReschedule:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'Proposal', id: string, status: ProposalStatus, proposedBy: PartyRole, startAt: string, endAt: string, note: string | null, createdAt: string, expiresAt: string, decidedAt: string | null, failureReason: ProposalFailureReason | null, booking: { __typename: 'Booking', id: string, status: BookingStatus, startAt: string, endAt: string, icsSequence: number } }
@@ -1044,6 +1133,7 @@ export type ApproveProposalMutationVariables = Exact<{
 
 
 export type ApproveProposalMutation = { __typename: 'Mutation', approveProposal:
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
@@ -1058,6 +1148,7 @@ export type DeclineProposalMutationVariables = Exact<{
 
 
 export type DeclineProposalMutation = { __typename: 'Mutation', declineProposal:
+    | { __typename: 'BookingPolicyError' }
     | { __typename: 'LinkInvalidError', code: string, message: string, reason: LinkInvalidReason }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ProposalClosedError', code: string, message: string, proposalId: string, status: ProposalStatus, failureReason: ProposalFailureReason | null }
@@ -1533,6 +1624,15 @@ export const SlotUnavailableErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDo
   reason
 }
     `, {"fragmentName":"SlotUnavailableErrorFields"}) as unknown as TypedDocumentString<SlotUnavailableErrorFieldsFragment, unknown>;
+export const BookingPolicyErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
+    fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  policyField
+  startAt
+}
+    `, {"fragmentName":"BookingPolicyErrorFields"}) as unknown as TypedDocumentString<BookingPolicyErrorFieldsFragment, unknown>;
 export const BookingConflictErrorFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
     fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -2494,6 +2594,9 @@ export const HoldDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on DuplicateBookingError {
       ...DuplicateBookingErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2581,6 +2684,13 @@ fragment SlotUnavailableErrorFields on SlotUnavailableError {
   message
   slotId
   reason
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  policyField
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -2634,6 +2744,9 @@ export const BookDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on DuplicateBookingError {
       ...DuplicateBookingErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on FormRegistrationRequiredError {
       ...FormRegistrationRequiredErrorFields
     }
@@ -2721,6 +2834,13 @@ fragment SlotUnavailableErrorFields on SlotUnavailableError {
   message
   slotId
   reason
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  policyField
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -2975,6 +3095,9 @@ export const RescheduleBookingDocument = /* @__PURE__ */ new TypedDocumentString
     ... on DuplicateBookingError {
       ...DuplicateBookingErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on HoldExpiredError {
       ...HoldExpiredErrorFields
     }
@@ -3071,6 +3194,13 @@ fragment SlotUnavailableErrorFields on SlotUnavailableError {
   message
   slotId
   reason
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  policyField
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code
@@ -3524,6 +3654,9 @@ export const RegisterDocument = /* @__PURE__ */ new TypedDocumentString(`
     ... on DuplicateBookingError {
       ...DuplicateBookingErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on ValidationError {
       ...ValidationErrorFields
     }
@@ -3563,6 +3696,13 @@ fragment NotFoundErrorFields on NotFoundError {
   message
   entity
   entityId: id
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  policyField
+  startAt
 }
 fragment DuplicateBookingErrorFields on DuplicateBookingError {
   code
@@ -4125,6 +4265,9 @@ export const ProposeRescheduleDocument = /* @__PURE__ */ new TypedDocumentString
     ... on BookingConflictError {
       ...BookingConflictErrorFields
     }
+    ... on BookingPolicyError {
+      ...BookingPolicyErrorFields
+    }
     ... on TryAgainError {
       ...TryAgainErrorFields
     }
@@ -4155,6 +4298,13 @@ fragment SlotFullErrorFields on SlotFullError {
   message
   slotId
   remaining
+}
+fragment BookingPolicyErrorFields on BookingPolicyError {
+  code
+  message
+  policy
+  policyField
+  startAt
 }
 fragment BookingConflictErrorFields on BookingConflictError {
   code

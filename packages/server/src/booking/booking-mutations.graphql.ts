@@ -8,6 +8,8 @@ import { BookingReceiptRef } from './booking.graphql.js';
 import type { BookingReceipt, Caller } from './booking.service.js';
 import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
 import { BookingConflictError, BookingNotActiveError, DuplicateBookingError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
+import { BookingPolicyError } from '../policies/enforce.js';
+import { PolicyOverrideInput } from '../policies/policies.graphql.js';
 
 export const CustomerInput = builder.inputType('CustomerInput', {
   fields: (t) => ({
@@ -23,6 +25,7 @@ const HoldInput = builder.inputType('HoldInput', {
   fields: (t) => ({
     slotId: t.id({ required: true }),
     customer: t.field({ type: CustomerInput, description: 'Who the place is for; leave out to book as the signed-in user.' }),
+    override: t.field({ type: PolicyOverrideInput, description: 'Staff only: hold although a booking policy refuses the time (audited).' }),
   }),
 });
 
@@ -41,6 +44,7 @@ const BookInput = builder.inputType('BookInput', {
     slotId: t.id(),
     range: t.field({ type: BookRangeInput }),
     customer: t.field({ type: CustomerInput, description: 'Who the booking is for; leave out to book as the signed-in user.' }),
+    override: t.field({ type: PolicyOverrideInput, description: 'Staff only: book although a booking policy refuses the time (audited).' }),
   }),
 });
 
@@ -93,10 +97,10 @@ builder.mutationField('hold', (t) =>
     type: BookingReceiptRef,
     description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, FormRegistrationRequiredError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
-      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx))),
+      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx), input.override)),
   }),
 );
 
@@ -105,7 +109,7 @@ builder.mutationField('book', (t) =>
     type: BookingReceiptRef,
     description: 'Books a slot or a free range at once (hold + confirm).',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, FormRegistrationRequiredError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);
@@ -118,7 +122,7 @@ builder.mutationField('book', (t) =>
               endAt: input.range!.endAt,
             },
           };
-      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx)));
+      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx), input.override));
     },
   }),
 );
@@ -152,7 +156,7 @@ builder.mutationField('rescheduleBooking', (t) =>
     type: 'Booking',
     description: 'Moves a booking to another slot or range in one step; the calendar SEQUENCE goes up.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
+    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
     args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) => {
       exactlyOne(input);

@@ -17,6 +17,9 @@ import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxCo
 import { bookSlotsInTransaction } from './multi-slot.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
+import { checkOverride, type PolicyOverride } from '../policies/enforce.js';
+import { loadPolicies, touchNeighbourSlots } from '../policies/policies.store.js';
+import { readsBookings } from '../policies/policy.js';
 
 /** Who is asking: the actor (or the public) and the request id audit rows carry. */
 export interface Caller {
@@ -69,13 +72,20 @@ export class BookingService {
   }
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
-  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
-    return this.bookSlot(slotId, customer, caller, 'HELD');
+  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, override?: PolicyOverride | null): Promise<BookingReceipt> {
+    return this.bookSlot(slotId, customer, caller, 'HELD', checkOverride(override, caller.actor));
   }
 
   /** hold + confirm at once: a slot, or a free range on an exclusive resource. */
-  async book(target: { slotId: string } | { range: RangeInput }, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
-    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED');
+  /** `override`: staff only, books outside the booking policies (audited with its reason). */
+  async book(
+    target: { slotId: string } | { range: RangeInput },
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    override?: PolicyOverride | null,
+  ): Promise<BookingReceipt> {
+    const allowed = checkOverride(override, caller.actor);
+    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED', allowed);
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     validateRange(target.range, now, ['input', 'range']);
@@ -91,10 +101,12 @@ export class BookingService {
           now,
           actor: this.auditActor(caller),
           mail: this.mail,
+          override: allowed,
         }),
       );
       this.metrics.recordBooking('confirmed');
-      return receipt;
+      await this.publishPolicyNeighbours(receipt.policyKeys, receipt.booking);
+      return { booking: receipt.booking, manageToken: receipt.manageToken };
     } catch (error) {
       if (isOverlapViolation(error)) {
         this.metrics.recordBooking('conflict');
@@ -139,7 +151,12 @@ export class BookingService {
     const now = this.now();
     const { booking } = await this.run((tx, c) => cancelInTx(tx, bookingId, c), authorize, caller, now);
     // Cancelling twice changes nothing; only the call that cancelled has its own time on the row.
-    if (booking.cancelledAt?.getTime() === now.getTime()) this.metrics.recordBooking('cancelled');
+    if (booking.cancelledAt?.getTime() === now.getTime()) {
+      this.metrics.recordBooking('cancelled');
+      const key = booking.resourceId ?? booking.locationId;
+      const policy = key ? (await loadPolicies(this.db.sql, booking.resourceId ? [key] : [], booking.resourceId ? [] : [key])).get(key) : undefined;
+      if (policy && readsBookings(policy.policy)) await this.publishPolicyNeighbours([key!], booking);
+    }
     return booking;
   }
 
@@ -164,6 +181,20 @@ export class BookingService {
     }
   }
 
+  /**
+   * Buffers and limits: after a committed booking change, the resource's other slots around it are
+   * touched and published, so live subscribers re-judge them (see touchNeighbourSlots). Best effort:
+   * the booking stands whatever happens here.
+   */
+  private async publishPolicyNeighbours(keys: string[], around: { startAt: Date; endAt: Date }): Promise<void> {
+    if (!keys.length) return;
+    try {
+      this.slotEvents.publish(await touchNeighbourSlots(this.db.sql, keys, { start: around.startAt, end: around.endAt }));
+    } catch {
+      // A failure here only delays live updates of neighbouring slots until their next change.
+    }
+  }
+
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
     const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
@@ -172,7 +203,13 @@ export class BookingService {
     return changes;
   }
 
-  private async bookSlot(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, status: 'HELD' | 'CONFIRMED'): Promise<BookingReceipt> {
+  private async bookSlot(
+    slotId: string,
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    status: 'HELD' | 'CONFIRMED',
+    override: PolicyOverride | null,
+  ): Promise<BookingReceipt> {
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     const actor = this.auditActor(caller);
@@ -189,10 +226,12 @@ export class BookingService {
           now,
           holdTtlMinutes: this.config.HOLD_TTL_MINUTES,
           mail: this.mail,
+          override,
         }),
       );
       this.slotEvents.publish(result.changes);
       this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
+      await this.publishPolicyNeighbours(result.policyKeys, result.bookings[0]!);
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
     } catch (error) {
       const duplicate = duplicateBookingField(error);

@@ -9,6 +9,8 @@ import { DuplicateBookingError, SlotsUnavailableError, type UnavailableSlot } fr
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
 import { asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
+import { enforceBookingPolicies, type PolicyOverride } from '../policies/enforce.js';
+import { writeOverrideAudit } from '../policies/policies.store.js';
 
 export interface BookSlotsInput {
   slotIds: string[];
@@ -32,6 +34,8 @@ export interface BookSlotsInput {
   entry?: 'register' | 'direct';
   /** Where the customer's email and phone sit in the caller's input (DuplicateBookingError.field). */
   customerPath?: string[];
+  /** A staff member booking outside the booking policies (checked by the caller: staff only). */
+  override?: PolicyOverride | null;
 }
 
 export interface BookSlotsResult {
@@ -40,6 +44,8 @@ export interface BookSlotsResult {
   changes: SlotChange[];
   /** One manage token per booking, same order; shown once, only hashes are stored. */
   manageTokens: string[];
+  /** Resources whose buffers or limits these bookings may have changed for their other slots (see publishPolicyNeighbours). */
+  policyKeys: string[];
 }
 
 /** A slot row as the booking steps lock and check it. */
@@ -117,6 +123,14 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     if (reason) unavailable.push({ slotId: id, reason });
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
+  const { overridden, counted } = await enforceBookingPolicies(
+    tx,
+    input.slotIds.map((id) => {
+      const slot = byId.get(id)!;
+      return { slotId: id, resourceId: slot.resource_id, locationId: slot.location_id, start: slot.start_at.getTime(), end: slot.end_at.getTime() };
+    }),
+    { now, customer: { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash }, override: input.override ?? null },
+  );
 
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
   const tokens = input.slotIds.map(() => newManageToken());
@@ -142,6 +156,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     });
   });
   const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
+  await writeOverrideAudit(tx, actor, [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })));
   await bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now, input.mail);
 
   const changes: SlotChange[] = [
@@ -158,7 +173,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       };
     }),
   ];
-  return { bookings, changes, manageTokens: tokens.map((t) => t.token) };
+  return { bookings, changes, manageTokens: tokens.map((t) => t.token), policyKeys: counted };
 }
 
 /** The one rule for whether a locked slot can take one more booking (`freed`: expired holds just reclaimed). */

@@ -9,6 +9,8 @@ import { OverlapError, asBooking, insertBookings, lockExclusiveResources, newBoo
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { findConflict, loadResource, type ConflictResource } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
+import { enforceBookingPolicies, type PolicyOverride } from '../policies/enforce.js';
+import { writeOverrideAudit } from '../policies/policies.store.js';
 
 const QUARTER_HOUR_MS = 15 * 60_000;
 export const MAX_RANGE_MS = 8 * 60 * 60_000;
@@ -64,8 +66,10 @@ export async function insertRangeInTx(
     now: Date;
     actor: AuditActor;
     mail: BookingMailer;
+    /** A staff member booking outside the booking policies (checked by the caller: staff only). */
+    override?: PolicyOverride | null;
   },
-): Promise<{ booking: Booking; manageToken: string }> {
+): Promise<{ booking: Booking; manageToken: string; policyKeys: string[] }> {
   const token = newManageToken();
   const booking = asBooking({
     id: newBookingId(),
@@ -86,7 +90,14 @@ export async function insertRangeInTx(
     createdAt: input.now,
   });
   await lockExclusiveResources(tx, [input.resourceId]);
+  const { overridden, counted } = await enforceBookingPolicies(
+    tx,
+    [{ slotId: null, resourceId: input.resourceId, locationId: input.locationId, start: booking.startAt.getTime(), end: booking.endAt.getTime() }],
+    { now: input.now, customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash }, override: input.override ?? null },
+  );
   await insertBookings(tx, [booking], input.actor);
+  const policy = overridden.get(0);
+  if (policy) await writeOverrideAudit(tx, input.actor, [{ bookingId: booking.id, policies: [policy], reason: input.override!.reason }]);
   await bookingsChanged(tx, [{ before: null, after: booking }], input.now, input.mail);
-  return { booking, manageToken: token.token };
+  return { booking, manageToken: token.token, policyKeys: counted };
 }

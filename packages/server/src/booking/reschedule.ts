@@ -10,6 +10,7 @@ import { enforceFormRules } from './form-rules.js';
 import { lockExclusiveResources } from './insert.js';
 import { adjustSlot, lockBooking, type TxContext } from './lifecycle.js';
 import { whyUnavailable, type SlotRow } from './multi-slot.js';
+import { enforceBookingPolicies } from '../policies/enforce.js';
 
 export type RescheduleTarget = { slotId: string } | { range: TimeRange };
 
@@ -52,6 +53,12 @@ export async function rescheduleInTx(
   }
   // Queue behind other writers of the resource (see lockExclusiveResources) before the move.
   if (booking.exclusive) await lockExclusiveResources(sql, [booking.resourceId!]);
+  // The new time is judged as a new booking would be, apart from the booking being moved.
+  await enforceBookingPolicies(
+    sql,
+    [{ slotId: 'slotId' in target ? target.slotId : null, resourceId: booking.resourceId, locationId: booking.locationId, start: (data.startAt as Date).getTime(), end: (data.endAt as Date).getTime() }],
+    { now: c.now, customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash }, override: null, ignoreBookingIds: [booking.id] },
+  );
 
   // The exclusion constraint checks the new range against every other live booking here.
   const updated = await tx.booking.update({ where: { id: booking.id }, data: { ...data, icsSequence: { increment: 1 } } });

@@ -1,6 +1,8 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { DuplicateBookingError, SlotsUnavailableError } from '../booking/errors.js';
+import { BookingPolicyError } from '../policies/enforce.js';
+import '../policies/policies.graphql.js';
 // Registers SlotsUnavailableError's GraphQL type, which register returns.
 import '../booking/errors.graphql.js';
 import { STAFF_ROLES } from '../shared/actor.js';
@@ -102,7 +104,7 @@ builder.mutationField('register', (t) =>
     type: 'Registration',
     description: 'Signs up for one or more slots of a published form, all or nothing.',
     authScopes: { public: true },
-    errors: { types: [FormNotOpenError, FormSlotNotFoundError, SlotsUnavailableError, DuplicateBookingError] },
+    errors: { types: [FormNotOpenError, FormSlotNotFoundError, SlotsUnavailableError, DuplicateBookingError, BookingPolicyError] },
     args: { input: t.arg({ type: RegisterInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const { formSlug, formId, slotIds, ...rest } = input;

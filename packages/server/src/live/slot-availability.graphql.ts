@@ -12,6 +12,11 @@ const EventKindEnum = builder.enumType('SlotAvailabilityEventKind', {
   values: {
     SNAPSHOT: { description: 'The first event: every slot in the window now (cancelled ones left out).' },
     CHANGE: { description: 'Slots that changed since, each at its newest version.' },
+    REMOVED: {
+      description:
+        'Slots a booking policy now refuses (minimum notice reached as time passed, a buffer, a daily limit): drop them. ' +
+        '`reason` is the change that caused it, or null when time alone did.',
+    },
   } as const,
 });
 

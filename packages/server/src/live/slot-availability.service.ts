@@ -7,14 +7,19 @@ import { SLOT_CHANGES_TOPIC, type SlotChangeReason } from './slot-events.js';
 import { SlotFeed, scopeKey } from './slot-feed.js';
 import { SubscriberQueue, type ChangeEvent } from './subscriber-queue.js';
 import { markShareable } from './shared-execution.js';
+import { judgeSlots, type SlotJudgement } from '../policies/visibility.js';
+import type { SqlQuery } from '../db/database.js';
 
 const DAY_MS = 86_400_000;
+/** Longest single wait for the next minimum-notice removal (setTimeout's range is ~24.8 days). */
+const MAX_TIMER_MS = 3_600_000;
 export const DEFAULT_WINDOW_DAYS = 14;
 /** More slots than this in one snapshot means the window should be narrower (as for `availability`). */
 export const MAX_SNAPSHOT_SLOTS = 5000;
 
 export interface SlotAvailabilityEvent {
-  kind: 'SNAPSHOT' | 'CHANGE';
+  kind: 'SNAPSHOT' | 'CHANGE' | 'REMOVED';
+  /** null for SNAPSHOT, and for REMOVED when time alone (minimum notice) took the slots out. */
   reason: SlotChangeReason | null;
   slots: Slot[];
   timeZone: string;
@@ -59,6 +64,7 @@ export class SlotAvailabilityService {
       remove();
     };
     const { prisma, feed, options } = this;
+    const sql = sqlIn(prisma);
     const now = options.now ?? (() => new Date());
 
     async function* stream(): AsyncGenerator<SlotAvailabilityMessage> {
@@ -78,21 +84,40 @@ export class SlotAvailabilityService {
         // Listen before reading the snapshot: a change committed after the read is then queued, and
         // one the read already shows is dropped by its version.
         remove = feed.add(queue);
-        const slots = await prisma.slot.findMany({
+        const rows = await prisma.slot.findMany({
           where: { ...scope.where, startAt: { gte: from, lt: to }, status: { not: 'CANCELLED' } },
           orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
           take: MAX_SNAPSHOT_SLOTS + 1,
         });
-        if (slots.length > MAX_SNAPSHOT_SLOTS) {
+        if (rows.length > MAX_SNAPSHOT_SLOTS) {
           throw ValidationError.field(['to'], `more than ${MAX_SNAPSHOT_SLOTS} slots in this window; subscribe to a shorter one`);
         }
-        for (const slot of slots) queue.sent.set(slot.id, slot.version);
+        for (const slot of rows) queue.sent.set(slot.id, slot.version);
         const frame = { timeZone: scope.timeZone, from, to };
-        yield { kind: 'SNAPSHOT', reason: null, slots, ...frame };
+        // Booking policies: what they refuse is left out, as in `availability`; slots under a
+        // minimum notice are removed (REMOVED) when the notice window reaches them.
+        const notice = new NoticeClock();
+        const judged = await judgeSlots(sql, rows, now());
+        notice.track(rows, judged);
+        yield { kind: 'SNAPSHOT', reason: null, slots: rows.filter((s) => !judged.blocked.has(s.id)), ...frame };
+        let pending = queue.next();
         for (;;) {
-          const events = await queue.next();
-          if (!events) return;
-          for (const event of events) yield changeEvent(event, frame);
+          const woke = await notice.race(pending, now);
+          if (woke === 'due') {
+            const due = notice.takeDue(now());
+            if (due.length) yield { kind: 'REMOVED', reason: null, slots: due, ...frame };
+            continue;
+          }
+          if (!woke) return;
+          pending = queue.next();
+          for (const event of woke) {
+            const verdict = await sharedJudgement(sql, event.slots, now());
+            notice.track(event.slots, verdict);
+            const shown = event.slots.filter((s) => !verdict.blocked.has(s.id));
+            const gone = event.slots.filter((s) => verdict.blocked.has(s.id));
+            if (shown.length) yield changeEvent(shown.length === event.slots.length ? event : { reason: event.reason, slots: shown }, frame, 'CHANGE');
+            if (gone.length) yield changeEvent({ reason: event.reason, slots: gone }, frame, 'REMOVED');
+          }
         }
       } catch (err) {
         if (err instanceof ValidationError || err instanceof NotFoundError) yield err;
@@ -129,12 +154,68 @@ const interned = new WeakMap<Slot, Map<string, SlotAvailabilityEvent>>();
  * Subscribers that get the same change for the same window get the same event object, so its
  * GraphQL result is computed once for all of them (shared-execution.ts).
  */
-function changeEvent(event: ChangeEvent, frame: { timeZone: string; from: Date; to: Date }): SlotAvailabilityEvent {
-  const key = `${frame.from.getTime()}|${frame.to.getTime()}|${frame.timeZone}|${event.reason}|${event.slots.map((s) => `${s.id}@${s.version}`).join(',')}`;
+function changeEvent(event: ChangeEvent, frame: { timeZone: string; from: Date; to: Date }, kind: 'CHANGE' | 'REMOVED'): SlotAvailabilityEvent {
+  const key = `${kind}|${frame.from.getTime()}|${frame.to.getTime()}|${frame.timeZone}|${event.reason}|${event.slots.map((s) => `${s.id}@${s.version}`).join(',')}`;
   const anchor = event.slots[0]!;
   let byKey = interned.get(anchor);
   if (!byKey) interned.set(anchor, (byKey = new Map()));
   let shared = byKey.get(key);
-  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind: 'CHANGE', ...event, ...frame })));
+  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind, ...event, ...frame })));
   return shared;
+}
+
+/** Per changed slot row (shared by every local subscriber), the policy judgement: one read per feed read, not per subscriber. */
+const judgements = new WeakMap<Slot, Map<string, { at: number; judgement: Promise<SlotJudgement> }>>();
+
+function sharedJudgement(sql: SqlQuery, slots: Slot[], now: Date): Promise<SlotJudgement> {
+  const anchor = slots[0]!;
+  const key = slots.map((s) => s.id).join(',');
+  let byKey = judgements.get(anchor);
+  if (!byKey) judgements.set(anchor, (byKey = new Map()));
+  const known = byKey.get(key);
+  // Judged at most a second ago for the same rows: the same answer (time moves the notice window only).
+  if (known && Math.abs(known.at - now.getTime()) < 1000) return known.judgement;
+  const judgement = judgeSlots(sql, slots, now);
+  byKey.set(key, { at: now.getTime(), judgement });
+  return judgement;
+}
+
+/** The shown slots under a minimum notice, by the instant the notice window reaches them. */
+class NoticeClock {
+  private readonly due = new Map<string, { at: number; slot: Slot }>();
+
+  track(slots: Slot[], judged: SlotJudgement): void {
+    for (const slot of slots) {
+      const at = judged.blocked.has(slot.id) ? undefined : judged.noticeAt.get(slot.id);
+      if (at === undefined) this.due.delete(slot.id);
+      else this.due.set(slot.id, { at, slot });
+    }
+  }
+
+  /** The slots whose notice window has begun, no longer tracked. */
+  takeDue(now: Date): Slot[] {
+    const out: Slot[] = [];
+    for (const [id, d] of this.due) {
+      if (d.at > now.getTime()) continue;
+      this.due.delete(id);
+      out.push(d.slot);
+    }
+    return out;
+  }
+
+  /** The queue's next events, or 'due' when a tracked slot enters its notice window first. */
+  async race<T>(pending: Promise<T>, now: () => Date): Promise<T | 'due'> {
+    let next = Infinity;
+    for (const d of this.due.values()) next = Math.min(next, d.at);
+    if (next === Infinity) return pending;
+    let timer: NodeJS.Timeout | undefined;
+    const wait = new Promise<'due'>((resolve) => {
+      timer = setTimeout(() => resolve('due'), Math.min(MAX_TIMER_MS, Math.max(0, next - now().getTime())));
+    });
+    try {
+      return await Promise.race([pending, wait]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

@@ -32,7 +32,7 @@ export interface LiveSlot {
 
 export interface LiveEvent {
   __typename: string;
-  kind?: 'SNAPSHOT' | 'CHANGE';
+  kind?: 'SNAPSHOT' | 'CHANGE' | 'REMOVED';
   reason?: string | null;
   slots?: LiveSlot[];
   code?: string;

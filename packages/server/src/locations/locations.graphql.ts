@@ -1,5 +1,8 @@
 import { builder } from '../builder.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { policyDescription, policyInputFields } from '../policies/policies.graphql.js';
+
+const OF = 'The default of its resources; null: no policy.';
 
 export const LocationRef = builder.prismaNode('Location', {
   id: { field: 'id' },
@@ -11,6 +14,13 @@ export const LocationRef = builder.prismaNode('Location', {
     resources: t.relation('resources', { query: { where: { active: true }, orderBy: { name: 'asc' } } }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    bufferBeforeMinutes: t.exposeInt('bufferBeforeMinutes', { nullable: true, description: policyDescription('bufferBeforeMinutes', OF) }),
+    bufferAfterMinutes: t.exposeInt('bufferAfterMinutes', { nullable: true, description: policyDescription('bufferAfterMinutes', OF) }),
+    minNoticeMinutes: t.exposeInt('minNoticeMinutes', { nullable: true, description: policyDescription('minNoticeMinutes', OF) }),
+    horizonDays: t.exposeInt('horizonDays', { nullable: true, description: policyDescription('horizonDays', OF) }),
+    maxBookingsPerDay: t.exposeInt('maxBookingsPerDay', { nullable: true, description: policyDescription('maxBookingsPerDay', OF) }),
+    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerDay', OF) }),
+    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerWeek', OF) }),
   }),
 });
 
@@ -19,6 +29,7 @@ const CreateLocationInput = builder.inputType('CreateLocationInput', {
     name: t.string({ required: true }),
     timeZone: t.string({ required: true, description: 'IANA time zone, e.g. America/New_York' }),
     address: t.string(),
+    ...policyInputFields(t),
   }),
 });
 
@@ -27,6 +38,7 @@ const UpdateLocationInput = builder.inputType('UpdateLocationInput', {
     name: t.string(),
     timeZone: t.string(),
     address: t.string(),
+    ...policyInputFields(t),
   }),
 });
 

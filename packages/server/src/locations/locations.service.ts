@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { isValidTimeZone } from '../shared/time.js';
 
@@ -7,8 +8,8 @@ const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at 
 const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
 const address = z.string().trim().max(500).nullish();
 
-export const createLocationInput = z.object({ name, timeZone, address });
-export const updateLocationInput = z.object({ name: keepWhenAbsent(name), timeZone: keepWhenAbsent(timeZone), address });
+export const createLocationInput = z.object({ name, timeZone, address, ...policyInputShape });
+export const updateLocationInput = z.object({ name: keepWhenAbsent(name), timeZone: keepWhenAbsent(timeZone), address, ...policyInputShape });
 
 export type CreateLocationInput = z.input<typeof createLocationInput>;
 export type UpdateLocationInput = z.input<typeof updateLocationInput>;

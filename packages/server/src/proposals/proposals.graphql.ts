@@ -4,6 +4,8 @@ import { TryAgainError } from '../db/retry.js';
 import { grantBookingAccess } from '../booking/access.js';
 import { BookingRef } from '../booking/booking.graphql.js';
 import { BookingConflictError, BookingNotActiveError, SlotFullError, SlotUnavailableError } from '../booking/errors.js';
+import { BookingPolicyError } from '../policies/enforce.js';
+import '../policies/policies.graphql.js';
 import { STAFF_ROLES } from '../shared/actor.js';
 import { ValidationError } from '../shared/errors.js';
 import { parseGlobalId } from '../shared/ids.js';
@@ -133,14 +135,14 @@ function target(input: { slotId?: string | number | null; range?: { startAt: Dat
   return input.slotId ? { slotId: parseGlobalId(String(input.slotId), 'Slot', ['input', 'slotId']) } : { range: input.range! };
 }
 
-const DECISION_ERRORS = [LinkInvalidError, ProposalClosedError, TryAgainError];
+const DECISION_ERRORS = [LinkInvalidError, ProposalClosedError, BookingPolicyError, TryAgainError];
 
 builder.mutationField('proposeReschedule', (t) =>
   t.field({
     type: ProposalRef,
     description: "Proposes a new time for a booking; the other party gets a mail with Approve and Decline links. Replaces the booking's pending proposal.",
     authScopes: { public: true },
-    errors: { types: [LinkInvalidError, BookingNotActiveError, SlotFullError, SlotUnavailableError, BookingConflictError, TryAgainError] },
+    errors: { types: [LinkInvalidError, BookingNotActiveError, SlotFullError, SlotUnavailableError, BookingConflictError, BookingPolicyError, TryAgainError] },
     args: { input: t.arg({ type: ProposeRescheduleInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       granted(ctx, await ctx.services.proposals.propose(proposer(input, ctx), target(input), input.note, ctx.requestId)),

@@ -1,8 +1,11 @@
 import { builder } from '../builder.js';
 import { ResourceKind } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { policyDescription, policyInputFields } from '../policies/policies.graphql.js';
 
 export const ResourceKindEnum = builder.enumType(ResourceKind, { name: 'ResourceKind' });
+
+const OF = "Null: the location's value applies.";
 
 export const ResourceRef = builder.prismaNode('Resource', {
   id: { field: 'id' },
@@ -16,6 +19,13 @@ export const ResourceRef = builder.prismaNode('Resource', {
     email: t.exposeString('email', { nullable: true, authScopes: { roles: ['manager', 'scheduler', 'frontdesk'] } }),
     location: t.relation('location'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    bufferBeforeMinutes: t.exposeInt('bufferBeforeMinutes', { nullable: true, description: policyDescription('bufferBeforeMinutes', OF) }),
+    bufferAfterMinutes: t.exposeInt('bufferAfterMinutes', { nullable: true, description: policyDescription('bufferAfterMinutes', OF) }),
+    minNoticeMinutes: t.exposeInt('minNoticeMinutes', { nullable: true, description: policyDescription('minNoticeMinutes', OF) }),
+    horizonDays: t.exposeInt('horizonDays', { nullable: true, description: policyDescription('horizonDays', OF) }),
+    maxBookingsPerDay: t.exposeInt('maxBookingsPerDay', { nullable: true, description: policyDescription('maxBookingsPerDay', OF) }),
+    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerDay', OF) }),
+    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerWeek', OF) }),
   }),
 });
 
@@ -27,6 +37,7 @@ const CreateResourceInput = builder.inputType('CreateResourceInput', {
     email: t.string(),
     capacity: t.int({ description: 'How many bookings a slot of this resource takes by default (1).' }),
     exclusive: t.boolean({ description: 'Range-bookable with no overlaps (rooms, facilities).' }),
+    ...policyInputFields(t),
   }),
 });
 
@@ -37,6 +48,7 @@ const UpdateResourceInput = builder.inputType('UpdateResourceInput', {
     capacity: t.int(),
     exclusive: t.boolean(),
     active: t.boolean(),
+    ...policyInputFields(t),
   }),
 });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
 
@@ -15,6 +16,7 @@ export const createResourceInput = z.object({
   email,
   capacity: capacity.default(1),
   exclusive: z.boolean().default(false),
+  ...policyInputShape,
 });
 export const updateResourceInput = z.object({
   name: keepWhenAbsent(name),
@@ -22,6 +24,7 @@ export const updateResourceInput = z.object({
   capacity: keepWhenAbsent(capacity),
   exclusive: keepWhenAbsent(z.boolean()),
   active: keepWhenAbsent(z.boolean()),
+  ...policyInputShape,
 });
 
 export type CreateResourceInput = z.input<typeof createResourceInput>;

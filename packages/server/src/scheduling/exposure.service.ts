@@ -3,6 +3,7 @@ import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import type { BookingMetrics } from '../http/metrics.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
+import { bookableUnderPolicies } from '../policies/visibility.js';
 import { toLocal } from '../shared/time.js';
 import { checkDateWindow, loadScope, nextLocalDate, oneScope, startOfLocalDate, type ScopeIds } from './availability-window.js';
 import { exposureKey, type ExposureCache } from './exposure-cache.js';
@@ -54,7 +55,9 @@ export class ExposureService {
     const now = this.deps.now?.() ?? new Date();
     checkDateWindow(request.date, request.date, scope.timeZone, now, 'date');
 
-    const eligible = (await this.freshSlots(scope.where, request.date, scope.timeZone, now)).filter(isEligible);
+    const fresh = (await this.freshSlots(scope.where, request.date, scope.timeZone, now)).filter(isEligible);
+    // Booking policies (notice, horizon, buffers, daily limits) take slots out as the booking engine would.
+    const eligible = await bookableUnderPolicies(this.sql, fresh, now);
     const base = { date: request.date, timeZone: scope.timeZone, total: eligible.length, variant: request.variant };
     const key = exposureKey(subject, request.date, `${kind}:${id}`);
 

@@ -1,6 +1,9 @@
 import type { PrismaClient, Resource } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { checkWindow, oneScope, type ScopeIds } from './availability-window.js';
+import { sqlIn } from '../db/database.js';
+import { loadPolicies } from '../policies/policies.store.js';
+import { CONTEXT_PAD_MS, policyVerdict } from '../policies/policy.js';
 import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type Interval } from './search.js';
 
 /** A search window is at most this long; nextAvailable looks this far past its end. */
@@ -41,7 +44,7 @@ export class SearchService {
     const horizon = to.getTime() + SEARCH_WINDOW_DAYS * DAY_MS;
     const resourceIds = resources.map((r) => r.id);
     const locationIds = [...new Set(resources.map((r) => r.locationId))];
-    const [rules, bookings] = await Promise.all([
+    const [rules, bookings, policies] = await Promise.all([
       this.prisma.availabilityRule.findMany({
         where: { OR: [{ resourceId: { in: resourceIds } }, { resourceId: null, isClosed: true, locationId: { in: locationIds } }] },
       }),
@@ -49,11 +52,13 @@ export class SearchService {
         where: {
           resourceId: { in: resourceIds },
           startAt: { lt: new Date(horizon) },
-          endAt: { gt: from },
+          // Earlier bookings too: buffers and per-day limits count them.
+          endAt: { gt: new Date(from.getTime() - CONTEXT_PAD_MS) },
           OR: [{ status: 'CONFIRMED' }, { status: 'HELD', holdExpiresAt: { gt: now } }],
         },
-        select: { resourceId: true, startAt: true, endAt: true },
+        select: { id: true, slotId: true, resourceId: true, startAt: true, endAt: true },
       }),
+      loadPolicies(sqlIn(this.prisma), resourceIds, []),
     ]);
 
     const durationMs = durationMinutes * 60_000;
@@ -64,8 +69,16 @@ export class SearchService {
       const { fromDate, toDate } = localDateSpan({ start: window.start, end: horizon }, resource.location.timeZone);
       const busy = bookings.filter((b) => b.resourceId === resource.id).map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() }));
       const free = subtractIntervals(workingHours(applying, resource.location.timeZone, fromDate, toDate), busy);
-      const ranges = rangesOfDuration(free, durationMs, window);
-      const next = ranges.length ? undefined : rangesOfDuration(free, durationMs, { start: Math.max(to.getTime(), now.getTime()), end: horizon }, 1)[0];
+      // The booking policies, by the rule the booking transaction applies to a range.
+      const subject = policies.get(resource.id);
+      const live = bookings
+        .filter((b) => b.resourceId === resource.id)
+        .map((b) => ({ id: b.id, slotId: b.slotId, start: b.startAt.getTime(), end: b.endAt.getTime(), sameCustomer: false }));
+      const allowed = (i: Interval) =>
+        !subject || policyVerdict({ slotId: null, ...i }, { policy: subject.policy, now: now.getTime(), timeZone: subject.timeZone, bookings: live }) === null;
+      const ranges = rangesOfDuration(free, durationMs, window).filter(allowed);
+      const later = { start: Math.max(to.getTime(), now.getTime()), end: horizon };
+      const next = ranges.length ? undefined : rangesOfDuration(free, durationMs, later, subject ? Infinity : 1).find(allowed);
       const { location: _location, ...row } = resource;
       return { resource: row, ranges: ranges.map(toRange), nextAvailable: next ? toRange(next) : null };
     });

@@ -1,0 +1,137 @@
+import type { SqlQuery, SqlRunner } from '../db/database.js';
+import type { SlotChange } from '../live/slot-events.js';
+import { CONTEXT_PAD_MS, POLICY_COLUMNS, POLICY_FIELDS, isEmptyPolicy, type LiveBooking, type Policy } from './policy.js';
+
+/**
+ * Policies belong to a "subject": a resource (its slots and bookings), or a location for its
+ * location-wide slots (no resource). Subject keys are the resource or location id.
+ */
+export interface SubjectPolicy {
+  policy: Policy;
+  timeZone: string;
+}
+
+const effective = POLICY_FIELDS.map((f) => `COALESCE(r.${POLICY_COLUMNS[f]}, l.${POLICY_COLUMNS[f]}) AS "${f}"`).join(', ');
+const own = POLICY_FIELDS.map((f) => `l.${POLICY_COLUMNS[f]} AS "${f}"`).join(', ');
+
+/** Effective policies (resource over location) of the given subjects; those with no policy at all are left out. */
+export async function loadPolicies(sql: SqlQuery, resourceIds: string[], locationIds: string[]): Promise<Map<string, SubjectPolicy>> {
+  if (!resourceIds.length && !locationIds.length) return new Map();
+  const rows = await sql.query<Policy & { key: string; time_zone: string }>(
+    `SELECT r.id::text AS key, l.time_zone, ${effective}
+       FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = ANY($1::uuid[])
+     UNION ALL
+     SELECT l.id::text, l.time_zone, ${own} FROM locations l WHERE l.id = ANY($2::uuid[])`,
+    [[...new Set(resourceIds)], [...new Set(locationIds)]],
+  );
+  const out = new Map<string, SubjectPolicy>();
+  for (const { key, time_zone, ...policy } of rows) if (!isEmptyPolicy(policy)) out.set(key, { policy, timeZone: time_zone });
+  return out;
+}
+
+/** Whether any slot of a resource or location scope falls under a policy (a location's resources included). */
+export async function scopeHasPolicies(sql: SqlQuery, kind: 'resource' | 'location' | 'form', id: string): Promise<boolean> {
+  const any = (alias: string) => POLICY_FIELDS.map((f) => `${alias}.${POLICY_COLUMNS[f]} IS NOT NULL`).join(' OR ');
+  const query = {
+    resource: `SELECT EXISTS (SELECT 1 FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid AND (${any('r')} OR ${any('l')})) AS yes`,
+    location: `SELECT EXISTS (SELECT 1 FROM locations l WHERE l.id = $1::uuid AND (${any('l')}))
+      OR EXISTS (SELECT 1 FROM resources r WHERE r.location_id = $1::uuid AND (${any('r')})) AS yes`,
+    // Form slots sit on resources or locations of their own; the row path below sorts them out.
+    form: `SELECT true AS yes`,
+  }[kind];
+  const [row] = await sql.query<{ yes: boolean }>(query, [id]);
+  return row!.yes;
+}
+
+/** Who is booking: bookings with the same email hash or phone hash count as theirs. */
+export interface CustomerKey {
+  emailHash: string;
+  phoneHash: string | null;
+}
+
+/**
+ * The live bookings (CONFIRMED, or HELD and not expired) of the subjects around a window, per
+ * subject key, each marked when it is the given customer's.
+ */
+export async function liveBookingsAround(
+  sql: SqlQuery,
+  keys: string[],
+  window: { start: number; end: number },
+  now: Date,
+  options: { customer?: CustomerKey | null; ignoreBookingIds?: string[] } = {},
+): Promise<Map<string, LiveBooking[]>> {
+  const out = new Map<string, LiveBooking[]>(keys.map((k) => [k, []]));
+  if (!keys.length) return out;
+  const from = new Date(window.start - CONTEXT_PAD_MS);
+  const to = new Date(window.end + CONTEXT_PAD_MS);
+  const live = `(b.status = 'CONFIRMED' OR (b.status = 'HELD' AND b.hold_expires_at > $4))
+    AND b.start_at < $3 AND b.end_at > $2 AND b.id <> ALL($7::uuid[])`;
+  const rows = await sql.query<{ id: string; slot_id: string | null; start_at: Date; end_at: Date; key: string; same_customer: boolean }>(
+    `SELECT b.id, b.slot_id, b.start_at, b.end_at, b.resource_id::text AS key,
+        (b.customer_email_hash = $5 OR (b.customer_phone_hash IS NOT NULL AND b.customer_phone_hash = $6)) IS TRUE AS same_customer
+       FROM bookings b WHERE b.resource_id = ANY($1::uuid[]) AND ${live}
+     UNION ALL
+     SELECT b.id, b.slot_id, b.start_at, b.end_at, b.location_id::text,
+        (b.customer_email_hash = $5 OR (b.customer_phone_hash IS NOT NULL AND b.customer_phone_hash = $6)) IS TRUE
+       FROM bookings b WHERE b.resource_id IS NULL AND b.location_id = ANY($1::uuid[]) AND ${live}`,
+    [keys, from, to, now, options.customer?.emailHash ?? null, options.customer?.phoneHash ?? null, options.ignoreBookingIds ?? []],
+  );
+  for (const r of rows) {
+    out.get(r.key)?.push({ id: r.id, slotId: r.slot_id, start: r.start_at.getTime(), end: r.end_at.getTime(), sameCustomer: r.same_customer });
+  }
+  return out;
+}
+
+// Advisory-lock namespace of "policy checks on this resource or location" (apart from the
+// exclusive-resource locks in booking/insert.ts, which are always taken before these).
+const POLICY_LOCK_CLASS = 0x5357_0002;
+
+/**
+ * Serializes bookings of one subject whose policy reads other bookings (buffers, per-day and
+ * per-customer limits): the next booking's count reads after this one committed, so two racing
+ * for the last place of a limit cannot both pass. Held until the transaction ends; taken in key order.
+ */
+export async function lockPolicySubjects(sql: SqlQuery, keys: string[]): Promise<void> {
+  const ids = [...new Set(keys)].sort();
+  if (!ids.length) return;
+  await sql.query(`SELECT pg_advisory_xact_lock($1::int, hashtext(id))::text FROM unnest($2::text[]) AS id`, [POLICY_LOCK_CLASS, ids]);
+}
+
+/** The audit row of a staff override, beside the booking's own. */
+export async function writeOverrideAudit(
+  sql: SqlQuery,
+  actor: { actorId?: string | null; actorLabel: string; requestId?: string | null },
+  rows: { bookingId: string; policies: string[]; reason: string }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await sql.query(
+    `INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, new_values)
+     SELECT 'Booking', x.booking_id, 'POLICY_OVERRIDDEN', $2, $3, $4, jsonb_build_object('policies', x.policies, 'reason', x.reason)
+       FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, policies jsonb, reason text)`,
+    [JSON.stringify(rows.map((r) => ({ booking_id: r.bookingId, policies: r.policies, reason: r.reason }))), actor.actorId ?? null, actor.actorLabel, actor.requestId ?? null],
+  );
+}
+
+/**
+ * After a booking on a resource whose policy reads other bookings commits (or one is cancelled), its
+ * other slots from a day before to a day after may have become refused or bookable again although
+ * their rows did not change. Touching them (the slot trigger raises `version`) lets live subscribers
+ * re-judge them. Its own short transaction; slots another booking holds locked are skipped (that
+ * booking publishes its own).
+ */
+export async function touchNeighbourSlots(sql: SqlRunner, keys: string[], around: { start: Date; end: Date }): Promise<SlotChange[]> {
+  if (!keys.length) return [];
+  const rows = await sql.transaction((tx) =>
+    tx.query<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+      `WITH target AS (
+         SELECT id FROM slots
+          WHERE (resource_id = ANY($1::uuid[]) OR (resource_id IS NULL AND form_id IS NULL AND location_id = ANY($1::uuid[])))
+            AND start_at >= $2 AND start_at < $3 AND status IN ('OPEN', 'PARTIAL', 'FULL')
+          ORDER BY id FOR UPDATE SKIP LOCKED)
+       UPDATE slots s SET updated_at = now() FROM target WHERE s.id = target.id
+       RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`,
+      [keys, new Date(around.start.getTime() - 86_400_000), new Date(around.end.getTime() + 86_400_000)],
+    ),
+  );
+  return rows.map((r) => ({ slotId: r.id, version: r.version, reason: 'UPDATED' as const, locationId: r.location_id, resourceId: r.resource_id, formId: r.form_id }));
+}
