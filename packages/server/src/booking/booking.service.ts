@@ -6,9 +6,10 @@ import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.j
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import type { Database, SqlQuery } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
-import { actorLabel, type Actor } from '../shared/actor.js';
+import { actorLabel, hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
-import { canManage } from './access.js';
+import { BOOKING_MANAGER_ROLES, canManage } from './access.js';
+import { bookingDetailsSchema, type BookingDetails } from './details.js';
 import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
 import { HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
@@ -17,6 +18,7 @@ import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxCo
 import { bookSlotsInTransaction } from './multi-slot.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
+import { updateDetailsInTx } from './update.js';
 
 /** Who is asking: the actor (or the public) and the request id audit rows carry. */
 export interface Caller {
@@ -34,6 +36,14 @@ export interface CustomerInput {
   name: string;
   email: string;
   phone?: string | null;
+}
+
+/** Details as a mutation's input carries them (validated by the service). */
+export interface DetailsInput {
+  title?: string | null;
+  notes?: string | null;
+  internalNotes?: string | null;
+  partySize?: number | null;
 }
 
 export interface RangeInput {
@@ -67,13 +77,20 @@ export class BookingService {
   }
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
-  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
-    return this.bookSlot(slotId, customer, caller, 'HELD');
+  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, details: DetailsInput = {}): Promise<BookingReceipt> {
+    return this.bookSlot(slotId, customer, caller, 'HELD', this.details(details, caller));
   }
 
   /** hold + confirm at once: a slot, or a free range on an exclusive resource. */
-  async book(target: { slotId: string } | { range: RangeInput }, customer: CustomerInput | null | undefined, caller: Caller): Promise<BookingReceipt> {
-    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED');
+  async book(
+    target: { slotId: string } | { range: RangeInput },
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    input: DetailsInput = {},
+  ): Promise<BookingReceipt> {
+    const details = this.details(input, caller);
+    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED', details);
+    if ((details.partySize ?? 1) > 1) throw ValidationError.field(['input', 'partySize'], 'a range booking is one party of 1');
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     validateRange(target.range, now, ['input', 'range']);
@@ -86,6 +103,7 @@ export class BookingService {
           range: target.range,
           customer: who.customer,
           userId: who.userId,
+          details,
           now,
           actor: this.auditActor(caller),
           mail: this.mail,
@@ -150,6 +168,25 @@ export class BookingService {
     }
   }
 
+  /**
+   * Changes title, notes, internal notes (staff only) or party size: staff, the customer, the
+   * manage token or the host, as for cancel. Audited; slot counts published after commit when the
+   * party changed; the parties mailed (calendar SEQUENCE + 1) when what they see changed.
+   */
+  async updateDetails(bookingId: string, manageToken: string | null | undefined, input: DetailsInput, caller: Caller): Promise<Booking> {
+    const patch = this.details(input, caller);
+    return (await this.run((tx, c) => updateDetailsInTx(tx, bookingId, patch, c), this.authorizer(caller, bookingId, manageToken), caller)).booking;
+  }
+
+  /** Validates details; internal notes are for staff who manage bookings. */
+  private details(input: DetailsInput, caller: Caller): BookingDetails {
+    const details = parseInput(bookingDetailsSchema, input, ['input']);
+    if (details.internalNotes !== undefined && !hasAnyRole(caller.actor, BOOKING_MANAGER_ROLES)) {
+      throw ValidationError.field(['input', 'internalNotes'], 'only staff may write internal notes');
+    }
+    return details;
+  }
+
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
     const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
@@ -158,7 +195,13 @@ export class BookingService {
     return changes;
   }
 
-  private async bookSlot(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, status: 'HELD' | 'CONFIRMED'): Promise<BookingReceipt> {
+  private async bookSlot(
+    slotId: string,
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    status: 'HELD' | 'CONFIRMED',
+    details: BookingDetails,
+  ): Promise<BookingReceipt> {
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     const actor = this.auditActor(caller);
@@ -175,6 +218,7 @@ export class BookingService {
           now,
           holdTtlMinutes: this.config.HOLD_TTL_MINUTES,
           mail: this.mail,
+          details,
         }),
       );
       this.slotEvents.publish(result.changes);

@@ -4,6 +4,7 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
+import { detailColumns, type BookingDetails } from './details.js';
 import { SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
@@ -29,6 +30,8 @@ export interface BookSlotsInput {
   mail: BookingMailer | null;
   /** `register` for a form registration; hold and book are `direct` (refused on a form's slots). */
   entry?: 'register' | 'direct';
+  /** Title, notes and party size of every new booking (validated by the caller); a party of one when left out. */
+  details?: BookingDetails;
 }
 
 export interface BookSlotsResult {
@@ -89,19 +92,23 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     : { changes: [], freed: new Map<string, number>() };
 
   await enforceFormRules(tx, slots, { kind: input.entry ?? 'direct' });
+  const places = input.details?.partySize ?? 1;
+  if (places > 1 && slots.some((s) => s.exclusive)) {
+    throw ValidationError.field(['input', 'partySize'], 'an exclusive resource takes one party of 1');
+  }
   const byId = new Map(slots.map((s) => [s.id, s]));
   const taken = await takenOnExclusiveResources(tx, slots);
   const unavailable: UnavailableSlot[] = [];
   for (const id of input.slotIds) {
     const slot = byId.get(id);
-    const reason = slot ? (whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
+    const reason = slot ? (whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now, places) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
     if (reason) unavailable.push({ slotId: id, reason });
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
 
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
   const tokens = input.slotIds.map(() => newManageToken());
-  const contact = customerColumns(customer);
+  const contact = { ...customerColumns(customer), ...detailColumns(input.details ?? {}) };
   const bookings = input.slotIds.map((id, i) => {
     const slot = byId.get(id)!;
     return asBooking({
@@ -123,7 +130,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       createdAt: now,
     });
   });
-  const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
+  const versions = await insertBookings(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
   await input.mail?.bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now);
 
   const changes: SlotChange[] = [
@@ -143,12 +150,15 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   return { bookings, changes, manageTokens: tokens.map((t) => t.token) };
 }
 
-/** The one rule for whether a locked slot can take one more booking (`freed`: expired holds just reclaimed). */
-export function whyUnavailable(slot: SlotRow, freed: number, now: Date): UnavailableSlot['reason'] | null {
+/**
+ * The one rule for whether a locked slot can take a party of `places` (`freed`: places of expired
+ * holds just reclaimed).
+ */
+export function whyUnavailable(slot: SlotRow, freed: number, now: Date, places = 1): UnavailableSlot['reason'] | null {
   if (slot.status === 'BLOCKED') return 'BLOCKED';
   if (slot.status === 'CANCELLED') return 'CANCELLED';
   if (slot.start_at.getTime() <= now.getTime()) return 'PAST';
-  if (slot.capacity - slot.booked - (slot.held - freed) < 1) return 'FULL';
+  if (slot.capacity - slot.booked - (slot.held - freed) < places) return 'FULL';
   return null;
 }
 

@@ -40,8 +40,8 @@ export async function rescheduleInTx(
     // Both slots are locked in id order inside lockSlotRow; adjusting them now cannot deadlock.
     changes = [
       ...reclaimed,
-      await adjustSlot(sql, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
-      await adjustSlot(sql, slot.id, { [column]: 1 }, 'RESCHEDULED'),
+      await adjustSlot(sql, booking.slotId!, { [column]: -booking.partySize }, 'RESCHEDULED'),
+      await adjustSlot(sql, slot.id, { [column]: booking.partySize }, 'RESCHEDULED'),
     ];
     data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at };
   } else {
@@ -80,7 +80,8 @@ async function lockSlotRow(
   await enforceFormRules(sql, [slot], { kind: 'reschedule', fromFormId: current?.form_id ?? null });
   if (!sameHome) throw new SlotUnavailableError(slotId, 'WRONG_RESOURCE');
   const { freed, changes } = await releaseExpiredHoldsIn(sql, { slotIds: [slotId], now });
-  const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);
+  // The whole party moves: the target must have room for all of it.
+  const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now, booking.partySize);
   if (reason === 'FULL') throw new SlotFullError(slotId);
   if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');
   return { slot, reclaimed: changes };
