@@ -7,6 +7,7 @@ import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import type { Context } from '../context.js';
 // The Slot type the form's slots resolve to.
 import '../scheduling/slots.graphql.js';
+import { slotsInZone } from '../scheduling/availability-fields.graphql.js';
 import { formAnalytics, type FormAnalytics, type SlotTotals } from './form-analytics.js';
 import { FormSlotLimitError } from './forms.errors.js';
 
@@ -39,11 +40,16 @@ export const FormRef = builder.prismaNode('Form', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     slots: t.relation('slots', {
       description: 'The form\'s slots by start, Full and Cancelled ones included; past ones only with includePast.',
-      args: { includePast: t.arg.boolean({ defaultValue: false, required: true }) },
+      args: {
+        includePast: t.arg.boolean({ defaultValue: false, required: true }),
+        timeZone: t.arg.string({ description: "IANA zone to show local times in; default: the form's zone." }),
+      },
       query: (args, ctx) => ({
         where: args.includePast ? {} : { startAt: { gt: ctx.services.forms.now() } },
         orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
       }),
+      resolve: async (query, form, args, ctx) =>
+        slotsInZone(await ctx.db.prisma.slot.findMany({ ...query, where: { ...query.where, formId: form.id } }), args.timeZone),
     }),
   }),
 });

@@ -1,6 +1,7 @@
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import { sqlIn } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
+import type { Viewer } from '../shared/viewer.js';
 import { checkWindow, loadScope, oneScope, type ScopeIds } from '../scheduling/availability-window.js';
 import type { PubSubHandle } from './pubsub.js';
 import { SLOT_CHANGES_TOPIC, type SlotChangeReason } from './slot-events.js';
@@ -50,7 +51,7 @@ export class SlotAvailabilityService {
     ids: ScopeIds,
     window: { from?: Date | null; to?: Date | null },
     onOverflow: (error: Error) => void,
-    viewer: { staff: boolean } = { staff: false },
+    viewer: Viewer = {},
   ): AsyncIterableIterator<SlotAvailabilityMessage> {
     let queue: SubscriberQueue | null = null;
     let remove = () => {};
@@ -78,21 +79,22 @@ export class SlotAvailabilityService {
         // Listen before reading the snapshot: a change committed after the read is then queued, and
         // one the read already shows is dropped by its version.
         remove = feed.add(queue);
-        const slots = await prisma.slot.findMany({
+        const found = await prisma.slot.findMany({
           where: { ...scope.where, startAt: { gte: from, lt: to }, status: { not: 'CANCELLED' } },
           orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
           take: MAX_SNAPSHOT_SLOTS + 1,
         });
+        const slots = inZone(found, viewer.timeZone);
         if (slots.length > MAX_SNAPSHOT_SLOTS) {
           throw ValidationError.field(['to'], `more than ${MAX_SNAPSHOT_SLOTS} slots in this window; subscribe to a shorter one`);
         }
         for (const slot of slots) queue.sent.set(slot.id, slot.version);
-        const frame = { timeZone: scope.timeZone, from, to };
+        const frame = { timeZone: viewer.timeZone ?? scope.timeZone, from, to };
         yield { kind: 'SNAPSHOT', reason: null, slots, ...frame };
         for (;;) {
           const events = await queue.next();
           if (!events) return;
-          for (const event of events) yield changeEvent(event, frame);
+          for (const event of events) yield changeEvent(event, frame, viewer.timeZone);
         }
       } catch (err) {
         if (err instanceof ValidationError || err instanceof NotFoundError) yield err;
@@ -122,6 +124,11 @@ export class SlotAvailabilityService {
   }
 }
 
+/** The slots as a viewer in another zone reads them (their local fields follow `timeZone`). */
+function inZone(slots: Slot[], timeZone: string | null | undefined): Slot[] {
+  return timeZone ? slots.map((s) => ({ ...s, timeZone })) : slots;
+}
+
 /** Per changed slot row (one object per feed read, shared by every local subscriber), the events built from it. */
 const interned = new WeakMap<Slot, Map<string, SlotAvailabilityEvent>>();
 
@@ -129,12 +136,12 @@ const interned = new WeakMap<Slot, Map<string, SlotAvailabilityEvent>>();
  * Subscribers that get the same change for the same window get the same event object, so its
  * GraphQL result is computed once for all of them (shared-execution.ts).
  */
-function changeEvent(event: ChangeEvent, frame: { timeZone: string; from: Date; to: Date }): SlotAvailabilityEvent {
+function changeEvent(event: ChangeEvent, frame: { timeZone: string; from: Date; to: Date }, viewerZone?: string | null): SlotAvailabilityEvent {
   const key = `${frame.from.getTime()}|${frame.to.getTime()}|${frame.timeZone}|${event.reason}|${event.slots.map((s) => `${s.id}@${s.version}`).join(',')}`;
   const anchor = event.slots[0]!;
   let byKey = interned.get(anchor);
   if (!byKey) interned.set(anchor, (byKey = new Map()));
   let shared = byKey.get(key);
-  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind: 'CHANGE', ...event, ...frame })));
+  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind: 'CHANGE', ...event, slots: inZone(event.slots, viewerZone), ...frame })));
   return shared;
 }

@@ -13,6 +13,7 @@ export const ResourceRef = builder.prismaNode('Resource', {
     capacity: t.exposeInt('capacity'),
     exclusive: t.exposeBoolean('exclusive', { description: 'Bookable by free time range; live bookings never overlap.' }),
     active: t.exposeBoolean('active'),
+    skills: t.exposeStringList('skills', { description: 'What this person (or resource) can do, lower case; availability reads filter by them.' }),
     email: t.exposeString('email', { nullable: true, authScopes: { roles: ['manager', 'scheduler', 'frontdesk'] } }),
     location: t.relation('location'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -27,6 +28,7 @@ const CreateResourceInput = builder.inputType('CreateResourceInput', {
     email: t.string(),
     capacity: t.int({ description: 'How many bookings a slot of this resource takes by default (1).' }),
     exclusive: t.boolean({ description: 'Range-bookable with no overlaps (rooms, facilities).' }),
+    skills: t.stringList({ description: 'e.g. ["dermatology"]: 1-48 letters, digits, spaces, + or -, lower-cased; at most 30.' }),
   }),
 });
 
@@ -37,6 +39,7 @@ const UpdateResourceInput = builder.inputType('UpdateResourceInput', {
     capacity: t.int(),
     exclusive: t.boolean(),
     active: t.boolean(),
+    skills: t.stringList({ description: 'Replaces the list; [] clears it.' }),
   }),
 });
 
@@ -71,6 +74,7 @@ builder.mutationField('createResource', (t) =>
         locationId: parseGlobalId(String(input.locationId), 'Location', ['input', 'locationId']),
         capacity: input.capacity ?? undefined,
         exclusive: input.exclusive ?? undefined,
+        skills: input.skills ?? undefined,
       }),
   }),
 );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
+import { skillsSchema } from '../shared/viewer.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const kind = z.enum(['PERSON', 'FACILITY', 'ROOM']);
@@ -15,6 +16,7 @@ export const createResourceInput = z.object({
   email,
   capacity: capacity.default(1),
   exclusive: z.boolean().default(false),
+  skills: skillsSchema.default([]),
 });
 export const updateResourceInput = z.object({
   name: keepWhenAbsent(name),
@@ -22,6 +24,7 @@ export const updateResourceInput = z.object({
   capacity: keepWhenAbsent(capacity),
   exclusive: keepWhenAbsent(z.boolean()),
   active: keepWhenAbsent(z.boolean()),
+  skills: keepWhenAbsent(skillsSchema),
 });
 
 export type CreateResourceInput = z.input<typeof createResourceInput>;
