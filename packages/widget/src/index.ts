@@ -1,9 +1,11 @@
 /**
  * Embed: <script src="https://host/widget.js" defer></script>
  *        <div data-slotwise-resource="<resource id>"></div>  (or data-slotwise-form="<form id>")
+ * Times show in the resource's zone; data-slotwise-time-zone="browser" shows them in the visitor's
+ * own zone, data-slotwise-time-zone="Europe/Lisbon" in that one.
  * The API is the script's own origin: https://host/graphql.
  */
-import { createClient } from '@slotwise/sdk';
+import { browserTimeZone, createClient } from '@slotwise/sdk';
 import { AvailabilityWidget } from './widget.js';
 
 const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
@@ -24,8 +26,9 @@ function mount(root: ParentNode = document) {
   for (const el of root.querySelectorAll<HTMLElement>('[data-slotwise-resource], [data-slotwise-form]')) {
     if (el.dataset.slotwiseMounted) continue;
     el.dataset.slotwiseMounted = 'true';
-    const { slotwiseResource: resourceId, slotwiseForm: formId } = el.dataset;
-    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! });
+    const { slotwiseResource: resourceId, slotwiseForm: formId, slotwiseTimeZone: zone } = el.dataset;
+    const timeZone = zone === 'browser' ? browserTimeZone() : zone || undefined;
+    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! }, { timeZone });
   }
 }
 

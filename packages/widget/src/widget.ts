@@ -5,6 +5,11 @@ import { FULL as FULL_MESSAGE, reserve, type Reservation } from './booking.js';
 
 export type Scope = { resourceId: string } | { formId: string };
 
+export interface WidgetOptions {
+  /** The zone to show times in (IANA); default: the resource's (or form's). */
+  timeZone?: string;
+}
+
 /** Weeks ahead a visitor may page to. */
 const MAX_WEEKS = 12;
 
@@ -25,7 +30,12 @@ export class AvailabilityWidget {
   private busy = false;
   private stop: (() => void) | undefined;
 
-  constructor(host: HTMLElement, private readonly client: SlotwiseClient, private readonly scope: Scope) {
+  constructor(
+    host: HTMLElement,
+    private readonly client: SlotwiseClient,
+    private readonly scope: Scope,
+    private readonly options: WidgetOptions = {},
+  ) {
     this.ui = buildSkeleton(host, this.uid);
     this.weekStart = new Date().toISOString().slice(0, 10);
     this.ui.submit.textContent = 'resourceId' in scope ? 'Hold this time' : 'Sign up';
@@ -49,7 +59,7 @@ export class AvailabilityWidget {
     this.listen();
   }
 
-  /** The visible week's local dates; the first week starts today in the resource's zone. */
+  /** The visible week's local dates; the first week starts today in the zone times are shown in. */
   private dates(): string[] {
     return Array.from({ length: 7 }, (_, i) => addDays(this.weekStart, this.week * 7 + i));
   }
@@ -67,7 +77,8 @@ export class AvailabilityWidget {
     const first = utcMidnight(addDays(this.weekStart, this.week * 7));
     const from = new Date(first - 86_400_000).toISOString();
     const to = new Date(first + 8 * 86_400_000).toISOString();
-    const events = this.client.subscribe(SlotAvailabilityDocument, { ...this.scope, from, to });
+    const zone = this.options.timeZone ? { timeZone: this.options.timeZone } : {};
+    const events = this.client.subscribe(SlotAvailabilityDocument, { ...this.scope, from, to, ...zone });
     let active = true;
     this.stop = () => {
       active = false;
