@@ -1,5 +1,9 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/harness.js';
+import { wsClient, wsSubscribe } from '../live/test-clients.js';
+import { startServer } from '../server.js';
 import { bookingFixtures } from './test-fixtures.js';
 import { call, customer, gid } from './test-api.js';
 
@@ -182,5 +186,43 @@ describe('updateBooking', () => {
     await call(t, CANCEL, { bookingId: made.booking.id }, { token });
     expect(await call(t, UPDATE, { bookingId: made.booking.id, partySize: 2 }, { token })).toMatchObject({ __typename: 'BookingNotActiveError' });
     expect(await f.slotCounts(slot)).toMatchObject({ booked: 0 });
+  });
+});
+
+describe('party size in the database and on the live feed', () => {
+  it('the database refuses a party above 1 on an exclusive resource, and any overbooking', async () => {
+    const room = await f.resource(locationId, { exclusive: true });
+    const roomSlot = await f.slot(locationId, room);
+    const made = await book(roomSlot);
+    const id = decodeGlobalID(made.booking.id).id;
+    await expect(t.app.db.sql.query(`UPDATE bookings SET party_size = 2 WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23514' });
+    const slot = await f.slot(locationId, resourceId, { capacity: 2 });
+    await expect(t.app.db.sql.query(`UPDATE slots SET booked = booked + 3 WHERE id = $1`, [slot])).rejects.toMatchObject({ code: '23514' });
+  });
+
+  it('a party resized by updateBooking is published: subscribers see the new remaining places', async () => {
+    const server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
+    const client: Client = wsClient(server.url);
+    try {
+      const slot = await f.slot(locationId, resourceId, { capacity: 5 });
+      const made = await book(slot, { partySize: 1 });
+      const startAt = (await t.app.db.sql.query<{ start_at: Date }>(`SELECT start_at FROM slots WHERE id = $1`, [slot]))[0]!.start_at;
+      const live = wsSubscribe(client, {
+        resourceId: gid('Resource', resourceId),
+        from: startAt.toISOString(),
+        to: new Date(startAt.getTime() + 60_000).toISOString(),
+      });
+      expect((await live.log.at(0)).slots).toMatchObject([{ booked: 1, remaining: 4 }]);
+      await call(t, UPDATE, { bookingId: made.booking.id, manageToken: made.manageToken, partySize: 4 });
+      expect(await live.log.at(1)).toMatchObject({ kind: 'CHANGE', reason: 'UPDATED', slots: [{ booked: 4, remaining: 1 }] });
+      // Only the title: nothing a subscriber sees changes, nothing is published.
+      await call(t, UPDATE, { bookingId: made.booking.id, manageToken: made.manageToken, title: 'Quiet' });
+      await call(t, UPDATE, { bookingId: made.booking.id, manageToken: made.manageToken, partySize: 3 });
+      expect(await live.log.at(2)).toMatchObject({ reason: 'UPDATED', slots: [{ booked: 3, remaining: 2 }] });
+      live.stop();
+    } finally {
+      await client.dispose();
+      await server.stop();
+    }
   });
 });
