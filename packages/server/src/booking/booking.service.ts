@@ -313,12 +313,12 @@ export class BookingService {
 }
 
 /** One slot asked for: its failure as the specific typed error (null: a conflict, answered with alternatives). */
-function singleSlotError({ slotId, reason }: UnavailableSlot) {
+function singleSlotError({ slotId, reason, remaining }: UnavailableSlot) {
   switch (reason) {
     case 'NOT_FOUND':
       return new NotFoundError('Slot', slotId);
     case 'FULL':
-      return new SlotFullError(slotId);
+      return new SlotFullError(slotId, remaining);
     case 'CONFLICT':
       return null;
     default:

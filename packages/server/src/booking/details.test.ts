@@ -79,7 +79,8 @@ describe('booking details', () => {
     expect(await book(slot, { partySize: 0 })).toMatchObject({ fieldErrors: [{ path: ['input', 'partySize'] }] });
     expect(await book(slot, { title: 'x'.repeat(201) })).toMatchObject({ fieldErrors: [{ path: ['input', 'title'] }] });
     expect(await book(slot, { notes: 'x'.repeat(2001) })).toMatchObject({ fieldErrors: [{ path: ['input', 'notes'] }] });
-    expect(await book(slot, { partySize: 4 })).toMatchObject({ __typename: 'SlotFullError' });
+    // A party too big for the places left: SlotFullError saying how many are left.
+    expect(await book(slot, { partySize: 4 })).toMatchObject({ __typename: 'SlotFullError', remaining: 3, message: 'This slot has only 3 places left' });
     const room = await f.resource(locationId, { exclusive: true });
     const roomSlot = await f.slot(locationId, room);
     expect(await book(roomSlot, { partySize: 2 })).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'partySize'] }] });
@@ -162,7 +163,7 @@ describe('updateBooking', () => {
     expect(await call(t, UPDATE, { bookingId: id, title: 'Hijack' })).toMatchObject({ __typename: 'NotFoundError' });
     expect(await call(t, UPDATE, { bookingId: id, manageToken: 'bk_wrong', title: 'Hijack' })).toMatchObject({ __typename: 'NotFoundError' });
     // Growth past the free places: SlotFullError, nothing changed.
-    expect(await call(t, UPDATE, { bookingId: id, manageToken: token, partySize: 5 })).toMatchObject({ __typename: 'SlotFullError' });
+    expect(await call(t, UPDATE, { bookingId: id, manageToken: token, partySize: 5 })).toMatchObject({ __typename: 'SlotFullError', remaining: 2 });
     expect(await f.slotCounts(slot)).toMatchObject({ booked: 2 });
     // Clearing a text: an empty string.
     expect(await call(t, UPDATE, { bookingId: id, manageToken: token, notes: '' })).toMatchObject({ notes: null, icsSequence: 2 });

@@ -101,8 +101,10 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   const unavailable: UnavailableSlot[] = [];
   for (const id of input.slotIds) {
     const slot = byId.get(id);
-    const reason = slot ? (whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now, places) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
-    if (reason) unavailable.push({ slotId: id, reason });
+    const freed = reclaimed.freed.get(id) ?? 0;
+    const reason = slot ? (whyUnavailable(slot, freed, now, places) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
+    if (reason === 'FULL') unavailable.push({ slotId: id, reason, remaining: Math.max(0, slot!.capacity - slot!.booked - slot!.held + freed) });
+    else if (reason) unavailable.push({ slotId: id, reason });
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
 

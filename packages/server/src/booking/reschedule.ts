@@ -82,7 +82,7 @@ async function lockSlotRow(
   const { freed, changes } = await releaseExpiredHoldsIn(sql, { slotIds: [slotId], now });
   // The whole party moves: the target must have room for all of it.
   const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now, booking.partySize);
-  if (reason === 'FULL') throw new SlotFullError(slotId);
+  if (reason === 'FULL') throw new SlotFullError(slotId, Math.max(0, slot.capacity - slot.booked - slot.held + (freed.get(slotId) ?? 0)));
   if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');
   return { slot, reclaimed: changes };
 }

@@ -77,9 +77,8 @@ async function resizeParty(sql: SqlQuery, booking: Booking, partySize: number, n
     [booking.slotId],
   );
   const { changes: reclaimed, freed } = await releaseExpiredHoldsIn(sql, { slotIds: [booking.slotId], now });
-  if (delta > 0 && slot!.capacity - slot!.booked - (slot!.held - (freed.get(booking.slotId) ?? 0)) < delta) {
-    throw new SlotFullError(booking.slotId);
-  }
+  const free = slot!.capacity - slot!.booked - (slot!.held - (freed.get(booking.slotId) ?? 0));
+  if (delta > 0 && free < delta) throw new SlotFullError(booking.slotId, Math.max(0, free));
   const column = booking.status === 'HELD' ? 'held' : 'booked';
   try {
     return [...reclaimed, await adjustSlot(sql, booking.slotId, { [column]: delta }, 'UPDATED')];
