@@ -7,6 +7,7 @@ import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import type { Context } from '../context.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { slotsInZone } from '../scheduling/availability-fields.graphql.js';
+import { formSlotsLoader } from './form-slots-loader.js';
 import { formAnalytics, type FormAnalytics, type SlotTotals } from './form-analytics.js';
 import { FormSlotLimitError } from './forms.errors.js';
 
@@ -44,15 +45,9 @@ export const FormRef = builder.prismaNode('Form', {
         includePast: t.arg.boolean({ defaultValue: false, required: true }),
         timeZone: t.arg.string({ description: "IANA zone to show local times in; default: the form's zone." }),
       },
-      // A field rather than a relation: the slots are read here, so they can be shown in the viewer's zone.
+      // A batched field rather than a relation: the slots are read here, so they can be shown in the viewer's zone.
       resolve: async (form, args, ctx) =>
-        slotsInZone(
-          await ctx.db.prisma.slot.findMany({
-            where: { formId: form.id, ...(args.includePast ? {} : { startAt: { gt: ctx.services.forms.now() } }) },
-            orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
-          }),
-          args.timeZone,
-        ),
+        slotsInZone(await formSlotsLoader(ctx, ctx.db.prisma, args.includePast ? null : ctx.services.forms.now()).load(form.id), args.timeZone),
     }),
   }),
 });
