@@ -21,7 +21,7 @@ const BOOK = `mutation Book($input: BookInput!) { book(input: $input) {
   __typename ... on BookingReceipt { manageToken booking { ${FIELDS} } } ${ERRORS} } }`;
 const HOLD = `mutation Hold($input: HoldInput!) { hold(input: $input) {
   __typename ... on BookingReceipt { manageToken booking { ${FIELDS} } } ${ERRORS} } }`;
-export const UPDATE = `mutation Update($input: UpdateBookingInput!) { updateBooking(input: $input) {
+const UPDATE = `mutation Update($input: UpdateBookingInput!) { updateBooking(input: $input) {
   __typename ... on Booking { ${FIELDS} } ${ERRORS} } }`;
 const CONFIRM = `mutation Confirm($input: ManageBookingInput!) { confirm(input: $input) { __typename ... on Booking { ${FIELDS} } } }`;
 const CANCEL = `mutation Cancel($input: ManageBookingInput!) { cancelBooking(input: $input) { __typename ... on Booking { ${FIELDS} } } }`;
