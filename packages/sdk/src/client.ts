@@ -45,6 +45,24 @@ export interface ClientOptions {
   persistedOperations?: boolean;
   /** How often a request is retried after a network error or HTTP 502/503/504 (default 2). */
   retries?: number;
+  /**
+   * The zone to read local dates and times in: an IANA zone, or 'browser' for the zone of the
+   * browser (or Node process) running the client. Sent as `timeZone` with every operation that
+   * declares a `$timeZone` variable the call left out. Default: none (the location's zone).
+   */
+  timeZone?: string;
+}
+
+/** The zone the browser (or Node process) runs in, e.g. "Europe/Lisbon". */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** Adds the client's zone to the variables of a document that takes `$timeZone`, unless the call gave one. */
+function withTimeZone(query: string, variables: unknown, timeZone: string | undefined): unknown {
+  if (!timeZone || !/\$timeZone\s*:/.test(query)) return variables;
+  const given = (variables ?? {}) as Record<string, unknown>;
+  return given.timeZone === undefined ? { ...given, timeZone } : given;
 }
 
 /** A live result stream: `for await` over it, or call `next()`; `return()` unsubscribes. */
@@ -72,6 +90,7 @@ export function isMutation(query: string): boolean {
 export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const retries = options.retries ?? 2;
+  const timeZone = options.timeZone === 'browser' ? browserTimeZone() : options.timeZone;
   const token = () => (typeof options.token === 'function' ? options.token() : options.token);
   const headers = (extra?: Record<string, string>): Record<string, string> => {
     const t = token();
@@ -97,9 +116,10 @@ export function createClient(options: ClientOptions) {
   /** Sends one operation; business errors come back as data (switch on `__typename`). */
   async function request<TResult, TVariables>(
     document: Document<TResult, TVariables>,
-    ...[variables, opts = {}]: [TVariables] extends [Record<string, never>] ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
+    ...[given, opts = {}]: [TVariables] extends [Record<string, never>] ? [TVariables?, RequestOptions?] : [TVariables, RequestOptions?]
   ): Promise<TResult> {
     const query = queryText(document);
+    const variables = withTimeZone(query, given, timeZone);
     const extra: Record<string, string> = { ...opts.headers };
     // One key per call, reused by its retries: a retried booking cannot book twice.
     if (isMutation(query)) extra['idempotency-key'] = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
@@ -148,9 +168,10 @@ export function createClient(options: ClientOptions) {
   /** Live results as an async iterable: over WebSocket when there is one, otherwise over SSE. */
   function subscribe<TResult, TVariables>(
     document: Document<TResult, TVariables>,
-    ...[variables]: [TVariables] extends [Record<string, never>] ? [TVariables?] : [TVariables]
+    ...[given]: [TVariables] extends [Record<string, never>] ? [TVariables?] : [TVariables]
   ): Subscription<TResult> {
     const query = queryText(document);
+    const variables = withTimeZone(query, given, timeZone);
     if (WebSocketImpl) {
       const iterator = wsClient().iterate<TResult>({ query, variables: variables as Record<string, unknown> | undefined });
       return mapIterator(iterator, (result) => {

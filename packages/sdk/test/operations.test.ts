@@ -134,6 +134,12 @@ describe('every operation against a live server', () => {
     expect(moved.slot?.id).toBe(c!.id);
     const read = as((await anonymous.request(documents.BookingDocument, { id: moved.id, manageToken: booked.manageToken })).booking, 'Booking');
     expect(read.customer?.email).toBe('grace@example.com');
+    const updated = as(
+      (await anonymous.request(documents.UpdateBookingDocument, { input: { bookingId: moved.id, manageToken: booked.manageToken, title: 'Check-up', partySize: 2 } }))
+        .updateBooking,
+      'Booking',
+    );
+    expect(updated).toMatchObject({ title: 'Check-up', partySize: 2, internalNotes: null });
     const cancelled = as((await anonymous.request(documents.CancelBookingDocument, { input: { bookingId: moved.id, manageToken: booked.manageToken } })).cancelBooking, 'Booking');
     expect(cancelled.status).toBe('CANCELLED');
 

@@ -2,9 +2,11 @@
  * Embed: <script src="https://host/widget.js" defer></script>
  *        <div data-slotwise-resource="<resource id>"></div>  (or data-slotwise-form="<form id>")
  *        data-slotwise-locale="en-GB" writes dates and times that way; by default the nearest `lang` attribute's.
+ * Times show in the resource's zone; data-slotwise-time-zone="browser" shows them in the visitor's
+ * own zone, data-slotwise-time-zone="Europe/Lisbon" in that one.
  * The API is the script's own origin: https://host/graphql.
  */
-import { createClient } from '@slotwise/sdk';
+import { browserTimeZone, createClient } from '@slotwise/sdk';
 import { AvailabilityWidget } from './widget.js';
 
 const script = (document.currentScript as HTMLScriptElement | null) ?? document.querySelector<HTMLScriptElement>('script[src*="widget.js"]');
@@ -25,9 +27,10 @@ function mount(root: ParentNode = document) {
   for (const el of root.querySelectorAll<HTMLElement>('[data-slotwise-resource], [data-slotwise-form]')) {
     if (el.dataset.slotwiseMounted) continue;
     el.dataset.slotwiseMounted = 'true';
-    const { slotwiseResource: resourceId, slotwiseForm: formId, slotwiseLocale } = el.dataset;
+    const { slotwiseResource: resourceId, slotwiseForm: formId, slotwiseLocale, slotwiseTimeZone: zone } = el.dataset;
     const locale = slotwiseLocale ?? el.closest<HTMLElement>('[lang]')?.lang;
-    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! }, { locale });
+    const timeZone = zone === 'browser' ? browserTimeZone() : zone || undefined;
+    new AvailabilityWidget(el, client, resourceId ? { resourceId } : { formId: formId! }, { locale, timeZone });
   }
 }
 

@@ -9,6 +9,8 @@ export type Scope = { resourceId: string } | { formId: string };
 export interface WidgetOptions {
   /** How dates and times are written ("en-GB", "de", …); the default is the Slotwise pages' "en-US". */
   locale?: string;
+  /** The zone to show times in (IANA); default: the resource's (or form's). */
+  timeZone?: string;
 }
 
 /** Weeks ahead a visitor may page to. */
@@ -32,7 +34,12 @@ export class AvailabilityWidget {
   private stop: (() => void) | undefined;
   private readonly format: TimeFormat;
 
-  constructor(host: HTMLElement, private readonly client: SlotwiseClient, private readonly scope: Scope, options: WidgetOptions = {}) {
+  constructor(
+    host: HTMLElement,
+    private readonly client: SlotwiseClient,
+    private readonly scope: Scope,
+    private readonly options: WidgetOptions = {},
+  ) {
     this.format = timeFormat(options.locale);
     this.ui = buildSkeleton(host, this.uid);
     this.weekStart = new Date().toISOString().slice(0, 10);
@@ -57,7 +64,7 @@ export class AvailabilityWidget {
     this.listen();
   }
 
-  /** The visible week's local dates; the first week starts today in the resource's zone. */
+  /** The visible week's local dates; the first week starts today in the zone times are shown in. */
   private dates(): string[] {
     return Array.from({ length: 7 }, (_, i) => addDays(this.weekStart, this.week * 7 + i));
   }
@@ -75,7 +82,8 @@ export class AvailabilityWidget {
     const first = utcMidnight(addDays(this.weekStart, this.week * 7));
     const from = new Date(first - 86_400_000).toISOString();
     const to = new Date(first + 8 * 86_400_000).toISOString();
-    const events = this.client.subscribe(SlotAvailabilityDocument, { ...this.scope, from, to });
+    const zone = this.options.timeZone ? { timeZone: this.options.timeZone } : {};
+    const events = this.client.subscribe(SlotAvailabilityDocument, { ...this.scope, from, to, ...zone });
     let active = true;
     this.stop = () => {
       active = false;

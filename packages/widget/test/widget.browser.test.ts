@@ -201,6 +201,27 @@ describe('the embeddable widget in Chromium', () => {
     }
   }, 60_000);
 
+  it("data-slotwise-time-zone=\"browser\" shows times on the visitor's clock (a Tokyo browser)", async () => {
+    const html = `<!doctype html><title>Shop</title><h1>Our shop</h1>
+      <script src="${server.origin}/widget.js" defer></script><div data-slotwise-resource="${s.resourceId}" data-slotwise-time-zone="browser"></div>`;
+    const shop = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
+    const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' });
+    context.setDefaultTimeout(5000);
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://localhost:${(shop.address() as AddressInfo).port}/`);
+      const slot = s.slots[3]!;
+      const tokyo = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(slot.startAt));
+      await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label'), { timeout: 5000 }).toMatch(new RegExp(`^${tokyo}, `));
+      expect(tokyo).not.toBe(slot.localStart);
+      expect(await page.locator('[data-slotwise-resource]').evaluate((el) => el.shadowRoot!.querySelector('.sw-zone')!.textContent)).toBe('Times in Asia/Tokyo');
+    } finally {
+      await context.close();
+      shop.close();
+    }
+  });
+
   it('pages between weeks and labels the week', async () => {
     const page = await openWidget(`resource=${s.resourceId}`);
     const prev = page.getByRole('button', { name: 'Previous week' });

@@ -28,10 +28,18 @@ export type AvailabilityRuleKind =
 export type BookInput = {
   /** Who the booking is for; leave out to book as the signed-in user. */
   customer?: CustomerInput | null | undefined;
+  /** Staff-only notes (at most 5000 characters); never shown to the customer. Staff only. */
+  internalNotes?: string | null | undefined;
+  /** The customer's notes (at most 2000 characters): seen by them and staff, shown in their mails. */
+  notes?: string | null | undefined;
   /** Staff only: book although a booking policy refuses the time (audited). */
   override?: PolicyOverrideInput | null | undefined;
+  /** Places of the slot this booking takes (default 1); exclusive resources and ranges take 1. */
+  partySize?: number | null | undefined;
   range?: BookRangeInput | null | undefined;
   slotId?: string | number | null | undefined;
+  /** What the booking is for, at most 200 characters; shown to the parties and in their calendars. */
+  title?: string | null | undefined;
 };
 
 /** A free range on an exclusive resource: 15-minute boundaries, at most 8 hours. */
@@ -169,6 +177,8 @@ export type CreateResourceInput = {
   /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
   minNoticeMinutes?: number | null | undefined;
   name: string;
+  /** e.g. ["dermatology"]: 1-48 letters, digits, spaces, + or -, lower-cased; at most 30. */
+  skills?: Array<string> | null | undefined;
 };
 
 /** A one-off two-party session on a person with an email (the host): 30, 60 or 90 minutes. */
@@ -270,9 +280,17 @@ export type GenerateSlotsInput = {
 export type HoldInput = {
   /** Who the place is for; leave out to book as the signed-in user. */
   customer?: CustomerInput | null | undefined;
+  /** Staff-only notes (at most 5000 characters); never shown to the customer. Staff only. */
+  internalNotes?: string | null | undefined;
+  /** The customer's notes (at most 2000 characters): seen by them and staff, shown in their mails. */
+  notes?: string | null | undefined;
   /** Staff only: hold although a booking policy refuses the time (audited). */
   override?: PolicyOverrideInput | null | undefined;
+  /** Places of the slot this booking takes (default 1); exclusive resources and ranges take 1. */
+  partySize?: number | null | undefined;
   slotId: string | number;
+  /** What the booking is for, at most 200 characters; shown to the parties and in their calendars. */
+  title?: string | null | undefined;
 };
 
 /** Either slotId (a full slot), or resourceId with from and to (any slot of it that starts and ends inside). */
@@ -465,6 +483,21 @@ export type UpdateAvailabilityRuleInput = {
   validTo?: string | null | undefined;
 };
 
+/** Fields left out stay as they are; an empty string (or null) clears a text. */
+export type UpdateBookingInput = {
+  bookingId: string | number;
+  /** Staff-only notes (at most 5000 characters); never shown to the customer. Staff only. */
+  internalNotes?: string | null | undefined;
+  /** The token from the hold/book receipt; not needed by staff or the signed-in customer. */
+  manageToken?: string | null | undefined;
+  /** The customer's notes (at most 2000 characters): seen by them and staff, shown in their mails. */
+  notes?: string | null | undefined;
+  /** Places of the slot this booking takes (default 1); exclusive resources and ranges take 1. */
+  partySize?: number | null | undefined;
+  /** What the booking is for, at most 200 characters; shown to the parties and in their calendars. */
+  title?: string | null | undefined;
+};
+
 export type UpdateLocationInput = {
   address?: string | null | undefined;
   /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
@@ -505,6 +538,8 @@ export type UpdateResourceInput = {
   /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
   minNoticeMinutes?: number | null | undefined;
   name?: string | null | undefined;
+  /** Replaces the list; [] clears it. */
+  skills?: Array<string> | null | undefined;
 };
 
 /** Only the fields given change. enabled: true turns a disabled endpoint back on (its pending deliveries resume in order). */
@@ -633,6 +668,8 @@ export type AvailabilityQueryVariables = Exact<{
   formId?: string | number | null | undefined;
   from: string;
   to: string;
+  timeZone?: string | null | undefined;
+  skills?: Array<string> | string | null | undefined;
 }>;
 
 
@@ -648,6 +685,8 @@ export type AvailableDatesQueryVariables = Exact<{
   formId?: string | number | null | undefined;
   from: string;
   to: string;
+  timeZone?: string | null | undefined;
+  skills?: Array<string> | string | null | undefined;
 }>;
 
 
@@ -662,6 +701,8 @@ export type ExposedSlotsQueryVariables = Exact<{
   resourceId?: string | number | null | undefined;
   locationId?: string | number | null | undefined;
   sessionId?: string | null | undefined;
+  timeZone?: string | null | undefined;
+  skills?: Array<string> | string | null | undefined;
 }>;
 
 
@@ -677,11 +718,13 @@ export type SearchAvailabilityQueryVariables = Exact<{
   from: string;
   to: string;
   durationMinutes: number;
+  timeZone?: string | null | undefined;
+  skills?: Array<string> | string | null | undefined;
 }>;
 
 
 export type SearchAvailabilityQuery = { __typename: 'Query', searchAvailability:
-    | { __typename: 'AvailabilitySearch', durationMinutes: number, results: Array<{ __typename: 'ResourceAvailability', resource: { __typename: 'Resource', id: string, name: string }, ranges: Array<{ __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number }>, nextAvailable: { __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number } | null }> }
+    | { __typename: 'AvailabilitySearch', durationMinutes: number, results: Array<{ __typename: 'ResourceAvailability', resource: { __typename: 'Resource', id: string, name: string }, ranges: Array<{ __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number, timeZone: string, localDate: string, localStart: string, localEnd: string, localStartAt: string }>, nextAvailable: { __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number, timeZone: string, localDate: string, localStart: string, localEnd: string, localStartAt: string } | null }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
@@ -693,7 +736,7 @@ export type BookingQueryVariables = Exact<{
 
 
 export type BookingQuery = { __typename: 'Query', booking:
-    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
@@ -705,7 +748,7 @@ export type MyBookingsQueryVariables = Exact<{
 
 
 export type MyBookingsQuery = { __typename: 'Query', myBookings:
-    | { __typename: 'MyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
+    | { __typename: 'MyBookingsSuccess', data: Array<{ __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
@@ -725,7 +768,7 @@ export type BookingsQueryVariables = Exact<{
 
 
 export type BookingsQuery = { __typename: 'Query', bookings:
-    | { __typename: 'BookingConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'BookingEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
+    | { __typename: 'BookingConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ __typename: 'BookingEdge', cursor: string, node: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }> }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
@@ -738,7 +781,7 @@ export type HoldMutationVariables = Exact<{
 export type HoldMutation = { __typename: 'Mutation', hold:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
-    | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -756,7 +799,7 @@ export type BookMutationVariables = Exact<{
 export type BookMutation = { __typename: 'Mutation', book:
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
-    | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
+    | { __typename: 'BookingReceipt', manageToken: string, booking: { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null } }
     | { __typename: 'DuplicateBookingError', code: string, message: string, slotIds: Array<string>, field: Array<string> }
     | { __typename: 'FormRegistrationRequiredError', code: string, message: string, formId: string, mutation: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
@@ -772,7 +815,7 @@ export type ConfirmMutationVariables = Exact<{
 
 
 export type ConfirmMutation = { __typename: 'Mutation', confirm:
-    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
     | { __typename: 'FormNotOpenError', code: string, message: string, formId: string, formStatus: FormStatus }
     | { __typename: 'HoldExpiredError', code: string, message: string, bookingId: string, expiredAt: string }
@@ -787,7 +830,7 @@ export type CancelBookingMutationVariables = Exact<{
 
 
 export type CancelBookingMutation = { __typename: 'Mutation', cancelBooking:
-    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'TryAgainError', code: string, message: string }
@@ -800,7 +843,7 @@ export type RescheduleBookingMutationVariables = Exact<{
 
 
 export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBooking:
-    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
     | { __typename: 'BookingConflictError', code: string, message: string, conflict: { __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }, alternatives: Array<{ __typename: 'TimeRange', startAt: string, endAt: string, durationMinutes: number }> }
     | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
     | { __typename: 'BookingPolicyError', code: string, message: string, policy: BookingPolicy, policyField: string, startAt: string }
@@ -811,6 +854,20 @@ export type RescheduleBookingMutation = { __typename: 'Mutation', rescheduleBook
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
     | { __typename: 'SlotUnavailableError', code: string, message: string, slotId: string, reason: SlotUnavailableReason }
+    | { __typename: 'TryAgainError', code: string, message: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
+export type UpdateBookingMutationVariables = Exact<{
+  input: UpdateBookingInput;
+}>;
+
+
+export type UpdateBookingMutation = { __typename: 'Mutation', updateBooking:
+    | { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null }
+    | { __typename: 'BookingNotActiveError', code: string, message: string, bookingId: string, bookingStatus: BookingStatus }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number }
     | { __typename: 'TryAgainError', code: string, message: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
@@ -962,7 +1019,7 @@ export type NotFoundErrorFieldsFragment = { __typename: 'NotFoundError', code: s
 
 export type LocationFieldsFragment = { __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string };
 
-export type ResourceFieldsFragment = { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } };
+export type ResourceFieldsFragment = { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, skills: Array<string>, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } };
 
 export type ApiTokenFieldsFragment = { __typename: 'ApiToken', id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null };
 
@@ -974,9 +1031,9 @@ export type GenerationReportFieldsFragment = { __typename: 'SlotGenerationReport
 
 export type FormFieldsFragment = { __typename: 'Form', id: string, slug: string, title: string, description: string | null, status: FormStatus, timeZone: string, path: string, maxSlotsPerRegistration: number | null, publishedAt: string | null, closedAt: string | null, createdAt: string, location: { __typename: 'Location', id: string, name: string } | null };
 
-export type FreeRangeFieldsFragment = { __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number };
+export type FreeRangeFieldsFragment = { __typename: 'FreeRange', startAt: string, endAt: string, durationMinutes: number, timeZone: string, localDate: string, localStart: string, localEnd: string, localStartAt: string };
 
-export type BookingFieldsFragment = { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null };
+export type BookingFieldsFragment = { __typename: 'Booking', id: string, kind: BookingKind, status: BookingStatus, startAt: string, endAt: string, holdExpiresAt: string | null, confirmedAt: string | null, cancelledAt: string | null, createdAt: string, icsUid: string, icsSequence: number, title: string | null, notes: string | null, internalNotes: string | null, partySize: number, customer: { __typename: 'Customer', name: string, email: string, phone: string | null } | null, slot: { __typename: 'Slot', id: string, startAt: string, endAt: string, localDate: string, localStart: string, localEnd: string, localStartAt: string, timeZone: string, durationMinutes: number, dayPart: DayPart, capacity: number, booked: number, held: number, remaining: number, status: SlotStatus, version: number } | null, resource: { __typename: 'Resource', id: string, name: string } | null, location: { __typename: 'Location', id: string, name: string, timeZone: string } | null };
 
 export type SlotFullErrorFieldsFragment = { __typename: 'SlotFullError', code: string, message: string, slotId: string, remaining: number };
 
@@ -1004,6 +1061,7 @@ export type SlotAvailabilitySubscriptionVariables = Exact<{
   formId?: string | number | null | undefined;
   from?: string | null | undefined;
   to?: string | null | undefined;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -1031,7 +1089,7 @@ export type ResourcesQueryVariables = Exact<{
 }>;
 
 
-export type ResourcesQuery = { __typename: 'Query', resources: Array<{ __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }> };
+export type ResourcesQuery = { __typename: 'Query', resources: Array<{ __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, skills: Array<string>, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }> };
 
 export type CreateLocationMutationVariables = Exact<{
   input: CreateLocationInput;
@@ -1063,7 +1121,7 @@ export type CreateResourceMutationVariables = Exact<{
 
 export type CreateResourceMutation = { __typename: 'Mutation', createResource:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
-    | { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }
+    | { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, skills: Array<string>, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -1075,7 +1133,7 @@ export type UpdateResourceMutationVariables = Exact<{
 
 export type UpdateResourceMutation = { __typename: 'Mutation', updateResource:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
-    | { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }
+    | { __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, skills: Array<string>, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -1453,6 +1511,7 @@ export const ResourceFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString
   capacity
   exclusive
   active
+  skills
   createdAt
   location {
     id
@@ -1537,6 +1596,11 @@ export const FreeRangeFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentStrin
   startAt
   endAt
   durationMinutes
+  timeZone
+  localDate
+  localStart
+  localEnd
+  localStartAt
 }
     `, {"fragmentName":"FreeRangeFields"}) as unknown as TypedDocumentString<FreeRangeFieldsFragment, unknown>;
 export const SlotFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(`
@@ -1572,6 +1636,10 @@ export const BookingFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumentString(
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -2107,13 +2175,15 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
 export const AvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query Availability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!) {
+    query Availability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!, $timeZone: String, $skills: [String!]) {
   availability(
     resourceId: $resourceId
     locationId: $locationId
     formId: $formId
     from: $from
     to: $to
+    timeZone: $timeZone
+    skills: $skills
   ) {
     __typename
     ... on Availability {
@@ -2165,13 +2235,15 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<AvailabilityQuery, AvailabilityQueryVariables>;
 export const AvailableDatesDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query AvailableDates($resourceId: ID, $locationId: ID, $formId: ID, $from: Date!, $to: Date!) {
+    query AvailableDates($resourceId: ID, $locationId: ID, $formId: ID, $from: Date!, $to: Date!, $timeZone: String, $skills: [String!]) {
   availableDates(
     resourceId: $resourceId
     locationId: $locationId
     formId: $formId
     from: $from
     to: $to
+    timeZone: $timeZone
+    skills: $skills
   ) {
     __typename
     ... on AvailableDates {
@@ -2205,12 +2277,14 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<AvailableDatesQuery, AvailableDatesQueryVariables>;
 export const ExposedSlotsDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query ExposedSlots($date: Date!, $resourceId: ID, $locationId: ID, $sessionId: String) {
+    query ExposedSlots($date: Date!, $resourceId: ID, $locationId: ID, $sessionId: String, $timeZone: String, $skills: [String!]) {
   exposedSlots(
     date: $date
     resourceId: $resourceId
     locationId: $locationId
     sessionId: $sessionId
+    timeZone: $timeZone
+    skills: $skills
   ) {
     __typename
     ... on ExposedSlots {
@@ -2265,13 +2339,15 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<ExposedSlotsQuery, ExposedSlotsQueryVariables>;
 export const SearchAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query SearchAvailability($resourceId: ID, $locationId: ID, $from: DateTime!, $to: DateTime!, $durationMinutes: Int!) {
+    query SearchAvailability($resourceId: ID, $locationId: ID, $from: DateTime!, $to: DateTime!, $durationMinutes: Int!, $timeZone: String, $skills: [String!]) {
   searchAvailability(
     resourceId: $resourceId
     locationId: $locationId
     from: $from
     to: $to
     durationMinutes: $durationMinutes
+    timeZone: $timeZone
+    skills: $skills
   ) {
     __typename
     ... on AvailabilitySearch {
@@ -2315,6 +2391,11 @@ fragment FreeRangeFields on FreeRange {
   startAt
   endAt
   durationMinutes
+  timeZone
+  localDate
+  localStart
+  localEnd
+  localStartAt
 }`) as unknown as TypedDocumentString<SearchAvailabilityQuery, SearchAvailabilityQueryVariables>;
 export const BookingDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Booking($id: ID!, $manageToken: String) {
@@ -2375,6 +2456,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -2454,6 +2539,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -2554,6 +2643,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -2655,6 +2748,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -2805,6 +2902,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -2943,6 +3044,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -3048,6 +3153,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -3165,6 +3274,10 @@ fragment BookingFields on Booking {
   createdAt
   icsUid
   icsSequence
+  title
+  notes
+  internalNotes
+  partySize
   customer {
     name
     email
@@ -3250,6 +3363,112 @@ fragment FormNotOpenErrorFields on FormNotOpenError {
   formId
   formStatus: status
 }`) as unknown as TypedDocumentString<RescheduleBookingMutation, RescheduleBookingMutationVariables>;
+export const UpdateBookingDocument = /* @__PURE__ */ new TypedDocumentString(`
+    mutation UpdateBooking($input: UpdateBookingInput!) {
+  updateBooking(input: $input) {
+    __typename
+    ... on Booking {
+      ...BookingFields
+    }
+    ... on SlotFullError {
+      ...SlotFullErrorFields
+    }
+    ... on BookingNotActiveError {
+      ...BookingNotActiveErrorFields
+    }
+    ... on TryAgainError {
+      ...TryAgainErrorFields
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment SlotFields on Slot {
+  id
+  startAt
+  endAt
+  localDate
+  localStart
+  localEnd
+  localStartAt
+  timeZone
+  durationMinutes
+  dayPart
+  capacity
+  booked
+  held
+  remaining
+  status
+  version
+}
+fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment BookingFields on Booking {
+  id
+  kind
+  status
+  startAt
+  endAt
+  holdExpiresAt
+  confirmedAt
+  cancelledAt
+  createdAt
+  icsUid
+  icsSequence
+  title
+  notes
+  internalNotes
+  partySize
+  customer {
+    name
+    email
+    phone
+  }
+  slot {
+    ...SlotFields
+  }
+  resource {
+    id
+    name
+  }
+  location {
+    id
+    name
+    timeZone
+  }
+}
+fragment SlotFullErrorFields on SlotFullError {
+  code
+  message
+  slotId
+  remaining
+}
+fragment BookingNotActiveErrorFields on BookingNotActiveError {
+  code
+  message
+  bookingId
+  bookingStatus: status
+}
+fragment TryAgainErrorFields on TryAgainError {
+  code
+  message
+}`) as unknown as TypedDocumentString<UpdateBookingMutation, UpdateBookingMutationVariables>;
 export const FormDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Form($slug: String!, $includePast: Boolean! = false) {
   form(slug: $slug) {
@@ -3897,13 +4116,14 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<AddFormScheduleMutation, AddFormScheduleMutationVariables>;
 export const SlotAvailabilityDocument = /* @__PURE__ */ new TypedDocumentString(`
-    subscription SlotAvailability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime, $to: DateTime) {
+    subscription SlotAvailability($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime, $to: DateTime, $timeZone: String) {
   slotAvailability(
     resourceId: $resourceId
     locationId: $locationId
     formId: $formId
     from: $from
     to: $to
+    timeZone: $timeZone
   ) {
     __typename
     ... on SlotAvailabilityEvent {
@@ -3988,6 +4208,7 @@ export const ResourcesDocument = /* @__PURE__ */ new TypedDocumentString(`
   capacity
   exclusive
   active
+  skills
   createdAt
   location {
     id
@@ -4105,6 +4326,7 @@ fragment ResourceFields on Resource {
   capacity
   exclusive
   active
+  skills
   createdAt
   location {
     id
@@ -4148,6 +4370,7 @@ fragment ResourceFields on Resource {
   capacity
   exclusive
   active
+  skills
   createdAt
   location {
     id

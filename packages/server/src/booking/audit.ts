@@ -1,6 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 
-export type BookingAction = 'HELD' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'RESCHEDULED';
+export type BookingAction = 'HELD' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'RESCHEDULED' | 'UPDATED';
 
 export interface BookingAuditEntry {
   bookingId: string;
@@ -17,9 +17,10 @@ export interface AuditActor {
 }
 
 /** The audited view of a booking: what changed, without PII. */
-export function auditView(b: { status: string; slotId: string | null; startAt: Date; endAt: Date; icsSequence: number; holdExpiresAt?: Date | null }) {
+export function auditView(b: { status: string; slotId: string | null; startAt: Date; endAt: Date; icsSequence: number; holdExpiresAt?: Date | null; partySize?: number }) {
   return {
     status: b.status,
+    ...(b.partySize !== undefined ? { partySize: b.partySize } : {}),
     slotId: b.slotId,
     startAt: b.startAt.toISOString(),
     endAt: b.endAt.toISOString(),

@@ -21,11 +21,21 @@ export const CustomerInput = builder.inputType('CustomerInput', {
   }),
 });
 
+/** The details a new booking may carry (hold, book) and updateBooking changes. */
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+const detailFields = (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => ({
+  title: t.string({ description: 'What the booking is for, at most 200 characters; shown to the parties and in their calendars.' }),
+  notes: t.string({ description: "The customer's notes (at most 2000 characters): seen by them and staff, shown in their mails." }),
+  internalNotes: t.string({ description: 'Staff-only notes (at most 5000 characters); never shown to the customer. Staff only.' }),
+  partySize: t.int({ description: 'Places of the slot this booking takes (default 1); exclusive resources and ranges take 1.' }),
+});
+
 const HoldInput = builder.inputType('HoldInput', {
   fields: (t) => ({
     slotId: t.id({ required: true }),
     customer: t.field({ type: CustomerInput, description: 'Who the place is for; leave out to book as the signed-in user.' }),
     override: t.field({ type: PolicyOverrideInput, description: 'Staff only: hold although a booking policy refuses the time (audited).' }),
+    ...detailFields(t),
   }),
 });
 
@@ -45,6 +55,16 @@ const BookInput = builder.inputType('BookInput', {
     range: t.field({ type: BookRangeInput }),
     customer: t.field({ type: CustomerInput, description: 'Who the booking is for; leave out to book as the signed-in user.' }),
     override: t.field({ type: PolicyOverrideInput, description: 'Staff only: book although a booking policy refuses the time (audited).' }),
+    ...detailFields(t),
+  }),
+});
+
+const UpdateBookingInput = builder.inputType('UpdateBookingInput', {
+  description: 'Fields left out stay as they are; an empty string (or null) clears a text.',
+  fields: (t) => ({
+    bookingId: t.id({ required: true }),
+    manageToken: t.string({ description: 'The token from the hold/book receipt; not needed by staff or the signed-in customer.' }),
+    ...detailFields(t),
   }),
 });
 
@@ -100,7 +120,7 @@ builder.mutationField('hold', (t) =>
     errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
-      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx), input.override)),
+      receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx), input, input.override)),
   }),
 );
 
@@ -122,7 +142,7 @@ builder.mutationField('book', (t) =>
               endAt: input.range!.endAt,
             },
           };
-      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx), input.override));
+      return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx), input, input.override));
     },
   }),
 );
@@ -163,5 +183,19 @@ builder.mutationField('rescheduleBooking', (t) =>
       const target = input.slotId ? { slotId: slotId(input.slotId) } : { range: { startAt: input.range!.startAt, endAt: input.range!.endAt } };
       return granted(ctx, await ctx.services.bookings.reschedule(bookingId(input.bookingId), input.manageToken, target, caller(ctx)));
     },
+  }),
+);
+
+builder.mutationField('updateBooking', (t) =>
+  t.prismaField({
+    type: 'Booking',
+    description:
+      'Changes title, notes, internal notes (staff) or party size. Staff, the signed-in customer, or the manage token. ' +
+      'Audited; a new party size must fit the slot; the parties are mailed an update when what they see changed.',
+    authScopes: { public: true },
+    errors: { types: [SlotFullError, BookingNotActiveError, TryAgainError] },
+    args: { input: t.arg({ type: UpdateBookingInput, required: true }) },
+    resolve: async (_query, _root, { input }, ctx) =>
+      granted(ctx, await ctx.services.bookings.updateDetails(bookingId(input.bookingId), input.manageToken, input, caller(ctx))),
   }),
 );

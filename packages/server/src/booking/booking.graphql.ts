@@ -1,6 +1,7 @@
 import { builder, connectionNames, nodeVisibility } from '../builder.js';
 import type { BookingStatus } from '../generated/prisma/enums.js';
-import { STAFF_ROLES } from '../shared/actor.js';
+import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
+import { openNotes } from './details.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { canSeeBooking } from './access.js';
 import { findVisibleBooking, myBookingsWhere, staffBookingsWhere } from './booking-queries.js';
@@ -39,6 +40,18 @@ export const BookingRef = builder.prismaNode('Booking', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     confirmedAt: t.expose('confirmedAt', { type: 'DateTime', nullable: true }),
     cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
+    title: t.exposeString('title', { nullable: true }),
+    partySize: t.exposeInt('partySize', { description: "Places of the slot this booking takes." }),
+    notes: t.string({
+      nullable: true,
+      description: "The customer's notes: seen by them and staff.",
+      resolve: (booking, _args, ctx) => (canSeeBooking(ctx, ctx.actor, booking) ? openNotes(booking.notes) : null),
+    }),
+    internalNotes: t.string({
+      nullable: true,
+      description: 'Staff-only notes; null for everyone else.',
+      resolve: (booking, _args, ctx) => (hasAnyRole(ctx.actor, STAFF_ROLES) ? openNotes(booking.internalNotes) : null),
+    }),
     customer: t.field({
       type: CustomerRef,
       nullable: true,

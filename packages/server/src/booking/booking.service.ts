@@ -6,9 +6,10 @@ import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.j
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import type { Database, SqlQuery } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
-import { actorLabel, type Actor } from '../shared/actor.js';
+import { actorLabel, hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
-import { canManage } from './access.js';
+import { BOOKING_MANAGER_ROLES, canManage } from './access.js';
+import { bookingDetailsSchema, type BookingDetails } from './details.js';
 import type { AuditActor } from './audit.js';
 import { customerSchema, type Customer } from './customer.js';
 import { DuplicateBookingError, duplicateBookingField, HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
@@ -20,6 +21,7 @@ import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
 import { checkOverride, type PolicyOverride } from '../policies/enforce.js';
 import { loadPolicies, touchNeighbourSlots } from '../policies/policies.store.js';
 import { readsBookings } from '../policies/policy.js';
+import { updateDetailsInTx } from './update.js';
 
 /** Who is asking: the actor (or the public) and the request id audit rows carry. */
 export interface Caller {
@@ -39,6 +41,14 @@ export interface CustomerInput {
   phone?: string | null;
   timeZone?: string | null;
   notes?: string | null;
+}
+
+/** Details as a mutation's input carries them (validated by the service). */
+export interface DetailsInput {
+  title?: string | null;
+  notes?: string | null;
+  internalNotes?: string | null;
+  partySize?: number | null;
 }
 
 export interface RangeInput {
@@ -72,8 +82,14 @@ export class BookingService {
   }
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
-  hold(slotId: string, customer: CustomerInput | null | undefined, caller: Caller, override?: PolicyOverride | null): Promise<BookingReceipt> {
-    return this.bookSlot(slotId, customer, caller, 'HELD', checkOverride(override, caller.actor));
+  hold(
+    slotId: string,
+    customer: CustomerInput | null | undefined,
+    caller: Caller,
+    details: DetailsInput = {},
+    override?: PolicyOverride | null,
+  ): Promise<BookingReceipt> {
+    return this.bookSlot(slotId, customer, caller, 'HELD', this.details(details, caller), checkOverride(override, caller.actor));
   }
 
   /** hold + confirm at once: a slot, or a free range on an exclusive resource. */
@@ -82,10 +98,13 @@ export class BookingService {
     target: { slotId: string } | { range: RangeInput },
     customer: CustomerInput | null | undefined,
     caller: Caller,
+    input: DetailsInput = {},
     override?: PolicyOverride | null,
   ): Promise<BookingReceipt> {
     const allowed = checkOverride(override, caller.actor);
-    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED', allowed);
+    const details = this.details(input, caller);
+    if ('slotId' in target) return this.bookSlot(target.slotId, customer, caller, 'CONFIRMED', details, allowed);
+    if ((details.partySize ?? 1) > 1) throw ValidationError.field(['input', 'partySize'], 'a range booking is one party of 1');
     const now = this.now();
     const who = await this.customerFor(customer, caller.actor);
     validateRange(target.range, now, ['input', 'range']);
@@ -98,6 +117,7 @@ export class BookingService {
           range: target.range,
           customer: who.customer,
           userId: who.userId,
+          details,
           now,
           actor: this.auditActor(caller),
           mail: this.mail,
@@ -195,6 +215,25 @@ export class BookingService {
     }
   }
 
+  /**
+   * Changes title, notes, internal notes (staff only) or party size: staff, the customer, the
+   * manage token or the host, as for cancel. Audited; slot counts published after commit when the
+   * party changed; the parties mailed (calendar SEQUENCE + 1) when what they see changed.
+   */
+  async updateDetails(bookingId: string, manageToken: string | null | undefined, input: DetailsInput, caller: Caller): Promise<Booking> {
+    const patch = this.details(input, caller);
+    return (await this.run((tx, c) => updateDetailsInTx(tx, bookingId, patch, c), this.authorizer(caller, bookingId, manageToken), caller)).booking;
+  }
+
+  /** Validates details; internal notes are for staff who manage bookings. */
+  private details(input: DetailsInput, caller: Caller): BookingDetails {
+    const details = parseInput(bookingDetailsSchema, input, ['input']);
+    if (details.internalNotes !== undefined && !hasAnyRole(caller.actor, BOOKING_MANAGER_ROLES)) {
+      throw ValidationError.field(['input', 'internalNotes'], 'only staff may write internal notes');
+    }
+    return details;
+  }
+
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
     const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
@@ -208,6 +247,7 @@ export class BookingService {
     customer: CustomerInput | null | undefined,
     caller: Caller,
     status: 'HELD' | 'CONFIRMED',
+    details: BookingDetails,
     override: PolicyOverride | null,
   ): Promise<BookingReceipt> {
     const now = this.now();
@@ -226,6 +266,7 @@ export class BookingService {
           now,
           holdTtlMinutes: this.config.HOLD_TTL_MINUTES,
           mail: this.mail,
+          details,
           override,
         }),
       );
@@ -324,12 +365,12 @@ export class BookingService {
 }
 
 /** One slot asked for: its failure as the specific typed error (null: a conflict, answered with alternatives). */
-function singleSlotError({ slotId, reason }: UnavailableSlot) {
+function singleSlotError({ slotId, reason, remaining }: UnavailableSlot) {
   switch (reason) {
     case 'NOT_FOUND':
       return new NotFoundError('Slot', slotId);
     case 'FULL':
-      return new SlotFullError(slotId);
+      return new SlotFullError(slotId, remaining);
     case 'CONFLICT':
       return null;
     default:

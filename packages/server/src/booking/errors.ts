@@ -13,9 +13,9 @@ export interface TimeRange {
 
 export class SlotFullError extends AppError {
   readonly code = 'SLOT_FULL';
-  readonly remaining = 0;
-  constructor(readonly slotId: string) {
-    super('This slot has no places left');
+  /** Places still free: 0, or fewer than the party asked for. */
+  constructor(readonly slotId: string, readonly remaining = 0) {
+    super(remaining > 0 ? `This slot has only ${remaining} place${remaining === 1 ? '' : 's'} left` : 'This slot has no places left');
   }
 }
 
@@ -47,6 +47,8 @@ export class BookingConflictError extends AppError {
 export interface UnavailableSlot {
   slotId: string;
   reason: SlotUnavailableReason;
+  /** FULL: the places still free (fewer than the party). */
+  remaining?: number;
 }
 
 /** All-or-nothing booking of several slots failed; every slot that stood in the way is listed. */

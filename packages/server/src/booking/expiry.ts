@@ -22,6 +22,7 @@ interface ExpiredRow {
   end_at: Date;
   ics_sequence: number;
   hold_expires_at: Date;
+  party_size: number;
 }
 
 /**
@@ -54,13 +55,14 @@ export async function releaseExpiredHoldsIn(
       ORDER BY hold_expires_at
       LIMIT $2::int
       FOR UPDATE SKIP LOCKED)
-    RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at`,
+    RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at, b.party_size`,
     [now, options.limit ?? 500, ...(options.slotIds ? [options.slotIds] : [])],
   );
   const freed = new Map<string, number>();
   if (!expired.length) return { changes: [], freed };
 
-  for (const row of expired) if (row.slot_id) freed.set(row.slot_id, (freed.get(row.slot_id) ?? 0) + 1);
+  // A hold gives back every place its party took.
+  for (const row of expired) if (row.slot_id) freed.set(row.slot_id, (freed.get(row.slot_id) ?? 0) + row.party_size);
   const changes = await giveBackHeldPlaces(tx, freed);
   await writeBookingAudit(
     tx,

@@ -13,11 +13,12 @@ export function newBookingId(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export type NewBooking = Omit<Booking, 'icsSequence' | 'cancelledAt' | 'updatedAt' | 'legacyDuplicate'>;
+type Details = 'title' | 'notes' | 'internalNotes' | 'partySize';
+export type NewBooking = Omit<Booking, Details | 'icsSequence' | 'cancelledAt' | 'updatedAt' | 'legacyDuplicate'> & Partial<Pick<Booking, Details>>;
 
 /** The full row as the database will hold it (defaults filled in), for the caller to return. */
 export function asBooking(b: NewBooking): Booking {
-  return { ...b, icsSequence: 0, cancelledAt: null, updatedAt: b.createdAt, legacyDuplicate: false };
+  return { title: null, notes: null, internalNotes: null, partySize: 1, ...b, icsSequence: 0, cancelledAt: null, updatedAt: b.createdAt, legacyDuplicate: false };
 }
 
 /** Found inside the transaction: a new booking would overlap a live one on its exclusive resource. */
@@ -44,7 +45,9 @@ export async function lockExclusiveResources(tx: SqlQuery, resourceIds: string[]
 
 /**
  * Writes new bookings, their audit rows and (optionally) the slot counts they take in ONE
- * statement: fewer round trips while the slot rows are locked. Returns the slots' new versions.
+ * statement: fewer round trips while the slot rows are locked. Each slot booking takes its
+ * party_size places of `column`; the slots CHECK (booked + held <= capacity) refuses an overbooking
+ * whatever got past the caller's check. Returns the slots' new versions.
  * A booking on an exclusive resource that overlaps a committed live booking is not inserted (a
  * NOT EXISTS guard, no error and no wait) and OverlapError is thrown; the exclusion constraint
  * stays the guarantee for anything the guard cannot see (its 23P01 propagates as usual).
@@ -53,7 +56,7 @@ export async function insertBookings(
   tx: SqlQuery,
   bookings: Booking[],
   actor: AuditActor,
-  slotCounts?: { ids: string[]; column: 'held' | 'booked' },
+  slotCounts?: { column: 'held' | 'booked' },
 ): Promise<Map<string, number>> {
   const rows = bookings.map((b) => ({
     id: b.id,
@@ -73,7 +76,10 @@ export async function insertBookings(
     customer_phone: b.customerPhone,
     customer_phone_hash: b.customerPhoneHash,
     customer_time_zone: b.customerTimeZone,
+    title: b.title,
     notes: b.notes,
+    internal_notes: b.internalNotes,
+    party_size: b.partySize,
     manage_token_hash: b.manageTokenHash,
     ics_uid: b.icsUid,
     confirmed_at: b.confirmedAt,
@@ -87,22 +93,26 @@ export async function insertBookings(
     request_id: actor.requestId ?? null,
     new_values: auditView(b),
   }));
-  // No slotCounts: the counts step matches no slot (an empty id list).
+  // No slotCounts: the counts step matches no slot (an empty list).
   const column = slotCounts?.column === 'booked' ? 'booked' : 'held';
+  const places = slotCounts ? bookings.filter((b) => b.slotId).map((b) => ({ id: b.slotId, n: b.partySize })) : [];
   const [row] = await tx.query<{ inserted: number; slot_ids: string[] | null; versions: number[] | null }>(
     `WITH counts AS (
-      UPDATE slots SET ${column} = ${column} + 1 WHERE id = ANY($1::uuid[]) RETURNING id, version),
+      UPDATE slots s SET ${column} = s.${column} + d.n
+      FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, n int)
+      WHERE s.id = d.id RETURNING s.id, s.version),
     booking AS (
       INSERT INTO bookings (id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
-        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone, notes,
-        manage_token_hash, ics_uid, confirmed_at, created_at, updated_at)
+        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone,
+        title, notes, internal_notes, party_size, manage_token_hash, ics_uid, confirmed_at, created_at, updated_at)
       SELECT id, kind, slot_id, resource_id, location_id, exclusive, start_at, end_at, status, hold_expires_at,
-        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone, notes,
-        manage_token_hash, ics_uid, confirmed_at, created_at, created_at
+        user_id, customer_name, customer_email, customer_email_hash, customer_phone, customer_phone_hash, customer_time_zone,
+        title, notes, internal_notes, party_size, manage_token_hash, ics_uid, confirmed_at, created_at, created_at
       FROM jsonb_to_recordset($2::jsonb) AS x(id uuid, kind booking_kind, slot_id uuid, resource_id uuid,
         location_id uuid, exclusive boolean, start_at timestamptz, end_at timestamptz, status booking_status,
         hold_expires_at timestamptz, user_id uuid, customer_name text, customer_email text, customer_email_hash text,
-        customer_phone text, customer_phone_hash text, customer_time_zone text, notes text, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
+        customer_phone text, customer_phone_hash text, customer_time_zone text, title text, notes text, internal_notes text,
+        party_size int, manage_token_hash text, ics_uid text, confirmed_at timestamptz,
         created_at timestamptz)
       WHERE NOT x.exclusive OR NOT EXISTS (
         SELECT 1 FROM bookings o
@@ -118,7 +128,7 @@ export async function insertBookings(
     SELECT (SELECT count(*)::int FROM booking) AS inserted,
       (SELECT array_agg(id::text ORDER BY id) FROM counts) AS slot_ids,
       (SELECT array_agg(version ORDER BY id) FROM counts) AS versions`,
-    [slotCounts?.ids ?? [], JSON.stringify(rows), JSON.stringify(audit)],
+    [JSON.stringify(places), JSON.stringify(rows), JSON.stringify(audit)],
   );
   if (row!.inserted < bookings.length) throw new OverlapError();
   return new Map((row!.slot_ids ?? []).map((id, i) => [id, row!.versions![i]!]));

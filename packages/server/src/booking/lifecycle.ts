@@ -55,7 +55,7 @@ export type ConfirmOutcome =
   | { expired: true; booking: Booking; expiredAt: Date; changes: SlotChange[] };
 
 /**
- * HELD -> CONFIRMED (held - 1, booked + 1). A hold past its time is expired here and now, its
+ * HELD -> CONFIRMED (held - party size, booked + party size). A hold past its time is expired here and now, its
  * place given back, and reported as expired; the caller commits that and answers HoldExpiredError.
  * Confirming a confirmed booking again changes nothing.
  */
@@ -68,7 +68,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
 
   const expiredAt = booking.holdExpiresAt!;
   if (expiredAt.getTime() <= c.now.getTime()) {
-    const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -1 }, 'EXPIRED')] : [];
+    const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -booking.partySize }, 'EXPIRED')] : [];
     const updated = await tx.booking.update({ where: { id: booking.id }, data: { status: 'EXPIRED' } });
     await writeBookingAudit(sql, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
       { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
@@ -81,7 +81,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
     const slots = await sql.query<{ form_id: string | null }>(`SELECT form_id FROM slots WHERE id = $1::uuid`, [booking.slotId]);
     await enforceFormRules(sql, slots, { kind: 'confirm' });
   }
-  const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -1, booked: 1 }, 'CONFIRMED')] : [];
+  const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, { held: -booking.partySize, booked: booking.partySize }, 'CONFIRMED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },
     data: { status: 'CONFIRMED', confirmedAt: c.now, holdExpiresAt: null },
@@ -92,7 +92,7 @@ export async function confirmInTx(tx: Prisma.TransactionClient, bookingId: strin
 }
 
 /**
- * Cancels a live booking and frees its place (held or booked - 1) or its range. SEQUENCE goes up:
+ * Cancels a live booking and frees its places (held or booked - party size) or its range. SEQUENCE goes up:
  * the calendar CANCEL must outrank the invitation it withdraws. Cancelling twice changes nothing.
  */
 export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string, c: TxContext): Promise<{ booking: Booking; changes: SlotChange[] }> {
@@ -101,7 +101,7 @@ export async function cancelInTx(tx: Prisma.TransactionClient, bookingId: string
   if (booking.status === 'CANCELLED') return { booking, changes: [] };
   if (booking.status === 'EXPIRED') throw new BookingNotActiveError(booking.id, booking.status);
 
-  const freed = booking.status === 'HELD' ? { held: -1 } : { booked: -1 };
+  const freed = booking.status === 'HELD' ? { held: -booking.partySize } : { booked: -booking.partySize };
   const changes = booking.slotId ? [await adjustSlot(sql, booking.slotId, freed, 'CANCELLED')] : [];
   const updated = await tx.booking.update({
     where: { id: booking.id },

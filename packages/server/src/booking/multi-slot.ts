@@ -5,6 +5,7 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
+import { detailColumns, type BookingDetails } from './details.js';
 import { DuplicateBookingError, SlotsUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
@@ -36,6 +37,8 @@ export interface BookSlotsInput {
   customerPath?: string[];
   /** A staff member booking outside the booking policies (checked by the caller: staff only). */
   override?: PolicyOverride | null;
+  /** Title, notes and party size of every new booking (validated by the caller); a party of one when left out. */
+  details?: BookingDetails;
 }
 
 export interface BookSlotsResult {
@@ -81,7 +84,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   if (!ids.length) throw ValidationError.field('slotIds', 'choose at least one slot');
   if (ids.length !== input.slotIds.length) throw ValidationError.field('slotIds', 'must not name a slot twice');
   const now = input.now ?? new Date();
-  const contact = customerColumns(customer);
+  const contact = { ...customerColumns(customer), ...detailColumns(input.details ?? {}) };
 
   // The customer's own live bookings of these slots are read under the slot locks, which every
   // writer of a slot's bookings takes first: the answer cannot change before this commits.
@@ -114,13 +117,19 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     const field = duplicates.some((s) => s.duplicate === 'email') ? 'email' : 'phone';
     throw new DuplicateBookingError(duplicates.map((s) => s.id), [...(input.customerPath ?? ['input', 'customer']), field]);
   }
+  const places = input.details?.partySize ?? 1;
+  if (places > 1 && slots.some((s) => s.exclusive)) {
+    throw ValidationError.field(['input', 'partySize'], 'an exclusive resource takes one party of 1');
+  }
   const byId = new Map(slots.map((s) => [s.id, s]));
   const taken = await takenOnExclusiveResources(tx, slots);
   const unavailable: UnavailableSlot[] = [];
   for (const id of input.slotIds) {
     const slot = byId.get(id);
-    const reason = slot ? (whyUnavailable(slot, reclaimed.freed.get(id) ?? 0, now) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
-    if (reason) unavailable.push({ slotId: id, reason });
+    const freed = reclaimed.freed.get(id) ?? 0;
+    const reason = slot ? (whyUnavailable(slot, freed, now, places) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
+    if (reason === 'FULL') unavailable.push({ slotId: id, reason, remaining: Math.max(0, slot!.capacity - slot!.booked - slot!.held + freed) });
+    else if (reason) unavailable.push({ slotId: id, reason });
   }
   if (unavailable.length) throw new SlotsUnavailableError(unavailable);
   const { overridden, counted } = await enforceBookingPolicies(
@@ -155,10 +164,9 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       createdAt: now,
     });
   });
-  const versions = await insertBookings(tx, bookings, actor, { ids, column: input.status === 'HELD' ? 'held' : 'booked' });
+  const versions = await insertBookings(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
   await writeOverrideAudit(tx, actor, [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })));
   await bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now, input.mail);
-
   const changes: SlotChange[] = [
     ...reclaimed.changes,
     ...ids.map((id) => {
@@ -176,12 +184,15 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   return { bookings, changes, manageTokens: tokens.map((t) => t.token), policyKeys: counted };
 }
 
-/** The one rule for whether a locked slot can take one more booking (`freed`: expired holds just reclaimed). */
-export function whyUnavailable(slot: SlotRow, freed: number, now: Date): UnavailableSlot['reason'] | null {
+/**
+ * The one rule for whether a locked slot can take a party of `places` (`freed`: places of expired
+ * holds just reclaimed).
+ */
+export function whyUnavailable(slot: SlotRow, freed: number, now: Date, places = 1): UnavailableSlot['reason'] | null {
   if (slot.status === 'BLOCKED') return 'BLOCKED';
   if (slot.status === 'CANCELLED') return 'CANCELLED';
   if (slot.start_at.getTime() <= now.getTime()) return 'PAST';
-  if (slot.capacity - slot.booked - (slot.held - freed) < 1) return 'FULL';
+  if (slot.capacity - slot.booked - (slot.held - freed) < places) return 'FULL';
   return null;
 }
 

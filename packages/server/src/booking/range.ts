@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError, type FieldError } from '../shared/error
 import type { AuditActor } from './audit.js';
 import { OverlapError, asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
+import { detailColumns, type BookingDetails } from './details.js';
 import { findConflict, loadResource, type ConflictResource } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
 import { enforceBookingPolicies, type PolicyOverride } from '../policies/enforce.js';
@@ -63,6 +64,7 @@ export async function insertRangeInTx(
     range: TimeRange;
     customer: Customer;
     userId: string | null;
+    details?: BookingDetails;
     now: Date;
     actor: AuditActor;
     mail: BookingMailer;
@@ -85,6 +87,7 @@ export async function insertRangeInTx(
     confirmedAt: input.now,
     userId: input.userId,
     ...customerColumns(input.customer),
+    ...detailColumns(input.details ?? {}),
     manageTokenHash: token.hash,
     icsUid: newIcsUid(),
     createdAt: input.now,

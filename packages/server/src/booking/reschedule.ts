@@ -42,8 +42,8 @@ export async function rescheduleInTx(
     // Both slots are locked in id order inside lockSlotRow; adjusting them now cannot deadlock.
     changes = [
       ...reclaimed,
-      await adjustSlot(sql, booking.slotId!, { [column]: -1 }, 'RESCHEDULED'),
-      await adjustSlot(sql, slot.id, { [column]: 1 }, 'RESCHEDULED'),
+      await adjustSlot(sql, booking.slotId!, { [column]: -booking.partySize }, 'RESCHEDULED'),
+      await adjustSlot(sql, slot.id, { [column]: booking.partySize }, 'RESCHEDULED'),
     ];
     // A booking that was a duplicate before migration 0006 follows the rule once it moves.
     data = { slot: { connect: { id: slot.id } }, startAt: slot.start_at, endAt: slot.end_at, legacyDuplicate: false };
@@ -98,8 +98,9 @@ async function lockSlotRow(
     [slotId, booking.id, booking.customerEmailHash, booking.customerPhoneHash],
   );
   if (own) throw new DuplicateBookingError([slotId], ['input', 'slotId']);
-  const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now);
-  if (reason === 'FULL') throw new SlotFullError(slotId);
+  // The whole party moves: the target must have room for all of it.
+  const reason = whyUnavailable(slot, freed.get(slotId) ?? 0, now, booking.partySize);
+  if (reason === 'FULL') throw new SlotFullError(slotId, Math.max(0, slot.capacity - slot.booked - slot.held + (freed.get(slotId) ?? 0)));
   if (reason) throw new SlotUnavailableError(slotId, reason as 'BLOCKED' | 'CANCELLED' | 'PAST');
   return { slot, reclaimed: changes };
 }

@@ -14,6 +14,12 @@ export interface BookingView {
   endAt: Date;
   /** The resource's name, or the form's title. */
   what: string;
+  /** The booking's own title (shown instead of `what` when set), the customer's notes, the party. */
+  title: string | null;
+  notes: string | null;
+  partySize: number;
+  /** An update of the details only (the time stayed). */
+  detailsOnly?: boolean;
   /** Two-party session (a PERSON with an email): the names of host and guest. */
   session: { hostName: string; guestName: string } | null;
   location: { title: string; address: string | null } | null;
@@ -40,18 +46,19 @@ export const METHOD_OF: Record<BookingMailKind, InviteMethod | null> = { invitat
 
 /** "Session with Ada" for a session (the other party's first name), else the resource or form. */
 export function eventTitle(view: BookingView, role: Recipient['role']): string {
+  if (view.title) return view.title;
   if (!view.session) return view.what;
   return `Session with ${firstName(role === 'host' ? view.session.guestName : view.session.hostName)}`;
 }
 
 function leadLine(kind: BookingMailKind, view: BookingView, role: Recipient['role']): string {
   // "Your session with Ada" / "Your booking of Studio Room"
-  const thing = view.session ? `Your s${eventTitle(view, role).slice(1)}` : `Your booking of ${view.what}`;
+  const thing = view.session && !view.title ? `Your s${eventTitle(view, role).slice(1)}` : `Your booking of ${eventTitle(view, role)}`;
   switch (kind) {
     case 'invitation':
       return `${thing} is confirmed.`;
     case 'update':
-      return `${thing} has moved to a new time.`;
+      return view.detailsOnly ? `${thing} has been updated.` : `${thing} has moved to a new time.`;
     case 'cancellation':
       return `${thing} has been cancelled.`;
     case 'reminder':
@@ -67,6 +74,7 @@ export function composeBookingMail(kind: BookingMailKind, view: BookingView, to:
   const where = view.location ? [view.location.title, view.location.address].filter(Boolean).join(', ') : null;
   const linkText = kind === 'cancellation' ? 'See this booking' : 'See or cancel this booking';
   const lead = leadLine(kind, view, to.role);
+  const party = view.partySize > 1 ? `${view.partySize} people` : null;
   const text = [
     `Hello ${firstName(to.name)},`,
     '',
@@ -76,6 +84,8 @@ export function composeBookingMail(kind: BookingMailKind, view: BookingView, to:
     `When:  ${local}`,
     `       ${utc}`,
     ...(where ? [`Where: ${where}`] : []),
+    ...(party ? [`Party: ${party}`] : []),
+    ...(view.notes ? ['', 'Notes:', view.notes] : []),
     '',
     `${linkText}: ${manageUrl}`,
     '',
@@ -87,6 +97,8 @@ export function composeBookingMail(kind: BookingMailKind, view: BookingView, to:
     `<tr><th align="left">What</th><td>${esc(title)}</td></tr>`,
     `<tr><th align="left">When</th><td>${esc(local)}<br>${esc(utc)}</td></tr>`,
     ...(where ? [`<tr><th align="left">Where</th><td>${esc(where)}</td></tr>`] : []),
+    ...(party ? [`<tr><th align="left">Party</th><td>${esc(party)}</td></tr>`] : []),
+    ...(view.notes ? [`<tr><th align="left">Notes</th><td>${esc(view.notes).replace(/\n/g, '<br>')}</td></tr>`] : []),
     '</table>',
     `<p><a href="${esc(manageUrl)}">${esc(linkText)}</a></p>`,
   ].join('\n');
@@ -107,7 +119,7 @@ export function composeBookingMail(kind: BookingMailKind, view: BookingView, to:
               startAt: view.startAt,
               endAt: view.endAt,
               summary: title,
-              description: `${lead}\n\n${linkText}: ${manageUrl}`,
+              description: [lead, ...(party ? [`Party: ${party}`] : []), ...(view.notes ? [view.notes] : []), `${linkText}: ${manageUrl}`].join('\n\n'),
               location: view.location,
               url: manageUrl,
             },

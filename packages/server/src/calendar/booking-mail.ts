@@ -7,7 +7,8 @@ import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, 
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
-export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'>;
+export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'> &
+  Partial<Pick<Booking, 'title' | 'notes' | 'partySize'>>;
 
 export interface BookingChange {
   /** null: the booking was created by this change. */
@@ -15,16 +16,26 @@ export interface BookingChange {
   after: BookingState;
 }
 
+/** A confirmed booking's time changed (else, for an update: only what the parties see of it). */
+export function moved(before: BookingState, after: BookingState): boolean {
+  return before.startAt.getTime() !== after.startAt.getTime() || before.endAt.getTime() !== after.endAt.getTime();
+}
+
+/** Title, the customer's notes (stored sealed: a rewrite is a change) or party size changed. */
+function detailsChanged(before: BookingState, after: BookingState): boolean {
+  return before.title !== after.title || before.notes !== after.notes || before.partySize !== after.partySize;
+}
+
 /**
  * THE rule for which mail a booking change causes (seed 004 slice 3). Holds are private: a hold,
  * its expiry or its cancellation sends nothing. The first confirmation invites; a time change of a
- * confirmed booking updates; cancelling a confirmed booking cancels. Everything else: nothing.
+ * confirmed booking, or a change of what the parties see of it (title, notes, party size), updates;
+ * cancelling a confirmed booking cancels. Everything else: nothing.
  */
 export function mailKindFor({ before, after }: BookingChange): Exclude<BookingMailKind, 'reminder'> | null {
   if (after.status === 'CONFIRMED' && (!before || before.status === 'HELD')) return 'invitation';
   if (after.status === 'CONFIRMED' && before?.status === 'CONFIRMED') {
-    const moved = before.startAt.getTime() !== after.startAt.getTime() || before.endAt.getTime() !== after.endAt.getTime();
-    return moved ? 'update' : null;
+    return moved(before, after) || detailsChanged(before, after) ? 'update' : null;
   }
   if (after.status === 'CANCELLED' && before?.status === 'CONFIRMED') return 'cancellation';
   return null;
@@ -47,6 +58,9 @@ interface MailRow {
   location_name: string | null;
   location_address: string | null;
   time_zone: string;
+  title: string | null;
+  notes: string | null;
+  party_size: number;
   mailed_before: boolean;
 }
 
@@ -73,13 +87,14 @@ export class BookingMailer {
       // its recipients, so its first mail invites, whatever its stored SEQUENCE.
       const effective = kind === 'update' && !row.mailed_before ? 'invitation' : kind!;
       if (kind !== 'invitation') await dropPendingReminders(tx, row.id);
-      mails.push(...(await this.mailsFor(tx, effective, row, now)));
+      const detailsOnly = kind === 'update' && !moved(change.before!, change.after);
+      mails.push(...(await this.mailsFor(tx, effective, row, now, detailsOnly)));
     }
     await this.outbox.enqueue(tx, mails);
   }
 
-  private async mailsFor(tx: SqlQuery, kind: Exclude<BookingMailKind, 'reminder'>, row: MailRow, now: Date): Promise<OutboxMail[]> {
-    const view = bookingView(row);
+  private async mailsFor(tx: SqlQuery, kind: Exclude<BookingMailKind, 'reminder'>, row: MailRow, now: Date, detailsOnly = false): Promise<OutboxMail[]> {
+    const view = { ...bookingView(row), detailsOnly };
     const method = METHOD_OF[kind]!;
     const mails: OutboxMail[] = [];
     const to = recipients(row, view);
@@ -143,6 +158,9 @@ export function bookingView(row: MailRow): BookingView {
     startAt: row.start_at,
     endAt: row.end_at,
     what: row.form_title ?? row.resource_name ?? 'Booking',
+    title: row.title,
+    notes: row.notes ? pii().decrypt(row.notes) : null,
+    partySize: row.party_size,
     session,
     location: row.location_name ? { title: row.location_name, address: row.location_address } : null,
     timeZone: row.time_zone,
@@ -153,6 +171,7 @@ export function bookingView(row: MailRow): BookingView {
 export async function loadBookings(q: SqlQuery, ids: string[]): Promise<Map<string, MailRow>> {
   const rows = await q.query<MailRow>(
     `SELECT b.id, b.status::text AS status, b.start_at, b.end_at, b.ics_uid, b.ics_sequence, b.customer_name, b.customer_email, b.customer_time_zone,
+       b.title, b.notes, b.party_size,
        r.kind::text AS resource_kind, r.name AS resource_name, r.email AS resource_email, f.title AS form_title,
        coalesce(l.name, fl.name) AS location_name, coalesce(l.address, fl.address) AS location_address,
        coalesce(f.time_zone, l.time_zone, fl.time_zone, s.time_zone, 'UTC') AS time_zone,

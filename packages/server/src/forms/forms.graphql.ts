@@ -5,8 +5,9 @@ import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import type { Context } from '../context.js';
-// The Slot type the form's slots resolve to.
-import '../scheduling/slots.graphql.js';
+import { SlotRef } from '../scheduling/slots.graphql.js';
+import { slotsInZone } from '../scheduling/availability-fields.graphql.js';
+import { formSlotsLoader } from './form-slots-loader.js';
 import { formAnalytics, type FormAnalytics, type SlotTotals } from './form-analytics.js';
 import { FormSlotLimitError } from './forms.errors.js';
 
@@ -37,13 +38,16 @@ export const FormRef = builder.prismaNode('Form', {
     publishedAt: t.expose('publishedAt', { type: 'DateTime', nullable: true }),
     closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    slots: t.relation('slots', {
+    slots: t.field({
+      type: [SlotRef],
       description: 'The form\'s slots by start, Full and Cancelled ones included; past ones only with includePast.',
-      args: { includePast: t.arg.boolean({ defaultValue: false, required: true }) },
-      query: (args, ctx) => ({
-        where: args.includePast ? {} : { startAt: { gt: ctx.services.forms.now() } },
-        orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
-      }),
+      args: {
+        includePast: t.arg.boolean({ defaultValue: false, required: true }),
+        timeZone: t.arg.string({ description: "IANA zone to show local times in; default: the form's zone." }),
+      },
+      // A batched field rather than a relation: the slots are read here, so they can be shown in the viewer's zone.
+      resolve: async (form, args, ctx) =>
+        slotsInZone(await formSlotsLoader(ctx, ctx.db.prisma, args.includePast ? null : ctx.services.forms.now()).load(form.id), args.timeZone),
     }),
   }),
 });

@@ -1,7 +1,8 @@
 import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { builder } from '../builder.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
-import { scopeIds } from '../scheduling/availability.graphql.js';
+import { TIME_ZONE_ARG, scopeIds } from '../scheduling/availability.graphql.js';
+import { viewerOf } from '../shared/viewer.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { SLOT_CHANGE_REASONS } from './slot-events.js';
 import type { SlotAvailabilityEvent, SlotAvailabilityMessage } from './slot-availability.service.js';
@@ -29,7 +30,7 @@ const SlotAvailabilityEventRef = builder.objectRef<SlotAvailabilityEvent>('SlotA
     kind: t.field({ type: EventKindEnum, resolve: (e) => e.kind }),
     reason: t.field({ type: ReasonEnum, nullable: true, description: 'Why the slots changed; null for SNAPSHOT.', resolve: (e) => e.reason }),
     slots: t.field({ type: [SlotRef], resolve: (e) => e.slots }),
-    timeZone: t.exposeString('timeZone', { description: "The scope's zone." }),
+    timeZone: t.exposeString('timeZone', { description: "The zone local times are given in: the asked timeZone, else the scope's." }),
     from: t.expose('from', { type: 'DateTime' }),
     to: t.expose('to', { type: 'DateTime' }),
   }),
@@ -57,15 +58,18 @@ builder.subscriptionField('slotAvailability', (t) =>
       formId: t.arg.id(),
       from: t.arg({ type: 'DateTime' }),
       to: t.arg({ type: 'DateTime' }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
     },
     subscribe: (_root, args, ctx) => {
       let ids;
+      let viewer;
       try {
         ids = scopeIds(args);
+        viewer = viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES));
       } catch (err) {
         return single(err as ValidationError);
       }
-      return ctx.services.slotAvailability.subscribe(ids, { from: args.from, to: args.to }, connectionCutter(ctx), { staff: hasAnyRole(ctx.actor, STAFF_ROLES) });
+      return ctx.services.slotAvailability.subscribe(ids, { from: args.from, to: args.to }, connectionCutter(ctx), viewer);
     },
     resolve: (message: SlotAvailabilityMessage) => wrapErrorIfMatches(message, [ValidationError, NotFoundError]) as SlotAvailabilityMessage,
   }),

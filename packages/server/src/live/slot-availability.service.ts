@@ -1,6 +1,7 @@
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import { sqlIn } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
+import type { Viewer } from '../shared/viewer.js';
 import { checkWindow, loadScope, oneScope, type ScopeIds } from '../scheduling/availability-window.js';
 import type { PubSubHandle } from './pubsub.js';
 import { SLOT_CHANGES_TOPIC, type SlotChangeReason } from './slot-events.js';
@@ -55,7 +56,7 @@ export class SlotAvailabilityService {
     ids: ScopeIds,
     window: { from?: Date | null; to?: Date | null },
     onOverflow: (error: Error) => void,
-    viewer: { staff: boolean } = { staff: false },
+    viewer: Viewer = {},
   ): AsyncIterableIterator<SlotAvailabilityMessage> {
     let queue: SubscriberQueue | null = null;
     let remove = () => {};
@@ -93,19 +94,19 @@ export class SlotAvailabilityService {
           throw ValidationError.field(['to'], `more than ${MAX_SNAPSHOT_SLOTS} slots in this window; subscribe to a shorter one`);
         }
         for (const slot of rows) queue.sent.set(slot.id, slot.version);
-        const frame = { timeZone: scope.timeZone, from, to };
+        const frame = { timeZone: viewer.timeZone ?? scope.timeZone, from, to };
         // Booking policies: what they refuse is left out, as in `availability`; slots under a
         // minimum notice are removed (REMOVED) when the notice window reaches them.
         const notice = new NoticeClock();
         const judged = await judgeSlots(sql, rows, now());
         notice.track(rows, judged);
-        yield { kind: 'SNAPSHOT', reason: null, slots: rows.filter((s) => !judged.blocked.has(s.id)), ...frame };
+        yield { kind: 'SNAPSHOT', reason: null, slots: inZone(rows.filter((s) => !judged.blocked.has(s.id)), viewer.timeZone), ...frame };
         let pending = queue.next();
         for (;;) {
           const woke = await notice.race(pending, now);
           if (woke === 'due') {
             const due = notice.takeDue(now());
-            if (due.length) yield { kind: 'REMOVED', reason: null, slots: due, ...frame };
+            if (due.length) yield { kind: 'REMOVED', reason: null, slots: inZone(due, viewer.timeZone), ...frame };
             continue;
           }
           if (!woke) return;
@@ -115,8 +116,8 @@ export class SlotAvailabilityService {
             notice.track(event.slots, verdict);
             const shown = event.slots.filter((s) => !verdict.blocked.has(s.id));
             const gone = event.slots.filter((s) => verdict.blocked.has(s.id));
-            if (shown.length) yield changeEvent(shown.length === event.slots.length ? event : { reason: event.reason, slots: shown }, frame, 'CHANGE');
-            if (gone.length) yield changeEvent({ reason: event.reason, slots: gone }, frame, 'REMOVED');
+            if (shown.length) yield changeEvent(shown.length === event.slots.length ? event : { reason: event.reason, slots: shown }, frame, 'CHANGE', viewer.timeZone);
+            if (gone.length) yield changeEvent({ reason: event.reason, slots: gone }, frame, 'REMOVED', viewer.timeZone);
           }
         }
       } catch (err) {
@@ -147,6 +148,11 @@ export class SlotAvailabilityService {
   }
 }
 
+/** The slots as a viewer in another zone reads them (their local fields follow `timeZone`). */
+function inZone(slots: Slot[], timeZone: string | null | undefined): Slot[] {
+  return timeZone ? slots.map((s) => ({ ...s, timeZone })) : slots;
+}
+
 /** Per changed slot row (one object per feed read, shared by every local subscriber), the events built from it. */
 const interned = new WeakMap<Slot, Map<string, SlotAvailabilityEvent>>();
 
@@ -154,13 +160,18 @@ const interned = new WeakMap<Slot, Map<string, SlotAvailabilityEvent>>();
  * Subscribers that get the same change for the same window get the same event object, so its
  * GraphQL result is computed once for all of them (shared-execution.ts).
  */
-function changeEvent(event: ChangeEvent, frame: { timeZone: string; from: Date; to: Date }, kind: 'CHANGE' | 'REMOVED'): SlotAvailabilityEvent {
+function changeEvent(
+  event: ChangeEvent,
+  frame: { timeZone: string; from: Date; to: Date },
+  kind: 'CHANGE' | 'REMOVED',
+  viewerZone?: string | null,
+): SlotAvailabilityEvent {
   const key = `${kind}|${frame.from.getTime()}|${frame.to.getTime()}|${frame.timeZone}|${event.reason}|${event.slots.map((s) => `${s.id}@${s.version}`).join(',')}`;
   const anchor = event.slots[0]!;
   let byKey = interned.get(anchor);
   if (!byKey) interned.set(anchor, (byKey = new Map()));
   let shared = byKey.get(key);
-  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind, ...event, ...frame })));
+  if (!shared) byKey.set(key, (shared = markShareable<SlotAvailabilityEvent>({ kind, ...event, slots: inZone(event.slots, viewerZone), ...frame })));
   return shared;
 }
 

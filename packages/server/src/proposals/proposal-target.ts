@@ -20,9 +20,11 @@ export async function checkTarget(sql: SqlQuery, b: BookingParties, target: Prop
   if ('slotId' in target) {
     if (b.kind !== 'SLOT') throw ValidationError.field(['input', 'slotId'], 'a range booking moves to another range, not a slot');
     if (target.slotId === b.slotId) throw ValidationError.field(['input', 'slotId'], 'is already the time of this booking');
-    const [slot] = await sql.query<{ id: string; resource_id: string | null; location_id: string | null; form_id: string | null; start_at: Date; end_at: Date; status: string; free: number }>(
-      `SELECT id, resource_id, location_id, form_id, start_at, end_at, status, capacity - booked - held AS free FROM slots WHERE id = $1::uuid`,
-      [target.slotId],
+    const [slot] = await sql.query<{ id: string; resource_id: string | null; location_id: string | null; form_id: string | null; start_at: Date; end_at: Date; status: string; free: number; party: number }>(
+      `SELECT id, resource_id, location_id, form_id, start_at, end_at, status, capacity - booked - held AS free,
+         (SELECT party_size FROM bookings WHERE id = $2::uuid) AS party
+       FROM slots WHERE id = $1::uuid`,
+      [target.slotId, b.id],
     );
     if (!slot) throw new NotFoundError('Slot', target.slotId);
     const [current] = await sql.query<{ resource_id: string | null; location_id: string | null; form_id: string | null }>(
@@ -33,7 +35,8 @@ export async function checkTarget(sql: SqlQuery, b: BookingParties, target: Prop
     if (!sameHome) throw new SlotUnavailableError(slot.id, 'WRONG_RESOURCE');
     if (new Date(slot.start_at).getTime() <= now.getTime()) throw new SlotUnavailableError(slot.id, 'PAST');
     if (slot.status === 'BLOCKED' || slot.status === 'CANCELLED') throw new SlotUnavailableError(slot.id, slot.status);
-    if (slot.free < 1) throw new SlotFullError(slot.id);
+    // The whole party moves: the slot must have room for all of it.
+    if (slot.free < slot.party) throw new SlotFullError(slot.id, Math.max(0, slot.free));
     return { startAt: new Date(slot.start_at), endAt: new Date(slot.end_at), targetSlotId: slot.id };
   }
   if (b.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');

@@ -16,6 +16,7 @@ export const ResourceRef = builder.prismaNode('Resource', {
     capacity: t.exposeInt('capacity'),
     exclusive: t.exposeBoolean('exclusive', { description: 'Bookable by free time range; live bookings never overlap.' }),
     active: t.exposeBoolean('active'),
+    skills: t.exposeStringList('skills', { description: 'What this person (or resource) can do, lower case; availability reads filter by them.' }),
     email: t.exposeString('email', { nullable: true, authScopes: { roles: ['manager', 'scheduler', 'frontdesk'] } }),
     location: t.relation('location'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -38,6 +39,7 @@ const CreateResourceInput = builder.inputType('CreateResourceInput', {
     capacity: t.int({ description: 'How many bookings a slot of this resource takes by default (1).' }),
     exclusive: t.boolean({ description: 'Range-bookable with no overlaps (rooms, facilities).' }),
     ...policyInputFields(t),
+    skills: t.stringList({ description: 'e.g. ["dermatology"]: 1-48 letters, digits, spaces, + or -, lower-cased; at most 30.' }),
   }),
 });
 
@@ -49,6 +51,7 @@ const UpdateResourceInput = builder.inputType('UpdateResourceInput', {
     exclusive: t.boolean(),
     active: t.boolean(),
     ...policyInputFields(t),
+    skills: t.stringList({ description: 'Replaces the list; [] clears it.' }),
   }),
 });
 
@@ -83,6 +86,7 @@ builder.mutationField('createResource', (t) =>
         locationId: parseGlobalId(String(input.locationId), 'Location', ['input', 'locationId']),
         capacity: input.capacity ?? undefined,
         exclusive: input.exclusive ?? undefined,
+        skills: input.skills ?? undefined,
       }),
   }),
 );

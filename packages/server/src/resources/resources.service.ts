@@ -3,6 +3,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
+import { skillsSchema } from '../shared/viewer.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const kind = z.enum(['PERSON', 'FACILITY', 'ROOM']);
@@ -17,6 +18,7 @@ export const createResourceInput = z.object({
   capacity: capacity.default(1),
   exclusive: z.boolean().default(false),
   ...policyInputShape,
+  skills: skillsSchema.default([]),
 });
 export const updateResourceInput = z.object({
   name: keepWhenAbsent(name),
@@ -25,6 +27,7 @@ export const updateResourceInput = z.object({
   exclusive: keepWhenAbsent(z.boolean()),
   active: keepWhenAbsent(z.boolean()),
   ...policyInputShape,
+  skills: keepWhenAbsent(skillsSchema),
 });
 
 export type CreateResourceInput = z.input<typeof createResourceInput>;

@@ -78,7 +78,7 @@ const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } 
  * anyone else. A form's slots show in its own scope only (they are booked with `register`), never
  * in the availability of the location or resource they sit on.
  */
-export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, viewer: { staff: boolean } = { staff: false }): Promise<Scope> {
+export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, viewer: { staff?: boolean } = {}): Promise<Scope> {
   const [row] = await sql.query<{ time_zone: string; status?: string }>(SCOPE_ZONE[kind], [id]);
   if (!row || (kind === 'form' && row.status !== 'PUBLISHED' && !viewer.staff)) throw new NotFoundError(SCOPE_TYPE[kind], id);
   const where = kind === 'resource' ? { resourceId: id, formId: null } : kind === 'location' ? { locationId: id, formId: null } : { formId: id };

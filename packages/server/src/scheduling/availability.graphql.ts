@@ -2,10 +2,18 @@ import { builder } from '../builder.js';
 import type { Slot } from '../generated/prisma/client.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
+import { viewerOf } from '../shared/viewer.js';
+import type { Context } from '../context.js';
 import type { AvailabilityResult, AvailableDate } from './availability.service.js';
 import type { ExposureResult } from './exposure.service.js';
 import { exposureVariant } from './exposure.js';
 import { SlotRef } from './slots.graphql.js';
+
+/** The viewer arguments every rendering read takes (see shared/viewer.ts). */
+export const TIME_ZONE_ARG = "IANA zone to answer in (local dates and times); default: the location's (or form's) zone.";
+export const SKILLS_ARG = 'Only slots of resources with every one of these skills (e.g. ["dermatology"]).';
+
+const viewer = (args: { timeZone?: string | null; skills?: string[] | null }, ctx: Context) => viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES));
 
 /** Decodes the scope arguments; each is a Relay ID of its own type. */
 export function scopeIds(args: { resourceId?: string | number | null; locationId?: string | number | null; formId?: string | number | null }) {
@@ -21,7 +29,7 @@ export function scopeIds(args: { resourceId?: string | number | null; locationId
 const AvailabilityRef = builder.objectRef<AvailabilityResult>('Availability').implement({
   description: 'The slots of a resource, location or form starting in a window (cancelled slots left out).',
   fields: (t) => ({
-    timeZone: t.exposeString('timeZone', { description: "The scope's zone." }),
+    timeZone: t.exposeString('timeZone', { description: "The zone local times are given in: the asked timeZone, else the scope's." }),
     from: t.expose('from', { type: 'DateTime' }),
     to: t.expose('to', { type: 'DateTime' }),
     // SlotRef is typed with every column of Prisma's Slot; a SlotView has all that it reads.
@@ -31,7 +39,7 @@ const AvailabilityRef = builder.objectRef<AvailabilityResult>('Availability').im
 
 const AvailableDateRef = builder.objectRef<AvailableDate>('AvailableDate').implement({
   fields: (t) => ({
-    date: t.expose('date', { type: 'Date', description: "Local date in the scope's zone." }),
+    date: t.expose('date', { type: 'Date', description: 'Local date in the answer\'s timeZone.' }),
     slotCount: t.exposeInt('slotCount', { description: 'Bookable slots starting that day.' }),
     remaining: t.exposeInt('remaining', { description: 'Places left over those slots.' }),
   }),
@@ -69,15 +77,17 @@ builder.queryField('availability', (t) =>
       formId: t.arg.id(),
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+      skills: t.arg.stringList({ description: SKILLS_ARG }),
     },
-    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES) }),
+    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, viewer(args, ctx)),
   }),
 );
 
 builder.queryField('availableDates', (t) =>
   t.field({
     type: AvailableDatesRef,
-    description: "Local dates (in the scope's zone, from and to inclusive) that have bookable slots, with counts.",
+    description: "Local dates (in timeZone, else the scope's zone; from and to inclusive) that have bookable slots, with counts.",
     authScopes: { public: true },
     errors: {},
     args: {
@@ -86,8 +96,10 @@ builder.queryField('availableDates', (t) =>
       formId: t.arg.id(),
       from: t.arg({ type: 'Date', required: true }),
       to: t.arg({ type: 'Date', required: true }),
+      timeZone: t.arg.string({ description: `${TIME_ZONE_ARG} from, to and the dates are local dates in it.` }),
+      skills: t.arg.stringList({ description: SKILLS_ARG }),
     },
-    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES) }),
+    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to, viewer(args, ctx)),
   }),
 );
 
@@ -102,15 +114,20 @@ builder.queryField('exposedSlots', (t) =>
     args: {
       resourceId: t.arg.id({ description: 'Person-scoped: 1-3 slots.' }),
       locationId: t.arg.id({ description: 'Location-scoped: 3-5 slots.' }),
-      date: t.arg({ type: 'Date', required: true, description: "Local date in the scope's zone." }),
+      date: t.arg({ type: 'Date', required: true, description: "Local date in timeZone (else the scope's zone)." }),
       sessionId: t.arg.string({ description: 'Overrides X-Session-Id; ignored for signed-in callers.' }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+      skills: t.arg.stringList({ description: SKILLS_ARG }),
     },
     resolve: (_root, args, ctx) => {
       const session = args.sessionId ?? ctx.headers.get('x-session-id');
       const { resourceId, locationId } = scopeIds(args);
+      const { timeZone, skills } = viewer(args, ctx);
       return ctx.services.exposure.exposedSlots({
         resourceId,
         locationId,
+        timeZone,
+        skills,
         date: args.date,
         subject: ctx.actor ? `user:${ctx.actor.userId}` : session ? `session:${session}` : null,
         variant: exposureVariant(ctx.headers.get('x-exposure-variant')),

@@ -3,6 +3,7 @@ import type { SqlRunner } from '../db/database.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import { scopeHasPolicies } from '../policies/policies.store.js';
+import type { Viewer } from '../shared/viewer.js';
 import {
   checkDateWindow,
   checkWindow,
@@ -23,9 +24,12 @@ function scopeFilter(kind: keyof typeof SCOPE_COLUMN): string {
 /** What a Slot in an answer shows: the GraphQL Slot type reads no other column. */
 export type SlotView = Omit<Slot, 'formId' | 'ruleId' | 'createdAt' | 'updatedAt'>;
 
-/** The SlotView columns, named as Prisma's Slot type names them. */
-const SLOT_VIEW_COLUMNS = `id, location_id AS "locationId", resource_id AS "resourceId", time_zone AS "timeZone",
+/** The SlotView columns, named as Prisma's Slot type names them; `zone` (a parameter) overrides the slot's zone. */
+const slotViewColumns = (zone: string) => `id, location_id AS "locationId", resource_id AS "resourceId", coalesce(${zone}::text, time_zone) AS "timeZone",
   start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
+
+/** Slots of resources with every required skill ($n: text[] or null for no requirement). */
+export const skillFilter = (param: string) => `(${param}::text[] IS NULL OR resource_id IN (SELECT id FROM resources WHERE skills @> ${param}::text[]))`;
 
 /** More slots than this in one answer means the window should be narrower. */
 export const MAX_AVAILABILITY_SLOTS = 5000;
@@ -53,39 +57,44 @@ export class AvailabilityService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Slots starting in [from, to), cancelled ones left out, in start order. */
-  async availability(ids: ScopeIds, from: Date, to: Date, viewer?: { staff: boolean }): Promise<AvailabilityResult> {
+  /**
+   * Slots starting in [from, to), cancelled ones left out, in start order; their local times in
+   * the viewer's zone when one is given.
+   */
+  async availability(ids: ScopeIds, from: Date, to: Date, viewer: Viewer = {}): Promise<AvailabilityResult> {
     const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
     checkWindow(from, to, this.now());
     const scope = await loadScope(this.sql, kind, id, viewer);
     // The hottest public read: plain SQL in the Slot row shape, without the ORM's per-row cost
     // (the bench measured it at a third of the time of this query through Prisma).
     const rows = await this.sql.query<SlotView>(
-      `SELECT ${SLOT_VIEW_COLUMNS} FROM slots
-        WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED'
+      `SELECT ${slotViewColumns('$5')} FROM slots
+        WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED' AND ${skillFilter('$6')}
         ORDER BY start_at, id LIMIT $4`,
-      [id, from, to, MAX_AVAILABILITY_SLOTS + 1],
+      [id, from, to, MAX_AVAILABILITY_SLOTS + 1, viewer.timeZone ?? null, viewer.skills ?? null],
     );
     if (rows.length > MAX_AVAILABILITY_SLOTS) {
       throw ValidationError.field(['to'], `more than ${MAX_AVAILABILITY_SLOTS} slots in this window; ask for a shorter one`);
     }
     // What a booking policy would refuse now is left out: what is shown is what can be booked.
     const slots = await bookableUnderPolicies(this.sql, rows, this.now());
-    return { timeZone: scope.timeZone, from, to, slots };
+    return { timeZone: viewer.timeZone ?? scope.timeZone, from, to, slots };
   }
 
   /**
-   * Per local date (in the scope's zone) from `from` to `to` inclusive: how many bookable slots
-   * start that day and how many places they have left. Dates with nothing bookable are left out.
+   * Per local date (in the viewer's zone, else the scope's) from `from` to `to` inclusive: how many
+   * bookable slots start that day and how many places they have left. Dates with nothing bookable
+   * are left out.
    */
-  async availableDates(ids: ScopeIds, from: string, to: string, viewer?: { staff: boolean }): Promise<{ timeZone: string; dates: AvailableDate[] }> {
+  async availableDates(ids: ScopeIds, from: string, to: string, viewer: Viewer = {}): Promise<{ timeZone: string; dates: AvailableDate[] }> {
     const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
     const scope = await loadScope(this.sql, kind, id, viewer);
+    const zone = viewer.timeZone ?? scope.timeZone;
     const now = this.now();
-    checkDateWindow(from, to, scope.timeZone, now);
-    const start = startOfLocalDate(from, scope.timeZone);
-    const end = startOfLocalDate(nextLocalDate(to), scope.timeZone);
-    if (await scopeHasPolicies(this.sql, kind, id)) return { timeZone: scope.timeZone, dates: await this.datesUnderPolicies(kind, id, scope.timeZone, start, end, now) };
+    checkDateWindow(from, to, zone, now);
+    const start = startOfLocalDate(from, zone);
+    const end = startOfLocalDate(nextLocalDate(to), zone);
+    if (await scopeHasPolicies(this.sql, kind, id)) return { timeZone: zone, dates: await this.datesUnderPolicies(kind, id, zone, start, end, now) };
     // Grouped in SQL so a busy location does not ship every slot row; the window edges come from Temporal.
     const rows = await this.sql.query<{ date: string; slot_count: number; remaining: number }>(
       `SELECT to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date,
@@ -94,11 +103,11 @@ export class AvailabilityService {
          FROM slots
         WHERE ${scopeFilter(kind)}
           AND start_at >= $3 AND start_at < $4 AND start_at >= $5
-          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held
+          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
         GROUP BY 1 ORDER BY 1`,
-      [id, scope.timeZone, start, end, now],
+      [id, zone, start, end, now, viewer.skills ?? null],
     );
-    return { timeZone: scope.timeZone, dates: rows.map((r) => ({ date: r.date, slotCount: r.slot_count, remaining: r.remaining })) };
+    return { timeZone: zone, dates: rows.map((r) => ({ date: r.date, slotCount: r.slot_count, remaining: r.remaining })) };
   }
 
   /** availableDates when policies apply: the bookable slots judged one by one (policyVerdict), then counted per local date. */

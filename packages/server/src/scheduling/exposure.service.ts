@@ -17,6 +17,10 @@ export interface ExposureRequest extends Pick<ScopeIds, 'resourceId' | 'location
   /** `user:<id>` for a signed-in caller, else the session id they sent. */
   subject: string | null;
   variant: ExposureVariant;
+  /** The viewer's zone: `date` is their local date and slot times read in it (default: the scope's). */
+  timeZone?: string | null;
+  /** Only slots of resources with every one of these skills. */
+  skills?: string[] | null;
 }
 
 export interface ExposureResult {
@@ -52,14 +56,18 @@ export class ExposureService {
       throw ValidationError.field(['sessionId'], 'sign in, or send a session id (1-200 characters) as sessionId or X-Session-Id');
     }
     const scope = await loadScope(this.sql, kind, id);
+    const zone = request.timeZone ?? scope.timeZone;
     const now = this.deps.now?.() ?? new Date();
-    checkDateWindow(request.date, request.date, scope.timeZone, now, 'date');
+    checkDateWindow(request.date, request.date, zone, now, 'date');
 
-    const fresh = (await this.freshSlots(scope.where, request.date, scope.timeZone, now)).filter(isEligible);
+    const where = request.skills ? { ...scope.where, resource: { skills: { hasEvery: request.skills } } } : scope.where;
+    const fresh = (await this.freshSlots(where, request.date, zone, now)).filter(isEligible);
     // Booking policies (notice, horizon, buffers, daily limits) take slots out as the booking engine would.
-    const eligible = await bookableUnderPolicies(this.sql, fresh, now);
-    const base = { date: request.date, timeZone: scope.timeZone, total: eligible.length, variant: request.variant };
-    const key = exposureKey(subject, request.date, `${kind}:${id}`);
+    const eligible = (await bookableUnderPolicies(this.sql, fresh, now)).map((s) => (request.timeZone ? { ...s, timeZone: zone } : s));
+    const base = { date: request.date, timeZone: zone, total: eligible.length, variant: request.variant };
+    // Another zone's day or another skill set is another choice, remembered apart.
+    const view = [request.timeZone ? `tz=${zone}` : '', request.skills ? `skills=${request.skills.slice().sort().join('+')}` : ''].filter(Boolean).join('|');
+    const key = exposureKey(subject, request.date, `${kind}:${id}${view ? `|${view}` : ''}`);
 
     const cached = await this.deps.cache.get(key);
     if (cached && cached.variant === request.variant) {
@@ -76,7 +84,8 @@ export class ExposureService {
       contextWindow: `${kind}:${id}`,
       hourSalt: hourSalt(now),
     });
-    const candidates = eligible.map((slot) => ({ id: slot.id, localHour: toLocal(slot.startAt, scope.timeZone).hour, slot }));
+    // Day parts as the viewer reads them: a viewer's morning is the slots their clock shows before noon.
+    const candidates = eligible.map((slot) => ({ id: slot.id, localHour: toLocal(slot.startAt, zone).hour, slot }));
     const { picked, k } = pickExposure(candidates, { seed, personScoped: kind === 'resource', variant: request.variant });
     await this.deps.cache.set(key, { slotIds: picked.map((p) => p.id), k, variant: request.variant });
     return this.shown({ ...base, slots: byStart(picked.map((p) => p.slot)), hasMore: eligible.length > picked.length, k });

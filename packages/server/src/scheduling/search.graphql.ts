@@ -1,6 +1,8 @@
 import { builder } from '../builder.js';
 import { ResourceRef } from '../resources/resources.graphql.js';
-import { scopeIds } from './availability.graphql.js';
+import { toLocal } from '../shared/time.js';
+import { viewerOf } from '../shared/viewer.js';
+import { SKILLS_ARG, TIME_ZONE_ARG, scopeIds } from './availability.graphql.js';
 import type { ResourceAvailability, TimeRange } from './search.service.js';
 
 const FreeRangeRef = builder.objectRef<TimeRange>('FreeRange').implement({
@@ -9,6 +11,11 @@ const FreeRangeRef = builder.objectRef<TimeRange>('FreeRange').implement({
     startAt: t.expose('startAt', { type: 'DateTime' }),
     endAt: t.expose('endAt', { type: 'DateTime' }),
     durationMinutes: t.int({ resolve: (r) => Math.round((r.endAt.getTime() - r.startAt.getTime()) / 60_000) }),
+    timeZone: t.exposeString('timeZone', { description: "The zone local times are given in: the asked timeZone, else the resource's location's." }),
+    localDate: t.field({ type: 'Date', resolve: (r) => toLocal(r.startAt, r.timeZone).date }),
+    localStart: t.string({ description: 'HH:MM on the local wall clock', resolve: (r) => toLocal(r.startAt, r.timeZone).time }),
+    localEnd: t.string({ description: 'HH:MM on the local wall clock', resolve: (r) => toLocal(r.endAt, r.timeZone).time }),
+    localStartAt: t.string({ description: 'Start as ISO 8601 with the local offset', resolve: (r) => toLocal(r.startAt, r.timeZone).iso }),
   }),
 });
 
@@ -46,10 +53,12 @@ builder.queryField('searchAvailability', (t) =>
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
       durationMinutes: t.arg.int({ required: true }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+      skills: t.arg.stringList({ description: 'Only resources with every one of these skills.' }),
     },
     resolve: async (_root, args, ctx) => {
       const { resourceId, locationId } = scopeIds(args);
-      const results = await ctx.services.search.searchAvailability({ resourceId, locationId }, args.from, args.to, args.durationMinutes);
+      const results = await ctx.services.search.searchAvailability({ resourceId, locationId }, args.from, args.to, args.durationMinutes, viewerOf(args, false));
       return { durationMinutes: args.durationMinutes, results };
     },
   }),

@@ -1,5 +1,6 @@
 import type { PrismaClient, Resource } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
+import type { Viewer } from '../shared/viewer.js';
 import { checkWindow, oneScope, type ScopeIds } from './availability-window.js';
 import { sqlIn } from '../db/database.js';
 import { loadPolicies } from '../policies/policies.store.js';
@@ -13,6 +14,8 @@ const DAY_MS = 86_400_000;
 export interface TimeRange {
   startAt: Date;
   endAt: Date;
+  /** The zone its local fields read in: the viewer's, else the resource's location's. */
+  timeZone: string;
 }
 
 export interface ResourceAvailability {
@@ -22,7 +25,7 @@ export interface ResourceAvailability {
   nextAvailable: TimeRange | null;
 }
 
-const toRange = (i: Interval): TimeRange => ({ startAt: new Date(i.start), endAt: new Date(i.end) });
+const toRange = (i: Interval, timeZone: string): TimeRange => ({ startAt: new Date(i.start), endAt: new Date(i.end), timeZone });
 
 /** Free ranges of a duration on exclusive resources (seed 002's availability search). */
 export class SearchService {
@@ -31,14 +34,20 @@ export class SearchService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async searchAvailability(ids: Pick<ScopeIds, 'resourceId' | 'locationId'>, from: Date, to: Date, durationMinutes: number): Promise<ResourceAvailability[]> {
+  async searchAvailability(
+    ids: Pick<ScopeIds, 'resourceId' | 'locationId'>,
+    from: Date,
+    to: Date,
+    durationMinutes: number,
+    viewer: Viewer = {},
+  ): Promise<ResourceAvailability[]> {
     const { kind, id } = oneScope(ids, ['resource', 'location']);
     if (!Number.isInteger(durationMinutes) || durationMinutes % 15 !== 0 || durationMinutes < 15 || durationMinutes > 480) {
       throw ValidationError.field(['durationMinutes'], 'must be a multiple of 15 from 15 to 480');
     }
     const now = this.now();
     checkWindow(from, to, now, SEARCH_WINDOW_DAYS);
-    const resources = await this.exclusiveResources(kind, id);
+    const resources = (await this.exclusiveResources(kind, id)).filter((r) => hasSkills(r.skills, viewer.skills));
     if (!resources.length) return [];
 
     const horizon = to.getTime() + SEARCH_WINDOW_DAYS * DAY_MS;
@@ -80,7 +89,8 @@ export class SearchService {
       const later = { start: Math.max(to.getTime(), now.getTime()), end: horizon };
       const next = ranges.length ? undefined : rangesOfDuration(free, durationMs, later, subject ? Infinity : 1).find(allowed);
       const { location: _location, ...row } = resource;
-      return { resource: row, ranges: ranges.map(toRange), nextAvailable: next ? toRange(next) : null };
+      const zone = viewer.timeZone ?? resource.location.timeZone;
+      return { resource: row, ranges: ranges.map((r) => toRange(r, zone)), nextAvailable: next ? toRange(next, zone) : null };
     });
   }
 
@@ -98,4 +108,9 @@ export class SearchService {
     }
     return resources;
   }
+}
+
+/** Every required skill (none required: any resource). */
+function hasSkills(skills: string[], required: string[] | null | undefined): boolean {
+  return !required || required.every((s) => skills.includes(s));
 }

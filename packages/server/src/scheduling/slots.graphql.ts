@@ -18,7 +18,9 @@ export const SlotRef = builder.prismaNode('Slot', {
     endAt: t.expose('endAt', { type: 'DateTime' }),
     isSession: t.boolean({ description: 'A two-party session slot opened with createSession.', resolve: (s) => s.sessionMinutes !== null }),
     durationMinutes: t.int({ resolve: (s) => Math.round((s.endAt.getTime() - s.startAt.getTime()) / 60_000) }),
-    timeZone: t.exposeString('timeZone', { description: 'The zone local times are shown in (the location or form zone).' }),
+    timeZone: t.exposeString('timeZone', {
+      description: "The zone local times are shown in: the viewer's when the query was asked with timeZone, else the location or form zone.",
+    }),
     localDate: t.field({ type: 'Date', resolve: (s) => localStart(s).date }),
     localStart: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => localStart(s).time }),
     localEnd: t.string({ description: 'HH:MM on the local wall clock', resolve: (s) => toLocal(s.endAt, s.timeZone).time }),
