@@ -22,6 +22,7 @@ import { AuthenticationError } from './auth/auth.service.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
+import { useSubscriptionCap } from './live/subscription-cap.js';
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
 import { RedisFallback } from './redis/redis-fallback.js';
@@ -82,6 +83,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       redis && redisFallback ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback) : new MemoryRateLimitStore(),
     onLimited: (kind) => metrics.rateLimited.inc({ kind }),
   });
+  const subscriptionCap = useSubscriptionCap(config.MAX_SUBSCRIPTIONS_PER_IP, config.TRUST_PROXY);
   const requestIds = new WeakMap<Request, string>();
   let closing: Promise<void> | undefined;
 
@@ -102,6 +104,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     graphiql: (config.GRAPHIQL ?? embedded) && GRAPHIQL_OPTIONS,
     renderGraphiQL,
     cors: { origin: config.CORS_ORIGINS, credentials: false },
+    // Content-Length over the limit: 413 before reading; a chunked body is cut off at the limit.
+    maxRequestBodySize: config.MAX_BODY_BYTES,
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -148,7 +152,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
         maxAliases: { n: 30 },
         maxDirectives: { n: 20 },
         maxTokens: { n: 3000 },
-        costLimit: { maxCost: 10_000, ignoreIntrospection: true },
+        // The cost limit is ours (src/ratelimit/cost.ts): it weighs windows and page sizes.
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       {
@@ -164,7 +169,13 @@ export async function createSlotwise(options: SlotwiseOptions) {
         },
       } satisfies Plugin,
       // Before idempotency: a refused request must not claim its Idempotency-Key.
-      useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
+      useRateLimit(rateLimiter, {
+        bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS,
+        maxCost: config.MAX_OPERATION_COST,
+        maxAvailabilityFields: config.MAX_AVAILABILITY_FIELDS,
+        log,
+      }),
+      subscriptionCap,
       useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY }),
       useSharedLiveExecution(),
     ],
@@ -177,6 +188,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     services,
     metrics,
     rateLimiter,
+    /** Open live subscriptions per client address (WebSocket and SSE). */
+    subscriptionsOf: (address: string) => subscriptionCap.open(address),
     yoga,
     pubsub: pubsubHandle.pubsub,
     redis,
