@@ -87,7 +87,10 @@ export class FormsService {
   async close(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'CLOSED') return form;
-    return this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    const closed = await this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    // Its public live subscriptions end (drafts and closed forms are staff's).
+    this.slotEvents.formClosed(id);
+    return closed;
   }
 
   /** One more slot, given as instants or as a local date and wall times in the form's zone. */

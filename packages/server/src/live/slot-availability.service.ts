@@ -69,15 +69,21 @@ export class SlotAvailabilityService {
         const from = window.from ?? new Date(Math.floor(now().getTime() / 60_000) * 60_000);
         const to = window.to ?? new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
         checkWindow(from, to, now());
-        const scope = await loadScope(sqlIn(prisma), kind, id, viewer);
         // Too slow: leave the feed at once, then cut the connection (its close may take a while).
-        queue = new SubscriberQueue(scopeKey(kind, id), { from, to }, options.bufferSize, (error) => {
-          remove();
-          onOverflow(error);
-        });
-        // Listen before reading the snapshot: a change committed after the read is then queued, and
-        // one the read already shows is dropped by its version.
+        queue = new SubscriberQueue(
+          scopeKey(kind, id),
+          { from, to },
+          options.bufferSize,
+          (error) => {
+            remove();
+            onOverflow(error);
+          },
+          viewer.staff,
+        );
+        // Listen before reading the scope and the snapshot: a form closed after the scope check, or a
+        // change committed after the read, is then seen (a change the read already shows is dropped by its version).
         remove = feed.add(queue);
+        const scope = await loadScope(sqlIn(prisma), kind, id, viewer);
         const slots = await prisma.slot.findMany({
           where: { ...scope.where, startAt: { gte: from, lt: to }, status: { not: 'CANCELLED' } },
           orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
@@ -86,6 +92,7 @@ export class SlotAvailabilityService {
         if (slots.length > MAX_SNAPSHOT_SLOTS) {
           throw ValidationError.field(['to'], `more than ${MAX_SNAPSHOT_SLOTS} slots in this window; subscribe to a shorter one`);
         }
+        if (queue.ended) return;
         for (const slot of slots) queue.sent.set(slot.id, slot.version);
         const frame = { timeZone: scope.timeZone, from, to };
         yield { kind: 'SNAPSHOT', reason: null, slots, ...frame };
