@@ -19,6 +19,7 @@ import { schema } from './schema.js';
 import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
+import { AppError, ValidationError } from './shared/errors.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
@@ -114,6 +115,12 @@ export async function createSlotwise(options: SlotwiseOptions) {
         // The wrapping error when both are GraphQL errors: it has the path, and the variable name of a coercion failure.
         if (isGraphQLError(error) && isGraphQLError(original)) return error;
         if (isGraphQLError(original)) return original;
+        // A typed failure thrown where the field has no error union (a list field's bad argument):
+        // its message and code are meant for the caller, so it is not masked.
+        if (original instanceof AppError) {
+          const fieldErrors = original instanceof ValidationError ? { fieldErrors: original.fieldErrors } : {};
+          return new GraphQLError(original.message, { path: (error as GraphQLError).path, extensions: { code: original.code, ...fieldErrors } });
+        }
         // The database connection went away under this request (nothing was committed by it):
         // the client may simply retry. Expected during a failover, so no stack trace.
         if (isConnectionError(original)) {
