@@ -122,7 +122,8 @@ export function operationCost(
     const args = argumentsOf(field, node, variables);
     const windowed = WINDOWED[`${parent.name}.${name}`];
     const own = windowed ? windowed(args, now) : 1;
-    const page = named.name.endsWith('Connection') ? pageOf(args) : null;
+    // A paginated field (its result may be a union around the connection) sizes its edges and nodes.
+    const page = field.args.some((a) => a.name === 'first' || a.name === 'last') ? pageOf(args) : null;
     const items = isListType(getNullableType(field.type)) ? listSize(name, args, pageSize) : 1;
     return own + items * selectionCost(node.selectionSet, named, page);
   }
