@@ -27,7 +27,7 @@ import { useSubscriptionCap } from './live/subscription-cap.js';
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
 import { RedisFallback } from './redis/redis-fallback.js';
-import { isConnectionError } from './db/retry.js';
+import { isConnectionError, isPoolWaitTimeout } from './db/retry.js';
 import { useClientErrorLog } from './http/client-errors.js';
 
 export interface SlotwiseOptions {
@@ -123,8 +123,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
         }
         // The database connection went away under this request (nothing was committed by it):
         // the client may simply retry. Expected during a failover, so no stack trace.
-        if (isConnectionError(original)) {
-          log.warn({ reason: (original as Error).message }, 'database connection lost during a request');
+        if (isConnectionError(original) || isPoolWaitTimeout(original)) {
+          log.warn({ reason: (original as Error).message }, 'database connection lost or busy during a request');
           return new GraphQLError('The system is busy; please try again', { extensions: { code: 'TRY_AGAIN' } });
         }
         log.error({ err: original }, 'unexpected error');

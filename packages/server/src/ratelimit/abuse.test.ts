@@ -107,7 +107,7 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
     expect(await checkoutsDuring(async () => (five = await post(aliasedAvailability(5), from('198.51.100.1'))))).toBe(0);
     expect(five.status).toBe(400);
     expect(codes(five.body)).toEqual(['COST_LIMIT_EXCEEDED']);
-    expect(five.body.errors![0]!.extensions).toMatchObject({ cost: 5 * (92 * 5 + 1), maxCost: 1000 });
+    expect(five.body.errors![0]!.extensions).toMatchObject({ cost: 5 * (92 * 5 + 11), maxCost: 1000 });
 
     // One such field is an ordinary (if large) request: it runs.
     const one = await post(aliasedAvailability(1), from('198.51.100.2'));
@@ -173,11 +173,11 @@ describe('subscription flood: 25 connections x 20 slotAvailability from one addr
     const clients = Array.from({ length: 25 }, () => wsFrom(from(ip)));
     const subscribe = (client: Client) => wsSubscribe(client, { locationId }, LIVE_QUERY);
     try {
-      // One connection first, until the address's budget is spent: 1,200 units at 5 x 14 + 1 each.
+      // One connection first, until the address's budget is spent: 1,200 units at 5 x 14 + 11 each.
       const first = Array.from({ length: 20 }, () => subscribe(clients[0]!));
       const firstOutcomes = await Promise.all(first.map((s) => outcome(s.log)));
       const admitted = firstOutcomes.filter((o) => o === 'SNAPSHOT').length;
-      expect(admitted).toBe(Math.floor(1200 / (5 * 14 + 1)));
+      expect(admitted).toBe(Math.floor(1200 / (5 * 14 + 11)));
       expect(firstOutcomes.filter((o) => o !== 'SNAPSHOT').every((o) => o === 'RATE_LIMITED')).toBe(true);
 
       const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -202,8 +202,8 @@ describe('subscription flood: 25 connections x 20 slotAvailability from one addr
 
   it('with a session per connection the per-address cap holds: 100 admitted, the rest TOO_MANY_SUBSCRIPTIONS over WebSocket and SSE', async () => {
     const ip = '203.0.113.2';
-    // Resource subscriptions (15 units): each session's budget would allow 80, the address's 800.
-    const clients = Array.from({ length: 25 }, (_, i) => wsFrom(from(ip, `flood-${i}`)));
+    // Resource subscriptions (25 units): each session's budget would allow 48, the address's 480.
+    const clients = Array.from({ length: 20 }, (_, i) => wsFrom(from(ip, `flood-${i}`)));
     const subscribe = (client: Client) => wsSubscribe(client, { resourceId }, LIVE_QUERY);
     try {
       const admitted = clients.slice(0, 5).flatMap((client) => Array.from({ length: 20 }, () => subscribe(client)));
@@ -219,6 +219,7 @@ describe('subscription flood: 25 connections x 20 slotAvailability from one addr
         sse.close();
       });
       expect(used).toBe(0);
+      expect(rest).toHaveLength(300);
       expect(new Set(rest)).toEqual(new Set(['TOO_MANY_SUBSCRIPTIONS']));
       expect(viaSse).toBe('TOO_MANY_SUBSCRIPTIONS');
 

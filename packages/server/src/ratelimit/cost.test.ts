@@ -43,17 +43,17 @@ describe('operation cost (README "Cost of an operation")', () => {
     ];
     expect(Object.fromEntries(table)).toEqual({
       '{ serverTime }': 0,
-      Locations: 1,
-      'Availability, a resource, 1 day': 2,
-      'Availability, a resource, 7 days': 8,
-      'Availability, a location, 7 days': 36,
-      'Availability, a location, 92 days': 461,
-      'AvailableDates, a resource, 31 dates': 32,
-      'AvailableDates, a location, 31 dates': 156,
-      'ExposedSlots, a person': 2,
-      'SearchAvailability, a resource, 7 days': 38,
-      'SlotAvailability, a resource, default 14 days': 15,
-      'SlotAvailability, a location, default 14 days': 71,
+      Locations: 11,
+      'Availability, a resource, 1 day': 12,
+      'Availability, a resource, 7 days': 18,
+      'Availability, a location, 7 days': 46,
+      'Availability, a location, 92 days': 471,
+      'AvailableDates, a resource, 31 dates': 42,
+      'AvailableDates, a location, 31 dates': 166,
+      'ExposedSlots, a person': 12,
+      'SearchAvailability, a resource, 7 days': 138,
+      'SlotAvailability, a resource, default 14 days': 25,
+      'SlotAvailability, a location, default 14 days': 81,
       'Bookings (staff), first 20': 103,
       'Bookings (staff), first 100': 503,
     });
@@ -72,9 +72,11 @@ describe('operation cost (README "Cost of an operation")', () => {
     const result = operationCost(schema, parse(aliased), getOperationAST(parse(aliased))!, { l: 'l', ...days(92) }, now);
     expect(result).toMatchObject({ cost: 30 * 92 * 5, availabilityFields: 30 });
     // Every location's 93 days of slots: each location counts as 5 resources, and 10 locations are assumed.
-    expect(costOf('{ locations { slots(from: "2030-01-01T00:00:00Z", to: "2030-04-04T00:00:00Z") { id } } }')).toBe(1 + 10 * 93 * 5);
+    expect(costOf('{ locations { slots(from: "2030-01-01T00:00:00Z", to: "2030-04-04T00:00:00Z") { id } } }')).toBe(1 + 10 * (93 * 5 + 10));
     // Only the dearest member of a union counts.
     expect(costOf('{ bookings(first: 50) { ... on BookingConnection { edges { node { id } } } ... on ValidationError { fieldErrors { path } } } }')).toBe(1 + 1 + 50 * 1);
+    // Each object of a list counts, even when only leaves are asked for.
+    expect(costOf(`{ nodes(ids: [${Array.from({ length: 2000 }, () => '"x"').join(',')}]) { id } }`)).toBe(1 + 2000);
     // Variables that do not coerce are no estimate: the operation fails before it runs.
     const bad = parse('query ($from: DateTime!) { availability(resourceId: "r", from: $from, to: $from) { __typename } }');
     expect(operationCost(schema, bad, getOperationAST(bad)!, { from: 'not a date' }, now).invalidVariables).toBe(true);

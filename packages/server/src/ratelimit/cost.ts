@@ -125,7 +125,9 @@ export function operationCost(
     // A paginated field (its result may be a union around the connection) sizes its edges and nodes.
     const page = field.args.some((a) => a.name === 'first' || a.name === 'last') ? pageOf(args) : null;
     const items = isListType(getNullableType(field.type)) ? listSize(name, args, pageSize) : 1;
-    return own + items * selectionCost(node.selectionSet, named, page);
+    const inner = selectionCost(node.selectionSet, named, page);
+    // Every object of a list counts, even one asked only for leaves (`nodes(ids: [10,000 ids]) { id }`).
+    return own + (items === 1 ? inner : items * Math.max(1, inner));
   }
 
   let cost = 0;
