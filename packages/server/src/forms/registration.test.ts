@@ -61,6 +61,7 @@ describe('register', () => {
       ['an empty name', { formSlug: form.slug, name: ' ', slotIds: ids.slice(0, 1) }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'name'], message: expect.any(String) }] }],
       ['a slot twice', { formSlug: form.slug, slotIds: [ids[0], ids[0]] }, { __typename: 'ValidationError' }],
       ['an unknown slug', { formSlug: 'no-such-form', slotIds: ids.slice(0, 1) }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
+      ['a slug no form can have (a NUL byte)', { formSlug: 'no\u0000form', slotIds: ids.slice(0, 1) }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
       // A draft is staff's: the public is told what an unknown slug tells it (below, staff see FormNotOpenError).
       ['a draft form', { formSlug: draft.slug, slotIds: [draft.slots[0]!.id] }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
       ['a closed form', { formSlug: closed.slug, slotIds: [closed.slots[0]!.id] }, { __typename: 'FormNotOpenError', status: 'CLOSED' }],
