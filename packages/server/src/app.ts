@@ -19,13 +19,15 @@ import { schema } from './schema.js';
 import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
+import { AppError, ValidationError } from './shared/errors.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
+import { useSubscriptionCap } from './live/subscription-cap.js';
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
 import { RedisFallback } from './redis/redis-fallback.js';
-import { isConnectionError } from './db/retry.js';
+import { isConnectionError, isPoolWaitTimeout } from './db/retry.js';
 import { useClientErrorLog } from './http/client-errors.js';
 
 export interface SlotwiseOptions {
@@ -83,6 +85,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       redis && redisFallback ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback) : new MemoryRateLimitStore(),
     onLimited: (kind) => metrics.rateLimited.inc({ kind }),
   });
+  const subscriptionCap = useSubscriptionCap(config.MAX_SUBSCRIPTIONS_PER_IP, config.TRUST_PROXY);
   const requestIds = new WeakMap<Request, string>();
   let closing: Promise<void> | undefined;
 
@@ -103,6 +106,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     graphiql: (config.GRAPHIQL ?? embedded) && GRAPHIQL_OPTIONS,
     renderGraphiQL,
     cors: { origin: config.CORS_ORIGINS, credentials: false },
+    // Content-Length over the limit: 413 before reading; a chunked body is cut off at the limit.
+    maxRequestBodySize: config.MAX_BODY_BYTES,
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -111,10 +116,16 @@ export async function createSlotwise(options: SlotwiseOptions) {
         // The wrapping error when both are GraphQL errors: it has the path, and the variable name of a coercion failure.
         if (isGraphQLError(error) && isGraphQLError(original)) return error;
         if (isGraphQLError(original)) return original;
+        // A typed failure thrown where the field has no error union (a list field's bad argument):
+        // its message and code are meant for the caller, so it is not masked.
+        if (original instanceof AppError) {
+          const fieldErrors = original instanceof ValidationError ? { fieldErrors: original.fieldErrors } : {};
+          return new GraphQLError(original.message, { path: (error as GraphQLError).path, extensions: { code: original.code, ...fieldErrors } });
+        }
         // The database connection went away under this request (nothing was committed by it):
         // the client may simply retry. Expected during a failover, so no stack trace.
-        if (isConnectionError(original)) {
-          log.warn({ reason: (original as Error).message }, 'database connection lost during a request');
+        if (isConnectionError(original) || isPoolWaitTimeout(original)) {
+          log.warn({ reason: (original as Error).message }, 'database connection lost or busy during a request');
           return new GraphQLError('The system is busy; please try again', { extensions: { code: 'TRY_AGAIN' } });
         }
         log.error({ err: original }, 'unexpected error');
@@ -149,7 +160,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
         maxAliases: { n: 30 },
         maxDirectives: { n: 20 },
         maxTokens: { n: 3000 },
-        costLimit: { maxCost: 10_000, ignoreIntrospection: true },
+        // The cost limit is ours (src/ratelimit/cost.ts): it weighs windows and page sizes.
+        costLimit: { enabled: false },
         blockFieldSuggestion: { enabled: false },
       }),
       {
@@ -165,7 +177,13 @@ export async function createSlotwise(options: SlotwiseOptions) {
         },
       } satisfies Plugin,
       // Before idempotency: a refused request must not claim its Idempotency-Key.
-      useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
+      useRateLimit(rateLimiter, {
+        bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS,
+        maxCost: config.MAX_OPERATION_COST,
+        maxAvailabilityFields: config.MAX_AVAILABILITY_FIELDS,
+        log,
+      }),
+      subscriptionCap,
       useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY, requireKey: config.REQUIRE_IDEMPOTENCY_KEY }),
       useSharedLiveExecution(),
     ],
@@ -178,6 +196,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     services,
     metrics,
     rateLimiter,
+    /** Open live subscriptions per client address (WebSocket and SSE). */
+    subscriptionsOf: (address: string) => subscriptionCap.open(address),
     yoga,
     pubsub: pubsubHandle.pubsub,
     redis,

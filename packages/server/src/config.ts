@@ -62,6 +62,8 @@ export const configSchema = z.object({
   MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
   LIVE_SUBSCRIBER_BUFFER: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** Live subscriptions (WebSocket and SSE together) one client address may hold. */
+  MAX_SUBSCRIPTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
   MAX_WS_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
   WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
@@ -71,7 +73,8 @@ export const configSchema = z.object({
   DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(0).default(60),
+  /** Cost units (src/ratelimit/cost.ts) per client and minute for everything but booking mutations. */
+  RATE_LIMIT_READS_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
   RATE_LIMIT_BOOKINGS_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   RATE_LIMIT_BOOKING_MUTATIONS: z
     .string()
@@ -127,6 +130,12 @@ export const configSchema = z.object({
   /** GraphiQL at GET /graphql and schema introspection; unset: on in embedded mode, off with DATABASE_URL. */
   GRAPHIQL: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
   INTROSPECTION: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  /** Largest static cost of one operation or subscription; dearer ones are refused before they run. */
+  MAX_OPERATION_COST: z.coerce.number().int().min(1).default(1000),
+  /** Most availability-like root fields (availability, availableDates, exposedSlots, searchAvailability, slotAvailability) in one operation. */
+  MAX_AVAILABILITY_FIELDS: z.coerce.number().int().min(1).max(1000).default(5),
+  /** Largest HTTP request body at /graphql; a larger one is answered 413 without being read. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Optional OpenAI-compatible chat endpoint (base URL up to /v1) for createFormFromText and formInsights; unset = offline only. */

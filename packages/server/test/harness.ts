@@ -20,6 +20,8 @@ export interface TestApp {
   databaseUrl: string;
   /** Every SQL statement Prisma sent since the last `sql.reset()`. */
   sql: { statements: string[]; reset(): void };
+  /** Pooled-connection checkouts since the app opened (any SQL at all, Prisma's or plain). */
+  checkouts(): number;
   /** Sends one GraphQL request through Yoga's fetch (no port). */
   execute<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
   /** A user with the given roles and an API token for it. */
@@ -48,7 +50,8 @@ export async function createTestApp(
     ...options.config,
   });
   const statements: string[] = [];
-  const db = await openDatabase({ url: database.url, poolMax: 20, onQuery: (q) => statements.push(q) });
+  let checkouts = 0;
+  const db = await openDatabase({ url: database.url, poolMax: 20, onQuery: (q) => statements.push(q), onCheckout: () => checkouts++ });
   const app = await createSlotwise({ config, db, logger: options.logger });
 
   const tokenFor = async (roles: Role[], email = `user${++users}-${Date.now()}@test.example`) => {
@@ -75,6 +78,7 @@ export async function createTestApp(
       });
       return response.json();
     },
+    checkouts: () => checkouts,
     tokenFor,
     adminToken: await tokenFor(['admin'], `admin-${Date.now()}@test.example`),
     async close() {

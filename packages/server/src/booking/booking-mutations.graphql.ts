@@ -180,7 +180,7 @@ builder.mutationField('rescheduleBooking', (t) =>
     args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) => {
       exactlyOne(input);
-      const target = input.slotId ? { slotId: slotId(input.slotId) } : { range: { startAt: input.range!.startAt, endAt: input.range!.endAt } };
+      const target = input.slotId != null ? { slotId: slotId(input.slotId) } : { range: { startAt: input.range!.startAt, endAt: input.range!.endAt } };
       return granted(ctx, await ctx.services.bookings.reschedule(bookingId(input.bookingId), input.manageToken, target, caller(ctx)));
     },
   }),

@@ -74,6 +74,8 @@ export interface DatabaseOptions {
   onConnectionError?: (error: Error) => void;
   /** Called with every SQL statement Prisma sends (tests count them). */
   onQuery?: (sql: string) => void;
+  /** Called on every pooled-connection checkout, Prisma's and plain SQL's (tests prove a request touched no database). */
+  onCheckout?: () => void;
 }
 
 /** The one place that decides which database runs; nothing else knows. */
@@ -166,6 +168,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // fails, the client is released as broken and the pool opens a fresh one on the next checkout.
   const onConnectionError = options.onConnectionError ?? (() => {});
   pool.on('connect', (client) => client.on('error', onConnectionError));
+  if (options.onCheckout) pool.on('acquire', options.onCheckout);
   // The pool re-emits an idle client's error; the client's own listener has already reported it.
   pool.on('error', () => {});
   const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);

@@ -39,6 +39,20 @@ const CONNECTION_STATES = /^(08...|57P0[1235]|25P03)$/;
 const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed|ECONNRESET|ECONNREFUSED|EPIPE|server closed the connection|Can't reach database server/i;
 const CONNECTION_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017']);
 
+const POOL_WAIT_MESSAGES = /timeout exceeded when trying to connect|timed out waiting for a database connection/i;
+
+/**
+ * No pooled connection came free in time (ConnectionWaitTimeout, or pg-pool's own timeout under
+ * Prisma): the server is overloaded, nothing ran. Not retried here (that would add load); the
+ * caller is told to try again.
+ */
+export function isPoolWaitTimeout(error: unknown): boolean {
+  for (let e = error as { message?: unknown; cause?: unknown } | null | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e instanceof ConnectionWaitTimeout || (typeof e.message === 'string' && POOL_WAIT_MESSAGES.test(e.message))) return true;
+  }
+  return false;
+}
+
 /**
  * The connection to PostgreSQL was lost or refused (rather than the statement being wrong):
  * the server rolled back whatever was open on it, and a new connection may well succeed.

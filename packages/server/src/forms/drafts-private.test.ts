@@ -66,6 +66,27 @@ describe('drafts and closed forms are private', () => {
     expect(expectNoErrors(await t.execute(AVAILABILITY, { formId: open.id })).availability.slots).toHaveLength(open.slots.length);
   });
 
+  it('closing a form ends its public live subscriptions (WebSocket and SSE); staff go on receiving', async () => {
+    const form = await publishedForm(t, { title: 'Closing soon' });
+    const publicWs = wsSubscribe(anonymous, { formId: form.id, ...WINDOW });
+    const publicSse = sseSubscribe(server.url, { formId: form.id, ...WINDOW });
+    const staffWs = wsSubscribe(staff, { formId: form.id, ...WINDOW });
+    for (const live of [publicWs, publicSse, staffWs]) expect(await live.log.at(0, 15_000)).toMatchObject({ kind: 'SNAPSHOT' });
+
+    expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { __typename } }`, { id: form.id }, { token: t.adminToken }));
+    await publicWs.log.until(() => publicWs.log.ended, 15_000, 'the public WebSocket subscription to end');
+    await publicSse.log.until(() => publicSse.log.ended, 15_000, 'the public SSE subscription to end');
+    expect([publicWs.log.error, publicSse.log.error]).toEqual([null, null]);
+
+    const cancelled = await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: form.slots[0]!.id }, { token: t.adminToken });
+    expect(expectNoErrors(cancelled).cancelFormSlot.__typename).toBe('Slot');
+    expect(await staffWs.log.at(1, 15_000)).toMatchObject({ kind: 'CHANGE', reason: 'CANCELLED' });
+    expect(publicWs.log.items).toHaveLength(1);
+    expect(publicSse.log.items).toHaveLength(1);
+    staffWs.stop();
+    publicSse.close();
+  });
+
   it('node of an unknown, malformed or someone else\'s id is null, without an error', async () => {
     const fx = bookingFixtures(t.app.db.sql);
     const slotId = await fx.slot(await fx.location(), null);

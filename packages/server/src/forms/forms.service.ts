@@ -16,6 +16,11 @@ const slug = z
   .max(80, 'must be at most 80 characters')
   .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'use lowercase letters, digits and single hyphens, e.g. soccer-coaching');
 
+/** Whether a value can be a slug at all: anything else (a NUL byte PostgreSQL refuses, say) names no form. */
+export function isSlug(value: string): boolean {
+  return slug.safeParse(value).success;
+}
+
 export const createFormInput = z.object({
   title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   description: z.string().trim().max(5000, 'must be at most 5000 characters').nullish(),
@@ -87,7 +92,10 @@ export class FormsService {
   async close(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'CLOSED') return form;
-    return this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    const closed = await this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    // Its public live subscriptions end (drafts and closed forms are staff's).
+    this.slotEvents.formClosed(id);
+    return closed;
   }
 
   /** One more slot, given as instants or as a local date and wall times in the form's zone. */
@@ -149,6 +157,7 @@ export class FormsService {
 
   /** Public: published and closed forms; drafts only for staff. */
   async bySlug(slugValue: string, actor: Actor | null): Promise<Form | null> {
+    if (!isSlug(slugValue)) return null;
     const form = await this.prisma.form.findUnique({ where: { slug: slugValue } });
     if (!form || (form.status !== 'PUBLISHED' && !hasAnyRole(actor, STAFF_ROLES))) return null;
     return form;

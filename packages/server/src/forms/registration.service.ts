@@ -10,10 +10,11 @@ import { recordEvents } from '../events/domain-events.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
 import { sqlIn } from '../db/database.js';
 import { customerSchema } from '../booking/customer.js';
-import { actorLabel, type Actor } from '../shared/actor.js';
+import { actorLabel, hasAnyRole, STAFF_ROLES, type Actor } from '../shared/actor.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { FormNotOpenError, FormSlotNotFoundError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
+import { isSlug } from './forms.service.js';
 
 const answer = z.object({
   question: z.string().trim().min(1, 'must not be empty').max(200),
@@ -67,8 +68,9 @@ export class RegistrationService {
   ) {}
 
   async register(key: FormKey, input: RegisterInput, caller: RegisterCaller): Promise<{ registration: Registration; form: Form }> {
-    const form = await this.prisma.form.findUnique({ where: 'slug' in key ? { slug: key.slug } : { id: key.id } });
-    if (!form) throw new NotFoundError('Form', 'slug' in key ? key.slug : key.id);
+    const form = 'slug' in key && !isSlug(key.slug) ? null : await this.prisma.form.findUnique({ where: 'slug' in key ? { slug: key.slug } : { id: key.id } });
+    // A draft is staff's: to anyone else it answers exactly what an unknown form does.
+    if (!form || (form.status === 'DRAFT' && !hasAnyRole(caller.actor, STAFF_ROLES))) throw new NotFoundError('Form', 'slug' in key ? key.slug : key.id);
     if (form.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, form.status);
     const data = parseInput(registerInput, input);
     // Ids that are not even UUIDs (a tampered page) are simply not this form's.

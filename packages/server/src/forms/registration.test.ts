@@ -64,7 +64,9 @@ describe('register', () => {
       ['an empty name', { formSlug: form.slug, name: ' ', slotIds: ids.slice(0, 1) }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'name'], message: expect.any(String) }] }],
       ['a slot twice', { formSlug: form.slug, slotIds: [ids[0], ids[0]] }, { __typename: 'ValidationError' }],
       ['an unknown slug', { formSlug: 'no-such-form', slotIds: ids.slice(0, 1) }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
-      ['a draft form', { formSlug: draft.slug, slotIds: [draft.slots[0]!.id] }, { __typename: 'FormNotOpenError', status: 'DRAFT' }],
+      ['a slug no form can have (a NUL byte)', { formSlug: 'no\u0000form', slotIds: ids.slice(0, 1) }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
+      // A draft is staff's: the public is told what an unknown slug tells it (below, staff see FormNotOpenError).
+      ['a draft form', { formSlug: draft.slug, slotIds: [draft.slots[0]!.id] }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
       ['a closed form', { formSlug: closed.slug, slotIds: [closed.slots[0]!.id] }, { __typename: 'FormNotOpenError', status: 'CLOSED' }],
       ['another form\'s slot', { formSlug: form.slug, slotIds: [ids[0], other.slots[1]!.id] }, { __typename: 'FormSlotNotFoundError', slotIds: [other.slots[1]!.id] }],
       ['a malformed slot id', { formSlug: form.slug, slotIds: ['bogus'] }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds', '0'], message: expect.any(String) }] }],
@@ -74,6 +76,17 @@ describe('register', () => {
       expect(result.register, name).toMatchObject(expected);
     }
     expect(await rowCounts(t)).toEqual(before);
+  });
+
+  it('answers a draft to the public exactly as an unknown slug, and tells staff it is not open', async () => {
+    const draft = await createForm(t);
+    const slotIds = [draft.slots[0]!.id];
+    const full = `mutation ($input: RegisterInput!) { register(input: $input) { __typename ... on Error { code message } ... on NotFoundError { code message } } }`;
+    const asPublic = await t.execute(full, { input: { name: 'Ada', email: 'ada@example.com', formSlug: draft.slug, slotIds } });
+    const unknown = await t.execute(full, { input: { name: 'Ada', email: 'ada@example.com', formSlug: 'never-made', slotIds } });
+    expect(JSON.stringify(asPublic).replaceAll(draft.slug, 'SLUG')).toBe(JSON.stringify(unknown).replaceAll('never-made', 'SLUG'));
+    const asStaff = await t.execute(REGISTER, { input: { name: 'Ada', email: 'ada@example.com', formSlug: draft.slug, slotIds } }, { token: t.adminToken });
+    expect(expectNoErrors(asStaff).register).toMatchObject({ __typename: 'FormNotOpenError', status: 'DRAFT' });
   });
 
   it('is all or nothing: one full slot among three books none and names the full one', async () => {

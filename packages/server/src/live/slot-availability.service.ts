@@ -76,15 +76,21 @@ export class SlotAvailabilityService {
         const from = window.from ?? new Date(Math.floor(now().getTime() / 60_000) * 60_000);
         const to = window.to ?? new Date(from.getTime() + DEFAULT_WINDOW_DAYS * DAY_MS);
         checkWindow(from, to, now());
-        const scope = await loadScope(sqlIn(prisma), kind, id, viewer);
         // Too slow: leave the feed at once, then cut the connection (its close may take a while).
-        queue = new SubscriberQueue(scopeKey(kind, id), { from, to }, options.bufferSize, (error) => {
-          remove();
-          onOverflow(error);
-        });
-        // Listen before reading the snapshot: a change committed after the read is then queued, and
-        // one the read already shows is dropped by its version.
+        queue = new SubscriberQueue(
+          scopeKey(kind, id),
+          { from, to },
+          options.bufferSize,
+          (error) => {
+            remove();
+            onOverflow(error);
+          },
+          viewer.staff,
+        );
+        // Listen before reading the scope and the snapshot: a form closed after the scope check, or a
+        // change committed after the read, is then seen (a change the read already shows is dropped by its version).
         remove = feed.add(queue);
+        const scope = await loadScope(sql, kind, id, viewer);
         const rows = await prisma.slot.findMany({
           where: { ...scope.where, startAt: { gte: from, lt: to }, status: { not: 'CANCELLED' } },
           orderBy: [{ startAt: 'asc' }, { id: 'asc' }],
@@ -93,6 +99,7 @@ export class SlotAvailabilityService {
         if (rows.length > MAX_SNAPSHOT_SLOTS) {
           throw ValidationError.field(['to'], `more than ${MAX_SNAPSHOT_SLOTS} slots in this window; subscribe to a shorter one`);
         }
+        if (queue.ended) return;
         for (const slot of rows) queue.sent.set(slot.id, slot.version);
         const frame = { timeZone: viewer.timeZone ?? scope.timeZone, from, to };
         // Booking policies: what they refuse is left out, as in `availability`; slots under a

@@ -20,6 +20,11 @@ export interface SlotChangeBatch {
   changes: SlotChange[];
 }
 
+/** A form stopped taking registrations: its public live subscriptions end (staff ones go on). */
+export interface FormClosedMessage {
+  formClosed: string;
+}
+
 export const SLOT_CHANGES_TOPIC = 'slot-changes';
 
 /**
@@ -32,5 +37,10 @@ export class SlotEvents {
   publish(changes: SlotChange[]): void {
     // One message per transaction: one Redis round trip and one slot read per instance, however many slots.
     if (changes.length) this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
+  }
+
+  /** After the form's status change committed. */
+  formClosed(formId: string): void {
+    this.pubsub.publish(SLOT_CHANGES_TOPIC, { formClosed: formId } satisfies FormClosedMessage);
   }
 }

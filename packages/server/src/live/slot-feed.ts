@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Slot } from '../generated/prisma/client.js';
 import type { ResyncMessage } from './pubsub.js';
-import type { SlotChange, SlotChangeBatch } from './slot-events.js';
+import type { FormClosedMessage, SlotChange, SlotChangeBatch } from './slot-events.js';
 
 /** A published change and the slot as re-read after it (null when the slot is gone). */
 export interface FeedEntry {
@@ -15,6 +15,8 @@ export interface FeedListener {
   push(entries: FeedEntry[]): void;
   /** The feed could not read the slots of a change: the listener must resubscribe. */
   fail(error: Error): void;
+  /** The form this listener follows is no longer open. */
+  formClosed?(): void;
 }
 
 export type ScopeKind = 'resource' | 'location' | 'form';
@@ -69,9 +71,11 @@ export class SlotFeed {
     for (;;) {
       const next = await this.source.next();
       if (next.done) return;
-      const message = next.value as SlotChangeBatch | ResyncMessage;
+      const message = next.value as SlotChangeBatch | ResyncMessage | FormClosedMessage;
       if (message && typeof message === 'object' && 'resync' in message) this.failAll();
-      else await this.dispatch(message);
+      else if (message && typeof message === 'object' && 'formClosed' in message) {
+        for (const listener of this.byKey.get(scopeKey('form', message.formClosed)) ?? []) listener.formClosed?.();
+      } else await this.dispatch(message);
     }
   }
 

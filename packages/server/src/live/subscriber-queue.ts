@@ -34,7 +34,18 @@ export class SubscriberQueue implements FeedListener {
     private readonly window: { from: Date; to: Date },
     private readonly limit: number,
     private readonly onOverflow: (error: Error) => void,
+    /** Staff keep following a closed form; the public's subscription ends with it. */
+    private readonly staff = false,
   ) {}
+
+  /** Closed: nothing more is to be sent. */
+  get ended(): boolean {
+    return this.closed;
+  }
+
+  formClosed(): void {
+    if (!this.staff) this.close();
+  }
 
   push(entries: FeedEntry[]): void {
     if (this.closed || this.failure) return;

@@ -8,6 +8,7 @@ import { describeClientErrors } from '../http/client-errors.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { clientIp } from '../ratelimit/client.js';
 import { connectionCap } from './connection-cap.js';
+import { chargeRefusal } from '../ratelimit/ratelimit.plugin.js';
 
 type Extra = { request: IncomingMessage };
 
@@ -45,9 +46,13 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
     },
   });
 
-  const refuse = (requestId: string, errors: readonly GraphQLError[]) => {
+  // Refused operations count against the sender's rate limit too (by session or address: who signed
+  // in is not known before the context exists); one over its limit is told so instead.
+  const refuse = async (ctx: WsContext<Record<string, unknown>, Extra>, requestId: string, errors: readonly GraphQLError[]) => {
     log.warn({ requestId, transport: 'ws', ...describeClientErrors(errors) }, 'operation refused');
-    return [...errors];
+    const upgrade = ctx.extra.request;
+    const limited = await chargeRefusal(app.rateLimiter, { actor: null, headers: upgradeHeaders(upgrade), remoteAddress: upgrade.socket?.remoteAddress }, log);
+    return [...((limited?.errors as readonly GraphQLError[] | undefined) ?? errors)];
   };
 
   const handle = useServer<Record<string, unknown>, Extra>(
@@ -70,16 +75,16 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
           document = parse(payload.query);
           errors = validate(schema, document);
         } catch (error) {
-          return refuse(requestId, [asGraphQLError(error)]);
+          return refuse(ctx, requestId, [asGraphQLError(error)]);
         }
-        if (errors.length) return refuse(requestId, errors);
+        if (errors.length) return refuse(ctx, requestId, errors);
         const operation = getOperationAST(document, payload.operationName);
         if (operation?.operation === 'subscription') {
           const active = admitted.get(ctx) ?? new Set<string>();
           admitted.set(ctx, active);
           for (const other of active) if (!(other in ctx.subscriptions)) active.delete(other);
           if (active.size >= maxSubscriptions) {
-            return refuse(requestId, [
+            return refuse(ctx, requestId, [
               new GraphQLError(`at most ${maxSubscriptions} subscriptions per connection`, { extensions: { code: 'TOO_MANY_SUBSCRIPTIONS' } }),
             ]);
           }
@@ -97,7 +102,7 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
           return args;
         } catch (error) {
           admitted.get(ctx)?.delete(id);
-          return refuse(requestId, [asGraphQLError(error)]);
+          return refuse(ctx, requestId, [asGraphQLError(error)]);
         }
       },
     },

@@ -6,16 +6,22 @@ import type { Actor } from '../shared/actor.js';
 /** The bucket an operation counts against. */
 export type LimitKind = 'read' | 'booking';
 
-/** What an operation costs: booking root fields count one each, so aliases cannot multiply a hit. */
-export function operationCost(
+/**
+ * The bucket an operation is charged to and how much: booking root fields count one each in the
+ * booking bucket (so aliases cannot multiply a hit); everything else its static cost (cost.ts) in
+ * the read bucket.
+ */
+export function operationCharge(
   operation: OperationDefinitionNode,
   document: DocumentNode,
   bookingMutations: ReadonlySet<string>,
+  staticCost: number,
 ): { kind: LimitKind; cost: number } {
-  if (operation.operation !== 'mutation') return { kind: 'read', cost: 1 };
+  const read = { kind: 'read' as const, cost: Math.max(1, staticCost) };
+  if (operation.operation !== 'mutation') return read;
   const bookings = rootFieldNames(operation.selectionSet, document).filter((name) => bookingMutations.has(name)).length;
   // Other mutations (cancel, reschedule, tokens) are not booking attempts; they share the read bucket.
-  return bookings ? { kind: 'booking', cost: bookings } : { kind: 'read', cost: 1 };
+  return bookings ? { kind: 'booking', cost: bookings } : read;
 }
 
 /** The root field names an operation selects, through fragments. */

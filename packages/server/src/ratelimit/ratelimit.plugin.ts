@@ -1,41 +1,98 @@
-import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { IncomingMessage } from 'node:http';
+import { getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
 // Yoga's own error factory: its serializer then honours `extensions.http` and strips it from the body.
-import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import type { Context } from '../context.js';
-import { operationCost, remoteAddressOf, type LimitKind } from './client.js';
+import { operationCharge, remoteAddressOf, type ClientSource, type LimitKind } from './client.js';
+import { operationCost } from './cost.js';
 import type { RateLimiter } from './limiter.js';
 
-/**
- * Rate limits on every GraphQL operation: HTTP through Yoga, WebSocket through
- * `yoga.getEnveloped`. Runs once the context (and so the actor) exists and before anything
- * executes; a refused operation runs nothing.
- */
-export function useRateLimit(limiter: RateLimiter, options: { bookingMutations: readonly string[] }): Plugin {
-  const bookingMutations = new Set(options.bookingMutations);
+/** What an operation refused before it ran costs: parse and validation errors, a failed sign-in, a refused estimate. */
+export const REFUSED_OPERATION_COST = 10;
 
-  async function check(contextValue: unknown, document: DocumentNode, operationName: string | null | undefined): Promise<ExecutionResult | undefined> {
-    const context = contextValue as Context & Parameters<typeof remoteAddressOf>[0];
-    const operation = getOperationAST(document, operationName);
+export interface OperationLimits {
+  bookingMutations: readonly string[];
+  /** Largest static cost one operation (or one subscription) may have. */
+  maxCost: number;
+  /** Most availability-like root fields one operation may hold. */
+  maxAvailabilityFields: number;
+  log: Logger;
+}
+
+/**
+ * Cost limits and rate limits on every GraphQL operation: HTTP and SSE through Yoga, WebSocket
+ * through `yoga.getEnveloped`. Runs once the context (and so the actor) exists and before anything
+ * executes: an operation over the limits runs nothing and touches no database. Operations refused
+ * before they reach execution (parse, validation, sign-in) are charged too, once their answer is known.
+ */
+export function useRateLimit(limiter: RateLimiter, options: OperationLimits): Plugin {
+  const bookingMutations = new Set(options.bookingMutations);
+  // Requests that reached execution were charged there; any other answer was a refusal.
+  const charged = new WeakSet<Request>();
+
+  async function gate(args: ExecutionArgs): Promise<ExecutionResult | undefined> {
+    const context = args.contextValue as Context & Parameters<typeof remoteAddressOf>[0] & { request?: Request };
+    if (context.request) charged.add(context.request);
+    const operation = getOperationAST(args.document, args.operationName);
     if (!operation) return;
-    const { kind, cost } = operationCost(operation, document, bookingMutations);
     const source = { actor: context.actor, headers: context.headers, remoteAddress: remoteAddressOf(context) };
+    const estimate = operationCost(args.schema, args.document, operation, args.variableValues);
+    const refusal = estimate.invalidVariables ? undefined : overLimits(estimate, options);
+    if (refusal || estimate.invalidVariables) {
+      const limited = await chargeRefusal(limiter, source, context.log);
+      if (limited) return limited;
+      // Variables that do not coerce: graphql answers them before any resolver runs.
+      return refusal && { errors: [refusal] };
+    }
+    const { kind, cost } = operationCharge(operation, args.document, bookingMutations, estimate.cost);
     const refused = await limiter.check(source, kind, cost, context.log);
-    return refused ? refusal(kind, refused.retryAfterSeconds) : undefined;
+    return refused ? rateLimited(kind, refused.retryAfterSeconds) : undefined;
   }
 
   return {
     async onExecute({ args, setResultAndStopExecution }) {
-      const result = await check(args.contextValue, args.document, args.operationName);
+      const result = await gate(args);
       if (result) setResultAndStopExecution(result);
     },
     async onSubscribe({ args, setResultAndStopExecution }) {
-      const result = await check(args.contextValue, args.document, args.operationName);
+      const result = await gate(args);
       if (result) setResultAndStopExecution(result);
+    },
+    async onResultProcess({ request, result, setResult, serverContext }) {
+      if (charged.has(request) || Array.isArray(result) || isAsyncIterable(result) || result.data !== undefined || !result.errors?.length) return;
+      const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+      const limited = await chargeRefusal(limiter, { actor: null, headers: request.headers, remoteAddress: req?.socket?.remoteAddress }, options.log);
+      if (limited) setResult(limited);
     },
   };
 }
 
-function refusal(kind: LimitKind, retryAfterSeconds: number): ExecutionResult {
+/**
+ * Charges an operation refused before execution to its sender (by session or address: who signed in
+ * is not known yet). Returns the rate-limit refusal to answer instead when the sender is over.
+ */
+export async function chargeRefusal(limiter: RateLimiter, source: ClientSource, log: Logger): Promise<ExecutionResult | undefined> {
+  const limited = await limiter.check(source, 'read', REFUSED_OPERATION_COST, log);
+  return limited ? rateLimited('read', limited.retryAfterSeconds) : undefined;
+}
+
+function overLimits(estimate: { cost: number; availabilityFields: number }, limits: OperationLimits) {
+  if (estimate.availabilityFields > limits.maxAvailabilityFields) {
+    return createGraphQLError(
+      `At most ${limits.maxAvailabilityFields} availability fields per request; this one has ${estimate.availabilityFields}`,
+      { extensions: { code: 'TOO_MANY_AVAILABILITY_FIELDS', count: estimate.availabilityFields, max: limits.maxAvailabilityFields, http: { status: 400 } } },
+    );
+  }
+  if (estimate.cost > limits.maxCost) {
+    return createGraphQLError(`Operation cost ${estimate.cost} is over the maximum of ${limits.maxCost}; ask for shorter windows or fewer fields`, {
+      extensions: { code: 'COST_LIMIT_EXCEEDED', cost: estimate.cost, maxCost: limits.maxCost, http: { status: 400 } },
+    });
+  }
+  return undefined;
+}
+
+function rateLimited(kind: LimitKind, retryAfterSeconds: number): ExecutionResult {
   const what = kind === 'booking' ? 'booking requests' : 'requests';
   return {
     errors: [
