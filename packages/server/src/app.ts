@@ -8,6 +8,7 @@ import { openDatabase, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
+import { createPgPubSubHandle } from './live/pg-pubsub.js';
 import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
 import { useCompression } from './http/compression.js';
@@ -22,7 +23,7 @@ import { AuthenticationError } from './auth/auth.service.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
-import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
+import { FallbackRateLimitStore, MemoryRateLimitStore, PgRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
 import { RedisFallback } from './redis/redis-fallback.js';
 import { isConnectionError } from './db/retry.js';
@@ -60,9 +61,15 @@ export async function createSlotwise(options: SlotwiseOptions) {
     ? createRedisClient(config.REDIS_URL, { name: `slotwise-cmd-${process.pid}`, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log })
     : undefined;
   const redisFallback = redis && new RedisFallback(redis, log, (component) => metrics.redisFallbacks.inc({ component }));
-  const pubsubHandle = createPubSubHandle(
-    config.REDIS_URL && redisFallback ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback } : undefined,
-  );
+  // Live events reach every worker and instance through Redis when there is one, else through
+  // PostgreSQL's LISTEN/NOTIFY; only embedded mode (one process) keeps them in-process.
+  const pgPubSub = !config.REDIS_URL && config.DATABASE_URL ? createPgPubSubHandle({ url: config.DATABASE_URL, log }) : undefined;
+  const pubsubHandle =
+    pgPubSub ??
+    createPubSubHandle(
+      config.REDIS_URL && redisFallback ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback } : undefined,
+    );
+  await pgPubSub?.ready;
   if (redis) {
     const connected = await Promise.all([redis, ...pubsubHandle.clients].map((client) => readyOrTimeout(client, config.REDIS_COMMAND_TIMEOUT_MS)));
     if (!connected.every(Boolean)) log.warn('redis unavailable at start; serving in degraded mode until it is reachable');
@@ -78,8 +85,13 @@ export async function createSlotwise(options: SlotwiseOptions) {
     readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
     trustedProxies: config.TRUST_PROXY,
+    // Shared by all workers and instances: in Redis, else in PostgreSQL; in-process only in embedded mode.
     store:
-      redis && redisFallback ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback) : new MemoryRateLimitStore(),
+      redis && redisFallback
+        ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback)
+        : db.kind === 'postgres'
+          ? new PgRateLimitStore(db.sql)
+          : new MemoryRateLimitStore(),
     onLimited: (kind) => metrics.rateLimited.inc({ kind }),
   });
   const requestIds = new WeakMap<Request, string>();

@@ -13,7 +13,7 @@ import { GenerationService } from './scheduling/generation.service.js';
 import { RulesService } from './scheduling/rules.service.js';
 import { AvailabilityService } from './scheduling/availability.service.js';
 import { ExposureService } from './scheduling/exposure.service.js';
-import { FallbackExposureCache, MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
+import { FallbackExposureCache, MemoryExposureCache, PgExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
 import type { RedisFallback } from './redis/redis-fallback.js';
 import { SearchService } from './scheduling/search.service.js';
 import { releaseExpiredHolds } from './booking/expiry.js';
@@ -72,7 +72,9 @@ export function createServices(deps: {
     exposure: new ExposureService(prisma, deps.db.sql, {
       cache: deps.redis
         ? new FallbackExposureCache(new RedisExposureCache(deps.redis.client), new MemoryExposureCache(), deps.redis.fallback)
-        : new MemoryExposureCache(),
+        : deps.db.kind === 'postgres'
+          ? new PgExposureCache(deps.db.sql)
+          : new MemoryExposureCache(),
       slotEvents,
       releaseExpiredHolds: (options) => releaseExpiredHolds(deps.db.sql, options),
       metrics: deps.metrics,
