@@ -1,10 +1,10 @@
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
-import { openDatabase, type Database } from './db/database.js';
+import { openDatabase, openPgPool, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
@@ -27,6 +27,7 @@ import { FallbackRateLimitStore, MemoryRateLimitStore, PgRateLimitStore, RedisRa
 import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
 import { RedisFallback } from './redis/redis-fallback.js';
 import { isConnectionError } from './db/retry.js';
+import { READ_AFTER_HEADER, ReadRouter } from './db/read-replica.js';
 import { useClientErrorLog } from './http/client-errors.js';
 
 export interface SlotwiseOptions {
@@ -56,6 +57,23 @@ export async function createSlotwise(options: SlotwiseOptions) {
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const metrics = createMetrics();
+  // Optional read replica: public availability reads only, while it keeps up (src/db/read-replica.ts).
+  const replica =
+    config.DATABASE_READ_URL && db.kind === 'postgres'
+      ? openPgPool(config.DATABASE_READ_URL, {
+          poolMax: config.DATABASE_POOL_MAX,
+          connectionWaitMs: 2_000,
+          statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+          applicationName: 'slotwise-read',
+          onConnectionError: (err) => log.warn({ reason: err.message }, 'read replica connection lost; the pool replaces it'),
+        })
+      : undefined;
+  const reads = new ReadRouter(db.sql, replica?.sql, {
+    maxLagMs: config.DATABASE_READ_MAX_LAG_MS,
+    log,
+    onRead: (target) => metrics.databaseReads.inc({ target }),
+  });
+  await reads.start();
   // Redis is an accelerator: the server starts and serves without it (see RedisFallback).
   const redis = config.REDIS_URL
     ? createRedisClient(config.REDIS_URL, { name: `slotwise-cmd-${process.pid}`, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log })
@@ -80,6 +98,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     pubsub: pubsubHandle.pubsub,
     redis: redis && redisFallback ? { client: redis, fallback: redisFallback } : undefined,
     metrics,
+    reads,
   });
   const rateLimiter = new RateLimiter({
     readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
@@ -113,7 +132,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     landingPage: false,
     graphiql: (config.GRAPHIQL ?? embedded) && GRAPHIQL_OPTIONS,
     renderGraphiQL,
-    cors: { origin: config.CORS_ORIGINS, credentials: false },
+    // A browser client may read the read-your-writes token (and the request id) of an answer.
+    cors: { origin: config.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id', READ_AFTER_HEADER] },
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -179,6 +199,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
       useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY }),
       useSharedLiveExecution(),
+      ...(reads.enabled ? [useReadAfterToken(reads)] : []),
     ],
   });
 
@@ -191,6 +212,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     rateLimiter,
     yoga,
     pubsub: pubsubHandle.pubsub,
+    reads,
     redis,
     redisFallback,
     /**
@@ -209,9 +231,35 @@ export async function createSlotwise(options: SlotwiseOptions) {
       closing ??= (async () => {
         await pubsubHandle.close();
         redis?.disconnect();
+        await reads.stop();
+        await replica?.close();
         await db.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * With a read replica: a mutation's answer carries `Slotwise-Read-After`, the primary's WAL position
+ * once it has run, so the client's next reads (which send it back) see what it wrote.
+ */
+function useReadAfterToken(reads: ReadRouter): Plugin {
+  const tokens = new WeakMap<Request, string>();
+  const mutations = new WeakSet<Request>();
+  return {
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request && getOperationAST(args.document, args.operationName)?.operation === 'mutation') mutations.add(request);
+    },
+    async onResultProcess({ request }) {
+      if (!mutations.has(request)) return;
+      const token = await reads.writeToken().catch(() => undefined);
+      if (token) tokens.set(request, token);
+    },
+    onResponse({ request, response }) {
+      const token = tokens.get(request);
+      if (token) response.headers.set(READ_AFTER_HEADER, token);
     },
   };
 }

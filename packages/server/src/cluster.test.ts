@@ -50,11 +50,12 @@ async function startMain(env: Record<string, string>, readyMessage = 'all worker
     proc,
     logs,
     stderr,
+    // Its node children running main.ts (tsx also starts an esbuild service process).
     workerPids: () =>
-      execFileSync('ps', ['-o', 'pid=', '--ppid', String(proc.pid)], { encoding: 'utf8' })
+      execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(proc.pid)], { encoding: 'utf8' })
         .split('\n')
-        .map((s) => Number(s.trim()))
-        .filter(Boolean),
+        .filter((line) => line.includes('main.ts'))
+        .map((line) => Number(line.trim().split(/\s+/)[0])),
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit');

@@ -139,6 +139,24 @@ const PG_TYPES = {
 };
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  const { pool, sql } = openPgPool(url, options);
+  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
+  return {
+    kind: 'postgres',
+    prisma,
+    sql,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * A pg pool with this server's session settings and plain SQL over it, without Prisma (the read
+ * replica's pool is one). `applicationName` shows in pg_stat_activity.
+ */
+export function openPgPool(url: string, options: DatabaseOptions & { applicationName?: string }): { pool: pg.Pool; sql: SqlRunner; close(): Promise<void> } {
   // Options given in the URL are kept beside ours (pg lets the URL's replace the config's).
   const parsed = new URL(url);
   const urlOptions = parsed.searchParams.get('options');
@@ -159,6 +177,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionWaitMs ?? 10_000,
     options: sessionSettings.filter(Boolean).join(' '),
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
   });
   // A connection can die at any time (pg_terminate_backend, failover, network). pg-pool only
   // listens for errors on idle clients; a checked-out client with no 'error' listener would throw
@@ -168,7 +187,6 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   pool.on('connect', (client) => client.on('error', onConnectionError));
   // The pool re-emits an idle client's error; the client's own listener has already reported it.
   pool.on('error', () => {});
-  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
     async query(text, params) {
       const name = params?.length ? preparedName(text) : undefined;
@@ -212,15 +230,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     pool.connect().catch((error: Error) => {
       throw /timeout/i.test(error.message) ? new ConnectionWaitTimeout(error) : error;
     });
-  return {
-    kind: 'postgres',
-    prisma,
-    sql: runner(pool),
-    async close() {
-      await prisma.$disconnect();
-      await pool.end();
-    },
-  };
+  return { pool, sql: runner(pool), close: () => pool.end() };
 }
 
 async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {

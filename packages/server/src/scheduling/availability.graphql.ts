@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { READ_AFTER_HEADER } from '../db/read-replica.js';
 import type { Slot } from '../generated/prisma/client.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
@@ -70,7 +71,7 @@ builder.queryField('availability', (t) =>
       from: t.arg({ type: 'DateTime', required: true }),
       to: t.arg({ type: 'DateTime', required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES) }),
+    resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES), readAfter: ctx.headers.get(READ_AFTER_HEADER) }),
   }),
 );
 
@@ -87,7 +88,7 @@ builder.queryField('availableDates', (t) =>
       from: t.arg({ type: 'Date', required: true }),
       to: t.arg({ type: 'Date', required: true }),
     },
-    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES) }),
+    resolve: (_root, args, ctx) => ctx.services.availability.availableDates(scopeIds(args), args.from, args.to, { staff: hasAnyRole(ctx.actor, STAFF_ROLES), readAfter: ctx.headers.get(READ_AFTER_HEADER) }),
   }),
 );
 
