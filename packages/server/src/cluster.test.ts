@@ -41,10 +41,16 @@ async function startMain(env: Record<string, string>, readyMessage = 'all worker
       logs.push({ text: line });
     }
   });
-  await waitFor(() => {
-    if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}: ${stderr.join('\n')}`);
-    return logs.some((l) => l.msg === readyMessage || (typeof l.msg === 'string' && l.msg.startsWith(readyMessage)));
-  }, readyMessage, START_MS, 100);
+  try {
+    await waitFor(() => {
+      if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}: ${stderr.join('\n')}`);
+      return logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith(readyMessage));
+    }, readyMessage, START_MS, 100);
+  } catch (err) {
+    // Nothing of ours is left running: the primary stops its workers.
+    proc.kill('SIGTERM');
+    throw err;
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     proc,

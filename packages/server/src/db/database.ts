@@ -157,26 +157,24 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  * replica's pool is one). `applicationName` shows in pg_stat_activity.
  */
 export function openPgPool(url: string, options: DatabaseOptions & { applicationName?: string }): { pool: pg.Pool; sql: SqlRunner; close(): Promise<void> } {
-  // Options given in the URL are kept beside ours (pg lets the URL's replace the config's).
-  const parsed = new URL(url);
-  const urlOptions = parsed.searchParams.get('options');
-  if (urlOptions !== null) parsed.searchParams.delete('options');
+  // Set on every new connection by one SET statement rather than as startup `options`: PgBouncer
+  // (1.18 in Debian 12) refuses that startup parameter. Options given in the URL still go as such.
   const sessionSettings = [
-    urlOptions,
     // Timestamps print in UTC whatever the server's zone (see parseTimestamptz); every zone-aware
     // statement names its zone explicitly.
-    '-c TimeZone=UTC',
+    "SET TimeZone = 'UTC'",
     // No request holds a connection forever: a runaway statement is cancelled, and a transaction
     // left open by a stuck caller is ended by the server (its connection is then replaced).
-    `-c statement_timeout=${options.statementTimeoutMs ?? 0}`,
-    `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 0}`,
-  ];
+    `SET statement_timeout = ${options.statementTimeoutMs ?? 0}`,
+    `SET idle_in_transaction_session_timeout = ${options.idleInTransactionTimeoutMs ?? 0}`,
+  ].join('; ');
   const pool = new pg.Pool({
-    connectionString: urlOptions === null ? url : parsed.toString(),
+    connectionString: url,
+    // The pool hands a new connection out only once this has run: no caller's query comes before it.
+    onConnect: (client) => client.query(sessionSettings),
     max: options.poolMax ?? 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionWaitMs ?? 10_000,
-    options: sessionSettings.filter(Boolean).join(' '),
     ...(options.applicationName ? { application_name: options.applicationName } : {}),
   });
   // A connection can die at any time (pg_terminate_backend, failover, network). pg-pool only

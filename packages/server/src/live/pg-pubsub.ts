@@ -56,6 +56,8 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let warned = false;
+  /** The NOTIFYs of this process, chained so they run in publish order. */
+  let sending: Promise<void> = Promise.resolve();
 
   const drop = (failed: pg.Client, err?: unknown) => {
     if (client !== failed) return;
@@ -117,15 +119,20 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
         deliverLocally(event.type, detail);
         return true;
       }
-      // Queued on the one connection in call order; a failure means it is going down (and with it
-      // the LISTEN): this process's subscribers still get the message, directly.
+      // One after another on the one connection, in call order; a failure means it is going down
+      // (and with it the LISTEN): this process's subscribers still get the message, directly.
       let failed = false;
       for (const payload of payloads) {
-        current.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, payload]).catch(() => {
-          if (failed) return;
-          failed = true;
-          deliverLocally(event.type, detail);
-        });
+        sending = sending
+          .then(() => current.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, payload]))
+          .then(
+            () => undefined,
+            () => {
+              if (failed) return;
+              failed = true;
+              deliverLocally(event.type, detail);
+            },
+          );
       }
       return true;
     },
@@ -140,6 +147,7 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
       closed = true;
       clearTimeout(retry);
       await ready;
+      await sending;
       const current = client;
       client = undefined;
       await current?.end().catch(() => {});
