@@ -57,11 +57,18 @@ async function startMain(env: Record<string, string>, readyMessage = 'all worker
     logs,
     stderr,
     // Its node children running main.ts (tsx also starts an esbuild service process).
-    workerPids: () =>
-      execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(proc.pid)], { encoding: 'utf8' })
+    workerPids: () => {
+      let children = '';
+      try {
+        children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(proc.pid)], { encoding: 'utf8' });
+      } catch {
+        // ps exits 1 when the process has no children at all.
+      }
+      return children
         .split('\n')
         .filter((line) => line.includes('main.ts'))
-        .map((line) => Number(line.trim().split(/\s+/)[0])),
+        .map((line) => Number(line.trim().split(/\s+/)[0]));
+    },
     async stop() {
       if (proc.exitCode !== null) return proc.exitCode;
       const exited = once(proc, 'exit');
