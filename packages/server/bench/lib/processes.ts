@@ -67,7 +67,7 @@ export async function startChild(
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
   // Generous: on a busy machine a server (or WORKERS > 1 of them) takes minutes to load its modules.
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
     const ok = await fetch(url + readyPath).then((r) => r.ok, () => false);
