@@ -55,10 +55,20 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
     ['JWT_SECRET', { DATABASE_URL: 'postgres://db/slotwise', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY }],
     ['ENCRYPTION_KEY', { DATABASE_URL: 'postgres://db/slotwise', JWT_SECRET: SECRETS.JWT_SECRET }],
+    ['WORKERS', { WORKERS: 'abc' }],
+    ['WORKERS', { WORKERS: '0' }],
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'mysql://replica' }],
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'postgres://replica/slotwise' }],
   ])('rejects a bad %s with one line naming it', (name, env) => {
     const { message } = configError(env);
     expect(message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
     expect(message).not.toContain('\n');
+  });
+
+  it('reads WORKERS as auto or a number, 1 by default', () => {
+    expect(loadConfig({}).WORKERS).toBe(1);
+    expect(loadConfig({ WORKERS: 'auto' }).WORKERS).toBe('auto');
+    expect(loadConfig({ WORKERS: '4' }).WORKERS).toBe(4);
   });
 
   it('accepts a JWKS URL instead of JWT_SECRET with DATABASE_URL', () => {
