@@ -92,9 +92,12 @@ export function createClient(options: ClientOptions) {
   const retries = options.retries ?? 2;
   const timeZone = options.timeZone === 'browser' ? browserTimeZone() : options.timeZone;
   const token = () => (typeof options.token === 'function' ? options.token() : options.token);
+  // Read-your-writes with a read replica: the server's token from this client's last mutation,
+  // sent back with every request so its reads see that write.
+  let readAfter: string | undefined;
   const headers = (extra?: Record<string, string>): Record<string, string> => {
     const t = token();
-    return { ...options.headers, ...(t ? { authorization: `Bearer ${t}` } : {}), ...extra };
+    return { ...options.headers, ...(t ? { authorization: `Bearer ${t}` } : {}), ...(readAfter ? { 'slotwise-read-after': readAfter } : {}), ...extra };
   };
   const WebSocketImpl = options.transport === 'sse' ? undefined : (options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket);
   if (options.transport === 'ws' && !WebSocketImpl) throw new SlotwiseError('No WebSocket implementation: pass webSocketImpl', 'NO_WEBSOCKET');
@@ -146,6 +149,7 @@ export function createClient(options: ClientOptions) {
         await backoff(attempt);
         continue;
       }
+      readAfter = response.headers.get('slotwise-read-after') ?? readAfter;
       const payload = (await response.json().catch(() => null)) as {
         data?: TResult | null;
         errors?: { message: string; extensions?: Record<string, unknown> }[];

@@ -11,8 +11,9 @@ import { createBenchDatabase, runningChildren, settled, startFloor, startSlotwis
 import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
+import { scaleBench } from './scenarios/scale.js';
 
-const SUITES = { availability: availabilityBench, booking: bookingBench, live: liveBench } as const;
+const SUITES = { availability: availabilityBench, booking: bookingBench, live: liveBench, scale: scaleBench } as const;
 type Suite = keyof typeof SUITES;
 
 async function main() {

@@ -1,13 +1,14 @@
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, getOperationAST, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext } from 'graphql-yoga';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Context } from './context.js';
-import { openDatabase, type Database } from './db/database.js';
+import { openDatabase, openPgPool, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
+import { createPgPubSubHandle } from './live/pg-pubsub.js';
 import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
 import { useCompression } from './http/compression.js';
@@ -24,10 +25,11 @@ import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
 import { useSubscriptionCap } from './live/subscription-cap.js';
-import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
+import { FallbackRateLimitStore, MemoryRateLimitStore, PgRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { createRedisClient, readyOrTimeout } from './redis/redis-client.js';
 import { RedisFallback } from './redis/redis-fallback.js';
 import { isConnectionError, isPoolWaitTimeout } from './db/retry.js';
+import { READ_AFTER_HEADER, ReadRouter } from './db/read-replica.js';
 import { useClientErrorLog } from './http/client-errors.js';
 
 export interface SlotwiseOptions {
@@ -57,14 +59,37 @@ export async function createSlotwise(options: SlotwiseOptions) {
   if (applied.length) log.info({ applied }, 'migrations applied');
 
   const metrics = createMetrics();
+  // Optional read replica: public availability reads only, while it keeps up (src/db/read-replica.ts).
+  const replica =
+    config.DATABASE_READ_URL && db.kind === 'postgres'
+      ? openPgPool(config.DATABASE_READ_URL, {
+          poolMax: config.DATABASE_POOL_MAX,
+          connectionWaitMs: 2_000,
+          statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+          applicationName: 'slotwise-read',
+          onConnectionError: (err) => log.warn({ reason: err.message }, 'read replica connection lost; the pool replaces it'),
+        })
+      : undefined;
+  const reads = new ReadRouter(db.sql, replica?.sql, {
+    maxLagMs: config.DATABASE_READ_MAX_LAG_MS,
+    log,
+    onRead: (target) => metrics.databaseReads.inc({ target }),
+  });
+  await reads.start();
   // Redis is an accelerator: the server starts and serves without it (see RedisFallback).
   const redis = config.REDIS_URL
     ? createRedisClient(config.REDIS_URL, { name: `slotwise-cmd-${process.pid}`, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log })
     : undefined;
   const redisFallback = redis && new RedisFallback(redis, log, (component) => metrics.redisFallbacks.inc({ component }));
-  const pubsubHandle = createPubSubHandle(
-    config.REDIS_URL && redisFallback ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback } : undefined,
-  );
+  // Live events reach every worker and instance through Redis when there is one, else through
+  // PostgreSQL's LISTEN/NOTIFY; only embedded mode (one process) keeps them in-process.
+  const pgPubSub = !config.REDIS_URL && config.DATABASE_URL ? createPgPubSubHandle({ url: config.DATABASE_URL, log }) : undefined;
+  const pubsubHandle =
+    pgPubSub ??
+    createPubSubHandle(
+      config.REDIS_URL && redisFallback ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback } : undefined,
+    );
+  await pgPubSub?.ready;
   if (redis) {
     const connected = await Promise.all([redis, ...pubsubHandle.clients].map((client) => readyOrTimeout(client, config.REDIS_COMMAND_TIMEOUT_MS)));
     if (!connected.every(Boolean)) log.warn('redis unavailable at start; serving in degraded mode until it is reachable');
@@ -75,14 +100,20 @@ export async function createSlotwise(options: SlotwiseOptions) {
     pubsub: pubsubHandle.pubsub,
     redis: redis && redisFallback ? { client: redis, fallback: redisFallback } : undefined,
     metrics,
+    reads,
   });
   await services.signingKeys.init(db.sql);
   const rateLimiter = new RateLimiter({
     readsPerMinute: config.RATE_LIMIT_READS_PER_MINUTE,
     bookingsPerMinute: config.RATE_LIMIT_BOOKINGS_PER_MINUTE,
     trustedProxies: config.TRUST_PROXY,
+    // Shared by all workers and instances: in Redis, else in PostgreSQL; in-process only in embedded mode.
     store:
-      redis && redisFallback ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback) : new MemoryRateLimitStore(),
+      redis && redisFallback
+        ? new FallbackRateLimitStore(new RedisRateLimitStore(redis), new MemoryRateLimitStore(), redisFallback)
+        : db.kind === 'postgres'
+          ? new PgRateLimitStore(db.sql)
+          : new MemoryRateLimitStore(),
     onLimited: (kind) => metrics.rateLimited.inc({ kind }),
   });
   const subscriptionCap = useSubscriptionCap(config.MAX_SUBSCRIPTIONS_PER_IP, config.TRUST_PROXY);
@@ -105,7 +136,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     landingPage: false,
     graphiql: (config.GRAPHIQL ?? embedded) && GRAPHIQL_OPTIONS,
     renderGraphiQL,
-    cors: { origin: config.CORS_ORIGINS, credentials: false },
+    // A browser client may read the read-your-writes token (and the request id) of an answer.
+    cors: { origin: config.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id', READ_AFTER_HEADER] },
     // Content-Length over the limit: 413 before reading; a chunked body is cut off at the limit.
     maxRequestBodySize: config.MAX_BODY_BYTES,
     logging: false,
@@ -186,6 +218,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       subscriptionCap,
       useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY, requireKey: config.REQUIRE_IDEMPOTENCY_KEY }),
       useSharedLiveExecution(),
+      ...(reads.enabled ? [useReadAfterToken(reads)] : []),
     ],
   });
 
@@ -200,6 +233,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     subscriptionsOf: (address: string) => subscriptionCap.open(address),
     yoga,
     pubsub: pubsubHandle.pubsub,
+    reads,
     redis,
     redisFallback,
     /**
@@ -218,9 +252,35 @@ export async function createSlotwise(options: SlotwiseOptions) {
       closing ??= (async () => {
         await pubsubHandle.close();
         redis?.disconnect();
+        await reads.stop();
+        await replica?.close();
         await db.close();
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * With a read replica: a mutation's answer carries `Slotwise-Read-After`, the primary's WAL position
+ * once it has run, so the client's next reads (which send it back) see what it wrote.
+ */
+function useReadAfterToken(reads: ReadRouter): Plugin {
+  const tokens = new WeakMap<Request, string>();
+  const mutations = new WeakSet<Request>();
+  return {
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      if (request && getOperationAST(args.document, args.operationName)?.operation === 'mutation') mutations.add(request);
+    },
+    async onResultProcess({ request }) {
+      if (!mutations.has(request)) return;
+      const token = await reads.writeToken().catch(() => undefined);
+      if (token) tokens.set(request, token);
+    },
+    onResponse({ request, response }) {
+      const token = tokens.get(request);
+      if (token) response.headers.set(READ_AFTER_HEADER, token);
     },
   };
 }

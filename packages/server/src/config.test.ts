@@ -65,6 +65,10 @@ describe('loadConfig', () => {
     ['ENCRYPTION_OLD_KEYS', { ...SECRETS, ENCRYPTION_LOOKUP_KEY: SECRETS.ENCRYPTION_KEY, ENCRYPTION_OLD_KEYS: `k1:${'cd'.repeat(32)}` }],
     ['ENCRYPTION_LOOKUP_KEY', { ...SECRETS, ENCRYPTION_LOOKUP_KEY: 'short' }],
     ['ENCRYPTION_LOOKUP_KEY', { ...SECRETS, ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_OLD_KEYS: `k1:${'cd'.repeat(32)}` }],
+    ['WORKERS', { WORKERS: 'abc' }],
+    ['WORKERS', { WORKERS: '0' }],
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'mysql://replica' }],
+    ['DATABASE_READ_URL', { DATABASE_READ_URL: 'postgres://replica/slotwise' }],
   ])('rejects a bad %s with one line naming it', (name, env) => {
     const { message } = configError(env);
     expect(message).toMatch(new RegExp(`^Invalid configuration: ${name}\\b`));
@@ -77,6 +81,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_LOOKUP_KEY: old });
     expect(config.ENCRYPTION_OLD_KEYS).toEqual([{ id: 'k1', keyHex: old }, { id: 'k0', keyHex: 'ef'.repeat(32) }]);
     expect(loadConfig(SECRETS).ENCRYPTION_OLD_KEYS).toEqual([]);
+  });
+
+  it('reads WORKERS as auto or a number, 1 by default', () => {
+    expect(loadConfig({}).WORKERS).toBe(1);
+    expect(loadConfig({ WORKERS: 'auto' }).WORKERS).toBe('auto');
+    expect(loadConfig({ WORKERS: '4' }).WORKERS).toBe(4);
   });
 
   it('accepts a JWKS URL instead of JWT_SECRET with DATABASE_URL', () => {

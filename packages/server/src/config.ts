@@ -14,6 +14,20 @@ export const configSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** Optional replica for public availability reads; the primary (DATABASE_URL) serves everything else. */
+  DATABASE_READ_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** The replica serves only while it is at most this far behind the primary; otherwise the primary does. */
+  DATABASE_READ_MAX_LAG_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /** Server processes on one port: `auto` = one per core, or a number (embedded mode: always 1). */
+  WORKERS: z
+    .string()
+    .regex(/^(auto|\d+)$/, 'must be auto or a number of processes (1-256)')
+    .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v)))
+    .refine((v) => v === 'auto' || (v >= 1 && v <= 256), 'must be auto or a number of processes (1-256)')
+    .default(1),
   /** Per connection: no statement, and no transaction left idle, holds a connection longer (0 = no limit). */
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
@@ -207,6 +221,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.JWT_SIGNING_ALG === 'HS256' && config.DATABASE_URL && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration: JWT_SIGNING_ALG HS256 needs JWT_SECRET');
+  }
+  if (config.DATABASE_READ_URL && !config.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL (the primary)');
   }
   if (config.DATABASE_URL && !config.ENCRYPTION_KEY) {
     throw new ConfigError('Invalid configuration: ENCRYPTION_KEY is required when DATABASE_URL is set');

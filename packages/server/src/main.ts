@@ -1,36 +1,22 @@
+import cluster from 'node:cluster';
 import { ConfigError, loadConfig } from './config.js';
-import { createSlotwise } from './app.js';
-import { startServer } from './server.js';
-import { appRoutes } from './routes.js';
-import { seedDemoIfEmpty } from './demo/seed.js';
 import { MigrationError } from './db/migrate.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { createLogger } from './logger.js';
-import { guardProcess } from './process-guards.js';
+import { runPrimary, workerCount } from './cluster.js';
 
 async function main() {
   const started = performance.now();
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL);
-  guardProcess(logger);
-  const app = await createSlotwise({ config, logger });
-  const seedDemo = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
-  if (seedDemo && (await seedDemoIfEmpty(app))) app.log.info('demo data created');
-  const server = await startServer(app, { routes: appRoutes(app) });
-  app.log.info({ startupMs: Math.round(performance.now() - started) }, `GraphiQL: ${server.url}/graphql`);
-
-  const shutdown = (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    server.stop().then(
-      () => process.exit(0),
-      (err) => {
-        app.log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  const workers = workerCount(config);
+  if (cluster.isPrimary && config.WORKERS !== 1 && workers === 1) {
+    logger.warn({ WORKERS: config.WORKERS }, 'embedded mode runs one process (PGlite belongs to one process); WORKERS is ignored');
+  }
+  // The primary of WORKERS > 1 serves nothing, so it does not load the server's modules either.
+  if (cluster.isPrimary && workers > 1) return runPrimary(workers, logger);
+  const { serve } = await import('./serve.js');
+  await serve(config, logger, started);
 }
 
 main().catch((err) => {

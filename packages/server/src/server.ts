@@ -13,6 +13,9 @@ import { listenForQueuedMail } from './mail/outbox-wakeup.js';
 import { listenForEvents } from './events/events-wakeup.js';
 import { eventBusRelayFromConfig, RELAY_POLL_INTERVAL_MS } from './events/event-bus.js';
 import { WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
+import { workerId } from './cluster.js';
+import { deleteExpiredWindows } from './ratelimit/store.js';
+import { deleteExpiredExposures } from './scheduling/exposure-cache.js';
 
 /** Extra HTTP routes served beside /graphql (public pages add theirs here). */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -29,11 +32,14 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   const { log, metrics } = app;
   let shuttingDown = false;
   const readinessDeps = { db: app.db, pingRedis: app.pingRedis, isShuttingDown: () => shuttingDown };
+  // Under WORKERS > 1: which worker answered (operators and tests tell them apart by it).
+  const worker = workerId();
 
   const httpServer = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id'] as string | undefined);
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
+    if (worker !== undefined) res.setHeader('x-slotwise-worker', String(worker));
     const url = new URL(req.url ?? '/', 'http://localhost');
     res.on('finish', () => {
       metrics.httpRequests.inc({ route: routeLabel(url.pathname), status: String(res.statusCode) });
@@ -81,6 +87,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   const jobs = new JobRunner(log);
   jobs.every('hold-expiry', 5_000, () => app.services.bookings.releaseExpiredHolds());
   jobs.every('idempotency-cleanup', 10 * 60_000, () => app.services.idempotency.deleteExpired());
+  // Without Redis, rate-limit windows and exposures are shared through PostgreSQL: ended ones are swept.
+  if (app.db.kind === 'postgres' && !app.redis) {
+    jobs.every('shared-state-cleanup', 60_000, () => Promise.all([deleteExpiredWindows(app.db.sql), deleteExpiredExposures(app.db.sql)]));
+  }
   // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
   jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
   // Optional: calendar replies from an IMAP mailbox, through the same ingestor as POST /inbound/mail.
@@ -109,7 +119,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host === '0.0.0.0' || !options.host ? '127.0.0.1' : options.host}:${port}`;
-  log.info({ port, database: app.db.kind, redis: Boolean(app.redis) }, `Slotwise listening on ${url}/graphql`);
+  log.info({ port, database: app.db.kind, redis: Boolean(app.redis), worker }, `Slotwise listening on ${url}/graphql`);
 
   return {
     url,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { ReadRouter } from './db/read-replica.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { BookingMetrics } from './http/metrics.js';
@@ -16,7 +17,7 @@ import { GenerationService } from './scheduling/generation.service.js';
 import { RulesService } from './scheduling/rules.service.js';
 import { AvailabilityService } from './scheduling/availability.service.js';
 import { ExposureService } from './scheduling/exposure.service.js';
-import { FallbackExposureCache, MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
+import { FallbackExposureCache, MemoryExposureCache, PgExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
 import type { RedisFallback } from './redis/redis-fallback.js';
 import { SearchService } from './scheduling/search.service.js';
 import { releaseExpiredHolds } from './booking/expiry.js';
@@ -49,6 +50,8 @@ export function createServices(deps: {
   pubsub: PubSubHandle['pubsub'];
   redis?: { client: Redis; fallback: RedisFallback };
   metrics?: BookingMetrics & ProposalMetrics;
+  /** DATABASE_READ_URL: the replica for public availability reads. */
+  reads?: ReadRouter;
 }) {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
@@ -81,11 +84,13 @@ export function createServices(deps: {
     slotEvents,
     bookings: new BookingService(deps.db, deps.config, slotEvents, bookingMail, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
-    availability: new AvailabilityService(deps.db.sql),
+    availability: new AvailabilityService(deps.db.sql, undefined, deps.reads),
     exposure: new ExposureService(prisma, deps.db.sql, {
       cache: deps.redis
         ? new FallbackExposureCache(new RedisExposureCache(deps.redis.client), new MemoryExposureCache(), deps.redis.fallback)
-        : new MemoryExposureCache(),
+        : deps.db.kind === 'postgres'
+          ? new PgExposureCache(deps.db.sql)
+          : new MemoryExposureCache(),
       slotEvents,
       releaseExpiredHolds: (options) => releaseExpiredHolds(deps.db.sql, options),
       metrics: deps.metrics,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, ensureTemplate, TEST_REDIS_URL } from '../../test/databases.js';
@@ -66,7 +66,8 @@ export async function startChild(
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // Generous: on a busy machine a server (or WORKERS > 1 of them) takes minutes to load its modules.
+  const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
     const ok = await fetch(url + readyPath).then((r) => r.ok, () => false);
@@ -96,6 +97,35 @@ export async function startChild(
   };
   runningChildren.add(handle);
   return handle;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by a process and every process below it (a WORKERS > 1
+ * server's workers), from the kernel's per-process counters in /proc/<pid>/stat.
+ */
+export function processTreeCpuMs(rootPid: number): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const procs = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the command name (which may hold spaces) start at its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    procs.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  let total = 0;
+  const pending = [rootPid];
+  while (pending.length) {
+    const pid = pending.pop()!;
+    total += procs.get(pid)?.ticks ?? 0;
+    for (const [child, p] of procs) if (p.ppid === pid) pending.push(child);
+  }
+  return (total * 1000) / ticksPerSecond;
 }
 
 /** Busy and total CPU time of the whole machine so far (first line of /proc/stat), in clock ticks. */
@@ -128,7 +158,7 @@ export async function settled(maxMs = 60_000): Promise<number> {
  * The real Slotwise server (src/main.ts) on the bench database. BENCH_CPU_PROFILE=<dir> makes it
  * write a V8 CPU profile there when it stops (open it in Chrome DevTools).
  */
-export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string } = {}) {
+export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string; workers?: number } = {}) {
   const profileDir = process.env.BENCH_CPU_PROFILE;
   return startChild(options.name ?? 'slotwise', 'src/main.ts', {
     DATABASE_URL: databaseUrl,
@@ -144,6 +174,7 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     // The bench reads the root fields by introspection (off by default with DATABASE_URL).
     INTROSPECTION: 'true',
     ...(options.redis ? { REDIS_URL } : {}),
+    ...(options.workers ? { WORKERS: String(options.workers) } : {}),
   }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
 

@@ -141,26 +141,43 @@ const PG_TYPES = {
 };
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
-  // Options given in the URL are kept beside ours (pg lets the URL's replace the config's).
-  const parsed = new URL(url);
-  const urlOptions = parsed.searchParams.get('options');
-  if (urlOptions !== null) parsed.searchParams.delete('options');
+  const { pool, sql } = openPgPool(url, options);
+  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
+  return {
+    kind: 'postgres',
+    prisma,
+    sql,
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * A pg pool with this server's session settings and plain SQL over it, without Prisma (the read
+ * replica's pool is one). `applicationName` shows in pg_stat_activity.
+ */
+export function openPgPool(url: string, options: DatabaseOptions & { applicationName?: string }): { pool: pg.Pool; sql: SqlRunner; close(): Promise<void> } {
+  // Set on every new connection by one SET statement rather than as startup `options`: PgBouncer
+  // (1.18 in Debian 12) refuses that startup parameter. Options given in the URL still go as such.
   const sessionSettings = [
-    urlOptions,
     // Timestamps print in UTC whatever the server's zone (see parseTimestamptz); every zone-aware
     // statement names its zone explicitly.
-    '-c TimeZone=UTC',
+    "SET TimeZone = 'UTC'",
     // No request holds a connection forever: a runaway statement is cancelled, and a transaction
     // left open by a stuck caller is ended by the server (its connection is then replaced).
-    `-c statement_timeout=${options.statementTimeoutMs ?? 0}`,
-    `-c idle_in_transaction_session_timeout=${options.idleInTransactionTimeoutMs ?? 0}`,
-  ];
+    `SET statement_timeout = ${options.statementTimeoutMs ?? 0}`,
+    `SET idle_in_transaction_session_timeout = ${options.idleInTransactionTimeoutMs ?? 0}`,
+  ].join('; ');
   const pool = new pg.Pool({
-    connectionString: urlOptions === null ? url : parsed.toString(),
+    connectionString: url,
+    // The pool hands a new connection out only once this has run: no caller's query comes before it.
+    onConnect: (client) => client.query(sessionSettings),
     max: options.poolMax ?? 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: options.connectionWaitMs ?? 10_000,
-    options: sessionSettings.filter(Boolean).join(' '),
+    ...(options.applicationName ? { application_name: options.applicationName } : {}),
   });
   // A connection can die at any time (pg_terminate_backend, failover, network). pg-pool only
   // listens for errors on idle clients; a checked-out client with no 'error' listener would throw
@@ -171,7 +188,6 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   if (options.onCheckout) pool.on('acquire', options.onCheckout);
   // The pool re-emits an idle client's error; the client's own listener has already reported it.
   pool.on('error', () => {});
-  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
     async query(text, params) {
       const name = params?.length ? preparedName(text) : undefined;
@@ -215,15 +231,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     pool.connect().catch((error: Error) => {
       throw /timeout/i.test(error.message) ? new ConnectionWaitTimeout(error) : error;
     });
-  return {
-    kind: 'postgres',
-    prisma,
-    sql: runner(pool),
-    async close() {
-      await prisma.$disconnect();
-      await pool.end();
-    },
-  };
+  return { pool, sql: runner(pool), close: () => pool.end() };
 }
 
 async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {

@@ -122,6 +122,12 @@ export function createMetrics() {
       labelNames: ['component'] as const,
       registers: [registry],
     }),
+    databaseReads: new Counter({
+      name: 'slotwise_db_public_reads_total',
+      help: 'Statements of public availability reads by where they ran (primary, or the DATABASE_READ_URL replica)',
+      labelNames: ['target'] as const,
+      registers: [registry],
+    }),
     ...booking,
     ...createProposalMetrics(registry),
     ...mail,

@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { READ_AFTER_HEADER } from '../db/read-replica.js';
 import type { Slot } from '../generated/prisma/client.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
@@ -13,7 +14,11 @@ import { SlotRef } from './slots.graphql.js';
 export const TIME_ZONE_ARG = "IANA zone to answer in (local dates and times); default: the location's (or form's) zone.";
 export const SKILLS_ARG = 'Only slots of resources with every one of these skills (e.g. ["dermatology"]).';
 
-const viewer = (args: { timeZone?: string | null; skills?: string[] | null }, ctx: Context) => viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES));
+const viewer = (args: { timeZone?: string | null; skills?: string[] | null }, ctx: Context) => ({
+  ...viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES)),
+  // The caller's last write (Slotwise-Read-After): a replica answers only once it has replayed it.
+  readAfter: ctx.headers.get(READ_AFTER_HEADER),
+});
 
 /** Decodes the scope arguments; each is a Relay ID of its own type. */
 export function scopeIds(args: { resourceId?: string | number | null; locationId?: string | number | null; formId?: string | number | null }) {

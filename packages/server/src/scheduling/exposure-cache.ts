@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { SqlQuery } from '../db/database.js';
 import type { ExposureVariant } from './exposure.js';
 import type { RedisFallback } from '../redis/redis-fallback.js';
 
@@ -33,6 +34,33 @@ export class RedisExposureCache implements ExposureCache {
   async set(key: string, value: StickyExposure): Promise<void> {
     await this.redis.set(key, JSON.stringify(value), 'PX', EXPOSURE_TTL_MS);
   }
+}
+
+/**
+ * Shared by every worker and instance through PostgreSQL when there is no Redis (an UNLOGGED table;
+ * `deleteExpiredExposures` sweeps it). Times are the database's, one clock for all instances.
+ */
+export class PgExposureCache implements ExposureCache {
+  constructor(private readonly sql: SqlQuery) {}
+
+  async get(key: string): Promise<StickyExposure | null> {
+    const [row] = await this.sql.query<{ value: StickyExposure }>('SELECT value FROM exposure_cache WHERE key = $1 AND expires_at > now()', [key]);
+    return row?.value ?? null;
+  }
+
+  async set(key: string, value: StickyExposure): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO exposure_cache (key, value, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+      [key, JSON.stringify(value), EXPOSURE_TTL_MS / 1000],
+    );
+  }
+}
+
+/** Background sweep of PgExposureCache's ended entries (reads already skip them). */
+export async function deleteExpiredExposures(sql: SqlQuery): Promise<number> {
+  const rows = await sql.query('DELETE FROM exposure_cache WHERE expires_at <= now() RETURNING 1');
+  return rows.length;
 }
 
 /** One process only (embedded mode). When the map is full, expired entries go first, then the oldest. */

@@ -11,6 +11,8 @@ export interface Viewer {
   staff?: boolean;
   timeZone?: string | null;
   skills?: string[] | null;
+  /** The token of the caller's last write (Slotwise-Read-After): a replica answers only once it has replayed it. */
+  readAfter?: string | null;
 }
 
 /** A skill as staff write it and searches name it: lower case, letters, digits, spaces, + and -. */
