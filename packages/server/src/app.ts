@@ -19,6 +19,7 @@ import { schema } from './schema.js';
 import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
+import { useResponseCache } from './scheduling/response-cache.plugin.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
@@ -166,6 +167,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
       // Before idempotency: a refused request must not claim its Idempotency-Key.
       useRateLimit(rateLimiter, { bookingMutations: config.RATE_LIMIT_BOOKING_MUTATIONS }),
       useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY }),
+      // After the rate limit: a cached answer still counts against the caller's reads.
+      ...(services.responseCache ? [useResponseCache(services.responseCache, (outcome) => metrics.responseCache.inc({ outcome }))] : []),
       useSharedLiveExecution(),
     ],
   });

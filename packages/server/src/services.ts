@@ -15,6 +15,7 @@ import { AvailabilityService } from './scheduling/availability.service.js';
 import { ExposureService } from './scheduling/exposure.service.js';
 import { FallbackExposureCache, MemoryExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
 import type { RedisFallback } from './redis/redis-fallback.js';
+import { MemoryResponseCacheStore, RedisResponseCacheStore, ResponseCache } from './scheduling/response-cache.js';
 import { SearchService } from './scheduling/search.service.js';
 import { releaseExpiredHolds } from './booking/expiry.js';
 import { BookingService } from './booking/booking.service.js';
@@ -46,7 +47,17 @@ export function createServices(deps: {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
   configurePii(deps.config.ENCRYPTION_KEY!);
-  const slotEvents = new SlotEvents(deps.pubsub);
+  const responseCache =
+    deps.config.RESPONSE_CACHE === 'on'
+      ? new ResponseCache(
+          deps.redis
+            ? new RedisResponseCacheStore(deps.redis.client, deps.config.RESPONSE_CACHE_TTL_MS)
+            : new MemoryResponseCacheStore(deps.config.RESPONSE_CACHE_TTL_MS),
+          deps.redis?.fallback,
+          (err) => deps.redis?.fallback.fellBack('response-cache', err),
+        )
+      : undefined;
+  const slotEvents = new SlotEvents(deps.pubsub, (changes) => responseCache?.invalidate(changes) ?? Promise.resolve());
   // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
   const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
   const generation = new GenerationService(
@@ -66,6 +77,7 @@ export function createServices(deps: {
     locations: new LocationsService(prisma),
     resources: new ResourcesService(prisma),
     slotEvents,
+    responseCache,
     bookings: new BookingService(deps.db, deps.config, slotEvents, bookingMail, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(deps.db.sql),

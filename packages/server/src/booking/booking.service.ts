@@ -153,7 +153,7 @@ export class BookingService {
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
     const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
-    this.slotEvents.publish(changes);
+    await this.slotEvents.publish(changes);
     this.metrics.recordBooking('expired', [...freed.values()].reduce((sum, n) => sum + n, 0));
     return changes;
   }
@@ -177,7 +177,7 @@ export class BookingService {
           mail: this.mail,
         }),
       );
-      this.slotEvents.publish(result.changes);
+      await this.slotEvents.publish(result.changes);
       this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
     } catch (error) {
@@ -228,7 +228,7 @@ export class BookingService {
   ): Promise<T> {
     const c = this.txContext(caller, authorize, now);
     const result = await this.transaction((tx) => fn(tx, c));
-    this.slotEvents.publish(result.changes);
+    await this.slotEvents.publish(result.changes);
     return result;
   }
 

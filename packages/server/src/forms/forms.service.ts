@@ -74,7 +74,7 @@ export class FormsService {
         return { form, created };
       })
       .catch((err) => rethrowDuplicateSlug(err));
-    this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
+    await this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
     return form;
   }
 
@@ -103,7 +103,7 @@ export class FormsService {
       if (duplicate) throw ValidationError.field(['input', 'startAt'], 'the form already has a slot at this time');
       return tx.slot.create({ data: { formId: form.id, locationId: form.locationId, timeZone: form.timeZone, startAt, endAt, capacity } });
     });
-    this.slotEvents.publish([formSlotChange(slot, 'GENERATED')]);
+    await this.slotEvents.publish([formSlotChange(slot, 'GENERATED')]);
     return slot;
   }
 
@@ -118,7 +118,7 @@ export class FormsService {
       const current = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId } });
       throw new FormSlotBookedError(slotId, current.booked + current.held);
     }
-    this.slotEvents.publish([formSlotChange(updated[0], 'CANCELLED')]);
+    await this.slotEvents.publish([formSlotChange(updated[0], 'CANCELLED')]);
     return updated[0];
   }
 

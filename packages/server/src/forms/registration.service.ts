@@ -127,7 +127,7 @@ export class RegistrationService {
       if (error instanceof SlotsUnavailableError && error.unavailable.some((u) => u.reason === 'FULL')) this.metrics.recordBooking('full');
       throw error;
     });
-    this.slotEvents.publish(changes);
+    await this.slotEvents.publish(changes);
     this.metrics.recordBooking('confirmed', data.slotIds.length);
     return { registration, form };
   }

@@ -27,10 +27,20 @@ export const SLOT_CHANGES_TOPIC = 'slot-changes';
  * so nothing is pushed for work that rolled back (`runAndPublish` in after-commit.ts does both).
  */
 export class SlotEvents {
-  constructor(private readonly pubsub: PubSubHandle['pubsub']) {}
+  constructor(
+    private readonly pubsub: PubSubHandle['pubsub'],
+    /** Drops cached answers the changes stale (the response cache); never rejects. */
+    private readonly invalidate: (changes: SlotChange[]) => Promise<void> = async () => {},
+  ) {}
 
-  publish(changes: SlotChange[]): void {
+  /**
+   * Resolves once cached answers showing the old state are gone on every instance: await it before
+   * answering the request that made the changes, so its caller never reads past its own commit.
+   */
+  publish(changes: SlotChange[]): Promise<void> {
+    if (!changes.length) return Promise.resolve();
     // One message per transaction: one Redis round trip and one slot read per instance, however many slots.
-    if (changes.length) this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
+    this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
+    return this.invalidate(changes);
   }
 }
