@@ -57,7 +57,7 @@ export function createServices(deps: {
           (err) => deps.redis?.fallback.fellBack('response-cache', err),
         )
       : undefined;
-  const slotEvents = new SlotEvents(deps.pubsub, (changes) => responseCache?.invalidate(changes) ?? Promise.resolve());
+  const slotEvents = new SlotEvents(deps.pubsub, (scopes) => responseCache?.invalidate(scopes) ?? Promise.resolve());
   // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
   const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
   const generation = new GenerationService(
@@ -74,8 +74,8 @@ export function createServices(deps: {
     generation,
     rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config),
-    locations: new LocationsService(prisma),
-    resources: new ResourcesService(prisma),
+    locations: new LocationsService(prisma, slotEvents),
+    resources: new ResourcesService(prisma, slotEvents),
     slotEvents,
     responseCache,
     bookings: new BookingService(deps.db, deps.config, slotEvents, bookingMail, undefined, deps.metrics),

@@ -81,13 +81,18 @@ export class FormsService {
   async publish(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'PUBLISHED') return form;
-    return this.prisma.form.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null } });
+    const published = await this.prisma.form.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null } });
+    await this.slotEvents.scopeChanged('form', id);
+    return published;
   }
 
   async close(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'CLOSED') return form;
-    return this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    const closed = await this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    // Anonymous callers must stop seeing its slots now, not when a cached answer expires.
+    await this.slotEvents.scopeChanged('form', id);
+    return closed;
   }
 
   /** One more slot, given as instants or as a local date and wall times in the form's zone. */

@@ -29,8 +29,8 @@ export const SLOT_CHANGES_TOPIC = 'slot-changes';
 export class SlotEvents {
   constructor(
     private readonly pubsub: PubSubHandle['pubsub'],
-    /** Drops cached answers the changes stale (the response cache); never rejects. */
-    private readonly invalidate: (changes: SlotChange[]) => Promise<void> = async () => {},
+    /** Drops cached answers of these scopes (the response cache); never rejects. */
+    private readonly invalidate: (scopes: Scope[]) => Promise<void> = async () => {},
   ) {}
 
   /**
@@ -41,6 +41,25 @@ export class SlotEvents {
     if (!changes.length) return Promise.resolve();
     // One message per transaction: one Redis round trip and one slot read per instance, however many slots.
     this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
-    return this.invalidate(changes);
+    return this.invalidate(scopesOf(changes));
   }
+
+  /** A scope changed without a slot changing (a form closed, a zone changed): its cached answers go. */
+  scopeChanged(kind: 'resource' | 'location' | 'form', id: string): Promise<void> {
+    return this.invalidate([`${kind}:${id}`]);
+  }
+}
+
+/** `resource:<uuid>`, `location:<uuid>` or `form:<uuid>`: what an availability answer depends on. */
+export type Scope = string;
+
+/** The scopes a slot change can alter: a location read shows that location's resource slots too. */
+export function scopesOf(changes: SlotChange[]): Scope[] {
+  const scopes = new Set<Scope>();
+  for (const c of changes) {
+    if (c.resourceId) scopes.add(`resource:${c.resourceId}`);
+    if (c.locationId) scopes.add(`location:${c.locationId}`);
+    if (c.formId) scopes.add(`form:${c.formId}`);
+  }
+  return [...scopes];
 }

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { RedisFallback } from '../redis/redis-fallback.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { Scope } from '../live/slot-events.js';
+
+export type { Scope };
 
 /**
  * Cached public availability answers, valid while the generation of every scope they read is
@@ -11,20 +13,6 @@ import type { SlotChange } from '../live/slot-events.js';
 export interface CachedAnswer {
   gens: number[];
   result: unknown;
-}
-
-/** `resource:<uuid>`, `location:<uuid>` or `form:<uuid>`: what an availability answer depends on. */
-export type Scope = string;
-
-/** The scopes a committed slot change can alter: a location read shows that location's resource slots too. */
-export function scopesOf(changes: SlotChange[]): Scope[] {
-  const scopes = new Set<Scope>();
-  for (const c of changes) {
-    if (c.resourceId) scopes.add(`resource:${c.resourceId}`);
-    if (c.locationId) scopes.add(`location:${c.locationId}`);
-    if (c.formId) scopes.add(`form:${c.formId}`);
-  }
-  return [...scopes];
 }
 
 export interface ResponseCacheStore {
@@ -164,9 +152,8 @@ export class ResponseCache {
     return this.store.set(key, { gens, result }).catch(() => {});
   }
 
-  /** Called right after a commit; resolves once every instance will miss the entries it stales. */
-  invalidate(changes: SlotChange[]): Promise<void> {
-    const scopes = scopesOf(changes);
+  /** Called right after a commit; resolves once every instance will miss these scopes' entries. */
+  invalidate(scopes: Scope[]): Promise<void> {
     if (!scopes.length) return Promise.resolve();
     return this.store.bump(scopes).catch((err: unknown) => this.onBumpFailed(err));
   }
