@@ -11,8 +11,9 @@ import { createBenchDatabase, runningChildren, settled, startFloor, startSlotwis
 import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
+import { monthViewBench } from './scenarios/month-view.js';
 
-const SUITES = { availability: availabilityBench, booking: bookingBench, live: liveBench } as const;
+const SUITES = { availability: availabilityBench, 'month-view': monthViewBench, booking: bookingBench, live: liveBench } as const;
 type Suite = keyof typeof SUITES;
 
 async function main() {

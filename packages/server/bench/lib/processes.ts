@@ -128,7 +128,7 @@ export async function settled(maxMs = 60_000): Promise<number> {
  * The real Slotwise server (src/main.ts) on the bench database. BENCH_CPU_PROFILE=<dir> makes it
  * write a V8 CPU profile there when it stops (open it in Chrome DevTools).
  */
-export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string } = {}) {
+export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string; env?: Record<string, string> } = {}) {
   const profileDir = process.env.BENCH_CPU_PROFILE;
   return startChild(options.name ?? 'slotwise', 'src/main.ts', {
     DATABASE_URL: databaseUrl,
@@ -144,6 +144,7 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     // The bench reads the root fields by introspection (off by default with DATABASE_URL).
     INTROSPECTION: 'true',
     ...(options.redis ? { REDIS_URL } : {}),
+    ...options.env,
   }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
 
