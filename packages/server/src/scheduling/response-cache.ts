@@ -31,7 +31,8 @@ export class MemoryResponseCacheStore implements ResponseCacheStore {
 
   constructor(
     private readonly ttlMs: number,
-    private readonly maxEntries = 10_000,
+    // A month of a busy scope is a few hundred KB of objects: a thousand bounds the memory.
+    private readonly maxEntries = 1_000,
     private readonly now: () => number = Date.now,
   ) {}
 
