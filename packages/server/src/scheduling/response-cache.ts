@@ -139,12 +139,16 @@ export class ResponseCache {
    * fresh answer under (read before that answer's query runs); null when the cache cannot be checked.
    */
   async lookup(key: string, scopes: Scope[]): Promise<{ hit: unknown } | { gens: number[] } | null> {
-    if (this.redis && !this.redis.up) return null;
+    if (this.redis && !this.redis.up) {
+      this.redis.fellBack('response-cache');
+      return null;
+    }
     try {
       const gens = await this.store.generations(scopes);
       const cached = await this.store.get(key);
       return cached && sameGens(cached.gens, gens) ? { hit: cached.result } : { gens };
-    } catch {
+    } catch (err) {
+      this.redis?.fellBack('response-cache', err);
       return null;
     }
   }
