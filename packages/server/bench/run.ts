@@ -12,8 +12,9 @@ import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
 import { scaleBench } from './scenarios/scale.js';
+import { monthViewBench } from './scenarios/month-view.js';
 
-const SUITES = { availability: availabilityBench, booking: bookingBench, live: liveBench, scale: scaleBench } as const;
+const SUITES = { availability: availabilityBench, 'month-view': monthViewBench, booking: bookingBench, live: liveBench, scale: scaleBench } as const;
 type Suite = keyof typeof SUITES;
 
 async function main() {

@@ -21,6 +21,7 @@ import { createServices } from './services.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { AuthenticationError } from './auth/auth.service.js';
 import { AppError, ValidationError } from './shared/errors.js';
+import { useResponseCache } from './scheduling/response-cache.plugin.js';
 import { useIdempotency } from './idempotency/idempotency.plugin.js';
 import { RateLimiter } from './ratelimit/limiter.js';
 import { useRateLimit } from './ratelimit/ratelimit.plugin.js';
@@ -217,6 +218,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
       }),
       subscriptionCap,
       useIdempotency(services.idempotency, { trustedProxies: config.TRUST_PROXY, requireKey: config.REQUIRE_IDEMPOTENCY_KEY }),
+      // After the rate limit: a cached answer still counts against the caller's reads.
+      ...(services.responseCache ? [useResponseCache(services.responseCache, (outcome) => metrics.responseCache.inc({ outcome }))] : []),
       useSharedLiveExecution(),
       ...(reads.enabled ? [useReadAfterToken(reads)] : []),
     ],

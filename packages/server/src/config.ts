@@ -38,6 +38,10 @@ export const configSchema = z.object({
     .optional(),
   /** A Redis command that has not answered by then fails, and the caller falls back to in-process. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** Anonymous availability answers kept until a slot of their scope changes (on by default). */
+  RESPONSE_CACHE: z.enum(['on', 'off']).default('on'),
+  /** Longest a kept answer lives: what only time changes (slots starting, notice windows) shows after this. */
+  RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')

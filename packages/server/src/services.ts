@@ -19,6 +19,7 @@ import { AvailabilityService } from './scheduling/availability.service.js';
 import { ExposureService } from './scheduling/exposure.service.js';
 import { FallbackExposureCache, MemoryExposureCache, PgExposureCache, RedisExposureCache } from './scheduling/exposure-cache.js';
 import type { RedisFallback } from './redis/redis-fallback.js';
+import { MemoryResponseCacheStore, RedisResponseCacheStore, ResponseCache } from './scheduling/response-cache.js';
 import { SearchService } from './scheduling/search.service.js';
 import { releaseExpiredHolds } from './booking/expiry.js';
 import { BookingService } from './booking/booking.service.js';
@@ -56,7 +57,17 @@ export function createServices(deps: {
   const { prisma } = deps.db;
   // Contact data is encrypted deep inside booking transactions; the key is process-wide (one config per process).
   const pii = configurePii(piiKeysFromConfig(deps.config));
-  const slotEvents = new SlotEvents(deps.pubsub);
+  const responseCache =
+    deps.config.RESPONSE_CACHE === 'on'
+      ? new ResponseCache(
+          deps.redis
+            ? new RedisResponseCacheStore(deps.redis.client, deps.config.RESPONSE_CACHE_TTL_MS)
+            : new MemoryResponseCacheStore(deps.config.RESPONSE_CACHE_TTL_MS),
+          deps.redis?.fallback,
+          (err) => deps.redis?.fallback.fellBack('response-cache', err),
+        )
+      : undefined;
+  const slotEvents = new SlotEvents(deps.pubsub, (scopes) => responseCache?.invalidate(scopes) ?? Promise.resolve());
   // Booking changes queue their mails in their own transactions (the Outbox itself is stateless).
   const bookingMail = new BookingMailer(new Outbox(deps.config), mailSettings(deps.config));
   // Freed places go to the waitlist inside the freeing transaction, whichever path freed them.
@@ -79,9 +90,10 @@ export function createServices(deps: {
     generation,
     rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config, signingKeys),
-    locations: new LocationsService(prisma),
-    resources: new ResourcesService(prisma),
+    locations: new LocationsService(prisma, slotEvents),
+    resources: new ResourcesService(prisma, slotEvents),
     slotEvents,
+    responseCache,
     bookings: new BookingService(deps.db, deps.config, slotEvents, bookingMail, undefined, deps.metrics),
     slotAvailability: new SlotAvailabilityService(prisma, deps.pubsub, { bufferSize: deps.config.LIVE_SUBSCRIBER_BUFFER }),
     availability: new AvailabilityService(deps.db.sql, undefined, deps.reads),

@@ -158,7 +158,7 @@ export async function settled(maxMs = 60_000): Promise<number> {
  * The real Slotwise server (src/main.ts) on the bench database. BENCH_CPU_PROFILE=<dir> makes it
  * write a V8 CPU profile there when it stops (open it in Chrome DevTools).
  */
-export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string; workers?: number } = {}) {
+export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string; workers?: number; env?: Record<string, string> } = {}) {
   const profileDir = process.env.BENCH_CPU_PROFILE;
   return startChild(options.name ?? 'slotwise', 'src/main.ts', {
     DATABASE_URL: databaseUrl,
@@ -175,6 +175,7 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     INTROSPECTION: 'true',
     ...(options.redis ? { REDIS_URL } : {}),
     ...(options.workers ? { WORKERS: String(options.workers) } : {}),
+    ...options.env,
   }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
 }
 

@@ -209,7 +209,7 @@ export class BookingService {
   private async publishPolicyNeighbours(keys: string[], around: { startAt: Date; endAt: Date }): Promise<void> {
     if (!keys.length) return;
     try {
-      this.slotEvents.publish(await touchNeighbourSlots(this.db.sql, keys, { start: around.startAt, end: around.endAt }));
+      await this.slotEvents.publish(await touchNeighbourSlots(this.db.sql, keys, { start: around.startAt, end: around.endAt }));
     } catch {
       // A failure here only delays live updates of neighbouring slots until their next change.
     }
@@ -237,7 +237,7 @@ export class BookingService {
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
     const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
-    this.slotEvents.publish(changes);
+    await this.slotEvents.publish(changes);
     this.metrics.recordBooking('expired', [...freed.values()].reduce((sum, n) => sum + n, 0));
     return changes;
   }
@@ -270,7 +270,7 @@ export class BookingService {
           override,
         }),
       );
-      this.slotEvents.publish(result.changes);
+      await this.slotEvents.publish(result.changes);
       this.metrics.recordBooking(status === 'HELD' ? 'held' : 'confirmed');
       await this.publishPolicyNeighbours(result.policyKeys, result.bookings[0]!);
       return { booking: result.bookings[0]!, manageToken: result.manageTokens[0]! };
@@ -324,7 +324,7 @@ export class BookingService {
   ): Promise<T> {
     const c = this.txContext(caller, authorize, now);
     const result = await this.transaction((tx) => fn(tx, c));
-    this.slotEvents.publish(result.changes);
+    await this.slotEvents.publish(result.changes);
     return result;
   }
 

@@ -79,14 +79,16 @@ export class FormsService {
         return { form, created };
       })
       .catch((err) => rethrowDuplicateSlug(err));
-    this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
+    await this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
     return form;
   }
 
   async publish(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'PUBLISHED') return form;
-    return this.prisma.form.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null } });
+    const published = await this.prisma.form.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null } });
+    await this.slotEvents.scopeChanged('form', id);
+    return published;
   }
 
   async close(id: string): Promise<Form> {
@@ -95,6 +97,8 @@ export class FormsService {
     const closed = await this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
     // Its public live subscriptions end (drafts and closed forms are staff's).
     this.slotEvents.formClosed(id);
+    // Anonymous callers must stop seeing its slots now, not when a cached answer expires.
+    await this.slotEvents.scopeChanged('form', id);
     return closed;
   }
 
@@ -111,7 +115,7 @@ export class FormsService {
       if (duplicate) throw ValidationError.field(['input', 'startAt'], 'the form already has a slot at this time');
       return tx.slot.create({ data: { formId: form.id, locationId: form.locationId, timeZone: form.timeZone, startAt, endAt, capacity } });
     });
-    this.slotEvents.publish([formSlotChange(slot, 'GENERATED')]);
+    await this.slotEvents.publish([formSlotChange(slot, 'GENERATED')]);
     return slot;
   }
 
@@ -136,7 +140,7 @@ export class FormsService {
         data: fresh.map((s) => ({ ...s, formId: form.id, locationId: form.locationId, timeZone: form.timeZone })),
       });
     });
-    this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
+    await this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
     return created;
   }
 
@@ -151,7 +155,7 @@ export class FormsService {
       const current = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId } });
       throw new FormSlotBookedError(slotId, current.booked + current.held);
     }
-    this.slotEvents.publish([formSlotChange(updated[0], 'CANCELLED')]);
+    await this.slotEvents.publish([formSlotChange(updated[0], 'CANCELLED')]);
     return updated[0];
   }
 

@@ -132,7 +132,7 @@ export class RegistrationService {
       const duplicate = duplicateBookingField(error);
       throw duplicate ? new DuplicateBookingError(data.slotIds, ['input', duplicate]) : error;
     });
-    this.slotEvents.publish(changes);
+    await this.slotEvents.publish(changes);
     this.metrics.recordBooking('confirmed', data.slotIds.length);
     return { registration, form };
   }

@@ -59,6 +59,13 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const responseCache = new Counter({
+    name: 'slotwise_response_cache_total',
+    help: 'Availability queries by response cache outcome (hit, miss, bypass)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+
   const mailCounters: Record<MailOutcome, Counter<'kind' | 'method'>> = {
     sent: new Counter({ name: 'slotwise_mail_sent_total', help: 'Mails delivered, by kind and ICS method', labelNames: ['kind', 'method'] as const, registers: [registry] }),
     retried: new Counter({
@@ -102,6 +109,7 @@ export function createMetrics() {
 
   return {
     registry,
+    responseCache,
     httpRequests: new Counter({
       name: 'slotwise_http_requests_total',
       help: 'HTTP requests by route and status',

@@ -59,7 +59,7 @@ export class ImipService {
       await finishImipMessage(sql, stored.id, { ...effect, bookingId: effect.bookingId ?? null });
       return { id: stored.id, effect };
     });
-    s.publish(result.effect.changes ?? []);
+    await s.publish(result.effect.changes ?? []);
     if (result.effect.proposalCreated) s.metrics.recordProposal('created');
     s.metrics.recordImip(mail.calendar?.method ?? '', result.effect.outcome);
     return { outcome: result.effect.outcome, id: result.id };

@@ -21,7 +21,7 @@ export async function runAndPublish<T>(
 ): Promise<T> {
   const changes: SlotChange[] = [];
   const result = await prisma.$transaction((tx) => work(tx, changes), options);
-  events.publish(changes);
+  await events.publish(changes);
   return result;
 }
 

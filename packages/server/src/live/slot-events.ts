@@ -32,15 +32,44 @@ export const SLOT_CHANGES_TOPIC = 'slot-changes';
  * so nothing is pushed for work that rolled back (`runAndPublish` in after-commit.ts does both).
  */
 export class SlotEvents {
-  constructor(private readonly pubsub: PubSubHandle['pubsub']) {}
+  constructor(
+    private readonly pubsub: PubSubHandle['pubsub'],
+    /** Drops cached answers of these scopes (the response cache); never rejects. */
+    private readonly invalidate: (scopes: Scope[]) => Promise<void> = async () => {},
+  ) {}
 
-  publish(changes: SlotChange[]): void {
+  /**
+   * Resolves once cached answers showing the old state are gone on every instance: await it before
+   * answering the request that made the changes, so its caller never reads past its own commit.
+   */
+  publish(changes: SlotChange[]): Promise<void> {
+    if (!changes.length) return Promise.resolve();
     // One message per transaction: one Redis round trip and one slot read per instance, however many slots.
-    if (changes.length) this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
+    this.pubsub.publish(SLOT_CHANGES_TOPIC, { changes } satisfies SlotChangeBatch);
+    return this.invalidate(scopesOf(changes));
+  }
+
+  /** A scope changed without a slot changing (a form closed, a zone changed): its cached answers go. */
+  scopeChanged(kind: 'resource' | 'location' | 'form', id: string): Promise<void> {
+    return this.invalidate([`${kind}:${id}`]);
   }
 
   /** After the form's status change committed. */
   formClosed(formId: string): void {
     this.pubsub.publish(SLOT_CHANGES_TOPIC, { formClosed: formId } satisfies FormClosedMessage);
   }
+}
+
+/** `resource:<uuid>`, `location:<uuid>` or `form:<uuid>`: what an availability answer depends on. */
+export type Scope = string;
+
+/** The scopes a slot change can alter: a location read shows that location's resource slots too. */
+export function scopesOf(changes: SlotChange[]): Scope[] {
+  const scopes = new Set<Scope>();
+  for (const c of changes) {
+    if (c.resourceId) scopes.add(`resource:${c.resourceId}`);
+    if (c.locationId) scopes.add(`location:${c.locationId}`);
+    if (c.formId) scopes.add(`form:${c.formId}`);
+  }
+  return [...scopes];
 }

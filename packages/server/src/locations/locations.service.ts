@@ -1,3 +1,4 @@
+import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
@@ -15,7 +16,10 @@ export type CreateLocationInput = z.input<typeof createLocationInput>;
 export type UpdateLocationInput = z.input<typeof updateLocationInput>;
 
 export class LocationsService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly slotEvents?: SlotEvents,
+  ) {}
 
   create(input: CreateLocationInput) {
     const data = parseInput(createLocationInput, input);
@@ -26,7 +30,10 @@ export class LocationsService {
     const data = parseInput(updateLocationInput, input);
     const found = await this.prisma.location.findUnique({ where: { id }, select: { id: true } });
     if (!found) throw new NotFoundError('Location', id);
-    return this.prisma.location.update({ where: { id }, data: stripUndefined(data) });
+    const updated = await this.prisma.location.update({ where: { id }, data: stripUndefined(data) });
+    // Its zone or state shows in availability answers.
+    await this.slotEvents?.scopeChanged('location', id);
+    return updated;
   }
 }
 

@@ -57,7 +57,7 @@ export class ProposalDecisions {
       }
     });
     if ('closed' in outcome) throw outcome.closed;
-    s.publish(outcome.changes);
+    await s.publish(outcome.changes);
     if (!outcome.decision.alreadyDecided) s.metrics.recordProposal(verdict === 'approve' ? 'approved' : 'declined');
     return outcome.decision;
   }

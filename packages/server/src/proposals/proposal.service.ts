@@ -223,7 +223,7 @@ export class ProposalService {
     );
   }
 
-  publish(changes: SlotChange[]): void {
-    this.deps.slotEvents.publish(changes);
+  publish(changes: SlotChange[]): Promise<void> {
+    return this.deps.slotEvents.publish(changes);
   }
 }

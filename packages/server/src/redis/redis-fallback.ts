@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /** What falls back to in-process work while Redis is away. */
-export type RedisComponent = 'ratelimit' | 'exposure-cache' | 'pubsub';
+export type RedisComponent = 'ratelimit' | 'exposure-cache' | 'pubsub' | 'response-cache';
 
 /**
  * Fail open: while Redis is unreachable each component does its work in-process. Every fallback

@@ -1,3 +1,4 @@
+import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
@@ -34,7 +35,10 @@ export type CreateResourceInput = z.input<typeof createResourceInput>;
 export type UpdateResourceInput = z.input<typeof updateResourceInput>;
 
 export class ResourcesService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly slotEvents?: SlotEvents,
+  ) {}
 
   async create(input: CreateResourceInput) {
     const data = parseInput(createResourceInput, input);
@@ -47,6 +51,9 @@ export class ResourcesService {
     const data = parseInput(updateResourceInput, input);
     const found = await this.prisma.resource.findUnique({ where: { id }, select: { id: true } });
     if (!found) throw new NotFoundError('Resource', id);
-    return this.prisma.resource.update({ where: { id }, data: stripUndefined(data) });
+    const updated = await this.prisma.resource.update({ where: { id }, data: stripUndefined(data) });
+    // Its zone or state shows in availability answers.
+    await this.slotEvents?.scopeChanged('resource', id);
+    return updated;
   }
 }

@@ -49,8 +49,8 @@ export interface AvailableDate {
 }
 
 /**
- * Public availability reads. Nothing here is cached: every answer comes from the slots table, so a
- * committed booking shows at once.
+ * Public availability reads, straight from the slots table. Anonymous answers are cached above this
+ * (response-cache.plugin.ts), invalidated by every committed slot change of their scope.
  */
 export class AvailabilityService {
   constructor(

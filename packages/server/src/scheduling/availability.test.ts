@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { runAndPublish, slotChangesIn } from '../live/after-commit.js';
 import { gid, makeBooking, makeLocation, makeResource, makeSlots } from './availability.fixtures.js';
 
 const AVAILABILITY = `query ($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!) {
@@ -104,7 +105,8 @@ describe('availability', () => {
     expect(draftAnswer.availability).toMatchObject({ __typename: 'NotFoundError' });
     const forStaff = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }, { token: t.adminToken }));
     expect(forStaff.availability.slots).toHaveLength(1);
-    await prisma.form.update({ where: { id: form.id }, data: { status: 'PUBLISHED' } });
+    // Through the service: publishing also drops the cached NotFoundError anonymous callers got.
+    await t.app.services.forms.publish(form.id);
     const byForm = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }));
     expect(byForm.availability.slots).toMatchObject([{ localStart: '10:00', remaining: 10, dayPart: 'MORNING' }]);
     const locationAfter = expectNoErrors(await t.execute(AVAILABILITY, { locationId: nyLocation, ...nov1Window }));
@@ -118,10 +120,11 @@ describe('availability', () => {
     const datesBefore = expectNoErrors(await t.execute(DATES, { resourceId: nyResource, from: '2026-11-01', to: '2026-11-01' }));
     expect(datesBefore.availableDates.dates).toEqual([{ date: '2026-11-01', slotCount: 5, remaining: 6 }]);
     const slot = await prisma.slot.findFirstOrThrow({ where: { resourceId: nyResourceId, startAt: new Date('2026-11-01T19:00:00Z') } });
-    // What the booking engine commits: the count and the booking row, in one transaction.
-    await prisma.$transaction(async (tx) => {
+    // What the booking engine commits (the count and the booking row, in one transaction), then publishes.
+    await runAndPublish(prisma, t.app.services.slotEvents, async (tx, changes) => {
       await tx.slot.update({ where: { id: slot.id }, data: { booked: { increment: 1 } } });
       await makeBooking(tx as never, { slotId: slot.id, startAt: '2026-11-01T19:00:00Z', endAt: '2026-11-01T20:00:00Z', status: 'CONFIRMED' });
+      changes.push(...(await slotChangesIn(tx, [slot.id], 'CONFIRMED')));
     });
     const after = (await nov1()).slots.find((s: { startAt: string }) => s.startAt === '2026-11-01T19:00:00.000Z');
     expect(after).toMatchObject({ remaining: 0, status: 'FULL' });

@@ -111,7 +111,7 @@ export class ExposureService {
     if (!withHolds.length) return slots;
     const changes = await this.deps.releaseExpiredHolds({ slotIds: withHolds, now });
     if (!changes.length) return slots;
-    this.deps.slotEvents.publish(changes);
+    await this.deps.slotEvents.publish(changes);
     return this.prisma.slot.findMany(query);
   }
 }

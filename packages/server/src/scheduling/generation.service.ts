@@ -107,7 +107,7 @@ export class GenerationService {
       }
       return this.apply(tx, plans, from, v.to, now);
     }, TX_OPTIONS);
-    this.slotEvents.publish(changes);
+    await this.slotEvents.publish(changes);
     return report;
   }
 
@@ -139,7 +139,7 @@ export class GenerationService {
       }
       return { rule, report, changes };
     }, TX_OPTIONS);
-    this.slotEvents.publish(changes);
+    await this.slotEvents.publish(changes);
     return { rule, slots: report };
   }
 
@@ -171,7 +171,7 @@ export class GenerationService {
         continue;
       }
       addTo(total, result.report);
-      this.slotEvents.publish(result.changes);
+      await this.slotEvents.publish(result.changes);
     }
     return total;
   }
