@@ -31,6 +31,7 @@ const PUBLIC_ROOT_FIELDS = [
   'Mutation.confirm',
   'Mutation.hold',
   'Mutation.rescheduleBooking',
+  'Mutation.updateBooking',
   'Query.booking',
   // No-login reschedule proposals: a token from a mail, or staff / the customer signed in (the service
   // checks the link or the role and answers LinkInvalidError / NotFound otherwise).

@@ -25,6 +25,7 @@ export const ENCRYPTED_TABLES: EncryptedTable[] = [
       { name: 'customer_email', kind: 'text' },
       { name: 'customer_phone', kind: 'text' },
       { name: 'notes', kind: 'text' },
+      { name: 'internal_notes', kind: 'text' },
     ],
   },
   {
@@ -40,6 +41,19 @@ export const ENCRYPTED_TABLES: EncryptedTable[] = [
   },
   { table: 'outbox_messages', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'recipient', kind: 'text' }, { name: 'content', kind: 'text' }] },
   { table: 'proposals', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'note', kind: 'text' }] },
+  {
+    table: 'waitlist_entries',
+    key: ['id'],
+    keyTypes: ['uuid'],
+    columns: [
+      { name: 'customer_name', kind: 'text' },
+      { name: 'customer_email', kind: 'text' },
+      { name: 'customer_phone', kind: 'text' },
+    ],
+  },
+  { table: 'webhook_endpoints', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'secret', kind: 'text' }] },
+  { table: 'signing_keys', key: ['kid'], keyTypes: ['text'], columns: [{ name: 'private_key', kind: 'text' }] },
+  { table: 'sign_in_requests', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'email', kind: 'text' }] },
   { table: 'imip_messages', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'attendee', kind: 'text' }, { name: 'raw_message', kind: 'text' }] },
   // A JSON null response is a claim in progress: nothing to encrypt yet.
   { table: 'idempotency_records', key: ['key', 'actor'], keyTypes: ['text', 'text'], columns: [{ name: 'response', kind: 'sealed-json' }] },

@@ -62,7 +62,7 @@ export class WaitlistOffers implements PlaceListener {
 
   private async offer(tx: SqlQuery, entry: WaitlistRow, slotId: string, now: Date): Promise<boolean> {
     const p = pii();
-    const customer = { name: entry.customer_name, email: p.decrypt(entry.customer_email), phone: entry.customer_phone ? p.decrypt(entry.customer_phone) : null };
+    const customer = { name: p.readText(entry.customer_name), email: p.decrypt(entry.customer_email), phone: entry.customer_phone ? p.decrypt(entry.customer_phone) : null };
     await tx.query(`SAVEPOINT waitlist_offer`);
     try {
       const { bookings } = await bookSlotsInTransaction(tx, {

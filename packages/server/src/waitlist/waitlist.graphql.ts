@@ -14,7 +14,7 @@ const WaitlistStatusEnum = builder.enumType('WaitlistStatus', {
 
 const WaitlistCustomerRef = builder.objectRef<WaitlistRow>('WaitlistCustomer').implement({
   fields: (t) => ({
-    name: t.string({ resolve: (e) => e.customer_name }),
+    name: t.string({ resolve: (e) => pii().readText(e.customer_name) }),
     email: t.string({ resolve: (e) => pii().decrypt(e.customer_email) }),
     phone: t.string({ nullable: true, resolve: (e) => (e.customer_phone ? pii().decrypt(e.customer_phone) : null) }),
   }),

@@ -87,7 +87,7 @@ export class WaitlistService {
         resourceId: v.slotId ? null : v.resourceId!,
         windowStart: v.slotId ? null : v.from!,
         windowEnd: v.slotId ? null : v.to!,
-        customerName: c.name,
+        customerName: p.encrypt(c.name),
         customerEmail: p.encrypt(c.email),
         customerEmailHash: p.emailHash(c.email),
         customerPhone: c.phone ? p.encrypt(c.phone) : null,

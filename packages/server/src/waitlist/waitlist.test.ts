@@ -38,7 +38,9 @@ afterAll(async () => {
 });
 
 const join = async (input: Record<string, unknown>) => expectNoErrors(await t.execute(JOIN, { input })).joinWaitlist;
-const person = (n: number | string) => ({ name: `Waiter ${n}`, email: `w${n}@example.com`, phone: '+1 555 0199' });
+let phones = 0;
+/** Each waiter their own phone: one live booking per slot per phone (seed 003). */
+const person = (n: number | string) => ({ name: `Waiter ${n}`, email: `w${n}@example.com`, phone: `+1 555 ${String(1000 + (phones++ % 9000))}` });
 
 /** A slot of `capacity` places, all booked; returns the slot and the bookings' ids and manage tokens. */
 async function fullSlot(capacity: number) {
