@@ -226,12 +226,14 @@ export function bookingLoad(options: LoadOptions) {
   let stopped = false;
   const deadline = Date.now() + options.maxMs;
   const urlOf = typeof options.url === 'string' ? () => options.url as string : options.url;
+  // Every load its own customers: one live booking per slot per customer (seed 003).
+  const run = randomUUID().slice(0, 8);
   const worker = async () => {
     while (!stopped && sent < options.maxRequests && Date.now() < deadline) {
       const n = sent++;
       const hold = options.holdEvery ? n % options.holdEvery === options.holdEvery - 1 : false;
       const slotId = options.slotIds[n % options.slotIds.length]!;
-      const variables = { input: { slotId: encodeGlobalID('Slot', slotId), customer: { name: `Load ${n}`, email: `load${n}@example.com` } } };
+      const variables = { input: { slotId: encodeGlobalID('Slot', slotId), customer: { name: `Load ${n}`, email: `load-${run}-${n}@example.com` } } };
       attempts.push(await sendBooking(urlOf(), { key: randomUUID(), query: hold ? HOLD_MUTATION : BOOK_MUTATION, variables }));
     }
   };

@@ -51,7 +51,7 @@ const book = (server: ServerProcess, n: number) =>
   sendBooking(server.url, {
     key: randomUUID(),
     query: BOOK_MUTATION,
-    variables: { input: { slotId: encodeGlobalID('Slot', slotIds[n % slotIds.length]!), customer: { name: `R ${n}`, email: `r${n}@example.com` } } },
+    variables: { input: { slotId: encodeGlobalID('Slot', slotIds[n % slotIds.length]!), customer: { name: `R ${n}`, email: `r-${server.url.split(':').pop()}-${n}@example.com` } } },
   });
 
 function subscribe(server: ServerProcess) {

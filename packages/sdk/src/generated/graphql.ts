@@ -1366,7 +1366,7 @@ export type WaitlistQuery = { __typename: 'Query', waitlist:
 
 export type WebhookEndpointFieldsFragment = { __typename: 'WebhookEndpoint', id: string, url: string, description: string | null, events: Array<string>, enabled: boolean, disabledAt: string | null, disabledReason: string | null, failingSince: string | null, createdAt: string };
 
-export type WebhookDeliveryFieldsFragment = { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string, log: Array<{ __typename: 'WebhookAttempt', attempt: number, attemptedAt: string, statusCode: number | null, durationMs: number, error: string | null }> };
+export type WebhookDeliveryFieldsFragment = { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string };
 
 export type WebhooksQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1387,7 +1387,7 @@ export type WebhookDeliveriesQueryVariables = Exact<{
 export type WebhookDeliveriesQuery = { __typename: 'Query', webhookDeliveries:
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
-    | { __typename: 'WebhookDeliveryConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, edges: Array<{ __typename: 'WebhookDeliveryEdge', node: { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string, log: Array<{ __typename: 'WebhookAttempt', attempt: number, attemptedAt: string, statusCode: number | null, durationMs: number, error: string | null }> } }> }
+    | { __typename: 'WebhookDeliveryConnection', totalCount: number, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null }, edges: Array<{ __typename: 'WebhookDeliveryEdge', node: { __typename: 'WebhookDelivery', id: string, webhookId: string, eventId: string, eventType: string, status: WebhookDeliveryStatus, attempts: number, dueAt: string, deliveredAt: string | null, lastStatusCode: number | null, lastError: string | null, createdAt: string } }> }
    };
 
 export type CreateWebhookMutationVariables = Exact<{
@@ -1858,13 +1858,6 @@ export const WebhookDeliveryFieldsFragmentDoc = /* @__PURE__ */ new TypedDocumen
   lastStatusCode
   lastError
   createdAt
-  log {
-    attempt
-    attemptedAt
-    statusCode
-    durationMs
-    error
-  }
 }
     `, {"fragmentName":"WebhookDeliveryFields"}) as unknown as TypedDocumentString<WebhookDeliveryFieldsFragment, unknown>;
 export const MeDocument = /* @__PURE__ */ new TypedDocumentString(`
@@ -5319,13 +5312,6 @@ fragment WebhookDeliveryFields on WebhookDelivery {
   lastStatusCode
   lastError
   createdAt
-  log {
-    attempt
-    attemptedAt
-    statusCode
-    durationMs
-    error
-  }
 }`) as unknown as TypedDocumentString<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
 export const CreateWebhookDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation CreateWebhook($input: CreateWebhookInput!) {
@@ -5488,6 +5474,13 @@ export const ReplayWebhookDeliveryDocument = /* @__PURE__ */ new TypedDocumentSt
     __typename
     ... on WebhookDelivery {
       ...WebhookDeliveryFields
+      log {
+        attempt
+        attemptedAt
+        statusCode
+        durationMs
+        error
+      }
     }
     ... on ValidationError {
       ...ValidationErrorFields
@@ -5523,11 +5516,4 @@ fragment WebhookDeliveryFields on WebhookDelivery {
   lastStatusCode
   lastError
   createdAt
-  log {
-    attempt
-    attemptedAt
-    statusCode
-    durationMs
-    error
-  }
 }`) as unknown as TypedDocumentString<ReplayWebhookDeliveryMutation, ReplayWebhookDeliveryMutationVariables>;

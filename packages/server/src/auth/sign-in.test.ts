@@ -328,6 +328,6 @@ describe('GET /.well-known/jwks.json', () => {
     // The generated key is shared by every instance through the database, its private half encrypted.
     const stored = await t.app.db.sql.query<{ kid: string; private_key: string }>(`SELECT kid, private_key FROM signing_keys`);
     expect(stored.map((s) => s.kid)).toEqual([keys[0]!.kid]);
-    expect(stored[0]!.private_key).toMatch(/^v1\./);
+    expect(stored[0]!.private_key).toMatch(/^v2\./);
   });
 });

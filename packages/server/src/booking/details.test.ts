@@ -69,7 +69,7 @@ describe('booking details', () => {
       fieldErrors: [{ path: ['input', 'internalNotes'] }],
     });
     const [sealed] = await t.app.db.sql.query<{ internal_notes: string }>(`SELECT internal_notes FROM bookings WHERE party_size = 3 AND slot_id = $1`, [slot]);
-    expect(sealed!.internal_notes).toMatch(/^v1\./);
+    expect(sealed!.internal_notes).toMatch(/^v2\./);
     expect(sealed!.internal_notes).not.toContain('cash');
   });
 

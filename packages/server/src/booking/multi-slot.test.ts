@@ -61,7 +61,7 @@ describe('bookSlotsInTransaction', () => {
     expect(error).toBeInstanceOf(SlotsUnavailableError);
     expect(error.code).toBe('SLOTS_UNAVAILABLE');
     expect(error.unavailable).toEqual([
-      { slotId: full, reason: 'FULL' },
+      { slotId: full, reason: 'FULL', remaining: 0 },
       { slotId: blocked, reason: 'BLOCKED' },
       { slotId: past, reason: 'PAST' },
       { slotId: unknown, reason: 'NOT_FOUND' },

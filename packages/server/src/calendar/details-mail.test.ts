@@ -54,12 +54,14 @@ describe('updateBooking mails', () => {
     expect(await call(t, UPDATE, { bookingId: booking.id, internalNotes: 'Prefers mornings' }, { token: staff })).toMatchObject({ icsSequence: 0 });
     expect((await mailsOf(booking.id)).length).toBe(before);
 
-    const held = await call(t, HOLD, { slotId: gid('Slot', slot), customer: GUEST });
+    // Another guest: one live booking per slot per customer (seed 003).
+    const other = { ...GUEST, email: 'ada.guest@mail.example' };
+    const held = await call(t, HOLD, { slotId: gid('Slot', slot), customer: other });
     await call(t, UPDATE, { bookingId: held.booking.id, manageToken: held.manageToken, title: 'Held', partySize: 2 });
     expect(await mailsOf(held.booking.id)).toEqual([]);
     // Confirmed later: the invitation carries what was set while held.
     await call(t, CONFIRM, { bookingId: held.booking.id, manageToken: held.manageToken });
-    const invite = (await mailsOf(held.booking.id)).find((m) => m.kind === 'invitation' && m.to === GUEST.email)!;
+    const invite = (await mailsOf(held.booking.id)).find((m) => m.kind === 'invitation' && m.to === other.email)!;
     expect(invite.content.subject).toMatch(/^Invitation: Held, /);
     expect(invite.content.text).toContain('Party: 2 people');
   });

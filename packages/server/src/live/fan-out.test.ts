@@ -21,7 +21,7 @@ const onWarning = (warning: Error) => warnings.push(warning);
 
 beforeAll(async () => {
   process.on('warning', onWarning);
-  t = await createTestApp({ redis: true, config: { SHUTDOWN_TIMEOUT_MS: '200' } });
+  t = await createTestApp({ redis: true, config: { SHUTDOWN_TIMEOUT_MS: '200', RATE_LIMIT_READS_PER_MINUTE: '0', MAX_SUBSCRIPTIONS_PER_IP: '2000' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   const fx = bookingFixtures(t.app.db.sql);
   const locationId = await fx.location();

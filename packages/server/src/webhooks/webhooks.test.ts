@@ -13,7 +13,7 @@ const CREATE = `mutation Create($input: CreateWebhookInput!) { createWebhook(inp
   ... on ValidationError { fieldErrors { path message } } } }`;
 const UPDATE = `mutation Update($input: UpdateWebhookInput!) { updateWebhook(input: $input) {
   __typename ... on WebhookEndpoint { id enabled disabledReason } ... on Error { message } } }`;
-const DELIVERIES = `query Deliveries($webhookId: ID) { webhookDeliveries(webhookId: $webhookId, first: 100) {
+const DELIVERIES = `query Deliveries($webhookId: ID) { webhookDeliveries(webhookId: $webhookId, first: 50) {
   ... on WebhookDeliveryConnection { totalCount edges { node { id webhookId eventType status attempts lastStatusCode log { attempt statusCode error } } } } } }`;
 const REPLAY = `mutation Replay($id: ID!) { replayWebhookDelivery(id: $id) { __typename ... on WebhookDelivery { status attempts } } }`;
 const ROTATE = `mutation Rotate($id: ID!) { rotateWebhookSecret(id: $id) { __typename ... on WebhookWithSecret { secret } } }`;
