@@ -18,7 +18,7 @@ describe('the README examples', () => {
   it('"a booking page in 20 lines" books, then says the slot is full', async () => {
     const page = bookingPage(server.url, s.resourceId);
     const slot = s.slots[0]!;
-    expect(await page.book(slot.id, { name: 'Ada', email: 'ada@example.com' })).toBe(`Booked: ${slot.localDate} 09:00`);
+    expect(await page.book(slot.id, { name: 'Ada', email: 'ada@example.com' })).toBe(`Booked: ${slot.localDate} ${slot.localStart}`);
     expect(await page.book(slot.id, { name: 'Bob', email: 'bob@example.com' })).toBe('That slot is full — please pick another');
   });
 
