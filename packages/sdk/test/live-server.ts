@@ -36,7 +36,7 @@ export interface LiveServerOptions {
 const serverDir = new URL('../../server/', import.meta.url);
 
 export async function startLiveServer({ config = {}, routes = [] }: LiveServerOptions = {}): Promise<LiveServer> {
-  const harness = (await import(new URL('test/harness.ts', serverDir).href)) as Harness;
+  const harness = (await import(new URL('test/kit/app.ts', serverDir).href)) as Harness;
   const { startServer } = (await import(new URL('src/server.ts', serverDir).href)) as ServerModule;
   const t = await harness.createTestApp({ config });
   const handlers = await Promise.all(

@@ -19,7 +19,6 @@ import { SignJWT } from 'jose';
 import { ADMIN_DATABASE_URL, createTestDatabase, ensureTemplate } from '../test/databases.js';
 import {
   BOOK_MUTATION,
-  OwnRedis,
   bookingLoad,
   checkInvariants,
   createBookableSlots,
@@ -28,12 +27,13 @@ import {
   spawnServer,
   tally,
   terminateConnections,
-  waitFor,
   withClient,
   type ServerProcess,
 } from '../test/faults.js';
-import { TEST_SECRETS } from '../test/harness.js';
-import { EventLog, wsClient, wsSubscribe } from '../src/live/test-clients.js';
+import { serversSharingOwnRedis } from '../test/kit/redis.js';
+import { waitFor } from '../test/kit/wait.js';
+import { TEST_SECRETS } from '../test/kit/app.js';
+import { EventLog, wsClient, wsSubscribe } from '../test/kit/live.js';
 
 interface Check {
   fault: string;
@@ -68,10 +68,9 @@ const ready = async (server: ServerProcess) => (await readiness(server.url))?.bo
 async function main() {
   await ensureTemplate();
   const database = await createTestDatabase();
-  const redis = await OwnRedis.start();
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300', RATE_LIMIT_READS_PER_MINUTE: '100000', RATE_LIMIT_BOOKINGS_PER_MINUTE: '100000' };
   const { resourceId, slotIds } = await createBookableSlots(database.url, 20, 1000);
-  let [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  const { redis, env, servers: started } = await serversSharingOwnRedis(database.url);
+  let [a, b] = started;
   const servers = [a, b];
   console.log(`database ${database.name}, redis pid ${redis.pid} on ${redis.port}, servers ${a.url} (pid ${a.proc.pid}) and ${b.url} (pid ${b.proc.pid})`);
   const live = () => ({ resourceId: encodeGlobalID('Resource', resourceId) });

@@ -5,10 +5,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_SECRETS } from '../test/harness.js';
+import { TEST_SECRETS } from '../test/kit/app.js';
+import { createBookableSlots, freePort, HOLD_MUTATION } from '../test/faults.js';
+import { waitFor } from '../test/kit/wait.js';
+import { EventLog, LIVE_QUERY, type LiveEvent } from '../test/kit/live.js';
 import { createTestDatabase, TEST_REDIS_URL } from '../test/databases.js';
-import { createBookableSlots, freePort, HOLD_MUTATION, waitFor } from '../test/faults.js';
-import { EventLog, LIVE_QUERY, type LiveEvent } from './live/test-clients.js';
 
 const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 // Starting several tsx processes on a busy two-core machine takes a while.

@@ -2,7 +2,7 @@ import type { GraphQLObjectType } from 'graphql';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema.js';
-import { createTestApp, type TestApp } from './harness.js';
+import { createTestApp, type TestApp } from './kit/app.js';
 
 /**
  * Root fields anyone may call. Making a field public is a decision: add it here in the same change.

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from './databases.js';
-import { bookingLoad, checkInvariants, createBookableSlots, sendBooking, spawnServer, tally, waitFor, withClient, type ServerProcess } from './faults.js';
+import { bookingLoad, checkInvariants, createBookableSlots, sendBooking, spawnServer, tally, withClient, type ServerProcess } from './faults.js';
+import { waitFor } from './kit/wait.js';
 
 // The server process is SIGKILLed in the middle of a booking load (no shutdown, requests cut off),
 // then started again on the same database.

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDirLockedError, lockDataDir } from '../src/db/data-dir-lock.js';
-import { waitFor } from './faults.js';
+import { waitFor } from './kit/wait.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const dirs: string[] = [];

@@ -1,6 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, ADMIN_DATABASE_URL } from './databases.js';
-import { bookingLoad, checkInvariants, createBookableSlots, readiness, spawnServer, tally, terminateConnections, waitFor, type ServerProcess } from './faults.js';
+import {
+  bookingLoad,
+  checkInvariants,
+  createBookableSlots,
+  readiness,
+  spawnServer,
+  tally,
+  terminateConnections,
+  type ServerProcess,
+} from './faults.js';
+import { waitFor } from './kit/wait.js';
 
 // PostgreSQL drops the server's connections (pg_terminate_backend, as in a failover or an admin's
 // cleanup) again and again while clients book. Only this file's own database is touched.

@@ -6,12 +6,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import pg from 'pg';
-import { TEST_SECRETS } from './harness.js';
+import { TEST_SECRETS } from './kit/app.js';
 
 /**
- * Real parts to break, for the fault tests and `pnpm chaos`: a Redis server and Slotwise server
- * processes of our own (on free loopback ports, killed by their pid only), a bounded booking load,
- * and the invariants checked afterwards in SQL.
+ * Real parts to break, for the fault tests and `pnpm chaos`: Slotwise server processes of our own
+ * (on free loopback ports, killed by their pid only), a bounded booking load, and the invariants
+ * checked afterwards in SQL. A Redis of our own is in kit/redis.ts.
  */
 
 /** A port nothing listens on right now. */
@@ -23,60 +23,6 @@ export async function freePort(): Promise<number> {
   server.close();
   await once(server, 'close');
   return port;
-}
-
-/** Polls `check` until it returns a truthy value; the error names what never happened. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<Awaited<T>>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<Awaited<T>>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-/** A redis-server of the test's own: nothing persisted, loopback only, killed and restarted at will. */
-export class OwnRedis {
-  private proc: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
-    await redis.start();
-    return redis;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get pid(): number | undefined {
-    return this.proc?.pid;
-  }
-
-  async start(): Promise<void> {
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = proc;
-    const lines = createInterface({ input: proc.stdout! });
-    await Promise.race([
-      new Promise<void>((resolve) => lines.on('line', (line) => /Ready to accept connections/.test(line) && resolve())),
-      once(proc, 'exit').then(([code]) => Promise.reject(new Error(`redis-server on ${this.port} exited with ${code}`))),
-    ]);
-  }
-
-  /** SIGKILL: connections drop at once, as in a crash. */
-  async kill(): Promise<void> {
-    const proc = this.proc;
-    if (!proc || proc.exitCode !== null || proc.signalCode) return;
-    proc.kill('SIGKILL');
-    await once(proc, 'exit');
-  }
 }
 
 export interface ServerProcess {
@@ -91,9 +37,9 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-const INSTANCE_SCRIPT = fileURLToPath(new URL('../src/live/test-instance.ts', import.meta.url));
+const INSTANCE_SCRIPT = fileURLToPath(new URL('./kit/instance.ts', import.meta.url));
 
-/** A Slotwise server in its own process (src/live/test-instance.ts), listening on a free loopback port. */
+/** A Slotwise server in its own process (test/kit/instance.ts), listening on a free loopback port. */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', INSTANCE_SCRIPT], {
     env: {

@@ -17,9 +17,9 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema.js';
-import { bookingFixtures } from '../src/booking/test-fixtures.js';
+import { fixtures } from './kit/fixtures.js';
+import { createTestApp, type TestApp } from './kit/app.js';
 import pino from 'pino';
-import { createTestApp, type TestApp } from './harness.js';
 
 /**
  * 10,000 generated hostile operations (deep, wide, huge strings, unicode, invalid dates, zones and
@@ -213,7 +213,7 @@ const unexpected: string[] = [];
 beforeAll(async () => {
   const logger = pino({ level: 'error' }, { write: (line: string) => void unexpected.push(String((JSON.parse(line) as { err?: { message?: string } }).err?.message).slice(0, 300)) });
   t = await createTestApp({ logger });
-  const fx = bookingFixtures(t.app.db.sql);
+  const fx = fixtures(t.app.db.sql);
   realLocation = await fx.location('America/New_York');
   const resource = await fx.resource(realLocation);
   await fx.slot(realLocation, resource);

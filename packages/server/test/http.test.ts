@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
-import { createTestApp, type TestApp } from './harness.js';
+import { createTestApp, type TestApp } from './kit/app.js';
 
 /** Every JSON log line the app writes, in order. */
 const logLines: Record<string, unknown>[] = [];

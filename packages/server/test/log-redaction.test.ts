@@ -3,8 +3,9 @@ import { AuthService } from '../src/auth/auth.service.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { createTestDatabase } from './databases.js';
-import { createBookableSlots, spawnServer, waitFor, type ServerProcess } from './faults.js';
-import { TEST_SECRETS } from './harness.js';
+import { createBookableSlots, spawnServer, type ServerProcess } from './faults.js';
+import { waitFor } from './kit/wait.js';
+import { TEST_SECRETS } from './kit/app.js';
 import { startMailServer, type MailServer } from './mail-server.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 

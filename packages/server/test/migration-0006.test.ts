@@ -3,7 +3,7 @@ import { openDatabase, type Database } from '../src/db/database.js';
 import { migrate, readMigrations } from '../src/db/migrate.js';
 import { Pii } from '../src/shared/pii.js';
 import { createTestDatabase } from './databases.js';
-import { TEST_SECRETS } from './harness.js';
+import { TEST_SECRETS } from './kit/app.js';
 
 // Migration 0006 on a database that already breaks its rule: it must apply, keep every booking,
 // and exempt only the later duplicates, so the unique indexes hold from then on.

@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { SLOT_CHANGES_TOPIC, type SlotChangeBatch } from '../src/live/slot-events.js';
 import { ADMIN_DATABASE_URL, createTestDatabase } from './databases.js';
 import { createBookableSlots, freePort, HOLD_MUTATION } from './faults.js';
-import { TEST_SECRETS } from './harness.js';
+import { TEST_SECRETS } from './kit/app.js';
 
 /** Debian's package (bookworm: 1.18); .ci/run installs it when missing. */
 const PGBOUNCER = '/usr/sbin/pgbouncer';

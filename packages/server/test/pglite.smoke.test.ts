@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSlotwise, type Slotwise } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { expectNoErrors, type GraphQLResponse } from './harness.js';
-import { BOOK, CONFIRM, HOLD, customer, gid } from '../src/booking/test-api.js';
-import { bookingFixtures } from '../src/booking/test-fixtures.js';
+import { expectNoErrors, type GraphQLResponse } from './kit/app.js';
+import { BOOK, CONFIRM, HOLD } from './kit/documents.js';
+import { customer, gid, fixtures } from './kit/fixtures.js';
 
 // The embedded mode (no DATABASE_URL) through the API, as a first-time user runs it.
 const dataDir = mkdtempSync(join(tmpdir(), 'slotwise-pglite-'));
@@ -103,7 +103,7 @@ describe('booking on the embedded database', { timeout: 90_000 }, () => {
   it('holds, confirms, books, refuses a full slot and a taken range, and expires holds: the plain-SQL transactions on PGlite', async () => {
     const app = await start('memory://');
     try {
-      const f = bookingFixtures(app.db.sql);
+      const f = fixtures(app.db.sql);
       const location = await f.location('Europe/Berlin');
       const person = await f.resource(location);
       const room = await f.resource(location, { exclusive: true });

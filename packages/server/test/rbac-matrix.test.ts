@@ -11,7 +11,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/schema.js';
 import type { Role } from '../src/generated/prisma/enums.js';
-import { createTestApp, type TestApp } from './harness.js';
+import { createTestApp, type TestApp } from './kit/app.js';
 
 /**
  * Who may call each root field, as the guard (authScopes) decides: one row per field, every role

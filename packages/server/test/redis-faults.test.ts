@@ -1,23 +1,22 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wsClient, wsSubscribe } from '../src/live/test-clients.js';
-import { createTestDatabase } from './databases.js';
+import { wsClient, wsSubscribe } from './kit/live.js';
 import {
   BOOK_MUTATION,
-  OwnRedis,
   bookingLoad,
   checkInvariants,
   createBookableSlots,
   readiness,
   sendBooking,
-  spawnServer,
   tally,
-  waitFor,
   type ServerProcess,
 } from './faults.js';
+import { OwnRedis, serversSharingOwnRedis } from './kit/redis.js';
+import { waitFor } from './kit/wait.js';
+import { EXPOSED } from './kit/documents.js';
+import { createTestDatabase } from './databases.js';
 import { randomUUID } from 'node:crypto';
-import { EXPOSED } from '../src/scheduling/availability.fixtures.js';
 
 // Two server processes share a Redis this test starts on its own port, then kills (SIGKILL) and
 // starts again: at start, and in the middle of a booking load.
@@ -32,11 +31,7 @@ const clients: Client[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   ({ resourceId, slotIds } = await createBookableSlots(database.url, 10, 500));
-  redis = await OwnRedis.start();
-  await redis.kill();
-  // Limits on (high), so they go through the store: Redis, or in-process while it is away.
-  const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300', RATE_LIMIT_READS_PER_MINUTE: '100000', RATE_LIMIT_BOOKINGS_PER_MINUTE: '100000' };
-  [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  ({ redis, servers: [a, b] } = await serversSharingOwnRedis(database.url, { redisDown: true }));
 }, 60_000);
 
 afterAll(async () => {

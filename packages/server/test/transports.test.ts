@@ -3,7 +3,8 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server.js';
-import { createTestApp, type TestApp } from './harness.js';
+import { createTestApp, type TestApp } from './kit/app.js';
+import { waitFor } from './kit/wait.js';
 
 let t: TestApp;
 let server: RunningServer;
@@ -84,7 +85,7 @@ describe('graceful shutdown', () => {
     const subscriptionEnded = new Promise<unknown>((resolve) =>
       subscriber.subscribe({ query: 'subscription { serverTime(intervalMs: 100) }' }, { next: (v) => received.push(v), error: resolve, complete: () => resolve('complete') }),
     );
-    while (received.length === 0) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => received.length > 0, 'a first serverTime', 5000, 20);
 
     // Hold a lock so that an HTTP request is demonstrably in flight when stop() begins.
     const locker = new pg.Client({ connectionString: t.databaseUrl });
@@ -96,7 +97,7 @@ describe('graceful shutdown', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ locations { id } }' }),
     });
-    await waitFor(async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rowCount! > 0);
+    await waitFor(async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rowCount! > 0, 'the request waiting on the lock', 5000, 20);
 
     const stopping = server.stop();
     await closed;
@@ -116,11 +117,3 @@ describe('graceful shutdown', () => {
     await expect(t.app.db.sql.query('SELECT 1')).rejects.toThrow();
   });
 });
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

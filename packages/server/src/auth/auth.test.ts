@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
 import { hashToken } from './auth.service.js';
 
 const ME = `{ me { email roles } }`;

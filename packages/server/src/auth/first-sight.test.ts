@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { AuthService } from './auth.service.js';
 
 // A new identity-provider user often opens an app that fires several requests at once.

@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
 
 /** JWT lifetime, nbf, skew and the error text; API tokens made with a JWT expire in time. */
 let t: TestApp;

@@ -1,11 +1,11 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { waitFor } from '../../test/faults.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { waitFor } from '../../test/kit/wait.js';
+import { BOOK, CANCEL, RESCHEDULE, call } from '../../test/kit/documents.js';
+import { gid, clinic } from '../../test/kit/fixtures.js';
 import { startMailServer, type MailServer, type ReceivedMail } from '../../test/mail-server.js';
-import { BOOK, CANCEL, RESCHEDULE, call, gid } from '../booking/test-api.js';
-import { clinic } from '../calendar/test-setup.js';
 import { mailDeliveryFromConfig } from '../mail/delivery.js';
 import { startServer, type RunningServer } from '../server.js';
 import { jwksRoute } from './jwks-route.js';

@@ -1,14 +1,14 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { wsClient, wsSubscribe } from '../live/test-clients.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { wsClient, wsSubscribe } from '../../test/kit/live.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { call } from '../../test/kit/documents.js';
 import { startServer } from '../server.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { call, customer, gid } from './test-api.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 let staff: string;
@@ -41,7 +41,7 @@ const placesTaken = async (slotId: string) =>
 
 beforeAll(async () => {
   t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
   resourceId = await f.resource(locationId);
   staff = await t.tokenFor(['frontdesk']);

@@ -1,34 +1,24 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { REGISTER, SEED_SCHEDULE, publishedForm } from '../forms/form-fixtures.js';
+import { expectNoErrors, expectTypename, type TestApp } from '../../test/kit/app.js';
+import { SEED_SCHEDULE, publishedForm } from '../../test/kit/forms.js';
+import { customer, gid, appWithResource, type Fixtures } from '../../test/kit/fixtures.js';
+import { call } from '../../test/kit/documents.js';
+import { BookDocument, CancelBookingDocument, HoldDocument, RegisterDocument, RescheduleBookingDocument } from '../../test/kit/sdk.js';
 import { pii } from '../shared/pii.js';
 import { duplicateBookingField } from './errors.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { CANCEL, call, customer, gid } from './test-api.js';
 
 // Seed 003: one live booking per slot per customer (email or phone), enforced by the database.
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: Fixtures;
 let locationId: string;
 let resourceId: string;
-
-const DUPLICATE = '... on DuplicateBookingError { slotIds field }';
-const RECEIPT = '... on BookingReceipt { manageToken booking { id status } }';
-const HOLD = `mutation ($input: HoldInput!) { hold(input: $input) { __typename ${RECEIPT} ... on Error { code message } ${DUPLICATE} } }`;
-const BOOK = `mutation ($input: BookInput!) { book(input: $input) { __typename ${RECEIPT} ... on Error { code message } ${DUPLICATE} } }`;
-const RESCHEDULE = `mutation ($input: RescheduleBookingInput!) { rescheduleBooking(input: $input) {
-  __typename ... on Booking { id } ... on Error { code message } ${DUPLICATE} } }`;
-const REGISTER_DUP = REGISTER.replace('... on FormNotOpenError', `${DUPLICATE} ... on FormNotOpenError`);
 
 const liveRows = async (slotId: string) =>
   (await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE slot_id = $1 AND status IN ('HELD', 'CONFIRMED')`, [slotId]))[0]!.n;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
-  locationId = await f.location();
-  resourceId = await f.resource(locationId);
+  ({ t, f, locationId, resourceId } = await appWithResource());
 });
 afterAll(() => t?.close());
 
@@ -36,7 +26,7 @@ describe('one live booking per slot per customer', () => {
   it('40 parallel identical holds on a slot with 10 places: exactly one row, the rest DuplicateBookingError', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 10 });
     const who = customer('twin');
-    const results = await Promise.all(Array.from({ length: 40 }, () => call(t, HOLD, { slotId: gid('Slot', slot), customer: who })));
+    const results = await Promise.all(Array.from({ length: 40 }, () => call(t, HoldDocument, { slotId: gid('Slot', slot), customer: who })));
     const types = results.map((r) => r.__typename);
     expect(types.filter((x) => x === 'BookingReceipt')).toHaveLength(1);
     expect(types.filter((x) => x === 'DuplicateBookingError')).toHaveLength(39);
@@ -53,31 +43,33 @@ describe('one live booking per slot per customer', () => {
 
   it('matches the email in any case and the phone in any format; another slot, or after cancelling, is fine', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 5 });
-    const first = await call(t, BOOK, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat@example.com', phone: '+44 20 7946 0001' } });
-    expect(first.__typename).toBe('BookingReceipt');
-    expect(await call(t, BOOK, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'PAT@Example.com' } })).toMatchObject({
+    const first = expectTypename(
+      await call(t, BookDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat@example.com', phone: '+44 20 7946 0001' } }),
+      'BookingReceipt',
+    );
+    expect(await call(t, BookDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'PAT@Example.com' } })).toMatchObject({
       __typename: 'DuplicateBookingError',
       field: ['input', 'customer', 'email'],
     });
-    expect(await call(t, HOLD, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat.other@example.com', phone: '+442079460001' } })).toMatchObject({
+    expect(await call(t, HoldDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat.other@example.com', phone: '+442079460001' } })).toMatchObject({
       __typename: 'DuplicateBookingError',
       field: ['input', 'customer', 'phone'],
     });
     expect(await liveRows(slot)).toBe(1);
 
     const other = await f.slot(locationId, resourceId, { capacity: 5 });
-    expect((await call(t, BOOK, { slotId: gid('Slot', other), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe('BookingReceipt');
-    expect((await call(t, CANCEL, { bookingId: first.booking.id, manageToken: first.manageToken })).__typename).toBe('Booking');
-    expect((await call(t, BOOK, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe('BookingReceipt');
+    expect((await call(t, BookDocument, { slotId: gid('Slot', other), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe('BookingReceipt');
+    expect((await call(t, CancelBookingDocument, { bookingId: first.booking.id, manageToken: first.manageToken })).__typename).toBe('Booking');
+    expect((await call(t, BookDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe('BookingReceipt');
   });
 
   it('a reschedule into a slot the customer already has is refused, nothing moves', async () => {
     const a = await f.slot(locationId, resourceId, { capacity: 3 });
     const b = await f.slot(locationId, resourceId, { capacity: 3 });
     const who = customer('mover');
-    const onA = await call(t, BOOK, { slotId: gid('Slot', a), customer: who });
-    await call(t, BOOK, { slotId: gid('Slot', b), customer: who });
-    const result = await call(t, RESCHEDULE, { bookingId: onA.booking.id, manageToken: onA.manageToken, slotId: gid('Slot', b) });
+    const onA = expectTypename(await call(t, BookDocument, { slotId: gid('Slot', a), customer: who }), 'BookingReceipt');
+    await call(t, BookDocument, { slotId: gid('Slot', b), customer: who });
+    const result = await call(t, RescheduleBookingDocument, { bookingId: onA.booking.id, manageToken: onA.manageToken, slotId: gid('Slot', b) });
     expect(result).toMatchObject({ __typename: 'DuplicateBookingError', slotIds: [gid('Slot', b)], field: ['input', 'slotId'] });
     expect([await f.slotCounts(a), await f.slotCounts(b)]).toMatchObject([{ booked: 1 }, { booked: 1 }]);
   });
@@ -86,19 +78,19 @@ describe('one live booking per slot per customer', () => {
     const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, capacityPerSlot: 30 } });
     const [a, b, c] = form.slots.map((s) => s.id);
     const person = { formId: form.id, name: 'Rae', email: 'rae@example.com', phone: '+1 212 555 0123' };
-    expect(expectNoErrors(await t.execute(REGISTER_DUP, { input: { ...person, slotIds: [b] } })).register.__typename).toBe('Registration');
+    expect(expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, slotIds: [b] } })).register.__typename).toBe('Registration');
     const counts = async () => (await t.app.db.sql.query<{ r: number; b: number }>(
       `SELECT (SELECT count(*)::int FROM registrations WHERE form_id = $1) AS r, (SELECT count(*)::int FROM bookings bk JOIN slots s ON s.id = bk.slot_id WHERE s.form_id = $1) AS b`,
       [decodeGlobalID(form.id).id],
     ))[0]!;
     const before = await counts();
-    const again = expectNoErrors(await t.execute(REGISTER_DUP, { input: { ...person, email: 'RAE@example.com', slotIds: [a, b] } })).register;
+    const again = expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, email: 'RAE@example.com', slotIds: [a, b] } })).register;
     expect(again).toMatchObject({ __typename: 'DuplicateBookingError', code: 'DUPLICATE_BOOKING', slotIds: [b], field: ['input', 'email'] });
-    const byPhone = expectNoErrors(await t.execute(REGISTER_DUP, { input: { ...person, email: 'rae2@example.com', phone: '+1-212-555-0123', slotIds: [b] } })).register;
+    const byPhone = expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, email: 'rae2@example.com', phone: '+1-212-555-0123', slotIds: [b] } })).register;
     expect(byPhone).toMatchObject({ __typename: 'DuplicateBookingError', field: ['input', 'phone'] });
     expect(await counts()).toEqual(before);
 
-    const racers = await Promise.all(Array.from({ length: 20 }, () => t.execute(REGISTER_DUP, { input: { ...person, email: 'racer@example.com', phone: null, slotIds: [a, c] } })));
+    const racers = await Promise.all(Array.from({ length: 20 }, () => t.execute(RegisterDocument, { input: { ...person, email: 'racer@example.com', phone: null, slotIds: [a, c] } })));
     const types = racers.map((r) => expectNoErrors(r).register.__typename);
     expect(types.filter((x) => x === 'Registration')).toHaveLength(1);
     expect(types.filter((x) => x === 'DuplicateBookingError')).toHaveLength(19);

@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { BOOK, BOOKING, CONFIRM, HOLD, call } from '../../test/kit/documents.js';
+import { simulatedLatency } from '../../test/kit/wait.js';
 import { TryAgainError } from '../db/retry.js';
 import { BookingService } from './booking.service.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { BOOK, BOOKING, CONFIRM, HOLD, call, customer, gid } from './test-api.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 
@@ -19,7 +20,7 @@ const expireHoldsOf = (slotId: string) =>
 
 beforeAll(async () => {
   t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
   resourceId = await f.resource(locationId);
 });
@@ -173,7 +174,8 @@ describe('expiry', () => {
       const [confirms] = await Promise.all([
         Promise.all(holds.map((h) => confirm(h.booking.id, h.manageToken))),
         t.app.services.bookings.releaseExpiredHolds(),
-        new Promise((r) => setTimeout(r, 10)).then(() => t.app.services.bookings.releaseExpiredHolds()),
+        // A second sweeper, 10 ms late: it lands while the other half of the holds expire.
+        simulatedLatency(10).then(() => t.app.services.bookings.releaseExpiredHolds()),
       ]);
       await t.app.services.bookings.releaseExpiredHolds();
       const confirmed = confirms.filter((c) => c.__typename === 'Booking').length;

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../live/slot-events.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { BOOK, CANCEL, CONFIRM, HOLD, RESCHEDULE, call, customer, gid } from './test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { BOOK, CANCEL, CONFIRM, HOLD, RESCHEDULE, call } from '../../test/kit/documents.js';
+import { publishedDuring } from '../../test/kit/wait.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 
@@ -17,23 +17,11 @@ const reschedule = (bookingId: string, slotId: string, manageToken?: string, opt
   call(t, RESCHEDULE, { bookingId, manageToken, slotId: gid('Slot', slotId) }, options);
 
 /** Slot changes published while fn runs. */
-async function published(fn: () => Promise<unknown>): Promise<SlotChange[]> {
-  const events: SlotChange[] = [];
-  const iterator = (t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC) as AsyncIterable<SlotChangeBatch>)[Symbol.asyncIterator]();
-  const pump = (async () => {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) events.push(...r.value.changes);
-  })();
-  await new Promise((r) => setTimeout(r, 20));
-  await fn();
-  await new Promise((r) => setTimeout(r, 50));
-  await iterator.return?.();
-  await pump;
-  return events;
-}
+const published = async (fn: () => Promise<unknown>) => (await publishedDuring(t.app.pubsub, fn)).changes;
 
 beforeAll(async () => {
   t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
   resourceId = await f.resource(locationId);
 });

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
 import { withRetry } from '../db/retry.js';
 import { configurePii } from '../shared/pii.js';
 import { SlotsUnavailableError } from './errors.js';
 import { releaseExpiredHolds } from './expiry.js';
 import { bookSlotsInTransaction, type BookSlotsInput } from './multi-slot.js';
-import { bookingFixtures } from './test-fixtures.js';
 
 // The multi-slot service has no root field of its own (form registrations call it), so it is
 // exercised here directly, inside transactions the way its callers run it.
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 
@@ -25,7 +25,7 @@ const book = (slotIds: string[], extra: Partial<BookSlotsInput> = {}) =>
 beforeAll(async () => {
   t = await createTestApp();
   configurePii(TEST_SECRETS.ENCRYPTION_KEY);
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
   resourceId = await f.resource(locationId);
 });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { BOOK, CANCEL, call, customer, gid } from './test-api.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { BOOK, CANCEL, call } from '../../test/kit/documents.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 let otherLocationId: string;
 let resourceId: string;
@@ -27,7 +27,7 @@ const list = async (variables: Record<string, unknown>, token = staffToken) => e
 
 beforeAll(async () => {
   t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
   otherLocationId = await f.location();
   resourceId = await f.resource(locationId);

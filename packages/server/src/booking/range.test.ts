@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { BOOK, RESCHEDULE, call, customer, gid } from './test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { BOOK, RESCHEDULE, call } from '../../test/kit/documents.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 
 const DAY = 86_400_000;
@@ -28,7 +28,7 @@ const overlapping = async (resourceId: string, startAt: string, endAt: string) =
 
 beforeAll(async () => {
   t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
 });
 afterAll(() => t?.close());

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { HOLD, call } from '../../test/kit/documents.js';
 import { SLOT_CHANGES_TOPIC, type SlotChangeBatch } from '../live/slot-events.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from './test-fixtures.js';
-import { HOLD, call, customer, gid } from './test-api.js';
 
 let t: TestApp;
 let server: RunningServer | undefined;
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 it('the server runs the hold-expiry job: an expired hold is released and the change published', async () => {
-  const f = bookingFixtures(t.app.db.sql);
+  const f = fixtures(t.app.db.sql);
   const locationId = await f.location();
   const slot = await f.slot(locationId, await f.resource(locationId), { capacity: 1 });
   await call(t, HOLD, { slotId: gid('Slot', slot), customer: customer() });

@@ -1,10 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, CANCEL, CONFIRM, HOLD, RESCHEDULE, call, gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, CANCEL, CONFIRM, HOLD, RESCHEDULE, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
+import { allText, parseIcs, queuedMails, type QueuedMail } from '../../test/kit/mail.js';
 import { pii } from '../shared/pii.js';
-import { GUEST, HOST, clinic } from './test-setup.js';
-import { allText, parseIcs, queuedMails, type QueuedMail } from './test-mail.js';
 
 let t: TestApp;
 let c: Awaited<ReturnType<typeof clinic>>;

@@ -1,9 +1,9 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, CONFIRM, HOLD, call, gid } from '../booking/test-api.js';
-import { GUEST, HOST, clinic } from './test-setup.js';
-import { parseIcs, queuedMails } from './test-mail.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, CONFIRM, HOLD, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
+import { parseIcs, queuedMails } from '../../test/kit/mail.js';
 
 /** Issue #20: updateBooking mails the parties when what they see changes (title, notes, party), and only then. */
 let t: TestApp;

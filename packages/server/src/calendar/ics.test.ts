@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderIcs, type IcsEvent, type IcsInput } from './ics.js';
-import { parseIcs } from './test-mail.js';
+import { parseIcs } from '../../test/kit/mail.js';
 
 const NOW = new Date('2026-10-01T12:00:00Z');
 const event = (uid: string, startAt: string, endAt: string, extra: Partial<IcsEvent> = {}): IcsEvent => ({

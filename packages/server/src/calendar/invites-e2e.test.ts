@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, CANCEL, RESCHEDULE, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
+import { parseIcs } from '../../test/kit/mail.js';
 import { mimeTree, startMailServer, type MailServer, type ReceivedMail } from '../../test/mail-server.js';
-import { BOOK, CANCEL, RESCHEDULE, call, gid } from '../booking/test-api.js';
 import { mailDeliveryFromConfig } from '../mail/delivery.js';
-import { GUEST, HOST, clinic } from './test-setup.js';
-import { parseIcs } from './test-mail.js';
 
 /**
  * Issue #12 end to end: booking changes through the API, the delivery worker, a real SMTP server,

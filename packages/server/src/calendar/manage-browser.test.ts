@@ -3,12 +3,12 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from '../../test/axe.js';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, call, gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { gid, GUEST, clinic } from '../../test/kit/fixtures.js';
+import { queuedMails } from '../../test/kit/mail.js';
 import { startServer, type RunningServer } from '../server.js';
 import { manageRoute } from './manage-route.js';
-import { GUEST, clinic } from './test-setup.js';
-import { queuedMails } from './test-mail.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

@@ -1,11 +1,11 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, call, gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
+import { queuedMails } from '../../test/kit/mail.js';
 import { startServer, type RunningServer } from '../server.js';
 import { manageRoute } from './manage-route.js';
-import { GUEST, HOST, clinic } from './test-setup.js';
-import { queuedMails } from './test-mail.js';
 
 let t: TestApp;
 let c: Awaited<ReturnType<typeof clinic>>;

@@ -1,9 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { CANCEL, call, gid } from '../booking/test-api.js';
-import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
-import { allText, parseIcs, queuedMails } from './test-mail.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { CANCEL, call } from '../../test/kit/documents.js';
+import { gid } from '../../test/kit/fixtures.js';
+import { REGISTER, publishedForm } from '../../test/kit/forms.js';
+import { allText, parseIcs, queuedMails } from '../../test/kit/mail.js';
 
 let t: TestApp;
 let adminEmail: string;

@@ -1,10 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
-import { BOOK, CANCEL, RESCHEDULE, call, gid } from '../booking/test-api.js';
+import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
+import { BOOK, CANCEL, RESCHEDULE, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
+import { parseIcs, queuedMails } from '../../test/kit/mail.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { GUEST, HOST, clinic } from './test-setup.js';
-import { parseIcs, queuedMails } from './test-mail.js';
 
 let t: TestApp;
 let c: Awaited<ReturnType<typeof clinic>>;

@@ -72,8 +72,8 @@ export interface DatabaseOptions {
   idleInTransactionTimeoutMs?: number;
   /** A pooled connection failed (terminated by the server, network gone); the pool replaces it. */
   onConnectionError?: (error: Error) => void;
-  /** Called with every SQL statement Prisma sends (tests count them). */
-  onQuery?: (sql: string) => void;
+  /** Called with every statement sent on a pooled connection, Prisma's and plain SQL's (tests count them). PostgreSQL only. */
+  onStatement?: (sql: string) => void;
   /** Called on every pooled-connection checkout, Prisma's and plain SQL's (tests prove a request touched no database). */
   onCheckout?: () => void;
 }
@@ -81,15 +81,6 @@ export interface DatabaseOptions {
 /** The one place that decides which database runs; nothing else knows. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPGlite(options.dataDir ?? './.slotwise', options);
-}
-
-function withQueryLog(prisma: PrismaClient, onQuery?: (sql: string) => void): PrismaClient {
-  if (onQuery) (prisma as unknown as { $on(e: 'query', cb: (e: { query: string }) => void): void }).$on('query', (e) => onQuery(e.query));
-  return prisma;
-}
-
-function prismaLog(onQuery?: (sql: string) => void) {
-  return onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
 }
 
 // Statements with parameters run as named prepared statements: PostgreSQL parses and plans each text
@@ -142,7 +133,7 @@ const PG_TYPES = {
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
   const { pool, sql } = openPgPool(url, options);
-  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPg(pool), log: prismaLog(options.onQuery) }), options.onQuery);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     kind: 'postgres',
     prisma,
@@ -186,6 +177,7 @@ export function openPgPool(url: string, options: DatabaseOptions & { application
   const onConnectionError = options.onConnectionError ?? (() => {});
   pool.on('connect', (client) => client.on('error', onConnectionError));
   if (options.onCheckout) pool.on('acquire', options.onCheckout);
+  if (options.onStatement) pool.on('connect', (client) => reportStatements(client, options.onStatement!));
   // The pool re-emits an idle client's error; the client's own listener has already reported it.
   pool.on('error', () => {});
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
@@ -234,6 +226,16 @@ export function openPgPool(url: string, options: DatabaseOptions & { application
   return { pool, sql: runner(pool), close: () => pool.end() };
 }
 
+/** Hands the text of every query the client sends to `report` (Prisma's adapter and db.sql share the pool's clients). */
+function reportStatements(client: pg.PoolClient, report: (sql: string) => void): void {
+  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const [config] = args;
+    report(typeof config === 'string' ? config : (config as { text: string }).text);
+    return send(...args);
+  }) as typeof client.query;
+}
+
 async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const dir = inMemory ? dataDir : resolve(dataDir, 'pgdata');
@@ -246,7 +248,7 @@ async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Da
     lock?.release();
     throw error;
   }
-  const prisma = withQueryLog(new PrismaClient({ adapter: new PrismaPGlite(pglite), log: prismaLog(options.onQuery) }), options.onQuery);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   // PGlite is one connection in one process: every caller already shares the session.
   const sql: SqlRunner = {
     async query(text, params) {

@@ -3,9 +3,9 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlotwise, type Slotwise } from '../app.js';
 import { loadConfig } from '../config.js';
-import { TEST_SECRETS } from '../../test/harness.js';
-import { ADMIN_DATABASE_URL, createTestDatabase } from '../../test/databases.js';
+import { TEST_SECRETS } from '../../test/kit/app.js';
 import { createBookableSlots, HOLD_MUTATION, withClient } from '../../test/faults.js';
+import { ADMIN_DATABASE_URL, createTestDatabase } from '../../test/databases.js';
 import { parseLsn, READ_AFTER_HEADER, replicaLagMs } from './read-replica.js';
 
 const AVAILABILITY = `query A($resourceId: ID!, $from: DateTime!, $to: DateTime!) {

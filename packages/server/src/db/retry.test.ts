@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/databases.js';
+import { waitFor } from '../../test/kit/wait.js';
 import { openDatabase, type Database } from './database.js';
 import { TryAgainError, isTransientDbError, sqlStateOf, withRetry } from './retry.js';
 
@@ -32,7 +33,7 @@ describe('withRetry', () => {
           attempts++;
           await tx.$executeRaw`UPDATE retry_probe SET n = n + 1 WHERE id = ${first}`;
           ready.count++;
-          while (ready.count < 2) await new Promise((r) => setTimeout(r, 5));
+          await waitFor(() => ready.count >= 2, 'the other side to lock its row', 5000, 5);
           await tx.$executeRaw`UPDATE retry_probe SET n = n + 1 WHERE id = ${second}`;
         }),
       );

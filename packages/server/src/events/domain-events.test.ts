@@ -1,26 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { CANCEL, CONFIRM, HOLD, RESCHEDULE, call, customer, gid } from '../booking/test-api.js';
-import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
-import { APPROVE, DECLINE, PROPOSE, proposalFixtures, tokenOf } from '../proposals/proposal-fixtures.js';
+import { expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { appWithResource, customer, gid, uuidOf, type Fixtures } from '../../test/kit/fixtures.js';
+import { CANCEL, CONFIRM, HOLD, RESCHEDULE, call } from '../../test/kit/documents.js';
+import { REGISTER, publishedForm } from '../../test/kit/forms.js';
+import { APPROVE, DECLINE, PROPOSE, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
 import { eventsOf } from './domain-events.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: Fixtures;
 let locationId: string;
 let resourceId: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
-  locationId = await f.location();
-  resourceId = await f.resource(locationId);
+  ({ t, f, locationId, resourceId } = await appWithResource());
 });
 afterAll(() => t?.close());
-
-const bookingUuid = async (icsUid: string) =>
-  (await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE ics_uid = $1`, [icsUid]))[0]!.id;
 
 describe('domain events', () => {
   it('a booking’s life is recorded in order, one event per change, without contact data', async () => {
@@ -34,7 +28,7 @@ describe('domain events', () => {
     expect((await call(t, RESCHEDULE, { bookingId: id, manageToken, slotId: gid('Slot', b) })).__typename).toBe('Booking');
     expect((await call(t, CANCEL, { bookingId: id, manageToken })).status).toBe('CANCELLED');
 
-    const uuid = await bookingUuid(held.booking.icsUid);
+    const uuid = uuidOf(held.booking.id);
     const events = await eventsOf(t.app.db.sql, 'booking', uuid);
     expect(events.map((e) => [e.aggregateSeq, e.type])).toEqual([
       [1, 'booking.held'],
@@ -57,7 +51,7 @@ describe('domain events', () => {
 
     await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE slot_id = $1`, [slot]);
     await t.app.services.bookings.releaseExpiredHolds();
-    const events = await eventsOf(t.app.db.sql, 'booking', await bookingUuid(first.booking.icsUid));
+    const events = await eventsOf(t.app.db.sql, 'booking', uuidOf(first.booking.id));
     expect(events.map((e) => e.type)).toEqual(['booking.held', 'booking.expired']);
     expect(events[1]!.payload).toMatchObject({ status: 'EXPIRED', previousStatus: 'HELD', slotId: slot });
   });
@@ -97,13 +91,12 @@ describe('proposal events', () => {
     const decline = x.linkIn((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`)).at(-1)!.content, 'Decline');
     expect((await call(t, DECLINE, { token: tokenOf(decline) })).__typename).toBe('ProposalDecision');
 
-    const uuid = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1]!;
-    const types = async (id: string) => (await eventsOf(t.app.db.sql, 'proposal', uuid(id))).map((e) => [e.aggregateSeq, e.type]);
+    const types = async (id: string) => (await eventsOf(t.app.db.sql, 'proposal', uuidOf(id))).map((e) => [e.aggregateSeq, e.type]);
     expect(await types(first.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.superseded']]);
     expect(await types(second.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.approved']]);
     expect(await types(third.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.declined']]);
-    const [approved] = (await eventsOf(t.app.db.sql, 'proposal', uuid(second.id))).slice(1);
-    expect(approved!.payload).toMatchObject({ proposalId: uuid(second.id), bookingId: booking.rawId, status: 'APPROVED', previousStatus: 'PENDING', proposedBy: 'guest' });
+    const [approved] = (await eventsOf(t.app.db.sql, 'proposal', uuidOf(second.id))).slice(1);
+    expect(approved!.payload).toMatchObject({ proposalId: uuidOf(second.id), bookingId: booking.rawId, status: 'APPROVED', previousStatus: 'PENDING', proposedBy: 'guest' });
     expect(JSON.stringify(await t.app.db.sql.query(`SELECT payload FROM domain_events WHERE aggregate_type = 'proposal'`))).not.toContain('555 0199');
   });
 });

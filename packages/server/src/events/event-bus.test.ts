@@ -2,12 +2,12 @@ import amqp from 'amqplib';
 import { connect as natsConnect, type JetStreamManager, type NatsConnection } from 'nats';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { waitFor } from '../../test/faults.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { CANCEL, CONFIRM, HOLD, call, customer, gid } from '../booking/test-api.js';
+import type { TestApp } from '../../test/kit/app.js';
+import { runRepeatedly, waitFor } from '../../test/kit/wait.js';
+import { customer, gid, appWithResource, type Fixtures } from '../../test/kit/fixtures.js';
+import { CANCEL, CONFIRM, HOLD, call } from '../../test/kit/documents.js';
+import { CuttableProxy, OwnNats, TEST_AMQP_URL, TEST_NATS_URL } from '../../test/kit/brokers.js';
 import { connectPublisher, streamName } from './bus-publishers.js';
-import { CuttableProxy, OwnNats, TEST_AMQP_URL, TEST_NATS_URL } from './bus-test-brokers.js';
 import { startServer } from '../server.js';
 import { EventBusRelay } from './event-bus.js';
 
@@ -20,17 +20,14 @@ interface Received {
 }
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: Fixtures;
 let locationId: string;
 let resourceId: string;
 const log = pino({ level: 'silent' });
 const unique = () => `t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
-  locationId = await f.location();
-  resourceId = await f.resource(locationId);
+  ({ t, f, locationId, resourceId } = await appWithResource());
 });
 afterAll(() => t?.close());
 
@@ -187,17 +184,10 @@ describe('event bus: RabbitMQ', () => {
       await t.app.db.sql.query(`UPDATE domain_events SET relayed_at = NULL`);
 
       // Two instances relaying at once while bookings change: the lock lets one publish at a time, so no copies.
-      let stop = false;
-      const loops = relays.map(async (relay) => {
-        while (!stop) {
-          await relay.runOnce();
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      });
+      const loops = relays.map((relay) => runRepeatedly(() => relay.runOnce(), 5));
       await bookingLives(5, 'rabbit');
       await waitFor(async () => (await relays[0]!.backlog()) === 0, 'the first events relayed', 60_000);
-      stop = true;
-      await Promise.all(loops);
+      await Promise.all(loops.map((loop) => loop.stop()));
       const total = (await allEvents()).length;
       await waitFor(() => received.length >= total, 'the first events consumed', 30_000);
       expect(new Set(received.map((r) => r.id)).size).toBe(received.length);
@@ -229,14 +219,12 @@ describe('event bus: RabbitMQ', () => {
 describe('event bus in a running server', () => {
   it('relays a confirmed booking to NATS by the server’s own job, woken by the commit', async () => {
     const topic = `slotwise_test.${unique()}`;
-    const app = await createTestApp({ config: { EVENT_BUS_URL: TEST_NATS_URL, EVENT_BUS_TOPIC: topic } });
+    const { t: app, f: fx, locationId: location, resourceId: person } = await appWithResource({ config: { EVENT_BUS_URL: TEST_NATS_URL, EVENT_BUS_TOPIC: topic } });
     const server = await startServer(app.app, { port: 0, host: '127.0.0.1' });
     const nc = await natsConnect({ servers: TEST_NATS_URL.replace('nats://', '') });
     const jsm = await nc.jetstreamManager();
     try {
-      const fx = bookingFixtures(app.app.db.sql);
-      const location = await fx.location();
-      const held = await call(app, HOLD, { slotId: gid('Slot', await fx.slot(location, await fx.resource(location))), customer: customer('srv') });
+      const held = await call(app, HOLD, { slotId: gid('Slot', await fx.slot(location, person)), customer: customer('srv') });
       await call(app, CONFIRM, { bookingId: held.booking.id, manageToken: held.manageToken });
       const received = await waitFor(async () => {
         const messages = await streamContents(jsm, streamName(topic)).catch((): Received[] => []);

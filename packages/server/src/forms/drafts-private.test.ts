@@ -1,12 +1,12 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { BOOK, call, customer } from '../booking/test-api.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { customer, fixtures } from '../../test/kit/fixtures.js';
+import { sseSubscribe, wsClient, wsSubscribe } from '../../test/kit/live.js';
+import { createForm, publishedForm } from '../../test/kit/forms.js';
 import { startServer, type RunningServer } from '../server.js';
-import { sseSubscribe, wsClient, wsSubscribe } from '../live/test-clients.js';
-import { createForm, publishedForm } from './form-fixtures.js';
 
 /** Drafts and closed forms, their slots and availability: staff see them, the public finds nothing. */
 let t: TestApp;
@@ -88,7 +88,7 @@ describe('drafts and closed forms are private', () => {
   });
 
   it('node of an unknown, malformed or someone else\'s id is null, without an error', async () => {
-    const fx = bookingFixtures(t.app.db.sql);
+    const fx = fixtures(t.app.db.sql);
     const slotId = await fx.slot(await fx.location(), null);
     const receipt = await call(t, BOOK, { slotId: encodeGlobalID('Slot', slotId), customer: customer('private') });
     const ids = [

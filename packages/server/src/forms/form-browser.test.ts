@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seriousViolations } from '../../test/axe.js';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { publishedForm, rowCounts } from '../../test/kit/forms.js';
 import { startServer, type RunningServer } from '../server.js';
 import { formPageRoute } from './form-route.js';
-import { publishedForm, rowCounts } from './form-fixtures.js';
 
 /** Debian's Chromium (CI installs it); playwright-core never downloads a browser of its own. */
 const CHROMIUM = '/usr/bin/chromium';

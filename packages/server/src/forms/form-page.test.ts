@@ -1,9 +1,9 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { SEED_SCHEDULE, createForm, publishedForm, rowCounts } from '../../test/kit/forms.js';
 import { startServer, type RunningServer } from '../server.js';
 import { formPageRoute } from './form-route.js';
-import { SEED_SCHEDULE, createForm, publishedForm, rowCounts } from './form-fixtures.js';
 
 let t: TestApp;
 let server: RunningServer;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { REGISTER, createForm, publishedForm, rowCounts } from '../../test/kit/forms.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { parseGlobalId } from '../shared/ids.js';
-import { REGISTER, createForm, publishedForm, rowCounts } from './form-fixtures.js';
 
 /** Every booking entry point against a form's slots: the form's rules hold whichever is used. */
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { SEED_SCHEDULE, createForm } from './form-fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { SEED_SCHEDULE, createForm } from '../../test/kit/forms.js';
 
 /** Seed 000 MR-TS-2: more slots for an existing form, with createForm's rules and limits. */
 let t: TestApp;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { CREATE_FORM, SEED_SCHEDULE, createForm, publishForm } from './form-fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { CREATE_FORM, SEED_SCHEDULE, createForm, publishForm } from '../../test/kit/forms.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { REGISTER, SEED_SCHEDULE, createForm, publishedForm, rowCounts } from '../../test/kit/forms.js';
+import { publishedDuring } from '../../test/kit/wait.js';
 import { pii } from '../shared/pii.js';
-import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../live/slot-events.js';
-import { REGISTER, SEED_SCHEDULE, createForm, publishedForm, rowCounts } from './form-fixtures.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -137,23 +137,18 @@ describe('register', () => {
 
 describe('slot events', () => {
   it('publishes GENERATED for new form slots and CONFIRMED after a registration commits; nothing for a failed one', async () => {
-    const seen: SlotChange[] = [];
-    const iterator = t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
-    const collect = (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) seen.push(...(next.value as SlotChangeBatch).changes);
-    })();
-    const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, weeks: 1 } });
+    const { result: form, changes: seen } = await publishedDuring(t.app.pubsub, async () => {
+      const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, weeks: 1 } });
+      const [a, b] = form.slots.map((s) => s.id);
+      expectNoErrors(await register({ formSlug: form.slug, slotIds: [a] }));
+      expectNoErrors(await register({ formSlug: form.slug, slotIds: [a, b] })); // a is full: nothing booked
+      return form;
+    });
     const formId = (await t.app.db.prisma.form.findUniqueOrThrow({ where: { slug: form.slug } })).id;
-    const [a, b] = form.slots.map((s) => s.id);
-    expectNoErrors(await register({ formSlug: form.slug, slotIds: [a] }));
-    expectNoErrors(await register({ formSlug: form.slug, slotIds: [a, b] })); // a is full: nothing booked
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await iterator.return?.();
-    await collect;
-
+    const a = form.slots[0]!.id;
     const mine = seen.filter((e) => e.formId === formId);
     expect(mine.filter((e) => e.reason === 'GENERATED')).toHaveLength(8);
-    expect(mine.filter((e) => e.reason === 'CONFIRMED').map((e) => e.slotId)).toEqual([decodeGlobalID(a!).id]);
+    expect(mine.filter((e) => e.reason === 'CONFIRMED').map((e) => e.slotId)).toEqual([decodeGlobalID(a).id]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { startServer, type RunningServer } from '../server.js';
 
 /** CORS_ORIGINS, GRAPHIQL, INTROSPECTION and METRICS_TOKEN against real HTTP servers. */

@@ -2,10 +2,10 @@ import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { gid } from '../../test/kit/fixtures.js';
+import { wsClient } from '../../test/kit/live.js';
 import { seedDemoIfEmpty } from '../demo/seed.js';
-import { wsClient } from '../live/test-clients.js';
 import { startServer, type RunningServer } from '../server.js';
 import { COMPRESSION_THRESHOLD_BYTES, preferredEncoding } from './compression.js';
 

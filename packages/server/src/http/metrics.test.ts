@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { CANCEL, CONFIRM, HOLD, call } from '../../test/kit/documents.js';
+import { publishedForm, REGISTER } from '../../test/kit/forms.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { CANCEL, CONFIRM, HOLD, call, customer, gid } from '../booking/test-api.js';
-import { publishedForm, REGISTER } from '../forms/form-fixtures.js';
 
 const EXPOSED = `query ($resourceId: ID, $date: Date!) {
   exposedSlots(resourceId: $resourceId, date: $date, sessionId: "metrics") { __typename ... on ExposedSlots { slots { id } } } }`;
 
 let t: TestApp;
 let server: RunningServer;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 
 /** The value of one series in Prometheus text, 0 when absent. */
@@ -24,7 +24,7 @@ const booked = (action: string) => series(`slotwise_bookings_total{action="${act
 beforeAll(async () => {
   t = await createTestApp({ config: { SHUTDOWN_TIMEOUT_MS: '200' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
 });
 afterAll(async () => {

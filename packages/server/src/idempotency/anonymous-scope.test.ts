@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
 
 /** Anonymous callers' keys are scoped by X-Session-Id plus client address: replays never cross. */
 let t: TestApp;
@@ -27,7 +27,7 @@ async function book(slotId: string, key: string, headers: Record<string, string>
 
 describe('idempotency scope of anonymous callers', () => {
   it('two sessions (or one session from two addresses) with the same key and body each run the request; a true repeat replays', async () => {
-    const fx = bookingFixtures(t.app.db.sql);
+    const fx = fixtures(t.app.db.sql);
     const slot = await fx.slot(await fx.location(), null, { capacity: 5 });
     const slotId = encodeGlobalID('Slot', slot);
     const key = randomUUID();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
 import { payloadHash } from './idempotency.service.js';
 
 const CREATE = `mutation ($input: CreateLocationInput!) {
@@ -174,7 +174,7 @@ const BOOK = `mutation ($input: BookInput!) {
 
 describe('Idempotency-Key on book', () => {
   it('replays a book with the same booking id and token, and books one place however often it is sent', async () => {
-    const fx = bookingFixtures(t.app.db.sql);
+    const fx = fixtures(t.app.db.sql);
     const slotId = await fx.slot(await fx.location(), null, { capacity: 5 });
     const variables = { input: { slotId: Buffer.from(`Slot:${slotId}`).toString('base64'), customer: { name: 'Ada', email: 'ada@example.com' } } };
     const key = randomUUID();

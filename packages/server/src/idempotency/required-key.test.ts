@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, CANCEL, HOLD, gid } from '../booking/test-api.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, CANCEL, HOLD } from '../../test/kit/documents.js';
+import { gid, fixtures } from '../../test/kit/fixtures.js';
 
 /** Seed 003's strict mode: REQUIRE_IDEMPOTENCY_KEY=true. */
 let t: TestApp;
-let fx: ReturnType<typeof bookingFixtures>;
+let fx: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 
 beforeAll(async () => {
   t = await createTestApp({ config: { REQUIRE_IDEMPOTENCY_KEY: 'true' } });
-  fx = bookingFixtures(t.app.db.sql);
+  fx = fixtures(t.app.db.sql);
   locationId = await fx.location();
   resourceId = await fx.resource(locationId);
 });

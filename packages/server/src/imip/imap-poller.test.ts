@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { GUEST_EMAIL, proposalFixtures } from '../proposals/proposal-fixtures.js';
-import { sample } from './fixtures/samples.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { GUEST_EMAIL, proposalFixtures } from '../../test/kit/proposals.js';
+import { sample } from '../../test/kit/imip-samples/samples.js';
+import { portOpen, waitFor } from '../../test/kit/wait.js';
 import { ImapPoller, imapOptions } from './imap-poller.js';
 
 const DOVECOT = '/usr/sbin/dovecot';
@@ -18,19 +19,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** Waits (bounded) until something accepts connections on the port. */
-async function listening(port: number, deadline = Date.now() + 15_000): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.end(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 function systemUser(name: string): { uid: number; gid: number } {
@@ -91,14 +79,13 @@ userdb {
 `,
   );
   const child: ChildProcess = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: 'ignore' });
-  await listening(port);
+  await waitFor(() => portOpen(port), `something listening on ${port}`, 15_000, 100);
   return {
     url: `imap://organizer:secret@127.0.0.1:${port}`,
     /** Stops our Dovecot by its pid and waits (bounded) for it to exit before removing its directory. */
     async stop() {
-      const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
       if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await waitFor(() => child.exitCode !== null || child.signalCode !== null, 'Dovecot to exit', 5_000).catch(() => {});
       if (!process.env.KEEP_DOVECOT) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { call, gid, RESCHEDULE } from '../booking/test-api.js';
-import { APPROVE, GUEST_EMAIL, HOST_EMAIL, proposalFixtures, tokenOf } from '../proposals/proposal-fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { call, RESCHEDULE } from '../../test/kit/documents.js';
+import { gid } from '../../test/kit/fixtures.js';
+import { APPROVE, GUEST_EMAIL, HOST_EMAIL, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
+import { sample, type SampleName, type SampleVars } from '../../test/kit/imip-samples/samples.js';
+import { serveRoute } from '../../test/kit/serve-route.js';
 import { pii } from '../shared/pii.js';
-import { sample, type SampleName, type SampleVars } from './fixtures/samples.js';
 import { ImipService } from './imip.service.js';
 import { inboundMailRoutes } from './inbound-route.js';
-import { serveRoute } from './test-inbound.js';
 
 const TOKEN = 'inbound-secret-0123456789';
 let t: TestApp;

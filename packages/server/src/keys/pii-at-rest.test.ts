@@ -1,11 +1,10 @@
 import { createCipheriv, createHmac, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
+import { queuedMails } from '../../test/kit/mail.js';
+import { REGISTER, publishedForm } from '../../test/kit/forms.js';
 import type { SqlQuery } from '../db/database.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { gid } from '../booking/test-api.js';
-import { queuedMails } from '../calendar/test-mail.js';
-import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
 import { pii } from '../shared/pii.js';
 import { rotateKeys } from './rotate.js';
 
@@ -65,7 +64,7 @@ function v1(plain: string): string {
 
 describe('personal data at rest', () => {
   it('booking, confirming, registering with answers and queued mails leave no plaintext name, email, phone, note or answer in any table', async () => {
-    const f = bookingFixtures(t.app.db.sql);
+    const f = fixtures(t.app.db.sql);
     const locationId = await f.location('Europe/London');
     const resourceId = await f.resource(locationId);
     const slot = await f.slot(locationId, resourceId, { capacity: 3 });

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { customer, gid } from '../booking/test-api.js';
-import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
+import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { REGISTER, publishedForm } from '../../test/kit/forms.js';
 import { configurePii, Pii } from '../shared/pii.js';
 import { ENCRYPTED_TABLES } from './keys.store.js';
 import { rotateKeys } from './rotate.js';
@@ -20,7 +19,7 @@ let t: TestApp;
 const BOOKINGS = 7;
 beforeAll(async () => {
   t = await createTestApp();
-  const f = bookingFixtures(t.app.db.sql);
+  const f = fixtures(t.app.db.sql);
   const locationId = await f.location();
   const resourceId = await f.resource(locationId);
   for (let i = 0; i < BOOKINGS; i++) {

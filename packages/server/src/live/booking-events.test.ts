@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer } from '../../test/kit/fixtures.js';
+import { CANCEL, CONFIRM, HOLD } from '../../test/kit/documents.js';
+import { httpCall, sseSubscribe, wsClient, wsSubscribe, type EventLog, type LiveEvent } from '../../test/kit/live.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { CANCEL, CONFIRM, HOLD, customer } from '../booking/test-api.js';
-import { httpCall, sseSubscribe, wsClient, wsSubscribe, type EventLog, type LiveEvent } from './test-clients.js';
 
 let t: TestApp;
 let server: RunningServer;
-let fx: ReturnType<typeof bookingFixtures>;
+let fx: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 const clients: Client[] = [];
@@ -17,7 +17,7 @@ const clients: Client[] = [];
 beforeAll(async () => {
   t = await createTestApp({ config: { SHUTDOWN_TIMEOUT_MS: '200' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  fx = bookingFixtures(t.app.db.sql);
+  fx = fixtures(t.app.db.sql);
   locationId = await fx.location();
   resourceId = await fx.resource(locationId);
 });

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
+import { waitFor } from '../../test/kit/wait.js';
+import { wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
 import { runAndPublish, slotChangesIn } from './after-commit.js';
-import { waitUntil, wsClient, wsSubscribe } from './test-clients.js';
 
 const CONNECTIONS = 50;
 const PER_CONNECTION = 20;
@@ -23,7 +24,7 @@ beforeAll(async () => {
   process.on('warning', onWarning);
   t = await createTestApp({ redis: true, config: { SHUTDOWN_TIMEOUT_MS: '200', RATE_LIMIT_READS_PER_MINUTE: '0', MAX_SUBSCRIPTIONS_PER_IP: '2000' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  const fx = bookingFixtures(t.app.db.sql);
+  const fx = fixtures(t.app.db.sql);
   const locationId = await fx.location();
   resourceId = await fx.resource(locationId);
   slotId = await fx.slot(locationId, resourceId, { startAt: new Date(Date.now() + 86_400_000), capacity: 100 });
@@ -45,7 +46,7 @@ describe('fan-out', () => {
       clients.push(client);
       for (let s = 0; s < PER_CONNECTION; s++) subs.push(wsSubscribe(client, variables));
     }
-    await waitUntil(() => subs.every((s) => s.log.items.length === 1), 60_000, 'every snapshot');
+    await waitFor(() => subs.every((s) => s.log.items.length === 1), 'every snapshot', 60_000);
     expect(t.app.services.slotAvailability.feed.size).toBe(SUBSCRIBERS);
 
     const latencies: number[] = [];
@@ -55,7 +56,7 @@ describe('fan-out', () => {
         changes.push(...(await slotChangesIn(tx, [slotId], 'HELD')));
         return performance.now();
       });
-      await waitUntil(() => subs.every((s) => s.log.items.length > round), 20_000, `round ${round} everywhere`);
+      await waitFor(() => subs.every((s) => s.log.items.length > round), `round ${round} everywhere`, 20_000);
       latencies.push(performance.now() - committed);
     }
     expect(subs.every((s) => s.log.items.at(-1)!.slots![0]!.held === 3)).toBe(true);

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID, encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
-import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer } from '../../test/kit/fixtures.js';
+import { HOLD } from '../../test/kit/documents.js';
+import { httpCall, sseSubscribe, wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { TEST_REDIS_URL } from '../../test/databases.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
 import { runAndPublish, slotChangesIn } from './after-commit.js';
-import { HOLD, customer } from '../booking/test-api.js';
-import { httpCall, sseSubscribe, wsClient, wsSubscribe } from './test-clients.js';
 
 let t: TestApp;
 let serverA: RunningServer;
@@ -24,7 +24,7 @@ const clients: Client[] = [];
 
 /** Instance B: its own process, the same PostgreSQL database and Redis. */
 async function spawnInstance(databaseUrl: string): Promise<{ process: ChildProcess; url: string }> {
-  const script = fileURLToPath(new URL('./test-instance.ts', import.meta.url));
+  const script = fileURLToPath(new URL('../../test/kit/instance.ts', import.meta.url));
   const proc = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...TEST_SECRETS, DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
       // As in every test app: no per-IP limits (they are shared through Redis by every test process).
@@ -42,7 +42,7 @@ async function spawnInstance(databaseUrl: string): Promise<{ process: ChildProce
 beforeAll(async () => {
   t = await createTestApp({ redis: true, config: { SHUTDOWN_TIMEOUT_MS: '200' } });
   serverA = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  const fx = bookingFixtures(t.app.db.sql);
+  const fx = fixtures(t.app.db.sql);
   const locationId = await fx.location();
   resourceId = await fx.resource(locationId);
   slotId = await fx.slot(locationId, resourceId, { startAt: new Date(Date.now() + 86_400_000), capacity: 5 });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer } from '../../test/kit/fixtures.js';
+import { HOLD, call } from '../../test/kit/documents.js';
+import { wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { HOLD, call, customer } from '../booking/test-api.js';
-import { wsClient, wsSubscribe } from './test-clients.js';
 
 let t: TestApp;
 let server: RunningServer;
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe('slotAvailability scopes', () => {
   it('by location: changes to any resource slot there', async () => {
-    const fx = bookingFixtures(t.app.db.sql);
+    const fx = fixtures(t.app.db.sql);
     const locationId = await fx.location();
     const [r1, r2] = [await fx.resource(locationId), await fx.resource(locationId)];
     const start = Date.now() + 30 * 3_600_000;

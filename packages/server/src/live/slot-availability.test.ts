@@ -3,16 +3,17 @@ import { encodeGlobalID, decodeGlobalID } from '@pothos/plugin-relay';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import type { Client } from 'graphql-ws';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
+import { sseSubscribe, wsClient, wsSubscribe, type LiveEvent } from '../../test/kit/live.js';
+import { waitFor } from '../../test/kit/wait.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
 import { runAndPublish, slotChangesIn } from './after-commit.js';
-import { sseSubscribe, waitUntil, wsClient, wsSubscribe, type LiveEvent } from './test-clients.js';
 
 const HOUR = 3_600_000;
 let t: TestApp;
 let server: RunningServer;
-let fx: ReturnType<typeof bookingFixtures>;
+let fx: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 let slotIds: string[];
@@ -24,7 +25,7 @@ const local = (globalId: string) => decodeGlobalID(globalId).id;
 beforeAll(async () => {
   t = await createTestApp({ config: { MAX_SUBSCRIPTIONS_PER_CONNECTION: '3', SHUTDOWN_TIMEOUT_MS: '200', LIVE_KEEPALIVE_MS: '300' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  fx = bookingFixtures(t.app.db.sql);
+  fx = fixtures(t.app.db.sql);
   locationId = await fx.location();
   resourceId = await fx.resource(locationId);
   const base = Date.now() + 24 * HOUR;
@@ -163,7 +164,7 @@ describe('slotAvailability', () => {
     expect(JSON.stringify(fourth.log.error)).toContain('TOO_MANY_SUBSCRIPTIONS');
     expect(t.app.services.slotAvailability.feed.size).toBe(3);
     for (const s of subs) s.stop();
-    await waitUntil(() => t.app.services.slotAvailability.feed.size === 0, 2000, 'unsubscribe');
+    await waitFor(() => t.app.services.slotAvailability.feed.size === 0, 'unsubscribe', 2000);
   });
 
   it('pings every LIVE_KEEPALIVE_MS and drops a socket that does not answer, while answering clients stay', async () => {
@@ -177,9 +178,12 @@ describe('slotAvailability', () => {
     expect(Date.now() - opened).toBeLessThan(3000);
 
     // Every other test's clients answered pings throughout; this one outlives several intervals too.
-    const { log, stop } = wsSubscribe(client(), { resourceId: encodeGlobalID('Resource', resourceId) });
+    let answered = 0;
+    const pinged = wsClient(server.url, { onPing: () => answered++ });
+    clients.push(pinged);
+    const { log, stop } = wsSubscribe(pinged, { resourceId: encodeGlobalID('Resource', resourceId) });
     await log.at(0);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await waitFor(() => answered >= 3, 'three pings answered', 5000, 20);
     await holdPlace(slotIds[2]!);
     expect((await log.at(1)).slots!.map((s) => local(s.id))).toEqual([slotIds[2]]);
     stop();
@@ -221,10 +225,12 @@ describe('slotAvailability', () => {
     t.app.services.slotEvents.publish([change(2)]); // the same change again
     await holdPlace(slotId); // version 3
     await log.until(() => log.items.at(-1)!.slots![0]!.version === 3, 5000, 'version 3');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Events arrive in order: once version 4 is in, anything sent about the versions before it is too.
+    await holdPlace(slotId);
+    await log.until(() => log.items.at(-1)!.slots![0]!.version === 4, 5000, 'version 4');
     // A re-read may already see version 3 and send it early (the newer state wins); either way each
     // version goes out at most once, in order, and never one the database does not have.
-    const versions = log.items.slice(1).map((e) => e.slots![0]!.version);
+    const versions = log.items.slice(1, -1).map((e) => e.slots![0]!.version);
     expect(versions).toEqual(versions.length === 1 ? [3] : [2, 3]);
     stop();
   });

@@ -3,11 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import WebSocket from 'ws';
 import type { Client } from 'graphql-ws';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
+import { waitFor } from '../../test/kit/wait.js';
+import { wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
 import { runAndPublish, slotChangesIn } from './after-commit.js';
-import { waitUntil, wsClient, wsSubscribe } from './test-clients.js';
 
 const BUFFER = 5;
 const SLOTS = 150;
@@ -31,7 +32,7 @@ beforeAll(async () => {
   // Keep-alive would also drop the stuck socket (it cannot answer pings); here the buffer must do it.
   t = await createTestApp({ config: { LIVE_SUBSCRIBER_BUFFER: String(BUFFER), SHUTDOWN_TIMEOUT_MS: '200', LIVE_KEEPALIVE_MS: '120000' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  const fx = bookingFixtures(t.app.db.sql);
+  const fx = fixtures(t.app.db.sql);
   const locationId = await fx.location();
   resourceId = await fx.resource(locationId);
   const start = Date.now() + 86_400_000;
@@ -134,7 +135,7 @@ describe('a slow subscriber', () => {
 
   it('over SSE has its response ended while a normal subscriber keeps receiving promptly', async () => {
     const stuck = await stuckSseSubscriber(server.url);
-    await waitUntil(() => feed().size === 2, 2000, 'the SSE subscription');
+    await waitFor(() => feed().size === 2, 'the SSE subscription', 2000);
     const latencies = await churn(normal, () => feed().size === 1);
     expect(await stuck.drain()).toBe('cut');
     expect(Math.max(...latencies)).toBeLessThan(1000);

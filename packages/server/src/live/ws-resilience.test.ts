@@ -4,13 +4,13 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer } from '../../test/kit/fixtures.js';
+import { BOOK } from '../../test/kit/documents.js';
+import { EventLog, wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { BOOK, customer } from '../booking/test-api.js';
 import { pii } from '../shared/pii.js';
-import { EventLog, wsClient, wsSubscribe } from './test-clients.js';
 
 // Bad operations on a WebSocket are that operation's problem only: the socket and the client's
 // other subscriptions on it go on.
@@ -31,7 +31,7 @@ let clients: Client[] = [];
 beforeAll(async () => {
   t = await createTestApp({ logger: createLogger('warn', logStream), config: { MAX_WS_CONNECTIONS_PER_IP: '3', SHUTDOWN_TIMEOUT_MS: '200' } });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  const fx = bookingFixtures(t.app.db.sql);
+  const fx = fixtures(t.app.db.sql);
   const locationId = await fx.location();
   resourceId = await fx.resource(locationId);
   slotId = await fx.slot(locationId, resourceId, { startAt: new Date(Date.now() + 86_400_000), capacity: 50 });

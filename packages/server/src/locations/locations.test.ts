@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
 
 const CREATE = `mutation ($input: CreateLocationInput!) {
   createLocation(input: $input) {

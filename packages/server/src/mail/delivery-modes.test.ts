@@ -5,12 +5,12 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSlotwise } from '../app.js';
 import { loadConfig, type Config } from '../config.js';
-import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/harness.js';
+import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
+import { FROM, invite } from '../../test/kit/mail.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
 import { sqlIn } from '../db/database.js';
 import { mailDeliveryFromConfig } from './delivery.js';
 import type { OutboxMail } from './outbox.js';
-import { FROM, invite } from './test-mails.js';
 
 const dirs: string[] = [];
 const tempDir = () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server.js';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { waitFor } from '../../test/kit/wait.js';
+import { FROM, invite } from '../../test/kit/mail.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
-import { waitFor } from '../../test/faults.js';
 import { listenForQueuedMail } from './outbox-wakeup.js';
 import type { OutboxMail } from './outbox.js';
-import { FROM, invite } from './test-mails.js';
 
 describe('delivery in a running server', () => {
   let t: TestApp;

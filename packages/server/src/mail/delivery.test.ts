@@ -1,12 +1,12 @@
 import ICAL from 'ical.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database, type SqlQuery } from '../db/database.js';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { FROM, invite, testIcs } from '../../test/kit/mail.js';
 import { mimeTree, startMailServer, type MailServer } from '../../test/mail-server.js';
 import { pii } from '../shared/pii.js';
 import { DELIVERY_DEFAULTS, mailDeliveryFromConfig, type MailDeliveryOptions } from './delivery.js';
 import type { OutboxMail } from './outbox.js';
-import { FROM, invite, testIcs } from './test-mails.js';
 
 describe('mail delivery over SMTP', () => {
   let t: TestApp;

@@ -1,10 +1,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { FROM, invite } from '../../test/kit/mail.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
 import { mailDeliveryFromConfig, type MailDelivery } from './delivery.js';
-import { FROM, invite } from './test-mails.js';
 
 const LIST = `query ($status: OutboxStatus, $first: Int, $after: String) {
   outboxMessages(status: $status, first: $first, after: $after) {

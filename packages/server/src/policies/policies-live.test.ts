@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { call } from '../../test/kit/documents.js';
+import { sseSubscribe, wsClient, wsSubscribe, type LiveEvent } from '../../test/kit/live.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { call, customer, gid } from '../booking/test-api.js';
-import { sseSubscribe, wsClient, wsSubscribe, type LiveEvent } from '../live/test-clients.js';
 
 const MIN = 60_000;
 let t: TestApp;
 let server: RunningServer;
-let fx: ReturnType<typeof bookingFixtures>;
+let fx: ReturnType<typeof fixtures>;
 let locationId: string;
 const clients: Client[] = [];
 
@@ -20,7 +20,7 @@ const BOOK = `mutation Book($input: BookInput!) { book(input: $input) { __typena
 beforeAll(async () => {
   t = await createTestApp();
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
-  fx = bookingFixtures(t.app.db.sql);
+  fx = fixtures(t.app.db.sql);
   locationId = await fx.location();
 });
 

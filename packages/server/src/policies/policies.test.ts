@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { call, customer, gid } from '../booking/test-api.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { call } from '../../test/kit/documents.js';
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 
 const MIN = 60_000;
@@ -52,7 +52,7 @@ async function shown(resourceId: string, from: Date, to: Date): Promise<string[]
 
 beforeAll(async () => {
   t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
 });
 afterAll(() => t?.close());

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { TestApp } from '../../test/harness.js';
+import type { TestApp } from '../../test/kit/app.js';
+import { gid } from '../../test/kit/fixtures.js';
+import { sample } from '../../test/kit/imip-samples/samples.js';
+import { APPROVE, GUEST_EMAIL, HOST_EMAIL, PROPOSE, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
 import { createSlotwise } from '../app.js';
 import { loadConfig } from '../config.js';
-import { gid } from '../booking/test-api.js';
-import { sample } from '../imip/fixtures/samples.js';
-import { APPROVE, GUEST_EMAIL, HOST_EMAIL, PROPOSE, proposalFixtures, tokenOf } from './proposal-fixtures.js';
 
 /** The same flow on the embedded default (PGlite, no services): propose, approve, a calendar COUNTER and REPLY. */
 describe('proposals on the embedded database', () => {

@@ -2,10 +2,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, call, gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { gid } from '../../test/kit/fixtures.js';
+import { HOST_EMAIL, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
 import { startServer, type RunningServer } from '../server.js';
-import { HOST_EMAIL, proposalFixtures, tokenOf } from './proposal-fixtures.js';
 import { proposalRoutes } from './proposal-route.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { call, gid, RESCHEDULE } from '../booking/test-api.js';
-import { APPROVE, DECLINE, GUEST_EMAIL, HOST_EMAIL, PROPOSE, proposalFixtures, tokenOf } from './proposal-fixtures.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { call, RESCHEDULE } from '../../test/kit/documents.js';
+import { gid } from '../../test/kit/fixtures.js';
+import { APPROVE, DECLINE, GUEST_EMAIL, HOST_EMAIL, PROPOSE, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
 
 let t: TestApp;
 let x: ReturnType<typeof proposalFixtures>;

@@ -3,14 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic, fixtures } from '../../test/kit/fixtures.js';
+import { parseIcs } from '../../test/kit/mail.js';
+import { wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { startMailServer, type MailServer, type ReceivedMail } from '../../test/mail-server.js';
-import { BOOK, call, gid } from '../booking/test-api.js';
 import { manageRoute } from '../calendar/manage-route.js';
-import { parseIcs } from '../calendar/test-mail.js';
-import { GUEST, HOST, clinic } from '../calendar/test-setup.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { wsClient, wsSubscribe } from '../live/test-clients.js';
 import { startServer, type RunningServer } from '../server.js';
 import { proposalRoutes } from './proposal-route.js';
 
@@ -105,7 +104,7 @@ describe.skipIf(!existsSync(CHROMIUM))('reschedule round trip: SMTP, Chromium, l
       [GUEST.email, HOST.email].sort().map((email) => [email, 'REQUEST', booking.icsUid, 1, target!.start_at.toISOString(), target!.end_at.toISOString()]),
     );
     // The old slot is free again; the live subscriber saw both slots change.
-    const f = bookingFixtures(t.app.db.sql);
+    const f = fixtures(t.app.db.sql);
     expect(await f.slotCounts(from)).toMatchObject({ booked: 0 });
     expect(await f.slotCounts(to)).toMatchObject({ booked: 1 });
     const local = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1];

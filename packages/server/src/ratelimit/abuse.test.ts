@@ -5,10 +5,10 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
+import { EventLog, LIVE_QUERY, sseSubscribe, wsSubscribe, type LiveEvent } from '../../test/kit/live.js';
 import { attachGraphQLWs } from '../live/ws-server.js';
-import { EventLog, LIVE_QUERY, sseSubscribe, wsSubscribe, type LiveEvent } from '../live/test-clients.js';
 import { REFUSED_OPERATION_COST } from './ratelimit.plugin.js';
 
 /**
@@ -27,7 +27,7 @@ beforeAll(async () => {
   // Redis holds the rate budget here (as in production): without it the budget lives in PostgreSQL and every
   // request, refused or not, takes a pool connection for it.
   t = await createTestApp({ redis: true, config: { RATE_LIMIT_READS_PER_MINUTE: '1200', RATE_LIMIT_BOOKINGS_PER_MINUTE: '10', TRUST_PROXY: '1' } });
-  const fx = bookingFixtures(t.app.db.sql);
+  const fx = fixtures(t.app.db.sql);
   const location = await fx.location();
   const resource = await fx.resource(location);
   await fx.slot(location, resource);

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { HOLD } from '../../test/kit/documents.js';
+import { wsClient } from '../../test/kit/live.js';
 import { createSlotwise, type Slotwise } from '../app.js';
 import { startServer, type RunningServer } from '../server.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { customer, gid, HOLD } from '../booking/test-api.js';
-import { wsClient } from '../live/test-clients.js';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { IP_CEILING_FACTOR, RateLimiter } from './limiter.js';
@@ -39,13 +39,13 @@ function expectLimited(result: Awaited<ReturnType<typeof send>>) {
 
 describe('rate limits in one process (in-memory)', () => {
   let t: TestApp;
-  let fx: ReturnType<typeof bookingFixtures>;
+  let fx: ReturnType<typeof fixtures>;
   let locationId: string;
   let resourceId: string;
 
   beforeAll(async () => {
     t = await createTestApp({ config: { RATE_LIMIT_READS_PER_MINUTE: '3', RATE_LIMIT_BOOKINGS_PER_MINUTE: '2', TRUST_PROXY: 'true' } });
-    fx = bookingFixtures(t.app.db.sql);
+    fx = fixtures(t.app.db.sql);
     locationId = await fx.location();
     resourceId = await fx.resource(locationId);
   });

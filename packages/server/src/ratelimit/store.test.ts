@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../test/databases.js';
+import { waitFor } from '../../test/kit/wait.js';
 import { MemoryRateLimitStore, RedisRateLimitStore } from './store.js';
 
 describe('MemoryRateLimitStore', () => {
@@ -37,10 +38,11 @@ describe('RedisRateLimitStore', () => {
     const hits = await Promise.all(Array.from({ length: 50 }, () => store.hit(key, 1)));
     expect(hits.map((h) => h.count).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(hits.every((h) => h.resetInMs > 0 && h.resetInMs <= 400)).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const ttl = () => redis.pttl(`slotwise:ratelimit:${key}`);
+    await waitFor(async () => (await ttl()) < 200, 'the window past its middle', 2000, 10);
     // A later hit does not push the window's end out.
     expect((await store.hit(key, 1)).resetInMs).toBeLessThan(200);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(async () => (await ttl()) === -2, 'the window to expire', 2000, 10);
     expect((await store.hit(key, 2)).count).toBe(2);
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
+import { sqlIn } from '../db/database.js';
 import { runAndPublish, slotChangesIn } from '../live/after-commit.js';
-import { gid, makeBooking, makeLocation, makeResource, makeSlots } from './availability.fixtures.js';
 
 const AVAILABILITY = `query ($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!) {
   availability(resourceId: $resourceId, locationId: $locationId, formId: $formId, from: $from, to: $to) {
@@ -30,13 +31,12 @@ beforeAll(async () => {
   // The clock is the only thing faked: "now" sits before the New York fall-back day.
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date('2026-10-20T12:00:00Z'));
-  const prisma = t.app.db.prisma;
-  const location = await makeLocation(prisma, 'America/New_York');
-  const resource = await makeResource(prisma, location.id);
-  nyLocation = gid('Location', location.id);
-  nyResource = gid('Resource', resource.id);
-  nyResourceId = resource.id;
-  await makeSlots(prisma, { locationId: location.id, resourceId: resource.id, timeZone: 'America/New_York' }, [
+  const f = fixtures(t.app.db.sql);
+  const locationId = await f.location('America/New_York');
+  nyResourceId = await f.resource(locationId);
+  nyLocation = gid('Location', locationId);
+  nyResource = gid('Resource', nyResourceId);
+  await f.slots({ locationId, resourceId: nyResourceId, timeZone: 'America/New_York' }, [
     { start: '2026-10-31T03:30:00Z' }, // 2026-10-30 23:30 EDT: the day before
     { start: '2026-11-01T04:30:00Z' }, // 00:30 EDT
     { start: '2026-11-01T05:30:00Z' }, // 01:30 EDT, first pass through the repeated hour
@@ -100,7 +100,7 @@ describe('availability', () => {
     const prisma = t.app.db.prisma;
     const form = await prisma.form.create({ data: { slug: 'fall-back-signup', title: 'Sign-up', timeZone: 'America/New_York', status: 'DRAFT' } });
     const location = await prisma.location.findFirstOrThrow({ where: { timeZone: 'America/New_York' } });
-    await makeSlots(prisma, { locationId: location.id, resourceId: null, formId: form.id, timeZone: 'America/New_York' }, [{ start: '2026-11-01T15:00:00Z', capacity: 10 }]);
+    await fixtures(t.app.db.sql).slots({ locationId: location.id, resourceId: null, formId: form.id, timeZone: 'America/New_York' }, [{ start: '2026-11-01T15:00:00Z', capacity: 10 }]);
     const draftAnswer = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }));
     expect(draftAnswer.availability).toMatchObject({ __typename: 'NotFoundError' });
     const forStaff = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }, { token: t.adminToken }));
@@ -123,7 +123,7 @@ describe('availability', () => {
     // What the booking engine commits (the count and the booking row, in one transaction), then publishes.
     await runAndPublish(prisma, t.app.services.slotEvents, async (tx, changes) => {
       await tx.slot.update({ where: { id: slot.id }, data: { booked: { increment: 1 } } });
-      await makeBooking(tx as never, { slotId: slot.id, startAt: '2026-11-01T19:00:00Z', endAt: '2026-11-01T20:00:00Z', status: 'CONFIRMED' });
+      await fixtures(sqlIn(tx)).booking({ slotId: slot.id, startAt: '2026-11-01T19:00:00Z', endAt: '2026-11-01T20:00:00Z', status: 'CONFIRMED' });
       changes.push(...(await slotChangesIn(tx, [slot.id], 'CONFIRMED')));
     });
     const after = (await nov1()).slots.find((s: { startAt: string }) => s.startAt === '2026-11-01T19:00:00.000Z');
@@ -159,9 +159,10 @@ describe('availability', () => {
 
 describe('availableDates', () => {
   it('counts bookable slots and places per New York local date (fall-back day included)', async () => {
-    const location = await makeLocation(t.app.db.prisma, 'America/New_York');
-    const resource = await makeResource(t.app.db.prisma, location.id);
-    await makeSlots(t.app.db.prisma, { locationId: location.id, resourceId: resource.id, timeZone: 'America/New_York' }, [
+    const f = fixtures(t.app.db.sql);
+    const locationId = await f.location('America/New_York');
+    const resourceId = await f.resource(locationId);
+    await f.slots({ locationId, resourceId, timeZone: 'America/New_York' }, [
       { start: '2026-10-31T03:30:00Z' }, // Oct 30 local: before the window
       { start: '2026-11-01T04:00:00Z' }, // Nov 1 00:00 EDT: first instant of the day
       { start: '2026-11-01T06:30:00Z', capacity: 4, held: 1 }, // 01:30 EST
@@ -170,7 +171,7 @@ describe('availableDates', () => {
       { start: '2026-11-02T05:00:00Z' }, // Nov 2 00:00 EST
       { start: '2026-11-03T14:00:00Z', status: 'BLOCKED' },
     ]);
-    const data = expectNoErrors(await t.execute(DATES, { resourceId: gid('Resource', resource.id), from: '2026-10-31', to: '2026-11-03' }));
+    const data = expectNoErrors(await t.execute(DATES, { resourceId: gid('Resource', resourceId), from: '2026-10-31', to: '2026-11-03' }));
     expect(data.availableDates).toEqual({
       __typename: 'AvailableDates',
       timeZone: 'America/New_York',

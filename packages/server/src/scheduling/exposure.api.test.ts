@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { EXPOSED } from '../../test/kit/documents.js';
+import { fixtures, gid, type Fixtures } from '../../test/kit/fixtures.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { SLOT_CHANGES_TOPIC, type SlotChangeBatch } from '../live/slot-events.js';
-import { EXPOSED, gid, makeBooking, makeLocation, makeResource, makeSlots } from './availability.fixtures.js';
 import { EXPOSURE_TTL_MS, MemoryExposureCache } from './exposure-cache.js';
 
 const DATE = '2026-12-03'; // a Thursday; London is on GMT, so local times equal UTC
@@ -13,6 +14,7 @@ const DAY = ['09:00', '09:30', '10:00', '10:30', '13:00', '13:30', '14:00', '14:
 
 let t: TestApp;
 let location: { id: string };
+let f: Fixtures;
 let person: string;
 let personId: string;
 
@@ -20,11 +22,11 @@ beforeAll(async () => {
   t = await createTestApp();
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date('2026-12-01T08:00:00Z'));
-  const prisma = t.app.db.prisma;
-  location = await makeLocation(prisma, 'Europe/London');
+  f = fixtures(t.app.db.sql);
+  location = { id: await f.location('Europe/London') };
   for (let i = 0; i < 2; i++) {
-    const resource = await makeResource(prisma, location.id);
-    await makeSlots(prisma, { locationId: location.id, resourceId: resource.id, timeZone: 'Europe/London' }, DAY);
+    const resource = { id: await f.resource(location.id) };
+    await f.slots({ locationId: location.id, resourceId: resource.id, timeZone: 'Europe/London' }, DAY);
     if (i === 0) [person, personId] = [gid('Resource', resource.id), resource.id];
   }
 });
@@ -95,7 +97,7 @@ describe('exposedSlots', () => {
     let session = '';
     let first: { k: number; slots: { id: string }[] } = { k: 0, slots: [] };
     for (let i = 0; first.k < 2; i++) first = await expose({ resourceId: person, sessionId: (session = `sticky-${i}`) });
-    await makeSlots(prisma, { locationId: location.id, resourceId: personId, timeZone: 'Europe/London' }, [
+    await f.slots({ locationId: location.id, resourceId: personId, timeZone: 'Europe/London' }, [
       { start: `${DATE}T11:00:00Z` },
       { start: `${DATE}T15:00:00Z` },
       { start: `${DATE}T20:00:00Z` },
@@ -123,13 +125,13 @@ describe('exposedSlots', () => {
 
   it('frees expired holds before choosing, and publishes the freed slots', async () => {
     const prisma = t.app.db.prisma;
-    const resource = await makeResource(prisma, location.id);
-    const [expired, live] = await makeSlots(prisma, { locationId: location.id, resourceId: resource.id, timeZone: 'Europe/London' }, [
+    const resource = { id: await f.resource(location.id) };
+    const [expired, live] = await f.slots({ locationId: location.id, resourceId: resource.id, timeZone: 'Europe/London' }, [
       { start: `${DATE}T09:00:00Z`, held: 1 },
       { start: `${DATE}T13:00:00Z`, held: 1 },
     ]);
-    const stale = await makeBooking(prisma, { slotId: expired!.id, startAt: `${DATE}T09:00:00Z`, endAt: `${DATE}T09:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T07:59:00Z' });
-    await makeBooking(prisma, { slotId: live!.id, startAt: `${DATE}T13:00:00Z`, endAt: `${DATE}T13:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T08:30:00Z' });
+    const stale = { id: await f.booking({ slotId: expired!.id, startAt: `${DATE}T09:00:00Z`, endAt: `${DATE}T09:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T07:59:00Z' }) };
+    await f.booking({ slotId: live!.id, startAt: `${DATE}T13:00:00Z`, endAt: `${DATE}T13:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T08:30:00Z' });
 
     const events = (t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC) as AsyncIterable<SlotChangeBatch>)[Symbol.asyncIterator]();
     const next = events.next();

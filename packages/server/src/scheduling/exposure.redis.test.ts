@@ -1,13 +1,15 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { EXPOSED, gid, makeLocation, makeResource, makeSlots } from './availability.fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { EXPOSED } from '../../test/kit/documents.js';
+import { fixtures, gid, type Fixtures } from '../../test/kit/fixtures.js';
 import { EXPOSURE_TTL_MS, exposureKey } from './exposure-cache.js';
 
 // The sticky exposure cache on the test Redis: what several server instances would share.
 
 let t: TestApp;
 let location: { id: string };
+let f: Fixtures;
 let resourceId: string;
 const DATE = '2026-12-10';
 
@@ -16,11 +18,10 @@ beforeAll(async () => {
   // A fixed clock, so the dates below stay in the future.
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date('2026-11-20T12:00:00Z'));
-  const prisma = t.app.db.prisma;
-  location = await makeLocation(prisma, 'Europe/London');
-  resourceId = (await makeResource(prisma, location.id)).id;
-  await makeSlots(
-    prisma,
+  f = fixtures(t.app.db.sql);
+  location = { id: await f.location('Europe/London') };
+  resourceId = await f.resource(location.id);
+  await f.slots(
     { locationId: location.id, resourceId, timeZone: 'Europe/London' },
     ['09:00', '10:00', '11:00', '13:00', '14:00', '15:00', '18:00', '19:00'].map((time) => ({ start: `${DATE}T${time}:00Z` })),
   );
@@ -53,9 +54,8 @@ describe('exposedSlots with Redis', () => {
     const session = `redis-sticky-${Date.now()}`;
     const first = await expose(session);
     // Morning slots that would often win a fresh draw.
-    await makeSlots(
-      t.app.db.prisma,
-      { locationId: location.id, resourceId: (await makeResource(t.app.db.prisma, location.id)).id, timeZone: 'Europe/London' },
+    await f.slots(
+      { locationId: location.id, resourceId: await f.resource(location.id), timeZone: 'Europe/London' },
       ['06:00', '06:30', '07:00', '07:30', '08:00', '08:30'].map((time) => ({ start: `${DATE}T${time}:00Z` })),
     );
     const again = await expose(session);

@@ -2,7 +2,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { publishedDuring } from '../../test/kit/wait.js';
 
 const GENERATE = `mutation ($input: GenerateSlotsInput!) {
   generateSlots(input: $input) {
@@ -149,28 +150,17 @@ describe('location-wide slots and events', () => {
   it('location rules give location-level slots; changes are published after commit, refusals publish nothing', async () => {
     const place = await t.app.services.locations.create({ name: 'Hall', timeZone: 'Asia/Kolkata' });
     await t.app.services.rules.create({ locationId: place.id, kind: 'WEEKLY', daysOfWeek: [3], startTime: '18:00', endTime: '20:00', slotDurationMinutes: 120, granularityMinutes: 60, capacity: 40 });
-    const received: { slotId: string; reason: string; locationId: string; resourceId: string | null }[] = [];
-    const iterator = (t.app.pubsub.subscribe('slot-changes') as AsyncIterable<any>)[Symbol.asyncIterator]();
-    const listening = (async () => {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        received.push(...('changes' in next.value ? next.value.changes : [next.value]));
-      }
-    })();
-
-    const refused = expectNoErrors(await generate({ locationId: encodeGlobalID('Location', place.id), from: day(0), to: day(99) }));
-    expect(refused.generateSlots.__typename).toBe('ValidationError');
-    const report = expectNoErrors(await generate({ locationId: encodeGlobalID('Location', place.id), from: day(0), to: day(13) }));
-    expect(report.generateSlots).toMatchObject({ created: 2 });
-    const rows = await t.app.db.prisma.slot.findMany({ where: { locationId: place.id }, orderBy: { startAt: 'asc' } });
+    const { result: rows, changes: received } = await publishedDuring(t.app.pubsub, async () => {
+      const refused = expectNoErrors(await generate({ locationId: encodeGlobalID('Location', place.id), from: day(0), to: day(99) }));
+      expect(refused.generateSlots.__typename).toBe('ValidationError');
+      const report = expectNoErrors(await generate({ locationId: encodeGlobalID('Location', place.id), from: day(0), to: day(13) }));
+      expect(report.generateSlots).toMatchObject({ created: 2 });
+      return t.app.db.prisma.slot.findMany({ where: { locationId: place.id }, orderBy: { startAt: 'asc' } });
+    });
     expect(rows.map((r) => [r.resourceId, r.startAt.toISOString(), r.capacity])).toEqual([
       [null, `${day(2)}T12:30:00.000Z`, 40],
       [null, `${day(9)}T12:30:00.000Z`, 40],
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await iterator.return?.();
-    await listening;
     expect(received.filter((c) => c.locationId === place.id)).toEqual(
       rows.map((r) => expect.objectContaining({ slotId: r.id, reason: 'GENERATED', resourceId: null })),
     );

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { gid, makeLocation } from './availability.fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
 
 const RESOURCES = `query ($locationId: ID!, $from: DateTime!, $to: DateTime!) {
   resources(locationId: $locationId) { id name slots(from: $from, to: $to) { id startAt localDate localStart dayPart remaining status } }
@@ -28,14 +28,14 @@ beforeAll(async () => {
   vi.setSystemTime(new Date('2026-11-20T12:00:00Z'));
   const prisma = t.app.db.prisma;
   for (const [count, name] of [[5, 'Small'], [50, 'Large']] as const) {
-    const location = await makeLocation(prisma, 'America/New_York', name);
+    const locationId = await fixtures(t.app.db.sql).location('America/New_York', { name });
     const names = Array.from({ length: count }, (_, i) => `${name} ${String(i).padStart(2, '0')}`);
-    await prisma.resource.createMany({ data: names.map((n) => ({ locationId: location.id, kind: 'PERSON' as const, name: n })) });
-    const resources = await prisma.resource.findMany({ where: { locationId: location.id } });
+    await prisma.resource.createMany({ data: names.map((n) => ({ locationId, kind: 'PERSON' as const, name: n })) });
+    const resources = await prisma.resource.findMany({ where: { locationId } });
     await prisma.slot.createMany({
       data: resources.flatMap((r) =>
         WEEK.map(({ start }) => ({
-          locationId: location.id,
+          locationId,
           resourceId: r.id,
           timeZone: 'America/New_York',
           startAt: new Date(start),
@@ -44,8 +44,8 @@ beforeAll(async () => {
         })),
       ),
     });
-    if (count === 5) small = gid('Location', location.id);
-    else large = gid('Location', location.id);
+    if (count === 5) small = gid('Location', locationId);
+    else large = gid('Location', locationId);
   }
 });
 afterAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { TEST_REDIS_URL } from '../../test/databases.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { BOOK_MUTATION, createBookableSlots, spawnServer, type ServerProcess } from '../../test/faults.js';
+import { TEST_REDIS_URL } from '../../test/databases.js';
 import { startServer, type RunningServer } from '../server.js';
 
 const AVAILABILITY = `query Month($resourceId: ID!, $from: DateTime!, $to: DateTime!) {

@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomUUID } from 'node:crypto';
 import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
 
 const RULE_FIELDS = `id kind daysOfWeek startTime endTime slotDurationMinutes granularityMinutes capacity validFrom validTo isClosed`;
 const ERRORS = `... on Error { __typename code message }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
 import type { RuleKind } from '../generated/prisma/enums.js';
-import { gid, makeBooking, makeLocation, makeResource } from './availability.fixtures.js';
 
 const SEARCH = `query ($resourceId: ID, $locationId: ID, $from: DateTime!, $to: DateTime!, $duration: Int!) {
   searchAvailability(resourceId: $resourceId, locationId: $locationId, from: $from, to: $to, durationMinutes: $duration) {
@@ -41,12 +41,11 @@ beforeAll(async () => {
   // A fixed clock, so the dates below stay in the future.
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date('2026-11-20T12:00:00Z'));
-  const prisma = t.app.db.prisma;
-  const location = await makeLocation(prisma, 'Europe/London');
-  locationId = location.id;
-  roomA = await makeResource(prisma, location.id, { exclusive: true, name: 'Room A' });
-  roomB = await makeResource(prisma, location.id, { exclusive: true, name: 'Room B' });
-  await makeResource(prisma, location.id, { name: 'A person' });
+  const f = fixtures(t.app.db.sql);
+  locationId = await f.location('Europe/London');
+  roomA = { id: await f.resource(locationId, { exclusive: true, name: 'Room A' }) };
+  roomB = { id: await f.resource(locationId, { exclusive: true, name: 'Room B' }) };
+  await f.resource(locationId, { name: 'A person' });
   await rule(roomA.id, 'WEEKLY', [1, 2, 3, 4, 5], '09:00', '17:00');
   await rule(roomA.id, 'EXCEPTION', [], '00:00', '24:00', { validFrom: '2026-12-08', validTo: '2026-12-08', isClosed: true });
   await rule(roomA.id, 'EXCEPTION', [], '10:00', '12:00', { validFrom: '2026-12-10', validTo: '2026-12-10' });
@@ -54,7 +53,7 @@ beforeAll(async () => {
   await rule(null, 'EXCEPTION', [], '00:00', '12:00', { validFrom: '2026-12-15', validTo: '2026-12-15', isClosed: true }); // whole location
   await rule(roomB.id, 'WEEKLY', [7], '00:00', '04:00'); // Sundays, night hours: the London clock changes then
   const range = (startAt: string, endAt: string, status: 'CONFIRMED' | 'HELD', holdExpiresAt?: string) =>
-    makeBooking(prisma, { resourceId: roomA.id, exclusive: true, startAt, endAt, status, holdExpiresAt });
+    f.booking({ resourceId: roomA.id, exclusive: true, startAt, endAt, status, holdExpiresAt });
   // Tuesday 2026-12-01 (GMT, so local = UTC)
   await range('2026-12-01T11:00:00Z', '2026-12-01T12:30:00Z', 'CONFIRMED');
   await range('2026-12-01T14:00:00Z', '2026-12-01T15:00:00Z', 'HELD', '2026-11-01T00:00:00Z'); // expired: free again
@@ -104,7 +103,7 @@ describe('searchAvailability', () => {
   });
 
   it('has nothing for a room without rules of its own', async () => {
-    const bare = await makeResource(t.app.db.prisma, locationId, { exclusive: true, name: 'Room without rules' });
+    const bare = { id: await fixtures(t.app.db.sql).resource(locationId, { exclusive: true, name: 'Room without rules' }) };
     const result = await search({ resourceId: gid('Resource', bare.id), from: '2026-12-01T00:00:00Z', to: '2026-12-02T00:00:00Z', duration: 15 });
     expect(result.results).toEqual([{ resource: { name: 'Room without rules' }, ranges: [], nextAvailable: null }]);
     await t.app.db.prisma.resource.update({ where: { id: bare.id }, data: { active: false } });
@@ -129,7 +128,7 @@ describe('searchAvailability', () => {
     const result = await search(vars);
     const statements = t.sql.statements.length;
     expect(result.results.map((r: { resource: { name: string } }) => r.resource.name)).toEqual(['Room A', 'Room B']);
-    for (let i = 0; i < 10; i++) await makeResource(t.app.db.prisma, locationId, { exclusive: true, name: `Room Z${i}` });
+    for (let i = 0; i < 10; i++) await fixtures(t.app.db.sql).resource(locationId, { exclusive: true, name: `Room Z${i}` });
     t.sql.reset();
     expect((await search(vars)).results).toHaveLength(12);
     expect(t.sql.statements.length).toBe(statements);

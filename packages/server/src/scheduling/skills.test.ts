@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { gid, makeLocation, makeSlots } from './availability.fixtures.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
 
 /** Issue #20: people carry skills set by staff; availability reads filter by required skills at a location. */
 let t: TestApp;
@@ -31,7 +31,8 @@ async function person(name: string, skills: string[], exclusive = false) {
 beforeAll(async () => {
   t = await createTestApp();
   manager = await t.tokenFor(['manager']);
-  locationId = (await makeLocation(t.app.db.prisma, ZONE)).id;
+  const f = fixtures(t.app.db.sql);
+  locationId = await f.location(ZONE);
   const derm = await person('Dr. Derm', ['Dermatology', ' allergy ', 'dermatology']);
   const gp = await person('Dr. General', ['general practice']);
   const both = await person('Dr. Both', ['dermatology', 'pediatrics']);
@@ -39,9 +40,9 @@ beforeAll(async () => {
   for (const [name, r] of Object.entries({ derm, gp, both })) ids[name] = decodeGlobalID(r.id).id;
   // One slot each on the same day (10:00, 11:00, 12:00 UTC = local in Lisbon in winter), one location-wide.
   for (const [i, name] of ['derm', 'gp', 'both'].entries()) {
-    await makeSlots(t.app.db.prisma, { locationId, resourceId: ids[name]!, timeZone: ZONE }, [{ start: `${DAY}T1${i}:00:00Z`, capacity: 2 }]);
+    await f.slots({ locationId, resourceId: ids[name]!, timeZone: ZONE }, [{ start: `${DAY}T1${i}:00:00Z`, capacity: 2 }]);
   }
-  await makeSlots(t.app.db.prisma, { locationId, resourceId: null, timeZone: ZONE }, [{ start: `${DAY}T15:00:00Z` }]);
+  await f.slots({ locationId, resourceId: null, timeZone: ZONE }, [{ start: `${DAY}T15:00:00Z` }]);
 });
 afterAll(() => t?.close());
 

@@ -1,9 +1,9 @@
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { wsClient, wsSubscribe } from '../live/test-clients.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { wsClient, wsSubscribe } from '../../test/kit/live.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
 import { startServer, type RunningServer } from '../server.js';
-import { gid, makeLocation, makeResource, makeSlots } from './availability.fixtures.js';
 
 /**
  * Issue #20: every read that renders local dates and times answers in the viewer's `timeZone`
@@ -42,11 +42,11 @@ const q = async (query: string, variables: Record<string, unknown> = {}) => {
 beforeAll(async () => {
   t = await createTestApp();
   const prisma = t.app.db.prisma;
-  const location = await makeLocation(prisma, BERLIN);
-  locationId = location.id;
-  personId = (await makeResource(prisma, locationId, { name: 'Dr. Weiss' })).id;
-  roomId = (await makeResource(prisma, locationId, { exclusive: true, name: 'Room A' })).id;
-  await makeSlots(prisma, { locationId, resourceId: personId, timeZone: BERLIN }, STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })));
+  const f = fixtures(t.app.db.sql);
+  locationId = await f.location(BERLIN);
+  personId = await f.resource(locationId, { name: 'Dr. Weiss' });
+  roomId = await f.resource(locationId, { exclusive: true, name: 'Room A' });
+  await f.slots({ locationId, resourceId: personId, timeZone: BERLIN }, STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })));
   // The room is open around the clock: its free ranges are the whole window.
   await prisma.availabilityRule.create({
     data: { locationId, resourceId: roomId, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startMinute: 0, endMinute: 1440 },

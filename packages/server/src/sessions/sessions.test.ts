@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { BOOK, call, gid } from '../booking/test-api.js';
-import { GUEST, HOST, clinic } from '../calendar/test-setup.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
 
 const CREATE_SESSION = `mutation ($input: CreateSessionInput!) { createSession(input: $input) {
   __typename

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { BOOK, CANCEL, call, customer, gid } from '../booking/test-api.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
+import { expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { BOOK, CANCEL, call } from '../../test/kit/documents.js';
+import { customer, gid, appWithResource, type Fixtures } from '../../test/kit/fixtures.js';
 import { manageRoute } from '../calendar/manage-route.js';
 import { startServer, type RunningServer } from '../server.js';
 import { pii } from '../shared/pii.js';
@@ -20,16 +20,13 @@ const LIST = `query List($slotId: ID, $resourceId: ID) { waitlist(slotId: $slotI
   __typename ... on WaitlistSuccess { data { status ahead customer { name email } offeredBookingId } } } }`;
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: Fixtures;
 let server: RunningServer;
 let locationId: string;
 let resourceId: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
-  f = bookingFixtures(t.app.db.sql);
-  locationId = await f.location();
-  resourceId = await f.resource(locationId);
+  ({ t, f, locationId, resourceId } = await appWithResource());
   server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [manageRoute(t.app), waitlistRoute(t.app)] });
 });
 afterAll(async () => {

@@ -1,11 +1,11 @@
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { waitFor } from '../../test/faults.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { CONFIRM, HOLD, customer, gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { waitFor } from '../../test/kit/wait.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { CONFIRM, HOLD } from '../../test/kit/documents.js';
+import { startReceiver } from '../../test/kit/webhook-receiver.js';
 import { startServer, type RunningServer } from '../server.js';
-import { startReceiver } from './test-receiver.js';
 
 const CREATE = `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) {
   __typename ... on WebhookWithSecret { secret webhook { id } } ... on Error { message } } }`;
@@ -38,7 +38,7 @@ describe('webhooks in a running server', () => {
   it('a receiver gets signed booking.confirmed events it can verify; a refused booking sends nothing', async () => {
     const created = await graphql(CREATE, { input: { url: receiver.url, events: ['booking.confirmed'] } }, t.adminToken);
     expect(created.__typename).toBe('WebhookWithSecret');
-    const f = bookingFixtures(t.app.db.sql);
+    const f = fixtures(t.app.db.sql);
     const locationId = await f.location();
     const slot = await f.slot(locationId, await f.resource(locationId), { capacity: 1 });
 

@@ -1,12 +1,12 @@
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { waitFor } from '../../test/faults.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { CANCEL, CONFIRM, HOLD, call, customer, gid } from '../booking/test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { runRepeatedly, simulatedLatency, waitFor } from '../../test/kit/wait.js';
+import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { CANCEL, CONFIRM, HOLD, call } from '../../test/kit/documents.js';
+import { startReceiver } from '../../test/kit/webhook-receiver.js';
 import { WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery.js';
-import { startReceiver } from './test-receiver.js';
 
 const CREATE = `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) {
   __typename ... on WebhookWithSecret { secret webhook { id url events enabled } }
@@ -20,14 +20,14 @@ const ROTATE = `mutation Rotate($id: ID!) { rotateWebhookSecret(id: $id) { __typ
 const DELETE = `mutation Delete($id: ID!) { deleteWebhook(id: $id) { __typename ... on DeletedWebhook { id } } }`;
 
 let t: TestApp;
-let f: ReturnType<typeof bookingFixtures>;
+let f: ReturnType<typeof fixtures>;
 let locationId: string;
 let resourceId: string;
 const log = pino({ level: 'silent' });
 
 beforeAll(async () => {
   t = await createTestApp({ config: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
-  f = bookingFixtures(t.app.db.sql);
+  f = fixtures(t.app.db.sql);
   locationId = await f.location();
   resourceId = await f.resource(locationId);
 });
@@ -130,7 +130,7 @@ describe('webhooks', () => {
   it('keeps each booking’s events in order under failures and three concurrent workers', async () => {
     // Fails about a third of the requests and answers after a random delay: order must come from the outbox, not luck.
     const receiver = await startReceiver(async ({ n }) => {
-      await new Promise((resolve) => setTimeout(resolve, (n * 7) % 15));
+      await simulatedLatency((n * 7) % 15);
       return n % 3 === 0 ? 503 : 204;
     });
     try {
@@ -138,13 +138,7 @@ describe('webhooks', () => {
       await only(webhook.id);
       const bookings = 8;
       const workers = [worker(), worker(), worker()];
-      let stop = false;
-      const running = workers.map(async (w) => {
-        while (!stop) {
-          await w.runOnce();
-          await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-      });
+      const running = workers.map((w) => runRepeatedly(() => w.runOnce(), 5));
       const ids = await Promise.all(
         Array.from({ length: bookings }, async (_, i) => {
           const held = await bookAndConfirm(`order${i}`);
@@ -153,8 +147,7 @@ describe('webhooks', () => {
         }),
       );
       await waitFor(() => receiver.accepted().length === bookings * 3, 'every event accepted', 60_000);
-      stop = true;
-      await Promise.all(running);
+      await Promise.all(running.map((loop) => loop.stop()));
 
       const byBooking = new Map<string, string[]>();
       for (const event of receiver.accepted()) byBooking.set(event.aggregate.id, [...(byBooking.get(event.aggregate.id) ?? []), event.type]);

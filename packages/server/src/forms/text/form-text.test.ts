@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../../test/harness.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../../test/kit/app.js';
+import { REGISTER, publishForm } from '../../../test/kit/forms.js';
 import { startServer, type RunningServer } from '../../server.js';
-import { REGISTER, publishForm } from '../form-fixtures.js';
 import { newFormPageRoute } from './new-form-route.js';
 
 const SEED = '1-1 soccer coaching, 5-9pm, Mon/Wed, 1h slots, next 2 weeks, Eastern';

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../../test/harness.js';
-import { REGISTER, publishForm } from '../form-fixtures.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../../test/kit/app.js';
+import { REGISTER, publishForm } from '../../../test/kit/forms.js';
 
 const KEY = 'sk-test-very-secret-key-0123456789';
 const SEED = '1-1 soccer coaching, 5-9pm, Mon/Wed, 1h slots, next 2 weeks, Eastern';

@@ -4,18 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '../../test/faults.js';
+import { freePort } from '../faults.js';
+import { portOpen, waitFor } from './wait.js';
 
 /** The shared brokers of this machine (never stopped by a test): tests own only their streams, exchanges and queues. */
 export const TEST_NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
 
 /** A nats-server with JetStream of the test's own, on a free port with its store in a temp dir: stopped and started again at will. */
 export class OwnNats {

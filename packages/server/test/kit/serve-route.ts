@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RouteHandler } from '../server.js';
+import type { RouteHandler } from '../../src/server.js';
 
 /** Serves one route handler on a free port (no jobs, no GraphQL): what a mail provider's webhook reaches. */
 export async function serveRoute(route: RouteHandler): Promise<{ url: string; close(): Promise<void> }> {

@@ -1,5 +1,5 @@
-import type { TestApp } from '../../test/harness.js';
-import { expectNoErrors } from '../../test/harness.js';
+import type { TestApp } from './app.js';
+import { expectNoErrors } from './app.js';
 
 /** GraphQL documents and set-up steps the form tests share (all through the API). */
 export const CREATE_FORM = `mutation ($input: CreateFormInput!) {

@@ -1,9 +1,9 @@
-import { loadConfig } from '../config.js';
-import { createSlotwise } from '../app.js';
-import { startServer } from '../server.js';
-import { createLogger } from '../logger.js';
-import { guardProcess } from '../process-guards.js';
-import { appRoutes } from '../routes.js';
+import { loadConfig } from '../../src/config.js';
+import { createSlotwise } from '../../src/app.js';
+import { startServer } from '../../src/server.js';
+import { createLogger } from '../../src/logger.js';
+import { guardProcess } from '../../src/process-guards.js';
+import { appRoutes } from '../../src/routes.js';
 
 /**
  * A second Slotwise process for multi-instance tests: configured from the environment like

@@ -1,8 +1,6 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { TestApp } from '../../test/harness.js';
+import type { ExecuteOptions, TestApp, TypedDocument } from './app.js';
 
-/** GraphQL documents and small helpers the booking tests share. */
-export const gid = (type: string, id: string) => encodeGlobalID(type, id);
+/** GraphQL documents the tests share, as strings (the typed ones come from the SDK: see app.ts `execute`). */
 
 const BOOKING_FIELDS = `id kind status startAt endAt holdExpiresAt icsUid icsSequence confirmedAt cancelledAt
   customer { name email phone } slot { id } resource { id }`;
@@ -32,19 +30,28 @@ export const RESCHEDULE = `mutation Reschedule($input: RescheduleBookingInput!) 
 export const BOOKING = `query Booking($id: ID!, $manageToken: String) { booking(id: $id, manageToken: $manageToken) {
   __typename ... on Booking { ${BOOKING_FIELDS} } ${errors('ValidationError')} } }`;
 
-/** A customer per `n`, each with their own email and phone (one live booking per slot per customer). */
-export const customer = (n: number | string = 1) => ({ name: `Customer ${n}`, email: `c${n}@Example.com`, phone: `+1 555 ${phoneDigits(String(n))}` });
+/** The exposedSlots query the exposure tests share. */
+export const EXPOSED = `query ($resourceId: ID, $locationId: ID, $date: Date!, $sessionId: String) {
+  exposedSlots(resourceId: $resourceId, locationId: $locationId, date: $date, sessionId: $sessionId) {
+    __typename
+    ... on ExposedSlots { date timeZone total hasMore k variant slots { id startAt localStart dayPart remaining } }
+    ... on ValidationError { fieldErrors { path message } }
+  }
+}`;
 
-/** Seven digits from FNV-1a: different names get different phones (no collision among the names tests use). */
-function phoneDigits(s: string): string {
-  let h = 0x811c9dc5;
-  for (const c of s) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  return String(h % 10_000_000).padStart(7, '0');
-}
-
-/** Runs a mutation and returns its one root field's value, failing on GraphQL-level errors. */
-export async function call(t: TestApp, query: string, input: Record<string, unknown>, options: { token?: string; headers?: Record<string, string> } = {}) {
-  const response = await t.execute(query, { input }, options);
+/**
+ * Runs a mutation and returns its one root field's value, failing on GraphQL-level errors. With an SDK
+ * document the value is typed (narrow it on `__typename`).
+ */
+export async function call<TResult, TVariables extends { input: unknown }>(
+  t: TestApp,
+  document: TypedDocument<TResult, TVariables>,
+  input: TVariables['input'],
+  options?: ExecuteOptions,
+): Promise<TResult[keyof TResult]>;
+export async function call(t: TestApp, query: string, input: Record<string, unknown>, options?: ExecuteOptions): Promise<any>;
+export async function call(t: TestApp, query: string | TypedDocument<unknown, { input: unknown }>, input: unknown, options: ExecuteOptions = {}) {
+  const response = await t.execute(query as string, { input }, options);
   if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
-  return Object.values(response.data as Record<string, any>)[0];
+  return Object.values(response.data as Record<string, unknown>)[0];
 }

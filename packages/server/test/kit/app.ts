@@ -1,9 +1,12 @@
-import { loadConfig, type Config } from '../src/config.js';
-import { createSlotwise, type Slotwise } from '../src/app.js';
-import { openDatabase } from '../src/db/database.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createSlotwise, type Slotwise } from '../../src/app.js';
+import { openDatabase } from '../../src/db/database.js';
 import type { Logger } from 'pino';
-import type { Role } from '../src/generated/prisma/enums.js';
-import { createTestDatabase, TEST_REDIS_URL } from './databases.js';
+import type { Role } from '../../src/generated/prisma/enums.js';
+import type { DocumentNode } from 'graphql';
+import { print } from 'graphql';
+import { createTestDatabase, TEST_REDIS_URL } from '../databases.js';
+import { SqlRecorder } from './sql-recorder.js';
 
 export const TEST_SECRETS = {
   JWT_SECRET: 'test-secret-that-is-long-enough-0123456789',
@@ -15,15 +18,32 @@ export interface GraphQLResponse<T = any> {
   errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
 }
 
+/**
+ * A typed document of the SDK (packages/sdk/src/generated: `TypedDocumentString` or `TypedDocumentNode`):
+ * the result and variables types ride on it.
+ */
+export interface TypedDocument<TResult, TVariables> {
+  __apiType?: (variables: TVariables) => TResult;
+}
+
+export interface ExecuteOptions {
+  token?: string;
+  headers?: Record<string, string>;
+}
+
 export interface TestApp {
   app: Slotwise;
   databaseUrl: string;
-  /** Every SQL statement Prisma sent since the last `sql.reset()`. */
-  sql: { statements: string[]; reset(): void };
+  /** Every SQL statement sent since the last `sql.reset()`, Prisma's and plain SQL's. */
+  sql: SqlRecorder;
   /** Pooled-connection checkouts since the app opened (any SQL at all, Prisma's or plain). */
   checkouts(): number;
-  /** Sends one GraphQL request through Yoga's fetch (no port). */
-  execute<T = any>(query: string, variables?: Record<string, unknown>, options?: { token?: string; headers?: Record<string, string> }): Promise<GraphQLResponse<T>>;
+  /**
+   * Sends one GraphQL request through Yoga's fetch (no port). With an SDK document the variables
+   * and the answer are typed; a string (for ad-hoc queries) answers `any`.
+   */
+  execute<TResult, TVariables>(document: TypedDocument<TResult, TVariables>, variables: TVariables, options?: ExecuteOptions): Promise<GraphQLResponse<TResult>>;
+  execute<T = any>(query: string, variables?: Record<string, unknown>, options?: ExecuteOptions): Promise<GraphQLResponse<T>>;
   /** A user with the given roles and an API token for it. */
   tokenFor(roles: Role[], email?: string): Promise<string>;
   adminToken: string;
@@ -49,9 +69,9 @@ export async function createTestApp(
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
     ...options.config,
   });
-  const statements: string[] = [];
+  const sql = new SqlRecorder();
   let checkouts = 0;
-  const db = await openDatabase({ url: database.url, poolMax: 20, onQuery: (q) => statements.push(q), onCheckout: () => checkouts++ });
+  const db = await openDatabase({ url: database.url, poolMax: 20, onStatement: sql.record, onCheckout: () => checkouts++ });
   const app = await createSlotwise({ config, db, logger: options.logger });
 
   const tokenFor = async (roles: Role[], email = `user${++users}-${Date.now()}@test.example`) => {
@@ -62,19 +82,14 @@ export async function createTestApp(
   return {
     app,
     databaseUrl: database.url,
-    sql: {
-      statements,
-      reset: () => {
-        statements.length = 0;
-      },
-    },
-    async execute(query, variables, opts = {}) {
+    sql,
+    async execute(document: string | TypedDocument<any, any>, variables?: unknown, opts: ExecuteOptions = {}) {
       const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       const response = await app.yoga.fetch('http://slotwise.test/graphql', {
         method: 'POST',
         headers,
-        body: JSON.stringify({ query, variables }),
+        body: JSON.stringify({ query: documentText(document), variables }),
       });
       return response.json();
     },
@@ -92,4 +107,16 @@ export async function createTestApp(
 export function expectNoErrors<T>(response: GraphQLResponse<T>): T {
   if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors, null, 2)}`);
   return response.data as T;
+}
+
+/** A string, an SDK `TypedDocumentString` (a String) or a `TypedDocumentNode` (an AST), as text. */
+function documentText(document: string | TypedDocument<any, any>): string {
+  if (typeof document === 'string' || document instanceof String) return String(document);
+  return print(document as DocumentNode);
+}
+
+/** Narrows a result union to the member named, failing with what came instead (typed documents' answers). */
+export function expectTypename<T extends { __typename: string }, N extends T['__typename']>(value: T, typename: N): Extract<T, { __typename: N }> {
+  if (value.__typename !== typename) throw new Error(`expected ${typename}, got ${JSON.stringify(value)}`);
+  return value as Extract<T, { __typename: N }>;
 }

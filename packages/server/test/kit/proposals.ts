@@ -1,9 +1,9 @@
-import type { TestApp } from '../../test/harness.js';
-import { bookingFixtures } from '../booking/test-fixtures.js';
-import { BOOK, call, gid } from '../booking/test-api.js';
-import { issueMagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../links/magic-links.js';
-import { readMailContent, type MailContent } from '../mail/outbox.js';
-import { pii } from '../shared/pii.js';
+import type { TestApp } from './app.js';
+import { issueMagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../../src/links/magic-links.js';
+import { readMailContent, type MailContent } from '../../src/mail/outbox.js';
+import { pii } from '../../src/shared/pii.js';
+import { BOOK, call } from './documents.js';
+import { fixtures, gid, uuidOf } from './fixtures.js';
 
 export const HOST_EMAIL = 'dr.host@clinic.example';
 export const GUEST_EMAIL = 'guest.person@mail.example';
@@ -27,13 +27,17 @@ export const DECLINE = `mutation Decline($input: DecideProposalInput!) { decline
  */
 export function proposalFixtures(t: TestApp) {
   const sql = t.app.db.sql;
-  const f = bookingFixtures(sql);
+  const f = fixtures(sql);
   return {
     f,
     async host(options: { exclusive?: boolean; email?: string | null } = {}) {
       const locationId = await f.location('Europe/Berlin');
-      const resourceId = await f.resource(locationId, { exclusive: options.exclusive, kind: options.exclusive ? 'ROOM' : 'PERSON' });
-      await sql.query(`UPDATE resources SET name = 'Alice Host', email = $2 WHERE id = $1`, [resourceId, options.email === undefined ? HOST_EMAIL : options.email]);
+      const resourceId = await f.resource(locationId, {
+        exclusive: options.exclusive,
+        kind: options.exclusive ? 'ROOM' : 'PERSON',
+        name: 'Alice Host',
+        email: options.email === undefined ? HOST_EMAIL : options.email,
+      });
       return { locationId, resourceId };
     },
     /** Slots of one hour starting `hoursAhead` hours after now (whole hours). */
@@ -44,7 +48,7 @@ export function proposalFixtures(t: TestApp) {
     async book(slotId: string, email = GUEST_EMAIL, timeZone?: string) {
       const receipt = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: { name: 'Grace Guest', email, ...(timeZone ? { timeZone } : {}) } });
       if (receipt.__typename !== 'BookingReceipt') throw new Error(JSON.stringify(receipt));
-      return { id: receipt.booking.id as string, rawId: Buffer.from(receipt.booking.id, 'base64').toString().split(':')[1]!, manageToken: receipt.manageToken as string };
+      return { id: receipt.booking.id as string, rawId: uuidOf(receipt.booking.id), manageToken: receipt.manageToken as string };
     },
     /** A link as the invites' mails carry it (manage) or as a proposal mail does. */
     async link(bookingId: string, options: { purpose?: MagicLinkPurpose; role?: MagicLinkRole; email?: string; expiresAt?: Date } = {}) {

@@ -85,22 +85,16 @@ export class EventLog<T> {
   }
 }
 
-/** Polls until `done()` holds (for server-side state such as the subscriber count). */
-export async function waitUntil(done: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-export function wsClient(baseUrl: string, options: { token?: string } = {}): Client {
+/** `onPing`: called on each WebSocket ping the server sends (the socket answers it). */
+export function wsClient(baseUrl: string, options: { token?: string; onPing?: () => void } = {}): Client {
+  const { onPing } = options;
   return createClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : {},
     retryAttempts: 0,
     lazy: true,
+    on: onPing ? { connected: (socket) => (socket as WebSocket).on('ping', onPing) } : {},
   });
 }
 
