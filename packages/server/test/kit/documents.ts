@@ -43,13 +43,13 @@ export const EXPOSED = `query ($resourceId: ID, $locationId: ID, $date: Date!, $
  * Runs a mutation and returns its one root field's value, failing on GraphQL-level errors. With an SDK
  * document the value is typed (narrow it on `__typename`).
  */
+export async function call(t: TestApp, query: string, input: Record<string, unknown>, options?: ExecuteOptions): Promise<any>;
 export async function call<TResult, TVariables extends { input: unknown }>(
   t: TestApp,
   document: TypedDocument<TResult, TVariables>,
-  input: TVariables['input'],
+  input: NoInfer<TVariables['input']>,
   options?: ExecuteOptions,
 ): Promise<TResult[keyof TResult]>;
-export async function call(t: TestApp, query: string, input: Record<string, unknown>, options?: ExecuteOptions): Promise<any>;
 export async function call(t: TestApp, query: string | TypedDocument<unknown, { input: unknown }>, input: unknown, options: ExecuteOptions = {}) {
   const response = await t.execute(query as string, { input }, options);
   if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);

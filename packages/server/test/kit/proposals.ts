@@ -1,9 +1,10 @@
-import type { TestApp } from './app.js';
+import { expectTypename, type TestApp } from './app.js';
 import { issueMagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../../src/links/magic-links.js';
 import { readMailContent, type MailContent } from '../../src/mail/outbox.js';
 import { pii } from '../../src/shared/pii.js';
-import { BOOK, call } from './documents.js';
+import { call } from './documents.js';
 import { fixtures, gid, uuidOf } from './fixtures.js';
+import { BookDocument } from './sdk.js';
 
 export const HOST_EMAIL = 'dr.host@clinic.example';
 export const GUEST_EMAIL = 'guest.person@mail.example';
@@ -46,9 +47,11 @@ export function proposalFixtures(t: TestApp) {
       return f.slot(locationId, resourceId, { startAt: start, minutes: 60, capacity });
     },
     async book(slotId: string, email = GUEST_EMAIL, timeZone?: string) {
-      const receipt = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: { name: 'Grace Guest', email, ...(timeZone ? { timeZone } : {}) } });
-      if (receipt.__typename !== 'BookingReceipt') throw new Error(JSON.stringify(receipt));
-      return { id: receipt.booking.id as string, rawId: uuidOf(receipt.booking.id), manageToken: receipt.manageToken as string };
+      const receipt = expectTypename(
+        await call(t, BookDocument, { slotId: gid('Slot', slotId), customer: { name: 'Grace Guest', email, ...(timeZone ? { timeZone } : {}) } }),
+        'BookingReceipt',
+      );
+      return { id: receipt.booking.id, rawId: uuidOf(receipt.booking.id), manageToken: receipt.manageToken };
     },
     /** A link as the invites' mails carry it (manage) or as a proposal mail does. */
     async link(bookingId: string, options: { purpose?: MagicLinkPurpose; role?: MagicLinkRole; email?: string; expiresAt?: Date } = {}) {
