@@ -76,7 +76,7 @@ describe('one live booking per slot per customer', () => {
 
   it('registering: a slot the person already has refuses the whole registration; 20 identical registrations at once make one', async () => {
     const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, capacityPerSlot: 30 } });
-    const [a, b, c] = form.slots.map((s) => s.id);
+    const [a, b, c] = form.slots.map((s) => s.id) as [string, string, string];
     const person = { formId: form.id, name: 'Rae', email: 'rae@example.com', phone: '+1 212 555 0123' };
     expect(expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, slotIds: [b] } })).register.__typename).toBe('Registration');
     const counts = async () => (await t.app.db.sql.query<{ r: number; b: number }>(

@@ -49,7 +49,7 @@ export async function call<TResult, TVariables extends { input: unknown }>(
   document: TypedDocument<TResult, TVariables>,
   input: NoInfer<TVariables['input']>,
   options?: ExecuteOptions,
-): Promise<TResult[keyof TResult]>;
+): Promise<TResult[Exclude<keyof TResult, '__typename'>]>;
 export async function call(t: TestApp, query: string | TypedDocument<unknown, { input: unknown }>, input: unknown, options: ExecuteOptions = {}) {
   const response = await t.execute(query as string, { input }, options);
   if (response.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(response.errors)}`);
