@@ -24,14 +24,14 @@ afterAll(async () => {
   await smtp?.close();
 });
 
+/** The server's test kit `waitFor` (polls a condition), loaded the same way. */
+type WaitFor = <T>(check: () => T | Promise<T>, what: string, timeoutMs?: number) => Promise<NonNullable<Awaited<T>>>;
+const waitKitModule = new URL('../../server/test/kit/wait.ts', import.meta.url).href;
+
 async function mailedCode(to: string): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const mail = smtp.messages.find((m) => m.envelope.to.includes(to));
-    if (mail) return /(\d{6})$/.exec(mail.parsed.subject!)![1]!;
-    if (Date.now() > deadline) throw new Error(`no sign-in mail to ${to}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { waitFor } = (await import(waitKitModule)) as { waitFor: WaitFor };
+  const mail = await waitFor(() => smtp.messages.find((m) => m.envelope.to.includes(to)), `a sign-in mail to ${to}`, 30_000);
+  return /(\d{6})$/.exec(mail.parsed.subject!)![1]!;
 }
 
 describe('createSessionClient', () => {
