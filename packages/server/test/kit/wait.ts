@@ -36,20 +36,21 @@ export function simulatedLatency(ms: number): Promise<void> {
  */
 export async function publishedDuring<T>(pubsub: PubSubHandle['pubsub'], fn: () => Promise<T>): Promise<{ result: T; changes: SlotChange[] }> {
   const changes: SlotChange[] = [];
-  const marker = randomUUID();
-  const iterator = (pubsub.subscribe(SLOT_CHANGES_TOPIC) as AsyncIterable<Partial<SlotChangeBatch> & { endMarker?: string }>)[Symbol.asyncIterator]();
+  // An empty batch (live feeds skip it) that only this call recognises.
+  const end: SlotChangeBatch & { endMarker: string } = { changes: [], endMarker: randomUUID() };
+  const iterator = pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
   // The first next() attaches the listener, synchronously: nothing fn publishes is missed.
   const first = iterator.next();
   const drained = (async () => {
-    for (let message = await first; !message.done; message = await iterator.next()) {
-      if (message.value.endMarker === marker) return;
-      changes.push(...(message.value.changes ?? []));
+    for (let next = await first; !next.done; next = await iterator.next()) {
+      const message = next.value as Partial<typeof end>;
+      if (message.endMarker === end.endMarker) return;
+      changes.push(...(message.changes ?? []));
     }
   })();
   try {
     const result = await fn();
-    // An empty batch: live feeds skip it.
-    pubsub.publish(SLOT_CHANGES_TOPIC, { changes: [], endMarker: marker });
+    pubsub.publish(SLOT_CHANGES_TOPIC, end);
     await drained;
     return { result, changes };
   } finally {
