@@ -91,16 +91,27 @@ export function fixtures(sql: SqlQuery) {
       ).id;
     },
     slot,
-    /** Slots of a resource (or location-wide when resourceId is null), ordered by start. */
+    /** Slots of a resource (or location-wide when resourceId is null) in one statement, ordered by start. */
     async slots(
       owner: { locationId: string; resourceId: string | null; timeZone?: string; formId?: string },
       specs: SlotSpec[],
     ): Promise<{ id: string; startAt: Date }[]> {
-      const rows = [];
-      for (const { start, ...options } of specs) {
-        rows.push({ id: await slot(owner.locationId, owner.resourceId, { ...options, startAt: start, timeZone: owner.timeZone, formId: owner.formId }), startAt: new Date(start) });
-      }
-      return rows.sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
+      const rows = specs.map((spec) => ({
+        start_at: new Date(spec.start).toISOString(),
+        minutes: spec.minutes ?? 30,
+        capacity: spec.capacity ?? 1,
+        booked: spec.booked ?? 0,
+        held: spec.held ?? 0,
+        status: spec.status ?? 'OPEN',
+      }));
+      const inserted = await sql.query<{ id: string; start_at: Date }>(
+        `INSERT INTO slots (location_id, resource_id, form_id, time_zone, start_at, end_at, capacity, booked, held, status)
+         SELECT $1, $2, $3, $4, s.start_at, s.start_at + make_interval(mins => s.minutes), s.capacity, s.booked, s.held, s.status::slot_status
+         FROM jsonb_to_recordset($5::jsonb) AS s(start_at timestamptz, minutes int, capacity int, booked int, held int, status text)
+         RETURNING id, start_at`,
+        [owner.locationId, owner.resourceId, owner.formId ?? null, owner.timeZone ?? 'UTC', JSON.stringify(rows)],
+      );
+      return inserted.map((r) => ({ id: r.id, startAt: new Date(r.start_at) })).sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
     },
     /** A booking row as the booking engine would leave it (customer fields are placeholders); slot counters untouched. */
     async booking(data: {
