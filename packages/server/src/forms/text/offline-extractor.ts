@@ -1,6 +1,6 @@
 import * as chrono from 'chrono-node';
 import { Temporal } from 'temporal-polyfill';
-import { formatWallTime } from '../../scheduling/schedule.js';
+import { formatWallTime } from '../../shared/time.js';
 import { DAY, NUMBER, TIME, dayNumber, dayRange, readWindow, toNumber } from './phrases.js';
 import type { ExtractedForm, Understood } from './extracted-form.js';
 import { FormTextNotUnderstoodError } from './form-text.errors.js';
