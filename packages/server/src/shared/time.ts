@@ -52,6 +52,24 @@ export function daysBetween(from: LocalDate, to: LocalDate): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 }
 
+/** The ISO day of week of a local date: 1 = Monday ... 7 = Sunday. */
+export function dayOfWeek(date: LocalDate): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay() || 7;
+}
+
+/** The Monday of the ISO week a local date is in. */
+export function mondayOf(date: LocalDate): LocalDate {
+  return addDays(date, 1 - dayOfWeek(date));
+}
+
+/**
+ * The instant `days` calendar days after an instant in a zone, at the same wall time: 23 or 25
+ * hours a day across DST (a wall time that lands in a gap moves forward by the gap).
+ */
+export function addDaysInZone(instant: number, days: number, timeZone: string): number {
+  return Temporal.Instant.fromEpochMilliseconds(instant).toZonedDateTimeISO(timeZone).add({ days }).epochMilliseconds;
+}
+
 /** A local date with its ISO day of week (1 = Monday ... 7 = Sunday). */
 export interface DatedDay {
   date: LocalDate;
