@@ -6,6 +6,7 @@ import {
   daysBetween,
   formatWallTime,
   fromDateColumn,
+  isRepeatedWallTime,
   isValidTimeZone,
   localDateOf,
   localDatesBetween,
@@ -60,6 +61,22 @@ describe('wallTimeToInstant: a gap is no instant, an overlap its first occurrenc
   it('reads 24:00 as the next local midnight', () => {
     expect(iso(wallTimeToInstant('2026-03-28', '24:00', 'Europe/Berlin'))).toBe('2026-03-28T23:00:00.000Z');
     expect(iso(wallTimeToInstant('2026-12-31', 24 * 60, 'America/New_York'))).toBe('2027-01-01T05:00:00.000Z');
+  });
+});
+
+describe('isRepeatedWallTime', () => {
+  it('is true for both instants of a repeated wall time only', () => {
+    for (const [zone, first, second] of [
+      ['Europe/Berlin', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z'],
+      ['America/New_York', '2026-11-01T05:30:00Z', '2026-11-01T06:30:00Z'],
+      ['Australia/Lord_Howe', '2026-04-04T14:45:00Z', '2026-04-04T15:15:00Z'],
+    ] as const) {
+      expect(isRepeatedWallTime(new Date(first), zone), `${zone} ${first}`).toBe(true);
+      expect(isRepeatedWallTime(new Date(second), zone), `${zone} ${second}`).toBe(true);
+    }
+    expect(isRepeatedWallTime(new Date('2026-10-25T02:00:00Z'), 'Europe/Berlin')).toBe(false); // 03:00 CET, once
+    expect(isRepeatedWallTime(new Date('2026-03-29T01:00:00Z'), 'Europe/Berlin')).toBe(false); // 03:00 CEST, after the gap
+    expect(isRepeatedWallTime(new Date('2026-04-04T15:30:00Z'), 'Australia/Lord_Howe')).toBe(false); // 02:00, once
   });
 });
 

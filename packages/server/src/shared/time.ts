@@ -141,6 +141,13 @@ export function windowEdgeToInstant(date: LocalDate, minutes: number, timeZone: 
   return new Date(wallDateTime(date, minutes).toZonedDateTime(timeZone, { disambiguation: 'compatible' }).epochMilliseconds);
 }
 
+/** True when the instant's wall time in the zone also names another instant (the repeated hour at fall back). */
+export function isRepeatedWallTime(instant: Date, timeZone: string): boolean {
+  const wall = Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone).toPlainDateTime();
+  const earlier = wall.toZonedDateTime(timeZone, { disambiguation: 'earlier' }).epochMilliseconds;
+  return earlier !== wall.toZonedDateTime(timeZone, { disambiguation: 'later' }).epochMilliseconds;
+}
+
 export type DayPart = 'MORNING' | 'AFTERNOON' | 'EVENING' | 'NIGHT';
 
 /** Seed 003's buckets: morning 06-12, afternoon 12-17, evening 17-22 local time; the rest is night. */
