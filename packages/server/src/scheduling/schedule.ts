@@ -1,5 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
-import { parseWallTime, wallTimeToInstant, windowEdgeToInstant } from '../shared/time.js';
+import { StableOffsets, parseWallTime, wallTimeToInstant, windowEdgeToInstant } from '../shared/time.js';
 
 /**
  * A weekly wall-clock schedule in one IANA zone (seed 000's schedule spec; availability rules
@@ -28,36 +28,6 @@ export interface ScheduledSlot {
  */
 export function localWindow(date: string, startMinutes: number, endMinutes: number, timeZone: string): { start: Date; end: Date } {
   return { start: windowEdgeToInstant(date, startMinutes, timeZone), end: windowEdgeToInstant(date, endMinutes, timeZone) };
-}
-
-const HOUR_MS = 3_600_000;
-
-/**
- * The zone's UTC offset when it is the same all through a local date (no transition within 36 h
- * of its noon), else null. Remembers the transitions around the last answer, so a run of days
- * costs one Temporal lookup per DST period instead of one per slot.
- */
-class StableOffsets {
-  private offsetMs = 0;
-  private from = Number.POSITIVE_INFINITY;
-  private to = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly timeZone: string) {}
-
-  of(date: Temporal.PlainDate): number | null {
-    const noonWall = Date.UTC(date.year, date.month - 1, date.day, 12);
-    if (this.covers(noonWall)) return this.offsetMs;
-    const noon = date.toPlainDateTime({ hour: 12 }).toZonedDateTime(this.timeZone);
-    this.offsetMs = noon.offsetNanoseconds / 1e6;
-    this.from = noon.getTimeZoneTransition('previous')?.epochMilliseconds ?? Number.NEGATIVE_INFINITY;
-    this.to = noon.getTimeZoneTransition('next')?.epochMilliseconds ?? Number.POSITIVE_INFINITY;
-    return this.covers(noonWall) ? this.offsetMs : null;
-  }
-
-  private covers(noonWall: number): boolean {
-    const noon = noonWall - this.offsetMs;
-    return noon - 36 * HOUR_MS >= this.from && noon + 36 * HOUR_MS < this.to;
-  }
 }
 
 /**

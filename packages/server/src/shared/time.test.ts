@@ -1,3 +1,4 @@
+import { Temporal } from 'temporal-polyfill';
 import { describe, expect, it } from 'vitest';
 import {
   addDays,
@@ -13,6 +14,7 @@ import {
   mondayOf,
   nextLocalDate,
   parseWallTime,
+  StableOffsets,
   startOfLocalDate,
   toDateColumn,
   toLocal,
@@ -77,6 +79,21 @@ describe('isRepeatedWallTime', () => {
     expect(isRepeatedWallTime(new Date('2026-10-25T02:00:00Z'), 'Europe/Berlin')).toBe(false); // 03:00 CET, once
     expect(isRepeatedWallTime(new Date('2026-03-29T01:00:00Z'), 'Europe/Berlin')).toBe(false); // 03:00 CEST, after the gap
     expect(isRepeatedWallTime(new Date('2026-04-04T15:30:00Z'), 'Australia/Lord_Howe')).toBe(false); // 02:00, once
+  });
+});
+
+describe('StableOffsets', () => {
+  it('gives the offset of a date with no transition near it, and null near one', () => {
+    const on = (date: string) => Temporal.PlainDate.from(date);
+    const berlin = new StableOffsets('Europe/Berlin');
+    expect(berlin.of(on('2026-07-01'))).toBe(2 * 3_600_000);
+    expect(berlin.of(on('2026-03-28'))).toBeNull(); // the transition is 14 hours after its noon
+    expect(berlin.of(on('2026-03-29'))).toBeNull();
+    expect(berlin.of(on('2026-03-31'))).toBe(2 * 3_600_000);
+    expect(berlin.of(on('2026-01-15'))).toBe(3_600_000);
+    expect(new StableOffsets('Australia/Lord_Howe').of(on('2026-07-01'))).toBe(10.5 * 3_600_000);
+    expect(new StableOffsets('Australia/Lord_Howe').of(on('2026-10-04'))).toBeNull();
+    expect(new StableOffsets('UTC').of(on('2026-03-29'))).toBe(0);
   });
 });
 

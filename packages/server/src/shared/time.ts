@@ -8,7 +8,8 @@ import { Temporal } from 'temporal-polyfill';
  */
 
 const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 60 * MINUTE_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
 
 /** A calendar date, 'YYYY-MM-DD', read in some zone. */
 export type LocalDate = string;
@@ -139,6 +140,34 @@ export function wallTimeToInstant(date: LocalDate, time: string | number, timeZo
  */
 export function windowEdgeToInstant(date: LocalDate, minutes: number, timeZone: string): Date {
   return new Date(wallDateTime(date, minutes).toZonedDateTime(timeZone, { disambiguation: 'compatible' }).epochMilliseconds);
+}
+
+/**
+ * The zone's UTC offset when it is the same all through a local date (no transition within 36 h
+ * of its noon), else null. Remembers the transitions around the last answer, so a run of days
+ * costs one Temporal lookup per DST period instead of one per slot.
+ */
+export class StableOffsets {
+  private offsetMs = 0;
+  private from = Number.POSITIVE_INFINITY;
+  private to = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly timeZone: string) {}
+
+  of(date: Temporal.PlainDate): number | null {
+    const noonWall = Date.UTC(date.year, date.month - 1, date.day, 12);
+    if (this.covers(noonWall)) return this.offsetMs;
+    const noon = date.toPlainDateTime({ hour: 12 }).toZonedDateTime(this.timeZone);
+    this.offsetMs = noon.offsetNanoseconds / 1e6;
+    this.from = noon.getTimeZoneTransition('previous')?.epochMilliseconds ?? Number.NEGATIVE_INFINITY;
+    this.to = noon.getTimeZoneTransition('next')?.epochMilliseconds ?? Number.POSITIVE_INFINITY;
+    return this.covers(noonWall) ? this.offsetMs : null;
+  }
+
+  private covers(noonWall: number): boolean {
+    const noon = noonWall - this.offsetMs;
+    return noon - 36 * HOUR_MS >= this.from && noon + 36 * HOUR_MS < this.to;
+  }
 }
 
 /** True when the instant's wall time in the zone also names another instant (the repeated hour at fall back). */
