@@ -1,18 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { pii } from '../shared/pii.js';
-import { isValidTimeZone } from '../shared/time.js';
+import { customerSchema as customerFields } from '../shared/validation.js';
 
-export const customerSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  email: z.email('must be an email address').max(254),
-  phone: z
-    .string()
-    .trim()
-    .regex(/^\+?[0-9][0-9 ()./-]{4,28}[0-9]$/, 'must be a phone number, e.g. +44 20 7946 0958')
-    .nullish(),
-  /** The zone the customer reads times in (their mails); the location's when left out. */
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Lisbon').nullish(),
+/** A customer as a booking takes one: the shared customer model and their note on the booking. */
+export const customerSchema = customerFields.extend({
   /** The customer's note on the booking (what it is about); free text, stored encrypted. */
   notes: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
 });

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
-import { isValidTimeZone } from '../shared/time.js';
+import { timeZoneSchema as timeZone } from '../shared/validation.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
 const address = z.string().trim().max(500).nullish();
 
 export const createLocationInput = z.object({ name, timeZone, address, ...policyInputShape });

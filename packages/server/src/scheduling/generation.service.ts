@@ -1,8 +1,9 @@
-import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
+import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, todayIn } from '../shared/time.js';
+import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
 import { futureSlotSpan, lockScope, lockScopes, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
 
@@ -17,21 +18,17 @@ export interface GenerationReport {
   kept: string[];
 }
 
-export const MAX_GENERATION_DAYS = 93;
-
 const generateInput = z
   .object({
     resourceId: z.string().nullish(),
     locationId: z.string().nullish(),
-    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
-    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
+    from: localDateSchema,
+    to: localDateSchema,
   })
   .superRefine((v, ctx) => {
     if (!v.resourceId && !v.locationId) ctx.addIssue({ code: 'custom', path: ['locationId'], message: 'give a locationId or a resourceId' });
-    if (v.to < v.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-    else if (Temporal.PlainDate.from(v.from).until(Temporal.PlainDate.from(v.to)).days + 1 > MAX_GENERATION_DAYS) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `a generation may span at most ${MAX_GENERATION_DAYS} days; split the request` });
-    }
+    const window = isLocalDate(v.from) && isLocalDate(v.to) ? dateWindowIssue(v.from, v.to, 'generation') : null;
+    if (window) ctx.addIssue({ code: 'custom', path: ['to'], message: window });
   });
 export type GenerateInput = z.input<typeof generateInput>;
 
@@ -46,21 +43,9 @@ const TX_OPTIONS = { maxWait: 10_000, timeout: 120_000 };
 function toPlanRule(r: Prisma.AvailabilityRuleGetPayload<object>): PlanRule {
   return {
     ...r,
-    validFrom: r.validFrom ? r.validFrom.toISOString().slice(0, 10) : null,
-    validTo: r.validTo ? r.validTo.toISOString().slice(0, 10) : null,
+    validFrom: r.validFrom ? fromDateColumn(r.validFrom) : null,
+    validTo: r.validTo ? fromDateColumn(r.validTo) : null,
   };
-}
-
-function localDate(instant: Date, timeZone: string): string {
-  return Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone).toPlainDate().toString();
-}
-
-function startOfDay(date: string, timeZone: string): Date {
-  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds);
-}
-
-function nextDay(date: string): string {
-  return Temporal.PlainDate.from(date).add({ days: 1 }).toString();
 }
 
 function emptyReport(): GenerationReport {
@@ -92,7 +77,7 @@ export class GenerationService {
     const location = await this.prisma.location.findUnique({ where: { id: locationId }, select: { timeZone: true } });
     if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
     const now = this.now();
-    const today = localDate(now, location.timeZone);
+    const today = todayIn(location.timeZone, now);
     if (v.to < today) throw ValidationError.field(['input', 'to'], `is in the past (today is ${today} in ${location.timeZone})`);
     const from = v.from < today ? today : v.from;
 
@@ -131,8 +116,8 @@ export class GenerationService {
       for (const t of targets) {
         const span = await futureSlotSpan(tx, t, now);
         if (!span) continue;
-        const from = localDate(span.first, t.timeZone);
-        const to = localDate(span.last, t.timeZone);
+        const from = localDateOf(span.first, t.timeZone);
+        const to = localDateOf(span.last, t.timeZone);
         const r = await this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
         addTo(report, r.report);
         changes.push(...r.changes);
@@ -162,8 +147,8 @@ export class GenerationService {
         if (!(await lockScope(tx, scopeLockKey({ locationId: scope.location_id, resourceId: scope.resource_id }), false))) return null;
         const [t] = (await this.targets(tx, scope.location_id, scope.resource_id)).filter((x) => x.resourceId === scope.resource_id);
         if (!t) return null;
-        const from = localDate(now, t.timeZone);
-        const to = Temporal.PlainDate.from(from).add({ days: this.options.horizonDays }).toString();
+        const from = todayIn(t.timeZone, now);
+        const to = addDays(from, this.options.horizonDays);
         return this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
       }, TX_OPTIONS);
       if (!result) {
@@ -184,8 +169,8 @@ export class GenerationService {
     const report = emptyReport();
     const changes: SlotChange[] = [];
     for (const { t, plan } of plans) {
-      const start = startOfDay(from, t.timeZone);
-      const r = await reconcileScope(tx, t, plan, start > now ? start : now, startOfDay(nextDay(to), t.timeZone));
+      const start = startOfLocalDate(from, t.timeZone);
+      const r = await reconcileScope(tx, t, plan, start > now ? start : now, startOfLocalDate(nextLocalDate(to), t.timeZone));
       addTo(report, r);
       changes.push(...r.changes);
     }
