@@ -6,17 +6,22 @@ import { parseGlobalId } from '../shared/ids.js';
 import { canSeeBooking } from './access.js';
 import { findVisibleBooking, myBookingsWhere, staffBookingsWhere } from './booking-queries.js';
 import type { BookingReceipt } from './booking.service.js';
-import { decryptCustomer, type Customer } from './customer.js';
+import { decryptCustomer, type CustomerView } from './customer.js';
 import { BookingKindEnum, BookingStatusEnum } from './enums.graphql.js';
+import { TIME_ZONE_ARG } from '../scheduling/availability.graphql.js';
+import { viewerTimeZone } from '../shared/viewer.js';
 
-
-const CustomerRef = builder.objectRef<Customer>('Customer').implement({
+const CustomerRef = builder.objectRef<CustomerView>('Customer').implement({
   description: 'Who booked. Only staff, the customer themselves, or the holder of the manage token see it.',
   fields: (t) => ({
     name: t.exposeString('name'),
     email: t.exposeString('email'),
     phone: t.exposeString('phone', { nullable: true }),
-    notes: t.exposeString('notes', { nullable: true, description: 'The customer\'s note on this booking, as given when booking.' }),
+    notes: t.exposeString('notes', {
+      nullable: true,
+      description: "The booking's notes, as Booking.notes shows them.",
+      deprecationReason: 'Use Booking.notes; notes are written as booking details (hold, book, updateBooking).',
+    }),
   }),
 });
 
@@ -68,15 +73,23 @@ export const BookingReceiptRef = builder.objectRef<BookingReceipt>('BookingRecei
   }),
 });
 
+/** A booking as read in the viewer's zone: its slot's local dates and times in that zone (unchanged without one). */
+function inViewerZone<B extends { slot?: { timeZone: string } | null }>(booking: B, zone: string | null): B {
+  return zone && booking.slot ? { ...booking, slot: { ...booking.slot, timeZone: zone } } : booking;
+}
+
 builder.queryField('booking', (t) =>
   t.prismaField({
     type: 'Booking',
     description: 'One booking: for staff, its own customer, or with its manage token.',
     authScopes: { public: true },
     errors: {},
-    args: { id: t.arg.id({ required: true }), manageToken: t.arg.string() },
-    resolve: (query, _root, args, ctx) =>
-      findVisibleBooking(ctx.db.prisma, query, parseGlobalId(String(args.id), 'Booking', ['id']), args.manageToken, ctx, ctx.actor),
+    args: { id: t.arg.id({ required: true }), manageToken: t.arg.string(), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
+    resolve: async (query, _root, args, ctx) => {
+      const zone = viewerTimeZone(args.timeZone);
+      const booking = await findVisibleBooking(ctx.db.prisma, query, parseGlobalId(String(args.id), 'Booking', ['id']), args.manageToken, ctx, ctx.actor);
+      return inViewerZone(booking, zone);
+    },
   }),
 );
 
@@ -86,9 +99,13 @@ builder.queryField('myBookings', (t) =>
     description: "The signed-in user's bookings overlapping [from, to) (default: the next 90 days), by start.",
     authScopes: { authenticated: true },
     errors: {},
-    args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.booking.findMany({ ...query, where: myBookingsWhere(ctx.actor!, args.from, args.to, new Date()), orderBy: [{ startAt: 'asc' }, { id: 'asc' }] }),
+    args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
+    resolve: async (query, _root, args, ctx) => {
+      const zone = viewerTimeZone(args.timeZone);
+      const where = myBookingsWhere(ctx.actor!, args.from, args.to, new Date());
+      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where, orderBy: [{ startAt: 'asc' }, { id: 'asc' }] });
+      return bookings.map((b) => inViewerZone(b, zone));
+    },
   }),
 );
 
@@ -122,8 +139,13 @@ builder.queryField('bookings', (t) =>
       from: t.arg({ type: 'DateTime', description: 'Bookings ending after this instant' }),
       to: t.arg({ type: 'DateTime', description: 'Bookings starting before this instant' }),
       customerEmail: t.arg.string(),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
     },
     totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
-    resolve: (query, _root, args, ctx) => ctx.db.prisma.booking.findMany({ ...query, where: staffWhere(args), orderBy: { id: 'desc' } }),
+    resolve: async (query, _root, args, ctx) => {
+      const zone = viewerTimeZone(args.timeZone);
+      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where: staffWhere(args), orderBy: { id: 'desc' } });
+      return bookings.map((b) => inViewerZone(b, zone));
+    },
   }, ...connectionNames('Booking')),
 );

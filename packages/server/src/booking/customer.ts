@@ -13,13 +13,11 @@ export const customerSchema = z.object({
     .nullish(),
   /** The zone the customer reads times in (their mails); the location's when left out. */
   timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Lisbon').nullish(),
-  /** The customer's note on the booking (what it is about); free text, stored encrypted. */
-  notes: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
 });
 
 export type Customer = z.infer<typeof customerSchema>;
 
-/** The booking columns that carry the customer: name, contact data and note encrypted, lookup hashes beside them. */
+/** The booking columns that carry the customer: name and contact data encrypted, lookup hashes beside them. */
 export function customerColumns(customer: Customer) {
   const p = pii();
   return {
@@ -29,12 +27,14 @@ export function customerColumns(customer: Customer) {
     customerPhone: customer.phone ? p.encrypt(customer.phone) : null,
     customerPhoneHash: customer.phone ? p.phoneHash(customer.phone) : null,
     customerTimeZone: customer.timeZone ?? null,
-    notes: customer.notes ? p.encrypt(customer.notes) : null,
   };
 }
 
+/** Who booked, as read back: with the booking's notes (written as booking details). */
+export type CustomerView = Customer & { notes: string | null };
+
 /** Name and note may still be plaintext in rows written before they were encrypted (migration 0006). */
-export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): Customer {
+export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): CustomerView {
   const p = pii();
   return {
     name: p.readText(b.customerName),
