@@ -10,6 +10,7 @@ import { decryptCustomer, type CustomerView } from './customer.js';
 import { BookingKindEnum, BookingStatusEnum } from './enums.graphql.js';
 import { TIME_ZONE_ARG } from '../scheduling/availability.graphql.js';
 import { viewerTimeZone } from '../shared/viewer.js';
+import { mustExist } from '../db/exists.js';
 
 const CustomerRef = builder.objectRef<CustomerView>('Customer').implement({
   description: 'Who booked. Only staff, the customer themselves, or the holder of the manage token see it.',
@@ -118,12 +119,11 @@ interface StaffBookingArgs {
   customerEmail?: string | null;
 }
 
-const staffWhere = (args: StaffBookingArgs) =>
-  staffBookingsWhere({
-    ...args,
-    resourceId: args.resourceId ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : null,
-    locationId: args.locationId ? parseGlobalId(String(args.locationId), 'Location', ['locationId']) : null,
-  });
+const scopeOf = (args: StaffBookingArgs) => ({
+  resourceId: args.resourceId ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : null,
+  locationId: args.locationId ? parseGlobalId(String(args.locationId), 'Location', ['locationId']) : null,
+});
+const staffWhere = (args: StaffBookingArgs) => staffBookingsWhere({ ...args, ...scopeOf(args) });
 
 builder.queryField('bookings', (t) =>
   t.prismaConnection({
@@ -144,7 +144,11 @@ builder.queryField('bookings', (t) =>
     totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
     resolve: async (query, _root, args, ctx) => {
       const zone = viewerTimeZone(args.timeZone);
-      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where: staffWhere(args), orderBy: { id: 'desc' } });
+      const where = staffWhere(args);
+      const { resourceId, locationId } = scopeOf(args);
+      await mustExist(ctx.db.prisma, 'Resource', resourceId);
+      await mustExist(ctx.db.prisma, 'Location', locationId);
+      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where, orderBy: { id: 'desc' } });
       return bookings.map((b) => inViewerZone(b, zone));
     },
   }, ...connectionNames('Booking')),
