@@ -28,6 +28,19 @@ const CustomerRef = builder.objectRef<CustomerView>('Customer').implement({
 
 nodeVisibility.set('Booking', (booking, ctx) => canSeeBooking(ctx, ctx.actor, booking));
 
+/** The bookings a read answered in a viewer's zone, and that zone. */
+const viewerZones = new WeakMap<object, string>();
+
+/** A booking as read in the viewer's zone: its slot's local dates and times in that zone (unchanged without one). */
+function inViewerZone<B extends object>(booking: B, zone: string | null): B {
+  if (!zone) return booking;
+  // The slot is there when the plan loaded it with the booking; else Booking.slot reads it.
+  const slot = (booking as { slot?: { timeZone: string } | null }).slot;
+  const read = slot ? { ...booking, slot: { ...slot, timeZone: zone } } : { ...booking };
+  viewerZones.set(read, zone);
+  return read;
+}
+
 /** A booking. Visible to staff, its own customer, and a request that showed its manage token. */
 export const BookingRef = builder.prismaNode('Booking', {
   id: { field: 'id' },
@@ -37,7 +50,16 @@ export const BookingRef = builder.prismaNode('Booking', {
     status: t.expose('status', { type: BookingStatusEnum }),
     startAt: t.expose('startAt', { type: 'DateTime' }),
     endAt: t.expose('endAt', { type: 'DateTime' }),
-    slot: t.relation('slot', { nullable: true }),
+    slot: t.relation('slot', {
+      nullable: true,
+      // Only when the booking came without its slot (a list the plan did not reach): read it here, in the viewer's zone.
+      resolve: async (query, booking, _args, ctx) => {
+        if (!booking.slotId) return null;
+        const slot = await ctx.db.prisma.slot.findUnique({ ...query, where: { id: booking.slotId } });
+        const zone = viewerZones.get(booking);
+        return slot && zone ? { ...slot, timeZone: zone } : slot;
+      },
+    }),
     resource: t.relation('resource', { nullable: true }),
     location: t.relation('location', { nullable: true }),
     holdExpiresAt: t.expose('holdExpiresAt', { type: 'DateTime', nullable: true, description: 'While HELD: when the place is given back unless confirmed.' }),
@@ -74,10 +96,6 @@ export const BookingReceiptRef = builder.objectRef<BookingReceipt>('BookingRecei
   }),
 });
 
-/** A booking as read in the viewer's zone: its slot's local dates and times in that zone (unchanged without one). */
-function inViewerZone<B extends { slot?: { timeZone: string } | null }>(booking: B, zone: string | null): B {
-  return zone && booking.slot ? { ...booking, slot: { ...booking.slot, timeZone: zone } } : booking;
-}
 
 builder.queryField('booking', (t) =>
   t.prismaField({

@@ -51,9 +51,11 @@ export const RegistrationRef = builder.prismaNode('Registration', {
 });
 
 /** A registration as the registrant reads it: its slots' local times and labels in their zone (unchanged without one). */
-function inViewerZone<R extends { slots?: { slot?: { timeZone: string } }[] }>(registration: R, zone: string | null): R {
-  if (!zone || !registration.slots) return registration;
-  return { ...registration, slots: registration.slots.map((s) => (s.slot ? { ...s, slot: { ...s.slot, timeZone: zone } } : s)) };
+function inViewerZone<R extends object>(registration: R, zone: string | null): R {
+  // The slots are there when the query selected them (Pothos loads them with the registration).
+  const slots = (registration as { slots?: { slot?: { timeZone: string } }[] }).slots;
+  if (!zone || !slots) return registration;
+  return { ...registration, slots: slots.map((s) => (s.slot ? { ...s, slot: { ...s.slot, timeZone: zone } } : s)) };
 }
 
 const FormAnswerInput = builder.inputType('FormAnswerInput', {
