@@ -36,7 +36,8 @@ let bookingId: string;
 let manageToken: string;
 
 const unknown = (type: string) => gid(type, randomUUID());
-const NOT_FOUND = '__typename ... on NotFoundError { entity }';
+// A ValidationError's messages show in a failure's diff.
+const NOT_FOUND = '__typename ... on NotFoundError { entity } ... on ValidationError { fieldErrors { path message } }';
 const CUSTOMER = { name: 'Nobody', email: 'nobody@example.com' };
 const START = '2030-01-07T10:00:00Z';
 const END = '2030-01-07T11:00:00Z';
@@ -48,7 +49,7 @@ beforeAll(async () => {
   const [slot] = await makeSlots(t.app.db.prisma, { locationId, resourceId, timeZone: 'UTC' }, [{ start: START, minutes: 60, capacity: 5 }]);
   slotId = slot!.id;
   const receipt = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: { name: 'Known', email: 'known@example.com' } });
-  bookingId = receipt.booking.id;
+  bookingId = receipt.booking.id; // a global id already
   manageToken = receipt.manageToken;
 });
 afterAll(() => t?.close());
@@ -114,7 +115,7 @@ const CASES: Case[] = [
   {
     field: 'rescheduleBooking(slotId)',
     entity: 'Slot',
-    query: () => `mutation { rescheduleBooking(input: { bookingId: "${gid('Booking', bookingId)}", manageToken: "${manageToken}", slotId: "${unknown('Slot')}" }) { ${NOT_FOUND} } }`,
+    query: () => `mutation { rescheduleBooking(input: { bookingId: "${bookingId}", manageToken: "${manageToken}", slotId: "${unknown('Slot')}" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'proposeReschedule(bookingId)',
@@ -124,7 +125,7 @@ const CASES: Case[] = [
   {
     field: 'proposeReschedule(slotId)',
     entity: 'Slot',
-    query: () => `mutation { proposeReschedule(input: { bookingId: "${gid('Booking', bookingId)}", slotId: "${unknown('Slot')}" }) { ${NOT_FOUND} } }`,
+    query: () => `mutation { proposeReschedule(input: { bookingId: "${bookingId}", slotId: "${unknown('Slot')}" }) { ${NOT_FOUND} } }`,
   },
   { field: 'cancelFormSlot(slotId)', entity: 'Slot', query: () => `mutation { cancelFormSlot(slotId: "${unknown('Slot')}") { ${NOT_FOUND} } }` },
   { field: 'closeForm(id)', entity: 'Form', query: () => `mutation { closeForm(id: "${unknown('Form')}") { ${NOT_FOUND} } }` },
