@@ -3,15 +3,12 @@ import { z } from 'zod';
 import { pii } from '../shared/pii.js';
 import { customerSchema as customerFields } from '../shared/validation.js';
 
-/** A customer as a booking takes one: the shared customer model and their note on the booking. */
-export const customerSchema = customerFields.extend({
-  /** The customer's note on the booking (what it is about); free text, stored encrypted. */
-  notes: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
-});
+/** A customer as a booking takes one (their note on the booking is the booking's `notes` detail). */
+export const customerSchema = customerFields;
 
 export type Customer = z.infer<typeof customerSchema>;
 
-/** The booking columns that carry the customer: name, contact data and note encrypted, lookup hashes beside them. */
+/** The booking columns that carry the customer: name and contact data encrypted, lookup hashes beside them. */
 export function customerColumns(customer: Customer) {
   const p = pii();
   return {
@@ -21,12 +18,14 @@ export function customerColumns(customer: Customer) {
     customerPhone: customer.phone ? p.encrypt(customer.phone) : null,
     customerPhoneHash: customer.phone ? p.phoneHash(customer.phone) : null,
     customerTimeZone: customer.timeZone ?? null,
-    notes: customer.notes ? p.encrypt(customer.notes) : null,
   };
 }
 
+/** Who booked, as read back: with the booking's notes (written as booking details). */
+export type CustomerView = Customer & { notes: string | null };
+
 /** Name and note may still be plaintext in rows written before they were encrypted (migration 0006). */
-export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): Customer {
+export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): CustomerView {
   const p = pii();
   return {
     name: p.readText(b.customerName),

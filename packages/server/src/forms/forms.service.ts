@@ -56,7 +56,7 @@ export class FormsService {
     const now = this.now();
     const slots = data.schedule ? slotsForSchedule(data.schedule, data.timeZone, now) : [];
     if (data.locationId && !(await this.prisma.location.findUnique({ where: { id: data.locationId }, select: { id: true } }))) {
-      throw ValidationError.field(['input', 'locationId'], 'no such location');
+      throw new NotFoundError('Location', data.locationId);
     }
     await this.assertSlugFree(data.slug);
     const { form, created } = await this.prisma

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
-import { ValidationError, parseInput } from '../shared/errors.js';
+import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, todayIn } from '../shared/time.js';
 import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
-import { futureSlotSpan, lockScope, lockScopes, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { futureSlotSpan, lockScope, lockScopes, reconcileScope, retagFutureSlots, scopeLockKey, type SlotScope } from './slot-reconcile.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -48,7 +48,7 @@ function toPlanRule(r: Prisma.AvailabilityRuleGetPayload<object>): PlanRule {
   };
 }
 
-function emptyReport(): GenerationReport {
+export function emptyReport(): GenerationReport {
   return { created: 0, updated: 0, unchanged: 0, removed: 0, kept: [] };
 }
 
@@ -75,7 +75,7 @@ export class GenerationService {
     const locationId = v.resourceId ? await this.locationOf(v.resourceId) : v.locationId!;
     if (v.locationId && v.locationId !== locationId) throw ValidationError.field(['input', 'resourceId'], 'the resource is not at that location');
     const location = await this.prisma.location.findUnique({ where: { id: locationId }, select: { timeZone: true } });
-    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    if (!location) throw new NotFoundError('Location', locationId);
     const now = this.now();
     const today = todayIn(location.timeZone, now);
     if (v.to < today) throw ValidationError.field(['input', 'to'], `is in the past (today is ${today} in ${location.timeZone})`);
@@ -129,6 +129,44 @@ export class GenerationService {
   }
 
   /**
+   * Runs a location write that moves the location to another zone, and re-plans in the same
+   * transaction, in the new zone, the local dates already materialized for each of its scopes (those
+   * of the first to the last future slot, in the old zone): free slots move to the new wall-clock
+   * instants; slots with bookings or holds are kept and reported, as after a rule change. Every
+   * future slot of the location (its forms' aside) then reads in the new zone. Events go out after commit.
+   */
+  async afterZoneChange<T>(locationId: string, write: (tx: Tx) => Promise<T>): Promise<{ location: T; slots: GenerationReport }> {
+    const now = this.now();
+    const { location, report, changes } = await this.prisma.$transaction(async (tx) => {
+      await lockScopes(tx, (await this.targets(tx, locationId, null)).map(scopeLockKey));
+      const before = await this.targets(tx, locationId, null);
+      const spans = new Map<string, { first: Date; last: Date } | null>();
+      for (const t of before) spans.set(scopeLockKey(t), await futureSlotSpan(tx, t, now));
+      const location = await write(tx);
+      const oldZone = before[0]!.timeZone;
+      const targets = (await this.targets(tx, locationId, null)).filter((t) => !t.resourceId || t.rules.some((r) => !r.isClosed));
+      const report = emptyReport();
+      const changes: SlotChange[] = [];
+      for (const t of targets) {
+        const span = spans.get(scopeLockKey(t));
+        if (!span || t.timeZone === oldZone) continue;
+        const from = localDateOf(span.first, oldZone);
+        const to = localDateOf(span.last, oldZone);
+        // The window covers the old slots (old zone's dates) and the new ones (the same dates in the new zone).
+        const start = new Date(Math.max(now.getTime(), Math.min(startOfLocalDate(from, oldZone).getTime(), startOfLocalDate(from, t.timeZone).getTime())));
+        const end = new Date(Math.max(startOfLocalDate(nextLocalDate(to), oldZone).getTime(), startOfLocalDate(nextLocalDate(to), t.timeZone).getTime()));
+        const r = await reconcileScope(tx, t, this.plan(t, from, to, now), start, end);
+        addTo(report, r);
+        changes.push(...r.changes);
+      }
+      changes.push(...(await retagFutureSlots(tx, locationId, targets[0]!.timeZone, now)));
+      return { location, report, changes };
+    }, TX_OPTIONS);
+    await this.slotEvents.publish(changes);
+    return { location, slots: report };
+  }
+
+  /**
    * The rolling horizon: slots from today to SLOT_HORIZON_DAYS ahead for every active resource
    * with rules and every location with location-wide rules. One transaction per scope; a scope
    * another instance is working on (advisory lock taken) is skipped, not waited for.
@@ -179,7 +217,7 @@ export class GenerationService {
 
   private async locationOf(resourceId: string): Promise<string> {
     const resource = await this.prisma.resource.findUnique({ where: { id: resourceId }, select: { locationId: true } });
-    if (!resource) throw ValidationError.field(['input', 'resourceId'], 'no such resource');
+    if (!resource) throw new NotFoundError('Resource', resourceId);
     return resource.locationId;
   }
 

@@ -143,7 +143,7 @@ export class RulesService {
   private async scopeOf(locationId: string | null, resourceId: string | null) {
     if (resourceId) {
       const resource = await this.prisma.resource.findUnique({ where: { id: resourceId }, select: { locationId: true } });
-      if (!resource) throw ValidationError.field(['input', 'resourceId'], 'no such resource');
+      if (!resource) throw new NotFoundError('Resource', resourceId);
       if (locationId && resource.locationId !== locationId) {
         throw ValidationError.field(['input', 'resourceId'], 'the resource is not at that location');
       }
@@ -151,7 +151,7 @@ export class RulesService {
     }
     if (!locationId) throw ValidationError.field(['input', 'locationId'], 'give a locationId or a resourceId');
     const location = await this.prisma.location.findUnique({ where: { id: locationId }, select: { id: true } });
-    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    if (!location) throw new NotFoundError('Location', locationId);
     return { locationId, resourceId: null };
   }
 
