@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { getNamedType, isInputObjectType, type GraphQLInputType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOK, call, gid } from '../src/booking/test-api.js';
-import { makeSlots } from '../src/scheduling/availability.fixtures.js';
+import { BOOK, call } from './kit/documents.js';
+import { fixtures, gid } from './kit/fixtures.js';
+import { createTestApp, type TestApp } from './kit/app.js';
 import { schema } from '../src/schema.js';
-import { createTestApp, type TestApp } from './harness.js';
 
 /**
  * Issue #16 item 7: an id of the right type that names nothing answers NotFoundError naming the
@@ -46,7 +46,7 @@ beforeAll(async () => {
   t = await createTestApp();
   locationId = (await t.app.services.locations.create({ name: 'Known', timeZone: 'UTC' })).id;
   resourceId = (await t.app.services.resources.create({ locationId, kind: 'PERSON', name: 'Known person', capacity: 5 })).id;
-  const [slot] = await makeSlots(t.app.db.prisma, { locationId, resourceId, timeZone: 'UTC' }, [{ start: START, minutes: 60, capacity: 5 }]);
+  const [slot] = await fixtures(t.app.db.sql).slots({ locationId, resourceId, timeZone: 'UTC' }, [{ start: START, minutes: 60, capacity: 5 }]);
   slotId = slot!.id;
   const receipt = await call(t, BOOK, { slotId: gid('Slot', slotId), customer: { name: 'Known', email: 'known@example.com' } });
   bookingId = receipt.booking.id; // a global id already

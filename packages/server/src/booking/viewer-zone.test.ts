@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from '../../test/harness.js';
-import { makeLocation, makeResource, makeSlots } from '../scheduling/availability.fixtures.js';
-import { BOOK, call, gid } from './test-api.js';
+import { createTestApp, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
+import { BOOK, call } from '../../test/kit/documents.js';
 
 /**
  * Issue #20: the booking reads (`booking`, `myBookings`, `bookings`), `register` and `formAnalytics`
@@ -44,9 +44,10 @@ const q = async (query: string, variables: Record<string, unknown> = {}, token =
 beforeAll(async () => {
   t = await createTestApp();
   const prisma = t.app.db.prisma;
-  locationId = (await makeLocation(prisma, BERLIN)).id;
-  const personId = (await makeResource(prisma, locationId, { name: 'Dr. Weiss' })).id;
-  const slots = await makeSlots(prisma, { locationId, resourceId: personId, timeZone: BERLIN }, STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })));
+  const f = fixtures(t.app.db.sql);
+  locationId = await f.location(BERLIN);
+  const personId = await f.resource(locationId, { name: 'Dr. Weiss' });
+  const slots = await f.slots({ locationId, resourceId: personId, timeZone: BERLIN }, STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })));
   customerToken = await t.tokenFor(['user'], CUSTOMER_EMAIL);
   bookingIds = [];
   for (const slot of slots) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
-import { BOOK, call, customer, gid } from '../booking/test-api.js';
+import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { customer, gid } from '../../test/kit/fixtures.js';
 
 /**
  * Issue #16 item 7: a location moved to another zone re-plans its future free slots there, in the
