@@ -3,6 +3,7 @@ import type { PrismaClient, Prisma } from '../generated/prisma/client.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import type { GenerationService, GenerationReport } from './generation.service.js';
 import { formatWallTime, parseWallTime } from './schedule.js';
+import { deleteRule, insertRule, updateRule } from './scheduling.store.js';
 
 /** Another rule of the same kind and scope already covers some of these days, hours and dates. */
 export class RuleOverlapError extends AppError {
@@ -117,7 +118,7 @@ export class RulesService {
     const scope = await this.scopeOf(input.locationId ?? null, input.resourceId ?? null);
     return this.generation.afterRuleChange(scope, async (tx) => {
       await this.assertNoOverlap(tx, scope, fields, null);
-      return tx.availabilityRule.create({ data: { ...toData(fields), locationId: scope.locationId, resourceId: scope.resourceId } });
+      return insertRule(tx, { ...toData(fields), locationId: scope.locationId, resourceId: scope.resourceId });
     });
   }
 
@@ -130,7 +131,7 @@ export class RulesService {
     const scope = { locationId: existing.locationId, resourceId: existing.resourceId };
     return this.generation.afterRuleChange(scope, async (tx) => {
       await this.assertNoOverlap(tx, scope, fields, id);
-      return tx.availabilityRule.update({ where: { id }, data: toData(fields) });
+      return updateRule(tx, id, toData(fields));
     });
   }
 
@@ -138,7 +139,7 @@ export class RulesService {
     const existing = await this.prisma.availabilityRule.findUnique({ where: { id } });
     if (!existing) throw new NotFoundError('AvailabilityRule', id);
     const scope = { locationId: existing.locationId, resourceId: existing.resourceId };
-    return this.generation.afterRuleChange(scope, (tx) => tx.availabilityRule.delete({ where: { id } }));
+    return this.generation.afterRuleChange(scope, (tx) => deleteRule(tx, id));
   }
 
   private async scopeOf(locationId: string | null, resourceId: string | null) {
