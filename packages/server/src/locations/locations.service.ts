@@ -4,6 +4,7 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { isValidTimeZone } from '../shared/time.js';
+import { insertLocation, updateLocationRow } from './locations.store.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
@@ -23,14 +24,14 @@ export class LocationsService {
 
   create(input: CreateLocationInput) {
     const data = parseInput(createLocationInput, input);
-    return this.prisma.location.create({ data });
+    return insertLocation(this.prisma, data);
   }
 
   async update(id: string, input: UpdateLocationInput) {
     const data = parseInput(updateLocationInput, input);
     const found = await this.prisma.location.findUnique({ where: { id }, select: { id: true } });
     if (!found) throw new NotFoundError('Location', id);
-    const updated = await this.prisma.location.update({ where: { id }, data: stripUndefined(data) });
+    const updated = await updateLocationRow(this.prisma, id, stripUndefined(data));
     // Its zone or state shows in availability answers.
     await this.slotEvents?.scopeChanged('location', id);
     return updated;
