@@ -50,3 +50,13 @@ export function listenForNotifications(databaseUrl: string, channel: string, onN
     },
   };
 }
+
+/** Starts listening on `channel` on a dedicated connection (the channel is a fixed identifier, never a value). */
+export async function listen(client: pg.ClientBase, channel: string): Promise<void> {
+  await client.query(`LISTEN ${channel}`);
+}
+
+/** NOTIFY `channel` with `payload` (under 8000 bytes); inside a transaction it is delivered at commit. */
+export async function notify(client: pg.ClientBase, channel: string, payload: string): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
