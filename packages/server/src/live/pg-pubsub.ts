@@ -1,7 +1,7 @@
 import { createPubSub } from 'graphql-yoga';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { listen, notify } from '../db/listen.js';
+import type { Logger } from 'pino';
 import type { PubSubHandle, ResyncMessage, Topics } from './pubsub.js';
 import { SLOT_CHANGES_TOPIC } from './slot-events.js';
 

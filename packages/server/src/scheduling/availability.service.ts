@@ -3,6 +3,7 @@ import type { ReadRouter } from '../db/read-replica.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import { scopeHasPolicies } from '../policies/policies.store.js';
+import { countBookableByDate, selectBookableSlots, selectScopeSlots, type ScopeKind, type SlotView } from './scheduling.store.js';
 import type { Viewer } from '../shared/viewer.js';
 import {
   checkDateWindow,
@@ -13,7 +14,6 @@ import {
   startOfLocalDate,
   type ScopeIds,
 } from './availability-window.js';
-import { countBookableByDate, selectBookableSlots, selectScopeSlots, type ScopeKind, type SlotView } from './scheduling.store.js';
 
 /** More slots than this in one answer means the window should be narrower. */
 export const MAX_AVAILABILITY_SLOTS = 5000;
