@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { PrismaClient, Prisma } from '../generated/prisma/client.js';
+import { deleteRule, insertRule, updateRule } from './scheduling.store.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import type { GenerationService, GenerationReport } from './generation.service.js';
 import { formatWallTime, parseWallTime } from './schedule.js';
-import { deleteRule, insertRule, updateRule } from './scheduling.store.js';
 
 /** Another rule of the same kind and scope already covers some of these days, hours and dates. */
 export class RuleOverlapError extends AppError {
