@@ -36,6 +36,7 @@ const SQL_TEXT = [
   /\bpg_(notify|advisory_\w+|try_advisory_\w+)\(/,
   /\$\d+::[a-z]+/,
   /^\s*(LISTEN|UNLISTEN|NOTIFY|TRUNCATE|VACUUM|SET\s+LOCAL|SET\s+[a-z_]+\s*(=|TO\b)|LOCK\s+TABLE)\b/,
+  /^\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK(\s+TO)?|BEGIN|COMMIT)\b(?!:)/,
 ];
 
 const PRISMA_WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
@@ -88,8 +89,10 @@ describe('SQL placement', () => {
       "await db.prisma.booking.update({ where: { id }, data: {} });",
       "await db.prisma.booking.findMany({ where: { id } });",
       "await tx.$executeRawUnsafe(text);",
+      "const ics = ['BEGIN:VEVENT', 'END:VEVENT'].join('\\r\\n');",
+      "await tx.query('SAVEPOINT offer');",
     ].join('\n');
-    expect(misplacedSql(join(SRC, 'sample.ts'), sample).map((hit) => hit.split('  ')[0])).toEqual(['src/sample.ts:4', 'src/sample.ts:5', 'src/sample.ts:7']);
+    expect(misplacedSql(join(SRC, 'sample.ts'), sample).map((hit) => hit.split('  ')[0])).toEqual(['src/sample.ts:4', 'src/sample.ts:5', 'src/sample.ts:7', 'src/sample.ts:9']);
   });
 
   it('keeps SQL text and Prisma writes in *.store.ts and src/db/', () => {
