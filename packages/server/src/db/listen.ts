@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { SqlQuery } from './database.js';
 
 const RECONNECT_MS = 5_000;
 
@@ -59,4 +60,9 @@ export async function listen(client: pg.ClientBase, channel: string): Promise<vo
 /** NOTIFY `channel` with `payload` (under 8000 bytes); inside a transaction it is delivered at commit. */
 export async function notify(client: pg.ClientBase, channel: string, payload: string): Promise<void> {
   await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
+
+/** NOTIFY `channel` from inside the caller's transaction: PostgreSQL delivers it at commit only (never for a rollback). */
+export async function notifyAtCommit(tx: SqlQuery, channel: string): Promise<void> {
+  await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [channel]);
 }

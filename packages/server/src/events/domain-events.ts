@@ -1,5 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
-import { insertEvents, notifyAtCommit, selectAggregateEvents, type EventRow } from './events.store.js';
+import { notifyAtCommit } from '../db/listen.js';
+import { insertEvents, selectAggregateEvents, type EventRow } from './events.store.js';
 
 /** Woken (at commit only) when events were recorded: webhook deliveries and the event-bus relay listen. */
 export const EVENTS_CHANNEL = 'slotwise_events';

@@ -1,6 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 
-/** The events domain's SQL: the domain_events table, its commit wake-up and the relay's lock. */
+/** The events domain's SQL: the domain_events table and the relay's lock. */
 
 export interface EventRow {
   id: string;
@@ -32,11 +32,6 @@ export async function insertEvents(tx: SqlQuery, eventsJson: string): Promise<vo
        occurred_at timestamptz, payload jsonb, ord int)`,
     [eventsJson],
   );
-}
-
-/** NOTIFY on `channel`; PostgreSQL delivers it at commit only. */
-export async function notifyAtCommit(tx: SqlQuery, channel: string): Promise<void> {
-  await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [channel]);
 }
 
 export function selectAggregateEvents(db: SqlQuery, aggregateType: string, aggregateId: string): Promise<EventRow[]> {

@@ -95,3 +95,24 @@ export async function selectOutboxStatus(q: SqlQuery, id: string): Promise<strin
   const [row] = await q.query<{ status: string }>(`SELECT status FROM outbox_messages WHERE id = $1::uuid`, [id]);
   return row?.status ?? null;
 }
+
+/**
+ * Inserts mails given as a JSON array of outbox rows (kind, booking_id, registration_id, ics_uid,
+ * ics_sequence, ics_method, recipient, recipient_hash, dedupe_key, content, due_at); each gets a
+ * UUIDv7 id and a Message-ID at `messageIdDomain`. A row whose key is already queued is skipped
+ * (ON CONFLICT DO NOTHING); the ids inserted come back.
+ */
+export function insertOutboxRows(tx: SqlQuery, rowsJson: string, messageIdDomain: string): Promise<{ id: string }[]> {
+  return tx.query<{ id: string }>(
+    `INSERT INTO outbox_messages (id, kind, booking_id, registration_id, ics_uid, ics_sequence, ics_method, recipient,
+       recipient_hash, dedupe_key, message_id, content, due_at)
+     SELECT x.id, x.kind, x.booking_id, x.registration_id, x.ics_uid, x.ics_sequence, x.ics_method, x.recipient,
+       x.recipient_hash, x.dedupe_key, '<' || x.id || '@' || $2::text || '>', x.content, coalesce(x.due_at, now())
+     FROM (SELECT uuid_v7() AS id, r.* FROM jsonb_to_recordset($1::jsonb) AS r(kind text, booking_id uuid, registration_id uuid,
+       ics_uid text, ics_sequence int, ics_method text, recipient text, recipient_hash text, dedupe_key text, content text,
+       due_at timestamptz)) AS x
+     ON CONFLICT DO NOTHING
+     RETURNING id`,
+    [rowsJson, messageIdDomain],
+  );
+}
