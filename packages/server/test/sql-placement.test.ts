@@ -20,7 +20,9 @@ const EXEMPT_DIRS = [
 
 /** Test helpers and fixtures in src/ (`test-*.ts`, `*fixtures*`, `bus-test-brokers.ts`) set up data directly. */
 function isTestHelper(path: string): boolean {
-  const segments = relative(SRC, path).split(sep).flatMap((part) => part.split(/[-.]/));
+  const segments = relative(SRC, path)
+    .split(sep)
+    .flatMap((part) => part.split(/[-.]/));
   return path.endsWith('.test.ts') || segments.some((s) => s === 'test' || s.startsWith('fixture'));
 }
 
@@ -39,12 +41,24 @@ const SQL_TEXT = [
   /^\s*(SAVEPOINT|RELEASE\s+SAVEPOINT|ROLLBACK(\s+TO)?|BEGIN|COMMIT)\b(?!:)/,
 ];
 
-const PRISMA_WRITES = new Set(['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany']);
+const PRISMA_WRITES = new Set([
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+]);
 const RAW_SQL = new Set(['$queryRaw', '$queryRawUnsafe', '$executeRaw', '$executeRawUnsafe']);
 
 /** Prisma's model delegates (`prisma.booking`, `tx.slot`): the models of schema.prisma, first letter lower case. */
 const DELEGATES = new Set(
-  [...readFileSync(join(import.meta.dirname, '../prisma/schema.prisma'), 'utf8').matchAll(/^model (\w+)/gm)].map(([, name]) => name![0]!.toLowerCase() + name!.slice(1)),
+  [...readFileSync(join(import.meta.dirname, '../prisma/schema.prisma'), 'utf8').matchAll(/^model (\w+)/gm)].map(
+    ([, name]) => name![0]!.toLowerCase() + name!.slice(1),
+  ),
 );
 
 function sourceFiles(dir: string): string[] {
@@ -82,17 +96,22 @@ export function misplacedSql(path: string, text = readFileSync(path, 'utf8')): s
 describe('SQL placement', () => {
   it('finds SQL, raw queries and Prisma writes but not GraphQL documents or comments', () => {
     const sample = [
-      "// SELECT id FROM slots is only a comment",
-      "const doc = `query Slots($id: ID!) { slots(resourceId: $id) { id startAt } }`;",
+      '// SELECT id FROM slots is only a comment',
+      'const doc = `query Slots($id: ID!) { slots(resourceId: $id) { id startAt } }`;',
       "const message = 'Select a slot from the list';",
-      "await sql.query(`SELECT id FROM slots WHERE id = $1::uuid`, [id]);",
-      "await db.prisma.booking.update({ where: { id }, data: {} });",
-      "await db.prisma.booking.findMany({ where: { id } });",
-      "await tx.$executeRawUnsafe(text);",
+      'await sql.query(`SELECT id FROM slots WHERE id = $1::uuid`, [id]);',
+      'await db.prisma.booking.update({ where: { id }, data: {} });',
+      'await db.prisma.booking.findMany({ where: { id } });',
+      'await tx.$executeRawUnsafe(text);',
       "const ics = ['BEGIN:VEVENT', 'END:VEVENT'].join('\\r\\n');",
       "await tx.query('SAVEPOINT offer');",
     ].join('\n');
-    expect(misplacedSql(join(SRC, 'sample.ts'), sample).map((hit) => hit.split('  ')[0])).toEqual(['src/sample.ts:4', 'src/sample.ts:5', 'src/sample.ts:7', 'src/sample.ts:9']);
+    expect(misplacedSql(join(SRC, 'sample.ts'), sample).map((hit) => hit.split('  ')[0])).toEqual([
+      'src/sample.ts:4',
+      'src/sample.ts:5',
+      'src/sample.ts:7',
+      'src/sample.ts:9',
+    ]);
   });
 
   it('keeps SQL text and Prisma writes in *.store.ts and src/db/', () => {

@@ -35,10 +35,10 @@ export async function insertEvents(tx: SqlQuery, eventsJson: string): Promise<vo
 }
 
 export function selectAggregateEvents(db: SqlQuery, aggregateType: string, aggregateId: string): Promise<EventRow[]> {
-  return db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM domain_events WHERE aggregate_type = $1 AND aggregate_id = $2::uuid ORDER BY aggregate_seq`, [
-    aggregateType,
-    aggregateId,
-  ]);
+  return db.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM domain_events WHERE aggregate_type = $1 AND aggregate_id = $2::uuid ORDER BY aggregate_seq`,
+    [aggregateType, aggregateId],
+  );
 }
 
 /** The first `limit` events not yet relayed, in position order. */

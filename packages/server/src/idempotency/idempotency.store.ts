@@ -37,7 +37,11 @@ export async function claimRecord(
 }
 
 /** The live record of (key, actor), if any. */
-export async function findRecord<Column>(sql: SqlQuery, key: string, actor: string): Promise<{ payloadHash: string; response: Column | null } | undefined> {
+export async function findRecord<Column>(
+  sql: SqlQuery,
+  key: string,
+  actor: string,
+): Promise<{ payloadHash: string; response: Column | null } | undefined> {
   const rows = await sql.query<{ payloadHash: string; response: Column | null }>(
     `SELECT payload_hash AS "payloadHash", response FROM idempotency_records WHERE key = $1 AND actor = $2 AND expires_at > now()`,
     [key, actor],

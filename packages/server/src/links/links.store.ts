@@ -36,6 +36,9 @@ export async function selectMagicLink(q: SqlQuery, tokenHash: string, options: {
 
 /** Marks a link used; false when it already was. */
 export async function markMagicLinkUsed(tx: SqlQuery, id: string, now: Date): Promise<boolean> {
-  const rows = await tx.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE id = $1::uuid AND used_at IS NULL RETURNING id`, [id, now.toISOString()]);
+  const rows = await tx.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE id = $1::uuid AND used_at IS NULL RETURNING id`, [
+    id,
+    now.toISOString(),
+  ]);
   return rows.length === 1;
 }

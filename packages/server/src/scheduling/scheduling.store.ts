@@ -22,7 +22,10 @@ export async function waitForScopeLock(tx: Tx, key: string): Promise<void> {
 
 /** Takes the scope's generation lock if it is free; false when another transaction holds it. */
 export async function tryScopeLock(tx: Tx, key: string): Promise<boolean> {
-  const [row] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(hashtext('slotwise:slots'), hashtext($1)) AS locked`, key);
+  const [row] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(
+    `SELECT pg_try_advisory_xact_lock(hashtext('slotwise:slots'), hashtext($1)) AS locked`,
+    key,
+  );
   return Boolean(row?.locked);
 }
 
@@ -36,7 +39,11 @@ interface GenerationScope {
 // Session slots (session_minutes set) are opened by hand, not by rules: generation never touches them.
 const scopeWhere = `form_id IS NULL AND session_minutes IS NULL AND location_id = $1::uuid AND resource_id IS NOT DISTINCT FROM $2::uuid`;
 
-export async function selectFutureSlotSpan(tx: Tx, scope: GenerationScope, now: Date): Promise<{ first: Date | null; last: Date | null } | undefined> {
+export async function selectFutureSlotSpan(
+  tx: Tx,
+  scope: GenerationScope,
+  now: Date,
+): Promise<{ first: Date | null; last: Date | null } | undefined> {
   const [row] = await tx.$queryRawUnsafe<{ first: Date | null; last: Date | null }[]>(
     `SELECT min(start_at) AS first, max(start_at) AS last FROM slots WHERE ${scopeWhere} AND start_at >= $3::timestamptz`,
     scope.locationId,
@@ -94,7 +101,10 @@ export function insertPlannedSlots(tx: Tx, scope: GenerationScope, inserts: Plan
 }
 
 /** Applies the planned end, capacity and rule; a CANCELLED slot reopens (`reopened`). */
-export function updatePlannedSlots(tx: Tx, updates: { id: string; plan: PlannedSlot }[]): Promise<{ id: string; version: number; reopened: boolean }[]> {
+export function updatePlannedSlots(
+  tx: Tx,
+  updates: { id: string; plan: PlannedSlot }[],
+): Promise<{ id: string; version: number; reopened: boolean }[]> {
   return tx.$queryRawUnsafe<{ id: string; version: number; reopened: boolean }[]>(
     `UPDATE slots s SET end_at = u.end_at, capacity = u.capacity, rule_id = u.rule_id,
             status = CASE WHEN s.status = 'CANCELLED' THEN 'OPEN'::slot_status ELSE s.status END
@@ -110,12 +120,18 @@ export function updatePlannedSlots(tx: Tx, updates: { id: string; plan: PlannedS
 }
 
 export function cancelSlots(tx: Tx, ids: string[]): Promise<{ id: string; version: number }[]> {
-  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(`UPDATE slots SET status = 'CANCELLED' WHERE id = ANY($1::uuid[]) RETURNING id, version`, ids);
+  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(
+    `UPDATE slots SET status = 'CANCELLED' WHERE id = ANY($1::uuid[]) RETURNING id, version`,
+    ids,
+  );
 }
 
 /** The version returned is the next one, so a subscriber sees the deletion as newer than the slot it had. */
 export function deleteSlots(tx: Tx, ids: string[]): Promise<{ id: string; version: number }[]> {
-  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(`DELETE FROM slots WHERE id = ANY($1::uuid[]) RETURNING id, version + 1 AS version`, ids);
+  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(
+    `DELETE FROM slots WHERE id = ANY($1::uuid[]) RETURNING id, version + 1 AS version`,
+    ids,
+  );
 }
 
 /** Every scope with an open rule: a location's location-wide rules, or an active resource's. */
@@ -167,7 +183,9 @@ function scopeFilter(kind: ScopeKind): string {
 export type SlotView = Omit<Slot, 'formId' | 'ruleId' | 'createdAt' | 'updatedAt'>;
 
 /** The SlotView columns, named as Prisma's Slot type names them; `zone` (a parameter) overrides the slot's zone. */
-const slotViewColumns = (zone: string) => `id, location_id AS "locationId", resource_id AS "resourceId", coalesce(${zone}::text, time_zone) AS "timeZone",
+const slotViewColumns = (
+  zone: string,
+) => `id, location_id AS "locationId", resource_id AS "resourceId", coalesce(${zone}::text, time_zone) AS "timeZone",
   start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
 
 /** Slots of resources with every required skill ($n: text[] or null for no requirement). */
@@ -219,7 +237,12 @@ export interface BookableSlot {
 }
 
 /** The bookable slots starting in [start, end) and not before now, each with its local date in `zone`. */
-export function selectBookableSlots(sql: SqlQuery, kind: ScopeKind, id: string, window: { zone: string; start: Date; end: Date; now: Date }): Promise<BookableSlot[]> {
+export function selectBookableSlots(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  window: { zone: string; start: Date; end: Date; now: Date },
+): Promise<BookableSlot[]> {
   return sql.query<BookableSlot>(
     `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
             to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date, capacity - booked - held AS places_left
