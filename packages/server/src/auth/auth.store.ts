@@ -178,7 +178,10 @@ export function setUserRoles(tx: Tx, id: string, roles: Role[]): Promise<User> {
   return tx.user.update({ where: { id }, data: { roles } });
 }
 
-export function insertApiToken(tx: Tx, data: { userId: string; name: string; expiresAt: Date | null; tokenHash: string; prefix: string }): Promise<ApiToken> {
+export function insertApiToken(
+  tx: Tx,
+  data: { userId: string; name: string; expiresAt: Date | null; tokenHash: string; prefix: string },
+): Promise<ApiToken> {
   return tx.apiToken.create({ data });
 }
 

@@ -79,7 +79,10 @@ export async function recordReply(sql: SqlQuery, bookingId: string, role: MagicL
 // ---- delivery reports ------------------------------------------------------------------------------
 
 /** The outbox mail with this Message-ID (angle brackets included). */
-export async function findOutboxMail(sql: SqlQuery, messageId: string): Promise<{ id: string; booking_id: string | null; recipient_hash: string } | undefined> {
+export async function findOutboxMail(
+  sql: SqlQuery,
+  messageId: string,
+): Promise<{ id: string; booking_id: string | null; recipient_hash: string } | undefined> {
   const [mail] = await sql.query<{ id: string; booking_id: string | null; recipient_hash: string }>(
     `SELECT id, booking_id, recipient_hash FROM outbox_messages WHERE message_id = $1`,
     [messageId],
@@ -91,13 +94,10 @@ export async function insertDeliveryEvent(
   sql: SqlQuery,
   e: { outboxMessageId: string; status: string; bounceType: string | null; detail: string | null; receivedAt: Date },
 ): Promise<void> {
-  await sql.query(`INSERT INTO mail_delivery_events (outbox_message_id, status, bounce_type, detail, received_at) VALUES ($1::uuid, $2, $3, $4, $5::timestamptz)`, [
-    e.outboxMessageId,
-    e.status,
-    e.bounceType,
-    e.detail,
-    e.receivedAt.toISOString(),
-  ]);
+  await sql.query(
+    `INSERT INTO mail_delivery_events (outbox_message_id, status, bounce_type, detail, received_at) VALUES ($1::uuid, $2, $3, $4, $5::timestamptz)`,
+    [e.outboxMessageId, e.status, e.bounceType, e.detail, e.receivedAt.toISOString()],
+  );
 }
 
 /** Marks a party of a booking as bounced or complained (the newest detail kept when this one has none). */

@@ -222,7 +222,11 @@ const PARTIES = `SELECT b.id, b.kind, b.status, b.slot_id, b.resource_id, b.loca
   LEFT JOIN slots s ON s.id = b.slot_id`;
 
 /** A booking with its resource and zone, by id or iCalendar UID; `lock` takes the booking row lock first. */
-export async function selectParties(sql: SqlQuery, where: { id: string } | { icsUid: string }, options: { lock?: boolean } = {}): Promise<PartiesRow | undefined> {
+export async function selectParties(
+  sql: SqlQuery,
+  where: { id: string } | { icsUid: string },
+  options: { lock?: boolean } = {},
+): Promise<PartiesRow | undefined> {
   const [column, value] = 'id' in where ? ['b.id = $1::uuid', where.id] : ['b.ics_uid = $1', where.icsUid];
   if (options.lock) await sql.query(`SELECT id FROM bookings b WHERE ${column} FOR UPDATE`, [value]);
   const [row] = await sql.query<PartiesRow>(`${PARTIES} WHERE ${column}`, [value]);
@@ -253,7 +257,10 @@ export async function selectTargetSlot(sql: SqlQuery, slotId: string, bookingId:
 }
 
 /** Where a slot belongs: its resource, else its location and form. */
-export async function selectSlotHome(sql: SqlQuery, slotId: string | null): Promise<{ resource_id: string | null; location_id: string | null; form_id: string | null } | undefined> {
+export async function selectSlotHome(
+  sql: SqlQuery,
+  slotId: string | null,
+): Promise<{ resource_id: string | null; location_id: string | null; form_id: string | null } | undefined> {
   const [home] = await sql.query<{ resource_id: string | null; location_id: string | null; form_id: string | null }>(
     `SELECT resource_id, location_id, form_id FROM slots WHERE id = $1::uuid`,
     [slotId],
@@ -262,7 +269,10 @@ export async function selectSlotHome(sql: SqlQuery, slotId: string | null): Prom
 }
 
 /** Whether another live exclusive booking of the resource overlaps [startAt, endAt). */
-export async function exclusiveClash(sql: SqlQuery, c: { resourceId: string | null; bookingId: string; startAt: Date; endAt: Date; now: Date }): Promise<boolean> {
+export async function exclusiveClash(
+  sql: SqlQuery,
+  c: { resourceId: string | null; bookingId: string; startAt: Date; endAt: Date; now: Date },
+): Promise<boolean> {
   const [clash] = await sql.query(
     `SELECT 1 FROM bookings WHERE resource_id = $1::uuid AND id <> $2::uuid AND exclusive
        AND (status = 'CONFIRMED' OR (status = 'HELD' AND hold_expires_at > $5::timestamptz))
@@ -276,7 +286,13 @@ export async function exclusiveClash(sql: SqlQuery, c: { resourceId: string | nu
  * Free slots starting in (from, to) in the same home as slot `slotId` (its resource; else its
  * location and form), in start order, at most `limit`.
  */
-export function selectFreeSlotsBeside(sql: SqlQuery, slotId: string | null, from: Date, to: Date, limit: number): Promise<{ id: string; start_at: Date; end_at: Date }[]> {
+export function selectFreeSlotsBeside(
+  sql: SqlQuery,
+  slotId: string | null,
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<{ id: string; start_at: Date; end_at: Date }[]> {
   return sql.query<{ id: string; start_at: Date; end_at: Date }>(
     `SELECT s.id, s.start_at, s.end_at FROM slots s JOIN slots cur ON cur.id = $1::uuid
       WHERE s.id <> cur.id AND s.start_at > $2::timestamptz AND s.start_at < $3::timestamptz
