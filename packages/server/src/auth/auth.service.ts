@@ -175,7 +175,13 @@ export class AuthService {
       data.expiresAt ??= latest;
     }
     const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const apiToken = await insertApiToken(this.prisma, { userId, name: data.name, expiresAt: data.expiresAt ?? null, tokenHash: hashToken(token), prefix: token.slice(0, 10) });
+    const apiToken = await insertApiToken(this.prisma, {
+      userId,
+      name: data.name,
+      expiresAt: data.expiresAt ?? null,
+      tokenHash: hashToken(token),
+      prefix: token.slice(0, 10),
+    });
     return { token, apiToken };
   }
 

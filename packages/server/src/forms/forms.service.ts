@@ -175,7 +175,10 @@ export class FormsService {
   /** The form and its slots still to come, in time order (the signup page). */
   async withUpcomingSlots(formId: string): Promise<{ form: Form; slots: Slot[] }> {
     const form = await this.prisma.form.findUniqueOrThrow({ where: { id: formId } });
-    const slots = await this.prisma.slot.findMany({ where: { formId, startAt: { gt: this.now() } }, orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }] });
+    const slots = await this.prisma.slot.findMany({
+      where: { formId, startAt: { gt: this.now() } },
+      orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
+    });
     return { form, slots };
   }
 

@@ -35,7 +35,13 @@ export class DeliveryStatusService {
       const marks = bounceType === 'hard' || report.status === 'complained';
       const role = marks && mail.booking_id ? await this.partyOf(tx, mail.booking_id, mail.recipient_hash) : null;
       if (role) {
-        await markAttendee(tx, { bookingId: mail.booking_id!, role, mark: report.status === 'complained' ? 'complained' : 'bounced', detail: report.detail ?? null, at: now });
+        await markAttendee(tx, {
+          bookingId: mail.booking_id!,
+          role,
+          mark: report.status === 'complained' ? 'complained' : 'bounced',
+          detail: report.detail ?? null,
+          at: now,
+        });
       }
       return 'recorded' as const;
     });

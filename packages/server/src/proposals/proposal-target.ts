@@ -34,7 +34,13 @@ export async function checkTarget(sql: SqlQuery, b: BookingParties, target: Prop
   }
   if (b.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
   validateRange(target.range, now, ['input', 'range']);
-  const clash = await exclusiveClash(sql, { resourceId: b.resourceId, bookingId: b.id, startAt: target.range.startAt, endAt: target.range.endAt, now });
+  const clash = await exclusiveClash(sql, {
+    resourceId: b.resourceId,
+    bookingId: b.id,
+    startAt: target.range.startAt,
+    endAt: target.range.endAt,
+    now,
+  });
   if (clash) throw await conflictError(sql, b.resourceId!, target.range, now, b.id);
   return { startAt: target.range.startAt, endAt: target.range.endAt, targetSlotId: null };
 }

@@ -78,7 +78,9 @@ export class WaitlistOffers implements PlaceListener {
         const booking = bookings[0]!;
         await markOffered(tx, entry.id, booking.id, now);
         await this.mailOffer(tx, entry, customer, booking.id, slotId, booking.holdExpiresAt!);
-        await recordEvents(tx, [waitlistEvent('waitlist.offered', { ...entry, status: 'OFFERED' }, now, { bookingId: booking.id, offeredSlotId: slotId })]);
+        await recordEvents(tx, [
+          waitlistEvent('waitlist.offered', { ...entry, status: 'OFFERED' }, now, { bookingId: booking.id, offeredSlotId: slotId }),
+        ]);
         return true;
       });
     } catch {

@@ -8,7 +8,17 @@ import type { Outbox } from '../mail/outbox.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { waitlistEvent } from './offers.js';
-import { findByLeaveToken, insertEntry, isActiveResource, leave, listEntries, placeInLine, slotForWaitlist, type WaitlistRow, type WaitlistStatus } from './waitlist.store.js';
+import {
+  findByLeaveToken,
+  insertEntry,
+  isActiveResource,
+  leave,
+  listEntries,
+  placeInLine,
+  slotForWaitlist,
+  type WaitlistRow,
+  type WaitlistStatus,
+} from './waitlist.store.js';
 
 /** The slot has places: book it instead of waiting. */
 export class SlotNotFullError extends AppError {
