@@ -2,9 +2,9 @@ import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
+import { insertLocation, updateLocationRow } from './locations.store.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { isValidTimeZone } from '../shared/time.js';
-import { insertLocation, updateLocationRow } from './locations.store.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
