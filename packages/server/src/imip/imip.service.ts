@@ -12,7 +12,7 @@ import type { ProposalService } from '../proposals/proposal.service.js';
 import { loadParties, partyOf, roleOfEmail, type BookingParties } from '../proposals/parties.js';
 import { AppError } from '../shared/errors.js';
 import { derivedMessageId, parseInboundMail, UnparseableMailError, type CalendarReply, type InboundMail } from './imip-parse.js';
-import { finishImipMessage, insertImipMessage, recordReply, type ImipOutcome } from './imip.store.js';
+import { finishImipMessage, insertImipMessage, recordReply, selectSlotStartingAt, type ImipOutcome } from './imip.store.js';
 
 export type IngestResult = { outcome: ImipOutcome | 'unparseable'; id?: string };
 
@@ -131,13 +131,7 @@ export class ImipService {
   /** Slot bookings move to the resource's slot starting at the countered time; range bookings to the range itself. */
   private async targetOf(sql: SqlQuery, b: BookingParties, wanted: { startAt: Date; endAt: Date }): Promise<ProposalTarget | null> {
     if (b.kind === 'RANGE') return { range: wanted };
-    const [slot] = await sql.query<{ id: string }>(
-      `SELECT s.id FROM slots s JOIN slots cur ON cur.id = $1::uuid
-        WHERE s.start_at = $2::timestamptz AND s.resource_id IS NOT DISTINCT FROM cur.resource_id
-          AND s.location_id IS NOT DISTINCT FROM cur.location_id AND s.form_id IS NOT DISTINCT FROM cur.form_id
-        ORDER BY (s.end_at = $3::timestamptz) DESC LIMIT 1`,
-      [b.slotId, wanted.startAt.toISOString(), wanted.endAt.toISOString()],
-    );
+    const slot = await selectSlotStartingAt(sql, b.slotId, wanted.startAt, wanted.endAt);
     return slot ? { slotId: slot.id } : null;
   }
 

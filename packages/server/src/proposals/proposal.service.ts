@@ -17,7 +17,16 @@ import { auditLinkUse, auditRefusedLink, issueDecisionLinks, openLink } from './
 import { proposalRequestMail } from './proposal-mail.js';
 import { noProposalMetrics, type ProposalMetrics } from './proposal-metrics.js';
 import { checkTarget, type CheckedTarget, type ProposalTarget } from './proposal-target.js';
-import { findProposal, insertProposal, pendingProposal, supersedePending, writeAudit, type Proposal, type ProposalSource } from './proposal.store.js';
+import {
+  findProposal,
+  insertProposal,
+  pendingProposal,
+  setLockTimeout,
+  supersedePending,
+  writeAudit,
+  type Proposal,
+  type ProposalSource,
+} from './proposal.store.js';
 import { otherRole, partyOf, requireParties, type BookingParties } from './parties.js';
 
 export type ProposalConfig = Pick<Config, 'PUBLIC_URL' | 'PORT' | 'NOTIFICATIONS_FROM_EMAIL' | 'DECISION_LINK_TTL_HOURS' | 'PROPOSE_LINK_TTL_HOURS'>;
@@ -215,7 +224,7 @@ export class ProposalService {
     return withRetry(() =>
       this.deps.db.prisma.$transaction(
         async (tx) => {
-          await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`);
+          await setLockTimeout(tx, LOCK_TIMEOUT_MS);
           return fn(tx, sqlIn(tx));
         },
         { maxWait: 10_000, timeout: 15_000 },
