@@ -447,15 +447,22 @@ export interface HoursRuleRow {
   is_closed: boolean;
 }
 
+/** What a booking checks of a form its slots belong to. */
+export interface FormGate {
+  id: string;
+  status: 'DRAFT' | 'PUBLISHED' | 'CLOSED';
+  max_slots_per_registration: number | null;
+}
+
 /**
  * Locks the forms of slots being booked FOR SHARE (after the slot locks): a concurrent closeForm
  * waits for the booking or is seen by it.
  */
-export async function lockForms(
-  tx: SqlQuery,
-  formIds: string[],
-): Promise<{ id: string; status: 'DRAFT' | 'PUBLISHED' | 'CLOSED'; max_slots_per_registration: number | null }[]> {
-  return tx.query(`SELECT id, status, max_slots_per_registration FROM forms WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [formIds]);
+export async function lockForms(tx: SqlQuery, formIds: string[]): Promise<FormGate[]> {
+  return tx.query<FormGate>(
+    `SELECT id, status, max_slots_per_registration FROM forms WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`,
+    [formIds],
+  );
 }
 
 /** A user's display name, undefined when there is no such user. */
