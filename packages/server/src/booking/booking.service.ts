@@ -278,7 +278,12 @@ export class BookingService {
         if (single) throw single;
       }
       // A conflict is answered from the slot's resource and time as the transaction read them.
-      const taken = error instanceof SlotsUnavailableError ? error.conflicts.get(slotId) : error instanceof OverlapError ? { resourceId: error.resourceId, ...error.range } : undefined;
+      const taken =
+        error instanceof SlotsUnavailableError
+          ? error.conflicts.get(slotId)
+          : error instanceof OverlapError
+            ? { resourceId: error.resourceId, ...error.range }
+            : undefined;
       if (!taken) throw error;
       this.metrics.recordBooking('conflict');
       throw await conflictError(this.db.sql, taken.resourceId, taken, now);

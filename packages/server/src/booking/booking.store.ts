@@ -45,7 +45,7 @@ export interface LockedSlot extends SlotRow {
 // ---- bookings ----
 
 /** Locks one booking row and reads it; undefined when there is none. */
-export async function lockBooking(tx: SqlQuery, bookingId: string): Promise<Booking | undefined> {
+export async function lockBookingRow(tx: SqlQuery, bookingId: string): Promise<Booking | undefined> {
   const [row] = await tx.query<Booking>(`SELECT ${BOOKING} FROM bookings WHERE id = $1::uuid FOR UPDATE`, [bookingId]);
   return row;
 }

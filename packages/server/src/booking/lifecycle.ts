@@ -5,7 +5,7 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
 import { auditView, type AuditActor } from './audit.js';
-import { adjustSlot, lockBooking as lockBookingRow, markCancelled, markConfirmed, markExpired, slotFormId, writeBookingAudit } from './booking.store.js';
+import { adjustSlot, lockBookingRow, markCancelled, markConfirmed, markExpired, slotFormId, writeBookingAudit } from './booking.store.js';
 import { BookingNotActiveError } from './errors.js';
 import { enforceFormRules } from './form-rules.js';
 
