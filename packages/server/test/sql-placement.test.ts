@@ -14,8 +14,6 @@ const SRC = join(import.meta.dirname, '../src');
 const EXEMPT_DIRS = [
   'db',
   'generated',
-  // bstore's branch (issue #16, booking/booking.store.ts) removes this exemption.
-  'booking',
 ];
 
 /** Test helpers and fixtures in src/ (`test-*.ts`, `*fixtures*`, `bus-test-brokers.ts`) set up data directly. */

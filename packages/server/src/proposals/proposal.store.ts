@@ -187,11 +187,6 @@ export async function writeAudit(
 
 // ---- the booking and the calendar as proposals see them ----------------------------------------
 
-/** Locks waited on longer than `ms` in this Prisma transaction fail (SQLSTATE 55P03, transient). */
-export async function setLockTimeout(tx: { $executeRawUnsafe(query: string): Promise<number> }, ms: number): Promise<void> {
-  await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${Math.trunc(ms)}`);
-}
-
 export interface PartiesRow {
   id: string;
   kind: 'SLOT' | 'RANGE';
