@@ -1,6 +1,7 @@
 import type { SqlQuery } from '../db/database.js';
 import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type HoursRule, type Interval } from '../scheduling/search.js';
 import { NotFoundError } from '../shared/errors.js';
+import { toDateColumn } from '../shared/time.js';
 import type { TimeRange } from './errors.js';
 import { busyRanges, hoursRuleRows, loadResource, type HoursRuleRow } from './booking.store.js';
 
@@ -66,16 +67,14 @@ async function conflictResource(sql: SqlQuery, id: string): Promise<ConflictReso
   return resource;
 }
 
-const utcDate = (date: string | null) => (date ? new Date(`${date}T00:00:00Z`) : null);
-
 function hoursRule(r: HoursRuleRow): HoursRule {
   return {
     kind: r.kind,
     daysOfWeek: r.days_of_week,
     startMinute: r.start_minute,
     endMinute: r.end_minute,
-    validFrom: utcDate(r.valid_from),
-    validTo: utcDate(r.valid_to),
+    validFrom: r.valid_from ? toDateColumn(r.valid_from) : null,
+    validTo: r.valid_to ? toDateColumn(r.valid_to) : null,
     isClosed: r.is_closed,
   };
 }
