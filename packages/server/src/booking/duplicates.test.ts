@@ -2,7 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoErrors, expectTypename, type TestApp } from '../../test/kit/app.js';
 import { SEED_SCHEDULE, publishedForm } from '../../test/kit/forms.js';
-import { customer, gid, appWithResource, type Fixtures } from '../../test/kit/fixtures.js';
+import { customer, gid, appWithResource, type Fixtures, uuidOf } from '../../test/kit/fixtures.js';
 import { call } from '../../test/kit/documents.js';
 import { BookDocument, CancelBookingDocument, HoldDocument, RegisterDocument, RescheduleBookingDocument } from '../../test/kit/sdk.js';
 import { pii } from '../shared/pii.js';
@@ -77,12 +77,12 @@ describe('one live booking per slot per customer', () => {
   it('a booking marked a legacy duplicate (migration 0006) follows the rule once it moves to another slot', async () => {
     const a = await f.slot(locationId, resourceId, { capacity: 3 });
     const b = await f.slot(locationId, resourceId, { capacity: 3 });
-    const booked = await call(t, BOOK, { slotId: gid('Slot', a), customer: customer('legacy') });
-    const id = decodeGlobalID(booked.booking.id).id;
+    const booked = expectTypename(await call(t, BookDocument, { slotId: gid('Slot', a), customer: customer('legacy') }), 'BookingReceipt');
+    const id = uuidOf(booked.booking.id);
     const flag = async () => (await t.app.db.sql.query<{ legacy_duplicate: boolean }>(`SELECT legacy_duplicate FROM bookings WHERE id = $1`, [id]))[0]!.legacy_duplicate;
     await t.app.db.sql.query(`UPDATE bookings SET legacy_duplicate = true WHERE id = $1`, [id]);
     expect(await flag()).toBe(true);
-    expect(await call(t, RESCHEDULE, { bookingId: booked.booking.id, manageToken: booked.manageToken, slotId: gid('Slot', b) })).toMatchObject({ __typename: 'Booking' });
+    expect(await call(t, RescheduleBookingDocument, { bookingId: booked.booking.id, manageToken: booked.manageToken, slotId: gid('Slot', b) })).toMatchObject({ __typename: 'Booking' });
     expect(await flag()).toBe(false);
   });
 
