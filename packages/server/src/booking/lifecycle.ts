@@ -2,7 +2,7 @@ import { bookingsChanged } from './booking-changes.js';
 import { sqlIn, type SqlQuery } from '../db/database.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
-import type { SlotChange, SlotChangeReason } from '../live/slot-events.js';
+import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
 import { auditView, writeBookingAudit, type AuditActor } from './audit.js';
 import { BookingNotActiveError } from './errors.js';

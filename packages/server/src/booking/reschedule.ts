@@ -1,7 +1,7 @@
 import { bookingsChanged } from './booking-changes.js';
 import { sqlIn, type SqlQuery } from '../db/database.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { auditView, writeBookingAudit } from './audit.js';
 import { BookingNotActiveError, DuplicateBookingError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';

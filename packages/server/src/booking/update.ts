@@ -1,7 +1,7 @@
 import { sqlIn, type SqlQuery } from '../db/database.js';
 import { sqlStateOf } from '../db/retry.js';
 import type { Booking, Prisma } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
 import { auditView, writeBookingAudit } from './audit.js';
 import { detailColumns, openNotes, type BookingDetails } from './details.js';

@@ -1,4 +1,5 @@
 import type { Form, Slot } from '../generated/prisma/client.js';
+import { esc } from '../shared/html.js';
 import { toLocal } from '../shared/time.js';
 import { DEFAULT_LOCALE, dayLabel, slotLabel, timeRange, zoneLabel } from './slot-label.js';
 
@@ -144,12 +145,6 @@ export function page(title: string, body: string, lang = DEFAULT_LOCALE): string
 `;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Every piece of user or form content goes through this before it reaches the page. */
-export function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;background:#f6f7f9;color:#1b1f24}

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Form, Registration } from '../generated/prisma/client.js';
-import type { SlotEvents } from '../live/slot-events.js';
-import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
+import type { SlotEvents } from '../events/slot-events.js';
+import { noBookingMetrics, type BookingMetrics } from '../booking/booking-metrics.js';
 import { DuplicateBookingError, duplicateBookingField, SlotsUnavailableError } from '../booking/errors.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import { registrationMails } from '../calendar/registration-mail.js';

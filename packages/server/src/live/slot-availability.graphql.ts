@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { TIME_ZONE_ARG, scopeIds } from '../scheduling/availability.graphql.js';
 import { viewerOf } from '../shared/viewer.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
-import { SLOT_CHANGE_REASONS } from './slot-events.js';
+import { SLOT_CHANGE_REASONS } from '../events/slot-events.js';
 import type { SlotAvailabilityEvent, SlotAvailabilityMessage } from './slot-availability.service.js';
 import { connectionCutter } from './transport.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';

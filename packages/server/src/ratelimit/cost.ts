@@ -17,8 +17,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { MAX_WINDOW_DAYS } from '../scheduling/availability-window.js';
-import { DEFAULT_WINDOW_DAYS } from '../live/slot-availability.service.js';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS } from '../scheduling/availability-window.js';
 
 /**
  * The static cost of an operation, from the document, the schema and the variables, before anything

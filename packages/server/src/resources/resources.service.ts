@@ -1,4 +1,4 @@
-import type { SlotEvents } from '../live/slot-events.js';
+import type { SlotEvents } from '../events/slot-events.js';
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';

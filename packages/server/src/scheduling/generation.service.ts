@@ -1,7 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import type { SlotChange, SlotEvents } from '../events/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
 import { futureSlotSpan, lockScope, lockScopes, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import { runAndPublish, slotChangesIn } from '../live/after-commit.js';
-import type { SlotEvents } from '../live/slot-events.js';
+import type { SlotEvents } from '../events/slot-events.js';
 import { lockScopes, scopeLockKey } from '../scheduling/slot-reconcile.js';
 import { hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';

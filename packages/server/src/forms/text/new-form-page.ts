@@ -1,5 +1,6 @@
 import { toLocal } from '../../shared/time.js';
-import { esc, page } from '../form-page.js';
+import { page } from '../form-page.js';
+import { esc } from '../../shared/html.js';
 import { dayLabel, timeRange } from '../slot-label.js';
 import { explain } from './explain.js';
 import type { FormFromText } from './form-from-text.js';
