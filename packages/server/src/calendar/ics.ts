@@ -86,5 +86,6 @@ function isAmbiguous(instant: Date, timeZone: string): boolean {
 
 /** A name as a quoted parameter value (CN), which may not hold double quotes or control characters. */
 function paramText(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes.
   return name.replace(/"/g, "'").replace(/[\u0000-\u001f\u007f]/g, ' ');
 }

@@ -44,7 +44,7 @@ export function renderFormPage(form: PageForm, slots: PageSlot[], input: PageInp
         : '';
   const limit = form.maxSlotsPerRegistration ? ` Choose up to ${form.maxSlotsPerRegistration}.` : '';
 
-  const days = groupByLocalDate(slots, form.timeZone).map(([date, daySlots]) => {
+  const days = groupByLocalDate(slots, form.timeZone).map(([, daySlots]) => {
     const items = daySlots.map((slot) => slotItem(slot, form.timeZone, chosen.has(slot.id), failed.has(slot.id), locale)).join('\n');
     return `<fieldset class="day"><legend>${esc(dayLabel(daySlots[0]!.startAt, form.timeZone, locale))}</legend>\n${items}\n</fieldset>`;
   });

@@ -94,6 +94,7 @@ export class GenerationService {
     const now = this.now();
     const today = localDate(now, location.timeZone);
     if (v.to < today) throw ValidationError.field(['input', 'to'], `is in the past (today is ${today} in ${location.timeZone})`);
+    // biome-ignore lint/complexity/useMathMinMax: local dates are YYYY-MM-DD strings, not numbers.
     const from = v.from < today ? today : v.from;
 
     const { report, changes } = await this.prisma.$transaction(async (tx) => {

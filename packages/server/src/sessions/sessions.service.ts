@@ -40,7 +40,7 @@ export class SessionsService {
     const data = parseInput(createSessionInput, input);
     if (data.startAt.getTime() <= this.now().getTime()) throw ValidationError.field(['input', 'startAt'], 'must be in the future');
     const resource = await this.prisma.resource.findUnique({ where: { id: data.resourceId }, include: { location: { select: { timeZone: true } } } });
-    if (!resource || !resource.active) throw new NotFoundError('Resource', data.resourceId);
+    if (!resource?.active) throw new NotFoundError('Resource', data.resourceId);
     if (resource.kind !== 'PERSON' || !resource.email) {
       throw ValidationError.field(['input', 'resourceId'], 'must be a person with an email address (the host)');
     }

@@ -42,7 +42,7 @@ ${tokenField}
 ${preview ? '<button type="submit" name="action" value="create" class="secondary">Create draft form</button>' : ''}
 </form>
 ${preview ? previewSection(preview) : ''}`;
-  return page('New form from a sentence', body + `<style>${EXTRA_STYLE}</style>`);
+  return page('New form from a sentence', `${body}<style>${EXTRA_STYLE}</style>`);
 }
 
 /** After Create: the draft's address and its slot count. */
