@@ -100,7 +100,9 @@ describe('docs', () => {
   it.each(docs)('%s: every `pnpm <script>` is a script of the root or of the package it filters', (file) => {
     const known = scripts();
     const markdown = read(file);
-    const code = [...markdown.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!).concat(blocks(markdown).map((b) => b.code));
+    // Inline code (which may wrap onto the next line) and fenced blocks.
+    const inline = [...prose(markdown).matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\s+/g, ' '));
+    const code = inline.concat(blocks(markdown).map((b) => b.code));
     const problems: string[] = [];
     for (const text of code) {
       for (const m of text.matchAll(/\bpnpm(?:@[\d.]+)?((?:\s+(?:--filter|-F)\s+\S+|\s+-r|\s+--recursive)*)\s+([a-z][\w:-]*)/g)) {
