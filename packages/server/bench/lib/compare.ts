@@ -38,6 +38,7 @@ export async function sideBySide(
           durationMs: ctx.durationMs / SEGMENTS,
           pauseMs: options.pauseMs,
           request: requests.get(t)!,
+          serverPid: ctx[t].pid,
         }),
       );
     }

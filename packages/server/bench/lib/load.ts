@@ -1,3 +1,5 @@
+import { processTreeCpuMs } from './processes.js';
+
 /** Closed-loop load: each client sends its next request when the last one answered (plus an optional pause). */
 
 export type Outcome = 'ok' | 'conflict' | 'error';
@@ -10,6 +12,8 @@ export interface LoadOptions {
   pauseMs?: number;
   /** One request; `client` and `seq` let scenarios spread their keys. */
   request: (client: number, seq: number) => Promise<Outcome>;
+  /** The server process under load: its CPU time (workers included) is read over the measured window. */
+  serverPid?: number;
 }
 
 export interface LoadResult {
@@ -22,6 +26,8 @@ export interface LoadResult {
   p50: number;
   p95: number;
   p99: number;
+  /** Server CPU time (user + system) per request completed in the window, when the server's pid was given. */
+  cpuMsPerRequest?: number;
   firstError?: string;
 }
 
@@ -32,6 +38,7 @@ export interface LoadSample {
   latencies: number[];
   completed: number;
   counts: Record<Outcome, number>;
+  serverCpuMs?: number;
   firstError?: string;
 }
 
@@ -43,6 +50,10 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
   const counts: Record<Outcome, number> = { ok: 0, conflict: 0, error: 0 };
   let firstError: string | undefined;
   let completed = 0;
+  // CPU is read at the window's edges, so warm-up work (JIT, caches) is not counted.
+  const cpuAt = () => (options.serverPid ? processTreeCpuMs(options.serverPid) : 0);
+  let cpuStart = 0;
+  const cpuTimer = setTimeout(() => (cpuStart = cpuAt()), warmupMs);
 
   const client = async (index: number) => {
     // Paced clients start spread over one pause, so they do not all fire together.
@@ -67,8 +78,12 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
       if (pauseMs && finished < endAt) await sleep(pauseMs);
     }
   };
+  let serverCpuMs: number | undefined;
+  const cpuEndTimer = setTimeout(() => (serverCpuMs = options.serverPid ? cpuAt() - cpuStart : undefined), warmupMs + durationMs);
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
-  return { clients, durationMs, latencies, completed, counts, firstError };
+  clearTimeout(cpuTimer);
+  clearTimeout(cpuEndTimer);
+  return { clients, durationMs, latencies, completed, counts, serverCpuMs, firstError };
 }
 
 export function summarize(samples: LoadSample[]): LoadResult {
@@ -83,6 +98,7 @@ export function summarize(samples: LoadSample[]): LoadResult {
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
+    cpuMsPerRequest: samples.every((s) => s.serverCpuMs !== undefined) ? sum((s) => s.serverCpuMs!) / Math.max(1, sum((s) => s.completed)) : undefined,
     firstError: samples.find((s) => s.firstError)?.firstError,
   };
 }

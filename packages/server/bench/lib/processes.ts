@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, ensureTemplate, TEST_REDIS_URL } from '../../test/databases.js';
-import { sleep } from './load.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
 

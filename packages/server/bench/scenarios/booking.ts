@@ -150,6 +150,7 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
           warmupMs: ctx.warmupMs,
           durationMs: ctx.durationMs,
           request: (c) => attempt('slotwise', client, 'book', { slotId: slots[cursor++ % slots.length]! }, c, { 'idempotency-key': randomUUID() }),
+          serverPid: ctx.slotwise.pid,
         }),
       ]);
       client.close();
