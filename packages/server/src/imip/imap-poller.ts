@@ -32,7 +32,8 @@ export class ImapPoller {
         const uids = (await client.search({ all: true }, { uid: true })) || [];
         for (const uid of uids.slice(0, MAX_MESSAGES_PER_POLL)) {
           const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-          if (!message?.source) continue;
+          // biome-ignore lint/complexity/useOptionalChain: fetchOne answers `false` for a missing message, which `?.` does not cover.
+          if (!message || !message.source) continue;
           const { outcome } = await this.imip.ingest(message.source, 'imap');
           outcomes.push(outcome);
           await client.messageMove(String(uid), this.config.IMAP_PROCESSED_FOLDER, { uid: true });
