@@ -9,7 +9,13 @@ import { describe, expect, it } from 'vitest';
  * run against the schema, every `pnpm` command must exist, every link between them must land.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const docs = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  'CONTRIBUTING.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const schema = buildSchema(readFileSync(join(root, 'schema.graphql'), 'utf8'));
 
 /** A ```graphql block whose first line is this is a fragment of an operation, not one to run. */
