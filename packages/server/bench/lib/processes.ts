@@ -168,6 +168,8 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     // One load driver is one client address: limits high enough never to refuse it, still counted per request.
     RATE_LIMIT_READS_PER_MINUTE: '1000000000',
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
+    MAX_SUBSCRIPTIONS_PER_IP: '100000',
+    MAX_WS_CONNECTIONS_PER_IP: '100000',
     // Mails are queued inside each booking transaction (measured); their delivery is a background job
     // that would write thousands of .eml files here, so it stays off.
     NOTIFICATIONS_ENABLED: 'false',
