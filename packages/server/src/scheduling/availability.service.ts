@@ -5,15 +5,8 @@ import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import { scopeHasPolicies } from '../policies/policies.store.js';
 import type { Viewer } from '../shared/viewer.js';
-import {
-  checkDateWindow,
-  checkWindow,
-  loadScope,
-  nextLocalDate,
-  oneScope,
-  startOfLocalDate,
-  type ScopeIds,
-} from './availability-window.js';
+import { nextLocalDate, startOfLocalDate } from '../shared/time.js';
+import { checkDateWindow, checkWindow, loadScope, oneScope, type ScopeIds } from './availability-window.js';
 
 const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
 
