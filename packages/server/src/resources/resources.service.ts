@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
-import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
+import { keepWhenAbsent, stripUndefined } from '../shared/update-input.js';
 import { skillsSchema } from '../shared/viewer.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
