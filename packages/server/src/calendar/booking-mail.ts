@@ -5,6 +5,7 @@ import type { Outbox, OutboxMail } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, type Recipient } from './booking-mail-content.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
+import { cancelPendingReminders, selectBookingsForMail } from './calendar.store.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
 export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'> &
@@ -136,10 +137,7 @@ export class BookingMailer {
 
 /** Reminders of an old time (or of a cancelled booking) that have not gone out are withdrawn. */
 async function dropPendingReminders(tx: SqlQuery, bookingId: string): Promise<void> {
-  await tx.query(
-    `UPDATE outbox_messages SET status = 'CANCELLED', updated_at = now() WHERE booking_id = $1::uuid AND kind = 'reminder' AND status = 'PENDING'`,
-    [bookingId],
-  );
+  await cancelPendingReminders(tx, bookingId);
 }
 
 /** Host (a PERSON resource with an email) and guest (the customer); rooms and facilities: the customer only. */
@@ -169,24 +167,7 @@ export function bookingView(row: MailRow): BookingView {
 
 /** Everything the mails of these bookings show, as this transaction sees them (after the change). */
 export async function loadBookings(q: SqlQuery, ids: string[]): Promise<Map<string, MailRow>> {
-  const rows = await q.query<MailRow>(
-    `SELECT b.id, b.status::text AS status, b.start_at, b.end_at, b.ics_uid, b.ics_sequence, b.customer_name, b.customer_email, b.customer_time_zone,
-       b.title, b.notes, b.party_size,
-       r.kind::text AS resource_kind, r.name AS resource_name, r.email AS resource_email, f.title AS form_title,
-       coalesce(l.name, fl.name) AS location_name, coalesce(l.address, fl.address) AS location_address,
-       coalesce(f.time_zone, l.time_zone, fl.time_zone, s.time_zone, 'UTC') AS time_zone,
-       (EXISTS (SELECT 1 FROM outbox_messages o WHERE o.booking_id = b.id)
-        OR EXISTS (SELECT 1 FROM registration_slots rs JOIN outbox_messages o ON o.registration_id = rs.registration_id
-                   WHERE rs.booking_id = b.id)) AS mailed_before
-     FROM bookings b
-     LEFT JOIN resources r ON r.id = b.resource_id
-     LEFT JOIN locations l ON l.id = b.location_id
-     LEFT JOIN slots s ON s.id = b.slot_id
-     LEFT JOIN forms f ON f.id = s.form_id
-     LEFT JOIN locations fl ON fl.id = f.location_id
-     WHERE b.id = ANY($1::uuid[])`,
-    [ids],
-  );
+  const rows = await selectBookingsForMail<MailRow>(q, ids);
   // The name is encrypted at rest (plaintext in rows older than migration 0006).
   return new Map(rows.map((r) => [r.id, { ...r, customer_name: pii().readText(r.customer_name) }]));
 }

@@ -15,6 +15,7 @@ import { NotFoundError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { FormNotOpenError, FormSlotNotFoundError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
 import { isSlug } from './forms.service.js';
+import { insertRegistration } from './forms.store.js';
 
 const answer = z.object({
   question: z.string().trim().min(1, 'must not be empty').max(200),
@@ -97,18 +98,16 @@ export class RegistrationService {
         // One mail lists every slot (below), instead of one invitation per booking.
         mail: null,
       });
-      const registration = await tx.registration.create({
-        data: {
-          formId: form.id,
-          name: p.encrypt(data.name),
-          email: p.encrypt(data.email),
-          emailHash: p.emailHash(data.email),
-          phone: data.phone ? p.encrypt(data.phone) : null,
-          phoneHash: data.phone ? p.phoneHash(data.phone) : null,
-          // One JSON object (question -> answer), sealed: free text is personal data.
-          answers: p.seal(Object.fromEntries((data.answers ?? []).map((a) => [a.question, a.answer]))),
-          slots: { createMany: { data: bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })) } },
-        },
+      const registration = await insertRegistration(tx, {
+        formId: form.id,
+        name: p.encrypt(data.name),
+        email: p.encrypt(data.email),
+        emailHash: p.emailHash(data.email),
+        phone: data.phone ? p.encrypt(data.phone) : null,
+        phoneHash: data.phone ? p.phoneHash(data.phone) : null,
+        // One JSON object (question -> answer), sealed: free text is personal data.
+        answers: p.seal(Object.fromEntries((data.answers ?? []).map((a) => [a.question, a.answer]))),
+        slots: { createMany: { data: bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })) } },
       });
       const mails = await registrationMails(
         sql,

@@ -1,5 +1,6 @@
 import { createPubSub } from 'graphql-yoga';
 import pg from 'pg';
+import { listen, notify } from '../db/listen.js';
 import type { Logger } from 'pino';
 import type { PubSubHandle, Topics } from './pubsub.js';
 import { SLOT_CHANGES_TOPIC, type ResyncMessage } from '../events/slot-events.js';
@@ -87,7 +88,7 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
     next.on('end', () => drop(next));
     try {
       await next.connect();
-      await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await listen(next, EVENTS_CHANNEL);
       if (client !== next) return;
       listening = true;
       if (warned) log.info('live events connection to PostgreSQL back');
@@ -124,7 +125,7 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
       let failed = false;
       for (const payload of payloads) {
         sending = sending
-          .then(() => current.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, payload]))
+          .then(() => notify(current, EVENTS_CHANNEL, payload))
           .then(
             () => undefined,
             () => {

@@ -83,7 +83,7 @@ export async function liveBookingsAround(
 }
 
 // Advisory-lock namespace of "policy checks on this resource or location" (apart from the
-// exclusive-resource locks in booking/insert.ts, which are always taken before these).
+// exclusive-resource locks in booking/booking.store.ts, which are always taken before these).
 const POLICY_LOCK_CLASS = 0x5357_0002;
 
 /**

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SqlQuery } from '../db/database.js';
 import type { RedisFallback } from '../redis/redis-fallback.js';
+import { deleteEndedWindows, hitWindow } from './ratelimit.store.js';
 
 /** One hit's outcome: the client's count in the current window and when that window ends. */
 export interface WindowCount {
@@ -55,22 +56,14 @@ export class PgRateLimitStore implements RateLimitStore {
   ) {}
 
   async hit(key: string, cost: number): Promise<WindowCount> {
-    const [row] = await this.sql.query<{ count: number; reset_in_ms: number }>(
-      `INSERT INTO rate_limit_windows AS w (key, count, reset_at) VALUES ($1, $2, clock_timestamp() + make_interval(secs => $3))
-       ON CONFLICT (key) DO UPDATE SET
-         count = CASE WHEN w.reset_at <= clock_timestamp() THEN EXCLUDED.count ELSE w.count + EXCLUDED.count END,
-         reset_at = CASE WHEN w.reset_at <= clock_timestamp() THEN EXCLUDED.reset_at ELSE w.reset_at END
-       RETURNING count, ceil(extract(epoch FROM reset_at - clock_timestamp()) * 1000)::int AS reset_in_ms`,
-      [key, cost, this.windowMs / 1000],
-    );
-    return { count: row!.count, resetInMs: Math.max(0, row!.reset_in_ms) };
+    const row = await hitWindow(this.sql, key, cost, this.windowMs / 1000);
+    return { count: row.count, resetInMs: Math.max(0, row.reset_in_ms) };
   }
 }
 
 /** Background sweep of PgRateLimitStore's ended windows (a hit on an ended window restarts it anyway). */
-export async function deleteExpiredWindows(sql: SqlQuery): Promise<number> {
-  const rows = await sql.query('DELETE FROM rate_limit_windows WHERE reset_at <= now() RETURNING 1');
-  return rows.length;
+export function deleteExpiredWindows(sql: SqlQuery): Promise<number> {
+  return deleteEndedWindows(sql);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { todayIn } from '../shared/time.js';
 import { dateWindowIssue, instantWindowIssue, type WindowUse } from '../shared/validation.js';
+import { selectScopeZone } from './scheduling.store.js';
 
 /** `to` after `from`, at most the use's cap long, and not wholly in the past. */
 export function checkWindow(from: Date, to: Date, now: Date, use: WindowUse = 'availability'): void {
@@ -43,11 +44,6 @@ export function oneScope(ids: ScopeIds, allowed: ScopeKind[]): { kind: ScopeKind
   return { kind, id: ids[`${kind}Id`]! };
 }
 
-const SCOPE_ZONE: Record<ScopeKind, string> = {
-  resource: 'SELECT l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid',
-  location: 'SELECT time_zone FROM locations WHERE id = $1::uuid',
-  form: 'SELECT time_zone, status FROM forms WHERE id = $1::uuid',
-};
 const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } as const;
 
 /** The scope with its zone (one small query on every availability read); NotFoundError when it does not exist. */
@@ -57,7 +53,7 @@ const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } 
  * in the availability of the location or resource they sit on.
  */
 export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, viewer: { staff?: boolean } = {}): Promise<Scope> {
-  const [row] = await sql.query<{ time_zone: string; status?: string }>(SCOPE_ZONE[kind], [id]);
+  const row = await selectScopeZone(sql, kind, id);
   if (!row || (kind === 'form' && row.status !== 'PUBLISHED' && !viewer.staff)) throw new NotFoundError(SCOPE_TYPE[kind], id);
   const where = kind === 'resource' ? { resourceId: id, formId: null } : kind === 'location' ? { locationId: id, formId: null } : { formId: id };
   return { kind, id, timeZone: row.time_zone, where };

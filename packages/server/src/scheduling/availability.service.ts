@@ -1,29 +1,12 @@
-import type { Slot } from '../generated/prisma/client.js';
 import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { ReadRouter } from '../db/read-replica.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import { scopeHasPolicies } from '../policies/policies.store.js';
+import { countBookableByDate, selectBookableSlots, selectScopeSlots, type ScopeKind, type SlotView } from './scheduling.store.js';
 import type { Viewer } from '../shared/viewer.js';
 import { nextLocalDate, startOfLocalDate } from '../shared/time.js';
 import { checkDateWindow, checkWindow, loadScope, oneScope, type ScopeIds } from './availability-window.js';
-
-const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
-
-/** The scope's slots as SQL ($1 = the scope id); see loadScope for why form slots stay in their form. */
-function scopeFilter(kind: keyof typeof SCOPE_COLUMN): string {
-  return kind === 'form' ? 'form_id = $1::uuid' : `${SCOPE_COLUMN[kind]} = $1::uuid AND form_id IS NULL`;
-}
-
-/** What a Slot in an answer shows: the GraphQL Slot type reads no other column. */
-export type SlotView = Omit<Slot, 'formId' | 'ruleId' | 'createdAt' | 'updatedAt'>;
-
-/** The SlotView columns, named as Prisma's Slot type names them; `zone` (a parameter) overrides the slot's zone. */
-const slotViewColumns = (zone: string) => `id, location_id AS "locationId", resource_id AS "resourceId", coalesce(${zone}::text, time_zone) AS "timeZone",
-  start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
-
-/** Slots of resources with every required skill ($n: text[] or null for no requirement). */
-export const skillFilter = (param: string) => `(${param}::text[] IS NULL OR resource_id IN (SELECT id FROM resources WHERE skills @> ${param}::text[]))`;
 
 /** More slots than this in one answer means the window should be narrower. */
 export const MAX_AVAILABILITY_SLOTS = 5000;
@@ -69,12 +52,13 @@ export class AvailabilityService {
     const scope = await loadScope(sql, kind, id, viewer);
     // The hottest public read: plain SQL in the Slot row shape, without the ORM's per-row cost
     // (the bench measured it at a third of the time of this query through Prisma).
-    const rows = await sql.query<SlotView>(
-      `SELECT ${slotViewColumns('$5')} FROM slots
-        WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED' AND ${skillFilter('$6')}
-        ORDER BY start_at, id LIMIT $4`,
-      [id, from, to, MAX_AVAILABILITY_SLOTS + 1, viewer.timeZone ?? null, viewer.skills ?? null],
-    );
+    const rows = await selectScopeSlots(sql, kind, id, {
+      from,
+      to,
+      limit: MAX_AVAILABILITY_SLOTS + 1,
+      timeZone: viewer.timeZone ?? null,
+      skills: viewer.skills ?? null,
+    });
     if (rows.length > MAX_AVAILABILITY_SLOTS) {
       throw ValidationError.field(['to'], `more than ${MAX_AVAILABILITY_SLOTS} slots in this window; ask for a shorter one`);
     }
@@ -99,32 +83,13 @@ export class AvailabilityService {
     const end = startOfLocalDate(nextLocalDate(to), zone);
     if (await scopeHasPolicies(this.sql, kind, id)) return { timeZone: zone, dates: await this.datesUnderPolicies(kind, id, zone, start, end, now) };
     // Grouped in SQL so a busy location does not ship every slot row; the window edges come from Temporal.
-    const rows = await sql.query<{ date: string; slot_count: number; remaining: number }>(
-      `SELECT to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date,
-              count(*)::int AS slot_count,
-              sum(capacity - booked - held)::int AS remaining
-         FROM slots
-        WHERE ${scopeFilter(kind)}
-          AND start_at >= $3 AND start_at < $4 AND start_at >= $5
-          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
-        GROUP BY 1 ORDER BY 1`,
-      [id, zone, start, end, now, viewer.skills ?? null],
-    );
+    const rows = await countBookableByDate(sql, kind, id, { zone, start, end, now, skills: viewer.skills ?? null });
     return { timeZone: zone, dates: rows.map((r) => ({ date: r.date, slotCount: r.slot_count, remaining: r.remaining })) };
   }
 
   /** availableDates when policies apply: the bookable slots judged one by one (policyVerdict), then counted per local date. */
-  private async datesUnderPolicies(kind: keyof typeof SCOPE_COLUMN, id: string, timeZone: string, start: Date, end: Date, now: Date): Promise<AvailableDate[]> {
-    const rows = await this.sql.query<{ id: string; resourceId: string | null; locationId: string | null; startAt: Date; endAt: Date; date: string; places_left: number }>(
-      `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
-              to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date, capacity - booked - held AS places_left
-         FROM slots
-        WHERE ${scopeFilter(kind)}
-          AND start_at >= $3 AND start_at < $4 AND start_at >= $5
-          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held
-        ORDER BY start_at`,
-      [id, timeZone, start, end, now],
-    );
+  private async datesUnderPolicies(kind: ScopeKind, id: string, timeZone: string, start: Date, end: Date, now: Date): Promise<AvailableDate[]> {
+    const rows = await selectBookableSlots(this.sql, kind, id, { zone: timeZone, start, end, now });
     const byDate = new Map<string, AvailableDate>();
     for (const slot of await bookableUnderPolicies(this.sql, rows, now)) {
       const day = byDate.get(slot.date) ?? { date: slot.date, slotCount: 0, remaining: 0 };

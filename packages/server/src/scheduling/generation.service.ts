@@ -6,6 +6,7 @@ import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, 
 import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
 import { futureSlotSpan, lockScope, lockScopes, reconcileScope, retagFutureSlots, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { selectScopesWithRules } from './scheduling.store.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -173,12 +174,7 @@ export class GenerationService {
    * another instance is working on (advisory lock taken) is skipped, not waited for.
    */
   async fillHorizon(): Promise<GenerationReport & { skipped: number }> {
-    const scopes = await this.prisma.$queryRawUnsafe<{ location_id: string; resource_id: string | null }[]>(
-      `SELECT DISTINCT r.location_id, r.resource_id
-         FROM availability_rules r LEFT JOIN resources res ON res.id = r.resource_id
-        WHERE NOT r.is_closed AND (r.resource_id IS NULL OR res.active)
-        ORDER BY r.location_id, r.resource_id`,
-    );
+    const scopes = await selectScopesWithRules(this.prisma);
     const total = { ...emptyReport(), skipped: 0 };
     for (const scope of scopes) {
       const now = this.now();
