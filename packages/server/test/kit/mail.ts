@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import type { SqlQuery } from '../../src/db/database.js';
-import { readMailContent, type IcsMethod, type MailContent, type OutboxMail } from '../../src/mail/outbox.js';
+import type { IcsMethod, MailContent } from '../../src/mail/mail-content.js';
+import { readMailContent, type OutboxMail } from '../../src/mail/outbox.js';
 import { pii } from '../../src/shared/pii.js';
 
 /** Outbox rows as a test reads them: recipient and content decrypted. */

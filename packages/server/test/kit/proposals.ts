@@ -1,6 +1,7 @@
 import { expectTypename, type TestApp } from './app.js';
 import { issueMagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../../src/links/magic-links.js';
-import { readMailContent, type MailContent } from '../../src/mail/outbox.js';
+import type { MailContent } from '../../src/mail/mail-content.js';
+import { readMailContent } from '../../src/mail/outbox.js';
 import { pii } from '../../src/shared/pii.js';
 import { call } from './documents.js';
 import { fixtures, gid, uuidOf } from './fixtures.js';

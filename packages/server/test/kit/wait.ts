@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import type { PubSubHandle } from '../../src/live/pubsub.js';
-import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../../src/live/slot-events.js';
+import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../../src/events/slot-events.js';
 
 /**
  * Waiting in tests: for a condition (polled) or for what was published, never for a fixed time.
