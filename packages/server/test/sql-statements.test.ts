@@ -28,7 +28,10 @@ async function locationWith(people: number): Promise<{ locationId: string; resou
   const resourceIds: string[] = [];
   for (let i = 0; i < people; i++) {
     const resourceId = await f.resource(locationId, { name: `Person ${i}` });
-    await f.slots({ locationId, resourceId, timeZone: 'Europe/Berlin' }, Array.from({ length: 30 }, (_, n) => ({ start: hoursAhead(2 + n * 5).toISOString() })));
+    await f.slots(
+      { locationId, resourceId, timeZone: 'Europe/Berlin' },
+      Array.from({ length: 30 }, (_, n) => ({ start: hoursAhead(2 + n * 5).toISOString() })),
+    );
     resourceIds.push(resourceId);
   }
   return { locationId, resourceIds };
@@ -92,9 +95,13 @@ describe('conflicts', () => {
     const person = await f.resource(locationId);
     const full = await f.slot(locationId, person, { startAt: hoursAhead(5), capacity: 1 });
     const fuller = await f.slot(locationId, person, { startAt: hoursAhead(6), capacity: 10 });
-    expect(expectNoErrors(await t.execute(BookDocument, { input: { slotId: gid('Slot', full), customer: someone() } })).book.__typename).toBe('BookingReceipt');
+    expect(expectNoErrors(await t.execute(BookDocument, { input: { slotId: gid('Slot', full), customer: someone() } })).book.__typename).toBe(
+      'BookingReceipt',
+    );
     for (let i = 0; i < 10; i++) {
-      expect(expectNoErrors(await t.execute(BookDocument, { input: { slotId: gid('Slot', fuller), customer: someone() } })).book.__typename).toBe('BookingReceipt');
+      expect(expectNoErrors(await t.execute(BookDocument, { input: { slotId: gid('Slot', fuller), customer: someone() } })).book.__typename).toBe(
+        'BookingReceipt',
+      );
     }
     const slotFull = (slotId: string) =>
       t.sql.count(async () => {
@@ -109,7 +116,10 @@ describe('conflicts', () => {
     const [roomA, roomB] = [await f.resource(locationId, { exclusive: true }), await f.resource(locationId, { exclusive: true })];
     const start = hoursAhead(48);
     const at = (minutes: number) => new Date(start.getTime() + minutes * 60_000).toISOString();
-    const range = (resourceId: string, from: number, to: number) => ({ range: { resourceId: gid('Resource', resourceId), startAt: at(from), endAt: at(to) }, customer: someone() });
+    const range = (resourceId: string, from: number, to: number) => ({
+      range: { resourceId: gid('Resource', resourceId), startAt: at(from), endAt: at(to) },
+      customer: someone(),
+    });
     expect(expectNoErrors(await t.execute(BookDocument, { input: range(roomA, 0, 150) })).book.__typename).toBe('BookingReceipt');
     for (let i = 0; i < 10; i++) {
       expect(expectNoErrors(await t.execute(BookDocument, { input: range(roomB, i * 15, i * 15 + 15) })).book.__typename).toBe('BookingReceipt');

@@ -80,7 +80,7 @@ export interface DatabaseOptions {
 
 /** The one place that decides which database runs; nothing else knows. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.url ? openPostgres(options.url, options) : openPGlite(options.dataDir ?? './.slotwise', options);
+  return options.url ? openPostgres(options.url, options) : openPGlite(options.dataDir ?? './.slotwise');
 }
 
 // Statements with parameters run as named prepared statements: PostgreSQL parses and plans each text
@@ -236,7 +236,7 @@ function reportStatements(client: pg.PoolClient, report: (sql: string) => void):
   }) as typeof client.query;
 }
 
-async function openPGlite(dataDir: string, options: DatabaseOptions): Promise<Database> {
+async function openPGlite(dataDir: string): Promise<Database> {
   const inMemory = dataDir.startsWith('memory://');
   const dir = inMemory ? dataDir : resolve(dataDir, 'pgdata');
   if (!inMemory) mkdirSync(dir, { recursive: true });

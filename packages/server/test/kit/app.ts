@@ -43,7 +43,11 @@ export interface TestApp {
    * and the answer are typed; a string (for ad-hoc queries) answers `any`.
    */
   execute<T = any>(query: string, variables?: Record<string, unknown>, options?: ExecuteOptions): Promise<GraphQLResponse<T>>;
-  execute<TResult, TVariables>(document: TypedDocument<TResult, TVariables>, variables: NoInfer<TVariables>, options?: ExecuteOptions): Promise<GraphQLResponse<TResult>>;
+  execute<TResult, TVariables>(
+    document: TypedDocument<TResult, TVariables>,
+    variables: NoInfer<TVariables>,
+    options?: ExecuteOptions,
+  ): Promise<GraphQLResponse<TResult>>;
   /** A user with the given roles and an API token for it. */
   tokenFor(roles: Role[], email?: string): Promise<string>;
   adminToken: string;

@@ -16,7 +16,11 @@ export const gid = (type: string, id: string) => encodeGlobalID(type, id);
 export const uuidOf = (globalId: string) => decodeGlobalID(globalId).id;
 
 /** A customer per `n`, each with their own email and phone (one live booking per slot per customer). */
-export const customer = (n: number | string = 1) => ({ name: `Customer ${n}`, email: `c${n}@Example.com`, phone: `+1 555 ${phoneDigits(String(n))}` });
+export const customer = (n: number | string = 1) => ({
+  name: `Customer ${n}`,
+  email: `c${n}@Example.com`,
+  phone: `+1 555 ${phoneDigits(String(n))}`,
+});
 
 /** Seven digits from FNV-1a: different names get different phones (no collision among the names tests use). */
 function phoneDigits(s: string): string {
@@ -79,7 +83,10 @@ export function fixtures(sql: SqlQuery) {
         ])
       ).id;
     },
-    async resource(locationId: string, options: { exclusive?: boolean; kind?: ResourceKind; name?: string; email?: string | null } = {}): Promise<string> {
+    async resource(
+      locationId: string,
+      options: { exclusive?: boolean; kind?: ResourceKind; name?: string; email?: string | null } = {},
+    ): Promise<string> {
       return (
         await one<{ id: string }>(`INSERT INTO resources (location_id, kind, name, exclusive, email) VALUES ($1, $2, $3, $4, $5) RETURNING id`, [
           locationId,
@@ -144,11 +151,16 @@ export function fixtures(sql: SqlQuery) {
       ).id;
     },
     async slotCounts(slotId: string) {
-      return one<{ booked: number; held: number; status: string; version: number }>(`SELECT booked, held, status, version FROM slots WHERE id = $1`, [slotId]);
+      return one<{ booked: number; held: number; status: string; version: number }>(`SELECT booked, held, status, version FROM slots WHERE id = $1`, [
+        slotId,
+      ]);
     },
     /** Bookings of a slot by status, counted from the bookings table. */
     async bookingCounts(slotId: string): Promise<Record<string, number>> {
-      const rows = await sql.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM bookings WHERE slot_id = $1 GROUP BY status`, [slotId]);
+      const rows = await sql.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM bookings WHERE slot_id = $1 GROUP BY status`,
+        [slotId],
+      );
       return Object.fromEntries(rows.map((r) => [r.status, r.n]));
     },
     async count(table: 'bookings' | 'audit_events' | 'slots'): Promise<number> {

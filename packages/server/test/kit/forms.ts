@@ -32,7 +32,15 @@ export async function createForm(t: TestApp, input: Record<string, unknown> = {}
   const result = expectNoErrors(
     await t.execute(
       CREATE_FORM,
-      { input: { title: 'Soccer coaching', slug: `coaching-${++forms}-${Date.now()}`, timeZone: 'America/New_York', schedule: SEED_SCHEDULE, ...input } },
+      {
+        input: {
+          title: 'Soccer coaching',
+          slug: `coaching-${++forms}-${Date.now()}`,
+          timeZone: 'America/New_York',
+          schedule: SEED_SCHEDULE,
+          ...input,
+        },
+      },
       { token: t.adminToken },
     ),
   );

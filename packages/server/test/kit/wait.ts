@@ -9,7 +9,12 @@ import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../..
  */
 
 /** Polls `check` until it returns a truthy value and returns that; the error names what never happened. */
-export async function waitFor<T>(check: () => T | Promise<T>, what = 'condition', timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<Awaited<T>>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what = 'condition',
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

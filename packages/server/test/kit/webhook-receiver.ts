@@ -13,7 +13,9 @@ export interface Received {
  * A real HTTP receiver for webhook tests on 127.0.0.1: records every request and answers with
  * what `answer` decides (default 200), after an optional delay.
  */
-export async function startReceiver(answer: (req: { headers: IncomingMessage['headers']; body: string; n: number }) => number | Promise<number> = () => 200) {
+export async function startReceiver(
+  answer: (req: { headers: IncomingMessage['headers']; body: string; n: number }) => number | Promise<number> = () => 200,
+) {
   const received: Received[] = [];
   let n = 0;
   const server: Server = createServer((req, res) => {
@@ -38,7 +40,10 @@ export async function startReceiver(answer: (req: { headers: IncomingMessage['he
     accepted: () =>
       received
         .filter((r) => r.status < 300)
-        .map((r) => ({ webhookId: r.headers['webhook-id'] as string, ...(JSON.parse(r.body) as { id: string; type: string; aggregate: { id: string; sequence: number }; data: Record<string, unknown> }) })),
+        .map((r) => ({
+          webhookId: r.headers['webhook-id'] as string,
+          ...(JSON.parse(r.body) as { id: string; type: string; aggregate: { id: string; sequence: number }; data: Record<string, unknown> }),
+        })),
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
