@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 
 const packagesDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Test code in src/ (tests, fixtures, test servers): it may reach across domains, the domains themselves may not. */
-const TEST_CODE = /(\.test|fixtures?)\.tsx?$|(^|\/)test-|(^|\/)fixtures\/|-test-/;
+/** Test code (tests in src/, the test kit in test/kit/ they import): it may reach across domains, the domains themselves may not. */
+const TEST_CODE = /(\.test|fixtures?)\.tsx?$|(^|\/)test-|(^|\/)fixtures\/|-test-|(^|\/)test\//;
 
 /**
  * Folder edges that still close a cycle between domains, each with what it is for. A new edge that closes
