@@ -16,12 +16,9 @@ const EXEMPT_DIRS = [
   'generated',
 ];
 
-/** Test helpers and fixtures in src/ (`test-*.ts`, `*fixtures*`, `bus-test-brokers.ts`) set up data directly. */
-function isTestHelper(path: string): boolean {
-  const segments = relative(SRC, path)
-    .split(sep)
-    .flatMap((part) => part.split(/[-.]/));
-  return path.endsWith('.test.ts') || segments.some((s) => s === 'test' || s.startsWith('fixture'));
+/** Tests set up data directly; their helpers live in test/kit/, outside src/. */
+function isTest(path: string): boolean {
+  return path.endsWith('.test.ts');
 }
 
 const SQL_TEXT = [
@@ -63,7 +60,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return dir === SRC && EXEMPT_DIRS.includes(entry.name) ? [] : sourceFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.store.ts') && !isTestHelper(path) ? [path] : [];
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.store.ts') && !isTest(path) ? [path] : [];
   });
 }
 
