@@ -4,7 +4,7 @@ import { findMagicLink } from '../links/magic-links.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
-import type { Database, SqlQuery } from '../db/database.js';
+import type { Database, SqlQuery, SqlRunner } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import { actorLabel, hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
@@ -63,6 +63,15 @@ export interface RangeInput {
  * milliseconds, so a longer wait means something is stuck; the caller gets TryAgainError.
  */
 const LOCK_TIMEOUT_MS = 5_000;
+
+/**
+ * The booking engine's one transaction, for every change that books or frees places (BookingService's
+ * own, form registrations): plain SQL on one connection, retried on transient errors, giving up on a
+ * row lock after lockTimeoutMs (TryAgainError).
+ */
+export function bookingTransaction<T>(sql: SqlRunner, fn: (tx: SqlQuery) => Promise<T>, lockTimeoutMs = LOCK_TIMEOUT_MS): Promise<T> {
+  return withRetry(() => sql.transaction(fn, { lockTimeoutMs }));
+}
 
 export class BookingService {
   constructor(
@@ -328,7 +337,7 @@ export class BookingService {
    * on one connection, retried on transient errors, giving up on a row lock after lockTimeoutMs.
    */
   private transaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
-    return withRetry(() => this.db.sql.transaction(fn, { lockTimeoutMs: this.lockTimeoutMs }));
+    return bookingTransaction(this.db.sql, fn, this.lockTimeoutMs);
   }
 
   private auditActor(caller: Caller): AuditActor {

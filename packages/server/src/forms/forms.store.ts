@@ -1,4 +1,6 @@
+import type { SqlQuery } from '../db/database.js';
 import type { Form, Prisma, Registration, Slot } from '../generated/prisma/client.js';
+import type { Sealed } from '../shared/pii.js';
 
 /** The forms domain's SQL and Prisma writes: forms, their slots, registrations and the analytics counts. */
 
@@ -32,8 +34,40 @@ export function cancelFreeSlot(tx: Tx, id: string): Promise<Slot[]> {
   return tx.slot.updateManyAndReturn({ where: { id, booked: 0, held: 0 }, data: { status: 'CANCELLED' } });
 }
 
-export function insertRegistration(tx: Tx, data: Prisma.RegistrationUncheckedCreateInput): Promise<Registration> {
-  return tx.registration.create({ data });
+export interface NewRegistration {
+  formId: string;
+  name: string;
+  email: string;
+  emailHash: string;
+  phone: string | null;
+  phoneHash: string | null;
+  answers: Sealed;
+}
+
+/** A registration and the links to the bookings of its slots, in one statement of the booking transaction. */
+export async function insertRegistration(tx: SqlQuery, data: NewRegistration, slots: { slotId: string; bookingId: string }[]): Promise<Registration> {
+  const [row] = await tx.query<Registration>(
+    `WITH registration AS (
+      INSERT INTO registrations (form_id, name, email, email_hash, phone, phone_hash, answers)
+      VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb)
+      RETURNING id, form_id AS "formId", name, email, email_hash AS "emailHash", phone, phone_hash AS "phoneHash", answers,
+        created_at AS "createdAt"),
+    links AS (
+      INSERT INTO registration_slots (registration_id, slot_id, booking_id)
+      SELECT registration.id, x.slot_id, x.booking_id FROM registration, jsonb_to_recordset($8::jsonb) AS x(slot_id uuid, booking_id uuid))
+    SELECT * FROM registration`,
+    [
+      data.formId,
+      data.name,
+      data.email,
+      data.emailHash,
+      data.phone,
+      data.phoneHash,
+      JSON.stringify(data.answers),
+      JSON.stringify(slots.map((s) => ({ slot_id: s.slotId, booking_id: s.bookingId }))),
+    ],
+  );
+  return row!;
 }
 
 export interface FormDayRow {

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Database, SqlQuery } from '../db/database.js';
-import { withRetry } from '../db/retry.js';
+import { bookingTransaction } from '../booking/booking.service.js';
 import type { TxContext } from '../booking/lifecycle.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { MagicLink, MagicLinkPurpose, MagicLinkRole } from '../links/magic-links.js';
@@ -52,7 +52,6 @@ export interface Acting {
   link: MagicLink | null;
 }
 
-const LOCK_TIMEOUT_MS = 5_000;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -217,9 +216,9 @@ export class ProposalService {
     return pendingProposal(this.deps.db.sql, bookingId);
   }
 
-  /** One plain-SQL transaction, the booking engine's (its steps run inside it). */
+  /** The booking engine's transaction (its steps run inside it). */
   transaction<T>(fn: (sql: SqlQuery) => Promise<T>): Promise<T> {
-    return withRetry(() => this.deps.db.sql.transaction(fn, { lockTimeoutMs: LOCK_TIMEOUT_MS }));
+    return bookingTransaction(this.deps.db.sql, fn);
   }
 
   publish(changes: SlotChange[]): Promise<void> {

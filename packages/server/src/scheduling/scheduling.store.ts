@@ -134,7 +134,6 @@ export function deleteSlots(tx: Tx, ids: string[]): Promise<{ id: string; versio
   );
 }
 
-/** Every scope with an open rule: a location's location-wide rules, or an active resource's. */
 /** A location's future slots (its forms' aside) take its new zone. */
 export function retagSlotsFrom(tx: Tx, locationId: string, timeZone: string, now: Date): Promise<{ id: string; version: number; resource_id: string | null }[]> {
   return tx.$queryRawUnsafe(
@@ -147,6 +146,7 @@ export function retagSlotsFrom(tx: Tx, locationId: string, timeZone: string, now
   );
 }
 
+/** Every scope with an open rule: a location's location-wide rules, or an active resource's. */
 export function selectScopesWithRules(tx: Tx): Promise<{ location_id: string; resource_id: string | null }[]> {
   return tx.$queryRawUnsafe<{ location_id: string; resource_id: string | null }[]>(
     `SELECT DISTINCT r.location_id, r.resource_id
