@@ -69,7 +69,7 @@ describe('every operation against a live server', () => {
       'Resource',
     );
     expect(as((await admin.request(documents.UpdateResourceDocument, { id: room.id, input: { name: 'Studio A' } })).updateResource, 'Resource').name).toBe('Studio A');
-    const people = (await anonymous.request(documents.ResourcesDocument, { locationId: s.locationId, kind: 'PERSON' })).resources;
+    const people = as((await anonymous.request(documents.ResourcesDocument, { locationId: s.locationId, kind: 'PERSON' })).resources, 'ResourcesSuccess').data;
     expect(people.map((r) => r.id)).toEqual([s.resourceId]);
 
     const bad = as((await admin.request(documents.CreateLocationDocument, { input: { name: 'X', timeZone: 'Mars/Olympus' } })).createLocation, 'ValidationError');
@@ -77,7 +77,7 @@ describe('every operation against a live server', () => {
   });
 
   it('rules and slot generation', async () => {
-    const rules = (await admin.request(documents.AvailabilityRulesDocument, { resourceId: s.resourceId })).availabilityRules;
+    const rules = as((await admin.request(documents.AvailabilityRulesDocument, { resourceId: s.resourceId })).availabilityRules, 'AvailabilityRulesSuccess').data;
     expect(rules).toHaveLength(1);
     const closed = as(
       (

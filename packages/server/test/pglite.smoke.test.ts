@@ -29,7 +29,7 @@ const CREATE_LOCATION = `mutation ($input: CreateLocationInput!) {
 const CREATE_RESOURCE = `mutation ($input: CreateResourceInput!) {
   createResource(input: $input) { __typename ... on Resource { id name exclusive } }
 }`;
-const LIST = `{ locations { id name timeZone } resources { id name kind location { name } } }`;
+const LIST = `{ locations { id name timeZone } resources { ... on ResourcesSuccess { data { id name kind location { name } } } } }`;
 const NODE = `query ($id: ID!) { node(id: $id) { __typename ... on Resource { name } ... on Location { name } } }`;
 
 async function migrationRows(app: Slotwise) {
@@ -61,7 +61,7 @@ describe('embedded PGlite', { timeout: 90_000 }, () => {
 
       expect(await execute(first, LIST)).toEqual({
         locations: [{ id: ids.location, name: 'Studio', timeZone: 'Europe/Berlin' }],
-        resources: [{ id: ids.resource, name: 'Room A', kind: 'ROOM', location: { name: 'Studio' } }],
+        resources: { data: [{ id: ids.resource, name: 'Room A', kind: 'ROOM', location: { name: 'Studio' } }] },
       });
       expect((await execute(first, NODE, { id: ids.resource })).node).toEqual({ __typename: 'Resource', name: 'Room A' });
       applied = await migrationRows(first);

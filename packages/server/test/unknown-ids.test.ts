@@ -18,11 +18,8 @@ const NOT_HERE = [
   // A node the caller may not see, or that does not exist, is null.
   'node(id)',
   'nodes(ids)',
-  // Lists without a result union: an unknown scope lists nothing.
-  'resources(locationId)',
-  'availabilityRules(locationId)',
-  'availabilityRules(resourceId)',
-  // The subscription reads its scope as availability does (loadScope), over a transport of its own.
+  // The subscription checks its scope with availability's loadScope (NotFoundError for an unknown
+  // id), over a transport of its own: src/live/slot-availability.test.ts subscribes with one.
   'slotAvailability(formId)',
   'slotAvailability(locationId)',
   'slotAvailability(resourceId)',
@@ -63,6 +60,8 @@ const CASES: Case[] = [
   // Queries
   { field: 'availability(locationId)', entity: 'Location', query: () => `{ availability(locationId: "${unknown('Location')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }` },
   { field: 'availability(resourceId)', entity: 'Resource', query: () => `{ availability(resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }` },
+  { field: 'availabilityRules(locationId)', entity: 'Location', query: () => `{ availabilityRules(locationId: "${unknown('Location')}") { ${NOT_FOUND} } }` },
+  { field: 'availabilityRules(resourceId)', entity: 'Resource', query: () => `{ availabilityRules(resourceId: "${unknown('Resource')}") { ${NOT_FOUND} } }` },
   { field: 'availability(formId)', entity: 'Form', query: () => `{ availability(formId: "${unknown('Form')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }` },
   { field: 'availableDates(locationId)', entity: 'Location', query: () => `{ availableDates(locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }` },
   { field: 'availableDates(formId)', entity: 'Form', query: () => `{ availableDates(formId: "${unknown('Form')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }` },
@@ -74,6 +73,7 @@ const CASES: Case[] = [
   { field: 'exposedSlots(resourceId)', entity: 'Resource', query: () => `{ exposedSlots(resourceId: "${unknown('Resource')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }` },
   { field: 'formAnalytics(formId)', entity: 'Form', query: () => `{ formAnalytics(formId: "${unknown('Form')}") { ${NOT_FOUND} } }` },
   { field: 'formInsights(formId)', entity: 'Form', query: () => `{ formInsights(formId: "${unknown('Form')}") { ${NOT_FOUND} } }` },
+  { field: 'resources(locationId)', entity: 'Location', query: () => `{ resources(locationId: "${unknown('Location')}") { ${NOT_FOUND} } }` },
   {
     field: 'searchAvailability(resourceId)',
     entity: 'Resource',

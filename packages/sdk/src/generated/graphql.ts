@@ -1093,7 +1093,11 @@ export type ResourcesQueryVariables = Exact<{
 }>;
 
 
-export type ResourcesQuery = { __typename: 'Query', resources: Array<{ __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, skills: Array<string>, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }> };
+export type ResourcesQuery = { __typename: 'Query', resources:
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ResourcesSuccess', data: Array<{ __typename: 'Resource', id: string, name: string, kind: ResourceKind, capacity: number, exclusive: boolean, active: boolean, skills: Array<string>, createdAt: string, location: { __typename: 'Location', id: string, name: string, timeZone: string } }> }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
 
 export type CreateLocationMutationVariables = Exact<{
   input: CreateLocationInput;
@@ -1225,7 +1229,11 @@ export type AvailabilityRulesQueryVariables = Exact<{
 }>;
 
 
-export type AvailabilityRulesQuery = { __typename: 'Query', availabilityRules: Array<{ __typename: 'AvailabilityRule', id: string, kind: AvailabilityRuleKind, daysOfWeek: Array<number>, startTime: string, endTime: string, validFrom: string | null, validTo: string | null, slotDurationMinutes: number, granularityMinutes: number, capacity: number, isClosed: boolean, createdAt: string, updatedAt: string, location: { __typename: 'Location', id: string }, resource: { __typename: 'Resource', id: string } | null }> };
+export type AvailabilityRulesQuery = { __typename: 'Query', availabilityRules:
+    | { __typename: 'AvailabilityRulesSuccess', data: Array<{ __typename: 'AvailabilityRule', id: string, kind: AvailabilityRuleKind, daysOfWeek: Array<number>, startTime: string, endTime: string, validFrom: string | null, validTo: string | null, slotDurationMinutes: number, granularityMinutes: number, capacity: number, isClosed: boolean, createdAt: string, updatedAt: string, location: { __typename: 'Location', id: string }, resource: { __typename: 'Resource', id: string } | null }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
 
 export type CreateAvailabilityRuleMutationVariables = Exact<{
   input: CreateAvailabilityRuleInput;
@@ -4196,10 +4204,35 @@ export const LocationsDocument = /* @__PURE__ */ new TypedDocumentString(`
 export const ResourcesDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Resources($locationId: ID, $kind: ResourceKind) {
   resources(locationId: $locationId, kind: $kind) {
-    ...ResourceFields
+    __typename
+    ... on ResourcesSuccess {
+      data {
+        ...ResourceFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
   }
 }
-    fragment ResourceFields on Resource {
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment ResourceFields on Resource {
   id
   name
   kind
@@ -4742,10 +4775,35 @@ fragment ProposalClosedErrorFields on ProposalClosedError {
 export const AvailabilityRulesDocument = /* @__PURE__ */ new TypedDocumentString(`
     query AvailabilityRules($resourceId: ID, $locationId: ID) {
   availabilityRules(resourceId: $resourceId, locationId: $locationId) {
-    ...RuleFields
+    __typename
+    ... on AvailabilityRulesSuccess {
+      data {
+        ...RuleFields
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
   }
 }
-    fragment RuleFields on AvailabilityRule {
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}
+fragment RuleFields on AvailabilityRule {
   id
   kind
   daysOfWeek

@@ -18,11 +18,6 @@ const CustomerRef = builder.objectRef<CustomerView>('Customer').implement({
     name: t.exposeString('name'),
     email: t.exposeString('email'),
     phone: t.exposeString('phone', { nullable: true }),
-    notes: t.exposeString('notes', {
-      nullable: true,
-      description: "The booking's notes, as Booking.notes shows them.",
-      deprecationReason: 'Use Booking.notes; notes are written as booking details (hold, book, updateBooking).',
-    }),
   }),
 });
 

@@ -21,17 +21,16 @@ export function customerColumns(customer: Customer) {
   };
 }
 
-/** Who booked, as read back: with the booking's notes (written as booking details). */
-export type CustomerView = Customer & { notes: string | null };
+/** Who booked, as read back. */
+export type CustomerView = Pick<Customer, 'name' | 'email' | 'phone'>;
 
-/** Name and note may still be plaintext in rows written before they were encrypted (migration 0006). */
-export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): CustomerView {
+/** The name may still be plaintext in rows written before it was encrypted (migration 0006). */
+export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null }): CustomerView {
   const p = pii();
   return {
     name: p.readText(b.customerName),
     email: p.decrypt(b.customerEmail),
     phone: b.customerPhone ? p.decrypt(b.customerPhone) : null,
-    notes: p.readNullable(b.notes),
   };
 }
 

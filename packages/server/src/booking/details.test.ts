@@ -5,6 +5,7 @@ import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
 import { call } from '../../test/kit/documents.js';
+import { queuedMails } from '../../test/kit/mail.js';
 import { startServer } from '../server.js';
 
 let t: TestApp;
@@ -71,6 +72,19 @@ describe('booking details', () => {
     const [sealed] = await t.app.db.sql.query<{ internal_notes: string }>(`SELECT internal_notes FROM bookings WHERE party_size = 3 AND slot_id = $1`, [slot]);
     expect(sealed!.internal_notes).toMatch(/^v2\./);
     expect(sealed!.internal_notes).not.toContain('cash');
+  });
+
+  it('notes written before migration 0006 (plaintext) read through Booking.notes, and such a booking can be updated and mailed', async () => {
+    const slot = await f.slot(locationId, resourceId, { capacity: 2 });
+    const made = await book(slot);
+    const id = made.booking.id;
+    await t.app.db.sql.query(`UPDATE bookings SET notes = 'Legacy note, plaintext' WHERE id = $1`, [decodeGlobalID(id).id]);
+    expect((await t.execute(READ, { id }, { token: staff })).data!.booking).toMatchObject({ notes: 'Legacy note, plaintext' });
+    expect((await t.execute(READ, { id, manageToken: made.manageToken })).data!.booking).toMatchObject({ notes: 'Legacy note, plaintext' });
+    // The update compares the notes as plain text and mails the change with them.
+    expect(await call(t, UPDATE, { bookingId: id, title: 'Old booking' }, { token: staff })).toMatchObject({ title: 'Old booking', notes: 'Legacy note, plaintext' });
+    const mails = await queuedMails(t.app.db.sql, 'booking_id = $1', [decodeGlobalID(id).id]);
+    expect(mails.some((m) => m.content.text.includes('Legacy note, plaintext'))).toBe(true);
   });
 
   it('bad details are typed errors on their fields and write nothing', async () => {

@@ -40,6 +40,7 @@ export function detailColumns(d: BookingDetails) {
   };
 }
 
+/** Notes as written; rows from before migration 0006 hold plaintext notes, read as they are (see Pii.readText). */
 export function openNotes(stored: string | null): string | null {
-  return stored === null ? null : pii().decrypt(stored);
+  return pii().readNullable(stored);
 }

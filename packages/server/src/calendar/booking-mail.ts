@@ -157,7 +157,8 @@ export function bookingView(row: MailRow): BookingView {
     endAt: row.end_at,
     what: row.form_title ?? row.resource_name ?? 'Booking',
     title: row.title,
-    notes: row.notes ? pii().decrypt(row.notes) : null,
+    // Plaintext in rows older than migration 0006, as the name.
+    notes: row.notes ? pii().readText(row.notes) : null,
     partySize: row.party_size,
     session,
     location: row.location_name ? { title: row.location_name, address: row.location_address } : null,

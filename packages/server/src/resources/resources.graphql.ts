@@ -1,4 +1,5 @@
 import { builder } from '../builder.js';
+import { mustExist } from '../db/exists.js';
 import { ResourceKind } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { policyDescription, policyInputFields } from '../policies/policies.graphql.js';
@@ -58,19 +59,19 @@ const UpdateResourceInput = builder.inputType('UpdateResourceInput', {
 builder.queryField('resources', (t) =>
   t.prismaField({
     type: ['Resource'],
-    description: 'Active resources, optionally of one location and kind.',
+    description: 'Active resources, optionally of one location and kind. An unknown locationId is a NotFoundError.',
     authScopes: { public: true },
+    errors: {},
     args: { locationId: t.arg.id(), kind: t.arg({ type: ResourceKindEnum }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.resource.findMany({
+    resolve: async (query, _root, args, ctx) => {
+      const locationId = args.locationId ? parseGlobalId(String(args.locationId), 'Location', ['locationId']) : undefined;
+      await mustExist(ctx.db.prisma, 'Location', locationId);
+      return ctx.db.prisma.resource.findMany({
         ...query,
-        where: {
-          active: true,
-          ...(args.locationId ? { locationId: parseGlobalId(String(args.locationId), 'Location', ['locationId']) } : {}),
-          ...(args.kind ? { kind: args.kind } : {}),
-        },
+        where: { active: true, ...(locationId ? { locationId } : {}), ...(args.kind ? { kind: args.kind } : {}) },
         orderBy: { name: 'asc' },
-      }),
+      });
+    },
   }),
 );
 

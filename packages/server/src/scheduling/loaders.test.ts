@@ -3,7 +3,7 @@ import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.
 import { fixtures, gid } from '../../test/kit/fixtures.js';
 
 const RESOURCES = `query ($locationId: ID!, $from: DateTime!, $to: DateTime!) {
-  resources(locationId: $locationId) { id name slots(from: $from, to: $to) { id startAt localDate localStart dayPart remaining status } }
+  resources(locationId: $locationId) { ... on ResourcesSuccess { data { id name slots(from: $from, to: $to) { id startAt localDate localStart dayPart remaining status } } } }
 }`;
 const LOCATIONS = `query ($from: DateTime!, $to: DateTime!) {
   locations { name slots(from: $from, to: $to) { id startAt remaining } }
@@ -63,10 +63,10 @@ describe('batched slot reads', () => {
   it('reads 5 or 50 resources with a week of slots each in the same number of SQL statements', async () => {
     const five = await run(RESOURCES, { locationId: small, ...window });
     const fifty = await run(RESOURCES, { locationId: large, ...window });
-    expect(five.data.resources).toHaveLength(5);
-    expect(fifty.data.resources).toHaveLength(50);
-    for (const resource of fifty.data.resources) expect(resource.slots).toHaveLength(56);
-    expect(fifty.data.resources[0].slots[0]).toMatchObject({
+    expect(five.data.resources.data).toHaveLength(5);
+    expect(fifty.data.resources.data).toHaveLength(50);
+    for (const resource of fifty.data.resources.data) expect(resource.slots).toHaveLength(56);
+    expect(fifty.data.resources.data[0].slots[0]).toMatchObject({
       startAt: '2026-12-07T14:00:00.000Z',
       localDate: '2026-12-07',
       localStart: '09:00',
@@ -75,7 +75,7 @@ describe('batched slot reads', () => {
       status: 'OPEN',
     });
     expect(fifty.statements).toBe(five.statements);
-    expect(fifty.statements).toBeLessThanOrEqual(2); // the resources, then all their slots at once
+    expect(fifty.statements).toBeLessThanOrEqual(3); // the location exists, its resources, then all their slots at once
   });
 
   it('batches Location.slots the same way, one statement per window', async () => {

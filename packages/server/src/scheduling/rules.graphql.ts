@@ -1,9 +1,8 @@
 import type { InputFieldBuilder } from '@pothos/core';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { GraphQLError } from 'graphql';
 import { builder, nodeVisibility } from '../builder.js';
+import { mustExist } from '../db/exists.js';
 import { hasAnyRole } from '../shared/actor.js';
-import { ValidationError } from '../shared/errors.js';
 import { RuleKind } from '../generated/prisma/enums.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
@@ -102,20 +101,16 @@ const optionalId = (value: string | number | null | undefined, type: string, pat
 builder.queryField('availabilityRules', (t) =>
   t.prismaField({
     type: ['AvailabilityRule'],
-    description: "A resource's rules, or every rule at a location (location-wide and per resource).",
+    description: "A resource's rules, or every rule at a location (location-wide and per resource). An unknown id is a NotFoundError.",
     authScopes: RULE_ROLES,
+    errors: {},
     args: { locationId: t.arg.id(), resourceId: t.arg.id() },
-    resolve: (_q, _root, args, ctx) => {
-      try {
-        return ctx.services.rules.list({
-          locationId: optionalId(args.locationId, 'Location', ['locationId']) ?? undefined,
-          resourceId: optionalId(args.resourceId, 'Resource', ['resourceId']) ?? undefined,
-        });
-      } catch (error) {
-        // A list query has no error union: a bad ID is a plain user-input error.
-        if (error instanceof ValidationError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT' } });
-        throw error;
-      }
+    resolve: async (_q, _root, args, ctx) => {
+      const locationId = optionalId(args.locationId, 'Location', ['locationId']) ?? undefined;
+      const resourceId = optionalId(args.resourceId, 'Resource', ['resourceId']) ?? undefined;
+      await mustExist(ctx.db.prisma, 'Location', locationId);
+      await mustExist(ctx.db.prisma, 'Resource', resourceId);
+      return ctx.services.rules.list({ locationId, resourceId });
     },
   }),
 );

@@ -79,10 +79,10 @@ describe('availability rules', () => {
     const widened = expectNoErrors(await t.execute(UPDATE, { id: saturdayId, input: { endTime: '13:30', capacity: 2 } }, { token: t.adminToken }));
     expect(widened.updateAvailabilityRule.rule).toMatchObject({ daysOfWeek: [6], startTime: '10:00', endTime: '13:30', capacity: 2 });
 
-    const list = expectNoErrors(await t.execute(`query ($r: ID) { availabilityRules(resourceId: $r) { id } }`, { r: personGid }, { token: t.adminToken }));
-    expect(list.availabilityRules).toHaveLength(3);
-    const atLocation = expectNoErrors(await t.execute(`query ($l: ID) { availabilityRules(locationId: $l) { id } }`, { l: encodeGlobalID('Location', locationId) }, { token: t.adminToken }));
-    expect(atLocation.availabilityRules).toHaveLength(4);
+    const list = expectNoErrors(await t.execute(`query ($r: ID) { availabilityRules(resourceId: $r) { ... on AvailabilityRulesSuccess { data { id } } } }`, { r: personGid }, { token: t.adminToken }));
+    expect(list.availabilityRules.data).toHaveLength(3);
+    const atLocation = expectNoErrors(await t.execute(`query ($l: ID) { availabilityRules(locationId: $l) { ... on AvailabilityRulesSuccess { data { id } } } }`, { l: encodeGlobalID('Location', locationId) }, { token: t.adminToken }));
+    expect(atLocation.availabilityRules.data).toHaveLength(4);
 
     const deleted = expectNoErrors(await t.execute(`mutation ($id: ID!) { deleteAvailabilityRule(id: $id) { ... on DeleteAvailabilityRulePayload { deletedRuleId } } }`, { id: saturdayId }, { token: t.adminToken }));
     expect(deleted.deleteAvailabilityRule.deletedRuleId).toBe(saturdayId);
@@ -138,9 +138,9 @@ describe('availability rules', () => {
     expect(frontdesk.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const scheduler = await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '10:00' }, await t.tokenFor(['scheduler']));
     expect(scheduler.data?.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
-    const badId = await t.execute(`{ availabilityRules(resourceId: "nope") { id } }`, {}, { token: t.adminToken });
-    expect(badId.errors?.[0]).toMatchObject({ message: expect.stringContaining('resourceId'), extensions: { code: 'BAD_USER_INPUT' } });
-    const anonymous = await t.execute(`{ availabilityRules { id } }`);
+    const badId = await t.execute(`{ availabilityRules(resourceId: "nope") { ... on ValidationError { fieldErrors { path } } } }`, {}, { token: t.adminToken });
+    expect(badId.data?.availabilityRules).toEqual({ fieldErrors: [{ path: ['resourceId'] }] });
+    const anonymous = await t.execute(`{ availabilityRules { __typename } }`);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
