@@ -23,6 +23,8 @@ export interface LoadResult {
   p95: number;
   p99: number;
   firstError?: string;
+  /** Server CPU time (user + system, ms) per request handled, warm-up included, when the caller measured it. */
+  cpuMsPerRequest?: number;
 }
 
 /** The raw figures of one run; several runs of one target merge into one LoadResult. */
@@ -32,6 +34,10 @@ export interface LoadSample {
   latencies: number[];
   completed: number;
   counts: Record<Outcome, number>;
+  /** Every request that finished, warm-up included (what the server's CPU time was spent on). */
+  handled: number;
+  /** The server's CPU time over the whole run (set by callers that read it). */
+  cpuMs?: number;
   firstError?: string;
 }
 
@@ -43,6 +49,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
   const counts: Record<Outcome, number> = { ok: 0, conflict: 0, error: 0 };
   let firstError: string | undefined;
   let completed = 0;
+  let handled = 0;
 
   const client = async (index: number) => {
     // Paced clients start spread over one pause, so they do not all fire together.
@@ -57,6 +64,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
         firstError ??= err instanceof Error ? err.message : String(err);
       }
       const finished = performance.now();
+      handled++;
       // Latency of every request started in the window (a slow server's tail shows);
       // throughput counts only those that also finished in it.
       if (started >= measureFrom) {
@@ -68,7 +76,7 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
-  return { clients, durationMs, latencies, completed, counts, firstError };
+  return { clients, durationMs, latencies, completed, counts, handled, firstError };
 }
 
 export function summarize(samples: LoadSample[]): LoadResult {
@@ -84,6 +92,7 @@ export function summarize(samples: LoadSample[]): LoadResult {
     p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
     firstError: samples.find((s) => s.firstError)?.firstError,
+    ...(samples.every((s) => s.cpuMs !== undefined) ? { cpuMsPerRequest: sum((s) => s.cpuMs!) / Math.max(1, sum((s) => s.handled)) } : {}),
   };
 }
 

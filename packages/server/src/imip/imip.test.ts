@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
 import { call, gid, RESCHEDULE } from '../booking/test-api.js';
 import { APPROVE, GUEST_EMAIL, HOST_EMAIL, proposalFixtures, tokenOf } from '../proposals/proposal-fixtures.js';
+import { renderBookingMail } from '../calendar/test-mail.js';
 import { pii } from '../shared/pii.js';
 import { sample, type SampleName, type SampleVars } from './fixtures/samples.js';
 import { ImipService } from './imip.service.js';
@@ -136,6 +137,7 @@ describe('DECLINED', () => {
     expect(await attendees(booking.id)).toMatchObject({ status: 'CANCELLED', icsSequence: 1, attendees: [{ role: 'GUEST', partstat: 'DECLINED' }] });
     expect(await x.f.slotCounts(slot)).toMatchObject({ booked: 0 });
     // The engine's cancel queued the calendar CANCEL (SEQUENCE 1) to the guest, and to the host.
+    await renderBookingMail(t);
     const cancels = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'cancellation' GROUP BY 1, 2`, [booking.rawId]);
     expect(cancels).toEqual([{ ics_method: 'CANCEL', ics_sequence: 1, n: 2 }]);
     const notices = await x.mails(`booking_id = '${booking.rawId}' AND kind = 'reply-notice'`);

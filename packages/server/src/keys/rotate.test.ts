@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/harness.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { customer, gid } from '../booking/test-api.js';
+import { renderBookingMail } from '../calendar/test-mail.js';
 import { REGISTER, publishedForm } from '../forms/form-fixtures.js';
 import { configurePii, Pii } from '../shared/pii.js';
 import { ENCRYPTED_TABLES } from './keys.store.js';
@@ -37,6 +38,7 @@ beforeAll(async () => {
     input: { formId: form.id, name: 'Rota Tion', email: 'rota@example.com', answers: [{ question: 'Q', answer: 'A' }], slotIds: [form.slots[0]!.id] },
   });
   expect(expectNoErrors(registered).register.__typename).toBe('Registration');
+  await renderBookingMail(t);
 });
 afterAll(() => t?.close());
 

@@ -2,6 +2,7 @@ import type { TestApp } from '../../test/harness.js';
 import { bookingFixtures } from '../booking/test-fixtures.js';
 import { BOOK, call, gid } from '../booking/test-api.js';
 import { issueMagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../links/magic-links.js';
+import { renderBookingMail } from '../calendar/test-mail.js';
 import { readMailContent, type MailContent } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 
@@ -59,6 +60,7 @@ export function proposalFixtures(t: TestApp) {
     },
     /** Every outbox mail, oldest first, decrypted. */
     async mails(where = 'TRUE'): Promise<{ kind: string; to: string; bookingId: string | null; content: MailContent }[]> {
+      await renderBookingMail(t);
       const rows = await sql.query<{ kind: string; recipient: string; booking_id: string | null; content: string }>(
         `SELECT kind, recipient, booking_id, content FROM outbox_messages WHERE ${where} ORDER BY created_at, id`,
       );
@@ -72,6 +74,7 @@ export function proposalFixtures(t: TestApp) {
     },
     /** What the "nothing changed" assertions compare. */
     async state() {
+      await renderBookingMail(t);
       const [row] = await sql.query(
         `SELECT (SELECT json_agg(json_build_object('id', id, 'start', start_at, 'seq', ics_sequence, 'status', status, 'slot', slot_id) ORDER BY id) FROM bookings) AS bookings,
                 (SELECT json_agg(json_build_object('id', id, 'status', status) ORDER BY id) FROM proposals) AS proposals,
