@@ -93,8 +93,9 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   if (app.db.kind === 'postgres' && !app.redis) {
     jobs.every('shared-state-cleanup', 60_000, () => Promise.all([deleteExpiredWindows(app.db.sql), deleteExpiredExposures(app.db.sql)]));
   }
-  // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
-  jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
+  // A pass over every scope hourly, in bounded steps each minute; the first starts right away. Safe on
+  // many instances (per-scope advisory locks).
+  jobs.every('slot-horizon', 60_000, () => app.services.generation.horizonStep());
   // Optional: calendar replies from an IMAP mailbox, through the same ingestor as POST /inbound/mail.
   if (app.config.IMAP_URL) {
     const poller = new ImapPoller(app.config, app.services.imip, log);

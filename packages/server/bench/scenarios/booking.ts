@@ -80,7 +80,7 @@ async function spreadSlots(ctx: BenchContext): Promise<string[]> {
     const live = liveWindow(ctx.dataset);
     const { rows } = await db.query<{ id: string }>(
       `SELECT s.id FROM slots s JOIN resources r ON r.id = s.resource_id
-        WHERE NOT r.exclusive AND s.booked = 0 AND s.held = 0 AND NOT (s.start_at >= $1 AND s.start_at < $2)`,
+        WHERE NOT r.exclusive AND s.booked = 0 AND s.held = 0 AND NOT (s.start_at >= $1 AND s.start_at < $2) LIMIT 200000`,
       [live.from, live.to],
     );
     return shuffle(rows.map((r) => r.id));

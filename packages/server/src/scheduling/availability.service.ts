@@ -42,6 +42,28 @@ export interface AvailabilityResult {
   slots: SlotView[];
 }
 
+/** The compact form's limit: its slots cost a few bytes each, so a location's quarter fits. */
+export const MAX_COMPACT_SLOTS = 50_000;
+
+/** One resource's bookable slots starting on one local date, as parallel lists (availabilityByDay). */
+export interface AvailabilityDay {
+  date: string;
+  resourceId: string | null;
+  slotIds: string[];
+  /** Start on the local wall clock, in minutes after midnight. */
+  starts: number[];
+  durations: number[];
+  remaining: number[];
+}
+
+export interface AvailabilityDays {
+  timeZone: string;
+  from: Date;
+  to: Date;
+  slotCount: number;
+  days: AvailabilityDay[];
+}
+
 export interface AvailableDate {
   date: string;
   slotCount: number;
@@ -88,6 +110,47 @@ export class AvailabilityService {
     // What a booking policy would refuse now is left out: what is shown is what can be booked.
     const slots = await bookableUnderPolicies(this.sql, rows, this.now());
     return { timeZone: viewer.timeZone ?? scope.timeZone, from, to, slots };
+  }
+
+  /**
+   * The bookable slots (places left, no policy refusing them) starting in [from, to), grouped per
+   * local date (in the viewer's zone, else the scope's) and resource: the compact form for big
+   * windows. Local dates and wall-clock minutes come from PostgreSQL, so nothing per slot is
+   * formatted here.
+   */
+  async availabilityByDay(ids: ScopeIds, from: Date, to: Date, viewer: Viewer = {}): Promise<AvailabilityDays> {
+    const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
+    const now = this.now();
+    checkWindow(from, to, now);
+    const sql = this.reader(viewer);
+    const scope = await loadScope(sql, kind, id, viewer);
+    const zone = viewer.timeZone ?? scope.timeZone;
+    const rows = await sql.query<{ id: string; resourceId: string | null; locationId: string | null; startAt: Date; endAt: Date; date: string; start: number; places: number }>(
+      `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
+              to_char(start_at AT TIME ZONE $5, 'YYYY-MM-DD') AS date,
+              (extract(hour FROM start_at AT TIME ZONE $5) * 60 + extract(minute FROM start_at AT TIME ZONE $5))::int AS start,
+              capacity - booked - held AS places
+         FROM slots
+        WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
+          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+        ORDER BY start_at, id LIMIT $4`,
+      [id, from, to, MAX_COMPACT_SLOTS + 1, zone, viewer.skills ?? null, now],
+    );
+    if (rows.length > MAX_COMPACT_SLOTS) {
+      throw ValidationError.field(['to'], `more than ${MAX_COMPACT_SLOTS} slots in this window; ask for a shorter one`);
+    }
+    const groups = new Map<string, AvailabilityDay>();
+    for (const slot of await bookableUnderPolicies(this.sql, rows, now)) {
+      const key = `${slot.date}|${slot.resourceId ?? ''}`;
+      let day = groups.get(key);
+      if (!day) groups.set(key, (day = { date: slot.date, resourceId: slot.resourceId, slotIds: [], starts: [], durations: [], remaining: [] }));
+      day.slotIds.push(slot.id);
+      day.starts.push(slot.start);
+      day.durations.push(Math.round((slot.endAt.getTime() - slot.startAt.getTime()) / 60_000));
+      day.remaining.push(slot.places);
+    }
+    const days = [...groups.values()].sort((a, b) => (a.date === b.date ? (a.resourceId ?? '').localeCompare(b.resourceId ?? '') : a.date < b.date ? -1 : 1));
+    return { timeZone: zone, from, to, slotCount: days.reduce((n, d) => n + d.slotIds.length, 0), days };
   }
 
   /**
