@@ -10,8 +10,6 @@ import { attachGraphQLWs } from './live/ws-server.js';
 import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 import { listenForQueuedMail } from './mail/outbox-wakeup.js';
-import { listenForNotifications } from './db/listen.js';
-import { BOOKING_MAIL_CHANNEL } from './calendar/booking-mail.js';
 import { listenForEvents } from './events/events-wakeup.js';
 import { eventBusRelayFromConfig, RELAY_POLL_INTERVAL_MS } from './events/event-bus.js';
 import { WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
@@ -106,16 +104,17 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   const mailDelivery = mailDeliveryFromConfig(app);
   metrics.measureOutboxDepth(() => mailDelivery.depth());
   const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
-  const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, () => mailJob.nudge(), log) : undefined;
-  // Booking mails are rendered after their change commits (src/calendar/booking-mail.ts), the same way:
-  // at once on the intent's NOTIFY, else every second; a failed intent is logged and tried again later.
+  // Booking mails are rendered after their change commits (src/calendar/booking-mail.ts), woken by the
+  // same NOTIFY, else every second; a failed intent is logged and tried again later.
   const renderJob = jobs.every('booking-mail', MAIL_POLL_INTERVAL_MS, async () => {
     const run = await app.services.bookingMail.renderQueued(app.db.sql);
     if (run.failed) log.warn({ failed: run.failed, rendered: run.rendered }, 'booking mails could not be rendered; they are tried again');
   });
-  const renderWakeup = app.config.DATABASE_URL
-    ? listenForNotifications(app.config.DATABASE_URL, BOOKING_MAIL_CHANNEL, () => renderJob.nudge(), log, 'booking mail rendering')
-    : undefined;
+  const onQueued = () => {
+    renderJob.nudge();
+    mailJob.nudge();
+  };
+  const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, onQueued, log) : undefined;
   // Webhooks the same way: deliveries are written with the events (trigger), claimed after commit.
   const webhookDelivery = webhookDeliveryFromConfig(app);
   const webhookJob = jobs.every('webhook-delivery', WEBHOOK_POLL_INTERVAL_MS, () => webhookDelivery.runOnce());
@@ -148,7 +147,6 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
       await mailWakeup?.close();
-      await renderWakeup?.close();
       await eventsWakeup?.close();
       await jobs.stop();
       mailDelivery.transport.close();

@@ -2,7 +2,7 @@ import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import { issueMagicLinks } from '../links/magic-links.js';
 import { withoutAddresses } from '../mail/delivery.js';
-import type { Outbox, OutboxMail } from '../mail/outbox.js';
+import { OUTBOX_CHANNEL, type Outbox, type OutboxMail } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, type Recipient } from './booking-mail-content.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
@@ -65,8 +65,6 @@ interface MailRow {
   mailed_before: boolean;
 }
 
-/** The NOTIFY channel that announces committed booking mail intents (the consumer renders them). */
-export const BOOKING_MAIL_CHANNEL = 'slotwise_booking_mail';
 
 /**
  * A booking as one change left it: what its mail shows, whatever changed after. No personal data:
@@ -107,7 +105,7 @@ const RETRY_MAX_MS = 15 * 60_000;
  * (`bookingsChanged`, called by the booking engine's transaction steps, so the GraphQL mutations,
  * the manage page and reschedule proposals send the same mails) only the intent is recorded:
  * which mail, and the booking as the change left it; a rollback records nothing. After commit,
- * `renderQueued` (a background job on every instance, woken by the intent's NOTIFY) renders the
+ * `renderQueued` (a background job on every instance, woken by the outbox NOTIFY at commit) renders the
  * mails and queues them in the outbox, deleting the intent in the same transaction: every
  * committed change gets its mails exactly once, and a crash leaves the intent for the next run.
  */
@@ -117,7 +115,7 @@ export class BookingMailer {
     readonly settings: MailSettings,
   ) {}
 
-  /** Records the intents of the changes that mail (one statement, NOTIFY at commit). */
+  /** Records the intents of the changes that mail (one statement; the outbox channel's NOTIFY at commit). */
   async bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date): Promise<void> {
     const intents = changes.flatMap((change) => {
       const kind = mailKindFor(change);
@@ -139,7 +137,7 @@ export class BookingMailer {
          SELECT x.booking_id, x.kind, x.details_only, x.state, $2::timestamptz
          FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb))
        SELECT true AS notified FROM pg_notify($3, '')`,
-      [JSON.stringify(intents), now.toISOString(), BOOKING_MAIL_CHANNEL],
+      [JSON.stringify(intents), now.toISOString(), OUTBOX_CHANNEL],
     );
   }
 
