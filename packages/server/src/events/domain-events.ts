@@ -30,15 +30,18 @@ export interface DomainEvent extends Required<DomainEventInput> {
  */
 export async function recordEvents(tx: SqlQuery, events: DomainEventInput[]): Promise<void> {
   if (!events.length) return;
+  // One round trip: the insert, and the NOTIFY (delivered at commit) in the same statement.
   await tx.query(
-    `INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
-     SELECT e.type, e.version, e.aggregate_type, e.aggregate_id,
-       coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
-                 WHERE d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id), 0)
-         + row_number() OVER (PARTITION BY e.aggregate_type, e.aggregate_id ORDER BY e.ord),
-       e.occurred_at, e.payload
-     FROM jsonb_to_recordset($1::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
-       occurred_at timestamptz, payload jsonb, ord int)`,
+    `WITH recorded AS (
+       INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
+       SELECT e.type, e.version, e.aggregate_type, e.aggregate_id,
+         coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
+                   WHERE d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id), 0)
+           + row_number() OVER (PARTITION BY e.aggregate_type, e.aggregate_id ORDER BY e.ord),
+         e.occurred_at, e.payload
+       FROM jsonb_to_recordset($1::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
+         occurred_at timestamptz, payload jsonb, ord int))
+     SELECT true AS notified FROM pg_notify($2, '')`,
     [
       JSON.stringify(
         events.map((e, ord) => ({
@@ -51,9 +54,9 @@ export async function recordEvents(tx: SqlQuery, events: DomainEventInput[]): Pr
           payload: e.payload,
         })),
       ),
+      EVENTS_CHANNEL,
     ],
   );
-  await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [EVENTS_CHANNEL]);
 }
 
 interface EventRow {
