@@ -4,7 +4,7 @@ import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
 import { openNotes } from './details.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { canSeeBooking } from './access.js';
-import { findVisibleBooking, myBookingsWhere, staffBookingsWhere } from './booking-queries.js';
+import { findVisibleBooking, myBookings, staffBookingsWhere } from './booking-queries.js';
 import type { BookingReceipt } from './booking.service.js';
 import { decryptCustomer, type Customer } from './customer.js';
 import { BookingKindEnum, BookingStatusEnum } from './enums.graphql.js';
@@ -81,14 +81,13 @@ builder.queryField('booking', (t) =>
 );
 
 builder.queryField('myBookings', (t) =>
-  t.prismaField({
-    type: ['Booking'],
+  t.field({
+    type: [BookingRef],
     description: "The signed-in user's bookings overlapping [from, to) (default: the next 90 days), by start.",
     authScopes: { authenticated: true },
     errors: {},
     args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.booking.findMany({ ...query, where: myBookingsWhere(ctx.actor!, args.from, args.to, new Date()), orderBy: [{ startAt: 'asc' }, { id: 'asc' }] }),
+    resolve: (_root, args, ctx) => myBookings(ctx.db.sql, ctx.actor!, args.from, args.to, new Date()),
   }),
 );
 
