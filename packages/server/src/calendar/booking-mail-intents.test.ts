@@ -34,10 +34,10 @@ describe('booking mail intents', () => {
 
     const mails = await queuedMails(t, 'booking_id = $1', [dbId(booking.id)]);
     expect(mails.map((m) => [m.kind, m.to]).sort()).toEqual([
-      ['invitation', GUEST.email],
       ['invitation', HOST.email],
-      ['reminder', GUEST.email],
+      ['invitation', GUEST.email],
       ['reminder', HOST.email],
+      ['reminder', GUEST.email],
     ]);
     expect(await intents(dbId(booking.id))).toEqual([]);
     // Nothing left to render: a second run (here or on another instance) queues nothing more.

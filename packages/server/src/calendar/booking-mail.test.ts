@@ -147,8 +147,8 @@ describe('a session (a PERSON with an email): host and guest', () => {
     // Once the outbox takes mail again (the retry's time come), both invitations are queued, once.
     await t.app.db.sql.query(`UPDATE booking_mail_intents SET due_at = now() WHERE booking_id = $1`, [dbId(booking.id)]);
     expect((await mailsOf(booking.id)).map((m) => [m.kind, m.to]).sort()).toEqual([
-      ['invitation', GUEST.email],
       ['invitation', HOST.email],
+      ['invitation', GUEST.email],
     ]);
     expect(await t.app.services.bookingMail.backlog(t.app.db.sql)).toBe(0);
   });
