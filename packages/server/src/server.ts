@@ -105,8 +105,10 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   metrics.measureOutboxDepth(() => mailDelivery.depth());
   const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
   // Booking mails are rendered after their change commits (src/calendar/booking-mail.ts), woken by the
-  // same NOTIFY, else every second; a failed intent is logged and tried again later.
+  // same NOTIFY, else every second; a failed intent is logged and tried again later. A woken run first
+  // lets the intents of concurrent bookings gather, so a busy server renders them in batches.
   const renderJob = jobs.every('booking-mail', MAIL_POLL_INTERVAL_MS, async () => {
+    await new Promise((resolve) => setTimeout(resolve, MAIL_RENDER_GATHER_MS));
     const run = await app.services.bookingMail.renderQueued(app.db.sql);
     if (run.failed) log.warn({ failed: run.failed, rendered: run.rendered }, 'booking mails could not be rendered; they are tried again');
   });
@@ -156,6 +158,9 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     },
   };
 }
+
+/** How long a woken booking-mail run waits for more intents before rendering (mail latency it adds). */
+const MAIL_RENDER_GATHER_MS = 100;
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' });
