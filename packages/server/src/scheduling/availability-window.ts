@@ -1,6 +1,7 @@
 import { Temporal } from 'temporal-polyfill';
 import type { SqlQuery } from '../db/database.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
+import { POLICY_COLUMNS, POLICY_FIELDS } from '../policies/policy.js';
 
 /** Longest window any availability read accepts. */
 export const MAX_WINDOW_DAYS = 93;
@@ -44,6 +45,8 @@ export interface Scope {
   kind: ScopeKind;
   id: string;
   timeZone: string;
+  /** Some of its slots may fall under a booking policy (else no slot needs judging). */
+  hasPolicies: boolean;
   /** Prisma filter for the scope's slots. */
   where: { resourceId: string; formId: null } | { locationId: string; formId: null } | { formId: string };
 }
@@ -65,10 +68,17 @@ export function oneScope(ids: ScopeIds, allowed: ScopeKind[]): { kind: ScopeKind
   return { kind, id: ids[`${kind}Id`]! };
 }
 
+/** Any booking policy column set on the row (`alias`: resources or locations). */
+const policySet = (alias: string) => `(${POLICY_FIELDS.map((f) => `${alias}.${POLICY_COLUMNS[f]} IS NOT NULL`).join(' OR ')})`;
+
+// The zone, and whether any of the scope's slots can fall under a booking policy (a location's
+// resources included; form slots sit on resources of their own, so always judged), in one statement.
 const SCOPE_ZONE: Record<ScopeKind, string> = {
-  resource: 'SELECT l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid',
-  location: 'SELECT time_zone FROM locations WHERE id = $1::uuid',
-  form: 'SELECT time_zone, status FROM forms WHERE id = $1::uuid',
+  resource: `SELECT l.time_zone, ${policySet('r')} OR ${policySet('l')} AS has_policies
+    FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
+  location: `SELECT l.time_zone, ${policySet('l')} OR EXISTS (SELECT 1 FROM resources r WHERE r.location_id = l.id AND ${policySet('r')}) AS has_policies
+    FROM locations l WHERE l.id = $1::uuid`,
+  form: 'SELECT time_zone, status, true AS has_policies FROM forms WHERE id = $1::uuid',
 };
 const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } as const;
 
@@ -79,8 +89,8 @@ const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } 
  * in the availability of the location or resource they sit on.
  */
 export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, viewer: { staff?: boolean } = {}): Promise<Scope> {
-  const [row] = await sql.query<{ time_zone: string; status?: string }>(SCOPE_ZONE[kind], [id]);
+  const [row] = await sql.query<{ time_zone: string; status?: string; has_policies: boolean }>(SCOPE_ZONE[kind], [id]);
   if (!row || (kind === 'form' && row.status !== 'PUBLISHED' && !viewer.staff)) throw new NotFoundError(SCOPE_TYPE[kind], id);
   const where = kind === 'resource' ? { resourceId: id, formId: null } : kind === 'location' ? { locationId: id, formId: null } : { formId: id };
-  return { kind, id, timeZone: row.time_zone, where };
+  return { kind, id, timeZone: row.time_zone, hasPolicies: row.has_policies, where };
 }

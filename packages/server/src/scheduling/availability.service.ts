@@ -3,7 +3,6 @@ import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { ReadRouter } from '../db/read-replica.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
-import { scopeHasPolicies } from '../policies/policies.store.js';
 import type { Viewer } from '../shared/viewer.js';
 import {
   checkDateWindow,
@@ -12,6 +11,7 @@ import {
   nextLocalDate,
   oneScope,
   startOfLocalDate,
+  type Scope,
   type ScopeIds,
 } from './availability-window.js';
 
@@ -82,6 +82,15 @@ export class AvailabilityService {
     private readonly reads?: ReadRouter,
   ) {}
 
+  /**
+   * Whether slots of the scope must be judged against booking policies. The scope read says so in
+   * the same statement; read on a replica it may not show a policy just added, so then the primary
+   * decides, slot by slot, as always.
+   */
+  private mayHavePolicies(scope: Scope): boolean {
+    return scope.hasPolicies || Boolean(this.reads?.enabled);
+  }
+
   /** The replica when it may answer this caller, else the primary. */
   private reader(viewer?: Viewer): SqlQuery {
     return this.reads?.enabled ? this.reads.forRead(viewer?.readAfter) : this.sql;
@@ -108,7 +117,7 @@ export class AvailabilityService {
       throw ValidationError.field(['to'], `more than ${MAX_AVAILABILITY_SLOTS} slots in this window; ask for a shorter one`);
     }
     // What a booking policy would refuse now is left out: what is shown is what can be booked.
-    const slots = await bookableUnderPolicies(this.sql, rows, this.now());
+    const slots = this.mayHavePolicies(scope) ? await bookableUnderPolicies(this.sql, rows, this.now()) : rows;
     return { timeZone: viewer.timeZone ?? scope.timeZone, from, to, slots };
   }
 
@@ -140,7 +149,7 @@ export class AvailabilityService {
       throw ValidationError.field(['to'], `more than ${MAX_COMPACT_SLOTS} slots in this window; ask for a shorter one`);
     }
     const groups = new Map<string, AvailabilityDay>();
-    for (const slot of await bookableUnderPolicies(this.sql, rows, now)) {
+    for (const slot of this.mayHavePolicies(scope) ? await bookableUnderPolicies(this.sql, rows, now) : rows) {
       const key = `${slot.date}|${slot.resourceId ?? ''}`;
       let day = groups.get(key);
       if (!day) groups.set(key, (day = { date: slot.date, resourceId: slot.resourceId, slotIds: [], starts: [], durations: [], remaining: [] }));
@@ -167,7 +176,7 @@ export class AvailabilityService {
     checkDateWindow(from, to, zone, now);
     const start = startOfLocalDate(from, zone);
     const end = startOfLocalDate(nextLocalDate(to), zone);
-    if (await scopeHasPolicies(this.sql, kind, id)) return { timeZone: zone, dates: await this.datesUnderPolicies(kind, id, zone, start, end, now) };
+    if (this.mayHavePolicies(scope)) return { timeZone: zone, dates: await this.datesUnderPolicies(kind, id, zone, start, end, now) };
     // Grouped in SQL so a busy location does not ship every slot row; the window edges come from Temporal.
     const rows = await sql.query<{ date: string; slot_count: number; remaining: number }>(
       `SELECT to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date,
