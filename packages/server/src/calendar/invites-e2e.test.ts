@@ -4,7 +4,7 @@ import { mimeTree, startMailServer, type MailServer, type ReceivedMail } from '.
 import { BOOK, CANCEL, RESCHEDULE, call, gid } from '../booking/test-api.js';
 import { mailDeliveryFromConfig } from '../mail/delivery.js';
 import { GUEST, HOST, clinic } from './test-setup.js';
-import { parseIcs } from './test-mail.js';
+import { parseIcs, renderBookingMail } from './test-mail.js';
 
 /**
  * Issue #12 end to end: booking changes through the API, the delivery worker, a real SMTP server,
@@ -24,9 +24,10 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-/** Delivers what is due (a second ahead of the database clock) and returns the next `count` messages. */
+/** Renders the committed changes' mails, delivers what is due (a second ahead of the database clock) and returns the next `count` messages. */
 async function deliver(count: number): Promise<ReceivedMail[]> {
   smtp.reset();
+  await renderBookingMail(t);
   await mailDeliveryFromConfig(t.app, { now: () => new Date(Date.now() + 1_000) }).runOnce();
   const mails = await smtp.waitForMessages(count);
   expect(smtp.messages).toHaveLength(count);
