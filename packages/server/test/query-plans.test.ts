@@ -39,10 +39,11 @@ describe('query plans on a big dataset', () => {
         from: new Date(`${dataset.firstDate}T00:00:00Z`),
       }),
     );
-    const plans = await explainStatements(t.databaseUrl, hotStatements(statements));
+    const hot = hotStatements(statements);
     // The paths really ran: reads of both tables and writes of a booking were among them.
-    expect(plans.length).toBeGreaterThanOrEqual(8);
-    expect(plans.some((p) => /INSERT INTO bookings/i.test(p.statement))).toBe(true);
+    expect(hot.length).toBeGreaterThanOrEqual(8);
+    expect(hot.some((s) => /INSERT INTO bookings/i.test(s.text))).toBe(true);
+    const plans = await explainStatements(t.databaseUrl, hot);
     const withSeqScan = plans.filter((p) => p.seqScans.length);
     expect(withSeqScan, formatPlans('statements with a Seq Scan', withSeqScan)).toEqual([]);
   }, 60_000);

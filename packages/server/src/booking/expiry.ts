@@ -48,13 +48,16 @@ export async function releaseExpiredHoldsIn(
 ): Promise<{ changes: SlotChange[]; freed: Map<string, number> }> {
   const now = options.now ?? new Date();
   const expired = await tx.query<ExpiredRow>(
-    `UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
-    WHERE b.status = 'HELD' AND b.id IN (
+    // MATERIALIZED: claimed once. As an IN (...) subquery the planner may run the claim again for
+    // each outer row, and with SKIP LOCKED every run finds other rows: far more than the limit.
+    `WITH due AS MATERIALIZED (
       SELECT id FROM bookings
       WHERE status = 'HELD' AND hold_expires_at <= $1 ${options.slotIds ? 'AND slot_id = ANY($3::uuid[])' : ''}
       ORDER BY hold_expires_at
       LIMIT $2::int
       FOR UPDATE SKIP LOCKED)
+    UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
+    FROM due WHERE b.id = due.id AND b.status = 'HELD'
     RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at, b.party_size`,
     [now, options.limit ?? 500, ...(options.slotIds ? [options.slotIds] : [])],
   );
