@@ -23,11 +23,12 @@ type Suite = keyof typeof SUITES;
 
 async function main() {
   const arg = process.argv[2] ?? 'all';
-  if (arg !== 'all' && !(arg in SUITES)) {
-    console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}|all]`);
+  const asked = arg === 'all' ? Object.keys(SUITES) : arg.split(',');
+  if (asked.some((s) => !(s in SUITES))) {
+    console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}|all] (several: plans,booking)`);
     process.exit(2);
   }
-  const suites = (arg === 'all' ? Object.keys(SUITES) : [arg]) as Suite[];
+  const suites = asked as Suite[];
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}; load average ${load()}`);
