@@ -61,8 +61,9 @@ describe('every operation against a live server', () => {
 
   it('locations and resources', async () => {
     expect((await anonymous.request(documents.LocationsDocument)).locations.map((l) => l.id)).toContain(s.locationId);
-    const location = as((await admin.request(documents.UpdateLocationDocument, { id: s.locationId, input: { address: '1 River St' } })).updateLocation, 'Location');
+    const { location, slots } = as((await admin.request(documents.UpdateLocationDocument, { id: s.locationId, input: { address: '1 River St' } })).updateLocation, 'UpdateLocationPayload');
     expect(location.address).toBe('1 River St');
+    expect(slots.kept).toEqual([]);
     const room = as(
       (await admin.request(documents.CreateResourceDocument, { input: { locationId: s.locationId, kind: 'ROOM', name: 'Studio', exclusive: true } })).createResource,
       'Resource',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isValidTimeZone } from './shared/time.js';
+import { timeZoneSchema } from './shared/validation.js';
 import { KEY_ID } from './shared/pii.js';
 
 const HEX_KEY = /^[0-9a-fA-F]{64}$/;
@@ -88,7 +88,7 @@ export const configSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   LIVE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(12_000),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
-  DEFAULT_TIME_ZONE: z.string().refine(isValidTimeZone, 'must be an IANA time zone').default('UTC'),
+  DEFAULT_TIME_ZONE: timeZoneSchema.default('UTC'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   /** Cost units (src/ratelimit/cost.ts) per client and minute for everything but booking mutations. */

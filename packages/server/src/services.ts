@@ -90,7 +90,7 @@ export function createServices(deps: {
     generation,
     rules: new RulesService(prisma, generation),
     auth: new AuthService(prisma, deps.config, signingKeys),
-    locations: new LocationsService(prisma, slotEvents),
+    locations: new LocationsService(prisma, generation, slotEvents),
     resources: new ResourcesService(prisma, slotEvents),
     slotEvents,
     responseCache,

@@ -59,7 +59,7 @@ async function exercise(server: ServerProcess, tag: string): Promise<string[]> {
   const sent = smtp.messages.length;
 
   // Hold, confirm (invitation mail), the same again (DuplicateBookingError), a bad email (ValidationError).
-  const held = (await gql(server, HOLD, { input: { slotId: slot(0), customer: { name: guest.name, email: guest.email, phone: guest.phone, notes } } })).data!.hold;
+  const held = (await gql(server, HOLD, { input: { slotId: slot(0), customer: { name: guest.name, email: guest.email, phone: guest.phone }, notes } })).data!.hold;
   expect(held.__typename).toBe('BookingReceipt');
   expect((await gql(server, CONFIRM, { input: { bookingId: held.booking.id, manageToken: held.manageToken } })).data!.confirm.__typename).toBe('Booking');
   expect((await gql(server, BOOK, { input: { slotId: slot(0), customer: { name: guest.name, email: guest.email } } })).data!.book.__typename).toBe('DuplicateBookingError');

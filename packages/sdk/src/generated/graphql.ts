@@ -206,8 +206,6 @@ export type CreateWebhookInput = {
 export type CustomerInput = {
   email: string;
   name: string;
-  /** A note on the booking for the staff (what it is about); at most 2000 characters, stored encrypted. */
-  notes?: string | null | undefined;
   phone?: string | null | undefined;
   /** IANA zone the customer reads times in (their mails); the location's when left out. */
   timeZone?: string | null | undefined;
@@ -515,6 +513,7 @@ export type UpdateLocationInput = {
   /** No booking starting sooner than this many minutes from now (0-525600). null clears it. */
   minNoticeMinutes?: number | null | undefined;
   name?: string | null | undefined;
+  /** IANA time zone. A new zone re-plans the future free slots in it (the rules' wall-clock times stay). */
   timeZone?: string | null | undefined;
 };
 
@@ -750,6 +749,7 @@ export type AvailabilityByDayQuery = { __typename: 'Query', availabilityByDay:
 export type BookingQueryVariables = Exact<{
   id: string | number;
   manageToken?: string | null | undefined;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -762,6 +762,7 @@ export type BookingQuery = { __typename: 'Query', booking:
 export type MyBookingsQueryVariables = Exact<{
   from?: string | null | undefined;
   to?: string | null | undefined;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -782,6 +783,7 @@ export type BookingsQueryVariables = Exact<{
   from?: string | null | undefined;
   to?: string | null | undefined;
   customerEmail?: string | null | undefined;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -907,6 +909,7 @@ export type FormsQuery = { __typename: 'Query', forms: Array<{ __typename: 'Form
 
 export type FormAnalyticsQueryVariables = Exact<{
   formId: string | number;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -977,6 +980,7 @@ export type CancelFormSlotMutation = { __typename: 'Mutation', cancelFormSlot:
 
 export type RegisterMutationVariables = Exact<{
   input: RegisterInput;
+  timeZone?: string | null | undefined;
 }>;
 
 
@@ -1127,8 +1131,8 @@ export type UpdateLocationMutationVariables = Exact<{
 
 
 export type UpdateLocationMutation = { __typename: 'Mutation', updateLocation:
-    | { __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string }
     | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'UpdateLocationPayload', location: { __typename: 'Location', id: string, name: string, address: string | null, timeZone: string, createdAt: string, updatedAt: string }, slots: { __typename: 'SlotGenerationReport', created: number, updated: number, removed: number, unchanged: number, kept: Array<string> } }
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
@@ -2457,8 +2461,8 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<AvailabilityByDayQuery, AvailabilityByDayQueryVariables>;
 export const BookingDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query Booking($id: ID!, $manageToken: String) {
-  booking(id: $id, manageToken: $manageToken) {
+    query Booking($id: ID!, $manageToken: String, $timeZone: String) {
+  booking(id: $id, manageToken: $manageToken, timeZone: $timeZone) {
     __typename
     ... on Booking {
       ...BookingFields
@@ -2538,8 +2542,8 @@ fragment BookingFields on Booking {
   }
 }`) as unknown as TypedDocumentString<BookingQuery, BookingQueryVariables>;
 export const MyBookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query MyBookings($from: DateTime, $to: DateTime) {
-  myBookings(from: $from, to: $to) {
+    query MyBookings($from: DateTime, $to: DateTime, $timeZone: String) {
+  myBookings(from: $from, to: $to, timeZone: $timeZone) {
     __typename
     ... on MyBookingsSuccess {
       data {
@@ -2621,7 +2625,7 @@ fragment BookingFields on Booking {
   }
 }`) as unknown as TypedDocumentString<MyBookingsQuery, MyBookingsQueryVariables>;
 export const BookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query Bookings($first: Int, $after: String, $last: Int, $before: String, $resourceId: ID, $locationId: ID, $status: [BookingStatus!], $from: DateTime, $to: DateTime, $customerEmail: String) {
+    query Bookings($first: Int, $after: String, $last: Int, $before: String, $resourceId: ID, $locationId: ID, $status: [BookingStatus!], $from: DateTime, $to: DateTime, $customerEmail: String, $timeZone: String) {
   bookings(
     first: $first
     after: $after
@@ -2633,6 +2637,7 @@ export const BookingsDocument = /* @__PURE__ */ new TypedDocumentString(`
     from: $from
     to: $to
     customerEmail: $customerEmail
+    timeZone: $timeZone
   ) {
     __typename
     ... on BookingConnection {
@@ -3596,8 +3601,8 @@ export const FormsDocument = /* @__PURE__ */ new TypedDocumentString(`
   }
 }`) as unknown as TypedDocumentString<FormsQuery, FormsQueryVariables>;
 export const FormAnalyticsDocument = /* @__PURE__ */ new TypedDocumentString(`
-    query FormAnalytics($formId: ID!) {
-  formAnalytics(formId: $formId) {
+    query FormAnalytics($formId: ID!, $timeZone: String) {
+  formAnalytics(formId: $formId, timeZone: $timeZone) {
     __typename
     ... on FormAnalytics {
       formId
@@ -3895,8 +3900,8 @@ fragment NotFoundErrorFields on NotFoundError {
   entityId: id
 }`) as unknown as TypedDocumentString<CancelFormSlotMutation, CancelFormSlotMutationVariables>;
 export const RegisterDocument = /* @__PURE__ */ new TypedDocumentString(`
-    mutation Register($input: RegisterInput!) {
-  register(input: $input) {
+    mutation Register($input: RegisterInput!, $timeZone: String) {
+  register(input: $input, timeZone: $timeZone) {
     __typename
     ... on Registration {
       id
@@ -4316,8 +4321,13 @@ export const UpdateLocationDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation UpdateLocation($id: ID!, $input: UpdateLocationInput!) {
   updateLocation(id: $id, input: $input) {
     __typename
-    ... on Location {
-      ...LocationFields
+    ... on UpdateLocationPayload {
+      location {
+        ...LocationFields
+      }
+      slots {
+        ...GenerationReportFields
+      }
     }
     ... on ValidationError {
       ...ValidationErrorFields
@@ -4348,6 +4358,13 @@ fragment LocationFields on Location {
   timeZone
   createdAt
   updatedAt
+}
+fragment GenerationReportFields on SlotGenerationReport {
+  created
+  updated
+  removed
+  unchanged
+  kept
 }`) as unknown as TypedDocumentString<UpdateLocationMutation, UpdateLocationMutationVariables>;
 export const CreateResourceDocument = /* @__PURE__ */ new TypedDocumentString(`
     mutation CreateResource($input: CreateResourceInput!) {

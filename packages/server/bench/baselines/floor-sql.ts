@@ -93,6 +93,8 @@ export class FloorSql {
       if (slot.status === 'BLOCKED' || slot.status === 'CANCELLED' || slot.capacity - slot.booked - slot.held < 1) {
         return { __typename: 'SlotFullError' as const };
       }
+      // The same customer twice on one slot breaks a partial unique index: answered as a conflict, as Slotwise does.
+      await c.query('SAVEPOINT attempt');
       await c.query(`UPDATE slots SET ${mode === 'hold' ? 'held = held + 1' : 'booked = booked + 1'} WHERE id = $1`, [slotId]);
       const booking = await c.query(
         `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, hold_expires_at,
@@ -105,7 +107,12 @@ export class FloorSql {
           customer.name, customer.email, hashOf(customer.email), `${randomUUID()}@bench`,
           mode === 'book' ? new Date() : null,
         ],
-      );
+      ).catch(async (err) => {
+        if ((err as { code?: string }).code !== '23505') throw err;
+        await c.query('ROLLBACK TO SAVEPOINT attempt');
+        return null;
+      });
+      if (!booking) return { __typename: 'DuplicateBookingError' as const };
       await this.audit(c, booking.rows[0].id, mode, { slotId, status: booking.rows[0].status });
       return { __typename: 'Booking' as const, id: booking.rows[0].id as string, status: booking.rows[0].status as string };
     });

@@ -1,5 +1,5 @@
 import type { BenchContext } from './context.js';
-import { processTreeCpuMs, settled } from './processes.js';
+import { settled } from './processes.js';
 import { JsonClient } from './http-client.js';
 import { closedLoop, summarize, type LoadResult, type LoadSample, type Outcome } from './load.js';
 
@@ -31,15 +31,16 @@ export async function sideBySide(
   for (let segment = 0; segment < SEGMENTS; segment++) {
     const order = segment % 2 ? [...targets].reverse() : targets;
     for (const t of order) {
-      const cpuBefore = processTreeCpuMs(ctx[t].pid);
-      const sample = await closedLoop({
-        clients,
-        warmupMs: segment ? Math.min(ctx.warmupMs, 500) : (options.warmupMs ?? ctx.warmupMs),
-        durationMs: ctx.durationMs / SEGMENTS,
-        pauseMs: options.pauseMs,
-        request: requests.get(t)!,
-      });
-      samples.get(t)!.push({ ...sample, cpuMs: processTreeCpuMs(ctx[t].pid) - cpuBefore });
+      samples.get(t)!.push(
+        await closedLoop({
+          clients,
+          warmupMs: segment ? Math.min(ctx.warmupMs, 500) : (options.warmupMs ?? ctx.warmupMs),
+          durationMs: ctx.durationMs / SEGMENTS,
+          pauseMs: options.pauseMs,
+          request: requests.get(t)!,
+          serverPid: ctx[t].pid,
+        }),
+      );
     }
   }
   for (const c of http.values()) c.close();

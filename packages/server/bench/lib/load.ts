@@ -1,3 +1,5 @@
+import { processTreeCpuMs } from './processes.js';
+
 /** Closed-loop load: each client sends its next request when the last one answered (plus an optional pause). */
 
 export type Outcome = 'ok' | 'conflict' | 'error';
@@ -10,6 +12,8 @@ export interface LoadOptions {
   pauseMs?: number;
   /** One request; `client` and `seq` let scenarios spread their keys. */
   request: (client: number, seq: number) => Promise<Outcome>;
+  /** The server process under load: its CPU time (workers included) is read over the measured window. */
+  serverPid?: number;
 }
 
 export interface LoadResult {
@@ -22,9 +26,9 @@ export interface LoadResult {
   p50: number;
   p95: number;
   p99: number;
-  firstError?: string;
-  /** Server CPU time (user + system, ms) per request handled, warm-up included, when the caller measured it. */
+  /** Server CPU time (user + system) per request completed in the window, when the server's pid was given. */
   cpuMsPerRequest?: number;
+  firstError?: string;
 }
 
 /** The raw figures of one run; several runs of one target merge into one LoadResult. */
@@ -34,10 +38,7 @@ export interface LoadSample {
   latencies: number[];
   completed: number;
   counts: Record<Outcome, number>;
-  /** Every request that finished, warm-up included (what the server's CPU time was spent on). */
-  handled: number;
-  /** The server's CPU time over the whole run (set by callers that read it). */
-  cpuMs?: number;
+  serverCpuMs?: number;
   firstError?: string;
 }
 
@@ -49,7 +50,10 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
   const counts: Record<Outcome, number> = { ok: 0, conflict: 0, error: 0 };
   let firstError: string | undefined;
   let completed = 0;
-  let handled = 0;
+  // CPU is read at the window's edges, so warm-up work (JIT, caches) is not counted.
+  const cpuAt = () => (options.serverPid ? processTreeCpuMs(options.serverPid) : 0);
+  let cpuStart = 0;
+  const cpuTimer = setTimeout(() => (cpuStart = cpuAt()), warmupMs);
 
   const client = async (index: number) => {
     // Paced clients start spread over one pause, so they do not all fire together.
@@ -64,7 +68,6 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
         firstError ??= err instanceof Error ? err.message : String(err);
       }
       const finished = performance.now();
-      handled++;
       // Latency of every request started in the window (a slow server's tail shows);
       // throughput counts only those that also finished in it.
       if (started >= measureFrom) {
@@ -75,8 +78,12 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
       if (pauseMs && finished < endAt) await sleep(pauseMs);
     }
   };
+  let serverCpuMs: number | undefined;
+  const cpuEndTimer = setTimeout(() => (serverCpuMs = options.serverPid ? cpuAt() - cpuStart : undefined), warmupMs + durationMs);
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
-  return { clients, durationMs, latencies, completed, counts, handled, firstError };
+  clearTimeout(cpuTimer);
+  clearTimeout(cpuEndTimer);
+  return { clients, durationMs, latencies, completed, counts, serverCpuMs, firstError };
 }
 
 export function summarize(samples: LoadSample[]): LoadResult {
@@ -91,8 +98,8 @@ export function summarize(samples: LoadSample[]): LoadResult {
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
+    cpuMsPerRequest: samples.every((s) => s.serverCpuMs !== undefined) ? sum((s) => s.serverCpuMs!) / Math.max(1, sum((s) => s.completed)) : undefined,
     firstError: samples.find((s) => s.firstError)?.firstError,
-    ...(samples.every((s) => s.cpuMs !== undefined) ? { cpuMsPerRequest: sum((s) => s.cpuMs!) / Math.max(1, sum((s) => s.handled)) } : {}),
   };
 }
 

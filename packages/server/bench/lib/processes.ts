@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, ensureTemplate, TEST_REDIS_URL } from '../../test/databases.js';
-import { sleep } from './load.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -169,6 +169,8 @@ export function startSlotwise(databaseUrl: string, options: { redis?: boolean; n
     // One load driver is one client address: limits high enough never to refuse it, still counted per request.
     RATE_LIMIT_READS_PER_MINUTE: '1000000000',
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
+    MAX_SUBSCRIPTIONS_PER_IP: '100000',
+    MAX_WS_CONNECTIONS_PER_IP: '100000',
     // Mails are queued inside each booking transaction (measured); their delivery is a background job
     // that would write thousands of .eml files here, so it stays off.
     NOTIFICATIONS_ENABLED: 'false',

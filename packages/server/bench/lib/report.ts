@@ -14,7 +14,7 @@ export interface Row {
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 
 export function printTable(title: string, rows: Row[]) {
-  const header = ['scenario', 'target', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ok', 'conflict', 'err', 'CPU ms/req', 'x floor', 'target'];
+  const header = ['scenario', 'target', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ok', 'conflict', 'err', 'cpu ms/req', 'x floor', 'target'];
   const lines = rows.map((r) => [
     r.scenario,
     r.target,

@@ -51,7 +51,7 @@ async function attempt(target: Target, client: JsonClient, op: 'book' | 'hold', 
     kind = body.data.__typename;
   }
   if (kind === 'Booking') return 'ok';
-  if (kind === 'SlotFullError' || kind === 'BookingConflictError') return 'conflict';
+  if (kind === 'SlotFullError' || kind === 'BookingConflictError' || kind === 'DuplicateBookingError') return 'conflict';
   throw new Error(`${field} answered ${kind}`);
 }
 
@@ -151,6 +151,7 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
           warmupMs: ctx.warmupMs,
           durationMs: ctx.durationMs,
           request: (c) => attempt('slotwise', client, 'book', { slotId: slots[cursor++ % slots.length]! }, c, { 'idempotency-key': randomUUID() }),
+          serverPid: ctx.slotwise.pid,
         }),
       ]);
       client.close();

@@ -33,10 +33,10 @@ export async function monthViewBench(ctx: BenchContext): Promise<Row[]> {
       if (count) cache[(headers['x-response-cache'] as keyof typeof cache | undefined) ?? 'none']++;
       return 'ok';
     };
-    const targets: { name: string; url: string; request: (client: JsonClient) => () => Promise<Outcome> }[] = [
-      { name: 'bare node:http+pg', url: ctx.bare.url, request: (c) => async () => ((await c.post('/availability', args)).status === 200 ? 'ok' : 'error') },
-      { name: 'slotwise, no cache', url: uncachedServer.url, request: (c) => slotwise(c, false) },
-      { name: 'slotwise, cached', url: ctx.slotwise.url, request: (c) => slotwise(c, true) },
+    const targets: { name: string; url: string; pid: number; request: (client: JsonClient) => () => Promise<Outcome> }[] = [
+      { name: 'bare node:http+pg', url: ctx.bare.url, pid: ctx.bare.pid, request: (c) => async () => ((await c.post('/availability', args)).status === 200 ? 'ok' : 'error') },
+      { name: 'slotwise, no cache', url: uncachedServer.url, pid: uncachedServer.pid, request: (c) => slotwise(c, false) },
+      { name: 'slotwise, cached', url: ctx.slotwise.url, pid: ctx.slotwise.pid, request: (c) => slotwise(c, true) },
     ];
     await settled();
     const samples = new Map<string, LoadSample[]>(targets.map((t) => [t.name, []]));
@@ -45,7 +45,7 @@ export async function monthViewBench(ctx: BenchContext): Promise<Row[]> {
       for (const t of order) {
         const client = new JsonClient(t.url, CLIENTS);
         samples.get(t.name)!.push(
-          await closedLoop({ clients: CLIENTS, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs / 2, request: t.request(client) }),
+          await closedLoop({ clients: CLIENTS, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs / 2, request: t.request(client), serverPid: t.pid }),
         );
         client.close();
       }

@@ -17,7 +17,6 @@ export const CustomerInput = builder.inputType('CustomerInput', {
     email: t.string({ required: true }),
     phone: t.string(),
     timeZone: t.string({ description: 'IANA zone the customer reads times in (their mails); the location\'s when left out.' }),
-    notes: t.string({ description: 'A note on the booking for the staff (what it is about); at most 2000 characters, stored encrypted.' }),
   }),
 });
 

@@ -5,18 +5,11 @@ import type { BookingStatus } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
+import { instantWindowSchema } from '../shared/validation.js';
 import { canSeeBooking, grantBookingAccess, tokenMatches } from './access.js';
 
 const DAY_MS = 86_400_000;
-const MAX_WINDOW_DAYS = 366;
-
-const window = z
-  .object({ from: z.date().nullish(), to: z.date().nullish() })
-  .refine((w) => !w.from || !w.to || w.to.getTime() > w.from.getTime(), { message: 'must be after from', path: ['to'] })
-  .refine((w) => !w.from || !w.to || w.to.getTime() - w.from.getTime() <= MAX_WINDOW_DAYS * DAY_MS, {
-    message: `a window is at most ${MAX_WINDOW_DAYS} days`,
-    path: ['to'],
-  });
+const window = instantWindowSchema('bookingList');
 
 export interface BookingFilters {
   resourceId?: string | null;

@@ -6,21 +6,40 @@ import { parseGlobalId } from '../shared/ids.js';
 import { canSeeBooking } from './access.js';
 import { findVisibleBooking, myBookings, staffBookingsWhere } from './booking-queries.js';
 import type { BookingReceipt } from './booking.service.js';
-import { decryptCustomer, type Customer } from './customer.js';
+import { decryptCustomer, type CustomerView } from './customer.js';
 import { BookingKindEnum, BookingStatusEnum } from './enums.graphql.js';
+import { TIME_ZONE_ARG } from '../scheduling/availability.graphql.js';
+import { viewerTimeZone } from '../shared/viewer.js';
+import { mustExist } from '../db/exists.js';
 
-
-const CustomerRef = builder.objectRef<Customer>('Customer').implement({
+const CustomerRef = builder.objectRef<CustomerView>('Customer').implement({
   description: 'Who booked. Only staff, the customer themselves, or the holder of the manage token see it.',
   fields: (t) => ({
     name: t.exposeString('name'),
     email: t.exposeString('email'),
     phone: t.exposeString('phone', { nullable: true }),
-    notes: t.exposeString('notes', { nullable: true, description: 'The customer\'s note on this booking, as given when booking.' }),
+    notes: t.exposeString('notes', {
+      nullable: true,
+      description: "The booking's notes, as Booking.notes shows them.",
+      deprecationReason: 'Use Booking.notes; notes are written as booking details (hold, book, updateBooking).',
+    }),
   }),
 });
 
 nodeVisibility.set('Booking', (booking, ctx) => canSeeBooking(ctx, ctx.actor, booking));
+
+/** The bookings a read answered in a viewer's zone, and that zone. */
+const viewerZones = new WeakMap<object, string>();
+
+/** A booking as read in the viewer's zone: its slot's local dates and times in that zone (unchanged without one). */
+function inViewerZone<B extends object>(booking: B, zone: string | null): B {
+  if (!zone) return booking;
+  // The slot is there when the plan loaded it with the booking; else Booking.slot reads it.
+  const slot = (booking as { slot?: { timeZone: string } | null }).slot;
+  const read = slot ? { ...booking, slot: { ...slot, timeZone: zone } } : { ...booking };
+  viewerZones.set(read, zone);
+  return read;
+}
 
 /** A booking. Visible to staff, its own customer, and a request that showed its manage token. */
 export const BookingRef = builder.prismaNode('Booking', {
@@ -31,7 +50,16 @@ export const BookingRef = builder.prismaNode('Booking', {
     status: t.expose('status', { type: BookingStatusEnum }),
     startAt: t.expose('startAt', { type: 'DateTime' }),
     endAt: t.expose('endAt', { type: 'DateTime' }),
-    slot: t.relation('slot', { nullable: true }),
+    slot: t.relation('slot', {
+      nullable: true,
+      // Only when the booking came without its slot (a list the plan did not reach): read it here, in the viewer's zone.
+      resolve: async (query, booking, _args, ctx) => {
+        if (!booking.slotId) return null;
+        const slot = await ctx.db.prisma.slot.findUnique({ ...query, where: { id: booking.slotId } });
+        const zone = viewerZones.get(booking);
+        return slot && zone ? { ...slot, timeZone: zone } : slot;
+      },
+    }),
     resource: t.relation('resource', { nullable: true }),
     location: t.relation('location', { nullable: true }),
     holdExpiresAt: t.expose('holdExpiresAt', { type: 'DateTime', nullable: true, description: 'While HELD: when the place is given back unless confirmed.' }),
@@ -68,15 +96,19 @@ export const BookingReceiptRef = builder.objectRef<BookingReceipt>('BookingRecei
   }),
 });
 
+
 builder.queryField('booking', (t) =>
   t.prismaField({
     type: 'Booking',
     description: 'One booking: for staff, its own customer, or with its manage token.',
     authScopes: { public: true },
     errors: {},
-    args: { id: t.arg.id({ required: true }), manageToken: t.arg.string() },
-    resolve: (query, _root, args, ctx) =>
-      findVisibleBooking(ctx.db.prisma, query, parseGlobalId(String(args.id), 'Booking', ['id']), args.manageToken, ctx, ctx.actor),
+    args: { id: t.arg.id({ required: true }), manageToken: t.arg.string(), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
+    resolve: async (query, _root, args, ctx) => {
+      const zone = viewerTimeZone(args.timeZone);
+      const booking = await findVisibleBooking(ctx.db.prisma, query, parseGlobalId(String(args.id), 'Booking', ['id']), args.manageToken, ctx, ctx.actor);
+      return inViewerZone(booking, zone);
+    },
   }),
 );
 
@@ -86,8 +118,12 @@ builder.queryField('myBookings', (t) =>
     description: "The signed-in user's bookings overlapping [from, to) (default: the next 90 days), by start.",
     authScopes: { authenticated: true },
     errors: {},
-    args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-    resolve: (_root, args, ctx) => myBookings(ctx.db.sql, ctx.actor!, args.from, args.to, new Date()),
+    args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
+    resolve: async (_root, args, ctx) => {
+      const zone = viewerTimeZone(args.timeZone);
+      const bookings = await myBookings(ctx.db.sql, ctx.actor!, args.from, args.to, new Date());
+      return bookings.map((b) => inViewerZone(b, zone));
+    },
   }),
 );
 
@@ -100,12 +136,11 @@ interface StaffBookingArgs {
   customerEmail?: string | null;
 }
 
-const staffWhere = (args: StaffBookingArgs) =>
-  staffBookingsWhere({
-    ...args,
-    resourceId: args.resourceId ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : null,
-    locationId: args.locationId ? parseGlobalId(String(args.locationId), 'Location', ['locationId']) : null,
-  });
+const scopeOf = (args: StaffBookingArgs) => ({
+  resourceId: args.resourceId ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : null,
+  locationId: args.locationId ? parseGlobalId(String(args.locationId), 'Location', ['locationId']) : null,
+});
+const staffWhere = (args: StaffBookingArgs) => staffBookingsWhere({ ...args, ...scopeOf(args) });
 
 builder.queryField('bookings', (t) =>
   t.prismaConnection({
@@ -121,8 +156,17 @@ builder.queryField('bookings', (t) =>
       from: t.arg({ type: 'DateTime', description: 'Bookings ending after this instant' }),
       to: t.arg({ type: 'DateTime', description: 'Bookings starting before this instant' }),
       customerEmail: t.arg.string(),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
     },
     totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
-    resolve: (query, _root, args, ctx) => ctx.db.prisma.booking.findMany({ ...query, where: staffWhere(args), orderBy: { id: 'desc' } }),
+    resolve: async (query, _root, args, ctx) => {
+      const zone = viewerTimeZone(args.timeZone);
+      const where = staffWhere(args);
+      const { resourceId, locationId } = scopeOf(args);
+      await mustExist(ctx.db.prisma, 'Resource', resourceId);
+      await mustExist(ctx.db.prisma, 'Location', locationId);
+      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where, orderBy: { id: 'desc' } });
+      return bookings.map((b) => inViewerZone(b, zone));
+    },
   }, ...connectionNames('Booking')),
 );

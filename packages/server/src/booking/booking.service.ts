@@ -40,7 +40,6 @@ export interface CustomerInput {
   email: string;
   phone?: string | null;
   timeZone?: string | null;
-  notes?: string | null;
 }
 
 /** Details as a mutation's input carries them (validated by the service). */

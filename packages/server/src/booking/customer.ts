@@ -1,25 +1,14 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { pii } from '../shared/pii.js';
-import { isValidTimeZone } from '../shared/time.js';
+import { customerSchema as customerFields } from '../shared/validation.js';
 
-export const customerSchema = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  email: z.email('must be an email address').max(254),
-  phone: z
-    .string()
-    .trim()
-    .regex(/^\+?[0-9][0-9 ()./-]{4,28}[0-9]$/, 'must be a phone number, e.g. +44 20 7946 0958')
-    .nullish(),
-  /** The zone the customer reads times in (their mails); the location's when left out. */
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone, e.g. Europe/Lisbon').nullish(),
-  /** The customer's note on the booking (what it is about); free text, stored encrypted. */
-  notes: z.string().trim().max(2000, 'must be at most 2000 characters').nullish(),
-});
+/** A customer as a booking takes one (their note on the booking is the booking's `notes` detail). */
+export const customerSchema = customerFields;
 
 export type Customer = z.infer<typeof customerSchema>;
 
-/** The booking columns that carry the customer: name, contact data and note encrypted, lookup hashes beside them. */
+/** The booking columns that carry the customer: name and contact data encrypted, lookup hashes beside them. */
 export function customerColumns(customer: Customer) {
   const p = pii();
   return {
@@ -29,12 +18,14 @@ export function customerColumns(customer: Customer) {
     customerPhone: customer.phone ? p.encrypt(customer.phone) : null,
     customerPhoneHash: customer.phone ? p.phoneHash(customer.phone) : null,
     customerTimeZone: customer.timeZone ?? null,
-    notes: customer.notes ? p.encrypt(customer.notes) : null,
   };
 }
 
+/** Who booked, as read back: with the booking's notes (written as booking details). */
+export type CustomerView = Customer & { notes: string | null };
+
 /** Name and note may still be plaintext in rows written before they were encrypted (migration 0006). */
-export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): Customer {
+export function decryptCustomer(b: { customerName: string; customerEmail: string; customerPhone: string | null; notes: string | null }): CustomerView {
   const p = pii();
   return {
     name: p.readText(b.customerName),

@@ -15,7 +15,7 @@ import { writeOverrideAudit } from '../policies/policies.store.js';
 
 export interface BookSlotsInput {
   slotIds: string[];
-  customer: { name: string; email: string; phone?: string | null; timeZone?: string | null; notes?: string | null };
+  customer: { name: string; email: string; phone?: string | null; timeZone?: string | null };
   /** The signed-in customer, if any (their bookings show in myBookings). */
   userId?: string | null;
   actorLabel: string;

@@ -1,5 +1,6 @@
 import ical, { ICalAttendeeRole, ICalAttendeeStatus, ICalCalendarMethod, ICalEventStatus, type ICalDateTimeValue } from 'ical-generator';
 import { Temporal } from 'temporal-polyfill';
+import { isRepeatedWallTime } from '../shared/time.js';
 import { vtimezone } from './vtimezone.js';
 
 export type InviteMethod = 'REQUEST' | 'CANCEL';
@@ -43,7 +44,7 @@ export function renderIcs(input: IcsInput): string {
   for (const event of input.events) {
     // A wall time that occurs twice (the hour a fall-back repeats) cannot name its instant with
     // TZID: such an event is written in UTC, which every reader takes as the same instant.
-    const zone = timeZone && !isAmbiguous(event.startAt, timeZone) && !isAmbiguous(event.endAt, timeZone) ? timeZone : null;
+    const zone = timeZone && !isRepeatedWallTime(event.startAt, timeZone) && !isRepeatedWallTime(event.endAt, timeZone) ? timeZone : null;
     calendar.createEvent({
       id: event.uid,
       sequence: event.sequence,
@@ -75,13 +76,6 @@ export function renderIcs(input: IcsInput): string {
 function at(instant: Date, timeZone: string | null): ICalDateTimeValue {
   if (!timeZone) return instant;
   return Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone) as unknown as ICalDateTimeValue;
-}
-
-/** True when the instant's local wall time in the zone also names another instant. */
-function isAmbiguous(instant: Date, timeZone: string): boolean {
-  const local = Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone).toPlainDateTime();
-  const earlier = local.toZonedDateTime(timeZone, { disambiguation: 'earlier' }).epochMilliseconds;
-  return earlier !== local.toZonedDateTime(timeZone, { disambiguation: 'later' }).epochMilliseconds;
 }
 
 /** A name as a quoted parameter value (CN), which may not hold double quotes or control characters. */

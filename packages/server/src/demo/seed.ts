@@ -1,4 +1,4 @@
-import { Temporal } from 'temporal-polyfill';
+import { addDays, todayIn } from '../shared/time.js';
 import type { Slotwise } from '../app.js';
 
 /** Demo data for a first embedded start, so GraphiQL has something to show. Returns false when data exists. */
@@ -16,8 +16,8 @@ export async function seedDemoIfEmpty(app: Slotwise): Promise<boolean> {
     await app.services.rules.create({ resourceId: created.id, kind: 'WEEKLY', daysOfWeek: weekdays, ...rule });
   }
   // Four weeks of slots from today, in the clinic's zone.
-  const today = Temporal.Now.plainDateISO(location.timeZone);
-  await app.services.generation.generate({ locationId: location.id, from: today.toString(), to: today.add({ days: 27 }).toString() });
+  const today = todayIn(location.timeZone, new Date());
+  await app.services.generation.generate({ locationId: location.id, from: today, to: addDays(today, 27) });
   const { token } = await app.services.auth.ensureAdmin('admin@example.com', 'Demo Admin');
   app.log.info(`Demo admin API token (shown once; send as "Authorization: Bearer <token>"): ${token}`);
   return true;

@@ -13,10 +13,11 @@ export interface SlotTotals {
 
 export interface FormAnalytics extends SlotTotals {
   formId: string;
+  /** The zone the days are local dates of: the viewer's when asked, else the form's. */
   timeZone: string;
   cancelledSlots: number;
   registrations: number;
-  /** One entry per local date (in the form's zone) that has slots, in date order. */
+  /** One entry per local date (in `timeZone`) that has slots, in date order. */
   days: (SlotTotals & { date: string })[];
 }
 
@@ -30,12 +31,16 @@ interface DayRow {
   cancelled: number;
 }
 
-/** Counts over the form's live (not cancelled) slots, grouped by local date in the form's zone: two SQL statements. */
-export async function formAnalytics(prisma: PrismaClient, formId: string): Promise<FormAnalytics> {
+/**
+ * Counts over the form's live (not cancelled) slots, grouped by local date in the viewer's zone
+ * (the form's when none is given): two SQL statements.
+ */
+export async function formAnalytics(prisma: PrismaClient, formId: string, viewerZone: string | null = null): Promise<FormAnalytics> {
   const form = await prisma.form.findUnique({ where: { id: formId }, select: { id: true, timeZone: true, _count: { select: { registrations: true } } } });
   if (!form) throw new NotFoundError('Form', formId);
+  const timeZone = viewerZone ?? form.timeZone;
   const rows = await prisma.$queryRaw<DayRow[]>`
-    SELECT to_char(start_at AT TIME ZONE ${form.timeZone}, 'YYYY-MM-DD') AS date,
+    SELECT to_char(start_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') AS date,
            count(*) FILTER (WHERE status <> 'CANCELLED')::int AS total,
            count(*) FILTER (WHERE status <> 'CANCELLED' AND booked > 0)::int AS booked_slots,
            count(*) FILTER (WHERE status <> 'CANCELLED' AND booked >= capacity)::int AS full_slots,
@@ -47,7 +52,7 @@ export async function formAnalytics(prisma: PrismaClient, formId: string): Promi
   const days = rows.filter((r) => r.total > 0).map((r) => ({ date: r.date, ...totals([r]) }));
   return {
     formId: form.id,
-    timeZone: form.timeZone,
+    timeZone,
     ...totals(rows),
     cancelledSlots: rows.reduce((n, r) => n + r.cancelled, 0),
     registrations: form._count.registrations,

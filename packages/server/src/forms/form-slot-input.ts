@@ -1,17 +1,16 @@
 import { z } from 'zod';
-import { Temporal } from 'temporal-polyfill';
 import { ValidationError } from '../shared/errors.js';
-
-const wallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)');
+import { nextLocalDate, wallTimeToInstant } from '../shared/time.js';
+import { localDateSchema, wallTimeSchema } from '../shared/validation.js';
 
 /** One slot: either two instants, or a local date with wall times read in the form's zone. */
 export const localSlotInput = z
   .object({
     startAt: z.date().nullish(),
     endAt: z.date().nullish(),
-    date: z.iso.date('must be a date, YYYY-MM-DD').nullish(),
-    startTime: wallTime.nullish(),
-    endTime: wallTime.nullish(),
+    date: localDateSchema.nullish(),
+    startTime: wallTimeSchema.nullish(),
+    endTime: wallTimeSchema.nullish(),
     capacity: z.number().int().min(1, 'must be at least 1').max(10_000).nullish(),
   })
   .superRefine((v, ctx) => {
@@ -39,12 +38,9 @@ export function resolveLocalSlot(input: LocalSlotInput, timeZone: string, now: D
     startAt = input.startAt;
     endAt = input.endAt;
   } else {
-    const date = Temporal.PlainDate.from(input.date!);
-    const start = wallInstant(date, input.startTime!, timeZone, 'startTime');
-    const endDate = input.endTime! <= input.startTime! ? date.add({ days: 1 }) : date;
-    const end = wallInstant(endDate, input.endTime!, timeZone, 'endTime');
-    startAt = new Date(start);
-    endAt = new Date(end);
+    const date = input.date!;
+    startAt = wallInstant(date, input.startTime!, timeZone, 'startTime');
+    endAt = wallInstant(input.endTime! <= input.startTime! ? nextLocalDate(date) : date, input.endTime!, timeZone, 'endTime');
   }
   if (endAt <= startAt) throw ValidationError.field(['input', 'endAt'], 'must be after startAt');
   if (endAt.getTime() - startAt.getTime() > 24 * 3_600_000) throw ValidationError.field(['input', 'endAt'], 'a slot lasts at most 24 hours');
@@ -52,12 +48,8 @@ export function resolveLocalSlot(input: LocalSlotInput, timeZone: string, now: D
   return { startAt, endAt, capacity: input.capacity ?? 1 };
 }
 
-function wallInstant(date: Temporal.PlainDate, time: string, timeZone: string, field: string): number {
-  const [hour, minute] = time.split(':').map(Number) as [number, number];
-  const wall = date.toPlainDateTime({ hour, minute });
-  const zoned = wall.toZonedDateTime(timeZone, { disambiguation: 'earlier' });
-  if (Temporal.PlainDateTime.compare(zoned.toPlainDateTime(), wall) !== 0) {
-    throw ValidationError.field(['input', field], `${time} does not exist on ${date} in ${timeZone} (clocks move forward)`);
-  }
-  return zoned.epochMilliseconds;
+function wallInstant(date: string, time: string, timeZone: string, field: string): Date {
+  const instant = wallTimeToInstant(date, time, timeZone);
+  if (!instant) throw ValidationError.field(['input', field], `${time} does not exist on ${date} in ${timeZone} (clocks move forward)`);
+  return instant;
 }

@@ -7,6 +7,8 @@ import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import type { Context } from '../context.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { slotsInZone } from '../scheduling/availability-fields.graphql.js';
+import { TIME_ZONE_ARG } from '../scheduling/availability.graphql.js';
+import { viewerTimeZone } from '../shared/viewer.js';
 import { formSlotsLoader } from './form-slots-loader.js';
 import { formAnalytics, type FormAnalytics, type SlotTotals } from './form-analytics.js';
 import { FormSlotLimitError } from './forms.errors.js';
@@ -78,7 +80,7 @@ builder.queryField('forms', (t) =>
 );
 
 const FormDayAnalyticsRef = builder.objectRef<SlotTotals & { date: string }>('FormDayAnalytics').implement({
-  description: 'Counts of one local date in the form\'s zone.',
+  description: 'Counts of one local date in the answer\'s timeZone.',
   fields: (t) => ({
     date: t.field({ type: 'Date', resolve: (d) => d.date }),
     totalSlots: t.exposeInt('totalSlots'),
@@ -95,7 +97,7 @@ const FormAnalyticsRef = builder.objectRef<FormAnalytics>('FormAnalytics').imple
     'Totals over the form\'s slots that are not cancelled. bookedSlots: slots with at least one booking; fillRate: seatsBooked / capacity (0..1).',
   fields: (t) => ({
     formId: t.id({ resolve: (a) => encodeGlobalID('Form', a.formId) }),
-    timeZone: t.exposeString('timeZone'),
+    timeZone: t.exposeString('timeZone', { description: "The zone the days are local dates of: the asked timeZone, else the form's." }),
     totalSlots: t.exposeInt('totalSlots'),
     bookedSlots: t.exposeInt('bookedSlots'),
     fullSlots: t.exposeInt('fullSlots'),
@@ -104,7 +106,7 @@ const FormAnalyticsRef = builder.objectRef<FormAnalytics>('FormAnalytics').imple
     seatsBooked: t.exposeInt('seatsBooked'),
     fillRate: t.exposeFloat('fillRate'),
     registrations: t.exposeInt('registrations'),
-    days: t.field({ type: [FormDayAnalyticsRef], description: 'Per local date in the form\'s zone, in date order.', resolve: (a) => a.days }),
+    days: t.field({ type: [FormDayAnalyticsRef], description: 'Per local date in timeZone, in date order.', resolve: (a) => a.days }),
   }),
 });
 
@@ -113,8 +115,9 @@ builder.queryField('formAnalytics', (t) =>
     type: FormAnalyticsRef,
     authScopes: { roles: STAFF_ROLES },
     errors: {},
-    args: { formId: t.arg.id({ required: true }) },
-    resolve: (_root, { formId }, ctx) => formAnalytics(ctx.db.prisma, parseGlobalId(String(formId), 'Form', ['formId'])),
+    args: { formId: t.arg.id({ required: true }), timeZone: t.arg.string({ description: `${TIME_ZONE_ARG} The days are local dates in it.` }) },
+    resolve: (_root, { formId, timeZone }, ctx) =>
+      formAnalytics(ctx.db.prisma, parseGlobalId(String(formId), 'Form', ['formId']), viewerTimeZone(timeZone)),
   }),
 );
 

@@ -6,7 +6,7 @@ import type { Role } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
-import { isValidTimeZone } from '../shared/time.js';
+import { timeZoneSchema } from '../shared/validation.js';
 import { formScheduleInput, slotsForSchedule } from './form-schedule.js';
 import { localSlotInput, resolveLocalSlot } from './form-slot-input.js';
 import { FormSlotBookedError, FormSlotLimitError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
@@ -25,7 +25,7 @@ export const createFormInput = z.object({
   title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
   description: z.string().trim().max(5000, 'must be at most 5000 characters').nullish(),
   slug,
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York'),
+  timeZone: timeZoneSchema,
   maxSlotsPerRegistration: z.number().int().min(1, 'must be at least 1').max(MAX_SLOTS_PER_FORM).nullish(),
   locationId: z.string().nullish(),
   schedule: formScheduleInput.nullish(),
@@ -56,7 +56,7 @@ export class FormsService {
     const now = this.now();
     const slots = data.schedule ? slotsForSchedule(data.schedule, data.timeZone, now) : [];
     if (data.locationId && !(await this.prisma.location.findUnique({ where: { id: data.locationId }, select: { id: true } }))) {
-      throw ValidationError.field(['input', 'locationId'], 'no such location');
+      throw new NotFoundError('Location', data.locationId);
     }
     await this.assertSlugFree(data.slug);
     const { form, created } = await this.prisma

@@ -94,7 +94,6 @@ describe('createForm validation', () => {
     ['an end before the start', { slug: 'bad-window', schedule: { ...SEED_SCHEDULE, endTime: '16:00' } }, ['input', 'schedule', 'endTime']],
     ['both endDate and weeks', { slug: 'both-ends', schedule: { ...SEED_SCHEDULE, endDate: '2027-02-01' } }, ['input', 'schedule', 'endDate']],
     ['a day 8', { slug: 'day-eight', schedule: { ...SEED_SCHEDULE, daysOfWeek: [8] } }, ['input', 'schedule', 'daysOfWeek', '0']],
-    ['an unknown location', { slug: 'no-place', locationId: 'TG9jYXRpb246MDE5MjAwMDAtMDAwMC03MDAwLTgwMDAtMDAwMDAwMDAwMDAw' }, ['input', 'locationId']],
   ])('refuses %s with a ValidationError on that field and writes nothing', async (_name, input, path) => {
     const before = await counts();
     const result = expectNoErrors(await create(input));

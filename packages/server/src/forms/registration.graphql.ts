@@ -14,6 +14,8 @@ import { FormStatusEnum } from './forms.graphql.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { slotLabel } from './slot-label.js';
 import { pii } from '../shared/pii.js';
+import { viewerTimeZone } from '../shared/viewer.js';
+import { TIME_ZONE_ARG } from '../scheduling/availability.graphql.js';
 
 export const RegistrationRef = builder.prismaNode('Registration', {
   id: { field: 'id' },
@@ -28,7 +30,7 @@ export const RegistrationRef = builder.prismaNode('Registration', {
       resolve: (r) => r.slots.map((s) => s.slot),
     }),
     slotLabels: t.stringList({
-      description: 'The slots as a registrant reads them, in the form\'s zone: "Mon Oct 7, 5:00–6:00 PM".',
+      description: 'The slots as a registrant reads them, in the form\'s zone (the viewer\'s when register was asked with timeZone): "Mon Oct 7, 5:00–6:00 PM".',
       select: { slots: { select: { slot: { select: { startAt: true, endAt: true, timeZone: true } } }, orderBy: { slot: { startAt: 'asc' } } } },
       resolve: (r) => r.slots.map(({ slot }) => slotLabel(slot.startAt, slot.endAt, slot.timeZone)),
     }),
@@ -47,6 +49,14 @@ export const RegistrationRef = builder.prismaNode('Registration', {
     }),
   }),
 });
+
+/** A registration as the registrant reads it: its slots' local times and labels in their zone (unchanged without one). */
+function inViewerZone<R extends object>(registration: R, zone: string | null): R {
+  // The slots are there when the query selected them (Pothos loads them with the registration).
+  const slots = (registration as { slots?: { slot?: { timeZone: string } }[] }).slots;
+  if (!zone || !slots) return registration;
+  return { ...registration, slots: slots.map((s) => (s.slot ? { ...s, slot: { ...s.slot, timeZone: zone } } : s)) };
+}
 
 const FormAnswerInput = builder.inputType('FormAnswerInput', {
   fields: (t) => ({
@@ -105,14 +115,19 @@ builder.mutationField('register', (t) =>
     description: 'Signs up for one or more slots of a published form, all or nothing.',
     authScopes: { public: true },
     errors: { types: [FormNotOpenError, FormSlotNotFoundError, SlotsUnavailableError, DuplicateBookingError, BookingPolicyError] },
-    args: { input: t.arg({ type: RegisterInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => {
+    args: {
+      input: t.arg({ type: RegisterInput, required: true }),
+      timeZone: t.arg.string({ description: `${TIME_ZONE_ARG} The registration's slots and slotLabels read in it.` }),
+    },
+    resolve: async (query, _root, { input, timeZone }, ctx) => {
+      const zone = viewerTimeZone(timeZone);
       const { formSlug, formId, slotIds, ...rest } = input;
       if (!formSlug === !formId) throw ValidationError.field(['input', 'formSlug'], 'give formSlug or formId');
       const key = formSlug ? { slug: formSlug } : { id: parseGlobalId(String(formId), 'Form', ['input', 'formId']) };
       const ids = slotIds.map((id, i) => parseGlobalId(String(id), 'Slot', ['input', 'slotIds', String(i)]));
       const { registration } = await ctx.services.registrations.register(key, { ...rest, slotIds: ids }, ctx);
-      return ctx.db.prisma.registration.findUniqueOrThrow({ ...query, where: { id: registration.id } });
+      const read = await ctx.db.prisma.registration.findUniqueOrThrow({ ...query, where: { id: registration.id } });
+      return inViewerZone(read, zone);
     },
   }),
 );

@@ -22,6 +22,8 @@ const GUEST = { name: 'Zebulon Quillfeather', email: 'zebulon.quill@pii-test.exa
 const BOOKER = { name: 'Ottoline Brackenbury', email: 'ottoline.b@pii-test.example', phone: '+1 415 555 0177', notes: 'Wheelchair access please, ww3-note' };
 const REGISTRANT = { name: 'Marguerite Oyelaran', email: 'marguerite.o@pii-test.example', phone: '+33 1 70 36 39 84' };
 const ANSWER = 'My secret answer is kumquat-zz91';
+/** A person's contact data as the customer, their note as the booking's notes. */
+const withNotes = ({ notes, ...customer }: { name: string; email: string; phone: string; notes: string }) => ({ customer, notes });
 
 const BOOKING_FIELDS = 'booking { id customer { name email phone notes } }';
 const HOLD = `mutation ($input: HoldInput!) { hold(input: $input) { __typename ... on BookingReceipt { manageToken ${BOOKING_FIELDS} } ... on Error { message } } }`;
@@ -70,10 +72,10 @@ describe('personal data at rest', () => {
     const resourceId = await f.resource(locationId);
     const slot = await f.slot(locationId, resourceId, { capacity: 3 });
 
-    const held = expectNoErrors(await t.execute(HOLD, { input: { slotId: gid('Slot', slot), customer: GUEST } }, { headers: { 'idempotency-key': 'pii-at-rest-1' } })).hold;
+    const held = expectNoErrors(await t.execute(HOLD, { input: { slotId: gid('Slot', slot), ...withNotes(GUEST) } }, { headers: { 'idempotency-key': 'pii-at-rest-1' } })).hold;
     expect(held.booking.customer).toEqual(GUEST);
     expect(expectNoErrors(await t.execute(CONFIRM, { input: { bookingId: held.booking.id, manageToken: held.manageToken } })).confirm.__typename).toBe('Booking');
-    const booked = expectNoErrors(await t.execute(BOOK, { input: { slotId: gid('Slot', slot), customer: BOOKER } })).book;
+    const booked = expectNoErrors(await t.execute(BOOK, { input: { slotId: gid('Slot', slot), ...withNotes(BOOKER) } })).book;
     expect(booked.booking.customer).toEqual(BOOKER);
 
     const form = await publishedForm(t);

@@ -2,6 +2,7 @@ import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { builder } from '../builder.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { TIME_ZONE_ARG, scopeIds } from '../scheduling/availability.graphql.js';
+import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { viewerOf } from '../shared/viewer.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
 import { SLOT_CHANGE_REASONS } from './slot-events.js';
@@ -50,7 +51,7 @@ builder.subscriptionField('slotAvailability', (t) =>
     type: SlotAvailabilityResult,
     description:
       'Live slots of a resource, location or form: first a SNAPSHOT of the window, then a CHANGE event per committed change. ' +
-      'Window: from defaults to the start of the current minute, to to from + 14 days, at most 93 days. Bad arguments: one ValidationError or NotFoundError, then the end.',
+      `Window: from defaults to the start of the current minute, to to from + 14 days, at most ${WINDOW_CAP_DAYS.availability} days. Bad arguments: one ValidationError or NotFoundError, then the end.`,
     authScopes: { public: true },
     args: {
       resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),

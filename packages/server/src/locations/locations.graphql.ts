@@ -1,6 +1,9 @@
 import { builder } from '../builder.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { policyDescription, policyInputFields } from '../policies/policies.graphql.js';
+import { SlotGenerationReportRef } from '../scheduling/generation.graphql.js';
+import type { GenerationReport } from '../scheduling/generation.service.js';
+import type { Location } from '../generated/prisma/client.js';
 
 const OF = 'The default of its resources; null: no policy.';
 
@@ -36,7 +39,7 @@ const CreateLocationInput = builder.inputType('CreateLocationInput', {
 const UpdateLocationInput = builder.inputType('UpdateLocationInput', {
   fields: (t) => ({
     name: t.string(),
-    timeZone: t.string(),
+    timeZone: t.string({ description: 'IANA time zone. A new zone re-plans the future free slots in it (the rules\' wall-clock times stay).' }),
     address: t.string(),
     ...policyInputFields(t),
   }),
@@ -61,13 +64,24 @@ builder.mutationField('createLocation', (t) =>
   }),
 );
 
+const UpdateLocationPayload = builder.objectRef<{ location: Location; slots: GenerationReport }>('UpdateLocationPayload').implement({
+  description: 'The location, and what a new zone did to its future slots (all zeros when the zone stayed).',
+  fields: (t) => ({
+    location: t.field({ type: LocationRef, resolve: (p) => p.location }),
+    slots: t.field({
+      type: SlotGenerationReportRef,
+      description: 'Free slots moved to the same wall-clock times in the new zone; slots with bookings or holds are kept (and read in the new zone).',
+      resolve: (p) => p.slots,
+    }),
+  }),
+});
+
 builder.mutationField('updateLocation', (t) =>
-  t.prismaField({
-    type: 'Location',
+  t.field({
+    type: UpdateLocationPayload,
     authScopes: { roles: ['manager'] },
     errors: {},
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateLocationInput, required: true }) },
-    resolve: (_query, _root, { id, input }, ctx) =>
-      ctx.services.locations.update(parseGlobalId(String(id), 'Location', ['id']), input),
+    resolve: (_root, { id, input }, ctx) => ctx.services.locations.update(parseGlobalId(String(id), 'Location', ['id']), input),
   }),
 );

@@ -1,12 +1,12 @@
 import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Location, PrismaClient } from '../generated/prisma/client.js';
+import { emptyReport, type GenerationReport, type GenerationService } from '../scheduling/generation.service.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
-import { isValidTimeZone } from '../shared/time.js';
+import { timeZoneSchema as timeZone } from '../shared/validation.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const timeZone = z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/London');
 const address = z.string().trim().max(500).nullish();
 
 export const createLocationInput = z.object({ name, timeZone, address, ...policyInputShape });
@@ -18,6 +18,7 @@ export type UpdateLocationInput = z.input<typeof updateLocationInput>;
 export class LocationsService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly generation: GenerationService,
     private readonly slotEvents?: SlotEvents,
   ) {}
 
@@ -26,11 +27,16 @@ export class LocationsService {
     return this.prisma.location.create({ data });
   }
 
-  async update(id: string, input: UpdateLocationInput) {
-    const data = parseInput(updateLocationInput, input);
-    const found = await this.prisma.location.findUnique({ where: { id }, select: { id: true } });
+  /** A new zone re-plans the location's future free slots in it (see GenerationService.afterZoneChange). */
+  async update(id: string, input: UpdateLocationInput): Promise<{ location: Location; slots: GenerationReport }> {
+    const data = stripUndefined(parseInput(updateLocationInput, input));
+    const found = await this.prisma.location.findUnique({ where: { id }, select: { timeZone: true } });
     if (!found) throw new NotFoundError('Location', id);
-    const updated = await this.prisma.location.update({ where: { id }, data: stripUndefined(data) });
+    const write = (db: Pick<PrismaClient, 'location'>) => db.location.update({ where: { id }, data });
+    const updated =
+      data.timeZone && data.timeZone !== found.timeZone
+        ? await this.generation.afterZoneChange(id, write)
+        : { location: await write(this.prisma), slots: emptyReport() };
     // Its zone or state shows in availability answers.
     await this.slotEvents?.scopeChanged('location', id);
     return updated;

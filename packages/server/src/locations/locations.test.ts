@@ -23,12 +23,12 @@ describe('locations', () => {
 
     const updated = expectNoErrors(
       await t.execute(
-        `mutation ($id: ID!) { updateLocation(id: $id, input: { name: "Harbour East" }) { ... on Location { name timeZone } } }`,
+        `mutation ($id: ID!) { updateLocation(id: $id, input: { name: "Harbour East" }) { ... on UpdateLocationPayload { location { name timeZone } } } }`,
         { id },
         { token: t.adminToken },
       ),
     );
-    expect(updated.updateLocation).toEqual({ name: 'Harbour East', timeZone: 'Europe/London' });
+    expect(updated.updateLocation).toEqual({ location: { name: 'Harbour East', timeZone: 'Europe/London' } });
 
     const node = expectNoErrors(await t.execute(`query ($id: ID!) { node(id: $id) { __typename ... on Location { name } } }`, { id }));
     expect(node.node).toEqual({ __typename: 'Location', name: 'Harbour East' });

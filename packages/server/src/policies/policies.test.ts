@@ -32,7 +32,7 @@ const UPDATE_RESOURCE = `mutation U($id: ID!, $input: UpdateResourceInput!) { up
   __typename ... on Resource { bufferAfterMinutes minNoticeMinutes horizonDays maxBookingsPerDay }
   ... on ValidationError { fieldErrors { path message } } } }`;
 const UPDATE_LOCATION = `mutation U($id: ID!, $input: UpdateLocationInput!) { updateLocation(id: $id, input: $input) {
-  __typename ... on Location { minNoticeMinutes } ... on ValidationError { fieldErrors { path message } } } }`;
+  __typename ... on UpdateLocationPayload { location { minNoticeMinutes } } ... on ValidationError { fieldErrors { path message } } } }`;
 
 /** The next whole quarter hour at least `minutes` from now. */
 const quarterAfter = (minutes: number) => new Date(Math.ceil((Date.now() + minutes * MIN) / (15 * MIN)) * 15 * MIN);

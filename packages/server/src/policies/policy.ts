@@ -1,6 +1,5 @@
-import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
-import { toLocal } from '../shared/time.js';
+import { addDaysInZone, mondayOf, toLocal } from '../shared/time.js';
 
 /**
  * Booking policies as pure functions: the one rule the booking transaction enforces and every
@@ -115,7 +114,7 @@ const MINUTE_MS = 60_000;
 /** Latest allowed start under horizonDays: now + N calendar days in the zone (23 or 25 hours across DST). */
 export function horizonEnd(policy: Policy, now: number, timeZone: string): number {
   if (policy.horizonDays === null) return Infinity;
-  return Temporal.Instant.fromEpochMilliseconds(now).toZonedDateTimeISO(timeZone).add({ days: policy.horizonDays }).epochMilliseconds;
+  return addDaysInZone(now, policy.horizonDays, timeZone);
 }
 
 /** Earliest allowed start under minNoticeMinutes. */
@@ -124,12 +123,6 @@ export function noticeEnd(policy: Policy, now: number): number {
 }
 
 const localDate = (ms: number, timeZone: string) => toLocal(new Date(ms), timeZone).date;
-
-/** The Monday (local date) of the ISO week a local date is in. */
-function weekOf(date: string): string {
-  const d = Temporal.PlainDate.from(date);
-  return d.subtract({ days: d.dayOfWeek - 1 }).toString();
-}
 
 /**
  * Buffers: the minutes before and after a live booking must be free of bookings at other times on
@@ -152,7 +145,7 @@ export function policyVerdict(c: Candidate, ctx: PolicyContext): PolicyReason | 
   if (hasBuffers(p) && ctx.bookings.some((b) => inBuffer(c, p, b))) return 'BUFFER';
   if (p.maxBookingsPerDay === null && p.maxBookingsPerCustomerPerDay === null && p.maxBookingsPerCustomerPerWeek === null) return null;
   const day = localDate(c.start, timeZone);
-  const week = weekOf(day);
+  const week = mondayOf(day);
   let perDay = 0;
   let customerDay = 0;
   let customerWeek = 0;
@@ -161,7 +154,7 @@ export function policyVerdict(c: Candidate, ctx: PolicyContext): PolicyReason | 
     if (bDay === day) perDay++;
     if (!b.sameCustomer) continue;
     if (bDay === day) customerDay++;
-    if (weekOf(bDay) === week) customerWeek++;
+    if (mondayOf(bDay) === week) customerWeek++;
   }
   if (p.maxBookingsPerDay !== null && perDay >= p.maxBookingsPerDay) return 'DAILY_LIMIT';
   if (p.maxBookingsPerCustomerPerDay !== null && customerDay >= p.maxBookingsPerCustomerPerDay) return 'CUSTOMER_DAILY_LIMIT';

@@ -17,7 +17,8 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
-import { MAX_WINDOW_DAYS } from '../scheduling/availability-window.js';
+import { daysBetween } from '../shared/time.js';
+import { WINDOW_CAP_DAYS, isLocalDate } from '../shared/validation.js';
 import { DEFAULT_WINDOW_DAYS } from '../live/slot-availability.service.js';
 
 /**
@@ -36,6 +37,8 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 const DAY_MS = 86_400_000;
+/** The longest availability window: a window that will be refused counts as this long. */
+const MAX_WINDOW_DAYS = WINDOW_CAP_DAYS.availability;
 
 type Args = Record<string, unknown>;
 
@@ -181,10 +184,8 @@ function instantDays(from: unknown, to: unknown): number {
 
 /** Local dates from and to, both inclusive. */
 function dateDays(from: unknown, to: unknown): number {
-  const start = typeof from === 'string' ? Date.parse(`${from}T00:00:00Z`) : NaN;
-  const end = typeof to === 'string' ? Date.parse(`${to}T00:00:00Z`) : NaN;
-  if (Number.isNaN(start) || Number.isNaN(end)) return MAX_WINDOW_DAYS;
-  return clampDays(Math.round((end - start) / DAY_MS) + 1);
+  if (!isLocalDate(from) || !isLocalDate(to)) return MAX_WINDOW_DAYS;
+  return clampDays(daysBetween(from, to) + 1);
 }
 
 function clampDays(days: number): number {

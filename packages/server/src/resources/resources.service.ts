@@ -2,7 +2,7 @@ import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
-import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { NotFoundError, parseInput } from '../shared/errors.js';
 import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
 import { skillsSchema } from '../shared/viewer.js';
 
@@ -43,7 +43,7 @@ export class ResourcesService {
   async create(input: CreateResourceInput) {
     const data = parseInput(createResourceInput, input);
     const location = await this.prisma.location.findUnique({ where: { id: data.locationId }, select: { id: true } });
-    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    if (!location) throw new NotFoundError('Location', data.locationId);
     return this.prisma.resource.create({ data });
   }
 

@@ -1,9 +1,9 @@
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.js';
-import { MAX_WINDOW_DAYS } from './availability-window.js';
 import { slotsLoader } from './loaders.js';
 import { SlotRef } from './slots.graphql.js';
 import { viewerTimeZone } from '../shared/viewer.js';
+import { TIME_ZONE_MESSAGE, instantWindowIssue } from '../shared/validation.js';
 import { TIME_ZONE_ARG } from './availability.graphql.js';
 import type { Slot } from '../generated/prisma/client.js';
 
@@ -12,7 +12,7 @@ function nestedZone(zone: string | null | undefined): string | null {
   try {
     return viewerTimeZone(zone);
   } catch {
-    throw new GraphQLError('timeZone must be an IANA time zone, e.g. Europe/Lisbon', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`timeZone ${TIME_ZONE_MESSAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
 }
 
@@ -24,10 +24,8 @@ export function slotsInZone(slots: Slot[], zone: string | null | undefined): Slo
 
 /** Nested list fields cannot return a typed error union, so a bad window is a plain input error. */
 function checkNestedWindow(from: Date, to: Date): void {
-  const days = (to.getTime() - from.getTime()) / 86_400_000;
-  if (days <= 0 || days > MAX_WINDOW_DAYS) {
-    throw new GraphQLError(`to must be after from and at most ${MAX_WINDOW_DAYS} days later`, { extensions: { code: 'BAD_USER_INPUT' } });
-  }
+  const issue = instantWindowIssue(from, to, 'availability');
+  if (issue) throw new GraphQLError(`to: ${issue}`, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 
 builder.prismaObjectFields('Resource', (t) => ({

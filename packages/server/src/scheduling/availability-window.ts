@@ -1,41 +1,19 @@
-import { Temporal } from 'temporal-polyfill';
 import type { SqlQuery } from '../db/database.js';
-import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
+import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { todayIn } from '../shared/time.js';
+import { dateWindowIssue, instantWindowIssue, type WindowUse } from '../shared/validation.js';
 import { POLICY_COLUMNS, POLICY_FIELDS } from '../policies/policy.js';
 
-/** Longest window any availability read accepts. */
-export const MAX_WINDOW_DAYS = 93;
-const DAY_MS = 86_400_000;
-
-/** `to` after `from`, at most maxDays long, and not wholly in the past. */
-export function checkWindow(from: Date, to: Date, now: Date, maxDays = MAX_WINDOW_DAYS): void {
-  const errors: FieldError[] = [];
-  if (to.getTime() <= from.getTime()) errors.push({ path: ['to'], message: 'must be after from' });
-  else if (to.getTime() - from.getTime() > maxDays * DAY_MS) errors.push({ path: ['to'], message: `the window may span at most ${maxDays} days` });
-  else if (to.getTime() <= now.getTime()) errors.push({ path: ['to'], message: 'the window is entirely in the past' });
-  if (errors.length) throw new ValidationError(errors);
+/** `to` after `from`, at most the use's cap long, and not wholly in the past. */
+export function checkWindow(from: Date, to: Date, now: Date, use: WindowUse = 'availability'): void {
+  const message = instantWindowIssue(from, to, use) ?? (to.getTime() <= now.getTime() ? 'the window is entirely in the past' : null);
+  if (message) throw ValidationError.field(['to'], message);
 }
 
 /** The same rules for local dates (both inclusive), judged in the scope's zone; errors name `field`. */
 export function checkDateWindow(from: string, to: string, timeZone: string, now: Date, field = 'to'): void {
-  const maxDays = MAX_WINDOW_DAYS;
-  const first = Temporal.PlainDate.from(from);
-  const last = Temporal.PlainDate.from(to);
-  const today = Temporal.Instant.fromEpochMilliseconds(now.getTime()).toZonedDateTimeISO(timeZone).toPlainDate();
-  let message: string | null = null;
-  if (Temporal.PlainDate.compare(last, first) < 0) message = 'must not be before from';
-  else if (first.until(last).days + 1 > maxDays) message = `the window may span at most ${maxDays} days`;
-  else if (Temporal.PlainDate.compare(last, today) < 0) message = 'the window is entirely in the past';
+  const message = dateWindowIssue(from, to, 'availability') ?? (to < todayIn(timeZone, now) ? 'the window is entirely in the past' : null);
   if (message) throw ValidationError.field([field], message);
-}
-
-/** The instant a local date begins in a zone (midnight, or the first instant after a gap). */
-export function startOfLocalDate(date: string, timeZone: string): Date {
-  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds);
-}
-
-export function nextLocalDate(date: string): string {
-  return Temporal.PlainDate.from(date).add({ days: 1 }).toString();
 }
 
 export type ScopeKind = 'resource' | 'location' | 'form';

@@ -3,6 +3,7 @@ import { READ_AFTER_HEADER } from '../db/read-replica.js';
 import type { Slot } from '../generated/prisma/client.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
+import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { viewerOf } from '../shared/viewer.js';
 import type { Context } from '../context.js';
 import { encodeGlobalID } from '@pothos/plugin-relay';
@@ -97,7 +98,7 @@ const ExposedSlotsRef = builder.objectRef<ExposureResult>('ExposedSlots').implem
 builder.queryField('availability', (t) =>
   t.field({
     type: AvailabilityRef,
-    description: 'Slots starting in [from, to) with remaining places and local times. Window: at most 93 days, not all in the past.',
+    description: `Slots starting in [from, to) with remaining places and local times. Window: at most ${WINDOW_CAP_DAYS.availability} days, not all in the past.`,
     authScopes: { public: true },
     errors: {},
     args: {

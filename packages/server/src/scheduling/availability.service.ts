@@ -4,17 +4,8 @@ import type { ReadRouter } from '../db/read-replica.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import type { Viewer } from '../shared/viewer.js';
-import {
-  checkDateWindow,
-  checkWindow,
-  loadScope,
-  loadScopeWith,
-  nextLocalDate,
-  oneScope,
-  startOfLocalDate,
-  type Scope,
-  type ScopeIds,
-} from './availability-window.js';
+import { nextLocalDate, startOfLocalDate } from '../shared/time.js';
+import { checkDateWindow, checkWindow, loadScope, loadScopeWith, oneScope, type Scope, type ScopeIds } from './availability-window.js';
 
 const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
 

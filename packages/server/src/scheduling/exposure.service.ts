@@ -4,8 +4,8 @@ import type { BookingMetrics } from '../http/metrics.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
-import { toLocal } from '../shared/time.js';
-import { checkDateWindow, loadScope, nextLocalDate, oneScope, startOfLocalDate, type ScopeIds } from './availability-window.js';
+import { nextLocalDate, startOfLocalDate, toLocal } from '../shared/time.js';
+import { checkDateWindow, loadScope, oneScope, type ScopeIds } from './availability-window.js';
 import { exposureKey, type ExposureCache } from './exposure-cache.js';
 import { exposureSeed, hourSalt, pickExposure, type ExposureVariant } from './exposure.js';
 

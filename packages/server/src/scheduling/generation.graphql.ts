@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../builder.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import type { GenerationReport } from './generation.service.js';
 
 export const SlotGenerationReportRef = builder.objectRef<GenerationReport>('SlotGenerationReport').implement({
@@ -22,7 +23,7 @@ const GenerateSlotsInput = builder.inputType('GenerateSlotsInput', {
     resourceId: t.id({ description: "One resource's slots" }),
     locationId: t.id({ description: 'Location-wide slots plus those of every active resource with rules there' }),
     from: t.field({ type: 'Date', required: true, description: "First local date (location's zone), inclusive; the past is skipped" }),
-    to: t.field({ type: 'Date', required: true, description: 'Last local date, inclusive; at most 93 days after from' }),
+    to: t.field({ type: 'Date', required: true, description: `Last local date, inclusive; at most ${WINDOW_CAP_DAYS.generation} days after from` }),
   }),
 });
 

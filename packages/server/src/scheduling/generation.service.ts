@@ -1,10 +1,11 @@
-import { Temporal } from 'temporal-polyfill';
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
-import { ValidationError, parseInput } from '../shared/errors.js';
+import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, todayIn } from '../shared/time.js';
+import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
-import { futureSlotSpan, lockScope, lockScopes, reconcileScope, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { futureSlotSpan, lockScope, lockScopes, reconcileScope, retagFutureSlots, scopeLockKey, type SlotScope } from './slot-reconcile.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -17,21 +18,17 @@ export interface GenerationReport {
   kept: string[];
 }
 
-export const MAX_GENERATION_DAYS = 93;
-
 const generateInput = z
   .object({
     resourceId: z.string().nullish(),
     locationId: z.string().nullish(),
-    from: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
-    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD'),
+    from: localDateSchema,
+    to: localDateSchema,
   })
   .superRefine((v, ctx) => {
     if (!v.resourceId && !v.locationId) ctx.addIssue({ code: 'custom', path: ['locationId'], message: 'give a locationId or a resourceId' });
-    if (v.to < v.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-    else if (Temporal.PlainDate.from(v.from).until(Temporal.PlainDate.from(v.to)).days + 1 > MAX_GENERATION_DAYS) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `a generation may span at most ${MAX_GENERATION_DAYS} days; split the request` });
-    }
+    const window = isLocalDate(v.from) && isLocalDate(v.to) ? dateWindowIssue(v.from, v.to, 'generation') : null;
+    if (window) ctx.addIssue({ code: 'custom', path: ['to'], message: window });
   });
 export type GenerateInput = z.input<typeof generateInput>;
 
@@ -50,24 +47,12 @@ export const HORIZON_PASS_INTERVAL_MS = 60 * 60_000;
 function toPlanRule(r: Prisma.AvailabilityRuleGetPayload<object>): PlanRule {
   return {
     ...r,
-    validFrom: r.validFrom ? r.validFrom.toISOString().slice(0, 10) : null,
-    validTo: r.validTo ? r.validTo.toISOString().slice(0, 10) : null,
+    validFrom: r.validFrom ? fromDateColumn(r.validFrom) : null,
+    validTo: r.validTo ? fromDateColumn(r.validTo) : null,
   };
 }
 
-function localDate(instant: Date, timeZone: string): string {
-  return Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone).toPlainDate().toString();
-}
-
-function startOfDay(date: string, timeZone: string): Date {
-  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds);
-}
-
-function nextDay(date: string): string {
-  return Temporal.PlainDate.from(date).add({ days: 1 }).toString();
-}
-
-function emptyReport(): GenerationReport {
+export function emptyReport(): GenerationReport {
   return { created: 0, updated: 0, unchanged: 0, removed: 0, kept: [] };
 }
 
@@ -94,9 +79,9 @@ export class GenerationService {
     const locationId = v.resourceId ? await this.locationOf(v.resourceId) : v.locationId!;
     if (v.locationId && v.locationId !== locationId) throw ValidationError.field(['input', 'resourceId'], 'the resource is not at that location');
     const location = await this.prisma.location.findUnique({ where: { id: locationId }, select: { timeZone: true } });
-    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    if (!location) throw new NotFoundError('Location', locationId);
     const now = this.now();
-    const today = localDate(now, location.timeZone);
+    const today = todayIn(location.timeZone, now);
     if (v.to < today) throw ValidationError.field(['input', 'to'], `is in the past (today is ${today} in ${location.timeZone})`);
     const from = v.from < today ? today : v.from;
 
@@ -135,8 +120,8 @@ export class GenerationService {
       for (const t of targets) {
         const span = await futureSlotSpan(tx, t, now);
         if (!span) continue;
-        const from = localDate(span.first, t.timeZone);
-        const to = localDate(span.last, t.timeZone);
+        const from = localDateOf(span.first, t.timeZone);
+        const to = localDateOf(span.last, t.timeZone);
         const r = await this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
         addTo(report, r.report);
         changes.push(...r.changes);
@@ -145,6 +130,44 @@ export class GenerationService {
     }, TX_OPTIONS);
     await this.slotEvents.publish(changes);
     return { rule, slots: report };
+  }
+
+  /**
+   * Runs a location write that moves the location to another zone, and re-plans in the same
+   * transaction, in the new zone, the local dates already materialized for each of its scopes (those
+   * of the first to the last future slot, in the old zone): free slots move to the new wall-clock
+   * instants; slots with bookings or holds are kept and reported, as after a rule change. Every
+   * future slot of the location (its forms' aside) then reads in the new zone. Events go out after commit.
+   */
+  async afterZoneChange<T>(locationId: string, write: (tx: Tx) => Promise<T>): Promise<{ location: T; slots: GenerationReport }> {
+    const now = this.now();
+    const { location, report, changes } = await this.prisma.$transaction(async (tx) => {
+      await lockScopes(tx, (await this.targets(tx, locationId, null)).map(scopeLockKey));
+      const before = await this.targets(tx, locationId, null);
+      const spans = new Map<string, { first: Date; last: Date } | null>();
+      for (const t of before) spans.set(scopeLockKey(t), await futureSlotSpan(tx, t, now));
+      const location = await write(tx);
+      const oldZone = before[0]!.timeZone;
+      const targets = (await this.targets(tx, locationId, null)).filter((t) => !t.resourceId || t.rules.some((r) => !r.isClosed));
+      const report = emptyReport();
+      const changes: SlotChange[] = [];
+      for (const t of targets) {
+        const span = spans.get(scopeLockKey(t));
+        if (!span || t.timeZone === oldZone) continue;
+        const from = localDateOf(span.first, oldZone);
+        const to = localDateOf(span.last, oldZone);
+        // The window covers the old slots (old zone's dates) and the new ones (the same dates in the new zone).
+        const start = new Date(Math.max(now.getTime(), Math.min(startOfLocalDate(from, oldZone).getTime(), startOfLocalDate(from, t.timeZone).getTime())));
+        const end = new Date(Math.max(startOfLocalDate(nextLocalDate(to), oldZone).getTime(), startOfLocalDate(nextLocalDate(to), t.timeZone).getTime()));
+        const r = await reconcileScope(tx, t, this.plan(t, from, to, now), start, end);
+        addTo(report, r);
+        changes.push(...r.changes);
+      }
+      changes.push(...(await retagFutureSlots(tx, locationId, targets[0]!.timeZone, now)));
+      return { location, report, changes };
+    }, TX_OPTIONS);
+    await this.slotEvents.publish(changes);
+    return { location, slots: report };
   }
 
   /**
@@ -172,8 +195,8 @@ export class GenerationService {
         if (!(await lockScope(tx, scopeLockKey({ locationId: scope.location_id, resourceId: scope.resource_id }), false))) return null;
         const [t] = (await this.targets(tx, scope.location_id, scope.resource_id)).filter((x) => x.resourceId === scope.resource_id);
         if (!t) return null;
-        const from = localDate(now, t.timeZone);
-        const to = Temporal.PlainDate.from(from).add({ days: this.options.horizonDays }).toString();
+        const from = todayIn(t.timeZone, now);
+        const to = addDays(from, this.options.horizonDays);
         return this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
       }, TX_OPTIONS);
       if (!result) {
@@ -208,8 +231,8 @@ export class GenerationService {
     const report = emptyReport();
     const changes: SlotChange[] = [];
     for (const { t, plan } of plans) {
-      const start = startOfDay(from, t.timeZone);
-      const r = await reconcileScope(tx, t, plan, start > now ? start : now, startOfDay(nextDay(to), t.timeZone));
+      const start = startOfLocalDate(from, t.timeZone);
+      const r = await reconcileScope(tx, t, plan, start > now ? start : now, startOfLocalDate(nextLocalDate(to), t.timeZone));
       addTo(report, r);
       changes.push(...r.changes);
     }
@@ -218,7 +241,7 @@ export class GenerationService {
 
   private async locationOf(resourceId: string): Promise<string> {
     const resource = await this.prisma.resource.findUnique({ where: { id: resourceId }, select: { locationId: true } });
-    if (!resource) throw ValidationError.field(['input', 'resourceId'], 'no such resource');
+    if (!resource) throw new NotFoundError('Resource', resourceId);
     return resource.locationId;
   }
 

@@ -1,5 +1,5 @@
-import { Temporal } from 'temporal-polyfill';
-import { expandScheduleByDate, formatWallTime, localWindow } from './schedule.js';
+import { formatWallTime, localDatesBetween } from '../shared/time.js';
+import { expandScheduleByDate, localWindow } from './schedule.js';
 
 export type RuleKind = 'WEEKLY' | 'DATE_RANGE' | 'EXCEPTION';
 
@@ -32,11 +32,9 @@ function coveredDates(rule: PlanRule, fromDate: string, toDate: string): string[
   const from = rule.validFrom && rule.validFrom > fromDate ? rule.validFrom : fromDate;
   const to = rule.validTo && rule.validTo < toDate ? rule.validTo : toDate;
   const days = new Set(rule.daysOfWeek.length ? rule.daysOfWeek : EVERY_DAY);
-  const dates: string[] = [];
-  for (let d = Temporal.PlainDate.from(from); d.toString() <= to; d = d.add({ days: 1 })) {
-    if (days.has(d.dayOfWeek)) dates.push(d.toString());
-  }
-  return dates;
+  return localDatesBetween(from, to)
+    .filter((d) => days.has(d.dayOfWeek))
+    .map((d) => d.date);
 }
 
 /**

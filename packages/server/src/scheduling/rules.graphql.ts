@@ -7,7 +7,7 @@ import { ValidationError } from '../shared/errors.js';
 import { RuleKind } from '../generated/prisma/enums.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
-import { formatWallTime } from './schedule.js';
+import { formatWallTime } from '../shared/time.js';
 import { RuleOverlapError, ruleView, type RuleRow } from './rules.service.js';
 import { SlotGenerationReportRef } from './generation.graphql.js';
 import type { GenerationReport } from './generation.service.js';

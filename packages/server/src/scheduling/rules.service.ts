@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { PrismaClient, Prisma } from '../generated/prisma/client.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { formatWallTime, fromDateColumn, parseWallTime, toDateColumn } from '../shared/time.js';
+import { localDateSchema, wallTimeSchema, windowEndTimeSchema } from '../shared/validation.js';
 import type { GenerationService, GenerationReport } from './generation.service.js';
-import { formatWallTime, parseWallTime } from './schedule.js';
 
 /** Another rule of the same kind and scope already covers some of these days, hours and dates. */
 export class RuleOverlapError extends AppError {
@@ -12,28 +13,26 @@ export class RuleOverlapError extends AppError {
   }
 }
 
-const wallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM between 00:00 and 24:00');
-const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 const minutes = z.number().int('must be a whole number').min(5, 'must be at least 5').max(480, 'must be at most 480');
 
 const ruleFields = z
   .object({
     kind: z.enum(['WEEKLY', 'DATE_RANGE', 'EXCEPTION']),
     daysOfWeek: z.array(z.number().int().min(1, 'days are 1 (Monday) to 7 (Sunday)').max(7, 'days are 1 (Monday) to 7 (Sunday)')),
-    startTime: wallTime.refine((t) => t !== '24:00', 'must be before 24:00'),
-    endTime: wallTime,
+    startTime: wallTimeSchema,
+    endTime: windowEndTimeSchema,
     slotDurationMinutes: minutes,
     granularityMinutes: minutes,
     capacity: z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000),
-    validFrom: date.nullable(),
-    validTo: date.nullable(),
+    validFrom: localDateSchema.nullable(),
+    validTo: localDateSchema.nullable(),
     isClosed: z.boolean(),
   })
   .superRefine((r, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     // zod runs this even when a field above failed: only compare what parsed.
-    const start = wallTime.safeParse(r.startTime).success ? parseWallTime(r.startTime) : NaN;
-    const end = wallTime.safeParse(r.endTime).success ? parseWallTime(r.endTime) : NaN;
+    const start = wallTimeSchema.safeParse(r.startTime).success ? parseWallTime(r.startTime) : NaN;
+    const end = windowEndTimeSchema.safeParse(r.endTime).success ? parseWallTime(r.endTime) : NaN;
     if (end <= start) issue('endTime', 'must be after startTime');
     if (r.slotDurationMinutes % r.granularityMinutes !== 0) issue('slotDurationMinutes', 'must be a multiple of granularityMinutes');
     if (!r.isClosed && end - start < r.slotDurationMinutes) {
@@ -66,8 +65,8 @@ export function ruleView(rule: RuleRow): RuleFields {
     slotDurationMinutes: rule.slotDurationMinutes,
     granularityMinutes: rule.granularityMinutes,
     capacity: rule.capacity,
-    validFrom: rule.validFrom ? rule.validFrom.toISOString().slice(0, 10) : null,
-    validTo: rule.validTo ? rule.validTo.toISOString().slice(0, 10) : null,
+    validFrom: rule.validFrom ? fromDateColumn(rule.validFrom) : null,
+    validTo: rule.validTo ? fromDateColumn(rule.validTo) : null,
     isClosed: rule.isClosed,
   };
 }
@@ -81,8 +80,8 @@ function toData(f: RuleFields) {
     slotDurationMinutes: f.slotDurationMinutes,
     granularityMinutes: f.granularityMinutes,
     capacity: f.capacity,
-    validFrom: f.validFrom ? new Date(`${f.validFrom}T00:00:00Z`) : null,
-    validTo: f.validTo ? new Date(`${f.validTo}T00:00:00Z`) : null,
+    validFrom: f.validFrom ? toDateColumn(f.validFrom) : null,
+    validTo: f.validTo ? toDateColumn(f.validTo) : null,
     isClosed: f.isClosed,
   };
 }
@@ -144,7 +143,7 @@ export class RulesService {
   private async scopeOf(locationId: string | null, resourceId: string | null) {
     if (resourceId) {
       const resource = await this.prisma.resource.findUnique({ where: { id: resourceId }, select: { locationId: true } });
-      if (!resource) throw ValidationError.field(['input', 'resourceId'], 'no such resource');
+      if (!resource) throw new NotFoundError('Resource', resourceId);
       if (locationId && resource.locationId !== locationId) {
         throw ValidationError.field(['input', 'resourceId'], 'the resource is not at that location');
       }
@@ -152,7 +151,7 @@ export class RulesService {
     }
     if (!locationId) throw ValidationError.field(['input', 'locationId'], 'give a locationId or a resourceId');
     const location = await this.prisma.location.findUnique({ where: { id: locationId }, select: { id: true } });
-    if (!location) throw ValidationError.field(['input', 'locationId'], 'no such location');
+    if (!location) throw new NotFoundError('Location', locationId);
     return { locationId, resourceId: null };
   }
 

@@ -1,4 +1,5 @@
 import { Temporal } from 'temporal-polyfill';
+import { StableOffsets, parseWallTime, wallTimeToInstant, windowEdgeToInstant } from '../shared/time.js';
 
 /**
  * A weekly wall-clock schedule in one IANA zone (seed 000's schedule spec; availability rules
@@ -20,97 +21,21 @@ export interface ScheduledSlot {
   endAt: Date;
 }
 
-const TIME = /^(\d{2}):(\d{2})$/;
-
-/** 'HH:MM' -> minutes after local midnight; '24:00' is allowed (end of day) and gives 1440. */
-export function parseWallTime(value: string): number {
-  const match = TIME.exec(value);
-  if (!match) throw new RangeError(`invalid wall time '${value}', expected HH:MM`);
-  const minutes = Number(match[1]) * 60 + Number(match[2]);
-  if (Number(match[2]) > 59 || minutes > 24 * 60) throw new RangeError(`invalid wall time '${value}'`);
-  return minutes;
-}
-
-/** minutes after local midnight -> 'HH:MM' (1440 -> '24:00'). */
-export function formatWallTime(minutes: number): string {
-  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-}
-
 /**
- * The instant a wall-clock time of a local date first reads on the clock, or null when that
- * wall time does not exist (spring-forward gap). A repeated wall time (fall back) gives its
- * first occurrence.
- */
-function wallStart(date: Temporal.PlainDate, minutes: number, timeZone: string): Temporal.ZonedDateTime | null {
-  const wall = date.toPlainDateTime({ hour: Math.floor(minutes / 60), minute: minutes % 60 });
-  const zoned = wall.toZonedDateTime(timeZone, { disambiguation: 'earlier' });
-  // In a gap 'earlier' moves the clock back by the gap: the wall time read back differs.
-  return Temporal.PlainDateTime.compare(zoned.toPlainDateTime(), wall) === 0 ? zoned : null;
-}
-
-/**
- * Where a day's window ends, as an instant: the first time the wall clock reads `endTime` on
- * that date ('24:00' = the next local midnight). If that wall time falls in a spring-forward gap,
- * Temporal's 'compatible' rule pushes it forward by the gap (02:30 in a 02:00->03:00 gap ends
- * the window at 03:30 new time, the same elapsed distance from the window start as on the old
- * clock). On a fall-back day, a window end inside the repeated hour is its first occurrence.
- */
-function windowEnd(date: Temporal.PlainDate, minutes: number, timeZone: string): Temporal.Instant {
-  const day = minutes === 24 * 60 ? date.add({ days: 1 }) : date;
-  const m = minutes % (24 * 60);
-  return day
-    .toPlainDateTime({ hour: Math.floor(m / 60), minute: m % 60 })
-    .toZonedDateTime(timeZone, { disambiguation: 'compatible' })
-    .toInstant();
-}
-
-/**
- * A wall-clock window of one local date as instants (used for closures): the start's first
- * occurrence (a start in a gap moves forward by the gap), the end as in the schedule window.
+ * A wall-clock window of one local date as instants (opening hours, closures): both edges as
+ * windowEdgeToInstant reads them (a start in a gap moves forward by the gap, 24:00 is the next
+ * local midnight).
  */
 export function localWindow(date: string, startMinutes: number, endMinutes: number, timeZone: string): { start: Date; end: Date } {
-  const day = Temporal.PlainDate.from(date);
-  const start = day
-    .toPlainDateTime({ hour: Math.floor(startMinutes / 60), minute: startMinutes % 60 })
-    .toZonedDateTime(timeZone, { disambiguation: 'compatible' });
-  return { start: new Date(start.epochMilliseconds), end: new Date(windowEnd(day, endMinutes, timeZone).epochMilliseconds) };
-}
-
-const HOUR_MS = 3_600_000;
-
-/**
- * The zone's UTC offset when it is the same all through a local date (no transition within 36 h
- * of its noon), else null. Remembers the transitions around the last answer, so a run of days
- * costs one Temporal lookup per DST period instead of one per slot.
- */
-class StableOffsets {
-  private offsetMs = 0;
-  private from = Number.POSITIVE_INFINITY;
-  private to = Number.NEGATIVE_INFINITY;
-
-  constructor(private readonly timeZone: string) {}
-
-  of(date: Temporal.PlainDate): number | null {
-    const noonWall = Date.UTC(date.year, date.month - 1, date.day, 12);
-    if (this.covers(noonWall)) return this.offsetMs;
-    const noon = date.toPlainDateTime({ hour: 12 }).toZonedDateTime(this.timeZone);
-    this.offsetMs = noon.offsetNanoseconds / 1e6;
-    this.from = noon.getTimeZoneTransition('previous')?.epochMilliseconds ?? Number.NEGATIVE_INFINITY;
-    this.to = noon.getTimeZoneTransition('next')?.epochMilliseconds ?? Number.POSITIVE_INFINITY;
-    return this.covers(noonWall) ? this.offsetMs : null;
-  }
-
-  private covers(noonWall: number): boolean {
-    const noon = noonWall - this.offsetMs;
-    return noon - 36 * HOUR_MS >= this.from && noon + 36 * HOUR_MS < this.to;
-  }
+  return { start: windowEdgeToInstant(date, startMinutes, timeZone), end: windowEdgeToInstant(date, endMinutes, timeZone) };
 }
 
 /**
  * Expands a weekly schedule into slot instants. Slot starts are wall-clock times
  * (start, start + step, ...) on each matching local date; a start that does not exist yields no
- * slot, a repeated one yields one slot at its first occurrence; endAt = startAt + slotMinutes
- * of real time; a slot is kept only if endAt is not after the day's window end (see windowEnd).
+ * slot, a repeated one yields one slot at its first occurrence (wallTimeToInstant); endAt = startAt
+ * + slotMinutes of real time; a slot is kept only if endAt is not after the day's window end
+ * (windowEdgeToInstant).
  * Pure: the process time zone plays no part.
  */
 export function expandSchedule(schedule: WeeklySchedule, options: { notBefore?: Date } = {}): ScheduledSlot[] {
@@ -139,9 +64,9 @@ export function expandScheduleByDate(schedule: WeeklySchedule, options: { notBef
     const offset = offsets.of(date);
     // Fast path: a plain offset day is wall time minus the offset; DST days go through Temporal.
     const midnight = offset === null ? 0 : Date.UTC(date.year, date.month - 1, date.day) - offset;
-    const endMs = offset === null ? windowEnd(date, endMinutes, timeZone).epochMilliseconds : midnight + endMinutes * 60_000;
+    const endMs = offset === null ? windowEdgeToInstant(localDate, endMinutes, timeZone).getTime() : midnight + endMinutes * 60_000;
     for (let minutes = startMinutes; minutes < endMinutes; minutes += step) {
-      const startMs = offset === null ? wallStart(date, minutes, timeZone)?.epochMilliseconds : midnight + minutes * 60_000;
+      const startMs = offset === null ? wallTimeToInstant(localDate, minutes, timeZone)?.getTime() : midnight + minutes * 60_000;
       if (startMs === undefined) continue;
       if (startMs + slotMs > endMs) continue;
       if (startMs < notBefore) continue;

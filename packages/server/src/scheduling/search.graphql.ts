@@ -1,6 +1,7 @@
 import { builder } from '../builder.js';
 import { ResourceRef } from '../resources/resources.graphql.js';
 import { toLocal } from '../shared/time.js';
+import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { viewerOf } from '../shared/viewer.js';
 import { SKILLS_ARG, TIME_ZONE_ARG, scopeIds } from './availability.graphql.js';
 import type { ResourceAvailability, TimeRange } from './search.service.js';
@@ -44,7 +45,7 @@ builder.queryField('searchAvailability', (t) =>
     type: AvailabilitySearchRef,
     description:
       'Free ranges of durationMinutes (a multiple of 15, 15-480) on exclusive resources within working hours, minus live ' +
-      'bookings. Give resourceId or locationId; the window may span at most 31 days.',
+      `bookings. Give resourceId or locationId; the window may span at most ${WINDOW_CAP_DAYS.search} days.`,
     authScopes: { public: true },
     errors: {},
     args: {

@@ -1,14 +1,13 @@
 import type { PrismaClient, Resource } from '../generated/prisma/client.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Viewer } from '../shared/viewer.js';
+import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { checkWindow, oneScope, type ScopeIds } from './availability-window.js';
 import { sqlIn } from '../db/database.js';
 import { loadPolicies } from '../policies/policies.store.js';
 import { CONTEXT_PAD_MS, policyVerdict } from '../policies/policy.js';
 import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type Interval } from './search.js';
 
-/** A search window is at most this long; nextAvailable looks this far past its end. */
-export const SEARCH_WINDOW_DAYS = 31;
 const DAY_MS = 86_400_000;
 
 export interface TimeRange {
@@ -46,11 +45,12 @@ export class SearchService {
       throw ValidationError.field(['durationMinutes'], 'must be a multiple of 15 from 15 to 480');
     }
     const now = this.now();
-    checkWindow(from, to, now, SEARCH_WINDOW_DAYS);
+    checkWindow(from, to, now, 'search');
     const resources = (await this.exclusiveResources(kind, id)).filter((r) => hasSkills(r.skills, viewer.skills));
     if (!resources.length) return [];
 
-    const horizon = to.getTime() + SEARCH_WINDOW_DAYS * DAY_MS;
+    // nextAvailable looks as far past the window as a window may be long.
+    const horizon = to.getTime() + WINDOW_CAP_DAYS.search * DAY_MS;
     const resourceIds = resources.map((r) => r.id);
     const locationIds = [...new Set(resources.map((r) => r.locationId))];
     const [rules, bookings, policies] = await Promise.all([

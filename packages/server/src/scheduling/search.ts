@@ -1,4 +1,4 @@
-import { Temporal } from 'temporal-polyfill';
+import { addDays, fromDateColumn, localDateOf, localDatesBetween, type DatedDay } from '../shared/time.js';
 import { localWindow } from './schedule.js';
 
 /**
@@ -52,17 +52,9 @@ export function subtractIntervals(from: Interval[], remove: Interval[]): Interva
   return out;
 }
 
-const isoDate = (d: Date | null) => (d ? d.toISOString().slice(0, 10) : null);
-
-/** A local date (YYYY-MM-DD) with its ISO day of week (1 = Monday). */
-interface LocalDate {
-  date: string;
-  dayOfWeek: number;
-}
-
-function appliesOn(rule: HoursRule, day: LocalDate): boolean {
-  const from = isoDate(rule.validFrom);
-  const to = isoDate(rule.validTo);
+function appliesOn(rule: HoursRule, day: DatedDay): boolean {
+  const from = rule.validFrom ? fromDateColumn(rule.validFrom) : null;
+  const to = rule.validTo ? fromDateColumn(rule.validTo) : null;
   if ((from && day.date < from) || (to && day.date > to)) return false;
   // An empty day list means every day.
   return rule.daysOfWeek.length === 0 || rule.daysOfWeek.includes(day.dayOfWeek);
@@ -87,18 +79,6 @@ function dayWindow(date: string, rule: HoursRule, timeZone: string): Interval {
   return { ...window };
 }
 
-const DAY_MS = 86_400_000;
-
-/** Every local date from `fromDate` to `toDate` inclusive (calendar arithmetic only: no zone involved). */
-function datesBetween(fromDate: string, toDate: string): LocalDate[] {
-  const days: LocalDate[] = [];
-  const last = Date.parse(`${toDate}T00:00:00Z`);
-  for (let ms = Date.parse(`${fromDate}T00:00:00Z`); ms <= last; ms += DAY_MS) {
-    days.push({ date: new Date(ms).toISOString().slice(0, 10), dayOfWeek: new Date(ms).getUTCDay() || 7 });
-  }
-  return days;
-}
-
 /**
  * Working hours between two local dates (inclusive), with slot generation's precedence: on each
  * date only the open rules of the highest kind covering it count (EXCEPTION over DATE_RANGE over
@@ -108,7 +88,7 @@ function datesBetween(fromDate: string, toDate: string): LocalDate[] {
 export function workingHours(rules: HoursRule[], timeZone: string, fromDate: string, toDate: string): Interval[] {
   const hours: Interval[] = [];
   const closed: Interval[] = [];
-  for (const day of datesBetween(fromDate, toDate)) {
+  for (const day of localDatesBetween(fromDate, toDate)) {
     const today = rules.filter((r) => appliesOn(r, day));
     const open = today.filter((r) => !r.isClosed);
     const top = Math.max(...open.map((r) => TIER[r.kind]));
@@ -134,9 +114,8 @@ export function rangesOfDuration(free: Interval[], durationMs: number, window: I
 
 /** The local dates an instant window touches in a zone, padded a day each side for rules that cross midnight. */
 export function localDateSpan(window: Interval, timeZone: string): { fromDate: string; toDate: string } {
-  const local = (ms: number) => Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDate();
   return {
-    fromDate: local(window.start).subtract({ days: 1 }).toString(),
-    toDate: local(window.end).add({ days: 1 }).toString(),
+    fromDate: addDays(localDateOf(window.start, timeZone), -1),
+    toDate: addDays(localDateOf(window.end, timeZone), 1),
   };
 }

@@ -184,3 +184,19 @@ export async function reconcileScope(tx: Tx, scope: SlotScope, plan: PlannedSlot
   result.kept.sort((a, b) => startOf.get(a)! - startOf.get(b)!);
   return result;
 }
+
+/**
+ * After a location moved to another zone: its future slots (its forms' aside) read in the new zone,
+ * those kept with bookings and the session slots too. Returns the changes to publish after commit.
+ */
+export async function retagFutureSlots(tx: Tx, locationId: string, timeZone: string, now: Date): Promise<SlotChange[]> {
+  const rows = await tx.$queryRawUnsafe<{ id: string; version: number; resource_id: string | null }[]>(
+    `UPDATE slots SET time_zone = $2
+      WHERE location_id = $1::uuid AND form_id IS NULL AND start_at >= $3::timestamptz AND time_zone <> $2
+     RETURNING id, version, resource_id`,
+    locationId,
+    timeZone,
+    now.toISOString(),
+  );
+  return rows.map((r) => ({ slotId: r.id, version: r.version, reason: 'UPDATED', locationId, resourceId: r.resource_id }));
+}

@@ -1,6 +1,7 @@
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from '../builder.js';
 import { AppError, NotFoundError, ValidationError, type FieldError } from './errors.js';
+import { isLocalDate } from './validation.js';
 
 // Answers repeat the same instants (slots on a shared grid, each end the next start): each
 // instant's string is made once; toISOString was a sixth of a week of slots.
@@ -43,10 +44,7 @@ function parseDateTime(value: unknown): Date {
 }
 
 function parseDate(value: unknown): string {
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    const date = new Date(`${value}T00:00:00Z`);
-    if (!Number.isNaN(date.getTime()) && date.toISOString().startsWith(value)) return value;
-  }
+  if (isLocalDate(value)) return value;
   throw new GraphQLError(`Date must be YYYY-MM-DD; got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
 }
 

@@ -1,5 +1,19 @@
 import { Temporal } from 'temporal-polyfill';
 
+/**
+ * Every zone operation lives here: local dates, wall times and the instants they stand for.
+ * Local dates are 'YYYY-MM-DD' strings (a zone's wall calendar), wall times 'HH:MM' or minutes
+ * after local midnight. DESIGN.md "Time" is the policy: a wall time that does not exist (spring
+ * forward) is no instant, one that occurs twice (fall back) is its first occurrence.
+ */
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+/** A calendar date, 'YYYY-MM-DD', read in some zone. */
+export type LocalDate = string;
+
 export function isValidTimeZone(zone: string): boolean {
   try {
     Temporal.Now.zonedDateTimeISO(zone);
@@ -7,6 +21,160 @@ export function isValidTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The local date an instant falls on in a zone. */
+export function localDateOf(instant: Date | number, timeZone: string): LocalDate {
+  const ms = typeof instant === 'number' ? instant : instant.getTime();
+  return Temporal.Instant.fromEpochMilliseconds(ms).toZonedDateTimeISO(timeZone).toPlainDate().toString();
+}
+
+/** Today's local date in a zone. */
+export function todayIn(timeZone: string, now: Date): LocalDate {
+  return localDateOf(now, timeZone);
+}
+
+/** The instant a local date begins in a zone: midnight, or the first instant after a gap at midnight. */
+export function startOfLocalDate(date: LocalDate, timeZone: string): Date {
+  return new Date(Temporal.PlainDate.from(date).toZonedDateTime({ timeZone }).epochMilliseconds);
+}
+
+/** Calendar arithmetic (no zone involved): the local date `days` later (earlier when negative). */
+export function addDays(date: LocalDate, days: number): LocalDate {
+  return Temporal.PlainDate.from(date).add({ days }).toString();
+}
+
+export function nextLocalDate(date: LocalDate): LocalDate {
+  return addDays(date, 1);
+}
+
+/** Whole calendar days from `from` to `to`: 0 for the same date, negative when `to` is earlier. */
+export function daysBetween(from: LocalDate, to: LocalDate): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+}
+
+/** The ISO day of week of a local date: 1 = Monday ... 7 = Sunday. */
+export function dayOfWeek(date: LocalDate): number {
+  return new Date(`${date}T00:00:00Z`).getUTCDay() || 7;
+}
+
+/** The Monday of the ISO week a local date is in. */
+export function mondayOf(date: LocalDate): LocalDate {
+  return addDays(date, 1 - dayOfWeek(date));
+}
+
+/**
+ * The instant `days` calendar days after an instant in a zone, at the same wall time: 23 or 25
+ * hours a day across DST (a wall time that lands in a gap moves forward by the gap).
+ */
+export function addDaysInZone(instant: number, days: number, timeZone: string): number {
+  return Temporal.Instant.fromEpochMilliseconds(instant).toZonedDateTimeISO(timeZone).add({ days }).epochMilliseconds;
+}
+
+/** A local date with its ISO day of week (1 = Monday ... 7 = Sunday). */
+export interface DatedDay {
+  date: LocalDate;
+  dayOfWeek: number;
+}
+
+/** Every local date from `from` to `to`, both inclusive, with its day of week (no zone involved). */
+export function localDatesBetween(from: LocalDate, to: LocalDate): DatedDay[] {
+  const days: DatedDay[] = [];
+  const last = Date.parse(`${to}T00:00:00Z`);
+  for (let ms = Date.parse(`${from}T00:00:00Z`); ms <= last; ms += DAY_MS) {
+    const day = new Date(ms);
+    days.push({ date: day.toISOString().slice(0, 10), dayOfWeek: day.getUTCDay() || 7 });
+  }
+  return days;
+}
+
+/** A PostgreSQL `date` column as read back (UTC midnight) -> its local date. */
+export function fromDateColumn(value: Date): LocalDate {
+  return value.toISOString().slice(0, 10);
+}
+
+/** A local date -> the value a PostgreSQL `date` column stores it as (UTC midnight). */
+export function toDateColumn(date: LocalDate): Date {
+  return new Date(`${date}T00:00:00Z`);
+}
+
+const WALL_TIME = /^(\d{2}):(\d{2})$/;
+
+/** 'HH:MM' -> minutes after local midnight; '24:00' is allowed (end of day) and gives 1440. */
+export function parseWallTime(value: string): number {
+  const match = WALL_TIME.exec(value);
+  if (!match) throw new RangeError(`invalid wall time '${value}', expected HH:MM`);
+  const minutes = Number(match[1]) * 60 + Number(match[2]);
+  if (Number(match[2]) > 59 || minutes > 24 * 60) throw new RangeError(`invalid wall time '${value}'`);
+  return minutes;
+}
+
+/** minutes after local midnight -> 'HH:MM' (1440 -> '24:00'). */
+export function formatWallTime(minutes: number): string {
+  return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+}
+
+function wallDateTime(date: LocalDate, minutes: number): Temporal.PlainDateTime {
+  const day = Temporal.PlainDate.from(date).add({ days: Math.floor(minutes / (24 * 60)) });
+  const m = minutes % (24 * 60);
+  return day.toPlainDateTime({ hour: Math.floor(m / 60), minute: m % 60 });
+}
+
+/**
+ * The instant a wall time of a local date stands for, by the DESIGN.md policy: null when it does
+ * not exist (spring-forward gap), its first occurrence when it is repeated (fall back).
+ * `time` is 'HH:MM' or minutes after midnight; 24:00 is the next local midnight.
+ */
+export function wallTimeToInstant(date: LocalDate, time: string | number, timeZone: string): Date | null {
+  const wall = wallDateTime(date, typeof time === 'number' ? time : parseWallTime(time));
+  const zoned = wall.toZonedDateTime(timeZone, { disambiguation: 'earlier' });
+  // In a gap 'earlier' moves the clock back by the gap: the wall time read back differs.
+  return Temporal.PlainDateTime.compare(zoned.toPlainDateTime(), wall) === 0 ? new Date(zoned.epochMilliseconds) : null;
+}
+
+/**
+ * The instant an edge of a wall-clock window (opening hours, closures) stands for. Unlike a slot
+ * start it always exists: in a spring-forward gap it moves forward by the gap (02:30 in a
+ * 02:00->03:00 gap reads 03:30 new time, the same elapsed distance from the hours before it); a
+ * repeated wall time is its first occurrence; minutes 1440 (24:00) is the next local midnight.
+ */
+export function windowEdgeToInstant(date: LocalDate, minutes: number, timeZone: string): Date {
+  return new Date(wallDateTime(date, minutes).toZonedDateTime(timeZone, { disambiguation: 'compatible' }).epochMilliseconds);
+}
+
+/**
+ * The zone's UTC offset when it is the same all through a local date (no transition within 36 h
+ * of its noon), else null. Remembers the transitions around the last answer, so a run of days
+ * costs one Temporal lookup per DST period instead of one per slot.
+ */
+export class StableOffsets {
+  private offsetMs = 0;
+  private from = Number.POSITIVE_INFINITY;
+  private to = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly timeZone: string) {}
+
+  of(date: Temporal.PlainDate): number | null {
+    const noonWall = Date.UTC(date.year, date.month - 1, date.day, 12);
+    if (this.covers(noonWall)) return this.offsetMs;
+    const noon = date.toPlainDateTime({ hour: 12 }).toZonedDateTime(this.timeZone);
+    this.offsetMs = noon.offsetNanoseconds / 1e6;
+    this.from = noon.getTimeZoneTransition('previous')?.epochMilliseconds ?? Number.NEGATIVE_INFINITY;
+    this.to = noon.getTimeZoneTransition('next')?.epochMilliseconds ?? Number.POSITIVE_INFINITY;
+    return this.covers(noonWall) ? this.offsetMs : null;
+  }
+
+  private covers(noonWall: number): boolean {
+    const noon = noonWall - this.offsetMs;
+    return noon - 36 * HOUR_MS >= this.from && noon + 36 * HOUR_MS < this.to;
+  }
+}
+
+/** True when the instant's wall time in the zone also names another instant (the repeated hour at fall back). */
+export function isRepeatedWallTime(instant: Date, timeZone: string): boolean {
+  const wall = Temporal.Instant.fromEpochMilliseconds(instant.getTime()).toZonedDateTimeISO(timeZone).toPlainDateTime();
+  const earlier = wall.toZonedDateTime(timeZone, { disambiguation: 'earlier' }).epochMilliseconds;
+  return earlier !== wall.toZonedDateTime(timeZone, { disambiguation: 'later' }).epochMilliseconds;
 }
 
 export type DayPart = 'MORNING' | 'AFTERNOON' | 'EVENING' | 'NIGHT';
@@ -62,9 +230,7 @@ function offsetAt(ms: number, timeZone: string): number {
   return Math.round((wallAsUtc - Math.floor(ms / 1000) * 1000) / 60_000);
 }
 
-const MINUTE_MS = 60_000;
 const BUCKET_MS = 15 * MINUTE_MS;
-const DAY_MS = 24 * 60 * MINUTE_MS;
 
 /** Values per zone and number (an instant or a bucket of them); past `limit` entries it starts over. */
 class ZoneMemo<V> {

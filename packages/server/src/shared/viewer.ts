@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError, parseInput } from './errors.js';
 import { isValidTimeZone } from './time.js';
+import { TIME_ZONE_MESSAGE } from './validation.js';
 
 /**
  * How a public read is asked for, beyond its scope: by staff (drafts visible), in the viewer's
@@ -31,7 +32,7 @@ export const skillsSchema = z
 /** The viewer zone argument: an IANA zone, or null for the scope's own. */
 export function viewerTimeZone(zone: string | null | undefined, path: (string | number)[] = ['timeZone']): string | null {
   if (zone == null) return null;
-  if (!isValidTimeZone(zone)) throw ValidationError.field(path.map(String), 'must be an IANA time zone, e.g. Europe/Lisbon');
+  if (!isValidTimeZone(zone)) throw ValidationError.field(path.map(String), TIME_ZONE_MESSAGE);
   return zone;
 }
 

@@ -2,6 +2,7 @@ import { builder } from '../builder.js';
 import { CustomerInput } from '../booking/booking-mutations.graphql.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { mustExist } from '../db/exists.js';
 import { pii } from '../shared/pii.js';
 import type { JoinedWaitlist } from './waitlist.service.js';
 import { SlotNotFullError } from './waitlist.service.js';
@@ -132,13 +133,14 @@ builder.queryField('waitlist', (t) =>
       resourceId: t.arg.id(),
       statuses: t.arg({ type: [WaitlistStatusEnum], description: 'Default: WAITING and OFFERED.' }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.services.waitlist.list(
-        {
-          slotId: args.slotId != null ? parseGlobalId(String(args.slotId), 'Slot', ['slotId']) : undefined,
-          resourceId: args.resourceId != null ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : undefined,
-        },
-        args.statuses ?? undefined,
-      ),
+    resolve: async (_root, args, ctx) => {
+      const scope = {
+        slotId: args.slotId != null ? parseGlobalId(String(args.slotId), 'Slot', ['slotId']) : undefined,
+        resourceId: args.resourceId != null ? parseGlobalId(String(args.resourceId), 'Resource', ['resourceId']) : undefined,
+      };
+      await mustExist(ctx.db.prisma, 'Slot', scope.slotId);
+      await mustExist(ctx.db.prisma, 'Resource', scope.resourceId);
+      return ctx.services.waitlist.list(scope, args.statuses ?? undefined);
+    },
   }),
 );

@@ -7,6 +7,7 @@ import { recordEvents } from '../events/domain-events.js';
 import type { Outbox } from '../mail/outbox.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
+import { instantWindowIssue } from '../shared/validation.js';
 import { waitlistEvent } from './offers.js';
 import { findByLeaveToken, insertEntry, leave, listEntries, placeInLine, slotForWaitlist, type WaitlistRow, type WaitlistStatus } from './waitlist.store.js';
 
@@ -20,9 +21,6 @@ export class SlotNotFullError extends AppError {
     super(`slot ${slotId} has ${remaining} place(s) free: book it instead of waiting`);
   }
 }
-
-/** Longest resource window one can wait for. */
-const MAX_WINDOW_DAYS = 93;
 
 const joinInput = z
   .object({
@@ -38,8 +36,8 @@ const joinInput = z
     if (!v.slotId && !v.resourceId) issue('slotId', 'give either slotId, or resourceId with from and to');
     if (v.resourceId && !v.from) issue('from', 'is required with resourceId');
     if (v.resourceId && !v.to) issue('to', 'is required with resourceId');
-    if (v.from && v.to && v.to <= v.from) issue('to', 'must be after from');
-    if (v.from && v.to && v.to.getTime() - v.from.getTime() > MAX_WINDOW_DAYS * 86_400_000) issue('to', `must be at most ${MAX_WINDOW_DAYS} days after from`);
+    const window = v.from && v.to ? instantWindowIssue(v.from, v.to, 'waitlist') : null;
+    if (window) issue('to', window);
   });
 
 export type JoinWaitlistInput = z.input<typeof joinInput>;

@@ -2,6 +2,7 @@ import { builder, connectionNames, nodeVisibility } from '../builder.js';
 import { WebhookDeliveryStatus } from '../generated/prisma/enums.js';
 import { hasAnyRole } from '../shared/actor.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { mustExist } from '../db/exists.js';
 
 // Webhook endpoints, their secrets and deliveries: admins only (issue 19).
 const ADMIN = { roles: ['admin' as const] };
@@ -104,8 +105,11 @@ builder.queryField('webhookDeliveries', (t) =>
     errors: {},
     args: { webhookId: t.arg.id(), status: t.arg({ type: WebhookDeliveryStatusEnum }) },
     totalCount: (_root, args, ctx) => ctx.db.prisma.webhookDelivery.count({ where: deliveriesWhere(args) }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.webhookDelivery.findMany({ ...query, where: deliveriesWhere(args), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    resolve: async (query, _root, args, ctx) => {
+      const where = deliveriesWhere(args);
+      await mustExist(ctx.db.prisma, 'WebhookEndpoint', where.endpointId);
+      return ctx.db.prisma.webhookDelivery.findMany({ ...query, where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    },
   }, ...connectionNames('WebhookDelivery')),
 );
 

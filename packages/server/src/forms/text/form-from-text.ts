@@ -4,7 +4,7 @@ import type { Config } from '../../config.js';
 import type { Form, PrismaClient } from '../../generated/prisma/client.js';
 import type { Actor } from '../../shared/actor.js';
 import { ValidationError, parseInput } from '../../shared/errors.js';
-import { isValidTimeZone } from '../../shared/time.js';
+import { timeZoneSchema } from '../../shared/validation.js';
 import { slotsForSchedule, type GeneratedSlot } from '../form-schedule.js';
 import { createFormInput, type FormsService } from '../forms.service.js';
 import type { ExtractedForm } from './extracted-form.js';
@@ -14,7 +14,7 @@ import { extractOffline, type ExtractOptions } from './offline-extractor.js';
 
 export const createFormFromTextInput = z.object({
   text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters'),
-  timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/New_York').nullish(),
+  timeZone: timeZoneSchema.nullish(),
   dryRun: z.boolean().nullish(),
 });
 

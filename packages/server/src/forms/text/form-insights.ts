@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Temporal } from 'temporal-polyfill';
 import type { Config } from '../../config.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { toLocal } from '../../shared/time.js';
+import { toLocal, todayIn } from '../../shared/time.js';
 import { formAnalytics, type FormAnalytics } from '../form-analytics.js';
 import { DAY, dayNumber } from './phrases.js';
 import { LlmUnavailableError, type LlmClient } from './llm-client.js';
@@ -41,7 +41,7 @@ export class FormInsightsService {
   async ask(formId: string, question: string | null, log: Logger): Promise<FormInsight> {
     const analytics = await formAnalytics(this.prisma, formId);
     const q = (question ?? '').toLowerCase();
-    const today = Temporal.Instant.fromEpochMilliseconds(this.clock.now().getTime()).toZonedDateTimeISO(analytics.timeZone).toPlainDate();
+    const today = Temporal.PlainDate.from(todayIn(analytics.timeZone, this.clock.now()));
     const reply = (intent: InsightIntent, answer: string): FormInsight => ({ question, intent, answer, analytics, source: 'OFFLINE', fallbackReason: null });
 
     if (/\bwho\b/.test(q)) return reply('WHO_SIGNED_UP', await this.whoSignedUp(formId, analytics.timeZone, q, today));

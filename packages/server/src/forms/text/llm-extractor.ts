@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Temporal } from 'temporal-polyfill';
-import { isValidTimeZone } from '../../shared/time.js';
+import { addDays, isValidTimeZone, todayIn } from '../../shared/time.js';
 import type { ExtractedForm } from './extracted-form.js';
 import { FormTextNotUnderstoodError } from './form-text.errors.js';
 import { LlmUnavailableError, type LlmClient } from './llm-client.js';
@@ -74,7 +74,7 @@ export async function extractWithLlm(
   log: Logger,
 ): Promise<{ extracted: ExtractedForm } | { failure: string }> {
   const zone = options.fallbackZone;
-  const today = Temporal.Instant.fromEpochMilliseconds(options.now.getTime()).toZonedDateTimeISO(zone).toPlainDate();
+  const today = Temporal.PlainDate.from(todayIn(zone, options.now));
   let raw: unknown;
   try {
     raw = await llm.json(SYSTEM, `Today is ${today} (${today.dayOfWeek === 1 ? 'Monday' : `ISO weekday ${today.dayOfWeek}`}) in ${zone}.\nSentence: ${text}`, { name: 'signup_form', schema: SCHEMA }, log);
@@ -87,7 +87,7 @@ export async function extractWithLlm(
   const a = parsed.data;
   if (a.unsupported.length) throw new FormTextNotUnderstoodError(a.unsupported, [], [], []);
   const timeZone = a.timeZone ?? zone;
-  const start = a.schedule.startDate ?? Temporal.Instant.fromEpochMilliseconds(options.now.getTime()).toZonedDateTimeISO(timeZone).toPlainDate().add({ days: 1 }).toString();
+  const start = a.schedule.startDate ?? addDays(todayIn(timeZone, options.now), 1);
   return {
     extracted: {
       title: a.title,

@@ -1,6 +1,6 @@
 import * as chrono from 'chrono-node';
 import { Temporal } from 'temporal-polyfill';
-import { formatWallTime } from '../../scheduling/schedule.js';
+import { formatWallTime, todayIn } from '../../shared/time.js';
 import { DAY, NUMBER, TIME, dayNumber, dayRange, readWindow, toNumber } from './phrases.js';
 import type { ExtractedForm, Understood } from './extracted-form.js';
 import { FormTextNotUnderstoodError } from './form-text.errors.js';
@@ -92,7 +92,7 @@ export function extractOffline(text: string, options: ExtractOptions): Extracted
     s.consume(z.index, z.length, `time zone ${z.timeZone}`);
   }
   const timeZone = zone?.timeZone ?? options.fallbackZone;
-  const today = Temporal.Instant.fromEpochMilliseconds(options.now.getTime()).toZonedDateTimeISO(timeZone).toPlainDate();
+  const today = Temporal.PlainDate.from(todayIn(timeZone, options.now));
 
   let window: { start: number; end: number } | null = null;
   s.take(new RegExp(`\\b(?:from\\s+|between\\s+)?(${TIME})\\s*(?:-|–|to|until|till|and)\\s*(${TIME})(?![\\w:])`), (m) => {
