@@ -129,22 +129,37 @@ export class AvailabilityService {
     const sql = this.reader(viewer);
     const scope = await loadScope(sql, kind, id, viewer);
     const zone = viewer.timeZone ?? scope.timeZone;
-    const rows = await sql.query<{ id: string; resourceId: string | null; locationId: string | null; startAt: Date; endAt: Date; date: string; start: number; places: number }>(
-      `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
-              to_char(start_at AT TIME ZONE $5, 'YYYY-MM-DD') AS date,
-              (extract(hour FROM start_at AT TIME ZONE $5) * 60 + extract(minute FROM start_at AT TIME ZONE $5))::int AS start,
-              capacity - booked - held AS places
-         FROM slots
-        WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
-          AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
-        ORDER BY start_at, id LIMIT $4`,
-      [id, from, to, MAX_COMPACT_SLOTS + 1, zone, viewer.skills ?? null, now],
-    );
-    if (rows.length > MAX_COMPACT_SLOTS) {
-      throw ValidationError.field(['to'], `more than ${MAX_COMPACT_SLOTS} slots in this window; ask for a shorter one`);
+    const bookable = `SELECT id, resource_id, location_id, start_at, end_at, capacity - booked - held AS places,
+        to_char(start_at AT TIME ZONE $5, 'YYYY-MM-DD') AS date,
+        (extract(hour FROM start_at AT TIME ZONE $5) * 60 + extract(minute FROM start_at AT TIME ZONE $5))::int AS start
+      FROM slots
+      WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
+        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+      ORDER BY start_at, id LIMIT $4`;
+    const params = [id, from, to, MAX_COMPACT_SLOTS + 1, zone, viewer.skills ?? null, now];
+    const tooMany = () => ValidationError.field(['to'], `more than ${MAX_COMPACT_SLOTS} slots in this window; ask for a shorter one`);
+    if (!this.mayHavePolicies(scope)) {
+      // Nothing to judge slot by slot: PostgreSQL groups them, a row per date and resource.
+      const days = await sql.query<AvailabilityDay>(
+        `SELECT date, resource_id AS "resourceId", array_agg(id::text ORDER BY start_at, id) AS "slotIds",
+                array_agg(start ORDER BY start_at, id) AS starts,
+                array_agg((extract(epoch FROM end_at - start_at) / 60)::int ORDER BY start_at, id) AS durations,
+                array_agg(places ORDER BY start_at, id) AS remaining
+           FROM (${bookable}) s GROUP BY date, resource_id ORDER BY date, resource_id`,
+        params,
+      );
+      const slotCount = days.reduce((n, d) => n + d.slotIds.length, 0);
+      if (slotCount > MAX_COMPACT_SLOTS) throw tooMany();
+      return { timeZone: zone, from, to, slotCount, days };
     }
+    const rows = await sql.query<{ id: string; resourceId: string | null; locationId: string | null; startAt: Date; endAt: Date; date: string; start: number; places: number }>(
+      `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt", date, start, places
+         FROM (${bookable}) s ORDER BY start_at, id`,
+      params,
+    );
+    if (rows.length > MAX_COMPACT_SLOTS) throw tooMany();
     const groups = new Map<string, AvailabilityDay>();
-    for (const slot of this.mayHavePolicies(scope) ? await bookableUnderPolicies(this.sql, rows, now) : rows) {
+    for (const slot of await bookableUnderPolicies(this.sql, rows, now)) {
       const key = `${slot.date}|${slot.resourceId ?? ''}`;
       let day = groups.get(key);
       if (!day) groups.set(key, (day = { date: slot.date, resourceId: slot.resourceId, slotIds: [], starts: [], durations: [], remaining: [] }));
@@ -153,7 +168,8 @@ export class AvailabilityService {
       day.durations.push(Math.round((slot.endAt.getTime() - slot.startAt.getTime()) / 60_000));
       day.remaining.push(slot.places);
     }
-    const days = [...groups.values()].sort((a, b) => (a.date === b.date ? (a.resourceId ?? '').localeCompare(b.resourceId ?? '') : a.date < b.date ? -1 : 1));
+    // The grouped query's order: by date, then resource (uuids compare as their lowercase text), no resource last.
+    const days = [...groups.values()].sort((a, b) => (a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.resourceId === b.resourceId ? 0 : a.resourceId === null ? 1 : b.resourceId === null || a.resourceId < b.resourceId ? -1 : 1));
     return { timeZone: zone, from, to, slotCount: days.reduce((n, d) => n + d.slotIds.length, 0), days };
   }
 
