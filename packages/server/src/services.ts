@@ -114,7 +114,7 @@ export function createServices(deps: {
     formInsights: new FormInsightsService(prisma, forms, llm, deps.config),
     waitlist: new WaitlistService(deps.db.sql, new Outbox(deps.config), mailSettings(deps.config)),
     webhooks: new WebhooksService(deps.db.sql, deps.config),
-    registrations: new RegistrationService(prisma, slotEvents, bookingMail, deps.metrics),
+    registrations: new RegistrationService(prisma, deps.db.sql, slotEvents, bookingMail, deps.metrics),
     ...proposalServices(deps, slotEvents, bookingMail),
   };
 }

@@ -6,6 +6,8 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { sqlIn } from '../db/database.js';
+import { ensureUser, insertApiToken, insertUser, setApiTokenRevokedAt, setUserRoles, touchApiToken, upsertAdminUser } from './auth.store.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const ROLES: Role[] = ['admin', 'manager', 'scheduler', 'frontdesk', 'user'];
@@ -71,7 +73,7 @@ export class AuthService {
       throw new AuthenticationError('API token is unknown, revoked or expired');
     }
     if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date(now) } });
+      await touchApiToken(this.prisma, row.id, new Date(now));
     }
     return { userId: row.user.id, email: row.user.email, roles: row.user.roles, via: 'api-token' };
   }
@@ -139,13 +141,9 @@ export class AuthService {
   }
 
   private async ensureUser(email: string): Promise<string> {
-    // DO UPDATE (a no-op) rather than DO NOTHING, so the row comes back whoever inserted it.
-    const [row] = await this.prisma.$queryRaw<{ id: string }[]>`
-      INSERT INTO users (email) VALUES (${email})
-      ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email
-      RETURNING id`;
-    this.userIdsByEmail.set(email, row!.id);
-    return row!.id;
+    const { id } = await ensureUser(sqlIn(this.prisma), email);
+    this.userIdsByEmail.set(email, id);
+    return id;
   }
 
   /** Signs an HS256 token (tests, the CLI, and deployments without an identity provider). */
@@ -161,7 +159,7 @@ export class AuthService {
     const data = parseInput(createUserInput, input);
     const existing = await this.prisma.user.findUnique({ where: { email: data.email }, select: { id: true } });
     if (existing) throw ValidationError.field(['input', 'email'], 'a user with this email already exists');
-    return this.prisma.user.create({ data });
+    return insertUser(this.prisma, data);
   }
 
   /**
@@ -178,8 +176,12 @@ export class AuthService {
       data.expiresAt ??= latest;
     }
     const token = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-    const apiToken = await this.prisma.apiToken.create({
-      data: { userId, name: data.name, expiresAt: data.expiresAt ?? null, tokenHash: hashToken(token), prefix: token.slice(0, 10) },
+    const apiToken = await insertApiToken(this.prisma, {
+      userId,
+      name: data.name,
+      expiresAt: data.expiresAt ?? null,
+      tokenHash: hashToken(token),
+      prefix: token.slice(0, 10),
     });
     return { token, apiToken };
   }
@@ -187,20 +189,14 @@ export class AuthService {
   async revokeApiToken(actor: Actor, id: string) {
     const row = await this.prisma.apiToken.findUnique({ where: { id } });
     if (!row || (row.userId !== actor.userId && !actor.roles.includes('admin'))) throw new NotFoundError('ApiToken', id);
-    return this.prisma.apiToken.update({ where: { id }, data: { revokedAt: row.revokedAt ?? new Date() } });
+    return setApiTokenRevokedAt(this.prisma, id, row.revokedAt ?? new Date());
   }
 
   /** Creates the user (or adds the admin role) and a token; used by `slotwise admin create`. */
   async ensureAdmin(email: string, name = '') {
     const normalized = email.toLowerCase();
-    const user = await this.prisma.user.upsert({
-      where: { email: normalized },
-      create: { email: normalized, name, roles: ['admin'] },
-      update: {},
-    });
-    const updated = user.roles.includes('admin')
-      ? user
-      : await this.prisma.user.update({ where: { id: user.id }, data: { roles: [...user.roles, 'admin'] } });
+    const user = await upsertAdminUser(this.prisma, normalized, name);
+    const updated = user.roles.includes('admin') ? user : await setUserRoles(this.prisma, user.id, [...user.roles, 'admin']);
     return { user: updated, ...(await this.createApiToken(updated.id, { name: 'cli' })) };
   }
 }

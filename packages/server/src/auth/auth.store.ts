@@ -1,7 +1,8 @@
 import type { SqlQuery } from '../db/database.js';
+import type { ApiToken, Prisma, User } from '../generated/prisma/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 
-/** SQL of sign-in: requests (code + link), refresh tokens, signing keys. */
+/** SQL of sign-in (requests with code + link, refresh tokens, signing keys) and the writes to users and API tokens. */
 
 export interface StoredSigningKey {
   kid: string;
@@ -158,4 +159,36 @@ export async function revokeUserTokens(q: SqlQuery, userId: string, now: Date): 
     now.toISOString(),
   ]);
   return rows.length;
+}
+
+// ---- users and API tokens (Prisma) ----------------------------------------------------------------
+
+type Tx = Prisma.TransactionClient;
+
+export function insertUser(tx: Tx, data: { email: string; name: string; roles: Role[] }): Promise<User> {
+  return tx.user.create({ data });
+}
+
+/** The user with this address, created with the admin role when new; an existing user is returned as is. */
+export function upsertAdminUser(tx: Tx, email: string, name: string): Promise<User> {
+  return tx.user.upsert({ where: { email }, create: { email, name, roles: ['admin'] }, update: {} });
+}
+
+export function setUserRoles(tx: Tx, id: string, roles: Role[]): Promise<User> {
+  return tx.user.update({ where: { id }, data: { roles } });
+}
+
+export function insertApiToken(
+  tx: Tx,
+  data: { userId: string; name: string; expiresAt: Date | null; tokenHash: string; prefix: string },
+): Promise<ApiToken> {
+  return tx.apiToken.create({ data });
+}
+
+export async function touchApiToken(tx: Tx, id: string, at: Date): Promise<void> {
+  await tx.apiToken.update({ where: { id }, data: { lastUsedAt: at } });
+}
+
+export function setApiTokenRevokedAt(tx: Tx, id: string, at: Date): Promise<ApiToken> {
+  return tx.apiToken.update({ where: { id }, data: { revokedAt: at } });
 }

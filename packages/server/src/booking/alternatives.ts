@@ -1,7 +1,9 @@
 import type { SqlQuery } from '../db/database.js';
 import { localDateSpan, rangesOfDuration, subtractIntervals, workingHours, type HoursRule, type Interval } from '../scheduling/search.js';
 import { NotFoundError } from '../shared/errors.js';
+import { toDateColumn } from '../shared/time.js';
 import type { TimeRange } from './errors.js';
+import { busyRanges, hoursRuleRows, loadResource, type HoursRuleRow } from './booking.store.js';
 
 const DAY_MS = 86_400_000;
 /** How far either side of the requested start alternatives are looked for. */
@@ -35,19 +37,8 @@ export async function findConflict(
   const resource = typeof resourceOrId === 'string' ? await conflictResource(sql, resourceOrId) : resourceOrId;
   const resourceId = resource.id;
   const [rules, busy] = await Promise.all([
-    // Dates as text: a `date` read by pg would be local midnight of this process's zone.
-    sql.query<RuleRow>(
-      `SELECT resource_id, kind, days_of_week, start_minute, end_minute, valid_from::text AS valid_from, valid_to::text AS valid_to, is_closed
-         FROM availability_rules WHERE resource_id = $1::uuid OR (resource_id IS NULL AND location_id = $2::uuid)`,
-      [resourceId, resource.locationId],
-    ),
-    sql.query<{ startAt: Date; endAt: Date }>(
-      `SELECT start_at AS "startAt", end_at AS "endAt" FROM bookings
-        WHERE resource_id = $1::uuid AND exclusive AND status IN ('HELD', 'CONFIRMED') AND start_at < $2 AND end_at > $3
-          AND ($4::uuid IS NULL OR id <> $4::uuid)
-        ORDER BY start_at`,
-      [resourceId, new Date(window.end), new Date(window.start), ignoreBookingId ?? null],
-    ),
+    hoursRuleRows(sql, resourceId, resource.locationId),
+    busyRanges(sql, resourceId, { startAt: new Date(window.start), endAt: new Date(window.end) }, ignoreBookingId),
   ]);
 
   const wanted = { start: requested.startAt.getTime(), end: requested.endAt.getTime() };
@@ -70,42 +61,20 @@ export async function findConflict(
   };
 }
 
-/** A resource with its location's zone, and whether it takes range bookings; undefined when unknown. */
-export async function loadResource(sql: SqlQuery, id: string): Promise<(ConflictResource & { exclusive: boolean; active: boolean }) | undefined> {
-  const [row] = await sql.query<{ location_id: string; time_zone: string; exclusive: boolean; active: boolean }>(
-    `SELECT r.location_id, l.time_zone, r.exclusive, r.active FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
-    [id],
-  );
-  return row && { id, locationId: row.location_id, timeZone: row.time_zone, exclusive: row.exclusive, active: row.active };
-}
-
 async function conflictResource(sql: SqlQuery, id: string): Promise<ConflictResource> {
   const resource = await loadResource(sql, id);
   if (!resource) throw new NotFoundError('Resource', id);
   return resource;
 }
 
-interface RuleRow {
-  resource_id: string | null;
-  kind: HoursRule['kind'];
-  days_of_week: number[];
-  start_minute: number;
-  end_minute: number;
-  valid_from: string | null;
-  valid_to: string | null;
-  is_closed: boolean;
-}
-
-const utcDate = (date: string | null) => (date ? new Date(`${date}T00:00:00Z`) : null);
-
-function hoursRule(r: RuleRow): HoursRule {
+function hoursRule(r: HoursRuleRow): HoursRule {
   return {
     kind: r.kind,
     daysOfWeek: r.days_of_week,
     startMinute: r.start_minute,
     endMinute: r.end_minute,
-    validFrom: utcDate(r.valid_from),
-    validTo: utcDate(r.valid_to),
+    validFrom: r.valid_from ? toDateColumn(r.valid_from) : null,
+    validTo: r.valid_to ? toDateColumn(r.valid_to) : null,
     isClosed: r.is_closed,
   };
 }

@@ -7,6 +7,7 @@ import { NotFoundError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { instantWindowSchema } from '../shared/validation.js';
 import { canSeeBooking, grantBookingAccess, tokenMatches } from './access.js';
+import { selectMyBookings } from './booking.store.js';
 
 const DAY_MS = 86_400_000;
 const window = instantWindowSchema('bookingList');
@@ -40,15 +41,6 @@ export function staffBookingsWhere(input: BookingFilters): Prisma.BookingWhereIn
   };
 }
 
-/** Every column of a booking, named as Prisma's Booking type names them. */
-const BOOKING_COLUMNS = `id, kind, slot_id AS "slotId", resource_id AS "resourceId", location_id AS "locationId", exclusive,
-  start_at AS "startAt", end_at AS "endAt", status, hold_expires_at AS "holdExpiresAt", user_id AS "userId",
-  customer_name AS "customerName", customer_email AS "customerEmail", customer_email_hash AS "customerEmailHash",
-  customer_phone AS "customerPhone", customer_phone_hash AS "customerPhoneHash", customer_time_zone AS "customerTimeZone",
-  notes, legacy_duplicate AS "legacyDuplicate", title, internal_notes AS "internalNotes", party_size AS "partySize",
-  manage_token_hash AS "manageTokenHash", ics_uid AS "icsUid", ics_sequence AS "icsSequence", confirmed_at AS "confirmedAt",
-  cancelled_at AS "cancelledAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
-
 /**
  * The signed-in user's bookings overlapping a window (default: from now, 90 days), by start: those
  * linked to the account, and those made with its email while signed out. Plain SQL (two index
@@ -58,12 +50,7 @@ export async function myBookings(sql: SqlQuery, actor: Actor, from: Date | null 
   const start = from ?? now;
   const end = to ?? new Date(start.getTime() + 90 * DAY_MS);
   parseInput(window, { from: start, to: end }, []);
-  return sql.query<Booking>(
-    `SELECT ${BOOKING_COLUMNS} FROM bookings
-      WHERE (user_id = $1::uuid OR customer_email_hash = $2) AND start_at < $4 AND end_at > $3
-      ORDER BY start_at, id`,
-    [actor.userId, pii().emailHash(actor.email), start, end],
-  );
+  return selectMyBookings(sql, actor.userId, pii().emailHash(actor.email), start, end);
 }
 
 /**

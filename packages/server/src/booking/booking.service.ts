@@ -2,20 +2,22 @@ import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Config } from '../config.js';
 import { findMagicLink } from '../links/magic-links.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
-import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotEvents } from '../live/slot-events.js';
-import type { Database, SqlQuery } from '../db/database.js';
+import type { Database, SqlQuery, SqlRunner } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import { actorLabel, hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { BOOKING_MANAGER_ROLES, canManage } from './access.js';
 import { bookingDetailsSchema, type BookingDetails } from './details.js';
 import type { AuditActor } from './audit.js';
+import { hostEmail, userName } from './booking.store.js';
 import { customerSchema, type Customer } from './customer.js';
 import { DuplicateBookingError, duplicateBookingField, HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxContext } from './lifecycle.js';
 import { bookSlotsInTransaction } from './multi-slot.js';
+import { OverlapError } from './insert.js';
 import { conflictError, insertRangeInTx, isOverlapViolation, rangeResource, validateRange } from './range.js';
 import { rescheduleInTx, type RescheduleTarget } from './reschedule.js';
 import { checkOverride, type PolicyOverride } from '../policies/enforce.js';
@@ -56,19 +58,24 @@ export interface RangeInput {
   endAt: Date;
 }
 
-const TX_OPTIONS = { maxWait: 10_000, timeout: 15_000 };
-
 /**
  * Longest wait for another transaction's row lock. Booking transactions hold their locks for
  * milliseconds, so a longer wait means something is stuck; the caller gets TryAgainError.
  */
 const LOCK_TIMEOUT_MS = 5_000;
 
-export class BookingService {
-  private readonly prisma: PrismaClient;
+/**
+ * The booking engine's one transaction, for every change that books or frees places (BookingService's
+ * own, form registrations): plain SQL on one connection, retried on transient errors, giving up on a
+ * row lock after lockTimeoutMs (TryAgainError).
+ */
+export function bookingTransaction<T>(sql: SqlRunner, fn: (tx: SqlQuery) => Promise<T>, lockTimeoutMs = LOCK_TIMEOUT_MS): Promise<T> {
+  return withRetry(() => sql.transaction(fn, { lockTimeoutMs }));
+}
 
+export class BookingService {
   constructor(
-    private readonly db: Pick<Database, 'prisma' | 'sql'>,
+    private readonly db: Pick<Database, 'sql'>,
     private readonly config: Pick<Config, 'HOLD_TTL_MINUTES'>,
     private readonly slotEvents: SlotEvents,
     /** Queues each change's mails inside its transaction (see calendar/booking-mail.ts). */
@@ -76,9 +83,7 @@ export class BookingService {
     private readonly now: () => Date = () => new Date(),
     private readonly metrics: BookingMetrics = noBookingMetrics,
     private readonly lockTimeoutMs = LOCK_TIMEOUT_MS,
-  ) {
-    this.prisma = db.prisma;
-  }
+  ) {}
 
   /** Keeps a place on a slot for HOLD_TTL_MINUTES; `confirm` makes it a booking. */
   hold(
@@ -109,7 +114,7 @@ export class BookingService {
     validateRange(target.range, now, ['input', 'range']);
     const resource = await rangeResource(this.db.sql, target.range.resourceId, ['input', 'range', 'resourceId']);
     try {
-      const receipt = await this.sqlTransaction((tx) =>
+      const receipt = await this.transaction((tx) =>
         insertRangeInTx(tx, {
           resourceId: resource.id,
           locationId: resource.locationId,
@@ -193,10 +198,9 @@ export class BookingService {
     } catch (error) {
       const duplicate = duplicateBookingField(error);
       if (duplicate && 'slotId' in target) throw new DuplicateBookingError([target.slotId], ['input', 'slotId']);
-      if (!isOverlapViolation(error)) throw error;
-      const { resourceId } = await this.prisma.booking.findUniqueOrThrow({ where: { id: bookingId }, select: { resourceId: true } });
-      const range = 'range' in target ? target.range : await this.prisma.slot.findUniqueOrThrow({ where: { id: target.slotId }, select: { startAt: true, endAt: true } });
-      throw await conflictError(this.db.sql, resourceId!, range, now, bookingId);
+      // The move's own transaction read where it overlapped: the conflict is answered from that.
+      if (error instanceof OverlapError) throw await conflictError(this.db.sql, error.resourceId, error.range, now, bookingId);
+      throw error;
     }
   }
 
@@ -235,7 +239,7 @@ export class BookingService {
 
   /** The sweeper's run: expired holds released (safe on many instances), freed places published. */
   async releaseExpiredHolds(): Promise<SlotChange[]> {
-    const { changes, freed } = await this.sqlTransaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
+    const { changes, freed } = await this.transaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
     await this.slotEvents.publish(changes);
     this.metrics.recordBooking('expired', [...freed.values()].reduce((sum, n) => sum + n, 0));
     return changes;
@@ -253,7 +257,7 @@ export class BookingService {
     const who = await this.customerFor(customer, caller.actor);
     const actor = this.auditActor(caller);
     try {
-      const result = await this.sqlTransaction((tx) =>
+      const result = await this.transaction((tx) =>
         bookSlotsInTransaction(tx, {
           slotIds: [slotId],
           customer: who.customer,
@@ -276,17 +280,21 @@ export class BookingService {
     } catch (error) {
       const duplicate = duplicateBookingField(error);
       if (duplicate) throw new DuplicateBookingError([slotId], ['input', 'customer', duplicate]);
-      const single = error instanceof SlotsUnavailableError ? singleSlotError(error.unavailable[0]!) : undefined;
-      if (single) {
+      if (error instanceof SlotsUnavailableError) {
+        const single = singleSlotError(error.unavailable[0]!);
         if (single instanceof SlotFullError) this.metrics.recordBooking('full');
-        throw single;
+        if (single) throw single;
       }
-      if (single === null || isOverlapViolation(error)) {
-        this.metrics.recordBooking('conflict');
-        const slot = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId }, select: { resourceId: true, startAt: true, endAt: true } });
-        throw await conflictError(this.db.sql, slot.resourceId!, slot, now);
-      }
-      throw error;
+      // A conflict is answered from the slot's resource and time as the transaction read them.
+      const taken =
+        error instanceof SlotsUnavailableError
+          ? error.conflicts.get(slotId)
+          : error instanceof OverlapError
+            ? { resourceId: error.resourceId, ...error.range }
+            : undefined;
+      if (!taken) throw error;
+      this.metrics.recordBooking('conflict');
+      throw await conflictError(this.db.sql, taken.resourceId, taken, now);
     }
   }
 
@@ -296,27 +304,24 @@ export class BookingService {
    * token cannot be used to probe ids.
    */
   private authorizer(caller: Caller, bookingId: string, manageToken: string | null | undefined): Authorize {
-    return async (booking) => {
+    return async (booking, tx) => {
       if (canManage(caller.actor, booking, manageToken)) return;
       if (caller.actor && booking.resourceId) {
-        const resource = await this.prisma.resource.findUnique({ where: { id: booking.resourceId }, select: { kind: true, email: true } });
-        if (resource?.kind === 'PERSON' && resource.email?.toLowerCase() === caller.actor.email.toLowerCase()) return;
+        const host = await hostEmail(tx, booking.resourceId);
+        if (host?.toLowerCase() === caller.actor.email.toLowerCase()) return;
       }
       throw new NotFoundError('Booking', bookingId);
     };
   }
 
-  /**
-   * The context the booking engine's transaction steps (confirmInTx, cancelInTx, rescheduleInTx)
-   * need, for callers that run them inside their own transaction (reschedule proposals).
-   */
-  txContext(caller: Caller, authorize: Authorize, now = this.now()): TxContext {
+  /** The context the booking engine's transaction steps (confirmInTx, cancelInTx, rescheduleInTx, updateDetailsInTx) need. */
+  private txContext(caller: Caller, authorize: Authorize, now = this.now()): TxContext {
     return { now, actor: this.auditActor(caller), authorize, mail: this.mail };
   }
 
   /** Runs a change to one existing booking: retried on transient errors, published after commit. */
   private async run<T extends { changes: SlotChange[] }>(
-    fn: (tx: Prisma.TransactionClient, c: TxContext) => Promise<T>,
+    fn: (tx: SqlQuery, c: TxContext) => Promise<T>,
     authorize: Authorize,
     caller: Caller,
     now = this.now(),
@@ -327,19 +332,12 @@ export class BookingService {
     return result;
   }
 
-  /** The hot paths (hold, book, expiry): plain SQL on one connection, without an ORM round in between. */
-  private sqlTransaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
-    return withRetry(() => this.db.sql.transaction(fn, { lockTimeoutMs: this.lockTimeoutMs }));
-  }
-
-  /** Changes to one existing booking, which read and write it through Prisma's models. */
-  private transaction<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-    return withRetry(() =>
-      this.prisma.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${this.lockTimeoutMs}`);
-        return fn(tx);
-      }, TX_OPTIONS),
-    );
+  /**
+   * Every booking transaction (hold, book, confirm, cancel, reschedule, update, expiry): plain SQL
+   * on one connection, retried on transient errors, giving up on a row lock after lockTimeoutMs.
+   */
+  private transaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
+    return bookingTransaction(this.db.sql, fn, this.lockTimeoutMs);
   }
 
   private auditActor(caller: Caller): AuditActor {
@@ -353,8 +351,7 @@ export class BookingService {
   private async customerFor(input: CustomerInput | null | undefined, actor: Actor | null): Promise<{ customer: Customer; userId: string | null }> {
     if (!input) {
       if (!actor) throw ValidationError.field(['input', 'customer'], 'is required when not signed in');
-      const user = await this.prisma.user.findUnique({ where: { id: actor.userId }, select: { name: true } });
-      const name = user?.name.trim() || actor.email.split('@')[0]!;
+      const name = (await userName(this.db.sql, actor.userId))?.trim() || actor.email.split('@')[0]!;
       return { customer: { name, email: actor.email, phone: null }, userId: actor.userId };
     }
     const customer = parseInput(customerSchema, input, ['input', 'customer']);

@@ -82,6 +82,18 @@ describe('one live booking per slot per customer', () => {
     expect([await f.slotCounts(a), await f.slotCounts(b)]).toMatchObject([{ booked: 1 }, { booked: 1 }]);
   });
 
+  it('a booking marked a legacy duplicate (migration 0006) follows the rule once it moves to another slot', async () => {
+    const a = await f.slot(locationId, resourceId, { capacity: 3 });
+    const b = await f.slot(locationId, resourceId, { capacity: 3 });
+    const booked = await call(t, BOOK, { slotId: gid('Slot', a), customer: customer('legacy') });
+    const id = decodeGlobalID(booked.booking.id).id;
+    const flag = async () => (await t.app.db.sql.query<{ legacy_duplicate: boolean }>(`SELECT legacy_duplicate FROM bookings WHERE id = $1`, [id]))[0]!.legacy_duplicate;
+    await t.app.db.sql.query(`UPDATE bookings SET legacy_duplicate = true WHERE id = $1`, [id]);
+    expect(await flag()).toBe(true);
+    expect(await call(t, RESCHEDULE, { bookingId: booked.booking.id, manageToken: booked.manageToken, slotId: gid('Slot', b) })).toMatchObject({ __typename: 'Booking' });
+    expect(await flag()).toBe(false);
+  });
+
   it('registering: a slot the person already has refuses the whole registration; 20 identical registrations at once make one', async () => {
     const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, capacityPerSlot: 30 } });
     const [a, b, c] = form.slots.map((s) => s.id);

@@ -51,10 +51,19 @@ export interface UnavailableSlot {
   remaining?: number;
 }
 
+/** A slot's resource and time, as the booking transaction read them under the slot's lock. */
+export interface SlotTime extends TimeRange {
+  resourceId: string;
+}
+
 /** All-or-nothing booking of several slots failed; every slot that stood in the way is listed. */
 export class SlotsUnavailableError extends AppError {
   readonly code = 'SLOTS_UNAVAILABLE';
-  constructor(readonly unavailable: UnavailableSlot[]) {
+  constructor(
+    readonly unavailable: UnavailableSlot[],
+    /** CONFLICT slots: where they stand, so the conflict is answered without reading them again. */
+    readonly conflicts: ReadonlyMap<string, SlotTime> = new Map(),
+  ) {
     super(`${unavailable.length} of the chosen slots cannot be booked`);
   }
 }

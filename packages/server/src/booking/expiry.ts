@@ -1,6 +1,7 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { SlotChange } from '../live/slot-events.js';
-import { writeBookingAudit, type AuditActor } from './audit.js';
+import type { AuditActor } from './audit.js';
+import { expireHolds, giveBackHeldPlaces, writeBookingAudit } from './booking.store.js';
 import { bookingsChanged } from './booking-changes.js';
 
 export interface ReleaseOptions {
@@ -12,18 +13,6 @@ export interface ReleaseOptions {
 }
 
 export const EXPIRY_ACTOR: AuditActor = { actorLabel: 'system:hold-expiry' };
-
-interface ExpiredRow {
-  id: string;
-  slot_id: string | null;
-  resource_id: string | null;
-  location_id: string | null;
-  start_at: Date;
-  end_at: Date;
-  ics_sequence: number;
-  hold_expires_at: Date;
-  party_size: number;
-}
 
 /**
  * Marks HELD bookings past hold_expires_at EXPIRED and gives their places back, in one
@@ -47,20 +36,7 @@ export async function releaseExpiredHoldsIn(
   actor: AuditActor = EXPIRY_ACTOR,
 ): Promise<{ changes: SlotChange[]; freed: Map<string, number> }> {
   const now = options.now ?? new Date();
-  const expired = await tx.query<ExpiredRow>(
-    // MATERIALIZED: claimed once. As an IN (...) subquery the planner may run the claim again for
-    // each outer row, and with SKIP LOCKED every run finds other rows: far more than the limit.
-    `WITH due AS MATERIALIZED (
-      SELECT id FROM bookings
-      WHERE status = 'HELD' AND hold_expires_at <= $1 ${options.slotIds ? 'AND slot_id = ANY($3::uuid[])' : ''}
-      ORDER BY hold_expires_at
-      LIMIT $2::int
-      FOR UPDATE SKIP LOCKED)
-    UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
-    FROM due WHERE b.id = due.id AND b.status = 'HELD'
-    RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at, b.party_size`,
-    [now, options.limit ?? 500, ...(options.slotIds ? [options.slotIds] : [])],
-  );
+  const expired = await expireHolds(tx, { now, limit: options.limit ?? 500, slotIds: options.slotIds });
   const freed = new Map<string, number>();
   if (!expired.length) return { changes: [], freed };
 
@@ -87,27 +63,4 @@ export async function releaseExpiredHoldsIn(
     null,
   );
   return { changes, freed };
-}
-
-/** held -= n per slot; slots are locked in id order first, the order every booking path uses. */
-async function giveBackHeldPlaces(tx: SqlQuery, freed: Map<string, number>): Promise<SlotChange[]> {
-  if (!freed.size) return [];
-  const ids = [...freed.keys()].sort();
-  const counts = ids.map((id) => freed.get(id)!);
-  await tx.query(`SELECT id FROM slots WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
-  const rows = await tx.query<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
-    `UPDATE slots s SET held = s.held - d.n
-    FROM unnest($1::uuid[], $2::int[]) AS d(id, n)
-    WHERE s.id = d.id
-    RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`,
-    [ids, counts],
-  );
-  return rows.map((r) => ({
-    slotId: r.id,
-    version: r.version,
-    reason: 'EXPIRED' as const,
-    locationId: r.location_id,
-    resourceId: r.resource_id,
-    formId: r.form_id,
-  }));
 }

@@ -1,6 +1,7 @@
 import type { SqlQuery } from '../db/database.js';
 import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
 import { ValidationError } from '../shared/errors.js';
+import { lockForms } from './booking.store.js';
 
 /**
  * How a booking step reaches a form's slot. `register` books a whole selection; `hold`/`book`
@@ -29,10 +30,7 @@ export async function enforceFormRules(tx: SqlQuery, slots: { form_id: string | 
   if (!perForm.size) return;
   if (entry.kind === 'direct') throw new FormRegistrationRequiredError([...perForm.keys()][0]!);
 
-  const forms = await tx.query<{ id: string; status: 'DRAFT' | 'PUBLISHED' | 'CLOSED'; max_slots_per_registration: number | null }>(
-    `SELECT id, status, max_slots_per_registration FROM forms WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`,
-    [[...perForm.keys()]],
-  );
+  const forms = await lockForms(tx, [...perForm.keys()]);
   for (const form of forms) {
     if (form.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, form.status);
     const max = form.max_slots_per_registration;

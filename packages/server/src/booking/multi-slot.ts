@@ -6,10 +6,12 @@ import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { detailColumns, type BookingDetails } from './details.js';
-import { DuplicateBookingError, SlotsUnavailableError, type UnavailableSlot } from './errors.js';
+import { DuplicateBookingError, SlotsUnavailableError, type SlotTime, type UnavailableSlot } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
-import { asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
+import { asBooking, newBookingId } from './insert.js';
+import { lockExclusiveResources, lockSlotsToBook, slotsTakenOnExclusiveResources, type LockedSlot, type SlotRow } from './booking.store.js';
+import { insertWithoutOverlap } from './range.js';
 import { enforceBookingPolicies, type PolicyOverride } from '../policies/enforce.js';
 import { writeOverrideAudit } from '../policies/policies.store.js';
 
@@ -51,27 +53,6 @@ export interface BookSlotsResult {
   policyKeys: string[];
 }
 
-/** A slot row as the booking steps lock and check it. */
-export interface SlotRow {
-  id: string;
-  capacity: number;
-  booked: number;
-  held: number;
-  status: string;
-  start_at: Date;
-  end_at: Date;
-  location_id: string | null;
-  resource_id: string | null;
-  form_id: string | null;
-}
-
-interface LockedSlot extends SlotRow {
-  exclusive: boolean | null;
-  has_expired: boolean;
-  /** This customer already has a live booking of the slot, matched by 'email' or 'phone'. */
-  duplicate: 'email' | 'phone' | null;
-}
-
 /**
  * Books every slot or none, inside the caller's transaction (forms add their registration rows
  * to the same one). Slots are locked in id order, so two requests over the same slots queue
@@ -86,24 +67,9 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   const now = input.now ?? new Date();
   const contact = { ...customerColumns(customer), ...detailColumns(input.details ?? {}) };
 
-  // The customer's own live bookings of these slots are read under the slot locks, which every
-  // writer of a slot's bookings takes first: the answer cannot change before this commits.
+  // The customer's own live bookings of these slots are read under the slot locks (see lockSlotsToBook).
   // (Expired holds do not count: they are reclaimed below.)
-  const slots = await tx.query<LockedSlot>(
-    `SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id,
-      (SELECT r.exclusive FROM resources r WHERE r.id = s.resource_id) AS exclusive,
-      EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired,
-      (SELECT CASE WHEN bool_or(b.customer_email_hash = $3) THEN 'email' ELSE 'phone' END FROM bookings b
-        WHERE b.slot_id = s.id AND NOT b.legacy_duplicate
-          AND (b.status = 'CONFIRMED' OR (b.status = 'HELD' AND b.hold_expires_at > $2))
-          AND (b.customer_email_hash = $3 OR b.customer_phone_hash = $4)
-        HAVING count(*) > 0) AS duplicate
-    FROM slots s
-    WHERE s.id = ANY($1::uuid[])
-    ORDER BY s.id
-    FOR UPDATE OF s`,
-    [ids, now, contact.customerEmailHash, contact.customerPhoneHash],
-  );
+  const slots = await lockSlotsToBook(tx, ids, now, { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash });
   const actor = { actorId: input.actorId, actorLabel: input.actorLabel, requestId: input.requestId };
   // Most of the time nothing has expired: the reclaim statement runs only when the lock read saw some.
   const withExpired = slots.filter((s) => s.has_expired).map((s) => s.id);
@@ -124,14 +90,16 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   const byId = new Map(slots.map((s) => [s.id, s]));
   const taken = await takenOnExclusiveResources(tx, slots);
   const unavailable: UnavailableSlot[] = [];
+  const conflicts = new Map<string, SlotTime>();
   for (const id of input.slotIds) {
     const slot = byId.get(id);
     const freed = reclaimed.freed.get(id) ?? 0;
     const reason = slot ? (whyUnavailable(slot, freed, now, places) ?? (taken.has(id) ? 'CONFLICT' : null)) : 'NOT_FOUND';
     if (reason === 'FULL') unavailable.push({ slotId: id, reason, remaining: Math.max(0, slot!.capacity - slot!.booked - slot!.held + freed) });
     else if (reason) unavailable.push({ slotId: id, reason });
+    if (reason === 'CONFLICT') conflicts.set(id, { resourceId: slot!.resource_id!, startAt: slot!.start_at, endAt: slot!.end_at });
   }
-  if (unavailable.length) throw new SlotsUnavailableError(unavailable);
+  if (unavailable.length) throw new SlotsUnavailableError(unavailable, conflicts);
   const { overridden, counted } = await enforceBookingPolicies(
     tx,
     input.slotIds.map((id) => {
@@ -164,7 +132,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       createdAt: now,
     });
   });
-  const versions = await insertBookings(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
+  const versions = await insertWithoutOverlap(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
   await writeOverrideAudit(tx, actor, [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })));
   await bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now, input.mail);
   const changes: SlotChange[] = [
@@ -204,13 +172,5 @@ async function takenOnExclusiveResources(tx: SqlQuery, slots: LockedSlot[]): Pro
   const exclusive = slots.filter((s) => s.exclusive && s.resource_id);
   if (!exclusive.length) return new Set();
   await lockExclusiveResources(tx, exclusive.map((s) => s.resource_id!));
-  const rows = await tx.query<{ id: string }>(
-    `SELECT s.id FROM slots s
-    WHERE s.id = ANY($1::uuid[]) AND EXISTS (
-      SELECT 1 FROM bookings o
-      WHERE o.resource_id = s.resource_id AND o.exclusive AND o.status IN ('HELD', 'CONFIRMED')
-        AND tstzrange(o.start_at, o.end_at) && tstzrange(s.start_at, s.end_at))`,
-    [exclusive.map((s) => s.id)],
-  );
-  return new Set(rows.map((r) => r.id));
+  return slotsTakenOnExclusiveResources(tx, exclusive.map((s) => s.id));
 }

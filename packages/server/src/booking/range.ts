@@ -5,10 +5,11 @@ import type { Booking } from '../generated/prisma/client.js';
 import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 import type { AuditActor } from './audit.js';
-import { OverlapError, asBooking, insertBookings, lockExclusiveResources, newBookingId } from './insert.js';
+import { OverlapError, asBooking, newBookingId } from './insert.js';
+import { insertBookings, loadResource, lockExclusiveResources } from './booking.store.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { detailColumns, type BookingDetails } from './details.js';
-import { findConflict, loadResource, type ConflictResource } from './alternatives.js';
+import { findConflict, type ConflictResource } from './alternatives.js';
 import { BookingConflictError, type TimeRange } from './errors.js';
 import { enforceBookingPolicies, type PolicyOverride } from '../policies/enforce.js';
 import { writeOverrideAudit } from '../policies/policies.store.js';
@@ -42,6 +43,35 @@ export async function rangeResource(sql: SqlQuery, resourceId: string, path: str
 /** The guard in insertBookings, or the exclusion constraint itself, refused an overlap. */
 export function isOverlapViolation(error: unknown): boolean {
   return error instanceof OverlapError || (sqlStateOf(error) === '23P01' && violatedConstraint(error) === 'bookings_no_overlap');
+}
+
+/**
+ * insertBookings, with an overlap on an exclusive resource (skipped by its guard, or refused by the
+ * exclusion constraint) thrown as OverlapError naming the booking's resource and time. Returns the
+ * slots' new versions.
+ */
+export async function insertWithoutOverlap(
+  tx: SqlQuery,
+  bookings: Booking[],
+  actor: AuditActor,
+  slotCounts?: { column: 'held' | 'booked' },
+): Promise<Map<string, number>> {
+  let result: Awaited<ReturnType<typeof insertBookings>>;
+  try {
+    result = await insertBookings(tx, bookings, actor, slotCounts);
+  } catch (error) {
+    const exclusive = bookings.find((b) => b.exclusive);
+    if (exclusive && isOverlapViolation(error)) throw overlapOf(exclusive);
+    throw error;
+  }
+  const skipped = bookings.find((b) => !result.inserted.has(b.id));
+  if (skipped) throw overlapOf(skipped);
+  return result.versions;
+}
+
+/** The overlap a booking on an exclusive resource ran into, as read in its transaction. */
+export function overlapOf(booking: Pick<Booking, 'resourceId' | 'startAt' | 'endAt'>): OverlapError {
+  return new OverlapError(booking.resourceId!, { startAt: booking.startAt, endAt: booking.endAt });
 }
 
 /** Turns the exclusion constraint's refusal into the typed conflict with free alternatives. */
@@ -98,7 +128,7 @@ export async function insertRangeInTx(
     [{ slotId: null, resourceId: input.resourceId, locationId: input.locationId, start: booking.startAt.getTime(), end: booking.endAt.getTime() }],
     { now: input.now, customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash }, override: input.override ?? null },
   );
-  await insertBookings(tx, [booking], input.actor);
+  await insertWithoutOverlap(tx, [booking], input.actor);
   const policy = overridden.get(0);
   if (policy) await writeOverrideAudit(tx, input.actor, [{ bookingId: booking.id, policies: [policy], reason: input.override!.reason }]);
   await bookingsChanged(tx, [{ before: null, after: booking }], input.now, input.mail);

@@ -1,13 +1,14 @@
-import { sqlIn, type SqlQuery } from '../db/database.js';
+import type { SqlQuery } from '../db/database.js';
 import { sqlStateOf } from '../db/retry.js';
-import type { Booking, Prisma } from '../generated/prisma/client.js';
+import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
-import { auditView, writeBookingAudit } from './audit.js';
+import { auditView } from './audit.js';
+import { adjustSlot, lockSlots, updateBookingDetails, writeBookingAudit } from './booking.store.js';
 import { detailColumns, openNotes, type BookingDetails } from './details.js';
 import { BookingNotActiveError, SlotFullError } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
-import { adjustSlot, lockBooking, type TxContext } from './lifecycle.js';
+import { lockBooking, type TxContext } from './lifecycle.js';
 
 /** The details the parties see in their mails and calendars (internal notes are staff-only). */
 const SHOWN = ['title', 'notes', 'partySize'] as const;
@@ -21,13 +22,12 @@ export type DetailField = keyof BookingDetails;
  * SEQUENCE + 1 and the update mail. Only what differs is written; an unchanged call changes nothing.
  */
 export async function updateDetailsInTx(
-  tx: Prisma.TransactionClient,
+  tx: SqlQuery,
   bookingId: string,
   patch: BookingDetails,
   c: TxContext,
 ): Promise<{ booking: Booking; changes: SlotChange[]; changed: DetailField[] }> {
   const booking = await lockBooking(tx, bookingId, c.authorize);
-  const sql = sqlIn(tx);
   const changed = changedFields(booking, patch);
   if (!changed.length) return { booking, changes: [], changed };
 
@@ -35,17 +35,14 @@ export async function updateDetailsInTx(
   if (changed.includes('partySize')) {
     if (booking.status !== 'HELD' && booking.status !== 'CONFIRMED') throw new BookingNotActiveError(booking.id, booking.status);
     if (booking.exclusive) throw ValidationError.field(['input', 'partySize'], 'an exclusive resource takes one party of 1');
-    changes = await resizeParty(sql, booking, patch.partySize!, c.now);
+    changes = await resizeParty(tx, booking, patch.partySize!, c.now);
   }
 
   const columns = detailColumns(Object.fromEntries(changed.map((k) => [k, patch[k]])) as BookingDetails);
   const shown = changed.some((k) => (SHOWN as readonly string[]).includes(k));
-  const updated = await tx.booking.update({
-    where: { id: booking.id },
-    data: { ...columns, ...(shown ? { icsSequence: { increment: 1 } } : {}) },
-  });
+  const updated = await updateBookingDetails(tx, booking.id, columns, shown);
   // What changed, never the text itself: audit rows carry no customer-written content.
-  await writeBookingAudit(sql, c.actor, [
+  await writeBookingAudit(tx, c.actor, [
     {
       bookingId: booking.id,
       action: 'UPDATED',
@@ -53,7 +50,7 @@ export async function updateDetailsInTx(
       newValues: { ...auditView(updated), changed },
     },
   ]);
-  if (shown) await c.mail.bookingsChanged(sql, [{ before: booking, after: updated }], c.now);
+  if (shown) await c.mail.bookingsChanged(tx, [{ before: booking, after: updated }], c.now);
   return { booking: updated, changes, changed };
 }
 
@@ -72,10 +69,7 @@ function changedFields(booking: Booking, patch: BookingDetails): DetailField[] {
 async function resizeParty(sql: SqlQuery, booking: Booking, partySize: number, now: Date): Promise<SlotChange[]> {
   if (!booking.slotId) throw ValidationError.field(['input', 'partySize'], 'a range booking is one party of 1');
   const delta = partySize - booking.partySize;
-  const [slot] = await sql.query<{ capacity: number; booked: number; held: number }>(
-    `SELECT capacity, booked, held FROM slots WHERE id = $1::uuid FOR UPDATE`,
-    [booking.slotId],
-  );
+  const [slot] = await lockSlots(sql, [booking.slotId]);
   const { changes: reclaimed, freed } = await releaseExpiredHoldsIn(sql, { slotIds: [booking.slotId], now });
   const free = slot!.capacity - slot!.booked - (slot!.held - (freed.get(booking.slotId) ?? 0));
   if (delta > 0 && free < delta) throw new SlotFullError(booking.slotId, Math.max(0, free));

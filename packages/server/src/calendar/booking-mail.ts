@@ -6,6 +6,16 @@ import { OUTBOX_CHANNEL, type Outbox, type OutboxMail } from '../mail/outbox.js'
 import { pii } from '../shared/pii.js';
 import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, type Recipient } from './booking-mail-content.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
+import {
+  cancelPendingReminders,
+  claimMailIntents,
+  countMailIntents,
+  deleteMailIntents,
+  insertMailIntents,
+  nextMailIntentIds,
+  postponeMailIntent,
+  selectBookingsForMail,
+} from './calendar.store.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
 export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'> &
@@ -78,15 +88,6 @@ interface IntentState {
   partySize?: number;
 }
 
-interface IntentRow {
-  id: string;
-  booking_id: string;
-  kind: Exclude<BookingMailKind, 'reminder'>;
-  details_only: boolean;
-  state: IntentState;
-  occurred_at: Date;
-}
-
 /** What one consumer run did. */
 export interface MailRenderRun {
   /** Intents rendered into outbox mails. */
@@ -131,14 +132,7 @@ export class BookingMailer {
       return [{ booking_id: after.id, kind, details_only: kind === 'update' && !moved(change.before!, after), state }];
     });
     if (!intents.length) return;
-    await tx.query(
-      `WITH intents AS (
-         INSERT INTO booking_mail_intents (booking_id, kind, details_only, state, occurred_at)
-         SELECT x.booking_id, x.kind, x.details_only, x.state, $2::timestamptz
-         FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb))
-       SELECT true AS notified FROM pg_notify($3, '')`,
-      [JSON.stringify(intents), now.toISOString(), OUTBOX_CHANNEL],
-    );
+    await insertMailIntents(tx, JSON.stringify(intents), now, OUTBOX_CHANNEL);
   }
 
   /**
@@ -165,25 +159,18 @@ export class BookingMailer {
 
   /** Intents waiting to be rendered (due or not): the consumer's backlog. */
   async backlog(db: SqlQuery): Promise<number> {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM booking_mail_intents`);
-    return row?.n ?? 0;
+    return countMailIntents(db);
   }
 
   /** After a failed batch: each intent in its own transaction; one that fails again waits (doubling backoff). */
   private async renderOneByOne(db: SqlRunner, limit: number): Promise<MailRenderRun> {
     const run: MailRenderRun = { rendered: 0, failed: 0 };
-    const candidates = await db.query<{ id: string }>(`${CLAIMABLE} ORDER BY i.id LIMIT $1`, [limit]);
-    for (const { id } of candidates) {
+    for (const id of await nextMailIntentIds(db, limit)) {
       try {
         run.rendered += await db.transaction((tx) => this.renderBatch(tx, 1, id));
       } catch (error) {
         run.failed++;
-        await db.query(
-          `UPDATE booking_mail_intents SET attempts = attempts + 1, last_error = $2,
-             due_at = now() + least($3::float8 * 2 ^ attempts, $4::float8) * interval '1 millisecond'
-           WHERE id = $1::bigint`,
-          [id, withoutAddresses(error instanceof Error ? error.message : String(error)), RETRY_BASE_MS, RETRY_MAX_MS],
-        );
+        await postponeMailIntent(db, id, withoutAddresses(error instanceof Error ? error.message : String(error)), RETRY_BASE_MS, RETRY_MAX_MS);
       }
     }
     return run;
@@ -191,10 +178,7 @@ export class BookingMailer {
 
   /** Claims up to `limit` due intents (or the one given), renders and queues their mails, deletes them. Returns how many. */
   private async renderBatch(tx: SqlQuery, limit: number, onlyId?: string): Promise<number> {
-    const intents = await tx.query<IntentRow>(
-      `${CLAIMABLE} AND ($2::bigint IS NULL OR i.id = $2::bigint) ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED`,
-      [limit, onlyId ?? null],
-    );
+    const intents = await claimMailIntents<IntentState>(tx, limit, onlyId);
     if (!intents.length) return 0;
     const rows = await loadBookings(tx, [...new Set(intents.map((i) => i.booking_id))]);
     const withdrawn = intents.filter((i) => i.kind !== 'invitation').map((i) => i.booking_id);
@@ -219,7 +203,7 @@ export class BookingMailer {
       }),
     );
     await this.outbox.enqueue(tx, mails);
-    await tx.query(`DELETE FROM booking_mail_intents WHERE id = ANY($1::bigint[])`, [intents.map((i) => i.id)]);
+    await deleteMailIntents(tx, intents.map((i) => i.id));
     return intents.length;
   }
 
@@ -259,11 +243,6 @@ export class BookingMailer {
   }
 }
 
-/** Due intents with no earlier intent of their booking still pending (`i` is the intent). */
-const CLAIMABLE = `SELECT i.id::text AS id, i.booking_id, i.kind, i.details_only, i.state, i.occurred_at FROM booking_mail_intents i
-  WHERE i.due_at <= now()
-    AND NOT EXISTS (SELECT 1 FROM booking_mail_intents e WHERE e.booking_id = i.booking_id AND e.id < i.id)`;
-
 /** The recorded state over the booking as it is now. */
 function stateView(state: IntentState): Partial<BookingView> {
   return {
@@ -277,10 +256,7 @@ function stateView(state: IntentState): Partial<BookingView> {
 
 /** Reminders of an old time (or of a cancelled booking) that have not gone out are withdrawn. */
 async function dropPendingReminders(tx: SqlQuery, bookingIds: string[]): Promise<void> {
-  await tx.query(
-    `UPDATE outbox_messages SET status = 'CANCELLED', updated_at = now() WHERE booking_id = ANY($1::uuid[]) AND kind = 'reminder' AND status = 'PENDING'`,
-    [bookingIds],
-  );
+  await cancelPendingReminders(tx, bookingIds);
 }
 
 /** Host (a PERSON resource with an email) and guest (the customer); rooms and facilities: the customer only. */
@@ -310,24 +286,7 @@ export function bookingView(row: MailRow): BookingView {
 
 /** Everything the mails of these bookings show, as this transaction sees them (after the change). */
 export async function loadBookings(q: SqlQuery, ids: string[]): Promise<Map<string, MailRow>> {
-  const rows = await q.query<MailRow>(
-    `SELECT b.id, b.status::text AS status, b.start_at, b.end_at, b.ics_uid, b.ics_sequence, b.customer_name, b.customer_email, b.customer_time_zone,
-       b.title, b.notes, b.party_size,
-       r.kind::text AS resource_kind, r.name AS resource_name, r.email AS resource_email, f.title AS form_title,
-       coalesce(l.name, fl.name) AS location_name, coalesce(l.address, fl.address) AS location_address,
-       coalesce(f.time_zone, l.time_zone, fl.time_zone, s.time_zone, 'UTC') AS time_zone,
-       (EXISTS (SELECT 1 FROM outbox_messages o WHERE o.booking_id = b.id)
-        OR EXISTS (SELECT 1 FROM registration_slots rs JOIN outbox_messages o ON o.registration_id = rs.registration_id
-                   WHERE rs.booking_id = b.id)) AS mailed_before
-     FROM bookings b
-     LEFT JOIN resources r ON r.id = b.resource_id
-     LEFT JOIN locations l ON l.id = b.location_id
-     LEFT JOIN slots s ON s.id = b.slot_id
-     LEFT JOIN forms f ON f.id = s.form_id
-     LEFT JOIN locations fl ON fl.id = f.location_id
-     WHERE b.id = ANY($1::uuid[])`,
-    [ids],
-  );
+  const rows = await selectBookingsForMail<MailRow>(q, ids);
   // The name is encrypted at rest (plaintext in rows older than migration 0006).
   return new Map(rows.map((r) => [r.id, { ...r, customer_name: pii().readText(r.customer_name) }]));
 }

@@ -4,6 +4,7 @@ import { esc } from '../forms/form-page.js';
 import { slotLabel } from '../forms/slot-label.js';
 import { issueMagicLinks } from '../links/magic-links.js';
 import type { OutboxMail } from '../mail/outbox.js';
+import { selectFormForMail } from './calendar.store.js';
 import { renderIcs } from './ics.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
 import { firstName, utcWhen } from './wording.js';
@@ -16,27 +17,13 @@ export interface RegistrationMailInput {
   bookings: Pick<Booking, 'id' | 'startAt' | 'endAt' | 'icsUid' | 'icsSequence'>[];
 }
 
-interface FormRow {
-  title: string;
-  time_zone: string;
-  location_name: string | null;
-  location_address: string | null;
-  creator_email: string | null;
-  creator_name: string | null;
-}
-
 /**
  * Seed 000 MR-TS-6: the registrant gets one mail listing every chosen slot ("Mon Oct 7, 5:00–6:00
  * PM", the form's zone) with one VEVENT per slot; the form's creator (if any) gets a notice with the
  * same list. Written in the registration's transaction.
  */
 export async function registrationMails(tx: SqlQuery, input: RegistrationMailInput, settings: MailSettings, now: Date): Promise<OutboxMail[]> {
-  const [form] = await tx.query<FormRow>(
-    `SELECT f.title, f.time_zone, l.name AS location_name, l.address AS location_address, u.email AS creator_email, u.name AS creator_name
-     FROM forms f LEFT JOIN locations l ON l.id = f.location_id LEFT JOIN users u ON u.id = f.created_by
-     WHERE f.id = $1::uuid`,
-    [input.formId],
-  );
+  const form = await selectFormForMail(tx, input.formId);
   const slots = [...input.bookings].sort((a, b) => a.startAt.getTime() - b.startAt.getTime());
   const zone = form!.time_zone;
   const lines = slots.map((b) => ({ booking: b, label: slotLabel(b.startAt, b.endAt, zone), utc: utcWhen(b.startAt, b.endAt) }));

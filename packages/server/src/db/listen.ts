@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { SqlQuery } from './database.js';
 
 const RECONNECT_MS = 5_000;
 
@@ -49,4 +50,19 @@ export function listenForNotifications(databaseUrl: string, channel: string, onN
       await current?.end().catch(() => {});
     },
   };
+}
+
+/** Starts listening on `channel` on a dedicated connection (the channel is a fixed identifier, never a value). */
+export async function listen(client: pg.ClientBase, channel: string): Promise<void> {
+  await client.query(`LISTEN ${channel}`);
+}
+
+/** NOTIFY `channel` with `payload` (under 8000 bytes); inside a transaction it is delivered at commit. */
+export async function notify(client: pg.ClientBase, channel: string, payload: string): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
+
+/** NOTIFY `channel` from inside the caller's transaction: PostgreSQL delivers it at commit only (never for a rollback). */
+export async function notifyAtCommit(tx: SqlQuery, channel: string): Promise<void> {
+  await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [channel]);
 }

@@ -1,4 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
+import { notifyAtCommit } from '../db/listen.js';
+import { insertEvents, selectAggregateEvents, type EventRow } from './events.store.js';
 
 /** Woken (at commit only) when events were recorded: webhook deliveries and the event-bus relay listen. */
 export const EVENTS_CHANNEL = 'slotwise_events';
@@ -30,55 +32,26 @@ export interface DomainEvent extends Required<DomainEventInput> {
  */
 export async function recordEvents(tx: SqlQuery, events: DomainEventInput[]): Promise<void> {
   if (!events.length) return;
-  // One round trip: the insert, and the NOTIFY (delivered at commit) in the same statement.
-  await tx.query(
-    `WITH recorded AS (
-       INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
-       SELECT e.type, e.version, e.aggregate_type, e.aggregate_id,
-         coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
-                   WHERE d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id), 0)
-           + row_number() OVER (PARTITION BY e.aggregate_type, e.aggregate_id ORDER BY e.ord),
-         e.occurred_at, e.payload
-       FROM jsonb_to_recordset($1::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
-         occurred_at timestamptz, payload jsonb, ord int))
-     SELECT true AS notified FROM pg_notify($2, '')`,
-    [
-      JSON.stringify(
-        events.map((e, ord) => ({
-          ord,
-          type: e.type,
-          version: e.version ?? 1,
-          aggregate_type: e.aggregateType,
-          aggregate_id: e.aggregateId,
-          occurred_at: e.occurredAt.toISOString(),
-          payload: e.payload,
-        })),
-      ),
-      EVENTS_CHANNEL,
-    ],
+  await insertEvents(
+    tx,
+    JSON.stringify(
+      events.map((e, ord) => ({
+        ord,
+        type: e.type,
+        version: e.version ?? 1,
+        aggregate_type: e.aggregateType,
+        aggregate_id: e.aggregateId,
+        occurred_at: e.occurredAt.toISOString(),
+        payload: e.payload,
+      })),
+    ),
   );
-}
-
-interface EventRow {
-  id: string;
-  position: string;
-  type: string;
-  version: number;
-  aggregate_type: AggregateType;
-  aggregate_id: string;
-  aggregate_seq: number;
-  occurred_at: Date;
-  payload: Record<string, unknown>;
+  await notifyAtCommit(tx, EVENTS_CHANNEL);
 }
 
 /** Events of one aggregate, in their order. */
 export async function eventsOf(db: SqlQuery, aggregateType: AggregateType, aggregateId: string): Promise<DomainEvent[]> {
-  const rows = await db.query<EventRow>(
-    `SELECT id, position::text AS position, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload
-     FROM domain_events WHERE aggregate_type = $1 AND aggregate_id = $2::uuid ORDER BY aggregate_seq`,
-    [aggregateType, aggregateId],
-  );
-  return rows.map(toEvent);
+  return (await selectAggregateEvents(db, aggregateType, aggregateId)).map(toEvent);
 }
 
 export function toEvent(row: EventRow): DomainEvent {

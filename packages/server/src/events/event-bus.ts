@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { SqlQuery, SqlRunner } from '../db/database.js';
 import { connectPublisher, type BusPublisher } from './bus-publishers.js';
 import { eventEnvelope, toEvent, type DomainEvent } from './domain-events.js';
+import { advisoryUnlock, countUnrelayed, markRelayed, selectUnrelayed, tryAdvisoryLock } from './events.store.js';
 
 /** pg_try_advisory_lock key of the relay: one instance relays at a time. */
 const RELAY_LOCK = 0x5e1a7;
@@ -48,20 +49,18 @@ export class EventBusRelay {
   async runOnce(): Promise<RelayRun> {
     if (Date.now() < this.pausedUntil) return { published: 0, active: true, error: 'waiting after a broker failure' };
     return this.options.db.session(async (session) => {
-      const [lock] = await session.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock($1) AS locked`, [RELAY_LOCK]);
-      if (!lock?.locked) return { published: 0, active: false };
+      if (!(await tryAdvisoryLock(session, RELAY_LOCK))) return { published: 0, active: false };
       try {
         return await this.relay(session);
       } finally {
-        await session.query(`SELECT pg_advisory_unlock($1)`, [RELAY_LOCK]);
+        await advisoryUnlock(session, RELAY_LOCK);
       }
     });
   }
 
   /** Unrelayed events: the relay's backlog. */
-  async backlog(): Promise<number> {
-    const [row] = await this.options.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM domain_events WHERE relayed_at IS NULL`);
-    return row?.n ?? 0;
+  backlog(): Promise<number> {
+    return countUnrelayed(this.options.db);
   }
 
   async close(): Promise<void> {
@@ -72,12 +71,7 @@ export class EventBusRelay {
   private async relay(sql: SqlQuery): Promise<RelayRun> {
     let published = 0;
     for (;;) {
-      // d.position: a bare `position` would sort by the text column of the select list.
-      const events = (await sql.query<Parameters<typeof toEvent>[0]>(
-        `SELECT id, position::text AS position, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload
-         FROM domain_events d WHERE relayed_at IS NULL ORDER BY d.position LIMIT $1`,
-        [this.options.batchSize],
-      )).map(toEvent);
+      const events = (await selectUnrelayed(sql, this.options.batchSize)).map(toEvent);
       if (!events.length) break;
       const done: string[] = [];
       try {
@@ -108,7 +102,7 @@ export class EventBusRelay {
   }
 
   private async mark(sql: SqlQuery, ids: string[]): Promise<void> {
-    if (ids.length) await sql.query(`UPDATE domain_events SET relayed_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
+    if (ids.length) await markRelayed(sql, ids);
   }
 
   /** Drops the connection and waits before the next try (doubling); the unconfirmed event is first next time. */

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { NotFoundError } from '../shared/errors.js';
+import { formSlotCountsByDay, type FormDayRow } from './forms.store.js';
 
 export interface SlotTotals {
   totalSlots: number;
@@ -21,15 +22,7 @@ export interface FormAnalytics extends SlotTotals {
   days: (SlotTotals & { date: string })[];
 }
 
-interface DayRow {
-  date: string;
-  total: number;
-  booked_slots: number;
-  full_slots: number;
-  capacity: number;
-  seats: number;
-  cancelled: number;
-}
+type DayRow = FormDayRow;
 
 /**
  * Counts over the form's live (not cancelled) slots, grouped by local date in the viewer's zone
@@ -39,16 +32,7 @@ export async function formAnalytics(prisma: PrismaClient, formId: string, viewer
   const form = await prisma.form.findUnique({ where: { id: formId }, select: { id: true, timeZone: true, _count: { select: { registrations: true } } } });
   if (!form) throw new NotFoundError('Form', formId);
   const timeZone = viewerZone ?? form.timeZone;
-  const rows = await prisma.$queryRaw<DayRow[]>`
-    SELECT to_char(start_at AT TIME ZONE ${timeZone}, 'YYYY-MM-DD') AS date,
-           count(*) FILTER (WHERE status <> 'CANCELLED')::int AS total,
-           count(*) FILTER (WHERE status <> 'CANCELLED' AND booked > 0)::int AS booked_slots,
-           count(*) FILTER (WHERE status <> 'CANCELLED' AND booked >= capacity)::int AS full_slots,
-           coalesce(sum(capacity) FILTER (WHERE status <> 'CANCELLED'), 0)::int AS capacity,
-           coalesce(sum(booked) FILTER (WHERE status <> 'CANCELLED'), 0)::int AS seats,
-           count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled
-      FROM slots WHERE form_id = ${form.id}::uuid
-     GROUP BY 1 ORDER BY 1`;
+  const rows = await formSlotCountsByDay(prisma, form.id, timeZone);
   const days = rows.filter((r) => r.total > 0).map((r) => ({ date: r.date, ...totals([r]) }));
   return {
     formId: form.id,

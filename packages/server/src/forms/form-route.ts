@@ -18,8 +18,7 @@ export function formPageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
     const match = PATH.exec(url.pathname);
     if (!match && !url.pathname.startsWith('/form/')) return false;
-    // The page is public, so it shows published forms only: drafts and closed forms are staff's (GraphQL).
-    const form = match ? await app.db.prisma.form.findUnique({ where: { slug: match[1]!, status: 'PUBLISHED' } }) : null;
+    const form = match ? await app.services.forms.publishedBySlug(match[1]!) : null;
     // ?lang=en-GB writes dates and times as that locale does (and sets the page's lang); the words stay English.
     const locale = resolveLocale(url.searchParams.get('lang'));
     if (!form) send(res, 404, renderNotFoundPage());
@@ -54,12 +53,8 @@ export function formPageRoute(app: Slotwise): RouteHandler {
         { name: input.name, email: input.email, phone: input.phone.trim() || null, slotIds: input.slotIds },
         { actor: null, requestId: req.headers['x-request-id'] as string | undefined },
       );
-      const booked = await app.db.prisma.registrationSlot.findMany({
-        where: { registrationId: registration.id },
-        select: { slot: { select: { startAt: true, endAt: true } } },
-        orderBy: { slot: { startAt: 'asc' } },
-      });
-      send(res, 200, renderSuccessPage(form, pii().readText(registration.name), booked.map((b) => b.slot), locale));
+      const booked = await app.services.forms.registrationTimes(registration.id);
+      send(res, 200, renderSuccessPage(form, pii().readText(registration.name), booked, locale));
     } catch (err) {
       const failure = problemFor(err, input);
       if (!failure) throw err;
@@ -68,11 +63,7 @@ export function formPageRoute(app: Slotwise): RouteHandler {
   }
 
   async function showPage(formId: string, locale: string, input?: PageInput, problem?: PageProblem) {
-    const form = await app.db.prisma.form.findUniqueOrThrow({ where: { id: formId } });
-    const slots = await app.db.prisma.slot.findMany({
-      where: { formId, startAt: { gt: app.services.forms.now() } },
-      orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
-    });
+    const { form, slots } = await app.services.forms.withUpcomingSlots(formId);
     return renderFormPage(form, slots, input, problem, locale);
   }
 }

@@ -10,6 +10,7 @@ import { timeZoneSchema } from '../shared/validation.js';
 import { formScheduleInput, slotsForSchedule } from './form-schedule.js';
 import { localSlotInput, resolveLocalSlot } from './form-slot-input.js';
 import { FormSlotBookedError, FormSlotLimitError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
+import { cancelFreeSlot, insertForm, insertFormSlot, insertFormSlots, lockForm, setFormStatus } from './forms.store.js';
 
 const slug = z
   .string()
@@ -61,21 +62,16 @@ export class FormsService {
     await this.assertSlugFree(data.slug);
     const { form, created } = await this.prisma
       .$transaction(async (tx) => {
-        const form = await tx.form.create({
-          data: {
-            slug: data.slug,
-            title: data.title,
-            description: data.description ?? null,
-            timeZone: data.timeZone,
-            maxSlotsPerRegistration: data.maxSlotsPerRegistration ?? null,
-            locationId: data.locationId ?? null,
-            createdById: actor?.userId ?? null,
-          },
+        const form = await insertForm(tx, {
+          slug: data.slug,
+          title: data.title,
+          description: data.description ?? null,
+          timeZone: data.timeZone,
+          maxSlotsPerRegistration: data.maxSlotsPerRegistration ?? null,
+          locationId: data.locationId ?? null,
+          createdById: actor?.userId ?? null,
         });
-        const created = await tx.slot.createManyAndReturn({
-          data: slots.map((s) => ({ ...s, formId: form.id, locationId: form.locationId, timeZone: form.timeZone })),
-          select: { id: true, version: true, locationId: true, formId: true },
-        });
+        const created = await insertFormSlots(tx, form, slots);
         return { form, created };
       })
       .catch((err) => rethrowDuplicateSlug(err));
@@ -86,7 +82,7 @@ export class FormsService {
   async publish(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'PUBLISHED') return form;
-    const published = await this.prisma.form.update({ where: { id }, data: { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null } });
+    const published = await setFormStatus(this.prisma, id, { status: 'PUBLISHED', publishedAt: this.now(), closedAt: null });
     await this.slotEvents.scopeChanged('form', id);
     return published;
   }
@@ -94,7 +90,7 @@ export class FormsService {
   async close(id: string): Promise<Form> {
     const form = await this.get(id);
     if (form.status === 'CLOSED') return form;
-    const closed = await this.prisma.form.update({ where: { id }, data: { status: 'CLOSED', closedAt: this.now() } });
+    const closed = await setFormStatus(this.prisma, id, { status: 'CLOSED', closedAt: this.now() });
     // Its public live subscriptions end (drafts and closed forms are staff's).
     this.slotEvents.formClosed(id);
     // Anonymous callers must stop seeing its slots now, not when a cached answer expires.
@@ -108,12 +104,12 @@ export class FormsService {
     const { startAt, endAt, capacity } = resolveLocalSlot(parseInput(localSlotInput, input), form.timeZone, this.now());
     const slot = await this.prisma.$transaction(async (tx) => {
       // Lock the form so two concurrent additions cannot both pass the limit.
-      await tx.$queryRaw`SELECT id FROM forms WHERE id = ${form.id}::uuid FOR UPDATE`;
+      await lockForm(tx, form.id);
       const count = await tx.slot.count({ where: { formId: form.id, status: { not: 'CANCELLED' } } });
       if (count >= MAX_SLOTS_PER_FORM) throw new FormSlotLimitError(count + 1);
       const duplicate = await tx.slot.findFirst({ where: { formId: form.id, startAt, endAt }, select: { id: true } });
       if (duplicate) throw ValidationError.field(['input', 'startAt'], 'the form already has a slot at this time');
-      return tx.slot.create({ data: { formId: form.id, locationId: form.locationId, timeZone: form.timeZone, startAt, endAt, capacity } });
+      return insertFormSlot(tx, form, { startAt, endAt, capacity });
     });
     await this.slotEvents.publish([formSlotChange(slot, 'GENERATED')]);
     return slot;
@@ -130,15 +126,13 @@ export class FormsService {
     const planned = slotsForSchedule(spec, form.timeZone, this.now());
     const created = await this.prisma.$transaction(async (tx) => {
       // Lock the form so concurrent additions cannot both pass the limit.
-      await tx.$queryRaw`SELECT id FROM forms WHERE id = ${form.id}::uuid FOR UPDATE`;
+      await lockForm(tx, form.id);
       const existing = await tx.slot.findMany({ where: { formId: form.id }, select: { startAt: true, endAt: true, status: true } });
       const taken = new Set(existing.map((s) => `${s.startAt.getTime()}/${s.endAt.getTime()}`));
       const fresh = planned.filter((s) => !taken.has(`${s.startAt.getTime()}/${s.endAt.getTime()}`));
       const live = existing.filter((s) => s.status !== 'CANCELLED').length;
       if (live + fresh.length > MAX_SLOTS_PER_FORM) throw new FormSlotLimitError(live + fresh.length);
-      return tx.slot.createManyAndReturn({
-        data: fresh.map((s) => ({ ...s, formId: form.id, locationId: form.locationId, timeZone: form.timeZone })),
-      });
+      return insertFormSlots(tx, form, fresh);
     });
     await this.slotEvents.publish(created.map((s) => formSlotChange(s, 'GENERATED')));
     return created;
@@ -150,7 +144,7 @@ export class FormsService {
     if (!slot?.formId) throw new NotFoundError('Slot', slotId);
     if (slot.status === 'CANCELLED') return slot;
     // Conditional on the counts, so a booking that lands meanwhile makes this refuse instead of orphaning it.
-    const updated = await this.prisma.slot.updateManyAndReturn({ where: { id: slotId, booked: 0, held: 0 }, data: { status: 'CANCELLED' } });
+    const updated = await cancelFreeSlot(this.prisma, slotId);
     if (!updated[0]) {
       const current = await this.prisma.slot.findUniqueOrThrow({ where: { id: slotId } });
       throw new FormSlotBookedError(slotId, current.booked + current.held);
@@ -171,6 +165,31 @@ export class FormsService {
     const form = await this.prisma.form.findUnique({ where: { id } });
     if (!form) throw new NotFoundError('Form', id);
     return form;
+  }
+
+  /** The public signup page shows published forms only: drafts and closed forms are staff's (GraphQL). */
+  publishedBySlug(slugValue: string): Promise<Form | null> {
+    return this.prisma.form.findUnique({ where: { slug: slugValue, status: 'PUBLISHED' } });
+  }
+
+  /** The form and its slots still to come, in time order (the signup page). */
+  async withUpcomingSlots(formId: string): Promise<{ form: Form; slots: Slot[] }> {
+    const form = await this.prisma.form.findUniqueOrThrow({ where: { id: formId } });
+    const slots = await this.prisma.slot.findMany({
+      where: { formId, startAt: { gt: this.now() } },
+      orderBy: [{ startAt: 'asc' }, { endAt: 'asc' }],
+    });
+    return { form, slots };
+  }
+
+  /** The times a registration booked, in start order (the signup page's confirmation). */
+  async registrationTimes(registrationId: string): Promise<{ startAt: Date; endAt: Date }[]> {
+    const booked = await this.prisma.registrationSlot.findMany({
+      where: { registrationId },
+      select: { slot: { select: { startAt: true, endAt: true } } },
+      orderBy: { slot: { startAt: 'asc' } },
+    });
+    return booked.map((b) => b.slot);
   }
 
   private async assertSlugFree(value: string) {

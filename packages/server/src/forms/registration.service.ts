@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { SqlRunner } from '../db/database.js';
 import type { Form, Registration } from '../generated/prisma/client.js';
 import type { SlotEvents } from '../live/slot-events.js';
 import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
@@ -8,13 +9,14 @@ import type { BookingMailer } from '../calendar/booking-mail.js';
 import { registrationMails } from '../calendar/registration-mail.js';
 import { recordEvents } from '../events/domain-events.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
-import { sqlIn } from '../db/database.js';
+import { bookingTransaction } from '../booking/booking.service.js';
 import { customerSchema } from '../booking/customer.js';
 import { actorLabel, hasAnyRole, STAFF_ROLES, type Actor } from '../shared/actor.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { FormNotOpenError, FormSlotNotFoundError, MAX_SLOTS_PER_FORM } from './forms.errors.js';
 import { isSlug } from './forms.service.js';
+import { insertRegistration } from './forms.store.js';
 
 const answer = z.object({
   question: z.string().trim().min(1, 'must not be empty').max(200),
@@ -62,6 +64,7 @@ export class RegistrationService {
 
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly sql: SqlRunner,
     private readonly slotEvents: SlotEvents,
     private readonly mail: BookingMailer,
     private readonly metrics: BookingMetrics = noBookingMetrics,
@@ -80,8 +83,7 @@ export class RegistrationService {
     if (foreign.length) throw new FormSlotNotFoundError(foreign);
 
     const p = pii();
-    const { registration, changes } = await this.prisma.$transaction(async (tx) => {
-      const sql = sqlIn(tx);
+    const { registration, changes } = await bookingTransaction(this.sql, async (sql) => {
       const now = this.now();
       const { bookings, changes } = await bookSlotsInTransaction(sql, {
         slotIds: data.slotIds,
@@ -97,8 +99,9 @@ export class RegistrationService {
         // One mail lists every slot (below), instead of one invitation per booking.
         mail: null,
       });
-      const registration = await tx.registration.create({
-        data: {
+      const registration = await insertRegistration(
+        sql,
+        {
           formId: form.id,
           name: p.encrypt(data.name),
           email: p.encrypt(data.email),
@@ -107,9 +110,9 @@ export class RegistrationService {
           phoneHash: data.phone ? p.phoneHash(data.phone) : null,
           // One JSON object (question -> answer), sealed: free text is personal data.
           answers: p.seal(Object.fromEntries((data.answers ?? []).map((a) => [a.question, a.answer]))),
-          slots: { createMany: { data: bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })) } },
         },
-      });
+        bookings.map((b) => ({ slotId: b.slotId!, bookingId: b.id })),
+      );
       const mails = await registrationMails(
         sql,
         { registrationId: registration.id, formId: form.id, registrant: { name: data.name, email: data.email }, bookings },

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import { pendingMigrations } from '../db/migrate.js';
+import { ping } from '../db/probe.js';
 
 export interface ReadinessDeps {
   db: Database;
@@ -24,7 +25,7 @@ export async function checkReadiness(deps: ReadinessDeps): Promise<Readiness> {
   const checks: Record<string, string> = {};
   if (deps.isShuttingDown()) checks.server = 'shutting down';
   try {
-    await deps.db.sql.query('SELECT 1');
+    await ping(deps.db.sql);
     checks.database = 'ok';
     const pending = await pendingMigrations(deps.db.sql);
     checks.migrations = pending.length ? `pending: ${pending.join(', ')}` : 'ok';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SqlRunner } from '../db/database.js';
 import { isSealed, type Pii } from '../shared/pii.js';
+import { claimRecord, completeRecord, deleteExpiredBatch, findRecord, releaseClaim } from './idempotency.store.js';
 
 /** A stored GraphQL response: what the first request with a key answered. */
 export interface StoredResponse {
@@ -43,8 +44,8 @@ const CLEANUP_BATCH = 1_000;
  * Idempotency records: (key, actor) -> payload hash and stored response, 24 hours.
  * A row whose response is JSON `null` is a claim: the first request with that key is still running.
  * Claims go through INSERT ... ON CONFLICT, so exactly one of many concurrent requests (on any
- * number of instances) runs the mutation. Plain SQL on the pool rather than Prisma: two of these
- * statements run on every mutation that carries a key, and Prisma's per-query overhead showed in the bench.
+ * number of instances) runs the mutation. Plain SQL on the pool rather than Prisma (idempotency.store.ts):
+ * two statements run on every mutation that carries a key, and Prisma's per-query overhead showed in the bench.
  */
 export class IdempotencyService {
   private readonly options: IdempotencyOptions;
@@ -74,37 +75,21 @@ export class IdempotencyService {
 
   /** Stores the response of a claimed key. */
   async complete(scope: IdempotencyScope, response: StoredResponse): Promise<void> {
-    await this.sql.query(
-      `UPDATE idempotency_records SET response = $4::jsonb
-        WHERE key = $1 AND actor = $2 AND payload_hash = $3 AND response = 'null'::jsonb`,
-      [scope.key, scope.actor, scope.payloadHash, JSON.stringify(this.seal(response))],
-    );
+    await completeRecord(this.sql, scope, this.seal(response));
   }
 
   /** Drops a claim whose request failed unexpectedly, so a retry with the same key can run. */
   async release(scope: IdempotencyScope): Promise<void> {
-    await this.sql.query(
-      `DELETE FROM idempotency_records WHERE key = $1 AND actor = $2 AND payload_hash = $3 AND response = 'null'::jsonb`,
-      [scope.key, scope.actor, scope.payloadHash],
-    );
+    await releaseClaim(this.sql, scope);
   }
 
   /** Deletes expired records in batches; SKIP LOCKED lets many instances run it at once. */
   async deleteExpired(): Promise<number> {
     let total = 0;
     for (;;) {
-      const [row] = await this.sql.query<{ deleted: number }>(
-        `WITH doomed AS (
-           SELECT key, actor FROM idempotency_records WHERE expires_at <= now()
-           LIMIT $1 FOR UPDATE SKIP LOCKED
-         ), gone AS (
-           DELETE FROM idempotency_records r USING doomed WHERE r.key = doomed.key AND r.actor = doomed.actor RETURNING 1
-         )
-         SELECT count(*)::int AS deleted FROM gone`,
-        [CLEANUP_BATCH],
-      );
-      total += row!.deleted;
-      if (row!.deleted < CLEANUP_BATCH) return total;
+      const deleted = await deleteExpiredBatch(this.sql, CLEANUP_BATCH);
+      total += deleted;
+      if (deleted < CLEANUP_BATCH) return total;
     }
   }
 
@@ -116,30 +101,12 @@ export class IdempotencyService {
     return isSealed(column) ? this.pii!.unseal<StoredResponse>(column) : (column as StoredResponse);
   }
 
-  private async claim(scope: IdempotencyScope): Promise<boolean> {
-    const { ttlSeconds, abandonedAfterSeconds } = this.options;
-    // An expired record, or an abandoned claim, is overwritten as if it were not there.
-    const claimed = await this.sql.query(
-      `INSERT INTO idempotency_records (key, actor, operation, payload_hash, response, expires_at)
-       VALUES ($1, $2, $3, $4, 'null'::jsonb, now() + $5::int * interval '1 second')
-       ON CONFLICT (key, actor) DO UPDATE
-         SET operation = EXCLUDED.operation, payload_hash = EXCLUDED.payload_hash, response = EXCLUDED.response,
-             created_at = now(), expires_at = EXCLUDED.expires_at
-         WHERE idempotency_records.expires_at <= now()
-            OR (idempotency_records.response = 'null'::jsonb
-                AND idempotency_records.created_at < now() - $6::int * interval '1 second')
-       RETURNING 1`,
-      [scope.key, scope.actor, scope.operation, scope.payloadHash, ttlSeconds, abandonedAfterSeconds],
-    );
-    return claimed.length === 1;
+  private claim(scope: IdempotencyScope): Promise<boolean> {
+    return claimRecord(this.sql, scope, this.options.ttlSeconds, this.options.abandonedAfterSeconds);
   }
 
-  private async find(key: string, actor: string) {
-    const rows = await this.sql.query<{ payloadHash: string; response: StoredColumn | null }>(
-      `SELECT payload_hash AS "payloadHash", response FROM idempotency_records WHERE key = $1 AND actor = $2 AND expires_at > now()`,
-      [key, actor],
-    );
-    return rows[0];
+  private find(key: string, actor: string) {
+    return findRecord<StoredColumn>(this.sql, key, actor);
   }
 }
 

@@ -1,6 +1,5 @@
 import type { Config } from '../config.js';
 import type { SqlQuery } from '../db/database.js';
-import type { Prisma } from '../generated/prisma/client.js';
 import { cancelInTx } from '../booking/lifecycle.js';
 import type { SlotChange } from '../live/slot-events.js';
 import { declineNoticeMail, proposalFailedMail } from '../proposals/proposal-mail.js';
@@ -12,7 +11,7 @@ import type { ProposalService } from '../proposals/proposal.service.js';
 import { loadParties, partyOf, roleOfEmail, type BookingParties } from '../proposals/parties.js';
 import { AppError } from '../shared/errors.js';
 import { derivedMessageId, parseInboundMail, UnparseableMailError, type CalendarReply, type InboundMail } from './imip-parse.js';
-import { finishImipMessage, insertImipMessage, recordReply, type ImipOutcome } from './imip.store.js';
+import { finishImipMessage, insertImipMessage, recordReply, selectSlotStartingAt, type ImipOutcome } from './imip.store.js';
 
 export type IngestResult = { outcome: ImipOutcome | 'unparseable'; id?: string };
 
@@ -51,11 +50,11 @@ export class ImipService {
       return { outcome: 'unparseable', id: stored?.id };
     }
     const now = s.now();
-    const result = await s.transaction(async (tx, sql): Promise<{ id?: string; effect: Effect }> => {
+    const result = await s.transaction(async (sql): Promise<{ id?: string; effect: Effect }> => {
       const stored = await insertImipMessage(sql, raw, mail, source, mail.calendar ? 'unknown-uid' : 'not-calendar');
       if (!stored) return { effect: { outcome: 'duplicate' } };
       if (stored.duplicateKey || !mail.calendar) return { id: stored.id, effect: { outcome: stored.duplicateKey ? 'duplicate' : 'not-calendar' } };
-      const effect = await this.apply(tx, sql, mail, mail.calendar, now, requestId);
+      const effect = await this.apply(sql, mail, mail.calendar, now, requestId);
       await finishImipMessage(sql, stored.id, { ...effect, bookingId: effect.bookingId ?? null });
       return { id: stored.id, effect };
     });
@@ -65,7 +64,7 @@ export class ImipService {
     return { outcome: result.effect.outcome, id: result.id };
   }
 
-  private async apply(tx: Prisma.TransactionClient, sql: SqlQuery, mail: InboundMail, c: CalendarReply, now: Date, requestId?: string | null): Promise<Effect> {
+  private async apply(sql: SqlQuery, mail: InboundMail, c: CalendarReply, now: Date, requestId?: string | null): Promise<Effect> {
     if (c.method !== 'REPLY' && c.method !== 'COUNTER') return { outcome: 'not-calendar', detail: `METHOD ${c.method || '(none)'} is not a reply` };
     const b = await loadParties(sql, { icsUid: c.uid }, { lock: true });
     if (!b) return { outcome: 'unknown-uid' };
@@ -88,7 +87,7 @@ export class ImipService {
       return { outcome, bookingId: b.id, role, detail: 'soft policy: recorded, staff told' };
     }
     // Strict: the session is cancelled; the booking engine's cancel queues the calendar CANCEL.
-    const { changes } = await cancelInTx(tx, b.id, this.proposals.engineContext(actor, now));
+    const { changes } = await cancelInTx(sql, b.id, this.proposals.engineContext(actor, now));
     if (role === 'guest' && b.host) await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true, b.host.timeZone), `reply-notice:${b.id}:guest:${c.sequence}`);
     return { outcome, bookingId: b.id, role, changes, detail: 'strict policy: booking cancelled' };
   }
@@ -131,13 +130,7 @@ export class ImipService {
   /** Slot bookings move to the resource's slot starting at the countered time; range bookings to the range itself. */
   private async targetOf(sql: SqlQuery, b: BookingParties, wanted: { startAt: Date; endAt: Date }): Promise<ProposalTarget | null> {
     if (b.kind === 'RANGE') return { range: wanted };
-    const [slot] = await sql.query<{ id: string }>(
-      `SELECT s.id FROM slots s JOIN slots cur ON cur.id = $1::uuid
-        WHERE s.start_at = $2::timestamptz AND s.resource_id IS NOT DISTINCT FROM cur.resource_id
-          AND s.location_id IS NOT DISTINCT FROM cur.location_id AND s.form_id IS NOT DISTINCT FROM cur.form_id
-        ORDER BY (s.end_at = $3::timestamptz) DESC LIMIT 1`,
-      [b.slotId, wanted.startAt.toISOString(), wanted.endAt.toISOString()],
-    );
+    const slot = await selectSlotStartingAt(sql, b.slotId, wanted.startAt, wanted.endAt);
     return slot ? { slotId: slot.id } : null;
   }
 

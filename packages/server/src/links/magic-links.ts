@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SqlQuery } from '../db/database.js';
 import { pii } from '../shared/pii.js';
+import { insertMagicLinks, markMagicLinkUsed, selectMagicLink } from './links.store.js';
 
 export type MagicLinkPurpose = 'manage' | 'propose' | 'approve' | 'decline';
 export type MagicLinkRole = 'host' | 'guest';
@@ -56,13 +57,7 @@ export async function issueMagicLinks(tx: SqlQuery, links: NewMagicLink[]): Prom
     proposal_id: link.proposalId ?? null,
     expires_at: link.expiresAt.toISOString(),
   }));
-  await tx.query(
-    `INSERT INTO magic_links (token_hash, purpose, booking_id, role, email_hash, proposal_id, expires_at)
-     SELECT token_hash, purpose, booking_id, role, email_hash, proposal_id, expires_at
-     FROM jsonb_to_recordset($1::jsonb) AS x(token_hash text, purpose magic_link_purpose, booking_id uuid, role magic_link_role,
-       email_hash text, proposal_id uuid, expires_at timestamptz)`,
-    [JSON.stringify(rows)],
-  );
+  await insertMagicLinks(tx, JSON.stringify(rows));
   return tokens;
 }
 
@@ -77,20 +72,7 @@ export async function findMagicLink(
   now: Date,
   options: { forUpdate?: boolean; allowUsed?: boolean } = {},
 ): Promise<MagicLink> {
-  const [row] = await q.query<{
-    id: string;
-    purpose: MagicLinkPurpose;
-    booking_id: string;
-    role: MagicLinkRole;
-    email_hash: string;
-    proposal_id: string | null;
-    expires_at: Date;
-    used_at: Date | null;
-  }>(
-    `SELECT id, purpose, booking_id, role, email_hash, proposal_id, expires_at, used_at FROM magic_links WHERE token_hash = $1
-     ${options.forUpdate ? 'FOR UPDATE' : ''}`,
-    [hashMagicToken(token)],
-  );
+  const row = await selectMagicLink(q, hashMagicToken(token), options);
   if (!row) throw new MagicLinkError('unknown');
   if (!purposes.includes(row.purpose)) throw new MagicLinkError('wrong-purpose');
   if (row.used_at && !options.allowUsed) throw new MagicLinkError('used');
@@ -109,9 +91,5 @@ export async function findMagicLink(
 
 /** Marks a link used; false when another request used it first. */
 export async function useMagicLink(tx: SqlQuery, id: string, now: Date): Promise<boolean> {
-  const rows = await tx.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE id = $1::uuid AND used_at IS NULL RETURNING id`, [
-    id,
-    now.toISOString(),
-  ]);
-  return rows.length === 1;
+  return markMagicLinkUsed(tx, id, now);
 }

@@ -1,5 +1,6 @@
 import { createPubSub } from 'graphql-yoga';
 import pg from 'pg';
+import { listen, notify } from '../db/listen.js';
 import type { Logger } from 'pino';
 import type { PubSubHandle, ResyncMessage, Topics } from './pubsub.js';
 import { SLOT_CHANGES_TOPIC } from './slot-events.js';
@@ -9,8 +10,6 @@ export const EVENTS_CHANNEL = 'slotwise_events';
 /** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; longer batches go as several. */
 export const MAX_PAYLOAD_BYTES = 7_900;
 const RECONNECT_MS = 1_000;
-/** Most messages one NOTIFY statement carries (each payload under MAX_PAYLOAD_BYTES). */
-const MAX_BATCH_MESSAGES = 100;
 
 interface Envelope {
   t: string;
@@ -58,9 +57,7 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let warned = false;
-  /** Messages waiting for their NOTIFY, in publish order, and the flush sending them. */
-  const queue: { type: string; detail: unknown; payloads: string[] }[] = [];
-  let flushing = false;
+  /** The NOTIFYs of this process, chained so they run in publish order. */
   let sending: Promise<void> = Promise.resolve();
 
   const drop = (failed: pg.Client, err?: unknown) => {
@@ -91,7 +88,7 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
     next.on('end', () => drop(next));
     try {
       await next.connect();
-      await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await listen(next, EVENTS_CHANNEL);
       if (client !== next) return;
       listening = true;
       if (warned) log.info('live events connection to PostgreSQL back');
@@ -123,37 +120,24 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
         deliverLocally(event.type, detail);
         return true;
       }
-      queue.push({ type: event.type, detail, payloads });
-      if (!flushing) {
-        flushing = true;
-        sending = flush().finally(() => (flushing = false));
+      // One after another on the one connection, in call order; a failure means it is going down
+      // (and with it the LISTEN): this process's subscribers still get the message, directly.
+      let failed = false;
+      for (const payload of payloads) {
+        sending = sending
+          .then(() => notify(current, EVENTS_CHANNEL, payload))
+          .then(
+            () => undefined,
+            () => {
+              if (failed) return;
+              failed = true;
+              deliverLocally(event.type, detail);
+            },
+          );
       }
       return true;
     },
   };
-
-  /**
-   * Sends the queued messages in publish order, on the one connection. Messages published while a
-   * NOTIFY is on its way go together in the next statement (in their order), so a busy process
-   * sends a statement per batch, not per message (PostgreSQL folds identical payloads of one statement
-   * into one, which only a repeated formClosed could be). A failure means the connection is going down
-   * (and with it the LISTEN): this process's subscribers still get the batch's messages, directly.
-   */
-  async function flush(): Promise<void> {
-    while (queue.length) {
-      const batch = queue.splice(0, MAX_BATCH_MESSAGES);
-      const current = client;
-      try {
-        if (!current || !listening) throw new Error('not listening');
-        await current.query(
-          `SELECT count(pg_notify($1, p))::int AS sent FROM (SELECT p FROM unnest($2::text[]) WITH ORDINALITY AS x(p, i) ORDER BY i) AS ordered`,
-          [EVENTS_CHANNEL, batch.flatMap((m) => m.payloads)],
-        );
-      } catch {
-        for (const m of batch) deliverLocally(m.type, m.detail);
-      }
-    }
-  }
   return {
     pubsub: createPubSub<Topics>({ eventTarget: eventTarget as never }),
     clients: [],

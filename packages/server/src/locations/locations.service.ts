@@ -1,8 +1,9 @@
 import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
-import type { Location, PrismaClient } from '../generated/prisma/client.js';
+import type { Location, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { emptyReport, type GenerationReport, type GenerationService } from '../scheduling/generation.service.js';
 import { policyInputShape } from '../policies/policy.js';
+import { insertLocation, updateLocationRow } from './locations.store.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { timeZoneSchema as timeZone } from '../shared/validation.js';
 
@@ -24,7 +25,7 @@ export class LocationsService {
 
   create(input: CreateLocationInput) {
     const data = parseInput(createLocationInput, input);
-    return this.prisma.location.create({ data });
+    return insertLocation(this.prisma, data);
   }
 
   /** A new zone re-plans the location's future free slots in it (see GenerationService.afterZoneChange). */
@@ -32,7 +33,7 @@ export class LocationsService {
     const data = stripUndefined(parseInput(updateLocationInput, input));
     const found = await this.prisma.location.findUnique({ where: { id }, select: { timeZone: true } });
     if (!found) throw new NotFoundError('Location', id);
-    const write = (db: Pick<PrismaClient, 'location'>) => db.location.update({ where: { id }, data });
+    const write = (db: Prisma.TransactionClient) => updateLocationRow(db, id, data);
     const updated =
       data.timeZone && data.timeZone !== found.timeZone
         ? await this.generation.afterZoneChange(id, write)

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import type { SqlQuery } from '../db/database.js';
 import { noMailMetrics, type MailMetrics } from '../http/metrics.js';
 import { pii } from '../shared/pii.js';
+import { claimDue, countPending, failAbandoned, markAttemptFailed, markSent, releaseClaims, type AttemptRow, type ClaimedRow } from './mail.store.js';
 import { composeMessage, MailContentError } from './mime.js';
 import { readMailContent } from './outbox.js';
 import { createMailTransport, MailDeliveryError, type MailTransport } from './transports.js';
@@ -45,18 +46,6 @@ export interface DeliveryRun {
   failed: number;
   /** Claimed but given back unattempted, because the batch ran long. */
   released: number;
-}
-
-interface ClaimedRow {
-  id: string;
-  kind: string;
-  ics_uid: string | null;
-  ics_sequence: number | null;
-  ics_method: string | null;
-  recipient: string;
-  message_id: string;
-  content: string;
-  attempts: number;
 }
 
 /**
@@ -108,9 +97,8 @@ export class MailDelivery {
   }
 
   /** PENDING rows: the outbox depth. */
-  async depth(): Promise<number> {
-    const [row] = await this.options.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages WHERE status = 'PENDING'`);
-    return row?.n ?? 0;
+  depth(): Promise<number> {
+    return countPending(this.options.db);
   }
 
   /** The wait before attempt `attempt + 1`: base * 2^(attempt-1), capped, then between half and all of it (jitter). */
@@ -121,40 +109,18 @@ export class MailDelivery {
   }
 
   /** Un-claims rows not yet attempted: due now, their attempt not counted. */
-  private async release(rows: ClaimedRow[]): Promise<number> {
-    const released = await this.options.db.query(
-      `UPDATE outbox_messages o SET attempts = o.attempts - 1, due_at = $3::timestamptz
-       FROM unnest($1::uuid[], $2::int[]) AS r(id, attempts)
-       WHERE o.id = r.id AND o.attempts = r.attempts AND o.status = 'PENDING'
-       RETURNING o.id`,
-      [rows.map((r) => r.id), rows.map((r) => r.attempts), this.options.now().toISOString()],
-    );
-    return released.length;
+  private release(rows: ClaimedRow[]): Promise<number> {
+    return releaseClaims(this.options.db, rows, this.options.now());
   }
 
-  private async claim(): Promise<ClaimedRow[]> {
+  private claim(): Promise<ClaimedRow[]> {
     const now = this.options.now();
-    return this.options.db.query<ClaimedRow>(
-      `WITH due AS (
-         SELECT id FROM outbox_messages WHERE status = 'PENDING' AND due_at <= $1::timestamptz
-         ORDER BY due_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       UPDATE outbox_messages o SET attempts = o.attempts + 1, due_at = $3::timestamptz, updated_at = $1::timestamptz
-       FROM due WHERE o.id = due.id
-       RETURNING o.id, o.kind, o.ics_uid, o.ics_sequence, o.ics_method, o.recipient, o.message_id, o.content, o.attempts`,
-      [now.toISOString(), this.options.batchSize, new Date(now.getTime() + this.options.leaseMs).toISOString()],
-    );
+    return claimDue(this.options.db, now, this.options.batchSize, new Date(now.getTime() + this.options.leaseMs));
   }
 
   /** Rows whose last allowed attempt was claimed and never finished (the worker died): FAILED, not tried again. */
   private async giveUpAbandoned(): Promise<void> {
-    const now = this.options.now().toISOString();
-    const rows = await this.options.db.query<Pick<ClaimedRow, 'id' | 'kind' | 'ics_method' | 'ics_uid' | 'ics_sequence' | 'attempts'>>(
-      `UPDATE outbox_messages SET status = 'FAILED', updated_at = $1::timestamptz,
-         last_error = coalesce(last_error || ' / ', '') || 'gave up: attempt ' || attempts || ' did not finish'
-       WHERE status = 'PENDING' AND due_at <= $1::timestamptz AND attempts >= $2
-       RETURNING id, kind, ics_method, ics_uid, ics_sequence, attempts`,
-      [now, this.options.maxAttempts],
-    );
+    const rows = await failAbandoned(this.options.db, this.options.now(), this.options.maxAttempts);
     for (const row of rows) this.record(row, 'failed', { error: 'last attempt did not finish' });
   }
 
@@ -174,11 +140,7 @@ export class MailDelivery {
       return this.failed(row, error);
     }
     // Sent. Whoever else holds the row now (our lease ran out) finds it SENT and leaves it.
-    await db.query(
-      `UPDATE outbox_messages SET status = 'SENT', sent_at = $2::timestamptz, last_error = NULL, updated_at = $2::timestamptz
-       WHERE id = $1::uuid AND status = 'PENDING'`,
-      [row.id, this.options.now().toISOString()],
-    );
+    await markSent(db, row.id, this.options.now());
     this.record(row, 'sent');
     return 'sent';
   }
@@ -190,18 +152,21 @@ export class MailDelivery {
     const now = this.options.now();
     const delayMs = giveUp ? 0 : this.backoffMs(row.attempts);
     // Only while the claim is still ours (attempts unchanged): a worker that took over after the lease decides.
-    await this.options.db.query(
-      `UPDATE outbox_messages SET status = $3::outbox_status, due_at = $4::timestamptz, last_error = $5, updated_at = $6::timestamptz
-       WHERE id = $1::uuid AND status = 'PENDING' AND attempts = $2`,
-      [row.id, row.attempts, giveUp ? 'FAILED' : 'PENDING', new Date(now.getTime() + delayMs).toISOString(), text, now.toISOString()],
-    );
+    await markAttemptFailed(this.options.db, {
+      id: row.id,
+      attempts: row.attempts,
+      status: giveUp ? 'FAILED' : 'PENDING',
+      dueAt: new Date(now.getTime() + delayMs),
+      error: text,
+      now,
+    });
     const outcome = giveUp ? 'failed' : 'retried';
     this.record(row, outcome, { error: text, permanent, ...(giveUp ? {} : { retryInMs: delayMs }) });
     return outcome;
   }
 
   /** One log line per attempt, without the recipient (PII); and the counters. */
-  private record(row: Pick<ClaimedRow, 'id' | 'kind' | 'ics_method' | 'ics_uid' | 'ics_sequence' | 'attempts'>, outcome: 'sent' | 'retried' | 'failed', extra: object = {}) {
+  private record(row: AttemptRow, outcome: 'sent' | 'retried' | 'failed', extra: object = {}) {
     const method = row.ics_method ?? 'none';
     this.options.metrics.recordMail(outcome, { kind: row.kind, method });
     const fields = { outboxId: row.id, kind: row.kind, uid: row.ics_uid, sequence: row.ics_sequence, method, attempt: row.attempts, outcome, transport: this.options.transport.kind, ...extra };

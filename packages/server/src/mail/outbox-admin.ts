@@ -1,5 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { requeueFailed, selectOutboxStatus } from './mail.store.js';
 
 /**
  * Puts a FAILED mail back in the queue, due now, with its attempts reset to 0 so it gets the full
@@ -8,13 +9,8 @@ import { NotFoundError, ValidationError } from '../shared/errors.js';
  * One statement, so two staff members retrying at once re-queue it once.
  */
 export async function retryOutboxMessage(q: SqlQuery, id: string, now: Date): Promise<void> {
-  const [retried] = await q.query<{ id: string }>(
-    `UPDATE outbox_messages SET status = 'PENDING', attempts = 0, due_at = $2::timestamptz, updated_at = $2::timestamptz
-     WHERE id = $1::uuid AND status = 'FAILED' RETURNING id`,
-    [id, now.toISOString()],
-  );
-  if (retried) return;
-  const [row] = await q.query<{ status: string }>(`SELECT status FROM outbox_messages WHERE id = $1::uuid`, [id]);
-  if (!row) throw new NotFoundError('OutboxMessage', id);
-  throw ValidationError.field('id', `only a FAILED message can be retried; this one is ${row.status}`);
+  if (await requeueFailed(q, id, now)) return;
+  const status = await selectOutboxStatus(q, id);
+  if (!status) throw new NotFoundError('OutboxMessage', id);
+  throw ValidationError.field('id', `only a FAILED message can be retried; this one is ${status}`);
 }

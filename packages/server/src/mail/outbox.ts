@@ -1,4 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
+import { notifyAtCommit } from '../db/listen.js';
+import { insertOutboxRows } from './mail.store.js';
 import { pii } from '../shared/pii.js';
 import { checkCalendarPart } from './mime.js';
 
@@ -61,20 +63,9 @@ export class Outbox {
         due_at: (m.dueAt ?? null)?.toISOString() ?? null,
       };
     });
-    const inserted = await tx.query<{ id: string }>(
-      `INSERT INTO outbox_messages (id, kind, booking_id, registration_id, ics_uid, ics_sequence, ics_method, recipient,
-         recipient_hash, dedupe_key, message_id, content, due_at)
-       SELECT x.id, x.kind, x.booking_id, x.registration_id, x.ics_uid, x.ics_sequence, x.ics_method, x.recipient,
-         x.recipient_hash, x.dedupe_key, '<' || x.id || '@' || $2::text || '>', x.content, coalesce(x.due_at, now())
-       FROM (SELECT uuid_v7() AS id, r.* FROM jsonb_to_recordset($1::jsonb) AS r(kind text, booking_id uuid, registration_id uuid,
-         ics_uid text, ics_sequence int, ics_method text, recipient text, recipient_hash text, dedupe_key text, content text,
-         due_at timestamptz)) AS x
-       ON CONFLICT DO NOTHING
-       RETURNING id`,
-      [JSON.stringify(rows), this.messageIdDomain],
-    );
+    const inserted = await insertOutboxRows(tx, JSON.stringify(rows), this.messageIdDomain);
     // Delivered at commit only (never for a rollback): wakes the delivery workers at once (src/mail/outbox-wakeup.ts).
-    if (inserted.length) await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [OUTBOX_CHANNEL]);
+    if (inserted.length) await notifyAtCommit(tx, OUTBOX_CHANNEL);
     return inserted.map((r) => r.id);
   }
 }

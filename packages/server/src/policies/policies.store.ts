@@ -29,6 +29,20 @@ export async function loadPolicies(sql: SqlQuery, resourceIds: string[], locatio
   return out;
 }
 
+/** Whether any slot of a resource or location scope falls under a policy (a location's resources included). */
+export async function scopeHasPolicies(sql: SqlQuery, kind: 'resource' | 'location' | 'form', id: string): Promise<boolean> {
+  // Form slots sit on resources or locations of their own; the row path sorts them out.
+  if (kind === 'form') return true;
+  const any = (alias: string) => POLICY_FIELDS.map((f) => `${alias}.${POLICY_COLUMNS[f]} IS NOT NULL`).join(' OR ');
+  const query = {
+    resource: `SELECT EXISTS (SELECT 1 FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid AND (${any('r')} OR ${any('l')})) AS yes`,
+    location: `SELECT EXISTS (SELECT 1 FROM locations l WHERE l.id = $1::uuid AND (${any('l')}))
+      OR EXISTS (SELECT 1 FROM resources r WHERE r.location_id = $1::uuid AND (${any('r')})) AS yes`,
+  }[kind];
+  const [row] = await sql.query<{ yes: boolean }>(query, [id]);
+  return row!.yes;
+}
+
 /** Who is booking: bookings with the same email hash or phone hash count as theirs. */
 export interface CustomerKey {
   emailHash: string;
@@ -69,7 +83,7 @@ export async function liveBookingsAround(
 }
 
 // Advisory-lock namespace of "policy checks on this resource or location" (apart from the
-// exclusive-resource locks in booking/insert.ts, which are always taken before these).
+// exclusive-resource locks in booking/booking.store.ts, which are always taken before these).
 const POLICY_LOCK_CLASS = 0x5357_0002;
 
 /**

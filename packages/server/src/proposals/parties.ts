@@ -2,6 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import type { MagicLinkRole } from '../links/magic-links.js';
 import { NotFoundError } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
+import { selectParties, type PartiesRow } from './proposal.store.js';
 
 export interface Party {
   role: MagicLinkRole;
@@ -33,40 +34,9 @@ export interface BookingParties {
   host: Party | null;
 }
 
-interface Row {
-  id: string;
-  kind: 'SLOT' | 'RANGE';
-  status: string;
-  slot_id: string | null;
-  resource_id: string | null;
-  location_id: string | null;
-  start_at: Date;
-  end_at: Date;
-  ics_uid: string;
-  ics_sequence: number;
-  user_id: string | null;
-  customer_name: string;
-  customer_email: string;
-  customer_email_hash: string;
-  resource_name: string | null;
-  resource_email: string | null;
-  time_zone: string;
-  customer_time_zone: string | null;
-}
-
-const SELECT = `SELECT b.id, b.kind, b.status, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_uid, b.ics_sequence,
-    b.user_id, b.customer_name, b.customer_email, b.customer_email_hash, b.customer_time_zone, r.name AS resource_name, r.email AS resource_email,
-    coalesce(l.time_zone, s.time_zone, 'UTC') AS time_zone
-  FROM bookings b
-  LEFT JOIN resources r ON r.id = b.resource_id
-  LEFT JOIN locations l ON l.id = b.location_id
-  LEFT JOIN slots s ON s.id = b.slot_id`;
-
 /** Reads a booking with its parties; `lock` takes the booking row lock first (every booking change does). */
 export async function loadParties(sql: SqlQuery, where: { id: string } | { icsUid: string }, options: { lock?: boolean } = {}): Promise<BookingParties | null> {
-  const [column, value] = 'id' in where ? ['b.id = $1::uuid', where.id] : ['b.ics_uid = $1', where.icsUid];
-  if (options.lock) await sql.query(`SELECT id FROM bookings b WHERE ${column} FOR UPDATE`, [value]);
-  const [row] = await sql.query<Row>(`${SELECT} WHERE ${column}`, [value]);
+  const row = await selectParties(sql, where, options);
   return row ? toParties(row) : null;
 }
 
@@ -76,7 +46,7 @@ export async function requireParties(sql: SqlQuery, bookingId: string, options: 
   return parties;
 }
 
-function toParties(row: Row): BookingParties {
+function toParties(row: PartiesRow): BookingParties {
   return {
     id: row.id,
     kind: row.kind,

@@ -47,11 +47,11 @@ export class ProposalDecisions {
       const { proposal, link } = await s.proposalOf(who, verdict, now);
       const acting: Acting = link ? { role: link.role, label: `link:${link.role}`, actorId: null, link } : await this.actorFor(who, proposal);
       try {
-        return await s.transaction((tx, sql) => this.inTransaction(tx, sql, { proposalId: proposal.id, acting, verdict, now, requestId, token: 'token' in who ? who.token : null }));
+        return await s.transaction((sql) => this.inTransaction(sql, { proposalId: proposal.id, acting, verdict, now, requestId, token: 'token' in who ? who.token : null }));
       } catch (error) {
         // The booking engine refused the move and the transaction rolled back: the time is gone.
         if (verdict === 'approve' && (error instanceof AppError || isOverlapViolation(error)) && !(error instanceof LinkInvalidError) && !(error instanceof ProposalClosedError)) {
-          return s.transaction((_tx, sql) => this.fail(sql, proposal.id, 'TIME_UNAVAILABLE', now, acting, requestId));
+          return s.transaction((sql) => this.fail(sql, proposal.id, 'TIME_UNAVAILABLE', now, acting, requestId));
         }
         throw error;
       }
@@ -71,7 +71,6 @@ export class ProposalDecisions {
   }
 
   private async inTransaction(
-    tx: Parameters<Parameters<ProposalService['transaction']>[0]>[0],
     sql: SqlQuery,
     d: { proposalId: string; acting: Acting; verdict: Verdict; now: Date; requestId?: string | null; token: string | null },
   ): Promise<Outcome> {
@@ -97,7 +96,7 @@ export class ProposalDecisions {
       if (b.status !== 'CONFIRMED') return this.fail(sql, proposal.id, 'BOOKING_NOT_ACTIVE', d.now, d.acting, d.requestId, b);
       if (b.icsSequence !== proposal.bookingSequence) return this.fail(sql, proposal.id, 'BOOKING_CHANGED', d.now, d.acting, d.requestId, b);
       const context = s.engineContext({ actorId: d.acting.actorId, actorLabel: d.acting.label, requestId: d.requestId }, d.now);
-      changes = (await rescheduleInTx(tx, b.id, rescheduleTargetOf(proposal), context)).changes;
+      changes = (await rescheduleInTx(sql, b.id, rescheduleTargetOf(proposal), context)).changes;
     }
     const decided = await closeProposal(sql, proposal.id, DONE[d.verdict], d.now, d.acting.label);
     await spendDecisionLinks(sql, proposal.id, d.now);

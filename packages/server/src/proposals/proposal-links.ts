@@ -3,6 +3,7 @@ import type { Party } from './parties.js';
 import type { SqlQuery } from '../db/database.js';
 import { findMagicLink, hashMagicToken, issueMagicLink, MagicLinkError, type MagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../links/magic-links.js';
 import { LinkInvalidError, type LinkInvalidReason } from './proposal-errors.js';
+import { selectMagicLink } from '../links/links.store.js';
 import { writeAudit } from './proposal.store.js';
 
 const REASONS: Record<MagicLinkError['problem'], LinkInvalidReason> = {
@@ -35,9 +36,7 @@ export async function openLink(
 /** A refused use of a known link is audited too (an unknown token has no row to name). */
 export async function auditRefusedLink(sql: SqlQuery, token: string, reason: LinkInvalidReason, requestId?: string | null): Promise<void> {
   if (!TOKEN_SHAPE.test(token)) return;
-  const [link] = await sql.query<{ id: string; purpose: string; booking_id: string }>(`SELECT id, purpose, booking_id FROM magic_links WHERE token_hash = $1`, [
-    hashMagicToken(token),
-  ]);
+  const link = await selectMagicLink(sql, hashMagicToken(token));
   if (!link) return;
   await writeAudit(sql, {
     entityType: 'MagicLink',

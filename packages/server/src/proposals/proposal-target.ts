@@ -3,6 +3,7 @@ import { SlotFullError, SlotUnavailableError, type TimeRange } from '../booking/
 import { conflictError, validateRange } from '../booking/range.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { BookingParties } from './parties.js';
+import { exclusiveClash, selectSlotHome, selectTargetSlot } from './proposal.store.js';
 
 export type ProposalTarget = { slotId: string } | { range: TimeRange };
 
@@ -20,17 +21,9 @@ export async function checkTarget(sql: SqlQuery, b: BookingParties, target: Prop
   if ('slotId' in target) {
     if (b.kind !== 'SLOT') throw ValidationError.field(['input', 'slotId'], 'a range booking moves to another range, not a slot');
     if (target.slotId === b.slotId) throw ValidationError.field(['input', 'slotId'], 'is already the time of this booking');
-    const [slot] = await sql.query<{ id: string; resource_id: string | null; location_id: string | null; form_id: string | null; start_at: Date; end_at: Date; status: string; free: number; party: number }>(
-      `SELECT id, resource_id, location_id, form_id, start_at, end_at, status, capacity - booked - held AS free,
-         (SELECT party_size FROM bookings WHERE id = $2::uuid) AS party
-       FROM slots WHERE id = $1::uuid`,
-      [target.slotId, b.id],
-    );
+    const slot = await selectTargetSlot(sql, target.slotId, b.id);
     if (!slot) throw new NotFoundError('Slot', target.slotId);
-    const [current] = await sql.query<{ resource_id: string | null; location_id: string | null; form_id: string | null }>(
-      `SELECT resource_id, location_id, form_id FROM slots WHERE id = $1::uuid`,
-      [b.slotId],
-    );
+    const current = await selectSlotHome(sql, b.slotId);
     const sameHome = slot.resource_id === current?.resource_id && (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
     if (!sameHome) throw new SlotUnavailableError(slot.id, 'WRONG_RESOURCE');
     if (new Date(slot.start_at).getTime() <= now.getTime()) throw new SlotUnavailableError(slot.id, 'PAST');
@@ -41,12 +34,13 @@ export async function checkTarget(sql: SqlQuery, b: BookingParties, target: Prop
   }
   if (b.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
   validateRange(target.range, now, ['input', 'range']);
-  const [clash] = await sql.query(
-    `SELECT 1 FROM bookings WHERE resource_id = $1::uuid AND id <> $2::uuid AND exclusive
-       AND (status = 'CONFIRMED' OR (status = 'HELD' AND hold_expires_at > $5::timestamptz))
-       AND tstzrange(start_at, end_at) && tstzrange($3::timestamptz, $4::timestamptz) LIMIT 1`,
-    [b.resourceId, b.id, target.range.startAt.toISOString(), target.range.endAt.toISOString(), now.toISOString()],
-  );
+  const clash = await exclusiveClash(sql, {
+    resourceId: b.resourceId,
+    bookingId: b.id,
+    startAt: target.range.startAt,
+    endAt: target.range.endAt,
+    now,
+  });
   if (clash) throw await conflictError(sql, b.resourceId!, target.range, now, b.id);
   return { startAt: target.range.startAt, endAt: target.range.endAt, targetSlotId: null };
 }

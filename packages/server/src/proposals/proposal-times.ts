@@ -2,6 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import type { SearchService } from '../scheduling/search.service.js';
 import type { ProposalTarget } from './proposal-target.js';
 import type { BookingParties } from './parties.js';
+import { selectFreeSlotsBeside } from './proposal.store.js';
 
 /** How far ahead the proposal page offers times, and how many at most. */
 export const PROPOSAL_WINDOW_DAYS = 14;
@@ -26,15 +27,7 @@ export async function freeTimes(sql: SqlQuery, search: SearchService, b: Booking
     const [result] = await search.searchAvailability({ resourceId: b.resourceId! }, now, to, minutes);
     return (result?.ranges ?? []).slice(0, MAX_PROPOSAL_TIMES).map((r) => ({ value: rangeValue(r.startAt, r.endAt), startAt: r.startAt, endAt: r.endAt }));
   }
-  const rows = await sql.query<{ id: string; start_at: Date; end_at: Date }>(
-    `SELECT s.id, s.start_at, s.end_at FROM slots s JOIN slots cur ON cur.id = $1::uuid
-      WHERE s.id <> cur.id AND s.start_at > $2::timestamptz AND s.start_at < $3::timestamptz
-        AND s.status IN ('OPEN', 'PARTIAL') AND s.capacity > s.booked + s.held
-        AND (s.resource_id = cur.resource_id OR (cur.resource_id IS NULL AND s.resource_id IS NULL
-             AND s.location_id IS NOT DISTINCT FROM cur.location_id AND s.form_id IS NOT DISTINCT FROM cur.form_id))
-      ORDER BY s.start_at, s.id LIMIT $4`,
-    [b.slotId, now.toISOString(), to.toISOString(), MAX_PROPOSAL_TIMES],
-  );
+  const rows = await selectFreeSlotsBeside(sql, b.slotId, now, to, MAX_PROPOSAL_TIMES);
   return rows.map((r) => ({ value: `slot:${r.id}`, startAt: new Date(r.start_at), endAt: new Date(r.end_at) }));
 }
 

@@ -1,7 +1,6 @@
 import type { Config } from '../config.js';
-import { sqlIn, type Database, type SqlQuery } from '../db/database.js';
-import { withRetry } from '../db/retry.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Database, SqlQuery } from '../db/database.js';
+import { bookingTransaction } from '../booking/booking.service.js';
 import type { TxContext } from '../booking/lifecycle.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { MagicLink, MagicLinkPurpose, MagicLinkRole } from '../links/magic-links.js';
@@ -17,7 +16,15 @@ import { auditLinkUse, auditRefusedLink, issueDecisionLinks, openLink } from './
 import { proposalRequestMail } from './proposal-mail.js';
 import { noProposalMetrics, type ProposalMetrics } from './proposal-metrics.js';
 import { checkTarget, type CheckedTarget, type ProposalTarget } from './proposal-target.js';
-import { findProposal, insertProposal, pendingProposal, supersedePending, writeAudit, type Proposal, type ProposalSource } from './proposal.store.js';
+import {
+  findProposal,
+  insertProposal,
+  pendingProposal,
+  supersedePending,
+  writeAudit,
+  type Proposal,
+  type ProposalSource,
+} from './proposal.store.js';
 import { otherRole, partyOf, requireParties, type BookingParties } from './parties.js';
 
 export type ProposalConfig = Pick<Config, 'PUBLIC_URL' | 'PORT' | 'NOTIFICATIONS_FROM_EMAIL' | 'DECISION_LINK_TTL_HOURS' | 'PROPOSE_LINK_TTL_HOURS'>;
@@ -45,7 +52,6 @@ export interface Acting {
   link: MagicLink | null;
 }
 
-const LOCK_TIMEOUT_MS = 5_000;
 const HOUR_MS = 3_600_000;
 
 /**
@@ -70,7 +76,7 @@ export class ProposalService {
     const { proposal, superseded } = await this.refusalsAudited(who, requestId, async () => {
       const acting = await this.proposerAccess(who, now);
       const bookingId = acting.link?.bookingId ?? (who as { bookingId: string }).bookingId;
-      return this.transaction(async (_tx, sql) => {
+      return this.transaction(async (sql) => {
         const b = await requireParties(sql, bookingId, { lock: true });
         if (b.status !== 'CONFIRMED') throw new BookingNotActiveError(b.id, b.status as 'HELD');
         const checked = await checkTarget(sql, b, target, now);
@@ -210,17 +216,9 @@ export class ProposalService {
     return pendingProposal(this.deps.db.sql, bookingId);
   }
 
-  /** One Prisma transaction (the booking engine's steps need it) with plain SQL beside it. */
-  transaction<T>(fn: (tx: Prisma.TransactionClient, sql: SqlQuery) => Promise<T>): Promise<T> {
-    return withRetry(() =>
-      this.deps.db.prisma.$transaction(
-        async (tx) => {
-          await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${LOCK_TIMEOUT_MS}`);
-          return fn(tx, sqlIn(tx));
-        },
-        { maxWait: 10_000, timeout: 15_000 },
-      ),
-    );
+  /** The booking engine's transaction (its steps run inside it). */
+  transaction<T>(fn: (sql: SqlQuery) => Promise<T>): Promise<T> {
+    return bookingTransaction(this.deps.db.sql, fn);
   }
 
   publish(changes: SlotChange[]): Promise<void> {

@@ -184,3 +184,117 @@ export async function writeAudit(
     [entry.entityType, entry.entityId, entry.action, entry.actorId ?? null, entry.actorLabel, entry.requestId ?? null, JSON.stringify(entry.newValues)],
   );
 }
+
+// ---- the booking and the calendar as proposals see them ----------------------------------------
+
+export interface PartiesRow {
+  id: string;
+  kind: 'SLOT' | 'RANGE';
+  status: string;
+  slot_id: string | null;
+  resource_id: string | null;
+  location_id: string | null;
+  start_at: Date;
+  end_at: Date;
+  ics_uid: string;
+  ics_sequence: number;
+  user_id: string | null;
+  customer_name: string;
+  customer_email: string;
+  customer_email_hash: string;
+  resource_name: string | null;
+  resource_email: string | null;
+  time_zone: string;
+  customer_time_zone: string | null;
+}
+
+const PARTIES = `SELECT b.id, b.kind, b.status, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_uid, b.ics_sequence,
+    b.user_id, b.customer_name, b.customer_email, b.customer_email_hash, b.customer_time_zone, r.name AS resource_name, r.email AS resource_email,
+    coalesce(l.time_zone, s.time_zone, 'UTC') AS time_zone
+  FROM bookings b
+  LEFT JOIN resources r ON r.id = b.resource_id
+  LEFT JOIN locations l ON l.id = b.location_id
+  LEFT JOIN slots s ON s.id = b.slot_id`;
+
+/** A booking with its resource and zone, by id or iCalendar UID; `lock` takes the booking row lock first. */
+export async function selectParties(
+  sql: SqlQuery,
+  where: { id: string } | { icsUid: string },
+  options: { lock?: boolean } = {},
+): Promise<PartiesRow | undefined> {
+  const [column, value] = 'id' in where ? ['b.id = $1::uuid', where.id] : ['b.ics_uid = $1', where.icsUid];
+  if (options.lock) await sql.query(`SELECT id FROM bookings b WHERE ${column} FOR UPDATE`, [value]);
+  const [row] = await sql.query<PartiesRow>(`${PARTIES} WHERE ${column}`, [value]);
+  return row;
+}
+
+export interface TargetSlotRow {
+  id: string;
+  resource_id: string | null;
+  location_id: string | null;
+  form_id: string | null;
+  start_at: Date;
+  end_at: Date;
+  status: string;
+  free: number;
+  /** The moving booking's party size. */
+  party: number;
+}
+
+export async function selectTargetSlot(sql: SqlQuery, slotId: string, bookingId: string): Promise<TargetSlotRow | undefined> {
+  const [slot] = await sql.query<TargetSlotRow>(
+    `SELECT id, resource_id, location_id, form_id, start_at, end_at, status, capacity - booked - held AS free,
+       (SELECT party_size FROM bookings WHERE id = $2::uuid) AS party
+     FROM slots WHERE id = $1::uuid`,
+    [slotId, bookingId],
+  );
+  return slot;
+}
+
+/** Where a slot belongs: its resource, else its location and form. */
+export async function selectSlotHome(
+  sql: SqlQuery,
+  slotId: string | null,
+): Promise<{ resource_id: string | null; location_id: string | null; form_id: string | null } | undefined> {
+  const [home] = await sql.query<{ resource_id: string | null; location_id: string | null; form_id: string | null }>(
+    `SELECT resource_id, location_id, form_id FROM slots WHERE id = $1::uuid`,
+    [slotId],
+  );
+  return home;
+}
+
+/** Whether another live exclusive booking of the resource overlaps [startAt, endAt). */
+export async function exclusiveClash(
+  sql: SqlQuery,
+  c: { resourceId: string | null; bookingId: string; startAt: Date; endAt: Date; now: Date },
+): Promise<boolean> {
+  const [clash] = await sql.query(
+    `SELECT 1 FROM bookings WHERE resource_id = $1::uuid AND id <> $2::uuid AND exclusive
+       AND (status = 'CONFIRMED' OR (status = 'HELD' AND hold_expires_at > $5::timestamptz))
+       AND tstzrange(start_at, end_at) && tstzrange($3::timestamptz, $4::timestamptz) LIMIT 1`,
+    [c.resourceId, c.bookingId, c.startAt.toISOString(), c.endAt.toISOString(), c.now.toISOString()],
+  );
+  return Boolean(clash);
+}
+
+/**
+ * Free slots starting in (from, to) in the same home as slot `slotId` (its resource; else its
+ * location and form), in start order, at most `limit`.
+ */
+export function selectFreeSlotsBeside(
+  sql: SqlQuery,
+  slotId: string | null,
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<{ id: string; start_at: Date; end_at: Date }[]> {
+  return sql.query<{ id: string; start_at: Date; end_at: Date }>(
+    `SELECT s.id, s.start_at, s.end_at FROM slots s JOIN slots cur ON cur.id = $1::uuid
+      WHERE s.id <> cur.id AND s.start_at > $2::timestamptz AND s.start_at < $3::timestamptz
+        AND s.status IN ('OPEN', 'PARTIAL') AND s.capacity > s.booked + s.held
+        AND (s.resource_id = cur.resource_id OR (cur.resource_id IS NULL AND s.resource_id IS NULL
+             AND s.location_id IS NOT DISTINCT FROM cur.location_id AND s.form_id IS NOT DISTINCT FROM cur.form_id))
+      ORDER BY s.start_at, s.id LIMIT $4`,
+    [slotId, from.toISOString(), to.toISOString(), limit],
+  );
+}

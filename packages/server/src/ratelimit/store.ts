@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SqlQuery } from '../db/database.js';
 import type { RedisFallback } from '../redis/redis-fallback.js';
+import { deleteEndedWindows, hitWindows } from './ratelimit.store.js';
 
 /** One hit's outcome: the client's count in the current window and when that window ends. */
 export interface WindowCount {
@@ -79,15 +80,7 @@ export class PgRateLimitStore implements RateLimitStore {
         const keys = [...batch.keys()].sort();
         const costs = keys.map((k) => batch.get(k)!.reduce((sum, w) => sum + w.cost, 0));
         try {
-          const rows = await this.sql.query<{ key: string; count: number; reset_in_ms: number }>(
-            `INSERT INTO rate_limit_windows AS w (key, count, reset_at)
-             SELECT k, c, clock_timestamp() + make_interval(secs => $3) FROM unnest($1::text[], $2::int[]) AS h(k, c) ORDER BY k
-             ON CONFLICT (key) DO UPDATE SET
-               count = CASE WHEN w.reset_at <= clock_timestamp() THEN EXCLUDED.count ELSE w.count + EXCLUDED.count END,
-               reset_at = CASE WHEN w.reset_at <= clock_timestamp() THEN EXCLUDED.reset_at ELSE w.reset_at END
-             RETURNING key, count, ceil(extract(epoch FROM reset_at - clock_timestamp()) * 1000)::int AS reset_in_ms`,
-            [keys, costs, this.windowMs / 1000],
-          );
+          const rows = await hitWindows(this.sql, keys, costs, this.windowMs / 1000);
           for (const row of rows) {
             const waiters = batch.get(row.key)!;
             // As if the hits had come one after another: each caller sees the count after its own.
@@ -105,9 +98,8 @@ export class PgRateLimitStore implements RateLimitStore {
 }
 
 /** Background sweep of PgRateLimitStore's ended windows (a hit on an ended window restarts it anyway). */
-export async function deleteExpiredWindows(sql: SqlQuery): Promise<number> {
-  const rows = await sql.query('DELETE FROM rate_limit_windows WHERE reset_at <= now() RETURNING 1');
-  return rows.length;
+export function deleteExpiredWindows(sql: SqlQuery): Promise<number> {
+  return deleteEndedWindows(sql);
 }
 
 /**

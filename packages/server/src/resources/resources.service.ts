@@ -1,10 +1,11 @@
 import type { SlotEvents } from '../live/slot-events.js';
 import { z } from 'zod';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { PrismaClient, Resource } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
 import { skillsSchema } from '../shared/viewer.js';
+import { insertResource, updateResourceRow } from './resources.store.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const kind = z.enum(['PERSON', 'FACILITY', 'ROOM']);
@@ -44,16 +45,21 @@ export class ResourcesService {
     const data = parseInput(createResourceInput, input);
     const location = await this.prisma.location.findUnique({ where: { id: data.locationId }, select: { id: true } });
     if (!location) throw new NotFoundError('Location', data.locationId);
-    return this.prisma.resource.create({ data });
+    return insertResource(this.prisma, data);
   }
 
   async update(id: string, input: UpdateResourceInput) {
     const data = parseInput(updateResourceInput, input);
     const found = await this.prisma.resource.findUnique({ where: { id }, select: { id: true } });
     if (!found) throw new NotFoundError('Resource', id);
-    const updated = await this.prisma.resource.update({ where: { id }, data: stripUndefined(data) });
+    const updated = await updateResourceRow(this.prisma, id, stripUndefined(data));
     // Its zone or state shows in availability answers.
     await this.slotEvents?.scopeChanged('resource', id);
     return updated;
+  }
+
+  /** The widget demo page's default: the oldest active resource. */
+  firstActive(): Promise<Resource | null> {
+    return this.prisma.resource.findFirst({ where: { active: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
   }
 }

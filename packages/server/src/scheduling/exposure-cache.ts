@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { SqlQuery } from '../db/database.js';
 import type { ExposureVariant } from './exposure.js';
 import type { RedisFallback } from '../redis/redis-fallback.js';
+import { deleteExpiredExposureRows, selectExposure, upsertExposure } from './scheduling.store.js';
 
 /** Seed 003: an exposure stays the same for 7 minutes. */
 export const EXPOSURE_TTL_MS = 7 * 60_000;
@@ -43,24 +44,18 @@ export class RedisExposureCache implements ExposureCache {
 export class PgExposureCache implements ExposureCache {
   constructor(private readonly sql: SqlQuery) {}
 
-  async get(key: string): Promise<StickyExposure | null> {
-    const [row] = await this.sql.query<{ value: StickyExposure }>('SELECT value FROM exposure_cache WHERE key = $1 AND expires_at > now()', [key]);
-    return row?.value ?? null;
+  get(key: string): Promise<StickyExposure | null> {
+    return selectExposure<StickyExposure>(this.sql, key);
   }
 
-  async set(key: string, value: StickyExposure): Promise<void> {
-    await this.sql.query(
-      `INSERT INTO exposure_cache (key, value, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
-      [key, JSON.stringify(value), EXPOSURE_TTL_MS / 1000],
-    );
+  set(key: string, value: StickyExposure): Promise<void> {
+    return upsertExposure(this.sql, key, value, EXPOSURE_TTL_MS / 1000);
   }
 }
 
 /** Background sweep of PgExposureCache's ended entries (reads already skip them). */
-export async function deleteExpiredExposures(sql: SqlQuery): Promise<number> {
-  const rows = await sql.query('DELETE FROM exposure_cache WHERE expires_at <= now() RETURNING 1');
-  return rows.length;
+export function deleteExpiredExposures(sql: SqlQuery): Promise<number> {
+  return deleteExpiredExposureRows(sql);
 }
 
 /** One process only (embedded mode). When the map is full, expired entries go first, then the oldest. */

@@ -6,6 +6,7 @@ import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, 
 import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
 import { futureSlotSpan, lockScope, lockScopes, reconcileScope, retagFutureSlots, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { selectScopesWithRules } from './scheduling.store.js';
 
 type Tx = Prisma.TransactionClient;
 
@@ -179,15 +180,7 @@ export class GenerationService {
    */
   async fillHorizon(options: { after?: string | null; maxScopes?: number } = {}): Promise<GenerationReport & { skipped: number; next: string | null }> {
     const maxScopes = options.maxScopes ?? HORIZON_SCOPES_PER_RUN;
-    const scopes = await this.prisma.$queryRawUnsafe<{ location_id: string; resource_id: string | null; key: string }[]>(
-      `SELECT DISTINCT r.location_id, r.resource_id, r.location_id::text || '/' || coalesce(r.resource_id::text, '') AS key
-         FROM availability_rules r LEFT JOIN resources res ON res.id = r.resource_id
-        WHERE NOT r.is_closed AND (r.resource_id IS NULL OR res.active)
-          AND ($1::text IS NULL OR r.location_id::text || '/' || coalesce(r.resource_id::text, '') > $1::text)
-        ORDER BY key LIMIT $2`,
-      options.after ?? null,
-      maxScopes + 1,
-    );
+    const scopes = await selectScopesWithRules(this.prisma, options.after ?? null, maxScopes + 1);
     const total = { ...emptyReport(), skipped: 0, next: scopes.length > maxScopes ? scopes[maxScopes - 1]!.key : null };
     for (const scope of scopes.slice(0, maxScopes)) {
       const now = this.now();

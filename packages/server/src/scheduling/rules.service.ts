@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { PrismaClient, Prisma } from '../generated/prisma/client.js';
+import { deleteRule, insertRule, updateRule } from './scheduling.store.js';
 import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { formatWallTime, fromDateColumn, parseWallTime, toDateColumn } from '../shared/time.js';
 import { localDateSchema, wallTimeSchema, windowEndTimeSchema } from '../shared/validation.js';
@@ -116,7 +117,7 @@ export class RulesService {
     const scope = await this.scopeOf(input.locationId ?? null, input.resourceId ?? null);
     return this.generation.afterRuleChange(scope, async (tx) => {
       await this.assertNoOverlap(tx, scope, fields, null);
-      return tx.availabilityRule.create({ data: { ...toData(fields), locationId: scope.locationId, resourceId: scope.resourceId } });
+      return insertRule(tx, { ...toData(fields), locationId: scope.locationId, resourceId: scope.resourceId });
     });
   }
 
@@ -129,7 +130,7 @@ export class RulesService {
     const scope = { locationId: existing.locationId, resourceId: existing.resourceId };
     return this.generation.afterRuleChange(scope, async (tx) => {
       await this.assertNoOverlap(tx, scope, fields, id);
-      return tx.availabilityRule.update({ where: { id }, data: toData(fields) });
+      return updateRule(tx, id, toData(fields));
     });
   }
 
@@ -137,7 +138,7 @@ export class RulesService {
     const existing = await this.prisma.availabilityRule.findUnique({ where: { id } });
     if (!existing) throw new NotFoundError('AvailabilityRule', id);
     const scope = { locationId: existing.locationId, resourceId: existing.resourceId };
-    return this.generation.afterRuleChange(scope, (tx) => tx.availabilityRule.delete({ where: { id } }));
+    return this.generation.afterRuleChange(scope, (tx) => deleteRule(tx, id));
   }
 
   private async scopeOf(locationId: string | null, resourceId: string | null) {

@@ -6,6 +6,7 @@ import type { SlotEvents } from '../live/slot-events.js';
 import { lockScopes, scopeLockKey } from '../scheduling/slot-reconcile.js';
 import { hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
+import { insertSessionSlot, overlappingSlotStart } from './sessions.store.js';
 
 /** Seed 004 slice 1: the lengths a session may have (the database checks the same). */
 export const SESSION_MINUTES = [30, 60, 90] as const;
@@ -52,22 +53,15 @@ export class SessionsService {
     return runAndPublish(this.prisma, this.slotEvents, async (tx, changes) => {
       // Generation of this person's slots waits, so the overlap check below stays true until commit.
       await lockScopes(tx, [scopeLockKey({ locationId: resource.locationId, resourceId: resource.id })]);
-      const [overlap] = await tx.$queryRaw<{ start_at: Date }[]>`
-        SELECT start_at FROM slots
-        WHERE resource_id = ${resource.id}::uuid AND status <> 'CANCELLED'
-          AND tstzrange(start_at, end_at) && tstzrange(${data.startAt}::timestamptz, ${endAt}::timestamptz)
-        LIMIT 1`;
-      if (overlap) throw ValidationError.field(['input', 'startAt'], `overlaps another slot of this person (starting ${overlap.start_at.toISOString()})`);
-      const slot = await tx.slot.create({
-        data: {
-          locationId: resource.locationId,
-          resourceId: resource.id,
-          timeZone: resource.location.timeZone,
-          startAt: data.startAt,
-          endAt,
-          capacity: 1,
-          sessionMinutes: data.durationMinutes,
-        },
+      const overlap = await overlappingSlotStart(tx, resource.id, data.startAt, endAt);
+      if (overlap) throw ValidationError.field(['input', 'startAt'], `overlaps another slot of this person (starting ${overlap.toISOString()})`);
+      const slot = await insertSessionSlot(tx, {
+        locationId: resource.locationId,
+        resourceId: resource.id,
+        timeZone: resource.location.timeZone,
+        startAt: data.startAt,
+        endAt,
+        sessionMinutes: data.durationMinutes,
       });
       changes.push(...(await slotChangesIn(tx, [slot.id], 'GENERATED')));
       return slot;

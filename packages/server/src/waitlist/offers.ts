@@ -1,6 +1,7 @@
 import type { BookingChange } from '../calendar/booking-mail.js';
 import type { MailSettings } from '../calendar/mail-settings.js';
 import type { SqlQuery } from '../db/database.js';
+import { withSavepoint } from '../db/savepoint.js';
 import { freedSlotIds, type PlaceListener } from '../booking/booking-changes.js';
 import { bookSlotsInTransaction } from '../booking/multi-slot.js';
 import { recordEvents, type DomainEventInput } from '../events/domain-events.js';
@@ -63,25 +64,26 @@ export class WaitlistOffers implements PlaceListener {
   private async offer(tx: SqlQuery, entry: WaitlistRow, slotId: string, now: Date): Promise<boolean> {
     const p = pii();
     const customer = { name: p.readText(entry.customer_name), email: p.decrypt(entry.customer_email), phone: entry.customer_phone ? p.decrypt(entry.customer_phone) : null };
-    await tx.query(`SAVEPOINT waitlist_offer`);
     try {
-      const { bookings } = await bookSlotsInTransaction(tx, {
-        slotIds: [slotId],
-        customer,
-        actorLabel: 'system:waitlist',
-        status: 'HELD',
-        now,
-        holdTtlMinutes: this.offerMinutes,
-        mail: null,
+      return await withSavepoint(tx, 'waitlist_offer', async () => {
+        const { bookings } = await bookSlotsInTransaction(tx, {
+          slotIds: [slotId],
+          customer,
+          actorLabel: 'system:waitlist',
+          status: 'HELD',
+          now,
+          holdTtlMinutes: this.offerMinutes,
+          mail: null,
+        });
+        const booking = bookings[0]!;
+        await markOffered(tx, entry.id, booking.id, now);
+        await this.mailOffer(tx, entry, customer, booking.id, slotId, booking.holdExpiresAt!);
+        await recordEvents(tx, [
+          waitlistEvent('waitlist.offered', { ...entry, status: 'OFFERED' }, now, { bookingId: booking.id, offeredSlotId: slotId }),
+        ]);
+        return true;
       });
-      const booking = bookings[0]!;
-      await markOffered(tx, entry.id, booking.id, now);
-      await this.mailOffer(tx, entry, customer, booking.id, slotId, booking.holdExpiresAt!);
-      await recordEvents(tx, [waitlistEvent('waitlist.offered', { ...entry, status: 'OFFERED' }, now, { bookingId: booking.id, offeredSlotId: slotId })]);
-      await tx.query(`RELEASE SAVEPOINT waitlist_offer`);
-      return true;
     } catch {
-      await tx.query(`ROLLBACK TO SAVEPOINT waitlist_offer`);
       return false;
     }
   }

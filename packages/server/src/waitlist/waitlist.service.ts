@@ -9,7 +9,17 @@ import { AppError, NotFoundError, ValidationError, parseInput } from '../shared/
 import { pii } from '../shared/pii.js';
 import { instantWindowIssue } from '../shared/validation.js';
 import { waitlistEvent } from './offers.js';
-import { findByLeaveToken, insertEntry, leave, listEntries, placeInLine, slotForWaitlist, type WaitlistRow, type WaitlistStatus } from './waitlist.store.js';
+import {
+  findByLeaveToken,
+  insertEntry,
+  isActiveResource,
+  leave,
+  listEntries,
+  placeInLine,
+  slotForWaitlist,
+  type WaitlistRow,
+  type WaitlistStatus,
+} from './waitlist.store.js';
 
 /** The slot has places: book it instead of waiting. */
 export class SlotNotFullError extends AppError {
@@ -72,8 +82,7 @@ export class WaitlistService {
       if (slot.start_at <= now || slot.status === 'CANCELLED' || slot.status === 'BLOCKED') throw ValidationError.field(['input', 'slotId'], 'cannot be booked any more');
       if (slot.free > 0) throw new SlotNotFullError(v.slotId, slot.free);
     } else {
-      const [resource] = await this.sql.query(`SELECT 1 FROM resources WHERE id = $1::uuid AND active`, [v.resourceId]);
-      if (!resource) throw new NotFoundError('Resource', v.resourceId!);
+      if (!(await isActiveResource(this.sql, v.resourceId!))) throw new NotFoundError('Resource', v.resourceId!);
       if (v.to! <= now) throw ValidationError.field(['input', 'to'], 'is in the past');
     }
     const leaveToken = `wl_${randomBytes(24).toString('base64url')}`;

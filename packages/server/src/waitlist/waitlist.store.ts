@@ -161,3 +161,8 @@ export async function offerDetails(db: SqlQuery, slotId: string) {
   );
   return row!;
 }
+
+export async function isActiveResource(db: SqlQuery, resourceId: string): Promise<boolean> {
+  const [resource] = await db.query(`SELECT 1 FROM resources WHERE id = $1::uuid AND active`, [resourceId]);
+  return Boolean(resource);
+}

@@ -25,7 +25,7 @@ export function widgetRoutes(app: Slotwise): RouteHandler {
     const form = url.searchParams.get('form');
     let resource = url.searchParams.get('resource');
     if (!form && !resource) {
-      const first = await app.db.prisma.resource.findFirst({ where: { active: true }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+      const first = await app.services.resources.firstActive();
       resource = first && encodeGlobalID('Resource', first.id);
     }
     const attribute = form ? `data-slotwise-form="${form}"` : resource ? `data-slotwise-resource="${resource}"` : '';

@@ -1,0 +1,326 @@
+import type { SqlQuery } from '../db/database.js';
+import type { AvailabilityRule, Prisma, Slot } from '../generated/prisma/client.js';
+import type { PlannedSlot } from './rule-plan.js';
+
+/**
+ * The scheduling domain's SQL and Prisma writes: slot generation (reconcile, scope locks), the
+ * availability reads, scope zones, rules and the PostgreSQL exposure cache. Callers own the
+ * transactions and the rules.
+ */
+
+type Tx = Prisma.TransactionClient;
+
+/** Which id an availability read is about. */
+export type ScopeKind = 'resource' | 'location' | 'form';
+
+// ---- scope locks and generation -------------------------------------------------------------
+
+/** Waits for the scope's generation lock (an advisory lock released at commit). */
+export async function waitForScopeLock(tx: Tx, key: string): Promise<void> {
+  await tx.$queryRawUnsafe(`SELECT pg_advisory_xact_lock(hashtext('slotwise:slots'), hashtext($1))::text`, key);
+}
+
+/** Takes the scope's generation lock if it is free; false when another transaction holds it. */
+export async function tryScopeLock(tx: Tx, key: string): Promise<boolean> {
+  const [row] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(
+    `SELECT pg_try_advisory_xact_lock(hashtext('slotwise:slots'), hashtext($1)) AS locked`,
+    key,
+  );
+  return Boolean(row?.locked);
+}
+
+/** One set of slots generation owns: a resource's, or a location's location-wide slots. */
+interface GenerationScope {
+  locationId: string;
+  resourceId: string | null;
+  timeZone: string;
+}
+
+// Session slots (session_minutes set) are opened by hand, not by rules: generation never touches them.
+const scopeWhere = `form_id IS NULL AND session_minutes IS NULL AND location_id = $1::uuid AND resource_id IS NOT DISTINCT FROM $2::uuid`;
+
+export async function selectFutureSlotSpan(
+  tx: Tx,
+  scope: GenerationScope,
+  now: Date,
+): Promise<{ first: Date | null; last: Date | null } | undefined> {
+  const [row] = await tx.$queryRawUnsafe<{ first: Date | null; last: Date | null }[]>(
+    `SELECT min(start_at) AS first, max(start_at) AS last FROM slots WHERE ${scopeWhere} AND start_at >= $3::timestamptz`,
+    scope.locationId,
+    scope.resourceId,
+    now.toISOString(),
+  );
+  return row;
+}
+
+export interface ExistingSlot {
+  id: string;
+  start_at: Date;
+  end_at: Date;
+  capacity: number;
+  booked: number;
+  held: number;
+  status: string;
+  version: number;
+  referenced: boolean;
+}
+
+/** The scope's generated slots starting in [from, to), locked, with whether bookings or registrations refer to them. */
+export function lockScopeSlots(tx: Tx, scope: GenerationScope, from: Date, to: Date): Promise<ExistingSlot[]> {
+  return tx.$queryRawUnsafe<ExistingSlot[]>(
+    `SELECT id, start_at, end_at, capacity, booked, held, status::text AS status, version,
+            (EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id)
+             OR EXISTS (SELECT 1 FROM registration_slots r WHERE r.slot_id = s.id)) AS referenced
+       FROM slots s
+      WHERE ${scopeWhere} AND start_at >= $3::timestamptz AND start_at < $4::timestamptz
+      ORDER BY start_at
+        FOR UPDATE`,
+    scope.locationId,
+    scope.resourceId,
+    from.toISOString(),
+    to.toISOString(),
+  );
+}
+
+/** ON CONFLICT DO NOTHING keeps concurrent runs from doubling slots: only the inserted ones come back. */
+export function insertPlannedSlots(tx: Tx, scope: GenerationScope, inserts: PlannedSlot[]): Promise<{ id: string; version: number }[]> {
+  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(
+    `INSERT INTO slots (location_id, resource_id, rule_id, time_zone, start_at, end_at, capacity)
+     SELECT $1::uuid, $2::uuid, u.rule_id, $3, u.start_at, u.end_at, u.capacity
+       FROM unnest($4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::int[]) AS u(rule_id, start_at, end_at, capacity)
+     ON CONFLICT DO NOTHING
+     RETURNING id, version`,
+    scope.locationId,
+    scope.resourceId,
+    scope.timeZone,
+    inserts.map((p) => p.ruleId),
+    inserts.map((p) => p.startAt.toISOString()),
+    inserts.map((p) => p.endAt.toISOString()),
+    inserts.map((p) => p.capacity),
+  );
+}
+
+/** Applies the planned end, capacity and rule; a CANCELLED slot reopens (`reopened`). */
+export function updatePlannedSlots(
+  tx: Tx,
+  updates: { id: string; plan: PlannedSlot }[],
+): Promise<{ id: string; version: number; reopened: boolean }[]> {
+  return tx.$queryRawUnsafe<{ id: string; version: number; reopened: boolean }[]>(
+    `UPDATE slots s SET end_at = u.end_at, capacity = u.capacity, rule_id = u.rule_id,
+            status = CASE WHEN s.status = 'CANCELLED' THEN 'OPEN'::slot_status ELSE s.status END
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::uuid[]) AS u(id, end_at, capacity, rule_id),
+            slots old
+      WHERE s.id = u.id AND old.id = u.id
+     RETURNING s.id, s.version, old.status = 'CANCELLED' AS reopened`,
+    updates.map((u) => u.id),
+    updates.map((u) => u.plan.endAt.toISOString()),
+    updates.map((u) => u.plan.capacity),
+    updates.map((u) => u.plan.ruleId),
+  );
+}
+
+export function cancelSlots(tx: Tx, ids: string[]): Promise<{ id: string; version: number }[]> {
+  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(
+    `UPDATE slots SET status = 'CANCELLED' WHERE id = ANY($1::uuid[]) RETURNING id, version`,
+    ids,
+  );
+}
+
+/** The version returned is the next one, so a subscriber sees the deletion as newer than the slot it had. */
+export function deleteSlots(tx: Tx, ids: string[]): Promise<{ id: string; version: number }[]> {
+  return tx.$queryRawUnsafe<{ id: string; version: number }[]>(
+    `DELETE FROM slots WHERE id = ANY($1::uuid[]) RETURNING id, version + 1 AS version`,
+    ids,
+  );
+}
+
+/** A location's future slots (its forms' aside) take its new zone. */
+export function retagSlotsFrom(tx: Tx, locationId: string, timeZone: string, now: Date): Promise<{ id: string; version: number; resource_id: string | null }[]> {
+  return tx.$queryRawUnsafe(
+    `UPDATE slots SET time_zone = $2
+      WHERE location_id = $1::uuid AND form_id IS NULL AND start_at >= $3::timestamptz AND time_zone <> $2
+     RETURNING id, version, resource_id`,
+    locationId,
+    timeZone,
+    now.toISOString(),
+  );
+}
+
+/**
+ * Scopes with an open rule (a location's location-wide rules, or an active resource's), in key order
+ * (`<location id>/<resource id or empty>`) after `after`, at most `limit`.
+ */
+export function selectScopesWithRules(tx: Tx, after: string | null, limit: number): Promise<{ location_id: string; resource_id: string | null; key: string }[]> {
+  return tx.$queryRawUnsafe<{ location_id: string; resource_id: string | null; key: string }[]>(
+    `SELECT DISTINCT r.location_id, r.resource_id, r.location_id::text || '/' || coalesce(r.resource_id::text, '') AS key
+       FROM availability_rules r LEFT JOIN resources res ON res.id = r.resource_id
+      WHERE NOT r.is_closed AND (r.resource_id IS NULL OR res.active)
+        AND ($1::text IS NULL OR r.location_id::text || '/' || coalesce(r.resource_id::text, '') > $1::text)
+      ORDER BY key LIMIT $2`,
+    after,
+    limit,
+  );
+}
+
+// ---- rules ------------------------------------------------------------------------------------
+
+export function insertRule(tx: Tx, data: Prisma.AvailabilityRuleUncheckedCreateInput): Promise<AvailabilityRule> {
+  return tx.availabilityRule.create({ data });
+}
+
+export function updateRule(tx: Tx, id: string, data: Prisma.AvailabilityRuleUncheckedUpdateInput): Promise<AvailabilityRule> {
+  return tx.availabilityRule.update({ where: { id }, data });
+}
+
+export function deleteRule(tx: Tx, id: string): Promise<AvailabilityRule> {
+  return tx.availabilityRule.delete({ where: { id } });
+}
+
+// ---- scope zones and availability reads -------------------------------------------------------
+
+const SCOPE_ZONE: Record<ScopeKind, string> = {
+  resource: 'SELECT l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid',
+  location: 'SELECT time_zone FROM locations WHERE id = $1::uuid',
+  form: 'SELECT time_zone, status FROM forms WHERE id = $1::uuid',
+};
+
+/** The scope's zone (and a form's status); undefined when it does not exist. */
+export async function selectScopeZone(sql: SqlQuery, kind: ScopeKind, id: string): Promise<{ time_zone: string; status?: string } | undefined> {
+  const [row] = await sql.query<{ time_zone: string; status?: string }>(SCOPE_ZONE[kind], [id]);
+  return row;
+}
+
+const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
+
+/** The scope's slots as SQL ($1 = the scope id); see loadScope for why form slots stay in their form. */
+function scopeFilter(kind: ScopeKind): string {
+  return kind === 'form' ? 'form_id = $1::uuid' : `${SCOPE_COLUMN[kind]} = $1::uuid AND form_id IS NULL`;
+}
+
+/** What a Slot in an answer shows: the GraphQL Slot type reads no other column. */
+export type SlotView = Omit<Slot, 'formId' | 'ruleId' | 'createdAt' | 'updatedAt'>;
+
+/** The SlotView columns, named as Prisma's Slot type names them; `zone` (a parameter) overrides the slot's zone. */
+const slotViewColumns = (
+  zone: string,
+) => `id, location_id AS "locationId", resource_id AS "resourceId", coalesce(${zone}::text, time_zone) AS "timeZone",
+  start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
+
+/** Slots of resources with every required skill ($n: text[] or null for no requirement). */
+const skillFilter = (param: string) => `(${param}::text[] IS NULL OR resource_id IN (SELECT id FROM resources WHERE skills @> ${param}::text[]))`;
+
+/** Up to `limit` slots of the scope starting in [from, to), cancelled ones left out, in start order. */
+export function selectScopeSlots(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  window: { from: Date; to: Date; limit: number; timeZone: string | null; skills: string[] | null },
+): Promise<SlotView[]> {
+  return sql.query<SlotView>(
+    `SELECT ${slotViewColumns('$5')} FROM slots
+      WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED' AND ${skillFilter('$6')}
+      ORDER BY start_at, id LIMIT $4`,
+    [id, window.from, window.to, window.limit, window.timeZone, window.skills],
+  );
+}
+
+/** Bookable slots and places left per local date of `zone`, for slots starting in [start, end) and not before now. */
+export function countBookableByDate(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  window: { zone: string; start: Date; end: Date; now: Date; skills: string[] | null },
+): Promise<{ date: string; slot_count: number; remaining: number }[]> {
+  return sql.query<{ date: string; slot_count: number; remaining: number }>(
+    `SELECT to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date,
+            count(*)::int AS slot_count,
+            sum(capacity - booked - held)::int AS remaining
+       FROM slots
+      WHERE ${scopeFilter(kind)}
+        AND start_at >= $3 AND start_at < $4 AND start_at >= $5
+        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+      GROUP BY 1 ORDER BY 1`,
+    [id, window.zone, window.start, window.end, window.now, window.skills],
+  );
+}
+
+/** A bookable slot as the compact form lists it: its local date and wall-clock minute in `zone`, places left. */
+export interface CompactSlot {
+  id: string;
+  resourceId: string | null;
+  locationId: string | null;
+  startAt: Date;
+  endAt: Date;
+  date: string;
+  start: number;
+  places: number;
+}
+
+/** The bookable slots (places left, not yet started) of a scope starting in [from, to), in start order, at most `limit`. */
+export function selectCompactSlots(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  w: { from: Date; to: Date; now: Date; zone: string; limit: number; skills: string[] | null },
+): Promise<CompactSlot[]> {
+  return sql.query<CompactSlot>(
+    `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
+            to_char(start_at AT TIME ZONE $5, 'YYYY-MM-DD') AS date,
+            (extract(hour FROM start_at AT TIME ZONE $5) * 60 + extract(minute FROM start_at AT TIME ZONE $5))::int AS start,
+            capacity - booked - held AS places
+       FROM slots
+      WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
+        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+      ORDER BY start_at, id LIMIT $4`,
+    [id, w.from, w.to, w.limit, w.zone, w.skills, w.now],
+  );
+}
+
+export interface BookableSlot {
+  id: string;
+  resourceId: string | null;
+  locationId: string | null;
+  startAt: Date;
+  endAt: Date;
+  date: string;
+  places_left: number;
+}
+
+/** The bookable slots starting in [start, end) and not before now, each with its local date in `zone`. */
+export function selectBookableSlots(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  window: { zone: string; start: Date; end: Date; now: Date },
+): Promise<BookableSlot[]> {
+  return sql.query<BookableSlot>(
+    `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
+            to_char(start_at AT TIME ZONE $2, 'YYYY-MM-DD') AS date, capacity - booked - held AS places_left
+       FROM slots
+      WHERE ${scopeFilter(kind)}
+        AND start_at >= $3 AND start_at < $4 AND start_at >= $5
+        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held
+      ORDER BY start_at`,
+    [id, window.zone, window.start, window.end, window.now],
+  );
+}
+
+// ---- exposure cache (PostgreSQL) ----------------------------------------------------------------
+
+export async function selectExposure<T>(sql: SqlQuery, key: string): Promise<T | null> {
+  const [row] = await sql.query<{ value: T }>('SELECT value FROM exposure_cache WHERE key = $1 AND expires_at > now()', [key]);
+  return row?.value ?? null;
+}
+
+export async function upsertExposure(sql: SqlQuery, key: string, value: unknown, ttlSeconds: number): Promise<void> {
+  await sql.query(
+    `INSERT INTO exposure_cache (key, value, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))
+     ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`,
+    [key, JSON.stringify(value), ttlSeconds],
+  );
+}
+
+export async function deleteExpiredExposureRows(sql: SqlQuery): Promise<number> {
+  const rows = await sql.query('DELETE FROM exposure_cache WHERE expires_at <= now() RETURNING 1');
+  return rows.length;
+}
