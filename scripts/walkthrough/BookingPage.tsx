@@ -16,7 +16,7 @@ function BookButton({ slotId, onMessage }: { slotId: string; onMessage: (text: s
     const booked = await confirm.run({ bookingId: held.booking.id, manageToken: held.manageToken });
     onMessage(booked.__typename === 'Booking' ? 'Booked, see you then!' : booked.message); // e.g. HoldExpiredError
   }
-  return <button disabled={hold.loading || confirm.loading} onClick={() => void book()}>Book</button>;
+  return <button type="button" disabled={hold.loading || confirm.loading} onClick={() => void book()}>Book</button>;
 }
 
 const from = new Date().toISOString();

@@ -15,6 +15,7 @@ export function SlotwiseProvider(props: SlotwiseProviderProps) {
   // The options object may be a fresh literal each render: a new client only when its JSON changes (functions in
   // it, such as `token`, are taken from the first render). Not disposed on unmount (StrictMode unmounts and
   // mounts again): its WebSocket is lazy and closes by itself once the last subscription ends.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the options' JSON, as said above.
   const own = useMemo(() => ('options' in props ? createClient(props.options) : undefined), [key]);
   return createElement(ClientContext.Provider, { value: given ?? own! }, props.children);
 }

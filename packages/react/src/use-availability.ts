@@ -56,6 +56,7 @@ export function useAvailability(variables: AvailabilityVariables): AvailabilityS
   const key = JSON.stringify(vars);
   const [state, setState] = useState<AvailabilityState>({ slots: [], status: 'loading' });
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: keyed on the variables' JSON (`key`), not their object identity.
   useEffect(() => {
     let stopped = false;
     let snapshotSeen = false;

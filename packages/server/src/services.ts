@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { ReadRouter } from './db/read-replica.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import type { BookingMetrics } from './http/metrics.js';
+import type { BookingMetrics } from './booking/booking-metrics.js';
+import type { ExposureMetrics } from './scheduling/exposure.service.js';
 import type { PubSubHandle } from './live/pubsub.js';
 import { AuthService } from './auth/auth.service.js';
 import { SignInService } from './auth/sign-in.service.js';
@@ -10,7 +11,7 @@ import { SigningKeys } from './auth/signing-keys.js';
 import { FallbackRateLimitStore, MemoryRateLimitStore, RedisRateLimitStore } from './ratelimit/store.js';
 import { LocationsService } from './locations/locations.service.js';
 import { ResourcesService } from './resources/resources.service.js';
-import { SlotEvents } from './live/slot-events.js';
+import { SlotEvents } from './events/slot-events.js';
 import { configurePii, piiKeysFromConfig } from './shared/pii.js';
 import { SlotAvailabilityService } from './live/slot-availability.service.js';
 import { GenerationService } from './scheduling/generation.service.js';
@@ -50,7 +51,7 @@ export function createServices(deps: {
   db: Database;
   pubsub: PubSubHandle['pubsub'];
   redis?: { client: Redis; fallback: RedisFallback };
-  metrics?: BookingMetrics & ProposalMetrics;
+  metrics?: BookingMetrics & ExposureMetrics & ProposalMetrics;
   /** DATABASE_READ_URL: the replica for public availability reads. */
   reads?: ReadRouter;
 }) {

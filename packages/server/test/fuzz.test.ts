@@ -8,7 +8,6 @@ import {
   isLeafType,
   isListType,
   isNonNullType,
-  isObjectType,
   isUnionType,
   type GraphQLField,
   type GraphQLInputType,

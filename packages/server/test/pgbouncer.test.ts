@@ -9,7 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlotwise, type Slotwise } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { SLOT_CHANGES_TOPIC, type SlotChangeBatch } from '../src/live/slot-events.js';
+import { SLOT_CHANGES_TOPIC, changesOf } from '../src/events/slot-events.js';
 import { ADMIN_DATABASE_URL, createTestDatabase } from './databases.js';
 import { createBookableSlots, freePort, HOLD_MUTATION } from './faults.js';
 import { TEST_SECRETS } from './harness.js';
@@ -102,7 +102,7 @@ describe('through PgBouncer in session mode', () => {
       while (received.length < slotIds.length) {
         const next = await changes.next();
         if (next.done) return;
-        for (const change of (next.value as SlotChangeBatch).changes) received.push(change.slotId);
+        for (const change of changesOf(next.value)) received.push(change.slotId);
       }
     })();
 

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
@@ -68,7 +68,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** `file:line  what` for every SQL literal, raw query call and Prisma write in the file. */
-export function misplacedSql(path: string, text = readFileSync(path, 'utf8')): string[] {
+function misplacedSql(path: string, text = readFileSync(path, 'utf8')): string[] {
   const file = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const report = (node: ts.Node, what: string) => {

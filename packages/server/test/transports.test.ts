@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 function wsClient(connectionParams?: Record<string, unknown>): Client {
-  const client = createClient({ url: server.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
+  const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0 });
   clients.push(client);
   return client;
 }

@@ -38,7 +38,6 @@ let manageToken: string;
 const unknown = (type: string) => gid(type, randomUUID());
 // A ValidationError's messages show in a failure's diff.
 const NOT_FOUND = '__typename ... on NotFoundError { entity } ... on ValidationError { fieldErrors { path message } }';
-const CUSTOMER = { name: 'Nobody', email: 'nobody@example.com' };
 const START = '2030-01-07T10:00:00Z';
 const END = '2030-01-07T11:00:00Z';
 

@@ -1,5 +1,5 @@
 import { CancelBookingDocument, ConfirmDocument, HoldDocument, RegisterDocument, type SlotwiseClient } from '@slotwise/sdk';
-import type { Scope } from './widget.js';
+import type { Scope } from './scope.js';
 
 export const FULL = 'That slot is full — please pick another';
 export const EXPIRED = 'Your hold expired before you confirmed — please pick a time again';

@@ -3,8 +3,7 @@ import { timeFormat, type TimeFormat } from '@slotwise/sdk/format';
 import { addDays, todayIn, utcMidnight } from './format.js';
 import { buildSkeleton, isFull, paintSlot, renderDays, type Skeleton } from './view.js';
 import { FULL as FULL_MESSAGE, reserve, type Reservation } from './booking.js';
-
-export type Scope = { resourceId: string } | { formId: string };
+import type { Scope } from './scope.js';
 
 export interface WidgetOptions {
   /** How dates and times are written ("en-GB", "de", …); the default is the Slotwise pages' "en-US". */

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * The SQL of each benchmarked operation, run straight through `pg`: what the stack floor

@@ -1,5 +1,5 @@
-import { esc } from '../forms/form-page.js';
-import type { MailContent } from '../mail/outbox.js';
+import { esc } from '../shared/html.js';
+import type { MailContent } from '../mail/mail-content.js';
 
 /** The sign-in mail: the code to type and the link to open; either works once. */
 export function signInMail(code: string, link: string, ttlMinutes: number): MailContent {

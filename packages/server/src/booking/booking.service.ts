@@ -1,9 +1,9 @@
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Config } from '../config.js';
 import { findMagicLink } from '../links/magic-links.js';
-import { noBookingMetrics, type BookingMetrics } from '../http/metrics.js';
+import { noBookingMetrics, type BookingMetrics } from './booking-metrics.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import type { SlotChange, SlotEvents } from '../events/slot-events.js';
 import type { Database, SqlQuery, SqlRunner } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import { actorLabel, hasAnyRole, type Actor } from '../shared/actor.js';

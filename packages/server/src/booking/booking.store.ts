@@ -1,6 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange, SlotChangeReason } from '../live/slot-events.js';
+import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
 import { auditView, type AuditActor, type BookingAuditEntry } from './audit.js';
 import type { TimeRange } from './errors.js';

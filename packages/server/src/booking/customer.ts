@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { pii } from '../shared/pii.js';
 import { customerSchema as customerFields } from '../shared/validation.js';
 

@@ -1,5 +1,5 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import type { AuditActor } from './audit.js';
 import { expireHolds, giveBackHeldPlaces, writeBookingAudit } from './booking.store.js';
 import { bookingsChanged } from './booking-changes.js';

@@ -2,7 +2,7 @@ import { bookingsChanged } from './booking-changes.js';
 import type { SqlQuery } from '../db/database.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
 import { auditView, type AuditActor } from './audit.js';
 import { adjustSlot, lockBookingRow, markCancelled, markConfirmed, markExpired, slotFormId, writeBookingAudit } from './booking.store.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/harness.js';
-import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../live/slot-events.js';
+import { SLOT_CHANGES_TOPIC, changesOf, type SlotChange } from '../events/slot-events.js';
 import { bookingFixtures } from './test-fixtures.js';
 import { BOOK, CANCEL, CONFIRM, HOLD, RESCHEDULE, call, customer, gid } from './test-api.js';
 
@@ -19,9 +19,9 @@ const reschedule = (bookingId: string, slotId: string, manageToken?: string, opt
 /** Slot changes published while fn runs. */
 async function published(fn: () => Promise<unknown>): Promise<SlotChange[]> {
   const events: SlotChange[] = [];
-  const iterator = (t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC) as AsyncIterable<SlotChangeBatch>)[Symbol.asyncIterator]();
+  const iterator = t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
   const pump = (async () => {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) events.push(...r.value.changes);
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) events.push(...changesOf(r.value));
   })();
   await new Promise((r) => setTimeout(r, 20));
   await fn();

@@ -2,7 +2,7 @@ import { bookingsChanged } from './booking-changes.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { ValidationError, parseInput } from '../shared/errors.js';
 import { customerColumns, customerSchema, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { detailColumns, type BookingDetails } from './details.js';

@@ -35,7 +35,7 @@ export function validateRange(range: TimeRange, now: Date, path: string[]): void
 /** The exclusive, active resource a range is booked on. */
 export async function rangeResource(sql: SqlQuery, resourceId: string, path: string[]): Promise<ConflictResource> {
   const resource = await loadResource(sql, resourceId);
-  if (!resource || !resource.active) throw new NotFoundError('Resource', resourceId);
+  if (!resource?.active) throw new NotFoundError('Resource', resourceId);
   if (!resource.exclusive) throw ValidationError.field(path, 'is not bookable by time range (not an exclusive resource); book one of its slots');
   return { id: resource.id, locationId: resource.locationId, timeZone: resource.timeZone };
 }

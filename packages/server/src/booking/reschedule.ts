@@ -1,7 +1,7 @@
 import { bookingsChanged } from './booking-changes.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { auditView } from './audit.js';
 import { adjustSlot, customerHoldsSlot, lockExclusiveResources, lockSlots, moveBooking, writeBookingAudit, type SlotRow } from './booking.store.js';

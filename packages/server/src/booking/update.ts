@@ -1,7 +1,7 @@
 import type { SqlQuery } from '../db/database.js';
 import { sqlStateOf } from '../db/retry.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
 import { auditView } from './audit.js';
 import { adjustSlot, lockSlots, updateBookingDetails, writeBookingAudit } from './booking.store.js';

@@ -1,5 +1,5 @@
-import { esc } from '../forms/form-page.js';
-import type { MailContent } from '../mail/outbox.js';
+import { esc } from '../shared/html.js';
+import type { MailContent } from '../mail/mail-content.js';
 import { renderIcs, type InviteMethod } from './ics.js';
 import { firstName, localWhen, utcWhen } from './wording.js';
 

@@ -80,5 +80,6 @@ function at(instant: Date, timeZone: string | null): ICalDateTimeValue {
 
 /** A name as a quoted parameter value (CN), which may not hold double quotes or control characters. */
 function paramText(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes.
   return name.replace(/"/g, "'").replace(/[\u0000-\u001f\u007f]/g, ' ');
 }

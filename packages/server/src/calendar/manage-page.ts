@@ -1,4 +1,5 @@
-import { esc, page } from '../forms/form-page.js';
+import { page } from '../forms/form-page.js';
+import { esc } from '../shared/html.js';
 import type { MagicLinkProblem, MagicLinkRole } from '../links/magic-links.js';
 import { eventTitle, type BookingView } from './booking-mail-content.js';
 import { DEFAULT_LOCALE, slotLabel, zoneLabel } from '../forms/slot-label.js';

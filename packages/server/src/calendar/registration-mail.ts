@@ -1,6 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
-import { esc } from '../forms/form-page.js';
+import { esc } from '../shared/html.js';
 import { slotLabel } from '../forms/slot-label.js';
 import { issueMagicLinks } from '../links/magic-links.js';
 import type { OutboxMail } from '../mail/outbox.js';

@@ -1,6 +1,7 @@
 import ICAL from 'ical.js';
 import type { SqlQuery } from '../db/database.js';
-import { readMailContent, type MailContent } from '../mail/outbox.js';
+import type { MailContent } from '../mail/mail-content.js';
+import { readMailContent } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 import type { TestApp } from '../../test/harness.js';
 

@@ -1,4 +1,5 @@
 import type { Form, Slot } from '../generated/prisma/client.js';
+import { esc } from '../shared/html.js';
 import { toLocal } from '../shared/time.js';
 import { DEFAULT_LOCALE, dayLabel, slotLabel, timeRange, zoneLabel } from './slot-label.js';
 
@@ -43,7 +44,7 @@ export function renderFormPage(form: PageForm, slots: PageSlot[], input: PageInp
         : '';
   const limit = form.maxSlotsPerRegistration ? ` Choose up to ${form.maxSlotsPerRegistration}.` : '';
 
-  const days = groupByLocalDate(slots, form.timeZone).map(([date, daySlots]) => {
+  const days = groupByLocalDate(slots, form.timeZone).map(([, daySlots]) => {
     const items = daySlots.map((slot) => slotItem(slot, form.timeZone, chosen.has(slot.id), failed.has(slot.id), locale)).join('\n');
     return `<fieldset class="day"><legend>${esc(dayLabel(daySlots[0]!.startAt, form.timeZone, locale))}</legend>\n${items}\n</fieldset>`;
   });
@@ -144,12 +145,6 @@ export function page(title: string, body: string, lang = DEFAULT_LOCALE): string
 `;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Every piece of user or form content goes through this before it reaches the page. */
-export function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;background:#f6f7f9;color:#1b1f24}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Form, Slot } from '../generated/prisma/client.js';
-import type { SlotChange, SlotChangeReason, SlotEvents } from '../live/slot-events.js';
+import type { SlotChange, SlotChangeReason, SlotEvents } from '../events/slot-events.js';
 import type { Role } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';

@@ -2,7 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
 import { pii } from '../shared/pii.js';
-import { SLOT_CHANGES_TOPIC, type SlotChange, type SlotChangeBatch } from '../live/slot-events.js';
+import { SLOT_CHANGES_TOPIC, changesOf, type SlotChange } from '../events/slot-events.js';
 import { REGISTER, SEED_SCHEDULE, createForm, publishedForm, rowCounts } from './form-fixtures.js';
 
 let t: TestApp;
@@ -140,7 +140,7 @@ describe('slot events', () => {
     const seen: SlotChange[] = [];
     const iterator = t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
     const collect = (async () => {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) seen.push(...(next.value as SlotChangeBatch).changes);
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) seen.push(...changesOf(next.value));
     })();
     const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, weeks: 1 } });
     const formId = (await t.app.db.prisma.form.findUniqueOrThrow({ where: { slug: form.slug } })).id;

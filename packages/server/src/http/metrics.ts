@@ -1,33 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BOOKING_ACTIONS, type BookingMetrics } from '../booking/booking-metrics.js';
+import type { MailMetrics, MailOutcome } from '../mail/mail-metrics.js';
 import { createProposalMetrics } from '../proposals/proposal-metrics.js';
+import type { ExposureMetrics } from '../scheduling/exposure.service.js';
 
-/** The booking funnel (seed 003): each step, and the two ways a booking attempt fails. */
-export const BOOKING_ACTIONS = ['held', 'confirmed', 'cancelled', 'expired', 'conflict', 'full'] as const;
-export type BookingAction = (typeof BOOKING_ACTIONS)[number];
-
-/** What domain services record; they get it from createServices and need nothing else of prom-client. */
-export interface BookingMetrics {
-  recordBooking(action: BookingAction, count?: number): void;
-  /** A held booking was confirmed this long after its hold was placed. */
-  recordHoldToConfirm(seconds: number): void;
-  /** One exposedSlots answer showed this many slots. */
-  recordExposure(slotCount: number): void;
-}
-
-/** Outcomes of mail delivery attempts (src/mail/delivery.ts). */
-export type MailOutcome = 'sent' | 'retried' | 'failed';
-
-export interface MailMetrics {
-  /** One attempt's outcome; method is the ICS METHOD or 'none'. */
-  recordMail(outcome: MailOutcome, labels: { kind: string; method: string }): void;
-  /** Where the outbox depth gauge reads the PENDING count when scraped. */
-  measureOutboxDepth(count: () => Promise<number>): void;
-}
-
-export const noMailMetrics: MailMetrics = { recordMail() {}, measureOutboxDepth() {} };
-
-/** For services built without an app (unit tests, scripts). */
-export const noBookingMetrics: BookingMetrics = { recordBooking() {}, recordHoldToConfirm() {}, recordExposure() {} };
+// Each domain declares what it records (BookingMetrics, MailMetrics, ...); this file implements them with
+// prom-client and the app injects the result, so no domain imports from http/.
 
 export function createMetrics() {
   const registry = new Registry();
@@ -99,7 +77,7 @@ export function createMetrics() {
     },
   };
 
-  const booking: BookingMetrics = {
+  const booking: BookingMetrics & ExposureMetrics = {
     recordBooking: (action, count = 1) => {
       if (count > 0) bookings.inc({ action }, count);
     },

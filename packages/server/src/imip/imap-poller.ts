@@ -32,6 +32,7 @@ export class ImapPoller {
         const uids = (await client.search({ all: true }, { uid: true })) || [];
         for (const uid of uids.slice(0, MAX_MESSAGES_PER_POLL)) {
           const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
+          // biome-ignore lint/complexity/useOptionalChain: fetchOne answers `false` for a missing message, which `?.` does not cover.
           if (!message || !message.source) continue;
           const { outcome } = await this.imip.ingest(message.source, 'imap');
           outcomes.push(outcome);

@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
 import type { SqlQuery } from '../db/database.js';
 import { cancelInTx } from '../booking/lifecycle.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { declineNoticeMail, proposalFailedMail } from '../proposals/proposal-mail.js';
 import { checkTarget, type CheckedTarget, type ProposalTarget } from '../proposals/proposal-target.js';
-import type { MailContent } from '../mail/outbox.js';
+import type { MailContent } from '../mail/mail-content.js';
 import { insertProposal } from '../proposals/proposal.store.js';
 import { issueProposeLink } from '../proposals/proposal-links.js';
 import type { ProposalService } from '../proposals/proposal.service.js';

@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { SlotChange, SlotChangeReason, SlotEvents } from './slot-events.js';
+import type { SlotChange, SlotChangeReason, SlotEvents } from '../events/slot-events.js';
 
 type TransactionOptions = Parameters<PrismaClient['$transaction']>[1];
 

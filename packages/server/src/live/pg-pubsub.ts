@@ -2,8 +2,8 @@ import { createPubSub } from 'graphql-yoga';
 import pg from 'pg';
 import { listen, notify } from '../db/listen.js';
 import type { Logger } from 'pino';
-import type { PubSubHandle, ResyncMessage, Topics } from './pubsub.js';
-import { SLOT_CHANGES_TOPIC } from './slot-events.js';
+import type { PubSubHandle, Topics } from './pubsub.js';
+import { SLOT_CHANGES_TOPIC, type ResyncMessage } from '../events/slot-events.js';
 
 /** One channel for every topic; the payload names its topic. */
 export const EVENTS_CHANNEL = 'slotwise_events';

@@ -2,17 +2,12 @@ import { createPubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { SLOT_CHANGES_TOPIC } from './slot-events.js';
+import { SLOT_CHANGES_TOPIC, type ResyncMessage, type SlotChangesMessage } from '../events/slot-events.js';
 import { createRedisClient } from '../redis/redis-client.js';
 import type { RedisFallback } from '../redis/redis-fallback.js';
 
 /** Topics and payloads: ids and versions only; subscribers re-read what they show. */
-export type Topics = Record<string, [unknown]>;
-
-/** Delivered locally on SLOT_CHANGES_TOPIC when messages may have been missed. */
-export interface ResyncMessage {
-  resync: true;
-}
+export type Topics = { [SLOT_CHANGES_TOPIC]: [SlotChangesMessage] };
 
 export interface PubSubHandle {
   pubsub: ReturnType<typeof createPubSub<Topics>>;

@@ -1,15 +1,7 @@
 import { createSourceEventStream, execute, getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Context } from '../context.js';
-
-/** Events that every subscriber with the same operation, variables and actor may share a result of. */
-const shareable = new WeakSet<object>();
-
-/** Marks a live event (a public payload whose result depends only on the operation and the actor) as shareable. */
-export function markShareable<T extends object>(event: T): T {
-  shareable.add(event);
-  return event;
-}
+import type { Actor } from '../shared/actor.js';
+import { isShareable } from './shareable.js';
 
 const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
 const documentIds = new WeakMap<object, number>();
@@ -18,7 +10,7 @@ let nextDocumentId = 0;
 function cacheKey(args: ExecutionArgs): string {
   let documentId = documentIds.get(args.document);
   if (documentId === undefined) documentIds.set(args.document, (documentId = nextDocumentId++));
-  const actor = (args.contextValue as Context).actor;
+  const actor = (args.contextValue as { actor: Actor | null }).actor;
   return `${documentId}|${args.operationName ?? ''}|${JSON.stringify(args.variableValues ?? {})}|${actor ? `${actor.userId}:${[...actor.roles].sort()}` : 'public'}`;
 }
 
@@ -45,7 +37,7 @@ export function useSharedLiveExecution(rootField = 'slotAvailability'): Plugin {
 
 function executeShared(args: ExecutionArgs, payload: unknown): ExecutionResult | Promise<ExecutionResult> {
   const run = () => execute({ ...args, rootValue: payload }) as ExecutionResult | Promise<ExecutionResult>;
-  if (payload === null || typeof payload !== 'object' || !shareable.has(payload)) return run();
+  if (!isShareable(payload)) return run();
   let byKey = results.get(payload);
   if (!byKey) results.set(payload, (byKey = new Map()));
   const key = cacheKey(args);

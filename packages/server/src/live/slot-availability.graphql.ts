@@ -3,9 +3,9 @@ import { builder } from '../builder.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { TIME_ZONE_ARG, scopeIds } from '../scheduling/availability.graphql.js';
 import { WINDOW_CAP_DAYS } from '../shared/validation.js';
-import { viewerOf } from '../shared/viewer.js';
+import { viewerOf, type Viewer } from '../shared/viewer.js';
 import { SlotRef } from '../scheduling/slots.graphql.js';
-import { SLOT_CHANGE_REASONS } from './slot-events.js';
+import { SLOT_CHANGE_REASONS } from '../events/slot-events.js';
 import type { SlotAvailabilityEvent, SlotAvailabilityMessage } from './slot-availability.service.js';
 import { connectionCutter } from './transport.js';
 import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
@@ -62,8 +62,8 @@ builder.subscriptionField('slotAvailability', (t) =>
       timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
     },
     subscribe: (_root, args, ctx) => {
-      let ids;
-      let viewer;
+      let ids: ReturnType<typeof scopeIds>;
+      let viewer: Viewer;
       try {
         ids = scopeIds(args);
         viewer = viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES));

@@ -2,19 +2,18 @@ import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import { sqlIn } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import type { Viewer } from '../shared/viewer.js';
-import { checkWindow, loadScope, oneScope, type ScopeIds } from '../scheduling/availability-window.js';
+import { DEFAULT_WINDOW_DAYS, checkWindow, loadScope, oneScope, type ScopeIds } from '../scheduling/availability-window.js';
 import type { PubSubHandle } from './pubsub.js';
-import { SLOT_CHANGES_TOPIC, type SlotChangeReason } from './slot-events.js';
+import { SLOT_CHANGES_TOPIC, type SlotChangeReason } from '../events/slot-events.js';
 import { SlotFeed, scopeKey } from './slot-feed.js';
 import { SubscriberQueue, type ChangeEvent } from './subscriber-queue.js';
-import { markShareable } from './shared-execution.js';
+import { markShareable } from './shareable.js';
 import { judgeSlots, type SlotJudgement } from '../policies/visibility.js';
 import type { SqlQuery } from '../db/database.js';
 
 const DAY_MS = 86_400_000;
 /** Longest single wait for the next minimum-notice removal (setTimeout's range is ~24.8 days). */
 const MAX_TIMER_MS = 3_600_000;
-export const DEFAULT_WINDOW_DAYS = 14;
 /** More slots than this in one snapshot means the window should be narrower (as for `availability`). */
 export const MAX_SNAPSHOT_SLOTS = 5000;
 

@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Slot } from '../generated/prisma/client.js';
-import type { ResyncMessage } from './pubsub.js';
-import type { FormClosedMessage, SlotChange, SlotChangeBatch } from './slot-events.js';
+import type { SlotChange, SlotChangeBatch, SlotChangesMessage } from '../events/slot-events.js';
 
 /** A published change and the slot as re-read after it (null when the slot is gone). */
 export interface FeedEntry {
@@ -40,10 +39,10 @@ function keysOf(change: SlotChange): string[] {
  */
 export class SlotFeed {
   private readonly byKey = new Map<string, Set<FeedListener>>();
-  private readonly source: AsyncIterator<unknown>;
+  private readonly source: AsyncIterator<SlotChangesMessage>;
 
   constructor(
-    source: AsyncIterable<unknown>,
+    source: AsyncIterable<SlotChangesMessage>,
     private readonly loadSlots: (ids: string[]) => Promise<Slot[]>,
   ) {
     this.source = source[Symbol.asyncIterator]();
@@ -71,9 +70,11 @@ export class SlotFeed {
     for (;;) {
       const next = await this.source.next();
       if (next.done) return;
-      const message = next.value as SlotChangeBatch | ResyncMessage | FormClosedMessage;
-      if (message && typeof message === 'object' && 'resync' in message) this.failAll();
-      else if (message && typeof message === 'object' && 'formClosed' in message) {
+      // Messages from other instances arrive as parsed JSON: anything but an object is ignored.
+      const message: SlotChangesMessage | null = next.value;
+      if (!message || typeof message !== 'object') continue;
+      if ('resync' in message) this.failAll();
+      else if ('formClosed' in message) {
         for (const listener of this.byKey.get(scopeKey('form', message.formClosed)) ?? []) listener.formClosed?.();
       } else await this.dispatch(message);
     }

@@ -24,7 +24,7 @@ const WIDE_QUERY = `subscription ($resourceId: ID) {
 let t: TestApp;
 let server: RunningServer;
 let resourceId: string;
-let slotIds: string[] = [];
+const slotIds: string[] = [];
 let client: Client;
 
 beforeAll(async () => {

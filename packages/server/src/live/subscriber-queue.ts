@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Slot } from '../generated/prisma/client.js';
-import type { SlotChangeReason } from './slot-events.js';
+import type { SlotChangeReason } from '../events/slot-events.js';
 import type { FeedEntry, FeedListener } from './slot-feed.js';
 
 export class SubscriberTooSlowError extends GraphQLError {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, getOperationAST, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { Slotwise } from '../app.js';
 import { describeClientErrors } from '../http/client-errors.js';
@@ -69,7 +69,7 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
           params: payload,
         });
         // Armor's limits throw from parse (tokens) and from validation (depth, aliases, cost).
-        let document;
+        let document: DocumentNode;
         let errors: readonly GraphQLError[];
         try {
           document = parse(payload.query);

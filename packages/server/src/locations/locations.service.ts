@@ -1,10 +1,11 @@
-import type { SlotEvents } from '../live/slot-events.js';
+import type { SlotEvents } from '../events/slot-events.js';
 import { z } from 'zod';
 import type { Location, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { emptyReport, type GenerationReport, type GenerationService } from '../scheduling/generation.service.js';
 import { policyInputShape } from '../policies/policy.js';
 import { insertLocation, updateLocationRow } from './locations.store.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
+import { keepWhenAbsent, stripUndefined } from '../shared/update-input.js';
 import { timeZoneSchema as timeZone } from '../shared/validation.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
@@ -42,14 +43,4 @@ export class LocationsService {
     await this.slotEvents?.scopeChanged('location', id);
     return updated;
   }
-}
-
-/** An update field that may be left out (or null): then the stored value stays. */
-export function keepWhenAbsent<T extends z.ZodType>(schema: T) {
-  return schema.nullish().transform((v) => v ?? undefined);
-}
-
-/** Leaves out fields the caller did not send, so an update changes only what was given. */
-export function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }

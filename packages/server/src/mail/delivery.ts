@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SqlQuery } from '../db/database.js';
-import { noMailMetrics, type MailMetrics } from '../http/metrics.js';
+import { noMailMetrics, type MailMetrics } from './mail-metrics.js';
 import { pii } from '../shared/pii.js';
 import { claimDue, countPending, failAbandoned, markAttemptFailed, markSent, releaseClaims, type AttemptRow, type ClaimedRow } from './mail.store.js';
 import { composeMessage, MailContentError } from './mime.js';

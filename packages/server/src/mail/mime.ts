@@ -1,6 +1,6 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { esc } from '../forms/form-page.js';
-import type { IcsMethod, MailContent } from './outbox.js';
+import { esc } from '../shared/html.js';
+import type { IcsMethod, MailContent } from './mail-content.js';
 
 /** One outbox row made ready to send: who it goes to and the stored content. */
 export interface MessageToCompose {

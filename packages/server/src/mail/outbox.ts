@@ -2,18 +2,8 @@ import type { SqlQuery } from '../db/database.js';
 import { notifyAtCommit } from '../db/listen.js';
 import { insertOutboxRows } from './mail.store.js';
 import { pii } from '../shared/pii.js';
+import type { IcsMethod, MailContent } from './mail-content.js';
 import { checkCalendarPart } from './mime.js';
-
-export type IcsMethod = 'REQUEST' | 'CANCEL' | 'PUBLISH' | 'REPLY' | 'COUNTER' | 'DECLINECOUNTER';
-
-/** A rendered mail, exactly as the delivery worker will send it. */
-export interface MailContent {
-  subject: string;
-  text: string;
-  html?: string;
-  /** The calendar part (`text/calendar; method=<M>`), also attached as invite.ics. */
-  calendar?: { method: IcsMethod; ics: string };
-}
 
 export interface OutboxMail {
   /** What the mail is about: invitation, update, cancellation, reminder, registration, proposal, ... */

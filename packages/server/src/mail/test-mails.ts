@@ -1,4 +1,5 @@
-import type { IcsMethod, OutboxMail } from './outbox.js';
+import type { IcsMethod } from './mail-content.js';
+import type { OutboxMail } from './outbox.js';
 
 /** NOTIFICATIONS_FROM_EMAIL in mail tests. */
 export const FROM = 'bookings@slotwise.test';

@@ -2,7 +2,7 @@ import type { InputFieldBuilder, SchemaTypes } from '@pothos/core';
 import { builder } from '../builder.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { BookingPolicyError } from './enforce.js';
-import { POLICY_REASONS, type PolicyField } from './policy.js';
+import type { POLICY_REASONS, PolicyField } from './policy.js';
 
 export const BookingPolicyEnum = builder.enumType('BookingPolicy', {
   description: 'A booking policy that refused a time.',

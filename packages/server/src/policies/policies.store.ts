@@ -1,5 +1,5 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { CONTEXT_PAD_MS, POLICY_COLUMNS, POLICY_FIELDS, isEmptyPolicy, type LiveBooking, type Policy } from './policy.js';
 
 /**

@@ -2,7 +2,7 @@ import { isOverlapViolation } from '../booking/range.js';
 import { rescheduleInTx } from '../booking/reschedule.js';
 import type { SqlQuery } from '../db/database.js';
 import type { MagicLink } from '../links/magic-links.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { AppError, NotFoundError } from '../shared/errors.js';
 import { LinkInvalidError, ProposalClosedError, type ProposalFailure } from './proposal-errors.js';
 import { auditLinkUse, issueProposeLink, openLink } from './proposal-links.js';

@@ -3,7 +3,8 @@ import { bookingFixtures } from '../booking/test-fixtures.js';
 import { BOOK, call, gid } from '../booking/test-api.js';
 import { issueMagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../links/magic-links.js';
 import { renderBookingMail } from '../calendar/test-mail.js';
-import { readMailContent, type MailContent } from '../mail/outbox.js';
+import type { MailContent } from '../mail/mail-content.js';
+import { readMailContent } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 
 export const HOST_EMAIL = 'dr.host@clinic.example';

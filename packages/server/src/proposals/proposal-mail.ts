@@ -1,6 +1,6 @@
-import { esc } from '../forms/form-page.js';
+import { esc } from '../shared/html.js';
 import { slotLabel } from '../forms/slot-label.js';
-import type { MailContent } from '../mail/outbox.js';
+import type { MailContent } from '../mail/mail-content.js';
 import type { ProposalFailure } from './proposal-errors.js';
 import { firstName, type BookingParties, type Party } from './parties.js';
 

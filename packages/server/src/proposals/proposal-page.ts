@@ -1,4 +1,5 @@
-import { esc, page } from '../forms/form-page.js';
+import { page } from '../forms/form-page.js';
+import { esc } from '../shared/html.js';
 import { DEFAULT_LOCALE, dayLabel, slotLabel, timeRange, zoneLabel } from '../forms/slot-label.js';
 import { toLocal } from '../shared/time.js';
 import type { FreeTime } from './proposal-times.js';

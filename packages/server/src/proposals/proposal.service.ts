@@ -4,7 +4,7 @@ import { bookingTransaction } from '../booking/booking.service.js';
 import type { TxContext } from '../booking/lifecycle.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { MagicLink, MagicLinkPurpose, MagicLinkRole } from '../links/magic-links.js';
-import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import type { SlotChange, SlotEvents } from '../events/slot-events.js';
 import type { Outbox } from '../mail/outbox.js';
 import { BookingNotActiveError } from '../booking/errors.js';
 import { BOOKING_MANAGER_ROLES, isOwner } from '../booking/access.js';

@@ -2,7 +2,6 @@ import { builder } from '../builder.js';
 import type { Context } from '../context.js';
 import { TryAgainError } from '../db/retry.js';
 import { grantBookingAccess } from '../booking/access.js';
-import { BookingRef } from '../booking/booking.graphql.js';
 import { BookingConflictError, BookingNotActiveError, SlotFullError, SlotUnavailableError } from '../booking/errors.js';
 import { BookingPolicyError } from '../policies/enforce.js';
 import '../policies/policies.graphql.js';

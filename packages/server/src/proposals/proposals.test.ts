@@ -85,7 +85,7 @@ describe('propose', () => {
   });
 
   it('refuses a full, past or foreign slot and a cancelled booking, changing nothing', async () => {
-    const { booking, manage } = await booked();
+    const { manage } = await booked();
     const full = await nextSlot();
     await x.book(full, 'other@mail.example');
     const otherHost = await x.host();

@@ -19,7 +19,7 @@ import {
 } from 'graphql';
 import { daysBetween } from '../shared/time.js';
 import { WINDOW_CAP_DAYS, isLocalDate } from '../shared/validation.js';
-import { DEFAULT_WINDOW_DAYS } from '../live/slot-availability.service.js';
+import { DEFAULT_WINDOW_DAYS } from '../scheduling/availability-window.js';
 
 /**
  * The static cost of an operation, from the document, the schema and the variables, before anything

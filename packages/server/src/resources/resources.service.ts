@@ -1,9 +1,9 @@
-import type { SlotEvents } from '../live/slot-events.js';
+import type { SlotEvents } from '../events/slot-events.js';
 import { z } from 'zod';
 import type { PrismaClient, Resource } from '../generated/prisma/client.js';
 import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
-import { keepWhenAbsent, stripUndefined } from '../locations/locations.service.js';
+import { keepWhenAbsent, stripUndefined } from '../shared/update-input.js';
 import { skillsSchema } from '../shared/viewer.js';
 import { insertResource, updateResourceRow } from './resources.store.js';
 

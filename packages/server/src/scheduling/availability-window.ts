@@ -58,3 +58,6 @@ export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, view
   const where = kind === 'resource' ? { resourceId: id, formId: null } : kind === 'location' ? { locationId: id, formId: null } : { formId: id };
   return { kind, id, timeZone: row.time_zone, where };
 }
+
+/** The window of a live `slotAvailability` subscription that names no `to` (the cost rule charges for it too). */
+export const DEFAULT_WINDOW_DAYS = 14;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import { SLOT_CHANGES_TOPIC, type SlotChangeBatch } from '../live/slot-events.js';
+import { SLOT_CHANGES_TOPIC, changesOf } from '../events/slot-events.js';
 import { EXPOSED, gid, makeBooking, makeLocation, makeResource, makeSlots } from './availability.fixtures.js';
 import { EXPOSURE_TTL_MS, MemoryExposureCache } from './exposure-cache.js';
 
@@ -131,14 +131,13 @@ describe('exposedSlots', () => {
     const stale = await makeBooking(prisma, { slotId: expired!.id, startAt: `${DATE}T09:00:00Z`, endAt: `${DATE}T09:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T07:59:00Z' });
     await makeBooking(prisma, { slotId: live!.id, startAt: `${DATE}T13:00:00Z`, endAt: `${DATE}T13:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T08:30:00Z' });
 
-    const events = (t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC) as AsyncIterable<SlotChangeBatch>)[Symbol.asyncIterator]();
+    const events = t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
     const next = events.next();
     const result = await expose({ resourceId: gid('Resource', resource.id), sessionId: 'holds' });
     expect(result).toMatchObject({ total: 1, k: 1, hasMore: false, slots: [{ id: gid('Slot', expired!.id), remaining: 1 }] });
     expect((await prisma.booking.findUniqueOrThrow({ where: { id: stale.id } })).status).toBe('EXPIRED');
     expect(await prisma.slot.findUniqueOrThrow({ where: { id: live!.id } })).toMatchObject({ held: 1, status: 'FULL' });
-    const batch = (await next).value as SlotChangeBatch;
-    expect(batch.changes).toMatchObject([{ slotId: expired!.id, reason: 'EXPIRED', resourceId: resource.id }]);
+    expect(changesOf((await next).value)).toMatchObject([{ slotId: expired!.id, reason: 'EXPIRED', resourceId: resource.id }]);
     await events.return?.();
   });
 

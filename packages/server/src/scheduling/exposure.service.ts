@@ -1,13 +1,18 @@
 import type { SqlQuery } from '../db/database.js';
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
-import type { BookingMetrics } from '../http/metrics.js';
-import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import type { SlotChange, SlotEvents } from '../events/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import { nextLocalDate, startOfLocalDate, toLocal } from '../shared/time.js';
 import { checkDateWindow, loadScope, oneScope, type ScopeIds } from './availability-window.js';
 import { exposureKey, type ExposureCache } from './exposure-cache.js';
 import { exposureSeed, hourSalt, pickExposure, type ExposureVariant } from './exposure.js';
+
+/** What exposure records; createServices injects the Prometheus implementation (http/metrics.ts). */
+export interface ExposureMetrics {
+  /** One exposedSlots answer showed this many slots. */
+  recordExposure(slotCount: number): void;
+}
 
 /** Frees the expired holds of the given slots in one transaction and reports the slot changes. */
 export type ReleaseExpiredHolds = (options: { slotIds?: string[]; now?: Date }) => Promise<SlotChange[]>;
@@ -45,7 +50,7 @@ export class ExposureService {
       slotEvents: SlotEvents;
       releaseExpiredHolds: ReleaseExpiredHolds;
       now?: () => Date;
-      metrics?: BookingMetrics;
+      metrics?: ExposureMetrics;
     },
   ) {}
 

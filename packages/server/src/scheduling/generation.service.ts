@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import type { SlotChange, SlotEvents } from '../live/slot-events.js';
+import type { SlotChange, SlotEvents } from '../events/slot-events.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
 import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, todayIn } from '../shared/time.js';
 import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
@@ -84,6 +84,7 @@ export class GenerationService {
     const now = this.now();
     const today = todayIn(location.timeZone, now);
     if (v.to < today) throw ValidationError.field(['input', 'to'], `is in the past (today is ${today} in ${location.timeZone})`);
+    // biome-ignore lint/complexity/useMathMinMax: local dates are YYYY-MM-DD strings, not numbers.
     const from = v.from < today ? today : v.from;
 
     const { report, changes } = await this.prisma.$transaction(async (tx) => {

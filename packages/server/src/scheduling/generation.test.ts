@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/harness.js';
+import { SLOT_CHANGES_TOPIC, changesOf, type SlotChange } from '../events/slot-events.js';
 
 const GENERATE = `mutation ($input: GenerateSlotsInput!) {
   generateSlots(input: $input) {
@@ -148,13 +149,13 @@ describe('location-wide slots and events', () => {
   it('location rules give location-level slots; changes are published after commit, refusals publish nothing', async () => {
     const place = await t.app.services.locations.create({ name: 'Hall', timeZone: 'Asia/Kolkata' });
     await t.app.services.rules.create({ locationId: place.id, kind: 'WEEKLY', daysOfWeek: [3], startTime: '18:00', endTime: '20:00', slotDurationMinutes: 120, granularityMinutes: 60, capacity: 40 });
-    const received: { slotId: string; reason: string; locationId: string; resourceId: string | null }[] = [];
-    const iterator = (t.app.pubsub.subscribe('slot-changes') as AsyncIterable<any>)[Symbol.asyncIterator]();
+    const received: SlotChange[] = [];
+    const iterator = t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
     const listening = (async () => {
       for (;;) {
         const next = await iterator.next();
         if (next.done) return;
-        received.push(...('changes' in next.value ? next.value.changes : [next.value]));
+        received.push(...changesOf(next.value));
       }
     })();
 

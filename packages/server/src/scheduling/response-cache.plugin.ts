@@ -61,7 +61,7 @@ function cacheableScopes(
 ): Scope[] | null {
   const operation = getOperationAST(document, operationName);
   const queryType = schema.getQueryType();
-  if (!operation || operation.operation !== 'query' || !queryType) return null;
+  if (operation?.operation !== 'query' || !queryType) return null;
   const scopes = new Set<Scope>();
   try {
     for (const selection of operation.selectionSet.selections) {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisFallback } from '../redis/redis-fallback.js';
-import type { Scope } from '../live/slot-events.js';
+import type { Scope } from '../events/slot-events.js';
 
 export type { Scope };
 

@@ -3,7 +3,7 @@ import { ResourceRef } from '../resources/resources.graphql.js';
 import { toLocal } from '../shared/time.js';
 import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { viewerOf } from '../shared/viewer.js';
-import { SKILLS_ARG, TIME_ZONE_ARG, scopeIds } from './availability.graphql.js';
+import { TIME_ZONE_ARG, scopeIds } from './availability.graphql.js';
 import type { ResourceAvailability, TimeRange } from './search.service.js';
 
 const FreeRangeRef = builder.objectRef<TimeRange>('FreeRange').implement({

@@ -1,7 +1,7 @@
 import { placesAdded } from '../booking/booking-changes.js';
 import { sqlIn } from '../db/database.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { SlotChange } from '../live/slot-events.js';
+import type { SlotChange } from '../events/slot-events.js';
 import type { PlannedSlot } from './rule-plan.js';
 import {
   cancelSlots,

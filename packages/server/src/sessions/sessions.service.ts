@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import type { PrismaClient, Slot } from '../generated/prisma/client.js';
 import { runAndPublish, slotChangesIn } from '../live/after-commit.js';
-import type { SlotEvents } from '../live/slot-events.js';
+import type { SlotEvents } from '../events/slot-events.js';
 import { lockScopes, scopeLockKey } from '../scheduling/slot-reconcile.js';
 import { hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js';
@@ -41,7 +41,7 @@ export class SessionsService {
     const data = parseInput(createSessionInput, input);
     if (data.startAt.getTime() <= this.now().getTime()) throw ValidationError.field(['input', 'startAt'], 'must be in the future');
     const resource = await this.prisma.resource.findUnique({ where: { id: data.resourceId }, include: { location: { select: { timeZone: true } } } });
-    if (!resource || !resource.active) throw new NotFoundError('Resource', data.resourceId);
+    if (!resource?.active) throw new NotFoundError('Resource', data.resourceId);
     if (resource.kind !== 'PERSON' || !resource.email) {
       throw ValidationError.field(['input', 'resourceId'], 'must be a person with an email address (the host)');
     }

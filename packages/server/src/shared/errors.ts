@@ -1,4 +1,4 @@
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
 
 /** An expected failure: part of the schema, shown to the caller with a stable code. */
 export abstract class AppError extends Error {

@@ -1,6 +1,6 @@
 import { GraphQLError, Kind } from 'graphql';
 import { builder } from '../builder.js';
-import { AppError, NotFoundError, ValidationError, type FieldError } from './errors.js';
+import { type AppError, NotFoundError, ValidationError, type FieldError } from './errors.js';
 import { isLocalDate } from './validation.js';
 
 // Answers repeat the same instants (slots on a shared grid, each end the next start): each

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../app.js';
 import { send } from '../calendar/manage-route.js';
-import { esc, page } from '../forms/form-page.js';
+import { page } from '../forms/form-page.js';
+import { esc } from '../shared/html.js';
 import { readForm } from '../forms/form-route.js';
 import type { RouteHandler } from '../server.js';
 

@@ -1,5 +1,6 @@
 import { toLocal } from '../../shared/time.js';
-import { esc, page } from '../form-page.js';
+import { page } from '../form-page.js';
+import { esc } from '../../shared/html.js';
 import { dayLabel, timeRange } from '../slot-label.js';
 import { explain } from './explain.js';
 import type { FormFromText } from './form-from-text.js';
@@ -41,7 +42,7 @@ ${tokenField}
 ${preview ? '<button type="submit" name="action" value="create" class="secondary">Create draft form</button>' : ''}
 </form>
 ${preview ? previewSection(preview) : ''}`;
-  return page('New form from a sentence', body + `<style>${EXTRA_STYLE}</style>`);
+  return page('New form from a sentence', `${body}<style>${EXTRA_STYLE}</style>`);
 }
 
 /** After Create: the draft's address and its slot count. */

@@ -136,7 +136,7 @@ export function extractOffline(text: string, options: ExtractOptions): Extracted
     return `first date ${d}`;
   });
 
-  s.take(new RegExp(`\\b(?:weekdays|every weekday|week days)\\b`), () => addDays([1, 2, 3, 4, 5]));
+  s.take(/\b(?:weekdays|every weekday|week days)\b/, () => addDays([1, 2, 3, 4, 5]));
   s.take(/\b(?:weekends|every weekend)\b/, () => addDays([6, 7]));
   s.take(/\b(?:every day|daily|each day)\b/, () => addDays([1, 2, 3, 4, 5, 6, 7]));
   s.take(new RegExp(`\\b(${DAY})(?![\\w-])`), (m) => addDays([dayNumber(m[1]!)]));
@@ -225,7 +225,7 @@ function readDate(words: string, today: Temporal.PlainDate): { date: Temporal.Pl
   for (let n = Math.min(parts.length, 4); n >= 1; n--) {
     const prefix = parts.slice(0, n).join(' ');
     const [result] = chrono.parse(prefix, reference, { forwardDate: true });
-    if (!result || result.index !== 0 || result.text.length !== prefix.length || result.start.isCertain('hour')) continue;
+    if (result?.index !== 0 || result.text.length !== prefix.length || result.start.isCertain('hour')) continue;
     const date = Temporal.PlainDate.from({ year: result.start.get('year')!, month: result.start.get('month')!, day: result.start.get('day')! });
     return { date, text: prefix };
   }

@@ -55,7 +55,7 @@ export function zoneForOffset(sign: '+' | '-', hours: number, minutes: number): 
   return PART_HOUR_OFFSETS[`${sign}${String(hours).padStart(2, '0')}:${String(minutes).padStart(2, '0')}`] ?? null;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Every zone the text states, in order; an offset without a zone is returned with timeZone ''. */
 export function statedZones(text: string): StatedZone[] {
@@ -70,7 +70,7 @@ export function statedZones(text: string): StatedZone[] {
   const abbreviations = Object.keys(ABBREVIATIONS).join('|');
   for (const m of text.matchAll(new RegExp(`\\b(?:in\\s+)?(${abbreviations})\\b(?![+−-]\\s*\\d)(?:\\s+time)?`, 'g'))) add(m, ABBREVIATIONS[m[1]!]!);
   for (const m of text.matchAll(new RegExp(`\\b(?:in\\s+)?(${Object.keys(REGIONS).join('|')})(?:\\s+time)?\\b`, 'gi'))) add(m, REGIONS[m[1]!.toLowerCase()]!);
-  const names = [...cityZones().keys()].sort((a, b) => b.length - a.length).map(escape).join('|');
+  const names = [...cityZones().keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
   for (const m of text.matchAll(new RegExp(`\\bin\\s+(${names})(?:\\s+time)?\\b|\\b(${names})\\s+time\\b|\\((${names})\\)`, 'gi'))) {
     add(m, cityZones().get((m[1] ?? m[2] ?? m[3])!.toLowerCase())!);
   }

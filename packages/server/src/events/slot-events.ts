@@ -1,5 +1,3 @@
-import type { PubSubHandle } from './pubsub.js';
-
 export const SLOT_CHANGE_REASONS = ['HELD', 'CONFIRMED', 'CANCELLED', 'EXPIRED', 'GENERATED', 'BLOCKED', 'RESCHEDULED', 'UPDATED'] as const;
 
 /** Why a slot changed; live subscribers receive it with the slot. */
@@ -25,15 +23,33 @@ export interface FormClosedMessage {
   formClosed: string;
 }
 
+/** Delivered locally when messages may have been missed (pub/sub reconnected): subscribers start over. */
+export interface ResyncMessage {
+  resync: true;
+}
+
 export const SLOT_CHANGES_TOPIC = 'slot-changes';
+
+/** Everything published on SLOT_CHANGES_TOPIC. */
+export type SlotChangesMessage = SlotChangeBatch | FormClosedMessage | ResyncMessage;
+
+/** The slot changes a message carries (none for the other kinds). */
+export function changesOf(message: SlotChangesMessage): SlotChange[] {
+  return 'changes' in message ? message.changes : [];
+}
+
+/** What SlotEvents needs of the pub/sub (live/pubsub.ts): publishing on the slot-changes topic. */
+export interface SlotChangesPublisher {
+  publish(topic: typeof SLOT_CHANGES_TOPIC, message: SlotChangeBatch | FormClosedMessage): void;
+}
 
 /**
  * Call only after the transaction that made the changes has committed,
- * so nothing is pushed for work that rolled back (`runAndPublish` in after-commit.ts does both).
+ * so nothing is pushed for work that rolled back (`runAndPublish` in live/after-commit.ts does both).
  */
 export class SlotEvents {
   constructor(
-    private readonly pubsub: PubSubHandle['pubsub'],
+    private readonly pubsub: SlotChangesPublisher,
     /** Drops cached answers of these scopes (the response cache); never rejects. */
     private readonly invalidate: (scopes: Scope[]) => Promise<void> = async () => {},
   ) {}
