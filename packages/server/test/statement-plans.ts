@@ -83,8 +83,11 @@ export async function explainStatements(databaseUrl: string, statements: Recorde
 
 /** Plans as the bench prints them: each statement, then its scans of the big tables. */
 export function formatPlans(title: string, plans: StatementPlan[]): string {
-  const lines = [`\n== ${title}: ${plans.length} statements on ${BIG_TABLES.join('/')}, ${plans.filter((p) => p.seqScans.length).length} with a Seq Scan`];
-  for (const p of plans) lines.push(`${p.seqScans.length ? 'SEQ ' : '    '}${p.statement}`, `       ${p.scans.join('; ') || '(no scan of a big table)'}`);
+  const lines = [
+    `\n== ${title}: ${plans.length} statements on ${BIG_TABLES.join('/')}, ${plans.filter((p) => p.seqScans.length).length} with a Seq Scan`,
+  ];
+  for (const p of plans)
+    lines.push(`${p.seqScans.length ? 'SEQ ' : '    '}${p.statement}`, `       ${p.scans.join('; ') || '(no scan of a big table)'}`);
   return lines.join('\n');
 }
 
@@ -128,13 +131,22 @@ export async function exerciseHotPaths(app: InProcessApp, targets: HotPathTarget
   };
   const week = { from: targets.from.toISOString(), to: new Date(targets.from.getTime() + 7 * DAY_MS).toISOString() };
   const SLOTS = 'slots { id startAt endAt status remaining localDate localStart localEnd }';
-  await gql(`query ($id: ID!, $from: DateTime!, $to: DateTime!) { availability(resourceId: $id, from: $from, to: $to) { __typename ... on Availability { ${SLOTS} } } }`, { id: gid('Resource', targets.resourceId), ...week });
-  await gql(`query ($id: ID!, $from: DateTime!, $to: DateTime!) { availability(locationId: $id, from: $from, to: $to) { __typename ... on Availability { ${SLOTS} } } }`, { id: gid('Location', targets.locationId), ...week });
-  await gql(`query ($id: ID!, $from: DateTime!, $to: DateTime!) { availabilityByDay(locationId: $id, from: $from, to: $to) { __typename ... on AvailabilityDays { days { date resourceId starts durations remaining slotIds } } } }`, {
-    id: gid('Location', targets.locationId),
-    from: targets.from.toISOString(),
-    to: new Date(targets.from.getTime() + 92 * DAY_MS).toISOString(),
-  });
+  await gql(
+    `query ($id: ID!, $from: DateTime!, $to: DateTime!) { availability(resourceId: $id, from: $from, to: $to) { __typename ... on Availability { ${SLOTS} } } }`,
+    { id: gid('Resource', targets.resourceId), ...week },
+  );
+  await gql(
+    `query ($id: ID!, $from: DateTime!, $to: DateTime!) { availability(locationId: $id, from: $from, to: $to) { __typename ... on Availability { ${SLOTS} } } }`,
+    { id: gid('Location', targets.locationId), ...week },
+  );
+  await gql(
+    `query ($id: ID!, $from: DateTime!, $to: DateTime!) { availabilityByDay(locationId: $id, from: $from, to: $to) { __typename ... on AvailabilityDays { days { date resourceId starts durations remaining slotIds } } } }`,
+    {
+      id: gid('Location', targets.locationId),
+      from: targets.from.toISOString(),
+      to: new Date(targets.from.getTime() + 92 * DAY_MS).toISOString(),
+    },
+  );
   const day = (d: Date) => d.toISOString().slice(0, 10);
   await gql(`query ($id: ID!, $from: Date!, $to: Date!) { availableDates(locationId: $id, from: $from, to: $to) { __typename } }`, {
     id: gid('Location', targets.locationId),
@@ -146,7 +158,11 @@ export async function exerciseHotPaths(app: InProcessApp, targets: HotPathTarget
     input: { slotId: gid('Slot', targets.freeSlotIds[0]), customer: { name: 'Plan Hold', email: `plan-hold-${Date.now()}@plans.example` } },
   });
   const token = await app.services.auth.issueJwt({ email: `plan-user-${Date.now()}@plans.example`, roles: ['user'] });
-  await gql(`mutation ($input: BookInput!) { book(input: $input) { ${RECEIPT} } }`, { input: { slotId: gid('Slot', targets.freeSlotIds[1]) } }, token);
+  await gql(
+    `mutation ($input: BookInput!) { book(input: $input) { ${RECEIPT} } }`,
+    { input: { slotId: gid('Slot', targets.freeSlotIds[1]) } },
+    token,
+  );
   await gql(`query { myBookings { __typename ... on MyBookingsSuccess { data { id status startAt endAt } } } }`, {}, token);
   await app.services.bookings.releaseExpiredHolds();
   await app.services.bookingMail.renderQueued(app.db.sql);

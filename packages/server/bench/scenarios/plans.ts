@@ -20,14 +20,31 @@ export async function plansBench(ctx: BenchContext): Promise<void> {
     )
     .finally(() => db.end());
   const app = await createSlotwise({
-    config: loadConfig({ DATABASE_URL: ctx.databaseUrl, ...BENCH_SECRETS, LOG_LEVEL: 'silent', DATA_DIR: 'memory://', RATE_LIMIT_READS_PER_MINUTE: '0', RATE_LIMIT_BOOKINGS_PER_MINUTE: '0' }),
+    config: loadConfig({
+      DATABASE_URL: ctx.databaseUrl,
+      ...BENCH_SECRETS,
+      LOG_LEVEL: 'silent',
+      DATA_DIR: 'memory://',
+      RATE_LIMIT_READS_PER_MINUTE: '0',
+      RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
+    }),
   });
   try {
     const person = ctx.dataset.people[0]!;
     const { statements } = await recordStatements(() =>
-      exerciseHotPaths(app, { resourceId: person.id, locationId: person.locationId, freeSlotIds: [rows[0]!.id, rows[1]!.id], from: new Date(`${ctx.dataset.firstDate}T00:00:00Z`) }),
+      exerciseHotPaths(app, {
+        resourceId: person.id,
+        locationId: person.locationId,
+        freeSlotIds: [rows[0]!.id, rows[1]!.id],
+        from: new Date(`${ctx.dataset.firstDate}T00:00:00Z`),
+      }),
     );
-    console.log(formatPlans('query plans of the hot statements (availability, hold, book, myBookings, sweeper, mail consumer)', await explainStatements(ctx.databaseUrl, hotStatements(statements))));
+    console.log(
+      formatPlans(
+        'query plans of the hot statements (availability, hold, book, myBookings, sweeper, mail consumer)',
+        await explainStatements(ctx.databaseUrl, hotStatements(statements)),
+      ),
+    );
   } finally {
     await app.close();
   }

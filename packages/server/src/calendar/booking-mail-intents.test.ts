@@ -22,7 +22,10 @@ const dbId = (id: string) => decodeGlobalID(id).id;
 const outboxRows = async (bookingId: string) =>
   (await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages WHERE booking_id = $1`, [bookingId]))[0]!.n;
 const intents = (bookingId: string) =>
-  t.app.db.sql.query<{ kind: string; details_only: boolean }>(`SELECT kind, details_only FROM booking_mail_intents WHERE booking_id = $1 ORDER BY id`, [bookingId]);
+  t.app.db.sql.query<{ kind: string; details_only: boolean }>(
+    `SELECT kind, details_only FROM booking_mail_intents WHERE booking_id = $1 ORDER BY id`,
+    [bookingId],
+  );
 /** Another instance's mailer: the same configuration, its own objects. */
 const otherInstance = () => new BookingMailer(new Outbox(t.app.config), mailSettings(t.app.config));
 

@@ -35,7 +35,13 @@ describe('availabilityByDay', () => {
     const { locationId, a, b } = await location();
     const result = await answer(locationId);
     const date = (day: number) => at(day, 0).toISOString().slice(0, 10);
-    const shape = result.days.map((d) => ({ date: d.date, resourceId: d.resourceId, starts: d.starts, durations: d.durations, remaining: d.remaining }));
+    const shape = result.days.map((d) => ({
+      date: d.date,
+      resourceId: d.resourceId,
+      starts: d.starts,
+      durations: d.durations,
+      remaining: d.remaining,
+    }));
     const day0 = [
       { date: date(0), resourceId: a, starts: [540, 630], durations: [30, 60], remaining: [3, 1] },
       { date: date(0), resourceId: b, starts: [540], durations: [30], remaining: [1] },

@@ -10,7 +10,14 @@ beforeAll(async () => {
   for (let i = 0; i < 5; i++) {
     const location = await t.app.services.locations.create({ name: `Horizon ${i}`, timeZone: 'Europe/Vienna' });
     const resource = await t.app.services.resources.create({ locationId: location.id, kind: 'PERSON', name: `Person ${i}` });
-    await t.app.services.rules.create({ resourceId: resource.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '09:00', endTime: '11:00', slotDurationMinutes: 60 });
+    await t.app.services.rules.create({
+      resourceId: resource.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+      startTime: '09:00',
+      endTime: '11:00',
+      slotDurationMinutes: 60,
+    });
   }
   await t.app.db.sql.query(`DELETE FROM slots`);
 });
