@@ -100,6 +100,10 @@ describe('every operation against a live server', () => {
     const dates = as((await anonymous.request(documents.AvailableDatesDocument, { resourceId: s.resourceId, from: dayFromNow(1), to: dayFromNow(7) })).availableDates, 'AvailableDates');
     expect(dates.timeZone).toBe('America/New_York');
     expect(dates.dates.length).toBeGreaterThan(0);
+    const week = { resourceId: s.resourceId, from: `${dayFromNow(0)}T00:00:00Z`, to: `${dayFromNow(8)}T00:00:00Z` };
+    const byDay = as((await anonymous.request(documents.AvailabilityByDayDocument, { ...week, withSlotIds: true })).availabilityByDay, 'AvailabilityDays');
+    expect(byDay.slotCount).toBe(byDay.days.reduce((n, d) => n + d.starts.length, 0));
+    expect(byDay.days[0]!.slotIds).toHaveLength(byDay.days[0]!.starts.length);
     const exposed = as((await anonymous.request(documents.ExposedSlotsDocument, { resourceId: s.resourceId, date: first.localDate, sessionId: 'visitor-1' })).exposedSlots, 'ExposedSlots');
     expect(exposed.k).toBeGreaterThanOrEqual(1);
     const room = as(

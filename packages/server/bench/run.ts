@@ -3,8 +3,11 @@
  * a fresh database, beside baselines measured in the same run. Not part of `pnpm test`.
  * BENCH_SECONDS (default 5) and BENCH_WARMUP_SECONDS (default 1) set each run's length;
  * BENCH_FIRST_WARMUP_SECONDS (default 5) the warm-up before each suite's first measurement.
+ * BENCH_SCALE (default 1) multiplies the dataset (bench/dataset.ts); `pnpm bench plans` prints the
+ * query plans of the hot statements on it.
  */
 import os from 'node:os';
+import pg from 'pg';
 import { loadDataset } from './dataset.js';
 import { rootFields, type BenchContext } from './lib/context.js';
 import { createBenchDatabase, runningChildren, settled, startFloor, startSlotwise, type Child } from './lib/processes.js';
@@ -13,17 +16,19 @@ import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
 import { scaleBench } from './scenarios/scale.js';
 import { monthViewBench } from './scenarios/month-view.js';
+import { plansBench } from './scenarios/plans.js';
 
-const SUITES = { availability: availabilityBench, 'month-view': monthViewBench, booking: bookingBench, live: liveBench, scale: scaleBench } as const;
+const SUITES = { plans: plansBench, availability: availabilityBench, 'month-view': monthViewBench, booking: bookingBench, live: liveBench, scale: scaleBench } as const;
 type Suite = keyof typeof SUITES;
 
 async function main() {
   const arg = process.argv[2] ?? 'all';
-  if (arg !== 'all' && !(arg in SUITES)) {
-    console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}|all]`);
+  const asked = arg === 'all' ? Object.keys(SUITES) : arg.split(',');
+  if (asked.some((s) => !(s in SUITES))) {
+    console.error(`usage: pnpm bench [${Object.keys(SUITES).join('|')}|all] (several: plans,booking)`);
     process.exit(2);
   }
-  const suites = (arg === 'all' ? Object.keys(SUITES) : [arg]) as Suite[];
+  const suites = asked as Suite[];
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
   console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}; load average ${load()}`);
@@ -41,7 +46,7 @@ async function main() {
   try {
     let started = performance.now();
     const dataset = await loadDataset(database.url);
-    console.log(`dataset loaded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(`dataset loaded in ${((performance.now() - started) / 1000).toFixed(1)} s: ${await tableSizes(database.url)}`);
     started = performance.now();
     const start = async (child: Promise<Child>) => {
       children.push(await child);
@@ -70,6 +75,17 @@ async function main() {
   } finally {
     await Promise.all(children.map((c) => c.stop()));
     await database.drop();
+  }
+}
+
+async function tableSizes(databaseUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ slots: number; bookings: number }>(`SELECT (SELECT count(*)::int FROM slots) AS slots, (SELECT count(*)::int FROM bookings) AS bookings`);
+    return `${rows[0]!.slots.toLocaleString('en-US')} slots, ${rows[0]!.bookings.toLocaleString('en-US')} bookings`;
+  } finally {
+    await client.end();
   }
 }
 

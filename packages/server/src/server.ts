@@ -91,8 +91,9 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   if (app.db.kind === 'postgres' && !app.redis) {
     jobs.every('shared-state-cleanup', 60_000, () => Promise.all([deleteExpiredWindows(app.db.sql), deleteExpiredExposures(app.db.sql)]));
   }
-  // Hourly; the first run starts right away. Safe on many instances (per-scope advisory locks).
-  jobs.every('slot-horizon', 60 * 60_000, () => app.services.generation.fillHorizon());
+  // A pass over every scope hourly, in bounded steps each minute; the first starts right away. Safe on
+  // many instances (per-scope advisory locks).
+  jobs.every('slot-horizon', 60_000, () => app.services.generation.horizonStep());
   // Optional: calendar replies from an IMAP mailbox, through the same ingestor as POST /inbound/mail.
   if (app.config.IMAP_URL) {
     const poller = new ImapPoller(app.config, app.services.imip, log);
@@ -103,7 +104,19 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   const mailDelivery = mailDeliveryFromConfig(app);
   metrics.measureOutboxDepth(() => mailDelivery.depth());
   const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
-  const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, () => mailJob.nudge(), log) : undefined;
+  // Booking mails are rendered after their change commits (src/calendar/booking-mail.ts), woken by the
+  // same NOTIFY, else every second; a failed intent is logged and tried again later. A woken run first
+  // lets the intents of concurrent bookings gather, so a busy server renders them in batches.
+  const renderJob = jobs.every('booking-mail', MAIL_POLL_INTERVAL_MS, async () => {
+    await new Promise((resolve) => setTimeout(resolve, MAIL_RENDER_GATHER_MS));
+    const run = await app.services.bookingMail.renderQueued(app.db.sql);
+    if (run.failed) log.warn({ failed: run.failed, rendered: run.rendered }, 'booking mails could not be rendered; they are tried again');
+  });
+  const onQueued = () => {
+    renderJob.nudge();
+    mailJob.nudge();
+  };
+  const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, onQueued, log) : undefined;
   // Webhooks the same way: deliveries are written with the events (trigger), claimed after commit.
   const webhookDelivery = webhookDeliveryFromConfig(app);
   const webhookJob = jobs.every('webhook-delivery', WEBHOOK_POLL_INTERVAL_MS, () => webhookDelivery.runOnce());
@@ -145,6 +158,9 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     },
   };
 }
+
+/** How long a woken booking-mail run waits for more intents before rendering (mail latency it adds). */
+const MAIL_RENDER_GATHER_MS = 100;
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' });

@@ -21,6 +21,7 @@ const PUBLIC_ROOT_FIELDS = [
   // Customers see availability without signing in.
   'Query.availability',
   'Query.availableDates',
+  'Query.availabilityByDay',
   'Query.exposedSlots',
   'Query.searchAvailability',
   'Subscription.slotAvailability',

@@ -49,6 +49,7 @@ const MATRIX: Record<string, readonly Caller[]> = {
   'Mutation.updateWebhook': ADMIN,
   'Query.availabilityRules': PLANNERS,
   'Query.availableDates': EVERYONE,
+  'Query.availabilityByDay': EVERYONE,
   'Query.booking': EVERYONE,
   'Query.bookings': STAFF,
   'Query.exposedSlots': EVERYONE,

@@ -728,6 +728,24 @@ export type SearchAvailabilityQuery = { __typename: 'Query', searchAvailability:
     | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
    };
 
+export type AvailabilityByDayQueryVariables = Exact<{
+  resourceId?: string | number | null | undefined;
+  locationId?: string | number | null | undefined;
+  formId?: string | number | null | undefined;
+  from: string;
+  to: string;
+  timeZone?: string | null | undefined;
+  skills?: Array<string> | string | null | undefined;
+  withSlotIds?: boolean | null | undefined;
+}>;
+
+
+export type AvailabilityByDayQuery = { __typename: 'Query', availabilityByDay:
+    | { __typename: 'AvailabilityDays', timeZone: string, from: string, to: string, slotCount: number, days: Array<{ __typename: 'AvailabilityDay', date: string, resourceId: string | null, starts: Array<number>, durations: Array<number>, remaining: Array<number>, slotIds?: Array<string> }> }
+    | { __typename: 'NotFoundError', code: string, message: string, entity: string, entityId: string }
+    | { __typename: 'ValidationError', code: string, message: string, fieldErrors: Array<{ __typename: 'FieldError', path: Array<string>, message: string }> }
+   };
+
 export type BookingQueryVariables = Exact<{
   id: string | number;
   manageToken?: string | null | undefined;
@@ -2402,6 +2420,54 @@ fragment FreeRangeFields on FreeRange {
   localEnd
   localStartAt
 }`) as unknown as TypedDocumentString<SearchAvailabilityQuery, SearchAvailabilityQueryVariables>;
+export const AvailabilityByDayDocument = /* @__PURE__ */ new TypedDocumentString(`
+    query AvailabilityByDay($resourceId: ID, $locationId: ID, $formId: ID, $from: DateTime!, $to: DateTime!, $timeZone: String, $skills: [String!], $withSlotIds: Boolean = false) {
+  availabilityByDay(
+    resourceId: $resourceId
+    locationId: $locationId
+    formId: $formId
+    from: $from
+    to: $to
+    timeZone: $timeZone
+    skills: $skills
+  ) {
+    __typename
+    ... on AvailabilityDays {
+      timeZone
+      from
+      to
+      slotCount
+      days {
+        date
+        resourceId
+        starts
+        durations
+        remaining
+        slotIds @include(if: $withSlotIds)
+      }
+    }
+    ... on ValidationError {
+      ...ValidationErrorFields
+    }
+    ... on NotFoundError {
+      ...NotFoundErrorFields
+    }
+  }
+}
+    fragment ValidationErrorFields on ValidationError {
+  code
+  message
+  fieldErrors {
+    path
+    message
+  }
+}
+fragment NotFoundErrorFields on NotFoundError {
+  code
+  message
+  entity
+  entityId: id
+}`) as unknown as TypedDocumentString<AvailabilityByDayQuery, AvailabilityByDayQueryVariables>;
 export const BookingDocument = /* @__PURE__ */ new TypedDocumentString(`
     query Booking($id: ID!, $manageToken: String, $timeZone: String) {
   booking(id: $id, manageToken: $manageToken, timeZone: $timeZone) {

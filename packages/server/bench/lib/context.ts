@@ -28,4 +28,7 @@ export async function rootFields(url: string): Promise<Set<string>> {
   return fields;
 }
 
+/** BENCH_ONLY (a regular expression): only the scenarios whose name matches run. */
+export const wanted = (scenario: string): boolean => !process.env.BENCH_ONLY || new RegExp(process.env.BENCH_ONLY).test(scenario);
+
 export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;

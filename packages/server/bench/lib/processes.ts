@@ -137,11 +137,12 @@ function machineCpu(): { busy: number; total: number } {
 }
 
 /**
- * Waits until the machine is quiet (under 15% busy over half a second), at most maxMs: a server's
+ * Waits until the machine is quiet (under 15% busy over half a second), at most maxMs
+ * (BENCH_SETTLE_MAX_SECONDS, default 60): a server's
  * start-up work (Slotwise's first slot-horizon run, mostly PostgreSQL's) must not land inside a
  * measurement.
  */
-export async function settled(maxMs = 60_000): Promise<number> {
+export async function settled(maxMs = Number(process.env.BENCH_SETTLE_MAX_SECONDS ?? 60) * 1000): Promise<number> {
   const started = performance.now();
   let last = machineCpu();
   while (performance.now() - started < maxMs) {

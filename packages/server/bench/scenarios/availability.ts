@@ -1,6 +1,6 @@
 import { addDays, globalId } from '../dataset.js';
 import type { BenchContext } from '../lib/context.js';
-import { pick } from '../lib/context.js';
+import { pick, wanted } from '../lib/context.js';
 import { sideBySide, TARGET_NAMES, type Target } from '../lib/compare.js';
 import type { JsonClient } from '../lib/http-client.js';
 import type { Outcome } from '../lib/load.js';
@@ -92,6 +92,7 @@ export async function availabilityBench(ctx: BenchContext): Promise<Row[]> {
       continue;
     }
     for (const clients of [50, 200]) {
+      if (!wanted(`${q.field} ${clients}`)) continue;
       const measured = await sideBySide(ctx, clients, (target, client) => requester(ctx, q, target, client), {
         warmupMs: warm ? undefined : ctx.firstWarmupMs,
       });

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
@@ -35,7 +35,7 @@ export const createApiTokenInput = z.object({
 });
 
 export class AuthService {
-  private readonly jwtKey: Uint8Array | ReturnType<typeof createRemoteJWKSet>;
+  private readonly jwtKey: KeyObject | ReturnType<typeof createRemoteJWKSet>;
   private readonly userIdsByEmail = new Map<string, string>();
   private readonly pendingUsers = new Map<string, Promise<string>>();
 
@@ -49,7 +49,8 @@ export class AuthService {
     private readonly ownTokens?: SigningKeys,
   ) {
     if (config.JWT_JWKS_URL) this.jwtKey = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
-    else if (config.JWT_SECRET) this.jwtKey = new TextEncoder().encode(config.JWT_SECRET);
+    // A KeyObject, not raw bytes: jose then imports it once per algorithm, not on every request.
+    else if (config.JWT_SECRET) this.jwtKey = createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'));
     else throw new Error('AuthService needs JWT_SECRET or JWT_JWKS_URL');
   }
 
@@ -93,7 +94,7 @@ export class AuthService {
         requiredClaims: ['exp'],
         clockTolerance: this.config.JWT_CLOCK_SKEW_SECONDS,
       };
-      payload = (key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)).payload;
+      payload = (key instanceof KeyObject ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)).payload;
     } catch {
       throw new AuthenticationError('invalid token');
     }

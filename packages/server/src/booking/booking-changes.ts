@@ -4,7 +4,8 @@ import { recordEvents, type DomainEventInput } from '../events/domain-events.js'
 
 /**
  * Every booking change goes through here, inside its transaction: its lifecycle event is recorded
- * and, unless the caller mails otherwise (registrations send one mail for all slots), its mails queued.
+ * and, unless the caller mails otherwise (registrations send one mail for all slots), its mail
+ * intent (rendered and queued after commit, see calendar/booking-mail.ts).
  */
 export async function bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date, mail: BookingMailer | null): Promise<void> {
   await recordEvents(tx, changes.flatMap((change) => bookingEvent(change, now) ?? []));

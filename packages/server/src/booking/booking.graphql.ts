@@ -4,7 +4,7 @@ import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
 import { openNotes } from './details.js';
 import { parseGlobalId } from '../shared/ids.js';
 import { canSeeBooking } from './access.js';
-import { findVisibleBooking, myBookingsWhere, staffBookingsWhere } from './booking-queries.js';
+import { findVisibleBooking, myBookings, staffBookingsWhere } from './booking-queries.js';
 import type { BookingReceipt } from './booking.service.js';
 import { decryptCustomer, type CustomerView } from './customer.js';
 import { BookingKindEnum, BookingStatusEnum } from './enums.graphql.js';
@@ -108,16 +108,15 @@ builder.queryField('booking', (t) =>
 );
 
 builder.queryField('myBookings', (t) =>
-  t.prismaField({
-    type: ['Booking'],
+  t.field({
+    type: [BookingRef],
     description: "The signed-in user's bookings overlapping [from, to) (default: the next 90 days), by start.",
     authScopes: { authenticated: true },
     errors: {},
     args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
-    resolve: async (query, _root, args, ctx) => {
+    resolve: async (_root, args, ctx) => {
       const zone = viewerTimeZone(args.timeZone);
-      const where = myBookingsWhere(ctx.actor!, args.from, args.to, new Date());
-      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where, orderBy: [{ startAt: 'asc' }, { id: 'asc' }] });
+      const bookings = await myBookings(ctx.db.sql, ctx.actor!, args.from, args.to, new Date());
       return bookings.map((b) => inViewerZone(b, zone));
     },
   }),

@@ -20,6 +20,16 @@ const BOOKING = `id, kind, slot_id AS "slotId", resource_id AS "resourceId", loc
   manage_token_hash AS "manageTokenHash", ics_uid AS "icsUid", ics_sequence AS "icsSequence", confirmed_at AS "confirmedAt",
   cancelled_at AS "cancelledAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
+/** A user's bookings overlapping [from, to), by start: linked to the account or made with its email (two index lookups). */
+export function selectMyBookings(sql: SqlQuery, userId: string, emailHash: string, from: Date, to: Date): Promise<Booking[]> {
+  return sql.query<Booking>(
+    `SELECT ${BOOKING} FROM bookings
+      WHERE (user_id = $1::uuid OR customer_email_hash = $2) AND start_at < $4 AND end_at > $3
+      ORDER BY start_at, id`,
+    [userId, emailHash, from, to],
+  );
+}
+
 /** A slot row as the booking steps lock and check it. */
 export interface SlotRow {
   id: string;
@@ -239,13 +249,16 @@ export interface ExpiredHold {
  */
 export async function expireHolds(tx: SqlQuery, options: { now: Date; limit: number; slotIds?: string[] }): Promise<ExpiredHold[]> {
   return tx.query<ExpiredHold>(
-    `UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
-    WHERE b.status = 'HELD' AND b.id IN (
+    // MATERIALIZED: claimed once. As an IN (...) subquery the planner may run the claim again for
+    // each outer row, and with SKIP LOCKED every run finds other rows: far more than the limit.
+    `WITH due AS MATERIALIZED (
       SELECT id FROM bookings
       WHERE status = 'HELD' AND hold_expires_at <= $1 ${options.slotIds ? 'AND slot_id = ANY($3::uuid[])' : ''}
       ORDER BY hold_expires_at
       LIMIT $2::int
       FOR UPDATE SKIP LOCKED)
+    UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
+    FROM due WHERE b.id = due.id AND b.status = 'HELD'
     RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at, b.party_size`,
     [options.now, options.limit, ...(options.slotIds ? [options.slotIds] : [])],
   );

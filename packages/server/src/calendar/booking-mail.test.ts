@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { BOOK, CANCEL, CONFIRM, HOLD, RESCHEDULE, call } from '../../test/kit/documents.js';
 import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
-import { allText, parseIcs, queuedMails, type QueuedMail } from '../../test/kit/mail.js';
+import { allText, parseIcs, queuedMails, renderBookingMail, type QueuedMail } from '../../test/kit/mail.js';
 import { pii } from '../shared/pii.js';
 
 let t: TestApp;
@@ -17,8 +17,8 @@ afterAll(() => t?.close());
 
 const dbId = (id: string) => (id.includes('-') ? id : decodeGlobalID(id).id);
 /** A booking's outbox rows (by database id or global id). */
-const mailsOf = (id: string) => queuedMails(t.app.db.sql, 'booking_id = $1', [dbId(id)]);
-const countAll = async () => (await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages`))[0]!.n;
+const mailsOf = (id: string) => queuedMails(t, 'booking_id = $1', [dbId(id)]);
+const countAll = async () => (await renderBookingMail(t), await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages`))[0]!.n;
 const guest = { ...GUEST, timeZone: 'Europe/Lisbon' };
 
 /** Every invite must parse, carry the booking's identity, and name exactly its own recipient. */
@@ -115,29 +115,42 @@ describe('a session (a PERSON with an email): host and guest', () => {
     for (const mail of mails) expectInvite(mail, 'REQUEST', confirmed, 0);
   });
 
-  it('a rolled-back booking queues nothing: a full slot, and a failure while queueing its mails', async () => {
+  it('a rolled-back booking queues nothing; a booking whose mails fail to render keeps them pending until they can be', async () => {
     const full = await c.slot('2027-01-08T15:00:00Z');
     await call(t, BOOK, { slotId: gid('Slot', full), customer: guest });
     const before = await countAll();
     expect(await call(t, BOOK, { slotId: gid('Slot', full), customer: { name: 'Late', email: 'late@mail.example' } })).toMatchObject({ __typename: 'SlotFullError' });
     expect(await countAll()).toBe(before);
 
-    // The outbox refuses the host's row: the whole booking, its guest mail and its links roll back.
+    // Mails are rendered after commit. The outbox refuses the host's row: the booking stands, the
+    // render rolls back (no guest mail, no links) and its intent waits to be tried again.
     await t.app.db.sql.exec(`
       CREATE FUNCTION refuse_mail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'mail refused'; END $$ LANGUAGE plpgsql;
       CREATE TRIGGER refuse_mail BEFORE INSERT ON outbox_messages FOR EACH ROW
         WHEN (NEW.kind = 'invitation' AND NEW.recipient_hash = '${pii().emailHash(HOST.email)}') EXECUTE FUNCTION refuse_mail();`);
+    const slot = await c.slot('2027-01-08T16:00:00Z');
+    let booking: { id: string };
     try {
-      const slot = await c.slot('2027-01-08T16:00:00Z');
-      const counts = async () => (await t.app.db.sql.query(`SELECT (SELECT count(*)::int FROM bookings) AS b, (SELECT count(*)::int FROM magic_links) AS l, (SELECT booked FROM slots WHERE id = $1) AS booked`, [slot]))[0];
-      const was = await counts();
-      const response = await t.execute(BOOK, { input: { slotId: gid('Slot', slot), customer: guest } });
-      expect(response.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
-      expect(await counts()).toEqual(was);
+      ({ booking } = await call(t, BOOK, { slotId: gid('Slot', slot), customer: guest }));
+      expect(await t.app.services.bookingMail.renderQueued(t.app.db.sql)).toEqual({ rendered: 0, failed: 1 });
+      const links = await t.app.db.sql.query(`SELECT 1 FROM magic_links WHERE booking_id = $1`, [dbId(booking.id)]);
+      expect(links).toEqual([]);
+      const [intent] = await t.app.db.sql.query<{ attempts: number; last_error: string; waiting: boolean }>(
+        `SELECT attempts, last_error, due_at > now() AS waiting FROM booking_mail_intents WHERE booking_id = $1`,
+        [dbId(booking.id)],
+      );
+      expect(intent).toEqual({ attempts: 1, last_error: 'mail refused', waiting: true });
       expect(await countAll()).toBe(before);
     } finally {
       await t.app.db.sql.exec(`DROP TRIGGER refuse_mail ON outbox_messages; DROP FUNCTION refuse_mail();`);
     }
+    // Once the outbox takes mail again (the retry's time come), both invitations are queued, once.
+    await t.app.db.sql.query(`UPDATE booking_mail_intents SET due_at = now() WHERE booking_id = $1`, [dbId(booking.id)]);
+    expect((await mailsOf(booking.id)).map((m) => [m.kind, m.to]).sort()).toEqual([
+      ['invitation', HOST.email],
+      ['invitation', GUEST.email],
+    ]);
+    expect(await t.app.services.bookingMail.backlog(t.app.db.sql)).toBe(0);
   });
 
   it('refuses a customer time zone that is not IANA, naming the field, booking nothing', async () => {

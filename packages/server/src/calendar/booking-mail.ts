@@ -1,11 +1,21 @@
-import type { SqlQuery } from '../db/database.js';
+import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import { issueMagicLinks } from '../links/magic-links.js';
-import type { Outbox, OutboxMail } from '../mail/outbox.js';
+import { withoutAddresses } from '../mail/delivery.js';
+import { OUTBOX_CHANNEL, type Outbox, type OutboxMail } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, type Recipient } from './booking-mail-content.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
-import { cancelPendingReminders, selectBookingsForMail } from './calendar.store.js';
+import {
+  cancelPendingReminders,
+  claimMailIntents,
+  countMailIntents,
+  deleteMailIntents,
+  insertMailIntents,
+  nextMailIntentIds,
+  postponeMailIntent,
+  selectBookingsForMail,
+} from './calendar.store.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
 export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'> &
@@ -65,11 +75,40 @@ interface MailRow {
   mailed_before: boolean;
 }
 
+
 /**
- * Queues the mails booking changes cause, inside the transaction that made them (a rollback
- * queues nothing). Called by the booking engine's transaction steps themselves (confirmInTx,
- * cancelInTx, rescheduleInTx, the plain-SQL book and range paths), so every caller of those, the
- * GraphQL mutations, the manage page and reschedule proposals alike, sends the same mails.
+ * A booking as one change left it: what its mail shows, whatever changed after. No personal data:
+ * the customer's notes (a later change of them mails again) and contact data are read when rendering.
+ */
+interface IntentState {
+  startAt: string;
+  endAt: string;
+  icsSequence: number;
+  title?: string | null;
+  partySize?: number;
+}
+
+/** What one consumer run did. */
+export interface MailRenderRun {
+  /** Intents rendered into outbox mails. */
+  rendered: number;
+  /** Intents whose rendering failed; each waits (backoff) and is tried again. */
+  failed: number;
+}
+
+const RENDER_BATCH = 50;
+const MAX_BATCHES_PER_RUN = 10;
+const RETRY_BASE_MS = 5_000;
+const RETRY_MAX_MS = 15 * 60_000;
+
+/**
+ * The mails booking changes cause, in two steps. Inside the change's transaction
+ * (`bookingsChanged`, called by the booking engine's transaction steps, so the GraphQL mutations,
+ * the manage page and reschedule proposals send the same mails) only the intent is recorded:
+ * which mail, and the booking as the change left it; a rollback records nothing. After commit,
+ * `renderQueued` (a background job on every instance, woken by the outbox NOTIFY at commit) renders the
+ * mails and queues them in the outbox, deleting the intent in the same transaction: every
+ * committed change gets its mails exactly once, and a crash leaves the intent for the next run.
  */
 export class BookingMailer {
   constructor(
@@ -77,43 +116,104 @@ export class BookingMailer {
     readonly settings: MailSettings,
   ) {}
 
+  /** Records the intents of the changes that mail (one statement; the outbox channel's NOTIFY at commit). */
   async bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date): Promise<void> {
-    const due = changes.map((change) => ({ change, kind: mailKindFor(change) })).filter((d) => d.kind !== null);
-    if (!due.length) return;
-    const rows = await loadBookings(tx, due.map((d) => d.change.after.id));
-    const mails: OutboxMail[] = [];
-    for (const { change, kind } of due) {
-      const row = rows.get(change.after.id)!;
-      // Slice 9: a booking nobody was ever mailed about (made before invites existed) is new to
-      // its recipients, so its first mail invites, whatever its stored SEQUENCE.
-      const effective = kind === 'update' && !row.mailed_before ? 'invitation' : kind!;
-      if (kind !== 'invitation') await dropPendingReminders(tx, row.id);
-      const detailsOnly = kind === 'update' && !moved(change.before!, change.after);
-      mails.push(...(await this.mailsFor(tx, effective, row, now, detailsOnly)));
-    }
-    await this.outbox.enqueue(tx, mails);
+    const intents = changes.flatMap((change) => {
+      const kind = mailKindFor(change);
+      if (!kind) return [];
+      const { after } = change;
+      const state: IntentState = {
+        startAt: after.startAt.toISOString(),
+        endAt: after.endAt.toISOString(),
+        icsSequence: after.icsSequence,
+        ...(after.title !== undefined ? { title: after.title } : {}),
+        ...(after.partySize !== undefined ? { partySize: after.partySize } : {}),
+      };
+      return [{ booking_id: after.id, kind, details_only: kind === 'update' && !moved(change.before!, after), state }];
+    });
+    if (!intents.length) return;
+    await insertMailIntents(tx, JSON.stringify(intents), now, OUTBOX_CHANNEL);
   }
 
-  private async mailsFor(tx: SqlQuery, kind: Exclude<BookingMailKind, 'reminder'>, row: MailRow, now: Date, detailsOnly = false): Promise<OutboxMail[]> {
-    const view = { ...bookingView(row), detailsOnly };
-    const method = METHOD_OF[kind]!;
-    const mails: OutboxMail[] = [];
-    const to = recipients(row, view);
-    const urls = await this.manageUrls(tx, view, to, now);
-    for (const [i, recipient] of to.entries()) {
-      const manageUrl = urls[i]!;
-      const content = composeBookingMail(kind, view, recipient, manageUrl, this.settings, now);
-      mails.push({ kind, to: recipient.email, content, bookingId: view.id, ics: { uid: view.uid, sequence: view.sequence, method } });
-      if (kind !== 'cancellation') mails.push(...this.reminders(view, recipient, manageUrl, now));
+  /**
+   * Renders due intents into outbox mails, in batches, each batch one transaction. Safe on many
+   * instances: claims are FOR UPDATE SKIP LOCKED, and an intent waits while an earlier one of its
+   * booking is pending (reminders withdrawn by an update must have been queued first). A batch that
+   * fails is retried one intent at a time, so one bad intent holds back only its own booking.
+   */
+  async renderQueued(db: SqlRunner, batchSize = RENDER_BATCH): Promise<MailRenderRun> {
+    const run: MailRenderRun = { rendered: 0, failed: 0 };
+    for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
+      let done: MailRenderRun;
+      try {
+        done = { rendered: await db.transaction((tx) => this.renderBatch(tx, batchSize)), failed: 0 };
+      } catch {
+        done = await this.renderOneByOne(db, batchSize);
+      }
+      run.rendered += done.rendered;
+      run.failed += done.failed;
+      if (done.rendered + done.failed < batchSize) break;
     }
-    return mails;
+    return run;
+  }
+
+  /** Intents waiting to be rendered (due or not): the consumer's backlog. */
+  async backlog(db: SqlQuery): Promise<number> {
+    return countMailIntents(db);
+  }
+
+  /** After a failed batch: each intent in its own transaction; one that fails again waits (doubling backoff). */
+  private async renderOneByOne(db: SqlRunner, limit: number): Promise<MailRenderRun> {
+    const run: MailRenderRun = { rendered: 0, failed: 0 };
+    for (const id of await nextMailIntentIds(db, limit)) {
+      try {
+        run.rendered += await db.transaction((tx) => this.renderBatch(tx, 1, id));
+      } catch (error) {
+        run.failed++;
+        await postponeMailIntent(db, id, withoutAddresses(error instanceof Error ? error.message : String(error)), RETRY_BASE_MS, RETRY_MAX_MS);
+      }
+    }
+    return run;
+  }
+
+  /** Claims up to `limit` due intents (or the one given), renders and queues their mails, deletes them. Returns how many. */
+  private async renderBatch(tx: SqlQuery, limit: number, onlyId?: string): Promise<number> {
+    const intents = await claimMailIntents<IntentState>(tx, limit, onlyId);
+    if (!intents.length) return 0;
+    const rows = await loadBookings(tx, [...new Set(intents.map((i) => i.booking_id))]);
+    const withdrawn = intents.filter((i) => i.kind !== 'invitation').map((i) => i.booking_id);
+    if (withdrawn.length) await dropPendingReminders(tx, withdrawn);
+    const views = intents.map((intent) => {
+      const row = rows.get(intent.booking_id)!;
+      // Slice 9: a booking nobody was ever mailed about (made before invites existed) is new to
+      // its recipients, so its first mail invites, whatever its stored SEQUENCE.
+      const kind = intent.kind === 'update' && !row.mailed_before ? 'invitation' : intent.kind;
+      const view = { ...bookingView(row), ...stateView(intent.state), detailsOnly: intent.details_only };
+      return { kind, view, row, now: intent.occurred_at };
+    });
+    const to = views.map(({ row, view }) => recipients(row, view));
+    const urls = await this.manageUrls(tx, views.flatMap(({ view, now }, i) => to[i]!.map((recipient) => ({ view, recipient, now }))));
+    let next = 0;
+    const mails = views.flatMap(({ kind, view, now }, i) =>
+      to[i]!.flatMap((recipient) => {
+        const manageUrl = urls[next++]!;
+        const content = composeBookingMail(kind, view, recipient, manageUrl, this.settings, now);
+        const mail: OutboxMail = { kind, to: recipient.email, content, bookingId: view.id, ics: { uid: view.uid, sequence: view.sequence, method: METHOD_OF[kind]! } };
+        return kind === 'cancellation' ? [mail] : [mail, ...this.reminders(view, recipient, manageUrl, now)];
+      }),
+    );
+    await this.outbox.enqueue(tx, mails);
+    await deleteMailIntents(tx, intents.map((i) => i.id));
+    return intents.length;
   }
 
   /** REMINDER_MINUTES_BEFORE: one mail per recipient and lead time still ahead, keyed by SEQUENCE. */
   private reminders(view: BookingView, to: Recipient, manageUrl: string, now: Date): OutboxMail[] {
+    // Rendered late (a backlog), a reminder whose time has passed since the change is not sent.
+    const cutoff = Math.max(now.getTime(), Date.now());
     return this.settings.reminderMinutes.flatMap((minutes) => {
       const dueAt = new Date(view.startAt.getTime() - minutes * 60_000);
-      if (dueAt.getTime() <= now.getTime()) return [];
+      if (dueAt.getTime() <= cutoff) return [];
       return [
         {
           kind: 'reminder',
@@ -128,16 +228,35 @@ export class BookingMailer {
   }
 
   /** Each recipient's own manage link (one statement for all of them). */
-  private async manageUrls(tx: SqlQuery, view: BookingView, to: Recipient[], now: Date): Promise<string[]> {
-    const expiresAt = manageLinkExpiry(view.endAt, now);
-    const tokens = await issueMagicLinks(tx, to.map((r) => ({ purpose: 'manage' as const, bookingId: view.id, role: r.role, email: r.email, expiresAt })));
+  private async manageUrls(tx: SqlQuery, wanted: { view: BookingView; recipient: Recipient; now: Date }[]): Promise<string[]> {
+    const tokens = await issueMagicLinks(
+      tx,
+      wanted.map(({ view, recipient, now }) => ({
+        purpose: 'manage' as const,
+        bookingId: view.id,
+        role: recipient.role,
+        email: recipient.email,
+        expiresAt: manageLinkExpiry(view.endAt, now),
+      })),
+    );
     return tokens.map((token) => `${this.settings.publicUrl}/manage?t=${encodeURIComponent(token)}`);
   }
 }
 
+/** The recorded state over the booking as it is now. */
+function stateView(state: IntentState): Partial<BookingView> {
+  return {
+    startAt: new Date(state.startAt),
+    endAt: new Date(state.endAt),
+    sequence: state.icsSequence,
+    ...(state.title !== undefined ? { title: state.title } : {}),
+    ...(state.partySize !== undefined ? { partySize: state.partySize } : {}),
+  };
+}
+
 /** Reminders of an old time (or of a cancelled booking) that have not gone out are withdrawn. */
-async function dropPendingReminders(tx: SqlQuery, bookingId: string): Promise<void> {
-  await cancelPendingReminders(tx, bookingId);
+async function dropPendingReminders(tx: SqlQuery, bookingIds: string[]): Promise<void> {
+  await cancelPendingReminders(tx, bookingIds);
 }
 
 /** Host (a PERSON resource with an email) and guest (the customer); rooms and facilities: the customer only. */

@@ -22,12 +22,72 @@ export async function selectFormForMail(tx: SqlQuery, formId: string): Promise<F
   return form;
 }
 
-/** Withdraws the booking's reminders that have not gone out. */
-export async function cancelPendingReminders(tx: SqlQuery, bookingId: string): Promise<void> {
+/** Withdraws the bookings' reminders that have not gone out. */
+export async function cancelPendingReminders(tx: SqlQuery, bookingIds: string[]): Promise<void> {
   await tx.query(
-    `UPDATE outbox_messages SET status = 'CANCELLED', updated_at = now() WHERE booking_id = $1::uuid AND kind = 'reminder' AND status = 'PENDING'`,
-    [bookingId],
+    `UPDATE outbox_messages SET status = 'CANCELLED', updated_at = now() WHERE booking_id = ANY($1::uuid[]) AND kind = 'reminder' AND status = 'PENDING'`,
+    [bookingIds],
   );
+}
+
+// ---- booking mail intents (rendered after commit, see booking-mail.ts) ---------------------------
+
+export interface MailIntentRow<State> {
+  id: string;
+  booking_id: string;
+  kind: 'invitation' | 'update' | 'cancellation';
+  details_only: boolean;
+  state: State;
+  occurred_at: Date;
+}
+
+/** Records intents (rows as JSON) in the change's transaction, with the channel's NOTIFY delivered at its commit. */
+export async function insertMailIntents(tx: SqlQuery, intentsJson: string, occurredAt: Date, channel: string): Promise<void> {
+  await tx.query(
+    `WITH intents AS (
+       INSERT INTO booking_mail_intents (booking_id, kind, details_only, state, occurred_at)
+       SELECT x.booking_id, x.kind, x.details_only, x.state, $2::timestamptz
+       FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb))
+     SELECT true AS notified FROM pg_notify($3, '')`,
+    [intentsJson, occurredAt.toISOString(), channel],
+  );
+}
+
+/** Due intents with no earlier intent of their booking still pending (`i` is the intent). */
+const CLAIMABLE = `SELECT i.id::text AS id, i.booking_id, i.kind, i.details_only, i.state, i.occurred_at FROM booking_mail_intents i
+  WHERE i.due_at <= now()
+    AND NOT EXISTS (SELECT 1 FROM booking_mail_intents e WHERE e.booking_id = i.booking_id AND e.id < i.id)`;
+
+/** Claims up to `limit` due intents (or only the one given), oldest first, skipping those others hold. */
+export function claimMailIntents<State>(tx: SqlQuery, limit: number, onlyId?: string): Promise<MailIntentRow<State>[]> {
+  return tx.query<MailIntentRow<State>>(`${CLAIMABLE} AND ($2::bigint IS NULL OR i.id = $2::bigint) ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED`, [
+    limit,
+    onlyId ?? null,
+  ]);
+}
+
+/** The ids of the next due intents, unlocked (to try them one by one). */
+export async function nextMailIntentIds(q: SqlQuery, limit: number): Promise<string[]> {
+  return (await q.query<{ id: string }>(`${CLAIMABLE} ORDER BY i.id LIMIT $1`, [limit])).map((r) => r.id);
+}
+
+export async function deleteMailIntents(tx: SqlQuery, ids: string[]): Promise<void> {
+  await tx.query(`DELETE FROM booking_mail_intents WHERE id = ANY($1::bigint[])`, [ids]);
+}
+
+/** A failed render: counted, its error kept, due again after a doubling backoff. */
+export async function postponeMailIntent(q: SqlQuery, id: string, error: string, baseMs: number, maxMs: number): Promise<void> {
+  await q.query(
+    `UPDATE booking_mail_intents SET attempts = attempts + 1, last_error = $2,
+       due_at = now() + least($3::float8 * 2 ^ attempts, $4::float8) * interval '1 millisecond'
+     WHERE id = $1::bigint`,
+    [id, error, baseMs, maxMs],
+  );
+}
+
+export async function countMailIntents(q: SqlQuery): Promise<number> {
+  const [row] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM booking_mail_intents`);
+  return row?.n ?? 0;
 }
 
 /**

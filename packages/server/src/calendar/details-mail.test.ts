@@ -12,7 +12,7 @@ let staff: string;
 
 const UPDATE = `mutation ($input: UpdateBookingInput!) { updateBooking(input: $input) {
   __typename ... on Booking { icsSequence title notes partySize } ... on Error { code message } } }`;
-const mailsOf = (id: string) => queuedMails(t.app.db.sql, 'booking_id = $1', [decodeGlobalID(id).id]);
+const mailsOf = (id: string) => queuedMails(t, 'booking_id = $1', [decodeGlobalID(id).id]);
 
 beforeAll(async () => {
   t = await createTestApp();

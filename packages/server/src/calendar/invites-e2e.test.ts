@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { BOOK, CANCEL, RESCHEDULE, call } from '../../test/kit/documents.js';
 import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
-import { parseIcs } from '../../test/kit/mail.js';
+import { parseIcs, renderBookingMail } from '../../test/kit/mail.js';
 import { mimeTree, startMailServer, type MailServer, type ReceivedMail } from '../../test/mail-server.js';
 import { mailDeliveryFromConfig } from '../mail/delivery.js';
 
@@ -24,9 +24,10 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-/** Delivers what is due (a second ahead of the database clock) and returns the next `count` messages. */
+/** Renders the committed changes' mails, delivers what is due (a second ahead of the database clock) and returns the next `count` messages. */
 async function deliver(count: number): Promise<ReceivedMail[]> {
   smtp.reset();
+  await renderBookingMail(t);
   await mailDeliveryFromConfig(t.app, { now: () => new Date(Date.now() + 1_000) }).runOnce();
   const mails = await smtp.waitForMessages(count);
   expect(smtp.messages).toHaveLength(count);

@@ -34,7 +34,7 @@ describe.skipIf(!hasChromium)('the manage page in headless Chromium', () => {
 
   it('has no serious or critical axe-core violation, before and after cancelling', async () => {
     const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-01-05T15:00:00Z')), customer: { ...GUEST, timeZone: 'Europe/Lisbon' } });
-    const mails = await queuedMails(t.app.db.sql, `booking_id = $1 AND kind = 'invitation'`, [decodeGlobalID(booking.id).id]);
+    const mails = await queuedMails(t, `booking_id = $1 AND kind = 'invitation'`, [decodeGlobalID(booking.id).id]);
     const token = /manage\?t=(ml_[\w-]+)/.exec(mails.find((m) => m.to === GUEST.email)!.content.text)![1]!;
 
     // bypassCSP: only so that the test can inject axe-core.

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { BOOK, call } from '../../test/kit/documents.js';
 import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
-import { queuedMails } from '../../test/kit/mail.js';
+import { queuedMails, renderBookingMail } from '../../test/kit/mail.js';
 import { startServer, type RunningServer } from '../server.js';
 import { manageRoute } from './manage-route.js';
 
@@ -25,7 +25,7 @@ afterAll(async () => {
 async function bookedSession(startAt: string) {
   const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot(startAt)), customer: { ...GUEST, timeZone: 'Europe/Lisbon' } });
   const id = decodeGlobalID(booking.id).id;
-  const mails = await queuedMails(t.app.db.sql, `booking_id = $1 AND kind = 'invitation'`, [id]);
+  const mails = await queuedMails(t, `booking_id = $1 AND kind = 'invitation'`, [id]);
   const token = (to: string) => /manage\?t=(ml_[\w-]+)/.exec(mails.find((m) => m.to === to)!.content.text)![1]!;
   return { id, guestToken: token(GUEST.email), hostToken: token(HOST.email) };
 }
@@ -35,6 +35,7 @@ const post = (fields: Record<string, string>) =>
   fetch(`${server.url}/manage`, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
 const state = async (id: string) =>
   (
+    await renderBookingMail(t),
     await t.app.db.sql.query(
       `SELECT b.status::text AS status, b.ics_sequence, (SELECT count(*)::int FROM outbox_messages WHERE booking_id = b.id) AS mails,
          (SELECT count(*)::int FROM magic_links WHERE booking_id = b.id AND used_at IS NOT NULL) AS used_links
@@ -79,7 +80,7 @@ describe('the manage page', () => {
     expect(html).toContain('The booking is cancelled.');
     expect(html).toContain('<dt>Status</dt><dd>Cancelled</dd>');
     expect(html).not.toContain('Cancel this booking');
-    const cancels = await queuedMails(t.app.db.sql, `booking_id = $1 AND kind = 'cancellation'`, [id]);
+    const cancels = await queuedMails(t, `booking_id = $1 AND kind = 'cancellation'`, [id]);
     expect(cancels.map((m) => [m.to, m.icsMethod, m.icsSequence]).sort()).toEqual([
       [HOST.email, 'CANCEL', 1],
       [GUEST.email, 'CANCEL', 1],

@@ -33,13 +33,13 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     ).register;
     expect(result.__typename).toBe('Registration');
     const registrationId = decodeGlobalID(result.id).id;
-    const mails = await queuedMails(t.app.db.sql, 'registration_id = $1', [registrationId]);
+    const mails = await queuedMails(t, 'registration_id = $1', [registrationId]);
     expect(mails.map((m) => [m.kind, m.to, m.dedupeKey])).toEqual([
       ['registration', registrant.email, `registration:${registrationId}`],
       ['registration-notice', adminEmail, `registration:${registrationId}:creator`],
     ]);
     // No per-booking invitations beside the one list.
-    expect(await queuedMails(t.app.db.sql, `kind = 'invitation'`)).toEqual([]);
+    expect(await queuedMails(t, `kind = 'invitation'`)).toEqual([]);
 
     const [toRegistrant, toCreator] = mails;
     expect(toRegistrant!.content.subject).toBe('Invitation: Soccer coaching, Sat Mar 13, 5:00–6:00 PM (+2 more)');
@@ -71,7 +71,7 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     // The Sunday slot's booking is cancelled: a CANCEL for that event alone, to the registrant.
     const sunday = bookings[1]!;
     await call(t, CANCEL, { bookingId: gid('Booking', sunday.id) }, { token: t.adminToken });
-    const cancels = await queuedMails(t.app.db.sql, 'booking_id = $1', [sunday.id]);
+    const cancels = await queuedMails(t, 'booking_id = $1', [sunday.id]);
     expect(cancels.map((m) => [m.kind, m.to, m.icsUid, m.icsSequence, m.icsMethod])).toEqual([['cancellation', registrant.email, sunday.ics_uid, 1, 'CANCEL']]);
     expect(cancels[0]!.content.subject).toBe('Cancelled: Soccer coaching, Sun Mar 14, 5:00–6:00 PM EDT');
     expect(parseIcs(cancels[0]!.content.calendar!.ics).events).toEqual([expect.objectContaining({ uid: sunday.ics_uid, sequence: 1, status: 'CANCELLED' })]);
@@ -80,9 +80,9 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
   it('a failed registration queues nothing', async () => {
     const form = await publishedForm(t, { slug: `full-${Date.now()}`, schedule: { daysOfWeek: [1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2027-03-15', endDate: '2027-03-15' } });
     expect(expectNoErrors(await t.execute(REGISTER, { input: { formId: form.id, ...registrant, slotIds: [form.slots[0]!.id] } })).register.__typename).toBe('Registration');
-    const before = (await queuedMails(t.app.db.sql)).length;
+    const before = (await queuedMails(t)).length;
     const late = expectNoErrors(await t.execute(REGISTER, { input: { formId: form.id, name: 'Late', email: 'late@mail.example', slotIds: [form.slots[0]!.id] } }));
     expect(late.register.__typename).toBe('SlotsUnavailableError');
-    expect((await queuedMails(t.app.db.sql)).length).toBe(before);
+    expect((await queuedMails(t)).length).toBe(before);
   });
 });

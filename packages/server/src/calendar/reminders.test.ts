@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const reminders = (bookingId: string) =>
-  queuedMails(t.app.db.sql, `kind = 'reminder' AND booking_id = $1`, [decodeGlobalID(bookingId).id]).then((rows) =>
+  queuedMails(t, `kind = 'reminder' AND booking_id = $1`, [decodeGlobalID(bookingId).id]).then((rows) =>
     rows
       .map((r) => ({ to: r.to, dueAt: r.dueAt.toISOString(), status: r.status, key: r.dedupeKey!.replace(/^reminder:[^:]+:/, ''), subject: r.content.subject }))
       // Host first, then by time (rows of one statement share created_at).
@@ -66,7 +66,7 @@ describe('ICS_TIME_ZONES=local through the API', () => {
   it('writes local times with TZID and a VTIMEZONE across the spring-forward change; the instants are the booking\'s', async () => {
     // 01:30 EST to 03:30 EDT on 2027-03-14: one real hour.
     const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-03-14T06:30:00Z', 60)), customer: GUEST });
-    const [invite] = await queuedMails(t.app.db.sql, `kind = 'invitation' AND booking_id = $1`, [decodeGlobalID(booking.id).id]);
+    const [invite] = await queuedMails(t, `kind = 'invitation' AND booking_id = $1`, [decodeGlobalID(booking.id).id]);
     const ics = invite!.content.calendar!.ics;
     expect(ics).toContain('DTSTART;TZID=America/New_York:20270314T013000');
     expect(ics).toContain('DTEND;TZID=America/New_York:20270314T033000');

@@ -3,6 +3,7 @@ import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.
 import { call, RESCHEDULE } from '../../test/kit/documents.js';
 import { gid } from '../../test/kit/fixtures.js';
 import { APPROVE, GUEST_EMAIL, HOST_EMAIL, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
+import { renderBookingMail } from '../../test/kit/mail.js';
 import { sample, type SampleName, type SampleVars } from '../../test/kit/imip-samples/samples.js';
 import { serveRoute } from '../../test/kit/serve-route.js';
 import { pii } from '../shared/pii.js';
@@ -137,6 +138,7 @@ describe('DECLINED', () => {
     expect(await attendees(booking.id)).toMatchObject({ status: 'CANCELLED', icsSequence: 1, attendees: [{ role: 'GUEST', partstat: 'DECLINED' }] });
     expect(await x.f.slotCounts(slot)).toMatchObject({ booked: 0 });
     // The engine's cancel queued the calendar CANCEL (SEQUENCE 1) to the guest, and to the host.
+    await renderBookingMail(t);
     const cancels = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'cancellation' GROUP BY 1, 2`, [booking.rawId]);
     expect(cancels).toEqual([{ ics_method: 'CANCEL', ics_sequence: 1, n: 2 }]);
     const notices = await x.mails(`booking_id = '${booking.rawId}' AND kind = 'reply-notice'`);

@@ -90,7 +90,7 @@ describe('personal data at rest', () => {
       name: REGISTRANT.name,
       answers: [{ question: 'Anything else?', answer: ANSWER }],
     });
-    const mails = await queuedMails(t.app.db.sql);
+    const mails = await queuedMails(t);
     expect(mails.map((m) => m.to)).toEqual(expect.arrayContaining([GUEST.email, BOOKER.email, REGISTRANT.email]));
     expect(mails.find((m) => m.to === GUEST.email)!.content.text).toContain('Zebulon');
     expect(mails.find((m) => m.to === REGISTRANT.email)!.content.text).toContain('Marguerite');

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
 import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
 import { REGISTER, publishedForm } from '../../test/kit/forms.js';
+import { renderBookingMail } from '../../test/kit/mail.js';
 import { configurePii, Pii } from '../shared/pii.js';
 import { ENCRYPTED_TABLES } from './keys.store.js';
 import { rotateKeys } from './rotate.js';
@@ -36,6 +37,7 @@ beforeAll(async () => {
     input: { formId: form.id, name: 'Rota Tion', email: 'rota@example.com', answers: [{ question: 'Q', answer: 'A' }], slotIds: [form.slots[0]!.id] },
   });
   expect(expectNoErrors(registered).register.__typename).toBe('Registration');
+  await renderBookingMail(t);
 });
 afterAll(() => t?.close());
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { call, RESCHEDULE } from '../../test/kit/documents.js';
 import { gid } from '../../test/kit/fixtures.js';
+import { renderBookingMail } from '../../test/kit/mail.js';
 import { APPROVE, DECLINE, GUEST_EMAIL, HOST_EMAIL, PROPOSE, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
 
 let t: TestApp;
@@ -153,7 +154,8 @@ describe('approve and decline', () => {
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 1 });
     const [moved] = await t.app.db.sql.query(`SELECT slot_id, ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
     expect(moved).toEqual({ slot_id: target, ics_sequence: 1 });
-    // The engine's mail policy queued one REQUEST update per party, SEQUENCE 1, in the same transaction.
+    // The engine's mail policy queued one REQUEST update per party, SEQUENCE 1, rendered after commit.
+    await renderBookingMail(t);
     const updates = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update' GROUP BY 1, 2`, [booking.rawId]);
     expect(updates).toEqual([{ ics_method: 'REQUEST', ics_sequence: 1, n: 2 }]);
     const [links] = await t.app.db.sql.query(`SELECT count(*) FILTER (WHERE used_at IS NULL)::int AS unused FROM magic_links WHERE proposal_id IS NOT NULL AND booking_id = $1`, [booking.rawId]);
@@ -262,6 +264,7 @@ describe('races', () => {
     expect(results.every((r) => r.__typename === 'ProposalDecision' || r.reason === 'USED')).toBe(true);
     const rows = await countRows(booking.rawId);
     expect([rows.APPROVED, rows.RESCHEDULED]).toEqual([1, 1]);
+    await renderBookingMail(t);
     const [updates] = await t.app.db.sql.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update'`, [booking.rawId]);
     expect(updates).toEqual({ n: 2 });
     const [b] = await t.app.db.sql.query(`SELECT ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);

@@ -46,6 +46,7 @@ type Args = Record<string, unknown>;
 const WINDOWED: Record<string, (args: Args, now: Date) => number> = {
   'Query.availability': (a) => scopeWeight(a) * instantDays(a.from, a.to),
   'Query.availableDates': (a) => scopeWeight(a) * dateDays(a.from, a.to),
+  'Query.availabilityByDay': (a) => scopeWeight(a) * instantDays(a.from, a.to),
   'Query.exposedSlots': (a) => scopeWeight(a),
   'Query.searchAvailability': (a) => scopeWeight(a) * instantDays(a.from, a.to),
   'Subscription.slotAvailability': (a, now) => {

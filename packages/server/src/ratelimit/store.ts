@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { SqlQuery } from '../db/database.js';
 import type { RedisFallback } from '../redis/redis-fallback.js';
-import { deleteEndedWindows, hitWindow } from './ratelimit.store.js';
+import { deleteEndedWindows, hitWindows } from './ratelimit.store.js';
 
 /** One hit's outcome: the client's count in the current window and when that window ends. */
 export interface WindowCount {
@@ -45,19 +45,55 @@ export class RedisRateLimitStore implements RateLimitStore {
 }
 
 /**
- * Shared by every worker and instance through PostgreSQL when there is no Redis: one upsert per hit
- * on an UNLOGGED table, the row lock making concurrent hits on one key add up exactly. Costs a
- * statement per limited request; Redis is the faster option. `deleteExpiredWindows` sweeps it.
+ * Shared by every worker and instance through PostgreSQL when there is no Redis: upserts on an
+ * UNLOGGED table, the row lock making concurrent hits on one key add up exactly. Hits are grouped
+ * like a group commit: while one upsert is on its way, the hits that arrive wait and go together in
+ * the next one (one statement for all their keys, keys in order so two instances never deadlock).
+ * Every hit is still counted before its request goes on, and each caller sees the count its own hit
+ * brought the key to; under load this costs a statement per batch, not per request. Redis is still
+ * the faster option. `deleteExpiredWindows` sweeps it.
  */
 export class PgRateLimitStore implements RateLimitStore {
+  private pending = new Map<string, { resolve(w: WindowCount): void; reject(e: unknown): void; cost: number }[]>();
+  private flushing = false;
+
   constructor(
     private readonly sql: SqlQuery,
     private readonly windowMs = 60_000,
   ) {}
 
-  async hit(key: string, cost: number): Promise<WindowCount> {
-    const row = await hitWindow(this.sql, key, cost, this.windowMs / 1000);
-    return { count: row.count, resetInMs: Math.max(0, row.reset_in_ms) };
+  hit(key: string, cost: number): Promise<WindowCount> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.pending.get(key);
+      if (waiting) waiting.push({ resolve, reject, cost });
+      else this.pending.set(key, [{ resolve, reject, cost }]);
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.size) {
+        const batch = this.pending;
+        this.pending = new Map();
+        const keys = [...batch.keys()].sort();
+        const costs = keys.map((k) => batch.get(k)!.reduce((sum, w) => sum + w.cost, 0));
+        try {
+          const rows = await hitWindows(this.sql, keys, costs, this.windowMs / 1000);
+          for (const row of rows) {
+            const waiters = batch.get(row.key)!;
+            // As if the hits had come one after another: each caller sees the count after its own.
+            let count = row.count - waiters.reduce((sum, w) => sum + w.cost, 0);
+            for (const w of waiters) w.resolve({ count: (count += w.cost), resetInMs: Math.max(0, row.reset_in_ms) });
+          }
+        } catch (error) {
+          for (const waiters of batch.values()) for (const w of waiters) w.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
   }
 }
 

@@ -6,7 +6,8 @@ import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { viewerOf } from '../shared/viewer.js';
 import type { Context } from '../context.js';
-import type { AvailabilityResult, AvailableDate } from './availability.service.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import type { AvailabilityDay, AvailabilityDays, AvailabilityResult, AvailableDate } from './availability.service.js';
 import type { ExposureResult } from './exposure.service.js';
 import { exposureVariant } from './exposure.js';
 import { SlotRef } from './slots.graphql.js';
@@ -40,6 +41,29 @@ const AvailabilityRef = builder.objectRef<AvailabilityResult>('Availability').im
     to: t.expose('to', { type: 'DateTime' }),
     // SlotRef is typed with every column of Prisma's Slot; a SlotView has all that it reads.
     slots: t.field({ type: [SlotRef], resolve: (a) => a.slots as Slot[] }),
+  }),
+});
+
+const AvailabilityDayRef = builder.objectRef<AvailabilityDay>('AvailabilityDay').implement({
+  description: "One resource's bookable slots starting on one local date, as parallel lists (the i-th of each is one slot).",
+  fields: (t) => ({
+    date: t.expose('date', { type: 'Date', description: "Local date in the answer's timeZone." }),
+    resourceId: t.id({ nullable: true, description: 'The Resource (null: slots of no resource).', resolve: (d) => (d.resourceId ? encodeGlobalID('Resource', d.resourceId) : null) }),
+    slotIds: t.idList({ description: 'Slot IDs (for hold and book); leave out for an overview.', resolve: (d) => d.slotIds.map((id) => encodeGlobalID('Slot', id)) }),
+    starts: t.exposeIntList('starts', { description: 'Starts on the local wall clock, in minutes after midnight (540 = 09:00).' }),
+    durations: t.exposeIntList('durations', { description: 'Lengths in minutes.' }),
+    remaining: t.exposeIntList('remaining', { description: 'Places left.' }),
+  }),
+});
+
+const AvailabilityDaysRef = builder.objectRef<AvailabilityDays>('AvailabilityDays').implement({
+  description: 'The compact form of availability for big windows: bookable slots grouped per local date and resource.',
+  fields: (t) => ({
+    timeZone: t.exposeString('timeZone', { description: "The zone dates and starts are in: the asked timeZone, else the scope's." }),
+    from: t.expose('from', { type: 'DateTime' }),
+    to: t.expose('to', { type: 'DateTime' }),
+    slotCount: t.exposeInt('slotCount'),
+    days: t.field({ type: [AvailabilityDayRef], description: 'By date, then resource.', resolve: (d) => d.days }),
   }),
 });
 
@@ -87,6 +111,27 @@ builder.queryField('availability', (t) =>
       skills: t.arg.stringList({ description: SKILLS_ARG }),
     },
     resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, viewer(args, ctx)),
+  }),
+);
+
+builder.queryField('availabilityByDay', (t) =>
+  t.field({
+    type: AvailabilityDaysRef,
+    description:
+      'The bookable slots (places left, allowed by the booking policies, not yet started) starting in [from, to), grouped per local date ' +
+      'and resource with times as minute offsets: a few bytes per slot, for month and quarter views. Window: at most 93 days.',
+    authScopes: { public: true },
+    errors: {},
+    args: {
+      resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),
+      locationId: t.arg.id(),
+      formId: t.arg.id(),
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+      skills: t.arg.stringList({ description: SKILLS_ARG }),
+    },
+    resolve: (_root, args, ctx) => ctx.services.availability.availabilityByDay(scopeIds(args), args.from, args.to, viewer(args, ctx)),
   }),
 );
 

@@ -3,7 +3,7 @@ import type { ReadRouter } from '../db/read-replica.js';
 import { ValidationError } from '../shared/errors.js';
 import { bookableUnderPolicies } from '../policies/visibility.js';
 import { scopeHasPolicies } from '../policies/policies.store.js';
-import { countBookableByDate, selectBookableSlots, selectScopeSlots, type ScopeKind, type SlotView } from './scheduling.store.js';
+import { countBookableByDate, selectBookableSlots, selectCompactSlots, selectScopeSlots, type ScopeKind, type SlotView } from './scheduling.store.js';
 import type { Viewer } from '../shared/viewer.js';
 import { nextLocalDate, startOfLocalDate } from '../shared/time.js';
 import { checkDateWindow, checkWindow, loadScope, oneScope, type ScopeIds } from './availability-window.js';
@@ -16,6 +16,28 @@ export interface AvailabilityResult {
   from: Date;
   to: Date;
   slots: SlotView[];
+}
+
+/** The compact form's limit: its slots cost a few bytes each, so a location's quarter fits. */
+export const MAX_COMPACT_SLOTS = 50_000;
+
+/** One resource's bookable slots starting on one local date, as parallel lists (availabilityByDay). */
+export interface AvailabilityDay {
+  date: string;
+  resourceId: string | null;
+  slotIds: string[];
+  /** Start on the local wall clock, in minutes after midnight. */
+  starts: number[];
+  durations: number[];
+  remaining: number[];
+}
+
+export interface AvailabilityDays {
+  timeZone: string;
+  from: Date;
+  to: Date;
+  slotCount: number;
+  days: AvailabilityDay[];
 }
 
 export interface AvailableDate {
@@ -65,6 +87,40 @@ export class AvailabilityService {
     // What a booking policy would refuse now is left out: what is shown is what can be booked.
     const slots = await bookableUnderPolicies(this.sql, rows, this.now());
     return { timeZone: viewer.timeZone ?? scope.timeZone, from, to, slots };
+  }
+
+  /**
+   * The bookable slots (places left, no policy refusing them, not yet started) starting in [from, to),
+   * grouped per local date (in the viewer's zone, else the scope's) and resource: the compact form for
+   * big windows. Local dates and wall-clock minutes come from PostgreSQL: nothing is formatted per slot.
+   */
+  async availabilityByDay(ids: ScopeIds, from: Date, to: Date, viewer: Viewer = {}): Promise<AvailabilityDays> {
+    const { kind, id } = oneScope(ids, ['resource', 'location', 'form']);
+    const now = this.now();
+    checkWindow(from, to, now);
+    const sql = this.reader(viewer);
+    const scope = await loadScope(sql, kind, id, viewer);
+    const zone = viewer.timeZone ?? scope.timeZone;
+    const rows = await selectCompactSlots(sql, kind, id, { from, to, now, zone, limit: MAX_COMPACT_SLOTS + 1, skills: viewer.skills ?? null });
+    if (rows.length > MAX_COMPACT_SLOTS) {
+      throw ValidationError.field(['to'], `more than ${MAX_COMPACT_SLOTS} slots in this window; ask for a shorter one`);
+    }
+    const bookable = (await scopeHasPolicies(this.sql, kind, id)) ? await bookableUnderPolicies(this.sql, rows, now) : rows;
+    const groups = new Map<string, AvailabilityDay>();
+    for (const slot of bookable) {
+      const key = `${slot.date}|${slot.resourceId ?? ''}`;
+      let day = groups.get(key);
+      if (!day) groups.set(key, (day = { date: slot.date, resourceId: slot.resourceId, slotIds: [], starts: [], durations: [], remaining: [] }));
+      day.slotIds.push(slot.id);
+      day.starts.push(slot.start);
+      day.durations.push(Math.round((slot.endAt.getTime() - slot.startAt.getTime()) / 60_000));
+      day.remaining.push(slot.places);
+    }
+    // By date, then resource (uuids compare as their lowercase text), no resource last.
+    const days = [...groups.values()].sort((a, b) =>
+      a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.resourceId === b.resourceId ? 0 : a.resourceId === null ? 1 : b.resourceId === null || a.resourceId < b.resourceId ? -1 : 1,
+    );
+    return { timeZone: zone, from, to, slotCount: bookable.length, days };
   }
 
   /**

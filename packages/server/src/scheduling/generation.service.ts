@@ -40,6 +40,10 @@ interface Target extends SlotScope {
 }
 
 const TX_OPTIONS = { maxWait: 10_000, timeout: 120_000 };
+/** Scopes one horizon run reconciles at most; the pass goes on at the next run. */
+export const HORIZON_SCOPES_PER_RUN = 50;
+/** A new pass over every scope starts this long after the last one began. */
+export const HORIZON_PASS_INTERVAL_MS = 60 * 60_000;
 
 function toPlanRule(r: Prisma.AvailabilityRuleGetPayload<object>): PlanRule {
   return {
@@ -171,12 +175,15 @@ export class GenerationService {
   /**
    * The rolling horizon: slots from today to SLOT_HORIZON_DAYS ahead for every active resource
    * with rules and every location with location-wide rules. One transaction per scope; a scope
-   * another instance is working on (advisory lock taken) is skipped, not waited for.
+   * another instance is working on (advisory lock taken) is skipped, not waited for. Bounded: at
+   * most `maxScopes` scopes, in key order after `after`; `next` is where the following call goes on
+   * (null: the pass is complete).
    */
-  async fillHorizon(): Promise<GenerationReport & { skipped: number }> {
-    const scopes = await selectScopesWithRules(this.prisma);
-    const total = { ...emptyReport(), skipped: 0 };
-    for (const scope of scopes) {
+  async fillHorizon(options: { after?: string | null; maxScopes?: number } = {}): Promise<GenerationReport & { skipped: number; next: string | null }> {
+    const maxScopes = options.maxScopes ?? HORIZON_SCOPES_PER_RUN;
+    const scopes = await selectScopesWithRules(this.prisma, options.after ?? null, maxScopes + 1);
+    const total = { ...emptyReport(), skipped: 0, next: scopes.length > maxScopes ? scopes[maxScopes - 1]!.key : null };
+    for (const scope of scopes.slice(0, maxScopes)) {
       const now = this.now();
       const result = await this.prisma.$transaction(async (tx) => {
         if (!(await lockScope(tx, scopeLockKey({ locationId: scope.location_id, resourceId: scope.resource_id }), false))) return null;
@@ -195,6 +202,20 @@ export class GenerationService {
     }
     return total;
   }
+
+  /**
+   * The slot-horizon job's run (every minute): one bounded step of a pass over every scope, and a
+   * new pass an hour after the last one began, so a run's work does not grow with the number of scopes.
+   */
+  async horizonStep(nowMs = Date.now()): Promise<(GenerationReport & { skipped: number; next: string | null }) | null> {
+    if (this.horizonPass.next === null && nowMs - this.horizonPass.startedAt < HORIZON_PASS_INTERVAL_MS) return null;
+    if (this.horizonPass.next === null) this.horizonPass.startedAt = nowMs;
+    const run = await this.fillHorizon({ after: this.horizonPass.next });
+    this.horizonPass.next = run.next;
+    return run;
+  }
+
+  private readonly horizonPass: { next: string | null; startedAt: number } = { next: null, startedAt: -Infinity };
 
   private plan(t: Target, from: string, to: string, now: Date) {
     return planSlots({ timeZone: t.timeZone, fromDate: from, toDate: to, rules: t.rules, notBefore: now, capacityOverride: t.exclusive ? 1 : undefined });

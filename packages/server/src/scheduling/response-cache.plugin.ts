@@ -6,7 +6,7 @@ import { scopeIds } from './availability.graphql.js';
 import type { CacheOutcome, ResponseCache, Scope } from './response-cache.js';
 
 /** Root fields whose answer depends only on their arguments, the slots of one scope and the clock. */
-const CACHEABLE_FIELDS = new Set(['availability', 'availableDates']);
+const CACHEABLE_FIELDS = new Set(['availability', 'availabilityByDay', 'availableDates']);
 
 /**
  * Serves repeated anonymous availability queries from the ResponseCache, keyed by the document, the

@@ -146,13 +146,19 @@ export function retagSlotsFrom(tx: Tx, locationId: string, timeZone: string, now
   );
 }
 
-/** Every scope with an open rule: a location's location-wide rules, or an active resource's. */
-export function selectScopesWithRules(tx: Tx): Promise<{ location_id: string; resource_id: string | null }[]> {
-  return tx.$queryRawUnsafe<{ location_id: string; resource_id: string | null }[]>(
-    `SELECT DISTINCT r.location_id, r.resource_id
+/**
+ * Scopes with an open rule (a location's location-wide rules, or an active resource's), in key order
+ * (`<location id>/<resource id or empty>`) after `after`, at most `limit`.
+ */
+export function selectScopesWithRules(tx: Tx, after: string | null, limit: number): Promise<{ location_id: string; resource_id: string | null; key: string }[]> {
+  return tx.$queryRawUnsafe<{ location_id: string; resource_id: string | null; key: string }[]>(
+    `SELECT DISTINCT r.location_id, r.resource_id, r.location_id::text || '/' || coalesce(r.resource_id::text, '') AS key
        FROM availability_rules r LEFT JOIN resources res ON res.id = r.resource_id
       WHERE NOT r.is_closed AND (r.resource_id IS NULL OR res.active)
-      ORDER BY r.location_id, r.resource_id`,
+        AND ($1::text IS NULL OR r.location_id::text || '/' || coalesce(r.resource_id::text, '') > $1::text)
+      ORDER BY key LIMIT $2`,
+    after,
+    limit,
   );
 }
 
@@ -235,6 +241,38 @@ export function countBookableByDate(
         AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
       GROUP BY 1 ORDER BY 1`,
     [id, window.zone, window.start, window.end, window.now, window.skills],
+  );
+}
+
+/** A bookable slot as the compact form lists it: its local date and wall-clock minute in `zone`, places left. */
+export interface CompactSlot {
+  id: string;
+  resourceId: string | null;
+  locationId: string | null;
+  startAt: Date;
+  endAt: Date;
+  date: string;
+  start: number;
+  places: number;
+}
+
+/** The bookable slots (places left, not yet started) of a scope starting in [from, to), in start order, at most `limit`. */
+export function selectCompactSlots(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  w: { from: Date; to: Date; now: Date; zone: string; limit: number; skills: string[] | null },
+): Promise<CompactSlot[]> {
+  return sql.query<CompactSlot>(
+    `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
+            to_char(start_at AT TIME ZONE $5, 'YYYY-MM-DD') AS date,
+            (extract(hour FROM start_at AT TIME ZONE $5) * 60 + extract(minute FROM start_at AT TIME ZONE $5))::int AS start,
+            capacity - booked - held AS places
+       FROM slots
+      WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
+        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+      ORDER BY start_at, id LIMIT $4`,
+    [id, w.from, w.to, w.limit, w.zone, w.skills, w.now],
   );
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { BOOK, call } from '../../test/kit/documents.js';
 import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
+import { renderBookingMail } from '../../test/kit/mail.js';
 
 const CREATE_SESSION = `mutation ($input: CreateSessionInput!) { createSession(input: $input) {
   __typename
@@ -41,6 +42,7 @@ describe('createSession', () => {
     ]);
     // A guest books it like any slot; both parties are invited.
     const { booking } = await call(t, BOOK, { slotId: made[0].id, customer: GUEST });
+    await renderBookingMail(t);
     const rows = await t.app.db.sql.query<{ kind: string }>(`SELECT o.kind FROM outbox_messages o JOIN bookings b ON b.id = o.booking_id WHERE b.ics_uid = $1`, [booking.icsUid]);
     expect(rows.map((r) => r.kind)).toEqual(['invitation', 'invitation']);
   });

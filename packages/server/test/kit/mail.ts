@@ -3,6 +3,7 @@ import type { SqlQuery } from '../../src/db/database.js';
 import type { IcsMethod, MailContent } from '../../src/mail/mail-content.js';
 import { readMailContent, type OutboxMail } from '../../src/mail/outbox.js';
 import { pii } from '../../src/shared/pii.js';
+import type { TestApp } from './app.js';
 
 /** Outbox rows as a test reads them: recipient and content decrypted. */
 export interface QueuedMail {
@@ -20,7 +21,25 @@ export interface QueuedMail {
   content: MailContent;
 }
 
-export async function queuedMails(sql: SqlQuery, where = 'true', params: unknown[] = []): Promise<QueuedMail[]> {
+/**
+ * Booking mails are rendered after their change commits (a server's background job): a test renders
+ * them now, and waits for any a running server's job has claimed (failed ones waiting to be retried aside).
+ */
+export async function renderBookingMail(t: TestApp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await t.app.services.bookingMail.renderQueued(t.app.db.sql);
+    const [row] = await t.app.db.sql.query<{ due: boolean }>(`SELECT EXISTS (SELECT 1 FROM booking_mail_intents WHERE due_at <= now()) AS due`);
+    if (!row!.due) return;
+    if (Date.now() > deadline) throw new Error('booking mail intents still pending after 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The outbox rows matching `where`; given the test app, the booking mails of committed changes are rendered first. */
+export async function queuedMails(from: SqlQuery | TestApp, where = 'true', params: unknown[] = []): Promise<QueuedMail[]> {
+  if ('app' in from) await renderBookingMail(from);
+  const sql = 'app' in from ? from.app.db.sql : from;
   const rows = await sql.query<Record<string, any>>(
     `SELECT id, kind, recipient, booking_id, registration_id, ics_uid, ics_sequence, ics_method, dedupe_key, status::text AS status, due_at, content
      FROM outbox_messages WHERE ${where} ORDER BY created_at, id`,

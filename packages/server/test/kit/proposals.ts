@@ -5,6 +5,7 @@ import { readMailContent } from '../../src/mail/outbox.js';
 import { pii } from '../../src/shared/pii.js';
 import { call } from './documents.js';
 import { fixtures, gid, uuidOf } from './fixtures.js';
+import { renderBookingMail } from './mail.js';
 import { BookDocument } from './sdk.js';
 
 export const HOST_EMAIL = 'dr.host@clinic.example';
@@ -67,6 +68,7 @@ export function proposalFixtures(t: TestApp) {
     },
     /** Every outbox mail, oldest first, decrypted. */
     async mails(where = 'TRUE'): Promise<{ kind: string; to: string; bookingId: string | null; content: MailContent }[]> {
+      await renderBookingMail(t);
       const rows = await sql.query<{ kind: string; recipient: string; booking_id: string | null; content: string }>(
         `SELECT kind, recipient, booking_id, content FROM outbox_messages WHERE ${where} ORDER BY created_at, id`,
       );
@@ -80,6 +82,7 @@ export function proposalFixtures(t: TestApp) {
     },
     /** What the "nothing changed" assertions compare. */
     async state() {
+      await renderBookingMail(t);
       const [row] = await sql.query(
         `SELECT (SELECT json_agg(json_build_object('id', id, 'start', start_at, 'seq', ics_sequence, 'status', status, 'slot', slot_id) ORDER BY id) FROM bookings) AS bookings,
                 (SELECT json_agg(json_build_object('id', id, 'status', status) ORDER BY id) FROM proposals) AS proposals,
