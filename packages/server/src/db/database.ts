@@ -228,11 +228,13 @@ export function openPgPool(url: string, options: DatabaseOptions & { application
 
 /** Hands the text of every query the client sends to `report` (Prisma's adapter and db.sql share the pool's clients). */
 function reportStatements(client: pg.PoolClient, report: (sql: string) => void): void {
-  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // Sent through the prototype looked up at call time, so a process-wide hook on pg.Client (the
+  // query-plan recorder of test/statement-plans.ts) still sees the statement.
+  const proto = Object.getPrototypeOf(client) as { query: (...args: unknown[]) => unknown };
   client.query = ((...args: unknown[]) => {
     const [config] = args;
     report(typeof config === 'string' ? config : (config as { text: string }).text);
-    return send(...args);
+    return proto.query.apply(client, args);
   }) as typeof client.query;
 }
 
