@@ -8,7 +8,18 @@ import { createHash } from 'node:crypto';
 import { codegen } from '@graphql-codegen/core';
 import * as typescriptOperations from '@graphql-codegen/typescript-operations';
 import * as typedDocumentNode from '@graphql-codegen/typed-document-node';
-import { buildSchema, introspectionFromSchema, isAbstractType, isObjectType, Kind, parse, print, printSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
+import {
+  buildSchema,
+  introspectionFromSchema,
+  isAbstractType,
+  isObjectType,
+  Kind,
+  parse,
+  print,
+  printSchema,
+  type DocumentNode,
+  type GraphQLSchema,
+} from 'graphql';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const operationsDir = `${root}packages/sdk/src/operations/`;
@@ -76,12 +87,15 @@ export async function generateSdk(): Promise<string> {
  */
 export async function generateDocumentNodes(): Promise<string> {
   const output = await runCodegen(GENERATED_NODES_FILE, 'documentNode');
-  const body = output.replace(/^export const (\w+) = (\{.*\}) as unknown as DocumentNode<(.*)>;$/gm, (_, name: string, json: string, types: string) => {
-    const ast = JSON.parse(json) as DocumentNode;
-    const text = print(ast);
-    const loc = { start: 0, end: text.length, source: { body: text, name: 'GraphQL request', locationOffset: { line: 1, column: 1 } } };
-    return `export const ${name} = ${JSON.stringify({ ...ast, loc })} as unknown as DocumentNode<${types}>;`;
-  });
+  const body = output.replace(
+    /^export const (\w+) = (\{.*\}) as unknown as DocumentNode<(.*)>;$/gm,
+    (_, name: string, json: string, types: string) => {
+      const ast = JSON.parse(json) as DocumentNode;
+      const text = print(ast);
+      const loc = { start: 0, end: text.length, source: { body: text, name: 'GraphQL request', locationOffset: { line: 1, column: 1 } } };
+      return `export const ${name} = ${JSON.stringify({ ...ast, loc })} as unknown as DocumentNode<${types}>;`;
+    },
+  );
   return HEADER + body;
 }
 
@@ -89,12 +103,25 @@ export async function generateDocumentNodes(): Promise<string> {
 export function generateSchemaMeta(schema: GraphQLSchema = buildSchema(readFileSync(`${root}schema.graphql`, 'utf8'))): string {
   const types = Object.values(schema.getTypeMap()).filter((t) => !t.name.startsWith('__'));
   const possibleTypes: Record<string, string[]> = {};
-  for (const type of types) if (isAbstractType(type)) possibleTypes[type.name] = schema.getPossibleTypes(type).map((t) => t.name).sort();
+  for (const type of types)
+    if (isAbstractType(type))
+      possibleTypes[type.name] = schema
+        .getPossibleTypes(type)
+        .map((t) => t.name)
+        .sort();
   const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name));
-  const embedded = types.filter((t) => isObjectType(t) && !roots.has(t.name) && !('id' in t.getFields())).map((t) => t.name).sort();
+  const embedded = types
+    .filter((t) => isObjectType(t) && !roots.has(t.name) && !('id' in t.getFields()))
+    .map((t) => t.name)
+    .sort();
   const keys = embedded.map((name) => `  ${name}: noKey,`).join('\n');
   // Only what graphcache reads to match fragments and check selections: kinds, fields, possible types.
-  const introspection = introspectionFromSchema(schema, { descriptions: false, specifiedByUrl: false, directiveIsRepeatable: false, inputValueDeprecation: false });
+  const introspection = introspectionFromSchema(schema, {
+    descriptions: false,
+    specifiedByUrl: false,
+    directiveIsRepeatable: false,
+    inputValueDeprecation: false,
+  });
   const minimal = {
     __schema: {
       queryType: introspection.__schema.queryType,

@@ -30,7 +30,8 @@ const services = [
     // The server speaks first (INFO {...}); the probe is a harmless PING.
     probe: Buffer.from('PING\r\n'),
     accepts: (reply) => reply.toString('latin1').startsWith('INFO'),
-    start: 'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
+    start:
+      'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
     docker: 'docker run -d -p 4222:4222 nats:2 -js',
   },
   {
@@ -69,5 +70,7 @@ for (const s of missing) {
   console.error(`  Start it on Debian/Ubuntu:  ${s.start}`);
   console.error(`  or with Docker:             ${s.docker}`);
 }
-console.error('The tests need PostgreSQL, Redis, NATS and RabbitMQ (set TEST_DATABASE_URL / TEST_REDIS_URL / TEST_NATS_URL / TEST_AMQP_URL to use others).');
+console.error(
+  'The tests need PostgreSQL, Redis, NATS and RabbitMQ (set TEST_DATABASE_URL / TEST_REDIS_URL / TEST_NATS_URL / TEST_AMQP_URL to use others).',
+);
 process.exit(1);

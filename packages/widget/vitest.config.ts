@@ -9,7 +9,7 @@ export default defineConfig({
   test: {
     // The server's template database, copied per test file by createTestApp.
     globalSetup: ['../server/test/global-setup.ts', './test/build-widget.ts'],
-    include: ["test/**/*.test.ts"],
+    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -13,11 +13,18 @@ const resourceId = /data-slotwise-resource="([^"]+)"/.exec(demo)?.[1];
 if (!resourceId) throw new Error('no demo resource (start the server with SEED_DEMO=true)');
 
 async function gql(query, variables) {
-  const res = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() }, body: JSON.stringify({ query, variables }) });
+  const res = await fetch(api, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': crypto.randomUUID() },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await res.json()).data;
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
 try {
   const page = await browser.newPage();
   page.setDefaultTimeout(30_000);
@@ -35,7 +42,9 @@ try {
   // A second visitor books another open slot until it is full; the page drops it live.
   const other = await items.nth(1).getAttribute('data-slot-id');
   for (let i = 0; i < 20; i++) {
-    const r = await gql('mutation($input: BookInput!) { book(input: $input) { __typename } }', { input: { slotId: other, customer: { name: 'Other', email: `other${i}@example.com` } } });
+    const r = await gql('mutation($input: BookInput!) { book(input: $input) { __typename } }', {
+      input: { slotId: other, customer: { name: 'Other', email: `other${i}@example.com` } },
+    });
     if (r.book.__typename !== 'BookingReceipt') break;
   }
   const queriesBefore = availabilityQueries;

@@ -30,7 +30,10 @@ export interface AvailabilityState {
   /** The zone the local fields (`localDate`, `localStart`, …) are in. */
   timeZone?: string;
   status: AvailabilityStatus;
-  error?: (ValidationErrorFieldsFragment & { __typename: 'ValidationError' }) | (NotFoundErrorFieldsFragment & { __typename: 'NotFoundError' }) | SlotwiseError;
+  error?:
+    | (ValidationErrorFieldsFragment & { __typename: 'ValidationError' })
+    | (NotFoundErrorFieldsFragment & { __typename: 'NotFoundError' })
+    | SlotwiseError;
   /** What the last live event was (`SNAPSHOT` or `CHANGE`) and why. */
   lastEvent?: { kind: SlotAvailabilityEventKind; reason?: SlotChangeReason | null };
 }

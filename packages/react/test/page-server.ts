@@ -51,7 +51,10 @@ export async function startPageServer(options: { backend: string; html: string; 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (down) return socket.destroy();
     const upstream = connect(Number(backend.port), backend.hostname, () => {
-      const lines = [`${req.method} ${req.url} HTTP/1.1`, ...Object.entries(req.headers).map(([k, v]) => `${k}: ${k === 'host' ? backend.host : String(v)}`)];
+      const lines = [
+        `${req.method} ${req.url} HTTP/1.1`,
+        ...Object.entries(req.headers).map(([k, v]) => `${k}: ${k === 'host' ? backend.host : String(v)}`),
+      ];
       upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length) upstream.write(head);
       upstream.pipe(socket).pipe(upstream);

@@ -3,7 +3,8 @@ import { createClient, AvailabilityDocument, ConfirmDocument, HoldDocument } fro
 export function bookingPage(url: string, resourceId: string) {
   const client = createClient({ url });
   async function showWeek(list: HTMLElement) {
-    const from = new Date().toISOString(), to = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const from = new Date().toISOString(),
+      to = new Date(Date.now() + 7 * 86_400_000).toISOString();
     const { availability } = await client.request(AvailabilityDocument, { resourceId, from, to });
     if (availability.__typename !== 'Availability') throw new Error(availability.message);
     for (const slot of availability.slots.filter((s) => s.remaining > 0)) {

@@ -30,7 +30,17 @@ export const app = createElement(SlotwiseProvider, { options: { url: '/graphql' 
 const formatApp = `import { timeFormat } from './src/format.ts'; console.log(timeFormat('en-GB').slot('2026-01-01T09:00:00Z', '2026-01-01T09:30:00Z', 'Europe/London'));`;
 
 async function size(name, options) {
-  const result = await build({ bundle: true, minify: true, platform: 'browser', format: 'esm', target: ['es2020'], write: false, legalComments: 'none', logLevel: 'warning', ...options });
+  const result = await build({
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    target: ['es2020'],
+    write: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    ...options,
+  });
   const code = result.outputFiles[0].contents;
   const gzip = gzipSync(code, { level: 9 }).length;
   const kb = (n) => `${(n / 1024).toFixed(1)} kB`;
@@ -40,8 +50,14 @@ async function size(name, options) {
 
 export const sizes = {
   app: await size('SDK: createClient + one query document', { stdin: { contents: app, resolveDir: sdkDir, loader: 'ts' } }),
-  hooks: await size('@slotwise/react hooks + the SDK they use', { stdin: { contents: hooksApp, resolveDir: reactDir, loader: 'ts' }, external: ['react'] }),
-  hooksOnly: await size('@slotwise/react alone (SDK and React apart)', { stdin: { contents: hooksApp, resolveDir: reactDir, loader: 'ts' }, external: ['react', '@slotwise/sdk'] }),
+  hooks: await size('@slotwise/react hooks + the SDK they use', {
+    stdin: { contents: hooksApp, resolveDir: reactDir, loader: 'ts' },
+    external: ['react'],
+  }),
+  hooksOnly: await size('@slotwise/react alone (SDK and React apart)', {
+    stdin: { contents: hooksApp, resolveDir: reactDir, loader: 'ts' },
+    external: ['react', '@slotwise/sdk'],
+  }),
   format: await size('@slotwise/sdk/format (one formatter)', { stdin: { contents: formatApp, resolveDir: sdkDir, loader: 'ts' } }),
   widget: await size('widget.js (SDK, live updates, DOM, CSS)', { entryPoints: [widgetEntry], format: 'iife' }),
 };

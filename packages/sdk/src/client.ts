@@ -97,7 +97,12 @@ export function createClient(options: ClientOptions) {
   let readAfter: string | undefined;
   const headers = (extra?: Record<string, string>): Record<string, string> => {
     const t = token();
-    return { ...options.headers, ...(t ? { authorization: `Bearer ${t}` } : {}), ...(readAfter ? { 'slotwise-read-after': readAfter } : {}), ...extra };
+    return {
+      ...options.headers,
+      ...(t ? { authorization: `Bearer ${t}` } : {}),
+      ...(readAfter ? { 'slotwise-read-after': readAfter } : {}),
+      ...extra,
+    };
   };
   const WebSocketImpl = options.transport === 'sse' ? undefined : (options.webSocketImpl ?? (globalThis as { WebSocket?: unknown }).WebSocket);
   if (options.transport === 'ws' && !WebSocketImpl) throw new SlotwiseError('No WebSocket implementation: pass webSocketImpl', 'NO_WEBSOCKET');
@@ -127,7 +132,9 @@ export function createClient(options: ClientOptions) {
     // One key per call, reused by its retries: a retried booking cannot book twice.
     if (isMutation(query)) extra['idempotency-key'] = opts.idempotencyKey ?? globalThis.crypto.randomUUID();
     const body = JSON.stringify(
-      options.persistedOperations ? { variables, extensions: { persistedQuery: { version: 1, sha256Hash: await sha256Hex(query) } } } : { query, variables },
+      options.persistedOperations
+        ? { variables, extensions: { persistedQuery: { version: 1, sha256Hash: await sha256Hex(query) } } }
+        : { query, variables },
     );
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -187,8 +194,18 @@ export function createClient(options: ClientOptions) {
       });
     }
     const controller = new AbortController();
-    const stream = sseSubscribe<TResult>({ url: options.url, body: JSON.stringify({ query, variables }), headers: headers(), fetch: doFetch, signal: controller.signal });
-    return mapIterator(stream, (value) => value, () => controller.abort());
+    const stream = sseSubscribe<TResult>({
+      url: options.url,
+      body: JSON.stringify({ query, variables }),
+      headers: headers(),
+      fetch: doFetch,
+      signal: controller.signal,
+    });
+    return mapIterator(
+      stream,
+      (value) => value,
+      () => controller.abort(),
+    );
   }
 
   return {

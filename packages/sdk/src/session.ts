@@ -84,5 +84,10 @@ export function createSessionClient(options: SessionClientOptions) {
 export type SessionClient = ReturnType<typeof createSessionClient>;
 
 function tokens(s: AuthSessionFieldsFragment): SessionTokens {
-  return { accessToken: s.accessToken, accessTokenExpiresAt: s.accessTokenExpiresAt, refreshToken: s.refreshToken, refreshTokenExpiresAt: s.refreshTokenExpiresAt };
+  return {
+    accessToken: s.accessToken,
+    accessTokenExpiresAt: s.accessTokenExpiresAt,
+    refreshToken: s.refreshToken,
+    refreshTokenExpiresAt: s.refreshTokenExpiresAt,
+  };
 }

@@ -26,11 +26,19 @@ describe('the README examples', () => {
     const slot = s.slots[1]!;
     const abort = new AbortController();
     const seen: SlotFieldsFragment[] = [];
-    const done = followSlots(server.url, s.resourceId, (slots) => {
-      seen.push(slots.get(slot.id)!);
-      if (seen.length === 1) void createClient({ url: server.url }).request(HoldDocument, { input: { slotId: slot.id, customer: { name: 'C', email: 'c@example.com' } } });
-      else abort.abort();
-    }, abort.signal);
+    const done = followSlots(
+      server.url,
+      s.resourceId,
+      (slots) => {
+        seen.push(slots.get(slot.id)!);
+        if (seen.length === 1)
+          void createClient({ url: server.url }).request(HoldDocument, {
+            input: { slotId: slot.id, customer: { name: 'C', email: 'c@example.com' } },
+          });
+        else abort.abort();
+      },
+      abort.signal,
+    );
     await done;
     expect(seen.map((x) => x.remaining)).toEqual([1, 0]);
     expect(seen[1]!.version).toBeGreaterThan(seen[0]!.version);

@@ -42,9 +42,18 @@ describe('Idempotency-Key from the SDK', () => {
   it('book, hold and cancel through the SDK succeed against a server that requires the key; without one the server refuses', async () => {
     const { keys, fetchFn } = recording();
     const client = createClient({ url: server.url, fetch: fetchFn });
-    const booked = as((await client.request(BookDocument, { input: { slotId: s.slots[0]!.id, customer: { name: 'Strict', email: 'strict@example.com' } } })).book, 'BookingReceipt');
-    as((await client.request(HoldDocument, { input: { slotId: s.slots[1]!.id, customer: { name: 'Strict', email: 'strict@example.com' } } })).hold, 'BookingReceipt');
-    const cancelled = as((await client.request(CancelBookingDocument, { input: { bookingId: booked.booking.id, manageToken: booked.manageToken } })).cancelBooking, 'Booking');
+    const booked = as(
+      (await client.request(BookDocument, { input: { slotId: s.slots[0]!.id, customer: { name: 'Strict', email: 'strict@example.com' } } })).book,
+      'BookingReceipt',
+    );
+    as(
+      (await client.request(HoldDocument, { input: { slotId: s.slots[1]!.id, customer: { name: 'Strict', email: 'strict@example.com' } } })).hold,
+      'BookingReceipt',
+    );
+    const cancelled = as(
+      (await client.request(CancelBookingDocument, { input: { bookingId: booked.booking.id, manageToken: booked.manageToken } })).cancelBooking,
+      'Booking',
+    );
     expect(cancelled.status).toBe('CANCELLED');
     expect(keys).toHaveLength(3);
     expect(new Set(keys).size).toBe(3);
@@ -53,10 +62,16 @@ describe('Idempotency-Key from the SDK', () => {
     const raw = await fetch(server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-      body: JSON.stringify({ query: documents.BookDocument.toString(), variables: { input: { slotId: s.slots[2]!.id, customer: { name: 'No key', email: 'nokey@example.com' } } } }),
+      body: JSON.stringify({
+        query: documents.BookDocument.toString(),
+        variables: { input: { slotId: s.slots[2]!.id, customer: { name: 'No key', email: 'nokey@example.com' } } },
+      }),
     });
     expect(raw.status).toBe(428);
-    expect(((await raw.json()) as { errors: { extensions: unknown }[] }).errors[0]!.extensions).toEqual({ code: 'IDEMPOTENCY_KEY_REQUIRED', header: 'Idempotency-Key' });
+    expect(((await raw.json()) as { errors: { extensions: unknown }[] }).errors[0]!.extensions).toEqual({
+      code: 'IDEMPOTENCY_KEY_REQUIRED',
+      header: 'Idempotency-Key',
+    });
   });
 
   it('a hand-written mutation with its fragments first is sent with a key too', async () => {

@@ -40,7 +40,9 @@ export async function startLiveServer({ config = {}, routes = [] }: LiveServerOp
   const { startServer } = (await import(new URL('src/server.ts', serverDir).href)) as ServerModule;
   const t = await harness.createTestApp({ config });
   const handlers = await Promise.all(
-    routes.map(async ([path, name]) => ((await import(new URL(`src/${path}`, serverDir).href)) as Record<string, (app: unknown) => unknown>)[name]!(t.app)),
+    routes.map(async ([path, name]) =>
+      ((await import(new URL(`src/${path}`, serverDir).href)) as Record<string, (app: unknown) => unknown>)[name]!(t.app),
+    ),
   );
   const server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: handlers });
   return {

@@ -13,7 +13,9 @@ let server: LiveServer;
 let s: Scenario;
 beforeAll(async () => {
   // The published form: ESM JavaScript and declarations, as `pnpm build` (and prepack) emit them.
-  await run(process.execPath, [new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, '-p', 'tsconfig.build.json'], { cwd: sdkDir });
+  await run(process.execPath, [new URL('../node_modules/typescript/bin/tsc', import.meta.url).pathname, '-p', 'tsconfig.build.json'], {
+    cwd: sdkDir,
+  });
   server = await startLiveServer();
   s = await setUpScenario(server);
 }, 120_000);
@@ -46,11 +48,24 @@ describe('the built package', () => {
     const dir = new URL('consumer/', dist);
     mkdirSync(dir, { recursive: true });
     writeFileSync(new URL('app.ts', dir), CONSUMER);
-    writeFileSync(new URL('tsconfig.json', dir), JSON.stringify({
-      compilerOptions: { strict: true, noEmit: true, module: 'Node16', moduleResolution: 'Node16', target: 'ES2022', lib: ['ES2022', 'DOM'], types: [] },
-      files: ['app.ts'],
-    }));
-    const result = await run(process.execPath, [new URL(tsc, import.meta.url).pathname, '-p', new URL('tsconfig.json', dir).pathname]).catch((e) => e);
+    writeFileSync(
+      new URL('tsconfig.json', dir),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: 'Node16',
+          moduleResolution: 'Node16',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          types: [],
+        },
+        files: ['app.ts'],
+      }),
+    );
+    const result = await run(process.execPath, [new URL(tsc, import.meta.url).pathname, '-p', new URL('tsconfig.json', dir).pathname]).catch(
+      (e) => e,
+    );
     expect(`${result.stdout ?? ''}${result.stderr ?? ''}`).toBe('');
   }, 120_000);
 

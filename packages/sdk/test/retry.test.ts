@@ -36,7 +36,10 @@ describe('retried mutations', () => {
     const slot = s.slots[0]!;
     const { lossy, keys } = losingFirstResponse();
     const client = createClient({ url: server.url, fetch: lossy });
-    const result = as((await client.request(BookDocument, { input: { slotId: slot.id, customer: { name: 'Once', email: 'once@example.com' } } })).book, 'BookingReceipt');
+    const result = as(
+      (await client.request(BookDocument, { input: { slotId: slot.id, customer: { name: 'Once', email: 'once@example.com' } } })).book,
+      'BookingReceipt',
+    );
     expect(keys).toHaveLength(2);
     expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(keys[1]).toBe(keys[0]);
@@ -48,7 +51,8 @@ describe('retried mutations', () => {
     const slot = s.slots[1]!;
     const client = createClient({ url: server.url });
     // Two customers: one customer may hold a slot only once (seed 003), whatever the key.
-    for (let i = 0; i < 2; i++) await client.request(BookDocument, { input: { slotId: slot.id, customer: { name: 'Twice', email: `twice${i}@example.com` } } });
+    for (let i = 0; i < 2; i++)
+      await client.request(BookDocument, { input: { slotId: slot.id, customer: { name: 'Twice', email: `twice${i}@example.com` } } });
     expect(await bookingsOn(slot.id)).toBe(2);
   });
 
@@ -65,7 +69,11 @@ describe('retried mutations', () => {
     let calls = 0;
     const unavailable: typeof fetch = async () => (calls++, new Response('busy', { status: 503 }));
     const client = createClient({ url: server.url, fetch: unavailable, retries: 2 });
-    await expect(client.request(BookDocument, { input: { slotId: s.slots[3]!.id } })).rejects.toMatchObject({ name: 'SlotwiseError', code: 'HTTP_ERROR', status: 503 });
+    await expect(client.request(BookDocument, { input: { slotId: s.slots[3]!.id } })).rejects.toMatchObject({
+      name: 'SlotwiseError',
+      code: 'HTTP_ERROR',
+      status: 503,
+    });
     expect(calls).toBe(3);
   });
 });

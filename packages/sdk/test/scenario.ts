@@ -33,21 +33,38 @@ export interface Scenario {
  */
 export async function setUpScenario(server: LiveServer, options: { capacity?: number; admin?: SlotwiseClient } = {}): Promise<Scenario> {
   const admin = options.admin ?? createClient({ url: server.url, token: server.adminToken });
-  const location = as((await admin.request(CreateLocationDocument, { input: { name: 'Riverside', timeZone: 'America/New_York' } })).createLocation, 'Location');
+  const location = as(
+    (await admin.request(CreateLocationDocument, { input: { name: 'Riverside', timeZone: 'America/New_York' } })).createLocation,
+    'Location',
+  );
   const resource = as(
-    (await admin.request(CreateResourceDocument, { input: { locationId: location.id, kind: 'PERSON', name: 'Dr. Ada', capacity: options.capacity ?? 2 } }))
-      .createResource,
+    (
+      await admin.request(CreateResourceDocument, {
+        input: { locationId: location.id, kind: 'PERSON', name: 'Dr. Ada', capacity: options.capacity ?? 2 },
+      })
+    ).createResource,
     'Resource',
   );
   as(
     (
       await admin.request(CreateAvailabilityRuleDocument, {
-        input: { resourceId: resource.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '09:00', endTime: '12:00', slotDurationMinutes: 30, capacity: options.capacity ?? 2 },
+        input: {
+          resourceId: resource.id,
+          kind: 'WEEKLY',
+          daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+          startTime: '09:00',
+          endTime: '12:00',
+          slotDurationMinutes: 30,
+          capacity: options.capacity ?? 2,
+        },
       })
     ).createAvailabilityRule,
     'AvailabilityRulePayload',
   );
-  as((await admin.request(GenerateSlotsDocument, { input: { resourceId: resource.id, from: dayFromNow(1), to: dayFromNow(7) } })).generateSlots, 'SlotGenerationReport');
+  as(
+    (await admin.request(GenerateSlotsDocument, { input: { resourceId: resource.id, from: dayFromNow(1), to: dayFromNow(7) } })).generateSlots,
+    'SlotGenerationReport',
+  );
   const slots = await slotsOf(admin, resource.id);
   expect(slots.length).toBeGreaterThan(0);
   return { admin, locationId: location.id, resourceId: resource.id, slots };

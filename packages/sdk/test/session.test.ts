@@ -51,7 +51,8 @@ describe('createSessionClient', () => {
     expect(client.session!.refreshToken).not.toBe(first.refreshToken);
     expect(seen).toHaveLength(2);
     // The spent refresh token is refused by the server (and revokes its family, so sign out next).
-    const reuse = (await createClient({ url: server.url }).request(RefreshSessionDocument, { input: { refreshToken: first.refreshToken } })).refreshSession;
+    const reuse = (await createClient({ url: server.url }).request(RefreshSessionDocument, { input: { refreshToken: first.refreshToken } }))
+      .refreshSession;
     expect(reuse).toMatchObject({ __typename: 'RefreshTokenInvalidError', reason: 'REUSED' });
 
     // The family is gone: the next refresh fails and the client is signed out.

@@ -16,7 +16,8 @@ afterAll(() => server?.stop());
 
 const window = () => ({ from: new Date(Date.now() + 86_400_000).toISOString(), to: new Date(Date.now() + 3 * 86_400_000).toISOString() });
 /** HH:MM of an instant on a zone's wall clock, as the server should render it. */
-const wall = (iso: string, timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+const wall = (iso: string, timeZone: string) =>
+  new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
 
 describe('the client timeZone option', () => {
   it("'browser' sends the process zone with every query that takes $timeZone; answers read in it", async () => {
@@ -44,9 +45,15 @@ describe('the client timeZone option', () => {
     expect(inTokyo.timeZone).toBe('Asia/Tokyo');
     expect(inTokyo.slots[0]!.localStartAt).toContain('+09:00');
     expect(inTokyo.slots[0]!.localStart).toBe(wall(inTokyo.slots[0]!.startAt, 'Asia/Tokyo'));
-    const perCall = as((await tokyo.request(AvailabilityDocument, { resourceId: s.resourceId, ...window(), timeZone: 'Europe/Lisbon' })).availability, 'Availability');
+    const perCall = as(
+      (await tokyo.request(AvailabilityDocument, { resourceId: s.resourceId, ...window(), timeZone: 'Europe/Lisbon' })).availability,
+      'Availability',
+    );
     expect(perCall.timeZone).toBe('Europe/Lisbon');
-    const plain = as((await createClient({ url: server.url }).request(AvailabilityDocument, { resourceId: s.resourceId, ...window() })).availability, 'Availability');
+    const plain = as(
+      (await createClient({ url: server.url }).request(AvailabilityDocument, { resourceId: s.resourceId, ...window() })).availability,
+      'Availability',
+    );
     expect(plain.timeZone).toBe('America/New_York');
   });
 

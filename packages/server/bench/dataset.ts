@@ -48,10 +48,10 @@ export async function loadDataset(databaseUrl: string, size: DatasetSize = datas
   await client.connect();
   try {
     await client.query('BEGIN');
-    await client.query(
-      `INSERT INTO locations (name, time_zone) SELECT 'Bench location ' || i, $1 FROM generate_series(1, $2::int) i`,
-      [BENCH_ZONE, size.locations],
-    );
+    await client.query(`INSERT INTO locations (name, time_zone) SELECT 'Bench location ' || i, $1 FROM generate_series(1, $2::int) i`, [
+      BENCH_ZONE,
+      size.locations,
+    ]);
     await client.query(
       `INSERT INTO resources (location_id, kind, name, capacity, exclusive)
        SELECT l.id, (CASE WHEN j <= $1 THEN 'PERSON' ELSE 'ROOM' END)::resource_kind, l.name || ' / ' || j, 1, j > $1

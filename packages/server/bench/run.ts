@@ -18,7 +18,14 @@ import { scaleBench } from './scenarios/scale.js';
 import { monthViewBench } from './scenarios/month-view.js';
 import { plansBench } from './scenarios/plans.js';
 
-const SUITES = { plans: plansBench, availability: availabilityBench, 'month-view': monthViewBench, booking: bookingBench, live: liveBench, scale: scaleBench } as const;
+const SUITES = {
+  plans: plansBench,
+  availability: availabilityBench,
+  'month-view': monthViewBench,
+  booking: bookingBench,
+  live: liveBench,
+  scale: scaleBench,
+} as const;
 type Suite = keyof typeof SUITES;
 
 async function main() {
@@ -30,7 +37,11 @@ async function main() {
   }
   const suites = asked as Suite[];
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ');
   console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}; load average ${load()}`);
 
   const database = await createBenchDatabase();
@@ -55,7 +66,9 @@ async function main() {
     const slotwise = await start(startSlotwise(database.url));
     const floor = await start(startFloor(database.url, 'yoga'));
     const bare = await start(startFloor(database.url, 'http'));
-    console.log(`servers ready in ${((performance.now() - started) / 1000).toFixed(1)} s; start-up work done after ${((await settled()) / 1000).toFixed(1)} s more`);
+    console.log(
+      `servers ready in ${((performance.now() - started) / 1000).toFixed(1)} s; start-up work done after ${((await settled()) / 1000).toFixed(1)} s more`,
+    );
     const ctx: BenchContext = {
       databaseUrl: database.url,
       dataset,
@@ -69,8 +82,12 @@ async function main() {
     };
     for (const suite of suites) await SUITES[suite](ctx);
     // Unexpected errors are masked in responses; the server's error log says what they were.
-    const logged = slotwise.stderr().split('\n').filter((l) => l.includes('"level":50'));
-    if (logged.length) console.log(`\nslotwise logged ${logged.length} error line(s) in its last 8 KB of output; the latest:\n${logged.at(-1)!.slice(0, 1500)}`);
+    const logged = slotwise
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"level":50'));
+    if (logged.length)
+      console.log(`\nslotwise logged ${logged.length} error line(s) in its last 8 KB of output; the latest:\n${logged.at(-1)!.slice(0, 1500)}`);
     console.log(`\nload average at the end: ${load()} (other work on the machine skews every figure; the ratios are measured side by side)`);
   } finally {
     await Promise.all(children.map((c) => c.stop()));
@@ -82,7 +99,9 @@ async function tableSizes(databaseUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ slots: number; bookings: number }>(`SELECT (SELECT count(*)::int FROM slots) AS slots, (SELECT count(*)::int FROM bookings) AS bookings`);
+    const { rows } = await client.query<{ slots: number; bookings: number }>(
+      `SELECT (SELECT count(*)::int FROM slots) AS slots, (SELECT count(*)::int FROM bookings) AS bookings`,
+    );
     return `${rows[0]!.slots.toLocaleString('en-US')} slots, ${rows[0]!.bookings.toLocaleString('en-US')} bookings`;
   } finally {
     await client.end();

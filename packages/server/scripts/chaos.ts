@@ -72,13 +72,17 @@ async function main() {
   const { redis, env, servers: started } = await serversSharingOwnRedis(database.url);
   let [a, b] = started;
   const servers = [a, b];
-  console.log(`database ${database.name}, redis pid ${redis.pid} on ${redis.port}, servers ${a.url} (pid ${a.proc.pid}) and ${b.url} (pid ${b.proc.pid})`);
+  console.log(
+    `database ${database.name}, redis pid ${redis.pid} on ${redis.port}, servers ${a.url} (pid ${a.proc.pid}) and ${b.url} (pid ${b.proc.pid})`,
+  );
   const live = () => ({ resourceId: encodeGlobalID('Resource', resourceId) });
   const book = (server: ServerProcess, n: number) =>
     sendBooking(server.url, {
       key: randomUUID(),
       query: BOOK_MUTATION,
-      variables: { input: { slotId: encodeGlobalID('Slot', slotIds[n % slotIds.length]!), customer: { name: `Chaos ${n}`, email: `chaos${n}@example.com` } } },
+      variables: {
+        input: { slotId: encodeGlobalID('Slot', slotIds[n % slotIds.length]!), customer: { name: `Chaos ${n}`, email: `chaos${n}@example.com` } },
+      },
     });
   let n = 0;
 
@@ -94,7 +98,11 @@ async function main() {
       const attempts = await load.done;
       console.log(`  did: ${attempts.length} bookings, ${terminated} connections terminated`);
       check('server still running', alive(a), { pid: a.proc.pid });
-      check('every request answered (booked or TRY_AGAIN)', attempts.every((x) => ['BookingReceipt', 'TryAgainError', 'TRY_AGAIN'].includes(x.outcome)), tally(attempts));
+      check(
+        'every request answered (booked or TRY_AGAIN)',
+        attempts.every((x) => ['BookingReceipt', 'TryAgainError', 'TRY_AGAIN'].includes(x.outcome)),
+        tally(attempts),
+      );
       const inv = await checkInvariants(database.url, load.receipts());
       check('every answered booking in the database', inv.missing.length === 0, { receipts: load.receipts().length, missing: inv.missing.length });
       check('slot counters equal live bookings', inv.counterMismatches.length === 0, { mismatches: inv.counterMismatches.length });
@@ -115,22 +123,43 @@ async function main() {
       console.log(`  did: killed redis-server (pid ${redis.pid}) after ${atKill} answers`);
       check('/readyz stays 200, says redis degraded', (await readiness(a.url))?.status === 200, await ready(a));
       await subA.log.until(() => subA.log.items.length > eventsAtKill, 5_000).catch(() => {});
-      check('same-instance subscriber keeps receiving', subA.log.items.length > eventsAtKill, { eventsWhileDown: subA.log.items.length - eventsAtKill });
+      check('same-instance subscriber keeps receiving', subA.log.items.length > eventsAtKill, {
+        eventsWhileDown: subA.log.items.length - eventsAtKill,
+      });
       await redis.start();
       const attempts = (await Promise.all(loads.map((l) => l.done))).flat();
-      check('bookings kept succeeding', attempts.every((x) => x.outcome === 'BookingReceipt'), tally(attempts));
-      await waitFor(async () => (await readiness(b.url))?.body.checks.redis === 'ok' && (await readiness(a.url))?.body.checks.redis === 'ok', 'redis ok').catch(() => {});
+      check(
+        'bookings kept succeeding',
+        attempts.every((x) => x.outcome === 'BookingReceipt'),
+        tally(attempts),
+      );
+      await waitFor(
+        async () => (await readiness(b.url))?.body.checks.redis === 'ok' && (await readiness(a.url))?.body.checks.redis === 'ok',
+        'redis ok',
+      ).catch(() => {});
       check('redis ok again on both, no restart', alive(a, b), { a: await ready(a), b: await ready(b) });
       const subB = wsSubscribe(wsClient(b.url), live());
       await subB.log.at(0, 10_000);
-      const delivered = await waitFor(async () => {
-        await book(a, n++);
-        await subB.log.until(() => subB.log.items.length > 1, 1_000).catch(() => {});
-        return subB.log.items.length > 1;
-      }, 'a cross-instance event', 15_000, 0).catch(() => false);
+      const delivered = await waitFor(
+        async () => {
+          await book(a, n++);
+          await subB.log.until(() => subB.log.items.length > 1, 1_000).catch(() => {});
+          return subB.log.items.length > 1;
+        },
+        'a cross-instance event',
+        15_000,
+        0,
+      ).catch(() => false);
       check('cross-instance events resume (booked on A, seen on B)', delivered === true, { eventsOnB: subB.log.items.length - 1 });
       const metrics = await (await fetch(`${a.url}/metrics`)).text();
-      check('fallbacks counted in slotwise_redis_fallback_total', /slotwise_redis_fallback_total\{component="\w+"\} [1-9]/.test(metrics), metrics.split('\n').filter((l) => l.startsWith('slotwise_redis_fallback_total')).join('; '));
+      check(
+        'fallbacks counted in slotwise_redis_fallback_total',
+        /slotwise_redis_fallback_total\{component="\w+"\} [1-9]/.test(metrics),
+        metrics
+          .split('\n')
+          .filter((l) => l.startsWith('slotwise_redis_fallback_total'))
+          .join('; '),
+      );
     });
 
     await step('Redis down at start: a new server process starts while Redis is dead', async () => {
@@ -160,9 +189,14 @@ async function main() {
       check('syntax error -> per-operation error', (await outcome('subscription { serverTime(')) === 'error message', 'error message');
       const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: serverTime`).join(' ');
       check('armor-refused query -> per-operation error', (await outcome(`query { ${aliases} }`)) === 'error message', 'error message');
-      const mutation = await outcome(BOOK_MUTATION, { input: { slotId: encodeGlobalID('Slot', slotIds[0]!), customer: { name: 'WS', email: 'ws@example.com' } } });
+      const mutation = await outcome(BOOK_MUTATION, {
+        input: { slotId: encodeGlobalID('Slot', slotIds[0]!), customer: { name: 'WS', email: 'ws@example.com' } },
+      });
       check('mutation over the socket runs', mutation.includes('BookingReceipt'), mutation);
-      const received = await sub.log.at(1, 5_000).then(() => true, () => false);
+      const received = await sub.log.at(1, 5_000).then(
+        () => true,
+        () => false,
+      );
       check('the subscription keeps receiving; socket open', received && closes.length === 0, { events: sub.log.items.length, closes });
       const burstClient = wsClient(a.url);
       const burst = Array.from({ length: 25 }, () => wsSubscribe(burstClient, live()));
@@ -173,9 +207,12 @@ async function main() {
       await burstClient.dispose();
     });
 
-    await step("First requests of a new JWT user, 20 at once", async () => {
+    await step('First requests of a new JWT user, 20 at once', async () => {
       const email = `chaos-${Date.now()}@idp.example`;
-      const token = await new SignJWT({ email, roles: ['user'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(TEST_SECRETS.JWT_SECRET));
+      const token = await new SignJWT({ email, roles: ['user'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(TEST_SECRETS.JWT_SECRET));
       const responses = await Promise.all(
         Array.from({ length: 20 }, () =>
           fetch(`${a.url}/graphql`, {
@@ -186,7 +223,10 @@ async function main() {
         ),
       );
       const users = await withClient(database.url, (c) => c.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]));
-      check('all 20 succeed, one user row', responses.every((r) => !r.errors) && users.rows[0].n === 1, { failed: responses.filter((r) => r.errors).length, users: users.rows[0].n });
+      check('all 20 succeed, one user row', responses.every((r) => !r.errors) && users.rows[0].n === 1, {
+        failed: responses.filter((r) => r.errors).length,
+        users: users.rows[0].n,
+      });
     });
 
     await step('SIGKILL of a server during a booking load, then a restart', async () => {
@@ -222,19 +262,26 @@ async function main() {
           });
         const first = start();
         // It holds the lock before it opens the database: no need to wait for the whole start.
-        await waitFor(() => {
-          try {
-            return (JSON.parse(readFileSync(join(dir, 'slotwise.lock'), 'utf8')) as { pid: number }).pid === first.pid;
-          } catch {
-            return false;
-          }
-        }, 'the first process to hold the lock', 30_000);
+        await waitFor(
+          () => {
+            try {
+              return (JSON.parse(readFileSync(join(dir, 'slotwise.lock'), 'utf8')) as { pid: number }).pid === first.pid;
+            } catch {
+              return false;
+            }
+          },
+          'the first process to hold the lock',
+          30_000,
+        );
         const second = start();
         const lines: string[] = [];
         createInterface({ input: second.stderr! }).on('line', (l) => lines.push(l));
         const [code] = (await once(second, 'exit')) as [number];
         console.log(`  did: started pid ${first.pid} on ${dir}, then a second process`);
-        check('second exits non-zero with one line', code !== 0 && lines.length === 1 && lines[0]!.includes(`process ${first.pid}`), { code, stderr: lines });
+        check('second exits non-zero with one line', code !== 0 && lines.length === 1 && lines[0]!.includes(`process ${first.pid}`), {
+          code,
+          stderr: lines,
+        });
         check('first still running', first.exitCode === null, { pid: first.pid });
         first.kill('SIGKILL');
         await once(first, 'exit');
@@ -249,7 +296,9 @@ async function main() {
   }
 
   const broken = checks.filter((c) => !c.held);
-  console.log(`\n${checks.length - broken.length} of ${checks.length} checks held${broken.length ? `; broken: ${broken.map((c) => `${c.fault} / ${c.what}`).join('; ')}` : ''}`);
+  console.log(
+    `\n${checks.length - broken.length} of ${checks.length} checks held${broken.length ? `; broken: ${broken.map((c) => `${c.fault} / ${c.what}`).join('; ')}` : ''}`,
+  );
   process.exit(broken.length ? 1 : 0);
 }
 

@@ -13,5 +13,9 @@ execFileSync(process.execPath, [prismaCli, 'generate'], {
   env: {
     ...process.env,
     // generators such as prisma-pothos-types are found on the package's own bin path
-    PATH: `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH}`, PRISMA_SCHEMA_ENGINE_BINARY: placeholder, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+    PATH: `${join(process.cwd(), 'node_modules', '.bin')}:${process.env.PATH}`,
+    PRISMA_SCHEMA_ENGINE_BINARY: placeholder,
+    PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    CHECKPOINT_DISABLE: '1',
+  },
 });

@@ -54,7 +54,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
       poolMax: config.DATABASE_POOL_MAX,
       statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: config.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-      onConnectionError: (err) => log.warn({ reason: err.message, code: (err as { code?: string }).code }, 'database connection lost; the pool replaces it'),
+      onConnectionError: (err) =>
+        log.warn({ reason: err.message, code: (err as { code?: string }).code }, 'database connection lost; the pool replaces it'),
     }));
   const applied = await migrate(db.sql);
   if (applied.length) log.info({ applied }, 'migrations applied');
@@ -88,7 +89,9 @@ export async function createSlotwise(options: SlotwiseOptions) {
   const pubsubHandle =
     pgPubSub ??
     createPubSubHandle(
-      config.REDIS_URL && redisFallback ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback } : undefined,
+      config.REDIS_URL && redisFallback
+        ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback }
+        : undefined,
     );
   await pgPubSub?.ready;
   if (redis) {

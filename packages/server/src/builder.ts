@@ -59,7 +59,10 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     // Open to everyone: a node the caller may not see, or that does not exist, is null (visibleNode).
     decodeGlobalID: decodeOrUnknown,
-    nodeQueryOptions: { authScopes: { public: true }, resolve: (_root, { id }, ctx, info, resolveNode) => visibleNode(ctx, info, id, () => resolveNode(id)) },
+    nodeQueryOptions: {
+      authScopes: { public: true },
+      resolve: (_root, { id }, ctx, info, resolveNode) => visibleNode(ctx, info, id, () => resolveNode(id)),
+    },
     nodesQueryOptions: {
       authScopes: { public: true },
       // The plugin's resolveNodes loads the field's own `args.ids` whatever it is passed, and one

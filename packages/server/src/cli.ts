@@ -62,7 +62,11 @@ async function rotate(sql: Parameters<typeof rotateKeys>[0], pii: Pii, batchSize
   const failed = reports.flatMap((r) => r.failed);
   for (const f of failed) console.error(`not decrypted: ${f}`);
   const total = reports.reduce((sum, r) => sum + r.values, 0);
-  console.log(failed.length ? `${failed.length} values left as they were: add their keys to ENCRYPTION_OLD_KEYS and run again` : `done: ${total} values re-encrypted, everything is under key ${pii.currentKeyId}`);
+  console.log(
+    failed.length
+      ? `${failed.length} values left as they were: add their keys to ENCRYPTION_OLD_KEYS and run again`
+      : `done: ${total} values re-encrypted, everything is under key ${pii.currentKeyId}`,
+  );
   return failed.length ? 1 : 0;
 }
 

@@ -29,7 +29,16 @@ async function startMain(env: Record<string, string>, readyMessage = 'all worker
   const port = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVER_DIR,
-    env: { ...process.env, ...TEST_SECRETS, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SEED_DEMO: 'false', SHUTDOWN_TIMEOUT_MS: '500', ...env },
+    env: {
+      ...process.env,
+      ...TEST_SECRETS,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SEED_DEMO: 'false',
+      SHUTDOWN_TIMEOUT_MS: '500',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -43,10 +52,15 @@ async function startMain(env: Record<string, string>, readyMessage = 'all worker
     }
   });
   try {
-    await waitFor(() => {
-      if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}: ${stderr.join('\n')}`);
-      return logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith(readyMessage));
-    }, readyMessage, START_MS, 100);
+    await waitFor(
+      () => {
+        if (proc.exitCode !== null) throw new Error(`exited with ${proc.exitCode}: ${stderr.join('\n')}`);
+        return logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith(readyMessage));
+      },
+      readyMessage,
+      START_MS,
+      100,
+    );
   } catch (err) {
     // Nothing of ours is left running: the primary stops its workers.
     proc.kill('SIGTERM');
@@ -92,7 +106,9 @@ function post(url: string, query: string, variables: Record<string, unknown> = {
     const req = request(`${url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, worker: res.headers['x-slotwise-worker'] as string | undefined, body: JSON.parse(text) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, worker: res.headers['x-slotwise-worker'] as string | undefined, body: JSON.parse(text) }),
+      );
     });
     req.on('error', reject);
     req.end(JSON.stringify({ query, variables }));
@@ -103,28 +119,32 @@ function post(url: string, query: string, variables: Record<string, unknown> = {
 function subscribe(url: string, variables: Record<string, unknown>) {
   const log = new EventLog<LiveEvent>();
   let worker: string | undefined;
-  const req = request(`${url}/graphql`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-session-id': 'live' } }, (res) => {
-    worker = res.headers['x-slotwise-worker'] as string | undefined;
-    let buffer = '';
-    res.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const data = buffer
-          .slice(0, end)
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trim())
-          .join('\n');
-        buffer = buffer.slice(end + 2);
-        if (!data) continue;
-        const payload = JSON.parse(data) as { data?: { slotAvailability: LiveEvent }; errors?: unknown };
-        if (payload.errors) log.end(payload.errors);
-        else if (payload.data) log.push(payload.data.slotAvailability);
-      }
-    });
-    res.on('end', () => log.end());
-  });
+  const req = request(
+    `${url}/graphql`,
+    { method: 'POST', agent: false, headers: { 'content-type': 'application/json', accept: 'text/event-stream', 'x-session-id': 'live' } },
+    (res) => {
+      worker = res.headers['x-slotwise-worker'] as string | undefined;
+      let buffer = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const data = buffer
+            .slice(0, end)
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trim())
+            .join('\n');
+          buffer = buffer.slice(end + 2);
+          if (!data) continue;
+          const payload = JSON.parse(data) as { data?: { slotAvailability: LiveEvent }; errors?: unknown };
+          if (payload.errors) log.end(payload.errors);
+          else if (payload.data) log.push(payload.data.slotAvailability);
+        }
+      });
+      res.on('end', () => log.end());
+    },
+  );
   req.on('error', (err) => log.end(err));
   req.end(JSON.stringify({ query: LIVE_QUERY, variables }));
   return { log, worker: () => worker, close: () => req.destroy() };
@@ -133,7 +153,9 @@ function subscribe(url: string, variables: Record<string, unknown>) {
 /** Holds on fresh connections until one is answered by a worker other than `notOn`. */
 async function holdElsewhere(url: string, slotIds: string[], notOn: string): Promise<Answer> {
   for (const [i, slotId] of slotIds.entries()) {
-    const answer = await post(url, HOLD_MUTATION, { input: { slotId: encodeGlobalID('Slot', slotId), customer: { name: `C ${i}`, email: `c${i}@example.com` } } });
+    const answer = await post(url, HOLD_MUTATION, {
+      input: { slotId: encodeGlobalID('Slot', slotId), customer: { name: `C ${i}`, email: `c${i}@example.com` } },
+    });
     expect(answer.body.data?.hold.__typename).toBe('BookingReceipt');
     if (answer.worker !== notOn) return answer;
   }
@@ -215,7 +237,13 @@ describe('WORKERS=2 with Redis', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    cluster = await startMain({ DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, WORKERS: '2', RATE_LIMIT_READS_PER_MINUTE: '0', RATE_LIMIT_BOOKINGS_PER_MINUTE: '0' });
+    cluster = await startMain({
+      DATABASE_URL: database.url,
+      REDIS_URL: TEST_REDIS_URL,
+      WORKERS: '2',
+      RATE_LIMIT_READS_PER_MINUTE: '0',
+      RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
+    });
   }, START_MS + 30_000);
 
   afterAll(async () => {
@@ -229,25 +257,36 @@ describe('WORKERS=2 with Redis', () => {
 });
 
 describe('WORKERS settings', () => {
-  it('stops on a bad WORKERS value with exit code 1 and one line', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: SERVER_DIR, env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKERS: 'abc' } });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const [code] = (await once(child, 'exit')) as [number];
-    expect(code).toBe(1);
-    expect(stderr.trimEnd().split('\n')).toEqual(['Invalid configuration: WORKERS must be auto or a number of processes (1-256)']);
-  }, START_MS);
+  it(
+    'stops on a bad WORKERS value with exit code 1 and one line',
+    async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: SERVER_DIR,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, WORKERS: 'abc' },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(stderr.trimEnd().split('\n')).toEqual(['Invalid configuration: WORKERS must be auto or a number of processes (1-256)']);
+    },
+    START_MS,
+  );
 
-  it('runs one process in embedded mode and says so', async () => {
-    const embedded = await startMain({ DATA_DIR: 'memory://', WORKERS: '2', DATABASE_URL: '' }, 'GraphiQL');
-    try {
-      expect(embedded.logs.some((l) => l.level === 40 && String(l.msg).startsWith('embedded mode runs one process'))).toBe(true);
-      expect(embedded.workerPids()).toEqual([]);
-      const answer = await post(embedded.url, '{ __typename }');
-      expect(answer.status).toBe(200);
-      expect(answer.worker).toBeUndefined();
-    } finally {
-      expect(await embedded.stop()).toBe(0);
-    }
-  }, START_MS);
+  it(
+    'runs one process in embedded mode and says so',
+    async () => {
+      const embedded = await startMain({ DATA_DIR: 'memory://', WORKERS: '2', DATABASE_URL: '' }, 'GraphiQL');
+      try {
+        expect(embedded.logs.some((l) => l.level === 40 && String(l.msg).startsWith('embedded mode runs one process'))).toBe(true);
+        expect(embedded.workerPids()).toEqual([]);
+        const answer = await post(embedded.url, '{ __typename }');
+        expect(answer.status).toBe(200);
+        expect(answer.worker).toBeUndefined();
+      } finally {
+        expect(await embedded.stop()).toBe(0);
+      }
+    },
+    START_MS,
+  );
 });

@@ -77,9 +77,17 @@ describe('loadConfig', () => {
 
   it('reads a key ring: current key id, old keys as kid:hex, the lookup key', () => {
     const old = 'cd'.repeat(32);
-    const config = loadConfig({ ...SECRETS, ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_OLD_KEYS: ` k1:${old} , k0:${'ef'.repeat(32)}`, ENCRYPTION_LOOKUP_KEY: old });
+    const config = loadConfig({
+      ...SECRETS,
+      ENCRYPTION_KEY_ID: 'k2',
+      ENCRYPTION_OLD_KEYS: ` k1:${old} , k0:${'ef'.repeat(32)}`,
+      ENCRYPTION_LOOKUP_KEY: old,
+    });
     expect(config).toMatchObject({ ENCRYPTION_KEY_ID: 'k2', ENCRYPTION_LOOKUP_KEY: old });
-    expect(config.ENCRYPTION_OLD_KEYS).toEqual([{ id: 'k1', keyHex: old }, { id: 'k0', keyHex: 'ef'.repeat(32) }]);
+    expect(config.ENCRYPTION_OLD_KEYS).toEqual([
+      { id: 'k1', keyHex: old },
+      { id: 'k0', keyHex: 'ef'.repeat(32) },
+    ]);
     expect(loadConfig(SECRETS).ENCRYPTION_OLD_KEYS).toEqual([]);
   });
 
@@ -90,7 +98,11 @@ describe('loadConfig', () => {
   });
 
   it('accepts a JWKS URL instead of JWT_SECRET with DATABASE_URL', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://db/slotwise', JWT_JWKS_URL: 'https://id.example/jwks', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://db/slotwise',
+      JWT_JWKS_URL: 'https://id.example/jwks',
+      ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY,
+    });
     expect(config.JWT_SECRET).toBeUndefined();
   });
 });

@@ -49,7 +49,10 @@ export const configSchema = z.object({
   /** Sender and ORGANIZER of every mail; its domain is the right-hand side of every Message-ID. */
   NOTIFICATIONS_FROM_EMAIL: z.email().default('slotwise@example.com'),
   /** Off: mails are still queued (PENDING) but nothing is sent until it is turned on again. */
-  NOTIFICATIONS_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  NOTIFICATIONS_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Every mail goes to this address instead (staging); the intended recipient is named at the top. */
   NOTIFICATIONS_REDIRECT_TO: z.email().optional(),
   /** Delivery attempts per mail before it is marked FAILED. */
@@ -58,24 +61,34 @@ export const configSchema = z.object({
   JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
-  ENCRYPTION_KEY: z
-    .string()
-    .regex(HEX_KEY, 'must be 64 hex characters (32 bytes)')
-    .optional(),
+  ENCRYPTION_KEY: z.string().regex(HEX_KEY, 'must be 64 hex characters (32 bytes)').optional(),
   /** Id written into every value ENCRYPTION_KEY encrypts, so a later key can tell them apart (default k1). */
   ENCRYPTION_KEY_ID: z.string().regex(KEY_ID, 'must be 1-32 letters, digits, _ or -').optional(),
   /** Earlier keys, still read until `slotwise keys rotate` has re-encrypted everything: `kid:hex,kid:hex`. */
   ENCRYPTION_OLD_KEYS: z
     .string()
-    .transform((s) => s.split(',').map((e) => e.trim()).filter(Boolean))
-    .refine((list) => list.every((e) => /^[A-Za-z0-9_-]{1,32}:[0-9a-fA-F]{64}$/.test(e)), 'must be a comma-separated list of kid:hex (a key id, a colon, 64 hex characters)')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (list) => list.every((e) => /^[A-Za-z0-9_-]{1,32}:[0-9a-fA-F]{64}$/.test(e)),
+      'must be a comma-separated list of kid:hex (a key id, a colon, 64 hex characters)',
+    )
     .transform((list) => list.map((e) => ({ id: e.slice(0, e.indexOf(':')), keyHex: e.slice(e.indexOf(':') + 1) })))
     .refine((keys) => new Set(keys.map((k) => k.id)).size === keys.length, 'must not name a key id twice')
     .default([]),
   /** Secret of the email/phone lookup hashes, which never rotate; default ENCRYPTION_KEY. */
   ENCRYPTION_LOOKUP_KEY: z.string().regex(HEX_KEY, 'must be 64 hex characters (32 bytes)').optional(),
   HOLD_TTL_MINUTES: z.coerce.number().int().min(1).max(120).default(10),
-  WAITLIST_OFFER_MINUTES: z.coerce.number().int().min(5).max(7 * 24 * 60).default(60),
+  WAITLIST_OFFER_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .default(60),
   SLOT_HORIZON_DAYS: z.coerce.number().int().min(0).max(366).default(28),
   MAX_SLOTS_PER_GENERATION: z.coerce.number().int().min(1).default(20_000),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(20),
@@ -83,7 +96,12 @@ export const configSchema = z.object({
   /** Live subscriptions (WebSocket and SSE together) one client address may hold. */
   MAX_SUBSCRIPTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(100),
   MAX_WS_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
-  WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  WS_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   LIVE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(12_000),
@@ -105,9 +123,19 @@ export const configSchema = z.object({
   /** REPLY DECLINED: strict cancels the booking (guest) or the session (host); soft only records it and tells staff. */
   DECLINE_POLICY: z.enum(['strict', 'soft']).default('strict'),
   /** How long a link to the proposal page stays valid. */
-  PROPOSE_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 14),
+  PROPOSE_LINK_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 14),
   /** How long a proposal (and its Approve / Decline links) waits for a decision. */
-  DECISION_LINK_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(72),
+  DECISION_LINK_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(72),
   /** Optional IMAP mailbox polled for calendar replies, e.g. imaps://user:pass@mail.example.com */
   IMAP_URL: z
     .string()
@@ -135,7 +163,11 @@ export const configSchema = z.object({
     .default(0),
   // Abuse resistance (issue #14).
   /** A JWT must carry `exp`, at most this far after its `iat` (or after now, without `iat`). */
-  JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(24 * 60 * 60),
+  JWT_MAX_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(24 * 60 * 60),
   /** Tolerance for `exp`, `nbf` and `iat` against this server's clock. */
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(30),
   /** API tokens created by a JWT-authenticated user expire at most this many days later. */
@@ -144,16 +176,34 @@ export const configSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default('*')
-    .transform((v) => (v.trim() === '*' ? ('*' as const) : v.split(',').map((o) => o.trim()).filter(Boolean))),
+    .transform((v) =>
+      v.trim() === '*'
+        ? ('*' as const)
+        : v
+            .split(',')
+            .map((o) => o.trim())
+            .filter(Boolean),
+    ),
   /** GraphiQL at GET /graphql and schema introspection; unset: on in embedded mode, off with DATABASE_URL. */
-  GRAPHIQL: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
-  INTROSPECTION: z.enum(['true', 'false']).optional().transform((v) => (v === undefined ? undefined : v === 'true')),
+  GRAPHIQL: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
+  INTROSPECTION: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true')),
   /** Largest static cost of one operation or subscription; dearer ones are refused before they run. */
   MAX_OPERATION_COST: z.coerce.number().int().min(1).default(1000),
   /** Most availability-like root fields (availability, availableDates, exposedSlots, searchAvailability, slotAvailability) in one operation. */
   MAX_AVAILABILITY_FIELDS: z.coerce.number().int().min(1).max(1000).default(5),
   /** Largest HTTP request body at /graphql; a larger one is answered 413 without being read. */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 * 1024)
+    .default(1024 * 1024),
   /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Optional OpenAI-compatible chat endpoint (base URL up to /v1) for createFormFromText and formInsights; unset = offline only. */
@@ -163,12 +213,18 @@ export const configSchema = z.object({
   LLM_API_KEY: z.string().optional(),
   LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** formInsights sends registrants' names to the LLM only when this is true. */
-  LLM_SHARE_PERSONAL_DATA: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  LLM_SHARE_PERSONAL_DATA: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   // Passwordless sign-in and strict idempotency (issue #20).
   /** How access tokens from sign-in are signed; unset: HS256 with JWT_SECRET, or ES256 without one. */
   JWT_SIGNING_ALG: z.enum(['HS256', 'ES256', 'RS256', 'EdDSA']).optional(),
   /** PKCS#8 PEM private key for JWT_SIGNING_ALG (ES256, RS256, EdDSA); unset: a generated key pair kept in the database. */
-  JWT_PRIVATE_KEY: z.string().regex(/-----BEGIN PRIVATE KEY-----/, 'must be a PKCS#8 PEM private key').optional(),
+  JWT_PRIVATE_KEY: z
+    .string()
+    .regex(/-----BEGIN PRIVATE KEY-----/, 'must be a PKCS#8 PEM private key')
+    .optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SIGN_IN_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
@@ -178,16 +234,27 @@ export const configSchema = z.object({
   /** The page a sign-in mail's link opens, with `?t=<token>`; unset: <PUBLIC_URL>/sign-in. */
   SIGN_IN_LINK_URL: z.url().optional(),
   /** true: the public booking mutations refuse a request without an Idempotency-Key header. */
-  REQUIRE_IDEMPOTENCY_KEY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  REQUIRE_IDEMPOTENCY_KEY: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   // Webhooks (issue 19).
   /** Webhook URLs may resolve to loopback, private, link-local and unique-local addresses (tests, on-premises). */
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Attempts per delivery (backoff from 30 s doubling to 2 h) before it is marked FAILED. */
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
   /** One attempt, connect to last byte; longer counts as a failure. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
   /** An endpoint with no successful delivery this long after a failure is disabled. */
-  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
   // Event bus (issue 20).
   /** Relay every domain event to NATS JetStream (nats://) or RabbitMQ (amqp:// or amqps://); unset = no relay. */
   EVENT_BUS_URL: z
@@ -238,7 +305,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   // Once the key has been changed, the lookup hashes' secret must be named: they never rotate.
   if ((config.ENCRYPTION_KEY_ID !== undefined || config.ENCRYPTION_OLD_KEYS.length > 0) && !config.ENCRYPTION_LOOKUP_KEY) {
-    throw new ConfigError('Invalid configuration: ENCRYPTION_LOOKUP_KEY is required with ENCRYPTION_KEY_ID or ENCRYPTION_OLD_KEYS (the key the lookup hashes were made with, normally the first ENCRYPTION_KEY)');
+    throw new ConfigError(
+      'Invalid configuration: ENCRYPTION_LOOKUP_KEY is required with ENCRYPTION_KEY_ID or ENCRYPTION_OLD_KEYS (the key the lookup hashes were made with, normally the first ENCRYPTION_KEY)',
+    );
   }
   return config;
 }

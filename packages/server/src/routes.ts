@@ -10,5 +10,14 @@ import { waitlistRoute } from './waitlist/waitlist-route.js';
 
 /** Every HTTP route besides /graphql and the health endpoints: main.ts and test server processes serve the same. */
 export function appRoutes(app: Slotwise) {
-  return [formPageRoute(app), manageRoute(app), widgetRoutes(app), newFormPageRoute(app), proposalRoutes(app), inboundMailRoutes(app), jwksRoute(app), waitlistRoute(app)];
+  return [
+    formPageRoute(app),
+    manageRoute(app),
+    widgetRoutes(app),
+    newFormPageRoute(app),
+    proposalRoutes(app),
+    inboundMailRoutes(app),
+    jwksRoute(app),
+    waitlistRoute(app),
+  ];
 }

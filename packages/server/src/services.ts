@@ -84,7 +84,13 @@ export function createServices(deps: {
   const signingKeys = new SigningKeys(deps.config);
   return {
     signingKeys,
-    signIn: new SignInService({ sql: deps.db.sql, outbox: new Outbox(deps.config), keys: signingKeys, limits: signInLimits(deps.redis), config: deps.config }),
+    signIn: new SignInService({
+      sql: deps.db.sql,
+      outbox: new Outbox(deps.config),
+      keys: signingKeys,
+      limits: signInLimits(deps.redis),
+      config: deps.config,
+    }),
     outbox: new Outbox(deps.config),
     bookingMail,
     sessions: new SessionsService(prisma, slotEvents),
@@ -122,7 +128,14 @@ export function createServices(deps: {
 
 /** Reschedule proposals and inbound calendar mail (issue 13); Outbox and SearchService are stateless, so they get their own. */
 function proposalServices(deps: Parameters<typeof createServices>[0], slotEvents: SlotEvents, bookingMail: BookingMailer) {
-  const proposals = new ProposalService({ db: deps.db, config: deps.config, slotEvents, outbox: new Outbox(deps.config), bookingMail, metrics: deps.metrics });
+  const proposals = new ProposalService({
+    db: deps.db,
+    config: deps.config,
+    slotEvents,
+    outbox: new Outbox(deps.config),
+    bookingMail,
+    metrics: deps.metrics,
+  });
   return {
     proposals,
     proposalDecisions: new ProposalDecisions(proposals),

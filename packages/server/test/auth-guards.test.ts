@@ -71,14 +71,23 @@ describe('every root field declares authScopes', () => {
 
   it('has no field without a guard', () => {
     const unguarded = fields.filter((f) => !f.scopes || (typeof f.scopes === 'object' && Object.keys(f.scopes).length === 0));
-    expect(unguarded.map((f) => f.name), 'root fields without authScopes').toEqual([]);
+    expect(
+      unguarded.map((f) => f.name),
+      'root fields without authScopes',
+    ).toEqual([]);
   });
 
   it('has public fields only where the allowlist says so', () => {
     const isPublic = (s: Scopes) => typeof s === 'object' && s.public === true;
     const publicFields = fields.filter((f) => isPublic(f.scopes)).map((f) => f.name);
-    expect(publicFields.filter((f) => !PUBLIC_ROOT_FIELDS.includes(f)), 'public root fields missing from PUBLIC_ROOT_FIELDS').toEqual([]);
-    expect(PUBLIC_ROOT_FIELDS.filter((f) => !publicFields.includes(f)), 'PUBLIC_ROOT_FIELDS entries that are not public (stale)').toEqual([]);
+    expect(
+      publicFields.filter((f) => !PUBLIC_ROOT_FIELDS.includes(f)),
+      'public root fields missing from PUBLIC_ROOT_FIELDS',
+    ).toEqual([]);
+    expect(
+      PUBLIC_ROOT_FIELDS.filter((f) => !publicFields.includes(f)),
+      'PUBLIC_ROOT_FIELDS entries that are not public (stale)',
+    ).toEqual([]);
   });
 });
 

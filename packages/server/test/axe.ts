@@ -13,7 +13,14 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   const violations = await page.evaluate(async () => {
     type Violation = { id: string; impact: string; nodes: { target: unknown; failureSummary: string }[] };
     const results = await (window as unknown as { axe: { run(c: Document): Promise<{ violations: Violation[] }> } }).axe.run(document);
-    return results.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, first: `${JSON.stringify(v.nodes[0]?.target)} ${v.nodes[0]?.failureSummary}` }));
+    return results.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.length,
+      first: `${JSON.stringify(v.nodes[0]?.target)} ${v.nodes[0]?.failureSummary}`,
+    }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}, ${v.nodes} elements; ${v.first})`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}, ${v.nodes} elements; ${v.first})`);
 }

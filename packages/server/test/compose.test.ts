@@ -89,7 +89,8 @@ describe('docker-compose.yml', () => {
     expect(rabbitmq?.profiles).toEqual(['events']);
     expect(containerPorts(nats!)).toContain(4222);
     expect(containerPorts(rabbitmq!)).toContain(5672);
-    for (const url of ['nats://nats:4222', 'amqp://guest:guest@rabbitmq:5672']) expect(loadConfig({ ...serverEnv, EVENT_BUS_URL: url }).EVENT_BUS_URL).toBe(url);
+    for (const url of ['nats://nats:4222', 'amqp://guest:guest@rabbitmq:5672'])
+      expect(loadConfig({ ...serverEnv, EVENT_BUS_URL: url }).EVENT_BUS_URL).toBe(url);
   });
 
   it('starts the server only after its services are healthy', () => {

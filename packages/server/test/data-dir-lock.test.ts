@@ -46,7 +46,7 @@ function deadPid(): number {
 }
 
 describe('embedded data dir lock', () => {
-  it('makes a second process on the same DATA_DIR exit non-zero at once with one line naming the dir and the holder; a SIGKILLed holder\'s lock is taken over', async () => {
+  it("makes a second process on the same DATA_DIR exit non-zero at once with one line naming the dir and the holder; a SIGKILLed holder's lock is taken over", async () => {
     const dataDir = tempDir();
     const first = startMain(dataDir);
     // The lock is taken before the database opens: no need to wait for the whole start.
@@ -54,7 +54,9 @@ describe('embedded data dir lock', () => {
     const second = startMain(dataDir);
     const [code] = (await once(second.proc, 'exit')) as [number];
     expect(code).not.toBe(0);
-    expect(second.stderr).toEqual([expect.stringMatching(new RegExp(`^Data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${first.proc.pid} `))]);
+    expect(second.stderr).toEqual([
+      expect.stringMatching(new RegExp(`^Data dir ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by process ${first.proc.pid} `)),
+    ]);
     expect(first.proc.exitCode).toBeNull();
 
     // A crash leaves the lock file behind; whoever opens the dir next sees its process is gone and takes over.

@@ -42,10 +42,16 @@ describe('PostgreSQL connections terminated under a booking load', () => {
     const attempts = await load.done;
 
     expect(server.exit(), 'the server process is still running').toBeNull();
-    expect(terminated.reduce((a, b) => a + b, 0), 'connections were terminated').toBeGreaterThan(0);
+    expect(
+      terminated.reduce((a, b) => a + b, 0),
+      'connections were terminated',
+    ).toBeGreaterThan(0);
     const outcomes = tally(attempts);
     // Each request is answered: booked, or told to try again; never a crash, an internal error or no answer.
-    expect(Object.keys(outcomes).filter((o) => !['BookingReceipt', 'TryAgainError', 'TRY_AGAIN'].includes(o)), JSON.stringify(outcomes)).toEqual([]);
+    expect(
+      Object.keys(outcomes).filter((o) => !['BookingReceipt', 'TryAgainError', 'TRY_AGAIN'].includes(o)),
+      JSON.stringify(outcomes),
+    ).toEqual([]);
     expect(outcomes.BookingReceipt ?? 0).toBeGreaterThan(attempts.length / 2);
 
     const invariants = await checkInvariants(database.url, load.receipts());

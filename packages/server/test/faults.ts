@@ -92,7 +92,10 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
 export async function createBookableSlots(databaseUrl: string, count: number, capacity: number): Promise<{ resourceId: string; slotIds: string[] }> {
   return withClient(databaseUrl, async (client) => {
     const location = await client.query<{ id: string }>(`INSERT INTO locations (name, time_zone) VALUES ('Chaos', 'UTC') RETURNING id`);
-    const resource = await client.query<{ id: string }>(`INSERT INTO resources (location_id, kind, name) VALUES ($1, 'PERSON', 'Chaos') RETURNING id`, [location.rows[0]!.id]);
+    const resource = await client.query<{ id: string }>(
+      `INSERT INTO resources (location_id, kind, name) VALUES ($1, 'PERSON', 'Chaos') RETURNING id`,
+      [location.rows[0]!.id],
+    );
     const resourceId = resource.rows[0]!.id;
     const slots = await client.query<{ id: string }>(
       `INSERT INTO slots (location_id, resource_id, time_zone, start_at, end_at, capacity)

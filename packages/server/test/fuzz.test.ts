@@ -44,14 +44,71 @@ function mulberry32(seed: number) {
 
 const UUIDISH = '018f0000-0000-7000-8000-00000000000';
 const HUGE = 'x'.repeat(100_000);
-const UNICODE = ['żółć', '👩‍👩‍👧‍👦🏳️‍🌈', 'مرحبا\u202ebackwards', 'e\u0301\u0301\u0301', '\u0000nul', '\ud800lone', '\uffff\ufeff', 'ｆｕｌｌ', '𝕏'.repeat(500)];
-const INJECTION = ["' OR 1=1 --", '"; DROP TABLE slots; --', '<script>alert(1)</script>', '${7*7}', '../../etc/passwd', '%00', '\\u0000', '{"$ne":null}'];
-const ZONES = ['UTC', 'America/New_York', 'Europe/Lisbon', 'Mars/Olympus', 'Etc/GMT+14', 'Etc/GMT-15', '+99:00', 'America/New_York\u0000', 'utc', '', 'EST5EDT', 'Z'.repeat(300)];
-const DATETIMES = [
-  '2030-01-01T00:00:00Z', '2030-01-01T00:07:00Z', '2020-01-01T00:00:00Z', '2024-02-30T00:00:00Z', '+275760-09-13T00:00:00Z', '9999999-01-01T00:00:00Z',
-  '2030-03-10T02:30:00-05:00', '2030-13-01T00:00:00Z', '1970-01-01T00:00:00Z', '2030-01-01', 'now', '', 'T', '2030-01-01T24:00:00Z', '2030-01-01T00:00:00.9999999999Z',
+const UNICODE = [
+  'żółć',
+  '👩‍👩‍👧‍👦🏳️‍🌈',
+  'مرحبا\u202ebackwards',
+  'e\u0301\u0301\u0301',
+  '\u0000nul',
+  '\ud800lone',
+  '\uffff\ufeff',
+  'ｆｕｌｌ',
+  '𝕏'.repeat(500),
 ];
-const DATES = ['2030-01-01', '2024-02-30', '2030-13-01', '0000-00-00', '+275760-09-13', '2030-1-1', '', 'tomorrow', '2030-01-01T00:00:00Z', '1899-12-31', '2099-12-31'];
+const INJECTION = [
+  "' OR 1=1 --",
+  '"; DROP TABLE slots; --',
+  '<script>alert(1)</script>',
+  '${7*7}',
+  '../../etc/passwd',
+  '%00',
+  '\\u0000',
+  '{"$ne":null}',
+];
+const ZONES = [
+  'UTC',
+  'America/New_York',
+  'Europe/Lisbon',
+  'Mars/Olympus',
+  'Etc/GMT+14',
+  'Etc/GMT-15',
+  '+99:00',
+  'America/New_York\u0000',
+  'utc',
+  '',
+  'EST5EDT',
+  'Z'.repeat(300),
+];
+const DATETIMES = [
+  '2030-01-01T00:00:00Z',
+  '2030-01-01T00:07:00Z',
+  '2020-01-01T00:00:00Z',
+  '2024-02-30T00:00:00Z',
+  '+275760-09-13T00:00:00Z',
+  '9999999-01-01T00:00:00Z',
+  '2030-03-10T02:30:00-05:00',
+  '2030-13-01T00:00:00Z',
+  '1970-01-01T00:00:00Z',
+  '2030-01-01',
+  'now',
+  '',
+  'T',
+  '2030-01-01T24:00:00Z',
+  '2030-01-01T00:00:00.9999999999Z',
+];
+const DATES = [
+  '2030-01-01',
+  '2024-02-30',
+  '2030-13-01',
+  '0000-00-00',
+  '+275760-09-13',
+  '2030-1-1',
+  '',
+  'tomorrow',
+  '2030-01-01T00:00:00Z',
+  '1899-12-31',
+  '2099-12-31',
+];
 
 let realLocation = '';
 
@@ -169,16 +226,38 @@ function generator(random: () => number) {
 
   return function next(): { query: string; variables?: Record<string, unknown>; headers: Record<string, string>; subscription: boolean } {
     const headers: Record<string, string> = {};
-    if (chance(0.3)) headers['x-session-id'] = String(string()).slice(0, 200).replace(/[^\x20-\x7e]/g, '?');
+    if (chance(0.3))
+      headers['x-session-id'] = String(string())
+        .slice(0, 200)
+        .replace(/[^\x20-\x7e]/g, '?');
     const shape = random();
     if (shape < 0.05) {
       // Garbage documents: broken syntax, unicode, nothing at all.
-      return { query: pick(['{', '}', '{ availability', 'query { __schema { types { name } } }', 'mutation', 'subscription { a b }', '{ a: b: c }', pick(UNICODE), '{'.repeat(5000), '{ serverTime '.repeat(2000)]), headers, subscription: false };
+      return {
+        query: pick([
+          '{',
+          '}',
+          '{ availability',
+          'query { __schema { types { name } } }',
+          'mutation',
+          'subscription { a b }',
+          '{ a: b: c }',
+          pick(UNICODE),
+          '{'.repeat(5000),
+          '{ serverTime '.repeat(2000),
+        ]),
+        headers,
+        subscription: false,
+      };
     }
     if (shape < 0.08) {
       // Deep: a chain of nested objects, far past the depth limit.
       const depth = 10 + int(30);
-      return { query: `{ node(id: "x") { ... on Slot { ${'resource { location { resources { '.repeat(depth / 3)} id ${'} } } '.repeat(depth / 3)} } } }`, headers, subscription: false };
+      return {
+        query: `{ node(id: "x") { ... on Slot { ${'resource { location { resources { '.repeat(depth / 3)} id ${'} } } '.repeat(depth / 3)} } } }`,
+        headers,
+        subscription: false,
+      };
     }
     if (shape < 0.11) {
       // Wide: many aliases of one field.
@@ -210,7 +289,10 @@ let t: TestApp;
 /** What the server logged as unexpected (behind each masked error), to show with a failure. */
 const unexpected: string[] = [];
 beforeAll(async () => {
-  const logger = pino({ level: 'error' }, { write: (line: string) => void unexpected.push(String((JSON.parse(line) as { err?: { message?: string } }).err?.message).slice(0, 300)) });
+  const logger = pino(
+    { level: 'error' },
+    { write: (line: string) => void unexpected.push(String((JSON.parse(line) as { err?: { message?: string } }).err?.message).slice(0, 300)) },
+  );
   t = await createTestApp({ logger });
   const fx = fixtures(t.app.db.sql);
   realLocation = await fx.location('America/New_York');
@@ -224,7 +306,8 @@ async function rowCounts(): Promise<Record<string, number>> {
     `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
   );
   const counts: Record<string, number> = {};
-  for (const { table_name } of tables) counts[table_name] = Number((await t.app.db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "${table_name}"`))[0]!.n);
+  for (const { table_name } of tables)
+    counts[table_name] = Number((await t.app.db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "${table_name}"`))[0]!.n);
   return counts;
 }
 
@@ -233,7 +316,11 @@ async function send(op: ReturnType<ReturnType<typeof generator>>): Promise<strin
   const abort = new AbortController();
   const response = await t.app.yoga.fetch('http://slotwise.test/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: op.subscription ? 'text/event-stream' : 'application/graphql-response+json', ...op.headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: op.subscription ? 'text/event-stream' : 'application/graphql-response+json',
+      ...op.headers,
+    },
     body: JSON.stringify({ query: op.query, variables: op.variables }),
     signal: abort.signal,
   });
@@ -265,7 +352,9 @@ async function send(op: ReturnType<ReturnType<typeof generator>>): Promise<strin
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    return response.status === 413 || response.status === 415 || response.status === 406 ? null : `unparseable answer (${response.status}): ${text.slice(0, 200)}`;
+    return response.status === 413 || response.status === 415 || response.status === 406
+      ? null
+      : `unparseable answer (${response.status}): ${text.slice(0, 200)}`;
   }
   const masked = (body.errors ?? []).find((e) => e.message === 'Unexpected error.' || e.extensions?.code === 'INTERNAL_SERVER_ERROR');
   return masked ? `masked error: ${masked.message}` : null;
@@ -286,7 +375,8 @@ describe(`fuzz: ${OPERATIONS} hostile operations (seed ${SEED})`, () => {
           const op = operations[index++]!;
           const t0 = performance.now();
           const reason = await send(op).catch((error: Error) => `threw: ${error.message}`);
-          if (process.env.FUZZ_DEBUG) slow.push({ ms: performance.now() - t0, q: op.query.slice(0, 150), size: JSON.stringify(op.variables ?? {}).length });
+          if (process.env.FUZZ_DEBUG)
+            slow.push({ ms: performance.now() - t0, q: op.query.slice(0, 150), size: JSON.stringify(op.variables ?? {}).length });
           if (reason) failures.push({ reason, query: op.query.slice(0, 2000), variables: JSON.stringify(op.variables ?? {}).slice(0, 2000) });
         }
       }),

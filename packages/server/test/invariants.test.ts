@@ -35,10 +35,10 @@ async function expectViolation(text: string, params: unknown[], code: string, co
 }
 
 async function resource(exclusive = true): Promise<string> {
-  const [row] = await q<{ id: string }>(
-    `INSERT INTO resources (location_id, kind, name, exclusive) VALUES ($1, 'ROOM', 'Room', $2) RETURNING id`,
-    [locationId, exclusive],
-  );
+  const [row] = await q<{ id: string }>(`INSERT INTO resources (location_id, kind, name, exclusive) VALUES ($1, 'ROOM', 'Room', $2) RETURNING id`, [
+    locationId,
+    exclusive,
+  ]);
   return row!.id;
 }
 
@@ -171,10 +171,9 @@ describe('unique keys', () => {
 
   it('a registration holds a slot once', async () => {
     const [slot] = await q(insertSlot, [null, null, formId, '2030-04-04T10:00Z', '2030-04-04T11:00Z', 5, 0, 0]);
-    const [registration] = await q(
-      `INSERT INTO registrations (form_id, name, email, email_hash) VALUES ($1, 'Ann', 'enc', 'hash') RETURNING id`,
-      [formId],
-    );
+    const [registration] = await q(`INSERT INTO registrations (form_id, name, email, email_hash) VALUES ($1, 'Ann', 'enc', 'hash') RETURNING id`, [
+      formId,
+    ]);
     // Two customers (one live booking per slot per customer is its own rule, below).
     const booking = async (hash: string) =>
       (
@@ -229,8 +228,11 @@ describe('slot status trigger', () => {
     // Unblocking hands the status back to the counts.
     expect(await update(`status = 'OPEN'`)).toMatchObject({ status: 'PARTIAL', version: 7 });
 
-    const [blocked] = await q(`INSERT INTO slots (location_id, time_zone, start_at, end_at, capacity, status)
-      VALUES ($1, 'UTC', '2030-05-03T10:00Z', '2030-05-03T11:00Z', 1, 'BLOCKED') RETURNING status, version`, [locationId]);
+    const [blocked] = await q(
+      `INSERT INTO slots (location_id, time_zone, start_at, end_at, capacity, status)
+      VALUES ($1, 'UTC', '2030-05-03T10:00Z', '2030-05-03T11:00Z', 1, 'BLOCKED') RETURNING status, version`,
+      [locationId],
+    );
     expect(blocked).toEqual({ status: 'BLOCKED', version: 1 });
   });
 });

@@ -135,15 +135,28 @@ export function mimeTree(raw: string): MimePart {
   const head = (split < 0 ? raw : raw.slice(0, split)).replace(/\r?\n[ \t]+/g, ' ');
   const body = split < 0 ? '' : raw.slice(split).replace(/^\r?\n\r?\n/, '');
   const header = (name: string) => head.match(new RegExp(`^${name}:\\s*(.*)$`, 'im'))?.[1] ?? '';
-  const [type = 'text/plain', ...rest] = header('Content-Type').split(';').map((s) => s.trim());
-  const params = Object.fromEntries(rest.filter(Boolean).map((p) => {
-    const [k, ...v] = p.split('=');
-    return [k!.trim().toLowerCase(), v.join('=').trim().replace(/^"|"$/g, '')];
-  }));
-  const [disposition, ...dispositionParams] = header('Content-Disposition').split(';').map((s) => s.trim());
-  const filename = dispositionParams.find((p) => p.startsWith('filename='))?.slice('filename='.length).replace(/^"|"$/g, '');
-  const children = type.toLowerCase().startsWith('multipart/') && params.boundary
-    ? body.split(`--${params.boundary}`).slice(1, -1).map((part) => mimeTree(part.replace(/^\r?\n/, '')))
-    : [];
+  const [type = 'text/plain', ...rest] = header('Content-Type')
+    .split(';')
+    .map((s) => s.trim());
+  const params = Object.fromEntries(
+    rest.filter(Boolean).map((p) => {
+      const [k, ...v] = p.split('=');
+      return [k!.trim().toLowerCase(), v.join('=').trim().replace(/^"|"$/g, '')];
+    }),
+  );
+  const [disposition, ...dispositionParams] = header('Content-Disposition')
+    .split(';')
+    .map((s) => s.trim());
+  const filename = dispositionParams
+    .find((p) => p.startsWith('filename='))
+    ?.slice('filename='.length)
+    .replace(/^"|"$/g, '');
+  const children =
+    type.toLowerCase().startsWith('multipart/') && params.boundary
+      ? body
+          .split(`--${params.boundary}`)
+          .slice(1, -1)
+          .map((part) => mimeTree(part.replace(/^\r?\n/, '')))
+      : [];
   return { type: type.toLowerCase(), params, disposition: disposition || undefined, filename, children };
 }

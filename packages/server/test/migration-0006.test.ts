@@ -18,7 +18,10 @@ it('applies on a database with duplicate live bookings: the first of each stays,
   database = await createTestDatabase({ empty: true });
   db = await openDatabase({ url: database.url, poolMax: 2 });
   const all = readMigrations();
-  await migrate(db.sql, all.filter((m) => m.version < 6));
+  await migrate(
+    db.sql,
+    all.filter((m) => m.version < 6),
+  );
 
   const pii = new Pii(TEST_SECRETS.ENCRYPTION_KEY);
   const [{ slot_id: slotId }] = (await db.sql.query<{ slot_id: string }>(
@@ -28,13 +31,15 @@ it('applies on a database with duplicate live bookings: the first of each stays,
      SELECT location_id, id, 'UTC', now() + interval '1 day', now() + interval '1 day 30 minutes', 10 FROM r RETURNING id AS slot_id`,
   )) as [{ slot_id: string }];
   const old = async (label: string, email: string, phone: string | null, status: string) =>
-    (await db!.sql.query<{ id: string }>(
-      `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash,
+    (
+      await db!.sql.query<{ id: string }>(
+        `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash,
          customer_phone_hash, ics_uid, confirmed_at, hold_expires_at)
        SELECT 'SLOT', id, resource_id, location_id, start_at, end_at, $2::booking_status, $3, 'x', $4, $5, gen_random_uuid()::text, now(), now() + interval '1 hour'
        FROM slots WHERE id = $1 RETURNING id`,
-      [slotId, status, label, pii.emailHash(email), phone && pii.phoneHash(phone)],
-    ))[0]!.id;
+        [slotId, status, label, pii.emailHash(email), phone && pii.phoneHash(phone)],
+      )
+    )[0]!.id;
   // In id (creation) order.
   const first = await old('first', 'dup@example.com', '+1 555 010 0001', 'CONFIRMED');
   const sameEmail = await old('same email', 'DUP@example.com', null, 'HELD');
@@ -43,7 +48,9 @@ it('applies on a database with duplicate live bookings: the first of each stays,
   const someoneElse = await old('someone else', 'else@example.com', null, 'CONFIRMED');
 
   expect(await migrate(db.sql, all)).toEqual(all.filter((m) => m.version >= 6).map((m) => m.name));
-  const rows = await db.sql.query<{ id: string; legacy_duplicate: boolean; status: string }>(`SELECT id, legacy_duplicate, status::text FROM bookings ORDER BY id`);
+  const rows = await db.sql.query<{ id: string; legacy_duplicate: boolean; status: string }>(
+    `SELECT id, legacy_duplicate, status::text FROM bookings ORDER BY id`,
+  );
   expect(rows.map((r) => [r.id, r.legacy_duplicate, r.status])).toEqual([
     [first, false, 'CONFIRMED'],
     [sameEmail, true, 'HELD'],

@@ -42,7 +42,9 @@ async function startPgBouncer(poolMode: 'session' | 'transaction', poolSize = 20
   chmodSync(dir, 0o755);
   // PgBouncer will not run as root: there it drops to the postgres user.
   const asRoot = process.getuid?.() === 0;
-  const proc: ChildProcess = spawn(PGBOUNCER, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn(PGBOUNCER, [...(asRoot ? ['-u', 'postgres'] : []), join(dir, 'pgbouncer.ini')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   await Promise.race([
     new Promise<void>((resolve) => {
@@ -78,7 +80,15 @@ describe('through PgBouncer in session mode', () => {
     bouncer = await startPgBouncer('session');
     const url = new URL(database.url);
     url.port = String(bouncer.port);
-    const config = loadConfig({ ...TEST_SECRETS, DATABASE_URL: url.toString(), DATABASE_POOL_MAX: '5', LOG_LEVEL: 'silent', DATA_DIR: 'memory://', RATE_LIMIT_READS_PER_MINUTE: '0', RATE_LIMIT_BOOKINGS_PER_MINUTE: '0' });
+    const config = loadConfig({
+      ...TEST_SECRETS,
+      DATABASE_URL: url.toString(),
+      DATABASE_POOL_MAX: '5',
+      LOG_LEVEL: 'silent',
+      DATA_DIR: 'memory://',
+      RATE_LIMIT_READS_PER_MINUTE: '0',
+      RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
+    });
     // Two instances behind one PgBouncer, as in production.
     apps.push(await createSlotwise({ config }), await createSlotwise({ config }));
   }, 60_000);
@@ -112,7 +122,10 @@ describe('through PgBouncer in session mode', () => {
         const response = await a.yoga.fetch('http://slotwise.test/graphql', {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: HOLD_MUTATION, variables: { input: { slotId: encodeGlobalID('Slot', slotId), customer: { name: `P ${i}`, email: `p${i}@example.com` } } } }),
+          body: JSON.stringify({
+            query: HOLD_MUTATION,
+            variables: { input: { slotId: encodeGlobalID('Slot', slotId), customer: { name: `P ${i}`, email: `p${i}@example.com` } } },
+          }),
         });
         return ((await response.json()) as { data: { hold: { __typename: string } } }).data.hold.__typename;
       }),

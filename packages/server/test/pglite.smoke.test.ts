@@ -76,9 +76,14 @@ describe('embedded PGlite', { timeout: 90_000 }, () => {
       expect(await migrationRows(second)).toEqual(applied);
       expect((await execute(second, NODE, { id: ids.location })).node).toEqual({ __typename: 'Location', name: 'Studio' });
       // The JWT signed before the restart still verifies: the generated secret was kept in DATA_DIR.
-      const annex = await execute(second, `mutation ($input: CreateLocationInput!) { createLocation(input: $input) { __typename } }`, {
-        input: { name: 'Annex', timeZone: 'UTC' },
-      }, jwt);
+      const annex = await execute(
+        second,
+        `mutation ($input: CreateLocationInput!) { createLocation(input: $input) { __typename } }`,
+        {
+          input: { name: 'Annex', timeZone: 'UTC' },
+        },
+        jwt,
+      );
       expect(annex.createLocation).toEqual({ __typename: 'Location' });
       expect((await execute(second, LIST)).locations.map((l: { name: string }) => l.name)).toEqual(['Annex', 'Studio']);
     } finally {
@@ -118,8 +123,14 @@ describe('booking on the embedded database', { timeout: 90_000 }, () => {
       expect(await f.slotCounts(slot)).toMatchObject({ booked: 2, held: 0, status: 'FULL' });
 
       const startAt = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 2 * 86_400_000 + 10 * 3_600_000);
-      const range = (from: Date, hours: number) => ({ resourceId: gid('Resource', room), startAt: from.toISOString(), endAt: new Date(from.getTime() + hours * 3_600_000).toISOString() });
-      expect(await mutate(BOOK, { range: range(startAt, 1), customer: customer('dee') })).toMatchObject({ booking: { kind: 'RANGE', status: 'CONFIRMED' } });
+      const range = (from: Date, hours: number) => ({
+        resourceId: gid('Resource', room),
+        startAt: from.toISOString(),
+        endAt: new Date(from.getTime() + hours * 3_600_000).toISOString(),
+      });
+      expect(await mutate(BOOK, { range: range(startAt, 1), customer: customer('dee') })).toMatchObject({
+        booking: { kind: 'RANGE', status: 'CONFIRMED' },
+      });
       const conflict = await mutate(BOOK, { range: range(new Date(startAt.getTime() + 1_800_000), 1), customer: customer('eve') });
       expect(conflict).toMatchObject({ __typename: 'BookingConflictError', conflict: { startAt: startAt.toISOString() } });
       expect(conflict.alternatives.length).toBeGreaterThan(0);

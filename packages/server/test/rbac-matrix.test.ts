@@ -136,10 +136,18 @@ type Outcome = 'allow' | 'deny';
 
 /** What the guard said to one caller: deny when the field answered FORBIDDEN or UNAUTHENTICATED. */
 async function outcomeOf(root: string, operation: string, token: string | undefined): Promise<Outcome> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: root === 'Subscription' ? 'text/event-stream' : 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: root === 'Subscription' ? 'text/event-stream' : 'application/json',
+  };
   if (token) headers.authorization = `Bearer ${token}`;
   const abort = new AbortController();
-  const response = await t.app.yoga.fetch('http://slotwise.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query: operation }), signal: abort.signal });
+  const response = await t.app.yoga.fetch('http://slotwise.test/graphql', {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query: operation }),
+    signal: abort.signal,
+  });
   let body: { errors?: { extensions?: { code?: string } }[] };
   if (root === 'Subscription') {
     // The first event is enough: a refusal, or the stream's first value.
@@ -164,8 +172,14 @@ async function outcomeOf(root: string, operation: string, token: string | undefi
 describe('RBAC matrix: every root field x every caller', () => {
   it('has one row per root field, and no row for a field that does not exist', () => {
     const names = rootFields.map(({ root, field }) => `${root}.${field.name}`);
-    expect(names.filter((n) => !(n in MATRIX)), 'root fields without a row in MATRIX').toEqual([]);
-    expect(Object.keys(MATRIX).filter((n) => !names.includes(n)), 'MATRIX rows for fields that are gone').toEqual([]);
+    expect(
+      names.filter((n) => !(n in MATRIX)),
+      'root fields without a row in MATRIX',
+    ).toEqual([]);
+    expect(
+      Object.keys(MATRIX).filter((n) => !names.includes(n)),
+      'MATRIX rows for fields that are gone',
+    ).toEqual([]);
   });
 
   it('allows and denies exactly as the table says', async () => {

@@ -2,17 +2,8 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wsClient, wsSubscribe } from './kit/live.js';
-import {
-  BOOK_MUTATION,
-  bookingLoad,
-  checkInvariants,
-  createBookableSlots,
-  readiness,
-  sendBooking,
-  tally,
-  type ServerProcess,
-} from './faults.js';
-import { OwnRedis, serversSharingOwnRedis } from './kit/redis.js';
+import { BOOK_MUTATION, bookingLoad, checkInvariants, createBookableSlots, readiness, sendBooking, tally, type ServerProcess } from './faults.js';
+import { type OwnRedis, serversSharingOwnRedis } from './kit/redis.js';
 import { waitFor } from './kit/wait.js';
 import { EXPOSED } from './kit/documents.js';
 import { createTestDatabase } from './databases.js';
@@ -31,7 +22,10 @@ const clients: Client[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   ({ resourceId, slotIds } = await createBookableSlots(database.url, 10, 500));
-  ({ redis, servers: [a, b] } = await serversSharingOwnRedis(database.url, { redisDown: true }));
+  ({
+    redis,
+    servers: [a, b],
+  } = await serversSharingOwnRedis(database.url, { redisDown: true }));
 }, 60_000);
 
 afterAll(async () => {
@@ -46,7 +40,12 @@ const book = (server: ServerProcess, n: number) =>
   sendBooking(server.url, {
     key: randomUUID(),
     query: BOOK_MUTATION,
-    variables: { input: { slotId: encodeGlobalID('Slot', slotIds[n % slotIds.length]!), customer: { name: `R ${n}`, email: `r-${server.url.split(':').pop()}-${n}@example.com` } } },
+    variables: {
+      input: {
+        slotId: encodeGlobalID('Slot', slotIds[n % slotIds.length]!),
+        customer: { name: `R ${n}`, email: `r-${server.url.split(':').pop()}-${n}@example.com` },
+      },
+    },
   });
 
 function subscribe(server: ServerProcess) {
@@ -62,22 +61,27 @@ function subscribe(server: ServerProcess) {
 async function expectCrossInstanceDelivery(from: ServerProcess, to: ServerProcess) {
   let sub = subscribe(to);
   let n = 1000;
-  await waitFor(async () => {
-    if (sub.log.ended) {
-      expect(JSON.stringify(sub.log.error)).toContain('subscribe again');
-      sub = subscribe(to);
-    }
-    await sub.log.at(0, 10_000);
-    expect((await book(from, n++)).outcome).toBe('BookingReceipt');
-    await sub.log.until(() => sub.log.items.length > 1, 1_000).catch(() => {});
-    return sub.log.items.length > 1;
-  }, `an event on ${to.url} for a booking on ${from.url}`, 20_000, 0);
+  await waitFor(
+    async () => {
+      if (sub.log.ended) {
+        expect(JSON.stringify(sub.log.error)).toContain('subscribe again');
+        sub = subscribe(to);
+      }
+      await sub.log.at(0, 10_000);
+      expect((await book(from, n++)).outcome).toBe('BookingReceipt');
+      await sub.log.until(() => sub.log.items.length > 1, 1_000).catch(() => {});
+      return sub.log.items.length > 1;
+    },
+    `an event on ${to.url} for a booking on ${from.url}`,
+    20_000,
+    0,
+  );
   expect(sub.log.items[1]).toMatchObject({ kind: 'CHANGE', reason: 'CONFIRMED' });
   sub.stop();
 }
 
 describe('Redis down at start, killed mid-load, back again', () => {
-  it('starts degraded without Redis: ready, bookings succeed, local subscribers get their instance\'s events', async () => {
+  it("starts degraded without Redis: ready, bookings succeed, local subscribers get their instance's events", async () => {
     for (const server of [a, b]) {
       const ready = await readiness(server.url);
       expect(ready).toMatchObject({ status: 200, body: { ok: true, checks: { database: 'ok', redis: 'degraded' } } });
@@ -94,7 +98,14 @@ describe('Redis down at start, killed mid-load, back again', () => {
       const response = await fetch(`${a.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: EXPOSED, variables: { resourceId: encodeGlobalID('Resource', resourceId), date: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10), sessionId: 'redis-down' } }),
+        body: JSON.stringify({
+          query: EXPOSED,
+          variables: {
+            resourceId: encodeGlobalID('Resource', resourceId),
+            date: new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10),
+            sessionId: 'redis-down',
+          },
+        }),
       });
       return ((await response.json()) as { data: { exposedSlots: { __typename: string; slots: { id: string }[] } } }).data.exposedSlots;
     };
@@ -132,7 +143,10 @@ describe('Redis down at start, killed mid-load, back again', () => {
     await expectCrossInstanceDelivery(b, a);
 
     expect([a.exit(), b.exit()]).toEqual([null, null]);
-    const invariants = await checkInvariants(database.url, loads.flatMap((l) => l.receipts()));
+    const invariants = await checkInvariants(
+      database.url,
+      loads.flatMap((l) => l.receipts()),
+    );
     expect(invariants).toMatchObject({ missing: [], counterMismatches: [] });
     // Fail open, counted and logged once per outage and component (not once per request).
     const metrics = await (await fetch(`${a.url}/metrics`)).text();

@@ -40,7 +40,17 @@ describe('schema.prisma against the migrated database', () => {
 
   it('covers the core tables', () => {
     const tables = new Set(actual.columns.map((c) => c.table));
-    for (const table of ['users', 'api_tokens', 'locations', 'resources', 'availability_rules', 'slots', 'bookings', 'audit_events', 'idempotency_records']) {
+    for (const table of [
+      'users',
+      'api_tokens',
+      'locations',
+      'resources',
+      'availability_rules',
+      'slots',
+      'bookings',
+      'audit_events',
+      'idempotency_records',
+    ]) {
       expect(tables).toContain(table);
     }
     expect(tables).not.toContain('schema_migrations');

@@ -179,7 +179,13 @@ export function compareSchema(prisma: PrismaSchema, db: DbSchema): string[] {
     // Prisma cannot express partial indexes; full unique ones it must know (findUnique, upsert).
     for (const index of dbIndexes.filter((i) => i.unique && !i.primary && !i.partial)) {
       const known = prisma.indexes.some(
-        (p) => p.model === model.name && p.type === 'unique' && same(p.fields.map((f) => columnNames.get(f.name) ?? f.name), index.columns),
+        (p) =>
+          p.model === model.name &&
+          p.type === 'unique' &&
+          same(
+            p.fields.map((f) => columnNames.get(f.name) ?? f.name),
+            index.columns,
+          ),
       );
       if (!known) diffs.push(`table ${table}: unique index ${index.name}(${index.columns.join(', ')}) missing in Prisma`);
     }

@@ -16,7 +16,8 @@ describe('schema type names', () => {
   });
 
   it('names results after their field: book -> BookResult, bookings -> BookingConnection / BookingEdge', () => {
-    const field = (root: 'Query' | 'Mutation', name: string) => String((root === 'Query' ? schema.getQueryType() : schema.getMutationType())!.getFields()[name]!.type);
+    const field = (root: 'Query' | 'Mutation', name: string) =>
+      String((root === 'Query' ? schema.getQueryType() : schema.getMutationType())!.getFields()[name]!.type);
     expect(field('Mutation', 'book')).toBe('BookResult!');
     expect(field('Mutation', 'hold')).toBe('HoldResult!');
     expect(field('Query', 'bookings')).toBe('BookingsResult!');

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
@@ -11,10 +11,7 @@ import { describe, expect, it } from 'vitest';
  */
 const SRC = join(import.meta.dirname, '../src');
 
-const EXEMPT_DIRS = [
-  'db',
-  'generated',
-];
+const EXEMPT_DIRS = ['db', 'generated'];
 
 /** Tests set up data directly; their helpers live in test/kit/, outside src/. */
 function isTest(path: string): boolean {

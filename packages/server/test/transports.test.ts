@@ -72,7 +72,12 @@ describe('server-sent events', () => {
     }
     abort.abort();
     expect(events().length).toBeGreaterThanOrEqual(2);
-    const data = JSON.parse(events()[0]!.split('\n').find((l) => l.startsWith('data: '))!.slice(6));
+    const data = JSON.parse(
+      events()[0]!
+        .split('\n')
+        .find((l) => l.startsWith('data: '))!
+        .slice(6),
+    );
     expect(data.data.serverTime).toEqual(expect.any(String));
   });
 });
@@ -83,7 +88,10 @@ describe('graceful shutdown', () => {
     const closed = new Promise<void>((resolve) => subscriber.on('closed', () => resolve()));
     const received: unknown[] = [];
     const subscriptionEnded = new Promise<unknown>((resolve) =>
-      subscriber.subscribe({ query: 'subscription { serverTime(intervalMs: 100) }' }, { next: (v) => received.push(v), error: resolve, complete: () => resolve('complete') }),
+      subscriber.subscribe(
+        { query: 'subscription { serverTime(intervalMs: 100) }' },
+        { next: (v) => received.push(v), error: resolve, complete: () => resolve('complete') },
+      ),
     );
     await waitFor(() => received.length > 0, 'a first serverTime', 5000, 20);
 
@@ -97,7 +105,13 @@ describe('graceful shutdown', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ locations { id } }' }),
     });
-    await waitFor(async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rowCount! > 0, 'the request waiting on the lock', 5000, 20);
+    await waitFor(
+      async () =>
+        (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rowCount! > 0,
+      'the request waiting on the lock',
+      5000,
+      20,
+    );
 
     const stopping = server.stop();
     await closed;

@@ -58,19 +58,59 @@ interface Case {
 
 const CASES: Case[] = [
   // Queries
-  { field: 'availability(locationId)', entity: 'Location', query: () => `{ availability(locationId: "${unknown('Location')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }` },
-  { field: 'availability(resourceId)', entity: 'Resource', query: () => `{ availability(resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }` },
-  { field: 'availabilityRules(locationId)', entity: 'Location', query: () => `{ availabilityRules(locationId: "${unknown('Location')}") { ${NOT_FOUND} } }` },
-  { field: 'availabilityRules(resourceId)', entity: 'Resource', query: () => `{ availabilityRules(resourceId: "${unknown('Resource')}") { ${NOT_FOUND} } }` },
-  { field: 'availability(formId)', entity: 'Form', query: () => `{ availability(formId: "${unknown('Form')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }` },
-  { field: 'availableDates(locationId)', entity: 'Location', query: () => `{ availableDates(locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }` },
-  { field: 'availableDates(formId)', entity: 'Form', query: () => `{ availableDates(formId: "${unknown('Form')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }` },
-  { field: 'availableDates(resourceId)', entity: 'Resource', query: () => `{ availableDates(resourceId: "${unknown('Resource')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }` },
+  {
+    field: 'availability(locationId)',
+    entity: 'Location',
+    query: () => `{ availability(locationId: "${unknown('Location')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availability(resourceId)',
+    entity: 'Resource',
+    query: () => `{ availability(resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availabilityRules(locationId)',
+    entity: 'Location',
+    query: () => `{ availabilityRules(locationId: "${unknown('Location')}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availabilityRules(resourceId)',
+    entity: 'Resource',
+    query: () => `{ availabilityRules(resourceId: "${unknown('Resource')}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availability(formId)',
+    entity: 'Form',
+    query: () => `{ availability(formId: "${unknown('Form')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availableDates(locationId)',
+    entity: 'Location',
+    query: () => `{ availableDates(locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availableDates(formId)',
+    entity: 'Form',
+    query: () => `{ availableDates(formId: "${unknown('Form')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availableDates(resourceId)',
+    entity: 'Resource',
+    query: () => `{ availableDates(resourceId: "${unknown('Resource')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }`,
+  },
   { field: 'booking(id)', entity: 'Booking', query: () => `{ booking(id: "${unknown('Booking')}") { ${NOT_FOUND} } }` },
   { field: 'bookings(locationId)', entity: 'Location', query: () => `{ bookings(locationId: "${unknown('Location')}", first: 1) { ${NOT_FOUND} } }` },
   { field: 'bookings(resourceId)', entity: 'Resource', query: () => `{ bookings(resourceId: "${unknown('Resource')}", first: 1) { ${NOT_FOUND} } }` },
-  { field: 'exposedSlots(locationId)', entity: 'Location', query: () => `{ exposedSlots(locationId: "${unknown('Location')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }` },
-  { field: 'exposedSlots(resourceId)', entity: 'Resource', query: () => `{ exposedSlots(resourceId: "${unknown('Resource')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }` },
+  {
+    field: 'exposedSlots(locationId)',
+    entity: 'Location',
+    query: () => `{ exposedSlots(locationId: "${unknown('Location')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'exposedSlots(resourceId)',
+    entity: 'Resource',
+    query: () => `{ exposedSlots(resourceId: "${unknown('Resource')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }`,
+  },
   { field: 'formAnalytics(formId)', entity: 'Form', query: () => `{ formAnalytics(formId: "${unknown('Form')}") { ${NOT_FOUND} } }` },
   { field: 'formInsights(formId)', entity: 'Form', query: () => `{ formInsights(formId: "${unknown('Form')}") { ${NOT_FOUND} } }` },
   { field: 'resources(locationId)', entity: 'Location', query: () => `{ resources(locationId: "${unknown('Location')}") { ${NOT_FOUND} } }` },
@@ -86,26 +126,64 @@ const CASES: Case[] = [
   },
   { field: 'waitlist(resourceId)', entity: 'Resource', query: () => `{ waitlist(resourceId: "${unknown('Resource')}") { ${NOT_FOUND} } }` },
   { field: 'waitlist(slotId)', entity: 'Slot', query: () => `{ waitlist(slotId: "${unknown('Slot')}") { ${NOT_FOUND} } }` },
-  { field: 'webhookDeliveries(webhookId)', entity: 'WebhookEndpoint', query: () => `{ webhookDeliveries(webhookId: "${unknown('WebhookEndpoint')}", first: 1) { ${NOT_FOUND} } }` },
+  {
+    field: 'webhookDeliveries(webhookId)',
+    entity: 'WebhookEndpoint',
+    query: () => `{ webhookDeliveries(webhookId: "${unknown('WebhookEndpoint')}", first: 1) { ${NOT_FOUND} } }`,
+  },
   // Mutations
   {
     field: 'addFormSchedule(formId)',
     entity: 'Form',
-    query: () => `mutation { addFormSchedule(formId: "${unknown('Form')}", schedule: { daysOfWeek: [1], startTime: "09:00", endTime: "10:00", slotMinutes: 30 }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { addFormSchedule(formId: "${unknown('Form')}", schedule: { daysOfWeek: [1], startTime: "09:00", endTime: "10:00", slotMinutes: 30 }) { ${NOT_FOUND} } }`,
   },
-  { field: 'addFormSlot(formId)', entity: 'Form', query: () => `mutation { addFormSlot(formId: "${unknown('Form')}", input: { startAt: "${START}", endAt: "${END}" }) { ${NOT_FOUND} } }` },
-  { field: 'approveProposal(proposalId)', entity: 'Proposal', query: () => `mutation { approveProposal(input: { proposalId: "${unknown('Proposal')}" }) { ${NOT_FOUND} } }` },
-  { field: 'declineProposal(proposalId)', entity: 'Proposal', query: () => `mutation { declineProposal(input: { proposalId: "${unknown('Proposal')}" }) { ${NOT_FOUND} } }` },
-  { field: 'book(slotId)', entity: 'Slot', query: () => `mutation { book(input: { slotId: "${unknown('Slot')}", customer: { name: "N", email: "n1@example.com" } }) { ${NOT_FOUND} } }` },
+  {
+    field: 'addFormSlot(formId)',
+    entity: 'Form',
+    query: () => `mutation { addFormSlot(formId: "${unknown('Form')}", input: { startAt: "${START}", endAt: "${END}" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'approveProposal(proposalId)',
+    entity: 'Proposal',
+    query: () => `mutation { approveProposal(input: { proposalId: "${unknown('Proposal')}" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'declineProposal(proposalId)',
+    entity: 'Proposal',
+    query: () => `mutation { declineProposal(input: { proposalId: "${unknown('Proposal')}" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'book(slotId)',
+    entity: 'Slot',
+    query: () => `mutation { book(input: { slotId: "${unknown('Slot')}", customer: { name: "N", email: "n1@example.com" } }) { ${NOT_FOUND} } }`,
+  },
   {
     field: 'book(range.resourceId)',
     entity: 'Resource',
-    query: () => `mutation { book(input: { range: { resourceId: "${unknown('Resource')}", startAt: "${START}", endAt: "${END}" }, customer: { name: "N", email: "n2@example.com" } }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { book(input: { range: { resourceId: "${unknown('Resource')}", startAt: "${START}", endAt: "${END}" }, customer: { name: "N", email: "n2@example.com" } }) { ${NOT_FOUND} } }`,
   },
-  { field: 'hold(slotId)', entity: 'Slot', query: () => `mutation { hold(input: { slotId: "${unknown('Slot')}", customer: { name: "N", email: "n3@example.com" } }) { ${NOT_FOUND} } }` },
-  { field: 'confirm(bookingId)', entity: 'Booking', query: () => `mutation { confirm(input: { bookingId: "${unknown('Booking')}" }) { ${NOT_FOUND} } }` },
-  { field: 'cancelBooking(bookingId)', entity: 'Booking', query: () => `mutation { cancelBooking(input: { bookingId: "${unknown('Booking')}" }) { ${NOT_FOUND} } }` },
-  { field: 'updateBooking(bookingId)', entity: 'Booking', query: () => `mutation { updateBooking(input: { bookingId: "${unknown('Booking')}", title: "x" }) { ${NOT_FOUND} } }` },
+  {
+    field: 'hold(slotId)',
+    entity: 'Slot',
+    query: () => `mutation { hold(input: { slotId: "${unknown('Slot')}", customer: { name: "N", email: "n3@example.com" } }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'confirm(bookingId)',
+    entity: 'Booking',
+    query: () => `mutation { confirm(input: { bookingId: "${unknown('Booking')}" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'cancelBooking(bookingId)',
+    entity: 'Booking',
+    query: () => `mutation { cancelBooking(input: { bookingId: "${unknown('Booking')}" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'updateBooking(bookingId)',
+    entity: 'Booking',
+    query: () => `mutation { updateBooking(input: { bookingId: "${unknown('Booking')}", title: "x" }) { ${NOT_FOUND} } }`,
+  },
   {
     field: 'rescheduleBooking(bookingId)',
     entity: 'Booking',
@@ -114,7 +192,8 @@ const CASES: Case[] = [
   {
     field: 'rescheduleBooking(slotId)',
     entity: 'Slot',
-    query: () => `mutation { rescheduleBooking(input: { bookingId: "${bookingId}", manageToken: "${manageToken}", slotId: "${unknown('Slot')}" }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { rescheduleBooking(input: { bookingId: "${bookingId}", manageToken: "${manageToken}", slotId: "${unknown('Slot')}" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'proposeReschedule(bookingId)',
@@ -132,23 +211,30 @@ const CASES: Case[] = [
   {
     field: 'createAvailabilityRule(locationId)',
     entity: 'Location',
-    query: () => `mutation { createAvailabilityRule(input: { locationId: "${unknown('Location')}", kind: WEEKLY, daysOfWeek: [1], startTime: "09:00", endTime: "10:00" }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { createAvailabilityRule(input: { locationId: "${unknown('Location')}", kind: WEEKLY, daysOfWeek: [1], startTime: "09:00", endTime: "10:00" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'createAvailabilityRule(resourceId)',
     entity: 'Resource',
-    query: () => `mutation { createAvailabilityRule(input: { resourceId: "${unknown('Resource')}", kind: WEEKLY, daysOfWeek: [1], startTime: "09:00", endTime: "10:00" }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { createAvailabilityRule(input: { resourceId: "${unknown('Resource')}", kind: WEEKLY, daysOfWeek: [1], startTime: "09:00", endTime: "10:00" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'updateAvailabilityRule(id)',
     entity: 'AvailabilityRule',
     query: () => `mutation { updateAvailabilityRule(id: "${unknown('AvailabilityRule')}", input: { capacity: 2 }) { ${NOT_FOUND} } }`,
   },
-  { field: 'deleteAvailabilityRule(id)', entity: 'AvailabilityRule', query: () => `mutation { deleteAvailabilityRule(id: "${unknown('AvailabilityRule')}") { ${NOT_FOUND} } }` },
+  {
+    field: 'deleteAvailabilityRule(id)',
+    entity: 'AvailabilityRule',
+    query: () => `mutation { deleteAvailabilityRule(id: "${unknown('AvailabilityRule')}") { ${NOT_FOUND} } }`,
+  },
   {
     field: 'createForm(locationId)',
     entity: 'Location',
-    query: () => `mutation { createForm(input: { locationId: "${unknown('Location')}", title: "T", slug: "unknown-location-form", timeZone: "UTC" }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { createForm(input: { locationId: "${unknown('Location')}", title: "T", slug: "unknown-location-form", timeZone: "UTC" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'createResource(locationId)',
@@ -158,34 +244,78 @@ const CASES: Case[] = [
   {
     field: 'createSession(resourceId)',
     entity: 'Resource',
-    query: () => `mutation { createSession(input: { resourceId: "${unknown('Resource')}", startAt: "${START}", durationMinutes: 30 }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { createSession(input: { resourceId: "${unknown('Resource')}", startAt: "${START}", durationMinutes: 30 }) { ${NOT_FOUND} } }`,
   },
-  { field: 'generateSlots(locationId)', entity: 'Location', query: () => `mutation { generateSlots(input: { locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08" }) { ${NOT_FOUND} } }` },
-  { field: 'generateSlots(resourceId)', entity: 'Resource', query: () => `mutation { generateSlots(input: { resourceId: "${unknown('Resource')}", from: "2030-01-07", to: "2030-01-08" }) { ${NOT_FOUND} } }` },
+  {
+    field: 'generateSlots(locationId)',
+    entity: 'Location',
+    query: () => `mutation { generateSlots(input: { locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'generateSlots(resourceId)',
+    entity: 'Resource',
+    query: () => `mutation { generateSlots(input: { resourceId: "${unknown('Resource')}", from: "2030-01-07", to: "2030-01-08" }) { ${NOT_FOUND} } }`,
+  },
   {
     field: 'joinWaitlist(resourceId)',
     entity: 'Resource',
-    query: () => `mutation { joinWaitlist(input: { resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}", customer: { name: "N", email: "n4@example.com" } }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { joinWaitlist(input: { resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}", customer: { name: "N", email: "n4@example.com" } }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'joinWaitlist(slotId)',
     entity: 'Slot',
-    query: () => `mutation { joinWaitlist(input: { slotId: "${unknown('Slot')}", customer: { name: "N", email: "n5@example.com" } }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { joinWaitlist(input: { slotId: "${unknown('Slot')}", customer: { name: "N", email: "n5@example.com" } }) { ${NOT_FOUND} } }`,
   },
-  { field: 'leaveWaitlist(entryId)', entity: 'WaitlistEntry', query: () => `mutation { leaveWaitlist(input: { entryId: "${unknown('WaitlistEntry')}" }) { ${NOT_FOUND} } }` },
+  {
+    field: 'leaveWaitlist(entryId)',
+    entity: 'WaitlistEntry',
+    query: () => `mutation { leaveWaitlist(input: { entryId: "${unknown('WaitlistEntry')}" }) { ${NOT_FOUND} } }`,
+  },
   {
     field: 'register(formId)',
     entity: 'Form',
-    query: () => `mutation { register(input: { formId: "${unknown('Form')}", name: "N", email: "n6@example.com", slotIds: ["${gid('Slot', slotId)}"] }) { ${NOT_FOUND} } }`,
+    query: () =>
+      `mutation { register(input: { formId: "${unknown('Form')}", name: "N", email: "n6@example.com", slotIds: ["${gid('Slot', slotId)}"] }) { ${NOT_FOUND} } }`,
   },
-  { field: 'replayWebhookDelivery(id)', entity: 'WebhookDelivery', query: () => `mutation { replayWebhookDelivery(id: "${unknown('WebhookDelivery')}") { ${NOT_FOUND} } }` },
-  { field: 'retryOutboxMessage(id)', entity: 'OutboxMessage', query: () => `mutation { retryOutboxMessage(id: "${unknown('OutboxMessage')}") { ${NOT_FOUND} } }` },
+  {
+    field: 'replayWebhookDelivery(id)',
+    entity: 'WebhookDelivery',
+    query: () => `mutation { replayWebhookDelivery(id: "${unknown('WebhookDelivery')}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'retryOutboxMessage(id)',
+    entity: 'OutboxMessage',
+    query: () => `mutation { retryOutboxMessage(id: "${unknown('OutboxMessage')}") { ${NOT_FOUND} } }`,
+  },
   { field: 'revokeApiToken(id)', entity: 'ApiToken', query: () => `mutation { revokeApiToken(id: "${unknown('ApiToken')}") { ${NOT_FOUND} } }` },
-  { field: 'deleteWebhook(id)', entity: 'WebhookEndpoint', query: () => `mutation { deleteWebhook(id: "${unknown('WebhookEndpoint')}") { ${NOT_FOUND} } }` },
-  { field: 'rotateWebhookSecret(id)', entity: 'WebhookEndpoint', query: () => `mutation { rotateWebhookSecret(id: "${unknown('WebhookEndpoint')}") { ${NOT_FOUND} } }` },
-  { field: 'updateWebhook(id)', entity: 'WebhookEndpoint', query: () => `mutation { updateWebhook(input: { id: "${unknown('WebhookEndpoint')}", enabled: false }) { ${NOT_FOUND} } }` },
-  { field: 'updateLocation(id)', entity: 'Location', query: () => `mutation { updateLocation(id: "${unknown('Location')}", input: { name: "X" }) { ${NOT_FOUND} } }` },
-  { field: 'updateResource(id)', entity: 'Resource', query: () => `mutation { updateResource(id: "${unknown('Resource')}", input: { name: "X" }) { ${NOT_FOUND} } }` },
+  {
+    field: 'deleteWebhook(id)',
+    entity: 'WebhookEndpoint',
+    query: () => `mutation { deleteWebhook(id: "${unknown('WebhookEndpoint')}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'rotateWebhookSecret(id)',
+    entity: 'WebhookEndpoint',
+    query: () => `mutation { rotateWebhookSecret(id: "${unknown('WebhookEndpoint')}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'updateWebhook(id)',
+    entity: 'WebhookEndpoint',
+    query: () => `mutation { updateWebhook(input: { id: "${unknown('WebhookEndpoint')}", enabled: false }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'updateLocation(id)',
+    entity: 'Location',
+    query: () => `mutation { updateLocation(id: "${unknown('Location')}", input: { name: "X" }) { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'updateResource(id)',
+    entity: 'Resource',
+    query: () => `mutation { updateResource(id: "${unknown('Resource')}", input: { name: "X" }) { ${NOT_FOUND} } }`,
+  },
 ];
 
 /** Every id a root field takes, as `field(path)`: `book(range.resourceId)`, `updateWebhook(id)` (the `input.` left out). */
@@ -206,7 +336,11 @@ function idArguments(): string[] {
 
 describe('unknown ids answer NotFoundError', () => {
   it('every id a root field takes has a row here', () => {
-    expect(idArguments().filter((f) => !NOT_HERE.includes(f)).sort()).toEqual(CASES.map((c) => c.field).sort());
+    expect(
+      idArguments()
+        .filter((f) => !NOT_HERE.includes(f))
+        .sort(),
+    ).toEqual(CASES.map((c) => c.field).sort());
   });
 
   it.each(CASES.map((c) => [c.field, c] as const))('%s', async (_field, c) => {
@@ -216,7 +350,11 @@ describe('unknown ids answer NotFoundError', () => {
   });
 
   it('an unknown id changes nothing', async () => {
-    const counts = async () => [await t.app.db.prisma.resource.count(), await t.app.db.prisma.availabilityRule.count(), await t.app.db.prisma.form.count()];
+    const counts = async () => [
+      await t.app.db.prisma.resource.count(),
+      await t.app.db.prisma.availabilityRule.count(),
+      await t.app.db.prisma.form.count(),
+    ];
     const before = await counts();
     for (const c of CASES.filter((x) => x.field.startsWith('create'))) await t.execute(c.query(), {}, { token: t.adminToken });
     expect(await counts()).toEqual(before);

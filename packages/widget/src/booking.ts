@@ -11,10 +11,7 @@ export interface Reservation {
   release(): Promise<void>;
 }
 
-type Outcome =
-  | { kind: 'held'; reservation: Reservation }
-  | { kind: 'registered' }
-  | { kind: 'error'; message: string; field?: 'name' | 'email' };
+type Outcome = { kind: 'held'; reservation: Reservation } | { kind: 'registered' } | { kind: 'error'; message: string; field?: 'name' | 'email' };
 
 function fieldOf(errors: { path: string[] }[]): 'name' | 'email' | undefined {
   const path = errors.map((e) => e.path.join('.')).join(' ');
@@ -29,7 +26,10 @@ export async function reserve(client: SlotwiseClient, scope: Scope, slotId: stri
       case 'Registration':
         return { kind: 'registered' };
       case 'SlotsUnavailableError':
-        return { kind: 'error', message: register.unavailable.some((u) => u.reason === 'FULL') ? FULL : 'That time is no longer available — please pick another' };
+        return {
+          kind: 'error',
+          message: register.unavailable.some((u) => u.reason === 'FULL') ? FULL : 'That time is no longer available — please pick another',
+        };
       case 'ValidationError':
         return { kind: 'error', message: register.fieldErrors[0]?.message ?? register.message, field: fieldOf(register.fieldErrors) };
       default:

@@ -47,7 +47,12 @@ export function buildSkeleton(host: HTMLElement, uid: string) {
   const heldText = h('p', { id: `${uid}-held` });
   const confirm = h('button', { type: 'button', class: 'sw-primary sw-confirm', text: 'Confirm booking' });
   const release = h('button', { type: 'button', text: 'Choose another time' });
-  const held = h('div', { class: 'sw-panel sw-held', hidden: true, role: 'group', 'aria-labelledby': `${uid}-held` }, heldText, h('div', { class: 'sw-actions' }, confirm, release));
+  const held = h(
+    'div',
+    { class: 'sw-panel sw-held', hidden: true, role: 'group', 'aria-labelledby': `${uid}-held` },
+    heldText,
+    h('div', { class: 'sw-actions' }, confirm, release),
+  );
 
   const status = h('p', { class: 'sw-status', role: 'status', 'aria-live': 'polite' });
   const section = h(
@@ -80,7 +85,14 @@ export function paintSlot(button: HTMLButtonElement, slot: ViewSlot, selected: b
 }
 
 /** One column per local date of the week, slots by start; returns the buttons by slot id. */
-export function renderDays(container: HTMLElement, dates: string[], slots: ViewSlot[], selectedId: string | undefined, uid: string, format: TimeFormat) {
+export function renderDays(
+  container: HTMLElement,
+  dates: string[],
+  slots: ViewSlot[],
+  selectedId: string | undefined,
+  uid: string,
+  format: TimeFormat,
+) {
   const buttons = new Map<string, HTMLButtonElement>();
   const columns = dates.map((date) => {
     const headingId = `${uid}-d${date}`;

@@ -201,7 +201,8 @@ export class AvailabilityWidget {
       }
       this.reservation = outcome.reservation;
       this.ui.form.hidden = true;
-      const until = outcome.reservation.holdExpiresAt && this.timeZone ? ` until ${this.format.time(outcome.reservation.holdExpiresAt, this.timeZone)}` : '';
+      const until =
+        outcome.reservation.holdExpiresAt && this.timeZone ? ` until ${this.format.time(outcome.reservation.holdExpiresAt, this.timeZone)}` : '';
       this.ui.heldText.textContent = `${this.when(slot)} is held for you${until}. Confirm to book it.`;
       this.ui.held.hidden = false;
       this.say('Held — confirm to finish your booking.', 'ok', this.ui.confirm);

@@ -17,7 +17,12 @@ let s: Scenario;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await startLiveServer({ routes: [['widget/widget-route.ts', 'widgetRoutes'], ['forms/form-route.ts', 'formPageRoute']] });
+  server = await startLiveServer({
+    routes: [
+      ['widget/widget-route.ts', 'widgetRoutes'],
+      ['forms/form-route.ts', 'formPageRoute'],
+    ],
+  });
   s = await setUpScenario(server, { capacity: 2 });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
@@ -44,11 +49,20 @@ describe('the embeddable widget in Chromium', () => {
   it('two pages: A books the last place, B shows it Full within a second and gets the full message', async () => {
     const slot = s.slots[0]!;
     // One of the two places goes before the pages open.
-    as((await createClient({ url: server.url }).request(BookDocument, { input: { slotId: slot.id, customer: { name: 'Early', email: 'early@example.com' } } })).book, 'BookingReceipt');
+    as(
+      (
+        await createClient({ url: server.url }).request(BookDocument, {
+          input: { slotId: slot.id, customer: { name: 'Early', email: 'early@example.com' } },
+        })
+      ).book,
+      'BookingReceipt',
+    );
 
     const [a, b] = await Promise.all([openWidget(`resource=${s.resourceId}`), openWidget(`resource=${s.resourceId}`)]);
     for (const page of [a, b]) {
-      await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label')).toMatch(/^\d{1,2}:\d{2} [AP]M, 1 place left, \w{3} \w{3} \d{1,2}, until \d{1,2}:\d{2} [AP]M$/);
+      await expect
+        .poll(() => slotButton(page, slot.id).getAttribute('aria-label'))
+        .toMatch(/^\d{1,2}:\d{2} [AP]M, 1 place left, \w{3} \w{3} \d{1,2}, until \d{1,2}:\d{2} [AP]M$/);
     }
     expect(await a.locator('.sw-zone').textContent()).toBe('Times in Eastern Time (New York)');
     expect(await seriousViolations(a), 'browsing').toEqual([]);
@@ -82,7 +96,9 @@ describe('the embeddable widget in Chromium', () => {
     expect(await slotButton(b, slot.id).getAttribute('aria-label')).toMatch(/^\d{1,2}:\d{2} [AP]M, Full, .*, until \d{1,2}:\d{2} [AP]M$/);
 
     await a.keyboard.press('Enter');
-    await expect.poll(() => a.getByRole('status').textContent(), { timeout: 15_000 }).toMatch(/^Booked: \w{3} \w{3} \d{1,2}, \d{1,2}:\d{2}–\d{1,2}:\d{2} [AP]M/);
+    await expect
+      .poll(() => a.getByRole('status').textContent(), { timeout: 15_000 })
+      .toMatch(/^Booked: \w{3} \w{3} \d{1,2}, \d{1,2}:\d{2}–\d{1,2}:\d{2} [AP]M/);
     expect(await seriousViolations(a), 'booked').toEqual([]);
 
     await b.getByRole('button', { name: 'Hold this time' }).click();
@@ -128,7 +144,9 @@ describe('the embeddable widget in Chromium', () => {
     await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/, 1 place left, /);
     await page.getByRole('button', { name: 'Choose another time' }).click();
     await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/, 2 places left, /);
-    expect(await page.evaluate(() => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.activeElement?.getAttribute('data-slot-id'))).toBe(slot.id);
+    expect(
+      await page.evaluate(() => document.querySelector('[data-slotwise-resource]')!.shadowRoot!.activeElement?.getAttribute('data-slot-id')),
+    ).toBe(slot.id);
   });
 
   it('signs up for a form slot with data-slotwise-form', async () => {
@@ -139,7 +157,14 @@ describe('the embeddable widget in Chromium', () => {
             title: 'Workshop',
             slug: 'workshop',
             timeZone: 'Europe/Berlin',
-            schedule: { daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: dayFromNow(2), weeks: 1 },
+            schedule: {
+              daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+              startTime: '17:00',
+              endTime: '18:00',
+              slotMinutes: 60,
+              startDate: dayFromNow(2),
+              weeks: 1,
+            },
           },
         })
       ).createForm,
@@ -158,7 +183,9 @@ describe('the embeddable widget in Chromium', () => {
     expect(await page.getByLabel('Email').evaluate((el) => el === (el.getRootNode() as ShadowRoot).activeElement)).toBe(true);
     await page.getByLabel('Email').fill('wanda@example.com');
     await page.getByRole('button', { name: 'Sign up' }).click();
-    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toMatch(/^You're signed up for \w{3} \w{3} \d{1,2}, 5:00–6:00 PM\.$/);
+    await expect
+      .poll(() => page.getByRole('status').textContent(), { timeout: 15_000 })
+      .toMatch(/^You're signed up for \w{3} \w{3} \d{1,2}, 5:00–6:00 PM\.$/);
     await expect.poll(() => first.getAttribute('aria-label'), { timeout: 15_000 }).toMatch(/^5:00 PM, Full, .*, until 6:00 PM$/);
   });
 
@@ -201,7 +228,7 @@ describe('the embeddable widget in Chromium', () => {
     }
   }, 60_000);
 
-  it("data-slotwise-time-zone=\"browser\" shows times on the visitor's clock (a Tokyo browser)", async () => {
+  it('data-slotwise-time-zone="browser" shows times on the visitor\'s clock (a Tokyo browser)', async () => {
     const html = `<!doctype html><title>Shop</title><h1>Our shop</h1>
       <script src="${server.origin}/widget.js" defer></script><div data-slotwise-resource="${s.resourceId}" data-slotwise-time-zone="browser"></div>`;
     const shop = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
@@ -215,7 +242,9 @@ describe('the embeddable widget in Chromium', () => {
       const tokyo = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Tokyo', hour: 'numeric', minute: '2-digit' }).format(new Date(slot.startAt));
       await expect.poll(() => slotButton(page, slot.id).getAttribute('aria-label'), { timeout: 5000 }).toMatch(new RegExp(`^${tokyo}, `));
       expect(tokyo).not.toBe(slot.localStart);
-      expect(await page.locator('[data-slotwise-resource]').evaluate((el) => el.shadowRoot!.querySelector('.sw-zone')!.textContent)).toMatch(/^Times in .*Tokyo/);
+      expect(await page.locator('[data-slotwise-resource]').evaluate((el) => el.shadowRoot!.querySelector('.sw-zone')!.textContent)).toMatch(
+        /^Times in .*Tokyo/,
+      );
     } finally {
       await context.close();
       shop.close();
@@ -243,7 +272,14 @@ describe('the embeddable widget in Chromium', () => {
             title: 'Same words',
             slug,
             timeZone: 'America/New_York',
-            schedule: { daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: dayFromNow(2), weeks: 1 },
+            schedule: {
+              daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+              startTime: '17:00',
+              endTime: '18:00',
+              slotMinutes: 60,
+              startDate: dayFromNow(2),
+              weeks: 1,
+            },
           },
         })
       ).createForm,
@@ -255,7 +291,10 @@ describe('the embeddable widget in Chromium', () => {
     await signup.goto(`${server.origin}/form/${slug}?lang=${lang}`);
     const day = signup.locator('fieldset.day').first();
     const pageDay = (await day.locator('legend').textContent())!;
-    const pageRange = (await day.locator('.slot label').first().evaluate((el) => el.firstChild!.textContent))!;
+    const pageRange = (await day
+      .locator('.slot label')
+      .first()
+      .evaluate((el) => el.firstChild!.textContent))!;
     const pageZone = await signup.locator('.hint .zone').textContent();
     expect(await signup.locator('html').getAttribute('lang')).toBe(lang);
     await signup.close();

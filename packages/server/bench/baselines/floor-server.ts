@@ -48,7 +48,9 @@ const typeDefs = /* GraphQL */ `
 `;
 const toIso = (v: unknown) => (v instanceof Date ? v.toISOString() : v);
 const resolvers = {
-  Query: Object.fromEntries(['availability', 'exposedSlots', 'searchAvailability', 'myBookings'].map((n) => [n, (_: unknown, a: Args) => operations[n]!(a)])),
+  Query: Object.fromEntries(
+    ['availability', 'exposedSlots', 'searchAvailability', 'myBookings'].map((n) => [n, (_: unknown, a: Args) => operations[n]!(a)]),
+  ),
   Mutation: Object.fromEntries(['hold', 'book', 'bookRange'].map((n) => [n, (_: unknown, a: Args) => operations[n]!(a)])),
   Slot: { startAt: (s: Args) => toIso(s.startAt), endAt: (s: Args) => toIso(s.endAt) },
   Range: { startAt: (s: Args) => toIso(s.startAt), endAt: (s: Args) => toIso(s.endAt) },

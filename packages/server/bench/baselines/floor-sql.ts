@@ -96,22 +96,31 @@ export class FloorSql {
       // The same customer twice on one slot breaks a partial unique index: answered as a conflict, as Slotwise does.
       await c.query('SAVEPOINT attempt');
       await c.query(`UPDATE slots SET ${mode === 'hold' ? 'held = held + 1' : 'booked = booked + 1'} WHERE id = $1`, [slotId]);
-      const booking = await c.query(
-        `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, hold_expires_at,
+      const booking = await c
+        .query(
+          `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, hold_expires_at,
                                customer_name, customer_email, customer_email_hash, ics_uid, confirmed_at)
          VALUES ('SLOT', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, status`,
-        [
-          slotId, slot.resource_id, slot.location_id, slot.start_at, slot.end_at,
-          mode === 'hold' ? 'HELD' : 'CONFIRMED',
-          mode === 'hold' ? new Date(Date.now() + 10 * 60_000) : null,
-          customer.name, customer.email, hashOf(customer.email), `${randomUUID()}@bench`,
-          mode === 'book' ? new Date() : null,
-        ],
-      ).catch(async (err) => {
-        if ((err as { code?: string }).code !== '23505') throw err;
-        await c.query('ROLLBACK TO SAVEPOINT attempt');
-        return null;
-      });
+          [
+            slotId,
+            slot.resource_id,
+            slot.location_id,
+            slot.start_at,
+            slot.end_at,
+            mode === 'hold' ? 'HELD' : 'CONFIRMED',
+            mode === 'hold' ? new Date(Date.now() + 10 * 60_000) : null,
+            customer.name,
+            customer.email,
+            hashOf(customer.email),
+            `${randomUUID()}@bench`,
+            mode === 'book' ? new Date() : null,
+          ],
+        )
+        .catch(async (err) => {
+          if ((err as { code?: string }).code !== '23505') throw err;
+          await c.query('ROLLBACK TO SAVEPOINT attempt');
+          return null;
+        });
       if (!booking) return { __typename: 'DuplicateBookingError' as const };
       await this.audit(c, booking.rows[0].id, mode, { slotId, status: booking.rows[0].status });
       return { __typename: 'Booking' as const, id: booking.rows[0].id as string, status: booking.rows[0].status as string };
@@ -147,10 +156,11 @@ export class FloorSql {
   }
 
   private async audit(c: pg.PoolClient, bookingId: string, action: string, values: unknown) {
-    await c.query(
-      `INSERT INTO audit_events (entity_type, entity_id, action, actor_label, new_values) VALUES ('Booking', $1, $2, 'public', $3)`,
-      [bookingId, action, JSON.stringify(values)],
-    );
+    await c.query(`INSERT INTO audit_events (entity_type, entity_id, action, actor_label, new_values) VALUES ('Booking', $1, $2, 'public', $3)`, [
+      bookingId,
+      action,
+      JSON.stringify(values),
+    ]);
   }
 
   /** Deadlocks between concurrent exclusion-constraint checks are retried, as Slotwise does (src/db/retry.ts). */

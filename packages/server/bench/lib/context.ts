@@ -19,10 +19,18 @@ export interface BenchContext {
 export async function rootFields(url: string): Promise<Set<string>> {
   const query = `{ __schema {
     queryType { fields { name } } mutationType { fields { name } } subscriptionType { fields { name } } } }`;
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query }),
+  });
   const { data } = (await response.json()) as { data: { __schema: Record<string, { fields: { name: string }[] } | null> } };
   const fields = new Set<string>();
-  for (const [key, type] of [['Query', 'queryType'], ['Mutation', 'mutationType'], ['Subscription', 'subscriptionType']] as const) {
+  for (const [key, type] of [
+    ['Query', 'queryType'],
+    ['Mutation', 'mutationType'],
+    ['Subscription', 'subscriptionType'],
+  ] as const) {
     for (const f of data.__schema[type]?.fields ?? []) fields.add(`${key}.${f.name}`);
   }
   return fields;

@@ -98,7 +98,13 @@ export function summarize(samples: LoadSample[]): LoadResult {
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
-    cpuMsPerRequest: samples.every((s) => s.serverCpuMs !== undefined) ? sum((s) => s.serverCpuMs!) / Math.max(1, sum((s) => s.completed)) : undefined,
+    cpuMsPerRequest: samples.every((s) => s.serverCpuMs !== undefined)
+      ? sum((s) => s.serverCpuMs!) /
+        Math.max(
+          1,
+          sum((s) => s.completed),
+        )
+      : undefined,
     firstError: samples.find((s) => s.firstError)?.firstError,
   };
 }

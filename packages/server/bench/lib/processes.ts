@@ -70,7 +70,10 @@ export async function startChild(
   const deadline = Date.now() + 300_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(url + readyPath).then((r) => r.ok, () => false);
+    const ok = await fetch(url + readyPath).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -161,25 +164,30 @@ export async function settled(maxMs = Number(process.env.BENCH_SETTLE_MAX_SECOND
  */
 export function startSlotwise(databaseUrl: string, options: { redis?: boolean; name?: string; workers?: number; env?: Record<string, string> } = {}) {
   const profileDir = process.env.BENCH_CPU_PROFILE;
-  return startChild(options.name ?? 'slotwise', 'src/main.ts', {
-    DATABASE_URL: databaseUrl,
-    ...BENCH_SECRETS,
-    LOG_LEVEL: 'warn',
-    SEED_DEMO: 'false',
-    // One load driver is one client address: limits high enough never to refuse it, still counted per request.
-    RATE_LIMIT_READS_PER_MINUTE: '1000000000',
-    RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
-    MAX_SUBSCRIPTIONS_PER_IP: '100000',
-    MAX_WS_CONNECTIONS_PER_IP: '100000',
-    // Mails are queued inside each booking transaction (measured); their delivery is a background job
-    // that would write thousands of .eml files here, so it stays off.
-    NOTIFICATIONS_ENABLED: 'false',
-    // The bench reads the root fields by introspection (off by default with DATABASE_URL).
-    INTROSPECTION: 'true',
-    ...(options.redis ? { REDIS_URL } : {}),
-    ...(options.workers ? { WORKERS: String(options.workers) } : {}),
-    ...options.env,
-  }, { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+  return startChild(
+    options.name ?? 'slotwise',
+    'src/main.ts',
+    {
+      DATABASE_URL: databaseUrl,
+      ...BENCH_SECRETS,
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
+      // One load driver is one client address: limits high enough never to refuse it, still counted per request.
+      RATE_LIMIT_READS_PER_MINUTE: '1000000000',
+      RATE_LIMIT_BOOKINGS_PER_MINUTE: '1000000000',
+      MAX_SUBSCRIPTIONS_PER_IP: '100000',
+      MAX_WS_CONNECTIONS_PER_IP: '100000',
+      // Mails are queued inside each booking transaction (measured); their delivery is a background job
+      // that would write thousands of .eml files here, so it stays off.
+      NOTIFICATIONS_ENABLED: 'false',
+      // The bench reads the root fields by introspection (off by default with DATABASE_URL).
+      INTROSPECTION: 'true',
+      ...(options.redis ? { REDIS_URL } : {}),
+      ...(options.workers ? { WORKERS: String(options.workers) } : {}),
+      ...options.env,
+    },
+    { nodeFlags: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] },
+  );
 }
 
 /** The stack floor (graphql-yoga + pg, one SQL) or bare node:http with the same SQL. */

@@ -27,7 +27,14 @@ const customer = (client: number) => ({ name: 'Bench Customer', email: `customer
 type Ask = { slotId: string } | { resourceId: string; startAt: string; endAt: string };
 
 /** Sends one booking attempt to a target; a full slot or a taken range is a 'conflict'. */
-async function attempt(target: Target, client: JsonClient, op: 'book' | 'hold', ask: Ask, who: number, headers?: Record<string, string>): Promise<Outcome> {
+async function attempt(
+  target: Target,
+  client: JsonClient,
+  op: 'book' | 'hold',
+  ask: Ask,
+  who: number,
+  headers?: Record<string, string>,
+): Promise<Outcome> {
   const c = customer(who);
   const isRange = 'resourceId' in ask;
   if (target === 'slotwise') {
@@ -114,11 +121,19 @@ async function hotSlots(databaseUrl: string, resourceId: string): Promise<Record
 export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   let warm = false;
-  const across = async (scenario: string, clients: number, run: (t: Target, client: JsonClient) => (c: number, s: number) => Promise<Outcome>, pauseMs = 0) => {
+  const across = async (
+    scenario: string,
+    clients: number,
+    run: (t: Target, client: JsonClient) => (c: number, s: number) => Promise<Outcome>,
+    pauseMs = 0,
+  ) => {
     if (!wanted(`${scenario} ${clients}`)) return undefined;
     const results = await sideBySide(ctx, clients, run, { pauseMs, warmupMs: warm ? undefined : ctx.firstWarmupMs });
     warm = true;
-    const made = TARGETS.map((t) => ({ scenario, target: TARGET_NAMES[t], result: results[t], ratio: t === 'floor' ? undefined : results[t].rps / results.floor.rps }) as Row);
+    const made = TARGETS.map(
+      (t) =>
+        ({ scenario, target: TARGET_NAMES[t], result: results[t], ratio: t === 'floor' ? undefined : results[t].rps / results.floor.rps }) as Row,
+    );
     rows.push(...made);
     return made[2]!;
   };
@@ -134,7 +149,11 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
     let cursor = 0;
     for (const op of slotOps) {
       for (const clients of [20, 80]) {
-        const spread = await across(`${op} spread slots`, clients, (t, client) => (c) => attempt(t, client, op, { slotId: slots[cursor++ % slots.length]! }, c));
+        const spread = await across(
+          `${op} spread slots`,
+          clients,
+          (t, client) => (c) => attempt(t, client, op, { slotId: slots[cursor++ % slots.length]! }, c),
+        );
         if (spread && op === 'book' && clients === 20) {
           spread.goal = 'p95<100ms & >=0.5x floor';
           spread.met = spread.result.p95 < 100 && spread.ratio! >= 0.5 && spread.result.errors === 0;
@@ -168,7 +187,13 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
       const date = addDays(ctx.dataset.firstDate, day++);
       return (c: number) => {
         const start = 9 * 60 + 15 * Math.floor(Math.random() * 29);
-        return attempt(t, client, 'book', { resourceId: pick(contested).id, startAt: localInstant(date, start), endAt: localInstant(date, start + 60) }, c);
+        return attempt(
+          t,
+          client,
+          'book',
+          { resourceId: pick(contested).id, startAt: localInstant(date, start), endAt: localInstant(date, start + 60) },
+          c,
+        );
       };
     };
     const paced = await across('conflict 100 paced (~1 s pause)', 100, conflicting, 1000);
@@ -183,7 +208,13 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
     const free = await across('range book conflict-free 100', 100, (t, client) => (c) => {
       const cell = cells[next++ % cells.length]!;
       const date = addDays(ctx.dataset.firstDate, cell.d);
-      return attempt(t, client, 'book', { resourceId: cell.r, startAt: localInstant(date, cell.h * 60), endAt: localInstant(date, cell.h * 60 + 60) }, c);
+      return attempt(
+        t,
+        client,
+        'book',
+        { resourceId: cell.r, startAt: localInstant(date, cell.h * 60), endAt: localInstant(date, cell.h * 60 + 60) },
+        c,
+      );
     });
     if (heavy && free) {
       heavy.goal = '>=0.5x conflict-free rps';
@@ -193,8 +224,7 @@ export async function bookingBench(ctx: BenchContext): Promise<Row[]> {
 
   if (ctx.fields.has('Query.myBookings') && ctx.fields.has('Mutation.book')) {
     if (wanted('myBookings')) rows.push(...(await myBookingsBench(ctx)));
-  }
-  else skipped('skipped: myBookings not in schema');
+  } else skipped('skipped: myBookings not in schema');
 
   printTable('booking', rows);
   return rows;

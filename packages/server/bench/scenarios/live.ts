@@ -56,9 +56,14 @@ class Receipts {
   }
 }
 
-
 /** Opens `count` graphql-ws connections, one subscription each, in batches; resolves when each got its first event. */
-async function subscribe(count: number, urlFor: (i: number) => string, variablesFor: (i: number) => Record<string, unknown>, query: string, onEvent: (i: number, e: any) => void) {
+async function subscribe(
+  count: number,
+  urlFor: (i: number) => string,
+  variablesFor: (i: number) => Record<string, unknown>,
+  query: string,
+  onEvent: (i: number, e: any) => void,
+) {
   const clients: Client[] = [];
   for (let start = 0; start < count; start += 50) {
     const batch = Array.from({ length: Math.min(50, count - start) }, (_, k) => start + k);
@@ -144,7 +149,10 @@ export async function liveBench(ctx: BenchContext) {
 
   await run('slotAvailability, 1 resource, 1 instance', [ctx.slotwise], false);
   await run('slotAvailability, 100 resources, 1 instance', [ctx.slotwise], true);
-  const pair = await Promise.all([startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise A' }), startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise B' })]);
+  const pair = await Promise.all([
+    startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise A' }),
+    startSlotwise(ctx.databaseUrl, { redis: true, name: 'slotwise B' }),
+  ]);
   try {
     await settled();
     await run('slotAvailability, 1 resource, 2 instances + Redis', pair, false);
@@ -215,11 +223,14 @@ async function fanoutBaseline(server: Child): Promise<LiveRow> {
     const client = createClient({ url: `${server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
     const seen = new Set<number>();
     subscribers.push(client);
-    client.subscribe({ query: 'subscription { tick { kind reason slots { id status remaining version } } }' }, {
-      next: (value) => receipts.arrived(value.data?.tick, seen, round),
-      error: () => {},
-      complete: () => {},
-    });
+    client.subscribe(
+      { query: 'subscription { tick { kind reason slots { id status remaining version } } }' },
+      {
+        next: (value) => receipts.arrived(value.data?.tick, seen, round),
+        error: () => {},
+        complete: () => {},
+      },
+    );
   }
   for (let n = 0; n < SUBSCRIBERS; ) {
     await sleep(200);
@@ -231,7 +242,11 @@ async function fanoutBaseline(server: Child): Promise<LiveRow> {
   const triggers: number[] = [];
   let missed = 0;
   for (round = 0; round < ROUNDS; round++) {
-    const { got, triggerMs } = await receipts.measure(SUBSCRIBERS, (e) => e?.kind === 'CHANGE', () => fetch(`${server.url}/fire`, { method: 'POST' }).then((r) => r.text()));
+    const { got, triggerMs } = await receipts.measure(
+      SUBSCRIBERS,
+      (e) => e?.kind === 'CHANGE',
+      () => fetch(`${server.url}/fire`, { method: 'POST' }).then((r) => r.text()),
+    );
     latencies.push(...got);
     triggers.push(triggerMs);
     missed += SUBSCRIBERS - got.length;
@@ -241,7 +256,14 @@ async function fanoutBaseline(server: Child): Promise<LiveRow> {
   return summarize('plain graphql-ws fan-out (baseline)', latencies, triggers, missed, bytesPerSubscriber, false);
 }
 
-function summarize(scenario: string, latencies: number[], triggers: number[], missed: number, bytesPerSubscriber: number, withGoal: boolean): LiveRow {
+function summarize(
+  scenario: string,
+  latencies: number[],
+  triggers: number[],
+  missed: number,
+  bytesPerSubscriber: number,
+  withGoal: boolean,
+): LiveRow {
   latencies.sort((a, b) => a - b);
   triggers.sort((a, b) => a - b);
   const row: LiveRow = {
@@ -280,6 +302,8 @@ function printLive(rows: LiveRow[], warned: boolean) {
   console.log(fmt(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(fmt(l));
-  console.log('KiB/idle sub: growth of the server processes\' RSS with 1,000 idle subscriptions open, divided by 1,000 (measured once per server set).');
+  console.log(
+    "KiB/idle sub: growth of the server processes' RSS with 1,000 idle subscriptions open, divided by 1,000 (measured once per server set).",
+  );
   console.log(`per-topic listener warnings (MaxListenersExceededWarning) from the servers: ${warned ? 'YES' : 'none'}`);
 }

@@ -27,14 +27,22 @@ export async function monthViewBench(ctx: BenchContext): Promise<Row[]> {
     const cache = { hit: 0, miss: 0, bypass: 0, none: 0 };
     let slots = 0;
     const slotwise = (client: JsonClient, count: boolean) => async (): Promise<Outcome> => {
-      const { body, headers } = await client.post('/graphql', { query: QUERY, variables: { ...args, resourceId: globalId('Resource', args.resourceId) } });
+      const { body, headers } = await client.post('/graphql', {
+        query: QUERY,
+        variables: { ...args, resourceId: globalId('Resource', args.resourceId) },
+      });
       if (body.data?.availability?.__typename !== 'Availability') throw new Error(JSON.stringify(body).slice(0, 300));
       slots = body.data.availability.slots.length;
       if (count) cache[(headers['x-response-cache'] as keyof typeof cache | undefined) ?? 'none']++;
       return 'ok';
     };
     const targets: { name: string; url: string; pid: number; request: (client: JsonClient) => () => Promise<Outcome> }[] = [
-      { name: 'bare node:http+pg', url: ctx.bare.url, pid: ctx.bare.pid, request: (c) => async () => ((await c.post('/availability', args)).status === 200 ? 'ok' : 'error') },
+      {
+        name: 'bare node:http+pg',
+        url: ctx.bare.url,
+        pid: ctx.bare.pid,
+        request: (c) => async () => ((await c.post('/availability', args)).status === 200 ? 'ok' : 'error'),
+      },
       { name: 'slotwise, no cache', url: uncachedServer.url, pid: uncachedServer.pid, request: (c) => slotwise(c, false) },
       { name: 'slotwise, cached', url: ctx.slotwise.url, pid: ctx.slotwise.pid, request: (c) => slotwise(c, true) },
     ];
@@ -45,7 +53,13 @@ export async function monthViewBench(ctx: BenchContext): Promise<Row[]> {
       for (const t of order) {
         const client = new JsonClient(t.url, CLIENTS);
         samples.get(t.name)!.push(
-          await closedLoop({ clients: CLIENTS, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs / 2, request: t.request(client), serverPid: t.pid }),
+          await closedLoop({
+            clients: CLIENTS,
+            warmupMs: ctx.warmupMs,
+            durationMs: ctx.durationMs / 2,
+            request: t.request(client),
+            serverPid: t.pid,
+          }),
         );
         client.close();
       }
@@ -54,7 +68,9 @@ export async function monthViewBench(ctx: BenchContext): Promise<Row[]> {
     for (const row of rows) row.ratio = row.result.rps / rows[0]!.result.rps;
     printTable('month view: one resource, 30 days, 10 clients (x floor = x bare node:http here)', rows);
     const answered = cache.hit + cache.miss + cache.bypass + cache.none;
-    console.log(`response cache: ${((100 * cache.hit) / Math.max(1, answered)).toFixed(1)}% hits (${cache.hit} hit, ${cache.miss} miss, ${cache.bypass} bypass, ${cache.none} uncached of ${answered})`);
+    console.log(
+      `response cache: ${((100 * cache.hit) / Math.max(1, answered)).toFixed(1)}% hits (${cache.hit} hit, ${cache.miss} miss, ${cache.bypass} bypass, ${cache.none} uncached of ${answered})`,
+    );
     await bigWindows(ctx, uncachedServer);
     return rows;
   } finally {
@@ -103,7 +119,10 @@ async function bigWindows(ctx: BenchContext, server: Child): Promise<void> {
   const location = ctx.dataset.people[0]!.locationId;
   const first = new Date(`${addDays(ctx.dataset.firstDate, 0)}T00:00:00Z`);
   const at = (days: number) => new Date(first.getTime() + days * 86_400_000).toISOString();
-  const ask = (query: string, from: number, days: number) => ({ query, variables: { id: globalId('Location', location), from: at(from), to: at(from + days) } });
+  const ask = (query: string, from: number, days: number) => ({
+    query,
+    variables: { id: globalId('Location', location), from: at(from), to: at(from + days) },
+  });
   // 20 resources x 24 slots a day: 10 days stay under the full form's 5,000 slots.
   const fullParts = (days: number) => Array.from({ length: Math.ceil(days / 10) }, (_, i) => ask(FULL, i * 10, Math.min(10, days - i * 10)));
   const forms: { name: string; requests: ReturnType<typeof ask>[] }[] = [
@@ -134,11 +153,19 @@ async function bigWindows(ctx: BenchContext, server: Child): Promise<void> {
         for (const body of form.requests) ms += (await sized(server.url, body, encoding)).ms;
         times.push(ms);
       }
-      return { ms: percentile(times.sort((a, b) => a - b), 0.5), cpu: (processTreeCpuMs(server.pid) - cpuBefore) / 5 };
+      return {
+        ms: percentile(
+          times.sort((a, b) => a - b),
+          0.5,
+        ),
+        cpu: (processTreeCpuMs(server.pid) - cpuBefore) / 5,
+      };
     };
     const plain = await timed();
     const br = await timed('br');
     const n = (v: number, width = 11) => Math.round(v).toLocaleString('en-US').padStart(width);
-    console.log(`${form.name.padEnd(31)} ${String(form.requests.length).padStart(8)} ${n(bytes.json)}  ${n(bytes.br)}  ${n(bytes.gzip)}  ${n(plain.ms, 8)} / ${n(br.ms, 6)}  ${n(plain.cpu, 8)} / ${n(br.cpu, 6)}`);
+    console.log(
+      `${form.name.padEnd(31)} ${String(form.requests.length).padStart(8)} ${n(bytes.json)}  ${n(bytes.br)}  ${n(bytes.gzip)}  ${n(plain.ms, 8)} / ${n(br.ms, 6)}  ${n(plain.cpu, 8)} / ${n(br.cpu, 6)}`,
+    );
   }
 }

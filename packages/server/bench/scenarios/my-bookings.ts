@@ -21,7 +21,11 @@ export async function myBookingsBench(ctx: BenchContext): Promise<Row[]> {
   const users = await Promise.all(
     Array.from({ length: USERS }, async (_, i) => {
       const email = `bench-user-${i}@bench.example`;
-      const jwt = await new SignJWT({ email, roles: ['user'] }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime('2h').sign(secret);
+      const jwt = await new SignJWT({ email, roles: ['user'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuedAt()
+        .setExpirationTime('2h')
+        .sign(secret);
       return { email, headers: { authorization: `Bearer ${jwt}` }, id: '' };
     }),
   );
@@ -39,7 +43,11 @@ export async function myBookingsBench(ctx: BenchContext): Promise<Row[]> {
       users.map(async (user, u) => {
         for (let b = 0; b < BOOKINGS_EACH; b++) {
           const slotId = globalId('Slot', slots[u * BOOKINGS_EACH + b]!.id);
-          const data = await seeding.graphql(`mutation ($input: BookInput!) { book(input: $input) { __typename } }`, { input: { slotId } }, user.headers);
+          const data = await seeding.graphql(
+            `mutation ($input: BookInput!) { book(input: $input) { __typename } }`,
+            { input: { slotId } },
+            user.headers,
+          );
           if (data.book.__typename !== 'BookingReceipt') throw new Error(`seeding myBookings: book answered ${data.book.__typename}`);
         }
       }),
@@ -64,7 +72,8 @@ export async function myBookingsBench(ctx: BenchContext): Promise<Row[]> {
       return 'ok';
     }
     const data = await client.graphql(MY_BOOKINGS, {}, user.headers);
-    if (data.myBookings.data?.length !== BOOKINGS_EACH) throw new Error(`myBookings answered ${data.myBookings.__typename} with ${data.myBookings.data?.length} bookings`);
+    if (data.myBookings.data?.length !== BOOKINGS_EACH)
+      throw new Error(`myBookings answered ${data.myBookings.__typename} with ${data.myBookings.data?.length} bookings`);
     return 'ok';
   });
   const rows = TARGETS.map((t) => ({

@@ -23,7 +23,10 @@ interface Setup {
 export async function scaleBench(ctx: BenchContext): Promise<void> {
   const extra: Child[] = [];
   try {
-    const started = await Promise.allSettled([startSlotwise(ctx.databaseUrl, { name: 'slotwise WORKERS=2', workers: 2 }), startSlotwise(ctx.databaseUrl, { name: 'slotwise B' })]);
+    const started = await Promise.allSettled([
+      startSlotwise(ctx.databaseUrl, { name: 'slotwise WORKERS=2', workers: 2 }),
+      startSlotwise(ctx.databaseUrl, { name: 'slotwise B' }),
+    ]);
     for (const s of started) if (s.status === 'fulfilled') extra.push(s.value);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     const [workers, second] = extra as [Child, Child];

@@ -120,7 +120,6 @@ builder.mutationField('revokeApiToken', (t) =>
     authScopes: { authenticated: true },
     errors: {},
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_query, _root, { id }, ctx) =>
-      ctx.services.auth.revokeApiToken(ctx.actor!, parseGlobalId(String(id), 'ApiToken', ['id'])),
+    resolve: (_query, _root, { id }, ctx) => ctx.services.auth.revokeApiToken(ctx.actor!, parseGlobalId(String(id), 'ApiToken', ['id'])),
   }),
 );

@@ -26,12 +26,18 @@ export function hashToken(token: string): string {
 export const createUserInput = z.object({
   email: z.email('must be an email address').transform((e) => e.toLowerCase()),
   name: z.string().trim().max(200).default(''),
-  roles: z.array(z.enum(ROLES as [Role, ...Role[]])).min(1, 'give at least one role').default(['user']),
+  roles: z
+    .array(z.enum(ROLES as [Role, ...Role[]]))
+    .min(1, 'give at least one role')
+    .default(['user']),
 });
 
 export const createApiTokenInput = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(100),
-  expiresAt: z.date().refine((d) => d.getTime() > Date.now(), 'must be in the future').nullish(),
+  expiresAt: z
+    .date()
+    .refine((d) => d.getTime() > Date.now(), 'must be in the future')
+    .nullish(),
 });
 
 export class AuthService {
@@ -171,7 +177,10 @@ export class AuthService {
     if (via === 'jwt') {
       const latest = new Date(Date.now() + this.config.JWT_API_TOKEN_MAX_DAYS * 86_400_000);
       if (data.expiresAt && data.expiresAt > latest) {
-        throw ValidationError.field(['input', 'expiresAt'], `must be within ${this.config.JWT_API_TOKEN_MAX_DAYS} days for a token created with a JWT`);
+        throw ValidationError.field(
+          ['input', 'expiresAt'],
+          `must be within ${this.config.JWT_API_TOKEN_MAX_DAYS} days for a token created with a JWT`,
+        );
       }
       data.expiresAt ??= latest;
     }

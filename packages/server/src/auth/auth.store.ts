@@ -95,13 +95,21 @@ export async function ensureUser(q: SqlQuery, email: string): Promise<{ id: stri
 }
 
 export async function findUser(q: SqlQuery, id: string): Promise<{ id: string; email: string; roles: Role[] } | null> {
-  const [row] = await q.query<{ id: string; email: string; roles: Role[] | string }>(`SELECT id, email, roles::text[] AS roles FROM users WHERE id = $1::uuid`, [id]);
+  const [row] = await q.query<{ id: string; email: string; roles: Role[] | string }>(
+    `SELECT id, email, roles::text[] AS roles FROM users WHERE id = $1::uuid`,
+    [id],
+  );
   return row ? { id: row.id, email: row.email, roles: parseRoles(row.roles) } : null;
 }
 
 /** text[] arrives as an array from pg, as '{a,b}' from some drivers. */
 function parseRoles(value: Role[] | string): Role[] {
-  return Array.isArray(value) ? value : (value.replace(/^\{|\}$/g, '').split(',').filter(Boolean) as Role[]);
+  return Array.isArray(value)
+    ? value
+    : (value
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .filter(Boolean) as Role[]);
 }
 
 export interface RefreshTokenRow {
@@ -145,10 +153,10 @@ export async function markRotated(q: SqlQuery, id: string, now: Date): Promise<v
 
 /** Revokes every live token of a family; returns how many. */
 export async function revokeFamily(q: SqlQuery, familyId: string, now: Date): Promise<number> {
-  const rows = await q.query(`UPDATE refresh_tokens SET revoked_at = $2::timestamptz WHERE family_id = $1::uuid AND revoked_at IS NULL RETURNING id`, [
-    familyId,
-    now.toISOString(),
-  ]);
+  const rows = await q.query(
+    `UPDATE refresh_tokens SET revoked_at = $2::timestamptz WHERE family_id = $1::uuid AND revoked_at IS NULL RETURNING id`,
+    [familyId, now.toISOString()],
+  );
   return rows.length;
 }
 

@@ -124,8 +124,7 @@ describe('API tokens through the API', () => {
   });
 
   it("cannot revoke someone else's token unless admin", async () => {
-    const victim = expectNoErrors(await t.execute(CREATE_TOKEN, { input: { name: 'victim' } }, { token: await t.tokenFor(['user']) }))
-      .createApiToken;
+    const victim = expectNoErrors(await t.execute(CREATE_TOKEN, { input: { name: 'victim' } }, { token: await t.tokenFor(['user']) })).createApiToken;
     const other = await t.tokenFor(['manager']);
     const refused = expectNoErrors(await t.execute(REVOKE, { id: victim.apiToken.id }, { token: other }));
     expect(refused.revokeApiToken.__typename).toBe('NotFoundError');
@@ -140,10 +139,14 @@ describe('API tokens through the API', () => {
 describe('slotwise admin create', () => {
   it('prints a token once, and that token authenticates', async () => {
     const cwd = fileURLToPath(new URL('../..', import.meta.url));
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'create', '--email', 'boss@example.com'], {
-      cwd,
-      env: { PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, ...TEST_SECRETS, LOG_LEVEL: 'silent' },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'admin', 'create', '--email', 'boss@example.com'],
+      {
+        cwd,
+        env: { PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, ...TEST_SECRETS, LOG_LEVEL: 'silent' },
+      },
+    );
     const tokens = stdout.match(/sw_[\w-]+/g) ?? [];
     expect(tokens).toHaveLength(1);
     const me = expectNoErrors(await t.execute(ME, {}, { token: tokens[0] }));

@@ -13,9 +13,7 @@ describe('the first requests of a new JWT user', () => {
   it('arrive together and all succeed; the user is created once', async () => {
     const email = `first-${Date.now()}@idp.example`;
     const token = await t.app.services.auth.issueJwt({ email, roles: ['user'] });
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, () => t.execute('query { myBookings { __typename } }', {}, { token })),
-    );
+    const responses = await Promise.all(Array.from({ length: 20 }, () => t.execute('query { myBookings { __typename } }', {}, { token })));
     expect(responses.filter((r) => r.errors?.length)).toEqual([]);
     const rows = await t.app.db.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE email = $1', [email]);
     expect(rows[0]!.n).toBe(1);

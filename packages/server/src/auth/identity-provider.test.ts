@@ -39,7 +39,11 @@ describe('an identity provider and sign-in side by side', () => {
       .setExpirationTime('5m')
       .sign(idpKey);
     expect(expectNoErrors(await t.execute(ME, {}, { token })).me).toEqual({ email: 'staff@corp.example', roles: ['manager'] });
-    const wrongIssuer = await new SignJWT({ email: 'x@corp.example' }).setProtectedHeader({ alg: 'RS256', kid: 'idp-1' }).setIssuer('https://evil.example').setExpirationTime('5m').sign(idpKey);
+    const wrongIssuer = await new SignJWT({ email: 'x@corp.example' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
+      .setIssuer('https://evil.example')
+      .setExpirationTime('5m')
+      .sign(idpKey);
     expect((await t.execute(ME, {}, { token: wrongIssuer })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 

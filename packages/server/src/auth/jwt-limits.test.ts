@@ -76,7 +76,10 @@ describe('API tokens created with a JWT', () => {
     const count = await t.app.db.prisma.apiToken.count();
     const late = new Date(Date.now() + 8 * 86_400_000).toISOString();
     const refused = expectNoErrors(await t.execute(CREATE, { input: { name: 'too long', expiresAt: late } }, { token })).createApiToken;
-    expect(refused).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'expiresAt'], message: expect.stringContaining('7 days') }] });
+    expect(refused).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'expiresAt'], message: expect.stringContaining('7 days') }],
+    });
     expect(await t.app.db.prisma.apiToken.count()).toBe(count);
 
     // An API-token user (an admin's CLI token) is not limited this way.

@@ -11,9 +11,6 @@ export function signInMail(code: string, link: string, ttlMinutes: number): Mail
   return {
     subject: `Your sign-in code: ${code}`,
     text: `${lines.join('\n\n')}\n\nSign in: ${link}\n`,
-    html:
-      '<!doctype html><html><body>' +
-      lines.map((l) => `<p>${esc(l)}</p>`).join('\n') +
-      `\n<p><a href="${esc(link)}">Sign in</a></p></body></html>`,
+    html: `<!doctype html><html><body>${lines.map((l) => `<p>${esc(l)}</p>`).join('\n')}\n<p><a href="${esc(link)}">Sign in</a></p></body></html>`,
   };
 }

@@ -119,7 +119,8 @@ builder.mutationField('completeSignIn', (t) =>
 builder.mutationField('refreshSession', (t) =>
   t.field({
     type: AuthSessionRef,
-    description: 'A new access token and refresh token for a refresh token, which is spent. Using a spent one again revokes every token of its sign-in.',
+    description:
+      'A new access token and refresh token for a refresh token, which is spent. Using a spent one again revokes every token of its sign-in.',
     authScopes: { public: true },
     errors: { types: [RefreshTokenInvalidError] },
     args: { input: t.arg({ type: RefreshSessionInput, required: true }) },
@@ -130,7 +131,8 @@ builder.mutationField('refreshSession', (t) =>
 builder.mutationField('signOut', (t) =>
   t.field({
     type: SignedOutRef,
-    description: 'Revokes the refresh token and its sign-in (or, with everywhere, all of its user). Access tokens already issued expire on their own.',
+    description:
+      'Revokes the refresh token and its sign-in (or, with everywhere, all of its user). Access tokens already issued expire on their own.',
     authScopes: { public: true },
     errors: {},
     args: { input: t.arg({ type: SignOutInput, required: true }) },

@@ -48,7 +48,11 @@ const emailInput = z.email('must be an email address').transform((e) => e.trim()
 const completeInput = z
   .object({
     email: emailInput.nullish(),
-    code: z.string().trim().regex(/^\d{6}$/, 'must be the 6 digits from the mail').nullish(),
+    code: z
+      .string()
+      .trim()
+      .regex(/^\d{6}$/, 'must be the 6 digits from the mail')
+      .nullish(),
     token: z.string().trim().min(1).max(200).nullish(),
   })
   .superRefine((v, ctx) => {
@@ -109,7 +113,15 @@ export class SignInService {
     const link = new URL(config.SIGN_IN_LINK_URL ?? `${(config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '')}/sign-in`);
     link.searchParams.set('t', token);
     await this.deps.sql.transaction(async (tx) => {
-      await insertSignInRequest(tx, { id, email: pii().encrypt(email), emailHash, codeHash: codeHash(id, code), tokenHash: sha256(token), expiresAt, createdAt: now });
+      await insertSignInRequest(tx, {
+        id,
+        email: pii().encrypt(email),
+        emailHash,
+        codeHash: codeHash(id, code),
+        tokenHash: sha256(token),
+        expiresAt,
+        createdAt: now,
+      });
       await this.deps.outbox.enqueue(tx, [
         { kind: 'sign-in', to: email, dedupeKey: `sign-in:${id}`, content: signInMail(code, link.href, config.SIGN_IN_CODE_TTL_MINUTES) },
       ]);
@@ -123,7 +135,9 @@ export class SignInService {
       [`email:${emailHash}`, config.SIGN_IN_REQUESTS_PER_EMAIL_PER_HOUR],
       [`ip:${clientAddress ?? 'unknown'}`, config.SIGN_IN_REQUESTS_PER_IP_PER_HOUR],
     ];
-    const windows = await Promise.all(checks.filter(([, limit]) => limit > 0).map(async ([key, limit]) => ({ ...(await limits.hit(key, 1)), limit })));
+    const windows = await Promise.all(
+      checks.filter(([, limit]) => limit > 0).map(async ([key, limit]) => ({ ...(await limits.hit(key, 1)), limit })),
+    );
     const over = windows.filter((w) => w.count > w.limit);
     if (over.length) throw new SignInRateLimitedError(Math.max(...over.map((w) => Math.ceil(w.resetInMs / 1000)), 1));
   }
@@ -132,14 +146,16 @@ export class SignInService {
   async complete(input: { email?: string | null; code?: string | null; token?: string | null }): Promise<AuthSession> {
     const data = parseInput(completeInput, input);
     const now = this.now();
-    const outcome = await this.deps.sql.transaction(async (tx): Promise<Outcome<AuthSession['user'] & { refresh: { token: string; expiresAt: Date; familyId: string } }>> => {
-      const found = data.token ? await this.byToken(tx, data.token, data.email ?? null, now) : await this.byCode(tx, data.email!, data.code!, now);
-      if (!found.ok) return found;
-      const request = found.value;
-      await useSignInRequests(tx, request.emailHash, now);
-      const user = await ensureUser(tx, pii().decrypt(request.email));
-      return { ok: true, value: { ...user, refresh: await this.newRefreshToken(tx, user.id, randomUUID(), now) } };
-    });
+    const outcome = await this.deps.sql.transaction(
+      async (tx): Promise<Outcome<AuthSession['user'] & { refresh: { token: string; expiresAt: Date; familyId: string } }>> => {
+        const found = data.token ? await this.byToken(tx, data.token, data.email ?? null, now) : await this.byCode(tx, data.email!, data.code!, now);
+        if (!found.ok) return found;
+        const request = found.value;
+        await useSignInRequests(tx, request.emailHash, now);
+        const user = await ensureUser(tx, pii().decrypt(request.email));
+        return { ok: true, value: { ...user, refresh: await this.newRefreshToken(tx, user.id, randomUUID(), now) } };
+      },
+    );
     if (!outcome.ok) throw outcome.error;
     const { refresh, ...user } = outcome.value;
     return this.session(user, refresh, now);
@@ -158,28 +174,33 @@ export class SignInService {
     const match = requests.find((r) => sameHex(r.codeHash, codeHash(r.id, code)));
     if (match) return usable(match, now);
     const open = requests.filter((r) => !r.usedAt && r.expiresAt > now && r.attempts < MAX_CODE_ATTEMPTS);
-    await countFailedAttempts(tx, open.map((r) => r.id));
+    await countFailedAttempts(
+      tx,
+      open.map((r) => r.id),
+    );
     return refused('INVALID');
   }
 
   /** Rotates a refresh token: the old one is spent, a new one joins its family. A spent one shown again revokes the family. */
   async refresh(token: string): Promise<AuthSession> {
     const now = this.now();
-    const outcome = await this.deps.sql.transaction(async (tx): Promise<Outcome<AuthSession['user'] & { refresh: { token: string; expiresAt: Date; familyId: string } }>> => {
-      const row = token.startsWith(REFRESH_PREFIX) ? await lockRefreshToken(tx, sha256(token)) : null;
-      if (!row) return refusedRefresh('UNKNOWN');
-      // A spent token shown again is a leak whatever happened since: its family goes (again, harmlessly).
-      if (row.rotatedAt) {
-        await revokeFamily(tx, row.familyId, now);
-        return refusedRefresh('REUSED');
-      }
-      if (row.revokedAt) return refusedRefresh('REVOKED');
-      if (row.expiresAt <= now) return refusedRefresh('EXPIRED');
-      const user = await findUser(tx, row.userId);
-      if (!user) return refusedRefresh('REVOKED');
-      await markRotated(tx, row.id, now);
-      return { ok: true, value: { ...user, refresh: await this.newRefreshToken(tx, user.id, row.familyId, now) } };
-    });
+    const outcome = await this.deps.sql.transaction(
+      async (tx): Promise<Outcome<AuthSession['user'] & { refresh: { token: string; expiresAt: Date; familyId: string } }>> => {
+        const row = token.startsWith(REFRESH_PREFIX) ? await lockRefreshToken(tx, sha256(token)) : null;
+        if (!row) return refusedRefresh('UNKNOWN');
+        // A spent token shown again is a leak whatever happened since: its family goes (again, harmlessly).
+        if (row.rotatedAt) {
+          await revokeFamily(tx, row.familyId, now);
+          return refusedRefresh('REUSED');
+        }
+        if (row.revokedAt) return refusedRefresh('REVOKED');
+        if (row.expiresAt <= now) return refusedRefresh('EXPIRED');
+        const user = await findUser(tx, row.userId);
+        if (!user) return refusedRefresh('REVOKED');
+        await markRotated(tx, row.id, now);
+        return { ok: true, value: { ...user, refresh: await this.newRefreshToken(tx, user.id, row.familyId, now) } };
+      },
+    );
     if (!outcome.ok) throw outcome.error;
     const { refresh, ...user } = outcome.value;
     return this.session(user, refresh, now);
@@ -208,7 +229,11 @@ export class SignInService {
 
   private async session(user: AuthSession['user'], refresh: { token: string; expiresAt: Date; familyId: string }, now: Date): Promise<AuthSession> {
     const roles: Role[] = user.roles.length ? user.roles : ['user'];
-    const access = await this.deps.keys.sign({ sub: user.id, email: user.email, roles, sid: refresh.familyId }, this.deps.config.ACCESS_TOKEN_TTL_SECONDS, now);
+    const access = await this.deps.keys.sign(
+      { sub: user.id, email: user.email, roles, sid: refresh.familyId },
+      this.deps.config.ACCESS_TOKEN_TTL_SECONDS,
+      now,
+    );
     return {
       accessToken: access.token,
       accessTokenExpiresAt: access.expiresAt,

@@ -59,7 +59,7 @@ const MY_BOOKINGS = `query { myBookings(from: "2027-01-01T00:00:00Z", to: "2027-
   ... on MyBookingsSuccess { data { id status startAt customer { email } } } } }`;
 
 const newClient = () => ({ 'x-forwarded-for': `198.51.100.${++ip}` });
-const requestSignIn = async (email: string, headers = newClient()) => (await call(t, REQUEST, { email }, { headers }));
+const requestSignIn = async (email: string, headers = newClient()) => await call(t, REQUEST, { email }, { headers });
 const complete = (input: Record<string, unknown>) => call(t, COMPLETE, input);
 const refresh = (refreshToken: string) => call(t, REFRESH, { refreshToken });
 
@@ -112,7 +112,10 @@ describe('requestSignIn + completeSignIn over SMTP', () => {
     const session = await complete({ email: 'ADA.code@mail.example', code });
     expect(session.user).toEqual({ email, roles: ['user'] });
     expect(session.refreshToken).toMatch(/^rt_/);
-    expect(expectNoErrors(await t.execute('query { me { email roles } }', {}, { token: session.accessToken })).me).toEqual({ email, roles: ['user'] });
+    expect(expectNoErrors(await t.execute('query { me { email roles } }', {}, { token: session.accessToken })).me).toEqual({
+      email,
+      roles: ['user'],
+    });
 
     expect(await complete({ email, code })).toMatchObject({ __typename: 'SignInInvalidError', code: 'SIGN_IN_INVALID', reason: 'USED' });
     expect(await complete({ token })).toMatchObject({ __typename: 'SignInInvalidError', reason: 'USED' });
@@ -175,9 +178,10 @@ describe('sign-in requests are rate limited', () => {
     expect(limited).toMatchObject({ __typename: 'SignInRateLimitedError', code: 'RATE_LIMITED' });
     expect(limited.retryAfterSeconds).toBeGreaterThan(0);
     expect(limited.retryAfterSeconds).toBeLessThanOrEqual(3600);
-    const queued = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages WHERE kind = 'sign-in' AND recipient_hash = $1`, [
-      (await import('../shared/pii.js')).pii().emailHash(email),
-    ]);
+    const queued = await t.app.db.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM outbox_messages WHERE kind = 'sign-in' AND recipient_hash = $1`,
+      [(await import('../shared/pii.js')).pii().emailHash(email)],
+    );
     expect(queued[0]!.n).toBe(3);
   });
 
@@ -267,7 +271,12 @@ describe('a signed-in customer manages the bookings made with their email', () =
       { token: accessToken },
     );
     expect(proposal).toEqual({ __typename: 'Proposal', status: 'PENDING', proposedBy: 'GUEST' });
-    const moved = await call(t, RESCHEDULE, { bookingId: mine[1]!.id, slotId: gid('Slot', await c.slot('2027-06-07T14:00:00Z')) }, { token: accessToken });
+    const moved = await call(
+      t,
+      RESCHEDULE,
+      { bookingId: mine[1]!.id, slotId: gid('Slot', await c.slot('2027-06-07T14:00:00Z')) },
+      { token: accessToken },
+    );
     expect(moved).toMatchObject({ __typename: 'Booking', status: 'CONFIRMED', startAt: '2027-06-07T14:00:00.000Z' });
 
     // Someone else's booking stays out of reach: NotFound, as for an unknown id.
@@ -291,7 +300,10 @@ describe('staff and other identities', () => {
 
   it('JWTs signed with JWT_SECRET (an identity provider or the CLI) keep working beside sign-in tokens', async () => {
     const jwt = await t.app.services.auth.issueJwt({ email: 'idp.user@corp.example', roles: ['scheduler'] });
-    expect(expectNoErrors(await t.execute('query { me { email roles } }', {}, { token: jwt })).me).toEqual({ email: 'idp.user@corp.example', roles: ['scheduler'] });
+    expect(expectNoErrors(await t.execute('query { me { email roles } }', {}, { token: jwt })).me).toEqual({
+      email: 'idp.user@corp.example',
+      roles: ['scheduler'],
+    });
   });
 
   it('a tampered or foreign-keyed sign-in token is refused', async () => {
@@ -318,7 +330,8 @@ describe('GET /.well-known/jwks.json', () => {
     const protectedHeader = JSON.parse(Buffer.from(header, 'base64url').toString());
     expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT', kid: keys[0]!.kid });
     const key = createPublicKey({ key: keys[0]!, format: 'jwk' });
-    const valid = (h: string, p: string) => verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
+    const valid = (h: string, p: string) =>
+      verify('sha256', Buffer.from(`${h}.${p}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
     expect(valid(header, payload)).toBe(true);
     expect(valid(header, Buffer.from(JSON.stringify({ forged: true })).toString('base64url'))).toBe(false);
 

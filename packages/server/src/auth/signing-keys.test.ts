@@ -38,7 +38,14 @@ describe('SigningKeys', () => {
     const { token } = await keys.sign({ sub: 'u1', email: 'a@b.example', roles: ['admin'], sid: 's1' }, 60, NOW);
     const [header, payload, signature] = token.split('.') as [string, string, string];
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid: jwk!.kid });
-    expect(verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), createPublicKey({ key: jwk as never, format: 'jwk' }), Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(
+      verify(
+        'RSA-SHA256',
+        Buffer.from(`${header}.${payload}`),
+        createPublicKey({ key: jwk as never, format: 'jwk' }),
+        Buffer.from(signature, 'base64url'),
+      ),
+    ).toBe(true);
   });
 
   it('refuses a token past its exp and one of another issuer', async () => {
@@ -58,7 +65,9 @@ describe('GET /.well-known/jwks.json', () => {
     const keys = new SigningKeys({ ...base, JWT_SECRET: SECRET });
     await keys.init(noDatabase);
     const route = jwksRoute({ services: { signingKeys: keys } } as unknown as Slotwise);
-    const server = createServer((req, res) => void route(req, res, new URL(req.url!, 'http://x')).then((handled) => handled || res.writeHead(418).end()));
+    const server = createServer(
+      (req, res) => void route(req, res, new URL(req.url!, 'http://x')).then((handled) => handled || res.writeHead(418).end()),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -86,8 +95,12 @@ describe('sign-in configuration', () => {
   it('names the variable of a bad value', () => {
     expect(error({ JWT_PRIVATE_KEY: 'not a key' })).toBe('Invalid configuration: JWT_PRIVATE_KEY must be a PKCS#8 PEM private key');
     expect(error({ JWT_SIGNING_ALG: 'none' })).toMatch(/^Invalid configuration: JWT_SIGNING_ALG /);
-    expect(error({ JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----x' })).toBe('Invalid configuration: JWT_PRIVATE_KEY needs JWT_SIGNING_ALG ES256, RS256 or EdDSA');
-    expect(error({ ...SECRETS, JWT_JWKS_URL: 'https://idp.example/jwks', JWT_SIGNING_ALG: 'HS256' })).toBe('Invalid configuration: JWT_SIGNING_ALG HS256 needs JWT_SECRET');
+    expect(error({ JWT_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----x' })).toBe(
+      'Invalid configuration: JWT_PRIVATE_KEY needs JWT_SIGNING_ALG ES256, RS256 or EdDSA',
+    );
+    expect(error({ ...SECRETS, JWT_JWKS_URL: 'https://idp.example/jwks', JWT_SIGNING_ALG: 'HS256' })).toBe(
+      'Invalid configuration: JWT_SIGNING_ALG HS256 needs JWT_SECRET',
+    );
     expect(error({ REQUIRE_IDEMPOTENCY_KEY: 'yes' })).toMatch(/^Invalid configuration: REQUIRE_IDEMPOTENCY_KEY /);
     expect(error({ ACCESS_TOKEN_TTL_SECONDS: '10' })).toMatch(/^Invalid configuration: ACCESS_TOKEN_TTL_SECONDS /);
   });

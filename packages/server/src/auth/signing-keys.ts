@@ -69,7 +69,12 @@ export class SigningKeys {
       const publicJwk = await exportJWK(pair.publicKey);
       const kid = await calculateJwkThumbprint(publicJwk);
       // Instances starting together may each insert one; all of them then sign with the oldest.
-      await insertSigningKey(sql, { kid, alg: this.alg, publicJwk: JSON.stringify(publicJwk), privateKey: pii().encrypt(await exportPKCS8(pair.privateKey)) });
+      await insertSigningKey(sql, {
+        kid,
+        alg: this.alg,
+        publicJwk: JSON.stringify(publicJwk),
+        privateKey: pii().encrypt(await exportPKCS8(pair.privateKey)),
+      });
       stored = (await oldestSigningKey(sql, this.alg))!;
     }
     return this.fromParts(await importPKCS8(pii().decrypt(stored.privateKey), this.alg), JSON.parse(stored.publicJwk) as JWK);
@@ -87,7 +92,11 @@ export class SigningKeys {
   }
 
   /** A short-lived access token for a user; `sid` names the refresh-token family it came from. */
-  async sign(claims: { sub: string; email: string; roles: string[]; sid: string }, ttlSeconds: number, now: Date): Promise<{ token: string; expiresAt: Date }> {
+  async sign(
+    claims: { sub: string; email: string; roles: string[]; sid: string },
+    ttlSeconds: number,
+    now: Date,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const key = this.key();
     const iat = Math.floor(now.getTime() / 1000);
     const token = await new SignJWT({ email: claims.email, roles: claims.roles, sid: claims.sid })

@@ -50,7 +50,10 @@ export async function findConflict(
   const timeZone = resource.timeZone;
   const span = localDateSpan(window, timeZone);
   const open = applying.length ? workingHours(applying, timeZone, span.fromDate, span.toDate) : [window];
-  const free = subtractIntervals(open, busy.map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() })));
+  const free = subtractIntervals(
+    open,
+    busy.map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() })),
+  );
   const candidates = rangesOfDuration(free, duration, window);
   const distance = (i: Interval) => Math.abs(i.start - wanted.start);
   candidates.sort((a, b) => distance(a) - distance(b) || b.start - a.start);

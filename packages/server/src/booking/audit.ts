@@ -15,7 +15,15 @@ export interface AuditActor {
 }
 
 /** The audited view of a booking: what changed, without PII. */
-export function auditView(b: { status: string; slotId: string | null; startAt: Date; endAt: Date; icsSequence: number; holdExpiresAt?: Date | null; partySize?: number }) {
+export function auditView(b: {
+  status: string;
+  slotId: string | null;
+  startAt: Date;
+  endAt: Date;
+  icsSequence: number;
+  holdExpiresAt?: Date | null;
+  partySize?: number;
+}) {
   return {
     status: b.status,
     ...(b.partySize !== undefined ? { partySize: b.partySize } : {}),

@@ -8,7 +8,10 @@ import { recordEvents, type DomainEventInput } from '../events/domain-events.js'
  * intent (rendered and queued after commit, see calendar/booking-mail.ts).
  */
 export async function bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date, mail: BookingMailer | null): Promise<void> {
-  await recordEvents(tx, changes.flatMap((change) => bookingEvent(change, now) ?? []));
+  await recordEvents(
+    tx,
+    changes.flatMap((change) => bookingEvent(change, now) ?? []),
+  );
   await mail?.bookingsChanged(tx, changes, now);
   await listener?.bookingsChanged(tx, changes, now);
 }

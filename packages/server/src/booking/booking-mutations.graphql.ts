@@ -7,7 +7,14 @@ import { grantBookingAccess } from './access.js';
 import { BookingReceiptRef } from './booking.graphql.js';
 import type { BookingReceipt, Caller } from './booking.service.js';
 import { FormNotOpenError, FormRegistrationRequiredError } from '../forms/forms.errors.js';
-import { BookingConflictError, BookingNotActiveError, DuplicateBookingError, HoldExpiredError, SlotFullError, SlotUnavailableError } from './errors.js';
+import {
+  BookingConflictError,
+  BookingNotActiveError,
+  DuplicateBookingError,
+  HoldExpiredError,
+  SlotFullError,
+  SlotUnavailableError,
+} from './errors.js';
 import { BookingPolicyError } from '../policies/enforce.js';
 import { PolicyOverrideInput } from '../policies/policies.graphql.js';
 
@@ -16,7 +23,7 @@ export const CustomerInput = builder.inputType('CustomerInput', {
     name: t.string({ required: true }),
     email: t.string({ required: true }),
     phone: t.string(),
-    timeZone: t.string({ description: 'IANA zone the customer reads times in (their mails); the location\'s when left out.' }),
+    timeZone: t.string({ description: "IANA zone the customer reads times in (their mails); the location's when left out." }),
   }),
 });
 
@@ -116,7 +123,17 @@ builder.mutationField('hold', (t) =>
     type: BookingReceiptRef,
     description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
+    errors: {
+      types: [
+        SlotFullError,
+        SlotUnavailableError,
+        BookingConflictError,
+        DuplicateBookingError,
+        BookingPolicyError,
+        FormRegistrationRequiredError,
+        TryAgainError,
+      ],
+    },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx), input, input.override)),
@@ -128,19 +145,30 @@ builder.mutationField('book', (t) =>
     type: BookingReceiptRef,
     description: 'Books a slot or a free range at once (hold + confirm).',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, FormRegistrationRequiredError, TryAgainError] },
+    errors: {
+      types: [
+        SlotFullError,
+        SlotUnavailableError,
+        BookingConflictError,
+        DuplicateBookingError,
+        BookingPolicyError,
+        FormRegistrationRequiredError,
+        TryAgainError,
+      ],
+    },
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);
-      const target = input.slotId != null
-        ? { slotId: slotId(input.slotId) }
-        : {
-            range: {
-              resourceId: parseGlobalId(String(input.range!.resourceId), 'Resource', ['input', 'range', 'resourceId']),
-              startAt: input.range!.startAt,
-              endAt: input.range!.endAt,
-            },
-          };
+      const target =
+        input.slotId != null
+          ? { slotId: slotId(input.slotId) }
+          : {
+              range: {
+                resourceId: parseGlobalId(String(input.range!.resourceId), 'Resource', ['input', 'range', 'resourceId']),
+                startAt: input.range!.startAt,
+                endAt: input.range!.endAt,
+              },
+            };
       return receipt(ctx, await ctx.services.bookings.book(target, input.customer, caller(ctx), input, input.override));
     },
   }),
@@ -175,11 +203,25 @@ builder.mutationField('rescheduleBooking', (t) =>
     type: 'Booking',
     description: 'Moves a booking to another slot or range in one step; the calendar SEQUENCE goes up.',
     authScopes: { public: true },
-    errors: { types: [SlotFullError, SlotUnavailableError, BookingConflictError, DuplicateBookingError, BookingPolicyError, HoldExpiredError, BookingNotActiveError, FormRegistrationRequiredError, FormNotOpenError, TryAgainError] },
+    errors: {
+      types: [
+        SlotFullError,
+        SlotUnavailableError,
+        BookingConflictError,
+        DuplicateBookingError,
+        BookingPolicyError,
+        HoldExpiredError,
+        BookingNotActiveError,
+        FormRegistrationRequiredError,
+        FormNotOpenError,
+        TryAgainError,
+      ],
+    },
     args: { input: t.arg({ type: RescheduleBookingInput, required: true }) },
     resolve: async (_query, _root, { input }, ctx) => {
       exactlyOne(input);
-      const target = input.slotId != null ? { slotId: slotId(input.slotId) } : { range: { startAt: input.range!.startAt, endAt: input.range!.endAt } };
+      const target =
+        input.slotId != null ? { slotId: slotId(input.slotId) } : { range: { startAt: input.range!.startAt, endAt: input.range!.endAt } };
       return granted(ctx, await ctx.services.bookings.reschedule(bookingId(input.bookingId), input.manageToken, target, caller(ctx)));
     },
   }),

@@ -46,7 +46,13 @@ export function staffBookingsWhere(input: BookingFilters): Prisma.BookingWhereIn
  * linked to the account, and those made with its email while signed out. Plain SQL (two index
  * lookups, by user and by email hash): through the ORM this read cost more than the rest of the request.
  */
-export async function myBookings(sql: SqlQuery, actor: Actor, from: Date | null | undefined, to: Date | null | undefined, now: Date): Promise<Booking[]> {
+export async function myBookings(
+  sql: SqlQuery,
+  actor: Actor,
+  from: Date | null | undefined,
+  to: Date | null | undefined,
+  now: Date,
+): Promise<Booking[]> {
   const start = from ?? now;
   const end = to ?? new Date(start.getTime() + 90 * DAY_MS);
   parseInput(window, { from: start, to: end }, []);

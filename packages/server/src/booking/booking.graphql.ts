@@ -57,14 +57,18 @@ export const BookingRef = builder.prismaNode('Booking', {
     }),
     resource: t.relation('resource', { nullable: true }),
     location: t.relation('location', { nullable: true }),
-    holdExpiresAt: t.expose('holdExpiresAt', { type: 'DateTime', nullable: true, description: 'While HELD: when the place is given back unless confirmed.' }),
+    holdExpiresAt: t.expose('holdExpiresAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'While HELD: when the place is given back unless confirmed.',
+    }),
     icsUid: t.exposeString('icsUid', { description: 'UID of the calendar event; stays the same across reschedules.' }),
     icsSequence: t.exposeInt('icsSequence', { description: 'SEQUENCE of the calendar event; goes up on every reschedule and on cancel.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     confirmedAt: t.expose('confirmedAt', { type: 'DateTime', nullable: true }),
     cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
     title: t.exposeString('title', { nullable: true }),
-    partySize: t.exposeInt('partySize', { description: "Places of the slot this booking takes." }),
+    partySize: t.exposeInt('partySize', { description: 'Places of the slot this booking takes.' }),
     notes: t.string({
       nullable: true,
       description: "The customer's notes: seen by them and staff.",
@@ -91,7 +95,6 @@ export const BookingReceiptRef = builder.objectRef<BookingReceipt>('BookingRecei
   }),
 });
 
-
 builder.queryField('booking', (t) =>
   t.prismaField({
     type: 'Booking',
@@ -101,7 +104,14 @@ builder.queryField('booking', (t) =>
     args: { id: t.arg.id({ required: true }), manageToken: t.arg.string(), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
     resolve: async (query, _root, args, ctx) => {
       const zone = viewerTimeZone(args.timeZone);
-      const booking = await findVisibleBooking(ctx.db.prisma, query, parseGlobalId(String(args.id), 'Booking', ['id']), args.manageToken, ctx, ctx.actor);
+      const booking = await findVisibleBooking(
+        ctx.db.prisma,
+        query,
+        parseGlobalId(String(args.id), 'Booking', ['id']),
+        args.manageToken,
+        ctx,
+        ctx.actor,
+      );
       return inViewerZone(booking, zone);
     },
   }),
@@ -138,30 +148,33 @@ const scopeOf = (args: StaffBookingArgs) => ({
 const staffWhere = (args: StaffBookingArgs) => staffBookingsWhere({ ...args, ...scopeOf(args) });
 
 builder.queryField('bookings', (t) =>
-  t.prismaConnection({
-    type: 'Booking',
-    cursor: 'id',
-    description: 'All bookings, newest first, for staff. Filters combine; customerEmail matches however it is capitalised.',
-    authScopes: { roles: STAFF_ROLES },
-    errors: {},
-    args: {
-      resourceId: t.arg.id(),
-      locationId: t.arg.id(),
-      status: t.arg({ type: [BookingStatusEnum] }),
-      from: t.arg({ type: 'DateTime', description: 'Bookings ending after this instant' }),
-      to: t.arg({ type: 'DateTime', description: 'Bookings starting before this instant' }),
-      customerEmail: t.arg.string(),
-      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+  t.prismaConnection(
+    {
+      type: 'Booking',
+      cursor: 'id',
+      description: 'All bookings, newest first, for staff. Filters combine; customerEmail matches however it is capitalised.',
+      authScopes: { roles: STAFF_ROLES },
+      errors: {},
+      args: {
+        resourceId: t.arg.id(),
+        locationId: t.arg.id(),
+        status: t.arg({ type: [BookingStatusEnum] }),
+        from: t.arg({ type: 'DateTime', description: 'Bookings ending after this instant' }),
+        to: t.arg({ type: 'DateTime', description: 'Bookings starting before this instant' }),
+        customerEmail: t.arg.string(),
+        timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+      },
+      totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
+      resolve: async (query, _root, args, ctx) => {
+        const zone = viewerTimeZone(args.timeZone);
+        const where = staffWhere(args);
+        const { resourceId, locationId } = scopeOf(args);
+        await mustExist(ctx.db.prisma, 'Resource', resourceId);
+        await mustExist(ctx.db.prisma, 'Location', locationId);
+        const bookings = await ctx.db.prisma.booking.findMany({ ...query, where, orderBy: { id: 'desc' } });
+        return bookings.map((b) => inViewerZone(b, zone));
+      },
     },
-    totalCount: (_root, args, ctx) => ctx.db.prisma.booking.count({ where: staffWhere(args) }),
-    resolve: async (query, _root, args, ctx) => {
-      const zone = viewerTimeZone(args.timeZone);
-      const where = staffWhere(args);
-      const { resourceId, locationId } = scopeOf(args);
-      await mustExist(ctx.db.prisma, 'Resource', resourceId);
-      await mustExist(ctx.db.prisma, 'Location', locationId);
-      const bookings = await ctx.db.prisma.booking.findMany({ ...query, where, orderBy: { id: 'desc' } });
-      return bookings.map((b) => inViewerZone(b, zone));
-    },
-  }, ...connectionNames('Booking')),
+    ...connectionNames('Booking'),
+  ),
 );

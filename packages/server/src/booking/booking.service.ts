@@ -13,7 +13,15 @@ import { bookingDetailsSchema, type BookingDetails } from './details.js';
 import type { AuditActor } from './audit.js';
 import { hostEmail, userName } from './booking.store.js';
 import { customerSchema, type Customer } from './customer.js';
-import { DuplicateBookingError, duplicateBookingField, HoldExpiredError, SlotFullError, SlotsUnavailableError, SlotUnavailableError, type UnavailableSlot } from './errors.js';
+import {
+  DuplicateBookingError,
+  duplicateBookingField,
+  HoldExpiredError,
+  SlotFullError,
+  SlotsUnavailableError,
+  SlotUnavailableError,
+  type UnavailableSlot,
+} from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { cancelInTx, confirmInTx, type Authorize, type ConfirmOutcome, type TxContext } from './lifecycle.js';
 import { bookSlotsInTransaction } from './multi-slot.js';
@@ -194,7 +202,8 @@ export class BookingService {
     const now = this.now();
     if ('range' in target) validateRange(target.range, now, ['input', 'range']);
     try {
-      return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), this.authorizer(caller, bookingId, manageToken), caller, now)).booking;
+      return (await this.run((tx, c) => rescheduleInTx(tx, bookingId, target, c), this.authorizer(caller, bookingId, manageToken), caller, now))
+        .booking;
     } catch (error) {
       const duplicate = duplicateBookingField(error);
       if (duplicate && 'slotId' in target) throw new DuplicateBookingError([target.slotId], ['input', 'slotId']);
@@ -241,7 +250,10 @@ export class BookingService {
   async releaseExpiredHolds(): Promise<SlotChange[]> {
     const { changes, freed } = await this.transaction((tx) => releaseExpiredHoldsIn(tx, { now: this.now() }));
     await this.slotEvents.publish(changes);
-    this.metrics.recordBooking('expired', [...freed.values()].reduce((sum, n) => sum + n, 0));
+    this.metrics.recordBooking(
+      'expired',
+      [...freed.values()].reduce((sum, n) => sum + n, 0),
+    );
     return changes;
   }
 

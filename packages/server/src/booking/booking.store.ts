@@ -472,10 +472,7 @@ export interface FormGate {
  * waits for the booking or is seen by it.
  */
 export async function lockForms(tx: SqlQuery, formIds: string[]): Promise<FormGate[]> {
-  return tx.query<FormGate>(
-    `SELECT id, status, max_slots_per_registration FROM forms WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`,
-    [formIds],
-  );
+  return tx.query<FormGate>(`SELECT id, status, max_slots_per_registration FROM forms WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [formIds]);
 }
 
 /** A user's display name, undefined when there is no such user. */

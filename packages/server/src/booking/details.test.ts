@@ -53,13 +53,22 @@ describe('booking details', () => {
   it('a booking carries a title, the customer notes (sealed at rest) and a party; internal notes are staff-only', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 5 });
     const made = await book(slot, { title: 'Family check-up', notes: 'Bringing the twins', partySize: 3 });
-    expect(made.booking).toMatchObject({ status: 'CONFIRMED', title: 'Family check-up', notes: 'Bringing the twins', internalNotes: null, partySize: 3 });
+    expect(made.booking).toMatchObject({
+      status: 'CONFIRMED',
+      title: 'Family check-up',
+      notes: 'Bringing the twins',
+      internalNotes: null,
+      partySize: 3,
+    });
     expect(await f.slotCounts(slot)).toMatchObject({ booked: 3, held: 0, status: 'PARTIAL' });
     const [row] = await t.app.db.sql.query<{ notes: string }>(`SELECT notes FROM bookings WHERE party_size = 3 AND slot_id = $1`, [slot]);
     expect(row!.notes).not.toContain('twins');
 
     // The public cannot write internal notes; staff can, and only staff read them back.
-    expect(await book(slot, { internalNotes: 'VIP' })).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'internalNotes'] }] });
+    expect(await book(slot, { internalNotes: 'VIP' })).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'internalNotes'] }],
+    });
     const id = made.booking.id;
     const noted = await call(t, UPDATE, { bookingId: id, internalNotes: 'Pays cash' }, { token: staff });
     expect(noted).toMatchObject({ internalNotes: 'Pays cash', icsSequence: 0 });
@@ -69,7 +78,10 @@ describe('booking details', () => {
       __typename: 'ValidationError',
       fieldErrors: [{ path: ['input', 'internalNotes'] }],
     });
-    const [sealed] = await t.app.db.sql.query<{ internal_notes: string }>(`SELECT internal_notes FROM bookings WHERE party_size = 3 AND slot_id = $1`, [slot]);
+    const [sealed] = await t.app.db.sql.query<{ internal_notes: string }>(
+      `SELECT internal_notes FROM bookings WHERE party_size = 3 AND slot_id = $1`,
+      [slot],
+    );
     expect(sealed!.internal_notes).toMatch(/^v2\./);
     expect(sealed!.internal_notes).not.toContain('cash');
   });
@@ -82,7 +94,10 @@ describe('booking details', () => {
     expect((await t.execute(READ, { id }, { token: staff })).data!.booking).toMatchObject({ notes: 'Legacy note, plaintext' });
     expect((await t.execute(READ, { id, manageToken: made.manageToken })).data!.booking).toMatchObject({ notes: 'Legacy note, plaintext' });
     // The update compares the notes as plain text and mails the change with them.
-    expect(await call(t, UPDATE, { bookingId: id, title: 'Old booking' }, { token: staff })).toMatchObject({ title: 'Old booking', notes: 'Legacy note, plaintext' });
+    expect(await call(t, UPDATE, { bookingId: id, title: 'Old booking' }, { token: staff })).toMatchObject({
+      title: 'Old booking',
+      notes: 'Legacy note, plaintext',
+    });
     const mails = await queuedMails(t.app.db.sql, 'booking_id = $1', [decodeGlobalID(id).id]);
     expect(mails.some((m) => m.content.text.includes('Legacy note, plaintext'))).toBe(true);
   });
@@ -94,7 +109,11 @@ describe('booking details', () => {
     expect(await book(slot, { title: 'x'.repeat(201) })).toMatchObject({ fieldErrors: [{ path: ['input', 'title'] }] });
     expect(await book(slot, { notes: 'x'.repeat(2001) })).toMatchObject({ fieldErrors: [{ path: ['input', 'notes'] }] });
     // A party too big for the places left: SlotFullError saying how many are left.
-    expect(await book(slot, { partySize: 4 })).toMatchObject({ __typename: 'SlotFullError', remaining: 3, message: 'This slot has only 3 places left' });
+    expect(await book(slot, { partySize: 4 })).toMatchObject({
+      __typename: 'SlotFullError',
+      remaining: 3,
+      message: 'This slot has only 3 places left',
+    });
     const room = await f.resource(locationId, { exclusive: true });
     const roomSlot = await f.slot(locationId, room);
     expect(await book(roomSlot, { partySize: 2 })).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'partySize'] }] });
@@ -140,7 +159,11 @@ describe('partySize under concurrency', () => {
   it('40 parallel parties of 1-4 on a slot of 10: never more than 10 places taken, slot and bookings agree', async () => {
     const slot = await f.slot(locationId, resourceId, { capacity: 10 });
     const sizes = Array.from({ length: 40 }, (_, i) => (i % 4) + 1);
-    const results = await Promise.all(sizes.map((partySize, i) => (i % 2 ? book(slot, { partySize }) : call(t, HOLD, { slotId: gid('Slot', slot), customer: customer(`h${i}`), partySize }))));
+    const results = await Promise.all(
+      sizes.map((partySize, i) =>
+        i % 2 ? book(slot, { partySize }) : call(t, HOLD, { slotId: gid('Slot', slot), customer: customer(`h${i}`), partySize }),
+      ),
+    );
     const won = results.map((r, i) => (r.__typename === 'BookingReceipt' ? sizes[i]! : 0)).reduce((a, b) => a + b, 0);
     expect(results.every((r) => r.__typename === 'BookingReceipt' || r.__typename === 'SlotFullError')).toBe(true);
     expect(won).toBeLessThanOrEqual(10);

@@ -22,7 +22,12 @@ export const bookingDetailsSchema = z.object({
   title: clearable(200),
   notes: clearable(2000),
   internalNotes: clearable(5000),
-  partySize: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_PARTY_SIZE, `must be at most ${MAX_PARTY_SIZE}`).nullish()
+  partySize: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PARTY_SIZE, `must be at most ${MAX_PARTY_SIZE}`)
+    .nullish()
     .transform((v) => v ?? undefined),
 });
 

@@ -15,7 +15,11 @@ let locationId: string;
 let resourceId: string;
 
 const liveRows = async (slotId: string) =>
-  (await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE slot_id = $1 AND status IN ('HELD', 'CONFIRMED')`, [slotId]))[0]!.n;
+  (
+    await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE slot_id = $1 AND status IN ('HELD', 'CONFIRMED')`, [
+      slotId,
+    ])
+  )[0]!.n;
 
 beforeAll(async () => {
   ({ t, f, locationId, resourceId } = await appWithResource());
@@ -51,16 +55,22 @@ describe('one live booking per slot per customer', () => {
       __typename: 'DuplicateBookingError',
       field: ['input', 'customer', 'email'],
     });
-    expect(await call(t, HoldDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat.other@example.com', phone: '+442079460001' } })).toMatchObject({
+    expect(
+      await call(t, HoldDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat.other@example.com', phone: '+442079460001' } }),
+    ).toMatchObject({
       __typename: 'DuplicateBookingError',
       field: ['input', 'customer', 'phone'],
     });
     expect(await liveRows(slot)).toBe(1);
 
     const other = await f.slot(locationId, resourceId, { capacity: 5 });
-    expect((await call(t, BookDocument, { slotId: gid('Slot', other), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe('BookingReceipt');
+    expect((await call(t, BookDocument, { slotId: gid('Slot', other), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe(
+      'BookingReceipt',
+    );
     expect((await call(t, CancelBookingDocument, { bookingId: first.booking.id, manageToken: first.manageToken })).__typename).toBe('Booking');
-    expect((await call(t, BookDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe('BookingReceipt');
+    expect((await call(t, BookDocument, { slotId: gid('Slot', slot), customer: { name: 'Pat', email: 'pat@example.com' } })).__typename).toBe(
+      'BookingReceipt',
+    );
   });
 
   it('a reschedule into a slot the customer already has is refused, nothing moves', async () => {
@@ -79,10 +89,13 @@ describe('one live booking per slot per customer', () => {
     const b = await f.slot(locationId, resourceId, { capacity: 3 });
     const booked = expectTypename(await call(t, BookDocument, { slotId: gid('Slot', a), customer: customer('legacy') }), 'BookingReceipt');
     const id = uuidOf(booked.booking.id);
-    const flag = async () => (await t.app.db.sql.query<{ legacy_duplicate: boolean }>(`SELECT legacy_duplicate FROM bookings WHERE id = $1`, [id]))[0]!.legacy_duplicate;
+    const flag = async () =>
+      (await t.app.db.sql.query<{ legacy_duplicate: boolean }>(`SELECT legacy_duplicate FROM bookings WHERE id = $1`, [id]))[0]!.legacy_duplicate;
     await t.app.db.sql.query(`UPDATE bookings SET legacy_duplicate = true WHERE id = $1`, [id]);
     expect(await flag()).toBe(true);
-    expect(await call(t, RescheduleBookingDocument, { bookingId: booked.booking.id, manageToken: booked.manageToken, slotId: gid('Slot', b) })).toMatchObject({ __typename: 'Booking' });
+    expect(
+      await call(t, RescheduleBookingDocument, { bookingId: booked.booking.id, manageToken: booked.manageToken, slotId: gid('Slot', b) }),
+    ).toMatchObject({ __typename: 'Booking' });
     expect(await flag()).toBe(false);
   });
 
@@ -91,18 +104,27 @@ describe('one live booking per slot per customer', () => {
     const [a, b, c] = form.slots.map((s) => s.id) as [string, string, string];
     const person = { formId: form.id, name: 'Rae', email: 'rae@example.com', phone: '+1 212 555 0123' };
     expect(expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, slotIds: [b] } })).register.__typename).toBe('Registration');
-    const counts = async () => (await t.app.db.sql.query<{ r: number; b: number }>(
-      `SELECT (SELECT count(*)::int FROM registrations WHERE form_id = $1) AS r, (SELECT count(*)::int FROM bookings bk JOIN slots s ON s.id = bk.slot_id WHERE s.form_id = $1) AS b`,
-      [decodeGlobalID(form.id).id],
-    ))[0]!;
+    const counts = async () =>
+      (
+        await t.app.db.sql.query<{ r: number; b: number }>(
+          `SELECT (SELECT count(*)::int FROM registrations WHERE form_id = $1) AS r, (SELECT count(*)::int FROM bookings bk JOIN slots s ON s.id = bk.slot_id WHERE s.form_id = $1) AS b`,
+          [decodeGlobalID(form.id).id],
+        )
+      )[0]!;
     const before = await counts();
     const again = expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, email: 'RAE@example.com', slotIds: [a, b] } })).register;
     expect(again).toMatchObject({ __typename: 'DuplicateBookingError', code: 'DUPLICATE_BOOKING', slotIds: [b], field: ['input', 'email'] });
-    const byPhone = expectNoErrors(await t.execute(RegisterDocument, { input: { ...person, email: 'rae2@example.com', phone: '+1-212-555-0123', slotIds: [b] } })).register;
+    const byPhone = expectNoErrors(
+      await t.execute(RegisterDocument, { input: { ...person, email: 'rae2@example.com', phone: '+1-212-555-0123', slotIds: [b] } }),
+    ).register;
     expect(byPhone).toMatchObject({ __typename: 'DuplicateBookingError', field: ['input', 'phone'] });
     expect(await counts()).toEqual(before);
 
-    const racers = await Promise.all(Array.from({ length: 20 }, () => t.execute(RegisterDocument, { input: { ...person, email: 'racer@example.com', phone: null, slotIds: [a, c] } })));
+    const racers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.execute(RegisterDocument, { input: { ...person, email: 'racer@example.com', phone: null, slotIds: [a, c] } }),
+      ),
+    );
     const types = racers.map((r) => expectNoErrors(r).register.__typename);
     expect(types.filter((x) => x === 'Registration')).toHaveLength(1);
     expect(types.filter((x) => x === 'DuplicateBookingError')).toHaveLength(19);

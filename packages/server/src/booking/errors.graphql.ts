@@ -109,7 +109,8 @@ builder.objectType(BookingNotActiveError, {
 
 builder.objectType(DuplicateBookingError, {
   name: 'DuplicateBookingError',
-  description: 'This customer (same email or same phone) already holds or has booked the slot: one live booking per slot per customer. Nothing was written.',
+  description:
+    'This customer (same email or same phone) already holds or has booked the slot: one live booking per slot per customer. Nothing was written.',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof DuplicateBookingError,
   fields: (t) => ({

@@ -14,7 +14,10 @@ export interface TimeRange {
 export class SlotFullError extends AppError {
   readonly code = 'SLOT_FULL';
   /** Places still free: 0, or fewer than the party asked for. */
-  constructor(readonly slotId: string, readonly remaining = 0) {
+  constructor(
+    readonly slotId: string,
+    readonly remaining = 0,
+  ) {
     super(remaining > 0 ? `This slot has only ${remaining} place${remaining === 1 ? '' : 's'} left` : 'This slot has no places left');
   }
 }
@@ -31,7 +34,10 @@ export class SlotUnavailableError extends AppError {
 
 export class HoldExpiredError extends AppError {
   readonly code = 'HOLD_EXPIRED';
-  constructor(readonly bookingId: string, readonly expiredAt: Date) {
+  constructor(
+    readonly bookingId: string,
+    readonly expiredAt: Date,
+  ) {
     super('The hold expired before it was confirmed; hold the slot again');
   }
 }
@@ -39,7 +45,10 @@ export class HoldExpiredError extends AppError {
 /** Names only the conflicting time range, never whose booking it is. */
 export class BookingConflictError extends AppError {
   readonly code = 'BOOKING_CONFLICT';
-  constructor(readonly conflict: TimeRange, readonly alternatives: TimeRange[]) {
+  constructor(
+    readonly conflict: TimeRange,
+    readonly alternatives: TimeRange[],
+  ) {
     super('The resource is already booked at that time');
   }
 }
@@ -71,7 +80,10 @@ export class SlotsUnavailableError extends AppError {
 /** The booking is cancelled or expired; it cannot be confirmed or moved any more. */
 export class BookingNotActiveError extends AppError {
   readonly code = 'BOOKING_NOT_ACTIVE';
-  constructor(readonly bookingId: string, readonly status: BookingStatus) {
+  constructor(
+    readonly bookingId: string,
+    readonly status: BookingStatus,
+  ) {
     super(`The booking is ${status.toLowerCase()}`);
   }
 }
@@ -82,7 +94,10 @@ export class BookingNotActiveError extends AppError {
  */
 export class DuplicateBookingError extends AppError {
   readonly code = 'DUPLICATE_BOOKING';
-  constructor(readonly slotIds: string[], readonly field: string[]) {
+  constructor(
+    readonly slotIds: string[],
+    readonly field: string[],
+  ) {
     super('You already have a booking for this slot');
   }
 }

@@ -56,7 +56,15 @@ export async function releaseExpiredHoldsIn(
   await bookingsChanged(
     tx,
     expired.map((row) => {
-      const state = { id: row.id, slotId: row.slot_id, resourceId: row.resource_id, locationId: row.location_id, startAt: row.start_at, endAt: row.end_at, icsSequence: row.ics_sequence };
+      const state = {
+        id: row.id,
+        slotId: row.slot_id,
+        resourceId: row.resource_id,
+        locationId: row.location_id,
+        startAt: row.start_at,
+        endAt: row.end_at,
+        icsSequence: row.ics_sequence,
+      };
       return { before: { ...state, status: 'HELD' as const }, after: { ...state, status: 'EXPIRED' as const } };
     }),
     now,

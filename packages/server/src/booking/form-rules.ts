@@ -8,11 +8,7 @@ import { lockForms } from './booking.store.js';
  * are refused (they would skip the form's own rules); `confirm` finishes a hold made earlier;
  * `reschedule` moves a booking, and only within its own form.
  */
-export type FormEntry =
-  | { kind: 'register' }
-  | { kind: 'direct' }
-  | { kind: 'confirm' }
-  | { kind: 'reschedule'; fromFormId: string | null };
+export type FormEntry = { kind: 'register' } | { kind: 'direct' } | { kind: 'confirm' } | { kind: 'reschedule'; fromFormId: string | null };
 
 /**
  * The one rule for form slots, run inside the booking's transaction after its slot locks: the

@@ -42,9 +42,13 @@ describe('hold', () => {
     // The plain values themselves, not fragments: a hash or ciphertext may well contain "555" or "bk_".
     const { name, email, phone } = customer('ann');
     const plain = (text: string, values: string[]) => values.filter((v) => text.toLowerCase().includes(v.toLowerCase()));
-    const [row] = await t.app.db.sql.query(`SELECT customer_email, customer_phone, manage_token_hash FROM bookings WHERE ics_uid = $1`, [result.booking.icsUid]);
+    const [row] = await t.app.db.sql.query(`SELECT customer_email, customer_phone, manage_token_hash FROM bookings WHERE ics_uid = $1`, [
+      result.booking.icsUid,
+    ]);
     expect(plain(JSON.stringify(row), [email, phone, phone.slice(7), result.manageToken])).toEqual([]);
-    const audit = await t.app.db.sql.query(`SELECT action, actor_label, request_id, new_values::text AS v FROM audit_events WHERE entity_type = 'Booking' AND request_id = 'req-hold-1'`);
+    const audit = await t.app.db.sql.query(
+      `SELECT action, actor_label, request_id, new_values::text AS v FROM audit_events WHERE entity_type = 'Booking' AND request_id = 'req-hold-1'`,
+    );
     expect(audit).toMatchObject([{ action: 'HELD', actor_label: 'public' }]);
     expect(plain(audit[0]!.v as string, [name, email, phone, phone.slice(7)])).toEqual([]);
   });
@@ -180,7 +184,10 @@ describe('expiry', () => {
       await t.app.services.bookings.releaseExpiredHolds();
       const confirmed = confirms.filter((c) => c.__typename === 'Booking').length;
       expect(confirms.every((c) => c.__typename === 'Booking' || c.__typename === 'HoldExpiredError')).toBe(true);
-      expect(await f.bookingCounts(slot)).toEqual({ ...(confirmed ? { CONFIRMED: confirmed } : {}), ...(confirmed < 8 ? { EXPIRED: 8 - confirmed } : {}) });
+      expect(await f.bookingCounts(slot)).toEqual({
+        ...(confirmed ? { CONFIRMED: confirmed } : {}),
+        ...(confirmed < 8 ? { EXPIRED: 8 - confirmed } : {}),
+      });
       expect(await f.slotCounts(slot)).toMatchObject({ held: 0, booked: confirmed });
       const [{ n }] = (await t.app.db.sql.query(
         `SELECT count(*)::int AS n FROM audit_events a JOIN bookings b ON b.id = a.entity_id WHERE b.slot_id = $1 AND a.action = 'EXPIRED'`,
@@ -211,7 +218,15 @@ describe('who sees a booking', () => {
 
 describe('a lock held elsewhere', () => {
   it('hold and confirm give up after the lock timeout with TryAgainError, having changed nothing', async () => {
-    const impatient = new BookingService(t.app.db, { HOLD_TTL_MINUTES: 10 }, t.app.services.slotEvents, t.app.services.bookings.mail, undefined, undefined, 40);
+    const impatient = new BookingService(
+      t.app.db,
+      { HOLD_TTL_MINUTES: 10 },
+      t.app.services.slotEvents,
+      t.app.services.bookings.mail,
+      undefined,
+      undefined,
+      40,
+    );
     const slot = await f.slot(locationId, resourceId, { capacity: 3 });
     const caller = { actor: null };
     const { booking, manageToken } = await impatient.hold(slot, customer(), caller);

@@ -17,7 +17,17 @@ export type NewBooking = Omit<Booking, Details | 'icsSequence' | 'cancelledAt' |
 
 /** The full row as the database will hold it (defaults filled in), for the caller to return. */
 export function asBooking(b: NewBooking): Booking {
-  return { title: null, notes: null, internalNotes: null, partySize: 1, ...b, icsSequence: 0, cancelledAt: null, updatedAt: b.createdAt, legacyDuplicate: false };
+  return {
+    title: null,
+    notes: null,
+    internalNotes: null,
+    partySize: 1,
+    ...b,
+    icsSequence: 0,
+    cancelledAt: null,
+    updatedAt: b.createdAt,
+    legacyDuplicate: false,
+  };
 }
 
 /**

@@ -67,7 +67,9 @@ export async function confirmInTx(tx: SqlQuery, bookingId: string, c: TxContext)
   }
   const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, { held: -booking.partySize, booked: booking.partySize }, 'CONFIRMED')] : [];
   const updated = await markConfirmed(tx, booking.id, c.now);
-  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(tx, c.actor, [
+    { bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) },
+  ]);
   await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
   return { expired: false, booking: updated, changes };
 }
@@ -84,7 +86,9 @@ export async function cancelInTx(tx: SqlQuery, bookingId: string, c: TxContext):
   const freed = booking.status === 'HELD' ? { held: -booking.partySize } : { booked: -booking.partySize };
   const changes = booking.slotId ? [await adjustSlot(tx, booking.slotId, freed, 'CANCELLED')] : [];
   const updated = await markCancelled(tx, booking.id, c.now);
-  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(tx, c.actor, [
+    { bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) },
+  ]);
   await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
   return { booking: updated, changes };
 }

@@ -49,7 +49,10 @@ describe('cancel', () => {
     // Twice: nothing more changes; a cancelled booking cannot be confirmed.
     expect(await cancel(booking.id, manageToken)).toMatchObject({ status: 'CANCELLED', icsSequence: 1 });
     expect(await f.slotCounts(slot)).toMatchObject({ booked: 0, version: counts.version });
-    expect(await call(t, CONFIRM, { bookingId: booking.id, manageToken })).toMatchObject({ __typename: 'BookingNotActiveError', status: 'CANCELLED' });
+    expect(await call(t, CONFIRM, { bookingId: booking.id, manageToken })).toMatchObject({
+      __typename: 'BookingNotActiveError',
+      status: 'CANCELLED',
+    });
   });
 
   it('a cancelled hold gives back its held place', async () => {
@@ -88,7 +91,12 @@ describe('reschedule', () => {
     });
     expect(await f.slotCounts(from)).toMatchObject({ booked: 0 });
     expect(await f.slotCounts(to)).toMatchObject({ booked: 1 });
-    expect(events.map((e) => [e.slotId, e.reason]).sort()).toEqual([[from, 'RESCHEDULED'], [to, 'RESCHEDULED']].sort());
+    expect(events.map((e) => [e.slotId, e.reason]).sort()).toEqual(
+      [
+        [from, 'RESCHEDULED'],
+        [to, 'RESCHEDULED'],
+      ].sort(),
+    );
     const [audit] = await t.app.db.sql.query(
       `SELECT old_values->>'slotId' AS was, new_values->>'slotId' AS now, (new_values->>'icsSequence')::int AS seq
        FROM audit_events WHERE entity_id = (SELECT id FROM bookings WHERE ics_uid = $1) AND action = 'RESCHEDULED'`,
@@ -113,7 +121,10 @@ describe('reschedule', () => {
     const before = [await f.count('bookings'), await f.count('audit_events'), await f.slotCounts(from), await f.slotCounts(full)];
     const events = await published(async () => {
       expect(await reschedule(booking.id, full, manageToken)).toMatchObject({ __typename: 'SlotFullError' });
-      expect(await reschedule(booking.id, otherResource, manageToken)).toMatchObject({ __typename: 'SlotUnavailableError', reason: 'WRONG_RESOURCE' });
+      expect(await reschedule(booking.id, otherResource, manageToken)).toMatchObject({
+        __typename: 'SlotUnavailableError',
+        reason: 'WRONG_RESOURCE',
+      });
       expect(await reschedule(booking.id, past, manageToken)).toMatchObject({ reason: 'PAST' });
       expect(await reschedule(booking.id, blocked, manageToken)).toMatchObject({ reason: 'BLOCKED' });
       expect(await reschedule(booking.id, '01890000-0000-7000-8000-000000000000', manageToken)).toMatchObject({ __typename: 'NotFoundError' });

@@ -19,7 +19,9 @@ const customer = { name: 'Ann', email: 'Ann@Example.com', phone: '+44 20 7946 09
 const someone = (i: number | string) => ({ name: `P ${i}`, email: `p${i}@example.com` });
 const book = (slotIds: string[], extra: Partial<BookSlotsInput> = {}) =>
   withRetry(() =>
-    t.app.db.sql.transaction((tx) => bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', mail: null, ...extra })),
+    t.app.db.sql.transaction((tx) =>
+      bookSlotsInTransaction(tx, { slotIds, customer, actorLabel: 'test', status: 'CONFIRMED', mail: null, ...extra }),
+    ),
   );
 
 beforeAll(async () => {
@@ -40,7 +42,12 @@ describe('bookSlotsInTransaction', () => {
     expect(bookings.every((x) => x.status === 'HELD' && x.holdExpiresAt)).toBe(true);
     expect(bookings[0]!.customerEmail).not.toContain('Example');
     expect(manageTokens).toHaveLength(2);
-    expect(changes.map((c) => [c.slotId, c.reason])).toEqual([[a, 'HELD'], [b, 'HELD']].sort());
+    expect(changes.map((c) => [c.slotId, c.reason])).toEqual(
+      [
+        [a, 'HELD'],
+        [b, 'HELD'],
+      ].sort(),
+    );
     expect(await f.slotCounts(a)).toMatchObject({ held: 1, booked: 0, status: 'PARTIAL' });
     const audit = await t.app.db.sql.query(`SELECT action, new_values::text AS v FROM audit_events WHERE entity_id = $1`, [bookings[0]!.id]);
     expect(audit).toHaveLength(1);
@@ -120,7 +127,9 @@ describe('releaseExpiredHolds', () => {
     expect(changes).toEqual([expect.objectContaining({ slotId: slot, reason: 'EXPIRED', version: after.version })]);
     expect(after).toMatchObject({ held: 0, booked: 0, status: 'OPEN', version: before.version + 1 });
     expect(await f.bookingCounts(slot)).toEqual({ EXPIRED: 1 });
-    const audit = await t.app.db.sql.query(`SELECT action, actor_label FROM audit_events WHERE entity_id = $1 ORDER BY created_at`, [bookings[0]!.id]);
+    const audit = await t.app.db.sql.query(`SELECT action, actor_label FROM audit_events WHERE entity_id = $1 ORDER BY created_at`, [
+      bookings[0]!.id,
+    ]);
     expect(audit.map((a) => a.action)).toEqual(['HELD', 'EXPIRED']);
   });
 

@@ -81,7 +81,10 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
   const duplicates = slots.filter((s) => s.duplicate);
   if (duplicates.length) {
     const field = duplicates.some((s) => s.duplicate === 'email') ? 'email' : 'phone';
-    throw new DuplicateBookingError(duplicates.map((s) => s.id), [...(input.customerPath ?? ['input', 'customer']), field]);
+    throw new DuplicateBookingError(
+      duplicates.map((s) => s.id),
+      [...(input.customerPath ?? ['input', 'customer']), field],
+    );
   }
   const places = input.details?.partySize ?? 1;
   if (places > 1 && slots.some((s) => s.exclusive)) {
@@ -133,8 +136,17 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     });
   });
   const versions = await insertWithoutOverlap(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
-  await writeOverrideAudit(tx, actor, [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })));
-  await bookingsChanged(tx, bookings.map((after) => ({ before: null, after })), now, input.mail);
+  await writeOverrideAudit(
+    tx,
+    actor,
+    [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })),
+  );
+  await bookingsChanged(
+    tx,
+    bookings.map((after) => ({ before: null, after })),
+    now,
+    input.mail,
+  );
   const changes: SlotChange[] = [
     ...reclaimed.changes,
     ...ids.map((id) => {
@@ -171,6 +183,12 @@ export function whyUnavailable(slot: SlotRow, freed: number, now: Date, places =
 async function takenOnExclusiveResources(tx: SqlQuery, slots: LockedSlot[]): Promise<Set<string>> {
   const exclusive = slots.filter((s) => s.exclusive && s.resource_id);
   if (!exclusive.length) return new Set();
-  await lockExclusiveResources(tx, exclusive.map((s) => s.resource_id!));
-  return slotsTakenOnExclusiveResources(tx, exclusive.map((s) => s.id));
+  await lockExclusiveResources(
+    tx,
+    exclusive.map((s) => s.resource_id!),
+  );
+  return slotsTakenOnExclusiveResources(
+    tx,
+    exclusive.map((s) => s.id),
+  );
 }

@@ -23,7 +23,8 @@ const MY_BOOKINGS = `query($from: DateTime, $to: DateTime) { myBookings(from: $f
   __typename ... on MyBookingsSuccess { data { id startAt customer { email } } }
   ... on ValidationError { fieldErrors { path } } } }`;
 
-const list = async (variables: Record<string, unknown>, token = staffToken) => expectNoErrors(await t.execute(BOOKINGS, variables, { token })).bookings;
+const list = async (variables: Record<string, unknown>, token = staffToken) =>
+  expectNoErrors(await t.execute(BOOKINGS, variables, { token })).bookings;
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -83,10 +84,14 @@ describe('bookings (staff)', () => {
 
 describe('myBookings', () => {
   it('lists the signed-in user’s bookings, also those made as a guest with their email, by start', async () => {
-    const result = expectNoErrors(await t.execute(MY_BOOKINGS, { from: new Date().toISOString(), to: slotStarts[4]!.toISOString() }, { token: userToken }));
+    const result = expectNoErrors(
+      await t.execute(MY_BOOKINGS, { from: new Date().toISOString(), to: slotStarts[4]!.toISOString() }, { token: userToken }),
+    );
     expect(result.myBookings.data.map((b: any) => b.startAt)).toEqual([0, 1, 3].map((i) => slotStarts[i]!.toISOString()));
     expect(result.myBookings.data[1].customer.email).toBe('MINE@test.example');
-    const narrow = expectNoErrors(await t.execute(MY_BOOKINGS, { from: slotStarts[1]!.toISOString(), to: slotStarts[2]!.toISOString() }, { token: userToken }));
+    const narrow = expectNoErrors(
+      await t.execute(MY_BOOKINGS, { from: slotStarts[1]!.toISOString(), to: slotStarts[2]!.toISOString() }, { token: userToken }),
+    );
     expect(narrow.myBookings.data).toHaveLength(1);
   });
 

@@ -24,10 +24,13 @@ export const MAX_RANGE_MS = 8 * 60 * 60_000;
 export function validateRange(range: TimeRange, now: Date, path: string[]): void {
   const errors: FieldError[] = [];
   const { startAt, endAt } = range;
-  if (startAt.getTime() % QUARTER_HOUR_MS !== 0) errors.push({ path: [...path, 'startAt'], message: 'must be on a 15-minute boundary (:00, :15, :30, :45)' });
-  if (endAt.getTime() % QUARTER_HOUR_MS !== 0) errors.push({ path: [...path, 'endAt'], message: 'must be on a 15-minute boundary (:00, :15, :30, :45)' });
+  if (startAt.getTime() % QUARTER_HOUR_MS !== 0)
+    errors.push({ path: [...path, 'startAt'], message: 'must be on a 15-minute boundary (:00, :15, :30, :45)' });
+  if (endAt.getTime() % QUARTER_HOUR_MS !== 0)
+    errors.push({ path: [...path, 'endAt'], message: 'must be on a 15-minute boundary (:00, :15, :30, :45)' });
   if (endAt.getTime() <= startAt.getTime()) errors.push({ path: [...path, 'endAt'], message: 'must be after startAt' });
-  else if (endAt.getTime() - startAt.getTime() > MAX_RANGE_MS) errors.push({ path: [...path, 'endAt'], message: 'a booking is at most 8 hours long' });
+  else if (endAt.getTime() - startAt.getTime() > MAX_RANGE_MS)
+    errors.push({ path: [...path, 'endAt'], message: 'a booking is at most 8 hours long' });
   if (startAt.getTime() < now.getTime()) errors.push({ path: [...path, 'startAt'], message: 'must not be in the past' });
   if (errors.length) throw new ValidationError(errors);
 }

@@ -56,25 +56,27 @@ export async function rescheduleInTx(
   await enforceBookingPolicies(
     tx,
     [{ slotId: to.slotId, resourceId: booking.resourceId, locationId: booking.locationId, start: to.startAt.getTime(), end: to.endAt.getTime() }],
-    { now: c.now, customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash }, override: null, ignoreBookingIds: [booking.id] },
+    {
+      now: c.now,
+      customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash },
+      override: null,
+      ignoreBookingIds: [booking.id],
+    },
   );
 
   const updated = await moveBooking(tx, booking.id, to).catch((error: unknown) => {
     // The exclusion constraint found another live booking in the new time.
     throw isOverlapViolation(error) ? overlapOf({ resourceId: booking.resourceId, ...to }) : error;
   });
-  await writeBookingAudit(tx, c.actor, [{ bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) }]);
+  await writeBookingAudit(tx, c.actor, [
+    { bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) },
+  ]);
   await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
   return { booking: updated, changes };
 }
 
 /** Locks the current and the target slot in id order, reclaims the target's expired holds, and checks it. */
-async function lockSlotRow(
-  sql: SqlQuery,
-  booking: Booking,
-  slotId: string,
-  now: Date,
-): Promise<{ slot: SlotRow; reclaimed: SlotChange[] }> {
+async function lockSlotRow(sql: SqlQuery, booking: Booking, slotId: string, now: Date): Promise<{ slot: SlotRow; reclaimed: SlotChange[] }> {
   const rows = await lockSlots(sql, [booking.slotId!, slotId]);
   const slot = rows.find((r) => r.id === slotId);
   const current = rows.find((r) => r.id === booking.slotId);

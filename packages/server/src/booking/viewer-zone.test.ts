@@ -13,14 +13,49 @@ const NEW_YORK = 'America/New_York';
 // 23:30Z: NY Sat 18:30 EST, Berlin Sun 00:30. 06:30Z: NY 01:30 EST, Berlin 07:30. 07:30Z: NY 03:30 EDT, Berlin 08:30.
 const STARTS = ['2027-03-13T23:30:00Z', '2027-03-14T06:30:00Z', '2027-03-14T07:30:00Z'];
 const IN_NEW_YORK = [
-  { localDate: '2027-03-13', localStart: '18:30', localEnd: '19:30', localStartAt: '2027-03-13T18:30:00-05:00', dayPart: 'EVENING', timeZone: NEW_YORK },
-  { localDate: '2027-03-14', localStart: '01:30', localEnd: '03:30', localStartAt: '2027-03-14T01:30:00-05:00', dayPart: 'NIGHT', timeZone: NEW_YORK },
-  { localDate: '2027-03-14', localStart: '03:30', localEnd: '04:30', localStartAt: '2027-03-14T03:30:00-04:00', dayPart: 'NIGHT', timeZone: NEW_YORK },
+  {
+    localDate: '2027-03-13',
+    localStart: '18:30',
+    localEnd: '19:30',
+    localStartAt: '2027-03-13T18:30:00-05:00',
+    dayPart: 'EVENING',
+    timeZone: NEW_YORK,
+  },
+  {
+    localDate: '2027-03-14',
+    localStart: '01:30',
+    localEnd: '03:30',
+    localStartAt: '2027-03-14T01:30:00-05:00',
+    dayPart: 'NIGHT',
+    timeZone: NEW_YORK,
+  },
+  {
+    localDate: '2027-03-14',
+    localStart: '03:30',
+    localEnd: '04:30',
+    localStartAt: '2027-03-14T03:30:00-04:00',
+    dayPart: 'NIGHT',
+    timeZone: NEW_YORK,
+  },
 ];
 const IN_BERLIN = [
   { localDate: '2027-03-14', localStart: '00:30', localEnd: '01:30', localStartAt: '2027-03-14T00:30:00+01:00', dayPart: 'NIGHT', timeZone: BERLIN },
-  { localDate: '2027-03-14', localStart: '07:30', localEnd: '08:30', localStartAt: '2027-03-14T07:30:00+01:00', dayPart: 'MORNING', timeZone: BERLIN },
-  { localDate: '2027-03-14', localStart: '08:30', localEnd: '09:30', localStartAt: '2027-03-14T08:30:00+01:00', dayPart: 'MORNING', timeZone: BERLIN },
+  {
+    localDate: '2027-03-14',
+    localStart: '07:30',
+    localEnd: '08:30',
+    localStartAt: '2027-03-14T07:30:00+01:00',
+    dayPart: 'MORNING',
+    timeZone: BERLIN,
+  },
+  {
+    localDate: '2027-03-14',
+    localStart: '08:30',
+    localEnd: '09:30',
+    localStartAt: '2027-03-14T08:30:00+01:00',
+    dayPart: 'MORNING',
+    timeZone: BERLIN,
+  },
 ];
 const LOCAL = 'localDate localStart localEnd localStartAt dayPart timeZone';
 const ERR = '... on ValidationError { fieldErrors { path message } }';
@@ -47,7 +82,10 @@ beforeAll(async () => {
   const f = fixtures(t.app.db.sql);
   locationId = await f.location(BERLIN);
   const personId = await f.resource(locationId, { name: 'Dr. Weiss' });
-  const slots = await f.slots({ locationId, resourceId: personId, timeZone: BERLIN }, STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })));
+  const slots = await f.slots(
+    { locationId, resourceId: personId, timeZone: BERLIN },
+    STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })),
+  );
   customerToken = await t.tokenFor(['user'], CUSTOMER_EMAIL);
   bookingIds = [];
   for (const slot of slots) {
@@ -57,7 +95,13 @@ beforeAll(async () => {
   const form = await prisma.form.create({ data: { slug: `zone-${Date.now()}`, title: 'DST sheet', timeZone: BERLIN, status: 'PUBLISHED' } });
   formId = form.id;
   const formSlots = await prisma.slot.createManyAndReturn({
-    data: STARTS.slice(0, 2).map((start) => ({ formId, timeZone: BERLIN, startAt: new Date(start), endAt: new Date(new Date(start).getTime() + 3_600_000), capacity: 3 })),
+    data: STARTS.slice(0, 2).map((start) => ({
+      formId,
+      timeZone: BERLIN,
+      startAt: new Date(start),
+      endAt: new Date(new Date(start).getTime() + 3_600_000),
+      capacity: 3,
+    })),
   });
   formSlotIds = formSlots.sort((a, b) => a.startAt.getTime() - b.startAt.getTime()).map((s) => s.id);
 });
@@ -108,8 +152,16 @@ describe('timeZone on register and formAnalytics, across a DST date', () => {
     q(REGISTER, { input: { formId: gid('Form', formId), name: 'Registrant', email, slotIds: [gid('Slot', formSlotIds[1]!)] }, tz });
 
   it("register: the registration's slots and labels read in the viewer zone; the form's by default", async () => {
-    expect(await register('ny@example.com', NEW_YORK)).toEqual({ __typename: 'Registration', slotLabels: ['Sun Mar 14, 1:30–3:30 AM'], slots: [IN_NEW_YORK[1]] });
-    expect(await register('berlin@example.com')).toEqual({ __typename: 'Registration', slotLabels: ['Sun Mar 14, 7:30–8:30 AM'], slots: [IN_BERLIN[1]] });
+    expect(await register('ny@example.com', NEW_YORK)).toEqual({
+      __typename: 'Registration',
+      slotLabels: ['Sun Mar 14, 1:30–3:30 AM'],
+      slots: [IN_NEW_YORK[1]],
+    });
+    expect(await register('berlin@example.com')).toEqual({
+      __typename: 'Registration',
+      slotLabels: ['Sun Mar 14, 7:30–8:30 AM'],
+      slots: [IN_BERLIN[1]],
+    });
   });
 
   it('register: a zone that is not IANA is a ValidationError on timeZone, and nothing is booked', async () => {

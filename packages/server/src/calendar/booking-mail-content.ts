@@ -42,7 +42,12 @@ export interface ContentSettings {
 }
 
 const SUBJECT: Record<BookingMailKind, string> = { invitation: 'Invitation', update: 'Updated', cancellation: 'Cancelled', reminder: 'Reminder' };
-export const METHOD_OF: Record<BookingMailKind, InviteMethod | null> = { invitation: 'REQUEST', update: 'REQUEST', cancellation: 'CANCEL', reminder: null };
+export const METHOD_OF: Record<BookingMailKind, InviteMethod | null> = {
+  invitation: 'REQUEST',
+  update: 'REQUEST',
+  cancellation: 'CANCEL',
+  reminder: null,
+};
 
 /** "Session with Ada" for a session (the other party's first name), else the resource or form. */
 export function eventTitle(view: BookingView, role: Recipient['role']): string {
@@ -67,7 +72,14 @@ function leadLine(kind: BookingMailKind, view: BookingView, role: Recipient['rol
 }
 
 /** One recipient's mail about one booking: subject, text, HTML and (for invites) the calendar part. */
-export function composeBookingMail(kind: BookingMailKind, view: BookingView, to: Recipient, manageUrl: string, settings: ContentSettings, now: Date): MailContent {
+export function composeBookingMail(
+  kind: BookingMailKind,
+  view: BookingView,
+  to: Recipient,
+  manageUrl: string,
+  settings: ContentSettings,
+  now: Date,
+): MailContent {
   const title = eventTitle(view, to.role);
   const local = `${localWhen(view.startAt, view.endAt, to.timeZone)} (${to.timeZone})`;
   const utc = utcWhen(view.startAt, view.endAt);
@@ -119,7 +131,9 @@ export function composeBookingMail(kind: BookingMailKind, view: BookingView, to:
               startAt: view.startAt,
               endAt: view.endAt,
               summary: title,
-              description: [lead, ...(party ? [`Party: ${party}`] : []), ...(view.notes ? [view.notes] : []), `${linkText}: ${manageUrl}`].join('\n\n'),
+              description: [lead, ...(party ? [`Party: ${party}`] : []), ...(view.notes ? [view.notes] : []), `${linkText}: ${manageUrl}`].join(
+                '\n\n',
+              ),
               location: view.location,
               url: manageUrl,
             },
@@ -127,5 +141,10 @@ export function composeBookingMail(kind: BookingMailKind, view: BookingView, to:
         }),
       }
     : undefined;
-  return { subject: `${SUBJECT[kind]}: ${title}, ${localWhen(view.startAt, view.endAt, to.timeZone)}`, text, html, ...(calendar ? { calendar } : {}) };
+  return {
+    subject: `${SUBJECT[kind]}: ${title}, ${localWhen(view.startAt, view.endAt, to.timeZone)}`,
+    text,
+    html,
+    ...(calendar ? { calendar } : {}),
+  };
 }

@@ -18,7 +18,8 @@ afterAll(() => t?.close());
 const dbId = (id: string) => (id.includes('-') ? id : decodeGlobalID(id).id);
 /** A booking's outbox rows (by database id or global id). */
 const mailsOf = (id: string) => queuedMails(t, 'booking_id = $1', [dbId(id)]);
-const countAll = async () => (await renderBookingMail(t), await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages`))[0]!.n;
+const countAll = async () =>
+  (await renderBookingMail(t), await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM outbox_messages`))[0]!.n;
 const guest = { ...GUEST, timeZone: 'Europe/Lisbon' };
 
 /** Every invite must parse, carry the booking's identity, and name exactly its own recipient. */
@@ -69,9 +70,15 @@ describe('a session (a PERSON with an email): host and guest', () => {
     expect(toGuest.content.text).toContain('Where: Riverside Clinic, 1 River St');
     expect(toGuest.content.text).toMatch(/See or cancel this booking: http:\/\/localhost:4000\/manage\?t=ml_[\w-]+/);
     expect(toGuest.content.html).toContain('Session with Ada');
-    expect(parseIcs(toGuest.content.calendar!.ics).events[0]).toMatchObject({ summary: 'Session with Ada', location: 'Riverside Clinic\n1 River St' });
+    expect(parseIcs(toGuest.content.calendar!.ics).events[0]).toMatchObject({
+      summary: 'Session with Ada',
+      location: 'Riverside Clinic\n1 River St',
+    });
     expect(parseIcs(toHost.content.calendar!.ics).events[0]!.summary).toBe('Session with Grace');
-    const links = await t.app.db.sql.query<{ role: string; email_hash: string }>(`SELECT role::text, email_hash FROM magic_links WHERE booking_id = $1 ORDER BY role`, [dbId(booking.id)]);
+    const links = await t.app.db.sql.query<{ role: string; email_hash: string }>(
+      `SELECT role::text, email_hash FROM magic_links WHERE booking_id = $1 ORDER BY role`,
+      [dbId(booking.id)],
+    );
     expect(links).toEqual([
       { role: 'guest', email_hash: pii().emailHash(GUEST.email) },
       { role: 'host', email_hash: pii().emailHash(HOST.email) },
@@ -103,7 +110,9 @@ describe('a session (a PERSON with an email): host and guest', () => {
     const expiring = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2027-01-07T15:00:00Z')), customer: guest });
     await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE id = $1`, [dbId(expiring.booking.id)]);
     await t.app.services.bookings.releaseExpiredHolds();
-    expect((await t.app.db.sql.query<{ status: string }>(`SELECT status::text FROM bookings WHERE id = $1`, [dbId(expiring.booking.id)]))[0]!.status).toBe('EXPIRED');
+    expect(
+      (await t.app.db.sql.query<{ status: string }>(`SELECT status::text FROM bookings WHERE id = $1`, [dbId(expiring.booking.id)]))[0]!.status,
+    ).toBe('EXPIRED');
     const dropped = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2027-01-07T16:00:00Z')), customer: guest });
     await call(t, CANCEL, { bookingId: dropped.booking.id, manageToken: dropped.manageToken });
     const kept = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2027-01-07T17:00:00Z')), customer: guest });
@@ -119,7 +128,9 @@ describe('a session (a PERSON with an email): host and guest', () => {
     const full = await c.slot('2027-01-08T15:00:00Z');
     await call(t, BOOK, { slotId: gid('Slot', full), customer: guest });
     const before = await countAll();
-    expect(await call(t, BOOK, { slotId: gid('Slot', full), customer: { name: 'Late', email: 'late@mail.example' } })).toMatchObject({ __typename: 'SlotFullError' });
+    expect(await call(t, BOOK, { slotId: gid('Slot', full), customer: { name: 'Late', email: 'late@mail.example' } })).toMatchObject({
+      __typename: 'SlotFullError',
+    });
     expect(await countAll()).toBe(before);
 
     // Mails are rendered after commit. The outbox refuses the host's row: the booking stands, the

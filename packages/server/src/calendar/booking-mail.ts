@@ -75,7 +75,6 @@ interface MailRow {
   mailed_before: boolean;
 }
 
-
 /**
  * A booking as one change left it: what its mail shows, whatever changed after. No personal data:
  * the customer's notes (a later change of them mails again) and contact data are read when rendering.
@@ -192,18 +191,30 @@ export class BookingMailer {
       return { kind, view, row, now: intent.occurred_at };
     });
     const to = views.map(({ row, view }) => recipients(row, view));
-    const urls = await this.manageUrls(tx, views.flatMap(({ view, now }, i) => to[i]!.map((recipient) => ({ view, recipient, now }))));
+    const urls = await this.manageUrls(
+      tx,
+      views.flatMap(({ view, now }, i) => to[i]!.map((recipient) => ({ view, recipient, now }))),
+    );
     let next = 0;
     const mails = views.flatMap(({ kind, view, now }, i) =>
       to[i]!.flatMap((recipient) => {
         const manageUrl = urls[next++]!;
         const content = composeBookingMail(kind, view, recipient, manageUrl, this.settings, now);
-        const mail: OutboxMail = { kind, to: recipient.email, content, bookingId: view.id, ics: { uid: view.uid, sequence: view.sequence, method: METHOD_OF[kind]! } };
+        const mail: OutboxMail = {
+          kind,
+          to: recipient.email,
+          content,
+          bookingId: view.id,
+          ics: { uid: view.uid, sequence: view.sequence, method: METHOD_OF[kind]! },
+        };
         return kind === 'cancellation' ? [mail] : [mail, ...this.reminders(view, recipient, manageUrl, now)];
       }),
     );
     await this.outbox.enqueue(tx, mails);
-    await deleteMailIntents(tx, intents.map((i) => i.id));
+    await deleteMailIntents(
+      tx,
+      intents.map((i) => i.id),
+    );
     return intents.length;
   }
 
@@ -261,7 +272,12 @@ async function dropPendingReminders(tx: SqlQuery, bookingIds: string[]): Promise
 
 /** Host (a PERSON resource with an email) and guest (the customer); rooms and facilities: the customer only. */
 export function recipients(row: MailRow, view: BookingView): Recipient[] {
-  const guest: Recipient = { role: 'guest', email: pii().decrypt(row.customer_email), name: row.customer_name, timeZone: row.customer_time_zone ?? view.timeZone };
+  const guest: Recipient = {
+    role: 'guest',
+    email: pii().decrypt(row.customer_email),
+    name: row.customer_name,
+    timeZone: row.customer_time_zone ?? view.timeZone,
+  };
   if (!view.session) return [guest];
   return [{ role: 'host', email: row.resource_email!, name: row.resource_name!, timeZone: view.timeZone }, guest];
 }

@@ -60,10 +60,10 @@ const CLAIMABLE = `SELECT i.id::text AS id, i.booking_id, i.kind, i.details_only
 
 /** Claims up to `limit` due intents (or only the one given), oldest first, skipping those others hold. */
 export function claimMailIntents<State>(tx: SqlQuery, limit: number, onlyId?: string): Promise<MailIntentRow<State>[]> {
-  return tx.query<MailIntentRow<State>>(`${CLAIMABLE} AND ($2::bigint IS NULL OR i.id = $2::bigint) ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED`, [
-    limit,
-    onlyId ?? null,
-  ]);
+  return tx.query<MailIntentRow<State>>(
+    `${CLAIMABLE} AND ($2::bigint IS NULL OR i.id = $2::bigint) ORDER BY i.id LIMIT $1 FOR UPDATE OF i SKIP LOCKED`,
+    [limit, onlyId ?? null],
+  );
 }
 
 /** The ids of the next due intents, unlocked (to try them one by one). */

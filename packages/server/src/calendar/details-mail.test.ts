@@ -30,7 +30,12 @@ describe('updateBooking mails', () => {
     expect(invite.content.subject).toBe('Invitation: Skin check, Tue Jan 12, 10:00–10:30 AM EST');
     expect(invite.content.text).toContain('Party: 2 people');
 
-    const updated = await call(t, UPDATE, { bookingId: booking.id, manageToken, title: 'Skin and allergy check', notes: 'Second opinion\nBring the scans' });
+    const updated = await call(t, UPDATE, {
+      bookingId: booking.id,
+      manageToken,
+      title: 'Skin and allergy check',
+      notes: 'Second opinion\nBring the scans',
+    });
     expect(updated).toMatchObject({ __typename: 'Booking', icsSequence: 1 });
     const updates = (await mailsOf(booking.id)).filter((m) => m.kind === 'update');
     expect(updates.map((m) => m.to).sort()).toEqual([HOST.email, GUEST.email].sort());

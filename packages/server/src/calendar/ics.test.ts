@@ -57,7 +57,9 @@ describe('renderIcs', () => {
   });
 
   it('writes a CANCEL with STATUS:CANCELLED', () => {
-    const parsed = parseIcs(renderIcs(input([event('b1@slotwise', '2026-11-02T14:00:00Z', '2026-11-02T14:30:00Z', { sequence: 4 })], { method: 'CANCEL' })));
+    const parsed = parseIcs(
+      renderIcs(input([event('b1@slotwise', '2026-11-02T14:00:00Z', '2026-11-02T14:30:00Z', { sequence: 4 })], { method: 'CANCEL' })),
+    );
     expect(parsed.method).toBe('CANCEL');
     expect(parsed.events[0]).toMatchObject({ uid: 'b1@slotwise', sequence: 4, status: 'CANCELLED' });
   });
@@ -67,7 +69,9 @@ describe('renderIcs', () => {
     const ics = renderIcs(input(ACROSS_FALL_BACK, { timeZone: 'America/New_York' }));
     const local = parseIcs(ics);
     expect(local.events.map((e) => [e.uid, e.start, e.end])).toEqual(utc.events.map((e) => [e.uid, e.start, e.end]));
-    expect(local.events.map((e) => [e.uid, e.start, e.end])).toEqual(ACROSS_FALL_BACK.map((e) => [e.uid, e.startAt.toISOString(), e.endAt.toISOString()]));
+    expect(local.events.map((e) => [e.uid, e.start, e.end])).toEqual(
+      ACROSS_FALL_BACK.map((e) => [e.uid, e.startAt.toISOString(), e.endAt.toISOString()]),
+    );
     // Wall times: DTSTART;TZID=America/New_York:20261101T003000 (00:30 EDT) to 02:30 EST.
     expect(ics).toContain('DTSTART;TZID=America/New_York:20261101T003000');
     expect(ics).toContain('DTEND;TZID=America/New_York:20261101T023000');

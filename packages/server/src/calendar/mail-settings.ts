@@ -11,7 +11,9 @@ export interface MailSettings {
   reminderMinutes: number[];
 }
 
-export function mailSettings(config: Pick<Config, 'NOTIFICATIONS_FROM_EMAIL' | 'PUBLIC_URL' | 'PORT' | 'ICS_TIME_ZONES' | 'REMINDER_MINUTES_BEFORE'>): MailSettings {
+export function mailSettings(
+  config: Pick<Config, 'NOTIFICATIONS_FROM_EMAIL' | 'PUBLIC_URL' | 'PORT' | 'ICS_TIME_ZONES' | 'REMINDER_MINUTES_BEFORE'>,
+): MailSettings {
   return {
     from: config.NOTIFICATIONS_FROM_EMAIL,
     publicUrl: (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, ''),

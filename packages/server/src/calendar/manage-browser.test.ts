@@ -24,7 +24,10 @@ describe.skipIf(!hasChromium)('the manage page in headless Chromium', () => {
     t = await createTestApp();
     c = await clinic(t);
     server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [manageRoute(t.app)] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -33,7 +36,10 @@ describe.skipIf(!hasChromium)('the manage page in headless Chromium', () => {
   });
 
   it('has no serious or critical axe-core violation, before and after cancelling', async () => {
-    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-01-05T15:00:00Z')), customer: { ...GUEST, timeZone: 'Europe/Lisbon' } });
+    const { booking } = await call(t, BOOK, {
+      slotId: gid('Slot', await c.slot('2027-01-05T15:00:00Z')),
+      customer: { ...GUEST, timeZone: 'Europe/Lisbon' },
+    });
     const mails = await queuedMails(t, `booking_id = $1 AND kind = 'invitation'`, [decodeGlobalID(booking.id).id]);
     const token = /manage\?t=(ml_[\w-]+)/.exec(mails.find((m) => m.to === GUEST.email)!.content.text)![1]!;
 
@@ -42,7 +48,9 @@ describe.skipIf(!hasChromium)('the manage page in headless Chromium', () => {
     await page.goto(`${server.url}/manage?t=${encodeURIComponent(token)}`);
     expect(await seriousViolations(page), 'booking shown').toEqual([]);
     await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: /cancel/i }).click()]);
-    const [row] = await t.app.db.sql.query<{ status: string }>('SELECT status::text AS status FROM bookings WHERE id = $1', [decodeGlobalID(booking.id).id]);
+    const [row] = await t.app.db.sql.query<{ status: string }>('SELECT status::text AS status FROM bookings WHERE id = $1', [
+      decodeGlobalID(booking.id).id,
+    ]);
     expect(row!.status).toBe('CANCELLED');
     expect(await seriousViolations(page), 'cancelled').toEqual([]);
   });

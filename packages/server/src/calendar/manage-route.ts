@@ -17,7 +17,8 @@ const MAX_BODY_BYTES = 8 * 1024;
 export function manageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
     if (url.pathname !== '/manage' && url.pathname !== '/manage/') return false;
-    if (req.method === 'GET' || req.method === 'HEAD') await show(res, url.searchParams.get('t') ?? '', undefined, 200, resolveLocale(url.searchParams.get('lang')));
+    if (req.method === 'GET' || req.method === 'HEAD')
+      await show(res, url.searchParams.get('t') ?? '', undefined, 200, resolveLocale(url.searchParams.get('lang')));
     else if (req.method === 'POST') await act(req, res);
     else {
       res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
@@ -33,7 +34,11 @@ export function manageRoute(app: Slotwise): RouteHandler {
     if (!row) return send(res, 404, renderLinkProblemPage('gone'));
     const view = bookingView(row);
     const viewer = recipients(row, view).find((r) => r.role === link.role) ?? recipients(row, view)[0]!;
-    send(res, status, renderManagePage({ view, status: row.status, role: link.role, timeZone: viewer.timeZone, token, now: new Date(), notice, locale }));
+    send(
+      res,
+      status,
+      renderManagePage({ view, status: row.status, role: link.role, timeZone: viewer.timeZone, token, now: new Date(), notice, locale }),
+    );
   }
 
   async function act(req: IncomingMessage, res: ServerResponse) {

@@ -32,20 +32,22 @@ async function bookedSession(startAt: string) {
 
 const get = (token: string) => fetch(`${server.url}/manage?t=${encodeURIComponent(token)}`);
 const post = (fields: Record<string, string>) =>
-  fetch(`${server.url}/manage`, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  fetch(`${server.url}/manage`, {
+    method: 'POST',
+    body: new URLSearchParams(fields),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
 const state = async (id: string) =>
-  (
-    await renderBookingMail(t),
-    await t.app.db.sql.query(
-      `SELECT b.status::text AS status, b.ics_sequence, (SELECT count(*)::int FROM outbox_messages WHERE booking_id = b.id) AS mails,
+  (await renderBookingMail(t),
+  await t.app.db.sql.query(
+    `SELECT b.status::text AS status, b.ics_sequence, (SELECT count(*)::int FROM outbox_messages WHERE booking_id = b.id) AS mails,
          (SELECT count(*)::int FROM magic_links WHERE booking_id = b.id AND used_at IS NOT NULL) AS used_links
        FROM bookings b WHERE b.id = $1`,
-      [id],
-    )
-  )[0];
+    [id],
+  ))[0];
 
 describe('the manage page', () => {
-  it('GET shows the booking in the viewer\'s zone and UTC with a POST cancel button, and changes nothing', async () => {
+  it("GET shows the booking in the viewer's zone and UTC with a POST cancel button, and changes nothing", async () => {
     const { id, guestToken, hostToken } = await bookedSession('2027-01-05T15:00:00Z');
     const before = await state(id);
     const response = await get(guestToken);
@@ -81,10 +83,12 @@ describe('the manage page', () => {
     expect(html).toContain('<dt>Status</dt><dd>Cancelled</dd>');
     expect(html).not.toContain('Cancel this booking');
     const cancels = await queuedMails(t, `booking_id = $1 AND kind = 'cancellation'`, [id]);
-    expect(cancels.map((m) => [m.to, m.icsMethod, m.icsSequence]).sort()).toEqual([
-      [HOST.email, 'CANCEL', 1],
-      [GUEST.email, 'CANCEL', 1],
-    ].sort());
+    expect(cancels.map((m) => [m.to, m.icsMethod, m.icsSequence]).sort()).toEqual(
+      [
+        [HOST.email, 'CANCEL', 1],
+        [GUEST.email, 'CANCEL', 1],
+      ].sort(),
+    );
     const after = await state(id);
     expect(after).toMatchObject({ status: 'CANCELLED', ics_sequence: 1 });
     expect((await post({ t: guestToken, action: 'cancel' })).status).toBe(200);
@@ -102,7 +106,10 @@ describe('the manage page', () => {
     const bad = await post({ t: 'ml_not-a-real-token', action: 'cancel' });
     expect(bad.status).toBe(404);
 
-    await t.app.db.sql.query(`UPDATE magic_links SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE booking_id = $1`, [id]);
+    await t.app.db.sql.query(
+      `UPDATE magic_links SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE booking_id = $1`,
+      [id],
+    );
     const before = await state(id);
     const expired = await get(guestToken);
     expect(expired.status).toBe(410);

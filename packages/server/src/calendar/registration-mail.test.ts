@@ -61,7 +61,8 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     expect(ics.events.map((e) => [e.uid, e.sequence, e.start, e.summary])).toEqual(
       bookings.map((b) => [b.ics_uid, 0, b.start_at.toISOString(), 'Soccer coaching']),
     );
-    for (const event of ics.events) expect(event.attendees).toEqual([{ value: `MAILTO:${registrant.email}`, rsvp: 'TRUE', partstat: 'NEEDS-ACTION' }]);
+    for (const event of ics.events)
+      expect(event.attendees).toEqual([{ value: `MAILTO:${registrant.email}`, rsvp: 'TRUE', partstat: 'NEEDS-ACTION' }]);
 
     expect(toCreator!.content.subject).toBe('New signup: Soccer coaching, Ada Lovelace');
     expect(toCreator!.content.text).toContain('- Sun Mar 14, 5:00–6:00 PM (2027-03-14 21:00–22:00 UTC)');
@@ -72,16 +73,27 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     const sunday = bookings[1]!;
     await call(t, CANCEL, { bookingId: gid('Booking', sunday.id) }, { token: t.adminToken });
     const cancels = await queuedMails(t, 'booking_id = $1', [sunday.id]);
-    expect(cancels.map((m) => [m.kind, m.to, m.icsUid, m.icsSequence, m.icsMethod])).toEqual([['cancellation', registrant.email, sunday.ics_uid, 1, 'CANCEL']]);
+    expect(cancels.map((m) => [m.kind, m.to, m.icsUid, m.icsSequence, m.icsMethod])).toEqual([
+      ['cancellation', registrant.email, sunday.ics_uid, 1, 'CANCEL'],
+    ]);
     expect(cancels[0]!.content.subject).toBe('Cancelled: Soccer coaching, Sun Mar 14, 5:00–6:00 PM EDT');
-    expect(parseIcs(cancels[0]!.content.calendar!.ics).events).toEqual([expect.objectContaining({ uid: sunday.ics_uid, sequence: 1, status: 'CANCELLED' })]);
+    expect(parseIcs(cancels[0]!.content.calendar!.ics).events).toEqual([
+      expect.objectContaining({ uid: sunday.ics_uid, sequence: 1, status: 'CANCELLED' }),
+    ]);
   });
 
   it('a failed registration queues nothing', async () => {
-    const form = await publishedForm(t, { slug: `full-${Date.now()}`, schedule: { daysOfWeek: [1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2027-03-15', endDate: '2027-03-15' } });
-    expect(expectNoErrors(await t.execute(REGISTER, { input: { formId: form.id, ...registrant, slotIds: [form.slots[0]!.id] } })).register.__typename).toBe('Registration');
+    const form = await publishedForm(t, {
+      slug: `full-${Date.now()}`,
+      schedule: { daysOfWeek: [1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2027-03-15', endDate: '2027-03-15' },
+    });
+    expect(
+      expectNoErrors(await t.execute(REGISTER, { input: { formId: form.id, ...registrant, slotIds: [form.slots[0]!.id] } })).register.__typename,
+    ).toBe('Registration');
     const before = (await queuedMails(t)).length;
-    const late = expectNoErrors(await t.execute(REGISTER, { input: { formId: form.id, name: 'Late', email: 'late@mail.example', slotIds: [form.slots[0]!.id] } }));
+    const late = expectNoErrors(
+      await t.execute(REGISTER, { input: { formId: form.id, name: 'Late', email: 'late@mail.example', slotIds: [form.slots[0]!.id] } }),
+    );
     expect(late.register.__typename).toBe('SlotsUnavailableError');
     expect((await queuedMails(t)).length).toBe(before);
   });

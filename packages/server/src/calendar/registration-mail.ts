@@ -29,7 +29,13 @@ export async function registrationMails(tx: SqlQuery, input: RegistrationMailInp
   const lines = slots.map((b) => ({ booking: b, label: slotLabel(b.startAt, b.endAt, zone), utc: utcWhen(b.startAt, b.endAt) }));
   const tokens = await issueMagicLinks(
     tx,
-    slots.map((b) => ({ purpose: 'manage' as const, bookingId: b.id, role: 'guest' as const, email: input.registrant.email, expiresAt: manageLinkExpiry(b.endAt, now) })),
+    slots.map((b) => ({
+      purpose: 'manage' as const,
+      bookingId: b.id,
+      role: 'guest' as const,
+      email: input.registrant.email,
+      expiresAt: manageLinkExpiry(b.endAt, now),
+    })),
   );
   const links = new Map(slots.map((b, i) => [b.id, `${settings.publicUrl}/manage?t=${encodeURIComponent(tokens[i]!)}`]));
   const where = form!.location_name ? [form!.location_name, form!.location_address].filter(Boolean).join(', ') : null;

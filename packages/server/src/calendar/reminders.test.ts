@@ -18,7 +18,13 @@ afterAll(() => t?.close());
 const reminders = (bookingId: string) =>
   queuedMails(t, `kind = 'reminder' AND booking_id = $1`, [decodeGlobalID(bookingId).id]).then((rows) =>
     rows
-      .map((r) => ({ to: r.to, dueAt: r.dueAt.toISOString(), status: r.status, key: r.dedupeKey!.replace(/^reminder:[^:]+:/, ''), subject: r.content.subject }))
+      .map((r) => ({
+        to: r.to,
+        dueAt: r.dueAt.toISOString(),
+        status: r.status,
+        key: r.dedupeKey!.replace(/^reminder:[^:]+:/, ''),
+        subject: r.content.subject,
+      }))
       // Host first, then by time (rows of one statement share created_at).
       .sort((a, b) => Number(b.to === HOST.email) - Number(a.to === HOST.email) || a.dueAt.localeCompare(b.dueAt)),
   );
@@ -37,7 +43,12 @@ describe('REMINDER_MINUTES_BEFORE=60,1440', () => {
 
     await call(t, RESCHEDULE, { bookingId: booking.id, manageToken, slotId: gid('Slot', await c.slot('2027-01-06T16:00:00Z')) });
     const moved = await reminders(booking.id);
-    expect(moved.filter((r) => r.status === 'CANCELLED').map((r) => r.key).sort()).toEqual(first.map((r) => r.key).sort());
+    expect(
+      moved
+        .filter((r) => r.status === 'CANCELLED')
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(first.map((r) => r.key).sort());
     expect(moved.filter((r) => r.status === 'PENDING').map(({ to, dueAt, key }) => [to, dueAt, key])).toEqual([
       [HOST.email, '2027-01-05T16:00:00.000Z', '1:1440:host'],
       [HOST.email, '2027-01-06T15:00:00.000Z', '1:60:host'],
@@ -63,7 +74,7 @@ describe('REMINDER_MINUTES_BEFORE=60,1440', () => {
 });
 
 describe('ICS_TIME_ZONES=local through the API', () => {
-  it('writes local times with TZID and a VTIMEZONE across the spring-forward change; the instants are the booking\'s', async () => {
+  it("writes local times with TZID and a VTIMEZONE across the spring-forward change; the instants are the booking's", async () => {
     // 01:30 EST to 03:30 EDT on 2027-03-14: one real hour.
     const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-03-14T06:30:00Z', 60)), customer: GUEST });
     const [invite] = await queuedMails(t, `kind = 'invitation' AND booking_id = $1`, [decodeGlobalID(booking.id).id]);

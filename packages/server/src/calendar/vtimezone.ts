@@ -46,15 +46,22 @@ function observance(timeZone: string, onsetMs: number): string {
   const before = offsetAt(timeZone, onsetMs - 1);
   const after = offsetAt(timeZone, onsetMs);
   // DTSTART is the local time the change happens at, read on the clock before it (RFC 5545 3.6.5).
-  const local = Temporal.Instant.fromEpochMilliseconds(onsetMs + before / 1_000_000).toZonedDateTimeISO('UTC').toPlainDateTime();
+  const local = Temporal.Instant.fromEpochMilliseconds(onsetMs + before / 1_000_000)
+    .toZonedDateTimeISO('UTC')
+    .toPlainDateTime();
   const kind = after > standardOffset(timeZone, onsetMs) ? 'DAYLIGHT' : 'STANDARD';
   return component(kind, before, after, basic(local), zoneName(onsetMs, timeZone));
 }
 
 function component(kind: 'STANDARD' | 'DAYLIGHT', fromNs: number, toNs: number, dtstart: string, name: string): string {
-  return [`BEGIN:${kind}`, `TZOFFSETFROM:${utcOffset(fromNs)}`, `TZOFFSETTO:${utcOffset(toNs)}`, `TZNAME:${name}`, `DTSTART:${dtstart}`, `END:${kind}`].join(
-    '\r\n',
-  );
+  return [
+    `BEGIN:${kind}`,
+    `TZOFFSETFROM:${utcOffset(fromNs)}`,
+    `TZOFFSETTO:${utcOffset(toNs)}`,
+    `TZNAME:${name}`,
+    `DTSTART:${dtstart}`,
+    `END:${kind}`,
+  ].join('\r\n');
 }
 
 function offsetAt(timeZone: string, ms: number): number {

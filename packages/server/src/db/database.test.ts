@@ -98,8 +98,14 @@ describe('timestamps from PostgreSQL', () => {
       expect(await db.sql.query('SHOW application_name')).toEqual([{ application_name: 'tz-test' }]);
       const select = (expression: (literal: string) => string) =>
         `SELECT ${literals.map((l, i) => `${expression(`'${l}'::timestamptz`)} AS t${i}`).join(', ')} WHERE $1::int = 1`;
-      const [row] = await db.sql.query<Record<string, Date>>(select((t) => t), [1]);
-      const [epochs] = await db.sql.query<Record<string, string>>(select((t) => `(extract(epoch FROM ${t}) * 1000)::float8::text`), [1]);
+      const [row] = await db.sql.query<Record<string, Date>>(
+        select((t) => t),
+        [1],
+      );
+      const [epochs] = await db.sql.query<Record<string, string>>(
+        select((t) => `(extract(epoch FROM ${t}) * 1000)::float8::text`),
+        [1],
+      );
       literals.forEach((literal, i) => expect(row![`t${i}`]!.getTime(), literal).toBe(Math.floor(Number(epochs![`t${i}`]))));
     } finally {
       await db.close();

@@ -105,7 +105,15 @@ const defaultTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID);
  */
 export function parseTimestamptz(text: string): Date | number | null {
   const end = text.length - 3;
-  if (end < 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(10) !== 32 || text.charCodeAt(16) !== 58 || text.charCodeAt(end) !== 43 || text.charCodeAt(end + 1) !== 48 || text.charCodeAt(end + 2) !== 48) {
+  if (
+    end < 19 ||
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(10) !== 32 ||
+    text.charCodeAt(16) !== 58 ||
+    text.charCodeAt(end) !== 43 ||
+    text.charCodeAt(end + 1) !== 48 ||
+    text.charCodeAt(end + 2) !== 48
+  ) {
     return defaultTimestamptz(text);
   }
   const year = digitsAt(text, 0, 4);
@@ -117,7 +125,9 @@ export function parseTimestamptz(text: string): Date | number | null {
     const fraction = digitsAt(text, 20, end);
     ms = places >= 3 ? Math.floor(fraction / 10 ** (places - 3)) : fraction * 10 ** (3 - places);
   }
-  return new Date(Date.UTC(year, digitsAt(text, 5, 7) - 1, digitsAt(text, 8, 10), digitsAt(text, 11, 13), digitsAt(text, 14, 16), digitsAt(text, 17, 19), ms));
+  return new Date(
+    Date.UTC(year, digitsAt(text, 5, 7) - 1, digitsAt(text, 8, 10), digitsAt(text, 11, 13), digitsAt(text, 14, 16), digitsAt(text, 17, 19), ms),
+  );
 }
 
 function digitsAt(text: string, from: number, to: number): number {
@@ -149,7 +159,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
  * A pg pool with this server's session settings and plain SQL over it, without Prisma (the read
  * replica's pool is one). `applicationName` shows in pg_stat_activity.
  */
-export function openPgPool(url: string, options: DatabaseOptions & { applicationName?: string }): { pool: pg.Pool; sql: SqlRunner; close(): Promise<void> } {
+export function openPgPool(
+  url: string,
+  options: DatabaseOptions & { applicationName?: string },
+): { pool: pg.Pool; sql: SqlRunner; close(): Promise<void> } {
   // Set on every new connection by one SET statement rather than as startup `options`: PgBouncer
   // (1.18 in Debian 12) refuses that startup parameter. Options given in the URL still go as such.
   const sessionSettings = [

@@ -10,7 +10,13 @@ const RECONNECT_MS = 5_000;
  * on one dedicated connection. Losing it loses only the shortcut: the poll goes on, and the
  * listener reconnects every few seconds (then wakes once, for anything committed meanwhile).
  */
-export function listenForNotifications(databaseUrl: string, channel: string, onNotify: () => void, log: Logger, what: string): { close(): Promise<void> } {
+export function listenForNotifications(
+  databaseUrl: string,
+  channel: string,
+  onNotify: () => void,
+  log: Logger,
+  what: string,
+): { close(): Promise<void> } {
   let current: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;

@@ -49,9 +49,7 @@ function verifyApplied(applied: AppliedRow[], migrations: Migration[]): void {
     const file = migrations.find((m) => m.version === row.version);
     if (!file) throw new MigrationError(`Migration ${row.name} is applied in the database but its file is missing`);
     if (file.checksum !== row.checksum) {
-      throw new MigrationError(
-        `Migration ${row.name} was edited after it was applied (checksum differs); add a new migration instead`,
-      );
+      throw new MigrationError(`Migration ${row.name} was edited after it was applied (checksum differs); add a new migration instead`);
     }
   }
 }
@@ -76,11 +74,7 @@ export async function migrate(db: SqlRunner, migrations = readMigrations()): Pro
         await session.exec('BEGIN; SET LOCAL statement_timeout = 0');
         try {
           await session.exec(m.sql);
-          await session.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
-            m.version,
-            m.name,
-            m.checksum,
-          ]);
+          await session.query('INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)', [m.version, m.name, m.checksum]);
           await session.exec('COMMIT');
         } catch (err) {
           await session.exec('ROLLBACK');

@@ -40,7 +40,11 @@ async function reads(target: 'primary' | 'replica'): Promise<number> {
 async function readAvailability(headers: Record<string, string> = {}) {
   const before = { primary: await reads('primary'), replica: await reads('replica') };
   const from = new Date();
-  const { body } = await gql(AVAILABILITY, { resourceId: encodeGlobalID('Resource', resourceId), from: from.toISOString(), to: new Date(from.getTime() + 7 * 86_400_000).toISOString() }, headers);
+  const { body } = await gql(
+    AVAILABILITY,
+    { resourceId: encodeGlobalID('Resource', resourceId), from: from.toISOString(), to: new Date(from.getTime() + 7 * 86_400_000).toISOString() },
+    headers,
+  );
   expect(body.data.availability.__typename).toBe('Availability');
   return {
     slots: body.data.availability.slots as { id: string; held: number }[],
@@ -87,18 +91,27 @@ describe('DATABASE_READ_URL', () => {
     expect(read.slots).toHaveLength(4);
     // A connection of the replica pool (its role, its application_name) last ran the slots query.
     const sessions = await admin((c) =>
-      c.query<{ application_name: string; query: string }>('SELECT application_name, query FROM pg_stat_activity WHERE usename = $1 AND datname = $2', [ROLE, database.name]).then((r) => r.rows),
+      c
+        .query<{ application_name: string; query: string }>(
+          'SELECT application_name, query FROM pg_stat_activity WHERE usename = $1 AND datname = $2',
+          [ROLE, database.name],
+        )
+        .then((r) => r.rows),
     );
     expect(sessions.every((s) => s.application_name === 'slotwise-read')).toBe(true);
     expect(sessions.map((s) => s.query)).toContainEqual(expect.stringContaining('FROM slots'));
 
     // The replica role cannot write: a hold succeeding proves the booking ran on the primary.
-    const hold = await gql(HOLD_MUTATION, { input: { slotId: encodeGlobalID('Slot', slotIds[0]!), customer: { name: 'R', email: 'r@example.com' } } });
+    const hold = await gql(HOLD_MUTATION, {
+      input: { slotId: encodeGlobalID('Slot', slotIds[0]!), customer: { name: 'R', email: 'r@example.com' } },
+    });
     expect(hold.body.data.hold.__typename).toBe('BookingReceipt');
   });
 
-  it("shows a client its own write on its next read (Slotwise-Read-After)", async () => {
-    const hold = await gql(HOLD_MUTATION, { input: { slotId: encodeGlobalID('Slot', slotIds[1]!), customer: { name: 'W', email: 'w@example.com' } } });
+  it('shows a client its own write on its next read (Slotwise-Read-After)', async () => {
+    const hold = await gql(HOLD_MUTATION, {
+      input: { slotId: encodeGlobalID('Slot', slotIds[1]!), customer: { name: 'W', email: 'w@example.com' } },
+    });
     expect(hold.body.data.hold.__typename).toBe('BookingReceipt');
     const token = hold.headers.get(READ_AFTER_HEADER)!;
     expect(parseLsn(token)).not.toBeNull();
@@ -114,7 +127,15 @@ describe('DATABASE_READ_URL', () => {
     expect(after).toMatchObject({ replica: 2, primary: 0 });
     expect(after.slots.find((s) => s.id === encodeGlobalID('Slot', slotIds[1]!))?.held).toBe(1);
     // Queries send no token.
-    expect((await gql(AVAILABILITY, { resourceId: encodeGlobalID('Resource', resourceId), from: new Date().toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() })).headers.get(READ_AFTER_HEADER)).toBeNull();
+    expect(
+      (
+        await gql(AVAILABILITY, {
+          resourceId: encodeGlobalID('Resource', resourceId),
+          from: new Date().toISOString(),
+          to: new Date(Date.now() + 86_400_000).toISOString(),
+        })
+      ).headers.get(READ_AFTER_HEADER),
+    ).toBeNull();
   });
 
   it('falls back to the primary while the replica is down, and returns to it', async () => {

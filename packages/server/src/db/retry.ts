@@ -36,7 +36,8 @@ export function isTransientDbError(error: unknown): boolean {
 // Class 08 (connection exception); admin_shutdown (pg_terminate_backend), crash_shutdown,
 // cannot_connect_now, idle_session_timeout; idle_in_transaction_session_timeout.
 const CONNECTION_STATES = /^(08...|57P0[1235]|25P03)$/;
-const CONNECTION_MESSAGES = /Connection terminated|connection error and is not queryable|Client was closed|ECONNRESET|ECONNREFUSED|EPIPE|server closed the connection|Can't reach database server/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection error and is not queryable|Client was closed|ECONNRESET|ECONNREFUSED|EPIPE|server closed the connection|Can't reach database server/i;
 const CONNECTION_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1017']);
 
 const POOL_WAIT_MESSAGES = /timeout exceeded when trying to connect|timed out waiting for a database connection/i;
@@ -47,7 +48,11 @@ const POOL_WAIT_MESSAGES = /timeout exceeded when trying to connect|timed out wa
  * caller is told to try again.
  */
 export function isPoolWaitTimeout(error: unknown): boolean {
-  for (let e = error as { message?: unknown; cause?: unknown } | null | undefined, depth = 0; e && typeof e === 'object' && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { message?: unknown; cause?: unknown } | null | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (e instanceof ConnectionWaitTimeout || (typeof e.message === 'string' && POOL_WAIT_MESSAGES.test(e.message))) return true;
   }
   return false;
@@ -58,7 +63,11 @@ export function isPoolWaitTimeout(error: unknown): boolean {
  * the server rolled back whatever was open on it, and a new connection may well succeed.
  */
 export function isConnectionError(error: unknown): boolean {
-  for (let e = error as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { code?: unknown; message?: unknown; cause?: unknown } | null | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e !== 'object') return false;
     const state = sqlStateOf(e);
     if (state && CONNECTION_STATES.test(state)) return true;
@@ -96,7 +105,11 @@ export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions =
       // P2028 / ConnectionWaitTimeout: the transaction could not start in time or ran past its
       // timeout (pool or database overloaded); another immediate try would only add load.
       // CommitOutcomeUnknownError: running it again might do it twice.
-      if ((error as { code?: unknown } | null)?.code === 'P2028' || error instanceof ConnectionWaitTimeout || error instanceof CommitOutcomeUnknownError) {
+      if (
+        (error as { code?: unknown } | null)?.code === 'P2028' ||
+        error instanceof ConnectionWaitTimeout ||
+        error instanceof CommitOutcomeUnknownError
+      ) {
         throw new TryAgainError();
       }
       if (!isTransientDbError(error)) throw error;

@@ -8,8 +8,18 @@ export async function seedDemoIfEmpty(app: Slotwise): Promise<boolean> {
   const location = await app.services.locations.create({ name: 'Riverside Clinic', timeZone: 'America/New_York', address: '1 River St' });
   const weekdays = [1, 2, 3, 4, 5];
   for (const { rule, ...resource } of [
-    { kind: 'PERSON' as const, name: 'Dr. Ada Moreno', email: 'ada@example.com', rule: { startTime: '09:00', endTime: '17:00', slotDurationMinutes: 30 } },
-    { kind: 'PERSON' as const, name: 'Coach Sam Okafor', email: 'sam@example.com', rule: { startTime: '09:00', endTime: '17:00', slotDurationMinutes: 30 } },
+    {
+      kind: 'PERSON' as const,
+      name: 'Dr. Ada Moreno',
+      email: 'ada@example.com',
+      rule: { startTime: '09:00', endTime: '17:00', slotDurationMinutes: 30 },
+    },
+    {
+      kind: 'PERSON' as const,
+      name: 'Coach Sam Okafor',
+      email: 'sam@example.com',
+      rule: { startTime: '09:00', endTime: '17:00', slotDurationMinutes: 30 },
+    },
     { kind: 'ROOM' as const, name: 'Studio Room', exclusive: true, rule: { startTime: '08:00', endTime: '20:00', slotDurationMinutes: 60 } },
   ]) {
     const created = await app.services.resources.create({ locationId: location.id, ...resource });

@@ -36,7 +36,14 @@ describe('domain events', () => {
       [3, 'booking.rescheduled'],
       [4, 'booking.cancelled'],
     ]);
-    expect(events[2]!.payload).toMatchObject({ bookingId: uuid, slotId: b, resourceId, locationId, status: 'CONFIRMED', previousStatus: 'CONFIRMED' });
+    expect(events[2]!.payload).toMatchObject({
+      bookingId: uuid,
+      slotId: b,
+      resourceId,
+      locationId,
+      status: 'CONFIRMED',
+      previousStatus: 'CONFIRMED',
+    });
     expect(events[2]!.payload.previousStartAt).toBeTypeOf('string');
     const text = JSON.stringify(events).toLowerCase();
     for (const value of Object.values(customer('ev'))) expect(text).not.toContain(value.toLowerCase());
@@ -61,7 +68,9 @@ describe('domain events', () => {
     t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
     const form = await publishedForm(t, { slug: 'events', maxSlotsPerRegistration: 2 });
     const chosen = [form.slots[0]!.id, form.slots[1]!.id];
-    const result = expectNoErrors(await t.execute(REGISTER, { input: { formSlug: 'events', name: 'Ada', email: 'ada@example.com', slotIds: chosen } }));
+    const result = expectNoErrors(
+      await t.execute(REGISTER, { input: { formSlug: 'events', name: 'Ada', email: 'ada@example.com', slotIds: chosen } }),
+    );
     expect(result.register.__typename).toBe('Registration');
     const [registration] = await t.app.db.sql.query<{ aggregate_id: string; payload: { bookingIds: string[] } }>(
       `SELECT aggregate_id, payload FROM domain_events WHERE type = 'registration.created'`,
@@ -92,11 +101,26 @@ describe('proposal events', () => {
     expect((await call(t, DECLINE, { token: tokenOf(decline) })).__typename).toBe('ProposalDecision');
 
     const types = async (id: string) => (await eventsOf(t.app.db.sql, 'proposal', uuidOf(id))).map((e) => [e.aggregateSeq, e.type]);
-    expect(await types(first.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.superseded']]);
-    expect(await types(second.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.approved']]);
-    expect(await types(third.id)).toEqual([[1, 'proposal.created'], [2, 'proposal.declined']]);
+    expect(await types(first.id)).toEqual([
+      [1, 'proposal.created'],
+      [2, 'proposal.superseded'],
+    ]);
+    expect(await types(second.id)).toEqual([
+      [1, 'proposal.created'],
+      [2, 'proposal.approved'],
+    ]);
+    expect(await types(third.id)).toEqual([
+      [1, 'proposal.created'],
+      [2, 'proposal.declined'],
+    ]);
     const [approved] = (await eventsOf(t.app.db.sql, 'proposal', uuidOf(second.id))).slice(1);
-    expect(approved!.payload).toMatchObject({ proposalId: uuidOf(second.id), bookingId: booking.rawId, status: 'APPROVED', previousStatus: 'PENDING', proposedBy: 'guest' });
+    expect(approved!.payload).toMatchObject({
+      proposalId: uuidOf(second.id),
+      bookingId: booking.rawId,
+      status: 'APPROVED',
+      previousStatus: 'PENDING',
+      proposedBy: 'guest',
+    });
     expect(JSON.stringify(await t.app.db.sql.query(`SELECT payload FROM domain_events WHERE aggregate_type = 'proposal'`))).not.toContain('555 0199');
   });
 });

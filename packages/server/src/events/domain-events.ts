@@ -73,7 +73,9 @@ export function toEvent(row: EventRow): DomainEvent {
  * deduplication), type, payload version, when it happened, its aggregate and place in the
  * aggregate's order, and the payload as `data`.
  */
-export function eventEnvelope(e: Pick<DomainEvent, 'id' | 'type' | 'version' | 'occurredAt' | 'aggregateType' | 'aggregateId' | 'aggregateSeq' | 'payload'>): string {
+export function eventEnvelope(
+  e: Pick<DomainEvent, 'id' | 'type' | 'version' | 'occurredAt' | 'aggregateType' | 'aggregateId' | 'aggregateSeq' | 'payload'>,
+): string {
   return JSON.stringify({
     id: e.id,
     type: e.type,

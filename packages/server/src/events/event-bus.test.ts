@@ -32,7 +32,13 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 function relayTo(url: string, topic: string) {
-  return new EventBusRelay({ db: t.app.db.sql, log, connect: () => connectPublisher({ url, topic, timeoutMs: 3_000 }), retryBaseMs: 20, retryMaxMs: 200 });
+  return new EventBusRelay({
+    db: t.app.db.sql,
+    log,
+    connect: () => connectPublisher({ url, topic, timeoutMs: 3_000 }),
+    retryBaseMs: 20,
+    retryMaxMs: 200,
+  });
 }
 
 /** `count` bookings, each held, confirmed and cancelled, side by side: 3 events each. */
@@ -47,14 +53,20 @@ async function bookingLives(count: number, label: string): Promise<void> {
 }
 
 async function relayAll(relay: EventBusRelay) {
-  await waitFor(async () => {
-    await relay.runOnce();
-    return (await relay.backlog()) === 0;
-  }, 'every event relayed', 60_000);
+  await waitFor(
+    async () => {
+      await relay.runOnce();
+      return (await relay.backlog()) === 0;
+    },
+    'every event relayed',
+    60_000,
+  );
 }
 
 const allEvents = () =>
-  t.app.db.sql.query<{ id: string; aggregate_id: string; aggregate_seq: number }>(`SELECT id, aggregate_id, aggregate_seq FROM domain_events ORDER BY position`);
+  t.app.db.sql.query<{ id: string; aggregate_id: string; aggregate_seq: number }>(
+    `SELECT id, aggregate_id, aggregate_seq FROM domain_events ORDER BY position`,
+  );
 
 /** Every event recorded so far arrived; each booking's in aggregate order; copies of one id are identical. */
 async function expectComplete(received: Received[]) {
@@ -114,7 +126,9 @@ describe('event bus: NATS JetStream', () => {
       expect(received.filter((r) => r.type === 'booking.confirmed')).toHaveLength(6);
 
       // The marks of some events are lost (a crash after the broker's ack): published again, stored once.
-      await t.app.db.sql.query(`UPDATE domain_events SET relayed_at = NULL WHERE id IN (SELECT id FROM domain_events ORDER BY position DESC LIMIT 5)`);
+      await t.app.db.sql.query(
+        `UPDATE domain_events SET relayed_at = NULL WHERE id IN (SELECT id FROM domain_events ORDER BY position DESC LIMIT 5)`,
+      );
       await relayAll(relay);
       expect(await streamContents(jsm, streamName(topic))).toEqual(received);
     } finally {
@@ -143,7 +157,9 @@ describe('event bus: NATS JetStream', () => {
       const conn = await natsConnect({ servers: nats.url.replace('nats://', '') });
       try {
         const received = await streamContents(await conn.jetstreamManager(), streamName(own));
-        const events = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM domain_events WHERE position > (SELECT max(position) FROM domain_events) - 18`);
+        const events = await t.app.db.sql.query<{ id: string }>(
+          `SELECT id FROM domain_events WHERE position > (SELECT max(position) FROM domain_events) - 18`,
+        );
         expect(new Set(received.map((r) => r.id))).toEqual(new Set(events.map((e) => e.id)));
         const orders = new Map<string, number[]>();
         for (const r of received) orders.set(r.aggregateId, [...(orders.get(r.aggregateId) ?? []), r.sequence]);
@@ -173,14 +189,24 @@ describe('event bus: RabbitMQ', () => {
       await channel.assertExchange(exchange, 'topic', { durable: true });
       const { queue } = await channel.assertQueue('', { exclusive: true });
       await channel.bindQueue(queue, exchange, '#');
-      await channel.consume(queue, (m) => {
-        if (!m) return;
-        const body = m.content.toString('utf8');
-        const parsed = JSON.parse(body) as { id: string; type: string; aggregate: { id: string; sequence: number } };
-        expect(m.properties.messageId).toBe(parsed.id);
-        expect(m.fields.routingKey).toBe(parsed.type);
-        received.push({ id: m.properties.messageId as string, type: parsed.type, aggregateId: parsed.aggregate.id, sequence: parsed.aggregate.sequence, body });
-      }, { noAck: true });
+      await channel.consume(
+        queue,
+        (m) => {
+          if (!m) return;
+          const body = m.content.toString('utf8');
+          const parsed = JSON.parse(body) as { id: string; type: string; aggregate: { id: string; sequence: number } };
+          expect(m.properties.messageId).toBe(parsed.id);
+          expect(m.fields.routingKey).toBe(parsed.type);
+          received.push({
+            id: m.properties.messageId as string,
+            type: parsed.type,
+            aggregateId: parsed.aggregate.id,
+            sequence: parsed.aggregate.sequence,
+            body,
+          });
+        },
+        { noAck: true },
+      );
       await t.app.db.sql.query(`UPDATE domain_events SET relayed_at = NULL`);
 
       // Two instances relaying at once while bookings change: the lock lets one publish at a time, so no copies.
@@ -201,7 +227,9 @@ describe('event bus: RabbitMQ', () => {
       await relayAll(relays[0]!);
 
       // Marks lost after the broker confirmed: those events come again, with the same messageId.
-      await t.app.db.sql.query(`UPDATE domain_events SET relayed_at = NULL WHERE id IN (SELECT id FROM domain_events ORDER BY position DESC LIMIT 4)`);
+      await t.app.db.sql.query(
+        `UPDATE domain_events SET relayed_at = NULL WHERE id IN (SELECT id FROM domain_events ORDER BY position DESC LIMIT 4)`,
+      );
       await relayAll(relays[1]!);
       const all = (await allEvents()).length;
       await waitFor(() => received.length >= all + 4, 'every event and the repeats consumed', 30_000);
@@ -219,18 +247,30 @@ describe('event bus: RabbitMQ', () => {
 describe('event bus in a running server', () => {
   it('relays a confirmed booking to NATS by the server’s own job, woken by the commit', async () => {
     const topic = `slotwise_test.${unique()}`;
-    const { t: app, f: fx, locationId: location, resourceId: person } = await appWithResource({ config: { EVENT_BUS_URL: TEST_NATS_URL, EVENT_BUS_TOPIC: topic } });
+    const {
+      t: app,
+      f: fx,
+      locationId: location,
+      resourceId: person,
+    } = await appWithResource({ config: { EVENT_BUS_URL: TEST_NATS_URL, EVENT_BUS_TOPIC: topic } });
     const server = await startServer(app.app, { port: 0, host: '127.0.0.1' });
     const nc = await natsConnect({ servers: TEST_NATS_URL.replace('nats://', '') });
     const jsm = await nc.jetstreamManager();
     try {
       const held = await call(app, HOLD, { slotId: gid('Slot', await fx.slot(location, person)), customer: customer('srv') });
       await call(app, CONFIRM, { bookingId: held.booking.id, manageToken: held.manageToken });
-      const received = await waitFor(async () => {
-        const messages = await streamContents(jsm, streamName(topic)).catch((): Received[] => []);
-        return messages.length === 2 ? messages : null;
-      }, 'both events in the stream', 30_000);
-      expect(received.map((r) => [r.type, r.sequence])).toEqual([['booking.held', 1], ['booking.confirmed', 2]]);
+      const received = await waitFor(
+        async () => {
+          const messages = await streamContents(jsm, streamName(topic)).catch((): Received[] => []);
+          return messages.length === 2 ? messages : null;
+        },
+        'both events in the stream',
+        30_000,
+      );
+      expect(received.map((r) => [r.type, r.sequence])).toEqual([
+        ['booking.held', 1],
+        ['booking.confirmed', 2],
+      ]);
     } finally {
       await jsm.streams.delete(streamName(topic)).catch(() => {});
       await nc.close();

@@ -113,13 +113,19 @@ export class EventBusRelay {
     const waitMs = Math.min(this.options.retryMaxMs, this.options.retryBaseMs * 2 ** (this.failures - 1));
     this.pausedUntil = Date.now() + waitMs;
     const message = error instanceof Error ? error.message : String(error);
-    this.options.log.warn({ err: message, eventId: event?.id, type: event?.type, retryInMs: waitMs, failures: this.failures }, 'event bus publish failed; will retry');
+    this.options.log.warn(
+      { err: message, eventId: event?.id, type: event?.type, retryInMs: waitMs, failures: this.failures },
+      'event bus publish failed; will retry',
+    );
     return message;
   }
 }
 
 /** The relay as configured (EVENT_BUS_URL, EVENT_BUS_TOPIC); null without EVENT_BUS_URL. */
-export function eventBusRelayFromConfig(deps: { config: Config; db: { sql: SqlRunner }; log: Logger }, overrides: Partial<EventBusRelayOptions> = {}): EventBusRelay | null {
+export function eventBusRelayFromConfig(
+  deps: { config: Config; db: { sql: SqlRunner }; log: Logger },
+  overrides: Partial<EventBusRelayOptions> = {},
+): EventBusRelay | null {
   const { EVENT_BUS_URL: url, EVENT_BUS_TOPIC: topic } = deps.config;
   if (!url) return null;
   return new EventBusRelay({

@@ -45,7 +45,9 @@ describe('drafts and closed forms are private', () => {
       const slot = form.slots[0]!.id;
       expect(await t.execute(NODE, { id: form.id })).toEqual({ data: { node: null } });
       expect(await t.execute(NODE, { id: slot })).toEqual({ data: { node: null } });
-      expect(await t.execute(NODES, { ids: [form.id, slot, open.id] })).toEqual({ data: { nodes: [null, null, { __typename: 'Form', id: open.id }] } });
+      expect(await t.execute(NODES, { ids: [form.id, slot, open.id] })).toEqual({
+        data: { nodes: [null, null, { __typename: 'Form', id: open.id }] },
+      });
       expect(expectNoErrors(await t.execute(AVAILABILITY, { formId: form.id })).availability.__typename).toBe('NotFoundError');
       expect(expectNoErrors(await t.execute(DATES, { formId: form.id })).availableDates.__typename).toBe('NotFoundError');
       expect(await wsSubscribe(anonymous, { formId: form.id, ...WINDOW }).log.at(0)).toMatchObject({ __typename: 'NotFoundError' });
@@ -78,7 +80,11 @@ describe('drafts and closed forms are private', () => {
     await publicSse.log.until(() => publicSse.log.ended, 15_000, 'the public SSE subscription to end');
     expect([publicWs.log.error, publicSse.log.error]).toEqual([null, null]);
 
-    const cancelled = await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: form.slots[0]!.id }, { token: t.adminToken });
+    const cancelled = await t.execute(
+      `mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`,
+      { id: form.slots[0]!.id },
+      { token: t.adminToken },
+    );
     expect(expectNoErrors(cancelled).cancelFormSlot.__typename).toBe('Slot');
     expect(await staffWs.log.at(1, 15_000)).toMatchObject({ kind: 'CHANGE', reason: 'CANCELLED' });
     expect(publicWs.log.items).toHaveLength(1);
@@ -87,7 +93,7 @@ describe('drafts and closed forms are private', () => {
     publicSse.close();
   });
 
-  it('node of an unknown, malformed or someone else\'s id is null, without an error', async () => {
+  it("node of an unknown, malformed or someone else's id is null, without an error", async () => {
     const fx = fixtures(t.app.db.sql);
     const slotId = await fx.slot(await fx.location(), null);
     const receipt = await call(t, BOOK, { slotId: encodeGlobalID('Slot', slotId), customer: customer('private') });

@@ -29,7 +29,10 @@ type DayRow = FormDayRow;
  * (the form's when none is given): two SQL statements.
  */
 export async function formAnalytics(prisma: PrismaClient, formId: string, viewerZone: string | null = null): Promise<FormAnalytics> {
-  const form = await prisma.form.findUnique({ where: { id: formId }, select: { id: true, timeZone: true, _count: { select: { registrations: true } } } });
+  const form = await prisma.form.findUnique({
+    where: { id: formId },
+    select: { id: true, timeZone: true, _count: { select: { registrations: true } } },
+  });
   if (!form) throw new NotFoundError('Form', formId);
   const timeZone = viewerZone ?? form.timeZone;
   const rows = await formSlotCountsByDay(prisma, form.id, timeZone);

@@ -20,7 +20,7 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-      t = await createTestApp();
+    t = await createTestApp();
     t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
     t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
     server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });
@@ -60,7 +60,10 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
     await expect.poll(() => slot(winner, 'Mon Jan 4', '5:00–6:00 PM').isChecked()).toBe(true);
     await slot(winner, 'Wed Jan 6', '6:00–7:00 PM').check();
     await winner.screenshot({ path: `${ARTIFACTS}forms-1-chosen.png`, fullPage: true });
-    const [submitted] = await Promise.all([winner.waitForResponse((r) => r.request().method() === 'POST'), winner.getByRole('button', { name: 'Sign up' }).press('Enter')]);
+    const [submitted] = await Promise.all([
+      winner.waitForResponse((r) => r.request().method() === 'POST'),
+      winner.getByRole('button', { name: 'Sign up' }).press('Enter'),
+    ]);
     expect(submitted.status()).toBe(200);
     await expect.poll(() => winner.getByRole('heading', { level: 1 }).textContent()).toBe('You are signed up');
     expect(await winner.locator('ul.confirmed li').allTextContents()).toEqual(['Mon Jan 4, 5:00–6:00 PM', 'Wed Jan 6, 6:00–7:00 PM']);
@@ -73,7 +76,10 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
     await loser.getByLabel('Email').fill('grace@example.com');
     await slot(loser, 'Wed Jan 6', '6:00–7:00 PM').check();
     await slot(loser, 'Mon Jan 11', '7:00–8:00 PM').check();
-    const [conflict] = await Promise.all([loser.waitForResponse((r) => r.request().method() === 'POST'), loser.getByRole('button', { name: 'Sign up' }).click()]);
+    const [conflict] = await Promise.all([
+      loser.waitForResponse((r) => r.request().method() === 'POST'),
+      loser.getByRole('button', { name: 'Sign up' }).click(),
+    ]);
     expect(conflict.status()).toBe(409);
     await expect.poll(() => loser.getByRole('alert').textContent()).toContain('these times were taken while you were choosing');
     expect(await loser.getByRole('alert').locator('li').allTextContents()).toEqual(['Wed Jan 6, 6:00–7:00 PM']);

@@ -8,14 +8,14 @@ import './forms.graphql.js';
 import { FORM_EDITORS } from './forms.service.js';
 
 const FormScheduleInput = builder.inputType('FormScheduleInput', {
-  description: 'A weekly window cut into equal slots, in the form\'s zone. Give endDate or weeks.',
+  description: "A weekly window cut into equal slots, in the form's zone. Give endDate or weeks.",
   fields: (t) => ({
     daysOfWeek: t.intList({ required: true, description: 'ISO days: 1 = Monday ... 7 = Sunday.' }),
     startTime: t.string({ required: true, description: 'Local HH:MM, e.g. 17:00.' }),
     endTime: t.string({ required: true, description: 'Local HH:MM, e.g. 21:00 (24:00 = midnight).' }),
     slotMinutes: t.int({ required: true }),
     capacityPerSlot: t.int({ description: 'Places per slot (default 1).' }),
-    startDate: t.field({ type: 'Date', description: 'First local date (default: today in the form\'s zone). Past windows are skipped.' }),
+    startDate: t.field({ type: 'Date', description: "First local date (default: today in the form's zone). Past windows are skipped." }),
     endDate: t.field({ type: 'Date', description: 'Last local date, inclusive.' }),
     weeks: t.int({ description: 'Number of weeks from startDate (instead of endDate).' }),
   }),
@@ -29,12 +29,12 @@ const CreateFormInput = builder.inputType('CreateFormInput', {
     timeZone: t.string({ required: true, description: 'IANA zone, e.g. America/New_York.' }),
     maxSlotsPerRegistration: t.int(),
     locationId: t.id(),
-    schedule: t.field({ type: FormScheduleInput, description: 'Generates the form\'s slots (at most 100) with the form.' }),
+    schedule: t.field({ type: FormScheduleInput, description: "Generates the form's slots (at most 100) with the form." }),
   }),
 });
 
 const AddFormSlotInput = builder.inputType('AddFormSlotInput', {
-  description: 'Either startAt and endAt, or date, startTime and endTime (local, in the form\'s zone).',
+  description: "Either startAt and endAt, or date, startTime and endTime (local, in the form's zone).",
   fields: (t) => ({
     startAt: t.field({ type: 'DateTime' }),
     endAt: t.field({ type: 'DateTime' }),
@@ -105,7 +105,8 @@ builder.mutationField('addFormSlot', (t) =>
 builder.mutationField('addFormSchedule', (t) =>
   t.prismaField({
     type: ['Slot'],
-    description: "More slots for an existing form, from a schedule, with createForm's rules and limits; times it already has are kept. Answers the new slots.",
+    description:
+      "More slots for an existing form, from a schedule, with createForm's rules and limits; times it already has are kept. Answers the new slots.",
     authScopes: { roles: FORM_EDITORS },
     errors: { types: [FormSlotLimitError] },
     args: { formId: t.arg.id({ required: true }), schedule: t.arg({ type: FormScheduleInput, required: true }) },

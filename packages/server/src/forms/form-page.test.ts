@@ -37,7 +37,9 @@ describe('GET /form/:slug', () => {
     const form = await publishedForm(t, { slug: 'page-view', title: 'Coaching <script>alert(1)</script>', description: 'Bring "boots" & water' });
     const ids = uuids(form);
     const taken = ids[1]!;
-    expectNoErrors(await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: form.slots[2]!.id }, { token: t.adminToken }));
+    expectNoErrors(
+      await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: form.slots[2]!.id }, { token: t.adminToken }),
+    );
     expect((await post('page-view', { ...person, slotId: taken })).status).toBe(200);
 
     const response = await get('/form/page-view');
@@ -50,7 +52,9 @@ describe('GET /form/:slug', () => {
     expect(html).toContain('Bring &quot;boots&quot; &amp; water');
     expect([...html.matchAll(/<legend>([^<]+)<\/legend>/g)].map((m) => m[1])).toEqual(['Mon Jan 4', 'Wed Jan 6', 'Mon Jan 11', 'Wed Jan 13']);
     const first = ids[0]!;
-    expect(html).toContain(`<input type="checkbox" id="slot-${first}" name="slotId" value="${first}"><label for="slot-${first}">5:00–6:00 PM</label>`);
+    expect(html).toContain(
+      `<input type="checkbox" id="slot-${first}" name="slotId" value="${first}"><label for="slot-${first}">5:00–6:00 PM</label>`,
+    );
     expect(html).toContain(`value="${taken}" disabled><label for="slot-${taken}">6:00–7:00 PM <span class="badge full">Full</span>`);
     expect(html).toContain(`value="${ids[2]}" disabled><label for="slot-${ids[2]}">7:00–8:00 PM <span class="badge cancelled">Cancelled</span>`);
     expect(html).toContain('<label for="email">Email</label>');

@@ -31,7 +31,13 @@ const EMPTY_INPUT: PageInput = { name: '', email: '', phone: '', slotIds: [] };
  * zone, one fieldset per day; full and cancelled slots stay visible but cannot be chosen.
  * A draft or closed form is shown with its controls disabled and a notice.
  */
-export function renderFormPage(form: PageForm, slots: PageSlot[], input: PageInput = EMPTY_INPUT, problem?: PageProblem, locale = DEFAULT_LOCALE): string {
+export function renderFormPage(
+  form: PageForm,
+  slots: PageSlot[],
+  input: PageInput = EMPTY_INPUT,
+  problem?: PageProblem,
+  locale = DEFAULT_LOCALE,
+): string {
   const open = form.status === 'PUBLISHED';
   const field = problem?.fields ?? {};
   const failed = new Set(problem?.unavailableSlotIds ?? []);
@@ -144,7 +150,6 @@ export function page(title: string, body: string, lang = DEFAULT_LOCALE): string
 </html>
 `;
 }
-
 
 const STYLE = `
 body{font-family:system-ui,sans-serif;line-height:1.5;margin:0;background:#f6f7f9;color:#1b1f24}

@@ -37,7 +37,11 @@ export function formPageRoute(app: Slotwise): RouteHandler {
     const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
     if (refused) {
       res.setHeader('retry-after', String(refused.retryAfterSeconds));
-      return send(res, 429, await showPage(form.id, locale, undefined, { summary: `Too many sign-ups from here; try again in ${refused.retryAfterSeconds} seconds.` }));
+      return send(
+        res,
+        429,
+        await showPage(form.id, locale, undefined, { summary: `Too many sign-ups from here; try again in ${refused.retryAfterSeconds} seconds.` }),
+      );
     }
     const body = await readForm(req);
     if (!body) return send(res, 413, await showPage(form.id, locale, undefined, { summary: 'The request was too large.' }));
@@ -95,12 +99,19 @@ function problemFor(err: unknown, input: PageInput): { status: number; problem: 
     return {
       status: 409,
       input,
-      problem: { summary: 'Nothing was booked: you already have some of these times.', fields: { [key]: `already signed up for ${err.slotIds.length === 1 ? 'one of these times' : 'some of these times'} with this ${key}` } },
+      problem: {
+        summary: 'Nothing was booked: you already have some of these times.',
+        fields: { [key]: `already signed up for ${err.slotIds.length === 1 ? 'one of these times' : 'some of these times'} with this ${key}` },
+      },
     };
   }
   if (err instanceof FormSlotNotFoundError) {
     const keep = input.slotIds.filter((id) => !err.slotIds.includes(id));
-    return { status: 404, input: { ...input, slotIds: keep }, problem: { summary: 'Nothing was booked: some of the chosen times are not part of this form.' } };
+    return {
+      status: 404,
+      input: { ...input, slotIds: keep },
+      problem: { summary: 'Nothing was booked: some of the chosen times are not part of this form.' },
+    };
   }
   if (err instanceof FormNotOpenError) {
     return { status: 403, input, problem: { summary: err.message } };

@@ -34,7 +34,10 @@ describe('form rules inside the booking engine', () => {
     expectNoErrors(await close(closed.id));
     const before = await rowCounts(t);
     for (const form of [published, draft, closed]) {
-      for (const [doc, name] of [[HOLD, 'hold'], [BOOK, 'book']] as const) {
+      for (const [doc, name] of [
+        [HOLD, 'hold'],
+        [BOOK, 'book'],
+      ] as const) {
         for (const token of [undefined, t.adminToken]) {
           const result = expectNoErrors(await t.execute(doc, { input: { slotId: form.slots[0]!.id, customer } }, { token }));
           expect(result[name]).toEqual({
@@ -53,8 +56,13 @@ describe('form rules inside the booking engine', () => {
   it('register obeys maxSlotsPerRegistration and the status, inside its transaction', async () => {
     const form = await publishedForm(t, { maxSlotsPerRegistration: 1 });
     const before = await rowCounts(t);
-    const over = expectNoErrors(await t.execute(REGISTER, { input: { ...customer, formId: form.id, slotIds: [form.slots[0]!.id, form.slots[1]!.id] } }));
-    expect(over.register).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds'], message: 'choose at most 1 slots' }] });
+    const over = expectNoErrors(
+      await t.execute(REGISTER, { input: { ...customer, formId: form.id, slotIds: [form.slots[0]!.id, form.slots[1]!.id] } }),
+    );
+    expect(over.register).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'slotIds'], message: 'choose at most 1 slots' }],
+    });
     expect(await rowCounts(t)).toEqual(before);
   });
 
@@ -76,11 +84,16 @@ describe('form rules inside the booking engine', () => {
     const form = await publishedForm(t);
     const other = await publishedForm(t);
     const registered = expectNoErrors(await t.execute(REGISTER, { input: { ...customer, formId: form.id, slotIds: [form.slots[0]!.id] } }));
-    const [booking] = await t.app.db.prisma.registrationSlot.findMany({ where: { registrationId: parseGlobalId(registered.register.id, 'Registration', ['id']) } });
+    const [booking] = await t.app.db.prisma.registrationSlot.findMany({
+      where: { registrationId: parseGlobalId(registered.register.id, 'Registration', ['id']) },
+    });
     const bookingId = encodeGlobalID('Booking', booking!.bookingId);
     const move = (slotId: string) => t.execute(RESCHEDULE, { input: { bookingId, slotId } }, { token: t.adminToken });
 
-    expect(expectNoErrors(await move(other.slots[1]!.id)).rescheduleBooking).toMatchObject({ __typename: 'FormRegistrationRequiredError', formId: other.id });
+    expect(expectNoErrors(await move(other.slots[1]!.id)).rescheduleBooking).toMatchObject({
+      __typename: 'FormRegistrationRequiredError',
+      formId: other.id,
+    });
     expectNoErrors(await close(form.id));
     expect(expectNoErrors(await move(form.slots[1]!.id)).rescheduleBooking).toMatchObject({ __typename: 'FormNotOpenError', status: 'CLOSED' });
     const row = await t.app.db.prisma.booking.findUniqueOrThrow({ where: { id: booking!.bookingId } });

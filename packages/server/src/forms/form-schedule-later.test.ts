@@ -20,7 +20,8 @@ const ADD = `mutation ($formId: ID!, $schedule: FormScheduleInput!) { addFormSch
 const add = async (formId: string, schedule: Record<string, unknown>, token = t.adminToken) =>
   expectNoErrors(await t.execute(ADD, { formId, schedule }, { token })).addFormSchedule;
 const slotCount = async (slug: string) =>
-  (await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM slots s JOIN forms f ON f.id = s.form_id WHERE f.slug = $1`, [slug]))[0]!.n;
+  (await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM slots s JOIN forms f ON f.id = s.form_id WHERE f.slug = $1`, [slug]))[0]!
+    .n;
 
 describe('addFormSchedule', () => {
   it('adds the next two weeks to a form created with two: 16 new slots at exact instants, returned in order', async () => {
@@ -28,10 +29,18 @@ describe('addFormSchedule', () => {
     const added = await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-18', weeks: 2, capacityPerSlot: 3 });
     expect(added.__typename).toBe('AddFormScheduleSuccess');
     expect(added.data).toHaveLength(16);
-    expect(added.data[0]).toMatchObject({ startAt: '2027-01-18T22:00:00.000Z', endAt: '2027-01-18T23:00:00.000Z', capacity: 3, status: 'OPEN', localStart: '17:00' });
+    expect(added.data[0]).toMatchObject({
+      startAt: '2027-01-18T22:00:00.000Z',
+      endAt: '2027-01-18T23:00:00.000Z',
+      capacity: 3,
+      status: 'OPEN',
+      localStart: '17:00',
+    });
     expect(added.data.at(-1).startAt).toBe('2027-01-28T01:00:00.000Z');
     expect(await slotCount(form.slug)).toBe(32);
-    const listed = expectNoErrors(await t.execute(`query ($slug: String!) { form(slug: $slug) { slots { id } } }`, { slug: form.slug }, { token: t.adminToken }));
+    const listed = expectNoErrors(
+      await t.execute(`query ($slug: String!) { form(slug: $slug) { slots { id } } }`, { slug: form.slug }, { token: t.adminToken }),
+    );
     expect(listed.form.slots).toHaveLength(32);
   });
 
@@ -46,8 +55,15 @@ describe('addFormSchedule', () => {
   it('refuses what createForm refuses, before writing anything', async () => {
     const form = await createForm(t);
     // 16 + 11 weeks * 2 days * 4 slots = 104 > 100
-    expect(await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-18', weeks: 11 })).toMatchObject({ __typename: 'FormSlotLimitError', requested: 104, limit: 100 });
-    expect(await add(form.id, { ...SEED_SCHEDULE, endTime: '16:00' })).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['schedule', 'endTime'] }] });
+    expect(await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-18', weeks: 11 })).toMatchObject({
+      __typename: 'FormSlotLimitError',
+      requested: 104,
+      limit: 100,
+    });
+    expect(await add(form.id, { ...SEED_SCHEDULE, endTime: '16:00' })).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['schedule', 'endTime'] }],
+    });
     expect(await add(form.id, { ...SEED_SCHEDULE, weeks: null, endDate: null })).toMatchObject({ fieldErrors: [{ path: ['schedule', 'endDate'] }] });
     expect(await slotCount(form.slug)).toBe(16);
   });

@@ -40,7 +40,10 @@ describe('form schedule input', () => {
     const now = new Date('2026-03-29T23:30:00Z');
     const sundays = formScheduleInput.parse({ ...SPEC, daysOfWeek: [7], weeks: 1 });
     // Berlin: Monday 30 March to Sunday 5 April.
-    expect(slotsForSchedule(sundays, 'Europe/Berlin', now).map((s) => s.startAt.toISOString())).toEqual(['2026-04-05T07:00:00.000Z', '2026-04-05T07:30:00.000Z']);
+    expect(slotsForSchedule(sundays, 'Europe/Berlin', now).map((s) => s.startAt.toISOString())).toEqual([
+      '2026-04-05T07:00:00.000Z',
+      '2026-04-05T07:30:00.000Z',
+    ]);
     // New York: Sunday 29 March (its 09:00 already past) to Saturday 4 April.
     expect(slotsForSchedule(sundays, 'America/New_York', now)).toEqual([]);
   });

@@ -12,8 +12,18 @@ export const formScheduleInput = z
       .min(1, 'choose at least one day'),
     startTime: wallTimeSchema,
     endTime: windowEndTimeSchema,
-    slotMinutes: z.number().int().min(5, 'must be at least 5 minutes').max(24 * 60, 'must be at most 1440 minutes'),
-    capacityPerSlot: z.number().int().min(1, 'must be at least 1').max(10_000).nullish().transform((v) => v ?? 1),
+    slotMinutes: z
+      .number()
+      .int()
+      .min(5, 'must be at least 5 minutes')
+      .max(24 * 60, 'must be at most 1440 minutes'),
+    capacityPerSlot: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(10_000)
+      .nullish()
+      .transform((v) => v ?? 1),
     startDate: localDateSchema.nullish(),
     endDate: localDateSchema.nullish(),
     weeks: z.number().int().min(1, 'must be at least 1').max(52, 'must be at most 52').nullish(),
@@ -21,7 +31,8 @@ export const formScheduleInput = z
   .superRefine((s, ctx) => {
     // zod runs this even when a field above failed: only compare what parsed.
     const times = wallTimeSchema.safeParse(s.startTime).success && windowEndTimeSchema.safeParse(s.endTime).success;
-    if (times && parseWallTime(s.endTime) <= parseWallTime(s.startTime)) ctx.addIssue({ code: 'custom', path: ['endTime'], message: 'must be after startTime' });
+    if (times && parseWallTime(s.endTime) <= parseWallTime(s.startTime))
+      ctx.addIssue({ code: 'custom', path: ['endTime'], message: 'must be after startTime' });
     if ((s.endDate == null) === (s.weeks == null)) ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'give either endDate or weeks' });
     const window = isLocalDate(s.startDate) && isLocalDate(s.endDate) ? dateWindowIssue(s.startDate, s.endDate, 'formSchedule', 'startDate') : null;
     if (window) ctx.addIssue({ code: 'custom', path: ['endDate'], message: window });

@@ -32,7 +32,7 @@ export const FormRef = builder.prismaNode('Form', {
     slug: t.exposeString('slug'),
     title: t.exposeString('title'),
     description: t.exposeString('description', { nullable: true }),
-    timeZone: t.exposeString('timeZone', { description: 'IANA zone the form\'s slots are scheduled and shown in.' }),
+    timeZone: t.exposeString('timeZone', { description: "IANA zone the form's slots are scheduled and shown in." }),
     status: t.expose('status', { type: FormStatusEnum }),
     maxSlotsPerRegistration: t.exposeInt('maxSlotsPerRegistration', { nullable: true }),
     path: t.string({ description: 'The public signup page, relative to the server: /form/<slug>.', resolve: (f) => `/form/${f.slug}` }),
@@ -42,7 +42,7 @@ export const FormRef = builder.prismaNode('Form', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     slots: t.field({
       type: [SlotRef],
-      description: 'The form\'s slots by start, Full and Cancelled ones included; past ones only with includePast.',
+      description: "The form's slots by start, Full and Cancelled ones included; past ones only with includePast.",
       args: {
         includePast: t.arg.boolean({ defaultValue: false, required: true }),
         timeZone: t.arg.string({ description: "IANA zone to show local times in; default: the form's zone." }),
@@ -80,7 +80,7 @@ builder.queryField('forms', (t) =>
 );
 
 const FormDayAnalyticsRef = builder.objectRef<SlotTotals & { date: string }>('FormDayAnalytics').implement({
-  description: 'Counts of one local date in the answer\'s timeZone.',
+  description: "Counts of one local date in the answer's timeZone.",
   fields: (t) => ({
     date: t.field({ type: 'Date', resolve: (d) => d.date }),
     totalSlots: t.exposeInt('totalSlots'),
@@ -94,7 +94,7 @@ const FormDayAnalyticsRef = builder.objectRef<SlotTotals & { date: string }>('Fo
 
 const FormAnalyticsRef = builder.objectRef<FormAnalytics>('FormAnalytics').implement({
   description:
-    'Totals over the form\'s slots that are not cancelled. bookedSlots: slots with at least one booking; fillRate: seatsBooked / capacity (0..1).',
+    "Totals over the form's slots that are not cancelled. bookedSlots: slots with at least one booking; fillRate: seatsBooked / capacity (0..1).",
   fields: (t) => ({
     formId: t.id({ resolve: (a) => encodeGlobalID('Form', a.formId) }),
     timeZone: t.exposeString('timeZone', { description: "The zone the days are local dates of: the asked timeZone, else the form's." }),

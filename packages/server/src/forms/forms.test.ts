@@ -74,7 +74,13 @@ describe('createForm with a schedule', () => {
     const result = expectNoErrors(
       await create({ slug: 'too-many', schedule: { ...SEED_SCHEDULE, daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '09:00', endTime: '17:00' } }),
     );
-    expect(result.createForm).toMatchObject({ __typename: 'FormSlotLimitError', code: 'FORM_SLOT_LIMIT', requested: 112, limit: 100, suggestedForms: 2 });
+    expect(result.createForm).toMatchObject({
+      __typename: 'FormSlotLimitError',
+      code: 'FORM_SLOT_LIMIT',
+      requested: 112,
+      limit: 100,
+      suggestedForms: 2,
+    });
     expect(result.createForm.message).toMatch(/112 slots.*at most 100.*Split.*2 forms/);
     expect(await counts()).toEqual(before);
   });
@@ -133,7 +139,9 @@ describe('publishing, reading and single slots', () => {
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' }, { token: t.adminToken })).form).toMatchObject({ status: 'DRAFT' });
     await publishForm(t, form.id);
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' })).form).toMatchObject({ status: 'PUBLISHED', slots: expect.any(Array) });
-    const closed = expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { ... on Form { status closedAt } } }`, { id: form.id }, { token: t.adminToken }));
+    const closed = expectNoErrors(
+      await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { ... on Form { status closedAt } } }`, { id: form.id }, { token: t.adminToken }),
+    );
     expect(closed.closeForm).toEqual({ status: 'CLOSED', closedAt: '2026-12-01T12:00:00.000Z' });
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' })).form).toBeNull();
     expect(expectNoErrors(await t.execute(FORM, { slug: 'visibility' }, { token: t.adminToken })).form.status).toBe('CLOSED');
@@ -172,24 +180,38 @@ describe('publishing, reading and single slots', () => {
 
   it('adds a slot by local date and times in the form zone, or by instants; refuses a time that does not exist', async () => {
     const form = await createForm(t, { schedule: null });
-    const local = expectNoErrors(await t.execute(ADD, { formId: form.id, input: { date: '2027-03-14', startTime: '03:00', endTime: '04:30' } }, { token: t.adminToken }));
+    const local = expectNoErrors(
+      await t.execute(ADD, { formId: form.id, input: { date: '2027-03-14', startTime: '03:00', endTime: '04:30' } }, { token: t.adminToken }),
+    );
     expect(local.addFormSlot).toMatchObject({ startAt: '2027-03-14T07:00:00.000Z', endAt: '2027-03-14T08:30:00.000Z', timeZone: 'America/New_York' });
     const instants = expectNoErrors(
-      await t.execute(ADD, { formId: form.id, input: { startAt: '2027-03-20T10:00:00-04:00', endAt: '2027-03-20T11:00:00-04:00' } }, { token: t.adminToken }),
+      await t.execute(
+        ADD,
+        { formId: form.id, input: { startAt: '2027-03-20T10:00:00-04:00', endAt: '2027-03-20T11:00:00-04:00' } },
+        { token: t.adminToken },
+      ),
     );
     expect(instants.addFormSlot).toMatchObject({ startAt: '2027-03-20T14:00:00.000Z', status: 'OPEN' });
-    const gap = expectNoErrors(await t.execute(ADD, { formId: form.id, input: { date: '2027-03-14', startTime: '02:30', endTime: '03:30' } }, { token: t.adminToken }));
+    const gap = expectNoErrors(
+      await t.execute(ADD, { formId: form.id, input: { date: '2027-03-14', startTime: '02:30', endTime: '03:30' } }, { token: t.adminToken }),
+    );
     expect(gap.addFormSlot.fieldErrors).toEqual([{ path: ['input', 'startTime'], message: expect.stringContaining('does not exist') }]);
-    const duplicate = expectNoErrors(await t.execute(ADD, { formId: form.id, input: { date: '2027-03-14', startTime: '03:00', endTime: '04:30' } }, { token: t.adminToken }));
+    const duplicate = expectNoErrors(
+      await t.execute(ADD, { formId: form.id, input: { date: '2027-03-14', startTime: '03:00', endTime: '04:30' } }, { token: t.adminToken }),
+    );
     expect(duplicate.addFormSlot.fieldErrors[0].path).toEqual(['input', 'startAt']);
-    const past = expectNoErrors(await t.execute(ADD, { formId: form.id, input: { date: '2026-11-01', startTime: '09:00', endTime: '10:00' } }, { token: t.adminToken }));
+    const past = expectNoErrors(
+      await t.execute(ADD, { formId: form.id, input: { date: '2026-11-01', startTime: '09:00', endTime: '10:00' } }, { token: t.adminToken }),
+    );
     expect(past.addFormSlot.fieldErrors[0]).toEqual({ path: ['input', 'date'], message: 'must be in the future' });
     expect(await t.app.db.prisma.slot.count({ where: { form: { slug: form.slug } } })).toBe(2);
   });
 
   it('refuses the 101st slot', async () => {
     const form = await createForm(t, { schedule: { ...SEED_SCHEDULE, daysOfWeek: [1, 2, 3, 4, 5], startTime: '08:00', endTime: '18:00' } });
-    const result = expectNoErrors(await t.execute(ADD, { formId: form.id, input: { date: '2027-02-01', startTime: '09:00', endTime: '10:00' } }, { token: t.adminToken }));
+    const result = expectNoErrors(
+      await t.execute(ADD, { formId: form.id, input: { date: '2027-02-01', startTime: '09:00', endTime: '10:00' } }, { token: t.adminToken }),
+    );
     expect(result.addFormSlot).toMatchObject({ __typename: 'FormSlotLimitError', requested: 101 });
   });
 

@@ -20,7 +20,7 @@ import { TIME_ZONE_ARG } from '../scheduling/availability.graphql.js';
 export const RegistrationRef = builder.prismaNode('Registration', {
   id: { field: 'id' },
   authScopes: { public: true },
-  description: 'One person\'s signup on a form: their answers and the slots they booked (all confirmed together).',
+  description: "One person's signup on a form: their answers and the slots they booked (all confirmed together).",
   fields: (t) => ({
     form: t.relation('form'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -30,19 +30,22 @@ export const RegistrationRef = builder.prismaNode('Registration', {
       resolve: (r) => r.slots.map((s) => s.slot),
     }),
     slotLabels: t.stringList({
-      description: 'The slots as a registrant reads them, in the form\'s zone (the viewer\'s when register was asked with timeZone): "Mon Oct 7, 5:00–6:00 PM".',
+      description:
+        'The slots as a registrant reads them, in the form\'s zone (the viewer\'s when register was asked with timeZone): "Mon Oct 7, 5:00–6:00 PM".',
       select: { slots: { select: { slot: { select: { startAt: true, endAt: true, timeZone: true } } }, orderBy: { slot: { startAt: 'asc' } } } },
       resolve: (r) => r.slots.map(({ slot }) => slotLabel(slot.startAt, slot.endAt, slot.timeZone)),
     }),
     // Name and answers are encrypted at rest (plaintext in rows older than migration 0006).
     name: t.string({ authScopes: { roles: STAFF_ROLES }, select: { name: true }, resolve: (r) => pii().readText(r.name) }),
     answers: t.field({
-      type: [builder.objectRef<[string, unknown]>('FormAnswer').implement({
-        fields: (a) => ({
-          question: a.string({ resolve: ([q]) => q }),
-          answer: a.string({ resolve: ([, v]) => String(v) }),
+      type: [
+        builder.objectRef<[string, unknown]>('FormAnswer').implement({
+          fields: (a) => ({
+            question: a.string({ resolve: ([q]) => q }),
+            answer: a.string({ resolve: ([, v]) => String(v) }),
+          }),
         }),
-      })],
+      ],
       authScopes: { roles: STAFF_ROLES },
       select: { answers: true },
       resolve: (r) => Object.entries(pii().unseal<Record<string, unknown> | null>(r.answers) ?? {}),

@@ -71,9 +71,11 @@ export class RegistrationService {
   ) {}
 
   async register(key: FormKey, input: RegisterInput, caller: RegisterCaller): Promise<{ registration: Registration; form: Form }> {
-    const form = 'slug' in key && !isSlug(key.slug) ? null : await this.prisma.form.findUnique({ where: 'slug' in key ? { slug: key.slug } : { id: key.id } });
+    const form =
+      'slug' in key && !isSlug(key.slug) ? null : await this.prisma.form.findUnique({ where: 'slug' in key ? { slug: key.slug } : { id: key.id } });
     // A draft is staff's: to anyone else it answers exactly what an unknown form does.
-    if (!form || (form.status === 'DRAFT' && !hasAnyRole(caller.actor, STAFF_ROLES))) throw new NotFoundError('Form', 'slug' in key ? key.slug : key.id);
+    if (!form || (form.status === 'DRAFT' && !hasAnyRole(caller.actor, STAFF_ROLES)))
+      throw new NotFoundError('Form', 'slug' in key ? key.slug : key.id);
     if (form.status !== 'PUBLISHED') throw new FormNotOpenError(form.id, form.status);
     const data = parseInput(registerInput, input);
     // Ids that are not even UUIDs (a tampered page) are simply not this form's.
@@ -126,7 +128,12 @@ export class RegistrationService {
           aggregateType: 'registration',
           aggregateId: registration.id,
           occurredAt: now,
-          payload: { registrationId: registration.id, formId: form.id, bookingIds: bookings.map((b) => b.id), slotIds: bookings.map((b) => b.slotId) },
+          payload: {
+            registrationId: registration.id,
+            formId: form.id,
+            bookingIds: bookings.map((b) => b.id),
+            slotIds: bookings.map((b) => b.slotId),
+          },
         },
       ]);
       return { registration, changes };

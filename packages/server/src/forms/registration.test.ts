@@ -26,7 +26,10 @@ describe('register', () => {
     expect(result.register).toMatchObject({
       __typename: 'Registration',
       slotLabels: ['Mon Jan 4, 5:00–6:00 PM', 'Wed Jan 6, 5:00–6:00 PM'],
-      slots: [{ id: form.slots[0]!.id, status: 'FULL', booked: 1 }, { id: form.slots[4]!.id, status: 'FULL', booked: 1 }],
+      slots: [
+        { id: form.slots[0]!.id, status: 'FULL', booked: 1 },
+        { id: form.slots[4]!.id, status: 'FULL', booked: 1 },
+      ],
       form: { slug: 'coaching' },
     });
     const stored = await t.app.db.prisma.registration.findFirstOrThrow({ include: { slots: { include: { booking: true } }, form: true } });
@@ -43,7 +46,11 @@ describe('register', () => {
     expect(await rowCounts(t)).toMatchObject({ registrations: 1, registration_slots: 2, bookings: 2, booked: 2 });
 
     const staff = expectNoErrors(
-      await t.execute(`query ($id: ID!) { node(id: $id) { ... on Registration { name answers { question answer } } } }`, { id: result.register.id }, { token: t.adminToken }),
+      await t.execute(
+        `query ($id: ID!) { node(id: $id) { ... on Registration { name answers { question answer } } } }`,
+        { id: result.register.id },
+        { token: t.adminToken },
+      ),
     );
     expect(staff.node).toEqual({ name: 'Ada', answers: [{ question: 'Age group', answer: 'U12' }] });
   });
@@ -58,18 +65,46 @@ describe('register', () => {
     const before = await rowCounts(t);
 
     const cases: [string, Record<string, unknown>, Record<string, unknown>][] = [
-      ['no slot', { formSlug: form.slug, slotIds: [] }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds'], message: 'choose at least one slot' }] }],
-      ['over the max', { formSlug: form.slug, slotIds: ids.slice(0, 3) }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds'], message: 'choose at most 2 slots' }] }],
-      ['a bad email', { formSlug: form.slug, email: 'not-an-email', slotIds: ids.slice(0, 1) }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'email'], message: expect.any(String) }] }],
-      ['an empty name', { formSlug: form.slug, name: ' ', slotIds: ids.slice(0, 1) }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'name'], message: expect.any(String) }] }],
+      [
+        'no slot',
+        { formSlug: form.slug, slotIds: [] },
+        { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds'], message: 'choose at least one slot' }] },
+      ],
+      [
+        'over the max',
+        { formSlug: form.slug, slotIds: ids.slice(0, 3) },
+        { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds'], message: 'choose at most 2 slots' }] },
+      ],
+      [
+        'a bad email',
+        { formSlug: form.slug, email: 'not-an-email', slotIds: ids.slice(0, 1) },
+        { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'email'], message: expect.any(String) }] },
+      ],
+      [
+        'an empty name',
+        { formSlug: form.slug, name: ' ', slotIds: ids.slice(0, 1) },
+        { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'name'], message: expect.any(String) }] },
+      ],
       ['a slot twice', { formSlug: form.slug, slotIds: [ids[0], ids[0]] }, { __typename: 'ValidationError' }],
       ['an unknown slug', { formSlug: 'no-such-form', slotIds: ids.slice(0, 1) }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
-      ['a slug no form can have (a NUL byte)', { formSlug: 'no\u0000form', slotIds: ids.slice(0, 1) }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
+      [
+        'a slug no form can have (a NUL byte)',
+        { formSlug: 'no\u0000form', slotIds: ids.slice(0, 1) },
+        { __typename: 'NotFoundError', code: 'NOT_FOUND' },
+      ],
       // A draft is staff's: the public is told what an unknown slug tells it (below, staff see FormNotOpenError).
       ['a draft form', { formSlug: draft.slug, slotIds: [draft.slots[0]!.id] }, { __typename: 'NotFoundError', code: 'NOT_FOUND' }],
       ['a closed form', { formSlug: closed.slug, slotIds: [closed.slots[0]!.id] }, { __typename: 'FormNotOpenError', status: 'CLOSED' }],
-      ['another form\'s slot', { formSlug: form.slug, slotIds: [ids[0], other.slots[1]!.id] }, { __typename: 'FormSlotNotFoundError', slotIds: [other.slots[1]!.id] }],
-      ['a malformed slot id', { formSlug: form.slug, slotIds: ['bogus'] }, { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds', '0'], message: expect.any(String) }] }],
+      [
+        "another form's slot",
+        { formSlug: form.slug, slotIds: [ids[0], other.slots[1]!.id] },
+        { __typename: 'FormSlotNotFoundError', slotIds: [other.slots[1]!.id] },
+      ],
+      [
+        'a malformed slot id',
+        { formSlug: form.slug, slotIds: ['bogus'] },
+        { __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'slotIds', '0'], message: expect.any(String) }] },
+      ],
     ];
     for (const [name, input, expected] of cases) {
       const result = expectNoErrors(await register(input));
@@ -85,7 +120,11 @@ describe('register', () => {
     const asPublic = await t.execute(full, { input: { name: 'Ada', email: 'ada@example.com', formSlug: draft.slug, slotIds } });
     const unknown = await t.execute(full, { input: { name: 'Ada', email: 'ada@example.com', formSlug: 'never-made', slotIds } });
     expect(JSON.stringify(asPublic).replaceAll(draft.slug, 'SLUG')).toBe(JSON.stringify(unknown).replaceAll('never-made', 'SLUG'));
-    const asStaff = await t.execute(REGISTER, { input: { name: 'Ada', email: 'ada@example.com', formSlug: draft.slug, slotIds } }, { token: t.adminToken });
+    const asStaff = await t.execute(
+      REGISTER,
+      { input: { name: 'Ada', email: 'ada@example.com', formSlug: draft.slug, slotIds } },
+      { token: t.adminToken },
+    );
     expect(expectNoErrors(asStaff).register).toMatchObject({ __typename: 'FormNotOpenError', status: 'DRAFT' });
   });
 
@@ -102,7 +141,8 @@ describe('register', () => {
   it('20 concurrent registrations for the last seat: exactly one succeeds, the rest are told which slot filled', async () => {
     const form = await publishedForm(t, { schedule: { ...SEED_SCHEDULE, capacityPerSlot: 3 } });
     const slotId = form.slots[2]!.id;
-    for (const name of ['First', 'Second']) expectNoErrors(await register({ formSlug: form.slug, name, email: `${name}@example.com`, slotIds: [slotId] }));
+    for (const name of ['First', 'Second'])
+      expectNoErrors(await register({ formSlug: form.slug, name, email: `${name}@example.com`, slotIds: [slotId] }));
     const before = await rowCounts(t);
 
     const results = await Promise.all(
@@ -115,7 +155,12 @@ describe('register', () => {
     for (const loser of losers) expect(loser).toMatchObject({ __typename: 'SlotsUnavailableError', unavailable: [{ slotId, reason: 'FULL' }] });
 
     const after = await rowCounts(t);
-    expect(after).toEqual({ registrations: before.registrations + 1, registration_slots: before.registration_slots + 1, bookings: before.bookings + 1, booked: before.booked + 1 });
+    expect(after).toEqual({
+      registrations: before.registrations + 1,
+      registration_slots: before.registration_slots + 1,
+      bookings: before.bookings + 1,
+      booked: before.booked + 1,
+    });
     const slot = await t.app.db.prisma.slot.findFirstOrThrow({ where: { form: { slug: form.slug } }, orderBy: { startAt: 'asc' }, skip: 2 });
     expect(slot).toMatchObject({ booked: 3, status: 'FULL' });
   });

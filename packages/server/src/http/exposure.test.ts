@@ -23,7 +23,10 @@ afterAll(async () => {
 });
 
 const preflight = (url: string, origin: string) =>
-  fetch(`${url}/graphql`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+  fetch(`${url}/graphql`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+  });
 
 describe('exposure of the server', () => {
   it('CORS: any origin without credentials by default; a list allows only its origins', async () => {

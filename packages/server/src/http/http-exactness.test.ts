@@ -70,7 +70,11 @@ describe('request errors', () => {
       const errors = await new Promise<unknown[]>((resolve, reject) => {
         client.subscribe(
           { query: 'subscription { serverTime(intervalMs: 10) }' },
-          { next: (r) => r.errors && resolve([...r.errors]), error: (e) => resolve(Array.isArray(e) ? e : [e]), complete: () => reject(new Error('completed without an error')) },
+          {
+            next: (r) => r.errors && resolve([...r.errors]),
+            error: (e) => resolve(Array.isArray(e) ? e : [e]),
+            complete: () => reject(new Error('completed without an error')),
+          },
         );
       });
       expect(errors[0]).toMatchObject({ extensions: { code: 'VALIDATION_FAILED', fieldErrors: [{ path: ['intervalMs'] }] } });
@@ -106,7 +110,10 @@ describe('compression', () => {
     expect(slots.length).toBeGreaterThan(100);
 
     const sizes: Record<string, number> = { identity: plainBytes.length };
-    for (const [encoding, decode] of [['br', brotliDecompressSync], ['gzip', gunzipSync]] as const) {
+    for (const [encoding, decode] of [
+      ['br', brotliDecompressSync],
+      ['gzip', gunzipSync],
+    ] as const) {
       // Raw bytes as sent: node's fetch would decode them, so read them over http.request.
       const raw = await rawPost(body, { 'accept-encoding': encoding });
       expect(raw.headers['content-encoding']).toBe(encoding);
@@ -140,11 +147,15 @@ describe('compression', () => {
 
 async function rawPost(body: unknown, headers: Record<string, string>) {
   return new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-    const req = request(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      `${server.url}/graphql`,
+      { method: 'POST', headers: { 'content-type': 'application/json', accept: GRAPHQL_RESPONSE, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });

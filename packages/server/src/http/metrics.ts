@@ -45,7 +45,12 @@ export function createMetrics() {
   });
 
   const mailCounters: Record<MailOutcome, Counter<'kind' | 'method'>> = {
-    sent: new Counter({ name: 'slotwise_mail_sent_total', help: 'Mails delivered, by kind and ICS method', labelNames: ['kind', 'method'] as const, registers: [registry] }),
+    sent: new Counter({
+      name: 'slotwise_mail_sent_total',
+      help: 'Mails delivered, by kind and ICS method',
+      labelNames: ['kind', 'method'] as const,
+      registers: [registry],
+    }),
     retried: new Counter({
       name: 'slotwise_mail_retried_total',
       help: 'Mail attempts that failed transiently and were scheduled again, by kind and ICS method',

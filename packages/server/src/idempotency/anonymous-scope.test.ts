@@ -20,7 +20,10 @@ async function book(slotId: string, key: string, headers: Record<string, string>
     method: 'POST',
     headers: { 'content-type': 'application/json', 'idempotency-key': key, ...headers },
     // The same body for everyone: a shared customer, as a copied request would carry.
-    body: JSON.stringify({ query: BOOK, variables: { input: { slotId, customer: { name: 'Vera Visitor', email: 'vera@example.com', phone: '+1 212 555 0199' } } } }),
+    body: JSON.stringify({
+      query: BOOK,
+      variables: { input: { slotId, customer: { name: 'Vera Visitor', email: 'vera@example.com', phone: '+1 212 555 0199' } } },
+    }),
   });
   return { replayed: response.headers.get('idempotent-replayed'), text: await response.text() };
 }

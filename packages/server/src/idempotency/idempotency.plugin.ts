@@ -63,9 +63,14 @@ export function useIdempotency(service: IdempotencyService, options: { trustedPr
       if (key === null) {
         if (options.requireKey && rootFieldNames(operation.selectionSet, args.document).some((name) => PUBLIC_BOOKING_MUTATIONS.has(name))) {
           return setResultAndStopExecution(
-            refusal('IDEMPOTENCY_KEY_REQUIRED', 428, 'This mutation needs an Idempotency-Key header (any unique value, e.g. a UUID, reused only to retry the same request)', {
-              header: 'Idempotency-Key',
-            }),
+            refusal(
+              'IDEMPOTENCY_KEY_REQUIRED',
+              428,
+              'This mutation needs an Idempotency-Key header (any unique value, e.g. a UUID, reused only to retry the same request)',
+              {
+                header: 'Idempotency-Key',
+              },
+            ),
           );
         }
         return;
@@ -90,9 +95,7 @@ export function useIdempotency(service: IdempotencyService, options: { trustedPr
           replayed.add(request);
           return setResultAndStopExecution(revive(outcome.response));
         case 'reused':
-          return setResultAndStopExecution(
-            refusal('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was already used with a different request'),
-          );
+          return setResultAndStopExecution(refusal('IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was already used with a different request'));
         case 'in-progress':
           return setResultAndStopExecution(
             refusal('IDEMPOTENCY_KEY_IN_PROGRESS', 409, 'A request with this Idempotency-Key is still in progress; retry shortly'),
@@ -158,7 +161,5 @@ function onlyUnexpectedErrors(response: StoredResponse): boolean {
 }
 
 function rootFields(operation: OperationDefinitionNode): string {
-  return operation.selectionSet.selections
-    .map((s) => (s.kind === 'Field' ? s.name.value : '...'))
-    .join(',');
+  return operation.selectionSet.selections.map((s) => (s.kind === 'Field' ? s.name.value : '...')).join(',');
 }

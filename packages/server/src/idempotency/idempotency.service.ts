@@ -18,11 +18,7 @@ export interface IdempotencyScope {
   payloadHash: string;
 }
 
-export type BeginOutcome =
-  | { kind: 'claimed' }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'reused' }
-  | { kind: 'in-progress' };
+export type BeginOutcome = { kind: 'claimed' } | { kind: 'replay'; response: StoredResponse } | { kind: 'reused' } | { kind: 'in-progress' };
 
 export interface IdempotencyOptions {
   ttlSeconds: number;

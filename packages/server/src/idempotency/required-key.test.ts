@@ -39,7 +39,10 @@ describe('REQUIRE_IDEMPOTENCY_KEY=true', () => {
     expect(refused.status).toBe(428);
     expect(refused.body.data).toBeUndefined();
     expect(refused.body.errors).toEqual([
-      expect.objectContaining({ message: expect.stringContaining('Idempotency-Key'), extensions: { code: 'IDEMPOTENCY_KEY_REQUIRED', header: 'Idempotency-Key' } }),
+      expect.objectContaining({
+        message: expect.stringContaining('Idempotency-Key'),
+        extensions: { code: 'IDEMPOTENCY_KEY_REQUIRED', header: 'Idempotency-Key' },
+      }),
     ]);
     expect(await fx.bookingCounts(slotId)).toEqual({});
   });
@@ -56,7 +59,9 @@ describe('REQUIRE_IDEMPOTENCY_KEY=true', () => {
 
     // Changing a booking is a booking mutation too.
     const { manageToken, booking } = first.body.data.book;
-    expect((await send(CANCEL, { input: { bookingId: booking.id, manageToken } })).body.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+    expect((await send(CANCEL, { input: { bookingId: booking.id, manageToken } })).body.errors?.[0]?.extensions?.code).toBe(
+      'IDEMPOTENCY_KEY_REQUIRED',
+    );
     const cancelled = await send(CANCEL, { input: { bookingId: booking.id, manageToken } }, { 'idempotency-key': randomUUID() });
     expect(cancelled.body.data.cancelBooking.status).toBe('CANCELLED');
   });
@@ -69,10 +74,16 @@ describe('REQUIRE_IDEMPOTENCY_KEY=true', () => {
   });
 
   it('other mutations and queries do not need one', async () => {
-    const created = await send(`mutation { createLocation(input: { name: "Keyless", timeZone: "UTC" }) { __typename } }`, {}, { authorization: `Bearer ${t.adminToken}` });
+    const created = await send(
+      `mutation { createLocation(input: { name: "Keyless", timeZone: "UTC" }) { __typename } }`,
+      {},
+      { authorization: `Bearer ${t.adminToken}` },
+    );
     expect(created.body.data.createLocation.__typename).toBe('Location');
-    expect((await send(`mutation ($input: RequestSignInInput!) { requestSignIn(input: $input) { __typename } }`, { input: { email: 'k@example.com' } })).body.data)
-      .toEqual({ requestSignIn: { __typename: 'SignInRequested' } });
+    expect(
+      (await send(`mutation ($input: RequestSignInInput!) { requestSignIn(input: $input) { __typename } }`, { input: { email: 'k@example.com' } }))
+        .body.data,
+    ).toEqual({ requestSignIn: { __typename: 'SignInRequested' } });
     expect((await send(`query { locations { id } }`, {})).status).toBe(200);
   });
 });

@@ -22,7 +22,9 @@ async function freePort(): Promise<number> {
 }
 
 function systemUser(name: string): { uid: number; gid: number } {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
   if (!line) throw new Error(`no system user ${name}`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
@@ -108,7 +110,10 @@ describe.skipIf(!existsSync(DOVECOT))('IMAP poller against a real Dovecot', () =
     const x = proposalFixtures(t);
     const home = await x.host();
     const booking = await x.book(await x.slot(home.locationId, home.resourceId, 40));
-    const [row] = await t.app.db.sql.query<{ ics_uid: string; start_at: Date; end_at: Date }>(`SELECT ics_uid, start_at, end_at FROM bookings WHERE id = $1`, [booking.rawId]);
+    const [row] = await t.app.db.sql.query<{ ics_uid: string; start_at: Date; end_at: Date }>(
+      `SELECT ics_uid, start_at, end_at FROM bookings WHERE id = $1`,
+      [booking.rawId],
+    );
     const vars = { uid: row!.ics_uid, sequence: 0, attendee: GUEST_EMAIL, start: row!.start_at, end: row!.end_at };
 
     const client = new ImapFlow({ ...imapOptions(dovecot.url), logger: false });

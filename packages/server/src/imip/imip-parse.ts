@@ -42,7 +42,14 @@ const CALENDAR_TYPES = new Set(['text/calendar', 'application/ics', 'text/x-vcal
  * (folded lines, any-case `mailto:`), Windows zone names in TZID mapped to IANA by windows-iana.
  */
 export async function parseInboundMail(raw: Buffer): Promise<InboundMail> {
-  if (!/^[\x21-\x39\x3b-\x7e]+:/m.test(raw.subarray(0, 4096).toString('latin1').split(/\r?\n\r?\n/)[0] ?? '')) {
+  if (
+    !/^[\x21-\x39\x3b-\x7e]+:/m.test(
+      raw
+        .subarray(0, 4096)
+        .toString('latin1')
+        .split(/\r?\n\r?\n/)[0] ?? '',
+    )
+  ) {
     throw new UnparseableMailError('no RFC 5322 header');
   }
   const mail = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
@@ -98,7 +105,11 @@ export function parseCalendar(text: string): CalendarReply {
 
 /** `mailto:` in any case, and no angle brackets. */
 function emailOf(value: string): string {
-  return value.replace(/^mailto:/i, '').replace(/[<>]/g, '').trim().toLowerCase();
+  return value
+    .replace(/^mailto:/i, '')
+    .replace(/[<>]/g, '')
+    .trim()
+    .toLowerCase();
 }
 
 /**
@@ -116,7 +127,10 @@ function instantOf(property: ICAL.Property | null, zones: Map<string, ICAL.Compo
   const vtimezone = zones.get(tzid);
   if (vtimezone) {
     const zone = new ICAL.Timezone(vtimezone);
-    const local = new ICAL.Time({ year: time.year, month: time.month, day: time.day, hour: time.hour, minute: time.minute, second: time.second }, zone);
+    const local = new ICAL.Time(
+      { year: time.year, month: time.month, day: time.day, hour: time.hour, minute: time.minute, second: time.second },
+      zone,
+    );
     return local.toJSDate();
   }
   return wall(time, 'UTC');

@@ -45,7 +45,13 @@ export class ImipService {
       mail = await parseInboundMail(raw);
     } catch (error) {
       if (!(error instanceof UnparseableMailError)) throw error;
-      const stored = await insertImipMessage(s.deps.db.sql, raw, { messageId: error.messageId ?? derivedMessageId(raw), from: null, calendar: null }, source, 'unparseable');
+      const stored = await insertImipMessage(
+        s.deps.db.sql,
+        raw,
+        { messageId: error.messageId ?? derivedMessageId(raw), from: null, calendar: null },
+        source,
+        'unparseable',
+      );
       s.metrics.recordImip('', 'unparseable');
       return { outcome: 'unparseable', id: stored?.id };
     }
@@ -83,17 +89,32 @@ export class ImipService {
     const outcome = role === 'guest' ? 'declined-guest' : 'declined-host';
     const decliner = partyOf(b, role, this.config.NOTIFICATIONS_FROM_EMAIL);
     if (this.config.DECLINE_POLICY === 'soft') {
-      await this.notify(sql, b, this.config.NOTIFICATIONS_FROM_EMAIL, declineNoticeMail(b, decliner, false, b.timeZone), `reply-notice:${b.id}:${role}:${c.sequence}`);
+      await this.notify(
+        sql,
+        b,
+        this.config.NOTIFICATIONS_FROM_EMAIL,
+        declineNoticeMail(b, decliner, false, b.timeZone),
+        `reply-notice:${b.id}:${role}:${c.sequence}`,
+      );
       return { outcome, bookingId: b.id, role, detail: 'soft policy: recorded, staff told' };
     }
     // Strict: the session is cancelled; the booking engine's cancel queues the calendar CANCEL.
     const { changes } = await cancelInTx(sql, b.id, this.proposals.engineContext(actor, now));
-    if (role === 'guest' && b.host) await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true, b.host.timeZone), `reply-notice:${b.id}:guest:${c.sequence}`);
+    if (role === 'guest' && b.host)
+      await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true, b.host.timeZone), `reply-notice:${b.id}:guest:${c.sequence}`);
     return { outcome, bookingId: b.id, role, changes, detail: 'strict policy: booking cancelled' };
   }
 
   /** A COUNTER is a proposal of the attendee's party; a time that cannot be booked ends FAILED at once, and they are told. */
-  private async counter(sql: SqlQuery, b: BookingParties, role: 'host' | 'guest', c: CalendarReply, now: Date, label: string, requestId?: string | null): Promise<Effect> {
+  private async counter(
+    sql: SqlQuery,
+    b: BookingParties,
+    role: 'host' | 'guest',
+    c: CalendarReply,
+    now: Date,
+    label: string,
+    requestId?: string | null,
+  ): Promise<Effect> {
     if (b.status !== 'CONFIRMED') return { outcome: 'stale', bookingId: b.id, role, detail: 'only a confirmed booking can be moved' };
     const wanted = { startAt: c.startAt!, endAt: c.endAt! };
     let target: CheckedTarget | null = null;
@@ -119,7 +140,13 @@ export class ImipService {
       });
       const counterer = partyOf(b, role, this.config.NOTIFICATIONS_FROM_EMAIL);
       const proposeUrl = await issueProposeLink(sql, this.proposals.config, b.id, counterer, now);
-      await this.notify(sql, b, counterer.email, proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl, counterer.timeZone), `proposal-failed:${failed.id}:${role}`);
+      await this.notify(
+        sql,
+        b,
+        counterer.email,
+        proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl, counterer.timeZone),
+        `proposal-failed:${failed.id}:${role}`,
+      );
       return { outcome: 'counter-proposal', bookingId: b.id, role, proposalId: failed.id, detail: 'the proposed time is not bookable' };
     }
     const acting = { role, label, actorId: null, link: null };

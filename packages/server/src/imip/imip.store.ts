@@ -66,7 +66,14 @@ export async function finishImipMessage(
 }
 
 /** A party's calendar answer, kept per booking and role. */
-export async function recordReply(sql: SqlQuery, bookingId: string, role: MagicLinkRole, partstat: string, sequence: number, now: Date): Promise<void> {
+export async function recordReply(
+  sql: SqlQuery,
+  bookingId: string,
+  role: MagicLinkRole,
+  partstat: string,
+  sequence: number,
+  now: Date,
+): Promise<void> {
   await sql.query(
     `INSERT INTO booking_attendees (booking_id, role, partstat, replied_at, reply_sequence, updated_at)
      VALUES ($1::uuid, $2::magic_link_role, $3, $4::timestamptz, $5::int, $4::timestamptz)

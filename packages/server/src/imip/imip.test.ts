@@ -78,19 +78,27 @@ describe('POST /inbound/mail', () => {
     const { booking, vars } = await invite();
     const before = await x.state();
     expect(await post(sample(name, { ...vars, partstat }))).toEqual({ status: 200, body: { outcome } });
-    expect(await attendees(booking.id)).toMatchObject({ status: 'CONFIRMED', icsSequence: 0, attendees: [{ role: 'GUEST', partstat, repliedAt: expect.any(String) }] });
+    expect(await attendees(booking.id)).toMatchObject({
+      status: 'CONFIRMED',
+      icsSequence: 0,
+      attendees: [{ role: 'GUEST', partstat, repliedAt: expect.any(String) }],
+    });
     expect(await x.state()).toEqual(before);
   });
 
   it('the host answering (Apple Calendar, from another address of theirs): recorded as the host', async () => {
     const { booking, vars } = await invite();
-    expect((await post(sample('apple-reply', { ...vars, attendee: HOST_EMAIL, from: 'alice@home.example', name: 'Alice Host' }))).body).toEqual({ outcome: 'accepted' });
+    expect((await post(sample('apple-reply', { ...vars, attendee: HOST_EMAIL, from: 'alice@home.example', name: 'Alice Host' }))).body).toEqual({
+      outcome: 'accepted',
+    });
     expect((await attendees(booking.id)).attendees).toEqual([expect.objectContaining({ role: 'HOST', partstat: 'ACCEPTED' })]);
   });
 
   it('Exchange without ORGANIZER and with an alias as ATTENDEE: the sender decides who answered', async () => {
     const { booking, vars } = await invite();
-    expect((await post(sample('exchange-reply', { ...vars, attendee: 'g.guest@alias.example', from: GUEST_EMAIL, partstat: 'ACCEPTED' }))).body).toEqual({ outcome: 'accepted' });
+    expect(
+      (await post(sample('exchange-reply', { ...vars, attendee: 'g.guest@alias.example', from: GUEST_EMAIL, partstat: 'ACCEPTED' }))).body,
+    ).toEqual({ outcome: 'accepted' });
     expect((await attendees(booking.id)).attendees).toEqual([expect.objectContaining({ role: 'GUEST', partstat: 'ACCEPTED' })]);
   });
 
@@ -110,16 +118,22 @@ describe('POST /inbound/mail', () => {
 
   it('stale: a reply to an older SEQUENCE changes nothing; unknown UID and not-calendar mails are stored and ignored', async () => {
     const { booking, vars } = await invite();
-    expect(await call(t, RESCHEDULE, { bookingId: booking.id, slotId: gid('Slot', await nextSlot()) }, { token: t.adminToken })).toMatchObject({ icsSequence: 1 });
+    expect(await call(t, RESCHEDULE, { bookingId: booking.id, slotId: gid('Slot', await nextSlot()) }, { token: t.adminToken })).toMatchObject({
+      icsSequence: 1,
+    });
     const before = await x.state();
     expect((await post(sample('google-reply', { ...vars, sequence: 0, partstat: 'DECLINED' }))).body).toEqual({ outcome: 'stale' });
     expect((await post(sample('outlook-reply', { ...vars, uid: 'not-ours@elsewhere.example' }))).body).toEqual({ outcome: 'unknown-uid' });
     expect((await post(sample('out-of-office', vars))).body).toEqual({ outcome: 'not-calendar' });
     expect(await x.state()).toEqual(before);
     expect((await attendees(booking.id)).attendees).toEqual([]);
-    const rows = await t.app.db.sql.query<{ outcome: string; raw_message: string }>(`SELECT outcome, raw_message FROM imip_messages ORDER BY received_at DESC LIMIT 3`);
+    const rows = await t.app.db.sql.query<{ outcome: string; raw_message: string }>(
+      `SELECT outcome, raw_message FROM imip_messages ORDER BY received_at DESC LIMIT 3`,
+    );
     expect(rows.map((r) => r.outcome).sort()).toEqual(['not-calendar', 'stale', 'unknown-uid']);
-    expect(Buffer.from(pii().decrypt(rows.find((r) => r.outcome === 'not-calendar')!.raw_message), 'base64').toString()).toContain('I am out of the office');
+    expect(Buffer.from(pii().decrypt(rows.find((r) => r.outcome === 'not-calendar')!.raw_message), 'base64').toString()).toContain(
+      'I am out of the office',
+    );
   });
 
   it('a broken message is 400 unparseable and stored; garbage too', async () => {
@@ -139,7 +153,10 @@ describe('DECLINED', () => {
     expect(await x.f.slotCounts(slot)).toMatchObject({ booked: 0 });
     // The engine's cancel queued the calendar CANCEL (SEQUENCE 1) to the guest, and to the host.
     await renderBookingMail(t);
-    const cancels = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'cancellation' GROUP BY 1, 2`, [booking.rawId]);
+    const cancels = await t.app.db.sql.query(
+      `SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'cancellation' GROUP BY 1, 2`,
+      [booking.rawId],
+    );
     expect(cancels).toEqual([{ ics_method: 'CANCEL', ics_sequence: 1, n: 2 }]);
     const notices = await x.mails(`booking_id = '${booking.rawId}' AND kind = 'reply-notice'`);
     expect(notices.map((m) => m.to)).toEqual([HOST_EMAIL]);
@@ -160,7 +177,9 @@ describe('DECLINED', () => {
     expect(await soft.ingest(sample('thunderbird-reply', { ...vars, partstat: 'DECLINED' }), 'http')).toMatchObject({ outcome: 'declined-guest' });
     expect(await attendees(booking.id)).toMatchObject({ status: 'CONFIRMED', icsSequence: 0, attendees: [{ role: 'GUEST', partstat: 'DECLINED' }] });
     expect(await x.f.slotCounts(slot)).toMatchObject({ booked: 1 });
-    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'reply-notice'`)).map((m) => m.to)).toEqual([t.app.config.NOTIFICATIONS_FROM_EMAIL]);
+    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'reply-notice'`)).map((m) => m.to)).toEqual([
+      t.app.config.NOTIFICATIONS_FROM_EMAIL,
+    ]);
   });
 });
 
@@ -169,22 +188,33 @@ describe('COUNTER', () => {
     const { booking, vars } = await invite();
     const target = await nextSlot();
     const [s] = await t.app.db.sql.query<{ start_at: Date; end_at: Date }>(`SELECT start_at, end_at FROM slots WHERE id = $1`, [target]);
-    expect((await post(sample('google-counter', { ...vars, newStart: s!.start_at, newEnd: s!.end_at }))).body).toEqual({ outcome: 'counter-proposal' });
-    const [proposal] = await t.app.db.sql.query(`SELECT status, proposed_by, source, target_slot_id FROM proposals WHERE booking_id = $1`, [booking.rawId]);
+    expect((await post(sample('google-counter', { ...vars, newStart: s!.start_at, newEnd: s!.end_at }))).body).toEqual({
+      outcome: 'counter-proposal',
+    });
+    const [proposal] = await t.app.db.sql.query(`SELECT status, proposed_by, source, target_slot_id FROM proposals WHERE booking_id = $1`, [
+      booking.rawId,
+    ]);
     expect(proposal).toEqual({ status: 'PENDING', proposed_by: 'guest', source: 'imip', target_slot_id: target });
     const mail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
     expect(mail.to).toBe(HOST_EMAIL);
     const approved = await call(t, APPROVE, { token: tokenOf(x.linkIn(mail.content, 'Approve')) });
-    expect(approved).toMatchObject({ __typename: 'ProposalDecision', proposal: { status: 'APPROVED', booking: { icsSequence: 1, startAt: s!.start_at.toISOString() } } });
+    expect(approved).toMatchObject({
+      __typename: 'ProposalDecision',
+      proposal: { status: 'APPROVED', booking: { icsSequence: 1, startAt: s!.start_at.toISOString() } },
+    });
   });
 
   it('a COUNTER to a time with no free slot ends FAILED at once and the counterer is told', async () => {
     const { booking, vars } = await invite();
     const odd = new Date(vars.start.getTime() + 7 * 3_600_000 + 15 * 60_000);
-    expect((await post(sample('google-counter', { ...vars, newStart: odd, newEnd: new Date(odd.getTime() + 3_600_000) }))).body).toEqual({ outcome: 'counter-proposal' });
+    expect((await post(sample('google-counter', { ...vars, newStart: odd, newEnd: new Date(odd.getTime() + 3_600_000) }))).body).toEqual({
+      outcome: 'counter-proposal',
+    });
     const [proposal] = await t.app.db.sql.query(`SELECT status, failure_reason FROM proposals WHERE booking_id = $1`, [booking.rawId]);
     expect(proposal).toEqual({ status: 'FAILED', failure_reason: 'TIME_UNAVAILABLE' });
-    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind LIKE 'proposal%'`)).map((m) => [m.kind, m.to])).toEqual([['proposal-failed', GUEST_EMAIL]]);
+    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind LIKE 'proposal%'`)).map((m) => [m.kind, m.to])).toEqual([
+      ['proposal-failed', GUEST_EMAIL],
+    ]);
   });
 });
 
@@ -196,9 +226,15 @@ describe('POST /inbound/mail-status', () => {
     const target = await nextSlot();
     const [s] = await t.app.db.sql.query<{ start_at: Date; end_at: Date }>(`SELECT start_at, end_at FROM slots WHERE id = $1`, [target]);
     await post(sample('google-counter', { ...vars, newStart: s!.start_at, newEnd: s!.end_at }));
-    const [mail] = await t.app.db.sql.query<{ message_id: string }>(`SELECT message_id FROM outbox_messages WHERE booking_id = $1 AND kind = 'proposal'`, [booking.rawId]);
+    const [mail] = await t.app.db.sql.query<{ message_id: string }>(
+      `SELECT message_id FROM outbox_messages WHERE booking_id = $1 AND kind = 'proposal'`,
+      [booking.rawId],
+    );
     expect(await report({ messageId: mail!.message_id, status: 'delivered' })).toEqual({ status: 200, body: { recorded: true } });
-    expect(await report({ messageId: mail!.message_id.slice(1, -1), status: 'bounced', detail: '550 5.1.1 user unknown' })).toEqual({ status: 200, body: { recorded: true } });
+    expect(await report({ messageId: mail!.message_id.slice(1, -1), status: 'bounced', detail: '550 5.1.1 user unknown' })).toEqual({
+      status: 200,
+      body: { recorded: true },
+    });
     expect((await attendees(booking.id)).attendees).toEqual([expect.objectContaining({ role: 'HOST', bouncedAt: expect.any(String) })]);
     expect(await report({ messageId: '<nobody@example.com>', status: 'bounced' })).toMatchObject({ status: 404 });
     expect(await report({ messageId: mail!.message_id, status: 'lost' })).toMatchObject({ status: 400 });

@@ -39,7 +39,15 @@ export const ENCRYPTED_TABLES: EncryptedTable[] = [
       { name: 'answers', kind: 'sealed-json' },
     ],
   },
-  { table: 'outbox_messages', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'recipient', kind: 'text' }, { name: 'content', kind: 'text' }] },
+  {
+    table: 'outbox_messages',
+    key: ['id'],
+    keyTypes: ['uuid'],
+    columns: [
+      { name: 'recipient', kind: 'text' },
+      { name: 'content', kind: 'text' },
+    ],
+  },
   { table: 'proposals', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'note', kind: 'text' }] },
   {
     table: 'waitlist_entries',
@@ -54,7 +62,15 @@ export const ENCRYPTED_TABLES: EncryptedTable[] = [
   { table: 'webhook_endpoints', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'secret', kind: 'text' }] },
   { table: 'signing_keys', key: ['kid'], keyTypes: ['text'], columns: [{ name: 'private_key', kind: 'text' }] },
   { table: 'sign_in_requests', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'email', kind: 'text' }] },
-  { table: 'imip_messages', key: ['id'], keyTypes: ['uuid'], columns: [{ name: 'attendee', kind: 'text' }, { name: 'raw_message', kind: 'text' }] },
+  {
+    table: 'imip_messages',
+    key: ['id'],
+    keyTypes: ['uuid'],
+    columns: [
+      { name: 'attendee', kind: 'text' },
+      { name: 'raw_message', kind: 'text' },
+    ],
+  },
   // A JSON null response is a claim in progress: nothing to encrypt yet.
   { table: 'idempotency_records', key: ['key', 'actor'], keyTypes: ['text', 'text'], columns: [{ name: 'response', kind: 'sealed-json' }] },
 ];
@@ -88,7 +104,10 @@ export async function staleRows(tx: SqlQuery, t: EncryptedTable, prefix: string,
 /** Writes the re-encrypted values of a batch back, one statement. */
 export async function updateRows(tx: SqlQuery, t: EncryptedTable, rows: StoredRow[]): Promise<void> {
   if (!rows.length) return;
-  const record = [...t.key.map((k, i) => `"${k}" ${t.keyTypes[i]}`), ...t.columns.map((c) => `"${c.name}" ${c.kind === 'text' ? 'text' : 'jsonb'}`)].join(', ');
+  const record = [
+    ...t.key.map((k, i) => `"${k}" ${t.keyTypes[i]}`),
+    ...t.columns.map((c) => `"${c.name}" ${c.kind === 'text' ? 'text' : 'jsonb'}`),
+  ].join(', ');
   await tx.query(
     `UPDATE ${t.table} AS t SET ${t.columns.map((c) => `"${c.name}" = x."${c.name}"`).join(', ')}
      FROM jsonb_to_recordset($1::jsonb) AS x(${record})

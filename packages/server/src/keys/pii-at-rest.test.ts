@@ -17,8 +17,18 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const GUEST = { name: 'Zebulon Quillfeather', email: 'zebulon.quill@pii-test.example', phone: '+44 20 7946 0123', notes: 'Allergic to penicillin, xq7-note' };
-const BOOKER = { name: 'Ottoline Brackenbury', email: 'ottoline.b@pii-test.example', phone: '+1 415 555 0177', notes: 'Wheelchair access please, ww3-note' };
+const GUEST = {
+  name: 'Zebulon Quillfeather',
+  email: 'zebulon.quill@pii-test.example',
+  phone: '+44 20 7946 0123',
+  notes: 'Allergic to penicillin, xq7-note',
+};
+const BOOKER = {
+  name: 'Ottoline Brackenbury',
+  email: 'ottoline.b@pii-test.example',
+  phone: '+1 415 555 0177',
+  notes: 'Wheelchair access please, ww3-note',
+};
 const REGISTRANT = { name: 'Marguerite Oyelaran', email: 'marguerite.o@pii-test.example', phone: '+33 1 70 36 39 84' };
 const ANSWER = 'My secret answer is kumquat-zz91';
 /** A person's contact data as the customer, their note as the booking's notes. */
@@ -52,7 +62,13 @@ async function plaintextIn(sql: SqlQuery, values: string[]): Promise<string[]> {
 
 /** The values, and the forms they are stored in elsewhere (phone digits, JSON-escaped), none of which may show. */
 function needles(...people: { name: string; email: string; phone?: string; notes?: string }[]): string[] {
-  return people.flatMap((p) => [p.name, p.name.split(' ')[0]!, p.email, ...(p.phone ? [p.phone, p.phone.replace(/[^\d+]/g, '')] : []), ...(p.notes ? [p.notes] : [])]);
+  return people.flatMap((p) => [
+    p.name,
+    p.name.split(' ')[0]!,
+    p.email,
+    ...(p.phone ? [p.phone, p.phone.replace(/[^\d+]/g, '')] : []),
+    ...(p.notes ? [p.notes] : []),
+  ]);
 }
 
 /** A value in the format written before key ids (v1), with the test key. */
@@ -71,15 +87,21 @@ describe('personal data at rest', () => {
     const resourceId = await f.resource(locationId);
     const slot = await f.slot(locationId, resourceId, { capacity: 3 });
 
-    const held = expectNoErrors(await t.execute(HOLD, { input: { slotId: gid('Slot', slot), ...withNotes(GUEST) } }, { headers: { 'idempotency-key': 'pii-at-rest-1' } })).hold;
+    const held = expectNoErrors(
+      await t.execute(HOLD, { input: { slotId: gid('Slot', slot), ...withNotes(GUEST) } }, { headers: { 'idempotency-key': 'pii-at-rest-1' } }),
+    ).hold;
     expect(held.booking).toMatchObject(withNotes(GUEST));
-    expect(expectNoErrors(await t.execute(CONFIRM, { input: { bookingId: held.booking.id, manageToken: held.manageToken } })).confirm.__typename).toBe('Booking');
+    expect(
+      expectNoErrors(await t.execute(CONFIRM, { input: { bookingId: held.booking.id, manageToken: held.manageToken } })).confirm.__typename,
+    ).toBe('Booking');
     const booked = expectNoErrors(await t.execute(BOOK, { input: { slotId: gid('Slot', slot), ...withNotes(BOOKER) } })).book;
     expect(booked.booking).toMatchObject(withNotes(BOOKER));
 
     const form = await publishedForm(t);
     const registration = expectNoErrors(
-      await t.execute(REGISTER, { input: { formId: form.id, ...REGISTRANT, answers: [{ question: 'Anything else?', answer: ANSWER }], slotIds: [form.slots[0]!.id] } }),
+      await t.execute(REGISTER, {
+        input: { formId: form.id, ...REGISTRANT, answers: [{ question: 'Anything else?', answer: ANSWER }], slotIds: [form.slots[0]!.id] },
+      }),
     ).register;
     expect(registration.__typename).toBe('Registration');
 
@@ -107,18 +129,33 @@ describe('personal data at rest', () => {
          customer_phone, customer_phone_hash, notes, ics_uid, confirmed_at)
        SELECT 'SLOT', id, resource_id, location_id, start_at, end_at, 'CONFIRMED', 'Legacy Lenora', $1, $2, $3, $4, 'legacy note qq4', gen_random_uuid()::text, now()
        FROM slots WHERE form_id IS NULL LIMIT 1 RETURNING id`,
-      [v1('lenora.legacy@pii-test.example'), pii().emailHash('lenora.legacy@pii-test.example'), v1('+49 30 901820'), pii().phoneHash('+49 30 901820')],
+      [
+        v1('lenora.legacy@pii-test.example'),
+        pii().emailHash('lenora.legacy@pii-test.example'),
+        v1('+49 30 901820'),
+        pii().phoneHash('+49 30 901820'),
+      ],
     );
     const [form] = await sql.query<{ id: string }>(`SELECT id FROM forms LIMIT 1`);
     const [registration] = await sql.query<{ id: string }>(
       `INSERT INTO registrations (form_id, name, email, email_hash, answers) VALUES ($1, 'Legacy Rosamund', $2, $3, $4::jsonb) RETURNING id`,
-      [form!.id, v1('rosamund.legacy@pii-test.example'), pii().emailHash('rosamund.legacy@pii-test.example'), JSON.stringify({ 'Old question': 'old answer pp2' })],
+      [
+        form!.id,
+        v1('rosamund.legacy@pii-test.example'),
+        pii().emailHash('rosamund.legacy@pii-test.example'),
+        JSON.stringify({ 'Old question': 'old answer pp2' }),
+      ],
     );
 
     const legacy = expectNoErrors(await t.execute(READ_BOOKING, { id: gid('Booking', booking!.id) }, { token: t.adminToken })).booking;
     // Booking.notes reads the plaintext note as it is.
-    expect(legacy).toMatchObject({ notes: 'legacy note qq4', customer: { name: 'Legacy Lenora', email: 'lenora.legacy@pii-test.example', phone: '+49 30 901820' } });
-    const legacyRegistration = expectNoErrors(await t.execute(READ_REGISTRATION, { id: gid('Registration', registration!.id) }, { token: t.adminToken })).node;
+    expect(legacy).toMatchObject({
+      notes: 'legacy note qq4',
+      customer: { name: 'Legacy Lenora', email: 'lenora.legacy@pii-test.example', phone: '+49 30 901820' },
+    });
+    const legacyRegistration = expectNoErrors(
+      await t.execute(READ_REGISTRATION, { id: gid('Registration', registration!.id) }, { token: t.adminToken }),
+    ).node;
     expect(legacyRegistration).toEqual({ name: 'Legacy Rosamund', answers: [{ question: 'Old question', answer: 'old answer pp2' }] });
     const LEGACY = ['Legacy Lenora', 'legacy note qq4', 'Legacy Rosamund', 'old answer pp2'];
     expect((await plaintextIn(sql, LEGACY)).length).toBe(4);
@@ -132,6 +169,8 @@ describe('personal data at rest', () => {
     const [row] = await sql.query<Record<string, string>>(`SELECT customer_name, customer_email, notes FROM bookings WHERE id = $1`, [booking!.id]);
     expect(Object.values(row!).every((v) => v.startsWith('v2.k1.'))).toBe(true);
     expect(expectNoErrors(await t.execute(READ_BOOKING, { id: gid('Booking', booking!.id) }, { token: t.adminToken })).booking).toEqual(legacy);
-    expect(expectNoErrors(await t.execute(READ_REGISTRATION, { id: gid('Registration', registration!.id) }, { token: t.adminToken })).node).toEqual(legacyRegistration);
+    expect(expectNoErrors(await t.execute(READ_REGISTRATION, { id: gid('Registration', registration!.id) }, { token: t.adminToken })).node).toEqual(
+      legacyRegistration,
+    );
   });
 });

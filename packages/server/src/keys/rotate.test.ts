@@ -124,7 +124,12 @@ describe('keys rotate', () => {
     expect(await keyIds()).toEqual({ k3: total });
 
     // k3 is not configured any more: every value fails, none is touched.
-    const missing = await cli(['keys', 'rotate'], { ENCRYPTION_KEY: '4d'.repeat(32), ENCRYPTION_KEY_ID: 'k4', ENCRYPTION_OLD_KEYS: `k2:${K2}`, ENCRYPTION_LOOKUP_KEY: K1 });
+    const missing = await cli(['keys', 'rotate'], {
+      ENCRYPTION_KEY: '4d'.repeat(32),
+      ENCRYPTION_KEY_ID: 'k4',
+      ENCRYPTION_OLD_KEYS: `k2:${K2}`,
+      ENCRYPTION_LOOKUP_KEY: K1,
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not decrypted: bookings [0-9a-f-]+: customer_name \(encrypted with key "k3", which is not configured/);
     expect(await keyIds()).toEqual({ k3: total });

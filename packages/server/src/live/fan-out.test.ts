@@ -22,7 +22,10 @@ const onWarning = (warning: Error) => warnings.push(warning);
 
 beforeAll(async () => {
   process.on('warning', onWarning);
-  t = await createTestApp({ redis: true, config: { SHUTDOWN_TIMEOUT_MS: '200', RATE_LIMIT_READS_PER_MINUTE: '0', MAX_SUBSCRIPTIONS_PER_IP: '2000' } });
+  t = await createTestApp({
+    redis: true,
+    config: { SHUTDOWN_TIMEOUT_MS: '200', RATE_LIMIT_READS_PER_MINUTE: '0', MAX_SUBSCRIPTIONS_PER_IP: '2000' },
+  });
   server = await startServer(t.app, { port: 0, host: '127.0.0.1' });
   const fx = fixtures(t.app.db.sql);
   const locationId = await fx.location();
@@ -61,6 +64,8 @@ describe('fan-out', () => {
     }
     expect(subs.every((s) => s.log.items.at(-1)!.slots![0]!.held === 3)).toBe(true);
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
-    console.info(`${SUBSCRIBERS} subscribers (client and server in one process): last receipt ${latencies.map((l) => l.toFixed(0)).join(', ')} ms after commit`);
+    console.info(
+      `${SUBSCRIBERS} subscribers (client and server in one process): last receipt ${latencies.map((l) => l.toFixed(0)).join(', ')} ms after commit`,
+    );
   }, 120_000);
 });

@@ -26,9 +26,17 @@ const clients: Client[] = [];
 async function spawnInstance(databaseUrl: string): Promise<{ process: ChildProcess; url: string }> {
   const script = fileURLToPath(new URL('../../test/kit/instance.ts', import.meta.url));
   const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, ...TEST_SECRETS, DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent', SEED_DEMO: 'false',
+    env: {
+      ...process.env,
+      ...TEST_SECRETS,
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: TEST_REDIS_URL,
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
       // As in every test app: no per-IP limits (they are shared through Redis by every test process).
-      RATE_LIMIT_READS_PER_MINUTE: '0', RATE_LIMIT_BOOKINGS_PER_MINUTE: '0' },
+      RATE_LIMIT_READS_PER_MINUTE: '0',
+      RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout! });
@@ -107,7 +115,10 @@ describe('many instances (PostgreSQL + Redis)', () => {
     // Drop instance A's subscriber connection (named per process); ioredis reconnects and resubscribes.
     const admin = new Redis(TEST_REDIS_URL);
     const clientList = (await admin.client('LIST')) as string;
-    const addr = clientList.split('\n').find((line) => line.includes(`name=slotwise-sub-${process.pid} `))?.match(/addr=(\S+)/)?.[1];
+    const addr = clientList
+      .split('\n')
+      .find((line) => line.includes(`name=slotwise-sub-${process.pid} `))
+      ?.match(/addr=(\S+)/)?.[1];
     expect(addr).toBeTruthy();
     await admin.client('KILL', 'ADDR', addr!);
     admin.disconnect();

@@ -27,7 +27,10 @@ export function encodePayloads(type: string, detail: unknown): string[] {
   const changes = (detail as { changes?: unknown[] } | null)?.changes;
   if (!Array.isArray(changes) || changes.length < 2) throw new Error(`a ${type} message of ${Buffer.byteLength(whole)} bytes is too long for NOTIFY`);
   const half = Math.ceil(changes.length / 2);
-  return [...encodePayloads(type, { ...detail!, changes: changes.slice(0, half) }), ...encodePayloads(type, { ...detail!, changes: changes.slice(half) })];
+  return [
+    ...encodePayloads(type, { ...detail!, changes: changes.slice(0, half) }),
+    ...encodePayloads(type, { ...detail!, changes: changes.slice(half) }),
+  ];
 }
 
 export interface PgPubSubOptions {
@@ -66,7 +69,11 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
     listening = false;
     failed.end().catch(() => {});
     if (closed) return;
-    if (!warned) log.warn({ reason: err instanceof Error ? err.message : 'connection ended' }, 'live events connection to PostgreSQL lost; this process delivers only its own until it is back');
+    if (!warned)
+      log.warn(
+        { reason: err instanceof Error ? err.message : 'connection ended' },
+        'live events connection to PostgreSQL lost; this process delivers only its own until it is back',
+      );
     warned = true;
     retry = setTimeout(connect, RECONNECT_MS).unref();
   };

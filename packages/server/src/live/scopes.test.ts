@@ -61,9 +61,7 @@ describe('slotAvailability scopes', () => {
     expect(added.__typename).toBe('Slot');
     expect(await log.at(1)).toMatchObject({ kind: 'CHANGE', reason: 'GENERATED', slots: [{ id: added.id, status: 'OPEN', remaining: 3 }] });
 
-    expectNoErrors(
-      await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: added.id }, { token: t.adminToken }),
-    );
+    expectNoErrors(await t.execute(`mutation ($id: ID!) { cancelFormSlot(slotId: $id) { __typename } }`, { id: added.id }, { token: t.adminToken }));
     // Followed although cancelled slots are not in snapshots: the widget learns to drop it.
     expect(await log.at(2)).toMatchObject({ reason: 'CANCELLED', slots: [{ id: added.id, status: 'CANCELLED', remaining: 0 }] });
     stop();

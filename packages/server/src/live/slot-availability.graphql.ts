@@ -25,8 +25,7 @@ const EventKindEnum = builder.enumType('SlotAvailabilityEventKind', {
 const ReasonEnum = builder.enumType('SlotChangeReason', { values: SLOT_CHANGE_REASONS });
 
 const SlotAvailabilityEventRef = builder.objectRef<SlotAvailabilityEvent>('SlotAvailabilityEvent').implement({
-  description:
-    'One live availability event. Keep per slot the highest `version` seen and ignore a slot whose version is not higher.',
+  description: 'One live availability event. Keep per slot the highest `version` seen and ignore a slot whose version is not higher.',
   fields: (t) => ({
     kind: t.field({ type: EventKindEnum, resolve: (e) => e.kind }),
     reason: t.field({ type: ReasonEnum, nullable: true, description: 'Why the slots changed; null for SNAPSHOT.', resolve: (e) => e.reason }),

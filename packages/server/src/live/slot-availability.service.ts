@@ -106,7 +106,15 @@ export class SlotAvailabilityService {
         const notice = new NoticeClock();
         const judged = await judgeSlots(sql, rows, now());
         notice.track(rows, judged);
-        yield { kind: 'SNAPSHOT', reason: null, slots: inZone(rows.filter((s) => !judged.blocked.has(s.id)), viewer.timeZone), ...frame };
+        yield {
+          kind: 'SNAPSHOT',
+          reason: null,
+          slots: inZone(
+            rows.filter((s) => !judged.blocked.has(s.id)),
+            viewer.timeZone,
+          ),
+          ...frame,
+        };
         let pending = queue.next();
         for (;;) {
           const woke = await notice.race(pending, now);
@@ -122,7 +130,13 @@ export class SlotAvailabilityService {
             notice.track(event.slots, verdict);
             const shown = event.slots.filter((s) => !verdict.blocked.has(s.id));
             const gone = event.slots.filter((s) => verdict.blocked.has(s.id));
-            if (shown.length) yield changeEvent(shown.length === event.slots.length ? event : { reason: event.reason, slots: shown }, frame, 'CHANGE', viewer.timeZone);
+            if (shown.length)
+              yield changeEvent(
+                shown.length === event.slots.length ? event : { reason: event.reason, slots: shown },
+                frame,
+                'CHANGE',
+                viewer.timeZone,
+              );
             if (gone.length) yield changeEvent({ reason: event.reason, slots: gone }, frame, 'REMOVED', viewer.timeZone);
           }
         }

@@ -52,7 +52,9 @@ async function stuckSubscriber(url: string) {
   socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
   const [ack] = await once(socket, 'message');
   expect(JSON.parse(String(ack))).toMatchObject({ type: 'connection_ack' });
-  socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: WIDE_QUERY, variables: { resourceId: encodeGlobalID('Resource', resourceId) } } }));
+  socket.send(
+    JSON.stringify({ id: '1', type: 'subscribe', payload: { query: WIDE_QUERY, variables: { resourceId: encodeGlobalID('Resource', resourceId) } } }),
+  );
   const [snapshot] = await once(socket, 'message');
   expect(JSON.parse(String(snapshot))).toMatchObject({ type: 'next', id: '1' });
   const closed = once(socket, 'close') as Promise<[number, Buffer]>;

@@ -50,7 +50,9 @@ export class SubscriberQueue implements FeedListener {
   push(entries: FeedEntry[]): void {
     if (this.closed || this.failure) return;
     // A slot already shown is followed even when it moves out of the window, so the client can drop it.
-    const wanted = entries.filter(({ slot }) => slot && (this.sent.has(slot.id) || (slot.startAt >= this.window.from && slot.startAt < this.window.to)));
+    const wanted = entries.filter(
+      ({ slot }) => slot && (this.sent.has(slot.id) || (slot.startAt >= this.window.from && slot.startAt < this.window.to)),
+    );
     if (!wanted.length) return;
     if (this.pending.length >= this.limit) {
       const error = new SubscriberTooSlowError(this.limit);

@@ -28,6 +28,4 @@ builder.subscriptionField('serverTime', (t) =>
   }),
 );
 
-builder.queryField('serverTime', (t) =>
-  t.field({ type: 'DateTime', authScopes: { public: true }, resolve: () => new Date() }),
-);
+builder.queryField('serverTime', (t) => t.field({ type: 'DateTime', authScopes: { public: true }, resolve: () => new Date() }));

@@ -112,7 +112,11 @@ describe('graphql-ws: one bad operation does not end the socket', () => {
     const send = (key: string, name: string) => {
       const log = new EventLog<{ data?: any; errors?: any[] }>();
       client.subscribe(
-        { query: BOOK, variables: { input: { slotId: encodeGlobalID('Slot', slotId), customer: customer(name) } }, extensions: { idempotencyKey: key } },
+        {
+          query: BOOK,
+          variables: { input: { slotId: encodeGlobalID('Slot', slotId), customer: customer(name) } },
+          extensions: { idempotencyKey: key },
+        },
         { next: (r) => log.push(r as never), error: (e) => log.end(e), complete: () => log.end() },
       );
       return log.until(() => log.ended).then(() => log);
@@ -123,7 +127,9 @@ describe('graphql-ws: one bad operation does not end the socket', () => {
     expect(first.items[0]!.data.book.__typename).toBe('BookingReceipt');
     expect(again.items[0]).toEqual(first.items[0]);
     // Names are encrypted at rest: count by the email's lookup hash.
-    const rows = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE customer_email_hash = $1`, [pii().emailHash(customer('idem').email)]);
+    const rows = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE customer_email_hash = $1`, [
+      pii().emailHash(customer('idem').email),
+    ]);
     expect(rows[0]!.n).toBe(1);
     const reused = await send(key, 'someone else');
     expect(reused.items[0]!.errors![0].extensions.code).toBe('IDEMPOTENCY_KEY_REUSED');

@@ -39,7 +39,10 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
     verifyClient: ({ req }, accept) => {
       const ip = clientIp({ headers: upgradeHeaders(req), remoteAddress: req.socket.remoteAddress }, config.TRUST_PROXY) ?? 'unknown';
       if (!perIp.open(ip, req.socket)) {
-        log.warn({ ip, requestId: requestIdFrom(req.headers['x-request-id'] as string | undefined) }, 'too many WebSocket connections from one address');
+        log.warn(
+          { ip, requestId: requestIdFrom(req.headers['x-request-id'] as string | undefined) },
+          'too many WebSocket connections from one address',
+        );
         return accept(false, 429, 'Too many connections from this address');
       }
       accept(true);
@@ -51,7 +54,11 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
   const refuse = async (ctx: WsContext<Record<string, unknown>, Extra>, requestId: string, errors: readonly GraphQLError[]) => {
     log.warn({ requestId, transport: 'ws', ...describeClientErrors(errors) }, 'operation refused');
     const upgrade = ctx.extra.request;
-    const limited = await chargeRefusal(app.rateLimiter, { actor: null, headers: upgradeHeaders(upgrade), remoteAddress: upgrade.socket?.remoteAddress }, log);
+    const limited = await chargeRefusal(
+      app.rateLimiter,
+      { actor: null, headers: upgradeHeaders(upgrade), remoteAddress: upgrade.socket?.remoteAddress },
+      log,
+    );
     return [...((limited?.errors as readonly GraphQLError[] | undefined) ?? errors)];
   };
 
@@ -64,7 +71,10 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
         const { schema, execute, subscribe, contextFactory, parse, validate } = app.yoga.getEnveloped({
           ...ctx,
           // A POST, as far as Yoga's plugins can tell: graphql-ws carries queries and mutations too.
-          request: new Request(`http://localhost${app.yoga.graphqlEndpoint}`, { method: 'POST', headers: requestHeaders(ctx.extra.request, requestId, payload) }),
+          request: new Request(`http://localhost${app.yoga.graphqlEndpoint}`, {
+            method: 'POST',
+            headers: requestHeaders(ctx.extra.request, requestId, payload),
+          }),
           connectionParams: ctx.connectionParams,
           params: payload,
         });
@@ -115,7 +125,9 @@ export function attachGraphQLWs(app: Slotwise, httpServer: Server) {
   // line is enough. This listener runs after graphql-ws's, which has just added its own.
   wsServer.on('connection', (socket) => {
     socket.removeAllListeners('error');
-    socket.on('error', (err: Error & { code?: string }) => log.warn({ reason: err.message, code: err.code, transport: 'ws' }, 'WebSocket closed for a protocol error'));
+    socket.on('error', (err: Error & { code?: string }) =>
+      log.warn({ reason: err.message, code: err.code, transport: 'ws' }, 'WebSocket closed for a protocol error'),
+    );
   });
 
   /** Errors thrown by execution become this operation's errors; thrown at graphql-ws they would close the socket (4500). */

@@ -22,8 +22,14 @@ export const LocationRef = builder.prismaNode('Location', {
     minNoticeMinutes: t.exposeInt('minNoticeMinutes', { nullable: true, description: policyDescription('minNoticeMinutes', OF) }),
     horizonDays: t.exposeInt('horizonDays', { nullable: true, description: policyDescription('horizonDays', OF) }),
     maxBookingsPerDay: t.exposeInt('maxBookingsPerDay', { nullable: true, description: policyDescription('maxBookingsPerDay', OF) }),
-    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerDay', OF) }),
-    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerWeek', OF) }),
+    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', {
+      nullable: true,
+      description: policyDescription('maxBookingsPerCustomerPerDay', OF),
+    }),
+    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', {
+      nullable: true,
+      description: policyDescription('maxBookingsPerCustomerPerWeek', OF),
+    }),
   }),
 });
 
@@ -39,7 +45,7 @@ const CreateLocationInput = builder.inputType('CreateLocationInput', {
 const UpdateLocationInput = builder.inputType('UpdateLocationInput', {
   fields: (t) => ({
     name: t.string(),
-    timeZone: t.string({ description: 'IANA time zone. A new zone re-plans the future free slots in it (the rules\' wall-clock times stay).' }),
+    timeZone: t.string({ description: "IANA time zone. A new zone re-plans the future free slots in it (the rules' wall-clock times stay)." }),
     address: t.string(),
     ...policyInputFields(t),
   }),

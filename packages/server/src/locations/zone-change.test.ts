@@ -24,7 +24,8 @@ let locationId: string;
 let personId: string;
 let bookedSlotId: string;
 
-const mutate = async (query: string, variables: Record<string, unknown>) => Object.values(expectNoErrors(await t.execute(query, variables, { token: t.adminToken })))[0] as any;
+const mutate = async (query: string, variables: Record<string, unknown>) =>
+  Object.values(expectNoErrors(await t.execute(query, variables, { token: t.adminToken })))[0] as any;
 const slots = async () => expectNoErrors(await t.execute(SLOTS, { id: gid('Location', locationId) })).node.slots;
 
 beforeAll(async () => {
@@ -32,9 +33,16 @@ beforeAll(async () => {
   locationId = (await t.app.services.locations.create({ name: 'Moving clinic', timeZone: BERLIN })).id;
   personId = (await t.app.services.resources.create({ locationId, kind: 'PERSON', name: 'Dr. Weiss', capacity: 2 })).id;
   const daily = { kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], slotDurationMinutes: 60, capacity: 2 };
-  expect(await mutate(RULE, { input: { ...daily, resourceId: gid('Resource', personId), startTime: '09:00', endTime: '10:00' } })).toEqual({ __typename: 'AvailabilityRulePayload' });
-  expect(await mutate(RULE, { input: { ...daily, locationId: gid('Location', locationId), startTime: '13:00', endTime: '14:00' } })).toEqual({ __typename: 'AvailabilityRulePayload' });
-  expect(await mutate(GENERATE, { input: { locationId: gid('Location', locationId), from: '2027-03-13', to: '2027-03-15' } })).toEqual({ __typename: 'SlotGenerationReport', created: 6 });
+  expect(await mutate(RULE, { input: { ...daily, resourceId: gid('Resource', personId), startTime: '09:00', endTime: '10:00' } })).toEqual({
+    __typename: 'AvailabilityRulePayload',
+  });
+  expect(await mutate(RULE, { input: { ...daily, locationId: gid('Location', locationId), startTime: '13:00', endTime: '14:00' } })).toEqual({
+    __typename: 'AvailabilityRulePayload',
+  });
+  expect(await mutate(GENERATE, { input: { locationId: gid('Location', locationId), from: '2027-03-13', to: '2027-03-15' } })).toEqual({
+    __typename: 'SlotGenerationReport',
+    created: 6,
+  });
   const booked = await t.app.db.prisma.slot.findFirstOrThrow({ where: { resourceId: personId, startAt: new Date('2027-03-14T08:00:00Z') } });
   bookedSlotId = booked.id;
   expect((await call(t, BOOK, { slotId: gid('Slot', bookedSlotId), customer: customer('zone-move') })).__typename).toBe('BookingReceipt');
@@ -62,14 +70,70 @@ describe('updateLocation with a new timeZone', () => {
     });
     const person = { id: gid('Resource', personId) };
     expect(await slots()).toEqual([
-      { startAt: '2027-03-13T14:00:00.000Z', localDate: '2027-03-13', localStart: '09:00', localStartAt: '2027-03-13T09:00:00-05:00', timeZone: NEW_YORK, booked: 0, resource: person },
-      { startAt: '2027-03-13T18:00:00.000Z', localDate: '2027-03-13', localStart: '13:00', localStartAt: '2027-03-13T13:00:00-05:00', timeZone: NEW_YORK, booked: 0, resource: null },
+      {
+        startAt: '2027-03-13T14:00:00.000Z',
+        localDate: '2027-03-13',
+        localStart: '09:00',
+        localStartAt: '2027-03-13T09:00:00-05:00',
+        timeZone: NEW_YORK,
+        booked: 0,
+        resource: person,
+      },
+      {
+        startAt: '2027-03-13T18:00:00.000Z',
+        localDate: '2027-03-13',
+        localStart: '13:00',
+        localStartAt: '2027-03-13T13:00:00-05:00',
+        timeZone: NEW_YORK,
+        booked: 0,
+        resource: null,
+      },
       // The booked 09:00 Berlin slot stays at its instant and now reads in New York (EDT already).
-      { startAt: '2027-03-14T08:00:00.000Z', localDate: '2027-03-14', localStart: '04:00', localStartAt: '2027-03-14T04:00:00-04:00', timeZone: NEW_YORK, booked: 1, resource: person },
-      { startAt: '2027-03-14T13:00:00.000Z', localDate: '2027-03-14', localStart: '09:00', localStartAt: '2027-03-14T09:00:00-04:00', timeZone: NEW_YORK, booked: 0, resource: person },
-      { startAt: '2027-03-14T17:00:00.000Z', localDate: '2027-03-14', localStart: '13:00', localStartAt: '2027-03-14T13:00:00-04:00', timeZone: NEW_YORK, booked: 0, resource: null },
-      { startAt: '2027-03-15T13:00:00.000Z', localDate: '2027-03-15', localStart: '09:00', localStartAt: '2027-03-15T09:00:00-04:00', timeZone: NEW_YORK, booked: 0, resource: person },
-      { startAt: '2027-03-15T17:00:00.000Z', localDate: '2027-03-15', localStart: '13:00', localStartAt: '2027-03-15T13:00:00-04:00', timeZone: NEW_YORK, booked: 0, resource: null },
+      {
+        startAt: '2027-03-14T08:00:00.000Z',
+        localDate: '2027-03-14',
+        localStart: '04:00',
+        localStartAt: '2027-03-14T04:00:00-04:00',
+        timeZone: NEW_YORK,
+        booked: 1,
+        resource: person,
+      },
+      {
+        startAt: '2027-03-14T13:00:00.000Z',
+        localDate: '2027-03-14',
+        localStart: '09:00',
+        localStartAt: '2027-03-14T09:00:00-04:00',
+        timeZone: NEW_YORK,
+        booked: 0,
+        resource: person,
+      },
+      {
+        startAt: '2027-03-14T17:00:00.000Z',
+        localDate: '2027-03-14',
+        localStart: '13:00',
+        localStartAt: '2027-03-14T13:00:00-04:00',
+        timeZone: NEW_YORK,
+        booked: 0,
+        resource: null,
+      },
+      {
+        startAt: '2027-03-15T13:00:00.000Z',
+        localDate: '2027-03-15',
+        localStart: '09:00',
+        localStartAt: '2027-03-15T09:00:00-04:00',
+        timeZone: NEW_YORK,
+        booked: 0,
+        resource: person,
+      },
+      {
+        startAt: '2027-03-15T17:00:00.000Z',
+        localDate: '2027-03-15',
+        localStart: '13:00',
+        localStartAt: '2027-03-15T13:00:00-04:00',
+        timeZone: NEW_YORK,
+        booked: 0,
+        resource: null,
+      },
     ]);
     const booking = await t.app.db.prisma.booking.findFirstOrThrow({ where: { slotId: bookedSlotId } });
     expect(booking.status).toBe('CONFIRMED');
@@ -79,7 +143,10 @@ describe('updateLocation with a new timeZone', () => {
     const before = await slots();
     const empty = { created: 0, updated: 0, unchanged: 0, removed: 0, kept: [] };
     expect(await mutate(UPDATE, { id: gid('Location', locationId), input: { timeZone: NEW_YORK } })).toMatchObject({ slots: empty });
-    expect(await mutate(UPDATE, { id: gid('Location', locationId), input: { name: 'Moved clinic' } })).toMatchObject({ location: { timeZone: NEW_YORK }, slots: empty });
+    expect(await mutate(UPDATE, { id: gid('Location', locationId), input: { name: 'Moved clinic' } })).toMatchObject({
+      location: { timeZone: NEW_YORK },
+      slots: empty,
+    });
     expect(await slots()).toEqual(before);
   });
 

@@ -30,7 +30,12 @@ describe('notification flags and transports (PostgreSQL)', () => {
   };
   const enqueue = (mails: OutboxMail[]) => t.app.db.sql.transaction((tx) => t.app.services.outbox.enqueue(tx, mails));
   const statusOf = async (id: string) =>
-    (await t.app.db.sql.query<{ status: string; attempts: number; message_id: string }>(`SELECT status, attempts, message_id FROM outbox_messages WHERE id = $1`, [id]))[0]!;
+    (
+      await t.app.db.sql.query<{ status: string; attempts: number; message_id: string }>(
+        `SELECT status, attempts, message_id FROM outbox_messages WHERE id = $1`,
+        [id],
+      )
+    )[0]!;
 
   beforeAll(async () => {
     smtp = await startMailServer();

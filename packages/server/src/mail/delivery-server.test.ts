@@ -29,7 +29,9 @@ describe('delivery in a running server', () => {
     const [id] = await enqueue([invite('guest@example.org')]);
     const [mail] = await smtp.waitForMessages(1);
     expect(mail!.envelope.to).toEqual(['guest@example.org']);
-    const [row] = await t.app.db.sql.query<{ status: string; message_id: string }>(`SELECT status, message_id FROM outbox_messages WHERE id = $1`, [id]);
+    const [row] = await t.app.db.sql.query<{ status: string; message_id: string }>(`SELECT status, message_id FROM outbox_messages WHERE id = $1`, [
+      id,
+    ]);
     expect(mail!.parsed.messageId).toBe(row!.message_id);
     // The worker counts the send after the SMTP server's 250, so the counter may trail the arrival.
     const metrics = await waitFor(async () => {
@@ -52,10 +54,14 @@ describe('the outbox wake-up (PostgreSQL NOTIFY)', () => {
     let wakes = 0;
     const waiters: (() => void)[] = [];
     const wakeCount = (n: number) => new Promise<void>((resolve) => (wakes >= n ? resolve() : waiters.push(() => wakes >= n && resolve())));
-    const listener = listenForQueuedMail(t.databaseUrl, () => {
-      wakes++;
-      waiters.forEach((w) => w());
-    }, createLogger('silent'));
+    const listener = listenForQueuedMail(
+      t.databaseUrl,
+      () => {
+        wakes++;
+        waiters.forEach((w) => w());
+      },
+      createLogger('silent'),
+    );
     try {
       await wakeCount(1);
       await expect(

@@ -17,10 +17,16 @@ describe('mail delivery over SMTP', () => {
   const enqueue = (mails: OutboxMail[], q?: SqlQuery) =>
     q ? t.app.services.outbox.enqueue(q, mails) : t.app.db.sql.transaction((tx) => t.app.services.outbox.enqueue(tx, mails));
   const row = async (id: string) =>
-    (await t.app.db.sql.query<{ status: string; attempts: number; last_error: string | null; due_at: Date; sent_at: Date | null; message_id: string }>(
-      `SELECT status, attempts, last_error, due_at, sent_at, message_id FROM outbox_messages WHERE id = $1`,
-      [id],
-    ))[0]!;
+    (
+      await t.app.db.sql.query<{
+        status: string;
+        attempts: number;
+        last_error: string | null;
+        due_at: Date;
+        sent_at: Date | null;
+        message_id: string;
+      }>(`SELECT status, attempts, last_error, due_at, sent_at, message_id FROM outbox_messages WHERE id = $1`, [id])
+    )[0]!;
 
   beforeAll(async () => {
     smtp = await startMailServer();
@@ -66,7 +72,14 @@ describe('mail delivery over SMTP', () => {
   });
 
   it('sends a mail without a calendar part as plain multipart/alternative', async () => {
-    await enqueue([{ kind: 'registration', to: 'guest@example.org', dedupeKey: `reg-${Date.now()}`, content: { subject: 'Registered', text: 'Hi', html: '<p>Hi</p>' } }]);
+    await enqueue([
+      {
+        kind: 'registration',
+        to: 'guest@example.org',
+        dedupeKey: `reg-${Date.now()}`,
+        content: { subject: 'Registered', text: 'Hi', html: '<p>Hi</p>' },
+      },
+    ]);
     await worker().runOnce();
     const [mail] = await smtp.waitForMessages(1);
     const tree = mimeTree(mail!.raw);
@@ -88,7 +101,11 @@ describe('mail delivery over SMTP', () => {
       [mail.ics!.uid, pii().encrypt(mail.to), pii().emailHash(mail.to), pii().encrypt(JSON.stringify(mail.content))],
     )) as [{ id: string }];
     expect(await worker().runOnce()).toMatchObject({ failed: 1 });
-    expect(await row(id)).toMatchObject({ status: 'FAILED', attempts: 1, last_error: 'calendar method REQUEST does not match the ICS METHOD CANCEL' });
+    expect(await row(id)).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      last_error: 'calendar method REQUEST does not match the ICS METHOD CANCEL',
+    });
     expect(smtp.messages).toHaveLength(0);
   });
 

@@ -169,7 +169,17 @@ export class MailDelivery {
   private record(row: AttemptRow, outcome: 'sent' | 'retried' | 'failed', extra: object = {}) {
     const method = row.ics_method ?? 'none';
     this.options.metrics.recordMail(outcome, { kind: row.kind, method });
-    const fields = { outboxId: row.id, kind: row.kind, uid: row.ics_uid, sequence: row.ics_sequence, method, attempt: row.attempts, outcome, transport: this.options.transport.kind, ...extra };
+    const fields = {
+      outboxId: row.id,
+      kind: row.kind,
+      uid: row.ics_uid,
+      sequence: row.ics_sequence,
+      method,
+      attempt: row.attempts,
+      outcome,
+      transport: this.options.transport.kind,
+      ...extra,
+    };
     if (outcome === 'sent') this.options.log.info(fields, 'mail delivered');
     else this.options.log.warn(fields, outcome === 'failed' ? 'mail delivery failed for good' : 'mail delivery will be retried');
   }

@@ -28,7 +28,10 @@ export class MailContentError extends Error {}
 export function icsMethodOf(ics: string): string | undefined {
   // Unfold continuation lines (RFC 5545 3.1) before reading properties.
   const unfolded = ics.replace(/\r?\n[ \t]/g, '');
-  return unfolded.match(/^METHOD(?:;[^:\r\n]*)?:([^\r\n]*)$/im)?.[1]?.trim().toUpperCase();
+  return unfolded
+    .match(/^METHOD(?:;[^:\r\n]*)?:([^\r\n]*)$/im)?.[1]
+    ?.trim()
+    .toUpperCase();
 }
 
 /** Refuses a calendar part whose declared method differs from the ICS METHOD (Outlook ignores such invites). */

@@ -60,7 +60,10 @@ describe('staff view of the outbox, metrics and logs', () => {
 
     const failed = expectNoErrors(await t.execute(LIST, { status: 'FAILED' }, { token: t.adminToken })).outboxMessages;
     expect(failed.totalCount).toBe(1);
-    const [message] = await t.app.db.sql.query<{ message_id: string; ics_uid: string }>(`SELECT message_id, ics_uid FROM outbox_messages WHERE id = $1`, [ids[0]]);
+    const [message] = await t.app.db.sql.query<{ message_id: string; ics_uid: string }>(
+      `SELECT message_id, ics_uid FROM outbox_messages WHERE id = $1`,
+      [ids[0]],
+    );
     expect(failed.edges[0].node).toMatchObject({
       id: gid(ids[0]!),
       kind: 'invitation',
@@ -91,8 +94,13 @@ describe('staff view of the outbox, metrics and logs', () => {
 
   it('refuses to retry a message that is not FAILED (ValidationError on id) or does not exist (NotFoundError)', async () => {
     const sent = expectNoErrors(await t.execute(RETRY, { id: gid(ids[1]!) }, { token: t.adminToken })).retryOutboxMessage;
-    expect(sent).toEqual({ __typename: 'ValidationError', fieldErrors: [{ path: ['id'], message: 'only a FAILED message can be retried; this one is SENT' }] });
-    const unknown = expectNoErrors(await t.execute(RETRY, { id: gid('00000000-0000-7000-8000-000000000000') }, { token: t.adminToken })).retryOutboxMessage;
+    expect(sent).toEqual({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['id'], message: 'only a FAILED message can be retried; this one is SENT' }],
+    });
+    const unknown = expectNoErrors(
+      await t.execute(RETRY, { id: gid('00000000-0000-7000-8000-000000000000') }, { token: t.adminToken }),
+    ).retryOutboxMessage;
     expect(unknown).toEqual({ __typename: 'NotFoundError', entity: 'OutboxMessage' });
     const [row] = await t.app.db.sql.query<{ status: string }>(`SELECT status FROM outbox_messages WHERE id = $1`, [ids[1]]);
     expect(row!.status).toBe('SENT');
@@ -103,7 +111,11 @@ describe('staff view of the outbox, metrics and logs', () => {
     expect((await t.execute(LIST, {}, { token: manager })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await t.execute(LIST, {})).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await t.execute(RETRY, { id: gid(ids[2]!) }, { token: manager })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const node = await t.execute(`query ($id: ID!) { node(id: $id) { ... on OutboxMessage { recipient } } }`, { id: gid(ids[2]!) }, { token: manager });
+    const node = await t.execute(
+      `query ($id: ID!) { node(id: $id) { ... on OutboxMessage { recipient } } }`,
+      { id: gid(ids[2]!) },
+      { token: manager },
+    );
     // node() of something the caller may not see is null, as an unknown id is (issue #14).
     expect(node).toEqual({ data: { node: null } });
   });
@@ -129,7 +141,15 @@ describe('staff view of the outbox, metrics and logs', () => {
     const attempts = logLines.filter((l) => l.component === 'mail');
     expect(attempts.map((l) => l.outcome)).toEqual(['failed', 'sent', 'sent', 'sent', 'retried', 'sent']);
     const [message] = await t.app.db.sql.query<{ ics_uid: string }>(`SELECT ics_uid FROM outbox_messages WHERE id = $1`, [ids[0]]);
-    expect(attempts[0]).toMatchObject({ outboxId: ids[0], kind: 'invitation', uid: message!.ics_uid, sequence: 1, method: 'REQUEST', attempt: 1, outcome: 'failed' });
+    expect(attempts[0]).toMatchObject({
+      outboxId: ids[0],
+      kind: 'invitation',
+      uid: message!.ics_uid,
+      sequence: 1,
+      method: 'REQUEST',
+      attempt: 1,
+      outcome: 'failed',
+    });
     expect(attempts[4]).toMatchObject({ outcome: 'retried', retryInMs: expect.any(Number), error: expect.stringContaining('451') });
     const text = JSON.stringify(logLines);
     for (const address of ['ada@', 'bob@', 'cy@', 'dee@', 'eve@']) expect(text).not.toContain(address);

@@ -37,16 +37,23 @@ builder.prismaNode('OutboxMessage', {
 });
 
 builder.queryField('outboxMessages', (t) =>
-  t.prismaConnection({
-    type: 'OutboxMessage',
-    cursor: 'id',
-    description: 'Outbound mail, newest first (admin).',
-    authScopes: ADMIN,
-    args: { status: t.arg({ type: OutboxStatusEnum }) },
-    totalCount: (_root, args, ctx) => ctx.db.prisma.outboxMessage.count({ where: args.status ? { status: args.status } : {} }),
-    resolve: (query, _root, args, ctx) =>
-      ctx.db.prisma.outboxMessage.findMany({ ...query, where: args.status ? { status: args.status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
-  }, ...connectionNames('OutboxMessage')),
+  t.prismaConnection(
+    {
+      type: 'OutboxMessage',
+      cursor: 'id',
+      description: 'Outbound mail, newest first (admin).',
+      authScopes: ADMIN,
+      args: { status: t.arg({ type: OutboxStatusEnum }) },
+      totalCount: (_root, args, ctx) => ctx.db.prisma.outboxMessage.count({ where: args.status ? { status: args.status } : {} }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.db.prisma.outboxMessage.findMany({
+          ...query,
+          where: args.status ? { status: args.status } : {},
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+    },
+    ...connectionNames('OutboxMessage'),
+  ),
 );
 
 builder.mutationField('retryOutboxMessage', (t) =>

@@ -72,7 +72,10 @@ export async function enforceBookingPolicies(
   const counted = [...policies].filter(([, p]) => readsBookings(p.policy)).map(([key]) => key);
   await lockPolicySubjects(tx, counted);
   const window = { start: Math.min(...targets.map((t) => t.start)), end: Math.max(...targets.map((t) => t.end)) };
-  const bookings = await liveBookingsAround(tx, counted, window, options.now, { customer: options.customer, ignoreBookingIds: options.ignoreBookingIds });
+  const bookings = await liveBookingsAround(tx, counted, window, options.now, {
+    customer: options.customer,
+    ignoreBookingIds: options.ignoreBookingIds,
+  });
 
   targets.forEach((target, i) => {
     const key = keyOf(target);

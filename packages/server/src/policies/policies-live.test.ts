@@ -70,7 +70,7 @@ describe('live availability under booking policies', () => {
     }
   }, 90_000);
 
-  it('a booking that fills the day removes its slot and the day\'s other slots (REMOVED) from subscribers', async () => {
+  it("a booking that fills the day removes its slot and the day's other slots (REMOVED) from subscribers", async () => {
     const person = await fx.resource(locationId);
     await t.app.db.sql.query(`UPDATE resources SET max_bookings_per_day = 1 WHERE id = $1`, [person]);
     const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 3 * 86_400_000;

@@ -108,7 +108,12 @@ export async function writeOverrideAudit(
     `INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, new_values)
      SELECT 'Booking', x.booking_id, 'POLICY_OVERRIDDEN', $2, $3, $4, jsonb_build_object('policies', x.policies, 'reason', x.reason)
        FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, policies jsonb, reason text)`,
-    [JSON.stringify(rows.map((r) => ({ booking_id: r.bookingId, policies: r.policies, reason: r.reason }))), actor.actorId ?? null, actor.actorLabel, actor.requestId ?? null],
+    [
+      JSON.stringify(rows.map((r) => ({ booking_id: r.bookingId, policies: r.policies, reason: r.reason }))),
+      actor.actorId ?? null,
+      actor.actorLabel,
+      actor.requestId ?? null,
+    ],
   );
 }
 
@@ -133,5 +138,12 @@ export async function touchNeighbourSlots(sql: SqlRunner, keys: string[], around
       [keys, new Date(around.start.getTime() - 86_400_000), new Date(around.end.getTime() + 86_400_000)],
     ),
   );
-  return rows.map((r) => ({ slotId: r.id, version: r.version, reason: 'UPDATED' as const, locationId: r.location_id, resourceId: r.resource_id, formId: r.form_id }));
+  return rows.map((r) => ({
+    slotId: r.id,
+    version: r.version,
+    reason: 'UPDATED' as const,
+    locationId: r.location_id,
+    resourceId: r.resource_id,
+    formId: r.form_id,
+  }));
 }

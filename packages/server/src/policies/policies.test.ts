@@ -39,7 +39,10 @@ const quarterAfter = (minutes: number) => new Date(Math.ceil((Date.now() + minut
 
 async function setPolicy(resourceId: string, policy: Record<string, number | null>) {
   const cols = Object.entries(policy).map(([k, v], i) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v, i] as const);
-  await t.app.db.sql.query(`UPDATE resources SET ${cols.map(([c, , i]) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [resourceId, ...cols.map(([, v]) => v)]);
+  await t.app.db.sql.query(`UPDATE resources SET ${cols.map(([c, , i]) => `${c} = $${i + 2}`).join(', ')} WHERE id = $1`, [
+    resourceId,
+    ...cols.map(([, v]) => v),
+  ]);
 }
 
 const bookSlot = (slotId: string, who: object = customer(), extra: object = {}, token?: string) =>
@@ -61,18 +64,39 @@ describe('policy fields on resources and locations', () => {
   it('are set, cleared with null, validated with the field named, and inherited from the location', async () => {
     const resourceId = await f.resource(locationId);
     const updated = expectNoErrors(
-      await t.execute(UPDATE_RESOURCE, { id: gid('Resource', resourceId), input: { bufferAfterMinutes: 15, minNoticeMinutes: 120, horizonDays: 30 } }, { token: t.adminToken }),
+      await t.execute(
+        UPDATE_RESOURCE,
+        { id: gid('Resource', resourceId), input: { bufferAfterMinutes: 15, minNoticeMinutes: 120, horizonDays: 30 } },
+        { token: t.adminToken },
+      ),
     );
-    expect(updated.updateResource).toEqual({ __typename: 'Resource', bufferAfterMinutes: 15, minNoticeMinutes: 120, horizonDays: 30, maxBookingsPerDay: null });
-    const cleared = expectNoErrors(await t.execute(UPDATE_RESOURCE, { id: gid('Resource', resourceId), input: { horizonDays: null } }, { token: t.adminToken }));
+    expect(updated.updateResource).toEqual({
+      __typename: 'Resource',
+      bufferAfterMinutes: 15,
+      minNoticeMinutes: 120,
+      horizonDays: 30,
+      maxBookingsPerDay: null,
+    });
+    const cleared = expectNoErrors(
+      await t.execute(UPDATE_RESOURCE, { id: gid('Resource', resourceId), input: { horizonDays: null } }, { token: t.adminToken }),
+    );
     expect(cleared.updateResource).toMatchObject({ bufferAfterMinutes: 15, horizonDays: null });
 
     const bad = expectNoErrors(
-      await t.execute(UPDATE_RESOURCE, { id: gid('Resource', resourceId), input: { bufferAfterMinutes: -1, maxBookingsPerDay: 0 } }, { token: t.adminToken }),
+      await t.execute(
+        UPDATE_RESOURCE,
+        { id: gid('Resource', resourceId), input: { bufferAfterMinutes: -1, maxBookingsPerDay: 0 } },
+        { token: t.adminToken },
+      ),
     );
     expect(bad.updateResource.__typename).toBe('ValidationError');
-    expect(bad.updateResource.fieldErrors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual(['input.bufferAfterMinutes', 'input.maxBookingsPerDay']);
-    const badLocation = expectNoErrors(await t.execute(UPDATE_LOCATION, { id: gid('Location', locationId), input: { minNoticeMinutes: 600_000 } }, { token: t.adminToken }));
+    expect(bad.updateResource.fieldErrors.map((e: { path: string[] }) => e.path.join('.')).sort()).toEqual([
+      'input.bufferAfterMinutes',
+      'input.maxBookingsPerDay',
+    ]);
+    const badLocation = expectNoErrors(
+      await t.execute(UPDATE_LOCATION, { id: gid('Location', locationId), input: { minNoticeMinutes: 600_000 } }, { token: t.adminToken }),
+    );
     expect(badLocation.updateLocation.fieldErrors[0]).toMatchObject({ path: ['input', 'minNoticeMinutes'] });
 
     // A location default applies to a resource with no value of its own.
@@ -123,7 +147,9 @@ describe('enforced in the booking transaction, shown the same way', () => {
     const first = slots.find((s) => s.start >= noticeEnd + 15 * MIN)!;
     expect(await bookSlot(first.id)).toMatchObject({ __typename: 'BookingReceipt' });
     const visible = await shown(person, ...window);
-    const expected = slots.filter((s) => s.start >= noticeEnd && (s.id === first.id || s.start <= first.start - 30 * MIN || s.start >= first.start + 45 * MIN));
+    const expected = slots.filter(
+      (s) => s.start >= noticeEnd && (s.id === first.id || s.start <= first.start - 30 * MIN || s.start >= first.start + 45 * MIN),
+    );
     expect(visible).toEqual(expected.map((s) => s.id));
 
     // Try every slot: exactly the shown ones (other than the full one) can be booked, one at a time
@@ -145,7 +171,8 @@ describe('enforced in the booking transaction, shown the same way', () => {
     await setPolicy(room, { bufferBeforeMinutes: 15, bufferAfterMinutes: 15 });
     const base = new Date(Math.floor(Date.now() / DAY) * DAY + 3 * DAY);
     const at = (h: number) => new Date(base.getTime() + h * HOUR).toISOString();
-    const range = (from: number, to: number, who = customer()) => call(t, BOOK, { range: { resourceId: gid('Resource', room), startAt: at(from), endAt: at(to) }, customer: who });
+    const range = (from: number, to: number, who = customer()) =>
+      call(t, BOOK, { range: { resourceId: gid('Resource', room), startAt: at(from), endAt: at(to) }, customer: who });
     expect(await range(10, 10.5)).toMatchObject({ __typename: 'BookingReceipt' });
     expect(await range(10.5, 11, customer(2))).toMatchObject({ __typename: 'BookingPolicyError', policy: 'BUFFER' });
     expect(await range(9.5, 10, customer(2))).toMatchObject({ __typename: 'BookingPolicyError', policy: 'BUFFER' });
@@ -170,14 +197,25 @@ describe('enforced in the booking transaction, shown the same way', () => {
     await setPolicy(person, { maxBookingsPerDay: 3 });
     const day = new Date(Math.floor(Date.now() / DAY) * DAY + 5 * DAY);
     const slots: string[] = [];
-    for (let i = 0; i < 24; i++) slots.push(await f.slot(locationId, person, { startAt: new Date(day.getTime() + 8 * HOUR + i * 15 * MIN), minutes: 15, capacity: 5 }));
+    for (let i = 0; i < 24; i++)
+      slots.push(await f.slot(locationId, person, { startAt: new Date(day.getTime() + 8 * HOUR + i * 15 * MIN), minutes: 15, capacity: 5 }));
     // 2 booked first; then 40 parallel attempts race for the one place left.
     expect(await bookSlot(slots[0]!, customer('a'))).toMatchObject({ __typename: 'BookingReceipt' });
     expect(await bookSlot(slots[1]!, customer('b'))).toMatchObject({ __typename: 'BookingReceipt' });
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? bookSlot : (id: string, who: object) => call(t, HOLD, { slotId: gid('Slot', id), customer: who }))(slots[2 + (i % 22)]!, customer(`race${i}`))));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        (i % 2 ? bookSlot : (id: string, who: object) => call(t, HOLD, { slotId: gid('Slot', id), customer: who }))(
+          slots[2 + (i % 22)]!,
+          customer(`race${i}`),
+        ),
+      ),
+    );
     expect(results.filter((r) => r.__typename === 'BookingReceipt')).toHaveLength(1);
     expect(results.filter((r) => r.__typename === 'BookingPolicyError' && r.policy === 'DAILY_LIMIT')).toHaveLength(39);
-    const rows = await t.app.db.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM bookings WHERE resource_id = $1 AND status IN ('HELD', 'CONFIRMED')`, [person]);
+    const rows = await t.app.db.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM bookings WHERE resource_id = $1 AND status IN ('HELD', 'CONFIRMED')`,
+      [person],
+    );
     expect(rows[0]!.n).toBe(3);
     // The day is full: nothing of it is shown or counted in availableDates; the next day is untouched.
     expect(await shown(person, day, new Date(day.getTime() + DAY))).toEqual([]);
@@ -192,11 +230,15 @@ describe('enforced in the booking transaction, shown the same way', () => {
     // A Monday at least a week ahead, UTC.
     const monday = new Date(Math.floor(Date.now() / DAY) * DAY + 7 * DAY);
     monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) + 7);
-    const slot = async (dayOffset: number, hour: number) => f.slot(locationId, person, { startAt: new Date(monday.getTime() + dayOffset * DAY + hour * HOUR), capacity: 3 });
+    const slot = async (dayOffset: number, hour: number) =>
+      f.slot(locationId, person, { startAt: new Date(monday.getTime() + dayOffset * DAY + hour * HOUR), capacity: 3 });
     const ada = { name: 'Ada', email: 'ada@example.com', phone: '+44 20 7946 0000' };
     const adaOtherEmail = { name: 'Ada', email: 'ada.work@example.com', phone: '+44 20 7946 0000' };
     expect(await bookSlot(await slot(0, 9), ada)).toMatchObject({ __typename: 'BookingReceipt' });
-    expect(await bookSlot(await slot(0, 11), adaOtherEmail)).toMatchObject({ policy: 'CUSTOMER_DAILY_LIMIT', policyField: 'maxBookingsPerCustomerPerDay' });
+    expect(await bookSlot(await slot(0, 11), adaOtherEmail)).toMatchObject({
+      policy: 'CUSTOMER_DAILY_LIMIT',
+      policyField: 'maxBookingsPerCustomerPerDay',
+    });
     expect(await bookSlot(await slot(0, 12), customer('bob'))).toMatchObject({ __typename: 'BookingReceipt' });
     expect(await bookSlot(await slot(2, 9), ada)).toMatchObject({ __typename: 'BookingReceipt' });
     expect(await bookSlot(await slot(6, 23), ada)).toMatchObject({ policy: 'CUSTOMER_WEEKLY_LIMIT' });
@@ -232,6 +274,9 @@ describe('enforced in the booking transaction, shown the same way', () => {
       [soon],
     );
     expect(audit.map((a) => a.action).sort()).toEqual(['CONFIRMED', 'POLICY_OVERRIDDEN']);
-    expect(audit.find((a) => a.action === 'POLICY_OVERRIDDEN')!.new_values).toEqual({ policies: ['MIN_NOTICE'], reason: 'Urgent: called in by phone' });
+    expect(audit.find((a) => a.action === 'POLICY_OVERRIDDEN')!.new_values).toEqual({
+      policies: ['MIN_NOTICE'],
+      reason: 'Urgent: called in by phone',
+    });
   });
 });

@@ -13,7 +13,12 @@ const booking = (start: string, end: string, extra: Partial<LiveBooking> = {}): 
   sameCustomer: false,
   ...extra,
 });
-const verdict = (p: Partial<Policy>, start: number, minutes: number, options: { now: number; timeZone?: string; bookings?: LiveBooking[]; slotId?: string | null }) =>
+const verdict = (
+  p: Partial<Policy>,
+  start: number,
+  minutes: number,
+  options: { now: number; timeZone?: string; bookings?: LiveBooking[]; slotId?: string | null },
+) =>
   policyVerdict(
     { slotId: options.slotId ?? null, start, end: start + minutes * MIN },
     { policy: policy(p), now: options.now, timeZone: options.timeZone ?? 'UTC', bookings: options.bookings ?? [] },
@@ -23,7 +28,12 @@ describe('effective policy', () => {
   it('takes the location value as the default and the resource value over it; null is no policy', () => {
     const location = policy({ minNoticeMinutes: 60, horizonDays: 30, bufferAfterMinutes: 10 });
     const resource = { minNoticeMinutes: 120, horizonDays: null };
-    expect(effectivePolicy(resource, location)).toMatchObject({ minNoticeMinutes: 120, horizonDays: 30, bufferAfterMinutes: 10, maxBookingsPerDay: null });
+    expect(effectivePolicy(resource, location)).toMatchObject({
+      minNoticeMinutes: 120,
+      horizonDays: 30,
+      bufferAfterMinutes: 10,
+      maxBookingsPerDay: null,
+    });
     expect(effectivePolicy(null, NO_POLICY)).toEqual(NO_POLICY);
   });
 });

@@ -35,7 +35,11 @@ export interface BookingParties {
 }
 
 /** Reads a booking with its parties; `lock` takes the booking row lock first (every booking change does). */
-export async function loadParties(sql: SqlQuery, where: { id: string } | { icsUid: string }, options: { lock?: boolean } = {}): Promise<BookingParties | null> {
+export async function loadParties(
+  sql: SqlQuery,
+  where: { id: string } | { icsUid: string },
+  options: { lock?: boolean } = {},
+): Promise<BookingParties | null> {
   const row = await selectParties(sql, where, options);
   return row ? toParties(row) : null;
 }
@@ -63,7 +67,12 @@ function toParties(row: PartiesRow): BookingParties {
     title: row.resource_name ?? 'your booking',
     timeZone: row.time_zone,
     // The zone the customer gave when booking, else the location's (as the invitations read).
-    guest: { role: 'guest', name: pii().readText(row.customer_name), email: pii().decrypt(row.customer_email), timeZone: row.customer_time_zone ?? row.time_zone },
+    guest: {
+      role: 'guest',
+      name: pii().readText(row.customer_name),
+      email: pii().decrypt(row.customer_email),
+      timeZone: row.customer_time_zone ?? row.time_zone,
+    },
     host: row.resource_email ? { role: 'host', name: row.resource_name ?? 'the host', email: row.resource_email, timeZone: row.time_zone } : null,
   };
 }

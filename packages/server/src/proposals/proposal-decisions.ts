@@ -47,10 +47,17 @@ export class ProposalDecisions {
       const { proposal, link } = await s.proposalOf(who, verdict, now);
       const acting: Acting = link ? { role: link.role, label: `link:${link.role}`, actorId: null, link } : await this.actorFor(who, proposal);
       try {
-        return await s.transaction((sql) => this.inTransaction(sql, { proposalId: proposal.id, acting, verdict, now, requestId, token: 'token' in who ? who.token : null }));
+        return await s.transaction((sql) =>
+          this.inTransaction(sql, { proposalId: proposal.id, acting, verdict, now, requestId, token: 'token' in who ? who.token : null }),
+        );
       } catch (error) {
         // The booking engine refused the move and the transaction rolled back: the time is gone.
-        if (verdict === 'approve' && (error instanceof AppError || isOverlapViolation(error)) && !(error instanceof LinkInvalidError) && !(error instanceof ProposalClosedError)) {
+        if (
+          verdict === 'approve' &&
+          (error instanceof AppError || isOverlapViolation(error)) &&
+          !(error instanceof LinkInvalidError) &&
+          !(error instanceof ProposalClosedError)
+        ) {
           return s.transaction((sql) => this.fail(sql, proposal.id, 'TIME_UNAVAILABLE', now, acting, requestId));
         }
         throw error;
@@ -147,7 +154,13 @@ export class ProposalDecisions {
     const mails = [];
     for (const p of parties) {
       const proposeUrl = b.status === 'CONFIRMED' ? await issueProposeLink(sql, s.config, b.id, p, now) : null;
-      mails.push({ kind: 'proposal-failed', to: p.email, bookingId: b.id, dedupeKey: `proposal-failed:${proposalId}:${p.role}`, content: proposalFailedMail(b, failed, reason, proposeUrl, p.timeZone) });
+      mails.push({
+        kind: 'proposal-failed',
+        to: p.email,
+        bookingId: b.id,
+        dedupeKey: `proposal-failed:${proposalId}:${p.role}`,
+        content: proposalFailedMail(b, failed, reason, proposeUrl, p.timeZone),
+      });
     }
     await s.deps.outbox.enqueue(sql, mails);
     await writeAudit(sql, {

@@ -7,14 +7,18 @@ const LINK_MESSAGES: Record<LinkInvalidReason, string> = {
     'This link is not valid: it may be incomplete or mistyped. Open the link from your latest mail again, or open the manage link in your calendar invitation to start again.',
   EXPIRED: 'This link has expired. Open the manage link in your latest calendar invitation to propose a time again.',
   USED: 'This link was already used, so nothing more was changed. Open the manage link in your latest calendar invitation to see the booking as it is now.',
-  WRONG_PURPOSE: 'This link is meant for another step. Use the link from the mail for this step, or open the manage link in your calendar invitation.',
+  WRONG_PURPOSE:
+    'This link is meant for another step. Use the link from the mail for this step, or open the manage link in your calendar invitation.',
   WRONG_BOOKING: 'This link belongs to another booking or proposal. Open the link from the mail about this booking again.',
 };
 
 /** A no-login link that cannot be used here; nothing was changed. The message says how to start again. */
 export class LinkInvalidError extends AppError {
   readonly code = 'LINK_INVALID';
-  constructor(readonly reason: LinkInvalidReason, detail?: string) {
+  constructor(
+    readonly reason: LinkInvalidReason,
+    detail?: string,
+  ) {
     super(detail ? `${LINK_MESSAGES[reason]} ${detail}` : LINK_MESSAGES[reason]);
   }
 }
@@ -38,7 +42,11 @@ const FAILURE_MESSAGES: Record<ProposalFailure, string> = {
 /** The proposal was decided, replaced, failed or expired: this decision is refused and changes nothing. */
 export class ProposalClosedError extends AppError {
   readonly code = 'PROPOSAL_CLOSED';
-  constructor(readonly proposalId: string, readonly status: Exclude<ProposalStatus, 'PENDING'>, readonly failureReason: ProposalFailure | null = null) {
+  constructor(
+    readonly proposalId: string,
+    readonly status: Exclude<ProposalStatus, 'PENDING'>,
+    readonly failureReason: ProposalFailure | null = null,
+  ) {
     super(failureReason ? FAILURE_MESSAGES[failureReason] : CLOSED_MESSAGES[status]);
   }
 }

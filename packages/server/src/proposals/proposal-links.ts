@@ -1,7 +1,15 @@
 import type { Config } from '../config.js';
 import type { Party } from './parties.js';
 import type { SqlQuery } from '../db/database.js';
-import { findMagicLink, hashMagicToken, issueMagicLink, MagicLinkError, type MagicLink, type MagicLinkPurpose, type MagicLinkRole } from '../links/magic-links.js';
+import {
+  findMagicLink,
+  hashMagicToken,
+  issueMagicLink,
+  MagicLinkError,
+  type MagicLink,
+  type MagicLinkPurpose,
+  type MagicLinkRole,
+} from '../links/magic-links.js';
 import { LinkInvalidError, type LinkInvalidReason } from './proposal-errors.js';
 import { selectMagicLink } from '../links/links.store.js';
 import { writeAudit } from './proposal.store.js';
@@ -48,7 +56,13 @@ export async function auditRefusedLink(sql: SqlQuery, token: string, reason: Lin
   });
 }
 
-export async function auditLinkUse(sql: SqlQuery, link: MagicLink, step: string, requestId?: string | null, extra: Record<string, unknown> = {}): Promise<void> {
+export async function auditLinkUse(
+  sql: SqlQuery,
+  link: MagicLink,
+  step: string,
+  requestId?: string | null,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await writeAudit(sql, {
     entityType: 'MagicLink',
     entityId: link.id,

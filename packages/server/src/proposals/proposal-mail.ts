@@ -72,7 +72,13 @@ const FAILURE_TEXT: Record<ProposalFailure, string> = {
 };
 
 /** To both parties: an approval could not be applied (with a link to propose again while the booking is live). */
-export function proposalFailedMail(b: BookingParties, proposed: Range, reason: ProposalFailure, proposeUrl: string | null, zone: string): MailContent {
+export function proposalFailedMail(
+  b: BookingParties,
+  proposed: Range,
+  reason: ProposalFailure,
+  proposeUrl: string | null,
+  zone: string,
+): MailContent {
   const active = b.status === 'CONFIRMED';
   return mail(
     `Not moved: ${b.title}`,
@@ -88,6 +94,8 @@ export function proposalFailedMail(b: BookingParties, proposed: Range, reason: P
 export function declineNoticeMail(b: BookingParties, decliner: Party, cancelled: boolean, zone: string): MailContent {
   return mail(`Declined: ${b.title}, ${slotLabel(b.startAt, b.endAt, zone)}`, [
     `${firstName(decliner.name)} (${decliner.role}) declined ${b.title} at ${when(b.startAt, b.endAt, zone)} in their calendar.`,
-    cancelled ? 'The booking was cancelled; its time is free again.' : 'The booking stays as it is (soft decline policy); decide whether to cancel or reschedule it.',
+    cancelled
+      ? 'The booking was cancelled; its time is free again.'
+      : 'The booking stays as it is (soft decline policy); decide whether to cancel or reschedule it.',
   ]);
 }

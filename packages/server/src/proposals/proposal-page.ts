@@ -100,7 +100,14 @@ ${summary(b, locale, proposal)}`;
 export type Verdict = 'approve' | 'decline';
 
 /** GET /approve and /decline: shows the proposal; only the button (a POST) decides. */
-export function renderDecisionPage(b: BookingParties, proposal: Proposal, verdict: Verdict, token: string, proposerName: string, locale = DEFAULT_LOCALE): string {
+export function renderDecisionPage(
+  b: BookingParties,
+  proposal: Proposal,
+  verdict: Verdict,
+  token: string,
+  proposerName: string,
+  locale = DEFAULT_LOCALE,
+): string {
   const action = verdict === 'approve' ? 'Approve the new time' : 'Decline the new time';
   const body = `${EXTRA_STYLE}
 <h1>${verdict === 'approve' ? 'Approve the new time?' : 'Decline the new time?'}</h1>

@@ -32,7 +32,12 @@ afterAll(async () => {
 
 const get = async (path: string) => {
   const response = await fetch(`${server.url}${path}`);
-  return { status: response.status, html: await response.text(), csp: response.headers.get('content-security-policy'), referrer: response.headers.get('referrer-policy') };
+  return {
+    status: response.status,
+    html: await response.text(),
+    csp: response.headers.get('content-security-policy'),
+    referrer: response.headers.get('referrer-policy'),
+  };
 };
 const postForm = async (path: string, fields: Record<string, string>) => {
   const response = await fetch(`${server.url}${path}`, { method: 'POST', body: new URLSearchParams(fields) });
@@ -44,12 +49,26 @@ async function proposed() {
   const booking = await x.book(await nextSlot());
   const manage = await x.link(booking.rawId);
   const target = await nextSlot();
-  expect(await call(t, `mutation ($input: ProposeRescheduleInput!) { proposeReschedule(input: $input) { __typename } }`, { token: manage, slotId: gid('Slot', target) })).toEqual({
+  expect(
+    await call(t, `mutation ($input: ProposeRescheduleInput!) { proposeReschedule(input: $input) { __typename } }`, {
+      token: manage,
+      slotId: gid('Slot', target),
+    }),
+  ).toEqual({
     __typename: 'Proposal',
   });
   const mail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
-  const proposal = (await t.app.db.sql.query<{ id: string }>(`SELECT id FROM proposals WHERE booking_id = $1 AND status = 'PENDING'`, [booking.rawId]))[0]!.id;
-  return { booking, manage, target, proposal, approve: tokenOf(x.linkIn(mail.content, 'Approve')), decline: tokenOf(x.linkIn(mail.content, 'Decline')) };
+  const proposal = (
+    await t.app.db.sql.query<{ id: string }>(`SELECT id FROM proposals WHERE booking_id = $1 AND status = 'PENDING'`, [booking.rawId])
+  )[0]!.id;
+  return {
+    booking,
+    manage,
+    target,
+    proposal,
+    approve: tokenOf(x.linkIn(mail.content, 'Approve')),
+    decline: tokenOf(x.linkIn(mail.content, 'Decline')),
+  };
 }
 
 describe('pages over HTTP', () => {
@@ -72,18 +91,24 @@ describe('pages over HTTP', () => {
   it("times read in the zone of whoever opened the link: the guest's own zone, the host's location", async () => {
     const booking = await x.book(await nextSlot(), 'guest.person@mail.example', 'America/Los_Angeles');
     expect((await get(`/reschedule?r=${await x.link(booking.rawId)}`)).html).toContain('Times are shown in Pacific Time (Los Angeles).');
-    expect((await get(`/reschedule?r=${await x.link(booking.rawId, { role: 'host' })}`)).html).toContain('Times are shown in Central European Time (Berlin).');
+    expect((await get(`/reschedule?r=${await x.link(booking.rawId, { role: 'host' })}`)).html).toContain(
+      'Times are shown in Central European Time (Berlin).',
+    );
   });
 
   it('a range booking is offered free ranges of the same length (search service) and proposes one', async () => {
     const room = await x.host({ exclusive: true, email: null });
-    await t.app.db.sql.query(`INSERT INTO availability_rules (location_id, resource_id, kind, start_minute, end_minute) VALUES ($1, $2, 'WEEKLY', 540, 1020)`, [
-      room.locationId,
-      room.resourceId,
-    ]);
+    await t.app.db.sql.query(
+      `INSERT INTO availability_rules (location_id, resource_id, kind, start_minute, end_minute) VALUES ($1, $2, 'WEEKLY', 540, 1020)`,
+      [room.locationId, room.resourceId],
+    );
     const start = new Date(Math.ceil(Date.now() / 86_400_000) * 86_400_000 + 2 * 86_400_000 + 9 * 3_600_000);
     const receipt = await call(t, BOOK, {
-      range: { resourceId: gid('Resource', room.resourceId), startAt: start.toISOString(), endAt: new Date(start.getTime() + 5_400_000).toISOString() },
+      range: {
+        resourceId: gid('Resource', room.resourceId),
+        startAt: start.toISOString(),
+        endAt: new Date(start.getTime() + 5_400_000).toISOString(),
+      },
       customer: { name: 'Grace Guest', email: 'guest.person@mail.example' },
     });
     const rawId = Buffer.from(receipt.booking.id, 'base64').toString().split(':')[1]!;
@@ -92,7 +117,10 @@ describe('pages over HTTP', () => {
     const values = [...page.html.matchAll(/value="(range:[^"]+)"/g)].map((m) => m[1]!);
     expect(values.length).toBeGreaterThan(3);
     for (const v of values) {
-      const [s, e] = v.slice(6).split('/').map((d) => Date.parse(d));
+      const [s, e] = v
+        .slice(6)
+        .split('/')
+        .map((d) => Date.parse(d));
       expect(e! - s!).toBe(5_400_000);
     }
     const sent = await postForm('/reschedule', { r: manage, booking: rawId, time: values[0]!, note: 'earlier please' });
@@ -135,7 +163,10 @@ describe('pages over HTTP', () => {
 describe.skipIf(!existsSync(CHROMIUM))('pages in headless Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -151,7 +182,10 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in headless Chromium', () => {
     await page.locator(`input[value="slot:${target}"]`).check();
     await page.getByLabel('Note (optional)').fill('Could we do this one?');
     await page.screenshot({ path: `${ARTIFACTS}proposals-1-propose.png`, fullPage: true });
-    await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Propose this time' }).click()]);
+    await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Propose this time' }).click(),
+    ]);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Your proposal was sent');
 
     const mail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
@@ -161,7 +195,10 @@ describe.skipIf(!existsSync(CHROMIUM))('pages in headless Chromium', () => {
     await expect.poll(() => host.getByRole('heading', { level: 1 }).textContent()).toBe('Approve the new time?');
     expect(await host.locator('dl.summary').textContent()).toContain('Could we do this one?');
     await host.screenshot({ path: `${ARTIFACTS}proposals-2-approve.png`, fullPage: true });
-    await Promise.all([host.waitForResponse((r) => r.request().method() === 'POST'), host.getByRole('button', { name: 'Approve the new time' }).click()]);
+    await Promise.all([
+      host.waitForResponse((r) => r.request().method() === 'POST'),
+      host.getByRole('button', { name: 'Approve the new time' }).click(),
+    ]);
     await expect.poll(() => host.getByRole('heading', { level: 1 }).textContent()).toBe('New time approved');
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 1 });
   }, 60_000);

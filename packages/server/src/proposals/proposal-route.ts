@@ -29,7 +29,8 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     }
     try {
       if (req.method === 'POST') await post(req, res, path);
-      else if (path === '/reschedule') await showPropose(res, url.searchParams.get('r') ?? '', 200, { locale: resolveLocale(url.searchParams.get('lang')) });
+      else if (path === '/reschedule')
+        await showPropose(res, url.searchParams.get('r') ?? '', 200, { locale: resolveLocale(url.searchParams.get('lang')) });
       else await showDecision(res, url.searchParams.get('t') ?? '', path.slice(1) as Verdict, resolveLocale(url.searchParams.get('lang')));
     } catch (error) {
       const page = problemPage(error);
@@ -39,7 +40,12 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     return true;
   };
 
-  async function showPropose(res: ServerResponse, token: string, status = 200, extra: { chosen?: string; note?: string; problem?: string; locale?: string } = {}) {
+  async function showPropose(
+    res: ServerResponse,
+    token: string,
+    status = 200,
+    extra: { chosen?: string; note?: string; problem?: string; locale?: string } = {},
+  ) {
     const view = await proposalViews.proposePage(token);
     send(res, status, renderProposePage({ ...view, token, ...extra }));
   }
@@ -93,13 +99,16 @@ function proposeProblem(error: unknown): { status: number; message: string; keep
   if (error instanceof SlotFullError || error instanceof SlotUnavailableError || error instanceof BookingConflictError) {
     return { status: 409, message: 'Nothing was proposed: that time was taken meanwhile. Choose another time.', keepChoice: false };
   }
-  if (error instanceof ValidationError) return { status: 422, message: `Nothing was proposed: ${error.fieldErrors.map((e) => e.message).join('; ')}.`, keepChoice: true };
-  if (error instanceof NotFoundError) return { status: 404, message: 'Nothing was proposed: that time does not exist any more. Choose another time.', keepChoice: false };
+  if (error instanceof ValidationError)
+    return { status: 422, message: `Nothing was proposed: ${error.fieldErrors.map((e) => e.message).join('; ')}.`, keepChoice: true };
+  if (error instanceof NotFoundError)
+    return { status: 404, message: 'Nothing was proposed: that time does not exist any more. Choose another time.', keepChoice: false };
   return null;
 }
 
 function problemPage(error: unknown): { status: number; html: string } | null {
-  if (error instanceof LinkInvalidError) return { status: LINK_STATUS[error.reason], html: renderProblemPage('This link cannot be used', error.message) };
+  if (error instanceof LinkInvalidError)
+    return { status: LINK_STATUS[error.reason], html: renderProblemPage('This link cannot be used', error.message) };
   if (error instanceof ProposalClosedError) return { status: 409, html: renderProblemPage('This proposal is closed', error.message) };
   if (error instanceof BookingNotActiveError) {
     return { status: 409, html: renderProblemPage('This booking cannot be moved', `${error.message}; there is nothing to reschedule.`) };

@@ -24,7 +24,9 @@ export async function checkTarget(sql: SqlQuery, b: BookingParties, target: Prop
     const slot = await selectTargetSlot(sql, target.slotId, b.id);
     if (!slot) throw new NotFoundError('Slot', target.slotId);
     const current = await selectSlotHome(sql, b.slotId);
-    const sameHome = slot.resource_id === current?.resource_id && (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
+    const sameHome =
+      slot.resource_id === current?.resource_id &&
+      (slot.resource_id !== null || (slot.location_id === current?.location_id && slot.form_id === current?.form_id));
     if (!sameHome) throw new SlotUnavailableError(slot.id, 'WRONG_RESOURCE');
     if (new Date(slot.start_at).getTime() <= now.getTime()) throw new SlotUnavailableError(slot.id, 'PAST');
     if (slot.status === 'BLOCKED' || slot.status === 'CANCELLED') throw new SlotUnavailableError(slot.id, slot.status);

@@ -25,7 +25,9 @@ export async function freeTimes(sql: SqlQuery, search: SearchService, b: Booking
   if (b.kind === 'RANGE') {
     const minutes = Math.round((b.endAt.getTime() - b.startAt.getTime()) / 60_000);
     const [result] = await search.searchAvailability({ resourceId: b.resourceId! }, now, to, minutes);
-    return (result?.ranges ?? []).slice(0, MAX_PROPOSAL_TIMES).map((r) => ({ value: rangeValue(r.startAt, r.endAt), startAt: r.startAt, endAt: r.endAt }));
+    return (result?.ranges ?? [])
+      .slice(0, MAX_PROPOSAL_TIMES)
+      .map((r) => ({ value: rangeValue(r.startAt, r.endAt), startAt: r.startAt, endAt: r.endAt }));
   }
   const rows = await selectFreeSlotsBeside(sql, b.slotId, now, to, MAX_PROPOSAL_TIMES);
   return rows.map((r) => ({ value: `slot:${r.id}`, startAt: new Date(r.start_at), endAt: new Date(r.end_at) }));

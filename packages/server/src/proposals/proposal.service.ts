@@ -16,15 +16,7 @@ import { auditLinkUse, auditRefusedLink, issueDecisionLinks, openLink } from './
 import { proposalRequestMail } from './proposal-mail.js';
 import { noProposalMetrics, type ProposalMetrics } from './proposal-metrics.js';
 import { checkTarget, type CheckedTarget, type ProposalTarget } from './proposal-target.js';
-import {
-  findProposal,
-  insertProposal,
-  pendingProposal,
-  supersedePending,
-  writeAudit,
-  type Proposal,
-  type ProposalSource,
-} from './proposal.store.js';
+import { findProposal, insertProposal, pendingProposal, supersedePending, writeAudit, type Proposal, type ProposalSource } from './proposal.store.js';
 import { otherRole, partyOf, requireParties, type BookingParties } from './parties.js';
 
 export type ProposalConfig = Pick<Config, 'PUBLIC_URL' | 'PORT' | 'NOTIFICATIONS_FROM_EMAIL' | 'DECISION_LINK_TTL_HOURS' | 'PROPOSE_LINK_TTL_HOURS'>;
@@ -166,7 +158,12 @@ export class ProposalService {
   }
 
   /** The party a signed-in caller acts as: staff for the host, the booking's customer as the guest. */
-  actorRole(actor: Actor, b: Pick<BookingParties, 'userId' | 'customerEmailHash'>, customerRole: MagicLinkRole, refuse: () => Error): Omit<Acting, 'link'> {
+  actorRole(
+    actor: Actor,
+    b: Pick<BookingParties, 'userId' | 'customerEmailHash'>,
+    customerRole: MagicLinkRole,
+    refuse: () => Error,
+  ): Omit<Acting, 'link'> {
     const label = `user:${actor.userId}`;
     if (hasAnyRole(actor, BOOKING_MANAGER_ROLES)) return { role: 'host', label, actorId: actor.userId };
     if (customerRole === 'guest' && isOwner(actor, b)) return { role: 'guest', label, actorId: actor.userId };
@@ -176,7 +173,8 @@ export class ProposalService {
   /** A link is bound to the address it was sent to: it stops working if that party's address changed. */
   async checkLinkParty(link: MagicLink): Promise<BookingParties> {
     const b = await requireParties(this.deps.db.sql, link.bookingId);
-    if (pii().emailHash(partyOf(b, link.role, this.config.NOTIFICATIONS_FROM_EMAIL).email) !== link.emailHash) throw new LinkInvalidError('WRONG_BOOKING');
+    if (pii().emailHash(partyOf(b, link.role, this.config.NOTIFICATIONS_FROM_EMAIL).email) !== link.emailHash)
+      throw new LinkInvalidError('WRONG_BOOKING');
     return b;
   }
 
@@ -191,7 +189,11 @@ export class ProposalService {
   }
 
   /** The proposal a decision link or a signed-in caller points at (read only; decisions lock it again). */
-  async proposalOf(who: Decider, purpose: Extract<MagicLinkPurpose, 'approve' | 'decline'>, now: Date): Promise<{ proposal: Proposal; link: MagicLink | null }> {
+  async proposalOf(
+    who: Decider,
+    purpose: Extract<MagicLinkPurpose, 'approve' | 'decline'>,
+    now: Date,
+  ): Promise<{ proposal: Proposal; link: MagicLink | null }> {
     const sql = this.deps.db.sql;
     if ('token' in who) {
       const link = await openLink(sql, who.token, [purpose], now);

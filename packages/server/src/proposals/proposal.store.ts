@@ -91,7 +91,11 @@ export async function supersedePending(sql: SqlQuery, bookingId: string, now: Da
 
 export async function insertProposal(
   sql: SqlQuery,
-  p: Omit<Proposal, 'id' | 'status' | 'decidedAt' | 'decidedBy' | 'failureReason' | 'createdAt'> & { status?: 'PENDING' | 'FAILED'; failureReason?: ProposalFailure | null; now: Date },
+  p: Omit<Proposal, 'id' | 'status' | 'decidedAt' | 'decidedBy' | 'failureReason' | 'createdAt'> & {
+    status?: 'PENDING' | 'FAILED';
+    failureReason?: ProposalFailure | null;
+    now: Date;
+  },
 ): Promise<Proposal> {
   const failed = p.status === 'FAILED';
   const [row] = await sql.query<Row>(
@@ -170,18 +174,37 @@ async function proposalChanged(sql: SqlQuery, p: Proposal, previousStatus: Propo
 
 /** The proposal's decision links are spent once it is decided, whichever of them was used. */
 export async function spendDecisionLinks(sql: SqlQuery, proposalId: string, now: Date): Promise<void> {
-  await sql.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE proposal_id = $1::uuid AND used_at IS NULL`, [proposalId, now.toISOString()]);
+  await sql.query(`UPDATE magic_links SET used_at = $2::timestamptz WHERE proposal_id = $1::uuid AND used_at IS NULL`, [
+    proposalId,
+    now.toISOString(),
+  ]);
 }
 
 /** Audit rows for proposals and link uses; written in the transaction that made the change. */
 export async function writeAudit(
   sql: SqlQuery,
-  entry: { entityType: 'Proposal' | 'MagicLink' | 'ImipMessage'; entityId: string; action: string; actorId?: string | null; actorLabel: string; requestId?: string | null; newValues: Record<string, unknown> },
+  entry: {
+    entityType: 'Proposal' | 'MagicLink' | 'ImipMessage';
+    entityId: string;
+    action: string;
+    actorId?: string | null;
+    actorLabel: string;
+    requestId?: string | null;
+    newValues: Record<string, unknown>;
+  },
 ): Promise<void> {
   await sql.query(
     `INSERT INTO audit_events (entity_type, entity_id, action, actor_id, actor_label, request_id, new_values)
      VALUES ($1, $2::uuid, $3, $4::uuid, $5, $6, $7::jsonb)`,
-    [entry.entityType, entry.entityId, entry.action, entry.actorId ?? null, entry.actorLabel, entry.requestId ?? null, JSON.stringify(entry.newValues)],
+    [
+      entry.entityType,
+      entry.entityId,
+      entry.action,
+      entry.actorId ?? null,
+      entry.actorLabel,
+      entry.requestId ?? null,
+      JSON.stringify(entry.newValues),
+    ],
   );
 }
 

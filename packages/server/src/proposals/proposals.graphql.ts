@@ -58,7 +58,8 @@ const ProposalDecisionRef = builder.objectRef<Decision>('ProposalDecision').impl
 
 builder.objectType(LinkInvalidError, {
   name: 'LinkInvalidError',
-  description: 'A no-login link that cannot be used (unknown or tampered, expired, used, for another step or booking). Nothing changed; the message says how to start again.',
+  description:
+    'A no-login link that cannot be used (unknown or tampered, expired, used, for another step or booking). Nothing changed; the message says how to start again.',
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof LinkInvalidError,
   fields: (t) => ({ reason: t.field({ type: LinkInvalidReasonEnum, resolve: (e) => e.reason }) }),
@@ -139,9 +140,12 @@ const DECISION_ERRORS = [LinkInvalidError, ProposalClosedError, BookingPolicyErr
 builder.mutationField('proposeReschedule', (t) =>
   t.field({
     type: ProposalRef,
-    description: "Proposes a new time for a booking; the other party gets a mail with Approve and Decline links. Replaces the booking's pending proposal.",
+    description:
+      "Proposes a new time for a booking; the other party gets a mail with Approve and Decline links. Replaces the booking's pending proposal.",
     authScopes: { public: true },
-    errors: { types: [LinkInvalidError, BookingNotActiveError, SlotFullError, SlotUnavailableError, BookingConflictError, BookingPolicyError, TryAgainError] },
+    errors: {
+      types: [LinkInvalidError, BookingNotActiveError, SlotFullError, SlotUnavailableError, BookingConflictError, BookingPolicyError, TryAgainError],
+    },
     args: { input: t.arg({ type: ProposeRescheduleInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       granted(ctx, await ctx.services.proposals.propose(proposer(input, ctx), target(input), input.note, ctx.requestId)),
@@ -151,7 +155,8 @@ builder.mutationField('proposeReschedule', (t) =>
 builder.mutationField('approveProposal', (t) =>
   t.field({
     type: ProposalDecisionRef,
-    description: 'Moves the booking to the proposed time (checked again by the booking engine) and updates both calendars. If the time is gone the proposal ends FAILED.',
+    description:
+      'Moves the booking to the proposed time (checked again by the booking engine) and updates both calendars. If the time is gone the proposal ends FAILED.',
     authScopes: { public: true },
     errors: { types: DECISION_ERRORS },
     args: { input: t.arg({ type: DecideProposalInput, required: true }) },
@@ -176,16 +181,20 @@ builder.mutationField('declineProposal', (t) =>
   }),
 );
 
-export const BookingAttendeeRef = builder.objectRef<{ role: 'host' | 'guest'; partstat: string | null; repliedAt: Date | null; bouncedAt: Date | null; complainedAt: Date | null }>('BookingAttendee').implement({
-  description: "A party's last calendar answer (iMIP REPLY) and mail trouble (bounce, complaint).",
-  fields: (t) => ({
-    role: t.field({ type: PartyRoleEnum, resolve: (a) => a.role }),
-    partstat: t.exposeString('partstat', { nullable: true, description: 'ACCEPTED, TENTATIVE, DECLINED, ... as the calendar client sent it.' }),
-    repliedAt: t.expose('repliedAt', { type: 'DateTime', nullable: true }),
-    bouncedAt: t.expose('bouncedAt', { type: 'DateTime', nullable: true, description: 'A hard bounce: mail to this party does not arrive.' }),
-    complainedAt: t.expose('complainedAt', { type: 'DateTime', nullable: true }),
-  }),
-});
+export const BookingAttendeeRef = builder
+  .objectRef<{ role: 'host' | 'guest'; partstat: string | null; repliedAt: Date | null; bouncedAt: Date | null; complainedAt: Date | null }>(
+    'BookingAttendee',
+  )
+  .implement({
+    description: "A party's last calendar answer (iMIP REPLY) and mail trouble (bounce, complaint).",
+    fields: (t) => ({
+      role: t.field({ type: PartyRoleEnum, resolve: (a) => a.role }),
+      partstat: t.exposeString('partstat', { nullable: true, description: 'ACCEPTED, TENTATIVE, DECLINED, ... as the calendar client sent it.' }),
+      repliedAt: t.expose('repliedAt', { type: 'DateTime', nullable: true }),
+      bouncedAt: t.expose('bouncedAt', { type: 'DateTime', nullable: true, description: 'A hard bounce: mail to this party does not arrive.' }),
+      complainedAt: t.expose('complainedAt', { type: 'DateTime', nullable: true }),
+    }),
+  });
 
 builder.prismaObjectFields('Booking', (t) => ({
   attendees: t.field({
@@ -193,7 +202,10 @@ builder.prismaObjectFields('Booking', (t) => ({
     description: "Each party's calendar answer and delivery trouble. Staff only.",
     authScopes: { roles: STAFF_ROLES },
     resolve: async (booking, _args, ctx) =>
-      (await ctx.db.prisma.bookingAttendee.findMany({ where: { bookingId: booking.id }, orderBy: { role: 'asc' } })).map((a) => ({ ...a, role: a.role })),
+      (await ctx.db.prisma.bookingAttendee.findMany({ where: { bookingId: booking.id }, orderBy: { role: 'asc' } })).map((a) => ({
+        ...a,
+        role: a.role,
+      })),
   }),
   pendingProposal: t.field({
     type: ProposalRef,

@@ -34,7 +34,13 @@ describe('propose', () => {
   it('with the manage link: a pending proposal, and the host gets Approve / Decline links in their zone and UTC, without the guest address', async () => {
     const { booking, manage, target } = await booked();
     const proposal = await propose(manage, target, 'Running late that day');
-    expect(proposal).toMatchObject({ __typename: 'Proposal', status: 'PENDING', proposedBy: 'GUEST', note: 'Running late that day', booking: { id: booking.id, icsSequence: 0 } });
+    expect(proposal).toMatchObject({
+      __typename: 'Proposal',
+      status: 'PENDING',
+      proposedBy: 'GUEST',
+      note: 'Running late that day',
+      booking: { id: booking.id, icsSequence: 0 },
+    });
 
     const mails = await x.mails(`booking_id = '${booking.rawId}' AND kind LIKE 'proposal%'`);
     expect(mails.map((m) => [m.kind, m.to])).toEqual([['proposal', HOST_EMAIL]]);
@@ -58,7 +64,9 @@ describe('propose', () => {
     const first = await propose(manage, target);
     const firstMail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
     const second = await propose(manage, await nextSlot());
-    const rows = await t.app.db.sql.query<{ status: string }>(`SELECT status FROM proposals WHERE booking_id = $1 ORDER BY created_at`, [booking.rawId]);
+    const rows = await t.app.db.sql.query<{ status: string }>(`SELECT status FROM proposals WHERE booking_id = $1 ORDER BY created_at`, [
+      booking.rawId,
+    ]);
     expect(rows.map((r) => r.status)).toEqual(['SUPERSEDED', 'PENDING']);
     expect(first.id).not.toBe(second.id);
     const late = await call(t, APPROVE, { token: tokenOf(x.linkIn(firstMail.content, 'Approve')) });
@@ -74,10 +82,17 @@ describe('propose', () => {
     const staff = await call(t, PROPOSE, { bookingId: booking.id, slotId: gid('Slot', target) }, { token: await t.tokenFor(['frontdesk']) });
     expect(staff).toMatchObject({ __typename: 'Proposal', proposedBy: 'HOST' });
     expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`)).map((m) => m.to)).toEqual([GUEST_EMAIL]);
-    const customer = await call(t, PROPOSE, { bookingId: booking.id, slotId: gid('Slot', await nextSlot()) }, { token: await t.tokenFor(['user'], GUEST_EMAIL) });
+    const customer = await call(
+      t,
+      PROPOSE,
+      { bookingId: booking.id, slotId: gid('Slot', await nextSlot()) },
+      { token: await t.tokenFor(['user'], GUEST_EMAIL) },
+    );
     expect(customer).toMatchObject({ __typename: 'Proposal', proposedBy: 'GUEST' });
     for (const token of [await t.tokenFor(['scheduler']), await t.tokenFor(['user'])]) {
-      expect(await call(t, PROPOSE, { bookingId: booking.id, slotId: gid('Slot', target) }, { token })).toMatchObject({ __typename: 'NotFoundError' });
+      expect(await call(t, PROPOSE, { bookingId: booking.id, slotId: gid('Slot', target) }, { token })).toMatchObject({
+        __typename: 'NotFoundError',
+      });
     }
     expect(await call(t, PROPOSE, { bookingId: booking.id, slotId: gid('Slot', target) })).toMatchObject({
       __typename: 'ValidationError',
@@ -112,7 +127,8 @@ describe('tokens', () => {
     const expired = await x.link(booking.rawId, { expiresAt: new Date(Date.now() + 1000) });
     const before = await x.state();
 
-    const refused = async (doc: string, input: Record<string, unknown>, reason: string) => expect(await call(t, doc, input)).toMatchObject({ __typename: 'LinkInvalidError', code: 'LINK_INVALID', reason });
+    const refused = async (doc: string, input: Record<string, unknown>, reason: string) =>
+      expect(await call(t, doc, input)).toMatchObject({ __typename: 'LinkInvalidError', code: 'LINK_INVALID', reason });
     const later = t.app.services.proposals.now;
     t.app.services.proposals.now = () => new Date(Date.now() + 5000);
     await refused(PROPOSE, { token: expired, slotId: gid('Slot', target) }, 'EXPIRED');
@@ -126,7 +142,10 @@ describe('tokens', () => {
     expect(await x.state()).toEqual(before);
 
     // Used once, refused the second time: one decision, one move.
-    expect(await call(t, APPROVE, { token: approve, proposalId: proposal.id })).toMatchObject({ __typename: 'ProposalDecision', proposal: { status: 'APPROVED' } });
+    expect(await call(t, APPROVE, { token: approve, proposalId: proposal.id })).toMatchObject({
+      __typename: 'ProposalDecision',
+      proposal: { status: 'APPROVED' },
+    });
     const after = await x.state();
     await refused(APPROVE, { token: approve }, 'USED');
     await refused(DECLINE, { token: decline }, 'USED');
@@ -149,16 +168,26 @@ describe('approve and decline', () => {
     await propose(manage, target);
     const mail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
     const result = await call(t, APPROVE, { token: tokenOf(x.linkIn(mail.content, 'Approve')) });
-    expect(result).toMatchObject({ __typename: 'ProposalDecision', alreadyDecided: false, proposal: { status: 'APPROVED', booking: { icsSequence: 1 } } });
+    expect(result).toMatchObject({
+      __typename: 'ProposalDecision',
+      alreadyDecided: false,
+      proposal: { status: 'APPROVED', booking: { icsSequence: 1 } },
+    });
     expect(await x.f.slotCounts(from)).toMatchObject({ booked: 0 });
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 1 });
     const [moved] = await t.app.db.sql.query(`SELECT slot_id, ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
     expect(moved).toEqual({ slot_id: target, ics_sequence: 1 });
     // The engine's mail policy queued one REQUEST update per party, SEQUENCE 1, rendered after commit.
     await renderBookingMail(t);
-    const updates = await t.app.db.sql.query(`SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update' GROUP BY 1, 2`, [booking.rawId]);
+    const updates = await t.app.db.sql.query(
+      `SELECT ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update' GROUP BY 1, 2`,
+      [booking.rawId],
+    );
     expect(updates).toEqual([{ ics_method: 'REQUEST', ics_sequence: 1, n: 2 }]);
-    const [links] = await t.app.db.sql.query(`SELECT count(*) FILTER (WHERE used_at IS NULL)::int AS unused FROM magic_links WHERE proposal_id IS NOT NULL AND booking_id = $1`, [booking.rawId]);
+    const [links] = await t.app.db.sql.query(
+      `SELECT count(*) FILTER (WHERE used_at IS NULL)::int AS unused FROM magic_links WHERE proposal_id IS NOT NULL AND booking_id = $1`,
+      [booking.rawId],
+    );
     expect(links).toEqual({ unused: 0 });
     // Staff approving again: idempotent, nothing more.
     const again = await call(t, APPROVE, { proposalId: result.proposal.id }, { token: t.adminToken });
@@ -179,7 +208,10 @@ describe('approve and decline', () => {
     const again = x.linkIn(courtesy[0]!.content, 'Propose another time');
     expect(again).toMatch(/^https:\/\/book\.example\/reschedule\?r=ml_/);
     expect(await propose(tokenOf(again), await nextSlot())).toMatchObject({ __typename: 'Proposal', proposedBy: 'GUEST' });
-    expect(await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken })).toMatchObject({ __typename: 'ProposalClosedError', status: 'DECLINED' });
+    expect(await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken })).toMatchObject({
+      __typename: 'ProposalClosedError',
+      status: 'DECLINED',
+    });
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 0 });
   });
 
@@ -190,7 +222,9 @@ describe('approve and decline', () => {
     const mail = (await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`))[0]!;
     const result = await call(t, APPROVE, { token: tokenOf(x.linkIn(mail.content, 'Approve')) });
     expect(result).toMatchObject({ __typename: 'ProposalClosedError', status: 'FAILED', failureReason: 'TIME_UNAVAILABLE' });
-    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal-failed'`)).map((m) => m.to).sort()).toEqual([HOST_EMAIL, GUEST_EMAIL].sort());
+    expect((await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal-failed'`)).map((m) => m.to).sort()).toEqual(
+      [HOST_EMAIL, GUEST_EMAIL].sort(),
+    );
     const [row] = await t.app.db.sql.query(`SELECT ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
     expect(row).toEqual({ ics_sequence: 0 });
   });
@@ -198,7 +232,9 @@ describe('approve and decline', () => {
   it('the booking changed in between: refused as BOOKING_CHANGED, not moved a second time', async () => {
     const { booking, manage, target } = await booked();
     const proposal = await propose(manage, target);
-    expect(await call(t, RESCHEDULE, { bookingId: booking.id, slotId: gid('Slot', await nextSlot()) }, { token: t.adminToken })).toMatchObject({ icsSequence: 1 });
+    expect(await call(t, RESCHEDULE, { bookingId: booking.id, slotId: gid('Slot', await nextSlot()) }, { token: t.adminToken })).toMatchObject({
+      icsSequence: 1,
+    });
     const result = await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken });
     expect(result).toMatchObject({ __typename: 'ProposalClosedError', status: 'FAILED', failureReason: 'BOOKING_CHANGED' });
     expect(await x.f.slotCounts(target)).toMatchObject({ booked: 0 });
@@ -213,8 +249,14 @@ describe('expiry', () => {
     const real = t.app.services.proposals.now;
     t.app.services.proposals.now = () => new Date(Date.now() + (t.app.config.DECISION_LINK_TTL_HOURS + 1) * 3_600_000);
     try {
-      expect(await call(t, APPROVE, { token: tokenOf(x.linkIn(mail.content, 'Approve')) })).toMatchObject({ __typename: 'LinkInvalidError', reason: 'EXPIRED' });
-      expect(await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken })).toMatchObject({ __typename: 'ProposalClosedError', status: 'EXPIRED' });
+      expect(await call(t, APPROVE, { token: tokenOf(x.linkIn(mail.content, 'Approve')) })).toMatchObject({
+        __typename: 'LinkInvalidError',
+        reason: 'EXPIRED',
+      });
+      expect(await call(t, APPROVE, { proposalId: proposal.id }, { token: t.adminToken })).toMatchObject({
+        __typename: 'ProposalClosedError',
+        status: 'EXPIRED',
+      });
     } finally {
       t.app.services.proposals.now = real;
     }
@@ -265,7 +307,9 @@ describe('races', () => {
     const rows = await countRows(booking.rawId);
     expect([rows.APPROVED, rows.RESCHEDULED]).toEqual([1, 1]);
     await renderBookingMail(t);
-    const [updates] = await t.app.db.sql.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update'`, [booking.rawId]);
+    const [updates] = await t.app.db.sql.query(`SELECT count(*)::int AS n FROM outbox_messages WHERE booking_id = $1 AND kind = 'update'`, [
+      booking.rawId,
+    ]);
     expect(updates).toEqual({ n: 2 });
     const [b] = await t.app.db.sql.query(`SELECT ics_sequence FROM bookings WHERE id = $1`, [booking.rawId]);
     expect(b).toEqual({ ics_sequence: 1 });

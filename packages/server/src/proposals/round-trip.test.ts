@@ -33,7 +33,10 @@ describe.skipIf(!existsSync(CHROMIUM))('reschedule round trip: SMTP, Chromium, l
     t = await createTestApp({ config: { SMTP_URL: smtp.url } });
     // The server's own delivery job sends the mails, as in production.
     server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [manageRoute(t.app), proposalRoutes(t.app)] });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     mkdirSync(ARTIFACTS, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -67,7 +70,15 @@ describe.skipIf(!existsSync(CHROMIUM))('reschedule round trip: SMTP, Chromium, l
 
     const { booking } = await call(t, BOOK, { slotId: gid('Slot', from), customer: GUEST });
     const invites = await smtp.waitForMessages(2, 15_000);
-    expect(invites.map(invite).map((m) => [m.method, m.sequence]).sort()).toEqual([['REQUEST', 0], ['REQUEST', 0]]);
+    expect(
+      invites
+        .map(invite)
+        .map((m) => [m.method, m.sequence])
+        .sort(),
+    ).toEqual([
+      ['REQUEST', 0],
+      ['REQUEST', 0],
+    ]);
     const guestInvite = invites.find((m) => m.envelope.to[0] === GUEST.email)!;
 
     // The guest opens the manage link from the invitation and proposes the other time.
@@ -78,7 +89,10 @@ describe.skipIf(!existsSync(CHROMIUM))('reschedule round trip: SMTP, Chromium, l
     await guest.locator(`input[value="slot:${to}"]`).check();
     await guest.getByLabel('Note (optional)').fill('The afternoon suits me better');
     await guest.screenshot({ path: `${ARTIFACTS}round-trip-1-propose.png`, fullPage: true });
-    await Promise.all([guest.waitForResponse((r) => r.request().method() === 'POST'), guest.getByRole('button', { name: 'Propose this time' }).click()]);
+    await Promise.all([
+      guest.waitForResponse((r) => r.request().method() === 'POST'),
+      guest.getByRole('button', { name: 'Propose this time' }).click(),
+    ]);
     await expect.poll(() => guest.getByRole('heading', { level: 1 }).textContent()).toBe('Your proposal was sent');
 
     // The host's mail has Approve; opening it (as a mail scanner would) changes nothing.
@@ -95,23 +109,35 @@ describe.skipIf(!existsSync(CHROMIUM))('reschedule round trip: SMTP, Chromium, l
     expect(unchanged).toEqual({ ics_sequence: 0, slot_id: from });
     await host.screenshot({ path: `${ARTIFACTS}round-trip-2-approve.png`, fullPage: true });
     const eventsBefore = live.log.items.length;
-    await Promise.all([host.waitForResponse((r) => r.request().method() === 'POST'), host.getByRole('button', { name: 'Approve the new time' }).click()]);
+    await Promise.all([
+      host.waitForResponse((r) => r.request().method() === 'POST'),
+      host.getByRole('button', { name: 'Approve the new time' }).click(),
+    ]);
     await expect.poll(() => host.getByRole('heading', { level: 1 }).textContent()).toBe('New time approved');
 
     // Both parties receive the update: REQUEST, same UID, SEQUENCE 1, the new times.
     const updates = (await smtp.waitForMessages(5, 15_000)).slice(3).map(invite);
     expect(updates.map((u) => [u.to, u.method, u.uid, u.sequence, u.start, u.end]).sort()).toEqual(
-      [GUEST.email, HOST.email].sort().map((email) => [email, 'REQUEST', booking.icsUid, 1, target!.start_at.toISOString(), target!.end_at.toISOString()]),
+      [GUEST.email, HOST.email]
+        .sort()
+        .map((email) => [email, 'REQUEST', booking.icsUid, 1, target!.start_at.toISOString(), target!.end_at.toISOString()]),
     );
     // The old slot is free again; the live subscriber saw both slots change.
     const f = fixtures(t.app.db.sql);
     expect(await f.slotCounts(from)).toMatchObject({ booked: 0 });
     expect(await f.slotCounts(to)).toMatchObject({ booked: 1 });
     const local = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1];
-    await live.log.until(() => {
-      const seen = live.log.items.slice(eventsBefore).flatMap((e) => e.slots ?? []).map((s) => [local(s.id), s.booked]);
-      return seen.some(([id, n]) => id === from && n === 0) && seen.some(([id, n]) => id === to && n === 1);
-    }, 10_000, 'the move on both slots');
+    await live.log.until(
+      () => {
+        const seen = live.log.items
+          .slice(eventsBefore)
+          .flatMap((e) => e.slots ?? [])
+          .map((s) => [local(s.id), s.booked]);
+        return seen.some(([id, n]) => id === from && n === 0) && seen.some(([id, n]) => id === to && n === 1);
+      },
+      10_000,
+      'the move on both slots',
+    );
     live.stop();
     expect(smtp.messages).toHaveLength(5);
   }, 90_000);

@@ -53,7 +53,8 @@ afterAll(async () => {
 function aliasedAvailability(n: number) {
   const fields = Array.from(
     { length: n },
-    (_, i) => `a${i}: availability(locationId: $l, from: $from, to: $to) { __typename ... on Availability { slots { id startAt endAt status remaining localDate } } }`,
+    (_, i) =>
+      `a${i}: availability(locationId: $l, from: $from, to: $to) { __typename ... on Availability { slots { id startAt endAt status remaining localDate } } }`,
   );
   const from = new Date();
   return {
@@ -65,7 +66,11 @@ function aliasedAvailability(n: number) {
 const from = (ip: string, session?: string) => ({ 'x-forwarded-for': ip, ...(session ? { 'x-session-id': session } : {}) });
 
 async function post(body: unknown, headers: Record<string, string>, accept = 'application/graphql-response+json') {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', accept, ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept, ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as { data?: unknown; errors?: { extensions?: Record<string, unknown> }[] } };
 }
 
@@ -119,7 +124,9 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
 
   it('six at once (they filled the pool before) are all refused without a checkout', async () => {
     const results: Awaited<ReturnType<typeof post>>[] = [];
-    const used = await checkoutsDuring(() => Promise.all(Array.from({ length: 6 }, (_, i) => post(aliasedAvailability(30), from(`198.51.100.${10 + i}`)).then((r) => results.push(r)))));
+    const used = await checkoutsDuring(() =>
+      Promise.all(Array.from({ length: 6 }, (_, i) => post(aliasedAvailability(30), from(`198.51.100.${10 + i}`)).then((r) => results.push(r)))),
+    );
     expect(used).toBe(0);
     expect(results.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400]);
   });
@@ -127,7 +134,10 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
   it('is refused over WebSocket and over SSE the same way', async () => {
     const client = wsFrom(from('198.51.100.20'));
     try {
-      for (const [n, code] of [[30, 'TOO_MANY_AVAILABILITY_FIELDS'], [5, 'COST_LIMIT_EXCEEDED']] as const) {
+      for (const [n, code] of [
+        [30, 'TOO_MANY_AVAILABILITY_FIELDS'],
+        [5, 'COST_LIMIT_EXCEEDED'],
+      ] as const) {
         const result: unknown[] = [];
         const used = await checkoutsDuring(async () => {
           for await (const r of client.iterate(aliasedAvailability(n))) result.push(r);
@@ -138,7 +148,10 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
     } finally {
       await client.dispose();
     }
-    for (const [n, code] of [[30, 'TOO_MANY_AVAILABILITY_FIELDS'], [5, 'COST_LIMIT_EXCEEDED']] as const) {
+    for (const [n, code] of [
+      [30, 'TOO_MANY_AVAILABILITY_FIELDS'],
+      [5, 'COST_LIMIT_EXCEEDED'],
+    ] as const) {
       const { query, variables } = aliasedAvailability(n);
       const sse = sseSubscribe(url, variables, query);
       let result!: string;
@@ -266,7 +279,16 @@ describe('request bodies', () => {
   it('a 20 MB body is answered 413 (REQUEST_ENTITY_TOO_LARGE) without being parsed, with or without Content-Length', async () => {
     const huge = JSON.stringify({ query: '{ serverTime }', variables: { pad: 'x'.repeat(20 * 1024 * 1024) } });
     let sized!: Response;
-    expect(await checkoutsDuring(async () => (sized = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...from('192.0.2.1') }, body: huge })))).toBe(0);
+    expect(
+      await checkoutsDuring(
+        async () =>
+          (sized = await fetch(`${url}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', ...from('192.0.2.1') },
+            body: huge,
+          })),
+      ),
+    ).toBe(0);
     expect(sized.status).toBe(413);
     expect(((await sized.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
 
@@ -288,7 +310,9 @@ describe('request bodies', () => {
 
     // Just under the limit is read as usual.
     const fits = JSON.stringify({ query: '{ serverTime }', variables: { pad: 'x'.repeat(1024 * 1024 - 200) } });
-    expect((await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...from('192.0.2.3') }, body: fits })).status).toBe(200);
+    expect(
+      (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...from('192.0.2.3') }, body: fits })).status,
+    ).toBe(200);
   });
 });
 
@@ -316,7 +340,8 @@ describe('invalid operations count against the limit', () => {
     try {
       const first = async (query: string) => {
         try {
-          for await (const r of client.iterate({ query })) return (r as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code ?? 'OK';
+          for await (const r of client.iterate({ query }))
+            return (r as { errors?: { extensions?: { code?: string } }[] }).errors?.[0]?.extensions?.code ?? 'OK';
         } catch (errors) {
           return (errors as { extensions?: { code?: string } }[])[0]?.extensions?.code ?? 'INVALID';
         }

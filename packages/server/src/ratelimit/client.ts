@@ -71,7 +71,10 @@ export function clientKey(source: ClientSource, trustedProxies: number): ClientK
  */
 export function clientIp(source: Pick<ClientSource, 'headers' | 'remoteAddress'>, trustedProxies: number): string | undefined {
   if (trustedProxies > 0) {
-    const hops = (source.headers.get('x-forwarded-for') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const hops = (source.headers.get('x-forwarded-for') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const forwarded = hops[hops.length - trustedProxies] ?? hops[0];
     if (forwarded) return forwarded;
   }

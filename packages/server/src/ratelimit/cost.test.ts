@@ -74,7 +74,9 @@ describe('operation cost (README "Cost of an operation")', () => {
     // Every location's 93 days of slots: each location counts as 5 resources, and 10 locations are assumed.
     expect(costOf('{ locations { slots(from: "2030-01-01T00:00:00Z", to: "2030-04-04T00:00:00Z") { id } } }')).toBe(1 + 10 * (93 * 5 + 10));
     // Only the dearest member of a union counts.
-    expect(costOf('{ bookings(first: 50) { ... on BookingConnection { edges { node { id } } } ... on ValidationError { fieldErrors { path } } } }')).toBe(1 + 1 + 50 * 1);
+    expect(
+      costOf('{ bookings(first: 50) { ... on BookingConnection { edges { node { id } } } ... on ValidationError { fieldErrors { path } } } }'),
+    ).toBe(1 + 1 + 50 * 1);
     // Each object of a list counts, even when only leaves are asked for.
     expect(costOf(`{ nodes(ids: [${Array.from({ length: 2000 }, () => '"x"').join(',')}]) { id } }`)).toBe(1 + 2000);
     // Variables that do not coerce are no estimate: the operation fails before it runs.

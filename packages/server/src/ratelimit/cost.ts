@@ -140,7 +140,8 @@ export function operationCost(
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
         cost += fieldCost(selection, root, null);
-        if (AVAILABILITY_ROOT_FIELDS.includes(`${root.name}.${selection.name.value}`)) responseKeys.add(selection.alias?.value ?? selection.name.value);
+        if (AVAILABILITY_ROOT_FIELDS.includes(`${root.name}.${selection.name.value}`))
+          responseKeys.add(selection.alias?.value ?? selection.name.value);
         continue;
       }
       const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);

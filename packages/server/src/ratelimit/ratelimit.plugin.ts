@@ -81,7 +81,14 @@ function overLimits(estimate: { cost: number; availabilityFields: number }, limi
   if (estimate.availabilityFields > limits.maxAvailabilityFields) {
     return createGraphQLError(
       `At most ${limits.maxAvailabilityFields} availability fields per request; this one has ${estimate.availabilityFields}`,
-      { extensions: { code: 'TOO_MANY_AVAILABILITY_FIELDS', count: estimate.availabilityFields, max: limits.maxAvailabilityFields, http: { status: 400 } } },
+      {
+        extensions: {
+          code: 'TOO_MANY_AVAILABILITY_FIELDS',
+          count: estimate.availabilityFields,
+          max: limits.maxAvailabilityFields,
+          http: { status: 400 },
+        },
+      },
     );
   }
   if (estimate.cost > limits.maxCost) {

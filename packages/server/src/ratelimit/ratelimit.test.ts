@@ -70,7 +70,8 @@ describe('rate limits in one process (in-memory)', () => {
 
   it('counts booking mutations per root field in their own bucket: a refused hold writes nothing', async () => {
     const slotId = await fx.slot(locationId, resourceId, { capacity: 10 });
-    const hold = (n: number) => send(t, HOLD, { headers: session('booker'), variables: { input: { slotId: gid('Slot', slotId), customer: customer(n) } } });
+    const hold = (n: number) =>
+      send(t, HOLD, { headers: session('booker'), variables: { input: { slotId: gid('Slot', slotId), customer: customer(n) } } });
     expect((await hold(1)).body.data.hold.__typename).toBe('BookingReceipt');
     // Reads are a separate bucket.
     expect((await send(t, READ, { headers: session('booker') })).status).toBe(200);

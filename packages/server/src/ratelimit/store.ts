@@ -154,6 +154,10 @@ export class FallbackRateLimitStore implements RateLimitStore {
   ) {}
 
   hit(key: string, cost: number): Promise<WindowCount> {
-    return this.redis.attempt('ratelimit', () => this.shared.hit(key, cost), () => this.local.hit(key, cost));
+    return this.redis.attempt(
+      'ratelimit',
+      () => this.shared.hit(key, cost),
+      () => this.local.hit(key, cost),
+    );
   }
 }

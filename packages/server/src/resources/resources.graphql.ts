@@ -26,8 +26,14 @@ export const ResourceRef = builder.prismaNode('Resource', {
     minNoticeMinutes: t.exposeInt('minNoticeMinutes', { nullable: true, description: policyDescription('minNoticeMinutes', OF) }),
     horizonDays: t.exposeInt('horizonDays', { nullable: true, description: policyDescription('horizonDays', OF) }),
     maxBookingsPerDay: t.exposeInt('maxBookingsPerDay', { nullable: true, description: policyDescription('maxBookingsPerDay', OF) }),
-    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerDay', OF) }),
-    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', { nullable: true, description: policyDescription('maxBookingsPerCustomerPerWeek', OF) }),
+    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', {
+      nullable: true,
+      description: policyDescription('maxBookingsPerCustomerPerDay', OF),
+    }),
+    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', {
+      nullable: true,
+      description: policyDescription('maxBookingsPerCustomerPerWeek', OF),
+    }),
   }),
 });
 
@@ -98,7 +104,6 @@ builder.mutationField('updateResource', (t) =>
     authScopes: { roles: ['manager'] },
     errors: {},
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateResourceInput, required: true }) },
-    resolve: (_query, _root, { id, input }, ctx) =>
-      ctx.services.resources.update(parseGlobalId(String(id), 'Resource', ['id']), input),
+    resolve: (_query, _root, { id, input }, ctx) => ctx.services.resources.update(parseGlobalId(String(id), 'Resource', ['id']), input),
   }),
 );

@@ -9,7 +9,10 @@ import { insertResource, updateResourceRow } from './resources.store.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const kind = z.enum(['PERSON', 'FACILITY', 'ROOM']);
-const email = z.email('must be an email address').transform((e) => e.toLowerCase()).nullish();
+const email = z
+  .email('must be an email address')
+  .transform((e) => e.toLowerCase())
+  .nullish();
 const capacity = z.number().int('must be a whole number').min(1, 'must be at least 1').max(10_000);
 
 export const createResourceInput = z.object({

@@ -31,8 +31,12 @@ function checkNestedWindow(from: Date, to: Date): void {
 builder.prismaObjectFields('Resource', (t) => ({
   slots: t.field({
     type: [SlotRef],
-    description: 'This resource\'s slots starting in [from, to), cancelled ones left out; batched across resources.',
-    args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
+    description: "This resource's slots starting in [from, to), cancelled ones left out; batched across resources.",
+    args: {
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+    },
     resolve: async (resource, { from, to, timeZone }, ctx) => {
       checkNestedWindow(from, to);
       return slotsInZone(await slotsLoader(ctx, ctx.db.prisma, 'resourceId', from, to).load(resource.id), timeZone);
@@ -44,7 +48,11 @@ builder.prismaObjectFields('Location', (t) => ({
   slots: t.field({
     type: [SlotRef],
     description: 'Every slot of this location starting in [from, to), cancelled ones left out; batched across locations.',
-    args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
+    args: {
+      from: t.arg({ type: 'DateTime', required: true }),
+      to: t.arg({ type: 'DateTime', required: true }),
+      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
+    },
     resolve: async (location, { from, to, timeZone }, ctx) => {
       checkNestedWindow(from, to);
       return slotsInZone(await slotsLoader(ctx, ctx.db.prisma, 'locationId', from, to).load(location.id), timeZone);

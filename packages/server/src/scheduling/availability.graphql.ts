@@ -48,8 +48,15 @@ const AvailabilityDayRef = builder.objectRef<AvailabilityDay>('AvailabilityDay')
   description: "One resource's bookable slots starting on one local date, as parallel lists (the i-th of each is one slot).",
   fields: (t) => ({
     date: t.expose('date', { type: 'Date', description: "Local date in the answer's timeZone." }),
-    resourceId: t.id({ nullable: true, description: 'The Resource (null: slots of no resource).', resolve: (d) => (d.resourceId ? encodeGlobalID('Resource', d.resourceId) : null) }),
-    slotIds: t.idList({ description: 'Slot IDs (for hold and book); leave out for an overview.', resolve: (d) => d.slotIds.map((id) => encodeGlobalID('Slot', id)) }),
+    resourceId: t.id({
+      nullable: true,
+      description: 'The Resource (null: slots of no resource).',
+      resolve: (d) => (d.resourceId ? encodeGlobalID('Resource', d.resourceId) : null),
+    }),
+    slotIds: t.idList({
+      description: 'Slot IDs (for hold and book); leave out for an overview.',
+      resolve: (d) => d.slotIds.map((id) => encodeGlobalID('Slot', id)),
+    }),
     starts: t.exposeIntList('starts', { description: 'Starts on the local wall clock, in minutes after midnight (540 = 09:00).' }),
     durations: t.exposeIntList('durations', { description: 'Lengths in minutes.' }),
     remaining: t.exposeIntList('remaining', { description: 'Places left.' }),
@@ -69,7 +76,7 @@ const AvailabilityDaysRef = builder.objectRef<AvailabilityDays>('AvailabilityDay
 
 const AvailableDateRef = builder.objectRef<AvailableDate>('AvailableDate').implement({
   fields: (t) => ({
-    date: t.expose('date', { type: 'Date', description: 'Local date in the answer\'s timeZone.' }),
+    date: t.expose('date', { type: 'Date', description: "Local date in the answer's timeZone." }),
     slotCount: t.exposeInt('slotCount', { description: 'Bookable slots starting that day.' }),
     remaining: t.exposeInt('remaining', { description: 'Places left over those slots.' }),
   }),

@@ -118,7 +118,17 @@ export class AvailabilityService {
     }
     // By date, then resource (uuids compare as their lowercase text), no resource last.
     const days = [...groups.values()].sort((a, b) =>
-      a.date !== b.date ? (a.date < b.date ? -1 : 1) : a.resourceId === b.resourceId ? 0 : a.resourceId === null ? 1 : b.resourceId === null || a.resourceId < b.resourceId ? -1 : 1,
+      a.date !== b.date
+        ? a.date < b.date
+          ? -1
+          : 1
+        : a.resourceId === b.resourceId
+          ? 0
+          : a.resourceId === null
+            ? 1
+            : b.resourceId === null || a.resourceId < b.resourceId
+              ? -1
+              : 1,
     );
     return { timeZone: zone, from, to, slotCount: bookable.length, days };
   }

@@ -58,13 +58,76 @@ const nov1Window = { from: '2026-11-01T04:00:00Z', to: '2026-11-02T05:00:00Z' };
 
 describe('availability', () => {
   const expectedNov1 = [
-    { startAt: '2026-11-01T04:30:00.000Z', localDate: '2026-11-01', localStart: '00:30', localEnd: '01:00', localStartAt: '2026-11-01T00:30:00-04:00', dayPart: 'NIGHT', remaining: 1, status: 'OPEN' },
-    { startAt: '2026-11-01T05:30:00.000Z', localDate: '2026-11-01', localStart: '01:30', localEnd: '01:00', localStartAt: '2026-11-01T01:30:00-04:00', dayPart: 'NIGHT', remaining: 1, status: 'OPEN' },
-    { startAt: '2026-11-01T06:30:00.000Z', localDate: '2026-11-01', localStart: '01:30', localEnd: '02:00', localStartAt: '2026-11-01T01:30:00-05:00', dayPart: 'NIGHT', remaining: 2, status: 'PARTIAL' },
-    { startAt: '2026-11-01T08:00:00.000Z', localDate: '2026-11-01', localStart: '03:00', localEnd: '03:30', localStartAt: '2026-11-01T03:00:00-05:00', dayPart: 'NIGHT', remaining: 0, status: 'BLOCKED' },
-    { startAt: '2026-11-01T16:00:00.000Z', localDate: '2026-11-01', localStart: '11:00', localEnd: '11:30', localStartAt: '2026-11-01T11:00:00-05:00', dayPart: 'MORNING', remaining: 0, status: 'FULL' },
-    { startAt: '2026-11-01T19:00:00.000Z', localDate: '2026-11-01', localStart: '14:00', localEnd: '15:00', localStartAt: '2026-11-01T14:00:00-05:00', dayPart: 'AFTERNOON', remaining: 1, status: 'OPEN' },
-    { startAt: '2026-11-02T04:30:00.000Z', localDate: '2026-11-01', localStart: '23:30', localEnd: '00:00', localStartAt: '2026-11-01T23:30:00-05:00', dayPart: 'NIGHT', remaining: 1, status: 'OPEN' },
+    {
+      startAt: '2026-11-01T04:30:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '00:30',
+      localEnd: '01:00',
+      localStartAt: '2026-11-01T00:30:00-04:00',
+      dayPart: 'NIGHT',
+      remaining: 1,
+      status: 'OPEN',
+    },
+    {
+      startAt: '2026-11-01T05:30:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '01:30',
+      localEnd: '01:00',
+      localStartAt: '2026-11-01T01:30:00-04:00',
+      dayPart: 'NIGHT',
+      remaining: 1,
+      status: 'OPEN',
+    },
+    {
+      startAt: '2026-11-01T06:30:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '01:30',
+      localEnd: '02:00',
+      localStartAt: '2026-11-01T01:30:00-05:00',
+      dayPart: 'NIGHT',
+      remaining: 2,
+      status: 'PARTIAL',
+    },
+    {
+      startAt: '2026-11-01T08:00:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '03:00',
+      localEnd: '03:30',
+      localStartAt: '2026-11-01T03:00:00-05:00',
+      dayPart: 'NIGHT',
+      remaining: 0,
+      status: 'BLOCKED',
+    },
+    {
+      startAt: '2026-11-01T16:00:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '11:00',
+      localEnd: '11:30',
+      localStartAt: '2026-11-01T11:00:00-05:00',
+      dayPart: 'MORNING',
+      remaining: 0,
+      status: 'FULL',
+    },
+    {
+      startAt: '2026-11-01T19:00:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '14:00',
+      localEnd: '15:00',
+      localStartAt: '2026-11-01T14:00:00-05:00',
+      dayPart: 'AFTERNOON',
+      remaining: 1,
+      status: 'OPEN',
+    },
+    {
+      startAt: '2026-11-02T04:30:00.000Z',
+      localDate: '2026-11-01',
+      localStart: '23:30',
+      localEnd: '00:00',
+      localStartAt: '2026-11-01T23:30:00-05:00',
+      dayPart: 'NIGHT',
+      remaining: 1,
+      status: 'OPEN',
+    },
   ];
 
   const nov1 = async () => {
@@ -100,7 +163,9 @@ describe('availability', () => {
     const prisma = t.app.db.prisma;
     const form = await prisma.form.create({ data: { slug: 'fall-back-signup', title: 'Sign-up', timeZone: 'America/New_York', status: 'DRAFT' } });
     const location = await prisma.location.findFirstOrThrow({ where: { timeZone: 'America/New_York' } });
-    await fixtures(t.app.db.sql).slots({ locationId: location.id, resourceId: null, formId: form.id, timeZone: 'America/New_York' }, [{ start: '2026-11-01T15:00:00Z', capacity: 10 }]);
+    await fixtures(t.app.db.sql).slots({ locationId: location.id, resourceId: null, formId: form.id, timeZone: 'America/New_York' }, [
+      { start: '2026-11-01T15:00:00Z', capacity: 10 },
+    ]);
     const draftAnswer = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }));
     expect(draftAnswer.availability).toMatchObject({ __typename: 'NotFoundError' });
     const forStaff = expectNoErrors(await t.execute(AVAILABILITY, { formId: gid('Form', form.id), ...nov1Window }, { token: t.adminToken }));
@@ -149,7 +214,9 @@ describe('availability', () => {
     expect(none.fieldErrors.map((e: { path: string[] }) => e.path)).toEqual([['resourceId'], ['locationId'], ['formId']]);
     const two = await errorOf({ resourceId: nyResource, locationId: nyLocation, ...nov1Window });
     expect(two.fieldErrors.map((e: { path: string[] }) => e.path)).toEqual([['resourceId'], ['locationId']]);
-    expect((await errorOf({ resourceId: nyLocation, ...nov1Window })).fieldErrors).toEqual([{ path: ['resourceId'], message: 'must be a Resource ID' }]);
+    expect((await errorOf({ resourceId: nyLocation, ...nov1Window })).fieldErrors).toEqual([
+      { path: ['resourceId'], message: 'must be a Resource ID' },
+    ]);
     expect(await errorOf({ resourceId: gid('Resource', '00000000-0000-7000-8000-000000000000'), ...nov1Window })).toEqual({
       __typename: 'NotFoundError',
       entity: 'Resource',

@@ -101,10 +101,18 @@ export class FallbackExposureCache implements ExposureCache {
   ) {}
 
   get(key: string): Promise<StickyExposure | null> {
-    return this.redis.attempt('exposure-cache', () => this.shared.get(key), () => this.local.get(key));
+    return this.redis.attempt(
+      'exposure-cache',
+      () => this.shared.get(key),
+      () => this.local.get(key),
+    );
   }
 
   set(key: string, value: StickyExposure): Promise<void> {
-    return this.redis.attempt('exposure-cache', () => this.shared.set(key, value), () => this.local.set(key, value));
+    return this.redis.attempt(
+      'exposure-cache',
+      () => this.shared.set(key, value),
+      () => this.local.set(key, value),
+    );
   }
 }

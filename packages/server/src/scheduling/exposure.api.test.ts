@@ -130,8 +130,22 @@ describe('exposedSlots', () => {
       { start: `${DATE}T09:00:00Z`, held: 1 },
       { start: `${DATE}T13:00:00Z`, held: 1 },
     ]);
-    const stale = { id: await f.booking({ slotId: expired!.id, startAt: `${DATE}T09:00:00Z`, endAt: `${DATE}T09:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T07:59:00Z' }) };
-    await f.booking({ slotId: live!.id, startAt: `${DATE}T13:00:00Z`, endAt: `${DATE}T13:30:00Z`, status: 'HELD', holdExpiresAt: '2026-12-01T08:30:00Z' });
+    const stale = {
+      id: await f.booking({
+        slotId: expired!.id,
+        startAt: `${DATE}T09:00:00Z`,
+        endAt: `${DATE}T09:30:00Z`,
+        status: 'HELD',
+        holdExpiresAt: '2026-12-01T07:59:00Z',
+      }),
+    };
+    await f.booking({
+      slotId: live!.id,
+      startAt: `${DATE}T13:00:00Z`,
+      endAt: `${DATE}T13:30:00Z`,
+      status: 'HELD',
+      holdExpiresAt: '2026-12-01T08:30:00Z',
+    });
 
     const events = t.app.pubsub.subscribe(SLOT_CHANGES_TOPIC)[Symbol.asyncIterator]();
     const next = events.next();

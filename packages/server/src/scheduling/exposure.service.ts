@@ -71,7 +71,9 @@ export class ExposureService {
     const eligible = (await bookableUnderPolicies(this.sql, fresh, now)).map((s) => (request.timeZone ? { ...s, timeZone: zone } : s));
     const base = { date: request.date, timeZone: zone, total: eligible.length, variant: request.variant };
     // Another zone's day or another skill set is another choice, remembered apart.
-    const view = [request.timeZone ? `tz=${zone}` : '', request.skills ? `skills=${request.skills.slice().sort().join('+')}` : ''].filter(Boolean).join('|');
+    const view = [request.timeZone ? `tz=${zone}` : '', request.skills ? `skills=${request.skills.slice().sort().join('+')}` : '']
+      .filter(Boolean)
+      .join('|');
     const key = exposureKey(subject, request.date, `${kind}:${id}${view ? `|${view}` : ''}`);
 
     const cached = await this.deps.cache.get(key);
@@ -79,7 +81,8 @@ export class ExposureService {
       const byId = new Map(eligible.map((s) => [s.id, s]));
       const still = cached.slotIds.flatMap((slotId) => byId.get(slotId) ?? []);
       // Sticky while any of it is still bookable; when all of it is gone, choose again.
-      if (still.length || !eligible.length) return this.shown({ ...base, slots: byStart(still), hasMore: eligible.length > still.length, k: cached.k });
+      if (still.length || !eligible.length)
+        return this.shown({ ...base, slots: byStart(still), hasMore: eligible.length > still.length, k: cached.k });
     }
 
     const seed = exposureSeed({

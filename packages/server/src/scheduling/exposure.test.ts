@@ -38,7 +38,10 @@ describe('pickExposure', () => {
   });
 
   it('differs between sessions, between hours and between scopes', () => {
-    const ids = (seed: Buffer) => pickExposure(slots, { seed, personScoped: false, variant: 'control' }).picked.map((s) => s.id).join();
+    const ids = (seed: Buffer) =>
+      pickExposure(slots, { seed, personScoped: false, variant: 'control' })
+        .picked.map((s) => s.id)
+        .join();
     const bySession = new Set(Array.from({ length: 20 }, (_, i) => ids(seedFor(`session:${i}`))));
     expect(bySession.size).toBeGreaterThan(10);
     expect(ids(seedFor('session:a', { hourSalt: 1 }))).not.toBe(ids(seedFor('session:a', { hourSalt: 2 })));
@@ -83,7 +86,9 @@ describe('pickExposure', () => {
 
   it('plain shuffle without fairness (no-fairness variant) can pick two afternoons with k = 3', () => {
     const afternoonHeavy = daySlots({ m: 1, a: 20, e: 1 });
-    const unfair = Array.from({ length: 200 }, (_, i) => pickExposure(afternoonHeavy, { seed: seedFor(`s${i}`), personScoped: false, variant: 'no-fairness' }));
+    const unfair = Array.from({ length: 200 }, (_, i) =>
+      pickExposure(afternoonHeavy, { seed: seedFor(`s${i}`), personScoped: false, variant: 'no-fairness' }),
+    );
     expect(unfair.some(({ picked }) => picked.filter((s) => s.id.startsWith('a')).length >= 2 && picked.length === 3)).toBe(true);
   });
 

@@ -94,7 +94,10 @@ export class GenerationService {
       const plans = targets.map((t) => ({ t, plan: this.plan(t, from, v.to, now) }));
       const total = plans.reduce((n, p) => n + p.plan.length, 0);
       if (total > this.options.maxSlots) {
-        throw ValidationError.field(['input', 'to'], `would produce ${total} slots, more than the maximum of ${this.options.maxSlots}; choose a shorter window`);
+        throw ValidationError.field(
+          ['input', 'to'],
+          `would produce ${total} slots, more than the maximum of ${this.options.maxSlots}; choose a shorter window`,
+        );
       }
       return this.apply(tx, plans, from, v.to, now);
     }, TX_OPTIONS);
@@ -107,7 +110,10 @@ export class GenerationService {
    * local dates of the first to the last future slot) in the same transaction; events go out
    * after commit. Dates never generated are left to generateSlots and the horizon job.
    */
-  async afterRuleChange<T>(scope: { locationId: string; resourceId: string | null }, write: (tx: Tx) => Promise<T>): Promise<{ rule: T; slots: GenerationReport }> {
+  async afterRuleChange<T>(
+    scope: { locationId: string; resourceId: string | null },
+    write: (tx: Tx) => Promise<T>,
+  ): Promise<{ rule: T; slots: GenerationReport }> {
     const now = this.now();
     const { rule, report, changes } = await this.prisma.$transaction(async (tx) => {
       // The rule's own scope lock also serializes the overlap check of concurrent rule writes.
@@ -159,8 +165,12 @@ export class GenerationService {
         const from = localDateOf(span.first, oldZone);
         const to = localDateOf(span.last, oldZone);
         // The window covers the old slots (old zone's dates) and the new ones (the same dates in the new zone).
-        const start = new Date(Math.max(now.getTime(), Math.min(startOfLocalDate(from, oldZone).getTime(), startOfLocalDate(from, t.timeZone).getTime())));
-        const end = new Date(Math.max(startOfLocalDate(nextLocalDate(to), oldZone).getTime(), startOfLocalDate(nextLocalDate(to), t.timeZone).getTime()));
+        const start = new Date(
+          Math.max(now.getTime(), Math.min(startOfLocalDate(from, oldZone).getTime(), startOfLocalDate(from, t.timeZone).getTime())),
+        );
+        const end = new Date(
+          Math.max(startOfLocalDate(nextLocalDate(to), oldZone).getTime(), startOfLocalDate(nextLocalDate(to), t.timeZone).getTime()),
+        );
         const r = await reconcileScope(tx, t, this.plan(t, from, to, now), start, end);
         addTo(report, r);
         changes.push(...r.changes);
@@ -179,7 +189,9 @@ export class GenerationService {
    * most `maxScopes` scopes, in key order after `after`; `next` is where the following call goes on
    * (null: the pass is complete).
    */
-  async fillHorizon(options: { after?: string | null; maxScopes?: number } = {}): Promise<GenerationReport & { skipped: number; next: string | null }> {
+  async fillHorizon(
+    options: { after?: string | null; maxScopes?: number } = {},
+  ): Promise<GenerationReport & { skipped: number; next: string | null }> {
     const maxScopes = options.maxScopes ?? HORIZON_SCOPES_PER_RUN;
     const scopes = await selectScopesWithRules(this.prisma, options.after ?? null, maxScopes + 1);
     const total = { ...emptyReport(), skipped: 0, next: scopes.length > maxScopes ? scopes[maxScopes - 1]!.key : null };
@@ -218,7 +230,14 @@ export class GenerationService {
   private readonly horizonPass: { next: string | null; startedAt: number } = { next: null, startedAt: -Infinity };
 
   private plan(t: Target, from: string, to: string, now: Date) {
-    return planSlots({ timeZone: t.timeZone, fromDate: from, toDate: to, rules: t.rules, notBefore: now, capacityOverride: t.exclusive ? 1 : undefined });
+    return planSlots({
+      timeZone: t.timeZone,
+      fromDate: from,
+      toDate: to,
+      rules: t.rules,
+      notBefore: now,
+      capacityOverride: t.exclusive ? 1 : undefined,
+    });
   }
 
   private async apply(tx: Tx, plans: { t: Target; plan: ReturnType<GenerationService['plan']> }[], from: string, to: string, now: Date) {
@@ -245,7 +264,10 @@ export class GenerationService {
    */
   private async targets(tx: Tx, locationId: string, resourceId: string | null): Promise<Target[]> {
     const location = await tx.location.findUniqueOrThrow({ where: { id: locationId }, select: { timeZone: true } });
-    const rules = (await tx.availabilityRule.findMany({ where: { locationId }, orderBy: { id: 'asc' } })).map((r) => ({ ...toPlanRule(r), resourceId: r.resourceId }));
+    const rules = (await tx.availabilityRule.findMany({ where: { locationId }, orderBy: { id: 'asc' } })).map((r) => ({
+      ...toPlanRule(r),
+      resourceId: r.resourceId,
+    }));
     const locationClosures = rules.filter((r) => !r.resourceId && r.isClosed);
     const resources = await tx.resource.findMany({
       where: resourceId ? { id: resourceId } : { locationId, active: true, rules: { some: {} } },
@@ -259,7 +281,8 @@ export class GenerationService {
       exclusive: res.exclusive,
       rules: [...rules.filter((r) => r.resourceId === res.id), ...locationClosures],
     }));
-    if (!resourceId) targets.unshift({ locationId, resourceId: null, timeZone: location.timeZone, exclusive: false, rules: rules.filter((r) => !r.resourceId) });
+    if (!resourceId)
+      targets.unshift({ locationId, resourceId: null, timeZone: location.timeZone, exclusive: false, rules: rules.filter((r) => !r.resourceId) });
     return targets;
   }
 }

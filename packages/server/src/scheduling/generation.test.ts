@@ -39,7 +39,12 @@ const day = (n: number) => monday.add({ days: n }).toString();
 async function personWithRule(name: string, exclusive = false) {
   const resource = await t.app.services.resources.create({ locationId, kind: exclusive ? 'ROOM' : 'PERSON', name, exclusive });
   const { rule } = await t.app.services.rules.create({
-    resourceId: resource.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5], startTime: '09:00', endTime: '12:00', capacity: 3,
+    resourceId: resource.id,
+    kind: 'WEEKLY',
+    daysOfWeek: [1, 2, 3, 4, 5],
+    startTime: '09:00',
+    endTime: '12:00',
+    capacity: 3,
   });
   return { id: resource.id, gid: encodeGlobalID('Resource', resource.id), ruleGid: encodeGlobalID('AvailabilityRule', rule.id) };
 }
@@ -56,7 +61,13 @@ describe('generateSlots', () => {
     expect(second.generateSlots).toMatchObject({ created: 0, unchanged: 30, removed: 0 });
     expect(await slotCount(p.id)).toBe(30);
     const first2 = await t.app.db.prisma.slot.findFirstOrThrow({ where: { resourceId: p.id }, orderBy: { startAt: 'asc' } });
-    expect(first2).toMatchObject({ startAt: new Date(`${day(0)}T03:30:00Z`), endAt: new Date(`${day(0)}T04:00:00Z`), capacity: 3, timeZone: 'Asia/Kolkata', status: 'OPEN' });
+    expect(first2).toMatchObject({
+      startAt: new Date(`${day(0)}T03:30:00Z`),
+      endAt: new Date(`${day(0)}T04:00:00Z`),
+      capacity: 3,
+      timeZone: 'Asia/Kolkata',
+      status: 'OPEN',
+    });
   });
 
   it('two concurrent runs create each slot once', async () => {
@@ -87,29 +98,59 @@ describe('generateSlots', () => {
     // no longer a start) and 10:00 (held, would grow to 60 min) are kept, 10:30 and 11:30 go.
     const changed = expectNoErrors(await t.execute(UPDATE, { id: p.ruleGid, input: { slotDurationMinutes: 60 } }, { token: t.adminToken }));
     expect(changed.updateAvailabilityRule.slots).toEqual({
-      created: 0, updated: 2 + 4 * 3, unchanged: 0, removed: 2 + 4 * 3,
+      created: 0,
+      updated: 2 + 4 * 3,
+      unchanged: 0,
+      removed: 2 + 4 * 3,
       kept: [encodeGlobalID('Slot', booked.id), encodeGlobalID('Slot', held.id)],
     });
-    expect(await t.app.db.prisma.slot.findUniqueOrThrow({ where: { id: booked.id } })).toMatchObject({ booked: 1, endAt: booked.endAt, version: booked.version + 1 }); // only the SQL above changed it
+    expect(await t.app.db.prisma.slot.findUniqueOrThrow({ where: { id: booked.id } })).toMatchObject({
+      booked: 1,
+      endAt: booked.endAt,
+      version: booked.version + 1,
+    }); // only the SQL above changed it
     expect(await t.app.db.prisma.slot.findUniqueOrThrow({ where: { id: held.id } })).toMatchObject({ held: 2, endAt: held.endAt, capacity: 3 });
     const monday = await t.app.db.prisma.slot.findMany({ where: { resourceId: p.id, startAt: { lt: at('12:00') } }, orderBy: { startAt: 'asc' } });
     expect(monday.map((s) => [s.startAt.toISOString().slice(11, 16), (s.endAt.getTime() - s.startAt.getTime()) / 60_000])).toEqual([
-      ['03:30', 60], ['04:00', 30], ['04:30', 30], ['05:30', 60],
+      ['03:30', 60],
+      ['04:00', 30],
+      ['04:30', 30],
+      ['05:30', 60],
     ]);
 
     // Capacity 1 no longer fits the held slot (2 held): it is kept; free ones follow.
     const shrunk = expectNoErrors(await t.execute(UPDATE, { id: p.ruleGid, input: { capacity: 1 } }, { token: t.adminToken }));
-    expect(shrunk.updateAvailabilityRule.slots).toMatchObject({ updated: 2 + 4 * 3, removed: 0, kept: [encodeGlobalID('Slot', booked.id), encodeGlobalID('Slot', held.id)] });
+    expect(shrunk.updateAvailabilityRule.slots).toMatchObject({
+      updated: 2 + 4 * 3,
+      removed: 0,
+      kept: [encodeGlobalID('Slot', booked.id), encodeGlobalID('Slot', held.id)],
+    });
 
     // Deleting the rule removes every free slot; the busy ones stay.
-    const deleted = expectNoErrors(await t.execute(`mutation ($id: ID!) { deleteAvailabilityRule(id: $id) { ... on DeleteAvailabilityRulePayload { slots { removed kept } } } }`, { id: p.ruleGid }, { token: t.adminToken }));
-    expect(deleted.deleteAvailabilityRule.slots).toEqual({ removed: 2 + 4 * 3, kept: [encodeGlobalID('Slot', booked.id), encodeGlobalID('Slot', held.id)] });
+    const deleted = expectNoErrors(
+      await t.execute(
+        `mutation ($id: ID!) { deleteAvailabilityRule(id: $id) { ... on DeleteAvailabilityRulePayload { slots { removed kept } } } }`,
+        { id: p.ruleGid },
+        { token: t.adminToken },
+      ),
+    );
+    expect(deleted.deleteAvailabilityRule.slots).toEqual({
+      removed: 2 + 4 * 3,
+      kept: [encodeGlobalID('Slot', booked.id), encodeGlobalID('Slot', held.id)],
+    });
     expect(await slotCount(p.id)).toBe(2);
   });
 
   it('skips the past: a window starting today creates no slot that has begun', async () => {
     const p = await t.app.services.resources.create({ locationId, kind: 'PERSON', name: 'Every day' });
-    await t.app.services.rules.create({ resourceId: p.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '00:00', endTime: '24:00', slotDurationMinutes: 60 });
+    await t.app.services.rules.create({
+      resourceId: p.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+      startTime: '00:00',
+      endTime: '24:00',
+      slotDurationMinutes: 60,
+    });
     const yesterday = Temporal.Now.plainDateISO('Asia/Kolkata').subtract({ days: 1 }).toString();
     const today = Temporal.Now.plainDateISO('Asia/Kolkata').toString();
     const before = new Date();
@@ -125,7 +166,15 @@ describe('daylight saving through the API', () => {
   it('America/New_York: the next spring-forward and fall-back days give the exact instants', async () => {
     const ny = await t.app.services.locations.create({ name: 'New York', timeZone: 'America/New_York' });
     const r = await t.app.services.resources.create({ locationId: ny.id, kind: 'PERSON', name: 'Night owl' });
-    await t.app.services.rules.create({ resourceId: r.id, kind: 'WEEKLY', daysOfWeek: [7], startTime: '00:00', endTime: '04:00', slotDurationMinutes: 60, granularityMinutes: 60 });
+    await t.app.services.rules.create({
+      resourceId: r.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [7],
+      startTime: '00:00',
+      endTime: '04:00',
+      slotDurationMinutes: 60,
+      granularityMinutes: 60,
+    });
     // The next two transitions (US rules: Sundays at 02:00), whatever today's date is.
     const tomorrow = Temporal.Now.zonedDateTimeISO('America/New_York').add({ days: 1 }).startOfDay();
     const first = tomorrow.getTimeZoneTransition('next')!;
@@ -134,7 +183,11 @@ describe('daylight saving through the API', () => {
       const date = transition.toPlainDate().toString();
       const springForward = transition.offset === '-04:00';
       const report = expectNoErrors(await generate({ resourceId: encodeGlobalID('Resource', r.id), from: date, to: date }));
-      const rows = await t.app.db.prisma.slot.findMany({ where: { resourceId: r.id, startAt: { gte: new Date(`${date}T00:00:00Z`) } }, orderBy: { startAt: 'asc' }, take: 4 });
+      const rows = await t.app.db.prisma.slot.findMany({
+        where: { resourceId: r.id, startAt: { gte: new Date(`${date}T00:00:00Z`) } },
+        orderBy: { startAt: 'asc' },
+        take: 4,
+      });
       const z = (hh: string) => `${date}T${hh}:00:00.000Z`;
       // Spring: 00:00 and 01:00 EST, no 02:00, 03:00 EDT. Fall: 00:00 and 01:00 EDT (first 01:00), 02:00 and 03:00 EST.
       const expected = springForward ? [z('05'), z('06'), z('07')] : [z('04'), z('05'), z('07'), z('08')];
@@ -148,7 +201,16 @@ describe('daylight saving through the API', () => {
 describe('location-wide slots and events', () => {
   it('location rules give location-level slots; changes are published after commit, refusals publish nothing', async () => {
     const place = await t.app.services.locations.create({ name: 'Hall', timeZone: 'Asia/Kolkata' });
-    await t.app.services.rules.create({ locationId: place.id, kind: 'WEEKLY', daysOfWeek: [3], startTime: '18:00', endTime: '20:00', slotDurationMinutes: 120, granularityMinutes: 60, capacity: 40 });
+    await t.app.services.rules.create({
+      locationId: place.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [3],
+      startTime: '18:00',
+      endTime: '20:00',
+      slotDurationMinutes: 120,
+      granularityMinutes: 60,
+      capacity: 40,
+    });
     const { result: rows, changes: received } = await publishedDuring(t.app.pubsub, async () => {
       const refused = expectNoErrors(await generate({ locationId: encodeGlobalID('Location', place.id), from: day(0), to: day(99) }));
       expect(refused.generateSlots.__typename).toBe('ValidationError');
@@ -171,13 +233,28 @@ describe('concurrent location-wide work', () => {
     const place = await t.app.services.locations.create({ name: 'Busy', timeZone: 'Asia/Kolkata' });
     for (const name of ['A', 'B', 'C']) {
       const r = await t.app.services.resources.create({ locationId: place.id, kind: 'PERSON', name });
-      await t.app.services.rules.create({ resourceId: r.id, kind: 'WEEKLY', daysOfWeek: [1], startTime: '09:00', endTime: '11:00', slotDurationMinutes: 60 });
+      await t.app.services.rules.create({
+        resourceId: r.id,
+        kind: 'WEEKLY',
+        daysOfWeek: [1],
+        startTime: '09:00',
+        endTime: '11:00',
+        slotDurationMinutes: 60,
+      });
     }
     const loc = encodeGlobalID('Location', place.id);
     expectNoErrors(await generate({ locationId: loc, from: day(0), to: day(6) }));
     const results = await Promise.all([
       generate({ locationId: loc, from: day(0), to: day(6) }),
-      t.app.services.rules.create({ locationId: place.id, kind: 'EXCEPTION', validFrom: day(0), validTo: day(0), startTime: '10:00', endTime: '11:00', isClosed: true }),
+      t.app.services.rules.create({
+        locationId: place.id,
+        kind: 'EXCEPTION',
+        validFrom: day(0),
+        validTo: day(0),
+        startTime: '10:00',
+        endTime: '11:00',
+        isClosed: true,
+      }),
       generate({ locationId: loc, from: day(0), to: day(6) }),
     ]);
     for (const r of [results[0], results[2]] as { errors?: unknown[]; data?: any }[]) expect(r.errors).toBeUndefined();
@@ -199,7 +276,11 @@ describe('generateSlots limits and bad input', () => {
     const p = await personWithRule('Limits');
     await expectRefused({ resourceId: p.gid, from: day(0), to: monday.add({ days: 93 }).toString() }, ['input', 'to'], /at most 93 days/);
     // 93 days of 30 slots a week is about 390 slots, over the configured 200.
-    await expectRefused({ resourceId: p.gid, from: day(0), to: monday.add({ days: 92 }).toString() }, ['input', 'to'], /more than the maximum of 200/);
+    await expectRefused(
+      { resourceId: p.gid, from: day(0), to: monday.add({ days: 92 }).toString() },
+      ['input', 'to'],
+      /more than the maximum of 200/,
+    );
     await expectRefused({ resourceId: p.gid, from: day(6), to: day(0) }, ['input', 'to'], /before from/);
     await expectRefused({ resourceId: p.gid, from: '2020-01-01', to: '2020-01-31' }, ['input', 'to'], /in the past/);
     await expectRefused({ resourceId: 'nonsense', from: day(0), to: day(6) }, ['input', 'resourceId'], /Resource ID/);
@@ -209,7 +290,11 @@ describe('generateSlots limits and bad input', () => {
   it('rejects malformed dates before anything runs and is closed to frontdesk', async () => {
     const bad = await generate({ locationId: encodeGlobalID('Location', locationId), from: '2026-02-30', to: day(0) });
     expect(bad.errors?.[0]?.message).toMatch(/Date must be YYYY-MM-DD/);
-    const frontdesk = await t.execute(GENERATE, { input: { locationId: encodeGlobalID('Location', locationId), from: day(0), to: day(0) } }, { token: await t.tokenFor(['frontdesk']) });
+    const frontdesk = await t.execute(
+      GENERATE,
+      { input: { locationId: encodeGlobalID('Location', locationId), from: day(0), to: day(0) } },
+      { token: await t.tokenFor(['frontdesk']) },
+    );
     expect(frontdesk.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
@@ -218,7 +303,14 @@ describe('rolling horizon', () => {
   it('keeps SLOT_HORIZON_DAYS filled; concurrent runs create each slot once', async () => {
     const where = await t.app.services.locations.create({ name: 'Horizon', timeZone: 'Asia/Kathmandu' });
     const r = await t.app.services.resources.create({ locationId: where.id, kind: 'PERSON', name: 'Far' });
-    await t.app.services.rules.create({ resourceId: r.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '09:00', endTime: '10:00', slotDurationMinutes: 60 });
+    await t.app.services.rules.create({
+      resourceId: r.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+      startTime: '09:00',
+      endTime: '10:00',
+      slotDurationMinutes: 60,
+    });
     const before = await slotCount();
     const runs = await Promise.all([t.app.services.generation.fillHorizon(), t.app.services.generation.fillHorizon()]);
     const created = runs[0].created + runs[1].created;

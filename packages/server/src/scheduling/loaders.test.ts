@@ -27,7 +27,10 @@ beforeAll(async () => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(new Date('2026-11-20T12:00:00Z'));
   const prisma = t.app.db.prisma;
-  for (const [count, name] of [[5, 'Small'], [50, 'Large']] as const) {
+  for (const [count, name] of [
+    [5, 'Small'],
+    [50, 'Large'],
+  ] as const) {
     const locationId = await fixtures(t.app.db.sql).location('America/New_York', { name });
     const names = Array.from({ length: count }, (_, i) => `${name} ${String(i).padStart(2, '0')}`);
     await prisma.resource.createMany({ data: names.map((n) => ({ locationId, kind: 'PERSON' as const, name: n })) });

@@ -70,7 +70,11 @@ function cacheableScopes(
       if (!CACHEABLE_FIELDS.has(selection.name.value) || selection.directives?.length) return null;
       const field = queryType.getFields()[selection.name.value]!;
       const ids = scopeIds(getArgumentValues(field, selection, variables ?? {}));
-      for (const [kind, id] of [['resource', ids.resourceId], ['location', ids.locationId], ['form', ids.formId]] as const) {
+      for (const [kind, id] of [
+        ['resource', ids.resourceId],
+        ['location', ids.locationId],
+        ['form', ids.formId],
+      ] as const) {
         if (id) scopes.add(`${kind}:${id}`);
       }
     }

@@ -52,10 +52,22 @@ function futureMonday(): Temporal.PlainDate {
 
 describe('availability rules', () => {
   it('creates, lists, updates and deletes rules; an overlap names the other rule', async () => {
-    const weekly = expectNoErrors(await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [5, 1, 2, 3, 4], startTime: '09:00', endTime: '17:00' }));
+    const weekly = expectNoErrors(
+      await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [5, 1, 2, 3, 4], startTime: '09:00', endTime: '17:00' }),
+    );
     expect(weekly.createAvailabilityRule).toMatchObject({
       __typename: 'AvailabilityRulePayload',
-      rule: { kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5], startTime: '09:00', endTime: '17:00', slotDurationMinutes: 30, granularityMinutes: 15, capacity: 1, validFrom: null, isClosed: false },
+      rule: {
+        kind: 'WEEKLY',
+        daysOfWeek: [1, 2, 3, 4, 5],
+        startTime: '09:00',
+        endTime: '17:00',
+        slotDurationMinutes: 30,
+        granularityMinutes: 15,
+        capacity: 1,
+        validFrom: null,
+        isClosed: false,
+      },
       slots: { created: 0, removed: 0, kept: [] },
     });
     const weeklyId = weekly.createAvailabilityRule.rule.id;
@@ -68,23 +80,54 @@ describe('availability rules', () => {
     // Same hours on another day, a location-wide rule, and a closure over the weekly hours do not clash.
     const saturday = expectNoErrors(await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [6], startTime: '10:00', endTime: '12:00' }));
     expect(saturday.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
-    const lunch = expectNoErrors(await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5], startTime: '13:00', endTime: '14:00', isClosed: true }));
+    const lunch = expectNoErrors(
+      await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5], startTime: '13:00', endTime: '14:00', isClosed: true }),
+    );
     expect(lunch.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
-    const wide = expectNoErrors(await create({ locationId: encodeGlobalID('Location', locationId), kind: 'WEEKLY', daysOfWeek: [1], startTime: '09:00', endTime: '10:00', capacity: 5 }));
+    const wide = expectNoErrors(
+      await create({
+        locationId: encodeGlobalID('Location', locationId),
+        kind: 'WEEKLY',
+        daysOfWeek: [1],
+        startTime: '09:00',
+        endTime: '10:00',
+        capacity: 5,
+      }),
+    );
     expect(wide.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
 
     const saturdayId = saturday.createAvailabilityRule.rule.id;
-    const moved = expectNoErrors(await t.execute(UPDATE, { id: saturdayId, input: { daysOfWeek: [5], startTime: '16:00', endTime: '18:00' } }, { token: t.adminToken }));
+    const moved = expectNoErrors(
+      await t.execute(UPDATE, { id: saturdayId, input: { daysOfWeek: [5], startTime: '16:00', endTime: '18:00' } }, { token: t.adminToken }),
+    );
     expect(moved.updateAvailabilityRule).toMatchObject({ __typename: 'RuleOverlapError', overlappingRuleId: weeklyId });
     const widened = expectNoErrors(await t.execute(UPDATE, { id: saturdayId, input: { endTime: '13:30', capacity: 2 } }, { token: t.adminToken }));
     expect(widened.updateAvailabilityRule.rule).toMatchObject({ daysOfWeek: [6], startTime: '10:00', endTime: '13:30', capacity: 2 });
 
-    const list = expectNoErrors(await t.execute(`query ($r: ID) { availabilityRules(resourceId: $r) { ... on AvailabilityRulesSuccess { data { id } } } }`, { r: personGid }, { token: t.adminToken }));
+    const list = expectNoErrors(
+      await t.execute(
+        `query ($r: ID) { availabilityRules(resourceId: $r) { ... on AvailabilityRulesSuccess { data { id } } } }`,
+        { r: personGid },
+        { token: t.adminToken },
+      ),
+    );
     expect(list.availabilityRules.data).toHaveLength(3);
-    const atLocation = expectNoErrors(await t.execute(`query ($l: ID) { availabilityRules(locationId: $l) { ... on AvailabilityRulesSuccess { data { id } } } }`, { l: encodeGlobalID('Location', locationId) }, { token: t.adminToken }));
+    const atLocation = expectNoErrors(
+      await t.execute(
+        `query ($l: ID) { availabilityRules(locationId: $l) { ... on AvailabilityRulesSuccess { data { id } } } }`,
+        { l: encodeGlobalID('Location', locationId) },
+        { token: t.adminToken },
+      ),
+    );
     expect(atLocation.availabilityRules.data).toHaveLength(4);
 
-    const deleted = expectNoErrors(await t.execute(`mutation ($id: ID!) { deleteAvailabilityRule(id: $id) { ... on DeleteAvailabilityRulePayload { deletedRuleId } } }`, { id: saturdayId }, { token: t.adminToken }));
+    const deleted = expectNoErrors(
+      await t.execute(
+        `mutation ($id: ID!) { deleteAvailabilityRule(id: $id) { ... on DeleteAvailabilityRulePayload { deletedRuleId } } }`,
+        { id: saturdayId },
+        { token: t.adminToken },
+      ),
+    );
     expect(deleted.deleteAvailabilityRule.deletedRuleId).toBe(saturdayId);
     expect(await ruleCount()).toBe(before + 2);
   });
@@ -95,7 +138,10 @@ describe('availability rules', () => {
       create({ resourceId: personGid, kind: 'DATE_RANGE', startTime: '08:00', endTime: '10:00', validFrom: from.toString(), validTo: to.toString() });
     const first = expectNoErrors(await range(monday, monday.add({ days: 6 })));
     const overlapping = expectNoErrors(await range(monday.add({ days: 6 }), monday.add({ days: 9 })));
-    expect(overlapping.createAvailabilityRule).toMatchObject({ __typename: 'RuleOverlapError', overlappingRuleId: first.createAvailabilityRule.rule.id });
+    expect(overlapping.createAvailabilityRule).toMatchObject({
+      __typename: 'RuleOverlapError',
+      overlappingRuleId: first.createAvailabilityRule.rule.id,
+    });
     const later = expectNoErrors(await range(monday.add({ days: 7 }), monday.add({ days: 9 })));
     expect(later.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
   });
@@ -106,7 +152,9 @@ describe('availability rules', () => {
     const results = (await Promise.all([0, 1, 2, 3].map(() => create(input)))).map((r) => expectNoErrors(r).createAvailabilityRule);
     const winners = results.filter((r) => r.__typename === 'AvailabilityRulePayload');
     expect(winners).toHaveLength(1);
-    expect(results.filter((r) => r.__typename === 'RuleOverlapError').map((r) => r.overlappingRuleId)).toEqual([0, 1, 2].map(() => winners[0].rule.id));
+    expect(results.filter((r) => r.__typename === 'RuleOverlapError').map((r) => r.overlappingRuleId)).toEqual(
+      [0, 1, 2].map(() => winners[0].rule.id),
+    );
     expect(await t.app.db.prisma.availabilityRule.count({ where: { resourceId: resource.id } })).toBe(1);
   });
 
@@ -128,17 +176,30 @@ describe('availability rules', () => {
     for (const [change, path] of cases) {
       const result = expectNoErrors(await create({ ...base, ...change }));
       expect(result.createAvailabilityRule.__typename, JSON.stringify(change)).toBe('ValidationError');
-      expect(result.createAvailabilityRule.fieldErrors.map((e: { path: string[] }) => e.path), JSON.stringify(change)).toContainEqual(path);
+      expect(
+        result.createAvailabilityRule.fieldErrors.map((e: { path: string[] }) => e.path),
+        JSON.stringify(change),
+      ).toContainEqual(path);
     }
     expect(await ruleCount()).toBe(before);
   });
 
   it('is for admin, manager and scheduler only', async () => {
-    const frontdesk = await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '10:00' }, await t.tokenFor(['frontdesk']));
+    const frontdesk = await create(
+      { resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '10:00' },
+      await t.tokenFor(['frontdesk']),
+    );
     expect(frontdesk.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const scheduler = await create({ resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '10:00' }, await t.tokenFor(['scheduler']));
+    const scheduler = await create(
+      { resourceId: personGid, kind: 'WEEKLY', daysOfWeek: [7], startTime: '09:00', endTime: '10:00' },
+      await t.tokenFor(['scheduler']),
+    );
     expect(scheduler.data?.createAvailabilityRule.__typename).toBe('AvailabilityRulePayload');
-    const badId = await t.execute(`{ availabilityRules(resourceId: "nope") { ... on ValidationError { fieldErrors { path } } } }`, {}, { token: t.adminToken });
+    const badId = await t.execute(
+      `{ availabilityRules(resourceId: "nope") { ... on ValidationError { fieldErrors { path } } } }`,
+      {},
+      { token: t.adminToken },
+    );
     expect(badId.data?.availabilityRules).toEqual({ fieldErrors: [{ path: ['resourceId'] }] });
     const anonymous = await t.execute(`{ availabilityRules { __typename } }`);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -179,7 +240,9 @@ describe('precedence: exceptions, date ranges and closures over weekly rules', (
     ]);
 
     // A new closure removes the free slots it covers at once, and reports it.
-    const closure = expectNoErrors(await create({ resourceId: rid, kind: 'EXCEPTION', validFrom: d(2), validTo: d(2), startTime: '14:00', endTime: '15:00', isClosed: true }));
+    const closure = expectNoErrors(
+      await create({ resourceId: rid, kind: 'EXCEPTION', validFrom: d(2), validTo: d(2), startTime: '14:00', endTime: '15:00', isClosed: true }),
+    );
     expect(closure.createAvailabilityRule.slots).toEqual({ created: 0, removed: 1, kept: [] });
     expect(await t.app.db.prisma.slot.count({ where: week })).toBe(5);
   });

@@ -135,7 +135,12 @@ export function deleteSlots(tx: Tx, ids: string[]): Promise<{ id: string; versio
 }
 
 /** A location's future slots (its forms' aside) take its new zone. */
-export function retagSlotsFrom(tx: Tx, locationId: string, timeZone: string, now: Date): Promise<{ id: string; version: number; resource_id: string | null }[]> {
+export function retagSlotsFrom(
+  tx: Tx,
+  locationId: string,
+  timeZone: string,
+  now: Date,
+): Promise<{ id: string; version: number; resource_id: string | null }[]> {
   return tx.$queryRawUnsafe(
     `UPDATE slots SET time_zone = $2
       WHERE location_id = $1::uuid AND form_id IS NULL AND start_at >= $3::timestamptz AND time_zone <> $2
@@ -150,7 +155,11 @@ export function retagSlotsFrom(tx: Tx, locationId: string, timeZone: string, now
  * Scopes with an open rule (a location's location-wide rules, or an active resource's), in key order
  * (`<location id>/<resource id or empty>`) after `after`, at most `limit`.
  */
-export function selectScopesWithRules(tx: Tx, after: string | null, limit: number): Promise<{ location_id: string; resource_id: string | null; key: string }[]> {
+export function selectScopesWithRules(
+  tx: Tx,
+  after: string | null,
+  limit: number,
+): Promise<{ location_id: string; resource_id: string | null; key: string }[]> {
   return tx.$queryRawUnsafe<{ location_id: string; resource_id: string | null; key: string }[]>(
     `SELECT DISTINCT r.location_id, r.resource_id, r.location_id::text || '/' || coalesce(r.resource_id::text, '') AS key
        FROM availability_rules r LEFT JOIN resources res ON res.id = r.resource_id

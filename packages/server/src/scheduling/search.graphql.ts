@@ -59,7 +59,13 @@ builder.queryField('searchAvailability', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const { resourceId, locationId } = scopeIds(args);
-      const results = await ctx.services.search.searchAvailability({ resourceId, locationId }, args.from, args.to, args.durationMinutes, viewerOf(args, false));
+      const results = await ctx.services.search.searchAvailability(
+        { resourceId, locationId },
+        args.from,
+        args.to,
+        args.durationMinutes,
+        viewerOf(args, false),
+      );
       return { durationMinutes: args.durationMinutes, results };
     },
   }),

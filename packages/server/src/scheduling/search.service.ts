@@ -74,7 +74,9 @@ export class SearchService {
     const window = { start: Math.max(from.getTime(), now.getTime()), end: to.getTime() };
     return resources.map((resource) => {
       // As slot generation reads them: the resource's own rules, plus closures of its whole location.
-      const applying = rules.filter((r) => r.resourceId === resource.id || (r.resourceId === null && r.isClosed && r.locationId === resource.locationId));
+      const applying = rules.filter(
+        (r) => r.resourceId === resource.id || (r.resourceId === null && r.isClosed && r.locationId === resource.locationId),
+      );
       const { fromDate, toDate } = localDateSpan({ start: window.start, end: horizon }, resource.location.timeZone);
       const busy = bookings.filter((b) => b.resourceId === resource.id).map((b) => ({ start: b.startAt.getTime(), end: b.endAt.getTime() }));
       const free = subtractIntervals(workingHours(applying, resource.location.timeZone, fromDate, toDate), busy);
@@ -84,7 +86,8 @@ export class SearchService {
         .filter((b) => b.resourceId === resource.id)
         .map((b) => ({ id: b.id, slotId: b.slotId, start: b.startAt.getTime(), end: b.endAt.getTime(), sameCustomer: false }));
       const allowed = (i: Interval) =>
-        !subject || policyVerdict({ slotId: null, ...i }, { policy: subject.policy, now: now.getTime(), timeZone: subject.timeZone, bookings: live }) === null;
+        !subject ||
+        policyVerdict({ slotId: null, ...i }, { policy: subject.policy, now: now.getTime(), timeZone: subject.timeZone, bookings: live }) === null;
       const ranges = rangesOfDuration(free, durationMs, window).filter(allowed);
       const later = { start: Math.max(to.getTime(), now.getTime()), end: horizon };
       const next = ranges.length ? undefined : rangesOfDuration(free, durationMs, later, subject ? Infinity : 1).find(allowed);
@@ -102,7 +105,11 @@ export class SearchService {
       if (!resource.exclusive) throw ValidationError.field(['resourceId'], 'is not an exclusive resource; use availability for its slots');
       return [resource];
     }
-    const resources = await this.prisma.resource.findMany({ where: { locationId: id, exclusive: true, active: true }, include, orderBy: { name: 'asc' } });
+    const resources = await this.prisma.resource.findMany({
+      where: { locationId: id, exclusive: true, active: true },
+      include,
+      orderBy: { name: 'asc' },
+    });
     if (!resources.length && !(await this.prisma.location.findUnique({ where: { id }, select: { id: true } }))) {
       throw new NotFoundError('Location', id);
     }

@@ -19,7 +19,14 @@ let locationId: string;
 let roomA: { id: string };
 let roomB: { id: string };
 
-async function rule(resourceId: string | null, kind: RuleKind, days: number[], start: string, end: string, extra: { validFrom?: string; validTo?: string; isClosed?: boolean } = {}) {
+async function rule(
+  resourceId: string | null,
+  kind: RuleKind,
+  days: number[],
+  start: string,
+  end: string,
+  extra: { validFrom?: string; validTo?: string; isClosed?: boolean } = {},
+) {
   const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3));
   await t.app.db.prisma.availabilityRule.create({
     data: {
@@ -74,8 +81,18 @@ describe('searchAvailability', () => {
     const [room] = result.results;
     expect(room.resource.name).toBe('Room A');
     expect(starts(room.ranges)).toEqual([
-      '09:00', '09:15', '09:30', '09:45', '10:00', // until the 11:00 booking
-      '12:30', '12:45', '13:00', '13:15', '13:30', '13:45', '14:00', // the expired hold does not count
+      '09:00',
+      '09:15',
+      '09:30',
+      '09:45',
+      '10:00', // until the 11:00 booking
+      '12:30',
+      '12:45',
+      '13:00',
+      '13:15',
+      '13:30',
+      '13:45',
+      '14:00', // the expired hold does not count
       '16:00', // after the live hold
     ]);
     expect(room.ranges[0]).toEqual({ startAt: '2026-12-01T09:00:00.000Z', endAt: '2026-12-01T10:00:00.000Z', durationMinutes: 60 });
@@ -84,9 +101,15 @@ describe('searchAvailability', () => {
 
   it('gives nextAvailable when the window has nothing: a weekend, a closed day', async () => {
     const saturday = await search({ resourceId: gid('Resource', roomA.id), from: '2026-12-05T00:00:00Z', to: '2026-12-06T00:00:00Z', duration: 120 });
-    expect(saturday.results[0]).toMatchObject({ ranges: [], nextAvailable: { startAt: '2026-12-07T09:00:00.000Z', endAt: '2026-12-07T11:00:00.000Z' } });
+    expect(saturday.results[0]).toMatchObject({
+      ranges: [],
+      nextAvailable: { startAt: '2026-12-07T09:00:00.000Z', endAt: '2026-12-07T11:00:00.000Z' },
+    });
     const closed = await search({ resourceId: gid('Resource', roomA.id), from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z', duration: 30 });
-    expect(closed.results[0]).toMatchObject({ ranges: [], nextAvailable: { startAt: '2026-12-09T09:00:00.000Z', endAt: '2026-12-09T09:30:00.000Z' } });
+    expect(closed.results[0]).toMatchObject({
+      ranges: [],
+      nextAvailable: { startAt: '2026-12-09T09:00:00.000Z', endAt: '2026-12-09T09:30:00.000Z' },
+    });
   });
 
   it('uses an open exception instead of the weekly hours on its date', async () => {
@@ -116,7 +139,10 @@ describe('searchAvailability', () => {
     expect(spring.results[0].ranges).toEqual([{ startAt: '2027-03-28T00:00:00.000Z', endAt: '2027-03-28T03:00:00.000Z', durationMinutes: 180 }]);
     const springLong = await search({ resourceId: room, from: '2027-03-28T00:00:00Z', to: '2027-03-29T00:00:00Z', duration: 240 });
     // the next Sunday is on BST all night: 00:00 BST = 23:00 UTC the day before
-    expect(springLong.results[0]).toMatchObject({ ranges: [], nextAvailable: { startAt: '2027-04-03T23:00:00.000Z', endAt: '2027-04-04T03:00:00.000Z' } });
+    expect(springLong.results[0]).toMatchObject({
+      ranges: [],
+      nextAvailable: { startAt: '2027-04-03T23:00:00.000Z', endAt: '2027-04-04T03:00:00.000Z' },
+    });
     // 2027-10-31: 00:00 BST .. 04:00 GMT is five real hours
     const autumn = await search({ resourceId: room, from: '2027-10-30T22:00:00Z', to: '2027-10-31T06:00:00Z', duration: 300 });
     expect(autumn.results[0].ranges).toEqual([{ startAt: '2027-10-30T23:00:00.000Z', endAt: '2027-10-31T04:00:00.000Z', durationMinutes: 300 }]);

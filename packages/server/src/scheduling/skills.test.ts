@@ -53,7 +53,10 @@ describe('skills on resources', () => {
     const changed = await api(UPDATE, { id: gid('Resource', ids.gp!), input: { skills: ['General practice', 'travel vaccines'] } }, manager);
     expect(changed.skills).toEqual(['general practice', 'travel vaccines']);
     // Leaving skills out keeps them.
-    expect((await api(UPDATE, { id: gid('Resource', ids.gp!), input: { name: 'Dr. General' } }, manager)).skills).toEqual(['general practice', 'travel vaccines']);
+    expect((await api(UPDATE, { id: gid('Resource', ids.gp!), input: { name: 'Dr. General' } }, manager)).skills).toEqual([
+      'general practice',
+      'travel vaccines',
+    ]);
     expect(await api(UPDATE, { id: gid('Resource', ids.gp!), input: { skills: ['ok', '<script>'] } }, manager)).toMatchObject({
       __typename: 'ValidationError',
       fieldErrors: [{ path: ['input', 'skills', '1'] }],
@@ -75,7 +78,10 @@ describe('reads filtered by required skills at a location', () => {
     expect(names((await api(query, { id: location(), skills: ['Dermatology'] })).slots)).toEqual(['Dr. Derm', 'Dr. Both']);
     expect(names((await api(query, { id: location(), skills: ['dermatology', 'pediatrics'] })).slots)).toEqual(['Dr. Both']);
     expect((await api(query, { id: location(), skills: ['surgery'] })).slots).toEqual([]);
-    expect(await api(query, { id: location(), skills: [''] })).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['skills', '0'] }] });
+    expect(await api(query, { id: location(), skills: [''] })).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['skills', '0'] }],
+    });
   });
 
   it('availableDates counts only the skilled slots', async () => {
@@ -102,7 +108,14 @@ describe('reads filtered by required skills at a location', () => {
     const { decodeGlobalID } = await import('@pothos/plugin-relay');
     for (const r of [surgeon]) {
       await t.app.db.prisma.availabilityRule.create({
-        data: { locationId, resourceId: decodeGlobalID(r.id).id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startMinute: 540, endMinute: 1020 },
+        data: {
+          locationId,
+          resourceId: decodeGlobalID(r.id).id,
+          kind: 'WEEKLY',
+          daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+          startMinute: 540,
+          endMinute: 1020,
+        },
       });
     }
     const query = `query ($id: ID, $skills: [String!]) { searchAvailability(locationId: $id, from: "${DAY}T09:00:00Z", to: "${DAY}T12:00:00Z",

@@ -93,13 +93,15 @@ export async function reconcileScope(tx: Tx, scope: SlotScope, plan: PlannedSlot
     else removals.push(slot);
   }
 
-  const change = (reason: SlotChange['reason']) => (row: { id: string; version: number }): SlotChange => ({
-    slotId: row.id,
-    version: row.version,
-    reason,
-    locationId: scope.locationId,
-    resourceId: scope.resourceId,
-  });
+  const change =
+    (reason: SlotChange['reason']) =>
+    (row: { id: string; version: number }): SlotChange => ({
+      slotId: row.id,
+      version: row.version,
+      reason,
+      locationId: scope.locationId,
+      resourceId: scope.resourceId,
+    });
   if (inserts.length) {
     const rows = await insertPlannedSlots(tx, scope, inserts);
     result.created += rows.length;
@@ -111,7 +113,11 @@ export async function reconcileScope(tx: Tx, scope: SlotScope, plan: PlannedSlot
     result.updated += rows.length;
     result.changes.push(...rows.map((r) => change(r.reopened ? 'GENERATED' : 'UPDATED')(r)));
     // A raised capacity (or a reopened slot) is a free place for whoever waits for it.
-    await placesAdded(sqlIn(tx), rows.map((r) => r.id), new Date());
+    await placesAdded(
+      sqlIn(tx),
+      rows.map((r) => r.id),
+      new Date(),
+    );
   }
   const toCancel = removals.filter((s) => s.referenced).map((s) => s.id);
   const toDelete = removals.filter((s) => !s.referenced).map((s) => s.id);

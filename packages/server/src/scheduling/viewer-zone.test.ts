@@ -15,14 +15,49 @@ const NEW_YORK = 'America/New_York';
 // 23:30Z: NY Sat 18:30 EST, Berlin Sun 00:30. 06:30Z: NY 01:30 EST, Berlin 07:30. 07:30Z: NY 03:30 EDT, Berlin 08:30.
 const STARTS = ['2027-03-13T23:30:00Z', '2027-03-14T06:30:00Z', '2027-03-14T07:30:00Z'];
 const IN_NEW_YORK = [
-  { localDate: '2027-03-13', localStart: '18:30', localEnd: '19:30', localStartAt: '2027-03-13T18:30:00-05:00', dayPart: 'EVENING', timeZone: NEW_YORK },
-  { localDate: '2027-03-14', localStart: '01:30', localEnd: '03:30', localStartAt: '2027-03-14T01:30:00-05:00', dayPart: 'NIGHT', timeZone: NEW_YORK },
-  { localDate: '2027-03-14', localStart: '03:30', localEnd: '04:30', localStartAt: '2027-03-14T03:30:00-04:00', dayPart: 'NIGHT', timeZone: NEW_YORK },
+  {
+    localDate: '2027-03-13',
+    localStart: '18:30',
+    localEnd: '19:30',
+    localStartAt: '2027-03-13T18:30:00-05:00',
+    dayPart: 'EVENING',
+    timeZone: NEW_YORK,
+  },
+  {
+    localDate: '2027-03-14',
+    localStart: '01:30',
+    localEnd: '03:30',
+    localStartAt: '2027-03-14T01:30:00-05:00',
+    dayPart: 'NIGHT',
+    timeZone: NEW_YORK,
+  },
+  {
+    localDate: '2027-03-14',
+    localStart: '03:30',
+    localEnd: '04:30',
+    localStartAt: '2027-03-14T03:30:00-04:00',
+    dayPart: 'NIGHT',
+    timeZone: NEW_YORK,
+  },
 ];
 const IN_BERLIN = [
   { localDate: '2027-03-14', localStart: '00:30', localEnd: '01:30', localStartAt: '2027-03-14T00:30:00+01:00', dayPart: 'NIGHT', timeZone: BERLIN },
-  { localDate: '2027-03-14', localStart: '07:30', localEnd: '08:30', localStartAt: '2027-03-14T07:30:00+01:00', dayPart: 'MORNING', timeZone: BERLIN },
-  { localDate: '2027-03-14', localStart: '08:30', localEnd: '09:30', localStartAt: '2027-03-14T08:30:00+01:00', dayPart: 'MORNING', timeZone: BERLIN },
+  {
+    localDate: '2027-03-14',
+    localStart: '07:30',
+    localEnd: '08:30',
+    localStartAt: '2027-03-14T07:30:00+01:00',
+    dayPart: 'MORNING',
+    timeZone: BERLIN,
+  },
+  {
+    localDate: '2027-03-14',
+    localStart: '08:30',
+    localEnd: '09:30',
+    localStartAt: '2027-03-14T08:30:00+01:00',
+    dayPart: 'MORNING',
+    timeZone: BERLIN,
+  },
 ];
 const LOCAL = 'localDate localStart localEnd localStartAt dayPart timeZone';
 const ERR = '... on ValidationError { fieldErrors { path message } }';
@@ -46,7 +81,10 @@ beforeAll(async () => {
   locationId = await f.location(BERLIN);
   personId = await f.resource(locationId, { name: 'Dr. Weiss' });
   roomId = await f.resource(locationId, { exclusive: true, name: 'Room A' });
-  await f.slots({ locationId, resourceId: personId, timeZone: BERLIN }, STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })));
+  await f.slots(
+    { locationId, resourceId: personId, timeZone: BERLIN },
+    STARTS.map((start) => ({ start, minutes: 60, capacity: 2 })),
+  );
   // The room is open around the clock: its free ranges are the whole window.
   await prisma.availabilityRule.create({
     data: { locationId, resourceId: roomId, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startMinute: 0, endMinute: 1440 },
@@ -70,7 +108,7 @@ describe('timeZone on every rendering read, across a DST date', () => {
     expect(plain).toEqual({ __typename: 'Availability', timeZone: BERLIN, slots: IN_BERLIN });
   });
 
-  it('availableDates: the dates and the window are the viewer zone\'s', async () => {
+  it("availableDates: the dates and the window are the viewer zone's", async () => {
     const query = `query ($id: ID, $tz: String, $from: Date!, $to: Date!) { availableDates(resourceId: $id, from: $from, to: $to, timeZone: $tz) {
       __typename ... on AvailableDates { timeZone dates { date slotCount remaining } } ${ERR} } }`;
     expect(await q(query, { id: gid('Resource', personId), tz: NEW_YORK, from: '2027-03-13', to: '2027-03-14' })).toEqual({
@@ -88,7 +126,7 @@ describe('timeZone on every rendering read, across a DST date', () => {
     });
   });
 
-  it('exposedSlots: `date` is the viewer\'s local date and the slots read in their zone', async () => {
+  it("exposedSlots: `date` is the viewer's local date and the slots read in their zone", async () => {
     const query = `query ($id: ID, $date: Date!, $tz: String) { exposedSlots(locationId: $id, date: $date, sessionId: "s-1", timeZone: $tz) {
       __typename ... on ExposedSlots { date timeZone total slots { ${LOCAL} } } ${ERR} } }`;
     expect(await q(query, { id: gid('Location', locationId), date: '2027-03-13', tz: NEW_YORK })).toEqual({
@@ -116,7 +154,12 @@ describe('timeZone on every rendering read, across a DST date', () => {
       timeZone: NEW_YORK,
     });
     const plain = await q(query, { id: gid('Resource', roomId) });
-    expect(plain.results[0].ranges[0]).toMatchObject({ localStart: '07:00', localEnd: '08:00', localStartAt: '2027-03-14T07:00:00+01:00', timeZone: BERLIN });
+    expect(plain.results[0].ranges[0]).toMatchObject({
+      localStart: '07:00',
+      localEnd: '08:00',
+      localStartAt: '2027-03-14T07:00:00+01:00',
+      timeZone: BERLIN,
+    });
   });
 
   it('Resource.slots, Location.slots and Form.slots take the zone too', async () => {
@@ -140,7 +183,9 @@ describe('timeZone on every rendering read, across a DST date', () => {
     expect(await q(exposed)).toMatchObject({ __typename: 'ValidationError', ...bad });
     const search = `{ searchAvailability(resourceId: "${gid('Resource', roomId)}", from: "2027-03-14T06:00:00Z", to: "2027-03-14T07:00:00Z", durationMinutes: 60, timeZone: "Nope") { __typename ${ERR} } }`;
     expect(await q(search)).toMatchObject({ __typename: 'ValidationError', ...bad });
-    const nested = await t.execute(`{ node(id: "${gid('Resource', personId)}") { ... on Resource { slots(from: "2027-03-13T00:00:00Z", to: "2027-03-15T00:00:00Z", timeZone: "Nope") { id } } } }`);
+    const nested = await t.execute(
+      `{ node(id: "${gid('Resource', personId)}") { ... on Resource { slots(from: "2027-03-13T00:00:00Z", to: "2027-03-15T00:00:00Z", timeZone: "Nope") { id } } } }`,
+    );
     expect(nested.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

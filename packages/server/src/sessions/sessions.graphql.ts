@@ -14,7 +14,7 @@ builder.mutationField('createSession', (t) =>
   t.prismaField({
     type: 'Slot',
     description:
-      'Opens a session slot (capacity 1) a guest books with hold/confirm/book; both then get calendar invites. Managers, schedulers, or the host (the signed-in user whose email is the person\'s).',
+      "Opens a session slot (capacity 1) a guest books with hold/confirm/book; both then get calendar invites. Managers, schedulers, or the host (the signed-in user whose email is the person's).",
     authScopes: { authenticated: true },
     errors: {},
     args: { input: t.arg({ type: CreateSessionInput, required: true }) },

@@ -36,14 +36,24 @@ describe('createSession', () => {
       await create({ startAt: '2027-02-01T18:00:00Z', durationMinutes: 90 }, t.adminToken),
     ].map((r) => r.data?.createSession);
     expect(made).toEqual([
-      expect.objectContaining({ __typename: 'Slot', startAt: '2027-02-01T15:00:00.000Z', endAt: '2027-02-01T15:30:00.000Z', durationMinutes: 30, capacity: 1, isSession: true }),
+      expect.objectContaining({
+        __typename: 'Slot',
+        startAt: '2027-02-01T15:00:00.000Z',
+        endAt: '2027-02-01T15:30:00.000Z',
+        durationMinutes: 30,
+        capacity: 1,
+        isSession: true,
+      }),
       expect.objectContaining({ endAt: '2027-02-01T17:00:00.000Z', durationMinutes: 60 }),
       expect.objectContaining({ endAt: '2027-02-01T19:30:00.000Z', durationMinutes: 90 }),
     ]);
     // A guest books it like any slot; both parties are invited.
     const { booking } = await call(t, BOOK, { slotId: made[0].id, customer: GUEST });
     await renderBookingMail(t);
-    const rows = await t.app.db.sql.query<{ kind: string }>(`SELECT o.kind FROM outbox_messages o JOIN bookings b ON b.id = o.booking_id WHERE b.ics_uid = $1`, [booking.icsUid]);
+    const rows = await t.app.db.sql.query<{ kind: string }>(
+      `SELECT o.kind FROM outbox_messages o JOIN bookings b ON b.id = o.booking_id WHERE b.ics_uid = $1`,
+      [booking.icsUid],
+    );
     expect(rows.map((r) => r.kind)).toEqual(['invitation', 'invitation']);
   });
 
@@ -74,7 +84,9 @@ describe('createSession', () => {
     expect((await create(at)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const room = await t.execute(CREATE_SESSION, { input: { resourceId: gid('Resource', c.roomId), ...at } }, { token: t.adminToken });
     expect(room.data?.createSession).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'resourceId'] }] });
-    expect((await create({ ...at, startAt: '2026-11-30T15:00:00Z' }, hostToken)).data?.createSession).toMatchObject({ fieldErrors: [{ path: ['input', 'startAt'] }] });
+    expect((await create({ ...at, startAt: '2026-11-30T15:00:00Z' }, hostToken)).data?.createSession).toMatchObject({
+      fieldErrors: [{ path: ['input', 'startAt'] }],
+    });
     expect((await create(at, hostToken)).data?.createSession.__typename).toBe('Slot');
     expect((await create({ startAt: '2027-02-03T15:15:00Z', durationMinutes: 60 }, hostToken)).data?.createSession).toMatchObject({
       __typename: 'ValidationError',

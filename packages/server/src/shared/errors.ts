@@ -21,21 +21,26 @@ export class ValidationError extends AppError {
   }
 
   static fromZod(error: ZodError, prefix: string[] = []): ValidationError {
-    return new ValidationError(
-      error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)], message: issue.message })),
-    );
+    return new ValidationError(error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)], message: issue.message })));
   }
 }
 
 export class NotFoundError extends AppError {
   readonly code = 'NOT_FOUND';
-  constructor(readonly entity: string, readonly id: string) {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
     super(`${entity} ${id} was not found`);
   }
 }
 
 /** Validates input with a zod schema; failures become a ValidationError with field paths. */
-export function parseInput<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, prefix: string[] = ['input']): T {
+export function parseInput<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+  value: unknown,
+  prefix: string[] = ['input'],
+): T {
   const result = schema.safeParse(value);
   if (!result.success) throw ValidationError.fromZod(result.error, prefix);
   return result.data;

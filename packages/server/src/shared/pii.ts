@@ -33,7 +33,13 @@ export function isCiphertext(stored: string): boolean {
 export type Sealed = { sealed: string };
 
 export function isSealed(column: unknown): column is Sealed {
-  return typeof column === 'object' && column !== null && !Array.isArray(column) && Object.keys(column).length === 1 && typeof (column as Sealed).sealed === 'string';
+  return (
+    typeof column === 'object' &&
+    column !== null &&
+    !Array.isArray(column) &&
+    Object.keys(column).length === 1 &&
+    typeof (column as Sealed).sealed === 'string'
+  );
 }
 
 const derive = (keyHex: string, purpose: string) => createHmac('sha256', Buffer.from(keyHex, 'hex')).update(purpose).digest();

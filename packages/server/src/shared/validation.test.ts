@@ -28,13 +28,27 @@ function fieldErrors(schema: Parameters<typeof parseInput>[0], value: unknown, p
 describe('local dates', () => {
   it('takes real calendar dates only', () => {
     for (const ok of ['2026-03-29', '2028-02-29', '2000-02-29', '1999-12-31']) expect(isLocalDate(ok), ok).toBe(true);
-    for (const bad of ['2026-02-29', '2100-02-29', '2026-13-01', '2026-04-31', '2026-00-10', '2026-3-29', '2026-03-29T00:00', ' 2026-03-29', '', 20260329, null]) {
+    for (const bad of [
+      '2026-02-29',
+      '2100-02-29',
+      '2026-13-01',
+      '2026-04-31',
+      '2026-00-10',
+      '2026-3-29',
+      '2026-03-29T00:00',
+      ' 2026-03-29',
+      '',
+      20260329,
+      null,
+    ]) {
       expect(isLocalDate(bad), String(bad)).toBe(false);
     }
   });
 
   it('names the field and the format', () => {
-    expect(fieldErrors(localDateSchema, '2026-02-30', ['input', 'date'])).toEqual([{ path: ['input', 'date'], message: 'must be a date, YYYY-MM-DD' }]);
+    expect(fieldErrors(localDateSchema, '2026-02-30', ['input', 'date'])).toEqual([
+      { path: ['input', 'date'], message: 'must be a date, YYYY-MM-DD' },
+    ]);
   });
 });
 
@@ -42,7 +56,9 @@ describe('wall times', () => {
   it('takes HH:MM from 00:00 to 23:59 for a start', () => {
     for (const ok of ['00:00', '09:30', '23:59']) expect(wallTimeSchema.safeParse(ok).success, ok).toBe(true);
     for (const bad of ['24:00', '9:30', '09:60', '25:00', '09:30:00', '']) expect(wallTimeSchema.safeParse(bad).success, bad).toBe(false);
-    expect(fieldErrors(wallTimeSchema, '24:00', ['input', 'startTime'])).toEqual([{ path: ['input', 'startTime'], message: 'must be HH:MM between 00:00 and 23:59' }]);
+    expect(fieldErrors(wallTimeSchema, '24:00', ['input', 'startTime'])).toEqual([
+      { path: ['input', 'startTime'], message: 'must be HH:MM between 00:00 and 23:59' },
+    ]);
   });
 
   it('also takes 24:00 for a window end', () => {
@@ -54,7 +70,9 @@ describe('wall times', () => {
 describe('time zones', () => {
   it('takes IANA zones and refuses anything else with one message', () => {
     for (const ok of ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'UTC']) expect(timeZoneSchema.safeParse(ok).success, ok).toBe(true);
-    expect(fieldErrors(timeZoneSchema, 'Mars/Olympus_Mons', ['input', 'timeZone'])).toEqual([{ path: ['input', 'timeZone'], message: TIME_ZONE_MESSAGE }]);
+    expect(fieldErrors(timeZoneSchema, 'Mars/Olympus_Mons', ['input', 'timeZone'])).toEqual([
+      { path: ['input', 'timeZone'], message: TIME_ZONE_MESSAGE },
+    ]);
     expect(TIME_ZONE_MESSAGE).toBe('must be an IANA time zone, e.g. Europe/Lisbon');
   });
 });
@@ -68,7 +86,10 @@ describe('customers', () => {
   });
 
   it('names every bad field', () => {
-    const errors = fieldErrors(customerSchema, { name: ' ', email: 'not-an-email', phone: 'call me', timeZone: 'Europe/Nowhere' }, ['input', 'customer']);
+    const errors = fieldErrors(customerSchema, { name: ' ', email: 'not-an-email', phone: 'call me', timeZone: 'Europe/Nowhere' }, [
+      'input',
+      'customer',
+    ]);
     expect(errors).toEqual([
       { path: ['input', 'customer', 'name'], message: 'must not be empty' },
       { path: ['input', 'customer', 'email'], message: 'must be an email address' },

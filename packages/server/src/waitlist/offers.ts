@@ -44,7 +44,10 @@ export class WaitlistOffers implements PlaceListener {
       before?.status === 'HELD' && OFFER_END[after.status] ? [{ bookingId: after.id, status: OFFER_END[after.status]! }] : [],
     );
     const closed = await closeOffers(tx, ended);
-    await recordEvents(tx, closed.map((entry) => waitlistEvent(`waitlist.${entry.status.toLowerCase()}`, entry, now)));
+    await recordEvents(
+      tx,
+      closed.map((entry) => waitlistEvent(`waitlist.${entry.status.toLowerCase()}`, entry, now)),
+    );
     await this.placesAdded(tx, freedSlotIds(changes), now);
   }
 
@@ -63,7 +66,11 @@ export class WaitlistOffers implements PlaceListener {
 
   private async offer(tx: SqlQuery, entry: WaitlistRow, slotId: string, now: Date): Promise<boolean> {
     const p = pii();
-    const customer = { name: p.readText(entry.customer_name), email: p.decrypt(entry.customer_email), phone: entry.customer_phone ? p.decrypt(entry.customer_phone) : null };
+    const customer = {
+      name: p.readText(entry.customer_name),
+      email: p.decrypt(entry.customer_email),
+      phone: entry.customer_phone ? p.decrypt(entry.customer_phone) : null,
+    };
     try {
       return await withSavepoint(tx, 'waitlist_offer', async () => {
         const { bookings } = await bookSlotsInTransaction(tx, {
@@ -88,7 +95,14 @@ export class WaitlistOffers implements PlaceListener {
     }
   }
 
-  private async mailOffer(tx: SqlQuery, entry: WaitlistRow, customer: { name: string; email: string }, bookingId: string, slotId: string, until: Date) {
+  private async mailOffer(
+    tx: SqlQuery,
+    entry: WaitlistRow,
+    customer: { name: string; email: string },
+    bookingId: string,
+    slotId: string,
+    until: Date,
+  ) {
     const slot = await offerDetails(tx, slotId);
     const token = await issueMagicLink(tx, { purpose: 'manage', bookingId, role: 'guest', email: customer.email, expiresAt: until });
     const link = `${this.settings.publicUrl}/manage?t=${encodeURIComponent(token)}`;
@@ -106,7 +120,13 @@ export class WaitlistOffers implements PlaceListener {
       'If you do not confirm it by then, it goes to the next person waiting.',
     ].join('\n');
     await this.outbox.enqueue(tx, [
-      { kind: 'waitlist-offer', to: customer.email, bookingId, dedupeKey: `waitlist-offer:${entry.id}:${bookingId}`, content: { subject: `A place is free: ${when}`, text } },
+      {
+        kind: 'waitlist-offer',
+        to: customer.email,
+        bookingId,
+        dedupeKey: `waitlist-offer:${entry.id}:${bookingId}`,
+        content: { subject: `A place is free: ${when}`, text },
+      },
     ]);
   }
 }

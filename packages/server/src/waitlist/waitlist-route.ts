@@ -26,8 +26,17 @@ export function waitlistRoute(app: Slotwise): RouteHandler {
 
   async function show(res: ServerResponse, token: string) {
     const entry = token ? await app.services.waitlist.byLeaveToken(token) : null;
-    if (!entry) return send(res, 404, page('Link not valid', `<h1>Link not valid</h1>\n<p role="alert">This link is not valid. Check that you copied the whole link from your mail.</p>`));
-    if (entry.status !== 'WAITING') return send(res, 200, page('Waitlist', `<h1>Waitlist</h1>\n<p role="status">You are no longer waiting on this list.</p>`));
+    if (!entry)
+      return send(
+        res,
+        404,
+        page(
+          'Link not valid',
+          `<h1>Link not valid</h1>\n<p role="alert">This link is not valid. Check that you copied the whole link from your mail.</p>`,
+        ),
+      );
+    if (entry.status !== 'WAITING')
+      return send(res, 200, page('Waitlist', `<h1>Waitlist</h1>\n<p role="status">You are no longer waiting on this list.</p>`));
     send(
       res,
       200,

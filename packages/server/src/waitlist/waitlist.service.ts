@@ -79,7 +79,8 @@ export class WaitlistService {
       const slot = await slotForWaitlist(this.sql, v.slotId);
       if (!slot) throw new NotFoundError('Slot', v.slotId);
       if (slot.form_id) throw ValidationError.field(['input', 'slotId'], 'is a signup form slot: sign up with register');
-      if (slot.start_at <= now || slot.status === 'CANCELLED' || slot.status === 'BLOCKED') throw ValidationError.field(['input', 'slotId'], 'cannot be booked any more');
+      if (slot.start_at <= now || slot.status === 'CANCELLED' || slot.status === 'BLOCKED')
+        throw ValidationError.field(['input', 'slotId'], 'cannot be booked any more');
       if (slot.free > 0) throw new SlotNotFullError(v.slotId, slot.free);
     } else {
       if (!(await isActiveResource(this.sql, v.resourceId!))) throw new NotFoundError('Resource', v.resourceId!);

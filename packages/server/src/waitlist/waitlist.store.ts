@@ -45,7 +45,19 @@ export async function insertEntry(tx: SqlQuery, e: NewEntry): Promise<WaitlistRo
      VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7, $8, $9, $10, $11)
      ON CONFLICT (slot_id, customer_email_hash) WHERE slot_id IS NOT NULL AND status IN ('WAITING', 'OFFERED') DO NOTHING
      RETURNING ${COLUMNS}`,
-    [e.slotId, e.resourceId, e.windowStart, e.windowEnd, e.customerName, e.customerEmail, e.customerEmailHash, e.customerPhone, e.customerPhoneHash, e.customerTimeZone, e.leaveTokenHash],
+    [
+      e.slotId,
+      e.resourceId,
+      e.windowStart,
+      e.windowEnd,
+      e.customerName,
+      e.customerEmail,
+      e.customerEmailHash,
+      e.customerPhone,
+      e.customerPhoneHash,
+      e.customerTimeZone,
+      e.leaveTokenHash,
+    ],
   );
   return row ?? null;
 }

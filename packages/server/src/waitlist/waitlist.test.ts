@@ -63,18 +63,28 @@ const offerMail = async (bookingId: string) => {
 describe('joinWaitlist', () => {
   it('joins the line of a full slot only, once per customer, and mails a link to leave', async () => {
     const open = await f.slot(locationId, resourceId, { capacity: 2 });
-    expect(await join({ slotId: gid('Slot', open), customer: person('a') })).toMatchObject({ __typename: 'SlotNotFullError', code: 'SLOT_NOT_FULL', remaining: 2 });
+    expect(await join({ slotId: gid('Slot', open), customer: person('a') })).toMatchObject({
+      __typename: 'SlotNotFullError',
+      code: 'SLOT_NOT_FULL',
+      remaining: 2,
+    });
 
     const { slot } = await fullSlot(1);
     const first = await join({ slotId: gid('Slot', slot), customer: person('a') });
-    expect(first).toMatchObject({ __typename: 'JoinedWaitlist', ahead: 0, entry: { status: 'WAITING', ahead: 0, slotId: gid('Slot', slot), customer: null } });
+    expect(first).toMatchObject({
+      __typename: 'JoinedWaitlist',
+      ahead: 0,
+      entry: { status: 'WAITING', ahead: 0, slotId: gid('Slot', slot), customer: null },
+    });
     expect(first.leaveToken).toMatch(/^wl_/);
     expect(await join({ slotId: gid('Slot', slot), customer: person('b') })).toMatchObject({ ahead: 1 });
     expect(await join({ slotId: gid('Slot', slot), customer: person('c') })).toMatchObject({ ahead: 2 });
     const again = await join({ slotId: gid('Slot', slot), customer: { ...person('a'), email: 'WA@Example.com' } });
     expect(again).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'customer', 'email'] }] });
 
-    const [mail] = await t.app.db.sql.query<{ content: string }>(`SELECT content FROM outbox_messages WHERE kind = 'waitlist-joined' ORDER BY created_at LIMIT 1`);
+    const [mail] = await t.app.db.sql.query<{ content: string }>(
+      `SELECT content FROM outbox_messages WHERE kind = 'waitlist-joined' ORDER BY created_at LIMIT 1`,
+    );
     const text = JSON.parse(pii().decrypt(mail!.content)).text as string;
     const link = text.match(/http\S+\/waitlist\/leave\?t=\S+/)![0];
     expect(decodeURIComponent(new URL(link).searchParams.get('t')!)).toBe(first.leaveToken);
@@ -147,7 +157,11 @@ describe('a freed place goes to the first in line', () => {
 
     const types = await t.app.db.sql.query<{ type: string }>(
       `SELECT type FROM domain_events WHERE aggregate_type = 'waitlist' AND aggregate_id = $1 ORDER BY aggregate_seq`,
-      [(await t.app.db.sql.query<{ id: string }>(`SELECT id FROM waitlist_entries WHERE slot_id = $1 ORDER BY position OFFSET 1 LIMIT 1`, [slot]))[0]!.id],
+      [
+        (
+          await t.app.db.sql.query<{ id: string }>(`SELECT id FROM waitlist_entries WHERE slot_id = $1 ORDER BY position OFFSET 1 LIMIT 1`, [slot])
+        )[0]!.id,
+      ],
     );
     expect(types.map((r) => r.type)).toEqual(['waitlist.joined', 'waitlist.offered', 'waitlist.booked']);
   });
@@ -197,7 +211,13 @@ describe('a freed place goes to the first in line', () => {
   it('a rule raising a slot’s capacity offers the new place to the first in line', async () => {
     const resource = await t.app.services.resources.create({ locationId, kind: 'PERSON', name: 'Growing' });
     const { rule } = await t.app.services.rules.create({
-      resourceId: resource.id, kind: 'WEEKLY', daysOfWeek: [1, 2, 3, 4, 5, 6, 7], startTime: '09:00', endTime: '10:00', slotDurationMinutes: 60, capacity: 1,
+      resourceId: resource.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+      startTime: '09:00',
+      endTime: '10:00',
+      slotDurationMinutes: 60,
+      capacity: 1,
     });
     const day = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10);
     await t.app.services.generation.generate({ resourceId: resource.id, from: day, to: day });

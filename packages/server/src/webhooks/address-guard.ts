@@ -22,7 +22,8 @@ for (const [net, prefix] of [
   ['203.0.113.0', 24],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
+] as const)
+  BLOCKED.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128],
   ['::1', 128],
@@ -33,7 +34,8 @@ for (const [net, prefix] of [
   ['fe80::', 10],
   ['fec0::', 10],
   ['ff00::', 8],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+] as const)
+  BLOCKED.addSubnet(net, prefix, 'ipv6');
 
 /** True for an address a webhook may not be sent to (IPv4-mapped IPv6 judged as its IPv4). */
 export function isPrivateAddress(address: string): boolean {
@@ -47,7 +49,10 @@ export function isPrivateAddress(address: string): boolean {
 
 export class PrivateAddressError extends Error {
   readonly code = 'EPRIVATEADDRESS';
-  constructor(readonly host: string, readonly address: string) {
+  constructor(
+    readonly host: string,
+    readonly address: string,
+  ) {
     super(`${host} resolves to ${address}, a private or loopback address (WEBHOOK_ALLOW_PRIVATE_NETWORKS is off)`);
   }
 }

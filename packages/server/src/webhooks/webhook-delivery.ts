@@ -125,7 +125,14 @@ export class WebhookDelivery {
     const result = await this.post(row.url, body, webhookHeaders(secret, row.id, started, body));
     const at = now();
     await logAttempt(db, { deliveryId: row.id, attempt: row.attempts, ...result, durationMs: at.getTime() - started.getTime(), at: started });
-    const fields = { deliveryId: row.id, endpointId: row.endpoint_id, eventId: row.event_id, type: row.type, attempt: row.attempts, statusCode: result.statusCode };
+    const fields = {
+      deliveryId: row.id,
+      endpointId: row.endpoint_id,
+      eventId: row.event_id,
+      type: row.type,
+      attempt: row.attempts,
+      statusCode: result.statusCode,
+    };
     if (result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300) {
       await markSucceeded(db, { id: row.id, endpointId: row.endpoint_id, attempts: row.attempts, statusCode: result.statusCode }, at);
       log.info(fields, 'webhook delivered');
@@ -158,7 +165,8 @@ export class WebhookDelivery {
       }
       const host = hostOf(target);
       // An IP literal is connected to without a lookup: checked here.
-      if (isIP(host) && !allowPrivateNetworks && isPrivateAddress(host)) return resolve({ statusCode: null, error: new PrivateAddressError(host, host).message });
+      if (isIP(host) && !allowPrivateNetworks && isPrivateAddress(host))
+        return resolve({ statusCode: null, error: new PrivateAddressError(host, host).message });
       const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
       const req = send(
         target,
@@ -181,7 +189,10 @@ export class WebhookDelivery {
         },
       );
       req.on('error', (err: NodeJS.ErrnoException) =>
-        resolve({ statusCode: null, error: err.name === 'AbortError' || err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : err.message }),
+        resolve({
+          statusCode: null,
+          error: err.name === 'AbortError' || err.name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : err.message,
+        }),
       );
       req.end(body);
     });
@@ -189,7 +200,10 @@ export class WebhookDelivery {
 }
 
 /** The worker as configured (WEBHOOK_*). */
-export function webhookDeliveryFromConfig(deps: { config: Config; db: { sql: SqlQuery }; log: Logger }, overrides: Partial<WebhookDeliveryOptions> = {}): WebhookDelivery {
+export function webhookDeliveryFromConfig(
+  deps: { config: Config; db: { sql: SqlQuery }; log: Logger },
+  overrides: Partial<WebhookDeliveryOptions> = {},
+): WebhookDelivery {
   const { config } = deps;
   return new WebhookDelivery({
     db: deps.db.sql,

@@ -50,7 +50,10 @@ describe('webhooks in a running server', () => {
     // Delivered by the server's own job (woken by the commit's NOTIFY), not by the test.
     await waitFor(() => receiver.received.length === 1, 'the delivery', 30_000);
     const request = receiver.received[0]!;
-    const event = new Webhook(created.secret).verify(request.body, request.headers as Record<string, string>) as { type: string; data: { bookingId: string } };
+    const event = new Webhook(created.secret).verify(request.body, request.headers as Record<string, string>) as {
+      type: string;
+      data: { bookingId: string };
+    };
     expect(event.type).toBe('booking.confirmed');
     const [booking] = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE slot_id = $1`, [slot]);
     expect(event.data.bookingId).toBe(booking!.id);

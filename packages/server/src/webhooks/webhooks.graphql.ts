@@ -25,7 +25,11 @@ builder.prismaNode('WebhookEndpoint', {
     enabled: t.exposeBoolean('enabled', { description: 'Disabled endpoints get no new deliveries; their pending ones wait until enabled again.' }),
     disabledReason: t.exposeString('disabledReason', { nullable: true }),
     disabledAt: t.expose('disabledAt', { type: 'DateTime', nullable: true }),
-    failingSince: t.expose('failingSince', { type: 'DateTime', nullable: true, description: 'The first failed attempt since the last success; null while healthy.' }),
+    failingSince: t.expose('failingSince', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'The first failed attempt since the last success; null while healthy.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -34,7 +38,10 @@ builder.prismaObject('WebhookAttempt', {
   description: 'One attempt of a delivery: the delivery log.',
   fields: (t) => ({
     attempt: t.exposeInt('attempt'),
-    statusCode: t.exposeInt('statusCode', { nullable: true, description: "The receiver's HTTP status; null when there was no response (refused, timed out, blocked address)." }),
+    statusCode: t.exposeInt('statusCode', {
+      nullable: true,
+      description: "The receiver's HTTP status; null when there was no response (refused, timed out, blocked address).",
+    }),
     error: t.exposeString('error', { nullable: true }),
     durationMs: t.exposeInt('durationMs'),
     attemptedAt: t.expose('attemptedAt', { type: 'DateTime' }),
@@ -81,14 +88,17 @@ const DeletedWebhook = builder.objectRef<{ id: string }>('DeletedWebhook').imple
 });
 
 builder.queryField('webhooks', (t) =>
-  t.prismaConnection({
-    type: 'WebhookEndpoint',
-    cursor: 'id',
-    description: 'Webhook endpoints, oldest first (admin).',
-    authScopes: ADMIN,
-    totalCount: (_root, _args, ctx) => ctx.db.prisma.webhookEndpoint.count(),
-    resolve: (query, _root, _args, ctx) => ctx.db.prisma.webhookEndpoint.findMany({ ...query, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
-  }, ...connectionNames('WebhookEndpoint')),
+  t.prismaConnection(
+    {
+      type: 'WebhookEndpoint',
+      cursor: 'id',
+      description: 'Webhook endpoints, oldest first (admin).',
+      authScopes: ADMIN,
+      totalCount: (_root, _args, ctx) => ctx.db.prisma.webhookEndpoint.count(),
+      resolve: (query, _root, _args, ctx) => ctx.db.prisma.webhookEndpoint.findMany({ ...query, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }),
+    },
+    ...connectionNames('WebhookEndpoint'),
+  ),
 );
 
 function deliveriesWhere(args: { webhookId?: string | number | null; status?: WebhookDeliveryStatus | null }) {
@@ -97,26 +107,33 @@ function deliveriesWhere(args: { webhookId?: string | number | null; status?: We
 }
 
 builder.queryField('webhookDeliveries', (t) =>
-  t.prismaConnection({
-    type: 'WebhookDelivery',
-    cursor: 'id',
-    description: 'The delivery log, newest first (admin); optionally of one endpoint or in one state.',
-    authScopes: ADMIN,
-    errors: {},
-    args: { webhookId: t.arg.id(), status: t.arg({ type: WebhookDeliveryStatusEnum }) },
-    totalCount: (_root, args, ctx) => ctx.db.prisma.webhookDelivery.count({ where: deliveriesWhere(args) }),
-    resolve: async (query, _root, args, ctx) => {
-      const where = deliveriesWhere(args);
-      await mustExist(ctx.db.prisma, 'WebhookEndpoint', where.endpointId);
-      return ctx.db.prisma.webhookDelivery.findMany({ ...query, where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  t.prismaConnection(
+    {
+      type: 'WebhookDelivery',
+      cursor: 'id',
+      description: 'The delivery log, newest first (admin); optionally of one endpoint or in one state.',
+      authScopes: ADMIN,
+      errors: {},
+      args: { webhookId: t.arg.id(), status: t.arg({ type: WebhookDeliveryStatusEnum }) },
+      totalCount: (_root, args, ctx) => ctx.db.prisma.webhookDelivery.count({ where: deliveriesWhere(args) }),
+      resolve: async (query, _root, args, ctx) => {
+        const where = deliveriesWhere(args);
+        await mustExist(ctx.db.prisma, 'WebhookEndpoint', where.endpointId);
+        return ctx.db.prisma.webhookDelivery.findMany({ ...query, where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      },
     },
-  }, ...connectionNames('WebhookDelivery')),
+    ...connectionNames('WebhookDelivery'),
+  ),
 );
 
 const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
   fields: (t) => ({
     url: t.string({ required: true, description: 'http(s); must resolve to public addresses unless WEBHOOK_ALLOW_PRIVATE_NETWORKS=true.' }),
-    events: t.stringList({ required: true, description: 'booking.held, booking.confirmed, booking.rescheduled, booking.cancelled, booking.expired, registration.created, proposal.*, waitlist.*, ...' }),
+    events: t.stringList({
+      required: true,
+      description:
+        'booking.held, booking.confirmed, booking.rescheduled, booking.cancelled, booking.expired, registration.created, proposal.*, waitlist.*, ...',
+    }),
     description: t.string(),
   }),
 });

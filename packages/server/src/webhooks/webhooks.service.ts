@@ -34,14 +34,23 @@ export interface WebhookInput {
 export class WebhooksService {
   now = () => new Date();
 
-  constructor(private readonly db: SqlRunner, private readonly config: Config) {}
+  constructor(
+    private readonly db: SqlRunner,
+    private readonly config: Config,
+  ) {}
 
   /** A new endpoint and its signing secret, which is returned this once. */
   async create(input: { url: string; events: string[]; description?: string | null }): Promise<{ id: string; secret: string }> {
     const url = await this.checkUrl(input.url);
     const eventTypes = checkEvents(input.events);
     const secret = newWebhookSecret();
-    const id = await insertEndpoint(this.db, { url, eventTypes, description: checkDescription(input.description), secret: pii().encrypt(secret), now: this.now() });
+    const id = await insertEndpoint(this.db, {
+      url,
+      eventTypes,
+      description: checkDescription(input.description),
+      secret: pii().encrypt(secret),
+      now: this.now(),
+    });
     return { id, secret };
   }
 
@@ -86,7 +95,8 @@ export class WebhooksService {
     try {
       await checkHost(hostOf(url), this.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
     } catch (error) {
-      if (error instanceof PrivateAddressError) throw ValidationError.field(field, `resolves to a private or loopback address (${error.address}); refused`);
+      if (error instanceof PrivateAddressError)
+        throw ValidationError.field(field, `resolves to a private or loopback address (${error.address}); refused`);
       throw ValidationError.field(field, `host ${url.hostname} cannot be resolved`);
     }
     return url.href;
@@ -97,7 +107,11 @@ function checkEvents(events: string[]): string[] {
   const list = [...new Set(events.map((e) => e.trim()))];
   if (!list.length) throw ValidationError.field(['input', 'events'], 'name at least one event type');
   const unknown = list.filter((e) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(e) && !WILDCARD.test(e));
-  if (unknown.length) throw ValidationError.field(['input', 'events'], `unknown event type ${unknown.join(', ')}; known: ${WEBHOOK_EVENT_TYPES.join(', ')}, or <booking|registration|proposal|waitlist>.*`);
+  if (unknown.length)
+    throw ValidationError.field(
+      ['input', 'events'],
+      `unknown event type ${unknown.join(', ')}; known: ${WEBHOOK_EVENT_TYPES.join(', ')}, or <booking|registration|proposal|waitlist>.*`,
+    );
   return list;
 }
 

@@ -25,7 +25,10 @@ export interface ClaimedDelivery {
   payload: Record<string, unknown>;
 }
 
-export async function insertEndpoint(sql: SqlQuery, e: { url: string; description: string | null; eventTypes: string[]; secret: string; now: Date }): Promise<string> {
+export async function insertEndpoint(
+  sql: SqlQuery,
+  e: { url: string; description: string | null; eventTypes: string[]; secret: string; now: Date },
+): Promise<string> {
   const [row] = await sql.query<{ id: string }>(
     `INSERT INTO webhook_endpoints (url, description, event_types, secret, created_at, updated_at)
      VALUES ($1, $2, $3::text[], $4, $5::timestamptz, $5::timestamptz) RETURNING id`,
@@ -52,13 +55,25 @@ export async function updateEndpoint(
        failing_since = CASE WHEN $6::boolean THEN NULL ELSE failing_since END,
        updated_at = $7::timestamptz
      WHERE id = $1::uuid RETURNING id`,
-    [id, change.url ?? null, change.description !== undefined, change.description ?? null, change.eventTypes ?? null, change.enabled ?? null, now.toISOString()],
+    [
+      id,
+      change.url ?? null,
+      change.description !== undefined,
+      change.description ?? null,
+      change.eventTypes ?? null,
+      change.enabled ?? null,
+      now.toISOString(),
+    ],
   );
   return rows.length > 0;
 }
 
 export async function setEndpointSecret(sql: SqlQuery, id: string, secret: string, now: Date): Promise<boolean> {
-  const rows = await sql.query(`UPDATE webhook_endpoints SET secret = $2, updated_at = $3::timestamptz WHERE id = $1::uuid RETURNING id`, [id, secret, now.toISOString()]);
+  const rows = await sql.query(`UPDATE webhook_endpoints SET secret = $2, updated_at = $3::timestamptz WHERE id = $1::uuid RETURNING id`, [
+    id,
+    secret,
+    now.toISOString(),
+  ]);
   return rows.length > 0;
 }
 
@@ -107,7 +122,10 @@ export async function claimDeliveries(sql: SqlQuery, now: Date, limit: number, l
 }
 
 /** One line of the delivery log. */
-export async function logAttempt(sql: SqlQuery, a: { deliveryId: string; attempt: number; statusCode: number | null; error: string | null; durationMs: number; at: Date }): Promise<void> {
+export async function logAttempt(
+  sql: SqlQuery,
+  a: { deliveryId: string; attempt: number; statusCode: number | null; error: string | null; durationMs: number; at: Date },
+): Promise<void> {
   await sql.query(
     `INSERT INTO webhook_attempts (delivery_id, attempt, status_code, error, duration_ms, attempted_at) VALUES ($1::uuid, $2, $3, $4, $5, $6::timestamptz)`,
     [a.deliveryId, a.attempt, a.statusCode, a.error, a.durationMs, a.at.toISOString()],
@@ -115,7 +133,11 @@ export async function logAttempt(sql: SqlQuery, a: { deliveryId: string; attempt
 }
 
 /** Delivered; the endpoint is healthy again. Only while the claim is still ours (attempts unchanged). */
-export async function markSucceeded(sql: SqlQuery, d: { id: string; endpointId: string; attempts: number; statusCode: number }, now: Date): Promise<void> {
+export async function markSucceeded(
+  sql: SqlQuery,
+  d: { id: string; endpointId: string; attempts: number; statusCode: number },
+  now: Date,
+): Promise<void> {
   await sql.query(
     `WITH done AS (
        UPDATE webhook_deliveries SET status = 'SUCCEEDED', delivered_at = $4::timestamptz, last_status_code = $3, last_error = NULL, updated_at = $4::timestamptz
@@ -151,7 +173,11 @@ export async function markFailed(
      RETURNING true AS disabled`,
     [d.endpointId, now.toISOString(), disableBefore.toISOString()],
   );
-  if (!endpoint) await sql.query(`UPDATE webhook_endpoints SET failing_since = $2::timestamptz WHERE id = $1::uuid AND failing_since IS NULL`, [d.endpointId, now.toISOString()]);
+  if (!endpoint)
+    await sql.query(`UPDATE webhook_endpoints SET failing_since = $2::timestamptz WHERE id = $1::uuid AND failing_since IS NULL`, [
+      d.endpointId,
+      now.toISOString(),
+    ]);
   return { disabled: Boolean(endpoint) };
 }
 

@@ -66,10 +66,14 @@ async function bookAndConfirm(n: string) {
 }
 
 async function deliverUntil(w: WebhookDelivery, done: () => boolean | Promise<boolean>, what: string) {
-  await waitFor(async () => {
-    await w.runOnce();
-    return done();
-  }, what, 30_000);
+  await waitFor(
+    async () => {
+      await w.runOnce();
+      return done();
+    },
+    what,
+    30_000,
+  );
 }
 
 describe('webhooks', () => {
@@ -83,7 +87,10 @@ describe('webhooks', () => {
       await deliverUntil(worker(), () => receiver.received.length === 1, 'one delivery');
 
       const [request] = receiver.received;
-      const verified = new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as { type: string; data: { status: string } };
+      const verified = new Webhook(secret).verify(request!.body, request!.headers as Record<string, string>) as {
+        type: string;
+        data: { status: string };
+      };
       expect(verified.type).toBe('booking.confirmed');
       expect(verified.data.status).toBe('CONFIRMED');
       // Tampered body or another secret: the same package refuses it.
@@ -92,7 +99,9 @@ describe('webhooks', () => {
       expect(rotated).not.toBe(secret);
       expect(() => new Webhook(rotated).verify(request!.body, request!.headers as Record<string, string>)).toThrow();
       // The secret is stored encrypted, never in the clear.
-      const [row] = await t.app.db.sql.query<{ secret: string }>(`SELECT secret FROM webhook_endpoints WHERE id = $1::uuid`, [await uuidOf(webhook.id)]);
+      const [row] = await t.app.db.sql.query<{ secret: string }>(`SELECT secret FROM webhook_endpoints WHERE id = $1::uuid`, [
+        await uuidOf(webhook.id),
+      ]);
       expect(row!.secret).not.toContain(secret.slice(6));
     } finally {
       await receiver.close();
@@ -114,11 +123,20 @@ describe('webhooks', () => {
       const deliveries = (await t.execute(DELIVERIES, { webhookId: webhook.id }, { token: t.adminToken })).data!.webhookDeliveries;
       expect(deliveries.totalCount).toBe(1);
       const delivery = deliveries.edges[0].node;
-      expect(delivery).toMatchObject({ webhookId: [...ids][0], eventType: 'booking.confirmed', status: 'SUCCEEDED', attempts: 3, lastStatusCode: 200 });
+      expect(delivery).toMatchObject({
+        webhookId: [...ids][0],
+        eventType: 'booking.confirmed',
+        status: 'SUCCEEDED',
+        attempts: 3,
+        lastStatusCode: 200,
+      });
       expect(delivery.log.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 500, 200]);
 
       // Replay sends it once more, same webhook-id and body.
-      expect((await t.execute(REPLAY, { id: delivery.id }, { token: t.adminToken })).data!.replayWebhookDelivery).toMatchObject({ status: 'PENDING', attempts: 0 });
+      expect((await t.execute(REPLAY, { id: delivery.id }, { token: t.adminToken })).data!.replayWebhookDelivery).toMatchObject({
+        status: 'PENDING',
+        attempts: 0,
+      });
       await deliverUntil(worker(), () => receiver.received.length === 4, 'the replay');
       expect(receiver.received[3]!.headers['webhook-id']).toBe(delivery.webhookId);
       expect(receiver.received[3]!.body).toBe(receiver.received[2]!.body);
@@ -175,7 +193,10 @@ describe('webhooks', () => {
       await deliverUntil(w, () => receiver.received.length === 1, 'first attempt');
       clock += 60_000;
       await deliverUntil(w, () => receiver.received.length === 2, 'second attempt');
-      const state = async () => (await t.execute(DELIVERIES, { webhookId: webhook.id }, { token: t.adminToken })).data!.webhookDeliveries.edges.map((e: any) => e.node.status);
+      const state = async () =>
+        (await t.execute(DELIVERIES, { webhookId: webhook.id }, { token: t.adminToken })).data!.webhookDeliveries.edges.map(
+          (e: any) => e.node.status,
+        );
       expect(await state()).toEqual(['FAILED']);
 
       // Still failing more than an hour after the first failure: disabled.
@@ -207,9 +228,11 @@ describe('webhooks', () => {
   });
 
   it('refuses unknown event types and bad URLs; deletes an endpoint with its deliveries', async () => {
-    const bad = (await t.execute(CREATE, { input: { url: 'ftp://example.com', events: ['booking.exploded'] } }, { token: t.adminToken })).data!.createWebhook;
+    const bad = (await t.execute(CREATE, { input: { url: 'ftp://example.com', events: ['booking.exploded'] } }, { token: t.adminToken })).data!
+      .createWebhook;
     expect(bad.__typename).toBe('ValidationError');
-    const unknown = (await t.execute(CREATE, { input: { url: 'http://127.0.0.1:9/x', events: ['booking.exploded'] } }, { token: t.adminToken })).data!.createWebhook;
+    const unknown = (await t.execute(CREATE, { input: { url: 'http://127.0.0.1:9/x', events: ['booking.exploded'] } }, { token: t.adminToken })).data!
+      .createWebhook;
     expect(unknown.fieldErrors[0].path).toEqual(['input', 'events']);
     const { webhook } = await createWebhook('http://127.0.0.1:9/x', ['proposal.*', 'waitlist.*']);
     expect((await t.execute(DELETE, { id: webhook.id }, { token: t.adminToken })).data!.deleteWebhook.id).toBe(webhook.id);
@@ -225,8 +248,19 @@ describe('webhooks and private networks (SSRF)', () => {
   afterAll(() => strict?.close());
 
   it('refuses loopback, private, link-local and unique-local URLs at creation without WEBHOOK_ALLOW_PRIVATE_NETWORKS', async () => {
-    for (const url of ['http://127.0.0.1:8080/x', 'http://localhost/x', 'http://[::1]/x', 'http://169.254.169.254/latest/meta-data', 'http://10.1.2.3/x', 'http://192.168.0.1/x', 'http://[fd00::1]/x', 'http://[::ffff:127.0.0.1]/x', 'http://0.0.0.0/x']) {
-      const result = (await strict.execute(CREATE, { input: { url, events: ['booking.confirmed'] } }, { token: strict.adminToken })).data!.createWebhook;
+    for (const url of [
+      'http://127.0.0.1:8080/x',
+      'http://localhost/x',
+      'http://[::1]/x',
+      'http://169.254.169.254/latest/meta-data',
+      'http://10.1.2.3/x',
+      'http://192.168.0.1/x',
+      'http://[fd00::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+      'http://0.0.0.0/x',
+    ]) {
+      const result = (await strict.execute(CREATE, { input: { url, events: ['booking.confirmed'] } }, { token: strict.adminToken })).data!
+        .createWebhook;
       expect(result.__typename, url).toBe('ValidationError');
       expect(result.fieldErrors[0].path).toEqual(['input', 'url']);
       expect(result.fieldErrors[0].message).toMatch(/private or loopback/);
@@ -242,7 +276,16 @@ describe('webhooks and private networks (SSRF)', () => {
         await only(webhook.id);
         await bookAndConfirm(`rebind-${url.length}`);
         const strictWorker = worker({ allowPrivateNetworks: false, maxAttempts: 1 });
-        await deliverUntil(strictWorker, async () => (await t.app.db.sql.query(`SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1::uuid AND status = 'FAILED'`, [await uuidOf(webhook.id)])).length === 1, 'the refused delivery');
+        await deliverUntil(
+          strictWorker,
+          async () =>
+            (
+              await t.app.db.sql.query(`SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1::uuid AND status = 'FAILED'`, [
+                await uuidOf(webhook.id),
+              ])
+            ).length === 1,
+          'the refused delivery',
+        );
         const [attempt] = await t.app.db.sql.query<{ status_code: number | null; error: string }>(
           `SELECT a.status_code, a.error FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.endpoint_id = $1::uuid`,
           [await uuidOf(webhook.id)],
@@ -252,8 +295,12 @@ describe('webhooks and private networks (SSRF)', () => {
       }
       expect(receiver.received).toEqual([]);
       // Allowed, the same name is resolved and connected to: the replayed delivery arrives.
-      const [refused] = await t.app.db.sql.query<{ id: string }>(`SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE w.url LIKE 'http://localhost:%'`);
-      expect((await t.execute(REPLAY, { id: gid('WebhookDelivery', refused!.id) }, { token: t.adminToken })).data!.replayWebhookDelivery.status).toBe('PENDING');
+      const [refused] = await t.app.db.sql.query<{ id: string }>(
+        `SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE w.url LIKE 'http://localhost:%'`,
+      );
+      expect((await t.execute(REPLAY, { id: gid('WebhookDelivery', refused!.id) }, { token: t.adminToken })).data!.replayWebhookDelivery.status).toBe(
+        'PENDING',
+      );
       await deliverUntil(worker(), () => receiver.received.length === 1, 'the replay to localhost');
       expect(receiver.received[0]!.headers['webhook-id']).toBe(refused!.id);
     } finally {

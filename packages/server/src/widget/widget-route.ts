@@ -15,9 +15,9 @@ export function widgetRoutes(app: Slotwise): RouteHandler {
     if (url.pathname !== '/widget.js' && url.pathname !== '/demo') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' });
-      return res.end(), true;
+      return (res.end(), true);
     }
-    if (url.pathname === '/widget.js') return serveWidget(res), true;
+    if (url.pathname === '/widget.js') return (serveWidget(res), true);
     // ?lang=en-GB: the page's lang, which the widget writes its dates and times by (as the signup page's ?lang=).
     const lang = resolveLocale(url.searchParams.get('lang'), 'en');
 
@@ -29,11 +29,10 @@ export function widgetRoutes(app: Slotwise): RouteHandler {
       resource = first && encodeGlobalID('Resource', first.id);
     }
     const attribute = form ? `data-slotwise-form="${form}"` : resource ? `data-slotwise-resource="${resource}"` : '';
-    if ((form && !GLOBAL_ID.test(form)) || (resource && !GLOBAL_ID.test(resource))) return sendHtml(res, 400, page('<p>That is not a valid id.</p>', lang)), true;
-    const body = attribute
-      ? `<div ${attribute}></div>`
-      : '<p>No resources yet: start with demo data (SEED_DEMO=true) or create one in GraphiQL.</p>';
-    return sendHtml(res, 200, page(body, lang)), true;
+    if ((form && !GLOBAL_ID.test(form)) || (resource && !GLOBAL_ID.test(resource)))
+      return (sendHtml(res, 400, page('<p>That is not a valid id.</p>', lang)), true);
+    const body = attribute ? `<div ${attribute}></div>` : '<p>No resources yet: start with demo data (SEED_DEMO=true) or create one in GraphiQL.</p>';
+    return (sendHtml(res, 200, page(body, lang)), true);
   };
 }
 
@@ -76,7 +75,8 @@ function sendHtml(res: ServerResponse, status: number, html: string) {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    'content-security-policy':
+      "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
   });
   res.end(html);

@@ -42,7 +42,14 @@ export class FormInsightsService {
     const analytics = await formAnalytics(this.prisma, formId);
     const q = (question ?? '').toLowerCase();
     const today = Temporal.PlainDate.from(todayIn(analytics.timeZone, this.clock.now()));
-    const reply = (intent: InsightIntent, answer: string): FormInsight => ({ question, intent, answer, analytics, source: 'OFFLINE', fallbackReason: null });
+    const reply = (intent: InsightIntent, answer: string): FormInsight => ({
+      question,
+      intent,
+      answer,
+      analytics,
+      source: 'OFFLINE',
+      fallbackReason: null,
+    });
 
     if (/\bwho\b/.test(q)) return reply('WHO_SIGNED_UP', await this.whoSignedUp(formId, analytics.timeZone, q, today));
     if (/\b(left|remaining|available|free|open)\b/.test(q)) return reply('SEATS_LEFT', seatsLeft(analytics, q, today));
@@ -51,7 +58,10 @@ export class FormInsightsService {
     if (!this.llm.configured) return reply('OTHER', `I can answer ${OFFLINE_QUESTIONS}. ${fullness(analytics)}`);
     const answered = await this.askLlm(formId, question!, analytics, today, log);
     if ('answer' in answered) return { ...reply('OTHER', answered.answer), source: 'LLM' };
-    return { ...reply('OTHER', `I can answer ${OFFLINE_QUESTIONS}. ${fullness(analytics)}`), fallbackReason: `LLM answer not used: ${answered.failure}` };
+    return {
+      ...reply('OTHER', `I can answer ${OFFLINE_QUESTIONS}. ${fullness(analytics)}`),
+      fallbackReason: `LLM answer not used: ${answered.failure}`,
+    };
   }
 
   private async whoSignedUp(formId: string, timeZone: string, q: string, today: Temporal.PlainDate): Promise<string> {
@@ -64,7 +74,10 @@ export class FormInsightsService {
     const weekday = day ? dayNumber(day[1]!) : null;
     const wanted = rows.filter((r) => {
       if (weekday === null) return true;
-      return Temporal.PlainDate.from(toLocal(r.slot.startAt, timeZone).date).dayOfWeek === weekday && toLocal(r.slot.startAt, timeZone).date >= today.toString();
+      return (
+        Temporal.PlainDate.from(toLocal(r.slot.startAt, timeZone).date).dayOfWeek === weekday &&
+        toLocal(r.slot.startAt, timeZone).date >= today.toString()
+      );
     });
     const names = [...new Set(wanted.map((r) => pii().readText(r.registration.name)))];
     const when = weekday ? ` for ${WEEKDAYS[weekday]} (upcoming)` : '';
@@ -90,7 +103,10 @@ export class FormInsightsService {
       const raw = await this.llm.json(
         'Answer the question about a signup form in one or two sentences, using only the JSON facts given. Dates are local to timeZone. If the facts do not answer it, say so.',
         `Facts: ${JSON.stringify(facts)}\nQuestion: ${question}`,
-        { name: 'form_insight', schema: { type: 'object', additionalProperties: false, required: ['answer'], properties: { answer: { type: 'string' } } } },
+        {
+          name: 'form_insight',
+          schema: { type: 'object', additionalProperties: false, required: ['answer'], properties: { answer: { type: 'string' } } },
+        },
         log,
       );
       const answer = (raw as { answer?: unknown })?.answer;
@@ -140,7 +156,9 @@ export function seatsLeft(a: FormAnalytics, q: string, today: Temporal.PlainDate
   if (weekday) label += ` on ${WEEKDAYS[weekday]}s`;
   const days = a.days.filter((d) => {
     const date = Temporal.PlainDate.from(d.date);
-    return Temporal.PlainDate.compare(date, from) >= 0 && (!to || Temporal.PlainDate.compare(date, to) <= 0) && (!weekday || date.dayOfWeek === weekday);
+    return (
+      Temporal.PlainDate.compare(date, from) >= 0 && (!to || Temporal.PlainDate.compare(date, to) <= 0) && (!weekday || date.dayOfWeek === weekday)
+    );
   });
   const capacity = days.reduce((n, d) => n + d.capacity, 0);
   const left = capacity - days.reduce((n, d) => n + d.seatsBooked, 0);

@@ -14,7 +14,6 @@ import { FormTextNotUnderstoodError } from './form-text.errors.js';
 import { explain } from './explain.js';
 import '../form-mutations.graphql.js';
 
-
 const UnderstoodRef = builder.objectRef<Understood>('FormTextPhrase').implement({
   description: 'A phrase of the text and what it was read as; phrase is empty for a default that was applied.',
   fields: (t) => ({ phrase: t.exposeString('phrase'), meaning: t.exposeString('meaning') }),
@@ -35,11 +34,11 @@ const ScheduleRef = builder.objectRef<ExtractedForm['schedule']>('FormSchedule')
 });
 
 const PlannedSlotRef = builder.objectRef<GeneratedSlot & { timeZone: string }>('PlannedFormSlot').implement({
-  description: 'A slot the schedule gives: UTC instants and how they read in the form\'s zone.',
+  description: "A slot the schedule gives: UTC instants and how they read in the form's zone.",
   fields: (t) => ({
     startAt: t.expose('startAt', { type: 'DateTime' }),
     endAt: t.expose('endAt', { type: 'DateTime' }),
-    localStart: t.string({ description: 'ISO 8601 with the zone\'s offset.', resolve: (s) => toLocal(s.startAt, s.timeZone).iso }),
+    localStart: t.string({ description: "ISO 8601 with the zone's offset.", resolve: (s) => toLocal(s.startAt, s.timeZone).iso }),
     localEnd: t.string({ resolve: (s) => toLocal(s.endAt, s.timeZone).iso }),
     capacity: t.exposeInt('capacity'),
   }),
@@ -52,7 +51,10 @@ const FormFromTextRef = builder.objectRef<FormFromText>('FormFromText').implemen
     form: t.field({ type: FormRef, nullable: true, description: 'The created draft form; null on a dry run.', resolve: (r) => r.form }),
     dryRun: t.exposeBoolean('dryRun'),
     extractor: t.field({ type: ExtractorEnum, resolve: (r) => r.extractor }),
-    fallbackReason: t.exposeString('fallbackReason', { nullable: true, description: 'Why the LLM answer was not used (the offline extractor read the text).' }),
+    fallbackReason: t.exposeString('fallbackReason', {
+      nullable: true,
+      description: 'Why the LLM answer was not used (the offline extractor read the text).',
+    }),
     title: t.string({ resolve: (r) => r.extracted.title }),
     description: t.string({ nullable: true, resolve: (r) => r.extracted.description }),
     timeZone: t.string({ resolve: (r) => r.extracted.timeZone }),
@@ -81,7 +83,7 @@ builder.objectType(FormTextNotUnderstoodError, {
 const CreateFormFromTextInput = builder.inputType('CreateFormFromTextInput', {
   fields: (t) => ({
     text: t.string({ required: true, description: 'E.g. "1-1 soccer coaching, 5-9pm, Mon/Wed, 1h slots, next 2 weeks, Eastern".' }),
-    timeZone: t.string({ description: 'IANA zone used when the text names none (default: your latest form\'s zone, else DEFAULT_TIME_ZONE).' }),
+    timeZone: t.string({ description: "IANA zone used when the text names none (default: your latest form's zone, else DEFAULT_TIME_ZONE)." }),
     dryRun: t.boolean({ description: 'Read and validate only: returns the schedule and slots, writes nothing.' }),
   }),
 });
@@ -97,10 +99,12 @@ builder.mutationField('createFormFromText', (t) =>
   }),
 );
 
-const InsightIntentEnum = builder.enumType('FormInsightIntent', { values: ['FULLNESS', 'BEST_DAY', 'WHO_SIGNED_UP', 'SEATS_LEFT', 'OTHER'] as const });
+const InsightIntentEnum = builder.enumType('FormInsightIntent', {
+  values: ['FULLNESS', 'BEST_DAY', 'WHO_SIGNED_UP', 'SEATS_LEFT', 'OTHER'] as const,
+});
 
 const FormInsightRef = builder.objectRef<FormInsight>('FormInsight').implement({
-  description: 'An answer in words, made from the same numbers as formAnalytics (in the form\'s zone).',
+  description: "An answer in words, made from the same numbers as formAnalytics (in the form's zone).",
   fields: (t) => ({
     question: t.exposeString('question', { nullable: true }),
     intent: t.field({ type: InsightIntentEnum, resolve: (i) => i.intent }),
@@ -121,6 +125,7 @@ builder.queryField('formInsights', (t) =>
     authScopes: { roles: STAFF_ROLES },
     errors: {},
     args: { formId: t.arg.id({ required: true }), question: t.arg.string() },
-    resolve: (_root, { formId, question }, ctx) => ctx.services.formInsights.ask(parseGlobalId(String(formId), 'Form', ['formId']), question ?? null, ctx.log),
+    resolve: (_root, { formId, question }, ctx) =>
+      ctx.services.formInsights.ask(parseGlobalId(String(formId), 'Form', ['formId']), question ?? null, ctx.log),
   }),
 );

@@ -37,7 +37,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const fromText = async (input: Record<string, unknown>, token = scheduler) => expectNoErrors(await t.execute(FROM_TEXT, { input }, { token })).createFormFromText;
+const fromText = async (input: Record<string, unknown>, token = scheduler) =>
+  expectNoErrors(await t.execute(FROM_TEXT, { input }, { token })).createFormFromText;
 const counts = async () => ({ forms: await t.app.db.prisma.form.count(), slots: await t.app.db.prisma.slot.count() });
 
 describe('createFormFromText', () => {
@@ -55,9 +56,24 @@ describe('createFormFromText', () => {
       timeZoneSource: 'stated as "Eastern"',
       slotCount: 16,
       form: null,
-      schedule: { daysOfWeek: [1, 3], startTime: '17:00', endTime: '21:00', slotMinutes: 60, capacityPerSlot: 1, startDate: '2026-12-03', endDate: null, weeks: 2 },
+      schedule: {
+        daysOfWeek: [1, 3],
+        startTime: '17:00',
+        endTime: '21:00',
+        slotMinutes: 60,
+        capacityPerSlot: 1,
+        startDate: '2026-12-03',
+        endDate: null,
+        weeks: 2,
+      },
     });
-    expect(preview.slots[0]).toEqual({ startAt: '2026-12-07T22:00:00.000Z', endAt: '2026-12-07T23:00:00.000Z', localStart: '2026-12-07T17:00:00-05:00', localEnd: '2026-12-07T18:00:00-05:00', capacity: 1 });
+    expect(preview.slots[0]).toEqual({
+      startAt: '2026-12-07T22:00:00.000Z',
+      endAt: '2026-12-07T23:00:00.000Z',
+      localStart: '2026-12-07T17:00:00-05:00',
+      localEnd: '2026-12-07T18:00:00-05:00',
+      capacity: 1,
+    });
     expect(preview.explanation).toContain('America/New_York (stated as "Eastern")');
     expect(preview.explanation).toContain('16 slot(s)');
 
@@ -73,7 +89,13 @@ describe('createFormFromText', () => {
   it('refuses a sentence with an unsupported part, naming it, and writes nothing', async () => {
     const before = await counts();
     const refused = await fromText({ text: '1-1 soccer coaching, 5-9pm, Mon/Wed, 1h slots, next 2 weeks, except holidays' });
-    expect(refused).toMatchObject({ __typename: 'FormTextNotUnderstoodError', code: 'FORM_TEXT_NOT_UNDERSTOOD', unparsed: ['except holidays'], missing: [], conflicts: [] });
+    expect(refused).toMatchObject({
+      __typename: 'FormTextNotUnderstoodError',
+      code: 'FORM_TEXT_NOT_UNDERSTOOD',
+      unparsed: ['except holidays'],
+      missing: [],
+      conflicts: [],
+    });
     expect(refused.message).toContain('"except holidays"');
     expect(await counts()).toEqual(before);
   });
@@ -90,17 +112,26 @@ describe('createFormFromText', () => {
       __typename: 'ValidationError',
       fieldErrors: [{ path: ['input', 'schedule', 'endTime'], message: 'must be after startTime' }],
     });
-    expect(await fromText({ text: SEED, timeZone: 'Mars/Olympus' })).toMatchObject({ __typename: 'ValidationError', fieldErrors: [{ path: ['input', 'timeZone'] }] });
+    expect(await fromText({ text: SEED, timeZone: 'Mars/Olympus' })).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'timeZone'] }],
+    });
   });
 
-  it('zone: text, else the argument, else the caller\'s latest form, else DEFAULT_TIME_ZONE', async () => {
+  it("zone: text, else the argument, else the caller's latest form, else DEFAULT_TIME_ZONE", async () => {
     const fresh = await t.tokenFor(['manager']);
     const text = 'Chess club Mon 6-8pm 1h for 1 week';
     expect(await fromText({ text, dryRun: true }, fresh)).toMatchObject({ timeZone: 'Europe/Paris', timeZoneSource: 'DEFAULT_TIME_ZONE' });
-    expect(await fromText({ text, timeZone: 'Asia/Tokyo', dryRun: true }, fresh)).toMatchObject({ timeZone: 'Asia/Tokyo', timeZoneSource: 'the timeZone argument' });
+    expect(await fromText({ text, timeZone: 'Asia/Tokyo', dryRun: true }, fresh)).toMatchObject({
+      timeZone: 'Asia/Tokyo',
+      timeZoneSource: 'the timeZone argument',
+    });
     expect(await fromText({ text: `${text} in Berlin`, timeZone: 'Asia/Tokyo', dryRun: true }, fresh)).toMatchObject({ timeZone: 'Europe/Berlin' });
     await fromText({ text: `${text} UTC+2` }, fresh);
-    expect(await fromText({ text, dryRun: true }, fresh)).toMatchObject({ timeZone: 'Etc/GMT-2', timeZoneSource: "the caller's default (zone of their latest form)" });
+    expect(await fromText({ text, dryRun: true }, fresh)).toMatchObject({
+      timeZone: 'Etc/GMT-2',
+      timeZoneSource: "the caller's default (zone of their latest form)",
+    });
   });
 
   it('has the roles of createForm: frontdesk is FORBIDDEN, the public UNAUTHENTICATED', async () => {
@@ -114,16 +145,23 @@ const ANALYTICS = `query ($id: ID!) { formAnalytics(formId: $id) { ... on FormAn
 const INSIGHTS = `query ($id: ID!, $q: String) { formInsights(formId: $id, question: $q) { ... on FormInsight { intent answer source totalSlots capacity seatsBooked fillRate } } }`;
 
 describe('formInsights', () => {
-  it('answers from the same numbers as formAnalytics, in the form\'s zone', async () => {
+  it("answers from the same numbers as formAnalytics, in the form's zone", async () => {
     const created = await fromText({ text: 'Chess club, Mon/Wed 6-8pm, 1h, groups of 2, next 2 weeks, Eastern' });
     const form = created.form as { id: string; slug: string };
     await publishForm(t, form.id);
     const slots = (await t.app.db.prisma.slot.findMany({ where: { form: { slug: form.slug } }, orderBy: { startAt: 'asc' } })).map((s) => s.id);
     // Mon Dec 7 18:00 twice (full), Mon Dec 7 19:00 once, Wed Dec 9 18:00 once; Mon Dec 14 18:00 once (next week).
-    const people: [string, number[]][] = [['Ada', [0]], ['Bo', [0, 1]], ['Cy', [2]], ['Di', [4]]];
+    const people: [string, number[]][] = [
+      ['Ada', [0]],
+      ['Bo', [0, 1]],
+      ['Cy', [2]],
+      ['Di', [4]],
+    ];
     for (const [name, picks] of people) {
       const result = expectNoErrors(
-        await t.execute(REGISTER, { input: { formSlug: form.slug, name, email: `${name.toLowerCase()}@example.com`, slotIds: picks.map((i) => encodeSlot(slots[i]!)) } }),
+        await t.execute(REGISTER, {
+          input: { formSlug: form.slug, name, email: `${name.toLowerCase()}@example.com`, slotIds: picks.map((i) => encodeSlot(slots[i]!)) },
+        }),
       );
       expect(result.register.__typename).toBe('Registration');
     }
@@ -132,19 +170,34 @@ describe('formInsights', () => {
     const ask = async (q: string | null) => expectNoErrors(await t.execute(INSIGHTS, { id: form.id, q }, { token: t.adminToken })).formInsights;
 
     const full = await ask('how full is it?');
-    expect(full).toMatchObject({ intent: 'FULLNESS', source: 'OFFLINE', totalSlots: analytics.totalSlots, capacity: analytics.capacity, seatsBooked: analytics.seatsBooked, fillRate: analytics.fillRate });
+    expect(full).toMatchObject({
+      intent: 'FULLNESS',
+      source: 'OFFLINE',
+      totalSlots: analytics.totalSlots,
+      capacity: analytics.capacity,
+      seatsBooked: analytics.seatsBooked,
+      fillRate: analytics.fillRate,
+    });
     expect(full.answer).toBe(`5 of 16 places booked (31%) across 8 slots; 1 full, 4 with at least one booking; 4 registration(s).`);
 
     const mondays = analytics.days.filter((d: { date: string }) => ['2026-12-07', '2026-12-14'].includes(d.date));
     const mondayBooked = mondays.reduce((n: number, d: { seatsBooked: number }) => n + d.seatsBooked, 0);
     const mondayCapacity = mondays.reduce((n: number, d: { capacity: number }) => n + d.capacity, 0);
-    expect((await ask('Which day fills best?')).answer).toBe(`Monday fills best: ${mondayBooked} of ${mondayCapacity} places booked (${Math.round((mondayBooked / mondayCapacity) * 100)}%).`);
+    expect((await ask('Which day fills best?')).answer).toBe(
+      `Monday fills best: ${mondayBooked} of ${mondayCapacity} places booked (${Math.round((mondayBooked / mondayCapacity) * 100)}%).`,
+    );
     expect(mondayBooked).toBe(4);
 
-    expect(await ask('Who signed up for Monday?')).toMatchObject({ intent: 'WHO_SIGNED_UP', answer: '3 signed up for Monday (upcoming): Ada, Bo, Di.' });
+    expect(await ask('Who signed up for Monday?')).toMatchObject({
+      intent: 'WHO_SIGNED_UP',
+      answer: '3 signed up for Monday (upcoming): Ada, Bo, Di.',
+    });
     const nextWeek = analytics.days.filter((d: { date: string }) => d.date >= '2026-12-07' && d.date <= '2026-12-13');
     const left = nextWeek.reduce((n: number, d: { capacity: number; seatsBooked: number }) => n + d.capacity - d.seatsBooked, 0);
-    expect(await ask('How many seats are left next week?')).toMatchObject({ intent: 'SEATS_LEFT', answer: `${left} of 8 places left next week (2026-12-07 to 2026-12-13).` });
+    expect(await ask('How many seats are left next week?')).toMatchObject({
+      intent: 'SEATS_LEFT',
+      answer: `${left} of 8 places left next week (2026-12-07 to 2026-12-13).`,
+    });
     expect(left).toBe(4);
     expect((await ask('what is the meaning of life')).answer).toMatch(/^I can answer .*5 of 16 places booked/);
   });
@@ -163,7 +216,11 @@ function encodeSlot(id: string) {
 
 describe('staff page /forms/new', () => {
   const post = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}/forms/new`, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    fetch(`${server.url}/forms/new`, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
 
   it('previews the slots, then creates the draft (token in the form field)', async () => {
     const page = await fetch(`${server.url}/forms/new`);

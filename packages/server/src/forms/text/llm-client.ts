@@ -15,9 +15,7 @@ export interface JsonSchemaFormat {
  * or error messages.
  */
 export class LlmClient {
-  constructor(
-    private readonly config: Pick<Config, 'LLM_BASE_URL' | 'LLM_MODEL' | 'LLM_API_KEY' | 'LLM_TIMEOUT_MS'>,
-  ) {}
+  constructor(private readonly config: Pick<Config, 'LLM_BASE_URL' | 'LLM_MODEL' | 'LLM_API_KEY' | 'LLM_TIMEOUT_MS'>) {}
 
   get configured(): boolean {
     return Boolean(this.config.LLM_BASE_URL);

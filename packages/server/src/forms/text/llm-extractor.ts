@@ -77,7 +77,12 @@ export async function extractWithLlm(
   const today = Temporal.PlainDate.from(todayIn(zone, options.now));
   let raw: unknown;
   try {
-    raw = await llm.json(SYSTEM, `Today is ${today} (${today.dayOfWeek === 1 ? 'Monday' : `ISO weekday ${today.dayOfWeek}`}) in ${zone}.\nSentence: ${text}`, { name: 'signup_form', schema: SCHEMA }, log);
+    raw = await llm.json(
+      SYSTEM,
+      `Today is ${today} (${today.dayOfWeek === 1 ? 'Monday' : `ISO weekday ${today.dayOfWeek}`}) in ${zone}.\nSentence: ${text}`,
+      { name: 'signup_form', schema: SCHEMA },
+      log,
+    );
   } catch (err) {
     if (err instanceof LlmUnavailableError) return { failure: err.message };
     throw err;

@@ -41,7 +41,16 @@ const LLM_FORM = {
   timeZone: 'America/Chicago',
   maxSlotsPerRegistration: 2,
   unsupported: [],
-  schedule: { daysOfWeek: [1, 3], startTime: '17:00', endTime: '21:00', slotMinutes: 60, capacityPerSlot: 1, startDate: '2026-12-07', endDate: null, weeks: 2 },
+  schedule: {
+    daysOfWeek: [1, 3],
+    startTime: '17:00',
+    endTime: '21:00',
+    slotMinutes: 60,
+    capacityPerSlot: 1,
+    startDate: '2026-12-07',
+    endDate: null,
+    weeks: 2,
+  },
 };
 
 beforeAll(async () => {
@@ -50,7 +59,12 @@ beforeAll(async () => {
   const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }));
   t = await createTestApp({
     logger,
-    config: { LLM_BASE_URL: `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`, LLM_MODEL: 'test-model', LLM_API_KEY: KEY, LLM_TIMEOUT_MS: '1500' },
+    config: {
+      LLM_BASE_URL: `http://127.0.0.1:${(llm.address() as AddressInfo).port}/v1`,
+      LLM_MODEL: 'test-model',
+      LLM_API_KEY: KEY,
+      LLM_TIMEOUT_MS: '1500',
+    },
   });
   t.app.services.forms.now = () => new Date('2026-12-02T15:00:00Z');
   t.app.services.registrations.now = () => new Date('2026-12-02T15:00:00Z');
@@ -61,23 +75,38 @@ afterAll(async () => {
   await t.close();
 });
 
-const fromText = async (input: Record<string, unknown>) => expectNoErrors(await t.execute(FROM_TEXT, { input }, { token: t.adminToken })).createFormFromText;
+const fromText = async (input: Record<string, unknown>) =>
+  expectNoErrors(await t.execute(FROM_TEXT, { input }, { token: t.adminToken })).createFormFromText;
 
 describe('createFormFromText with an OpenAI-compatible LLM', () => {
   it('uses a valid answer, asking for a strict JSON schema with the key as Bearer token', async () => {
     reply = { content: JSON.stringify(LLM_FORM) };
     const result = await fromText({ text: SEED });
-    expect(result).toMatchObject({ extractor: 'LLM', fallbackReason: null, title: 'Soccer coaching (LLM)', timeZone: 'America/Chicago', slotCount: 16, form: { slug: 'soccer-coaching-llm' } });
+    expect(result).toMatchObject({
+      extractor: 'LLM',
+      fallbackReason: null,
+      title: 'Soccer coaching (LLM)',
+      timeZone: 'America/Chicago',
+      slotCount: 16,
+      form: { slug: 'soccer-coaching-llm' },
+    });
     const request = requests.at(-1)!;
     expect(request.authorization).toBe(`Bearer ${KEY}`);
-    expect(request.body).toMatchObject({ model: 'test-model', response_format: { type: 'json_schema', json_schema: { name: 'signup_form', strict: true } } });
+    expect(request.body).toMatchObject({
+      model: 'test-model',
+      response_format: { type: 'json_schema', json_schema: { name: 'signup_form', strict: true } },
+    });
     expect(request.body.messages[1].content).toContain(SEED);
   });
 
   it.each([
     ['invalid JSON', { content: '{"title": "Soccer", oops' }, 'the answer was not valid JSON'],
     ['a body that is not chat completions', { raw: '<html>bad gateway</html>' }, 'the answer was not valid JSON'],
-    ['JSON outside the contract', { content: JSON.stringify({ ...LLM_FORM, schedule: { ...LLM_FORM.schedule, startTime: '5pm' } }) }, 'the answer did not match the contract (schedule.startTime)'],
+    [
+      'JSON outside the contract',
+      { content: JSON.stringify({ ...LLM_FORM, schedule: { ...LLM_FORM.schedule, startTime: '5pm' } }) },
+      'the answer did not match the contract (schedule.startTime)',
+    ],
     ['no answer in time', 'hang' as const, 'no answer within 1500 ms'],
   ])('falls back to the offline extractor on %s, and says so', async (_name, next, reason) => {
     reply = next;
@@ -91,7 +120,10 @@ describe('createFormFromText with an OpenAI-compatible LLM', () => {
 
   it('refuses when the model names a part it cannot express', async () => {
     reply = { content: JSON.stringify({ ...LLM_FORM, unsupported: ['except holidays'] }) };
-    expect(await fromText({ text: `${SEED}, except holidays` })).toMatchObject({ __typename: 'FormTextNotUnderstoodError', unparsed: ['except holidays'] });
+    expect(await fromText({ text: `${SEED}, except holidays` })).toMatchObject({
+      __typename: 'FormTextNotUnderstoodError',
+      unparsed: ['except holidays'],
+    });
   });
 
   it('formInsights: free questions go to the LLM with the numbers only, no names', async () => {
@@ -101,11 +133,24 @@ describe('createFormFromText with an OpenAI-compatible LLM', () => {
     const globalId = Buffer.from(`Form:${id}`).toString('base64');
     await publishForm(t, globalId);
     const slot = await t.app.db.prisma.slot.findFirstOrThrow({ where: { formId: id }, orderBy: { startAt: 'asc' } });
-    expectNoErrors(await t.execute(REGISTER, { input: { formSlug: form.slug, name: 'Zelda Private', email: 'zelda@example.com', slotIds: [Buffer.from(`Slot:${slot.id}`).toString('base64')] } }));
+    expectNoErrors(
+      await t.execute(REGISTER, {
+        input: {
+          formSlug: form.slug,
+          name: 'Zelda Private',
+          email: 'zelda@example.com',
+          slotIds: [Buffer.from(`Slot:${slot.id}`).toString('base64')],
+        },
+      }),
+    );
 
     reply = { content: JSON.stringify({ answer: 'One of 16 places is booked.' }) };
     const insight = expectNoErrors(
-      await t.execute(`query ($id: ID!, $q: String) { formInsights(formId: $id, question: $q) { ... on FormInsight { intent answer source seatsBooked } } }`, { id: globalId, q: 'summarise the bookings in a haiku' }, { token: t.adminToken }),
+      await t.execute(
+        `query ($id: ID!, $q: String) { formInsights(formId: $id, question: $q) { ... on FormInsight { intent answer source seatsBooked } } }`,
+        { id: globalId, q: 'summarise the bookings in a haiku' },
+        { token: t.adminToken },
+      ),
     ).formInsights;
     expect(insight).toEqual({ intent: 'OTHER', answer: 'One of 16 places is booked.', source: 'LLM', seatsBooked: 1 });
     const sent = requests.at(-1)!.body.messages[1].content as string;
@@ -116,7 +161,11 @@ describe('createFormFromText with an OpenAI-compatible LLM', () => {
     // The explicit flag lets names (never emails) through.
     t.app.config.LLM_SHARE_PERSONAL_DATA = true;
     try {
-      await t.execute(`query ($id: ID!) { formInsights(formId: $id, question: "anything notable?") { __typename } }`, { id: globalId }, { token: t.adminToken });
+      await t.execute(
+        `query ($id: ID!) { formInsights(formId: $id, question: "anything notable?") { __typename } }`,
+        { id: globalId },
+        { token: t.adminToken },
+      );
       const shared = requests.at(-1)!.body.messages[1].content as string;
       expect(shared).toContain('"name":"Zelda Private"');
       expect(shared).not.toContain('zelda@example.com');

@@ -22,7 +22,10 @@ export interface NewFormProblem {
  * The staff "new form from a sentence" page: one sentence, an optional zone, the staff API token
  * (unless sent as an Authorization header); Preview shows the slots, Create makes the draft.
  */
-export function renderNewFormPage(fields: NewFormFields, options: { tokenInHeader: boolean; preview?: FormFromText; problem?: NewFormProblem }): string {
+export function renderNewFormPage(
+  fields: NewFormFields,
+  options: { tokenInHeader: boolean; preview?: FormFromText; problem?: NewFormProblem },
+): string {
   const { preview, problem } = options;
   const tokenField = options.tokenInHeader
     ? ''

@@ -33,7 +33,12 @@ export function newFormPageRoute(app: Slotwise): RouteHandler {
 
   async function submit(req: IncomingMessage, res: ServerResponse, tokenInHeader: boolean) {
     const body = await readForm(req, MAX_BODY_BYTES);
-    if (!body) return send(res, 413, renderNewFormPage({ text: '', timeZone: '', token: '' }, { tokenInHeader, problem: { summary: 'The request was too large.' } }));
+    if (!body)
+      return send(
+        res,
+        413,
+        renderNewFormPage({ text: '', timeZone: '', token: '' }, { tokenInHeader, problem: { summary: 'The request was too large.' } }),
+      );
     const fields: NewFormFields = { text: body.get('text') ?? '', timeZone: (body.get('timeZone') ?? '').trim(), token: body.get('token') ?? '' };
     const show = (status: number, problem?: NewFormProblem, preview?: Parameters<typeof renderNewFormPage>[1]['preview']) =>
       send(res, status, renderNewFormPage(fields, { tokenInHeader, problem, preview }));
@@ -64,11 +69,16 @@ function problemFor(err: unknown): NewFormProblem | null {
   if (err instanceof FormTextNotUnderstoodError) {
     return {
       summary: 'Nothing was created: the sentence has parts that could not be read. Rephrase them and preview again.',
-      items: [...err.unparsed.map((p) => `Could not read: “${p}”`), ...err.conflicts.map((c) => `Conflicting: ${c}`), ...err.missing.map((m) => `Missing: ${m}`)],
+      items: [
+        ...err.unparsed.map((p) => `Could not read: “${p}”`),
+        ...err.conflicts.map((c) => `Conflicting: ${c}`),
+        ...err.missing.map((m) => `Missing: ${m}`),
+      ],
     };
   }
   if (err instanceof FormSlotLimitError) return { summary: err.message };
-  if (err instanceof ValidationError) return { summary: 'Nothing was created.', items: err.fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`) };
+  if (err instanceof ValidationError)
+    return { summary: 'Nothing was created.', items: err.fieldErrors.map((e) => `${e.path.join('.')}: ${e.message}`) };
   return null;
 }
 

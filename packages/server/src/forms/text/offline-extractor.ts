@@ -9,7 +9,9 @@ import { statedZones } from './zones.js';
 const CONSUMED = '\u0001';
 // Words that carry no constraint of their own once the phrases around them are read.
 const FILLER = new Set(
-  'and or & on at from the a an every each for of in with slots slot sessions session appointments appointment times time per between long lasting weekly please create make new set up signup sign-up sign form sheet starting lessons'.split(' '),
+  'and or & on at from the a an every each for of in with slots slot sessions session appointments appointment times time per between long lasting weekly please create make new set up signup sign-up sign form sheet starting lessons'.split(
+    ' ',
+  ),
 );
 const WEEKDAY_NAMES = ['', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
@@ -147,17 +149,22 @@ export function extractOffline(text: string, options: ExtractOptions): Extracted
     slotMinutes = once(slotMinutes, minutes, phrase, 'slot length');
     return `slots of ${minutes} minutes`;
   };
-  s.take(/\b(\d+(?:\.\d+)?)\s*-?\s*(?:h|hrs?|hours?)\b(?:\s*([0-5]?\d)\s*(?:m|mins?|minutes?)\b)?/, (m) => length(Number(m[1]) * 60 + Number(m[2] ?? 0), m[0]));
+  s.take(/\b(\d+(?:\.\d+)?)\s*-?\s*(?:h|hrs?|hours?)\b(?:\s*([0-5]?\d)\s*(?:m|mins?|minutes?)\b)?/, (m) =>
+    length(Number(m[1]) * 60 + Number(m[2] ?? 0), m[0]),
+  );
   s.take(/\b(\d+)\s*-?\s*(?:m|mins?|minutes?)\b/, (m) => length(Number(m[1]), m[0]));
   s.take(/\b(?:half[\s-]an?[\s-]hour|half[\s-]hour(?:ly)?|30[\s-]min)\b/, (m) => length(30, m[0]));
   s.take(/\b(?:quarter[\s-]hour|quarter of an hour)\b/, (m) => length(15, m[0]));
   s.take(/\b(?:an hour|one hour|hour[\s-]long|hourly)\b/, (m) => length(60, m[0]));
 
-  s.take(new RegExp(`\\b(?:for|over)\\s+(?:the\\s+)?(?:next\\s+)?${NUMBER}\\s+weeks?\\b|\\bnext\\s+${NUMBER}\\s+weeks\\b|\\b${NUMBER}\\s+weeks\\b`), (m) => {
-    const n = toNumber((m[1] ?? m[2] ?? m[3])!);
-    weeks = once(weeks, n, m[0], 'number of weeks');
-    return `${n} week${n === 1 ? '' : 's'}`;
-  });
+  s.take(
+    new RegExp(`\\b(?:for|over)\\s+(?:the\\s+)?(?:next\\s+)?${NUMBER}\\s+weeks?\\b|\\bnext\\s+${NUMBER}\\s+weeks\\b|\\b${NUMBER}\\s+weeks\\b`),
+    (m) => {
+      const n = toNumber((m[1] ?? m[2] ?? m[3])!);
+      weeks = once(weeks, n, m[0], 'number of weeks');
+      return `${n} week${n === 1 ? '' : 's'}`;
+    },
+  );
 
   let maxPerPerson: number | null = null;
   s.take(
@@ -176,8 +183,18 @@ export function extractOffline(text: string, options: ExtractOptions): Extracted
     return `${n} place(s) per slot`;
   };
   s.take(new RegExp(`\\bgroups? of ${NUMBER}\\b`), (m) => seats(toNumber(m[1]!), m[0]));
-  s.take(new RegExp(`\\b(?:capacity(?:\\s+of)?|up to)\\s+${NUMBER}(?:\\s+(?:people|persons|players|participants|students|kids|seats|places|spots))?(?:\\s+(?:per|each|a|in each)\\s+(?:slot|session|group|class))?\\b`), (m) => seats(toNumber(m[1]!), m[0]));
-  s.take(new RegExp(`\\b${NUMBER}\\s+(?:people|persons|players|participants|students|kids|seats|places|spots)(?:\\s+(?:per|each|a|in each)\\s+(?:slot|session|group|class))?\\b`), (m) => seats(toNumber(m[1]!), m[0]));
+  s.take(
+    new RegExp(
+      `\\b(?:capacity(?:\\s+of)?|up to)\\s+${NUMBER}(?:\\s+(?:people|persons|players|participants|students|kids|seats|places|spots))?(?:\\s+(?:per|each|a|in each)\\s+(?:slot|session|group|class))?\\b`,
+    ),
+    (m) => seats(toNumber(m[1]!), m[0]),
+  );
+  s.take(
+    new RegExp(
+      `\\b${NUMBER}\\s+(?:people|persons|players|participants|students|kids|seats|places|spots)(?:\\s+(?:per|each|a|in each)\\s+(?:slot|session|group|class))?\\b`,
+    ),
+    (m) => seats(toNumber(m[1]!), m[0]),
+  );
 
   const titleEnd = s.firstIndex;
   const title = cleanTitle(s.text.slice(0, titleEnd).replace(new RegExp(CONSUMED, 'g'), ''));
@@ -234,7 +251,10 @@ function readDate(words: string, today: Temporal.PlainDate): { date: Temporal.Pl
 
 function cleanTitle(raw: string): string {
   return raw
-    .replace(/^\s*(?:please\s+)?(?:create|make|set up|add|new)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:sign[\s-]?up\s+)?(?:form|sheet)\s*(?:for|called|named|:)?\s*/i, '')
+    .replace(
+      /^\s*(?:please\s+)?(?:create|make|set up|add|new)\s+(?:a\s+|an\s+)?(?:new\s+)?(?:sign[\s-]?up\s+)?(?:form|sheet)\s*(?:for|called|named|:)?\s*/i,
+      '',
+    )
     .replace(/[\s,;:–—.…-]+$/, '')
     .replace(/(?:\s+(?:on|every|each|from|at|in|for|with))+$/i, '')
     .replace(/[\s,;:–—.…-]+$/, '')

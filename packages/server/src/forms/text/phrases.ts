@@ -1,7 +1,20 @@
 /** Small pieces of the schedule grammar: numbers, days and wall times as people write them. */
 
 const NUMBER_WORDS: Record<string, number> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
 };
 
 /** A count written as digits or a word ("3", "three", "a"). */
@@ -12,15 +25,36 @@ export function toNumber(value: string): number {
 }
 
 const DAY_NUMBERS: Record<string, number> = {
-  monday: 1, mon: 1, tuesday: 2, tues: 2, tue: 2, wednesday: 3, weds: 3, wed: 3,
-  thursday: 4, thurs: 4, thur: 4, thu: 4, friday: 5, fri: 5, saturday: 6, sat: 6, sunday: 7, sun: 7,
+  monday: 1,
+  mon: 1,
+  tuesday: 2,
+  tues: 2,
+  tue: 2,
+  wednesday: 3,
+  weds: 3,
+  wed: 3,
+  thursday: 4,
+  thurs: 4,
+  thur: 4,
+  thu: 4,
+  friday: 5,
+  fri: 5,
+  saturday: 6,
+  sat: 6,
+  sunday: 7,
+  sun: 7,
 };
 
 /** One weekday name, full or short, singular or plural ("Mon", "Tuesdays"). */
 export const DAY = `(?:${Object.keys(DAY_NUMBERS).join('|')})(?:s|\\.)?`;
 
 export function dayNumber(word: string): number {
-  return DAY_NUMBERS[word.toLowerCase().replace(/\.$/, '').replace(/(day|tue|wed|thu|fri|sat|sun|mon)s$/, '$1')]!;
+  return DAY_NUMBERS[
+    word
+      .toLowerCase()
+      .replace(/\.$/, '')
+      .replace(/(day|tue|wed|thu|fri|sat|sun|mon)s$/, '$1')
+  ]!;
 }
 
 /** ISO days from a range like "Mon-Fri" (wrapping over the weekend when the end is earlier). */
@@ -48,7 +82,13 @@ function readClock(value: string): Clock | null {
   if (v === 'midnight') return { hour: 0, minute: 0, meridiem: 'am', exact: true, midnight: true };
   const m = /^(\d{1,2})(?::(\d{2}))?([ap])?\.?(?:m\.?)?$/.exec(v);
   if (!m) return null;
-  return { hour: Number(m[1]), minute: Number(m[2] ?? 0), meridiem: m[3] ? (m[3] === 'a' ? 'am' : 'pm') : null, exact: m[2] !== undefined, midnight: false };
+  return {
+    hour: Number(m[1]),
+    minute: Number(m[2] ?? 0),
+    meridiem: m[3] ? (m[3] === 'a' ? 'am' : 'pm') : null,
+    exact: m[2] !== undefined,
+    midnight: false,
+  };
 }
 
 function to24(c: Clock, meridiem: 'am' | 'pm' | null): number | null {

@@ -10,28 +10,57 @@ export interface StatedZone {
 
 // Common abbreviations and regional names; each maps to the zone people usually mean by it (DST included).
 const ABBREVIATIONS: Record<string, string> = {
-  ET: 'America/New_York', EST: 'America/New_York', EDT: 'America/New_York',
-  CT: 'America/Chicago', CST: 'America/Chicago', CDT: 'America/Chicago',
-  MT: 'America/Denver', MST: 'America/Denver', MDT: 'America/Denver',
-  PT: 'America/Los_Angeles', PST: 'America/Los_Angeles', PDT: 'America/Los_Angeles',
-  CET: 'Europe/Berlin', CEST: 'Europe/Berlin', BST: 'Europe/London', GMT: 'UTC', UTC: 'UTC',
-  JST: 'Asia/Tokyo', AEST: 'Australia/Sydney', AEDT: 'Australia/Sydney',
+  ET: 'America/New_York',
+  EST: 'America/New_York',
+  EDT: 'America/New_York',
+  CT: 'America/Chicago',
+  CST: 'America/Chicago',
+  CDT: 'America/Chicago',
+  MT: 'America/Denver',
+  MST: 'America/Denver',
+  MDT: 'America/Denver',
+  PT: 'America/Los_Angeles',
+  PST: 'America/Los_Angeles',
+  PDT: 'America/Los_Angeles',
+  CET: 'Europe/Berlin',
+  CEST: 'Europe/Berlin',
+  BST: 'Europe/London',
+  GMT: 'UTC',
+  UTC: 'UTC',
+  JST: 'Asia/Tokyo',
+  AEST: 'Australia/Sydney',
+  AEDT: 'Australia/Sydney',
 };
 
 const REGIONS: Record<string, string> = {
-  'eastern': 'America/New_York', 'central time': 'America/Chicago', 'mountain time': 'America/Denver', 'pacific': 'America/Los_Angeles',
+  eastern: 'America/New_York',
+  'central time': 'America/Chicago',
+  'mountain time': 'America/Denver',
+  pacific: 'America/Los_Angeles',
 };
 
 // Cities that are not themselves the last part of a zone name.
 const EXTRA_CITIES: Record<string, string> = {
-  'san francisco': 'America/Los_Angeles', 'seattle': 'America/Los_Angeles', 'boston': 'America/New_York',
-  'washington': 'America/New_York', 'miami': 'America/New_York', 'munich': 'Europe/Berlin', 'frankfurt': 'Europe/Berlin',
-  'mumbai': 'Asia/Kolkata', 'delhi': 'Asia/Kolkata', 'beijing': 'Asia/Shanghai', 'hamburg': 'Europe/Berlin',
+  'san francisco': 'America/Los_Angeles',
+  seattle: 'America/Los_Angeles',
+  boston: 'America/New_York',
+  washington: 'America/New_York',
+  miami: 'America/New_York',
+  munich: 'Europe/Berlin',
+  frankfurt: 'Europe/Berlin',
+  mumbai: 'Asia/Kolkata',
+  delhi: 'Asia/Kolkata',
+  beijing: 'Asia/Shanghai',
+  hamburg: 'Europe/Berlin',
 };
 
 // Offsets that are not whole hours have no Etc/GMT zone: the main zone using them.
 const PART_HOUR_OFFSETS: Record<string, string> = {
-  '+05:30': 'Asia/Kolkata', '+05:45': 'Asia/Kathmandu', '+09:30': 'Australia/Darwin', '-03:30': 'America/St_Johns', '+03:30': 'Asia/Tehran',
+  '+05:30': 'Asia/Kolkata',
+  '+05:45': 'Asia/Kathmandu',
+  '+09:30': 'Australia/Darwin',
+  '-03:30': 'America/St_Johns',
+  '+03:30': 'Asia/Tehran',
 };
 
 let cities: Map<string, string> | undefined;
@@ -69,8 +98,12 @@ export function statedZones(text: string): StatedZone[] {
   }
   const abbreviations = Object.keys(ABBREVIATIONS).join('|');
   for (const m of text.matchAll(new RegExp(`\\b(?:in\\s+)?(${abbreviations})\\b(?![+−-]\\s*\\d)(?:\\s+time)?`, 'g'))) add(m, ABBREVIATIONS[m[1]!]!);
-  for (const m of text.matchAll(new RegExp(`\\b(?:in\\s+)?(${Object.keys(REGIONS).join('|')})(?:\\s+time)?\\b`, 'gi'))) add(m, REGIONS[m[1]!.toLowerCase()]!);
-  const names = [...cityZones().keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+  for (const m of text.matchAll(new RegExp(`\\b(?:in\\s+)?(${Object.keys(REGIONS).join('|')})(?:\\s+time)?\\b`, 'gi')))
+    add(m, REGIONS[m[1]!.toLowerCase()]!);
+  const names = [...cityZones().keys()]
+    .sort((a, b) => b.length - a.length)
+    .map(escapeRegExp)
+    .join('|');
   for (const m of text.matchAll(new RegExp(`\\bin\\s+(${names})(?:\\s+time)?\\b|\\b(${names})\\s+time\\b|\\((${names})\\)`, 'gi'))) {
     add(m, cityZones().get((m[1] ?? m[2] ?? m[3])!.toLowerCase())!);
   }
