@@ -69,6 +69,21 @@ const CASES: Case[] = [
     query: () => `{ availability(resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
   },
   {
+    field: 'availabilityByDay(locationId)',
+    entity: 'Location',
+    query: () => `{ availabilityByDay(locationId: "${unknown('Location')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availabilityByDay(resourceId)',
+    entity: 'Resource',
+    query: () => `{ availabilityByDay(resourceId: "${unknown('Resource')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
+  },
+  {
+    field: 'availabilityByDay(formId)',
+    entity: 'Form',
+    query: () => `{ availabilityByDay(formId: "${unknown('Form')}", from: "${START}", to: "${END}") { ${NOT_FOUND} } }`,
+  },
+  {
     field: 'availabilityRules(locationId)',
     entity: 'Location',
     query: () => `{ availabilityRules(locationId: "${unknown('Location')}") { ${NOT_FOUND} } }`,

@@ -5,7 +5,7 @@ import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { wsClient, wsSubscribe } from '../../test/kit/live.js';
 import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
 import { call } from '../../test/kit/documents.js';
-import { queuedMails } from '../../test/kit/mail.js';
+import { queuedMails, renderBookingMail } from '../../test/kit/mail.js';
 import { startServer } from '../server.js';
 
 let t: TestApp;
@@ -98,6 +98,7 @@ describe('booking details', () => {
       title: 'Old booking',
       notes: 'Legacy note, plaintext',
     });
+    await renderBookingMail(t);
     const mails = await queuedMails(t.app.db.sql, 'booking_id = $1', [decodeGlobalID(id).id]);
     expect(mails.some((m) => m.content.text.includes('Legacy note, plaintext'))).toBe(true);
   });
