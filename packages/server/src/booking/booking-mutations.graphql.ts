@@ -118,22 +118,23 @@ function exactlyOne(input: { slotId?: unknown; range?: unknown }) {
   }
 }
 
+/** What taking a place can answer instead of a receipt (hold and book alike). */
+const PLACE_ERRORS = [
+  SlotFullError,
+  SlotUnavailableError,
+  BookingConflictError,
+  DuplicateBookingError,
+  BookingPolicyError,
+  FormRegistrationRequiredError,
+  TryAgainError,
+];
+
 builder.mutationField('hold', (t) =>
   t.field({
     type: BookingReceiptRef,
     description: 'Keeps a place on a slot for a few minutes (HOLD_TTL_MINUTES); confirm it before it expires.',
     authScopes: { public: true },
-    errors: {
-      types: [
-        SlotFullError,
-        SlotUnavailableError,
-        BookingConflictError,
-        DuplicateBookingError,
-        BookingPolicyError,
-        FormRegistrationRequiredError,
-        TryAgainError,
-      ],
-    },
+    errors: { types: PLACE_ERRORS },
     args: { input: t.arg({ type: HoldInput, required: true }) },
     resolve: async (_root, { input }, ctx) =>
       receipt(ctx, await ctx.services.bookings.hold(slotId(input.slotId), input.customer, caller(ctx), input, input.override)),
@@ -145,17 +146,7 @@ builder.mutationField('book', (t) =>
     type: BookingReceiptRef,
     description: 'Books a slot or a free range at once (hold + confirm).',
     authScopes: { public: true },
-    errors: {
-      types: [
-        SlotFullError,
-        SlotUnavailableError,
-        BookingConflictError,
-        DuplicateBookingError,
-        BookingPolicyError,
-        FormRegistrationRequiredError,
-        TryAgainError,
-      ],
-    },
+    errors: { types: PLACE_ERRORS },
     args: { input: t.arg({ type: BookInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       exactlyOne(input);

@@ -2,63 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { fixtures, gid } from '../../test/kit/fixtures.js';
 import { BOOK, call } from '../../test/kit/documents.js';
+import { BERLIN, ERR, IN_BERLIN, IN_NEW_YORK, LOCAL, NEW_YORK, STARTS } from '../../test/kit/viewer-zone.js';
 
 /**
  * Issue #20: the booking reads (`booking`, `myBookings`, `bookings`), `register` and `formAnalytics`
  * answer in the viewer's `timeZone` (the location's or form's by default). A Berlin location, read
  * from New York on the day New York springs forward (2027-03-14, 02:00 EST -> 03:00 EDT = 07:00Z).
  */
-const BERLIN = 'Europe/Berlin';
-const NEW_YORK = 'America/New_York';
-// 23:30Z: NY Sat 18:30 EST, Berlin Sun 00:30. 06:30Z: NY 01:30 EST, Berlin 07:30. 07:30Z: NY 03:30 EDT, Berlin 08:30.
-const STARTS = ['2027-03-13T23:30:00Z', '2027-03-14T06:30:00Z', '2027-03-14T07:30:00Z'];
-const IN_NEW_YORK = [
-  {
-    localDate: '2027-03-13',
-    localStart: '18:30',
-    localEnd: '19:30',
-    localStartAt: '2027-03-13T18:30:00-05:00',
-    dayPart: 'EVENING',
-    timeZone: NEW_YORK,
-  },
-  {
-    localDate: '2027-03-14',
-    localStart: '01:30',
-    localEnd: '03:30',
-    localStartAt: '2027-03-14T01:30:00-05:00',
-    dayPart: 'NIGHT',
-    timeZone: NEW_YORK,
-  },
-  {
-    localDate: '2027-03-14',
-    localStart: '03:30',
-    localEnd: '04:30',
-    localStartAt: '2027-03-14T03:30:00-04:00',
-    dayPart: 'NIGHT',
-    timeZone: NEW_YORK,
-  },
-];
-const IN_BERLIN = [
-  { localDate: '2027-03-14', localStart: '00:30', localEnd: '01:30', localStartAt: '2027-03-14T00:30:00+01:00', dayPart: 'NIGHT', timeZone: BERLIN },
-  {
-    localDate: '2027-03-14',
-    localStart: '07:30',
-    localEnd: '08:30',
-    localStartAt: '2027-03-14T07:30:00+01:00',
-    dayPart: 'MORNING',
-    timeZone: BERLIN,
-  },
-  {
-    localDate: '2027-03-14',
-    localStart: '08:30',
-    localEnd: '09:30',
-    localStartAt: '2027-03-14T08:30:00+01:00',
-    dayPart: 'MORNING',
-    timeZone: BERLIN,
-  },
-];
-const LOCAL = 'localDate localStart localEnd localStartAt dayPart timeZone';
-const ERR = '... on ValidationError { fieldErrors { path message } }';
 const BAD_ZONE = { __typename: 'ValidationError', fieldErrors: [{ path: ['timeZone'], message: expect.stringContaining('IANA') }] };
 const CUSTOMER_EMAIL = `viewer-zone-${Date.now()}@example.com`;
 

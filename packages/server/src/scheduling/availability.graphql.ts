@@ -16,6 +16,17 @@ import { SlotRef } from './slots.graphql.js';
 export const TIME_ZONE_ARG = "IANA zone to answer in (local dates and times); default: the location's (or form's) zone.";
 export const SKILLS_ARG = 'Only slots of resources with every one of these skills (e.g. ["dermatology"]).';
 
+/** One scope, an instant window [from, to), the viewer's zone and required skills. */
+const SCOPE_WINDOW_ARGS = builder.args((t) => ({
+  resourceId: t.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),
+  locationId: t.id(),
+  formId: t.id(),
+  from: t.field({ type: 'DateTime', required: true }),
+  to: t.field({ type: 'DateTime', required: true }),
+  timeZone: t.string({ description: TIME_ZONE_ARG }),
+  skills: t.stringList({ description: SKILLS_ARG }),
+}));
+
 const viewer = (args: { timeZone?: string | null; skills?: string[] | null }, ctx: Context) => ({
   ...viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES)),
   // The caller's last write (Slotwise-Read-After): a replica answers only once it has replayed it.
@@ -108,15 +119,7 @@ builder.queryField('availability', (t) =>
     description: `Slots starting in [from, to) with remaining places and local times. Window: at most ${WINDOW_CAP_DAYS.availability} days, not all in the past.`,
     authScopes: { public: true },
     errors: {},
-    args: {
-      resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),
-      locationId: t.arg.id(),
-      formId: t.arg.id(),
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
-      skills: t.arg.stringList({ description: SKILLS_ARG }),
-    },
+    args: SCOPE_WINDOW_ARGS,
     resolve: (_root, args, ctx) => ctx.services.availability.availability(scopeIds(args), args.from, args.to, viewer(args, ctx)),
   }),
 );
@@ -126,18 +129,11 @@ builder.queryField('availabilityByDay', (t) =>
     type: AvailabilityDaysRef,
     description:
       'The bookable slots (places left, allowed by the booking policies, not yet started) starting in [from, to), grouped per local date ' +
-      'and resource with times as minute offsets: a few bytes per slot, for month and quarter views. Window: at most 93 days.',
+      'and resource with times as minute offsets: a few bytes per slot, for month and quarter views. ' +
+      `Window: at most ${WINDOW_CAP_DAYS.availability} days.`,
     authScopes: { public: true },
     errors: {},
-    args: {
-      resourceId: t.arg.id({ description: 'Give exactly one of resourceId, locationId, formId.' }),
-      locationId: t.arg.id(),
-      formId: t.arg.id(),
-      from: t.arg({ type: 'DateTime', required: true }),
-      to: t.arg({ type: 'DateTime', required: true }),
-      timeZone: t.arg.string({ description: TIME_ZONE_ARG }),
-      skills: t.arg.stringList({ description: SKILLS_ARG }),
-    },
+    args: SCOPE_WINDOW_ARGS,
     resolve: (_root, args, ctx) => ctx.services.availability.availabilityByDay(scopeIds(args), args.from, args.to, viewer(args, ctx)),
   }),
 );
