@@ -7,6 +7,7 @@ import { claimDue, countPending, failAbandoned, markAttemptFailed, markSent, rel
 import { composeMessage, MailContentError } from './mime.js';
 import { readMailContent } from './outbox.js';
 import { createMailTransport, MailDeliveryError, type MailTransport } from './transports.js';
+import { jitteredBackoffMs } from '../shared/backoff.js';
 
 export interface MailDeliveryOptions {
   db: SqlQuery;
@@ -101,11 +102,9 @@ export class MailDelivery {
     return countPending(this.options.db);
   }
 
-  /** The wait before attempt `attempt + 1`: base * 2^(attempt-1), capped, then between half and all of it (jitter). */
+  /** The wait before attempt `attempt + 1` (jitteredBackoffMs). */
   backoffMs(attempt: number): number {
-    const { retryBaseMs, retryMaxMs, random } = this.options;
-    const full = Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
-    return Math.round(full / 2 + (full / 2) * random());
+    return jitteredBackoffMs(attempt, this.options.retryBaseMs, this.options.retryMaxMs, this.options.random);
   }
 
   /** Un-claims rows not yet attempted: due now, their attempt not counted. */

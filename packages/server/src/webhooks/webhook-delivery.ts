@@ -18,6 +18,7 @@ import {
   releaseDeliveries,
   type ClaimedDelivery,
 } from './webhooks.store.js';
+import { jitteredBackoffMs } from '../shared/backoff.js';
 
 export interface WebhookDeliveryOptions {
   db: SqlQuery;
@@ -93,11 +94,9 @@ export class WebhookDelivery {
     return pendingDeliveries(this.options.db);
   }
 
-  /** The wait before attempt `attempt + 1`: base * 2^(attempt-1), capped, then between half and all of it. */
+  /** The wait before attempt `attempt + 1` (jitteredBackoffMs). */
   backoffMs(attempt: number): number {
-    const { retryBaseMs, retryMaxMs, random } = this.options;
-    const full = Math.min(retryMaxMs, retryBaseMs * 2 ** (attempt - 1));
-    return Math.round(full / 2 + (full / 2) * random());
+    return jitteredBackoffMs(attempt, this.options.retryBaseMs, this.options.retryMaxMs, this.options.random);
   }
 
   private async deliver(row: ClaimedDelivery): Promise<'succeeded' | 'retried' | 'failed' | 'released'> {
