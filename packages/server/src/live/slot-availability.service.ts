@@ -115,7 +115,7 @@ export class SlotAvailabilityService {
           ),
           ...frame,
         };
-        let pending = queue.next();
+        let pending = waitForChanges(queue);
         for (;;) {
           const woke = await notice.race(pending, now);
           if (woke === 'due') {
@@ -124,7 +124,7 @@ export class SlotAvailabilityService {
             continue;
           }
           if (!woke) return;
-          pending = queue.next();
+          pending = waitForChanges(queue);
           for (const event of woke) {
             const verdict = await sharedJudgement(sql, event.slots, now());
             notice.track(event.slots, verdict);
@@ -169,6 +169,16 @@ export class SlotAvailabilityService {
 }
 
 /** The slots as a viewer in another zone reads them (their local fields follow `timeZone`). */
+/**
+ * The queue's next events. The wait runs on while the subscription is suspended at a yield; a
+ * failure then (LIVE_INTERRUPTED) surfaces at the next await, not as an unhandled rejection.
+ */
+function waitForChanges(queue: SubscriberQueue): Promise<ChangeEvent[] | null> {
+  const next = queue.next();
+  next.catch(() => {});
+  return next;
+}
+
 function inZone(slots: Slot[], timeZone: string | null | undefined): Slot[] {
   return timeZone ? slots.map((s) => ({ ...s, timeZone })) : slots;
 }
