@@ -29,15 +29,18 @@ export async function loadPolicies(sql: SqlQuery, resourceIds: string[], locatio
   return out;
 }
 
+/** SQL: some policy column is set on any of the rows `aliases` (of resources or locations). */
+export const policySetOn = (...aliases: string[]): string =>
+  `COALESCE(${aliases.flatMap((a) => POLICY_FIELDS.map((f) => `${a}.${POLICY_COLUMNS[f]}`)).join(', ')}) IS NOT NULL`;
+
 /** Whether any slot of a resource or location scope falls under a policy (a location's resources included). */
 export async function scopeHasPolicies(sql: SqlQuery, kind: 'resource' | 'location' | 'form', id: string): Promise<boolean> {
   // Form slots sit on resources or locations of their own; the row path sorts them out.
   if (kind === 'form') return true;
-  const any = (alias: string) => POLICY_FIELDS.map((f) => `${alias}.${POLICY_COLUMNS[f]} IS NOT NULL`).join(' OR ');
   const query = {
-    resource: `SELECT EXISTS (SELECT 1 FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid AND (${any('r')} OR ${any('l')})) AS yes`,
-    location: `SELECT EXISTS (SELECT 1 FROM locations l WHERE l.id = $1::uuid AND (${any('l')}))
-      OR EXISTS (SELECT 1 FROM resources r WHERE r.location_id = $1::uuid AND (${any('r')})) AS yes`,
+    resource: `SELECT EXISTS (SELECT 1 FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid AND ${policySetOn('r', 'l')}) AS yes`,
+    location: `SELECT EXISTS (SELECT 1 FROM locations l WHERE l.id = $1::uuid AND ${policySetOn('l')})
+      OR EXISTS (SELECT 1 FROM resources r WHERE r.location_id = $1::uuid AND ${policySetOn('r')}) AS yes`,
   }[kind];
   const [row] = await sql.query<{ yes: boolean }>(query, [id]);
   return row!.yes;

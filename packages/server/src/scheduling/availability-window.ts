@@ -2,7 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { todayIn } from '../shared/time.js';
 import { dateWindowIssue, instantWindowIssue, type WindowUse } from '../shared/validation.js';
-import { selectScopeZone } from './scheduling.store.js';
+import { selectScope, type ScopeRow } from './scheduling.store.js';
 
 /** `to` after `from`, at most the use's cap long, and not wholly in the past. */
 export function checkWindow(from: Date, to: Date, now: Date, use: WindowUse = 'availability'): void {
@@ -23,6 +23,8 @@ export interface Scope {
   kind: ScopeKind;
   id: string;
   timeZone: string;
+  /** Some of its slots may fall under a booking policy (else none needs judging). */
+  hasPolicies: boolean;
   /** Prisma filter for the scope's slots. */
   where: { resourceId: string; formId: null } | { locationId: string; formId: null } | { formId: string };
 }
@@ -46,17 +48,21 @@ export function oneScope(ids: ScopeIds, allowed: ScopeKind[]): { kind: ScopeKind
 
 const SCOPE_TYPE = { resource: 'Resource', location: 'Location', form: 'Form' } as const;
 
-/** The scope with its zone (one small query on every availability read); NotFoundError when it does not exist. */
 /**
- * The scope's zone and its slot filter. A draft or closed form is staff-only: NotFoundError for
- * anyone else. A form's slots show in its own scope only (they are booked with `register`), never
- * in the availability of the location or resource they sit on.
+ * The scope's zone and its slot filter (one small query); NotFoundError when it does not exist. A
+ * draft or closed form is staff-only: NotFoundError for anyone else. A form's slots show in its own
+ * scope only (they are booked with `register`), never in the availability of the location or
+ * resource they sit on.
  */
 export async function loadScope(sql: SqlQuery, kind: ScopeKind, id: string, viewer: { staff?: boolean } = {}): Promise<Scope> {
-  const row = await selectScopeZone(sql, kind, id);
+  return checkScope(await selectScope(sql, kind, id), kind, id, viewer);
+}
+
+/** loadScope's checks on a scope row read along with other rows (scheduling.store.ts selectScope*). */
+export function checkScope(row: ScopeRow | undefined, kind: ScopeKind, id: string, viewer: { staff?: boolean } = {}): Scope {
   if (!row || (kind === 'form' && row.status !== 'PUBLISHED' && !viewer.staff)) throw new NotFoundError(SCOPE_TYPE[kind], id);
   const where = kind === 'resource' ? { resourceId: id, formId: null } : kind === 'location' ? { locationId: id, formId: null } : { formId: id };
-  return { kind, id, timeZone: row.time_zone, where };
+  return { kind, id, timeZone: row.time_zone, hasPolicies: row.has_policies, where };
 }
 
 /** The window of a live `slotAvailability` subscription that names no `to` (the cost rule charges for it too). */

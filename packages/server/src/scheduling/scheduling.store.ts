@@ -1,5 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import type { AvailabilityRule, Prisma, Slot } from '../generated/prisma/client.js';
+import { policySetOn } from '../policies/policies.store.js';
 import type { PlannedSlot } from './rule-plan.js';
 
 /**
@@ -187,16 +188,57 @@ export function deleteRule(tx: Tx, id: string): Promise<AvailabilityRule> {
 
 // ---- scope zones and availability reads -------------------------------------------------------
 
-const SCOPE_ZONE: Record<ScopeKind, string> = {
-  resource: 'SELECT l.time_zone FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid',
-  location: 'SELECT time_zone FROM locations WHERE id = $1::uuid',
-  form: 'SELECT time_zone, status FROM forms WHERE id = $1::uuid',
+/** A scope as availability reads see it: its zone, a form's status, and whether any of its slots can fall under a booking policy. */
+export interface ScopeRow {
+  time_zone: string;
+  status: string | null;
+  has_policies: boolean;
+}
+
+// A location's policy flag counts its resources' policies; form slots sit on resources or locations
+// of their own, so they are always judged.
+const SCOPE_ROW: Record<ScopeKind, string> = {
+  resource: `SELECT l.time_zone, NULL::text AS status, ${policySetOn('r', 'l')} AS has_policies
+    FROM resources r JOIN locations l ON l.id = r.location_id WHERE r.id = $1::uuid`,
+  location: `SELECT l.time_zone, NULL::text AS status,
+      ${policySetOn('l')} OR EXISTS (SELECT 1 FROM resources r WHERE r.location_id = l.id AND ${policySetOn('r')}) AS has_policies
+    FROM locations l WHERE l.id = $1::uuid`,
+  form: 'SELECT time_zone, status::text AS status, true AS has_policies FROM forms WHERE id = $1::uuid',
 };
 
-/** The scope's zone (and a form's status); undefined when it does not exist. */
-export async function selectScopeZone(sql: SqlQuery, kind: ScopeKind, id: string): Promise<{ time_zone: string; status?: string } | undefined> {
-  const [row] = await sql.query<{ time_zone: string; status?: string }>(SCOPE_ZONE[kind], [id]);
+/** The scope's row; undefined when it does not exist. */
+export async function selectScope(sql: SqlQuery, kind: ScopeKind, id: string): Promise<ScopeRow | undefined> {
+  const [row] = await sql.query<ScopeRow>(SCOPE_ROW[kind], [id]);
   return row;
+}
+
+type WithScope<T> = T & { scope_time_zone: string; scope_status: string | null; scope_has_policies: boolean };
+
+/**
+ * The scope's row and rows read for it, in one statement (one round trip on the hottest reads):
+ * `rows` is a query on $1 (the scope id) and `params` from $2, whose `id` column is never null, in
+ * the order of `orderBy`. The rows keep the scope's columns (scope_*) beside their own.
+ */
+async function selectScopeWith<T extends { id: string }>(
+  sql: SqlQuery,
+  kind: ScopeKind,
+  id: string,
+  rows: string,
+  orderBy: string,
+  params: unknown[],
+): Promise<{ scope: ScopeRow | undefined; rows: T[] }> {
+  const result = await sql.query<WithScope<T>>(
+    `WITH scope AS (${SCOPE_ROW[kind]})
+     SELECT scope.time_zone AS scope_time_zone, scope.status AS scope_status, scope.has_policies AS scope_has_policies, r.*
+       FROM scope LEFT JOIN LATERAL (${rows}) r ON true
+      ORDER BY ${orderBy}`,
+    [id, ...params],
+  );
+  const first = result[0];
+  if (!first) return { scope: undefined, rows: [] };
+  const scope = { time_zone: first.scope_time_zone, status: first.scope_status, has_policies: first.scope_has_policies };
+  // A scope without rows comes back as one row of nulls beside its own columns.
+  return { scope, rows: first.id === null ? [] : result };
 }
 
 const SCOPE_COLUMN = { resource: 'resource_id', location: 'location_id', form: 'form_id' } as const;
@@ -218,18 +260,22 @@ const slotViewColumns = (
 /** Slots of resources with every required skill ($n: text[] or null for no requirement). */
 const skillFilter = (param: string) => `(${param}::text[] IS NULL OR resource_id IN (SELECT id FROM resources WHERE skills @> ${param}::text[]))`;
 
-/** Up to `limit` slots of the scope starting in [from, to), cancelled ones left out, in start order. */
+/** The scope's row and up to `limit` of its slots starting in [from, to), cancelled ones left out, in start order. */
 export function selectScopeSlots(
   sql: SqlQuery,
   kind: ScopeKind,
   id: string,
   window: { from: Date; to: Date; limit: number; timeZone: string | null; skills: string[] | null },
-): Promise<SlotView[]> {
-  return sql.query<SlotView>(
+): Promise<{ scope: ScopeRow | undefined; rows: SlotView[] }> {
+  return selectScopeWith<SlotView>(
+    sql,
+    kind,
+    id,
     `SELECT ${slotViewColumns('$5')} FROM slots
       WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED' AND ${skillFilter('$6')}
       ORDER BY start_at, id LIMIT $4`,
-    [id, window.from, window.to, window.limit, window.timeZone, window.skills],
+    'r."startAt", r.id',
+    [window.from, window.to, window.limit, window.timeZone, window.skills],
   );
 }
 
@@ -265,23 +311,31 @@ export interface CompactSlot {
   places: number;
 }
 
-/** The bookable slots (places left, not yet started) of a scope starting in [from, to), in start order, at most `limit`. */
-export function selectCompactSlots(
+/**
+ * The scope's row and its bookable slots (places left, not yet started) starting in [from, to), in
+ * start order, at most `limit`; local dates and minutes in `zone`, else the scope's.
+ */
+export function selectScopeCompactSlots(
   sql: SqlQuery,
   kind: ScopeKind,
   id: string,
-  w: { from: Date; to: Date; now: Date; zone: string; limit: number; skills: string[] | null },
-): Promise<CompactSlot[]> {
-  return sql.query<CompactSlot>(
+  w: { from: Date; to: Date; now: Date; zone: string | null; limit: number; skills: string[] | null },
+): Promise<{ scope: ScopeRow | undefined; rows: CompactSlot[] }> {
+  const zone = 'coalesce($5::text, scope.time_zone)';
+  return selectScopeWith<CompactSlot>(
+    sql,
+    kind,
+    id,
     `SELECT id, resource_id AS "resourceId", location_id AS "locationId", start_at AS "startAt", end_at AS "endAt",
-            to_char(start_at AT TIME ZONE $5, 'YYYY-MM-DD') AS date,
-            (extract(hour FROM start_at AT TIME ZONE $5) * 60 + extract(minute FROM start_at AT TIME ZONE $5))::int AS start,
+            to_char(start_at AT TIME ZONE ${zone}, 'YYYY-MM-DD') AS date,
+            (extract(hour FROM start_at AT TIME ZONE ${zone}) * 60 + extract(minute FROM start_at AT TIME ZONE ${zone}))::int AS start,
             capacity - booked - held AS places
        FROM slots
       WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
         AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
       ORDER BY start_at, id LIMIT $4`,
-    [id, w.from, w.to, w.limit, w.zone, w.skills, w.now],
+    'r."startAt", r.id',
+    [w.from, w.to, w.limit, w.zone, w.skills, w.now],
   );
 }
 
