@@ -6,7 +6,7 @@ import { STAFF_ROLES, hasAnyRole } from '../shared/actor.js';
 import { WINDOW_CAP_DAYS } from '../shared/validation.js';
 import { viewerOf } from '../shared/viewer.js';
 import type { Context } from '../context.js';
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalId } from '../sync-global-ids.js';
 import type { AvailabilityDay, AvailabilityDays, AvailabilityResult, AvailableDate } from './availability.service.js';
 import type { ExposureResult } from './exposure.service.js';
 import { exposureVariant } from './exposure.js';
@@ -62,11 +62,11 @@ const AvailabilityDayRef = builder.objectRef<AvailabilityDay>('AvailabilityDay')
     resourceId: t.id({
       nullable: true,
       description: 'The Resource (null: slots of no resource).',
-      resolve: (d) => (d.resourceId ? encodeGlobalID('Resource', d.resourceId) : null),
+      resolve: (d) => (d.resourceId ? encodeGlobalId('Resource', d.resourceId) : null),
     }),
     slotIds: t.idList({
       description: 'Slot IDs (for hold and book); leave out for an overview.',
-      resolve: (d) => d.slotIds.map((id) => encodeGlobalID('Slot', id)),
+      resolve: (d) => d.slotIds.map((id) => encodeGlobalId('Slot', id)),
     }),
     starts: t.exposeIntList('starts', { description: 'Starts on the local wall clock, in minutes after midnight (540 = 09:00).' }),
     durations: t.exposeIntList('durations', { description: 'Lengths in minutes.' }),
