@@ -54,8 +54,19 @@ describe('availability', () => {
     const forMany = await read({ locationId: gid('Location', many.locationId) });
     const forOne = await read({ resourceId: gid('Resource', many.resourceIds[0]!) });
     expect(forMany).toBe(forFew);
-    expect(forOne).toBeLessThanOrEqual(forFew);
-    expect(forFew).toBeLessThanOrEqual(3); // the location's zone, every slot at once, the policies of their resources at once
+    expect(forOne).toBe(1);
+    expect(forFew).toBe(1); // the location, whether any policy applies, and every slot, in one statement
+
+    // Under a policy (here one resource's 10-hour notice), the policies of every slot's resource are read at once and applied.
+    const policed = await locationWith(3);
+    await t.app.db.sql.query('UPDATE resources SET min_notice_minutes = 600 WHERE id = $1', [policed.resourceIds[1]]);
+    const { result: shown, statements } = await t.sql.during(async () => {
+      const data = expectNoErrors(await t.execute(AvailabilityDocument, { locationId: gid('Location', policed.locationId), ...window }));
+      if (data.availability.__typename !== 'Availability') throw new Error(data.availability.__typename);
+      return data.availability.slots.length;
+    });
+    expect(statements).toHaveLength(2);
+    expect(shown).toBe(3 * 30 - 2); // that resource's slots 2 and 7 hours ahead are left out
   });
 });
 
