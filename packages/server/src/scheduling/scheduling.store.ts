@@ -215,23 +215,22 @@ export async function selectScope(sql: SqlQuery, kind: ScopeKind, id: string): P
 type WithScope<T> = T & { scope_time_zone: string; scope_status: string | null; scope_has_policies: boolean };
 
 /**
- * The scope's row and rows read for it, in one statement (one round trip on the hottest reads):
- * `rows` is a query on $1 (the scope id) and `params` from $2, whose `id` column is never null, in
- * the order of `orderBy`. The rows keep the scope's columns (scope_*) beside their own.
+ * The scope's row and slots read for it, in one statement (one round trip on the hottest reads):
+ * `rows` is a query on $1 (the scope id) and `params` from $2, with a never-null `id` and a
+ * `startAt`, answered in that order. The rows keep the scope's columns (scope_*) beside their own.
  */
-async function selectScopeWith<T extends { id: string }>(
+async function selectScopeWith<T extends { id: string; startAt: Date }>(
   sql: SqlQuery,
   kind: ScopeKind,
   id: string,
   rows: string,
-  orderBy: string,
   params: unknown[],
 ): Promise<{ scope: ScopeRow | undefined; rows: T[] }> {
   const result = await sql.query<WithScope<T>>(
     `WITH scope AS (${SCOPE_ROW[kind]})
      SELECT scope.time_zone AS scope_time_zone, scope.status AS scope_status, scope.has_policies AS scope_has_policies, r.*
        FROM scope LEFT JOIN LATERAL (${rows}) r ON true
-      ORDER BY ${orderBy}`,
+      ORDER BY r."startAt", r.id`,
     [id, ...params],
   );
   const first = result[0];
@@ -274,7 +273,6 @@ export function selectScopeSlots(
     `SELECT ${slotViewColumns('$5')} FROM slots
       WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND status <> 'CANCELLED' AND ${skillFilter('$6')}
       ORDER BY start_at, id LIMIT $4`,
-    'r."startAt", r.id',
     [window.from, window.to, window.limit, window.timeZone, window.skills],
   );
 }
@@ -334,7 +332,6 @@ export function selectScopeCompactSlots(
       WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
         AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
       ORDER BY start_at, id LIMIT $4`,
-    'r."startAt", r.id',
     [w.from, w.to, w.limit, w.zone, w.skills, w.now],
   );
 }
