@@ -1,6 +1,8 @@
 import type { BookingChange, BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
-import { recordEvents, type DomainEventInput } from '../events/domain-events.js';
+import { EVENTS_CHANNEL, eventsJson, type DomainEventInput } from '../events/domain-events.js';
+import { OUTBOX_CHANNEL } from '../mail/outbox.js';
+import { insertEventsAndMailIntents } from './booking.store.js';
 
 /**
  * Every booking change goes through here, inside its transaction: its lifecycle event is recorded
@@ -8,11 +10,16 @@ import { recordEvents, type DomainEventInput } from '../events/domain-events.js'
  * intent (rendered and queued after commit, see calendar/booking-mail.ts).
  */
 export async function bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date, mail: BookingMailer | null): Promise<void> {
-  await recordEvents(
-    tx,
-    changes.flatMap((change) => bookingEvent(change, now) ?? []),
-  );
-  await mail?.bookingsChanged(tx, changes, now);
+  const events = changes.flatMap((change) => bookingEvent(change, now) ?? []);
+  const intents = mail?.intentsOf(changes) ?? [];
+  // One statement for both while the slot locks are held (most changes have an event and a mail).
+  if (events.length || intents.length) {
+    await insertEventsAndMailIntents(tx, {
+      events: events.length ? { json: eventsJson(events), channel: EVENTS_CHANNEL } : null,
+      intents: intents.length ? { json: JSON.stringify(intents), channel: OUTBOX_CHANNEL } : null,
+      now,
+    });
+  }
   await listener?.bookingsChanged(tx, changes, now);
 }
 

@@ -2,6 +2,9 @@ import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
+import { SUBJECT_POLICY_COLUMNS, subjectPolicyOf, type SubjectPolicy } from '../policies/policies.store.js';
+import { insertEventsSql } from '../events/events.store.js';
+import { insertMailIntentsSql } from '../calendar/calendar.store.js';
 import { auditView, type AuditActor, type BookingAuditEntry } from './audit.js';
 import type { TimeRange } from './errors.js';
 
@@ -50,6 +53,8 @@ export interface LockedSlot extends SlotRow {
   has_expired: boolean;
   /** This customer already has a live booking of the slot, matched by 'email' or 'phone'. */
   duplicate: 'email' | 'phone' | null;
+  /** The booking policy of the slot's subject (its resource, or its location for a location-wide slot); null when none. */
+  policy: SubjectPolicy | null;
 }
 
 // ---- bookings ----
@@ -308,6 +313,34 @@ export async function writeBookingAudit(tx: SqlQuery, actor: AuditActor, entries
   );
 }
 
+/**
+ * A booking change's lifecycle events and mail intents (either may be left out) in ONE statement,
+ * each with its channel's NOTIFY (delivered at commit only): one round trip while the slot locks are held.
+ */
+export async function insertEventsAndMailIntents(
+  tx: SqlQuery,
+  write: { events: { json: string; channel: string } | null; intents: { json: string; channel: string } | null; now: Date },
+): Promise<void> {
+  const parts: string[] = [];
+  const notify: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (write.events) {
+    parts.push(`events AS (${insertEventsSql(param(write.events.json))})`);
+    notify.push(`pg_notify(${param(write.events.channel)}, '') AS events_notified`);
+  }
+  if (write.intents) {
+    parts.push(`intents AS (${insertMailIntentsSql(param(write.intents.json), param(write.now.toISOString()))})`);
+    notify.push(`pg_notify(${param(write.intents.channel)}, '') AS intents_notified`);
+  }
+  if (!parts.length) return;
+  // In FROM, not the select list: a void column is more than Prisma's raw queries can read (the waitlist runs inside Prisma transactions).
+  await tx.query(`WITH ${parts.join(', ')} SELECT true AS notified FROM ${notify.join(', ')}`, params);
+}
+
 // ---- slots ----
 
 /**
@@ -321,9 +354,9 @@ export async function lockSlotsToBook(
   now: Date,
   customer: { emailHash: string; phoneHash: string | null },
 ): Promise<LockedSlot[]> {
-  return tx.query<LockedSlot>(
+  const rows = await tx.query<LockedSlot & Record<string, unknown>>(
     `SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id,
-      (SELECT r.exclusive FROM resources r WHERE r.id = s.resource_id) AS exclusive,
+      r.exclusive, ${SUBJECT_POLICY_COLUMNS},
       EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired,
       (SELECT CASE WHEN bool_or(b.customer_email_hash = $3) THEN 'email' ELSE 'phone' END FROM bookings b
         WHERE b.slot_id = s.id AND NOT b.legacy_duplicate
@@ -331,11 +364,29 @@ export async function lockSlotsToBook(
           AND (b.customer_email_hash = $3 OR b.customer_phone_hash = $4)
         HAVING count(*) > 0) AS duplicate
     FROM slots s
+    LEFT JOIN resources r ON r.id = s.resource_id
+    LEFT JOIN locations l ON l.id = COALESCE(r.location_id, s.location_id)
     WHERE s.id = ANY($1::uuid[])
     ORDER BY s.id
     FOR UPDATE OF s`,
     [slotIds, now, customer.emailHash, customer.phoneHash],
   );
+  return rows.map((row) => ({
+    id: row.id,
+    capacity: row.capacity,
+    booked: row.booked,
+    held: row.held,
+    status: row.status,
+    start_at: row.start_at,
+    end_at: row.end_at,
+    location_id: row.location_id,
+    resource_id: row.resource_id,
+    form_id: row.form_id,
+    exclusive: row.exclusive,
+    has_expired: row.has_expired,
+    duplicate: row.duplicate,
+    policy: subjectPolicyOf(row),
+  }));
 }
 
 /** Locks slots in id order and reads them. */

@@ -109,7 +109,12 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       const slot = byId.get(id)!;
       return { slotId: id, resourceId: slot.resource_id, locationId: slot.location_id, start: slot.start_at.getTime(), end: slot.end_at.getTime() };
     }),
-    { now, customer: { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash }, override: input.override ?? null },
+    {
+      now,
+      customer: { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash },
+      override: input.override ?? null,
+      policies: new Map(slots.flatMap((s) => (s.policy ? [[(s.resource_id ?? s.location_id)!, s.policy] as const] : []))),
+    },
   );
 
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
