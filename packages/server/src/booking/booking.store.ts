@@ -149,6 +149,7 @@ async function updated(tx: SqlQuery, text: string, params: unknown[]): Promise<B
  * whatever got past the caller's check. A booking on an exclusive resource that overlaps a
  * committed live booking is not inserted (a NOT EXISTS guard, no error and no wait); the
  * exclusion constraint stays the guarantee for anything the guard cannot see (23P01).
+ * `records` (the change's events and mail intents) are written by the same statement.
  * Returns the ids inserted and the slots' new versions.
  */
 export async function insertBookings(
@@ -156,6 +157,7 @@ export async function insertBookings(
   bookings: Booking[],
   actor: AuditActor,
   slotCounts?: { column: 'held' | 'booked' },
+  records?: ChangeRecords,
 ): Promise<{ inserted: Set<string>; versions: Map<string, number> }> {
   const rows = bookings.map((b) => ({
     id: b.id,
@@ -195,6 +197,10 @@ export async function insertBookings(
   // No slotCounts: the counts step matches no slot (an empty list).
   const column = slotCounts?.column === 'booked' ? 'booked' : 'held';
   const places = slotCounts ? bookings.filter((b) => b.slotId).map((b) => ({ id: b.slotId, n: b.partySize })) : [];
+  const params: unknown[] = [JSON.stringify(places), JSON.stringify(rows), JSON.stringify(audit)];
+  // The change's records go in the same statement, for the bookings inserted (one left out is the
+  // caller's conflict: it throws, and the transaction rolls back).
+  const more = records ? changeRecordParts(records, params, 'SELECT id FROM booking') : { ctes: [], notifies: [] };
   const [row] = await tx.query<{ inserted: string[] | null; slot_ids: string[] | null; versions: number[] | null }>(
     `WITH counts AS (
       UPDATE slots s SET ${column} = s.${column} + d.n
@@ -223,11 +229,12 @@ export async function insertBookings(
       SELECT 'Booking', x.entity_id, x.action, x.actor_id, x.actor_label, x.request_id, x.new_values
       FROM jsonb_to_recordset($3::jsonb) AS x(entity_id uuid, action text, actor_id uuid,
         actor_label text, request_id text, new_values jsonb)
-      JOIN booking ON booking.id = x.entity_id)
+      JOIN booking ON booking.id = x.entity_id)${more.ctes.map((c) => `, ${c}`).join('')}
     SELECT (SELECT array_agg(id::text) FROM booking) AS inserted,
       (SELECT array_agg(id::text ORDER BY id) FROM counts) AS slot_ids,
-      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions`,
-    [JSON.stringify(places), JSON.stringify(rows), JSON.stringify(audit)],
+      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions
+    ${more.notifies.length ? `FROM ${more.notifies.join(', ')}` : ''}`,
+    params,
   );
   return {
     inserted: new Set(row!.inserted ?? []),
@@ -313,32 +320,42 @@ export async function writeBookingAudit(tx: SqlQuery, actor: AuditActor, entries
   );
 }
 
+/** What a booking change records besides the bookings: its lifecycle events and mail intents (JSON rows), each NOTIFYing its channel at commit. */
+export interface ChangeRecords {
+  events: { json: string; channel: string } | null;
+  intents: { json: string; channel: string } | null;
+  now: Date;
+}
+
 /**
- * A booking change's lifecycle events and mail intents (either may be left out) in ONE statement,
- * each with its channel's NOTIFY (delivered at commit only): one round trip while the slot locks are held.
+ * The CTEs and NOTIFYs (FROM items) that write `records`, with parameters numbered after the
+ * `params` given; `onlyBookingsIn` (SQL giving ids) keeps the records of those bookings only.
  */
-export async function insertEventsAndMailIntents(
-  tx: SqlQuery,
-  write: { events: { json: string; channel: string } | null; intents: { json: string; channel: string } | null; now: Date },
-): Promise<void> {
-  const parts: string[] = [];
-  const notify: string[] = [];
-  const params: unknown[] = [];
+function changeRecordParts(records: ChangeRecords, params: unknown[], onlyBookingsIn?: string): { ctes: string[]; notifies: string[] } {
+  const ctes: string[] = [];
+  const notifies: string[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
-  if (write.events) {
-    parts.push(`events AS (${insertEventsSql(param(write.events.json))})`);
-    notify.push(`pg_notify(${param(write.events.channel)}, '') AS events_notified`);
+  if (records.events) {
+    ctes.push(`events AS (${insertEventsSql(param(records.events.json), onlyBookingsIn)})`);
+    notifies.push(`pg_notify(${param(records.events.channel)}, '') AS events_notified`);
   }
-  if (write.intents) {
-    parts.push(`intents AS (${insertMailIntentsSql(param(write.intents.json), param(write.now.toISOString()))})`);
-    notify.push(`pg_notify(${param(write.intents.channel)}, '') AS intents_notified`);
+  if (records.intents) {
+    ctes.push(`intents AS (${insertMailIntentsSql(param(records.intents.json), param(records.now.toISOString()), onlyBookingsIn)})`);
+    notifies.push(`pg_notify(${param(records.intents.channel)}, '') AS intents_notified`);
   }
-  if (!parts.length) return;
+  return { ctes, notifies };
+}
+
+/** A booking change's records (either part may be empty) in ONE statement: one round trip while the locks are held. */
+export async function insertChangeRecords(tx: SqlQuery, records: ChangeRecords): Promise<void> {
+  const params: unknown[] = [];
+  const { ctes, notifies } = changeRecordParts(records, params);
+  if (!ctes.length) return;
   // In FROM, not the select list: a void column is more than Prisma's raw queries can read (the waitlist runs inside Prisma transactions).
-  await tx.query(`WITH ${parts.join(', ')} SELECT true AS notified FROM ${notify.join(', ')}`, params);
+  await tx.query(`WITH ${ctes.join(', ')} SELECT true AS notified FROM ${notifies.join(', ')}`, params);
 }
 
 // ---- slots ----

@@ -1,4 +1,4 @@
-import { bookingsChanged } from './booking-changes.js';
+import { changeRecords, recordedBookingsChanged } from './booking-changes.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
@@ -140,18 +140,20 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       createdAt: now,
     });
   });
-  const versions = await insertWithoutOverlap(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
+  const bookingChanges = bookings.map((after) => ({ before: null, after }));
+  const versions = await insertWithoutOverlap(
+    tx,
+    bookings,
+    actor,
+    { column: input.status === 'HELD' ? 'held' : 'booked' },
+    changeRecords(bookingChanges, now, input.mail),
+  );
   await writeOverrideAudit(
     tx,
     actor,
     [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })),
   );
-  await bookingsChanged(
-    tx,
-    bookings.map((after) => ({ before: null, after })),
-    now,
-    input.mail,
-  );
+  await recordedBookingsChanged(tx, bookingChanges, now);
   const changes: SlotChange[] = [
     ...reclaimed.changes,
     ...ids.map((id) => {

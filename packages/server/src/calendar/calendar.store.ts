@@ -43,12 +43,14 @@ export interface MailIntentRow<State> {
 
 /**
  * The INSERT of mail intents given as a JSON array (parameter `json`) of {booking_id, kind,
- * details_only, state}, all occurred at `occurredAt`. A part for statements that write intents with other rows.
+ * details_only, state}, all occurred at `occurredAt`. A part for statements that write intents with other rows;
+ * `onlyBookingsIn` (SQL giving ids) keeps only the intents of those bookings.
  */
-export function insertMailIntentsSql(json: string, occurredAt: string): string {
+export function insertMailIntentsSql(json: string, occurredAt: string, onlyBookingsIn?: string): string {
   return `INSERT INTO booking_mail_intents (booking_id, kind, details_only, state, occurred_at)
        SELECT x.booking_id, x.kind, x.details_only, x.state, ${occurredAt}::timestamptz
-       FROM jsonb_to_recordset(${json}::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb)`;
+       FROM jsonb_to_recordset(${json}::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb)
+       ${onlyBookingsIn ? `WHERE x.booking_id IN (${onlyBookingsIn})` : ''}`;
 }
 
 /** Records intents (rows as JSON) in the change's transaction, with the channel's NOTIFY delivered at its commit. */

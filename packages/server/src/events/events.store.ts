@@ -19,9 +19,10 @@ const EVENT_COLUMNS = 'id, position::text AS position, type, version, aggregate_
 /**
  * The INSERT of events given as a JSON array (the parameter `json`, e.g. '$1') of {ord, type,
  * version, aggregate_type, aggregate_id, occurred_at, payload}; each aggregate's events continue
- * its sequence in `ord` order. A part for statements that write events with other rows.
+ * its sequence in `ord` order. A part for statements that write events with other rows;
+ * `onlyAggregatesIn` (SQL giving ids) keeps only the events of those aggregates.
  */
-export function insertEventsSql(json: string): string {
+export function insertEventsSql(json: string, onlyAggregatesIn?: string): string {
   return `INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
      SELECT e.type, e.version, e.aggregate_type, e.aggregate_id,
        coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
@@ -29,7 +30,8 @@ export function insertEventsSql(json: string): string {
          + row_number() OVER (PARTITION BY e.aggregate_type, e.aggregate_id ORDER BY e.ord),
        e.occurred_at, e.payload
      FROM jsonb_to_recordset(${json}::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
-       occurred_at timestamptz, payload jsonb, ord int)`;
+       occurred_at timestamptz, payload jsonb, ord int)
+     ${onlyAggregatesIn ? `WHERE e.aggregate_id IN (${onlyAggregatesIn})` : ''}`;
 }
 
 /** Inserts events (insertEventsSql) and NOTIFYs `channel` in the same statement (delivered at commit only). */
