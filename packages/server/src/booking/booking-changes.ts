@@ -1,6 +1,8 @@
 import type { BookingChange, BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
-import { recordEvents, type DomainEventInput } from '../events/domain-events.js';
+import { EVENTS_CHANNEL, eventsJson, type DomainEventInput } from '../events/domain-events.js';
+import { OUTBOX_CHANNEL } from '../mail/outbox.js';
+import { insertChangeRecords, type ChangeRecords } from './booking.store.js';
 
 /**
  * Every booking change goes through here, inside its transaction: its lifecycle event is recorded
@@ -8,11 +10,23 @@ import { recordEvents, type DomainEventInput } from '../events/domain-events.js'
  * intent (rendered and queued after commit, see calendar/booking-mail.ts).
  */
 export async function bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date, mail: BookingMailer | null): Promise<void> {
-  await recordEvents(
-    tx,
-    changes.flatMap((change) => bookingEvent(change, now) ?? []),
-  );
-  await mail?.bookingsChanged(tx, changes, now);
+  await insertChangeRecords(tx, changeRecords(changes, now, mail));
+  await recordedBookingsChanged(tx, changes, now);
+}
+
+/** What bookingsChanged writes, for a caller that writes it in its own statement (new bookings: insertBookings); it then calls recordedBookingsChanged. */
+export function changeRecords(changes: BookingChange[], now: Date, mail: BookingMailer | null): ChangeRecords {
+  const events = changes.flatMap((change) => bookingEvent(change, now) ?? []);
+  const intents = mail?.intentsOf(changes) ?? [];
+  return {
+    events: events.length ? { json: eventsJson(events), channel: EVENTS_CHANNEL } : null,
+    intents: intents.length ? { json: JSON.stringify(intents), channel: OUTBOX_CHANNEL } : null,
+    now,
+  };
+}
+
+/** The rest of bookingsChanged once the change's records are written: the waitlist gives away freed places. */
+export async function recordedBookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date): Promise<void> {
   await listener?.bookingsChanged(tx, changes, now);
 }
 

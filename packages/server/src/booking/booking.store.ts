@@ -2,6 +2,9 @@ import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
+import { SUBJECT_POLICY_COLUMNS, subjectPolicyOf, type SubjectPolicy } from '../policies/policies.store.js';
+import { insertEventsSql } from '../events/events.store.js';
+import { insertMailIntentsSql } from '../calendar/calendar.store.js';
 import { auditView, type AuditActor, type BookingAuditEntry } from './audit.js';
 import type { TimeRange } from './errors.js';
 
@@ -50,6 +53,8 @@ export interface LockedSlot extends SlotRow {
   has_expired: boolean;
   /** This customer already has a live booking of the slot, matched by 'email' or 'phone'. */
   duplicate: 'email' | 'phone' | null;
+  /** The booking policy of the slot's subject (its resource, or its location for a location-wide slot); null when none. */
+  policy: SubjectPolicy | null;
 }
 
 // ---- bookings ----
@@ -144,6 +149,7 @@ async function updated(tx: SqlQuery, text: string, params: unknown[]): Promise<B
  * whatever got past the caller's check. A booking on an exclusive resource that overlaps a
  * committed live booking is not inserted (a NOT EXISTS guard, no error and no wait); the
  * exclusion constraint stays the guarantee for anything the guard cannot see (23P01).
+ * `records` (the change's events and mail intents) are written by the same statement.
  * Returns the ids inserted and the slots' new versions.
  */
 export async function insertBookings(
@@ -151,6 +157,7 @@ export async function insertBookings(
   bookings: Booking[],
   actor: AuditActor,
   slotCounts?: { column: 'held' | 'booked' },
+  records?: ChangeRecords,
 ): Promise<{ inserted: Set<string>; versions: Map<string, number> }> {
   const rows = bookings.map((b) => ({
     id: b.id,
@@ -190,6 +197,10 @@ export async function insertBookings(
   // No slotCounts: the counts step matches no slot (an empty list).
   const column = slotCounts?.column === 'booked' ? 'booked' : 'held';
   const places = slotCounts ? bookings.filter((b) => b.slotId).map((b) => ({ id: b.slotId, n: b.partySize })) : [];
+  const params: unknown[] = [JSON.stringify(places), JSON.stringify(rows), JSON.stringify(audit)];
+  // The change's records go in the same statement, for the bookings inserted (one left out is the
+  // caller's conflict: it throws, and the transaction rolls back).
+  const more = records ? changeRecordParts(records, params, 'SELECT id FROM booking') : { ctes: [], notifies: [] };
   const [row] = await tx.query<{ inserted: string[] | null; slot_ids: string[] | null; versions: number[] | null }>(
     `WITH counts AS (
       UPDATE slots s SET ${column} = s.${column} + d.n
@@ -218,11 +229,12 @@ export async function insertBookings(
       SELECT 'Booking', x.entity_id, x.action, x.actor_id, x.actor_label, x.request_id, x.new_values
       FROM jsonb_to_recordset($3::jsonb) AS x(entity_id uuid, action text, actor_id uuid,
         actor_label text, request_id text, new_values jsonb)
-      JOIN booking ON booking.id = x.entity_id)
+      JOIN booking ON booking.id = x.entity_id)${more.ctes.map((c) => `, ${c}`).join('')}
     SELECT (SELECT array_agg(id::text) FROM booking) AS inserted,
       (SELECT array_agg(id::text ORDER BY id) FROM counts) AS slot_ids,
-      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions`,
-    [JSON.stringify(places), JSON.stringify(rows), JSON.stringify(audit)],
+      (SELECT array_agg(version ORDER BY id) FROM counts) AS versions
+    ${more.notifies.length ? `FROM ${more.notifies.join(', ')}` : ''}`,
+    params,
   );
   return {
     inserted: new Set(row!.inserted ?? []),
@@ -308,6 +320,44 @@ export async function writeBookingAudit(tx: SqlQuery, actor: AuditActor, entries
   );
 }
 
+/** What a booking change records besides the bookings: its lifecycle events and mail intents (JSON rows), each NOTIFYing its channel at commit. */
+export interface ChangeRecords {
+  events: { json: string; channel: string } | null;
+  intents: { json: string; channel: string } | null;
+  now: Date;
+}
+
+/**
+ * The CTEs and NOTIFYs (FROM items) that write `records`, with parameters numbered after the
+ * `params` given; `onlyBookingsIn` (SQL giving ids) keeps the records of those bookings only.
+ */
+function changeRecordParts(records: ChangeRecords, params: unknown[], onlyBookingsIn?: string): { ctes: string[]; notifies: string[] } {
+  const ctes: string[] = [];
+  const notifies: string[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (records.events) {
+    ctes.push(`events AS (${insertEventsSql(param(records.events.json), onlyBookingsIn)})`);
+    notifies.push(`pg_notify(${param(records.events.channel)}, '') AS events_notified`);
+  }
+  if (records.intents) {
+    ctes.push(`intents AS (${insertMailIntentsSql(param(records.intents.json), param(records.now.toISOString()), onlyBookingsIn)})`);
+    notifies.push(`pg_notify(${param(records.intents.channel)}, '') AS intents_notified`);
+  }
+  return { ctes, notifies };
+}
+
+/** A booking change's records (either part may be empty) in ONE statement: one round trip while the locks are held. */
+export async function insertChangeRecords(tx: SqlQuery, records: ChangeRecords): Promise<void> {
+  const params: unknown[] = [];
+  const { ctes, notifies } = changeRecordParts(records, params);
+  if (!ctes.length) return;
+  // In FROM, not the select list: a void column is more than Prisma's raw queries can read (the waitlist runs inside Prisma transactions).
+  await tx.query(`WITH ${ctes.join(', ')} SELECT true AS notified FROM ${notifies.join(', ')}`, params);
+}
+
 // ---- slots ----
 
 /**
@@ -321,9 +371,9 @@ export async function lockSlotsToBook(
   now: Date,
   customer: { emailHash: string; phoneHash: string | null },
 ): Promise<LockedSlot[]> {
-  return tx.query<LockedSlot>(
+  const rows = await tx.query<LockedSlot & Record<string, unknown>>(
     `SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id,
-      (SELECT r.exclusive FROM resources r WHERE r.id = s.resource_id) AS exclusive,
+      r.exclusive, ${SUBJECT_POLICY_COLUMNS},
       EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired,
       (SELECT CASE WHEN bool_or(b.customer_email_hash = $3) THEN 'email' ELSE 'phone' END FROM bookings b
         WHERE b.slot_id = s.id AND NOT b.legacy_duplicate
@@ -331,11 +381,29 @@ export async function lockSlotsToBook(
           AND (b.customer_email_hash = $3 OR b.customer_phone_hash = $4)
         HAVING count(*) > 0) AS duplicate
     FROM slots s
+    LEFT JOIN resources r ON r.id = s.resource_id
+    LEFT JOIN locations l ON l.id = COALESCE(r.location_id, s.location_id)
     WHERE s.id = ANY($1::uuid[])
     ORDER BY s.id
     FOR UPDATE OF s`,
     [slotIds, now, customer.emailHash, customer.phoneHash],
   );
+  return rows.map((row) => ({
+    id: row.id,
+    capacity: row.capacity,
+    booked: row.booked,
+    held: row.held,
+    status: row.status,
+    start_at: row.start_at,
+    end_at: row.end_at,
+    location_id: row.location_id,
+    resource_id: row.resource_id,
+    form_id: row.form_id,
+    exclusive: row.exclusive,
+    has_expired: row.has_expired,
+    duplicate: row.duplicate,
+    policy: subjectPolicyOf(row),
+  }));
 }
 
 /** Locks slots in id order and reads them. */

@@ -1,4 +1,4 @@
-import { bookingsChanged } from './booking-changes.js';
+import { changeRecords, recordedBookingsChanged } from './booking-changes.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
@@ -109,7 +109,12 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       const slot = byId.get(id)!;
       return { slotId: id, resourceId: slot.resource_id, locationId: slot.location_id, start: slot.start_at.getTime(), end: slot.end_at.getTime() };
     }),
-    { now, customer: { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash }, override: input.override ?? null },
+    {
+      now,
+      customer: { emailHash: contact.customerEmailHash, phoneHash: contact.customerPhoneHash },
+      override: input.override ?? null,
+      policies: new Map(slots.flatMap((s) => (s.policy ? [[(s.resource_id ?? s.location_id)!, s.policy] as const] : []))),
+    },
   );
 
   const holdExpiresAt = input.status === 'HELD' ? new Date(now.getTime() + (input.holdTtlMinutes ?? 10) * 60_000) : null;
@@ -135,18 +140,20 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
       createdAt: now,
     });
   });
-  const versions = await insertWithoutOverlap(tx, bookings, actor, { column: input.status === 'HELD' ? 'held' : 'booked' });
+  const bookingChanges = bookings.map((after) => ({ before: null, after }));
+  const versions = await insertWithoutOverlap(
+    tx,
+    bookings,
+    actor,
+    { column: input.status === 'HELD' ? 'held' : 'booked' },
+    changeRecords(bookingChanges, now, input.mail),
+  );
   await writeOverrideAudit(
     tx,
     actor,
     [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })),
   );
-  await bookingsChanged(
-    tx,
-    bookings.map((after) => ({ before: null, after })),
-    now,
-    input.mail,
-  );
+  await recordedBookingsChanged(tx, bookingChanges, now);
   const changes: SlotChange[] = [
     ...reclaimed.changes,
     ...ids.map((id) => {

@@ -1,4 +1,4 @@
-import { bookingsChanged } from './booking-changes.js';
+import { changeRecords, recordedBookingsChanged } from './booking-changes.js';
 import type { BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
@@ -6,7 +6,7 @@ import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 import type { AuditActor } from './audit.js';
 import { OverlapError, asBooking, newBookingId } from './insert.js';
-import { insertBookings, loadResource, lockExclusiveResources } from './booking.store.js';
+import { insertBookings, loadResource, lockExclusiveResources, type ChangeRecords } from './booking.store.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { detailColumns, type BookingDetails } from './details.js';
 import { findConflict, type ConflictResource } from './alternatives.js';
@@ -58,10 +58,11 @@ export async function insertWithoutOverlap(
   bookings: Booking[],
   actor: AuditActor,
   slotCounts?: { column: 'held' | 'booked' },
+  records?: ChangeRecords,
 ): Promise<Map<string, number>> {
   let result: Awaited<ReturnType<typeof insertBookings>>;
   try {
-    result = await insertBookings(tx, bookings, actor, slotCounts);
+    result = await insertBookings(tx, bookings, actor, slotCounts, records);
   } catch (error) {
     const exclusive = bookings.find((b) => b.exclusive);
     if (exclusive && isOverlapViolation(error)) throw overlapOf(exclusive);
@@ -131,9 +132,10 @@ export async function insertRangeInTx(
     [{ slotId: null, resourceId: input.resourceId, locationId: input.locationId, start: booking.startAt.getTime(), end: booking.endAt.getTime() }],
     { now: input.now, customer: { emailHash: booking.customerEmailHash, phoneHash: booking.customerPhoneHash }, override: input.override ?? null },
   );
-  await insertWithoutOverlap(tx, [booking], input.actor);
+  const changes = [{ before: null, after: booking }];
+  await insertWithoutOverlap(tx, [booking], input.actor, undefined, changeRecords(changes, input.now, input.mail));
   const policy = overridden.get(0);
   if (policy) await writeOverrideAudit(tx, input.actor, [{ bookingId: booking.id, policies: [policy], reason: input.override!.reason }]);
-  await bookingsChanged(tx, [{ before: null, after: booking }], input.now, input.mail);
+  await recordedBookingsChanged(tx, changes, input.now);
   return { booking, manageToken: token.token, policyKeys: counted };
 }

@@ -15,6 +15,7 @@ import {
   nextMailIntentIds,
   postponeMailIntent,
   selectBookingsForMail,
+  type MailIntentRow,
 } from './calendar.store.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
@@ -87,6 +88,9 @@ interface IntentState {
   partySize?: number;
 }
 
+/** A new intent row, as insertMailIntentsSql reads it. */
+export type NewMailIntent = Pick<MailIntentRow<IntentState>, 'booking_id' | 'kind' | 'details_only' | 'state'>;
+
 /** What one consumer run did. */
 export interface MailRenderRun {
   /** Intents rendered into outbox mails. */
@@ -117,7 +121,14 @@ export class BookingMailer {
 
   /** Records the intents of the changes that mail (one statement; the outbox channel's NOTIFY at commit). */
   async bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date): Promise<void> {
-    const intents = changes.flatMap((change) => {
+    const intents = this.intentsOf(changes);
+    if (!intents.length) return;
+    await insertMailIntents(tx, JSON.stringify(intents), now, OUTBOX_CHANNEL);
+  }
+
+  /** The intent rows of the changes that mail (insertMailIntentsSql's JSON), for a caller that writes them with its own rows. */
+  intentsOf(changes: BookingChange[]): NewMailIntent[] {
+    return changes.flatMap((change) => {
       const kind = mailKindFor(change);
       if (!kind) return [];
       const { after } = change;
@@ -130,8 +141,6 @@ export class BookingMailer {
       };
       return [{ booking_id: after.id, kind, details_only: kind === 'update' && !moved(change.before!, after), state }];
     });
-    if (!intents.length) return;
-    await insertMailIntents(tx, JSON.stringify(intents), now, OUTBOX_CHANNEL);
   }
 
   /**

@@ -41,16 +41,25 @@ export interface MailIntentRow<State> {
   occurred_at: Date;
 }
 
+/**
+ * The INSERT of mail intents given as a JSON array (parameter `json`) of {booking_id, kind,
+ * details_only, state}, all occurred at `occurredAt`. A part for statements that write intents with other rows;
+ * `onlyBookingsIn` (SQL giving ids) keeps only the intents of those bookings.
+ */
+export function insertMailIntentsSql(json: string, occurredAt: string, onlyBookingsIn?: string): string {
+  return `INSERT INTO booking_mail_intents (booking_id, kind, details_only, state, occurred_at)
+       SELECT x.booking_id, x.kind, x.details_only, x.state, ${occurredAt}::timestamptz
+       FROM jsonb_to_recordset(${json}::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb)
+       ${onlyBookingsIn ? `WHERE x.booking_id IN (${onlyBookingsIn})` : ''}`;
+}
+
 /** Records intents (rows as JSON) in the change's transaction, with the channel's NOTIFY delivered at its commit. */
 export async function insertMailIntents(tx: SqlQuery, intentsJson: string, occurredAt: Date, channel: string): Promise<void> {
-  await tx.query(
-    `WITH intents AS (
-       INSERT INTO booking_mail_intents (booking_id, kind, details_only, state, occurred_at)
-       SELECT x.booking_id, x.kind, x.details_only, x.state, $2::timestamptz
-       FROM jsonb_to_recordset($1::jsonb) AS x(booking_id uuid, kind text, details_only boolean, state jsonb))
-     SELECT true AS notified FROM pg_notify($3, '')`,
-    [intentsJson, occurredAt.toISOString(), channel],
-  );
+  await tx.query(`WITH intents AS (${insertMailIntentsSql('$1', '$2')}) SELECT true AS notified FROM pg_notify($3, '')`, [
+    intentsJson,
+    occurredAt.toISOString(),
+    channel,
+  ]);
 }
 
 /** Due intents with no earlier intent of their booking still pending (`i` is the intent). */

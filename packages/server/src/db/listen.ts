@@ -63,9 +63,9 @@ export async function listen(client: pg.ClientBase, channel: string): Promise<vo
   await client.query(`LISTEN ${channel}`);
 }
 
-/** NOTIFY `channel` with `payload` (under 8000 bytes); inside a transaction it is delivered at commit. */
-export async function notify(client: pg.ClientBase, channel: string, payload: string): Promise<void> {
-  await client.query('SELECT pg_notify($1, $2)', [channel, payload]);
+/** NOTIFY `channel` with each payload (each under 8000 bytes), in order, in one statement. */
+export async function notify(client: pg.ClientBase, channel: string, payloads: string[]): Promise<void> {
+  await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
 }
 
 /** NOTIFY `channel` from inside the caller's transaction: PostgreSQL delivers it at commit only (never for a rollback). */

@@ -1,5 +1,4 @@
 import type { SqlQuery } from '../db/database.js';
-import { notifyAtCommit } from '../db/listen.js';
 import { insertEvents, selectAggregateEvents, type EventRow } from './events.store.js';
 
 /** Woken (at commit only) when events were recorded: webhook deliveries and the event-bus relay listen. */
@@ -31,22 +30,22 @@ export interface DomainEvent extends Required<DomainEventInput> {
  * row lock (every booking change does), so the numbering cannot race.
  */
 export async function recordEvents(tx: SqlQuery, events: DomainEventInput[]): Promise<void> {
-  if (!events.length) return;
-  await insertEvents(
-    tx,
-    JSON.stringify(
-      events.map((e, ord) => ({
-        ord,
-        type: e.type,
-        version: e.version ?? 1,
-        aggregate_type: e.aggregateType,
-        aggregate_id: e.aggregateId,
-        occurred_at: e.occurredAt.toISOString(),
-        payload: e.payload,
-      })),
-    ),
+  if (events.length) await insertEvents(tx, eventsJson(events), EVENTS_CHANNEL);
+}
+
+/** Events as insertEventsSql reads them (for a statement that writes them with other rows; its NOTIFY on EVENTS_CHANNEL is the caller's). */
+export function eventsJson(events: DomainEventInput[]): string {
+  return JSON.stringify(
+    events.map((e, ord) => ({
+      ord,
+      type: e.type,
+      version: e.version ?? 1,
+      aggregate_type: e.aggregateType,
+      aggregate_id: e.aggregateId,
+      occurred_at: e.occurredAt.toISOString(),
+      payload: e.payload,
+    })),
   );
-  await notifyAtCommit(tx, EVENTS_CHANNEL);
 }
 
 /** Events of one aggregate, in their order. */

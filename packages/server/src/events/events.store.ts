@@ -17,21 +17,26 @@ export interface EventRow {
 const EVENT_COLUMNS = 'id, position::text AS position, type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload';
 
 /**
- * Inserts events given as a JSON array of {ord, type, version, aggregate_type, aggregate_id,
- * occurred_at, payload}; each aggregate's events continue its sequence in `ord` order.
+ * The INSERT of events given as a JSON array (the parameter `json`, e.g. '$1') of {ord, type,
+ * version, aggregate_type, aggregate_id, occurred_at, payload}; each aggregate's events continue
+ * its sequence in `ord` order. A part for statements that write events with other rows;
+ * `onlyAggregatesIn` (SQL giving ids) keeps only the events of those aggregates.
  */
-export async function insertEvents(tx: SqlQuery, eventsJson: string): Promise<void> {
-  await tx.query(
-    `INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
+export function insertEventsSql(json: string, onlyAggregatesIn?: string): string {
+  return `INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
      SELECT e.type, e.version, e.aggregate_type, e.aggregate_id,
        coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
                  WHERE d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id), 0)
          + row_number() OVER (PARTITION BY e.aggregate_type, e.aggregate_id ORDER BY e.ord),
        e.occurred_at, e.payload
-     FROM jsonb_to_recordset($1::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
-       occurred_at timestamptz, payload jsonb, ord int)`,
-    [eventsJson],
-  );
+     FROM jsonb_to_recordset(${json}::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
+       occurred_at timestamptz, payload jsonb, ord int)
+     ${onlyAggregatesIn ? `WHERE e.aggregate_id IN (${onlyAggregatesIn})` : ''}`;
+}
+
+/** Inserts events (insertEventsSql) and NOTIFYs `channel` in the same statement (delivered at commit only). */
+export async function insertEvents(tx: SqlQuery, eventsJson: string, channel: string): Promise<void> {
+  await tx.query(`WITH inserted AS (${insertEventsSql('$1')}) SELECT true AS notified FROM pg_notify($2, '')`, [eventsJson, channel]);
 }
 
 export function selectAggregateEvents(db: SqlQuery, aggregateType: string, aggregateId: string): Promise<EventRow[]> {

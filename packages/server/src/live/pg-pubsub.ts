@@ -62,6 +62,21 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
   let warned = false;
   /** The NOTIFYs of this process, chained so they run in publish order. */
   let sending: Promise<void> = Promise.resolve();
+  /** Messages published since the last NOTIFY statement was sent. */
+  let waiting: { payloads: string[]; type: string; detail: unknown }[] = [];
+  const flush = async (current: pg.Client) => {
+    const batch = waiting;
+    waiting = [];
+    try {
+      await notify(
+        current,
+        EVENTS_CHANNEL,
+        batch.flatMap((m) => m.payloads),
+      );
+    } catch {
+      for (const m of batch) deliverLocally(m.type, m.detail);
+    }
+  };
 
   const drop = (failed: pg.Client, err?: unknown) => {
     if (client !== failed) return;
@@ -127,21 +142,11 @@ export function createPgPubSubHandle(options: PgPubSubOptions): PubSubHandle & {
         deliverLocally(event.type, detail);
         return true;
       }
-      // One after another on the one connection, in call order; a failure means it is going down
-      // (and with it the LISTEN): this process's subscribers still get the message, directly.
-      let failed = false;
-      for (const payload of payloads) {
-        sending = sending
-          .then(() => notify(current, EVENTS_CHANNEL, payload))
-          .then(
-            () => undefined,
-            () => {
-              if (failed) return;
-              failed = true;
-              deliverLocally(event.type, detail);
-            },
-          );
-      }
+      // In call order on the one connection; what is published while a NOTIFY is on its way goes
+      // in the next one, together. A failure means the connection is going down (and with it the
+      // LISTEN): this process's subscribers still get the message, directly.
+      if (!waiting.length) sending = sending.then(() => flush(current));
+      waiting.push({ payloads, type: event.type, detail });
       return true;
     },
   };

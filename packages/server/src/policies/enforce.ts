@@ -2,7 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import { AppError } from '../shared/errors.js';
 import { STAFF_ROLES, hasAnyRole, type Actor } from '../shared/actor.js';
 import { ValidationError } from '../shared/errors.js';
-import { liveBookingsAround, loadPolicies, lockPolicySubjects, type CustomerKey } from './policies.store.js';
+import { liveBookingsAround, loadPolicies, lockPolicySubjects, type CustomerKey, type SubjectPolicy } from './policies.store.js';
 import { REASON_FIELD, policyVerdict, readsBookings, type Candidate, type LiveBooking, type PolicyField, type PolicyReason } from './policy.js';
 
 /** A booking policy refused the time; nothing was written. Staff may book anyway with `override`. */
@@ -56,17 +56,26 @@ export interface PolicyOutcome {
 export async function enforceBookingPolicies(
   tx: SqlQuery,
   targets: PolicyTarget[],
-  options: { now: Date; customer: CustomerKey | null; override: PolicyOverride | null; ignoreBookingIds?: string[] },
+  options: {
+    now: Date;
+    customer: CustomerKey | null;
+    override: PolicyOverride | null;
+    ignoreBookingIds?: string[];
+    /** The targets' subject policies when the caller read them already (with its slot locks); read here otherwise. */
+    policies?: Map<string, SubjectPolicy>;
+  },
 ): Promise<PolicyOutcome> {
   const overridden = new Map<number, PolicyReason>();
   const keyOf = (t: PolicyTarget) => t.resourceId ?? t.locationId;
   const withKey = targets.filter((t) => keyOf(t) !== null);
   if (!withKey.length) return { overridden, counted: [] };
-  const policies = await loadPolicies(
-    tx,
-    withKey.flatMap((t) => (t.resourceId ? [t.resourceId] : [])),
-    withKey.flatMap((t) => (t.resourceId ? [] : [t.locationId!])),
-  );
+  const policies =
+    options.policies ??
+    (await loadPolicies(
+      tx,
+      withKey.flatMap((t) => (t.resourceId ? [t.resourceId] : [])),
+      withKey.flatMap((t) => (t.resourceId ? [] : [t.locationId!])),
+    ));
   if (!policies.size) return { overridden, counted: [] };
 
   const counted = [...policies].filter(([, p]) => readsBookings(p.policy)).map(([key]) => key);

@@ -12,6 +12,19 @@ export interface SubjectPolicy {
 }
 
 const effective = POLICY_FIELDS.map((f) => `COALESCE(r.${POLICY_COLUMNS[f]}, l.${POLICY_COLUMNS[f]}) AS "${f}"`).join(', ');
+
+/**
+ * Select-list columns for another domain's statement that joins a subject's resource as `r`
+ * (possibly null: a location-wide slot) and its location as `l`: the effective policy, as
+ * `subjectPolicyOf` reads it back. Saves a statement where the subject's row is read anyway.
+ */
+export const SUBJECT_POLICY_COLUMNS = `l.time_zone AS policy_time_zone, ${POLICY_FIELDS.map((f) => `COALESCE(r.${POLICY_COLUMNS[f]}, l.${POLICY_COLUMNS[f]}) AS "policy_${f}"`).join(', ')}`;
+
+/** The subject policy in a row read with SUBJECT_POLICY_COLUMNS; null when it has none. */
+export function subjectPolicyOf(row: Record<string, unknown>): SubjectPolicy | null {
+  const policy = Object.fromEntries(POLICY_FIELDS.map((f) => [f, (row[`policy_${f}`] as number | null) ?? null])) as Policy;
+  return isEmptyPolicy(policy) ? null : { policy, timeZone: row.policy_time_zone as string };
+}
 const own = POLICY_FIELDS.map((f) => `l.${POLICY_COLUMNS[f]} AS "${f}"`).join(', ');
 
 /** Effective policies (resource over location) of the given subjects; those with no policy at all are left out. */
