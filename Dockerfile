@@ -16,6 +16,8 @@ WORKDIR /app
 # Downloads every package named in the lockfile; the installs below then run offline.
 FROM base AS fetched
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
+# The lockfile's patched dependencies (patches/README.md) are applied from here.
+COPY patches ./patches
 RUN pnpm fetch
 
 FROM fetched AS build

@@ -12,6 +12,7 @@ import { createPgPubSubHandle } from './live/pg-pubsub.js';
 import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
 import { useCompression } from './http/compression.js';
+import { useBodyLimit } from './http/body-limit.js';
 import { useRequestErrorStatus } from './http/request-error-status.js';
 import { GRAPHIQL_OPTIONS, renderGraphiQL } from './http/graphiql.js';
 import { loadManifest, usePersistedOperations } from './http/persisted-operations.js';
@@ -142,8 +143,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
     renderGraphiQL,
     // A browser client may read the read-your-writes token (and the request id) of an answer.
     cors: { origin: config.CORS_ORIGINS, credentials: false, exposedHeaders: ['x-request-id', READ_AFTER_HEADER] },
-    // Content-Length over the limit: 413 before reading; a chunked body is cut off at the limit.
-    maxRequestBodySize: config.MAX_BODY_BYTES,
+    // Content-Length over the limit: 413 before reading; a chunked body is cut off at the limit (useBodyLimit).
+    maxRequestBodySize: false,
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -186,6 +187,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     },
     plugins: [
       requestIdPlugin,
+      useBodyLimit(config.MAX_BODY_BYTES),
       ...((config.INTROSPECTION ?? embedded) ? [] : [noIntrospection]),
       useCompression(),
       useRequestErrorStatus(),

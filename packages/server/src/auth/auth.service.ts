@@ -1,5 +1,5 @@
 import { createHash, createSecretKey, KeyObject, randomBytes } from 'node:crypto';
-import { SignJWT, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { SignJWT, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -14,6 +14,9 @@ export const ROLES: Role[] = ['admin', 'manager', 'scheduler', 'frontdesk', 'use
 const API_TOKEN_PREFIX = 'sw_';
 // Writing last_used_at on every request would turn each read into a write; once a minute is enough.
 const LAST_USED_RESOLUTION_MS = 60_000;
+/** Verified JWTs remembered (the oldest forgotten first): each is a few hundred bytes. */
+const VERIFIED_TOKENS_MAX = 10_000;
+const HMAC_HASHES: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
 
 export class AuthenticationError extends AppError {
   readonly code = 'UNAUTHENTICATED';
@@ -42,6 +45,15 @@ export const createApiTokenInput = z.object({
 
 export class AuthService {
   private readonly jwtKey: KeyObject | ReturnType<typeof createRemoteJWKSet>;
+  /** JWT_SECRET as a CryptoKey per HMAC algorithm: jose imports a raw or KeyObject secret on every verification. */
+  private readonly hmacKeys = new Map<string, Promise<CryptoKey>>();
+  /**
+   * Tokens verified with a key that never changes while the process runs (JWT_SECRET, the server's
+   * own), by their exact text: a client sends the same token with each request. Everything jose
+   * checked is fixed by that text except the time, so a hit only checks `exp` again (jose's rule).
+   * Not for JWT_JWKS_URL, whose keys rotate.
+   */
+  private readonly verifiedTokens = new Map<string, { actor: Actor; exp: number }>();
   private readonly userIdsByEmail = new Map<string, string>();
   private readonly pendingUsers = new Map<string, Promise<string>>();
 
@@ -66,8 +78,33 @@ export class AuthService {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match) throw new AuthenticationError('Authorization must be "Bearer <token>"');
     const credential = match[1]!;
-    return credential.startsWith(API_TOKEN_PREFIX) ? this.fromApiToken(credential) : this.fromJwt(credential);
+    if (credential.startsWith(API_TOKEN_PREFIX)) return this.fromApiToken(credential);
+    const verified = this.verifiedTokens.get(credential);
+    if (verified && verified.exp > Math.floor(Date.now() / 1000) - this.config.JWT_CLOCK_SKEW_SECONDS) return verified.actor;
+    if (verified) this.verifiedTokens.delete(credential);
+    return this.fromJwt(credential);
   }
+
+  private remember(token: string, actor: Actor, exp: number): Actor {
+    if (this.verifiedTokens.size >= VERIFIED_TOKENS_MAX) this.verifiedTokens.delete(this.verifiedTokens.keys().next().value!);
+    // Shared by every request with this token: nothing may change it.
+    Object.freeze(actor.roles);
+    this.verifiedTokens.set(token, { actor: Object.freeze(actor), exp });
+    return actor;
+  }
+
+  private hmacKey = (header: JWTHeaderParameters): KeyObject | Promise<CryptoKey> => {
+    const secret = this.jwtKey as KeyObject;
+    const hash = HMAC_HASHES[header.alg];
+    // Any other algorithm gets the secret as it is, and jose refuses it as before.
+    if (!hash) return secret;
+    let key = this.hmacKeys.get(header.alg);
+    if (!key) {
+      key = crypto.subtle.importKey('raw', secret.export(), { name: 'HMAC', hash }, false, ['verify']);
+      this.hmacKeys.set(header.alg, key);
+    }
+    return key;
+  };
 
   private async fromApiToken(token: string): Promise<Actor> {
     const row = await this.prisma.apiToken.findUnique({
@@ -100,7 +137,7 @@ export class AuthService {
         requiredClaims: ['exp'],
         clockTolerance: this.config.JWT_CLOCK_SKEW_SECONDS,
       };
-      payload = (key instanceof KeyObject ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options)).payload;
+      payload = (key instanceof KeyObject ? await jwtVerify(token, this.hmacKey, options) : await jwtVerify(token, key, options)).payload;
     } catch {
       throw new AuthenticationError('invalid token');
     }
@@ -112,7 +149,8 @@ export class AuthService {
     if (!email) throw new AuthenticationError('invalid token');
     const claimed = Array.isArray(payload.roles) ? payload.roles : [];
     const roles = ROLES.filter((r) => claimed.includes(r));
-    return { userId: await this.userIdFor(email), email, roles: roles.length ? roles : ['user'], via: 'jwt' };
+    const actor: Actor = { userId: await this.userIdFor(email), email, roles: roles.length ? roles : ['user'], via: 'jwt' };
+    return this.jwtKey instanceof KeyObject ? this.remember(token, actor, payload.exp!) : actor;
   }
 
   /** A token from sign-in: the user is its `sub`, its roles were read from the user row when it was issued. */
@@ -126,7 +164,7 @@ export class AuthService {
     if (typeof payload.email !== 'string' || typeof payload.sub !== 'string') throw new AuthenticationError('invalid token');
     const claimed = Array.isArray(payload.roles) ? payload.roles : [];
     const roles = ROLES.filter((r) => claimed.includes(r));
-    return { userId: payload.sub, email: payload.email, roles: roles.length ? roles : ['user'], via: 'jwt' };
+    return this.remember(token, { userId: payload.sub, email: payload.email, roles: roles.length ? roles : ['user'], via: 'jwt' }, payload.exp!);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, expectNoErrors, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
 
 /** JWT lifetime, nbf, skew and the error text; API tokens made with a JWT expire in time. */
@@ -57,6 +57,35 @@ describe('JWT claims', () => {
       const { status, text } = await me(token);
       expect(status).toBe(200);
       expect(JSON.parse(text).data.me).toEqual({ email: 'claims@example.com', roles: ['admin'] });
+    }
+  });
+});
+
+describe('a JWT seen before (verified once, then remembered by its text)', () => {
+  it('stops working at its exp (beyond the skew); HS384 and HS512 work too; a changed signature is refused', async () => {
+    const token = await jwt({ iat: now(), exp: now() + 600 });
+    expect((await me(token)).status).toBe(200);
+    expect((await me(token)).status).toBe(200);
+    const [head, body, signature] = token.split('.');
+    const forged = `${head}.${body}.${signature!.slice(0, -2)}${signature!.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect((await me(forged)).status).toBe(401);
+    for (const alg of ['HS384', 'HS512']) {
+      const other = await new SignJWT({ email: 'claims@example.com', roles: ['admin'] })
+        .setProtectedHeader({ alg })
+        .setIssuedAt()
+        .setExpirationTime(now() + 600)
+        .sign(secret);
+      expect((await me(other)).status).toBe(200);
+    }
+    vi.useFakeTimers({ now: Date.now() + 625_000, toFake: ['Date'] });
+    try {
+      expect((await me(token)).status).toBe(200); // within the 30 s of skew
+      vi.setSystemTime(Date.now() + 10_000);
+      const { status, text } = await me(token);
+      expect(status).toBe(401);
+      expect(JSON.parse(text).errors).toEqual([{ message: 'invalid token', extensions: { code: 'UNAUTHENTICATED' } }]);
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -98,4 +98,12 @@ describe('renderIcs', () => {
     expect(parsed.events.map((e) => e.uid)).toEqual(['before@test', 'spans@test']);
     expect(ics.replace(/\r\n /g, '')).toContain(`CN="Grace 'G' Hopper"`);
   });
+
+  it('folds every line at 75 octets, never inside a character, and a parser reads the text back whole', () => {
+    const summary = `Séance à Zürich — 東京から 🎉 ${'x'.repeat(40)} ${'é'.repeat(50)} ${'🎉'.repeat(30)}`;
+    const ics = renderIcs(input([event('fold@test', '2026-11-02T14:00:00Z', '2026-11-02T14:30:00Z', { summary })]));
+    for (const line of ics.split('\r\n')) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(75);
+    expect(ics).not.toContain('\uFFFD');
+    expect(parseIcs(ics).events[0]!.summary).toBe(summary);
+  });
 });

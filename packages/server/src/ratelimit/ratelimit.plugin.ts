@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { getOperationAST, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { getOperationAST, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
 // Yoga's own error factory: its serializer then honours `extensions.http` and strips it from the body.
 import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Context } from '../context.js';
 import { operationCharge, remoteAddressOf, type ClientSource, type LimitKind } from './client.js';
-import { operationCost } from './cost.js';
+import { operationCost, type OperationCost } from './cost.js';
 import type { RateLimiter } from './limiter.js';
 
 /** What an operation refused before it ran costs: parse and validation errors, a failed sign-in, a refused estimate. */
@@ -30,6 +30,17 @@ export function useRateLimit(limiter: RateLimiter, options: OperationLimits): Pl
   const bookingMutations = new Set(options.bookingMutations);
   // Requests that reached execution were charged there; any other answer was a refusal.
   const charged = new WeakSet<Request>();
+  // A query or mutation without variables weighs what its text says: Yoga hands the same parsed
+  // document to every request with that text, so it is weighed once.
+  const fixedCosts = new WeakMap<OperationDefinitionNode, OperationCost>();
+  const costOf = (args: ExecutionArgs, operation: OperationDefinitionNode) => {
+    if (operation.variableDefinitions?.length || operation.operation === 'subscription') {
+      return operationCost(args.schema, args.document, operation, args.variableValues);
+    }
+    let cost = fixedCosts.get(operation);
+    if (!cost) fixedCosts.set(operation, (cost = operationCost(args.schema, args.document, operation, args.variableValues)));
+    return cost;
+  };
 
   async function gate(args: ExecutionArgs): Promise<ExecutionResult | undefined> {
     const context = args.contextValue as Context & Parameters<typeof remoteAddressOf>[0] & { request?: Request };
@@ -37,7 +48,7 @@ export function useRateLimit(limiter: RateLimiter, options: OperationLimits): Pl
     const operation = getOperationAST(args.document, args.operationName);
     if (!operation) return;
     const source = { actor: context.actor, headers: context.headers, remoteAddress: remoteAddressOf(context) };
-    const estimate = operationCost(args.schema, args.document, operation, args.variableValues);
+    const estimate = costOf(args, operation);
     const refusal = estimate.invalidVariables ? undefined : overLimits(estimate, options);
     if (refusal || estimate.invalidVariables) {
       const limited = await chargeRefusal(limiter, source, context.log);
