@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { fixtures } from '../../test/kit/fixtures.js';
 
-/** Issue #18 item 5: the compact availability form, grouped in SQL or (under a policy) slot by slot, the same answer. */
+/** Issue #18 item 5: the compact availability form, grouped per date and resource, without and under a booking policy. */
 let t: TestApp;
 let f: ReturnType<typeof fixtures>;
 const DAY = 86_400_000;
