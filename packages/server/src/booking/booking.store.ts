@@ -1,4 +1,5 @@
 import type { SqlQuery } from '../db/database.js';
+import { lockKeysInTransaction } from '../db/advisory-locks.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
@@ -473,8 +474,7 @@ export async function slotsTakenOnExclusiveResources(tx: SqlQuery, slotIds: stri
   return new Set(rows.map((r) => r.id));
 }
 
-// Advisory-lock namespace of "bookings on this exclusive resource" (the two-int form keeps it apart
-// from single-bigint advisory locks used elsewhere).
+// Advisory-lock namespace of "bookings on this exclusive resource".
 const EXCLUSIVE_LOCK_CLASS = 0x5357_0001;
 
 /**
@@ -482,10 +482,8 @@ const EXCLUSIVE_LOCK_CLASS = 0x5357_0001;
  * ranges at once each wait on the other's uncommitted row in the exclusion check and deadlock
  * (PostgreSQL needs deadlock_timeout, 1 s, to break that). Taken after any slot locks, in id order.
  */
-export async function lockExclusiveResources(tx: SqlQuery, resourceIds: string[]): Promise<void> {
-  const ids = [...new Set(resourceIds)].sort();
-  if (!ids.length) return;
-  await tx.query(`SELECT pg_advisory_xact_lock($1::int, hashtext(id))::text FROM unnest($2::text[]) AS id`, [EXCLUSIVE_LOCK_CLASS, ids]);
+export function lockExclusiveResources(tx: SqlQuery, resourceIds: string[]): Promise<void> {
+  return lockKeysInTransaction(tx, EXCLUSIVE_LOCK_CLASS, resourceIds);
 }
 
 // ---- what bookings read of resources, forms, rules and users ----

@@ -4,7 +4,8 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../events/slot-events.js';
 import { ValidationError } from '../shared/errors.js';
 import { auditView } from './audit.js';
-import { adjustSlot, lockSlots, updateBookingDetails, writeBookingAudit } from './booking.store.js';
+import { adjustSlot, insertChangeRecords, lockSlots, updateBookingDetails, writeBookingAudit } from './booking.store.js';
+import { changeRecords } from './booking-changes.js';
 import { detailColumns, openNotes, type BookingDetails } from './details.js';
 import { BookingNotActiveError, SlotFullError } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
@@ -50,7 +51,8 @@ export async function updateDetailsInTx(
       newValues: { ...auditView(updated), changed },
     },
   ]);
-  if (shown) await c.mail.bookingsChanged(tx, [{ before: booking, after: updated }], c.now);
+  // A detail update has no lifecycle event: what it records is its mail intent.
+  if (shown) await insertChangeRecords(tx, changeRecords([{ before: booking, after: updated }], c.now, c.mail));
   return { booking: updated, changes, changed };
 }
 

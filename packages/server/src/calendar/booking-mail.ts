@@ -2,7 +2,7 @@ import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
 import { issueMagicLinks } from '../links/magic-links.js';
 import { withoutAddresses } from '../mail/delivery.js';
-import { OUTBOX_CHANNEL, type Outbox, type OutboxMail } from '../mail/outbox.js';
+import type { Outbox, OutboxMail } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
 import { composeBookingMail, METHOD_OF, type BookingMailKind, type BookingView, type Recipient } from './booking-mail-content.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
@@ -11,7 +11,6 @@ import {
   claimMailIntents,
   countMailIntents,
   deleteMailIntents,
-  insertMailIntents,
   nextMailIntentIds,
   postponeMailIntent,
   selectBookingsForMail,
@@ -106,7 +105,7 @@ const RETRY_MAX_MS = 15 * 60_000;
 
 /**
  * The mails booking changes cause, in two steps. Inside the change's transaction
- * (`bookingsChanged`, called by the booking engine's transaction steps, so the GraphQL mutations,
+ * (`intentsOf`, written by booking/booking-changes.ts for every booking change, so the GraphQL mutations,
  * the manage page and reschedule proposals send the same mails) only the intent is recorded:
  * which mail, and the booking as the change left it; a rollback records nothing. After commit,
  * `renderQueued` (a background job on every instance, woken by the outbox NOTIFY at commit) renders the
@@ -119,14 +118,7 @@ export class BookingMailer {
     readonly settings: MailSettings,
   ) {}
 
-  /** Records the intents of the changes that mail (one statement; the outbox channel's NOTIFY at commit). */
-  async bookingsChanged(tx: SqlQuery, changes: BookingChange[], now: Date): Promise<void> {
-    const intents = this.intentsOf(changes);
-    if (!intents.length) return;
-    await insertMailIntents(tx, JSON.stringify(intents), now, OUTBOX_CHANNEL);
-  }
-
-  /** The intent rows of the changes that mail (insertMailIntentsSql's JSON), for a caller that writes them with its own rows. */
+  /** The intent rows of the changes that mail, as insertMailIntentsSql reads them (written with the change's other rows, booking/booking-changes.ts). */
   intentsOf(changes: BookingChange[]): NewMailIntent[] {
     return changes.flatMap((change) => {
       const kind = mailKindFor(change);

@@ -53,15 +53,6 @@ export function insertMailIntentsSql(json: string, occurredAt: string, onlyBooki
        ${onlyBookingsIn ? `WHERE x.booking_id IN (${onlyBookingsIn})` : ''}`;
 }
 
-/** Records intents (rows as JSON) in the change's transaction, with the channel's NOTIFY delivered at its commit. */
-export async function insertMailIntents(tx: SqlQuery, intentsJson: string, occurredAt: Date, channel: string): Promise<void> {
-  await tx.query(`WITH intents AS (${insertMailIntentsSql('$1', '$2')}) SELECT true AS notified FROM pg_notify($3, '')`, [
-    intentsJson,
-    occurredAt.toISOString(),
-    channel,
-  ]);
-}
-
 /** Due intents with no earlier intent of their booking still pending (`i` is the intent). */
 const CLAIMABLE = `SELECT i.id::text AS id, i.booking_id, i.kind, i.details_only, i.state, i.occurred_at FROM booking_mail_intents i
   WHERE i.due_at <= now()

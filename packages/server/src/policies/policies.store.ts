@@ -1,4 +1,5 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
+import { lockKeysInTransaction } from '../db/advisory-locks.js';
 import type { SlotChange } from '../events/slot-events.js';
 import { CONTEXT_PAD_MS, POLICY_COLUMNS, POLICY_FIELDS, isEmptyPolicy, type LiveBooking, type Policy } from './policy.js';
 
@@ -107,10 +108,8 @@ const POLICY_LOCK_CLASS = 0x5357_0002;
  * per-customer limits): the next booking's count reads after this one committed, so two racing
  * for the last place of a limit cannot both pass. Held until the transaction ends; taken in key order.
  */
-export async function lockPolicySubjects(sql: SqlQuery, keys: string[]): Promise<void> {
-  const ids = [...new Set(keys)].sort();
-  if (!ids.length) return;
-  await sql.query(`SELECT pg_advisory_xact_lock($1::int, hashtext(id))::text FROM unnest($2::text[]) AS id`, [POLICY_LOCK_CLASS, ids]);
+export function lockPolicySubjects(sql: SqlQuery, keys: string[]): Promise<void> {
+  return lockKeysInTransaction(sql, POLICY_LOCK_CLASS, keys);
 }
 
 /** The audit row of a staff override, beside the booking's own. */
