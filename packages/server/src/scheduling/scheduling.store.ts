@@ -257,6 +257,9 @@ const slotViewColumns = (
   start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
 
 /** Slots of resources with every required skill ($n: text[] or null for no requirement). */
+/** A slot with places left that nothing blocks: THE bookable test of the availability reads. */
+const BOOKABLE = `status IN ('OPEN', 'PARTIAL') AND capacity > booked + held`;
+
 const skillFilter = (param: string) => `(${param}::text[] IS NULL OR resource_id IN (SELECT id FROM resources WHERE skills @> ${param}::text[]))`;
 
 /** The scope's row and up to `limit` of its slots starting in [from, to), cancelled ones left out, in start order. */
@@ -291,7 +294,7 @@ export function countBookableByDate(
        FROM slots
       WHERE ${scopeFilter(kind)}
         AND start_at >= $3 AND start_at < $4 AND start_at >= $5
-        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+        AND ${BOOKABLE} AND ${skillFilter('$6')}
       GROUP BY 1 ORDER BY 1`,
     [id, window.zone, window.start, window.end, window.now, window.skills],
   );
@@ -330,7 +333,7 @@ export function selectScopeCompactSlots(
             capacity - booked - held AS places
        FROM slots
       WHERE ${scopeFilter(kind)} AND start_at >= $2 AND start_at < $3 AND start_at > $7
-        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held AND ${skillFilter('$6')}
+        AND ${BOOKABLE} AND ${skillFilter('$6')}
       ORDER BY start_at, id LIMIT $4`,
     [w.from, w.to, w.limit, w.zone, w.skills, w.now],
   );
@@ -359,7 +362,7 @@ export function selectBookableSlots(
        FROM slots
       WHERE ${scopeFilter(kind)}
         AND start_at >= $3 AND start_at < $4 AND start_at >= $5
-        AND status IN ('OPEN', 'PARTIAL') AND capacity > booked + held
+        AND ${BOOKABLE}
       ORDER BY start_at`,
     [id, window.zone, window.start, window.end, window.now],
   );
