@@ -105,7 +105,11 @@ describe('bookSlotsInTransaction', () => {
   it('two requests over the same slots in opposite orders both finish: one wins, no deadlock leaks', async () => {
     for (let round = 0; round < 15; round++) {
       const slots = await Promise.all([1, 2, 3].map(() => f.slot(locationId, resourceId, { capacity: 1 })));
-      const results = await Promise.allSettled([book(slots), book([...slots].reverse())]);
+      // Two customers: one customer's second request may instead meet its own first booking (DuplicateBookingError).
+      const results = await Promise.allSettled([
+        book(slots, { customer: someone(`${round}a`) }),
+        book([...slots].reverse(), { customer: someone(`${round}b`) }),
+      ]);
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(won).toHaveLength(1);
