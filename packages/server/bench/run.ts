@@ -10,7 +10,8 @@ import os from 'node:os';
 import pg from 'pg';
 import { loadDataset } from './dataset.js';
 import { rootFields, type BenchContext } from './lib/context.js';
-import { createBenchDatabase, runningChildren, settled, startFloor, startSlotwise, type Child } from './lib/processes.js';
+import { measureDatabaseCpu } from './lib/load.js';
+import { createBenchDatabase, postmasterPid, runningChildren, settled, startFloor, startSlotwise, type Child } from './lib/processes.js';
 import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
@@ -57,6 +58,7 @@ async function main() {
   try {
     let started = performance.now();
     const dataset = await loadDataset(database.url);
+    measureDatabaseCpu(await postmasterPid(database.url));
     console.log(`dataset loaded in ${((performance.now() - started) / 1000).toFixed(1)} s: ${await tableSizes(database.url)}`);
     started = performance.now();
     const start = async (child: Promise<Child>) => {

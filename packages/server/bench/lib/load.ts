@@ -2,6 +2,12 @@ import { processTreeCpuMs } from './processes.js';
 
 /** Closed-loop load: each client sends its next request when the last one answered (plus an optional pause). */
 
+/** The local PostgreSQL's postmaster: its process tree's CPU per request is reported beside the server's. */
+let databasePid: number | undefined;
+export function measureDatabaseCpu(pid: number | undefined) {
+  databasePid = pid;
+}
+
 export type Outcome = 'ok' | 'conflict' | 'error';
 
 export interface LoadOptions {
@@ -28,6 +34,8 @@ export interface LoadResult {
   p99: number;
   /** Server CPU time (user + system) per request completed in the window, when the server's pid was given. */
   cpuMsPerRequest?: number;
+  /** PostgreSQL's CPU time (all its processes, so other work on the database too) per request completed in the window. */
+  dbCpuMsPerRequest?: number;
   firstError?: string;
 }
 
@@ -39,6 +47,7 @@ export interface LoadSample {
   completed: number;
   counts: Record<Outcome, number>;
   serverCpuMs?: number;
+  databaseCpuMs?: number;
   firstError?: string;
 }
 
@@ -52,8 +61,13 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
   let completed = 0;
   // CPU is read at the window's edges, so warm-up work (JIT, caches) is not counted.
   const cpuAt = () => (options.serverPid ? processTreeCpuMs(options.serverPid) : 0);
+  const dbCpuAt = () => (databasePid ? processTreeCpuMs(databasePid) : 0);
   let cpuStart = 0;
-  const cpuTimer = setTimeout(() => (cpuStart = cpuAt()), warmupMs);
+  let dbCpuStart = 0;
+  const cpuTimer = setTimeout(() => {
+    cpuStart = cpuAt();
+    dbCpuStart = dbCpuAt();
+  }, warmupMs);
 
   const client = async (index: number) => {
     // Paced clients start spread over one pause, so they do not all fire together.
@@ -79,11 +93,15 @@ export async function closedLoop(options: LoadOptions): Promise<LoadSample> {
     }
   };
   let serverCpuMs: number | undefined;
-  const cpuEndTimer = setTimeout(() => (serverCpuMs = options.serverPid ? cpuAt() - cpuStart : undefined), warmupMs + durationMs);
+  let databaseCpuMs: number | undefined;
+  const cpuEndTimer = setTimeout(() => {
+    serverCpuMs = options.serverPid ? cpuAt() - cpuStart : undefined;
+    databaseCpuMs = databasePid ? dbCpuAt() - dbCpuStart : undefined;
+  }, warmupMs + durationMs);
   await Promise.all(Array.from({ length: clients }, (_, i) => client(i)));
   clearTimeout(cpuTimer);
   clearTimeout(cpuEndTimer);
-  return { clients, durationMs, latencies, completed, counts, serverCpuMs, firstError };
+  return { clients, durationMs, latencies, completed, counts, serverCpuMs, databaseCpuMs, firstError };
 }
 
 export function summarize(samples: LoadSample[]): LoadResult {
@@ -98,15 +116,16 @@ export function summarize(samples: LoadSample[]): LoadResult {
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
     p99: percentile(latencies, 0.99),
-    cpuMsPerRequest: samples.every((s) => s.serverCpuMs !== undefined)
-      ? sum((s) => s.serverCpuMs!) /
-        Math.max(
-          1,
-          sum((s) => s.completed),
-        )
-      : undefined,
+    cpuMsPerRequest: perRequest(samples, (s) => s.serverCpuMs),
+    dbCpuMsPerRequest: perRequest(samples, (s) => s.databaseCpuMs),
     firstError: samples.find((s) => s.firstError)?.firstError,
   };
+}
+
+function perRequest(samples: LoadSample[], cpuMs: (s: LoadSample) => number | undefined): number | undefined {
+  if (!samples.every((s) => cpuMs(s) !== undefined)) return undefined;
+  const completed = samples.reduce((n, s) => n + s.completed, 0);
+  return samples.reduce((n, s) => n + cpuMs(s)!, 0) / Math.max(1, completed);
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { createTestDatabase, ensureTemplate, TEST_REDIS_URL } from '../../test/databases.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -119,7 +120,9 @@ export function processTreeCpuMs(rootPid: number): number {
     }
     // Fields after the command name (which may hold spaces) start at its closing parenthesis.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    procs.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    // utime + stime, plus cutime + cstime: what reaped children used (a database backend that exited).
+    const ticks = [11, 12, 13, 14].reduce((n, i) => n + Number(fields[i]), 0);
+    procs.set(Number(entry), { ppid: Number(fields[1]), ticks });
   }
   let total = 0;
   const pending = [rootPid];
@@ -129,6 +132,23 @@ export function processTreeCpuMs(rootPid: number): number {
     for (const [child, p] of procs) if (p.ppid === pid) pending.push(child);
   }
   return (total * 1000) / ticksPerSecond;
+}
+
+/**
+ * The pid of the PostgreSQL serving databaseUrl when it runs on this machine and its data directory
+ * is readable (postmaster.pid), else undefined: then no database CPU is reported.
+ */
+export async function postmasterPid(databaseUrl: string): Promise<number | undefined> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
+    return Number(readFileSync(`${rows[0]!.dir}/postmaster.pid`, 'utf8').split('\n')[0]) || undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Busy and total CPU time of the whole machine so far (first line of /proc/stat), in clock ticks. */

@@ -14,7 +14,22 @@ export interface Row {
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
 
 export function printTable(title: string, rows: Row[]) {
-  const header = ['scenario', 'target', 'clients', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'ok', 'conflict', 'err', 'cpu ms/req', 'x floor', 'target'];
+  const header = [
+    'scenario',
+    'target',
+    'clients',
+    'req/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'ok',
+    'conflict',
+    'err',
+    'cpu ms/req',
+    'db ms/req',
+    'x floor',
+    'target',
+  ];
   const lines = rows.map((r) => [
     r.scenario,
     r.target,
@@ -27,11 +42,12 @@ export function printTable(title: string, rows: Row[]) {
     String(r.result.conflicts),
     String(r.result.errors),
     r.result.cpuMsPerRequest === undefined ? '' : r.result.cpuMsPerRequest.toFixed(2),
+    r.result.dbCpuMsPerRequest === undefined ? '' : r.result.dbCpuMsPerRequest.toFixed(2),
     r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
     r.goal ? `${r.goal} ${r.met ? 'MET' : 'MISSED'}` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i < 2 || i === 12 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const fmt = (cells: string[]) => cells.map((c, i) => (i < 2 || i === 13 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\n== ${title}`);
   console.log(fmt(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
