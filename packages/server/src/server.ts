@@ -117,7 +117,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     renderJob.nudge();
     mailJob.nudge();
   };
-  const mailWakeup = app.config.DATABASE_URL ? listenForQueuedMail(app.config.DATABASE_URL, onQueued, log) : undefined;
+  const mailWakeup = listenForQueuedMail(app.db.sql, app.config.DATABASE_URL, onQueued, log);
   // Webhooks the same way: deliveries are written with the events (trigger), claimed after commit.
   const webhookDelivery = webhookDeliveryFromConfig(app);
   const webhookJob = jobs.every('webhook-delivery', WEBHOOK_POLL_INTERVAL_MS, () => webhookDelivery.runOnce());
@@ -128,7 +128,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     webhookJob.nudge();
     relayJob?.nudge();
   };
-  const eventsWakeup = app.config.DATABASE_URL ? listenForEvents(app.config.DATABASE_URL, onEvents, log) : undefined;
+  const eventsWakeup = listenForEvents(app.db.sql, app.config.DATABASE_URL, onEvents, log);
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
@@ -149,8 +149,8 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, app.config.SHUTDOWN_TIMEOUT_MS).unref());
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
-      await mailWakeup?.close();
-      await eventsWakeup?.close();
+      await mailWakeup.close();
+      await eventsWakeup.close();
       await jobs.stop();
       mailDelivery.transport.close();
       await relay?.close();

@@ -1,6 +1,6 @@
 import type { BookingChange, BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
-import { EVENTS_CHANNEL, eventsJson, type DomainEventInput } from '../events/domain-events.js';
+import { DOMAIN_EVENTS_CHANNEL, eventsJson, type DomainEventInput } from '../events/domain-events.js';
 import { OUTBOX_CHANNEL } from '../mail/outbox.js';
 import { insertChangeRecords, type ChangeRecords } from './booking.store.js';
 
@@ -19,7 +19,7 @@ export function changeRecords(changes: BookingChange[], now: Date, mail: Booking
   const events = changes.flatMap((change) => bookingEvent(change, now) ?? []);
   const intents = mail?.intentsOf(changes) ?? [];
   return {
-    events: events.length ? { json: eventsJson(events), channel: EVENTS_CHANNEL } : null,
+    events: events.length ? { json: eventsJson(events), channel: DOMAIN_EVENTS_CHANNEL } : null,
     intents: intents.length ? { json: JSON.stringify(intents), channel: OUTBOX_CHANNEL } : null,
     now,
   };

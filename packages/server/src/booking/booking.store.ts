@@ -1,5 +1,6 @@
 import type { SqlQuery } from '../db/database.js';
 import { lockKeysInTransaction } from '../db/advisory-locks.js';
+import { wakeAtCommit } from '../db/listen.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
@@ -201,7 +202,7 @@ export async function insertBookings(
   const params: unknown[] = [JSON.stringify(places), JSON.stringify(rows), JSON.stringify(audit)];
   // The change's records go in the same statement, for the bookings inserted (one left out is the
   // caller's conflict: it throws, and the transaction rolls back).
-  const more = records ? changeRecordParts(records, params, 'SELECT id FROM booking') : { ctes: [], notifies: [] };
+  const more = records ? changeRecordParts(tx, records, params, 'SELECT id FROM booking') : { ctes: [], notifies: [] };
   const [row] = await tx.query<{ inserted: string[] | null; slot_ids: string[] | null; versions: number[] | null }>(
     `WITH counts AS (
       UPDATE slots s SET ${column} = s.${column} + d.n
@@ -329,23 +330,28 @@ export interface ChangeRecords {
 }
 
 /**
- * The CTEs and NOTIFYs (FROM items) that write `records`, with parameters numbered after the
- * `params` given; `onlyBookingsIn` (SQL giving ids) keeps the records of those bookings only.
+ * The CTEs that write `records` and the NOTIFYs (FROM items) that wake their channels (wakeAtCommit:
+ * none in this process's own transactions), with parameters numbered after the `params` given;
+ * `onlyBookingsIn` (SQL giving ids) keeps the records of those bookings only.
  */
-function changeRecordParts(records: ChangeRecords, params: unknown[], onlyBookingsIn?: string): { ctes: string[]; notifies: string[] } {
+function changeRecordParts(tx: SqlQuery, records: ChangeRecords, params: unknown[], onlyBookingsIn?: string): { ctes: string[]; notifies: string[] } {
   const ctes: string[] = [];
   const notifies: string[] = [];
   const param = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
+  const wake = (channel: string, name: string) => {
+    const notify = wakeAtCommit(tx, channel, param);
+    if (notify) notifies.push(`${notify} AS ${name}`);
+  };
   if (records.events) {
     ctes.push(`events AS (${insertEventsSql(param(records.events.json), onlyBookingsIn)})`);
-    notifies.push(`pg_notify(${param(records.events.channel)}, '') AS events_notified`);
+    wake(records.events.channel, 'events_notified');
   }
   if (records.intents) {
     ctes.push(`intents AS (${insertMailIntentsSql(param(records.intents.json), param(records.now.toISOString()), onlyBookingsIn)})`);
-    notifies.push(`pg_notify(${param(records.intents.channel)}, '') AS intents_notified`);
+    wake(records.intents.channel, 'intents_notified');
   }
   return { ctes, notifies };
 }
@@ -353,10 +359,10 @@ function changeRecordParts(records: ChangeRecords, params: unknown[], onlyBookin
 /** A booking change's records (either part may be empty) in ONE statement: one round trip while the locks are held. */
 export async function insertChangeRecords(tx: SqlQuery, records: ChangeRecords): Promise<void> {
   const params: unknown[] = [];
-  const { ctes, notifies } = changeRecordParts(records, params);
+  const { ctes, notifies } = changeRecordParts(tx, records, params);
   if (!ctes.length) return;
   // In FROM, not the select list: a void column is more than Prisma's raw queries can read (the waitlist runs inside Prisma transactions).
-  await tx.query(`WITH ${ctes.join(', ')} SELECT true AS notified FROM ${notifies.join(', ')}`, params);
+  await tx.query(`WITH ${ctes.join(', ')} SELECT true AS notified ${notifies.length ? `FROM ${notifies.join(', ')}` : ''}`, params);
 }
 
 // ---- slots ----

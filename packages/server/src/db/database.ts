@@ -11,6 +11,12 @@ import { lockDataDir } from './data-dir-lock.js';
 /** Parameterised SQL ($1, $2, ...) on one connection or transaction. */
 export interface SqlQuery {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /**
+   * Only on a transaction of SqlRunner.transaction: once it commits (never on rollback), this
+   * process's `onCommitted(channel)` subscribers are called, with no NOTIFY sent (see wakeAtCommit
+   * in db/listen.ts).
+   */
+  wakeAtCommit?(channel: string): void;
 }
 
 /**
@@ -27,6 +33,24 @@ export interface SqlRunner extends SqlQuery {
    * throws. A row lock waited on longer than lockTimeoutMs fails with SQLSTATE 55P03 (transient).
    */
   transaction<T>(fn: (tx: SqlQuery) => Promise<T>, options?: { lockTimeoutMs?: number }): Promise<T>;
+  /** Calls `fn` after each commit of a transaction of this database, in this process, that asked to wake `channel`; returns the unsubscribe. */
+  onCommitted(channel: string, fn: () => void): () => void;
+}
+
+/** The onCommitted subscribers of one database, and the wakes a committed transaction asked for. */
+function commitWakes() {
+  const subscribers = new Map<string, Set<() => void>>();
+  return {
+    onCommitted(channel: string, fn: () => void) {
+      let set = subscribers.get(channel);
+      if (!set) subscribers.set(channel, (set = new Set()));
+      set.add(fn);
+      return () => set.delete(fn);
+    },
+    committed(channels: Set<string>) {
+      for (const channel of channels) for (const fn of subscribers.get(channel) ?? []) fn();
+    },
+  };
 }
 
 /** Waiting for a free connection took longer than the pool allows: the database is overloaded. */
@@ -193,7 +217,9 @@ export function openPgPool(
   if (options.onStatement) pool.on('connect', (client) => reportStatements(client, options.onStatement!));
   // The pool re-emits an idle client's error; the client's own listener has already reported it.
   pool.on('error', () => {});
+  const wakes = commitWakes();
   const runner = (client: pg.Pool | pg.PoolClient): SqlRunner => ({
+    onCommitted: wakes.onCommitted,
     async query(text, params) {
       const name = params?.length ? preparedName(text) : undefined;
       return (await client.query({ name, text, values: params as unknown[], types: PG_TYPES })).rows;
@@ -217,9 +243,11 @@ export function openPgPool(
       try {
         // One round trip for both: the lock timeout lasts only as long as this transaction.
         await conn.query(lockTimeoutMs ? `BEGIN; SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}` : 'BEGIN');
-        const result = await fn(runner(conn));
+        const channels = new Set<string>();
+        const result = await fn({ ...runner(conn), wakeAtCommit: (channel) => channels.add(channel) });
         committing = true;
         await conn.query('COMMIT');
+        wakes.committed(channels);
         return result;
       } catch (error) {
         await conn.query('ROLLBACK').catch((e: Error) => (broken = e));
@@ -265,7 +293,9 @@ async function openPGlite(dataDir: string): Promise<Database> {
   }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   // PGlite is one connection in one process: every caller already shares the session.
+  const wakes = commitWakes();
   const sql: SqlRunner = {
+    onCommitted: wakes.onCommitted,
     async query(text, params) {
       return (await pglite.query(text, params)).rows as never[];
     },
@@ -274,7 +304,14 @@ async function openPGlite(dataDir: string): Promise<Database> {
     },
     session: (fn) => fn(sql),
     // PGlite's own transaction keeps every other caller (Prisma included) out until it ends.
-    transaction: (fn) => pglite.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params)).rows as never[] })),
+    async transaction(fn) {
+      const channels = new Set<string>();
+      const result = await pglite.transaction((tx) =>
+        fn({ query: async (text, params) => (await tx.query(text, params)).rows as never[], wakeAtCommit: (channel) => channels.add(channel) }),
+      );
+      wakes.committed(channels);
+      return result;
+    },
   };
   return {
     kind: 'pglite',

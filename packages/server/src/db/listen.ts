@@ -1,22 +1,26 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { SqlQuery } from './database.js';
+import type { SqlQuery, SqlRunner } from './database.js';
 
 const RECONNECT_MS = 5_000;
 
 /**
- * Calls `onNotify` whenever a transaction that NOTIFYs `channel` commits (PostgreSQL delivers a
- * NOTIFY only at commit), so a worker acts at once rather than at its next poll. PostgreSQL only,
- * on one dedicated connection. Losing it loses only the shortcut: the poll goes on, and the
- * listener reconnects every few seconds (then wakes once, for anything committed meanwhile).
+ * Calls `onNotify` whenever a transaction that wakes `channel` commits (wakeAtCommit), so a worker
+ * acts at once rather than at its next poll: this process's own transactions directly, anyone
+ * else's (other processes, Prisma transactions) through PostgreSQL NOTIFY on one dedicated
+ * connection when `databaseUrl` is given. Losing it loses only the shortcut: the poll goes on, and
+ * the listener reconnects every few seconds (then wakes once, for anything committed meanwhile).
  */
 export function listenForNotifications(
-  databaseUrl: string,
+  db: SqlRunner,
+  databaseUrl: string | undefined,
   channel: string,
   onNotify: () => void,
   log: Logger,
   what: string,
 ): { close(): Promise<void> } {
+  const unsubscribe = db.onCommitted(channel, onNotify);
+  if (!databaseUrl) return { close: async () => unsubscribe() };
   let current: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
@@ -51,6 +55,7 @@ export function listenForNotifications(
   void connect();
   return {
     async close() {
+      unsubscribe();
       closed = true;
       clearTimeout(retry);
       await current?.end().catch(() => {});
@@ -68,7 +73,24 @@ export async function notify(client: pg.ClientBase, channel: string, payloads: s
   await client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
 }
 
-/** NOTIFY `channel` from inside the caller's transaction: PostgreSQL delivers it at commit only (never for a rollback). */
+/**
+ * Wakes `channel`'s listeners (listenForNotifications) once the caller's transaction commits, never
+ * for a rollback. In this process's own transactions directly: every process runs the workers these
+ * wakes are for, so the one that committed acts at once and the others find nothing new at their
+ * poll; and a NOTIFY would make PostgreSQL serialize every such commit on its notification queue.
+ * Anywhere else by NOTIFY, which PostgreSQL delivers at commit: returned as a FROM item for the
+ * caller's statement (`param` adds the channel as a parameter), or null when nothing is to be sent.
+ */
+export function wakeAtCommit(tx: SqlQuery, channel: string, param: (value: string) => string): string | null {
+  if (tx.wakeAtCommit) {
+    tx.wakeAtCommit(channel);
+    return null;
+  }
+  return `pg_notify(${param(channel)}, '')`;
+}
+
+/** wakeAtCommit as a statement of its own, sent only when a NOTIFY is needed. */
 export async function notifyAtCommit(tx: SqlQuery, channel: string): Promise<void> {
-  await tx.query(`SELECT true AS notified FROM pg_notify($1, '')`, [channel]);
+  const notify = wakeAtCommit(tx, channel, () => '$1');
+  if (notify) await tx.query(`SELECT true AS notified FROM ${notify}`, [channel]);
 }

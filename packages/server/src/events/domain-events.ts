@@ -1,8 +1,12 @@
 import type { SqlQuery } from '../db/database.js';
 import { insertEvents, selectAggregateEvents, type EventRow } from './events.store.js';
 
-/** Woken (at commit only) when events were recorded: webhook deliveries and the event-bus relay listen. */
-export const EVENTS_CHANNEL = 'slotwise_events';
+/**
+ * Woken (at commit only, wakeAtCommit) when events were recorded: webhook deliveries and the
+ * event-bus relay listen. Not the live feed's channel (live/pg-pubsub.ts), so a slot change
+ * published there does not wake them.
+ */
+export const DOMAIN_EVENTS_CHANNEL = 'slotwise_domain_events';
 
 export type AggregateType = 'booking' | 'registration' | 'proposal' | 'waitlist';
 
@@ -30,10 +34,10 @@ export interface DomainEvent extends Required<DomainEventInput> {
  * row lock (every booking change does), so the numbering cannot race.
  */
 export async function recordEvents(tx: SqlQuery, events: DomainEventInput[]): Promise<void> {
-  if (events.length) await insertEvents(tx, eventsJson(events), EVENTS_CHANNEL);
+  if (events.length) await insertEvents(tx, eventsJson(events), DOMAIN_EVENTS_CHANNEL);
 }
 
-/** Events as insertEventsSql reads them (for a statement that writes them with other rows; its NOTIFY on EVENTS_CHANNEL is the caller's). */
+/** Events as insertEventsSql reads them (for a statement that writes them with other rows; its wake of DOMAIN_EVENTS_CHANNEL is the caller's). */
 export function eventsJson(events: DomainEventInput[]): string {
   return JSON.stringify(
     events.map((e, ord) => ({

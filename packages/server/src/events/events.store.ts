@@ -1,4 +1,5 @@
 import type { SqlQuery } from '../db/database.js';
+import { wakeAtCommit } from '../db/listen.js';
 
 /** The events domain's SQL: the domain_events table and the relay's lock. */
 
@@ -34,9 +35,11 @@ export function insertEventsSql(json: string, onlyAggregatesIn?: string): string
      ${onlyAggregatesIn ? `WHERE e.aggregate_id IN (${onlyAggregatesIn})` : ''}`;
 }
 
-/** Inserts events (insertEventsSql) and NOTIFYs `channel` in the same statement (delivered at commit only). */
+/** Inserts events (insertEventsSql) and wakes `channel` at commit (wakeAtCommit), in one statement. */
 export async function insertEvents(tx: SqlQuery, eventsJson: string, channel: string): Promise<void> {
-  await tx.query(`WITH inserted AS (${insertEventsSql('$1')}) SELECT true AS notified FROM pg_notify($2, '')`, [eventsJson, channel]);
+  const params = [eventsJson];
+  const notify = wakeAtCommit(tx, channel, (value) => `$${params.push(value)}`);
+  await tx.query(`WITH inserted AS (${insertEventsSql('$1')}) SELECT true AS notified ${notify ? `FROM ${notify}` : ''}`, params);
 }
 
 export function selectAggregateEvents(db: SqlQuery, aggregateType: string, aggregateId: string): Promise<EventRow[]> {

@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlIn } from '../db/database.js';
 import { createLogger } from '../logger.js';
 import { startServer, type RunningServer } from '../server.js';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
@@ -6,7 +8,7 @@ import { waitFor } from '../../test/kit/wait.js';
 import { FROM, invite } from '../../test/kit/mail.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
 import { listenForQueuedMail } from './outbox-wakeup.js';
-import type { OutboxMail } from './outbox.js';
+import { OUTBOX_CHANNEL, type OutboxMail } from './outbox.js';
 
 describe('delivery in a running server', () => {
   let t: TestApp;
@@ -43,18 +45,19 @@ describe('delivery in a running server', () => {
   });
 });
 
-describe('the outbox wake-up (PostgreSQL NOTIFY)', () => {
+describe('the outbox wake-up', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
   });
   afterAll(() => t.close());
 
-  it('wakes once on connecting and once per committed transaction that queued mail, never for a rollback', async () => {
+  it("wakes on connecting, once per committed transaction that queued mail (this process's directly, others' by NOTIFY), never for a rollback", async () => {
     let wakes = 0;
     const waiters: (() => void)[] = [];
     const wakeCount = (n: number) => new Promise<void>((resolve) => (wakes >= n ? resolve() : waiters.push(() => wakes >= n && resolve())));
     const listener = listenForQueuedMail(
+      t.app.db.sql,
       t.databaseUrl,
       () => {
         wakes++;
@@ -62,6 +65,12 @@ describe('the outbox wake-up (PostgreSQL NOTIFY)', () => {
       },
       createLogger('silent'),
     );
+    // What reaches PostgreSQL's notification queue, seen by a client of its own.
+    const watcher = new pg.Client({ connectionString: t.databaseUrl });
+    await watcher.connect();
+    const notified: string[] = [];
+    watcher.on('notification', (n) => notified.push(n.channel));
+    await watcher.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN test_marker`);
     try {
       await wakeCount(1);
       await expect(
@@ -71,10 +80,18 @@ describe('the outbox wake-up (PostgreSQL NOTIFY)', () => {
         }),
       ).rejects.toThrow('rolled back');
       await t.app.db.sql.transaction((tx) => t.app.services.outbox.enqueue(tx, [invite('a@example.org'), invite('b@example.org')]));
-      // Notifications arrive in commit order: had the rollback notified, this would be its wake.
-      await wakeCount(2);
+      // Woken in process by the commit, with no NOTIFY: PostgreSQL serializes the commits that send one.
       expect(wakes).toBe(2);
+      // A transaction this process does not run (Prisma's, another instance's) wakes it through NOTIFY.
+      await t.app.db.prisma.$transaction((tx) => t.app.services.outbox.enqueue(sqlIn(tx), [invite('c@example.org')]));
+      await wakeCount(3);
+      // Notifications arrive in commit order: once the marker is in, so is every NOTIFY committed before it.
+      await t.app.db.sql.query(`SELECT pg_notify('test_marker', '')`);
+      await waitFor(() => notified.includes('test_marker'), 'the marker');
+      expect(notified).toEqual([OUTBOX_CHANNEL, 'test_marker']);
+      expect(wakes).toBe(3);
     } finally {
+      await watcher.end();
       await listener.close();
     }
   });
