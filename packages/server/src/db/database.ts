@@ -48,7 +48,14 @@ function commitWakes() {
       return () => set.delete(fn);
     },
     committed(channels: Set<string>) {
-      for (const channel of channels) for (const fn of subscribers.get(channel) ?? []) fn();
+      for (const channel of channels) {
+        for (const fn of subscribers.get(channel) ?? []) {
+          // A wake is a shortcut past the workers' poll: one that fails must not fail a committed transaction.
+          try {
+            fn();
+          } catch {}
+        }
+      }
     },
   };
 }
