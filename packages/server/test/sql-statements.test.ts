@@ -91,12 +91,12 @@ describe('hold and book', () => {
       });
     const holdEmpty = await hold(empty);
     expect(await hold(busy)).toBe(holdEmpty);
-    // BEGIN; the slot with its policy; the counts, booking, audit row, event and its NOTIFY in one
-    // statement; COMMIT. Then the receipt's 4 reads.
+    // BEGIN; the slot with its policy; the counts, booking, audit row and event in one statement
+    // (their wake-up needs no NOTIFY); COMMIT. Then the receipt's 4 reads.
     expect(holdEmpty).toBeLessThanOrEqual(8);
     const bookEmpty = await book(empty);
     expect(await book(busy)).toBe(bookEmpty);
-    // As a hold: its mail intent (and NOTIFY) goes in the same write; the mails are rendered after commit.
+    // As a hold: its mail intent goes in the same write; the mails are rendered after commit.
     expect(bookEmpty).toBeLessThanOrEqual(8);
   });
 });

@@ -4,7 +4,7 @@ import { wakeAtCommit } from '../db/listen.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
-import { SUBJECT_POLICY_COLUMNS, subjectPolicyOf, type SubjectPolicy } from '../policies/policies.store.js';
+import { SUBJECT_POLICY_COLUMNS, withSubjectPolicy, type SubjectPolicy } from '../policies/policies.store.js';
 import { insertEventsSql } from '../events/events.store.js';
 import { insertMailIntentsSql } from '../calendar/calendar.store.js';
 import { auditView, type AuditActor, type BookingAuditEntry } from './audit.js';
@@ -322,7 +322,7 @@ export async function writeBookingAudit(tx: SqlQuery, actor: AuditActor, entries
   );
 }
 
-/** What a booking change records besides the bookings: its lifecycle events and mail intents (JSON rows), each NOTIFYing its channel at commit. */
+/** What a booking change records besides the bookings: its lifecycle events and mail intents (JSON rows), each waking its channel at commit (wakeAtCommit). */
 export interface ChangeRecords {
   events: { json: string; channel: string } | null;
   intents: { json: string; channel: string } | null;
@@ -378,7 +378,7 @@ export async function lockSlotsToBook(
   now: Date,
   customer: { emailHash: string; phoneHash: string | null },
 ): Promise<LockedSlot[]> {
-  const rows = await tx.query<LockedSlot & Record<string, unknown>>(
+  const rows = await tx.query<Omit<LockedSlot, 'policy'>>(
     `SELECT s.id, s.capacity, s.booked, s.held, s.status, s.start_at, s.end_at, s.location_id, s.resource_id, s.form_id,
       r.exclusive, ${SUBJECT_POLICY_COLUMNS},
       EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status = 'HELD' AND b.hold_expires_at <= $2) AS has_expired,
@@ -395,22 +395,7 @@ export async function lockSlotsToBook(
     FOR UPDATE OF s`,
     [slotIds, now, customer.emailHash, customer.phoneHash],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    capacity: row.capacity,
-    booked: row.booked,
-    held: row.held,
-    status: row.status,
-    start_at: row.start_at,
-    end_at: row.end_at,
-    location_id: row.location_id,
-    resource_id: row.resource_id,
-    form_id: row.form_id,
-    exclusive: row.exclusive,
-    has_expired: row.has_expired,
-    duplicate: row.duplicate,
-    policy: subjectPolicyOf(row),
-  }));
+  return rows.map(withSubjectPolicy);
 }
 
 /** Locks slots in id order and reads them. */

@@ -156,6 +156,17 @@ describe('DATABASE_READ_URL', () => {
     expect(app.reads.status()).toEqual({ healthy: true, lagMs: 0 });
     expect(await readAvailability()).toMatchObject({ replica: 1, primary: 0 });
   });
+
+  it('applies the booking policies of the primary to slots read on the replica', async () => {
+    await withClient(database.url, (c) => c.query('UPDATE resources SET min_notice_minutes = 60 * 24 * 30 WHERE id = $1', [resourceId]));
+    try {
+      // The slots are days ahead: a 30-day notice leaves none bookable, so none is shown.
+      expect(await readAvailability()).toMatchObject({ slots: [], replica: 1 });
+    } finally {
+      await withClient(database.url, (c) => c.query('UPDATE resources SET min_notice_minutes = NULL WHERE id = $1', [resourceId]));
+    }
+    expect((await readAvailability()).slots).toHaveLength(4);
+  });
 });
 
 describe('replica lag', () => {

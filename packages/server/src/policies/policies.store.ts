@@ -12,19 +12,25 @@ export interface SubjectPolicy {
   timeZone: string;
 }
 
-const effective = POLICY_FIELDS.map((f) => `COALESCE(r.${POLICY_COLUMNS[f]}, l.${POLICY_COLUMNS[f]}) AS "${f}"`).join(', ');
+/** The effective policy columns (the resource's `r` setting, else its location's `l`), each as `<prefix><field>`. */
+const effectiveColumns = (prefix: string) =>
+  POLICY_FIELDS.map((f) => `COALESCE(r.${POLICY_COLUMNS[f]}, l.${POLICY_COLUMNS[f]}) AS "${prefix}${f}"`).join(', ');
+const effective = effectiveColumns('');
 
 /**
  * Select-list columns for another domain's statement that joins a subject's resource as `r`
  * (possibly null: a location-wide slot) and its location as `l`: the effective policy, as
- * `subjectPolicyOf` reads it back. Saves a statement where the subject's row is read anyway.
+ * `withSubjectPolicy` reads it back. Saves a statement where the subject's row is read anyway.
  */
-export const SUBJECT_POLICY_COLUMNS = `l.time_zone AS policy_time_zone, ${POLICY_FIELDS.map((f) => `COALESCE(r.${POLICY_COLUMNS[f]}, l.${POLICY_COLUMNS[f]}) AS "policy_${f}"`).join(', ')}`;
+export const SUBJECT_POLICY_COLUMNS = `l.time_zone AS policy_time_zone, ${effectiveColumns('policy_')}`;
 
-/** The subject policy in a row read with SUBJECT_POLICY_COLUMNS; null when it has none. */
-export function subjectPolicyOf(row: Record<string, unknown>): SubjectPolicy | null {
-  const policy = Object.fromEntries(POLICY_FIELDS.map((f) => [f, (row[`policy_${f}`] as number | null) ?? null])) as Policy;
-  return isEmptyPolicy(policy) ? null : { policy, timeZone: row.policy_time_zone as string };
+/** A row read with SUBJECT_POLICY_COLUMNS, those columns replaced by `policy` (null when the subject has none). */
+export function withSubjectPolicy<T extends object>(row: T): T & { policy: SubjectPolicy | null } {
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (!key.startsWith('policy_')) rest[key] = value;
+  const columns = row as Record<string, unknown>;
+  const policy = Object.fromEntries(POLICY_FIELDS.map((f) => [f, (columns[`policy_${f}`] as number | null) ?? null])) as Policy;
+  return { ...(rest as T), policy: isEmptyPolicy(policy) ? null : { policy, timeZone: columns.policy_time_zone as string } };
 }
 const own = POLICY_FIELDS.map((f) => `l.${POLICY_COLUMNS[f]} AS "${f}"`).join(', ');
 

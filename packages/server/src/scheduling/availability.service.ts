@@ -100,10 +100,8 @@ export class AvailabilityService {
     if (rows.length > MAX_AVAILABILITY_SLOTS) {
       throw ValidationError.field(['to'], `more than ${MAX_AVAILABILITY_SLOTS} slots in this window; ask for a shorter one`);
     }
-    // What a booking policy would refuse now is left out: what is shown is what can be booked. Behind
-    // a replica the primary's policies decide (bookableUnderPolicies reads them there).
-    const judged = scope.hasPolicies || this.reads?.enabled;
-    const slots = judged ? await bookableUnderPolicies(this.sql, rows, now) : rows;
+    // What a booking policy would refuse now is left out: what is shown is what can be booked.
+    const slots = (await this.mayHavePolicies(scope)) ? await bookableUnderPolicies(this.sql, rows, now) : rows;
     return { timeZone: viewer.timeZone ?? scope.timeZone, from, to, slots };
   }
 
