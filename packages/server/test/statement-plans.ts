@@ -1,28 +1,19 @@
-import { createRequire } from 'node:module';
 import pg from 'pg';
-
-// pg's own conversion of a bound value to its text form (arrays, dates, JSON), as it sends it.
-const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): string | Buffer | null };
 
 /** One statement as this process sent it through `pg` (Prisma's adapter and plain SQL alike). */
 export interface RecordedStatement {
   text: string;
   values: unknown[];
-  /** Sent inside a transaction that runs on generic plans (plan_cache_mode = force_generic_plan: booking transactions). */
-  genericPlan: boolean;
 }
 
 /** Records every statement this process sends through `pg` while `fn` runs (the server under test runs in-process). */
 export async function recordStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: RecordedStatement[] }> {
   const original = pg.Client.prototype.query;
   const statements: RecordedStatement[] = [];
-  const onGenericPlans = new WeakSet<pg.Client>();
   pg.Client.prototype.query = function (this: pg.Client, config: unknown, values?: unknown, callback?: unknown) {
     const text = typeof config === 'string' ? config : (config as { text?: string } | null)?.text;
     const params = (config as { values?: unknown[] } | null)?.values ?? (Array.isArray(values) ? values : []);
-    if (text && /plan_cache_mode = force_generic_plan/.test(text)) onGenericPlans.add(this);
-    else if (text && /^\s*(COMMIT|ROLLBACK)\b/i.test(text)) onGenericPlans.delete(this);
-    else if (text) statements.push({ text, values: params, genericPlan: onGenericPlans.has(this) });
+    if (text) statements.push({ text, values: params });
     return (original as (...args: unknown[]) => unknown).call(this, config, values, callback);
   } as typeof original;
   try {
@@ -38,8 +29,6 @@ export const BIG_TABLES = ['slots', 'bookings'];
 export interface StatementPlan {
   /** The statement's text on one line, shortened. */
   statement: string;
-  /** The plan shown is the generic one its transaction runs it on. */
-  generic: boolean;
   /** "Index Scan using slots_resource_start_key on slots", one per scan node of a big table. */
   scans: string[];
   /** Scan nodes that read a whole big table. */
@@ -53,45 +42,25 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Statements that reach a big table (not transaction control), each once by text and plan mode. */
+/** Statements that reach a big table (not transaction control), each once by text. */
 export function hotStatements(statements: RecordedStatement[]): RecordedStatement[] {
   const seen = new Set<string>();
   return statements.filter((s) => {
-    const key = `${s.genericPlan}:${s.text}`;
-    if (seen.has(key) || !/^\s*(SELECT|WITH|UPDATE|INSERT|DELETE)\b/i.test(s.text)) return false;
+    if (seen.has(s.text) || !/^\s*(SELECT|WITH|UPDATE|INSERT|DELETE)\b/i.test(s.text)) return false;
     if (!BIG_TABLES.some((t) => new RegExp(`\\b${t}\\b`, 'i').test(s.text))) return false;
-    seen.add(key);
+    seen.add(s.text);
     return true;
   });
 }
 
-/**
- * EXPLAIN (not ANALYZE: nothing runs) of each statement: with the values it was sent with, or, when
- * its transaction runs on generic plans, the generic plan (PREPARE, then EXPLAIN EXECUTE with its values).
- */
+/** EXPLAIN (not ANALYZE: nothing runs) of each statement with the values it was sent with. */
 export async function explainStatements(databaseUrl: string, statements: RecordedStatement[]): Promise<StatementPlan[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
-  const explain = async (s: RecordedStatement) => {
-    type Explained = { 'QUERY PLAN': { Plan: PlanNode }[] };
-    if (!s.genericPlan) return (await client.query<Explained>(`EXPLAIN (FORMAT JSON) ${s.text}`, s.values as unknown[])).rows;
-    await client.query(`SET plan_cache_mode = force_generic_plan; PREPARE generic_probe AS ${s.text}`);
-    try {
-      // EXECUTE takes no bind parameters: its values go as literals, in the text form pg sends them in.
-      const literal = (value: unknown) => {
-        const text = prepareValue(value);
-        return text === null ? 'NULL' : client.escapeLiteral(String(text));
-      };
-      const args = s.values.length ? `(${s.values.map(literal).join(', ')})` : '';
-      return (await client.query<Explained>(`EXPLAIN (FORMAT JSON) EXECUTE generic_probe${args}`)).rows;
-    } finally {
-      await client.query('DEALLOCATE generic_probe; RESET plan_cache_mode');
-    }
-  };
   try {
     const plans: StatementPlan[] = [];
     for (const s of statements) {
-      const rows = await explain(s);
+      const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${s.text}`, s.values as unknown[]);
       const scans: string[] = [];
       const seqScans: string[] = [];
       const visit = (node: PlanNode) => {
@@ -104,7 +73,7 @@ export async function explainStatements(databaseUrl: string, statements: Recorde
         for (const child of node.Plans ?? []) visit(child);
       };
       visit(rows[0]!['QUERY PLAN'][0]!.Plan);
-      plans.push({ statement: s.text.replace(/\s+/g, ' ').trim().slice(0, 140), generic: s.genericPlan, scans, seqScans });
+      plans.push({ statement: s.text.replace(/\s+/g, ' ').trim().slice(0, 140), scans, seqScans });
     }
     return plans;
   } finally {
@@ -118,10 +87,7 @@ export function formatPlans(title: string, plans: StatementPlan[]): string {
     `\n== ${title}: ${plans.length} statements on ${BIG_TABLES.join('/')}, ${plans.filter((p) => p.seqScans.length).length} with a Seq Scan`,
   ];
   for (const p of plans)
-    lines.push(
-      `${p.seqScans.length ? 'SEQ ' : '    '}${p.generic ? '(generic plan) ' : ''}${p.statement}`,
-      `       ${p.scans.join('; ') || '(no scan of a big table)'}`,
-    );
+    lines.push(`${p.seqScans.length ? 'SEQ ' : '    '}${p.statement}`, `       ${p.scans.join('; ') || '(no scan of a big table)'}`);
   return lines.join('\n');
 }
 

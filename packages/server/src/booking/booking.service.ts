@@ -76,14 +76,9 @@ const LOCK_TIMEOUT_MS = 5_000;
  * The booking engine's one transaction, for every change that books or frees places (BookingService's
  * own, form registrations): plain SQL on one connection, retried on transient errors, giving up on a
  * row lock after lockTimeoutMs (TryAgainError).
- *
- * Its statements run on generic plans. They reach rows by key (ids in arrays, JSON records), so one
- * plan fits every call; left to itself, PostgreSQL planned the slot lock read again on every booking
- * (its generic estimate assumes ten ids, a call sends one): 0.6 ms of database CPU each time, a fifth
- * of a booking's. test/query-plans.test.ts checks these generic plans use indexes.
  */
 export function bookingTransaction<T>(sql: SqlRunner, fn: (tx: SqlQuery) => Promise<T>, lockTimeoutMs = LOCK_TIMEOUT_MS): Promise<T> {
-  return withRetry(() => sql.transaction(fn, { lockTimeoutMs, genericPlans: true }));
+  return withRetry(() => sql.transaction(fn, { lockTimeoutMs }));
 }
 
 export class BookingService {

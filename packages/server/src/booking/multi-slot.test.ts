@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, TEST_SECRETS, type TestApp } from '../../test/kit/app.js';
 import { fixtures } from '../../test/kit/fixtures.js';
+import { openDatabase } from '../db/database.js';
 import { withRetry } from '../db/retry.js';
 import { configurePii } from '../shared/pii.js';
 import { SlotsUnavailableError } from './errors.js';
@@ -147,5 +148,26 @@ describe('releaseExpiredHolds', () => {
     expect(released.length).toBeGreaterThan(0);
     expect(await f.slotCounts(slot)).toMatchObject({ held: 0, booked: 0 });
     expect(await f.bookingCounts(slot)).toEqual({ EXPIRED: 20 });
+  });
+});
+
+describe('the slot lock read', () => {
+  it('of a one-slot booking is planned for its first five calls on a connection, then runs on one cached plan', async () => {
+    // One connection, so every booking below runs on the same prepared statement.
+    const single = await openDatabase({ url: t.databaseUrl, poolMax: 1 });
+    try {
+      for (let i = 0; i < 9; i++) {
+        const slot = await f.slot(locationId, resourceId);
+        await single.sql.transaction((tx) =>
+          bookSlotsInTransaction(tx, { slotIds: [slot], customer: someone(`plan${i}`), actorLabel: 'test', status: 'HELD', mail: null }),
+        );
+      }
+      const [lockRead] = await single.sql.query<{ custom_plans: number; generic_plans: number }>(
+        `SELECT custom_plans::int, generic_plans::int FROM pg_prepared_statements WHERE statement LIKE '%FOR UPDATE OF s%'`,
+      );
+      expect(lockRead).toEqual({ custom_plans: 5, generic_plans: 4 });
+    } finally {
+      await single.close();
+    }
   });
 });

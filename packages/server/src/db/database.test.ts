@@ -24,31 +24,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-// First in the file: the process-wide bound on named statements is filled by a test below.
-describe('SqlRunner.transaction plans', () => {
-  it('genericPlans: statements run on their one cached generic plan from the first call, and only inside that transaction', async () => {
-    const single = await openDatabase({ url: database.url, poolMax: 1 });
-    try {
-      const probe = (tag: string) => `SELECT n /* ${tag} */ FROM tx_probe WHERE id = ANY($1::int[])`;
-      for (let i = 0; i < 7; i++) {
-        await single.sql.transaction((tx) => tx.query(probe('generic'), [[1]]), { lockTimeoutMs: 1000, genericPlans: true });
-        await single.sql.transaction((tx) => tx.query(probe('default'), [[1]]), { lockTimeoutMs: 1000 });
-      }
-      const plans = await single.sql.query<{ statement: string; generic_plans: number; custom_plans: number }>(
-        `SELECT statement, generic_plans::int, custom_plans::int FROM pg_prepared_statements WHERE statement LIKE '%FROM tx_probe WHERE id = ANY%'`,
-      );
-      const count = (tag: string) => plans.find((p) => p.statement.includes(tag));
-      expect(count('generic')).toMatchObject({ generic_plans: 7, custom_plans: 0 });
-      // Left to itself PostgreSQL plans each of the first five calls for its values at least.
-      expect(count('default')!.custom_plans).toBeGreaterThanOrEqual(5);
-      const [after] = await single.sql.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
-      expect(after!.plan_cache_mode).toBe('auto');
-    } finally {
-      await single.close();
-    }
-  });
-});
-
 describe.each([
   ['PostgreSQL', () => postgres],
   ['PGlite', () => embedded],

@@ -31,26 +31,10 @@ export interface SqlRunner extends SqlQuery {
   /**
    * Runs fn in one transaction on one connection: committed when it resolves, rolled back when it
    * throws. A row lock waited on longer than lockTimeoutMs fails with SQLSTATE 55P03 (transient).
-   * genericPlans: its prepared statements use their cached generic plan from the first run instead
-   * of being planned again for each call's values (see bookingTransaction).
    */
-  transaction<T>(fn: (tx: SqlQuery) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: SqlQuery) => Promise<T>, options?: { lockTimeoutMs?: number }): Promise<T>;
   /** Calls `fn` after each commit of a transaction of this database, in this process, that asked to wake `channel`; returns the unsubscribe. */
   onCommitted(channel: string, fn: () => void): () => void;
-}
-
-export interface TransactionOptions {
-  lockTimeoutMs?: number;
-  genericPlans?: boolean;
-}
-
-/** What a transaction of SqlRunner.transaction sends first, in one round trip: BEGIN and its own settings (SET LOCAL ends with it). */
-function beginStatement({ lockTimeoutMs, genericPlans }: TransactionOptions): string {
-  return [
-    'BEGIN',
-    ...(lockTimeoutMs ? [`SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}`] : []),
-    ...(genericPlans ? ['SET LOCAL plan_cache_mode = force_generic_plan'] : []),
-  ].join('; ');
 }
 
 /** The onCommitted subscribers of one database, and the wakes a committed transaction asked for. */
@@ -131,9 +115,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 // Statements with parameters run as named prepared statements: PostgreSQL parses each text once per
-// connection instead of on every call (the booking statements are long); it may still plan a call
-// again for its values, unless the transaction asks for generic plans. Named by text, process-wide;
-// a bound keeps a stream of ad-hoc texts from piling up statements on the server.
+// connection instead of on every call (the booking statements are long), and after five calls plans
+// it once too, unless its generic plan looks dearer than a plan for each call's values (see
+// lockSlotsToBook). Named by text, process-wide; a bound keeps a stream of ad-hoc texts from piling
+// up statements on the server.
 const preparedNames = new Map<string, string>();
 export const MAX_PREPARED_STATEMENTS = 200;
 
@@ -260,12 +245,13 @@ export function openPgPool(
         conn.release();
       }
     },
-    async transaction(fn, options = {}) {
+    async transaction(fn, { lockTimeoutMs } = {}) {
       const conn = client instanceof pg.Pool ? await connect() : client;
       let broken: Error | undefined;
       let committing = false;
       try {
-        await conn.query(beginStatement(options));
+        // One round trip for both: the lock timeout lasts only as long as this transaction.
+        await conn.query(lockTimeoutMs ? `BEGIN; SET LOCAL lock_timeout = ${Math.ceil(lockTimeoutMs)}` : 'BEGIN');
         const channels = new Set<string>();
         const result = await fn({ ...runner(conn), wakeAtCommit: (channel) => channels.add(channel) });
         committing = true;
