@@ -79,6 +79,7 @@ function bookingEvent(change: BookingChange, now: Date): DomainEventInput | null
     aggregateType: 'booking',
     aggregateId: after.id,
     occurredAt: now,
+    newAggregate: !before,
     payload: {
       bookingId: after.id,
       status: after.status,

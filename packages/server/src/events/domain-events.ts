@@ -20,9 +20,11 @@ export interface DomainEventInput {
   payload: Record<string, unknown>;
   /** The payload's schema version (default 1). */
   version?: number;
+  /** The change created the aggregate (a new booking): its events start at 1, with no earlier ones to look up. */
+  newAggregate?: boolean;
 }
 
-export interface DomainEvent extends Required<DomainEventInput> {
+export interface DomainEvent extends Required<Omit<DomainEventInput, 'newAggregate'>> {
   id: string;
   position: string;
   aggregateSeq: number;
@@ -48,6 +50,7 @@ export function eventsJson(events: DomainEventInput[]): string {
       aggregate_id: e.aggregateId,
       occurred_at: e.occurredAt.toISOString(),
       payload: e.payload,
+      new_aggregate: e.newAggregate ?? false,
     })),
   );
 }

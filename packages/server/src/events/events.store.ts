@@ -19,19 +19,20 @@ const EVENT_COLUMNS = 'id, position::text AS position, type, version, aggregate_
 
 /**
  * The INSERT of events given as a JSON array (the parameter `json`, e.g. '$1') of {ord, type,
- * version, aggregate_type, aggregate_id, occurred_at, payload}; each aggregate's events continue
- * its sequence in `ord` order. A part for statements that write events with other rows;
+ * version, aggregate_type, aggregate_id, occurred_at, payload, new_aggregate}; each aggregate's
+ * events continue its sequence in `ord` order (a new aggregate's start at 1, with no lookup). A part for statements that write events with other rows;
  * `onlyAggregatesIn` (SQL giving ids) keeps only the events of those aggregates.
  */
 export function insertEventsSql(json: string, onlyAggregatesIn?: string): string {
   return `INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
      SELECT e.type, e.version, e.aggregate_type, e.aggregate_id,
-       coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
-                 WHERE d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id), 0)
+       CASE WHEN e.new_aggregate THEN 0
+         ELSE coalesce((SELECT max(d.aggregate_seq) FROM domain_events d
+                        WHERE d.aggregate_type = e.aggregate_type AND d.aggregate_id = e.aggregate_id), 0) END
          + row_number() OVER (PARTITION BY e.aggregate_type, e.aggregate_id ORDER BY e.ord),
        e.occurred_at, e.payload
      FROM jsonb_to_recordset(${json}::jsonb) AS e(type text, version int, aggregate_type text, aggregate_id uuid,
-       occurred_at timestamptz, payload jsonb, ord int)
+       occurred_at timestamptz, payload jsonb, ord int, new_aggregate boolean)
      ${onlyAggregatesIn ? `WHERE e.aggregate_id IN (${onlyAggregatesIn})` : ''}`;
 }
 
