@@ -20,8 +20,9 @@ const EVENT_COLUMNS = 'id, position::text AS position, type, version, aggregate_
 /**
  * The INSERT of events given as a JSON array (the parameter `json`, e.g. '$1') of {ord, type,
  * version, aggregate_type, aggregate_id, occurred_at, payload, new_aggregate}; each aggregate's
- * events continue its sequence in `ord` order (a new aggregate's start at 1, with no lookup). A part for statements that write events with other rows;
- * `onlyAggregatesIn` (SQL giving ids) keeps only the events of those aggregates.
+ * events continue its sequence in `ord` order (a new aggregate's start at 1, with no lookup). A part
+ * for statements that write events with other rows; `onlyAggregatesIn` (SQL giving ids) keeps only
+ * the events of those aggregates.
  */
 export function insertEventsSql(json: string, onlyAggregatesIn?: string): string {
   return `INSERT INTO domain_events (type, version, aggregate_type, aggregate_id, aggregate_seq, occurred_at, payload)
