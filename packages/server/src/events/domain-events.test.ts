@@ -4,7 +4,8 @@ import { appWithResource, customer, gid, uuidOf, type Fixtures } from '../../tes
 import { CANCEL, CONFIRM, HOLD, RESCHEDULE, call } from '../../test/kit/documents.js';
 import { REGISTER, publishedForm } from '../../test/kit/forms.js';
 import { APPROVE, DECLINE, PROPOSE, proposalFixtures, tokenOf } from '../../test/kit/proposals.js';
-import { eventsOf } from './domain-events.js';
+import { randomUUID } from 'node:crypto';
+import { eventsOf, recordEvents } from './domain-events.js';
 
 let t: TestApp;
 let f: Fixtures;
@@ -79,6 +80,25 @@ describe('domain events', () => {
     for (const bookingId of registration!.payload.bookingIds) {
       expect((await eventsOf(t.app.db.sql, 'booking', bookingId)).map((e) => e.type)).toEqual(['booking.confirmed']);
     }
+  });
+});
+
+describe('event sequence numbers', () => {
+  const event = (aggregateId: string, type: string, newAggregate?: boolean) =>
+    ({ type, aggregateType: 'booking', aggregateId, occurredAt: new Date(), payload: {}, newAggregate }) as const;
+
+  it('continue an aggregate’s numbers; a new aggregate starts at 1 without looking for earlier events', async () => {
+    const id = randomUUID();
+    await t.app.db.sql.transaction((tx) => recordEvents(tx, [event(id, 'booking.held', true), event(id, 'booking.confirmed', true)]));
+    await t.app.db.sql.transaction((tx) => recordEvents(tx, [event(id, 'booking.cancelled')]));
+    expect((await eventsOf(t.app.db.sql, 'booking', id)).map((e) => [e.aggregateSeq, e.type])).toEqual([
+      [1, 'booking.held'],
+      [2, 'booking.confirmed'],
+      [3, 'booking.cancelled'],
+    ]);
+    // Declared new, it is not looked up: numbered from 1 again, the unique sequence refuses it.
+    await expect(t.app.db.sql.transaction((tx) => recordEvents(tx, [event(id, 'booking.held', true)]))).rejects.toThrow(/duplicate key/);
+    expect(await eventsOf(t.app.db.sql, 'booking', id)).toHaveLength(3);
   });
 });
 
