@@ -42,7 +42,8 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     // No per-booking invitations beside the one list.
     expect(await queuedMails(t, `kind = 'invitation'`)).toEqual([]);
 
-    const [toRegistrant, toCreator] = mails;
+    const toRegistrant = mails.find((m) => m.kind === 'registration');
+    const toCreator = mails.find((m) => m.kind === 'registration-notice');
     expect(toRegistrant!.content.subject).toBe('Invitation: Soccer coaching, Sat Mar 13, 5:00–6:00 PM (+2 more)');
     const lines = toRegistrant!.content.text.split('\n').filter((l) => l.startsWith('- '));
     expect(lines).toEqual([
