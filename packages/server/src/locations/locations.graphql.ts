@@ -1,6 +1,6 @@
 import { builder } from '../builder.js';
 import { parseGlobalId } from '../shared/ids.js';
-import { policyDescription, policyInputFields } from '../policies/policies.graphql.js';
+import { policyInputFields, policyOutputFields } from '../policies/policies.graphql.js';
 import { SlotGenerationReportRef } from '../scheduling/generation.graphql.js';
 import type { GenerationReport } from '../scheduling/generation.service.js';
 import type { Location } from '../generated/prisma/client.js';
@@ -17,19 +17,7 @@ export const LocationRef = builder.prismaNode('Location', {
     resources: t.relation('resources', { query: { where: { active: true }, orderBy: { name: 'asc' } } }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    bufferBeforeMinutes: t.exposeInt('bufferBeforeMinutes', { nullable: true, description: policyDescription('bufferBeforeMinutes', OF) }),
-    bufferAfterMinutes: t.exposeInt('bufferAfterMinutes', { nullable: true, description: policyDescription('bufferAfterMinutes', OF) }),
-    minNoticeMinutes: t.exposeInt('minNoticeMinutes', { nullable: true, description: policyDescription('minNoticeMinutes', OF) }),
-    horizonDays: t.exposeInt('horizonDays', { nullable: true, description: policyDescription('horizonDays', OF) }),
-    maxBookingsPerDay: t.exposeInt('maxBookingsPerDay', { nullable: true, description: policyDescription('maxBookingsPerDay', OF) }),
-    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', {
-      nullable: true,
-      description: policyDescription('maxBookingsPerCustomerPerDay', OF),
-    }),
-    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', {
-      nullable: true,
-      description: policyDescription('maxBookingsPerCustomerPerWeek', OF),
-    }),
+    ...policyOutputFields((name, description) => t.exposeInt(name, { nullable: true, description }), OF),
   }),
 });
 

@@ -2,7 +2,7 @@ import type { InputFieldBuilder, SchemaTypes } from '@pothos/core';
 import { builder } from '../builder.js';
 import { ErrorInterface } from '../shared/shared.graphql.js';
 import { BookingPolicyError } from './enforce.js';
-import type { POLICY_REASONS, PolicyField } from './policy.js';
+import { POLICY_FIELDS, type POLICY_REASONS, type PolicyField } from './policy.js';
 
 export const BookingPolicyEnum = builder.enumType('BookingPolicy', {
   description: 'A booking policy that refused a time.',
@@ -44,21 +44,15 @@ const DESCRIPTIONS: Record<PolicyField, string> = {
   maxBookingsPerCustomerPerWeek: 'Live bookings per customer (email or phone) per ISO week on one resource (1-1000).',
 };
 
-/** The description of a policy field on Resource or Location (`of`: what null means there). */
-export function policyDescription(name: PolicyField, of: string): string {
-  return `${DESCRIPTIONS[name]} ${of}`;
+/** The policy fields of Resource and Location, each made by `expose` (the caller's field builder; `of`: what null means there). */
+export function policyOutputFields<Field>(expose: (name: PolicyField, description: string) => Field, of: string): Record<PolicyField, Field> {
+  return Object.fromEntries(POLICY_FIELDS.map((name) => [name, expose(name, `${DESCRIPTIONS[name]} ${of}`)])) as Record<PolicyField, Field>;
 }
 
 /** The same fields in create and update inputs: left out keeps the value, null clears it. */
 export function policyInputFields<Types extends SchemaTypes>(t: InputFieldBuilder<Types, 'InputObject'>) {
-  const field = (name: PolicyField) => t.int({ description: `${DESCRIPTIONS[name]} null clears it.` });
-  return {
-    bufferBeforeMinutes: field('bufferBeforeMinutes'),
-    bufferAfterMinutes: field('bufferAfterMinutes'),
-    minNoticeMinutes: field('minNoticeMinutes'),
-    horizonDays: field('horizonDays'),
-    maxBookingsPerDay: field('maxBookingsPerDay'),
-    maxBookingsPerCustomerPerDay: field('maxBookingsPerCustomerPerDay'),
-    maxBookingsPerCustomerPerWeek: field('maxBookingsPerCustomerPerWeek'),
-  };
+  return Object.fromEntries(POLICY_FIELDS.map((name) => [name, t.int({ description: `${DESCRIPTIONS[name]} null clears it.` })])) as Record<
+    PolicyField,
+    ReturnType<typeof t.int>
+  >;
 }

@@ -2,7 +2,7 @@ import { builder } from '../builder.js';
 import { mustExist } from '../db/exists.js';
 import { ResourceKind } from '../generated/prisma/enums.js';
 import { parseGlobalId } from '../shared/ids.js';
-import { policyDescription, policyInputFields } from '../policies/policies.graphql.js';
+import { policyInputFields, policyOutputFields } from '../policies/policies.graphql.js';
 
 export const ResourceKindEnum = builder.enumType(ResourceKind, { name: 'ResourceKind' });
 
@@ -21,19 +21,7 @@ export const ResourceRef = builder.prismaNode('Resource', {
     email: t.exposeString('email', { nullable: true, authScopes: { roles: ['manager', 'scheduler', 'frontdesk'] } }),
     location: t.relation('location'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    bufferBeforeMinutes: t.exposeInt('bufferBeforeMinutes', { nullable: true, description: policyDescription('bufferBeforeMinutes', OF) }),
-    bufferAfterMinutes: t.exposeInt('bufferAfterMinutes', { nullable: true, description: policyDescription('bufferAfterMinutes', OF) }),
-    minNoticeMinutes: t.exposeInt('minNoticeMinutes', { nullable: true, description: policyDescription('minNoticeMinutes', OF) }),
-    horizonDays: t.exposeInt('horizonDays', { nullable: true, description: policyDescription('horizonDays', OF) }),
-    maxBookingsPerDay: t.exposeInt('maxBookingsPerDay', { nullable: true, description: policyDescription('maxBookingsPerDay', OF) }),
-    maxBookingsPerCustomerPerDay: t.exposeInt('maxBookingsPerCustomerPerDay', {
-      nullable: true,
-      description: policyDescription('maxBookingsPerCustomerPerDay', OF),
-    }),
-    maxBookingsPerCustomerPerWeek: t.exposeInt('maxBookingsPerCustomerPerWeek', {
-      nullable: true,
-      description: policyDescription('maxBookingsPerCustomerPerWeek', OF),
-    }),
+    ...policyOutputFields((name, description) => t.exposeInt(name, { nullable: true, description }), OF),
   }),
 });
 
