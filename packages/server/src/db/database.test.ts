@@ -53,6 +53,36 @@ describe.each([
     // The connection went back to a usable state.
     await db().sql.transaction((tx) => tx.query('SELECT 1'));
   });
+
+  it('wakes the subscribers of a channel after commit only; one that throws neither fails the commit nor stops the others', async () => {
+    const woken: string[] = [];
+    const off = [
+      db().sql.onCommitted('probe', () => {
+        throw new Error('a broken wake');
+      }),
+      db().sql.onCommitted('probe', () => woken.push('probe')),
+    ];
+    try {
+      const before = await n();
+      await db()
+        .sql.transaction(async (tx) => {
+          tx.wakeAtCommit!('probe');
+          throw new Error('rolled back');
+        })
+        .catch(() => {});
+      expect(woken).toEqual([]);
+      const result = await db().sql.transaction(async (tx) => {
+        tx.wakeAtCommit!('probe');
+        await tx.query('UPDATE tx_probe SET n = n + 1 WHERE id = $1', [1]);
+        return 'committed';
+      });
+      expect(result).toBe('committed');
+      expect(woken).toEqual(['probe']);
+      expect(await n()).toBe(before + 1);
+    } finally {
+      for (const unsubscribe of off) unsubscribe();
+    }
+  });
 });
 
 describe('prepared statements', () => {
