@@ -1,4 +1,5 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { randomBytes } from '../shared/random.js';
 import type { z } from 'zod';
 import { pii } from '../shared/pii.js';
 import { customerSchema as customerFields } from '../shared/validation.js';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../shared/random.js';
 import type { Booking } from '../generated/prisma/client.js';
 import type { TimeRange } from './errors.js';
 

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytes } from '../shared/random.js';
 import type { SqlQuery } from '../db/database.js';
 import { pii } from '../shared/pii.js';
 import { insertMagicLinks, markMagicLinkUsed, selectMagicLink } from './links.store.js';

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { randomBytes } from './random.js';
 
 /** One data key of the key ring: its id (written into every value it encrypts) and 32 bytes as hex. */
 export interface PiiKey {

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytes } from '../shared/random.js';
 import { z } from 'zod';
 import { customerSchema } from '../booking/customer.js';
 import type { MailSettings } from '../calendar/mail-settings.js';
