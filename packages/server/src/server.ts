@@ -9,11 +9,13 @@ import { JobRunner } from './jobs.js';
 import { attachGraphQLWs } from './live/ws-server.js';
 import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
-import { listenForQueuedMail } from './mail/outbox-wakeup.js';
-import { listenForEvents } from './events/events-wakeup.js';
 import { eventBusRelayFromConfig, RELAY_POLL_INTERVAL_MS } from './events/event-bus.js';
 import { WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
 import { workerId } from './cluster.js';
+import { listenForNotifications } from './db/listen.js';
+import { MAIL_INTENTS_CHANNEL } from './calendar/booking-mail.js';
+import { OUTBOX_CHANNEL } from './mail/outbox.js';
+import { DOMAIN_EVENTS_CHANNEL } from './events/domain-events.js';
 import { deleteExpiredWindows } from './ratelimit/store.js';
 import { deleteExpiredExposures } from './scheduling/exposure-cache.js';
 
@@ -100,35 +102,40 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     const poller = new ImapPoller(app.config, app.services.imip, log);
     jobs.every('imap-poll', app.config.IMAP_POLL_SECONDS * 1000, () => poller.pollOnce());
   }
-  // Every second on every instance, and at once when a transaction that queued mail commits (PostgreSQL
-  // NOTIFY); claims are FOR UPDATE SKIP LOCKED with a lease (src/mail/delivery.ts).
+  // Every second on every instance, and at once when a transaction that queued mail commits (woken at
+  // commit, below); claims are FOR UPDATE SKIP LOCKED with a lease (src/mail/delivery.ts).
   const mailDelivery = mailDeliveryFromConfig(app);
   metrics.measureOutboxDepth(() => mailDelivery.depth());
   const mailJob = jobs.every('mail-delivery', MAIL_POLL_INTERVAL_MS, () => mailDelivery.runOnce());
   // Booking mails are rendered after their change commits (src/calendar/booking-mail.ts), woken by the
-  // same NOTIFY, else every second; a failed intent is logged and tried again later. A woken run first
+  // change, else every second; a failed intent is logged and tried again later. A woken run first
   // lets the intents of concurrent bookings gather, so a busy server renders them in batches.
   const renderJob = jobs.every('booking-mail', MAIL_POLL_INTERVAL_MS, async () => {
     await new Promise((resolve) => setTimeout(resolve, MAIL_RENDER_GATHER_MS));
     const run = await app.services.bookingMail.renderQueued(app.db.sql);
     if (run.failed) log.warn({ failed: run.failed, rendered: run.rendered }, 'booking mails could not be rendered; they are tried again');
   });
-  const onQueued = () => {
-    renderJob.nudge();
-    mailJob.nudge();
-  };
-  const mailWakeup = listenForQueuedMail(app.db.sql, app.config.DATABASE_URL, onQueued, log);
   // Webhooks the same way: deliveries are written with the events (trigger), claimed after commit.
   const webhookDelivery = webhookDeliveryFromConfig(app);
   const webhookJob = jobs.every('webhook-delivery', WEBHOOK_POLL_INTERVAL_MS, () => webhookDelivery.runOnce());
   // EVENT_BUS_URL: events relayed to NATS JetStream or RabbitMQ, one instance at a time (src/events/event-bus.ts).
   const relay = eventBusRelayFromConfig(app);
   const relayJob = relay && jobs.every('event-bus-relay', RELAY_POLL_INTERVAL_MS, () => relay.runOnce());
-  const onEvents = () => {
-    webhookJob.nudge();
-    relayJob?.nudge();
-  };
-  const eventsWakeup = listenForEvents(app.db.sql, app.config.DATABASE_URL, onEvents, log);
+  // Each job is woken only by what gives it work: a booking's commit wakes the renderer, whose commit
+  // wakes delivery (a booking does not send the delivery job looking for mail not yet rendered).
+  const wakeups = listenForNotifications(
+    app.db.sql,
+    app.config.DATABASE_URL,
+    {
+      [MAIL_INTENTS_CHANNEL]: () => renderJob.nudge(),
+      [OUTBOX_CHANNEL]: () => mailJob.nudge(),
+      [DOMAIN_EVENTS_CHANNEL]: () => {
+        webhookJob.nudge();
+        relayJob?.nudge();
+      },
+    },
+    log,
+  );
 
   await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
@@ -149,8 +156,7 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, app.config.SHUTDOWN_TIMEOUT_MS).unref());
       await Promise.race([closed, timeout]);
       httpServer.closeAllConnections();
-      await mailWakeup.close();
-      await eventsWakeup.close();
+      await wakeups.close();
       await jobs.stop();
       mailDelivery.transport.close();
       await relay?.close();

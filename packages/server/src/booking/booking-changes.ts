@@ -1,7 +1,6 @@
-import type { BookingChange, BookingMailer } from '../calendar/booking-mail.js';
+import { MAIL_INTENTS_CHANNEL, type BookingChange, type BookingMailer } from '../calendar/booking-mail.js';
 import type { SqlQuery } from '../db/database.js';
 import { DOMAIN_EVENTS_CHANNEL, eventsJson, type DomainEventInput } from '../events/domain-events.js';
-import { OUTBOX_CHANNEL } from '../mail/outbox.js';
 import { insertChangeRecords, type ChangeRecords } from './booking.store.js';
 
 /**
@@ -20,7 +19,7 @@ export function changeRecords(changes: BookingChange[], now: Date, mail: Booking
   const intents = mail?.intentsOf(changes) ?? [];
   return {
     events: events.length ? { json: eventsJson(events), channel: DOMAIN_EVENTS_CHANNEL } : null,
-    intents: intents.length ? { json: JSON.stringify(intents), channel: OUTBOX_CHANNEL } : null,
+    intents: intents.length ? { json: JSON.stringify(intents), channel: MAIL_INTENTS_CHANNEL } : null,
     now,
   };
 }

@@ -98,6 +98,9 @@ export interface MailRenderRun {
   failed: number;
 }
 
+/** Woken at commit by a change that recorded mail intents: the render job's channel (the outbox's wakes delivery). */
+export const MAIL_INTENTS_CHANNEL = 'slotwise_mail_intents';
+
 const RENDER_BATCH = 50;
 const MAX_BATCHES_PER_RUN = 10;
 const RETRY_BASE_MS = 5_000;
@@ -108,7 +111,7 @@ const RETRY_MAX_MS = 15 * 60_000;
  * (`intentsOf`, written by booking/booking-changes.ts for every booking change, so the GraphQL mutations,
  * the manage page and reschedule proposals send the same mails) only the intent is recorded:
  * which mail, and the booking as the change left it; a rollback records nothing. After commit,
- * `renderQueued` (a background job on every instance, woken by the outbox NOTIFY at commit) renders the
+ * `renderQueued` (a background job on every instance, woken at commit through MAIL_INTENTS_CHANNEL) renders the
  * mails and queues them in the outbox, deleting the intent in the same transaction: every
  * committed change gets its mails exactly once, and a crash leaves the intent for the next run.
  */

@@ -5,22 +5,23 @@ import type { SqlQuery, SqlRunner } from './database.js';
 const RECONNECT_MS = 5_000;
 
 /**
- * Calls `onNotify` whenever a transaction that wakes `channel` commits (wakeAtCommit), so a worker
- * acts at once rather than at its next poll: this process's own transactions directly, anyone
- * else's (other processes, Prisma transactions) through PostgreSQL NOTIFY on one dedicated
- * connection when `databaseUrl` is given. Losing it loses only the shortcut: the poll goes on, and
- * the listener reconnects every few seconds (then wakes once, for anything committed meanwhile).
+ * Calls a channel's handler whenever a transaction that wakes that channel commits (wakeAtCommit), so
+ * a worker acts at once rather than at its next poll: this process's own transactions directly, anyone
+ * else's (other processes, Prisma transactions) through PostgreSQL NOTIFY on one dedicated connection
+ * for all the channels when `databaseUrl` is given. Losing it loses only the shortcut: the polls go on,
+ * and the listener reconnects every few seconds (then wakes every handler once, for anything committed
+ * meanwhile).
  */
 export function listenForNotifications(
   db: SqlRunner,
   databaseUrl: string | undefined,
-  channel: string,
-  onNotify: () => void,
+  handlers: Record<string, () => void>,
   log: Logger,
-  what: string,
 ): { close(): Promise<void> } {
-  const unsubscribe = db.onCommitted(channel, onNotify);
-  if (!databaseUrl) return { close: async () => unsubscribe() };
+  const channels = Object.keys(handlers);
+  const unsubscribe = channels.map((channel) => db.onCommitted(channel, handlers[channel]!));
+  const stopInProcess = () => unsubscribe.forEach((stop) => stop());
+  if (!databaseUrl) return { close: async () => stopInProcess() };
   let current: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
@@ -36,18 +37,18 @@ export function listenForNotifications(
     if (closed) return;
     const client = new pg.Client({ connectionString: databaseUrl });
     current = client;
-    client.on('notification', () => onNotify());
+    client.on('notification', (n) => handlers[n.channel]?.());
     client.on('error', (err) => {
-      log.warn({ err, channel }, `${channel} listener lost its connection; ${what} is still polled`);
+      log.warn({ err, channels }, 'the wake-up listener lost its connection; background jobs are still polled');
       drop(client);
     });
     client.on('end', () => drop(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${channel}`);
-      onNotify();
+      await client.query(channels.map((channel) => `LISTEN ${channel}`).join('; '));
+      for (const channel of channels) handlers[channel]!();
     } catch (err) {
-      log.warn({ err, channel }, `${channel} listener cannot connect; ${what} is still polled`);
+      log.warn({ err, channels }, 'the wake-up listener cannot connect; background jobs are still polled');
       drop(client);
     }
   }
@@ -55,7 +56,7 @@ export function listenForNotifications(
   void connect();
   return {
     async close() {
-      unsubscribe();
+      stopInProcess();
       closed = true;
       clearTimeout(retry);
       await current?.end().catch(() => {});

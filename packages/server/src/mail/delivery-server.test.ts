@@ -7,7 +7,11 @@ import { createTestApp, type TestApp } from '../../test/kit/app.js';
 import { waitFor } from '../../test/kit/wait.js';
 import { FROM, invite } from '../../test/kit/mail.js';
 import { startMailServer, type MailServer } from '../../test/mail-server.js';
-import { listenForQueuedMail } from './outbox-wakeup.js';
+import { listenForNotifications } from '../db/listen.js';
+import { MAIL_INTENTS_CHANNEL } from '../calendar/booking-mail.js';
+import { DOMAIN_EVENTS_CHANNEL } from '../events/domain-events.js';
+import { BOOK, call } from '../../test/kit/documents.js';
+import { gid, GUEST, clinic } from '../../test/kit/fixtures.js';
 import { OUTBOX_CHANNEL, type OutboxMail } from './outbox.js';
 
 describe('delivery in a running server', () => {
@@ -45,23 +49,23 @@ describe('delivery in a running server', () => {
   });
 });
 
-describe('the outbox wake-up', () => {
+describe('the wake-ups at commit', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp();
   });
   afterAll(() => t.close());
 
-  it("wakes on connecting, once per committed transaction that queued mail (this process's directly, others' by NOTIFY), never for a rollback", async () => {
-    let wakes = 0;
-    const waiters: (() => void)[] = [];
-    const wakeCount = (n: number) => new Promise<void>((resolve) => (wakes >= n ? resolve() : waiters.push(() => wakes >= n && resolve())));
-    const listener = listenForQueuedMail(
+  it("wake each job on connecting, then only for what gives it work, once per committed transaction (this process's directly, others' by NOTIFY), never for a rollback", async () => {
+    const c = await clinic(t);
+    const wakes = { render: 0, delivery: 0, events: 0 };
+    const listener = listenForNotifications(
       t.app.db.sql,
       t.databaseUrl,
-      () => {
-        wakes++;
-        waiters.forEach((w) => w());
+      {
+        [MAIL_INTENTS_CHANNEL]: () => wakes.render++,
+        [OUTBOX_CHANNEL]: () => wakes.delivery++,
+        [DOMAIN_EVENTS_CHANNEL]: () => wakes.events++,
       },
       createLogger('silent'),
     );
@@ -70,9 +74,10 @@ describe('the outbox wake-up', () => {
     await watcher.connect();
     const notified: string[] = [];
     watcher.on('notification', (n) => notified.push(n.channel));
-    await watcher.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN test_marker`);
+    await watcher.query(`LISTEN ${OUTBOX_CHANNEL}; LISTEN ${MAIL_INTENTS_CHANNEL}; LISTEN ${DOMAIN_EVENTS_CHANNEL}; LISTEN test_marker`);
     try {
-      await wakeCount(1);
+      await waitFor(() => wakes.render + wakes.delivery + wakes.events === 3, 'the wakes on connecting');
+      expect(wakes).toEqual({ render: 1, delivery: 1, events: 1 });
       await expect(
         t.app.db.sql.transaction(async (tx) => {
           await t.app.services.outbox.enqueue(tx, [invite('guest@example.org')]);
@@ -81,15 +86,22 @@ describe('the outbox wake-up', () => {
       ).rejects.toThrow('rolled back');
       await t.app.db.sql.transaction((tx) => t.app.services.outbox.enqueue(tx, [invite('a@example.org'), invite('b@example.org')]));
       // Woken in process by the commit, with no NOTIFY: PostgreSQL serializes the commits that send one.
-      expect(wakes).toBe(2);
+      expect(wakes).toEqual({ render: 1, delivery: 2, events: 1 });
+
+      // A booking wakes the renderer and the event workers; delivery only once its mails are rendered.
+      await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-02-01T15:00:00Z')), customer: GUEST });
+      expect(wakes).toEqual({ render: 2, delivery: 2, events: 2 });
+      expect((await t.app.services.bookingMail.renderQueued(t.app.db.sql)).rendered).toBe(1);
+      expect(wakes).toEqual({ render: 2, delivery: 3, events: 2 });
+
       // A transaction this process does not run (Prisma's, another instance's) wakes it through NOTIFY.
       await t.app.db.prisma.$transaction((tx) => t.app.services.outbox.enqueue(sqlIn(tx), [invite('c@example.org')]));
-      await wakeCount(3);
+      await waitFor(() => wakes.delivery === 4, 'the NOTIFY wake');
       // Notifications arrive in commit order: once the marker is in, so is every NOTIFY committed before it.
       await t.app.db.sql.query(`SELECT pg_notify('test_marker', '')`);
       await waitFor(() => notified.includes('test_marker'), 'the marker');
       expect(notified).toEqual([OUTBOX_CHANNEL, 'test_marker']);
-      expect(wakes).toBe(3);
+      expect(wakes).toEqual({ render: 2, delivery: 4, events: 2 });
     } finally {
       await watcher.end();
       await listener.close();

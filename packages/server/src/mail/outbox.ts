@@ -54,7 +54,7 @@ export class Outbox {
       };
     });
     const inserted = await insertOutboxRows(tx, JSON.stringify(rows), this.messageIdDomain);
-    // Delivered at commit only (never for a rollback): wakes the delivery workers at once (src/mail/outbox-wakeup.ts).
+    // Delivered at commit only (never for a rollback): wakes the delivery workers at once (listenForNotifications in src/db/listen.ts).
     if (inserted.length) await notifyAtCommit(tx, OUTBOX_CHANNEL);
     return inserted.map((r) => r.id);
   }
