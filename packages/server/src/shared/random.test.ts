@@ -20,9 +20,10 @@ describe('randomBytes (pooled)', () => {
   it('looks uniform: every byte value turns up about as often as the others', () => {
     const counts = new Array<number>(256).fill(0);
     for (let i = 0; i < 1000; i++) for (const b of randomBytes(256)) counts[b]!++;
-    // 1000 draws per value expected; a fixed or repeating pool would be far outside this.
-    expect(Math.min(...counts)).toBeGreaterThan(850);
-    expect(Math.max(...counts)).toBeLessThan(1150);
+    // 1000 draws per value expected (sd about 32): more than 6 sd off happens by chance about once in a
+    // million runs; a fixed or repeating pool would be far outside this.
+    expect(Math.min(...counts)).toBeGreaterThan(800);
+    expect(Math.max(...counts)).toBeLessThan(1200);
   });
 
   it('serves sizes larger than the pool, and a piece that does not fit what is left from a fresh pool', () => {
