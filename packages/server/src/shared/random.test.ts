@@ -21,7 +21,7 @@ describe('randomBytes (pooled)', () => {
     const counts = new Array<number>(256).fill(0);
     for (let i = 0; i < 1000; i++) for (const b of randomBytes(256)) counts[b]!++;
     // 1000 draws per value expected (sd about 32): more than 6 sd off happens by chance about once in a
-    // million runs; a fixed or repeating pool would be far outside this.
+    // million runs; a pool handed out unfilled (zeros, or whatever the allocation held) would be far outside it.
     expect(Math.min(...counts)).toBeGreaterThan(800);
     expect(Math.max(...counts)).toBeLessThan(1200);
   });
