@@ -1,4 +1,8 @@
+import { createRequire } from 'node:module';
 import pg from 'pg';
+
+// pg's own conversion of a bound value to its text form (arrays, dates, JSON), as it sends it.
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(value: unknown): string | Buffer | null };
 
 /** One statement as this process sent it through `pg` (Prisma's adapter and plain SQL alike). */
 export interface RecordedStatement {
@@ -29,6 +33,8 @@ export const BIG_TABLES = ['slots', 'bookings'];
 export interface StatementPlan {
   /** The statement's text on one line, shortened. */
   statement: string;
+  /** After five calls PostgreSQL runs it on its one cached generic plan (shown), not a plan per call. */
+  generic: boolean;
   /** "Index Scan using slots_resource_start_key on slots", one per scan node of a big table. */
   scans: string[];
   /** Scan nodes that read a whole big table. */
@@ -53,29 +59,60 @@ export function hotStatements(statements: RecordedStatement[]): RecordedStatemen
   });
 }
 
-/** EXPLAIN (not ANALYZE: nothing runs) of each statement with the values it was sent with. */
+type Explained = { 'QUERY PLAN': { Plan: PlanNode }[] }[];
+
+/** How many calls of a prepared statement PostgreSQL plans for their values before it may keep one generic plan. */
+const CUSTOM_PLAN_CALLS = 5;
+
+/**
+ * EXPLAIN (not ANALYZE: nothing runs) of each statement as the server runs it: a named prepared
+ * statement (src/db/database.ts), planned for its values on its first five calls, then on whichever
+ * plan PostgreSQL's plan cache keeps (often one generic plan). So a statement with values is prepared
+ * here too and EXPLAINed through EXECUTE six times: the first plan and the sixth are both judged.
+ */
 export async function explainStatements(databaseUrl: string, statements: RecordedStatement[]): Promise<StatementPlan[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
+  // EXECUTE takes no bind parameters: its values go as literals, in the text form pg sends them in.
+  const literal = (value: unknown) => {
+    const text = prepareValue(value);
+    return text === null ? 'NULL' : client.escapeLiteral(String(text));
+  };
+  const explain = async (s: RecordedStatement): Promise<{ plans: PlanNode[]; generic: boolean }> => {
+    if (!s.values.length)
+      return { plans: [((await client.query(`EXPLAIN (FORMAT JSON) ${s.text}`)).rows as Explained)[0]!['QUERY PLAN'][0]!.Plan], generic: false };
+    await client.query(`PREPARE plan_probe AS ${s.text}`);
+    try {
+      const execute = `EXPLAIN (FORMAT JSON) EXECUTE plan_probe(${s.values.map(literal).join(', ')})`;
+      const plans: PlanNode[] = [];
+      for (let call = 0; call <= CUSTOM_PLAN_CALLS; call++) plans.push(((await client.query(execute)).rows as Explained)[0]!['QUERY PLAN'][0]!.Plan);
+      const [cache] = (await client.query(`SELECT generic_plans FROM pg_prepared_statements WHERE name = 'plan_probe'`)).rows as {
+        generic_plans: string;
+      }[];
+      return { plans: [plans[0]!, plans[CUSTOM_PLAN_CALLS]!], generic: Number(cache!.generic_plans) > 0 };
+    } finally {
+      await client.query('DEALLOCATE plan_probe');
+    }
+  };
   try {
-    const plans: StatementPlan[] = [];
+    const result: StatementPlan[] = [];
     for (const s of statements) {
-      const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${s.text}`, s.values as unknown[]);
-      const scans: string[] = [];
-      const seqScans: string[] = [];
+      const { plans, generic } = await explain(s);
+      const scans = new Set<string>();
+      const seqScans = new Set<string>();
       const visit = (node: PlanNode) => {
         const table = node['Relation Name'];
         if (table && BIG_TABLES.includes(table)) {
           const scan = `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''} on ${table}`;
-          scans.push(scan);
-          if (node['Node Type'] === 'Seq Scan') seqScans.push(scan);
+          scans.add(scan);
+          if (node['Node Type'] === 'Seq Scan') seqScans.add(scan);
         }
         for (const child of node.Plans ?? []) visit(child);
       };
-      visit(rows[0]!['QUERY PLAN'][0]!.Plan);
-      plans.push({ statement: s.text.replace(/\s+/g, ' ').trim().slice(0, 140), scans, seqScans });
+      for (const plan of plans) visit(plan);
+      result.push({ statement: s.text.replace(/\s+/g, ' ').trim().slice(0, 140), generic, scans: [...scans], seqScans: [...seqScans] });
     }
-    return plans;
+    return result;
   } finally {
     await client.end();
   }
@@ -87,7 +124,10 @@ export function formatPlans(title: string, plans: StatementPlan[]): string {
     `\n== ${title}: ${plans.length} statements on ${BIG_TABLES.join('/')}, ${plans.filter((p) => p.seqScans.length).length} with a Seq Scan`,
   ];
   for (const p of plans)
-    lines.push(`${p.seqScans.length ? 'SEQ ' : '    '}${p.statement}`, `       ${p.scans.join('; ') || '(no scan of a big table)'}`);
+    lines.push(
+      `${p.seqScans.length ? 'SEQ ' : '    '}${p.generic ? '(generic plan) ' : ''}${p.statement}`,
+      `       ${p.scans.join('; ') || '(no scan of a big table)'}`,
+    );
   return lines.join('\n');
 }
 
