@@ -81,7 +81,8 @@ export function composeBookingMail(
   now: Date,
 ): MailContent {
   const title = eventTitle(view, to.role);
-  const local = `${localWhen(view.startAt, view.endAt, to.timeZone)} (${to.timeZone})`;
+  const when = localWhen(view.startAt, view.endAt, to.timeZone);
+  const local = `${when} (${to.timeZone})`;
   const utc = utcWhen(view.startAt, view.endAt);
   const where = view.location ? [view.location.title, view.location.address].filter(Boolean).join(', ') : null;
   const linkText = kind === 'cancellation' ? 'See this booking' : 'See or cancel this booking';
@@ -142,7 +143,7 @@ export function composeBookingMail(
       }
     : undefined;
   return {
-    subject: `${SUBJECT[kind]}: ${title}, ${localWhen(view.startAt, view.endAt, to.timeZone)}`,
+    subject: `${SUBJECT[kind]}: ${title}, ${when}`,
     text,
     html,
     ...(calendar ? { calendar } : {}),
