@@ -134,6 +134,14 @@ describe('local dates in a zone', () => {
     expect(todayIn('Pacific/Pago_Pago', new Date('2026-01-01T10:00:00Z'))).toBe('2025-12-31');
   });
 
+  it('reads UTC wall times as the instant itself (the one zone read without Intl)', () => {
+    for (const at of ['2026-03-29T00:00:00.000Z', '2026-03-29T23:59:59.999Z', '2024-02-29T12:07:00.000Z', '1999-12-31T23:30:00.000Z']) {
+      const local = toLocal(new Date(at), 'UTC');
+      expect([local.date, local.time, local.hour], at).toEqual([at.slice(0, 10), at.slice(11, 16), Number(at.slice(11, 13))]);
+      expect(toLocal(new Date(at), 'Etc/UTC').time, at).toBe(local.time);
+    }
+  });
+
   it('agrees with toLocal on both sides of every transition', () => {
     for (const [zone, around] of [
       ['Europe/Berlin', '2026-03-29T01:00:00Z'],

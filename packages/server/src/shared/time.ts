@@ -263,6 +263,8 @@ const offsets = new ZoneMemo<number>(200_000);
  * quarter hour serves every slot in it. A bucket whose two ends differ is read exactly.
  */
 function cachedOffset(ms: number, timeZone: string): number {
+  // Every mail shows its time in UTC too: no lookup for the one zone whose offset is always 0.
+  if (timeZone === 'UTC') return 0;
   const bucket = Math.floor(ms / BUCKET_MS);
   const known = offsets.get(timeZone, bucket);
   if (known !== undefined) return known;
