@@ -67,6 +67,21 @@ describe('operation cost (README "Cost of an operation")', () => {
     }
   });
 
+  it('says whether variables can change the weight of an operation (the plugin weighs the others once)', () => {
+    const weighs = (name: string, variables: Record<string, unknown>) =>
+      operationCost(schema, sdk.get(name)!, getOperationAST(sdk.get(name)!)!, variables, now).weighsArguments;
+    const customer = { name: 'A', email: 'a@example.com' };
+    expect(weighs('Book', { input: { slotId: 's', customer } })).toBe(false);
+    expect(weighs('Hold', { input: { slotId: 's', customer } })).toBe(false);
+    expect(weighs('Locations', {})).toBe(false);
+    expect(weighs('Availability', { resourceId: 'r', ...days(7) })).toBe(true);
+    expect(weighs('Bookings', { first: 20 })).toBe(true);
+    expect(weighs('Nodes', { ids: ['a', 'b'] })).toBe(true);
+    // What it claims: the same weight whatever the variables, where no field weighs its arguments.
+    const book = (slotId: string) => costOf('Book', { input: { slotId, customer, notes: slotId.repeat(50), partySize: slotId.length } });
+    expect(book('x')).toBe(book('another slot'));
+  });
+
   it('counts aliases, nested windows and connection pages', () => {
     const aliased = `query ($l: ID!, $from: DateTime!, $to: DateTime!) { ${Array.from({ length: 30 }, (_, i) => `a${i}: availability(locationId: $l, from: $from, to: $to) { __typename }`).join(' ')} }`;
     const result = operationCost(schema, parse(aliased), getOperationAST(parse(aliased))!, { l: 'l', ...days(92) }, now);

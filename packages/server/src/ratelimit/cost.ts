@@ -66,6 +66,11 @@ export interface OperationCost {
   availabilityFields: number;
   /** The variables did not coerce: the operation will fail before any resolver runs. */
   invalidVariables: boolean;
+  /**
+   * Some field's weight comes from its arguments (a window, a page size, ids asked for), which
+   * variables may set; otherwise every request with this operation weighs the same.
+   */
+  weighsArguments: boolean;
 }
 
 export function operationCost(
@@ -75,12 +80,13 @@ export function operationCost(
   rawVariables: Record<string, unknown> | null | undefined,
   now = new Date(),
 ): OperationCost {
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
+  const coerced = coerceVariables(schema, operation, rawVariables);
   const variables = coerced.coerced ?? {};
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const root = schema.getRootType(operation.operation);
-  if (!root) return { cost: 0, availabilityFields: 0, invalidVariables: Boolean(coerced.errors) };
+  if (!root) return { cost: 0, availabilityFields: 0, invalidVariables: Boolean(coerced.errors), weighsArguments: false };
+  let weighsArguments = false;
 
   // Per selection set, parent type and page size: fragments spread many times are costed once.
   const memo = new Map<SelectionSetNode, Map<string, number>>();
@@ -123,12 +129,17 @@ export function operationCost(
     if (!field) return 0;
     const named = getNamedType(field.type);
     if (!isCompositeType(named) || !node.selectionSet) return 0;
-    const args = argumentsOf(field, node, variables);
     const windowed = WINDOWED[`${parent.name}.${name}`];
+    const paginated = field.args.some((a) => a.name === 'first' || a.name === 'last');
+    const list = isListType(getNullableType(field.type));
+    // Only these weigh what their arguments say; other fields' arguments are not read.
+    const weighed = Boolean(windowed) || paginated || (list && name === 'nodes');
+    if (weighed) weighsArguments = true;
+    const args = weighed ? argumentsOf(field, node, variables) : {};
     const own = windowed ? windowed(args, now) : 1;
     // A paginated field (its result may be a union around the connection) sizes its edges and nodes.
-    const page = field.args.some((a) => a.name === 'first' || a.name === 'last') ? pageOf(args) : null;
-    const items = isListType(getNullableType(field.type)) ? listSize(name, args, pageSize) : 1;
+    const page = paginated ? pageOf(args) : null;
+    const items = list ? listSize(name, args, pageSize) : 1;
     const inner = selectionCost(node.selectionSet, named, page);
     // Every object of a list counts, even one asked only for leaves (`nodes(ids: [10,000 ids]) { id }`).
     return own + (items === 1 ? inner : items * Math.max(1, inner));
@@ -149,7 +160,12 @@ export function operationCost(
     }
   };
   visitRoot(operation.selectionSet);
-  return { cost, availabilityFields: responseKeys.size, invalidVariables: Boolean(coerced.errors) };
+  return { cost, availabilityFields: responseKeys.size, invalidVariables: Boolean(coerced.errors), weighsArguments };
+}
+
+/** The operation's variables as graphql will coerce them before anything runs; `errors` when they do not. */
+export function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, rawVariables: Record<string, unknown> | null | undefined) {
+  return getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {}, { maxErrors: 1 });
 }
 
 function argumentsOf(field: GraphQLField<unknown, unknown>, node: FieldNode, variables: Record<string, unknown>): Args {

@@ -5,7 +5,7 @@ import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Context } from '../context.js';
 import { operationCharge, remoteAddressOf, type ClientSource, type LimitKind } from './client.js';
-import { operationCost, type OperationCost } from './cost.js';
+import { coerceVariables, operationCost, type OperationCost } from './cost.js';
 import type { RateLimiter } from './limiter.js';
 
 /** What an operation refused before it ran costs: parse and validation errors, a failed sign-in, a refused estimate. */
@@ -30,15 +30,18 @@ export function useRateLimit(limiter: RateLimiter, options: OperationLimits): Pl
   const bookingMutations = new Set(options.bookingMutations);
   // Requests that reached execution were charged there; any other answer was a refusal.
   const charged = new WeakSet<Request>();
-  // A query or mutation without variables weighs what its text says: Yoga hands the same parsed
-  // document to every request with that text, so it is weighed once.
+  // A query or mutation weighs what its text says when no variable can change its weight (it has
+  // none, or no field weighs its arguments: a `book` or `hold`). Yoga hands the same parsed document
+  // to every request with that text, so it is weighed once; only the variables are checked again.
+  // Subscriptions' windows start when they are sent: weighed every time.
   const fixedCosts = new WeakMap<OperationDefinitionNode, OperationCost>();
-  const costOf = (args: ExecutionArgs, operation: OperationDefinitionNode) => {
-    if (operation.variableDefinitions?.length || operation.operation === 'subscription') {
-      return operationCost(args.schema, args.document, operation, args.variableValues);
-    }
-    let cost = fixedCosts.get(operation);
-    if (!cost) fixedCosts.set(operation, (cost = operationCost(args.schema, args.document, operation, args.variableValues)));
+  const costOf = (args: ExecutionArgs, operation: OperationDefinitionNode): OperationCost => {
+    const hasVariables = Boolean(operation.variableDefinitions?.length);
+    const fixed = fixedCosts.get(operation);
+    if (fixed)
+      return hasVariables ? { ...fixed, invalidVariables: Boolean(coerceVariables(args.schema, operation, args.variableValues).errors) } : fixed;
+    const cost = operationCost(args.schema, args.document, operation, args.variableValues);
+    if (operation.operation !== 'subscription' && !cost.invalidVariables && !(hasVariables && cost.weighsArguments)) fixedCosts.set(operation, cost);
     return cost;
   };
 
