@@ -183,6 +183,21 @@ describe('a session (a PERSON with an email): host and guest', () => {
     expect(await call(t, CANCEL, { bookingId: booking.id }, { token: hostToken })).toMatchObject({ __typename: 'Booking', status: 'CANCELLED' });
     expect((await mailsOf(booking.id)).filter((m) => m.kind === 'cancellation')).toHaveLength(2);
   });
+
+  it('queued mails, sealed and larger than 2 KB, stay in the outbox row itself: nothing goes to its TOAST table', async () => {
+    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-03-01T15:00:00Z')), customer: guest });
+    expect(await mailsOf(booking.id)).toHaveLength(2);
+    const rows = await t.app.db.sql.query<{ len: number; compressed: string | null }>(
+      'SELECT octet_length(content) AS len, pg_column_compression(content) AS compressed FROM outbox_messages WHERE booking_id = $1',
+      [dbId(booking.id)],
+    );
+    // Past PostgreSQL's 2 KB threshold a row is compressed (a sealed mail never shrinks) or moved out of line.
+    expect(rows.every((r) => r.len > 2032 && r.compressed === null)).toBe(true);
+    const [toast] = await t.app.db.sql.query<{ bytes: string }>(
+      `SELECT pg_relation_size(reltoastrelid)::text AS bytes FROM pg_class WHERE oid = 'outbox_messages'::regclass`,
+    );
+    expect(toast!.bytes).toBe('0');
+  });
 });
 
 describe('rooms, and bookings from before invites', () => {
