@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -63,7 +64,12 @@ function aliasedAvailability(n: number) {
   };
 }
 
-const from = (ip: string, session?: string) => ({ 'x-forwarded-for': ip, ...(session ? { 'x-session-id': session } : {}) });
+// Redis keeps rate windows between test runs: each run's client addresses and sessions are its own, so a
+// run started within a minute of the last one starts with fresh budgets.
+const RUN = randomInt(1, 0xffff).toString(16);
+/** This run's n-th client address (IPv6 documentation prefix). */
+const address = (n: number) => `2001:db8:${RUN}::${n.toString(16)}`;
+const from = (ip: string, session?: string) => ({ 'x-forwarded-for': ip, ...(session ? { 'x-session-id': `${session}-${RUN}` } : {}) });
 
 async function post(body: unknown, headers: Record<string, string>, accept = 'application/graphql-response+json') {
   const response = await fetch(`${url}/graphql`, {
@@ -105,19 +111,19 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
   it('is refused over HTTP (400, TOO_MANY_AVAILABILITY_FIELDS) and, with 5 aliases, by its cost (400, COST_LIMIT_EXCEEDED), touching no database', async () => {
     let thirty!: Awaited<ReturnType<typeof post>>;
     let five!: Awaited<ReturnType<typeof post>>;
-    expect(await checkoutsDuring(async () => (thirty = await post(aliasedAvailability(30), from('198.51.100.1'))))).toBe(0);
+    expect(await checkoutsDuring(async () => (thirty = await post(aliasedAvailability(30), from(address(1)))))).toBe(0);
     expect(thirty.status).toBe(400);
     expect(codes(thirty.body)).toEqual(['TOO_MANY_AVAILABILITY_FIELDS']);
     expect(thirty.body.errors![0]!.extensions).toMatchObject({ count: 30, max: 5 });
     expect(thirty.body.data).toBeUndefined();
 
-    expect(await checkoutsDuring(async () => (five = await post(aliasedAvailability(5), from('198.51.100.1'))))).toBe(0);
+    expect(await checkoutsDuring(async () => (five = await post(aliasedAvailability(5), from(address(1)))))).toBe(0);
     expect(five.status).toBe(400);
     expect(codes(five.body)).toEqual(['COST_LIMIT_EXCEEDED']);
     expect(five.body.errors![0]!.extensions).toMatchObject({ cost: 5 * (92 * 5 + 11), maxCost: 1000 });
 
     // One such field is an ordinary (if large) request: it runs.
-    const one = await post(aliasedAvailability(1), from('198.51.100.2'));
+    const one = await post(aliasedAvailability(1), from(address(2)));
     expect(one.status).toBe(200);
     expect(one.body.data).toMatchObject({ a0: { __typename: 'Availability' } });
   });
@@ -125,14 +131,14 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
   it('six at once (they filled the pool before) are all refused without a checkout', async () => {
     const results: Awaited<ReturnType<typeof post>>[] = [];
     const used = await checkoutsDuring(() =>
-      Promise.all(Array.from({ length: 6 }, (_, i) => post(aliasedAvailability(30), from(`198.51.100.${10 + i}`)).then((r) => results.push(r)))),
+      Promise.all(Array.from({ length: 6 }, (_, i) => post(aliasedAvailability(30), from(address(10 + i))).then((r) => results.push(r)))),
     );
     expect(used).toBe(0);
     expect(results.map((r) => r.status)).toEqual([400, 400, 400, 400, 400, 400]);
   });
 
   it('is refused over WebSocket and over SSE the same way', async () => {
-    const client = wsFrom(from('198.51.100.20'));
+    const client = wsFrom(from(address(20)));
     try {
       for (const [n, code] of [
         [30, 'TOO_MANY_AVAILABILITY_FIELDS'],
@@ -165,7 +171,7 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
     // Every slot's location, every resource of it, and 93 days of each one's slots.
     const query = `subscription ($l: ID) { slotAvailability(locationId: $l) { ... on SlotAvailabilityEvent {
       slots { resource { location { resources { slots(from: "2030-01-01T00:00:00Z", to: "2030-04-01T00:00:00Z") { id } } } } } } } }`;
-    const client = wsFrom(from('198.51.100.21'));
+    const client = wsFrom(from(address(21)));
     try {
       const ws = wsSubscribe(client, { l: locationId }, query);
       let viaWs!: string;
@@ -184,7 +190,7 @@ describe('aliased availability: 30 locations x 92 days in one request', () => {
 
 describe('subscription flood: 25 connections x 20 slotAvailability from one address', () => {
   it('admits what the rate budget pays for, then refuses the rest (RATE_LIMITED) before the database', async () => {
-    const ip = '203.0.113.1';
+    const ip = address(31);
     const clients = Array.from({ length: 25 }, () => wsFrom(from(ip)));
     const subscribe = (client: Client) => wsSubscribe(client, { locationId }, LIVE_QUERY);
     try {
@@ -216,7 +222,7 @@ describe('subscription flood: 25 connections x 20 slotAvailability from one addr
   }, 120_000);
 
   it('with a session per connection the per-address cap holds: 100 admitted, the rest TOO_MANY_SUBSCRIPTIONS over WebSocket and SSE', async () => {
-    const ip = '203.0.113.2';
+    const ip = address(32);
     // Resource subscriptions (25 units): each session's budget would allow 48, the address's 480.
     const clients = Array.from({ length: 20 }, (_, i) => wsFrom(from(ip, `flood-${i}`)));
     const subscribe = (client: Client) => wsSubscribe(client, { resourceId }, LIVE_QUERY);
@@ -284,7 +290,7 @@ describe('request bodies', () => {
         async () =>
           (sized = await fetch(`${url}/graphql`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', ...from('192.0.2.1') },
+            headers: { 'content-type': 'application/json', ...from(address(41)) },
             body: huge,
           })),
       ),
@@ -302,7 +308,7 @@ describe('request bodies', () => {
     });
     const chunked = await fetch(`${url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...from('192.0.2.2') },
+      headers: { 'content-type': 'application/json', ...from(address(42)) },
       body: stream,
       duplex: 'half',
     } as RequestInit);
@@ -311,7 +317,7 @@ describe('request bodies', () => {
     // Just under the limit is read as usual.
     const fits = JSON.stringify({ query: '{ serverTime }', variables: { pad: 'x'.repeat(1024 * 1024 - 200) } });
     expect(
-      (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...from('192.0.2.3') }, body: fits })).status,
+      (await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...from(address(43)) }, body: fits })).status,
     ).toBe(200);
   });
 });
@@ -320,10 +326,10 @@ describe('invalid operations count against the limit', () => {
   const allowed = 1200 / REFUSED_OPERATION_COST;
 
   it(`over HTTP: ${allowed} refused operations use up a session's minute; then even a valid one gets 429`, async () => {
-    const headers = from('192.0.2.10', 'broken-client');
+    const headers = from(address(410), 'broken-client');
     // Run once with its variable (by another client), its weight is kept; the variables are still checked every time.
     const needsId = 'query ($id: ID!) { node(id: $id) { id } }';
-    expect((await post({ query: needsId, variables: { id: 'Tm9uZTox' } }, from('192.0.2.9', 'working-client'))).status).toBe(200);
+    expect((await post({ query: needsId, variables: { id: 'Tm9uZTox' } }, from(address(49), 'working-client'))).status).toBe(200);
     const kinds = ['{ serverTime', '{ noSuchField }', needsId];
     const statuses = [];
     for (let i = 0; i < allowed; i++) statuses.push((await post({ query: kinds[i % kinds.length] }, headers)).status);
@@ -333,13 +339,13 @@ describe('invalid operations count against the limit', () => {
     expect(codes(over.body)).toEqual(['RATE_LIMITED']);
     expect((await post({ query: '{ serverTime }' }, headers)).status).toBe(429);
     // A failed sign-in counts too (a bad token costs the caller, not the database, from here on).
-    const signIn = from('192.0.2.11', 'bad-token');
+    const signIn = from(address(411), 'bad-token');
     for (let i = 0; i < allowed; i++) await post({ query: '{ serverTime }' }, { ...signIn, authorization: 'Bearer not-a-real-token' });
     expect((await post({ query: '{ serverTime }' }, { ...signIn, authorization: 'Bearer not-a-real-token' })).status).toBe(429);
   }, 60_000);
 
   it('over WebSocket: refused operations are charged; the connection stays open and then answers RATE_LIMITED', async () => {
-    const client = wsFrom(from('192.0.2.12', 'broken-ws'));
+    const client = wsFrom(from(address(412), 'broken-ws'));
     try {
       const first = async (query: string) => {
         try {
