@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { SqlQuery } from '../db/database.js';
-import type { Booking, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { BookingStatus } from '../generated/prisma/enums.js';
 import type { Actor } from '../shared/actor.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { instantWindowSchema } from '../shared/validation.js';
 import { canSeeBooking, grantBookingAccess, tokenMatches } from './access.js';
-import { selectMyBookings } from './booking.store.js';
+import { selectMyBookings, type BookingSummary } from './booking.store.js';
 
 const DAY_MS = 86_400_000;
 const window = instantWindowSchema('bookingList');
@@ -45,6 +45,7 @@ export function staffBookingsWhere(input: BookingFilters): Prisma.BookingWhereIn
  * The signed-in user's bookings overlapping a window (default: from now, 90 days), by start: those
  * linked to the account, and those made with its email while signed out. Plain SQL (two index
  * lookups, by user and by email hash): through the ORM this read cost more than the rest of the request.
+ * Whole rows, or (`summaries`) only what BookingSummary holds.
  */
 export async function myBookings(
   sql: SqlQuery,
@@ -52,11 +53,12 @@ export async function myBookings(
   from: Date | null | undefined,
   to: Date | null | undefined,
   now: Date,
-): Promise<Booking[]> {
+  summaries: boolean,
+): Promise<BookingSummary[]> {
   const start = from ?? now;
   const end = to ?? new Date(start.getTime() + 90 * DAY_MS);
   parseInput(window, { from: start, to: end }, []);
-  return selectMyBookings(sql, actor.userId, pii().emailHash(actor.email), start, end);
+  return selectMyBookings(sql, actor.userId, pii().emailHash(actor.email), start, end, summaries);
 }
 
 /**

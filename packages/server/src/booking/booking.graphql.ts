@@ -1,8 +1,10 @@
 import { builder, connectionNames, nodeVisibility } from '../builder.js';
+import type { Booking } from '../generated/prisma/client.js';
 import type { BookingStatus } from '../generated/prisma/enums.js';
 import { hasAnyRole, STAFF_ROLES } from '../shared/actor.js';
 import { openNotes } from './details.js';
 import { parseGlobalId } from '../shared/ids.js';
+import { selectedFieldNames } from '../shared/selection.js';
 import { canSeeBooking } from './access.js';
 import { findVisibleBooking, myBookings, staffBookingsWhere } from './booking-queries.js';
 import type { BookingReceipt } from './booking.service.js';
@@ -117,6 +119,9 @@ builder.queryField('booking', (t) =>
   }),
 );
 
+/** The Booking fields a BookingSummary answers: status, times, the slot (by its id) and the resource and location (read by the booking's id). */
+const SUMMARY_FIELDS = new Set(['__typename', 'id', 'status', 'startAt', 'endAt', 'slot', 'resource', 'location']);
+
 builder.queryField('myBookings', (t) =>
   t.field({
     type: [BookingRef],
@@ -124,9 +129,11 @@ builder.queryField('myBookings', (t) =>
     authScopes: { authenticated: true },
     errors: {},
     args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }), timeZone: t.arg.string({ description: TIME_ZONE_ARG }) },
-    resolve: async (_root, args, ctx) => {
+    resolve: async (_root, args, ctx, info) => {
       const zone = viewerTimeZone(args.timeZone);
-      const bookings = await myBookings(ctx.db.sql, ctx.actor!, args.from, args.to, new Date());
+      const summaries = [...selectedFieldNames(info, ['data'])].every((name) => SUMMARY_FIELDS.has(name));
+      // Summary rows hold every column the fields in SUMMARY_FIELDS read.
+      const bookings = (await myBookings(ctx.db.sql, ctx.actor!, args.from, args.to, new Date(), summaries)) as Booking[];
       return bookings.map((b) => inViewerZone(b, zone));
     },
   }),

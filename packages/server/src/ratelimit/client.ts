@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import type { DocumentNode, OperationDefinitionNode, SelectionSetNode } from 'graphql';
+import { fieldsOf, fragmentsOf } from '../shared/selection.js';
 import type { Actor } from '../shared/actor.js';
 
 /** The bucket an operation counts against. */
@@ -25,16 +26,8 @@ export function operationCharge(
 }
 
 /** The root field names an operation selects, through fragments. */
-export function rootFieldNames(selectionSet: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): string[] {
-  return selectionSet.selections.flatMap((selection) => {
-    if (selection.kind === Kind.FIELD) return [selection.name.value];
-    if (selection.kind === Kind.INLINE_FRAGMENT) return rootFieldNames(selection.selectionSet, document, seen);
-    const name = selection.name.value;
-    if (seen.has(name)) return [];
-    seen.add(name);
-    const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === name);
-    return fragment && fragment.kind === Kind.FRAGMENT_DEFINITION ? rootFieldNames(fragment.selectionSet, document, seen) : [];
-  });
+export function rootFieldNames(selectionSet: SelectionSetNode, document: DocumentNode): string[] {
+  return fieldsOf(selectionSet, fragmentsOf(document)).map((field) => field.name.value);
 }
 
 /** Where a request came from, as much as the server can see. */
