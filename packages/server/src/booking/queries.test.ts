@@ -127,7 +127,8 @@ describe('myBookings', () => {
       expectNoErrors(await t.execute(`{ myBookings { __typename ... on MyBookingsSuccess { data { ${select} } } } }`, {}, { token: userToken }))
         .myBookings.data as Record<string, unknown>[];
 
-    const whole = await listed(fields.map(selection).join(' '));
+    const everything = fields.map(selection).join(' ');
+    const whole = await listed(everything);
     expect(whole.map((b) => b.status)).toEqual(['CONFIRMED', 'CONFIRMED', 'CANCELLED', 'CONFIRMED', 'HELD']);
     // Each column shows somewhere, so a list that forgot one would differ below. Not these: internal
     // notes read null for customers, and no booking here has a proposal (another table's row).
@@ -139,11 +140,7 @@ describe('myBookings', () => {
       ).toBe(!nullHere.has(name));
     for (const booking of whole) {
       const one = expectNoErrors(
-        await t.execute(
-          `query ($id: ID!) { booking(id: $id) { ... on Booking { ${fields.map(selection).join(' ')} } } }`,
-          { id: booking.id },
-          { token: userToken },
-        ),
+        await t.execute(`query ($id: ID!) { booking(id: $id) { ... on Booking { ${everything} } } }`, { id: booking.id }, { token: userToken }),
       );
       expect(booking).toEqual(one.booking);
     }
