@@ -30,17 +30,19 @@ it('applies on a database with duplicate live bookings: the first of each stays,
      INSERT INTO slots (location_id, resource_id, time_zone, start_at, end_at, capacity)
      SELECT location_id, id, 'UTC', now() + interval '1 day', now() + interval '1 day 30 minutes', 10 FROM r RETURNING id AS slot_id`,
   )) as [{ slot_id: string }];
+  // Ids in creation order, as the migration reads it (`o.id < b.id`): uuid_v7() is random within
+  // one millisecond, so the rows of this test, made in the same one, get theirs from here.
+  let made = 0;
   const old = async (label: string, email: string, phone: string | null, status: string) =>
     (
       await db!.sql.query<{ id: string }>(
-        `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash,
+        `INSERT INTO bookings (id, kind, slot_id, resource_id, location_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash,
          customer_phone_hash, ics_uid, confirmed_at, hold_expires_at)
-       SELECT 'SLOT', id, resource_id, location_id, start_at, end_at, $2::booking_status, $3, 'x', $4, $5, gen_random_uuid()::text, now(), now() + interval '1 hour'
+       SELECT $6::uuid, 'SLOT', id, resource_id, location_id, start_at, end_at, $2::booking_status, $3, 'x', $4, $5, gen_random_uuid()::text, now(), now() + interval '1 hour'
        FROM slots WHERE id = $1 RETURNING id`,
-        [slotId, status, label, pii.emailHash(email), phone && pii.phoneHash(phone)],
+        [slotId, status, label, pii.emailHash(email), phone && pii.phoneHash(phone), `01a23000-0000-7000-8000-${String(++made).padStart(12, '0')}`],
       )
     )[0]!.id;
-  // In id (creation) order.
   const first = await old('first', 'dup@example.com', '+1 555 010 0001', 'CONFIRMED');
   const sameEmail = await old('same email', 'DUP@example.com', null, 'HELD');
   const samePhone = await old('same phone', 'other@example.com', '+15550100001', 'CONFIRMED');
