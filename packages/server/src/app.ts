@@ -81,7 +81,12 @@ export async function createSlotwise(options: SlotwiseOptions) {
   await reads.start();
   // Redis is an accelerator: the server starts and serves without it (see RedisFallback).
   const redis = config.REDIS_URL
-    ? createRedisClient(config.REDIS_URL, { name: `slotwise-cmd-${process.pid}`, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log })
+    ? createRedisClient(config.REDIS_URL, {
+        name: `slotwise-cmd-${process.pid}`,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        log,
+      })
     : undefined;
   const redisFallback = redis && new RedisFallback(redis, log, (component) => metrics.redisFallbacks.inc({ component }));
   // Live events reach every worker and instance through Redis when there is one, else through
@@ -91,7 +96,13 @@ export async function createSlotwise(options: SlotwiseOptions) {
     pgPubSub ??
     createPubSubHandle(
       config.REDIS_URL && redisFallback
-        ? { url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, log, fallback: redisFallback }
+        ? {
+            url: config.REDIS_URL,
+            commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+            channelPrefix: config.REDIS_KEY_PREFIX ?? '',
+            log,
+            fallback: redisFallback,
+          }
         : undefined,
     );
   await pgPubSub?.ready;

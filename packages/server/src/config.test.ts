@@ -48,6 +48,7 @@ describe('loadConfig', () => {
     ['PORT', { PORT: '70000' }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x', ...SECRETS }],
     ['REDIS_URL', { REDIS_URL: 'http://x' }],
+    ['REDIS_KEY_PREFIX', { REDIS_KEY_PREFIX: 'has spaces' }],
     ['SMTP_URL', { SMTP_URL: 'mail.example' }],
     ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
     ['ENCRYPTION_KEY', { ENCRYPTION_KEY: 'not-hex' }],

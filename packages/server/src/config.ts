@@ -36,6 +36,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  /**
+   * Put before every Redis key and pub/sub channel this deployment uses, so deployments sharing one
+   * Redis (staging and production, two tenants) keep their rate budgets, caches and live events apart.
+   */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
+    .optional(),
   /** A Redis command that has not answered by then fails, and the caller falls back to in-process. */
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** Anonymous availability answers kept until a slot of their scope changes (on by default). */

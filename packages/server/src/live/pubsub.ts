@@ -21,6 +21,8 @@ type RedisTarget = ReturnType<typeof createRedisEventTarget<CustomEvent>>;
 export interface RedisPubSubOptions {
   url: string;
   commandTimeoutMs: number;
+  /** REDIS_KEY_PREFIX: Redis channels are not keys, so ioredis's keyPrefix leaves them alone. */
+  channelPrefix: string;
   log: Logger;
   fallback: RedisFallback;
 }
@@ -28,7 +30,7 @@ export interface RedisPubSubOptions {
 /** In-process by default; with Redis, events reach subscribers on every instance. */
 export function createPubSubHandle(redis?: RedisPubSubOptions): PubSubHandle {
   if (!redis) return { pubsub: createPubSub<Topics>(), clients: [], close: async () => {} };
-  const { log, fallback } = redis;
+  const { log, fallback, channelPrefix } = redis;
   const publishClient = createRedisClient(redis.url, { name: `slotwise-pub-${process.pid}`, commandTimeoutMs: redis.commandTimeoutMs, log });
   // Named per process, so an operator (or a test) can find this instance's subscriber connection.
   const subscribeClient = createRedisClient(redis.url, {
@@ -42,11 +44,11 @@ export function createPubSubHandle(redis?: RedisPubSubOptions): PubSubHandle {
   const deliverLocally = (event: CustomEvent) => local.dispatchEvent(new CustomEvent(event.type, { detail: event.detail }));
   const eventTarget: RedisTarget = {
     addEventListener: (type, listener) => {
-      redisTarget.addEventListener(type, listener);
+      redisTarget.addEventListener(channelPrefix + type, listener);
       local.addEventListener(type, listener as EventListener);
     },
     removeEventListener: (type, listener) => {
-      redisTarget.removeEventListener(type, listener);
+      redisTarget.removeEventListener(channelPrefix + type, listener);
       local.removeEventListener(type, listener as EventListener);
     },
     // Through Redis when this instance is subscribed there (the event comes back to it like to every
@@ -59,7 +61,7 @@ export function createPubSubHandle(redis?: RedisPubSubOptions): PubSubHandle {
         deliverLocally(event);
       }
       if (publishClient.status !== 'ready') return true;
-      publishClient.publish(event.type, JSON.stringify(event.detail ?? null)).catch((err: unknown) => {
+      publishClient.publish(channelPrefix + event.type, JSON.stringify(event.detail ?? null)).catch((err: unknown) => {
         fallback.fellBack('pubsub', err);
         if (subscribed) deliverLocally(event);
       });
@@ -75,7 +77,7 @@ export function createPubSubHandle(redis?: RedisPubSubOptions): PubSubHandle {
     fallback.recovered('pubsub');
     if (!cutOff) return;
     cutOff = false;
-    void subscribeClient.subscribe(SLOT_CHANGES_TOPIC).then(
+    void subscribeClient.subscribe(channelPrefix + SLOT_CHANGES_TOPIC).then(
       () => local.dispatchEvent(new CustomEvent(SLOT_CHANGES_TOPIC, { detail: { resync: true } satisfies ResyncMessage })),
       () => {},
     );

@@ -11,6 +11,8 @@ export interface RedisClientOptions {
    * can start while Redis is down; every other client fails fast instead.
    */
   subscriber?: boolean;
+  /** REDIS_KEY_PREFIX: ioredis puts it before every key (not before pub/sub channels: see pubsub.ts). */
+  keyPrefix?: string;
 }
 
 /** Reconnect forever, waiting 100 ms, 200 ms, ... up to 2 s between tries, with jitter so a fleet spreads out. */
@@ -30,6 +32,7 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
   const client = new Redis(url, {
     ...(options.subscriber ? queued : failFast),
     connectionName: options.name,
+    keyPrefix: options.keyPrefix,
     connectTimeout: Math.max(options.commandTimeoutMs, 1_000),
     retryStrategy: reconnectDelayMs,
   });
