@@ -112,6 +112,12 @@ export const configSchema = z.object({
     .default(1024 * 1024),
   HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(20_000),
   HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than a load balancer's idle timeout
+   * (AWS ALB, nginx: 60 s), so the balancer, not the server, closes it: otherwise it may send a request
+   * on a connection the server is closing at that moment, and the client gets a 502.
+   */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(65_000),
   LIVE_KEEPALIVE_MS: z.coerce.number().int().min(100).max(300_000).default(12_000),
   SEED_DEMO: z.enum(['auto', 'true', 'false']).default('auto'),
   DEFAULT_TIME_ZONE: timeZoneSchema.default('UTC'),

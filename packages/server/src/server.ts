@@ -82,9 +82,11 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   }
 
   // Explicit, not whatever this Node version defaults to: a client that sends its headers or its
-  // body slowly loses its socket after these (responses, SSE streams included, are not limited).
+  // body slowly loses its socket after these (responses, SSE streams included, are not limited), and
+  // an idle keep-alive connection is kept past a load balancer's own idle timeout (config.ts).
   httpServer.headersTimeout = app.config.HTTP_HEADERS_TIMEOUT_MS;
   httpServer.requestTimeout = app.config.HTTP_REQUEST_TIMEOUT_MS;
+  httpServer.keepAliveTimeout = app.config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);

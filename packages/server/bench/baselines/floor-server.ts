@@ -82,6 +82,9 @@ const server = createServer((req, res) => {
   if (mode === 'http') return void bare(req, res);
   return void yoga(req, res);
 });
+// As Slotwise's default (HTTP_KEEP_ALIVE_TIMEOUT_MS): with Node's 5 s, the load driver's idle sockets
+// were closed under it between two segments of a run ("socket hang up" in the warm-up).
+server.keepAliveTimeout = 65_000;
 server.listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
 process.once('SIGTERM', () => {
   server.close();
