@@ -70,7 +70,7 @@ describe('form rules inside the booking engine', () => {
     const form = await publishedForm(t);
     const slotId = parseGlobalId(form.slots[0]!.id, 'Slot', ['slotId']);
     const { manageTokens, bookings } = await t.app.db.sql.transaction((tx) =>
-      bookSlotsInTransaction(tx, { slotIds: [slotId], customer, actorLabel: 'test', status: 'HELD', entry: 'register', now: NOW, mail: null }),
+      bookSlotsInTransaction(tx, { slotIds: [slotId], customer, actorLabel: 'test', status: 'HELD', entry: 'register', now: new Date(), mail: null }),
     );
     expectNoErrors(await close(form.id));
     const id = encodeGlobalID('Booking', bookings[0]!.id);
