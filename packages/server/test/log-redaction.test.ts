@@ -124,7 +124,7 @@ async function exercise(server: ServerProcess, tag: string): Promise<string[]> {
         title: 'Redaction class',
         slug: `redaction-${tag}`,
         timeZone: 'Europe/Paris',
-        schedule: { daysOfWeek: [1, 3], startTime: '17:00', endTime: '19:00', slotMinutes: 60, startDate: '2027-02-01', weeks: 1 },
+        schedule: { daysOfWeek: [1, 3], startTime: '17:00', endTime: '19:00', slotMinutes: 60, startDate: '2055-02-01', weeks: 1 },
       },
     },
   );

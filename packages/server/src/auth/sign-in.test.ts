@@ -55,7 +55,7 @@ const COMPLETE = `mutation ($input: CompleteSignInInput!) { completeSignIn(input
   ${SESSION} ... on SignInInvalidError { code reason } ... on ValidationError { fieldErrors { path } } } }`;
 const REFRESH = `mutation ($input: RefreshSessionInput!) { refreshSession(input: $input) { ${SESSION} ... on RefreshTokenInvalidError { code reason } } }`;
 const SIGN_OUT = `mutation ($input: SignOutInput!) { signOut(input: $input) { __typename ... on SignedOut { revoked } } }`;
-const MY_BOOKINGS = `query { myBookings(from: "2027-01-01T00:00:00Z", to: "2027-12-31T00:00:00Z") { __typename
+const MY_BOOKINGS = `query { myBookings(from: "2055-01-01T00:00:00Z", to: "2055-12-31T00:00:00Z") { __typename
   ... on MyBookingsSuccess { data { id status startAt customer { email } } } } }`;
 
 const newClient = () => ({ 'x-forwarded-for': `198.51.100.${++ip}` });
@@ -254,9 +254,9 @@ describe('a signed-in customer manages the bookings made with their email', () =
   it('myBookings lists exactly theirs; they cancel one, propose a new time for another and move it, without a manage link', async () => {
     const book = async (startAt: string, email: string) =>
       (await call(t, BOOK, { slotId: gid('Slot', await c.slot(startAt)), customer: { name: 'Grace Hopper', email } })).booking;
-    const mine = [await book('2027-06-02T14:00:00Z', 'Grace.Signin@Mail.example'), await book('2027-06-03T14:00:00Z', 'grace.signin@mail.example')];
-    await book('2027-06-04T14:00:00Z', 'someone.else@mail.example');
-    const alternative = await c.slot('2027-06-05T14:00:00Z');
+    const mine = [await book('2055-06-02T14:00:00Z', 'Grace.Signin@Mail.example'), await book('2055-06-03T14:00:00Z', 'grace.signin@mail.example')];
+    await book('2055-06-04T14:00:00Z', 'someone.else@mail.example');
+    const alternative = await c.slot('2055-06-05T14:00:00Z');
 
     const { accessToken } = await signIn('grace.signin@mail.example');
     const listed = expectNoErrors(await t.execute(MY_BOOKINGS, {}, { token: accessToken })).myBookings.data;
@@ -274,13 +274,13 @@ describe('a signed-in customer manages the bookings made with their email', () =
     const moved = await call(
       t,
       RESCHEDULE,
-      { bookingId: mine[1]!.id, slotId: gid('Slot', await c.slot('2027-06-07T14:00:00Z')) },
+      { bookingId: mine[1]!.id, slotId: gid('Slot', await c.slot('2055-06-07T14:00:00Z')) },
       { token: accessToken },
     );
-    expect(moved).toMatchObject({ __typename: 'Booking', status: 'CONFIRMED', startAt: '2027-06-07T14:00:00.000Z' });
+    expect(moved).toMatchObject({ __typename: 'Booking', status: 'CONFIRMED', startAt: '2055-06-07T14:00:00.000Z' });
 
     // Someone else's booking stays out of reach: NotFound, as for an unknown id.
-    const others = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE start_at = '2027-06-04T14:00:00Z'`);
+    const others = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM bookings WHERE start_at = '2055-06-04T14:00:00Z'`);
     expect((await call(t, CANCEL, { bookingId: gid('Booking', others[0]!.id) }, { token: accessToken })).__typename).toBe('NotFoundError');
     const status = await t.app.db.sql.query<{ id: string; status: string }>(`SELECT id, status::text AS status FROM bookings ORDER BY start_at`);
     expect(status.map((s) => s.status)).toEqual(['CANCELLED', 'CONFIRMED', 'CONFIRMED']);

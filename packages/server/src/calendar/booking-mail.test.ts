@@ -50,8 +50,8 @@ function expectPrivate(mails: QueuedMail[]) {
 
 describe('a session (a PERSON with an email): host and guest', () => {
   it('book -> two REQUESTs (SEQUENCE 0); reschedule -> two REQUESTs (SEQUENCE 1, new times); cancel -> two CANCELs (SEQUENCE 2)', async () => {
-    const first = await c.slot('2027-01-05T15:00:00Z');
-    const second = await c.slot('2027-01-06T16:00:00Z', 60);
+    const first = await c.slot('2055-01-05T15:00:00Z');
+    const second = await c.slot('2055-01-06T16:00:00Z', 60);
     const { booking, manageToken } = await call(t, BOOK, { slotId: gid('Slot', first), customer: guest });
     const booked = await mailsOf(booking.id);
     expect(booked.map((m) => [m.kind, m.to]).sort()).toEqual([
@@ -65,7 +65,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
     // Each in its reader's zone beside UTC, the title naming the other party by first name.
     expect(toHost.content.subject).toBe('Invitation: Session with Grace, Tue Jan 5, 10:00–10:30 AM EST');
     expect(toGuest.content.subject).toBe('Invitation: Session with Ada, Tue Jan 5, 3:00–3:30 PM GMT+0');
-    expect(toHost.content.text).toContain('When:  Tue Jan 5, 10:00–10:30 AM EST (America/New_York)\n       2027-01-05 15:00–15:30 UTC');
+    expect(toHost.content.text).toContain('When:  Tue Jan 5, 10:00–10:30 AM EST (America/New_York)\n       2055-01-05 15:00–15:30 UTC');
     expect(toGuest.content.text).toContain('When:  Tue Jan 5, 3:00–3:30 PM GMT+0 (Europe/Lisbon)');
     expect(toGuest.content.text).toContain('Where: Riverside Clinic, 1 River St');
     expect(toGuest.content.text).toMatch(/See or cancel this booking: http:\/\/localhost:4000\/manage\?t=ml_[\w-]+/);
@@ -107,15 +107,15 @@ describe('a session (a PERSON with an email): host and guest', () => {
 
   it('a hold sends nothing: not when placed, not when it expires, not when it is cancelled; its confirmation invites', async () => {
     const before = await countAll();
-    const expiring = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2027-01-07T15:00:00Z')), customer: guest });
+    const expiring = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2055-01-07T15:00:00Z')), customer: guest });
     await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE id = $1`, [dbId(expiring.booking.id)]);
     await t.app.services.bookings.releaseExpiredHolds();
     expect(
       (await t.app.db.sql.query<{ status: string }>(`SELECT status::text FROM bookings WHERE id = $1`, [dbId(expiring.booking.id)]))[0]!.status,
     ).toBe('EXPIRED');
-    const dropped = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2027-01-07T16:00:00Z')), customer: guest });
+    const dropped = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2055-01-07T16:00:00Z')), customer: guest });
     await call(t, CANCEL, { bookingId: dropped.booking.id, manageToken: dropped.manageToken });
-    const kept = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2027-01-07T17:00:00Z')), customer: guest });
+    const kept = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2055-01-07T17:00:00Z')), customer: guest });
     expect(await countAll()).toBe(before);
 
     const confirmed = await call(t, CONFIRM, { bookingId: kept.booking.id, manageToken: kept.manageToken });
@@ -125,7 +125,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
   });
 
   it('a rolled-back booking queues nothing; a booking whose mails fail to render keeps them pending until they can be', async () => {
-    const full = await c.slot('2027-01-08T15:00:00Z');
+    const full = await c.slot('2055-01-08T15:00:00Z');
     await call(t, BOOK, { slotId: gid('Slot', full), customer: guest });
     const before = await countAll();
     expect(await call(t, BOOK, { slotId: gid('Slot', full), customer: { name: 'Late', email: 'late@mail.example' } })).toMatchObject({
@@ -139,7 +139,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
       CREATE FUNCTION refuse_mail() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'mail refused'; END $$ LANGUAGE plpgsql;
       CREATE TRIGGER refuse_mail BEFORE INSERT ON outbox_messages FOR EACH ROW
         WHEN (NEW.kind = 'invitation' AND NEW.recipient_hash = '${pii().emailHash(HOST.email)}') EXECUTE FUNCTION refuse_mail();`);
-    const slot = await c.slot('2027-01-08T16:00:00Z');
+    const slot = await c.slot('2055-01-08T16:00:00Z');
     let booking: { id: string };
     try {
       ({ booking } = await call(t, BOOK, { slotId: gid('Slot', slot), customer: guest }));
@@ -165,7 +165,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
   });
 
   it('refuses a customer time zone that is not IANA, naming the field, booking nothing', async () => {
-    const slot = await c.slot('2027-01-09T17:00:00Z');
+    const slot = await c.slot('2055-01-09T17:00:00Z');
     const before = await countAll();
     expect(await call(t, BOOK, { slotId: gid('Slot', slot), customer: { ...GUEST, timeZone: 'Mars/Olympus' } })).toMatchObject({
       __typename: 'ValidationError',
@@ -177,7 +177,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
 
   it('the host may cancel their own session through cancelBooking', async () => {
     const hostToken = await t.tokenFor(['user'], HOST.email);
-    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-01-09T15:00:00Z')), customer: guest });
+    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2055-01-09T15:00:00Z')), customer: guest });
     const stranger = await t.tokenFor(['user']);
     expect(await call(t, CANCEL, { bookingId: booking.id }, { token: stranger })).toMatchObject({ __typename: 'NotFoundError' });
     expect(await call(t, CANCEL, { bookingId: booking.id }, { token: hostToken })).toMatchObject({ __typename: 'Booking', status: 'CANCELLED' });
@@ -185,7 +185,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
   });
 
   it('queued mails, sealed and larger than 2 KB, stay in the outbox row itself: nothing goes to its TOAST table', async () => {
-    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-03-01T15:00:00Z')), customer: guest });
+    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2055-03-01T15:00:00Z')), customer: guest });
     expect(await mailsOf(booking.id)).toHaveLength(2);
     const rows = await t.app.db.sql.query<{ len: number; compressed: string | null }>(
       'SELECT octet_length(content) AS len, pg_column_compression(content) AS compressed FROM outbox_messages WHERE booking_id = $1',
@@ -203,7 +203,7 @@ describe('a session (a PERSON with an email): host and guest', () => {
 describe('rooms, and bookings from before invites', () => {
   it('a room booking mails the customer only, titled with the room', async () => {
     const { booking } = await call(t, BOOK, {
-      range: { resourceId: gid('Resource', c.roomId), startAt: '2027-01-05T14:00:00Z', endAt: '2027-01-05T15:30:00Z' },
+      range: { resourceId: gid('Resource', c.roomId), startAt: '2055-01-05T14:00:00Z', endAt: '2055-01-05T15:30:00Z' },
       customer: GUEST,
     });
     const mails = await mailsOf(booking.id);
@@ -215,8 +215,8 @@ describe('rooms, and bookings from before invites', () => {
   });
 
   it('a booking never mailed about (legacy) is invited on its first change, then cancelled, with the stored SEQUENCE', async () => {
-    const slot = await c.slot('2027-01-10T15:00:00Z');
-    const target = await c.slot('2027-01-10T16:00:00Z');
+    const slot = await c.slot('2055-01-10T15:00:00Z');
+    const target = await c.slot('2055-01-10T16:00:00Z');
     const p = pii();
     const [legacy] = await t.app.db.sql.query<{ id: string; ics_uid: string }>(
       `INSERT INTO bookings (kind, slot_id, resource_id, location_id, start_at, end_at, status, customer_name, customer_email, customer_email_hash, ics_uid, confirmed_at)

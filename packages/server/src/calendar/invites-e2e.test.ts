@@ -56,23 +56,23 @@ function invite(mail: ReceivedMail) {
 
 describe('calendar invites over SMTP', () => {
   it('book -> two REQUESTs; reschedule -> REQUESTs with SEQUENCE + 1; cancel -> CANCELs; same UID throughout', async () => {
-    const { booking, manageToken } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-01-05T15:00:00Z')), customer: GUEST });
+    const { booking, manageToken } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2055-01-05T15:00:00Z')), customer: GUEST });
 
     const booked = (await deliver(2)).map(invite).sort((a, b) => a.to.localeCompare(b.to));
     expect(booked.map((m) => [m.to, m.method, m.event.uid, m.event.sequence, m.event.start])).toEqual([
-      [HOST.email, 'REQUEST', booking.icsUid, 0, '2027-01-05T15:00:00.000Z'],
-      [GUEST.email, 'REQUEST', booking.icsUid, 0, '2027-01-05T15:00:00.000Z'],
+      [HOST.email, 'REQUEST', booking.icsUid, 0, '2055-01-05T15:00:00.000Z'],
+      [GUEST.email, 'REQUEST', booking.icsUid, 0, '2055-01-05T15:00:00.000Z'],
     ]);
     expect(booked.map((m) => m.subject)).toEqual([
       'Invitation: Session with Grace, Tue Jan 5, 10:00–10:30 AM EST',
       'Invitation: Session with Ada, Tue Jan 5, 10:00–10:30 AM EST',
     ]);
 
-    await call(t, RESCHEDULE, { bookingId: booking.id, manageToken, slotId: gid('Slot', await c.slot('2027-01-06T16:00:00Z', 60)) });
+    await call(t, RESCHEDULE, { bookingId: booking.id, manageToken, slotId: gid('Slot', await c.slot('2055-01-06T16:00:00Z', 60)) });
     const moved = (await deliver(2)).map(invite);
     expect(moved.map((m) => [m.method, m.event.uid, m.event.sequence, m.event.start, m.event.end])).toEqual([
-      ['REQUEST', booking.icsUid, 1, '2027-01-06T16:00:00.000Z', '2027-01-06T17:00:00.000Z'],
-      ['REQUEST', booking.icsUid, 1, '2027-01-06T16:00:00.000Z', '2027-01-06T17:00:00.000Z'],
+      ['REQUEST', booking.icsUid, 1, '2055-01-06T16:00:00.000Z', '2055-01-06T17:00:00.000Z'],
+      ['REQUEST', booking.icsUid, 1, '2055-01-06T16:00:00.000Z', '2055-01-06T17:00:00.000Z'],
     ]);
     expect(moved.every((m) => m.subject.startsWith('Updated: '))).toBe(true);
 

@@ -48,7 +48,7 @@ const state = async (id: string) =>
 
 describe('the manage page', () => {
   it("GET shows the booking in the viewer's zone and UTC with a POST cancel button, and changes nothing", async () => {
-    const { id, guestToken, hostToken } = await bookedSession('2027-01-05T15:00:00Z');
+    const { id, guestToken, hostToken } = await bookedSession('2055-01-05T15:00:00Z');
     const before = await state(id);
     const response = await get(guestToken);
     expect(response.status).toBe(200);
@@ -57,7 +57,7 @@ describe('the manage page', () => {
     const html = await response.text();
     expect(html).not.toMatch(/<script/i);
     expect(html).toContain('<h1>Session with Ada</h1>');
-    expect(html).toContain('Tue Jan 5, 3:00–3:30 PM Western European Time (Lisbon)<br>2027-01-05 15:00–15:30 UTC');
+    expect(html).toContain('Tue Jan 5, 3:00–3:30 PM Western European Time (Lisbon)<br>2055-01-05 15:00–15:30 UTC');
     expect(html).toContain('<dd>Riverside Clinic, 1 River St</dd>');
     expect(html).toContain('<dt>Status</dt><dd>Confirmed</dd>');
     expect(html).toMatch(/<form method="post" action="\/manage">\s*<input type="hidden" name="t" value="ml_[\w-]+">/);
@@ -75,7 +75,7 @@ describe('the manage page', () => {
   });
 
   it('POST cancels through the booking engine, which queues the CANCELs; a second POST changes nothing', async () => {
-    const { id, guestToken } = await bookedSession('2027-01-06T15:00:00Z');
+    const { id, guestToken } = await bookedSession('2055-01-06T15:00:00Z');
     const response = await post({ t: guestToken, action: 'cancel' });
     expect(response.status).toBe(200);
     const html = await response.text();
@@ -98,7 +98,7 @@ describe('the manage page', () => {
   });
 
   it('answers unknown, expired and missing tokens with a clear page, changing nothing', async () => {
-    const { id, guestToken } = await bookedSession('2027-01-07T15:00:00Z');
+    const { id, guestToken } = await bookedSession('2055-01-07T15:00:00Z');
     const unknown = await get('ml_not-a-real-token');
     expect(unknown.status).toBe(404);
     expect(await unknown.text()).toContain('<h1>Link not valid</h1>');

@@ -11,7 +11,7 @@ let adminEmail: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  const now = () => new Date('2026-12-01T12:00:00Z');
+  const now = () => new Date('2054-12-01T12:00:00Z');
   t.app.services.forms.now = now;
   t.app.services.registrations.now = now;
   adminEmail = expectNoErrors(await t.execute(`{ me { email } }`, {}, { token: t.adminToken })).me.email;
@@ -25,9 +25,9 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     // Sat, Sun (clocks go forward at 02:00) and Mon in New York, 5-6 PM: 22:00Z, then 21:00Z.
     const form = await publishedForm(t, {
       title: 'Soccer coaching',
-      schedule: { daysOfWeek: [6, 7, 1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2027-03-13', endDate: '2027-03-15' },
+      schedule: { daysOfWeek: [6, 7, 1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2055-03-13', endDate: '2055-03-15' },
     });
-    expect(form.slots.map((s) => s.startAt)).toEqual(['2027-03-13T22:00:00.000Z', '2027-03-14T21:00:00.000Z', '2027-03-15T21:00:00.000Z']);
+    expect(form.slots.map((s) => s.startAt)).toEqual(['2055-03-13T22:00:00.000Z', '2055-03-14T21:00:00.000Z', '2055-03-15T21:00:00.000Z']);
     const result = expectNoErrors(
       await t.execute(REGISTER, { input: { formId: form.id, ...registrant, slotIds: [form.slots[2]!.id, form.slots[0]!.id, form.slots[1]!.id] } }),
     ).register;
@@ -47,12 +47,12 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
     expect(toRegistrant!.content.subject).toBe('Invitation: Soccer coaching, Sat Mar 13, 5:00–6:00 PM (+2 more)');
     const lines = toRegistrant!.content.text.split('\n').filter((l) => l.startsWith('- '));
     expect(lines).toEqual([
-      '- Sat Mar 13, 5:00–6:00 PM (2027-03-13 22:00–23:00 UTC)',
-      '- Sun Mar 14, 5:00–6:00 PM (2027-03-14 21:00–22:00 UTC)',
-      '- Mon Mar 15, 5:00–6:00 PM (2027-03-15 21:00–22:00 UTC)',
+      '- Sat Mar 13, 5:00–6:00 PM (2055-03-13 22:00–23:00 UTC)',
+      '- Sun Mar 14, 5:00–6:00 PM (2055-03-14 21:00–22:00 UTC)',
+      '- Mon Mar 15, 5:00–6:00 PM (2055-03-15 21:00–22:00 UTC)',
     ]);
     expect(toRegistrant!.content.text).toContain('Times are in America/New_York.');
-    expect(toRegistrant!.content.html).toContain('<li>Sun Mar 14, 5:00–6:00 PM <small>(2027-03-14 21:00–22:00 UTC)</small>');
+    expect(toRegistrant!.content.html).toContain('<li>Sun Mar 14, 5:00–6:00 PM <small>(2055-03-14 21:00–22:00 UTC)</small>');
 
     const bookings = await t.app.db.sql.query<{ id: string; ics_uid: string; start_at: Date }>(
       `SELECT b.id, b.ics_uid, b.start_at FROM registration_slots rs JOIN bookings b ON b.id = rs.booking_id WHERE rs.registration_id = $1 ORDER BY b.start_at`,
@@ -67,7 +67,7 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
       expect(event.attendees).toEqual([{ value: `MAILTO:${registrant.email}`, rsvp: 'TRUE', partstat: 'NEEDS-ACTION' }]);
 
     expect(toCreator!.content.subject).toBe('New signup: Soccer coaching, Ada Lovelace');
-    expect(toCreator!.content.text).toContain('- Sun Mar 14, 5:00–6:00 PM (2027-03-14 21:00–22:00 UTC)');
+    expect(toCreator!.content.text).toContain('- Sun Mar 14, 5:00–6:00 PM (2055-03-14 21:00–22:00 UTC)');
     expect(toCreator!.content.calendar).toBeUndefined();
     expect(allText(toCreator!.content)).not.toContain(registrant.email);
 
@@ -87,7 +87,7 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
   it('a failed registration queues nothing', async () => {
     const form = await publishedForm(t, {
       slug: `full-${Date.now()}`,
-      schedule: { daysOfWeek: [1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2027-03-15', endDate: '2027-03-15' },
+      schedule: { daysOfWeek: [1], startTime: '17:00', endTime: '18:00', slotMinutes: 60, startDate: '2055-03-15', endDate: '2055-03-15' },
     });
     expect(
       expectNoErrors(await t.execute(REGISTER, { input: { formId: form.id, ...registrant, slotIds: [form.slots[0]!.id] } })).register.__typename,

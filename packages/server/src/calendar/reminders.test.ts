@@ -31,17 +31,17 @@ const reminders = (bookingId: string) =>
 
 describe('REMINDER_MINUTES_BEFORE=60,1440', () => {
   it('queues reminders with the confirmation, moves them on reschedule and drops them on cancel', async () => {
-    const { booking, manageToken } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-01-05T15:00:00Z')), customer: GUEST });
+    const { booking, manageToken } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2055-01-05T15:00:00Z')), customer: GUEST });
     const first = await reminders(booking.id);
     expect(first.map(({ to, dueAt, status, key }) => [to, dueAt, status, key])).toEqual([
-      [HOST.email, '2027-01-04T15:00:00.000Z', 'PENDING', '0:1440:host'],
-      [HOST.email, '2027-01-05T14:00:00.000Z', 'PENDING', '0:60:host'],
-      [GUEST.email, '2027-01-04T15:00:00.000Z', 'PENDING', '0:1440:guest'],
-      [GUEST.email, '2027-01-05T14:00:00.000Z', 'PENDING', '0:60:guest'],
+      [HOST.email, '2055-01-04T15:00:00.000Z', 'PENDING', '0:1440:host'],
+      [HOST.email, '2055-01-05T14:00:00.000Z', 'PENDING', '0:60:host'],
+      [GUEST.email, '2055-01-04T15:00:00.000Z', 'PENDING', '0:1440:guest'],
+      [GUEST.email, '2055-01-05T14:00:00.000Z', 'PENDING', '0:60:guest'],
     ]);
     expect(first[2]!.subject).toBe('Reminder: Session with Ada, Tue Jan 5, 10:00–10:30 AM EST');
 
-    await call(t, RESCHEDULE, { bookingId: booking.id, manageToken, slotId: gid('Slot', await c.slot('2027-01-06T16:00:00Z')) });
+    await call(t, RESCHEDULE, { bookingId: booking.id, manageToken, slotId: gid('Slot', await c.slot('2055-01-06T16:00:00Z')) });
     const moved = await reminders(booking.id);
     expect(
       moved
@@ -50,10 +50,10 @@ describe('REMINDER_MINUTES_BEFORE=60,1440', () => {
         .sort(),
     ).toEqual(first.map((r) => r.key).sort());
     expect(moved.filter((r) => r.status === 'PENDING').map(({ to, dueAt, key }) => [to, dueAt, key])).toEqual([
-      [HOST.email, '2027-01-05T16:00:00.000Z', '1:1440:host'],
-      [HOST.email, '2027-01-06T15:00:00.000Z', '1:60:host'],
-      [GUEST.email, '2027-01-05T16:00:00.000Z', '1:1440:guest'],
-      [GUEST.email, '2027-01-06T15:00:00.000Z', '1:60:guest'],
+      [HOST.email, '2055-01-05T16:00:00.000Z', '1:1440:host'],
+      [HOST.email, '2055-01-06T15:00:00.000Z', '1:60:host'],
+      [GUEST.email, '2055-01-05T16:00:00.000Z', '1:1440:guest'],
+      [GUEST.email, '2055-01-06T15:00:00.000Z', '1:60:guest'],
     ]);
 
     await call(t, CANCEL, { bookingId: booking.id, manageToken });
@@ -75,15 +75,15 @@ describe('REMINDER_MINUTES_BEFORE=60,1440', () => {
 
 describe('ICS_TIME_ZONES=local through the API', () => {
   it("writes local times with TZID and a VTIMEZONE across the spring-forward change; the instants are the booking's", async () => {
-    // 01:30 EST to 03:30 EDT on 2027-03-14: one real hour.
-    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2027-03-14T06:30:00Z', 60)), customer: GUEST });
+    // 01:30 EST to 03:30 EDT on 2055-03-14: one real hour.
+    const { booking } = await call(t, BOOK, { slotId: gid('Slot', await c.slot('2055-03-14T06:30:00Z', 60)), customer: GUEST });
     const [invite] = await queuedMails(t, `kind = 'invitation' AND booking_id = $1`, [decodeGlobalID(booking.id).id]);
     const ics = invite!.content.calendar!.ics;
-    expect(ics).toContain('DTSTART;TZID=America/New_York:20270314T013000');
-    expect(ics).toContain('DTEND;TZID=America/New_York:20270314T033000');
+    expect(ics).toContain('DTSTART;TZID=America/New_York:20550314T013000');
+    expect(ics).toContain('DTEND;TZID=America/New_York:20550314T033000');
     const parsed = parseIcs(ics);
     expect(parsed.timezones).toHaveLength(1);
-    expect(parsed.events[0]).toMatchObject({ start: '2027-03-14T06:30:00.000Z', end: '2027-03-14T07:30:00.000Z', zone: 'America/New_York' });
+    expect(parsed.events[0]).toMatchObject({ start: '2055-03-14T06:30:00.000Z', end: '2055-03-14T07:30:00.000Z', zone: 'America/New_York' });
   });
 });
 

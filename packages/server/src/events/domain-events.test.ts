@@ -65,8 +65,8 @@ describe('domain events', () => {
   });
 
   it('a registration records registration.created and one booking.confirmed per slot', async () => {
-    t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
-    t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
+    t.app.services.forms.now = () => new Date('2054-12-01T12:00:00Z');
+    t.app.services.registrations.now = () => new Date('2054-12-01T12:00:00Z');
     const form = await publishedForm(t, { slug: 'events', maxSlotsPerRegistration: 2 });
     const chosen = [form.slots[0]!.id, form.slots[1]!.id];
     const result = expectNoErrors(

@@ -28,11 +28,11 @@ afterAll(async () => {
 
 const NODE = `query ($id: ID!) { node(id: $id) { __typename id ... on Form { title } ... on Slot { startAt } } }`;
 const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`;
-const AVAILABILITY = `query ($formId: ID!) { availability(formId: $formId, from: "2027-01-01T00:00:00Z", to: "2027-02-01T00:00:00Z") {
+const AVAILABILITY = `query ($formId: ID!) { availability(formId: $formId, from: "2055-01-01T00:00:00Z", to: "2055-02-01T00:00:00Z") {
   __typename ... on Availability { slots { id } } } }`;
-const DATES = `query ($formId: ID!) { availableDates(formId: $formId, from: "2027-01-01", to: "2027-01-31") {
+const DATES = `query ($formId: ID!) { availableDates(formId: $formId, from: "2055-01-01", to: "2055-01-31") {
   __typename ... on AvailableDates { dates { date } } } }`;
-const WINDOW = { from: '2027-01-01T00:00:00Z', to: '2027-02-01T00:00:00Z' };
+const WINDOW = { from: '2055-01-01T00:00:00Z', to: '2055-02-01T00:00:00Z' };
 
 describe('drafts and closed forms are private', () => {
   it('node, nodes, availability, availableDates and slotAvailability (WebSocket and SSE) hide them from the public only', async () => {

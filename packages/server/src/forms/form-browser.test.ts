@@ -21,8 +21,8 @@ describe.skipIf(!hasChromium)('signup page in headless Chromium', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
-    t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
+    t.app.services.forms.now = () => new Date('2054-12-01T12:00:00Z');
+    t.app.services.registrations.now = () => new Date('2054-12-01T12:00:00Z');
     server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });
     browser = await chromium.launch({
       executablePath: CHROMIUM,

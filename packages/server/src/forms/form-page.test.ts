@@ -14,7 +14,7 @@ const setNow = (iso: string) => {
 
 beforeAll(async () => {
   t = await createTestApp();
-  setNow('2026-12-01T12:00:00Z');
+  setNow('2054-12-01T12:00:00Z');
   server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(t.app)] });
 });
 afterAll(async () => {
@@ -62,13 +62,13 @@ describe('GET /form/:slug', () => {
 
   it('hides slots that have started', async () => {
     await publishedForm(t, { slug: 'past-hidden' });
-    setNow('2027-01-06T23:30:00Z'); // Wed Jan 6, 18:30 EST
+    setNow('2055-01-06T23:30:00Z'); // Wed Jan 6, 18:30 EST
     try {
       const html = await (await get('/form/past-hidden')).text();
       expect([...html.matchAll(/<legend>([^<]+)<\/legend>/g)].map((m) => m[1])).toEqual(['Wed Jan 6', 'Mon Jan 11', 'Wed Jan 13']);
       expect(html.match(/type="checkbox"/g)).toHaveLength(10);
     } finally {
-      setNow('2026-12-01T12:00:00Z');
+      setNow('2054-12-01T12:00:00Z');
     }
   });
 
@@ -181,8 +181,8 @@ describe('POST /form/:slug', () => {
 describe('POST /form/:slug rate limit', () => {
   it('answers 429 with Retry-After past the per-client booking limit and books nothing', async () => {
     const limited = await createTestApp({ config: { RATE_LIMIT_BOOKINGS_PER_MINUTE: '2' } });
-    limited.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
-    limited.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
+    limited.app.services.forms.now = () => new Date('2054-12-01T12:00:00Z');
+    limited.app.services.registrations.now = () => new Date('2054-12-01T12:00:00Z');
     const limitedServer = await startServer(limited.app, { port: 0, host: '127.0.0.1', routes: [formPageRoute(limited.app)] });
     try {
       const form = await publishedForm(limited, { slug: 'limited' });

@@ -7,7 +7,7 @@ import { parseGlobalId } from '../shared/ids.js';
 
 /** Every booking entry point against a form's slots: the form's rules hold whichever is used. */
 let t: TestApp;
-const NOW = new Date('2026-12-01T12:00:00Z');
+const NOW = new Date('2054-12-01T12:00:00Z');
 beforeAll(async () => {
   t = await createTestApp();
   t.app.services.forms.now = () => NOW;

@@ -6,7 +6,7 @@ import { SEED_SCHEDULE, createForm } from '../../test/kit/forms.js';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-  t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
+  t.app.services.forms.now = () => new Date('2054-12-01T12:00:00Z');
 });
 afterAll(() => t?.close());
 
@@ -26,17 +26,17 @@ const slotCount = async (slug: string) =>
 describe('addFormSchedule', () => {
   it('adds the next two weeks to a form created with two: 16 new slots at exact instants, returned in order', async () => {
     const form = await createForm(t);
-    const added = await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-18', weeks: 2, capacityPerSlot: 3 });
+    const added = await add(form.id, { ...SEED_SCHEDULE, startDate: '2055-01-18', weeks: 2, capacityPerSlot: 3 });
     expect(added.__typename).toBe('AddFormScheduleSuccess');
     expect(added.data).toHaveLength(16);
     expect(added.data[0]).toMatchObject({
-      startAt: '2027-01-18T22:00:00.000Z',
-      endAt: '2027-01-18T23:00:00.000Z',
+      startAt: '2055-01-18T22:00:00.000Z',
+      endAt: '2055-01-18T23:00:00.000Z',
       capacity: 3,
       status: 'OPEN',
       localStart: '17:00',
     });
-    expect(added.data.at(-1).startAt).toBe('2027-01-28T01:00:00.000Z');
+    expect(added.data.at(-1).startAt).toBe('2055-01-28T01:00:00.000Z');
     expect(await slotCount(form.slug)).toBe(32);
     const listed = expectNoErrors(
       await t.execute(`query ($slug: String!) { form(slug: $slug) { slots { id } } }`, { slug: form.slug }, { token: t.adminToken }),
@@ -46,16 +46,16 @@ describe('addFormSchedule', () => {
 
   it('times the form already has are kept, not doubled; only the new ones are returned', async () => {
     const form = await createForm(t);
-    const overlapping = await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-11', weeks: 2 });
+    const overlapping = await add(form.id, { ...SEED_SCHEDULE, startDate: '2055-01-11', weeks: 2 });
     expect(overlapping.data).toHaveLength(8);
-    expect(overlapping.data[0].startAt).toBe('2027-01-18T22:00:00.000Z');
+    expect(overlapping.data[0].startAt).toBe('2055-01-18T22:00:00.000Z');
     expect(await slotCount(form.slug)).toBe(24);
   });
 
   it('refuses what createForm refuses, before writing anything', async () => {
     const form = await createForm(t);
     // 16 + 11 weeks * 2 days * 4 slots = 104 > 100
-    expect(await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-18', weeks: 11 })).toMatchObject({
+    expect(await add(form.id, { ...SEED_SCHEDULE, startDate: '2055-01-18', weeks: 11 })).toMatchObject({
       __typename: 'FormSlotLimitError',
       requested: 104,
       limit: 100,
@@ -70,12 +70,12 @@ describe('addFormSchedule', () => {
 
   it('skips windows that have begun, as createForm does', async () => {
     const form = await createForm(t, { schedule: { ...SEED_SCHEDULE, weeks: 1 } });
-    t.app.services.forms.now = () => new Date('2027-01-13T23:30:00Z'); // Wed Jan 13, 18:30 EST
+    t.app.services.forms.now = () => new Date('2055-01-13T23:30:00Z'); // Wed Jan 13, 18:30 EST
     try {
-      const added = await add(form.id, { ...SEED_SCHEDULE, startDate: '2027-01-13', weeks: null, endDate: '2027-01-13' });
-      expect(added.data.map((s: { startAt: string }) => s.startAt)).toEqual(['2027-01-14T00:00:00.000Z', '2027-01-14T01:00:00.000Z']);
+      const added = await add(form.id, { ...SEED_SCHEDULE, startDate: '2055-01-13', weeks: null, endDate: '2055-01-13' });
+      expect(added.data.map((s: { startAt: string }) => s.startAt)).toEqual(['2055-01-14T00:00:00.000Z', '2055-01-14T01:00:00.000Z']);
     } finally {
-      t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
+      t.app.services.forms.now = () => new Date('2054-12-01T12:00:00Z');
     }
   });
 
@@ -83,8 +83,8 @@ describe('addFormSchedule', () => {
     const form = await createForm(t); // 16 slots
     // Each adds 48 (6 weeks); two fit (112 > 100 only with both), so exactly one of the two is refused.
     const results = await Promise.all([
-      add(form.id, { ...SEED_SCHEDULE, startDate: '2027-02-01', weeks: 6 }),
-      add(form.id, { ...SEED_SCHEDULE, startDate: '2027-03-15', weeks: 6 }),
+      add(form.id, { ...SEED_SCHEDULE, startDate: '2055-02-01', weeks: 6 }),
+      add(form.id, { ...SEED_SCHEDULE, startDate: '2055-03-15', weeks: 6 }),
     ]);
     expect(results.map((r) => r.__typename).sort()).toEqual(['AddFormScheduleSuccess', 'FormSlotLimitError']);
     expect(await slotCount(form.slug)).toBe(64);

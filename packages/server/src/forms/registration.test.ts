@@ -8,9 +8,9 @@ import { pii } from '../shared/pii.js';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-  // The seed's dates (January 2027) are in the future for this clock.
-  t.app.services.forms.now = () => new Date('2026-12-01T12:00:00Z');
-  t.app.services.registrations.now = () => new Date('2026-12-01T12:00:00Z');
+  // The seed's dates (January 2055) are in the future for this clock.
+  t.app.services.forms.now = () => new Date('2054-12-01T12:00:00Z');
+  t.app.services.registrations.now = () => new Date('2054-12-01T12:00:00Z');
 });
 afterAll(() => t.close());
 
@@ -230,10 +230,10 @@ describe('formAnalytics', () => {
       registrations: 3,
       timeZone: 'America/New_York',
       days: [
-        { date: '2027-01-04', totalSlots: 4, bookedSlots: 2, seatsBooked: 3, capacity: 8, fillRate: 3 / 8 },
-        { date: '2027-01-06', totalSlots: 4, bookedSlots: 1, seatsBooked: 1, capacity: 8, fillRate: 1 / 8 },
-        { date: '2027-01-11', totalSlots: 4, bookedSlots: 0, seatsBooked: 0, capacity: 8, fillRate: 0 },
-        { date: '2027-01-13', totalSlots: 3, bookedSlots: 0, seatsBooked: 0, capacity: 6, fillRate: 0 },
+        { date: '2055-01-04', totalSlots: 4, bookedSlots: 2, seatsBooked: 3, capacity: 8, fillRate: 3 / 8 },
+        { date: '2055-01-06', totalSlots: 4, bookedSlots: 1, seatsBooked: 1, capacity: 8, fillRate: 1 / 8 },
+        { date: '2055-01-11', totalSlots: 4, bookedSlots: 0, seatsBooked: 0, capacity: 8, fillRate: 0 },
+        { date: '2055-01-13', totalSlots: 3, bookedSlots: 0, seatsBooked: 0, capacity: 6, fillRate: 0 },
       ],
     });
     const anonymous = await t.execute(ANALYTICS, { id: form.id });

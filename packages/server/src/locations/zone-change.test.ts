@@ -6,8 +6,8 @@ import { customer, gid } from '../../test/kit/fixtures.js';
 /**
  * Issue #16 item 7: a location moved to another zone re-plans its future free slots there, in the
  * same transaction, as a rule change does. The rules say 09:00-10:00 (a person) and 13:00-14:00
- * (location-wide) on 2027-03-13..15, first in Berlin (CET all three days), then in New York, which
- * springs forward on 2027-03-14 (EST -05:00 before, EDT -04:00 after).
+ * (location-wide) on 2055-03-13..15, first in Berlin (CET all three days), then in New York, which
+ * springs forward on 2055-03-14 (EST -05:00 before, EDT -04:00 after).
  */
 const BERLIN = 'Europe/Berlin';
 const NEW_YORK = 'America/New_York';
@@ -17,7 +17,7 @@ const UPDATE = `mutation ($id: ID!, $input: UpdateLocationInput!) { updateLocati
   __typename ... on UpdateLocationPayload { location { timeZone } slots { created updated unchanged removed kept } }
   ... on ValidationError { fieldErrors { path message } } } }`;
 const SLOTS = `query ($id: ID!) { node(id: $id) { ... on Location {
-  slots(from: "2027-03-12T00:00:00Z", to: "2027-03-17T00:00:00Z") { startAt localDate localStart localStartAt timeZone booked resource { id } } } } }`;
+  slots(from: "2055-03-12T00:00:00Z", to: "2055-03-17T00:00:00Z") { startAt localDate localStart localStartAt timeZone booked resource { id } } } } }`;
 
 let t: TestApp;
 let locationId: string;
@@ -39,11 +39,11 @@ beforeAll(async () => {
   expect(await mutate(RULE, { input: { ...daily, locationId: gid('Location', locationId), startTime: '13:00', endTime: '14:00' } })).toEqual({
     __typename: 'AvailabilityRulePayload',
   });
-  expect(await mutate(GENERATE, { input: { locationId: gid('Location', locationId), from: '2027-03-13', to: '2027-03-15' } })).toEqual({
+  expect(await mutate(GENERATE, { input: { locationId: gid('Location', locationId), from: '2055-03-13', to: '2055-03-15' } })).toEqual({
     __typename: 'SlotGenerationReport',
     created: 6,
   });
-  const booked = await t.app.db.prisma.slot.findFirstOrThrow({ where: { resourceId: personId, startAt: new Date('2027-03-14T08:00:00Z') } });
+  const booked = await t.app.db.prisma.slot.findFirstOrThrow({ where: { resourceId: personId, startAt: new Date('2055-03-14T08:00:00Z') } });
   bookedSlotId = booked.id;
   expect((await call(t, BOOK, { slotId: gid('Slot', bookedSlotId), customer: customer('zone-move') })).__typename).toBe('BookingReceipt');
 });
@@ -52,12 +52,12 @@ afterAll(() => t?.close());
 describe('updateLocation with a new timeZone', () => {
   it('Berlin first: 09:00 and 13:00 CET are 08:00Z and 12:00Z on each date', async () => {
     expect((await slots()).map((s: { startAt: string; localStart: string }) => [s.startAt, s.localStart])).toEqual([
-      ['2027-03-13T08:00:00.000Z', '09:00'],
-      ['2027-03-13T12:00:00.000Z', '13:00'],
-      ['2027-03-14T08:00:00.000Z', '09:00'],
-      ['2027-03-14T12:00:00.000Z', '13:00'],
-      ['2027-03-15T08:00:00.000Z', '09:00'],
-      ['2027-03-15T12:00:00.000Z', '13:00'],
+      ['2055-03-13T08:00:00.000Z', '09:00'],
+      ['2055-03-13T12:00:00.000Z', '13:00'],
+      ['2055-03-14T08:00:00.000Z', '09:00'],
+      ['2055-03-14T12:00:00.000Z', '13:00'],
+      ['2055-03-15T08:00:00.000Z', '09:00'],
+      ['2055-03-15T12:00:00.000Z', '13:00'],
     ]);
   });
 
@@ -71,65 +71,65 @@ describe('updateLocation with a new timeZone', () => {
     const person = { id: gid('Resource', personId) };
     expect(await slots()).toEqual([
       {
-        startAt: '2027-03-13T14:00:00.000Z',
-        localDate: '2027-03-13',
+        startAt: '2055-03-13T14:00:00.000Z',
+        localDate: '2055-03-13',
         localStart: '09:00',
-        localStartAt: '2027-03-13T09:00:00-05:00',
+        localStartAt: '2055-03-13T09:00:00-05:00',
         timeZone: NEW_YORK,
         booked: 0,
         resource: person,
       },
       {
-        startAt: '2027-03-13T18:00:00.000Z',
-        localDate: '2027-03-13',
+        startAt: '2055-03-13T18:00:00.000Z',
+        localDate: '2055-03-13',
         localStart: '13:00',
-        localStartAt: '2027-03-13T13:00:00-05:00',
+        localStartAt: '2055-03-13T13:00:00-05:00',
         timeZone: NEW_YORK,
         booked: 0,
         resource: null,
       },
       // The booked 09:00 Berlin slot stays at its instant and now reads in New York (EDT already).
       {
-        startAt: '2027-03-14T08:00:00.000Z',
-        localDate: '2027-03-14',
+        startAt: '2055-03-14T08:00:00.000Z',
+        localDate: '2055-03-14',
         localStart: '04:00',
-        localStartAt: '2027-03-14T04:00:00-04:00',
+        localStartAt: '2055-03-14T04:00:00-04:00',
         timeZone: NEW_YORK,
         booked: 1,
         resource: person,
       },
       {
-        startAt: '2027-03-14T13:00:00.000Z',
-        localDate: '2027-03-14',
+        startAt: '2055-03-14T13:00:00.000Z',
+        localDate: '2055-03-14',
         localStart: '09:00',
-        localStartAt: '2027-03-14T09:00:00-04:00',
+        localStartAt: '2055-03-14T09:00:00-04:00',
         timeZone: NEW_YORK,
         booked: 0,
         resource: person,
       },
       {
-        startAt: '2027-03-14T17:00:00.000Z',
-        localDate: '2027-03-14',
+        startAt: '2055-03-14T17:00:00.000Z',
+        localDate: '2055-03-14',
         localStart: '13:00',
-        localStartAt: '2027-03-14T13:00:00-04:00',
+        localStartAt: '2055-03-14T13:00:00-04:00',
         timeZone: NEW_YORK,
         booked: 0,
         resource: null,
       },
       {
-        startAt: '2027-03-15T13:00:00.000Z',
-        localDate: '2027-03-15',
+        startAt: '2055-03-15T13:00:00.000Z',
+        localDate: '2055-03-15',
         localStart: '09:00',
-        localStartAt: '2027-03-15T09:00:00-04:00',
+        localStartAt: '2055-03-15T09:00:00-04:00',
         timeZone: NEW_YORK,
         booked: 0,
         resource: person,
       },
       {
-        startAt: '2027-03-15T17:00:00.000Z',
-        localDate: '2027-03-15',
+        startAt: '2055-03-15T17:00:00.000Z',
+        localDate: '2055-03-15',
         localStart: '13:00',
-        localStartAt: '2027-03-15T13:00:00-04:00',
+        localStartAt: '2055-03-15T13:00:00-04:00',
         timeZone: NEW_YORK,
         booked: 0,
         resource: null,

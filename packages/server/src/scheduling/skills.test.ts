@@ -9,7 +9,7 @@ let locationId: string;
 const ids: Record<string, string> = {};
 
 const ZONE = 'Europe/Lisbon';
-const DAY = '2027-02-10';
+const DAY = '2055-02-10';
 
 async function api(query: string, variables: Record<string, unknown> = {}, token?: string) {
   const response = await t.execute(query, variables, token ? { token } : {});

@@ -26,9 +26,9 @@ let server: RunningServer;
 let scheduler: string;
 beforeAll(async () => {
   t = await createTestApp({ config: { DEFAULT_TIME_ZONE: 'Europe/Paris' } });
-  // Wed 2026-12-02, 10:00 in New York.
-  t.app.services.forms.now = () => new Date('2026-12-02T15:00:00Z');
-  t.app.services.registrations.now = () => new Date('2026-12-02T15:00:00Z');
+  // Wed 2054-12-02, 10:00 in New York.
+  t.app.services.forms.now = () => new Date('2054-12-02T15:00:00Z');
+  t.app.services.registrations.now = () => new Date('2054-12-02T15:00:00Z');
   scheduler = await t.tokenFor(['scheduler']);
   server = await startServer(t.app, { port: 0, host: '127.0.0.1', routes: [newFormPageRoute(t.app)] });
 });
@@ -62,16 +62,16 @@ describe('createFormFromText', () => {
         endTime: '21:00',
         slotMinutes: 60,
         capacityPerSlot: 1,
-        startDate: '2026-12-03',
+        startDate: '2054-12-03',
         endDate: null,
         weeks: 2,
       },
     });
     expect(preview.slots[0]).toEqual({
-      startAt: '2026-12-07T22:00:00.000Z',
-      endAt: '2026-12-07T23:00:00.000Z',
-      localStart: '2026-12-07T17:00:00-05:00',
-      localEnd: '2026-12-07T18:00:00-05:00',
+      startAt: '2054-12-07T22:00:00.000Z',
+      endAt: '2054-12-07T23:00:00.000Z',
+      localStart: '2054-12-07T17:00:00-05:00',
+      localEnd: '2054-12-07T18:00:00-05:00',
       capacity: 1,
     });
     expect(preview.explanation).toContain('America/New_York (stated as "Eastern")');
@@ -180,7 +180,7 @@ describe('formInsights', () => {
     });
     expect(full.answer).toBe(`5 of 16 places booked (31%) across 8 slots; 1 full, 4 with at least one booking; 4 registration(s).`);
 
-    const mondays = analytics.days.filter((d: { date: string }) => ['2026-12-07', '2026-12-14'].includes(d.date));
+    const mondays = analytics.days.filter((d: { date: string }) => ['2054-12-07', '2054-12-14'].includes(d.date));
     const mondayBooked = mondays.reduce((n: number, d: { seatsBooked: number }) => n + d.seatsBooked, 0);
     const mondayCapacity = mondays.reduce((n: number, d: { capacity: number }) => n + d.capacity, 0);
     expect((await ask('Which day fills best?')).answer).toBe(
@@ -192,11 +192,11 @@ describe('formInsights', () => {
       intent: 'WHO_SIGNED_UP',
       answer: '3 signed up for Monday (upcoming): Ada, Bo, Di.',
     });
-    const nextWeek = analytics.days.filter((d: { date: string }) => d.date >= '2026-12-07' && d.date <= '2026-12-13');
+    const nextWeek = analytics.days.filter((d: { date: string }) => d.date >= '2054-12-07' && d.date <= '2054-12-13');
     const left = nextWeek.reduce((n: number, d: { capacity: number; seatsBooked: number }) => n + d.capacity - d.seatsBooked, 0);
     expect(await ask('How many seats are left next week?')).toMatchObject({
       intent: 'SEATS_LEFT',
-      answer: `${left} of 8 places left next week (2026-12-07 to 2026-12-13).`,
+      answer: `${left} of 8 places left next week (2054-12-07 to 2054-12-13).`,
     });
     expect(left).toBe(4);
     expect((await ask('what is the meaning of life')).answer).toMatch(/^I can answer .*5 of 16 places booked/);
@@ -236,7 +236,7 @@ describe('staff page /forms/new', () => {
     const previewHtml = await preview.text();
     expect(previewHtml).toContain('Preview: 4 slot(s) of “Piano lessons”');
     expect([...previewHtml.matchAll(/<legend>([^<]+)<\/legend>/g)].map((m) => m[1])).toEqual(['Sat Dec 5', 'Sat Dec 12']);
-    expect(previewHtml).toContain('10:00–11:30 AM <span class="places">2026-12-05T09:00:00.000Z</span>');
+    expect(previewHtml).toContain('10:00–11:30 AM <span class="places">2054-12-05T09:00:00.000Z</span>');
     expect(previewHtml).toContain('value="create"');
     expect(await counts()).toEqual(before);
 

@@ -47,7 +47,7 @@ const LLM_FORM = {
     endTime: '21:00',
     slotMinutes: 60,
     capacityPerSlot: 1,
-    startDate: '2026-12-07',
+    startDate: '2054-12-07',
     endDate: null,
     weeks: 2,
   },
@@ -66,8 +66,8 @@ beforeAll(async () => {
       LLM_TIMEOUT_MS: '1500',
     },
   });
-  t.app.services.forms.now = () => new Date('2026-12-02T15:00:00Z');
-  t.app.services.registrations.now = () => new Date('2026-12-02T15:00:00Z');
+  t.app.services.forms.now = () => new Date('2054-12-02T15:00:00Z');
+  t.app.services.registrations.now = () => new Date('2054-12-02T15:00:00Z');
 });
 afterAll(async () => {
   for (const res of hanging) res.destroy();
