@@ -35,8 +35,8 @@ let manageToken: string;
 const unknown = (type: string) => gid(type, randomUUID());
 // A ValidationError's messages show in a failure's diff.
 const NOT_FOUND = '__typename ... on NotFoundError { entity } ... on ValidationError { fieldErrors { path message } }';
-const START = '2030-01-07T10:00:00Z';
-const END = '2030-01-07T11:00:00Z';
+const START = '2058-01-07T10:00:00Z';
+const END = '2058-01-07T11:00:00Z';
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -101,17 +101,17 @@ const CASES: Case[] = [
   {
     field: 'availableDates(locationId)',
     entity: 'Location',
-    query: () => `{ availableDates(locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }`,
+    query: () => `{ availableDates(locationId: "${unknown('Location')}", from: "2058-01-07", to: "2058-01-08") { ${NOT_FOUND} } }`,
   },
   {
     field: 'availableDates(formId)',
     entity: 'Form',
-    query: () => `{ availableDates(formId: "${unknown('Form')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }`,
+    query: () => `{ availableDates(formId: "${unknown('Form')}", from: "2058-01-07", to: "2058-01-08") { ${NOT_FOUND} } }`,
   },
   {
     field: 'availableDates(resourceId)',
     entity: 'Resource',
-    query: () => `{ availableDates(resourceId: "${unknown('Resource')}", from: "2030-01-07", to: "2030-01-08") { ${NOT_FOUND} } }`,
+    query: () => `{ availableDates(resourceId: "${unknown('Resource')}", from: "2058-01-07", to: "2058-01-08") { ${NOT_FOUND} } }`,
   },
   { field: 'booking(id)', entity: 'Booking', query: () => `{ booking(id: "${unknown('Booking')}") { ${NOT_FOUND} } }` },
   { field: 'bookings(locationId)', entity: 'Location', query: () => `{ bookings(locationId: "${unknown('Location')}", first: 1) { ${NOT_FOUND} } }` },
@@ -119,12 +119,12 @@ const CASES: Case[] = [
   {
     field: 'exposedSlots(locationId)',
     entity: 'Location',
-    query: () => `{ exposedSlots(locationId: "${unknown('Location')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }`,
+    query: () => `{ exposedSlots(locationId: "${unknown('Location')}", date: "2058-01-07", sessionId: "s") { ${NOT_FOUND} } }`,
   },
   {
     field: 'exposedSlots(resourceId)',
     entity: 'Resource',
-    query: () => `{ exposedSlots(resourceId: "${unknown('Resource')}", date: "2030-01-07", sessionId: "s") { ${NOT_FOUND} } }`,
+    query: () => `{ exposedSlots(resourceId: "${unknown('Resource')}", date: "2058-01-07", sessionId: "s") { ${NOT_FOUND} } }`,
   },
   { field: 'formAnalytics(formId)', entity: 'Form', query: () => `{ formAnalytics(formId: "${unknown('Form')}") { ${NOT_FOUND} } }` },
   { field: 'formInsights(formId)', entity: 'Form', query: () => `{ formInsights(formId: "${unknown('Form')}") { ${NOT_FOUND} } }` },
@@ -265,12 +265,12 @@ const CASES: Case[] = [
   {
     field: 'generateSlots(locationId)',
     entity: 'Location',
-    query: () => `mutation { generateSlots(input: { locationId: "${unknown('Location')}", from: "2030-01-07", to: "2030-01-08" }) { ${NOT_FOUND} } }`,
+    query: () => `mutation { generateSlots(input: { locationId: "${unknown('Location')}", from: "2058-01-07", to: "2058-01-08" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'generateSlots(resourceId)',
     entity: 'Resource',
-    query: () => `mutation { generateSlots(input: { resourceId: "${unknown('Resource')}", from: "2030-01-07", to: "2030-01-08" }) { ${NOT_FOUND} } }`,
+    query: () => `mutation { generateSlots(input: { resourceId: "${unknown('Resource')}", from: "2058-01-07", to: "2058-01-08" }) { ${NOT_FOUND} } }`,
   },
   {
     field: 'joinWaitlist(resourceId)',
