@@ -23,12 +23,7 @@ export const REGISTER = `mutation ($input: RegisterInput!) {
   }
 }`;
 
-/**
- * The seed's example: Mon/Wed 5-9 pm, 60-minute slots, two weeks from Mon 2055-01-04, New York.
- * Tests that book against the real clock use 2054-2055: 28 years after the seeds' 2026-2027, so the
- * same weekdays and DST transitions, and in the future for decades (2027 dates stopped being bookable
- * once that January came).
- */
+/** The seed's example (2027 there, 2055 here: see CONTRIBUTING.md on dates): Mon/Wed 5-9 pm, 60-minute slots, two weeks from Mon 2055-01-04, New York. */
 export const SEED_SCHEDULE = { daysOfWeek: [1, 3], startTime: '17:00', endTime: '21:00', slotMinutes: 60, startDate: '2055-01-04', weeks: 2 };
 
 let forms = 0;
