@@ -49,6 +49,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x', ...SECRETS }],
     ['REDIS_URL', { REDIS_URL: 'http://x' }],
     ['REDIS_KEY_PREFIX', { REDIS_KEY_PREFIX: 'has spaces' }],
+    ['REDIS_KEY_PREFIX', { REDIS_KEY_PREFIX: 'staging:' }],
     ['SMTP_URL', { SMTP_URL: 'mail.example' }],
     ['JWT_SECRET', { JWT_SECRET: 'too-short' }],
     ['ENCRYPTION_KEY', { ENCRYPTION_KEY: 'not-hex' }],

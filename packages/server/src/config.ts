@@ -307,6 +307,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.JWT_SIGNING_ALG === 'HS256' && config.DATABASE_URL && !config.JWT_SECRET) {
     throw new ConfigError('Invalid configuration: JWT_SIGNING_ALG HS256 needs JWT_SECRET');
   }
+  // A prefix without Redis would be silently unused: the deployment believes its keys are apart.
+  if (config.REDIS_KEY_PREFIX && !config.REDIS_URL) {
+    throw new ConfigError('Invalid configuration: REDIS_KEY_PREFIX needs REDIS_URL (the prefix applies to Redis keys and channels)');
+  }
   if (config.DATABASE_READ_URL && !config.DATABASE_URL) {
     throw new ConfigError('Invalid configuration: DATABASE_READ_URL needs DATABASE_URL (the primary)');
   }
