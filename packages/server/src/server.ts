@@ -10,7 +10,7 @@ import { attachGraphQLWs } from './live/ws-server.js';
 import { ImapPoller } from './imip/imap-poller.js';
 import { MAIL_POLL_INTERVAL_MS, mailDeliveryFromConfig } from './mail/delivery.js';
 import { eventBusRelayFromConfig, RELAY_POLL_INTERVAL_MS } from './events/event-bus.js';
-import { WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
+import { WEBHOOK_CHANGES_CHANNEL, WEBHOOK_POLL_INTERVAL_MS, webhookDeliveryFromConfig } from './webhooks/webhook-delivery.js';
 import { workerId } from './cluster.js';
 import { listenForNotifications } from './db/listen.js';
 import { MAIL_INTENTS_CHANNEL } from './calendar/booking-mail.js';
@@ -132,8 +132,12 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       [MAIL_INTENTS_CHANNEL]: () => renderJob.nudge(),
       [OUTBOX_CHANNEL]: () => mailJob.nudge(),
       [DOMAIN_EVENTS_CHANNEL]: () => {
-        webhookJob.nudge();
+        if (webhookDelivery.wantsEvents()) webhookJob.nudge();
         relayJob?.nudge();
+      },
+      [WEBHOOK_CHANGES_CHANNEL]: () => {
+        webhookDelivery.changed();
+        webhookJob.nudge();
       },
     },
     log,

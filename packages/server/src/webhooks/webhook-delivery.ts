@@ -42,6 +42,8 @@ export interface WebhookDeliveryOptions {
 export const WEBHOOK_DEFAULTS = { batchSize: 20, leaseMs: 2 * 60_000, retryBaseMs: 30_000, retryMaxMs: 2 * 60 * 60_000 };
 /** How often each instance looks for due deliveries (besides the wake-up at each commit that recorded events). */
 export const WEBHOOK_POLL_INTERVAL_MS = 1_000;
+/** Woken at commit by this process's change of an endpoint or a delivery (another instance's is seen at its next poll). */
+export const WEBHOOK_CHANGES_CHANNEL = 'slotwise_webhook_changes';
 const MAX_BATCHES_PER_RUN = 10;
 /** What a receiver answered is read up to this size, then dropped (only the status code is kept). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -68,16 +70,38 @@ interface AttemptResult {
  */
 export class WebhookDelivery {
   private readonly options: Required<WebhookDeliveryOptions>;
+  /** Whether an endpoint was enabled when a run last looked; until then, and after a change here, assumed. */
+  private endpointsEnabled = true;
+  /** Endpoint changes seen so far: a run that started before one does not overwrite what it said. */
+  private changes = 0;
 
   constructor(options: WebhookDeliveryOptions) {
     this.options = { ...WEBHOOK_DEFAULTS, now: () => new Date(), random: Math.random, ...options };
   }
 
+  /**
+   * Whether a commit that recorded events is worth a run now. With no endpoint enabled no delivery
+   * was written, so a booking costs no webhook statement; an endpoint enabled on another instance
+   * meanwhile is seen at the next poll, which delivers what its events fanned out.
+   */
+  wantsEvents(): boolean {
+    return this.endpointsEnabled;
+  }
+
+  /** An endpoint or delivery changed in this process (WEBHOOK_CHANGES_CHANNEL): the next commit's events are worth a run. */
+  changed(): void {
+    this.changes++;
+    this.endpointsEnabled = true;
+  }
+
   async runOnce(): Promise<WebhookRun> {
     const total: WebhookRun = { claimed: 0, succeeded: 0, retried: 0, failed: 0, released: 0 };
     const { db, batchSize, leaseMs, now } = this.options;
+    const changesBefore = this.changes;
     for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
-      await giveUpAbandoned(db, now(), this.options.maxAttempts);
+      const { endpointsEnabled } = await giveUpAbandoned(db, now(), this.options.maxAttempts);
+      if (this.changes === changesBefore) this.endpointsEnabled = endpointsEnabled;
+      if (!endpointsEnabled) break;
       const claimedAt = now();
       const rows = await claimDeliveries(db, claimedAt, batchSize, new Date(claimedAt.getTime() + leaseMs));
       total.claimed += rows.length;

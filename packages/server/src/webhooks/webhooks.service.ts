@@ -1,9 +1,10 @@
 import type { Config } from '../config.js';
-import type { SqlRunner } from '../db/database.js';
+import type { SqlQuery, SqlRunner } from '../db/database.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { checkHost, hostOf, PrivateAddressError } from './address-guard.js';
 import { newWebhookSecret } from './signing.js';
+import { WEBHOOK_CHANGES_CHANNEL } from './webhook-delivery.js';
 import { deleteEndpoint, insertEndpoint, requeueDelivery, setEndpointSecret, updateEndpoint } from './webhooks.store.js';
 
 /** The event types an endpoint may subscribe to; `<aggregate>.*` takes all of that aggregate's, present and future. */
@@ -44,13 +45,15 @@ export class WebhooksService {
     const url = await this.checkUrl(input.url);
     const eventTypes = checkEvents(input.events);
     const secret = newWebhookSecret();
-    const id = await insertEndpoint(this.db, {
-      url,
-      eventTypes,
-      description: checkDescription(input.description),
-      secret: pii().encrypt(secret),
-      now: this.now(),
-    });
+    const id = await this.changing((tx) =>
+      insertEndpoint(tx, {
+        url,
+        eventTypes,
+        description: checkDescription(input.description),
+        secret: pii().encrypt(secret),
+        now: this.now(),
+      }),
+    );
     return { id, secret };
   }
 
@@ -61,7 +64,7 @@ export class WebhooksService {
       description: input.description !== undefined ? checkDescription(input.description) : undefined,
       enabled: input.enabled ?? undefined,
     };
-    if (!(await updateEndpoint(this.db, id, change, this.now()))) throw new NotFoundError('WebhookEndpoint', id);
+    if (!(await this.changing((tx) => updateEndpoint(tx, id, change, this.now())))) throw new NotFoundError('WebhookEndpoint', id);
   }
 
   async delete(id: string): Promise<void> {
@@ -77,7 +80,16 @@ export class WebhooksService {
 
   /** Sends a delivery again (same webhook-id and body), whatever its state. */
   async replay(deliveryId: string): Promise<void> {
-    if (!(await requeueDelivery(this.db, deliveryId, this.now()))) throw new NotFoundError('WebhookDelivery', deliveryId);
+    if (!(await this.changing((tx) => requeueDelivery(tx, deliveryId, this.now())))) throw new NotFoundError('WebhookDelivery', deliveryId);
+  }
+
+  /** A change that may give the delivery worker work: it wakes this process's worker at commit. */
+  private changing<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx) => {
+      const result = await fn(tx);
+      tx.wakeAtCommit?.(WEBHOOK_CHANGES_CHANNEL);
+      return result;
+    });
   }
 
   /** http(s), no credentials, and (unless WEBHOOK_ALLOW_PRIVATE_NETWORKS) a host that resolves to public addresses only. */

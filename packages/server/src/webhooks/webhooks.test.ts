@@ -307,4 +307,29 @@ describe('webhooks and private networks (SSRF)', () => {
       await receiver.close();
     }
   });
+
+  it('a commit wakes the worker only while an endpoint is enabled; a change of endpoints here says so at once', async () => {
+    const own = await createTestApp({ config: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    try {
+      const w = worker({ db: own.app.db.sql });
+      // Until a run has looked, a wake is assumed to be worth it.
+      expect(w.wantsEvents()).toBe(true);
+      await w.runOnce();
+      expect(w.wantsEvents()).toBe(false);
+      // An endpoint made while a run is looking: the run's "none" does not hide it.
+      const looking = w.runOnce();
+      await createWebhook('http://127.0.0.1:9/hook', ['booking.*'], own);
+      w.changed();
+      await looking;
+      expect(w.wantsEvents()).toBe(true);
+      await w.runOnce();
+      expect(w.wantsEvents()).toBe(true);
+      // Disabled (by an admin, or after failing for WEBHOOK_DISABLE_AFTER_HOURS): the next run sees none.
+      await own.app.db.sql.query(`UPDATE webhook_endpoints SET enabled = false`);
+      await w.runOnce();
+      expect(w.wantsEvents()).toBe(false);
+    } finally {
+      await own.close();
+    }
+  });
 });
