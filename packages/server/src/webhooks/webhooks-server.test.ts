@@ -10,6 +10,16 @@ import { startServer, type RunningServer } from '../server.js';
 const CREATE = `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) {
   __typename ... on WebhookWithSecret { secret webhook { id } } ... on Error { message } } }`;
 
+/** One GraphQL request over HTTP to the server; its first root field's answer. */
+async function rootField(server: RunningServer, query: string, variables: Record<string, unknown>, token?: string) {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return Object.values(((await response.json()) as { data: Record<string, any> }).data)[0];
+}
+
 describe('webhooks in a running server', () => {
   let t: TestApp;
   let server: RunningServer;
@@ -26,14 +36,7 @@ describe('webhooks in a running server', () => {
     await receiver.close();
   });
 
-  const graphql = async (query: string, variables: Record<string, unknown>, token?: string) => {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return Object.values(((await response.json()) as { data: Record<string, any> }).data)[0];
-  };
+  const graphql = (query: string, variables: Record<string, unknown>, token?: string) => rootField(server, query, variables, token);
 
   it('a receiver gets signed booking.confirmed events it can verify; a refused booking sends nothing', async () => {
     const created = await graphql(CREATE, { input: { url: receiver.url, events: ['booking.confirmed'] } }, t.adminToken);
@@ -72,14 +75,7 @@ describe('a running server without webhook endpoints', () => {
       const locationId = await f.location();
       const resourceId = await f.resource(locationId);
       const slots = await Promise.all(Array.from({ length: 41 }, () => f.slot(locationId, resourceId)));
-      const post = async (query: string, variables: Record<string, unknown>, token?: string) => {
-        const response = await fetch(`${server.url}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: JSON.stringify({ query, variables }),
-        });
-        return Object.values(((await response.json()) as { data: Record<string, any> }).data)[0];
-      };
+      const post = (query: string, variables: Record<string, unknown>, token?: string) => rootField(server, query, variables, token);
       const webhookStatements = () => t.sql.statements.filter((text) => /webhook_(deliveries|endpoints)/.test(text)).length;
       // The worker's first run has looked (it runs on start).
       await waitFor(() => webhookStatements() > 0, "the webhook worker's first run");
