@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import type { SqlQuery, SqlRunner } from '../db/database.js';
+import { notifyAtCommit } from '../db/listen.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
 import { checkHost, hostOf, PrivateAddressError } from './address-guard.js';
@@ -87,7 +88,7 @@ export class WebhooksService {
   private changing<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx) => {
       const result = await fn(tx);
-      tx.wakeAtCommit?.(WEBHOOK_CHANGES_CHANNEL);
+      await notifyAtCommit(tx, WEBHOOK_CHANGES_CHANNEL);
       return result;
     });
   }
