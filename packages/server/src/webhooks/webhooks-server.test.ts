@@ -66,7 +66,7 @@ describe('webhooks in a running server', () => {
 });
 
 describe('a running server without webhook endpoints', () => {
-  it('spends no statement on webhooks for a burst of bookings beyond its once-a-second poll, and wakes its worker again once an endpoint exists', async () => {
+  it('spends no statement on webhooks for a burst of bookings beyond its once-a-second poll, and delivers once an endpoint exists', async () => {
     const receiver = await startReceiver();
     const t = await createTestApp({ config: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
     const server = await startServer(t.app, { port: 0, host: '127.0.0.1' });

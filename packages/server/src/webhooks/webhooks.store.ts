@@ -196,16 +196,16 @@ export async function releaseDeliveries(sql: SqlQuery, rows: { id: string; attem
  * Gives up leased deliveries whose last attempt never finished, and says whether any endpoint is
  * enabled (none: no delivery can be claimed), in one statement.
  */
-export async function giveUpAbandoned(sql: SqlQuery, now: Date, maxAttempts: number): Promise<{ gaveUp: number; endpointsEnabled: boolean }> {
-  const [row] = await sql.query<{ gave_up: number; endpoints_enabled: boolean }>(
+export async function giveUpAbandoned(sql: SqlQuery, now: Date, maxAttempts: number): Promise<{ endpointsEnabled: boolean }> {
+  const [row] = await sql.query<{ endpoints_enabled: boolean }>(
     `WITH gave_up AS (
        UPDATE webhook_deliveries SET status = 'FAILED', updated_at = $1::timestamptz,
          last_error = coalesce(last_error || ' / ', '') || 'gave up: attempt ' || attempts || ' did not finish'
-       WHERE status = 'PENDING' AND due_at <= $1::timestamptz AND attempts >= $2 RETURNING id)
-     SELECT (SELECT count(*)::int FROM gave_up) AS gave_up, EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints_enabled`,
+       WHERE status = 'PENDING' AND due_at <= $1::timestamptz AND attempts >= $2)
+     SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled) AS endpoints_enabled`,
     [now.toISOString(), maxAttempts],
   );
-  return { gaveUp: row!.gave_up, endpointsEnabled: row!.endpoints_enabled };
+  return { endpointsEnabled: row!.endpoints_enabled };
 }
 
 export async function pendingDeliveries(sql: SqlQuery): Promise<number> {

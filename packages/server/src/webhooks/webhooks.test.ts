@@ -6,7 +6,7 @@ import { runRepeatedly, simulatedLatency, waitFor } from '../../test/kit/wait.js
 import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
 import { CANCEL, CONFIRM, HOLD, call } from '../../test/kit/documents.js';
 import { startReceiver } from '../../test/kit/webhook-receiver.js';
-import { WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery.js';
+import { WEBHOOK_CHANGES_CHANNEL, WebhookDelivery, type WebhookDeliveryOptions } from './webhook-delivery.js';
 
 const CREATE = `mutation Create($input: CreateWebhookInput!) { createWebhook(input: $input) {
   __typename ... on WebhookWithSecret { secret webhook { id url events enabled } }
@@ -243,6 +243,44 @@ describe('webhooks', () => {
     const { webhook } = await createWebhook('http://127.0.0.1:9/x', ['proposal.*', 'waitlist.*']);
     expect((await t.execute(DELETE, { id: webhook.id }, { token: t.adminToken })).data!.deleteWebhook.id).toBe(webhook.id);
     expect(await t.app.db.sql.query(`SELECT id FROM webhook_endpoints WHERE id = $1::uuid`, [await uuidOf(webhook.id)])).toEqual([]);
+  });
+
+  it('gives up a delivery whose last attempt never finished, once its lease has run out', async () => {
+    const { webhook } = await createWebhook('http://127.0.0.1:9/never', ['booking.confirmed']);
+    await only(webhook.id);
+    await bookAndConfirm('abandoned');
+    // As a worker that died during its last attempt leaves it: the attempt counted, the lease over.
+    await t.app.db.sql.query(`UPDATE webhook_deliveries SET attempts = 5, due_at = now() - interval '1 second' WHERE endpoint_id = $1::uuid`, [
+      await uuidOf(webhook.id),
+    ]);
+    expect((await worker({ maxAttempts: 5 }).runOnce()).claimed).toBe(0);
+    expect(
+      await t.app.db.sql.query(`SELECT status, last_error FROM webhook_deliveries WHERE endpoint_id = $1::uuid`, [await uuidOf(webhook.id)]),
+    ).toEqual([{ status: 'FAILED', last_error: 'gave up: attempt 5 did not finish' }]);
+  });
+
+  it("creating, changing and replaying wake this process's delivery worker at commit", async () => {
+    let wakes = 0;
+    const stop = t.app.db.sql.onCommitted(WEBHOOK_CHANGES_CHANNEL, () => wakes++);
+    try {
+      const { webhook } = await createWebhook('http://127.0.0.1:9/wake', ['booking.confirmed']);
+      expect(wakes).toBe(1);
+      await only(webhook.id);
+      expect((await t.execute(UPDATE, { input: { id: webhook.id, enabled: true } }, { token: t.adminToken })).data!.updateWebhook.__typename).toBe(
+        'WebhookEndpoint',
+      );
+      expect(wakes).toBe(2);
+      await bookAndConfirm('wake');
+      const [delivery] = await t.app.db.sql.query<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE endpoint_id = $1::uuid`, [
+        await uuidOf(webhook.id),
+      ]);
+      expect(
+        (await t.execute(REPLAY, { id: gid('WebhookDelivery', delivery!.id) }, { token: t.adminToken })).data!.replayWebhookDelivery.status,
+      ).toBe('PENDING');
+      expect(wakes).toBe(3);
+    } finally {
+      stop();
+    }
   });
 });
 
