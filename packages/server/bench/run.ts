@@ -11,7 +11,16 @@ import pg from 'pg';
 import { loadDataset } from './dataset.js';
 import { rootFields, type BenchContext } from './lib/context.js';
 import { measureDatabaseCpu } from './lib/load.js';
-import { createBenchDatabase, postmasterPid, runningChildren, settled, startFloor, startSlotwise, type Child } from './lib/processes.js';
+import {
+  createBenchDatabase,
+  postmasterPid,
+  runningChildren,
+  settled,
+  START_NODE_FLAGS,
+  startFloor,
+  startSlotwise,
+  type Child,
+} from './lib/processes.js';
 import { availabilityBench } from './scenarios/availability.js';
 import { bookingBench } from './scenarios/booking.js';
 import { liveBench } from './scenarios/live.js';
@@ -43,7 +52,9 @@ async function main() {
       .loadavg()
       .map((l) => l.toFixed(1))
       .join(' ');
-  console.log(`Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version}; load average ${load()}`);
+  console.log(
+    `Slotwise bench ${new Date().toISOString()} on ${os.cpus().length} x ${cpu}, node ${process.version} ${START_NODE_FLAGS.join(' ')}; load average ${load()}`,
+  );
 
   const database = await createBenchDatabase();
   const children: Child[] = [];

@@ -8,6 +8,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * The node flags of the server's `start` script (`node <flags> --import tsx src/main.ts`): every server
+ * the bench starts, Slotwise and the baselines alike, runs with them, so a ratio compares code, not
+ * runtime settings.
+ */
+export const START_NODE_FLAGS: string[] = (() => {
+  const start: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).scripts.start;
+  const tokens = start.split(' ');
+  return tokens.slice(1, tokens.indexOf('--import'));
+})();
+
 export const BENCH_SECRETS = { JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789', ENCRYPTION_KEY: '0e'.repeat(32) };
 export const REDIS_URL = TEST_REDIS_URL;
 
@@ -44,7 +55,7 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts a TypeScript entry point as its own node process (not through the tsx CLI, so the pid is
- * the server's) and waits until GET `readyPath` answers 200.
+ * the server's), with the start script's node flags, and waits until GET `readyPath` answers 200.
  */
 export async function startChild(
   name: string,
@@ -54,7 +65,7 @@ export async function startChild(
 ): Promise<Child> {
   const { readyPath = '/healthz', nodeFlags = [] } = options;
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], {
+  const child: ChildProcess = spawn(process.execPath, [...START_NODE_FLAGS, ...nodeFlags, '--import', 'tsx', entry], {
     cwd: SERVER_DIR,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],
