@@ -114,6 +114,8 @@ describe('Dockerfile', () => {
     // The server package's `start` script, run by node itself so SIGTERM reaches the graceful shutdown.
     const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts.start;
     expect(start, 'start script is `node [flags] --import tsx <entry>`').toMatch(/^node (--\S+ )*--import tsx \S+$/);
+    // The young generation docs/performance.md measured and docs/operations.md promises.
+    expect(start.split(' ')).toContain('--max-semi-space-size=64');
     expect(final).toMatch(/^WORKDIR \/app\/packages\/server$/m);
     expect(final).toContain(
       `CMD [${start
