@@ -10,9 +10,20 @@ export function firstName(fullName: string): string {
   return words.find((w) => !TITLES.has(w.replace(/\.$/, '').toLowerCase())) ?? words[0] ?? fullName;
 }
 
+// A booking's mails (host and guest, their reminders) show the same label: its four Intl calls are
+// made once. Bounded: a batch of mails needs only its own few.
+const recentLabels = new Map<string, string>();
+const MAX_RECENT_LABELS = 256;
+
 /** "Mon Nov 2, 9:00–9:30 AM EST" in the zone. */
 export function localWhen(startAt: Date, endAt: Date, timeZone: string): string {
-  return `${slotLabel(startAt, endAt, timeZone)} ${zoneName(startAt, timeZone)}`;
+  const key = `${startAt.getTime()}|${endAt.getTime()}|${timeZone}`;
+  let label = recentLabels.get(key);
+  if (label === undefined) {
+    if (recentLabels.size >= MAX_RECENT_LABELS) recentLabels.clear();
+    recentLabels.set(key, (label = `${slotLabel(startAt, endAt, timeZone)} ${zoneName(startAt, timeZone)}`));
+  }
+  return label;
 }
 
 /** "2026-11-02 14:00–14:30 UTC" (both dates when the end falls on another day). */
