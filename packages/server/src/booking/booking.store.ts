@@ -448,6 +448,24 @@ export async function adjustSlot(
   return { slotId, version: row!.version, reason, locationId: row!.location_id, resourceId: row!.resource_id, formId: row!.form_id };
 }
 
+/** The slot's live bookings (held or confirmed), locked in id order. */
+export async function lockLiveBookingsOfSlot(tx: SqlQuery, slotId: string): Promise<string[]> {
+  const rows = await tx.query<{ id: string }>(
+    `SELECT id FROM bookings WHERE slot_id = $1::uuid AND status IN ('HELD', 'CONFIRMED') ORDER BY id FOR UPDATE`,
+    [slotId],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The slot takes no more bookings (BLOCKED: slot generation leaves such a slot as it is). */
+export async function blockSlot(tx: SqlQuery, slotId: string): Promise<SlotChange> {
+  const [row] = await tx.query<{ version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+    `UPDATE slots SET status = 'BLOCKED' WHERE id = $1::uuid RETURNING version, location_id, resource_id, form_id`,
+    [slotId],
+  );
+  return { slotId, version: row!.version, reason: 'BLOCKED', locationId: row!.location_id, resourceId: row!.resource_id, formId: row!.form_id };
+}
+
 /** held -= n per slot; the slots are locked in id order first, the order every booking path uses. */
 export async function giveBackHeldPlaces(tx: SqlQuery, freed: Map<string, number>): Promise<SlotChange[]> {
   if (!freed.size) return [];

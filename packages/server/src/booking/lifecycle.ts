@@ -5,7 +5,17 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../events/slot-events.js';
 import { NotFoundError } from '../shared/errors.js';
 import { auditView, type AuditActor } from './audit.js';
-import { adjustSlot, lockBookingRow, markCancelled, markConfirmed, markExpired, slotFormId, writeBookingAudit } from './booking.store.js';
+import {
+  adjustSlot,
+  blockSlot,
+  lockBookingRow,
+  lockLiveBookingsOfSlot,
+  markCancelled,
+  markConfirmed,
+  markExpired,
+  slotFormId,
+  writeBookingAudit,
+} from './booking.store.js';
 import { BookingNotActiveError } from './errors.js';
 import { enforceFormRules } from './form-rules.js';
 
@@ -91,4 +101,18 @@ export async function cancelInTx(tx: SqlQuery, bookingId: string, c: TxContext):
   ]);
   await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
   return { booking: updated, changes };
+}
+
+/**
+ * Cancels a session (its host declined it): the slot takes no more bookings and every live booking of
+ * it is cancelled as cancelInTx does (each party gets the calendar CANCEL). Blocked before the cancels,
+ * so the waitlist is not offered the places they free.
+ */
+export async function cancelSessionInTx(tx: SqlQuery, slotId: string, c: TxContext): Promise<{ changes: SlotChange[] }> {
+  // Bookings first, then their slot: the lock order of every booking path. Bookings made while this
+  // waited for the slot's lock are read again under it.
+  await lockLiveBookingsOfSlot(tx, slotId);
+  const changes = [await blockSlot(tx, slotId)];
+  for (const id of await lockLiveBookingsOfSlot(tx, slotId)) changes.push(...(await cancelInTx(tx, id, c)).changes);
+  return { changes };
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { SqlQuery } from '../db/database.js';
-import { cancelInTx } from '../booking/lifecycle.js';
+import { cancelInTx, cancelSessionInTx } from '../booking/lifecycle.js';
 import type { SlotChange } from '../events/slot-events.js';
 import { declineNoticeMail, proposalFailedMail } from '../proposals/proposal-mail.js';
 import { checkTarget, type CheckedTarget, type ProposalTarget } from '../proposals/proposal-target.js';
@@ -98,8 +98,14 @@ export class ImipService {
       );
       return { outcome, bookingId: b.id, role, detail: 'soft policy: recorded, staff told' };
     }
-    // Strict: the session is cancelled; the booking engine's cancel queues the calendar CANCEL.
-    const { changes } = await cancelInTx(sql, b.id, this.proposals.engineContext(actor, now));
+    // Strict: the guest's decline cancels their booking; the host's cancels the session (seed 004: "delete
+    // room"), so nobody books it again. The booking engine's cancel queues each calendar CANCEL.
+    const context = this.proposals.engineContext(actor, now);
+    if (role === 'host' && b.slotId) {
+      const { changes } = await cancelSessionInTx(sql, b.slotId, context);
+      return { outcome, bookingId: b.id, role, changes, detail: 'strict policy: session cancelled' };
+    }
+    const { changes } = await cancelInTx(sql, b.id, context);
     if (role === 'guest' && b.host)
       await this.notify(sql, b, b.host.email, declineNoticeMail(b, decliner, true, b.host.timeZone), `reply-notice:${b.id}:guest:${c.sequence}`);
     return { outcome, bookingId: b.id, role, changes, detail: 'strict policy: booking cancelled' };

@@ -164,11 +164,31 @@ describe('DECLINED', () => {
     expect(notices[0]!.content.text).not.toContain(GUEST_EMAIL);
   });
 
-  it('strict: the host declines in Outlook -> the session is cancelled', async () => {
-    const { booking, vars } = await invite();
-    const reply = sample('outlook-reply', { ...vars, attendee: HOST_EMAIL, name: 'Alice Host', partstat: 'DECLINED' });
+  it('strict: the host declines in Outlook -> the session is cancelled: every booking of it, and nobody books it again', async () => {
+    const slot = await x.slot(home.locationId, home.resourceId, (hours += 2), 2);
+    const [booking, other] = [await x.book(slot), await x.book(slot, 'second.guest@mail.example')];
+    const [row] = await t.app.db.sql.query<{ ics_uid: string; start_at: Date; end_at: Date }>(
+      `SELECT ics_uid, start_at, end_at FROM bookings WHERE id = $1`,
+      [booking.rawId],
+    );
+    const vars: SampleVars = { uid: row!.ics_uid, sequence: 0, attendee: HOST_EMAIL, start: row!.start_at, end: row!.end_at };
+    const reply = sample('outlook-reply', { ...vars, name: 'Alice Host', partstat: 'DECLINED' });
     expect((await post(reply)).body).toEqual({ outcome: 'declined-host' });
     expect(await attendees(booking.id)).toMatchObject({ status: 'CANCELLED', attendees: [{ role: 'HOST', partstat: 'DECLINED' }] });
+    expect(await attendees(other.id)).toMatchObject({ status: 'CANCELLED', icsSequence: 1 });
+    expect(await x.f.slotCounts(slot)).toMatchObject({ booked: 0, held: 0, status: 'BLOCKED' });
+    const again = await t.execute(`mutation ($input: BookInput!) { book(input: $input) { __typename ... on SlotUnavailableError { reason } } }`, {
+      input: { slotId: gid('Slot', slot), customer: { name: 'Late Guest', email: 'late.guest@mail.example' } },
+    });
+    expect(again.data?.book).toEqual({ __typename: 'SlotUnavailableError', reason: 'BLOCKED' });
+    // Each booking's parties get the calendar CANCEL (SEQUENCE 1).
+    await renderBookingMail(t);
+    const cancels = await t.app.db.sql.query(
+      `SELECT booking_id, ics_method, ics_sequence, count(*)::int AS n FROM outbox_messages
+        WHERE booking_id = ANY($1::uuid[]) AND kind = 'cancellation' GROUP BY 1, 2, 3 ORDER BY 1`,
+      [[booking.rawId, other.rawId].sort()],
+    );
+    expect(cancels).toEqual([booking.rawId, other.rawId].sort().map((id) => ({ booking_id: id, ics_method: 'CANCEL', ics_sequence: 1, n: 2 })));
   });
 
   it('soft: only recorded, staff told at the organizer mailbox; the booking stays', async () => {
