@@ -150,7 +150,7 @@ export class ImipService {
         sql,
         b,
         counterer.email,
-        proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl, counterer.timeZone),
+        proposalFailedMail(b, wanted, 'TIME_UNAVAILABLE', proposeUrl, counterer),
         `proposal-failed:${failed.id}:${role}`,
       );
       return { outcome: 'counter-proposal', bookingId: b.id, role, proposalId: failed.id, detail: 'the proposed time is not bookable' };

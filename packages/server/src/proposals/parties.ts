@@ -1,3 +1,4 @@
+import { firstName } from '../calendar/wording.js';
 import type { SqlQuery } from '../db/database.js';
 import type { MagicLinkRole } from '../links/magic-links.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -93,4 +94,7 @@ export function roleOfEmail(b: BookingParties, email: string): MagicLinkRole | n
   return null;
 }
 
-export const firstName = (name: string) => name.trim().split(/\s+/)[0] ?? name;
+/** The booking as a party's invitation names it: "Session with Ada" (the other party's first name) for a session, else the resource. */
+export function titleFor(b: BookingParties, reader: MagicLinkRole): string {
+  return b.host ? `Session with ${firstName((reader === 'host' ? b.guest : b.host).name)}` : b.title;
+}

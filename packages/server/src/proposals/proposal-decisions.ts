@@ -159,7 +159,7 @@ export class ProposalDecisions {
         to: p.email,
         bookingId: b.id,
         dedupeKey: `proposal-failed:${proposalId}:${p.role}`,
-        content: proposalFailedMail(b, failed, reason, proposeUrl, p.timeZone),
+        content: proposalFailedMail(b, failed, reason, proposeUrl, p),
       });
     }
     await s.deps.outbox.enqueue(sql, mails);

@@ -4,7 +4,8 @@ import { DEFAULT_LOCALE, dayLabel, slotLabel, timeRange, zoneLabel } from '../fo
 import { toLocal } from '../shared/time.js';
 import type { FreeTime } from './proposal-times.js';
 import type { Proposal } from './proposal.store.js';
-import { firstName, type BookingParties } from './parties.js';
+import { firstName } from '../calendar/wording.js';
+import type { BookingParties } from './parties.js';
 
 /** The no-login pages of proposals: plain HTML, no JavaScript, the signup page's look. */
 

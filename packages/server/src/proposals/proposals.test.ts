@@ -45,7 +45,9 @@ describe('propose', () => {
     const mails = await x.mails(`booking_id = '${booking.rawId}' AND kind LIKE 'proposal%'`);
     expect(mails.map((m) => [m.kind, m.to])).toEqual([['proposal', HOST_EMAIL]]);
     const { content } = mails[0]!;
-    expect(content.subject).toMatch(/^Proposed new time: Alice Host, /);
+    // Named as the host's invitation names it, the time in the host's zone with its abbreviation.
+    expect(content.subject).toMatch(/^Proposed new time: Session with Grace, \w{3} \w{3} \d+, .+ GMT\+[12]$/);
+    expect(content.text).toContain('Grace proposes to move your session with Grace.');
     expect(content.text).toContain('(Europe/Berlin) = ');
     expect(content.text).toContain(' UTC');
     expect(content.text).toContain('Note from Grace: Running late that day');
@@ -57,6 +59,19 @@ describe('propose', () => {
     const [audit] = await t.app.db.sql.query(`SELECT count(*)::int AS n FROM audit_events WHERE entity_type = 'MagicLink' AND action = 'LINK_USED'`);
     expect(audit).toMatchObject({ n: expect.any(Number) });
     expect((audit as { n: number }).n).toBeGreaterThan(0);
+  });
+
+  it('a host titled "Dr." proposes: the guest reads their first name, and the booking as the guest\'s invitation names it', async () => {
+    const resourceId = await x.f.resource(home.locationId, { kind: 'PERSON', name: 'Dr. Jane Host', email: 'jane.host@clinic.example' });
+    const slot = () => x.slot(home.locationId, resourceId, (hours += 2));
+    const booking = await x.book(await slot());
+    const hostLink = await x.link(booking.rawId, { role: 'host', email: 'jane.host@clinic.example' });
+    expect(await propose(hostLink, await slot())).toMatchObject({ __typename: 'Proposal', proposedBy: 'HOST' });
+    const [mail] = await x.mails(`booking_id = '${booking.rawId}' AND kind = 'proposal'`);
+    expect(mail!.to).toBe(GUEST_EMAIL);
+    expect(mail!.content.subject).toMatch(/^Proposed new time: Session with Jane, /);
+    expect(mail!.content.text).toContain('Jane proposes to move your session with Jane.');
+    expect(`${mail!.content.subject}${mail!.content.text}`).not.toContain('Dr.');
   });
 
   it('a new proposal supersedes the pending one (one pending per booking); its links then refuse', async () => {
