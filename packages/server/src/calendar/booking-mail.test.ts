@@ -105,6 +105,21 @@ describe('a session (a PERSON with an email): host and guest', () => {
     expect(await mailsOf(booking.id)).toHaveLength(6);
   });
 
+  it("a moved booking's manage links, those of its first mails too, last until a week after its new end", async () => {
+    const first = await c.slot('2055-02-05T15:00:00Z');
+    const later = await c.slot('2055-03-10T16:00:00Z', 60);
+    const { booking, manageToken } = await call(t, BOOK, { slotId: gid('Slot', first), customer: guest });
+    await mailsOf(booking.id);
+    const expiries = () =>
+      t.app.db.sql
+        .query<{ expires_at: Date }>(`SELECT expires_at FROM magic_links WHERE booking_id = $1 AND purpose = 'manage'`, [dbId(booking.id)])
+        .then((rows) => rows.map((r) => r.expires_at.toISOString()));
+    expect(await expiries()).toEqual(Array(2).fill('2055-02-12T15:30:00.000Z'));
+    expect(await call(t, RESCHEDULE, { bookingId: booking.id, manageToken, slotId: gid('Slot', later) })).toMatchObject({ icsSequence: 1 });
+    await mailsOf(booking.id);
+    expect(await expiries()).toEqual(Array(4).fill('2055-03-17T17:00:00.000Z'));
+  });
+
   it('a hold sends nothing: not when placed, not when it expires, not when it is cancelled; its confirmation invites', async () => {
     const before = await countAll();
     const expiring = await call(t, HOLD, { slotId: gid('Slot', await c.slot('2055-01-07T15:00:00Z')), customer: guest });

@@ -1,6 +1,6 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
 import type { Booking } from '../generated/prisma/client.js';
-import { issueMagicLinks } from '../links/magic-links.js';
+import { issueMagicLinks, renewManageLinks } from '../links/magic-links.js';
 import { withoutAddresses } from '../mail/delivery.js';
 import type { Outbox, OutboxMail } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
@@ -195,6 +195,13 @@ export class BookingMailer {
       return { kind, view, row, now: intent.occurred_at };
     });
     const to = views.map(({ row, view }) => recipients(row, view));
+    // The links in a moved booking's earlier mails keep working as long as the new ones.
+    await renewManageLinks(
+      tx,
+      views
+        .filter(({ kind, view }) => kind === 'update' && !view.detailsOnly)
+        .map(({ view, now }) => ({ bookingId: view.id, expiresAt: manageLinkExpiry(view.endAt, now) })),
+    );
     const urls = await this.manageUrls(
       tx,
       views.flatMap(({ view, now }, i) => to[i]!.map((recipient) => ({ view, recipient, now }))),

@@ -24,6 +24,16 @@ export async function insertMagicLinks(tx: SqlQuery, rowsJson: string): Promise<
   );
 }
 
+/** Sets the expiry of each booking's manage links (a booking given twice: its last). */
+export async function setManageLinkExpiry(tx: SqlQuery, bookingIds: string[], expiries: string[]): Promise<void> {
+  await tx.query(
+    `UPDATE magic_links m SET expires_at = u.expires_at
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS u(booking_id, expires_at)
+      WHERE m.booking_id = u.booking_id AND m.purpose = 'manage' AND m.expires_at <> u.expires_at`,
+    [bookingIds, expiries],
+  );
+}
+
 /** The link with this token hash; `forUpdate` locks it until the transaction ends. */
 export async function selectMagicLink(q: SqlQuery, tokenHash: string, options: { forUpdate?: boolean } = {}): Promise<MagicLinkRow | undefined> {
   const [row] = await q.query<MagicLinkRow>(

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { randomBytes } from '../shared/random.js';
 import type { SqlQuery } from '../db/database.js';
 import { pii } from '../shared/pii.js';
-import { insertMagicLinks, markMagicLinkUsed, selectMagicLink } from './links.store.js';
+import { insertMagicLinks, markMagicLinkUsed, selectMagicLink, setManageLinkExpiry } from './links.store.js';
 
 export type MagicLinkPurpose = 'manage' | 'propose' | 'approve' | 'decline';
 export type MagicLinkRole = 'host' | 'guest';
@@ -60,6 +60,15 @@ export async function issueMagicLinks(tx: SqlQuery, links: NewMagicLink[]): Prom
   }));
   await insertMagicLinks(tx, JSON.stringify(rows));
   return tokens;
+}
+
+/**
+ * A moved booking's manage links, the ones in its earlier mails too, last until its new end (plus the
+ * margin): each booking's links get the expiry given, the last one where a booking is given twice.
+ */
+export async function renewManageLinks(tx: SqlQuery, renewals: { bookingId: string; expiresAt: Date }[]): Promise<void> {
+  const last = new Map(renewals.map((r) => [r.bookingId, r.expiresAt.toISOString()]));
+  if (last.size) await setManageLinkExpiry(tx, [...last.keys()], [...last.values()]);
 }
 
 /**
