@@ -67,7 +67,10 @@ function actions(token: string, held: boolean): string {
 
 const PROBLEM_TEXT: Record<MagicLinkProblem | 'gone', { title: string; text: string }> = {
   unknown: { title: 'Link not valid', text: 'This link is not valid. Check that you copied the whole link from your mail.' },
-  'wrong-purpose': { title: 'Link not valid', text: 'This link is not valid. Check that you copied the whole link from your mail.' },
+  'wrong-purpose': {
+    title: 'Link meant for another step',
+    text: 'This link is meant for another step. Use the link from the mail for this step, or the manage link in your calendar invitation.',
+  },
   used: { title: 'Link already used', text: 'This link has already been used.' },
   expired: { title: 'Link expired', text: 'This link has expired. The booking it was for has ended; contact the organizer if you need help.' },
   gone: { title: 'Booking not found', text: 'The booking this link was for no longer exists.' },

@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Slotwise } from '../app.js';
 import { BookingNotActiveError, HoldExpiredError } from '../booking/errors.js';
-import { findMagicLink, MagicLinkError, type MagicLink } from '../links/magic-links.js';
+import { findMagicLink, MagicLinkError, type MagicLink, type MagicLinkProblem } from '../links/magic-links.js';
 import type { RouteHandler } from '../server.js';
 import { bookingView, loadBookings, recipients } from './booking-mail.js';
 import { renderLinkProblemPage, renderManagePage } from './manage-page.js';
 import { resolveLocale } from '../forms/slot-label.js';
 import { readForm } from '../forms/form-route.js';
+
+/** As the proposal pages answer: a link for another step (an Approve link here) is refused, not unknown. */
+const PROBLEM_STATUS: Record<MagicLinkProblem, number> = { unknown: 404, expired: 410, used: 410, 'wrong-purpose': 403 };
 
 const MAX_BODY_BYTES = 8 * 1024;
 
@@ -61,7 +64,7 @@ export function manageRoute(app: Slotwise): RouteHandler {
       await app.services.bookings.cancelWithLink(token, caller);
       return show(res, token, 'The booking is cancelled. Everyone on it gets a calendar cancellation.');
     } catch (error) {
-      if (error instanceof MagicLinkError) return send(res, error.problem === 'expired' ? 410 : 404, renderLinkProblemPage(error.problem));
+      if (error instanceof MagicLinkError) return send(res, PROBLEM_STATUS[error.problem], renderLinkProblemPage(error.problem));
       if (error instanceof HoldExpiredError) return show(res, token, 'The hold on this place has expired; nothing was booked.', 409);
       if (error instanceof BookingNotActiveError) return show(res, token, 'This booking is no longer active; nothing was changed.', 409);
       throw error;
@@ -73,7 +76,7 @@ export function manageRoute(app: Slotwise): RouteHandler {
       return await findMagicLink(app.db.sql, token, ['manage'], new Date(), { allowUsed: true });
     } catch (error) {
       if (!(error instanceof MagicLinkError)) throw error;
-      send(res, error.problem === 'expired' ? 410 : 404, renderLinkProblemPage(error.problem));
+      send(res, PROBLEM_STATUS[error.problem], renderLinkProblemPage(error.problem));
       return null;
     }
   }

@@ -5,6 +5,7 @@ import { BOOK, call } from '../../test/kit/documents.js';
 import { gid, GUEST, HOST, clinic } from '../../test/kit/fixtures.js';
 import { queuedMails, renderBookingMail } from '../../test/kit/mail.js';
 import { startServer, type RunningServer } from '../server.js';
+import { issueMagicLink } from '../links/magic-links.js';
 import { manageRoute } from './manage-route.js';
 
 let t: TestApp;
@@ -105,6 +106,18 @@ describe('the manage page', () => {
     expect((await get('')).status).toBe(404);
     const bad = await post({ t: 'ml_not-a-real-token', action: 'cancel' });
     expect(bad.status).toBe(404);
+    // A proposal's Approve link is refused here as the proposal pages refuse a manage link: 403.
+    const approve = await issueMagicLink(t.app.db.sql, {
+      purpose: 'approve',
+      bookingId: id,
+      role: 'host',
+      email: HOST.email,
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const misused = await get(approve);
+    expect(misused.status).toBe(403);
+    expect(await misused.text()).toContain('<h1>Link meant for another step</h1>');
+    expect((await post({ t: approve, action: 'cancel' })).status).toBe(403);
 
     await t.app.db.sql.query(
       `UPDATE magic_links SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day' WHERE booking_id = $1`,
