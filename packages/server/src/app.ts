@@ -162,7 +162,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
         const original = (error as GraphQLError).originalError ?? error;
         // By name, not instanceof: graphql can be loaded twice (ESM and CJS) by dependencies.
         // The wrapping error when both are GraphQL errors: it has the path, and the variable name of a coercion failure.
-        if (isGraphQLError(error) && isGraphQLError(original)) return error;
+        if (isGraphQLError(error) && isGraphQLError(original)) return withVariableErrorCode(error as GraphQLError);
         if (isGraphQLError(original)) return original;
         // A typed failure thrown where the field has no error union (a list field's bad argument):
         // its message and code are meant for the caller, so it is not masked.
@@ -313,6 +313,15 @@ const noIntrospection: Plugin = {
 
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && error.name === 'GraphQLError';
+}
+
+/**
+ * graphql's own variable errors (a required one left out, a built-in scalar of the wrong type) carry
+ * no code; a bad value of our scalars already says BAD_USER_INPUT. Both are the caller's input.
+ */
+function withVariableErrorCode(error: GraphQLError): GraphQLError {
+  if (error.extensions?.code || error.path || !error.message.startsWith('Variable "$')) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
 }
 
 export type Slotwise = Awaited<ReturnType<typeof createSlotwise>>;

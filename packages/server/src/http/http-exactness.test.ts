@@ -51,12 +51,38 @@ describe('request errors', () => {
     const strict = await post({ query: CREATE, variables: { input } }, { authorization: `Bearer ${t.adminToken}` });
     expect(strict.status).toBe(400);
     expect(strict.headers.get('content-type')).toContain(GRAPHQL_RESPONSE);
-    const body = (await strict.json()) as { data?: unknown; errors: { message: string }[] };
+    const body = (await strict.json()) as { data?: unknown; errors: { message: string; extensions?: { code?: string } }[] };
     expect(body.data).toBeUndefined();
     expect(body.errors[0]!.message).toMatch(/\$input/);
+    expect(body.errors[0]!.extensions?.code).toBe('BAD_USER_INPUT');
     const legacy = await post({ query: CREATE, variables: { input } }, { accept: 'application/json', authorization: `Bearer ${t.adminToken}` });
     expect(legacy.status).toBe(200);
     expect(await t.app.db.prisma.resource.count()).toBe(0);
+  });
+
+  it('a required variable left out is BAD_USER_INPUT naming it, over HTTP and over graphql-ws', async () => {
+    const AVAILABILITY = 'query ($r: ID!, $from: DateTime!, $to: DateTime!) { availability(resourceId: $r, from: $from, to: $to) { __typename } }';
+    const response = await post({ query: AVAILABILITY, variables: { r: 'x', from: '2055-01-01T00:00:00Z' } });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: unknown[] }).errors).toEqual([
+      expect.objectContaining({ message: 'Variable "$to" of required type "DateTime!" was not provided.', extensions: { code: 'BAD_USER_INPUT' } }),
+    ]);
+    const client = wsClient(server.url);
+    try {
+      const errors = await new Promise<unknown[]>((resolve, reject) => {
+        client.subscribe(
+          { query: 'subscription ($r: ID!) { slotAvailability(resourceId: $r) { __typename } }', variables: {} },
+          {
+            next: (r) => r.errors && resolve([...r.errors]),
+            error: (e) => resolve(Array.isArray(e) ? e : [e]),
+            complete: () => reject(new Error('no error')),
+          },
+        );
+      });
+      expect(errors[0]).toMatchObject({ message: expect.stringContaining('"$r"'), extensions: { code: 'BAD_USER_INPUT' } });
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('a resolver failure with data stays 200', async () => {
