@@ -198,18 +198,19 @@ export const configSchema = z.object({
             .map((o) => o.trim())
             .filter(Boolean),
     ),
-  /** GraphiQL at GET /graphql and schema introspection; unset: on in embedded mode, off with DATABASE_URL. */
+  /** GraphiQL at GET /graphql; unset: on in embedded mode, off with DATABASE_URL. */
   GRAPHIQL: z
     .enum(['true', 'false'])
     .optional()
     .transform((v) => (v === undefined ? undefined : v === 'true')),
+  /** `__schema` / `__type` queries; unset: on in embedded mode, off with DATABASE_URL. */
   INTROSPECTION: z
     .enum(['true', 'false'])
     .optional()
     .transform((v) => (v === undefined ? undefined : v === 'true')),
   /** Largest static cost of one operation or subscription; dearer ones are refused before they run. */
   MAX_OPERATION_COST: z.coerce.number().int().min(1).default(1000),
-  /** Most availability-like root fields (availability, availableDates, exposedSlots, searchAvailability, slotAvailability) in one operation. */
+  /** Most availability-like root fields (availability, availabilityByDay, availableDates, exposedSlots, searchAvailability, slotAvailability) in one operation. */
   MAX_AVAILABILITY_FIELDS: z.coerce.number().int().min(1).max(1000).default(5),
   /** Largest HTTP request body at /graphql; a larger one is answered 413 without being read. */
   MAX_BODY_BYTES: z.coerce
