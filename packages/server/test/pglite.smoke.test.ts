@@ -104,6 +104,33 @@ describe('embedded PGlite', { timeout: 90_000 }, () => {
   });
 });
 
+describe('the waitlist on the embedded database', { timeout: 90_000 }, () => {
+  it('joins a full slot and staff read its line (statuses bound as an enum array)', async () => {
+    const app = await start('memory://');
+    try {
+      const { token } = await app.services.auth.ensureAdmin('staff@embedded.example');
+      const f = fixtures(app.db.sql);
+      const location = await f.location('Europe/Berlin');
+      const slot = await f.slot(location, await f.resource(location), { capacity: 1, booked: 1 });
+      const joined = await execute(
+        app,
+        `mutation ($input: JoinWaitlistInput!) { joinWaitlist(input: $input) { __typename ... on JoinedWaitlist { ahead } } }`,
+        { input: { slotId: gid('Slot', slot), customer: customer('wes') } },
+      );
+      expect(joined.joinWaitlist).toEqual({ __typename: 'JoinedWaitlist', ahead: 0 });
+      const line = await execute(
+        app,
+        `query ($slotId: ID) { waitlist(slotId: $slotId) { __typename ... on WaitlistSuccess { data { status customer { name } } } } }`,
+        { slotId: gid('Slot', slot) },
+        token,
+      );
+      expect(line.waitlist).toEqual({ __typename: 'WaitlistSuccess', data: [{ status: 'WAITING', customer: { name: 'Customer wes' } }] });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('booking on the embedded database', { timeout: 90_000 }, () => {
   it('holds, confirms, books, refuses a full slot and a taken range, and expires holds: the plain-SQL transactions on PGlite', async () => {
     const app = await start('memory://');

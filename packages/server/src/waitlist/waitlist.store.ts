@@ -144,11 +144,11 @@ export async function findByLeaveToken(db: SqlQuery, leaveTokenHash: string): Pr
   return row ?? null;
 }
 
-/** Staff view: a slot's or a resource's list, in order. */
+/** Staff view: a slot's or a resource's list, in order. The statuses go as text[]: PGlite cannot bind a JS array as an enum array. */
 export async function listEntries(db: SqlQuery, scope: { slotId?: string; resourceId?: string }, statuses: WaitlistStatus[]): Promise<WaitlistRow[]> {
   return db.query<WaitlistRow>(
     `SELECT ${COLUMNS} FROM waitlist_entries w
-     WHERE status = ANY($3::waitlist_status[])
+     WHERE status = ANY($3::text[]::waitlist_status[])
        AND (($1::uuid IS NOT NULL AND slot_id = $1::uuid)
          OR ($2::uuid IS NOT NULL AND (resource_id = $2::uuid OR slot_id IN (SELECT id FROM slots WHERE resource_id = $2::uuid))))
      ORDER BY w.position`,
