@@ -70,6 +70,8 @@ export class WaitlistOffers implements PlaceListener {
       name: p.readText(entry.customer_name),
       email: p.decrypt(entry.customer_email),
       phone: entry.customer_phone ? p.decrypt(entry.customer_phone) : null,
+      // The zone they read times in, as a booking of their own would keep it.
+      timeZone: entry.customer_time_zone ?? undefined,
     };
     try {
       return await withSavepoint(tx, 'waitlist_offer', async () => {
