@@ -1,6 +1,7 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures, gid } from '../../test/kit/fixtures.js';
 import { SEED_SCHEDULE, createForm, publishedForm, rowCounts } from '../../test/kit/forms.js';
 import { startServer, type RunningServer } from '../server.js';
 import { formPageRoute } from './form-route.js';
@@ -141,13 +142,32 @@ describe('POST /form/:slug', () => {
     expect(await rowCounts(t)).toEqual(before);
   });
 
-  it('answers 404 for a closed form on GET and POST, booking nothing', async () => {
+  it('a closed form: its page is 404; a sign-up sent from the page loaded before is 403, saying so, input kept, nothing booked', async () => {
     const form = await publishedForm(t, { slug: 'post-closed' });
     expectNoErrors(await t.execute(`mutation ($id: ID!) { closeForm(id: $id) { __typename } }`, { id: form.id }, { token: t.adminToken }));
     expect((await get('/form/post-closed')).status).toBe(404);
     const before = await rowCounts(t);
     const response = await post('post-closed', { ...person, slotId: uuids(form)[0]! });
-    expect(response.status).toBe(404);
+    expect(response.status).toBe(403);
+    const html = await response.text();
+    expect(html).toMatch(/role="alert".*This form is closed\./);
+    expect(html).toContain('value="Ada Lovelace"');
+    expect(await rowCounts(t)).toEqual(before);
+  });
+
+  it("a time the location's booking rules refuse: 409, the page names it, input kept, nothing booked", async () => {
+    const f = fixtures(t.app.db.sql);
+    const locationId = await f.location('America/New_York');
+    // A 30-day horizon: the form's 2055 times are all too far ahead.
+    await t.app.db.sql.query(`UPDATE locations SET horizon_days = 30 WHERE id = $1`, [locationId]);
+    const form = await publishedForm(t, { slug: 'post-policy', locationId: gid('Location', locationId) });
+    const before = await rowCounts(t);
+    const response = await post('post-policy', { ...person, slotId: uuids(form)[0]! });
+    expect(response.status).toBe(409);
+    const html = await response.text();
+    expect(html).toContain('booking rules do not allow this time (it is too far ahead)');
+    expect(html).toContain('<li>Mon Jan 4, 5:00–6:00 PM</li>');
+    expect(html).toContain('value="Ada Lovelace"');
     expect(await rowCounts(t)).toEqual(before);
   });
 

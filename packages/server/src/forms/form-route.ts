@@ -4,6 +4,8 @@ import type { Form } from '../generated/prisma/client.js';
 import type { RouteHandler } from '../server.js';
 import { DuplicateBookingError, SlotsUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
+import { BookingPolicyError } from '../policies/enforce.js';
+import type { PolicyReason } from '../policies/policy.js';
 import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
 import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
 import { resolveLocale } from './slot-label.js';
@@ -18,7 +20,9 @@ export function formPageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
     const match = PATH.exec(url.pathname);
     if (!match && !url.pathname.startsWith('/form/')) return false;
-    const form = match ? await app.services.forms.publishedBySlug(match[1]!) : null;
+    const found = match ? await app.services.forms.pageFormBySlug(match[1]!) : null;
+    // A closed form's page is gone; a sign-up sent from it before it closed is answered 403 (submit).
+    const form = found && (found.status === 'PUBLISHED' || req.method === 'POST') ? found : null;
     // ?lang=en-GB writes dates and times as that locale does (and sets the page's lang); the words stay English.
     const locale = resolveLocale(url.searchParams.get('lang'));
     if (!form) send(res, 404, renderNotFoundPage());
@@ -72,6 +76,16 @@ export function formPageRoute(app: Slotwise): RouteHandler {
   }
 }
 
+/** Why a booking rule refused a time, as the page says it. */
+const POLICY_WORDS: Record<PolicyReason, string> = {
+  MIN_NOTICE: 'it is too soon',
+  HORIZON: 'it is too far ahead',
+  BUFFER: 'it is too close to another booking',
+  DAILY_LIMIT: 'that day is fully booked',
+  CUSTOMER_DAILY_LIMIT: 'you have as many bookings that day as one person may',
+  CUSTOMER_WEEKLY_LIMIT: 'you have as many bookings that week as one person may',
+};
+
 /** Expected failures -> status, the message shown, and what of the input is kept. */
 function problemFor(err: unknown, input: PageInput): { status: number; problem: PageProblem; input: PageInput } | null {
   if (err instanceof ValidationError) {
@@ -111,6 +125,16 @@ function problemFor(err: unknown, input: PageInput): { status: number; problem: 
       status: 404,
       input: { ...input, slotIds: keep },
       problem: { summary: 'Nothing was booked: some of the chosen times are not part of this form.' },
+    };
+  }
+  if (err instanceof BookingPolicyError) {
+    return {
+      status: 409,
+      input,
+      problem: {
+        summary: `Nothing was booked: the organizer's booking rules do not allow this time (${POLICY_WORDS[err.policy]}). Your other choices are kept; pick another time and send again.`,
+        unavailableSlotIds: err.slotId ? [err.slotId] : [],
+      },
     };
   }
   if (err instanceof FormNotOpenError) {

@@ -167,9 +167,12 @@ export class FormsService {
     return form;
   }
 
-  /** The public signup page shows published forms only: drafts and closed forms are staff's (GraphQL). */
-  publishedBySlug(slugValue: string): Promise<Form | null> {
-    return this.prisma.form.findUnique({ where: { slug: slugValue, status: 'PUBLISHED' } });
+  /**
+   * The form behind a public signup page: published, or closed (a POST from a page loaded before it
+   * closed is told so). Drafts are staff's (GraphQL).
+   */
+  pageFormBySlug(slugValue: string): Promise<Form | null> {
+    return this.prisma.form.findFirst({ where: { slug: slugValue, status: { in: ['PUBLISHED', 'CLOSED'] } } });
   }
 
   /** The form and its slots still to come, in time order (the signup page). */
