@@ -161,6 +161,10 @@ describe('POST /form/:slug', () => {
     // A 30-day horizon: the form's 2055 times are all too far ahead.
     await t.app.db.sql.query(`UPDATE locations SET horizon_days = 30 WHERE id = $1`, [locationId]);
     const form = await publishedForm(t, { slug: 'post-policy', locationId: gid('Location', locationId) });
+    // The page offers none of them.
+    const page = await (await get('/form/post-policy')).text();
+    expect(page.match(/<input type="checkbox"[^>]*>/g)!.every((box) => box.includes(' disabled'))).toBe(true);
+    expect(page).toContain('<span class="badge unavailable">Not available</span>');
     const before = await rowCounts(t);
     const response = await post('post-policy', { ...person, slotId: uuids(form)[0]! });
     expect(response.status).toBe(409);

@@ -20,7 +20,10 @@ export interface PageProblem {
   unavailableSlotIds?: string[];
 }
 
-export type PageSlot = Pick<Slot, 'id' | 'startAt' | 'endAt' | 'capacity' | 'booked' | 'held' | 'status'>;
+export type PageSlot = Pick<Slot, 'id' | 'startAt' | 'endAt' | 'capacity' | 'booked' | 'held' | 'status'> & {
+  /** A booking policy of the location refuses it now (too soon, too far ahead, ...): shown, not choosable. */
+  refused?: boolean;
+};
 
 type PageForm = Pick<Form, 'slug' | 'title' | 'description' | 'timeZone' | 'status' | 'maxSlotsPerRegistration'>;
 
@@ -28,7 +31,8 @@ const EMPTY_INPUT: PageInput = { name: '', email: '', phone: '', slotIds: [] };
 
 /**
  * The public signup page: plain HTML, no JavaScript. Slots are grouped by local date in the form's
- * zone, one fieldset per day; full and cancelled slots stay visible but cannot be chosen.
+ * zone, one fieldset per day; full and cancelled slots, and those a booking policy refuses now, stay
+ * visible but cannot be chosen.
  * A draft or closed form is shown with its controls disabled and a notice.
  */
 export function renderFormPage(
@@ -98,15 +102,18 @@ export function renderNotFoundPage(): string {
 function slotItem(slot: PageSlot, timeZone: string, checked: boolean, justFilled: boolean, locale: string): string {
   const cancelled = slot.status === 'CANCELLED';
   const full = !cancelled && (slot.status === 'FULL' || slot.status === 'BLOCKED' || slot.capacity - slot.booked - slot.held < 1);
-  const disabled = cancelled || full;
+  const refused = !cancelled && !full && Boolean(slot.refused);
+  const disabled = cancelled || full || refused;
   const left = slot.capacity - slot.booked - slot.held;
   const badge = cancelled
     ? ' <span class="badge cancelled">Cancelled</span>'
     : full
       ? ` <span class="badge full">${justFilled ? 'Full – just taken' : 'Full'}</span>`
-      : slot.capacity > 1
-        ? ` <span class="places">${left} of ${slot.capacity} places left</span>`
-        : '';
+      : refused
+        ? ' <span class="badge unavailable">Not available</span>'
+        : slot.capacity > 1
+          ? ` <span class="places">${left} of ${slot.capacity} places left</span>`
+          : '';
   const id = `slot-${esc(slot.id)}`;
   return `<div class="slot${disabled ? ' unavailable' : ''}"><input type="checkbox" id="${id}" name="slotId" value="${esc(slot.id)}"${checked && !disabled ? ' checked' : ''}${disabled ? ' disabled' : ''}><label for="${id}">${esc(timeRange(slot.startAt, slot.endAt, timeZone, locale))}${badge}</label></div>`;
 }
@@ -159,7 +166,7 @@ input[type=text],input[type=email],input[type=tel]{font:inherit;padding:.4rem;wi
 fieldset{border:0;padding:0;margin:0}fieldset.day{border:1px solid #d0d5dd;border-radius:6px;padding:.5rem 1rem;margin:0 0 1rem}
 legend{font-weight:600}.slot{padding:.2rem 0}.slot input{width:1.2rem;height:1.2rem;vertical-align:middle}
 .unavailable label{color:#6b7280}.badge{font-size:.8rem;border-radius:3px;padding:0 .4rem;margin-left:.4rem}
-.badge.full{background:#fde2e1;color:#8a1c13}.badge.cancelled{background:#e5e7eb;color:#374151;text-decoration:none}
+.badge.full{background:#fde2e1;color:#8a1c13}.badge.cancelled,.badge.unavailable{background:#e5e7eb;color:#374151;text-decoration:none}
 .places{font-size:.85rem;color:#4b5563;margin-left:.4rem}
 .notice{background:#fff7d6;border-left:4px solid #c99a00;padding:.5rem 1rem}
 .error-summary{border:3px solid #b42318;padding:.5rem 1rem;margin:0 0 1rem}.field-error{color:#b42318;font-weight:600;margin:.2rem 0}

@@ -5,6 +5,7 @@ import type { RouteHandler } from '../server.js';
 import { DuplicateBookingError, SlotsUnavailableError } from '../booking/errors.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { BookingPolicyError } from '../policies/enforce.js';
+import { blockedSlots } from '../policies/visibility.js';
 import type { PolicyReason } from '../policies/policy.js';
 import { FormNotOpenError, FormSlotNotFoundError } from './forms.errors.js';
 import { renderFormPage, renderNotFoundPage, renderSuccessPage, type PageInput, type PageProblem } from './form-page.js';
@@ -72,7 +73,9 @@ export function formPageRoute(app: Slotwise): RouteHandler {
 
   async function showPage(formId: string, locale: string, input?: PageInput, problem?: PageProblem) {
     const { form, slots } = await app.services.forms.withUpcomingSlots(formId);
-    return renderFormPage(form, slots, input, problem, locale);
+    // What can be chosen is what can be booked: times the location's booking policies refuse now are not.
+    const refused = await blockedSlots(app.db.sql, slots, new Date());
+    return renderFormPage(form, refused.size ? slots.map((s) => ({ ...s, refused: refused.has(s.id) })) : slots, input, problem, locale);
   }
 }
 
