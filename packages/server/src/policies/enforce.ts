@@ -3,7 +3,16 @@ import { AppError } from '../shared/errors.js';
 import { STAFF_ROLES, hasAnyRole, type Actor } from '../shared/actor.js';
 import { ValidationError } from '../shared/errors.js';
 import { liveBookingsAround, loadPolicies, lockPolicySubjects, type CustomerKey, type SubjectPolicy } from './policies.store.js';
-import { REASON_FIELD, policyVerdict, readsBookings, type Candidate, type LiveBooking, type PolicyField, type PolicyReason } from './policy.js';
+import {
+  REASON_FIELD,
+  bufferFieldOf,
+  policyVerdict,
+  readsBookings,
+  type Candidate,
+  type LiveBooking,
+  type PolicyField,
+  type PolicyReason,
+} from './policy.js';
 
 /** A booking policy refused the time; nothing was written. Staff may book anyway with `override`. */
 export class BookingPolicyError extends AppError {
@@ -13,9 +22,10 @@ export class BookingPolicyError extends AppError {
     readonly policy: PolicyReason,
     readonly slotId: string | null,
     readonly startAt: Date,
+    field: PolicyField = REASON_FIELD[policy],
   ) {
     super(`A booking policy does not allow this time: ${policy.toLowerCase().replaceAll('_', ' ')}`);
-    this.field = REASON_FIELD[policy];
+    this.field = field;
   }
 }
 
@@ -92,7 +102,10 @@ export async function enforceBookingPolicies(
     if (!subject) return;
     const others: LiveBooking[] = bookings.get(key!) ?? [];
     const reason = policyVerdict(target, { policy: subject.policy, now: options.now.getTime(), timeZone: subject.timeZone, bookings: others });
-    if (reason && !options.override) throw new BookingPolicyError(reason, target.slotId, new Date(target.start));
+    if (reason && !options.override) {
+      const field = reason === 'BUFFER' ? bufferFieldOf(target, subject.policy, others) : undefined;
+      throw new BookingPolicyError(reason, target.slotId, new Date(target.start), field);
+    }
     if (reason) overridden.set(i, reason);
     // The next targets of this request count this one (a registration of several slots).
     others.push({ id: `target:${i}`, slotId: target.slotId, start: target.start, end: target.end, sameCustomer: options.customer !== null });

@@ -192,6 +192,32 @@ describe('enforced in the booking transaction, shown the same way', () => {
     expect(await range(11.5, 12, customer(4))).toMatchObject({ __typename: 'BookingReceipt' });
   });
 
+  it('a BUFFER refusal names the buffer it is short of', async () => {
+    const base = new Date(Math.floor(Date.now() / DAY) * DAY + 4 * DAY);
+    const at = (h: number) => new Date(base.getTime() + h * HOUR).toISOString();
+    const bookIn =
+      (room: string) =>
+      (from: number, to: number, who = customer()) =>
+        call(t, BOOK, { range: { resourceId: gid('Resource', room), startAt: at(from), endAt: at(to) }, customer: who });
+    // Only a buffer before: every refusal names it, on either side of the booking.
+    const beforeOnly = await f.resource(locationId, { exclusive: true });
+    await setPolicy(beforeOnly, { bufferBeforeMinutes: 60, bufferAfterMinutes: null });
+    const inBefore = bookIn(beforeOnly);
+    expect(await inBefore(12, 12.5)).toMatchObject({ __typename: 'BookingReceipt' });
+    for (const [from, to] of [
+      [11, 11.5],
+      [13, 13.5],
+    ] as const)
+      expect(await inBefore(from, to, customer(`b${from}`))).toMatchObject({ policy: 'BUFFER', policyField: 'bufferBeforeMinutes' });
+    // Both, 90 before and 30 after: 15 minutes from the booking is short of the after buffer, 60 only of the before one.
+    const both = await f.resource(locationId, { exclusive: true });
+    await setPolicy(both, { bufferBeforeMinutes: 90, bufferAfterMinutes: 30 });
+    const inBoth = bookIn(both);
+    expect(await inBoth(12, 12.5)).toMatchObject({ __typename: 'BookingReceipt' });
+    expect(await inBoth(12.75, 13.25, customer('a1'))).toMatchObject({ policy: 'BUFFER', policyField: 'bufferAfterMinutes' });
+    expect(await inBoth(13.5, 14, customer('a2'))).toMatchObject({ policy: 'BUFFER', policyField: 'bufferBeforeMinutes' });
+  });
+
   it('two customers racing for the last place of a per-day limit: one wins (many parallel bookings, rows counted)', async () => {
     const person = await f.resource(locationId);
     await setPolicy(person, { maxBookingsPerDay: 3 });

@@ -137,6 +137,18 @@ function inBuffer(c: Candidate, p: Policy, b: LiveBooking): boolean {
   return (c.start < b.end + after && c.end > b.start - before) || (b.start < c.end + after && b.end > c.start - before);
 }
 
+/**
+ * The buffer a candidate refused as BUFFER is short of: the one set, or with both set, after when a
+ * booking in its way is less than bufferAfterMinutes from it (either side), else before.
+ */
+export function bufferFieldOf(c: Candidate, p: Policy, bookings: LiveBooking[]): 'bufferBeforeMinutes' | 'bufferAfterMinutes' {
+  if (!p.bufferBeforeMinutes) return 'bufferAfterMinutes';
+  if (!p.bufferAfterMinutes) return 'bufferBeforeMinutes';
+  const inTheWay = bookings.find((b) => inBuffer(c, p, b));
+  const gapMinutes = inTheWay ? Math.max(c.start - inTheWay.end, inTheWay.start - c.end) / MINUTE_MS : 0;
+  return gapMinutes < p.bufferAfterMinutes ? 'bufferAfterMinutes' : 'bufferBeforeMinutes';
+}
+
 /** The first policy that refuses the candidate, or null. Customer limits count only `sameCustomer` bookings. */
 export function policyVerdict(c: Candidate, ctx: PolicyContext): PolicyReason | null {
   const { policy: p, now, timeZone } = ctx;
