@@ -44,7 +44,7 @@ describe('registration mails (seed 000 MR-TS-6)', () => {
 
     const toRegistrant = mails.find((m) => m.kind === 'registration');
     const toCreator = mails.find((m) => m.kind === 'registration-notice');
-    expect(toRegistrant!.content.subject).toBe('Invitation: Soccer coaching, Sat Mar 13, 5:00–6:00 PM (+2 more)');
+    expect(toRegistrant!.content.subject).toBe('Invitation: Soccer coaching, Sat Mar 13, 5:00–6:00 PM EST (+2 more)');
     const lines = toRegistrant!.content.text.split('\n').filter((l) => l.startsWith('- '));
     expect(lines).toEqual([
       '- Sat Mar 13, 5:00–6:00 PM (2055-03-13 22:00–23:00 UTC)',

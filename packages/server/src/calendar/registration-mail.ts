@@ -7,7 +7,7 @@ import type { OutboxMail } from '../mail/outbox.js';
 import { selectFormForMail } from './calendar.store.js';
 import { renderIcs } from './ics.js';
 import { manageLinkExpiry, type MailSettings } from './mail-settings.js';
-import { firstName, utcWhen } from './wording.js';
+import { firstName, localWhen, utcWhen } from './wording.js';
 
 export interface RegistrationMailInput {
   registrationId: string;
@@ -52,7 +52,8 @@ export async function registrationMails(tx: SqlQuery, input: RegistrationMailInp
     registrationId: input.registrationId,
     dedupeKey: `registration:${input.registrationId}`,
     content: {
-      subject: `Invitation: ${form!.title}, ${lines[0]!.label}${more}`,
+      // With the zone's abbreviation, as a booking's invitation subject reads.
+      subject: `Invitation: ${form!.title}, ${localWhen(slots[0]!.startAt, slots[0]!.endAt, zone)}${more}`,
       text: [
         `Hello ${firstName(input.registrant.name)},`,
         '',
