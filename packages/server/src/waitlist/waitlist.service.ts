@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { randomBytes } from '../shared/random.js';
 import { z } from 'zod';
+import { customerHoldsSlot } from '../booking/booking.store.js';
 import { customerSchema } from '../booking/customer.js';
 import type { MailSettings } from '../calendar/mail-settings.js';
 import type { SqlRunner } from '../db/database.js';
@@ -21,6 +22,9 @@ import {
   type WaitlistRow,
   type WaitlistStatus,
 } from './waitlist.store.js';
+
+/** No booking to leave out when asking whether a customer holds a slot. */
+const NO_BOOKING = '00000000-0000-0000-0000-000000000000';
 
 /** The slot has places: book it instead of waiting. */
 export class SlotNotFullError extends AppError {
@@ -83,6 +87,12 @@ export class WaitlistService {
       if (slot.start_at <= now || slot.status === 'CANCELLED' || slot.status === 'BLOCKED')
         throw ValidationError.field(['input', 'slotId'], 'cannot be booked any more');
       if (slot.free > 0) throw new SlotNotFullError(v.slotId, slot.free);
+      // Someone who holds a place of the slot waits for nothing: the offer could only be refused.
+      const holds = await customerHoldsSlot(this.sql, v.slotId, NO_BOOKING, {
+        emailHash: pii().emailHash(v.customer.email),
+        phoneHash: v.customer.phone ? pii().phoneHash(v.customer.phone) : null,
+      });
+      if (holds) throw ValidationError.field(['input', 'customer', holds], 'already has a place in this slot');
     } else {
       if (!(await isActiveResource(this.sql, v.resourceId!))) throw new NotFoundError('Resource', v.resourceId!);
       if (v.to! <= now) throw ValidationError.field(['input', 'to'], 'is in the past');

@@ -70,6 +70,12 @@ describe('joinWaitlist', () => {
     });
 
     const { slot } = await fullSlot(1);
+    // The one holding its place does not join its line.
+    const holder = await join({ slotId: gid('Slot', slot), customer: customer(`full-${slot}-0`) });
+    expect(holder).toMatchObject({
+      __typename: 'ValidationError',
+      fieldErrors: [{ path: ['input', 'customer', 'email'], message: 'already has a place in this slot' }],
+    });
     const first = await join({ slotId: gid('Slot', slot), customer: person('a') });
     expect(first).toMatchObject({
       __typename: 'JoinedWaitlist',
