@@ -20,8 +20,10 @@ async function main() {
 }
 
 main().catch((err) => {
-  // Configuration, migration and data dir problems are the caller's to fix: one clear line, no stack.
-  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof DataDirLockedError) console.error(err.message);
+  // Configuration, migration, data dir and port problems are the caller's to fix: one clear line, no stack.
+  // A port problem by name: the server's modules are not loaded in a WORKERS primary.
+  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof DataDirLockedError || err?.name === 'ListenError')
+    console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

@@ -87,6 +87,18 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
   httpServer.headersTimeout = app.config.HTTP_HEADERS_TIMEOUT_MS;
   httpServer.requestTimeout = app.config.HTTP_REQUEST_TIMEOUT_MS;
   httpServer.keepAliveTimeout = app.config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  // The port first: a process that cannot listen starts nothing else (no jobs running where nobody
+  // can reach it). WebSocket upgrades are attached in the same tick as the listen callback, before
+  // any connection is read.
+  const [host, wantedPort] = [options.host ?? app.config.HOST, options.port ?? app.config.PORT];
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: NodeJS.ErrnoException) => reject(new ListenError(host, wantedPort, err));
+    httpServer.once('error', failed);
+    httpServer.listen(wantedPort, host, () => {
+      httpServer.off('error', failed);
+      resolve();
+    });
+  });
   const graphqlWs = attachGraphQLWs(app, httpServer);
 
   const jobs = new JobRunner(log);
@@ -143,7 +155,6 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
     log,
   );
 
-  await new Promise<void>((resolve) => httpServer.listen(options.port ?? app.config.PORT, options.host ?? app.config.HOST, resolve));
   const port = (httpServer.address() as AddressInfo).port;
   const url = `http://${options.host === '0.0.0.0' || !options.host ? '127.0.0.1' : options.host}:${port}`;
   log.info({ port, database: app.db.kind, redis: Boolean(app.redis), worker }, `Slotwise listening on ${url}/graphql`);
@@ -170,6 +181,15 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       log.info('stopped');
     },
   };
+}
+
+/** The server could not listen (the port is taken, or not the process's to use): the process stops with this one line. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    const why = cause.code === 'EADDRINUSE' ? 'the address is in use (another server on this port?)' : cause.message;
+    super(`Cannot listen on ${host}:${port}: ${why}; set PORT or HOST`, { cause });
+  }
 }
 
 /** How long a woken booking-mail run waits for more intents before rendering (mail latency it adds). */
