@@ -296,8 +296,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${issue.path.join('.')} ${issue.message}`);
   }
   const config = result.data;
-  if (config.DATABASE_URL && !config.JWT_SECRET && !config.JWT_JWKS_URL) {
-    throw new ConfigError('Invalid configuration: JWT_SECRET or JWT_JWKS_URL is required when DATABASE_URL is set');
+  // Some key for bearer JWTs: a secret, an identity provider's keys, or the server's own key pair.
+  const asymmetric = config.JWT_SIGNING_ALG !== undefined && config.JWT_SIGNING_ALG !== 'HS256';
+  if (config.DATABASE_URL && !config.JWT_SECRET && !config.JWT_JWKS_URL && !asymmetric) {
+    throw new ConfigError(
+      'Invalid configuration: JWT_SECRET or JWT_JWKS_URL (or JWT_SIGNING_ALG ES256, RS256 or EdDSA) is required when DATABASE_URL is set',
+    );
   }
   if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
     throw new ConfigError('Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');

@@ -44,7 +44,8 @@ export const createApiTokenInput = z.object({
 });
 
 export class AuthService {
-  private readonly jwtKey: KeyObject | ReturnType<typeof createRemoteJWKSet>;
+  /** What verifies JWTs not of this server: null when only its own (JWT_SIGNING_ALG ES256, RS256, EdDSA) are taken. */
+  private readonly jwtKey: KeyObject | ReturnType<typeof createRemoteJWKSet> | null;
   /** JWT_SECRET as a CryptoKey per HMAC algorithm: jose imports a raw or KeyObject secret on every verification. */
   private readonly hmacKeys = new Map<string, Promise<CryptoKey>>();
   /**
@@ -69,7 +70,7 @@ export class AuthService {
     if (config.JWT_JWKS_URL) this.jwtKey = createRemoteJWKSet(new URL(config.JWT_JWKS_URL));
     // A KeyObject, not raw bytes: jose then imports it once per algorithm, not on every request.
     else if (config.JWT_SECRET) this.jwtKey = createSecretKey(Buffer.from(config.JWT_SECRET, 'utf8'));
-    else throw new Error('AuthService needs JWT_SECRET or JWT_JWKS_URL');
+    else this.jwtKey = null;
   }
 
   /** Turns an Authorization header into an actor; no header is the public; a bad credential is an error. */
@@ -128,9 +129,10 @@ export class AuthService {
    */
   private async fromJwt(token: string): Promise<Actor> {
     if (this.ownTokens && issuerOf(token) === this.ownTokens.issuer) return this.fromOwnToken(token, this.ownTokens);
+    const key = this.jwtKey;
+    if (!key) throw new AuthenticationError('invalid token');
     let payload: JWTPayload;
     try {
-      const key = this.jwtKey;
       const options = {
         issuer: this.config.JWT_ISSUER,
         audience: this.config.JWT_AUDIENCE,

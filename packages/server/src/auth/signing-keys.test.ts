@@ -1,5 +1,7 @@
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { createTestApp, expectNoErrors } from '../../test/kit/app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import type { SqlRunner } from '../db/database.js';
 import { createServer } from 'node:http';
@@ -116,5 +118,27 @@ describe('sign-in configuration', () => {
     });
     // An identity provider's JWKS without JWT_SECRET: the server's own tokens use a generated ES256 pair.
     expect(new SigningKeys({ ...base, JWT_SECRET: undefined }).alg).toBe('ES256');
+  });
+});
+
+describe('asymmetric tokens only (JWT_SIGNING_ALG ES256 on PostgreSQL, no JWT_SECRET)', () => {
+  it('starts; its own tokens are accepted, and a JWT of any shared secret is not', async () => {
+    const t = await createTestApp({ config: { JWT_SECRET: '', JWT_SIGNING_ALG: 'ES256' } });
+    try {
+      expect(t.app.config.JWT_SECRET).toBeUndefined();
+      const user = await t.app.db.prisma.user.create({ data: { email: 'es.only@example.com', roles: ['manager'] } });
+      const own = await t.app.services.signingKeys.sign({ sub: user.id, email: user.email, roles: ['manager'], sid: 'test' }, 600, new Date());
+      expect(expectNoErrors(await t.execute('query { me { email roles } }', {}, { token: own.token })).me).toEqual({
+        email: 'es.only@example.com',
+        roles: ['manager'],
+      });
+      const hs256 = await new SignJWT({ email: 'intruder@example.com', roles: ['admin'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(SECRET));
+      expect((await t.execute('query { me { email } }', {}, { token: hs256 })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await t.close();
+    }
   });
 });
