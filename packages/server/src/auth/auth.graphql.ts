@@ -1,9 +1,13 @@
 import { builder, nodeVisibility } from '../builder.js';
 import { Role } from '../generated/prisma/enums.js';
+import type { Context } from '../context.js';
+import { hasAnyRole } from '../shared/actor.js';
 import { parseGlobalId } from '../shared/ids.js';
 
-nodeVisibility.set('User', (_user, ctx) => ctx.actor !== null);
-nodeVisibility.set('ApiToken', (_token, ctx) => ctx.actor !== null);
+// An account and its tokens are its owner's and the admins' (as `users` is admin-only), not every signed-in caller's.
+const ownerOrAdmin = (userId: string, ctx: Context) => ctx.actor !== null && (ctx.actor.userId === userId || hasAnyRole(ctx.actor, ['admin']));
+nodeVisibility.set('User', (user: { id: string }, ctx) => ownerOrAdmin(user.id, ctx));
+nodeVisibility.set('ApiToken', (token: { userId: string }, ctx) => ownerOrAdmin(token.userId, ctx));
 
 export const RoleEnum = builder.enumType(Role, { name: 'Role' });
 

@@ -137,6 +137,20 @@ describe('API tokens through the API', () => {
 });
 
 describe('slotwise admin create', () => {
+  it('node(id) shows an account and its tokens to their owner and admins only, not to other signed-in callers', async () => {
+    const ownerToken = await t.tokenFor(['manager'], 'node.owner@example.com');
+    const created = expectNoErrors(await t.execute(CREATE_TOKEN, { input: { name: 'mine' } }, { token: ownerToken })).createApiToken;
+    const { id: userId } = await t.app.db.prisma.user.findUniqueOrThrow({ where: { email: 'node.owner@example.com' } });
+    const userGid = Buffer.from(`User:${userId}`).toString('base64');
+    const NODE = `query ($u: ID!, $k: ID!) { user: node(id: $u) { ... on User { email } } token: node(id: $k) { ... on ApiToken { name } } }`;
+    const read = async (token: string) => expectNoErrors(await t.execute(NODE, { u: userGid, k: created.apiToken.id }, { token }));
+    const seen = { user: { email: 'node.owner@example.com' }, token: { name: 'mine' } };
+    expect(await read(ownerToken)).toEqual(seen);
+    expect(await read(t.adminToken)).toEqual(seen);
+    for (const roles of [['user'], ['frontdesk'], ['manager']] as const)
+      expect(await read(await t.tokenFor([...roles]))).toEqual({ user: null, token: null });
+  });
+
   it('prints a token once, and that token authenticates', async () => {
     const cwd = fileURLToPath(new URL('../..', import.meta.url));
     const { stdout } = await promisify(execFile)(
