@@ -6,6 +6,7 @@ import { AuthService } from './auth/auth.service.js';
 import { withEmbeddedSecrets } from './secrets.js';
 import { rotateKeys } from './keys/rotate.js';
 import { Pii, piiKeysFromConfig } from './shared/pii.js';
+import { ValidationError } from './shared/errors.js';
 
 const USAGE = `Usage:
   slotwise db migrate                             apply pending migrations
@@ -43,9 +44,17 @@ async function main(argv: string[]) {
       return 0;
     }
     if (command === 'keys rotate') return await rotate(db.sql, new Pii(piiKeysFromConfig(config)), batchSize);
-    const { user, token } = await new AuthService(db.prisma, config).ensureAdmin(values.email!, values.name ?? '');
-    console.log(`admin ${user.email} (${user.roles.join(', ')})`);
-    console.log(`API token (shown once): ${token}`);
+    let admin: Awaited<ReturnType<AuthService['ensureAdmin']>>;
+    try {
+      admin = await new AuthService(db.prisma, config).ensureAdmin(values.email!, values.name ?? '');
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      // Named as the options are: "--email must be an email address".
+      console.error(err.fieldErrors.map((e) => `--${e.path.join('.')} ${e.message}`).join('; '));
+      return 2;
+    }
+    console.log(`admin ${admin.user.email} (${admin.user.roles.join(', ')})`);
+    console.log(`API token (shown once): ${admin.token}`);
     return 0;
   } finally {
     await db.close();

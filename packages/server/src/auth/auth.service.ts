@@ -243,8 +243,9 @@ export class AuthService {
 
   /** Creates the user (or adds the admin role) and a token; used by `slotwise admin create`. */
   async ensureAdmin(email: string, name = '') {
-    const normalized = email.toLowerCase();
-    const user = await upsertAdminUser(this.prisma, normalized, name);
+    // Read as createUser reads one (the CLI's --email may come padded): a bad address is a ValidationError.
+    const data = parseInput(createUserInput.pick({ email: true, name: true }), { email: email.trim(), name }, []);
+    const user = await upsertAdminUser(this.prisma, data.email, data.name);
     const updated = user.roles.includes('admin') ? user : await setUserRoles(this.prisma, user.id, [...user.roles, 'admin']);
     return { user: updated, ...(await this.createApiToken(updated.id, { name: 'cli' })) };
   }

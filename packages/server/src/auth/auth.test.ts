@@ -166,4 +166,18 @@ describe('slotwise admin create', () => {
     const me = expectNoErrors(await t.execute(ME, {}, { token: tokens[0] }));
     expect(me.me).toEqual({ email: 'boss@example.com', roles: ['admin'] });
   }, 60_000);
+
+  it('admin create reads --email as createUser does: padded, it promotes the same user; not an address, one line and exit 2', async () => {
+    const cwd = fileURLToPath(new URL('../..', import.meta.url));
+    const cli = (email: string) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'admin', 'create', '--email', email], {
+        cwd,
+        env: { PATH: process.env.PATH, DATABASE_URL: t.databaseUrl, ...TEST_SECRETS, LOG_LEVEL: 'silent' },
+      });
+    await t.tokenFor(['manager'], 'padded.manager@example.com');
+    expect((await cli(' Padded.Manager@Example.com ')).stdout).toContain('admin padded.manager@example.com (manager, admin)');
+    expect(await t.app.db.prisma.user.count({ where: { email: { contains: 'padded.manager' } } })).toBe(1);
+    const refused = await cli('not an email').catch((err: { code: number; stderr: string }) => err);
+    expect(refused).toMatchObject({ code: 2, stderr: '--email must be an email address\n' });
+  }, 60_000);
 });
