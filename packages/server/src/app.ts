@@ -206,7 +206,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
       useClientErrorLog(log, (request) => requestIds.get(request)),
       EnvelopArmorPlugin({
         maxDepth: { n: 12, ignoreIntrospection: true },
-        maxAliases: { n: 30 },
+        // __typename too (armor lets its aliases through by default: 1,000 of them fit in the token limit).
+        maxAliases: { n: 30, allowList: [] },
         maxDirectives: { n: 20 },
         maxTokens: { n: 3000 },
         // The cost limit is ours (src/ratelimit/cost.ts): it weighs windows and page sizes.

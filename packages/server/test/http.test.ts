@@ -90,11 +90,13 @@ describe('limits', () => {
     expect(body.errors?.[0]?.message).toMatch(/depth limit of 12/i);
   });
 
-  it('rejects more than 30 aliases', async () => {
-    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: serverTime`).join(' ');
-    const body = (await (await graphql(`{ ${aliases} }`)).json()) as { data?: unknown; errors?: { message: string }[] };
-    expect(body.data ?? null).toBeNull();
-    expect(body.errors?.[0]?.message).toMatch(/aliases limit of 30/i);
+  it('rejects more than 30 aliases, of __typename too', async () => {
+    for (const field of ['serverTime', '__typename']) {
+      const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: ${field}`).join(' ');
+      const body = (await (await graphql(`{ ${aliases} }`)).json()) as { data?: unknown; errors?: { message: string }[] };
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors?.[0]?.message).toMatch(/aliases limit of 30/i);
+    }
   });
 });
 
