@@ -17,49 +17,12 @@ const AVAILABILITY = `query A($resourceId: ID!, $from: DateTime!, $to: DateTime!
  */
 const ROLE = `slotwise_replica_${randomUUID().slice(0, 8)}`;
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
-let app: Slotwise;
-let resourceId: string;
-let slotIds: string[];
 
-const admin = <T>(fn: (client: import('pg').Client) => Promise<T>) => withClient(ADMIN_DATABASE_URL, fn);
-
-async function gql(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const response = await app.yoga.fetch('http://slotwise.test/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { headers: response.headers, body: (await response.json()) as { data: Record<string, any> } };
-}
-
-async function reads(target: 'primary' | 'replica'): Promise<number> {
-  return (await app.metrics.databaseReads.get()).values.find((v) => v.labels.target === target)?.value ?? 0;
-}
-
-/** Reads the week ahead and says where its statements ran (the scope and its slots: one statement). */
-async function readAvailability(headers: Record<string, string> = {}) {
-  const before = { primary: await reads('primary'), replica: await reads('replica') };
-  const from = new Date();
-  const { body } = await gql(
-    AVAILABILITY,
-    { resourceId: encodeGlobalID('Resource', resourceId), from: from.toISOString(), to: new Date(from.getTime() + 7 * 86_400_000).toISOString() },
-    headers,
-  );
-  expect(body.data.availability.__typename).toBe('Availability');
-  return {
-    slots: body.data.availability.slots as { id: string; held: number }[],
-    primary: (await reads('primary')) - before.primary,
-    replica: (await reads('replica')) - before.replica,
-  };
-}
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  await admin(async (c) => {
-    await c.query(`CREATE ROLE ${ROLE} LOGIN`);
-    await c.query(`ALTER ROLE ${ROLE} SET default_transaction_read_only = on`);
-  });
-  await withClient(database.url, (c) => c.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ROLE}`));
+/**
+ * An app on the database and its "replica". These tests route reads with the response cache off
+ * (its kept answers are always read on the primary: the last test).
+ */
+async function startApp(RESPONSE_CACHE: 'on' | 'off') {
   const replicaUrl = new URL(database.url);
   replicaUrl.username = ROLE;
   replicaUrl.password = '';
@@ -71,8 +34,55 @@ beforeAll(async () => {
     DATA_DIR: 'memory://',
     RATE_LIMIT_READS_PER_MINUTE: '0',
     RATE_LIMIT_BOOKINGS_PER_MINUTE: '0',
+    RESPONSE_CACHE,
   });
-  app = await createSlotwise({ config });
+  return createSlotwise({ config });
+}
+let app: Slotwise;
+let resourceId: string;
+let slotIds: string[];
+
+const admin = <T>(fn: (client: import('pg').Client) => Promise<T>) => withClient(ADMIN_DATABASE_URL, fn);
+
+async function gql(query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}, on = app) {
+  const response = await on.yoga.fetch('http://slotwise.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { headers: response.headers, body: (await response.json()) as { data: Record<string, any> } };
+}
+
+async function reads(target: 'primary' | 'replica', on = app): Promise<number> {
+  return (await on.metrics.databaseReads.get()).values.find((v) => v.labels.target === target)?.value ?? 0;
+}
+
+/** Reads the week ahead and says where its statements ran (the scope and its slots: one statement). */
+async function readAvailability(headers: Record<string, string> = {}, on = app) {
+  const before = { primary: await reads('primary', on), replica: await reads('replica', on) };
+  const from = new Date();
+  const { body } = await gql(
+    AVAILABILITY,
+    { resourceId: encodeGlobalID('Resource', resourceId), from: from.toISOString(), to: new Date(from.getTime() + 7 * 86_400_000).toISOString() },
+    headers,
+    on,
+  );
+  expect(body.data.availability.__typename).toBe('Availability');
+  return {
+    slots: body.data.availability.slots as { id: string; held: number }[],
+    primary: (await reads('primary', on)) - before.primary,
+    replica: (await reads('replica', on)) - before.replica,
+  };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await admin(async (c) => {
+    await c.query(`CREATE ROLE ${ROLE} LOGIN`);
+    await c.query(`ALTER ROLE ${ROLE} SET default_transaction_read_only = on`);
+  });
+  await withClient(database.url, (c) => c.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${ROLE}`));
+  app = await startApp('off');
   // No periodic checks: each test runs one when it needs it (and none lands between a read and its proof).
   await app.reads.stop();
   ({ resourceId, slotIds } = await createBookableSlots(database.url, 4, 5));
@@ -166,6 +176,23 @@ describe('DATABASE_READ_URL', () => {
       await withClient(database.url, (c) => c.query('UPDATE resources SET min_notice_minutes = NULL WHERE id = $1', [resourceId]));
     }
     expect((await readAvailability()).slots).toHaveLength(4);
+  });
+});
+
+describe('DATABASE_READ_URL with the response cache', () => {
+  it('reads on the primary an answer the cache keeps (a lagging replica would hide a booking from every instance), and on the replica one it does not', async () => {
+    const cached = await startApp('on');
+    try {
+      await cached.reads.stop();
+      // Anonymous: a miss, kept; on the primary even though the replica is caught up.
+      const anonymous = await readAvailability({}, cached);
+      expect(anonymous).toMatchObject({ primary: 1, replica: 0 });
+      // Signed in: never kept, so the replica answers.
+      const { token } = await cached.services.auth.ensureAdmin('replica.staff@example.com');
+      expect(await readAvailability({ authorization: `Bearer ${token}` }, cached)).toMatchObject({ replica: 1, primary: 0 });
+    } finally {
+      await cached.close();
+    }
   });
 });
 

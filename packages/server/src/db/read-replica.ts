@@ -135,10 +135,13 @@ export class ReadRouter {
     return wanted !== null && this.replayed !== null && this.replayed >= wanted;
   }
 
-  /** The runner for one public read. Transactions and writes never come here: they use the primary. */
-  forRead(readAfter?: string | null): SqlQuery {
+  /**
+   * The runner for one public read; `onPrimary` when it must be the primary whatever the replica's
+   * state (an answer the response cache keeps). Transactions and writes never come here.
+   */
+  forRead(readAfter?: string | null, onPrimary = false): SqlQuery {
     const { primary, replica, options } = this;
-    if (!this.replicaServes(readAfter)) {
+    if (onPrimary || !this.replicaServes(readAfter)) {
       return {
         query: <T>(text: string, params?: unknown[]) => {
           options.onRead?.('primary');

@@ -11,6 +11,7 @@ import type { AvailabilityDay, AvailabilityDays, AvailabilityResult, AvailableDa
 import type { ExposureResult } from './exposure.service.js';
 import { exposureVariant } from './exposure.js';
 import { SlotRef } from './slots.graphql.js';
+import { isKept } from './response-cache.js';
 
 /** The viewer arguments every rendering read takes (see shared/viewer.ts). */
 export const TIME_ZONE_ARG = "IANA zone to answer in (local dates and times); default: the location's (or form's) zone.";
@@ -31,6 +32,7 @@ const viewer = (args: { timeZone?: string | null; skills?: string[] | null }, ct
   ...viewerOf(args, hasAnyRole(ctx.actor, STAFF_ROLES)),
   // The caller's last write (Slotwise-Read-After): a replica answers only once it has replayed it.
   readAfter: ctx.headers.get(READ_AFTER_HEADER),
+  primary: isKept(ctx),
 });
 
 /** Decodes the scope arguments; each is a Relay ID of its own type. */

@@ -67,7 +67,7 @@ export class AvailabilityService {
 
   /** The replica when it may answer this caller, else the primary. */
   private reader(viewer?: Viewer): SqlQuery {
-    return this.reads?.enabled ? this.reads.forRead(viewer?.readAfter) : this.sql;
+    return this.reads?.enabled ? this.reads.forRead(viewer?.readAfter, viewer?.primary) : this.sql;
   }
 
   /**

@@ -3,7 +3,7 @@ import { getArgumentValues, getOperationAST, print, type DocumentNode, type Exec
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { scopeIds } from './availability.graphql.js';
-import type { CacheOutcome, ResponseCache, Scope } from './response-cache.js';
+import { willKeep, type CacheOutcome, type ResponseCache, type Scope } from './response-cache.js';
 
 /** Root fields whose answer depends only on their arguments, the slots of one scope and the clock. */
 const CACHEABLE_FIELDS = new Set(['availability', 'availabilityByDay', 'availableDates']);
@@ -39,6 +39,7 @@ export function useResponseCache(cache: ResponseCache, onOutcome: (outcome: Cach
         return setResultAndStopExecution(found.hit as ExecutionResult);
       }
       outcome('miss');
+      willKeep(context);
       return {
         onExecuteDone({ result }) {
           if ('data' in result && !result.errors?.length) void cache.keep(key, found.gens, { data: result.data });

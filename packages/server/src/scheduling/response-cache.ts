@@ -123,6 +123,15 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
 export type CacheOutcome = 'hit' | 'miss' | 'bypass';
 
 /**
+ * Requests (their GraphQL context) whose answer the cache will keep. Such an answer is read on the
+ * primary, never a replica: kept under the generation its lookup saw, it must hold every write that
+ * bumped that generation, which a lagging replica may not have replayed yet.
+ */
+const keptAnswers = new WeakSet<object>();
+export const willKeep = (context: object) => keptAnswers.add(context);
+export const isKept = (context: object) => keptAnswers.has(context);
+
+/**
  * The cache as the GraphQL layer uses it. Redis trouble never serves a stale answer: a read that
  * cannot check generations computes afresh; a bump that fails is logged, and the TTL bounds what
  * other instances may still serve (this instance forgets its local entries at once).

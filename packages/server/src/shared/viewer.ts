@@ -14,6 +14,8 @@ export interface Viewer {
   skills?: string[] | null;
   /** The token of the caller's last write (Slotwise-Read-After): a replica answers only once it has replayed it. */
   readAfter?: string | null;
+  /** Read on the primary whatever the replica's state: the response cache keeps this answer. */
+  primary?: boolean;
 }
 
 /** A skill as staff write it and searches name it: lower case, letters, digits, spaces, + and -. */
