@@ -9,6 +9,7 @@ import { migrate } from './db/migrate.js';
 import { createLogger } from './logger.js';
 import { createPubSubHandle } from './live/pubsub.js';
 import { createPgPubSubHandle } from './live/pg-pubsub.js';
+import { useEndOnShutdown } from './live/end-on-shutdown.js';
 import { useSharedLiveExecution } from './live/shared-execution.js';
 import { createMetrics } from './http/metrics.js';
 import { useCompression } from './http/compression.js';
@@ -146,6 +147,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
     },
   };
 
+  const subscriptionsEnd = new AbortController();
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -239,6 +241,7 @@ export async function createSlotwise(options: SlotwiseOptions) {
       ...(services.responseCache ? [useResponseCache(services.responseCache, (outcome) => metrics.responseCache.inc({ outcome }))] : []),
       useSharedLiveExecution(),
       ...(reads.enabled ? [useReadAfterToken(reads)] : []),
+      useEndOnShutdown(subscriptionsEnd.signal),
     ],
   });
 
@@ -267,6 +270,8 @@ export async function createSlotwise(options: SlotwiseOptions) {
           if (down.length) throw new Error(`pub/sub connection ${down.map((c) => c.status).join(', ')}`);
         }
       : undefined,
+    /** Ends every open live subscription as a finished stream (a stopping server, before it waits for its connections). */
+    endSubscriptions: () => subscriptionsEnd.abort(),
     /** Safe to call twice (a stopped server has already closed its app). */
     close() {
       closing ??= (async () => {

@@ -14,7 +14,9 @@ export async function serve(config: Config, logger: Logger, started: number): Pr
   const seedDemo = config.SEED_DEMO === 'true' || (config.SEED_DEMO === 'auto' && !config.DATABASE_URL);
   if (seedDemo && (await seedDemoIfEmpty(app))) app.log.info('demo data created');
   const server = await startServer(app, { routes: appRoutes(app) });
-  app.log.info({ startupMs: Math.round(performance.now() - started) }, `GraphiQL: ${server.url}/graphql`);
+  // GraphiQL is on by default only in embedded mode (GRAPHIQL): the line says what is there.
+  const graphiql = config.GRAPHIQL ?? !config.DATABASE_URL;
+  app.log.info({ startupMs: Math.round(performance.now() - started) }, `${graphiql ? 'GraphiQL' : 'GraphQL'}: ${server.url}/graphql`);
 
   let stopping = false;
   const shutdown = (signal: string) => {

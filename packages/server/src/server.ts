@@ -168,7 +168,11 @@ export async function startServer(app: Slotwise, options: { port?: number; host?
       shuttingDown = true;
       // Stop accepting; let in-flight requests finish (bounded), then close sockets and the database.
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // Open streams end, telling their clients to subscribe again (SSE connections then close as idle);
+      // a turn of the event loop lets the WebSocket ones send that before their sockets close.
+      app.endSubscriptions();
       httpServer.closeIdleConnections();
+      await new Promise((resolve) => setImmediate(resolve));
       await graphqlWs.close();
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, app.config.SHUTDOWN_TIMEOUT_MS).unref());
       await Promise.race([closed, timeout]);

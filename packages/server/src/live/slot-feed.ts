@@ -82,7 +82,7 @@ export class SlotFeed {
 
   /** Messages may have been lost (Redis reconnected): every local subscriber starts over. */
   private failAll(): void {
-    const error = interrupted();
+    const error = liveInterrupted();
     for (const set of this.byKey.values()) for (const listener of set) listener.fail(error);
   }
 
@@ -96,7 +96,7 @@ export class SlotFeed {
       slots = new Map((await this.loadSlots([...new Set(changes.map((c) => c.slotId))])).map((s) => [s.id, s]));
     } catch {
       // Without the new state a subscriber could silently miss a change; a fresh snapshot is the cure.
-      const failure = interrupted();
+      const failure = liveInterrupted();
       for (const change of changes) for (const l of targets(change)) l.fail(failure);
       return;
     }
@@ -112,6 +112,7 @@ export class SlotFeed {
   }
 }
 
-function interrupted(): GraphQLError {
-  return new GraphQLError('live availability was interrupted; subscribe again for a fresh snapshot', { extensions: { code: 'LIVE_INTERRUPTED' } });
+/** A live stream that ended before its client asked: the client subscribes again (another instance may answer). */
+export function liveInterrupted(what = 'live availability was interrupted'): GraphQLError {
+  return new GraphQLError(`${what}; subscribe again for a fresh snapshot`, { extensions: { code: 'LIVE_INTERRUPTED' } });
 }
