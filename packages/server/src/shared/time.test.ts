@@ -212,5 +212,7 @@ describe('wall times and zones', () => {
     expect(isValidTimeZone('Australia/Lord_Howe')).toBe(true);
     expect(isValidTimeZone('Mars/Olympus_Mons')).toBe(false);
     expect(isValidTimeZone('')).toBe(false);
+    // An offset or a date-time is not a zone (Temporal takes them; Intl, which writes every label, does not).
+    for (const notAZone of ['+05:00', '-03', '2027-01-01T00:00Z[Europe/Berlin]']) expect(isValidTimeZone(notAZone), notAZone).toBe(false);
   });
 });

@@ -15,13 +15,26 @@ const DAY_MS = 24 * HOUR_MS;
 export type LocalDate = string;
 
 export function isValidTimeZone(zone: string): boolean {
-  try {
-    Temporal.Now.zonedDateTimeISO(zone);
-    return true;
-  } catch {
-    return false;
+  let valid = knownZones.get(zone);
+  if (valid === undefined) {
+    try {
+      Temporal.Now.zonedDateTimeISO(zone);
+      // Intl too, which takes IANA names only: Temporal also takes "+05:00" and ISO strings such as
+      // "2027-01-01T00:00Z[Europe/Berlin]", and every label of the zone is written through Intl.
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    if (knownZones.size >= MAX_KNOWN_ZONES) knownZones.clear();
+    knownZones.set(zone, valid);
   }
+  return valid;
 }
+
+// Asked on every read that names a viewer zone: each answer is made once.
+const knownZones = new Map<string, boolean>();
+const MAX_KNOWN_ZONES = 1000;
 
 /** The local date an instant falls on in a zone. */
 export function localDateOf(instant: Date | number, timeZone: string): LocalDate {
