@@ -4,7 +4,7 @@ import type { SqlQuery } from '../db/database.js';
 import type { MagicLink } from '../links/magic-links.js';
 import type { SlotChange } from '../events/slot-events.js';
 import { AppError, NotFoundError } from '../shared/errors.js';
-import { LinkInvalidError, ProposalClosedError, type ProposalFailure } from './proposal-errors.js';
+import { LinkInvalidError, ProposalClosedError, spentLinkError, type ProposalFailure } from './proposal-errors.js';
 import { auditLinkUse, issueProposeLink, openLink } from './proposal-links.js';
 import { proposalDeclinedMail, proposalFailedMail } from './proposal-mail.js';
 import { rescheduleTargetOf } from './proposal-target.js';
@@ -86,7 +86,11 @@ export class ProposalDecisions {
     const b = await requireParties(sql, first!.bookingId, { lock: true });
     const proposal = (await findProposal(sql, d.proposalId, { lock: true }))!;
     let link: MagicLink | null = null;
-    if (d.token) link = await openLink(sql, d.token, [d.verdict], d.now, { forUpdate: true });
+    if (d.token) {
+      link = await openLink(sql, d.token, [d.verdict], d.now, { forUpdate: true, allowUsed: true });
+      // Spent meanwhile (the other decision landed first).
+      if (link.usedAt) throw spentLinkError(proposal, d.verdict);
+    }
 
     if (proposal.status !== 'PENDING') {
       if (proposal.status === DONE[d.verdict]) return { decision: { proposal, alreadyDecided: true }, changes: [] };

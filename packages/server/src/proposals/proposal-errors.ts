@@ -50,3 +50,17 @@ export class ProposalClosedError extends AppError {
     super(failureReason ? FAILURE_MESSAGES[failureReason] : CLOSED_MESSAGES[status]);
   }
 }
+
+/**
+ * A decision link found spent. Deciding spends both links of a proposal, so an Approve link after a
+ * Decline (or the reverse) was never used itself: the proposal's state is the answer then. The same
+ * link used again stays `USED`.
+ */
+export function spentLinkError(
+  proposal: { id: string; status: ProposalStatus; failureReason: ProposalFailure | null },
+  verdict: 'approve' | 'decline',
+): AppError {
+  const mine = verdict === 'approve' ? 'APPROVED' : 'DECLINED';
+  if (proposal.status === 'PENDING' || proposal.status === mine) return new LinkInvalidError('USED');
+  return new ProposalClosedError(proposal.id, proposal.status, proposal.failureReason);
+}

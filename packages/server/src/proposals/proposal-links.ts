@@ -30,7 +30,7 @@ export async function openLink(
   token: string,
   purposes: MagicLinkPurpose[],
   now: Date,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; allowUsed?: boolean } = {},
 ): Promise<MagicLink> {
   if (!TOKEN_SHAPE.test(token)) throw new LinkInvalidError('UNKNOWN');
   try {

@@ -11,7 +11,7 @@ import { BOOKING_MANAGER_ROLES, isOwner } from '../booking/access.js';
 import { hasAnyRole, type Actor } from '../shared/actor.js';
 import { NotFoundError } from '../shared/errors.js';
 import { pii } from '../shared/pii.js';
-import { LinkInvalidError } from './proposal-errors.js';
+import { LinkInvalidError, spentLinkError } from './proposal-errors.js';
 import { auditLinkUse, auditRefusedLink, issueDecisionLinks, openLink } from './proposal-links.js';
 import { proposalRequestMail } from './proposal-mail.js';
 import { noProposalMetrics, type ProposalMetrics } from './proposal-metrics.js';
@@ -196,10 +196,11 @@ export class ProposalService {
   ): Promise<{ proposal: Proposal; link: MagicLink | null }> {
     const sql = this.deps.db.sql;
     if ('token' in who) {
-      const link = await openLink(sql, who.token, [purpose], now);
+      const link = await openLink(sql, who.token, [purpose], now, { allowUsed: true });
       if (!link.proposalId || (who.proposalId && who.proposalId !== link.proposalId)) throw new LinkInvalidError('WRONG_BOOKING');
       const proposal = await findProposal(sql, link.proposalId);
       if (!proposal || proposal.bookingId !== link.bookingId) throw new LinkInvalidError('WRONG_BOOKING');
+      if (link.usedAt) throw spentLinkError(proposal, purpose);
       await this.checkLinkParty(link);
       return { proposal, link };
     }
