@@ -171,5 +171,5 @@ legend{font-weight:600}.slot{padding:.2rem 0}.slot input{width:1.2rem;height:1.2
 .notice{background:#fff7d6;border-left:4px solid #c99a00;padding:.5rem 1rem}
 .error-summary{border:3px solid #b42318;padding:.5rem 1rem;margin:0 0 1rem}.field-error{color:#b42318;font-weight:600;margin:.2rem 0}
 button{font:inherit;font-weight:600;padding:.6rem 1.4rem;background:#1d4ed8;color:#fff;border:0;border-radius:4px;cursor:pointer}
-button:disabled{background:#9ca3af;cursor:not-allowed}:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+button:disabled{background:#9ca3af;cursor:not-allowed}:focus-visible{outline:3px solid #b45309;outline-offset:2px}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}`;

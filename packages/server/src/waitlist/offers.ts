@@ -8,6 +8,7 @@ import { recordEvents, type DomainEventInput } from '../events/domain-events.js'
 import { issueMagicLink } from '../links/magic-links.js';
 import type { Outbox } from '../mail/outbox.js';
 import { pii } from '../shared/pii.js';
+import { localWhen } from '../calendar/wording.js';
 import { closeOffers, firstWaiting, lockFreeSlots, markOffered, offerDetails, type WaitlistRow, type WaitlistStatus } from './waitlist.store.js';
 
 /** What ends an offer: the customer confirmed its hold, let it lapse, or cancelled it. */
@@ -109,7 +110,8 @@ export class WaitlistOffers implements PlaceListener {
     const token = await issueMagicLink(tx, { purpose: 'manage', bookingId, role: 'guest', email: customer.email, expiresAt: until });
     const link = `${this.settings.publicUrl}/manage?t=${encodeURIComponent(token)}`;
     const zone = entry.customer_time_zone ?? slot.time_zone;
-    const when = new Intl.DateTimeFormat('en', { dateStyle: 'full', timeStyle: 'short', timeZone: zone }).formatRange(slot.start_at, slot.end_at);
+    // As the booking mails write a time: "Mon Dec 7, 9:30–10:00 AM EST".
+    const when = localWhen(slot.start_at, slot.end_at, zone);
     const holdUntil = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: zone }).format(until);
     const what = [slot.resource_name, slot.location_name].filter(Boolean).join(', ');
     const text = [

@@ -150,6 +150,8 @@ describe('a freed place goes to the first in line', () => {
     // The second confirms through the link in their mail, on the manage page.
     const mail = (await offerMail(afterLapse[1]!.offered_booking_id!))!;
     expect(mail.to).toBe(person(`l2-${slot}`).email);
+    // The time as the booking mails write it, in their zone.
+    expect(mail.subject).toMatch(/^A place is free: \w{3} \w{3} \d{1,2}, .+ GMT\+5:30$/);
     const token = new URL(mail.text.match(/http\S+\/manage\?t=\S+/)![0]).searchParams.get('t')!;
     const page = await fetch(`${server.url}/manage?t=${encodeURIComponent(token)}`);
     const text = await page.text();

@@ -44,8 +44,8 @@ export function newFormPageRoute(app: Slotwise): RouteHandler {
       send(res, status, renderNewFormPage(fields, { tokenInHeader, problem, preview }));
 
     const actor = await staffActor(req.headers.authorization ?? (fields.token ? `Bearer ${fields.token}` : null));
-    if (actor === 'unauthenticated') return show(401, { summary: 'Sign in: give a valid staff API token (manager or scheduler).' });
-    if (actor === 'forbidden') return show(403, { summary: 'This token may not create forms (it needs the manager or scheduler role).' });
+    if (actor === 'unauthenticated') return show(401, { summary: 'Sign in: give a valid staff API token (admin, manager or scheduler).' });
+    if (actor === 'forbidden') return show(403, { summary: 'This token may not create forms (it needs the admin, manager or scheduler role).' });
     const dryRun = body.get('action') !== 'create';
     try {
       const result = await app.services.formsFromText.create({ text: fields.text, timeZone: fields.timeZone || null, dryRun }, actor, app.log);
