@@ -95,7 +95,12 @@ export class RulesService {
     private readonly generation: GenerationService,
   ) {}
 
-  list(filter: { locationId?: string; resourceId?: string }) {
+  async list(filter: { locationId?: string; resourceId?: string }) {
+    // As creating a rule refuses it: a resource asked for at another location is a mistake, not "no rules".
+    if (filter.locationId && filter.resourceId) {
+      const resource = await this.prisma.resource.findUnique({ where: { id: filter.resourceId }, select: { locationId: true } });
+      if (resource && resource.locationId !== filter.locationId) throw ValidationError.field(['resourceId'], 'the resource is not at that location');
+    }
     return this.prisma.availabilityRule.findMany({
       where: { locationId: filter.locationId, resourceId: filter.resourceId },
       orderBy: [{ kind: 'asc' }, { startMinute: 'asc' }, { id: 'asc' }],

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { Temporal } from 'temporal-polyfill';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
+import { fixtures } from '../../test/kit/fixtures.js';
 
 const RULE_FIELDS = `id kind daysOfWeek startTime endTime slotDurationMinutes granularityMinutes capacity validFrom validTo isClosed`;
 const ERRORS = `... on Error { __typename code message }
@@ -201,6 +202,13 @@ describe('availability rules', () => {
       { token: t.adminToken },
     );
     expect(badId.data?.availabilityRules).toEqual({ fieldErrors: [{ path: ['resourceId'] }] });
+    const elsewhere = await fixtures(t.app.db.sql).location('Asia/Tokyo');
+    const mismatched = await t.execute(
+      `query ($l: ID, $r: ID) { availabilityRules(locationId: $l, resourceId: $r) { ... on ValidationError { fieldErrors { path message } } } }`,
+      { l: encodeGlobalID('Location', elsewhere), r: personGid },
+      { token: t.adminToken },
+    );
+    expect(mismatched.data?.availabilityRules).toEqual({ fieldErrors: [{ path: ['resourceId'], message: 'the resource is not at that location' }] });
     const anonymous = await t.execute(`{ availabilityRules { __typename } }`);
     expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
