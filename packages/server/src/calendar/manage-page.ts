@@ -1,4 +1,4 @@
-import { page } from '../forms/form-page.js';
+import { page, withLang } from '../forms/form-page.js';
 import { esc } from '../shared/html.js';
 import type { MagicLinkProblem, MagicLinkRole } from '../links/magic-links.js';
 import { eventTitle, type BookingView } from './booking-mail-content.js';
@@ -38,7 +38,7 @@ ${input.notice ? `<p class="notice" role="status">${esc(input.notice)}</p>` : ''
 ${where ? `<dt>Where</dt><dd>${esc(where)}</dd>` : ''}
 <dt>Status</dt><dd>${esc(STATUS_TEXT[status] ?? status)}</dd>
 </dl>
-${live ? actions(input.token, status === 'HELD') : ''}`;
+${live ? actions(input.token, status === 'HELD', locale) : ''}`;
   return page(title, body, locale);
 }
 
@@ -46,22 +46,23 @@ ${live ? actions(input.token, status === 'HELD') : ''}`;
  * What the holder of a manage link can do. Buttons POST (mail scanners follow GET links; a GET
  * never changes anything).
  */
-function actions(token: string, held: boolean): string {
+function actions(token: string, held: boolean, locale: string): string {
+  const manage = esc(withLang('/manage', locale));
   // A held place (a waitlist offer) is confirmed here; its mail says until when.
   const confirm = held
-    ? `<form method="post" action="/manage">
+    ? `<form method="post" action="${manage}">
 <input type="hidden" name="t" value="${esc(token)}">
 <input type="hidden" name="action" value="confirm">
 <button type="submit">Confirm this booking</button>
 </form>\n`
     : '';
-  const cancel = `<form method="post" action="/manage">
+  const cancel = `<form method="post" action="${manage}">
 <input type="hidden" name="t" value="${esc(token)}">
 <input type="hidden" name="action" value="cancel">
 <button type="submit">Cancel this booking</button>
 </form>`;
   // Reschedule proposals (issue #13): /reschedule accepts this same manage token.
-  const propose = `<p><a href="/reschedule?r=${esc(encodeURIComponent(token))}">Propose another time</a></p>`;
+  const propose = `<p><a href="${esc(withLang(`/reschedule?r=${encodeURIComponent(token)}`, locale))}">Propose another time</a></p>`;
   return `<div class="actions">\n${confirm}${propose}\n${cancel}\n</div>`;
 }
 

@@ -20,9 +20,10 @@ const MAX_BODY_BYTES = 8 * 1024;
 export function manageRoute(app: Slotwise): RouteHandler {
   return async (req, res, url) => {
     if (url.pathname !== '/manage' && url.pathname !== '/manage/') return false;
-    if (req.method === 'GET' || req.method === 'HEAD')
-      await show(res, url.searchParams.get('t') ?? '', undefined, 200, resolveLocale(url.searchParams.get('lang')));
-    else if (req.method === 'POST') await act(req, res);
+    // ?lang= on the page and on its forms' actions: the answer to a button reads as the page did.
+    const locale = resolveLocale(url.searchParams.get('lang'));
+    if (req.method === 'GET' || req.method === 'HEAD') await show(res, url.searchParams.get('t') ?? '', undefined, 200, locale);
+    else if (req.method === 'POST') await act(req, res, locale);
     else {
       res.writeHead(405, { allow: 'GET, HEAD, POST', 'content-type': 'text/plain; charset=utf-8' });
       res.end('Method not allowed');
@@ -44,29 +45,29 @@ export function manageRoute(app: Slotwise): RouteHandler {
     );
   }
 
-  async function act(req: IncomingMessage, res: ServerResponse) {
+  async function act(req: IncomingMessage, res: ServerResponse, locale: string) {
     const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
     const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
     const body = await readForm(req, MAX_BODY_BYTES);
     const token = body?.get('t') ?? '';
     if (refused) {
       res.setHeader('retry-after', String(refused.retryAfterSeconds));
-      return show(res, token, `Too many requests from here; try again in ${refused.retryAfterSeconds} seconds.`, 429);
+      return show(res, token, `Too many requests from here; try again in ${refused.retryAfterSeconds} seconds.`, 429, locale);
     }
     const action = body?.get('action');
-    if (action !== 'cancel' && action !== 'confirm') return show(res, token, 'Nothing was changed.', 400);
+    if (action !== 'cancel' && action !== 'confirm') return show(res, token, 'Nothing was changed.', 400, locale);
     const caller = { actor: null, requestId: req.headers['x-request-id'] as string | undefined };
     try {
       if (action === 'confirm') {
         await app.services.bookings.confirmWithLink(token, caller);
-        return show(res, token, 'The booking is confirmed. A calendar invitation is on its way.');
+        return show(res, token, 'The booking is confirmed. A calendar invitation is on its way.', 200, locale);
       }
       await app.services.bookings.cancelWithLink(token, caller);
-      return show(res, token, 'The booking is cancelled. Everyone on it gets a calendar cancellation.');
+      return show(res, token, 'The booking is cancelled. Everyone on it gets a calendar cancellation.', 200, locale);
     } catch (error) {
       if (error instanceof MagicLinkError) return send(res, PROBLEM_STATUS[error.problem], renderLinkProblemPage(error.problem));
-      if (error instanceof HoldExpiredError) return show(res, token, 'The hold on this place has expired; nothing was booked.', 409);
-      if (error instanceof BookingNotActiveError) return show(res, token, 'This booking is no longer active; nothing was changed.', 409);
+      if (error instanceof HoldExpiredError) return show(res, token, 'The hold on this place has expired; nothing was booked.', 409, locale);
+      if (error instanceof BookingNotActiveError) return show(res, token, 'This booking is no longer active; nothing was changed.', 409, locale);
       throw error;
     }
   }

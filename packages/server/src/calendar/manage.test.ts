@@ -71,6 +71,15 @@ describe('the manage page', () => {
     const british = await (await fetch(`${server.url}/manage?t=${hostToken}&lang=en-GB`)).text();
     expect(british).toContain('<html lang="en-GB">');
     expect(british).toContain('Tue 5 Jan, 10:00–10:30 Eastern Time (New York)');
+    // Its buttons and link keep the locale, so the answer to them reads the same way.
+    expect(british).toContain('<form method="post" action="/manage?lang=en-GB">');
+    expect(british).toMatch(/href="\/reschedule\?r=ml_[\w-]+&amp;lang=en-GB"/);
+    const answered = await fetch(`${server.url}/manage?lang=en-GB`, {
+      method: 'POST',
+      body: new URLSearchParams({ t: hostToken, action: 'nothing' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(await answered.text()).toContain('Tue 5 Jan, 10:00–10:30 Eastern Time (New York)');
     expect((await fetch(`${server.url}/manage?t=${guestToken}`, { method: 'HEAD' })).status).toBe(200);
     expect(await state(id)).toEqual(before);
   });

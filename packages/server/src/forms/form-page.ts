@@ -64,7 +64,7 @@ export function renderFormPage(
 ${form.description ? `<p class="description">${esc(form.description)}</p>` : ''}
 ${notice}
 ${problem ? errorSummary(problem, slots, form.timeZone, locale) : ''}
-<form method="post" action="/form/${esc(form.slug)}${locale === DEFAULT_LOCALE ? '' : `?lang=${encodeURIComponent(locale)}`}">
+<form method="post" action="${esc(withLang(`/form/${form.slug}`, locale))}">
 <fieldset class="whole"${open ? '' : ' disabled'}>
 <legend class="visually-hidden">Sign up</legend>
 ${textField('name', 'Name', 'text', input.name, field.name, 'autocomplete="name" required')}
@@ -141,6 +141,11 @@ function groupByLocalDate(slots: PageSlot[], timeZone: string): [string, PageSlo
 }
 
 /** The public pages' frame: same look for the signup, success and manage pages; `lang` is the page's locale. */
+/** A path on this server that keeps the page's `?lang=` (nothing added for the default locale), for its forms and links. */
+export function withLang(path: string, locale: string): string {
+  return locale === DEFAULT_LOCALE ? path : `${path}${path.includes('?') ? '&' : '?'}lang=${encodeURIComponent(locale)}`;
+}
+
 export function page(title: string, body: string, lang = DEFAULT_LOCALE): string {
   return `<!doctype html>
 <html lang="${esc(lang)}">

@@ -1,4 +1,4 @@
-import { page } from '../forms/form-page.js';
+import { page, withLang } from '../forms/form-page.js';
 import { esc } from '../shared/html.js';
 import { DEFAULT_LOCALE, dayLabel, slotLabel, timeRange, zoneLabel } from '../forms/slot-label.js';
 import { toLocal } from '../shared/time.js';
@@ -75,7 +75,7 @@ export function renderProposePage(v: ProposeView): string {
 ${summary(b, locale)}
 ${pending}
 ${problemBox(v.problem)}
-<form method="post" action="/reschedule">
+<form method="post" action="${esc(withLang('/reschedule', locale))}">
 <input type="hidden" name="r" value="${esc(v.token)}">
 <input type="hidden" name="booking" value="${esc(b.id)}">
 <div class="slots" role="group" aria-labelledby="times-heading">
@@ -115,7 +115,7 @@ export function renderDecisionPage(
 <p>${esc(firstName(proposerName))} proposes to move this booking.</p>
 ${summary(b, locale, proposal)}
 <p class="hint">${verdict === 'approve' ? 'Approving moves the booking and updates both calendars.' : 'Declining keeps the current time; we let them know.'}</p>
-<form method="post" action="/${verdict}">
+<form method="post" action="${esc(withLang(`/${verdict}`, locale))}">
 <input type="hidden" name="t" value="${esc(token)}">
 <input type="hidden" name="proposal" value="${esc(proposal.id)}">
 <button type="submit"${verdict === 'decline' ? ' class="decline"' : ''}>${action}</button>

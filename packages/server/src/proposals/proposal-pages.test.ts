@@ -138,6 +138,8 @@ describe('pages over HTTP', () => {
       expect(page.html).toContain('<button type="submit">Approve the new time</button>');
     }
     expect((await get(`/decline?t=${p.decline}`)).status).toBe(200);
+    // In German, the button posts to a page in German too.
+    expect((await get(`/decline?t=${p.decline}&lang=de`)).html).toContain('<form method="post" action="/decline?lang=de">');
     expect(await x.state()).toEqual(before);
     expect((await get(`/approve?t=${p.decline}`)).status).toBe(403);
 

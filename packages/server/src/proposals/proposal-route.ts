@@ -27,11 +27,12 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
       res.end('Method not allowed');
       return true;
     }
+    // ?lang= on the page and on its form's action: the answer to its button reads as the page did.
+    const locale = resolveLocale(url.searchParams.get('lang'));
     try {
-      if (req.method === 'POST') await post(req, res, path);
-      else if (path === '/reschedule')
-        await showPropose(res, url.searchParams.get('r') ?? '', 200, { locale: resolveLocale(url.searchParams.get('lang')) });
-      else await showDecision(res, url.searchParams.get('t') ?? '', path.slice(1) as Verdict, resolveLocale(url.searchParams.get('lang')));
+      if (req.method === 'POST') await post(req, res, path, locale);
+      else if (path === '/reschedule') await showPropose(res, url.searchParams.get('r') ?? '', 200, { locale });
+      else await showDecision(res, url.searchParams.get('t') ?? '', path.slice(1) as Verdict, locale);
     } catch (error) {
       const page = problemPage(error);
       if (!page) throw error;
@@ -55,7 +56,7 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
     send(res, 200, renderDecisionPage(view.booking, view.proposal, verdict, token, view.proposerName, locale));
   }
 
-  async function post(req: IncomingMessage, res: ServerResponse, path: string) {
+  async function post(req: IncomingMessage, res: ServerResponse, path: string, locale: string) {
     const headers = new Headers(Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as [string, string]] : [])));
     const refused = await app.rateLimiter.check({ actor: null, headers, remoteAddress: req.socket.remoteAddress }, 'booking', 1, app.log);
     if (refused) {
@@ -70,21 +71,21 @@ export function proposalRoutes(app: Slotwise): RouteHandler {
       const chosen = body.get('time') ?? '';
       const note = body.get('note') ?? '';
       const target = targetFromValue(chosen);
-      if (!target) return showPropose(res, token, 422, { note, problem: 'Nothing was proposed: choose one of the times and send again.' });
+      if (!target) return showPropose(res, token, 422, { note, problem: 'Nothing was proposed: choose one of the times and send again.', locale });
       try {
         const proposal = await proposals.propose({ token, bookingId: body.get('booking') }, target, note, requestId);
-        return send(res, 200, renderProposedPage(await proposalViews.bookingSeenBy(proposal.bookingId, proposal.proposedBy), proposal));
+        return send(res, 200, renderProposedPage(await proposalViews.bookingSeenBy(proposal.bookingId, proposal.proposedBy), proposal, locale));
       } catch (error) {
         const problem = proposeProblem(error);
         if (!problem) throw error;
-        return showPropose(res, token, problem.status, { note, chosen: problem.keepChoice ? chosen : undefined, problem: problem.message });
+        return showPropose(res, token, problem.status, { note, chosen: problem.keepChoice ? chosen : undefined, problem: problem.message, locale });
       }
     }
     const verdict = path.slice(1) as Verdict;
     const who = { token: body.get('t') ?? '', proposalId: body.get('proposal') };
     const decision = verdict === 'approve' ? await proposalDecisions.approve(who, requestId) : await proposalDecisions.decline(who, requestId);
     const booking = await proposalViews.bookingSeenBy(decision.proposal.bookingId, otherRole(decision.proposal.proposedBy));
-    send(res, 200, renderDecidedPage(booking, decision.proposal, verdict, decision.alreadyDecided));
+    send(res, 200, renderDecidedPage(booking, decision.proposal, verdict, decision.alreadyDecided, locale));
   }
 }
 
