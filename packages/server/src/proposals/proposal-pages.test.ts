@@ -86,6 +86,11 @@ describe('pages over HTTP', () => {
     const bad = await get('/reschedule?r=ml_tampered0000000000000000');
     expect([bad.status, bad.html]).toEqual([404, expect.stringContaining('Open the link from your latest mail again')]);
     expect(bad.html).toContain('Nothing was changed.');
+    // A cancelled booking's link offers no times: the page says what proposing would answer.
+    await t.app.db.sql.query(`UPDATE bookings SET status = 'CANCELLED' WHERE id = $1`, [booking.rawId]);
+    const cancelled = await get(`/reschedule?r=${await x.link(booking.rawId)}`);
+    expect([cancelled.status, cancelled.html]).toEqual([409, expect.stringContaining('nothing to reschedule')]);
+    expect(cancelled.html).not.toContain('type="radio"');
   });
 
   it("times read in the zone of whoever opened the link: the guest's own zone, the host's location", async () => {

@@ -1,3 +1,4 @@
+import { BookingNotActiveError } from '../booking/errors.js';
 import type { SearchService } from '../scheduling/search.service.js';
 import { ProposalClosedError } from './proposal-errors.js';
 import { openLink } from './proposal-links.js';
@@ -19,6 +20,8 @@ export class ProposalViews {
     const now = s.now();
     const link = await openLink(s.deps.db.sql, token, ['manage', 'propose'], now);
     const booking = this.seenBy(await s.checkLinkParty(link), link.role);
+    // As proposing refuses it: a booking that is not confirmed offers no times to move to.
+    if (booking.status !== 'CONFIRMED') throw new BookingNotActiveError(booking.id, booking.status as 'HELD');
     const [times, pending] = await Promise.all([freeTimes(s.deps.db.sql, this.search, booking, now), pendingProposal(s.deps.db.sql, booking.id)]);
     return { booking, times, pending };
   }
