@@ -5,7 +5,7 @@ import { policyInputShape } from '../policies/policy.js';
 import { NotFoundError, parseInput } from '../shared/errors.js';
 import { keepWhenAbsent, stripUndefined } from '../shared/update-input.js';
 import { skillsSchema } from '../shared/viewer.js';
-import { insertResource, updateResourceRow } from './resources.store.js';
+import { insertResource, updateResourceRow, withdrawFreeSlots } from './resources.store.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 const kind = z.enum(['PERSON', 'FACILITY', 'ROOM']);
@@ -53,9 +53,16 @@ export class ResourcesService {
 
   async update(id: string, input: UpdateResourceInput) {
     const data = parseInput(updateResourceInput, input);
-    const found = await this.prisma.resource.findUnique({ where: { id }, select: { id: true } });
+    const found = await this.prisma.resource.findUnique({ where: { id }, select: { active: true } });
     if (!found) throw new NotFoundError('Resource', id);
-    const updated = await updateResourceRow(this.prisma, id, stripUndefined(data));
+    const { updated, changes } = await this.prisma.$transaction(async (tx) => {
+      const updated = await updateResourceRow(tx, id, stripUndefined(data));
+      // Archived: nothing offers or books its free future slots any more; slots with bookings stay for
+      // staff to move or cancel. Made active again, the slot horizon job plans its slots again.
+      const changes = found.active && data.active === false ? await withdrawFreeSlots(tx, id, new Date()) : [];
+      return { updated, changes };
+    });
+    await this.slotEvents?.publish(changes);
     // Its zone or state shows in availability answers.
     await this.slotEvents?.scopeChanged('resource', id);
     return updated;
