@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError, parseInput } from '../shared/errors.js'
 import { addDays, fromDateColumn, localDateOf, nextLocalDate, startOfLocalDate, todayIn } from '../shared/time.js';
 import { dateWindowIssue, isLocalDate, localDateSchema } from '../shared/validation.js';
 import { planSlots, type PlanRule } from './rule-plan.js';
-import { futureSlotSpan, lockScope, lockScopes, reconcileScope, retagFutureSlots, scopeLockKey, type SlotScope } from './slot-reconcile.js';
+import { futureSlotRuns, lockScope, lockScopes, reconcileScope, retagFutureSlots, scopeLockKey, type SlotScope } from './slot-reconcile.js';
 import { selectScopesWithRules } from './scheduling.store.js';
 
 type Tx = Prisma.TransactionClient;
@@ -106,9 +106,9 @@ export class GenerationService {
   }
 
   /**
-   * Runs a rule write and re-plans the dates already materialized for the affected scopes (the
-   * local dates of the first to the last future slot) in the same transaction; events go out
-   * after commit. Dates never generated are left to generateSlots and the horizon job.
+   * Runs a rule write and re-plans the dates already materialized for the affected scopes (each run
+   * of consecutive local dates with future slots) in the same transaction; events go out after
+   * commit. Dates never generated, gaps between runs too, are left to generateSlots and the horizon job.
    */
   async afterRuleChange<T>(
     scope: { locationId: string; resourceId: string | null },
@@ -126,13 +126,13 @@ export class GenerationService {
       const report = emptyReport();
       const changes: SlotChange[] = [];
       for (const t of targets) {
-        const span = await futureSlotSpan(tx, t, now);
-        if (!span) continue;
-        const from = localDateOf(span.first, t.timeZone);
-        const to = localDateOf(span.last, t.timeZone);
-        const r = await this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
-        addTo(report, r.report);
-        changes.push(...r.changes);
+        for (const span of await futureSlotRuns(tx, t, now)) {
+          const from = localDateOf(span.first, t.timeZone);
+          const to = localDateOf(span.last, t.timeZone);
+          const r = await this.apply(tx, [{ t, plan: this.plan(t, from, to, now) }], from, to, now);
+          addTo(report, r.report);
+          changes.push(...r.changes);
+        }
       }
       return { rule, report, changes };
     }, TX_OPTIONS);
@@ -142,8 +142,8 @@ export class GenerationService {
 
   /**
    * Runs a location write that moves the location to another zone, and re-plans in the same
-   * transaction, in the new zone, the local dates already materialized for each of its scopes (those
-   * of the first to the last future slot, in the old zone): free slots move to the new wall-clock
+   * transaction, in the new zone, the local dates already materialized for each of its scopes (its
+   * runs of consecutive local dates with future slots, in the old zone): free slots move to the new wall-clock
    * instants; slots with bookings or holds are kept and reported, as after a rule change. Every
    * future slot of the location (its forms' aside) then reads in the new zone. Events go out after commit.
    */
@@ -152,28 +152,29 @@ export class GenerationService {
     const { location, report, changes } = await this.prisma.$transaction(async (tx) => {
       await lockScopes(tx, (await this.targets(tx, locationId, null)).map(scopeLockKey));
       const before = await this.targets(tx, locationId, null);
-      const spans = new Map<string, { first: Date; last: Date } | null>();
-      for (const t of before) spans.set(scopeLockKey(t), await futureSlotSpan(tx, t, now));
+      const runs = new Map<string, { first: Date; last: Date }[]>();
+      for (const t of before) runs.set(scopeLockKey(t), await futureSlotRuns(tx, t, now));
       const location = await write(tx);
       const oldZone = before[0]!.timeZone;
       const targets = (await this.targets(tx, locationId, null)).filter((t) => !t.resourceId || t.rules.some((r) => !r.isClosed));
       const report = emptyReport();
       const changes: SlotChange[] = [];
       for (const t of targets) {
-        const span = spans.get(scopeLockKey(t));
-        if (!span || t.timeZone === oldZone) continue;
-        const from = localDateOf(span.first, oldZone);
-        const to = localDateOf(span.last, oldZone);
-        // The window covers the old slots (old zone's dates) and the new ones (the same dates in the new zone).
-        const start = new Date(
-          Math.max(now.getTime(), Math.min(startOfLocalDate(from, oldZone).getTime(), startOfLocalDate(from, t.timeZone).getTime())),
-        );
-        const end = new Date(
-          Math.max(startOfLocalDate(nextLocalDate(to), oldZone).getTime(), startOfLocalDate(nextLocalDate(to), t.timeZone).getTime()),
-        );
-        const r = await reconcileScope(tx, t, this.plan(t, from, to, now), start, end);
-        addTo(report, r);
-        changes.push(...r.changes);
+        if (t.timeZone === oldZone) continue;
+        for (const span of runs.get(scopeLockKey(t)) ?? []) {
+          const from = localDateOf(span.first, oldZone);
+          const to = localDateOf(span.last, oldZone);
+          // The window covers the old slots (old zone's dates) and the new ones (the same dates in the new zone).
+          const start = new Date(
+            Math.max(now.getTime(), Math.min(startOfLocalDate(from, oldZone).getTime(), startOfLocalDate(from, t.timeZone).getTime())),
+          );
+          const end = new Date(
+            Math.max(startOfLocalDate(nextLocalDate(to), oldZone).getTime(), startOfLocalDate(nextLocalDate(to), t.timeZone).getTime()),
+          );
+          const r = await reconcileScope(tx, t, this.plan(t, from, to, now), start, end);
+          addTo(report, r);
+          changes.push(...r.changes);
+        }
       }
       changes.push(...(await retagFutureSlots(tx, locationId, targets[0]!.timeZone, now)));
       return { location, report, changes };

@@ -141,6 +141,17 @@ describe('generateSlots', () => {
     expect(await slotCount(p.id)).toBe(2);
   });
 
+  it('a rule change re-plans the dates already generated, not the weeks between two generated windows', async () => {
+    const p = await personWithRule('Gaps');
+    expectNoErrors(await generate({ resourceId: p.gid, from: day(0), to: day(1) }));
+    expectNoErrors(await generate({ resourceId: p.gid, from: day(28), to: day(29) }));
+    expect(await slotCount(p.id)).toBe(24);
+    // Capacity 3 -> 2: the 24 slots change, and nothing appears in the four weeks between.
+    const changed = expectNoErrors(await t.execute(UPDATE, { id: p.ruleGid, input: { capacity: 2 } }, { token: t.adminToken }));
+    expect(changed.updateAvailabilityRule.slots).toMatchObject({ created: 0, updated: 24 });
+    expect(await slotCount(p.id)).toBe(24);
+  });
+
   it('skips the past: a window starting today creates no slot that has begun', async () => {
     const p = await t.app.services.resources.create({ locationId, kind: 'PERSON', name: 'Every day' });
     await t.app.services.rules.create({

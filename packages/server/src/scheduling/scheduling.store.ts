@@ -40,18 +40,22 @@ interface GenerationScope {
 // Session slots (session_minutes set) are opened by hand, not by rules: generation never touches them.
 const scopeWhere = `form_id IS NULL AND session_minutes IS NULL AND location_id = $1::uuid AND resource_id IS NOT DISTINCT FROM $2::uuid`;
 
-export async function selectFutureSlotSpan(
-  tx: Tx,
-  scope: GenerationScope,
-  now: Date,
-): Promise<{ first: Date | null; last: Date | null } | undefined> {
-  const [row] = await tx.$queryRawUnsafe<{ first: Date | null; last: Date | null }[]>(
-    `SELECT min(start_at) AS first, max(start_at) AS last FROM slots WHERE ${scopeWhere} AND start_at >= $3::timestamptz`,
+/**
+ * The scope's future slots as runs of consecutive local dates (in the scope's zone), each run's
+ * first and last slot start, in order: dates never generated between two runs stay a gap.
+ */
+export function selectFutureSlotRuns(tx: Tx, scope: GenerationScope, now: Date): Promise<{ first: Date; last: Date }[]> {
+  return tx.$queryRawUnsafe<{ first: Date; last: Date }[]>(
+    `SELECT min(start_at) AS first, max(start_at) AS last
+       FROM (SELECT start_at,
+                    (start_at AT TIME ZONE $4)::date - (dense_rank() OVER (ORDER BY (start_at AT TIME ZONE $4)::date))::int AS run
+               FROM slots WHERE ${scopeWhere} AND start_at >= $3::timestamptz) dated
+      GROUP BY run ORDER BY first`,
     scope.locationId,
     scope.resourceId,
     now.toISOString(),
+    scope.timeZone,
   );
-  return row;
 }
 
 export interface ExistingSlot {

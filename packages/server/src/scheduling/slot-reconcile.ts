@@ -9,7 +9,7 @@ import {
   insertPlannedSlots,
   lockScopeSlots,
   retagSlotsFrom,
-  selectFutureSlotSpan,
+  selectFutureSlotRuns,
   tryScopeLock,
   updatePlannedSlots,
   waitForScopeLock,
@@ -50,10 +50,13 @@ export async function lockScope(tx: Tx, key: string, wait: boolean): Promise<boo
   return true;
 }
 
-/** Starts of the first and last materialized future slots of a scope, or null when it has none. */
-export async function futureSlotSpan(tx: Tx, scope: SlotScope, now: Date): Promise<{ first: Date; last: Date } | null> {
-  const row = await selectFutureSlotSpan(tx, scope, now);
-  return row?.first && row.last ? { first: row.first, last: row.last } : null;
+/**
+ * The materialized future dates of a scope, as runs of consecutive local dates (each run's first and
+ * last slot start): what a rule or zone change re-plans. Dates never generated between two runs are
+ * left to generateSlots and the horizon job.
+ */
+export function futureSlotRuns(tx: Tx, scope: SlotScope, now: Date): Promise<{ first: Date; last: Date }[]> {
+  return selectFutureSlotRuns(tx, scope, now);
 }
 
 /**
