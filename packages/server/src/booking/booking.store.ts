@@ -293,16 +293,16 @@ export async function expireHolds(tx: SqlQuery, options: { now: Date; limit: num
   );
 }
 
-/** The customer (by email or phone hash) already has another live booking of this slot: which detail matched. */
+/** The customer (by email or phone hash) already has another live booking of this slot (other than `exceptBookingId`): which detail matched. */
 export async function customerHoldsSlot(
   tx: SqlQuery,
   slotId: string,
-  exceptBookingId: string,
+  exceptBookingId: string | null,
   customer: { emailHash: string; phoneHash: string | null },
 ): Promise<'email' | 'phone' | undefined> {
   const [own] = await tx.query<{ field: 'email' | 'phone' }>(
     `SELECT CASE WHEN bool_or(customer_email_hash = $3) THEN 'email' ELSE 'phone' END AS field FROM bookings
-     WHERE slot_id = $1::uuid AND id <> $2::uuid AND NOT legacy_duplicate AND status IN ('HELD', 'CONFIRMED')
+     WHERE slot_id = $1::uuid AND id IS DISTINCT FROM $2::uuid AND NOT legacy_duplicate AND status IN ('HELD', 'CONFIRMED')
        AND (customer_email_hash = $3 OR customer_phone_hash = $4)
      HAVING count(*) > 0`,
     [slotId, exceptBookingId, customer.emailHash, customer.phoneHash],

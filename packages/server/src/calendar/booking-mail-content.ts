@@ -50,7 +50,7 @@ export const METHOD_OF: Record<BookingMailKind, InviteMethod | null> = {
 };
 
 /** "Session with Ada" for a session (the other party's first name), else the resource or form. */
-export function eventTitle(view: BookingView, role: Recipient['role']): string {
+export function eventTitle(view: Pick<BookingView, 'title' | 'what' | 'session'>, role: Recipient['role']): string {
   if (view.title) return view.title;
   if (!view.session) return view.what;
   return `Session with ${firstName(role === 'host' ? view.session.guestName : view.session.hostName)}`;

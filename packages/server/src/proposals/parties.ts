@@ -1,4 +1,4 @@
-import { firstName } from '../calendar/wording.js';
+import { eventTitle } from '../calendar/booking-mail-content.js';
 import type { SqlQuery } from '../db/database.js';
 import type { MagicLinkRole } from '../links/magic-links.js';
 import { NotFoundError } from '../shared/errors.js';
@@ -94,7 +94,8 @@ export function roleOfEmail(b: BookingParties, email: string): MagicLinkRole | n
   return null;
 }
 
-/** The booking as a party's invitation names it: "Session with Ada" (the other party's first name) for a session, else the resource. */
+/** The booking as a party's invitation names it (eventTitle): "Session with Ada" for a session, else the resource. */
 export function titleFor(b: BookingParties, reader: MagicLinkRole): string {
-  return b.host ? `Session with ${firstName((reader === 'host' ? b.guest : b.host).name)}` : b.title;
+  const session = b.host ? { hostName: b.host.name, guestName: b.guest.name } : null;
+  return eventTitle({ title: null, what: b.title, session }, reader);
 }

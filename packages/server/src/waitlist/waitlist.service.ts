@@ -23,9 +23,6 @@ import {
   type WaitlistStatus,
 } from './waitlist.store.js';
 
-/** No booking to leave out when asking whether a customer holds a slot. */
-const NO_BOOKING = '00000000-0000-0000-0000-000000000000';
-
 /** The slot has places: book it instead of waiting. */
 export class SlotNotFullError extends AppError {
   readonly code = 'SLOT_NOT_FULL';
@@ -88,7 +85,7 @@ export class WaitlistService {
         throw ValidationError.field(['input', 'slotId'], 'cannot be booked any more');
       if (slot.free > 0) throw new SlotNotFullError(v.slotId, slot.free);
       // Someone who holds a place of the slot waits for nothing: the offer could only be refused.
-      const holds = await customerHoldsSlot(this.sql, v.slotId, NO_BOOKING, {
+      const holds = await customerHoldsSlot(this.sql, v.slotId, null, {
         emailHash: pii().emailHash(v.customer.email),
         phoneHash: v.customer.phone ? pii().phoneHash(v.customer.phone) : null,
       });
