@@ -46,4 +46,35 @@ describe('archiving a resource', () => {
     });
     expect(await f.bookingCounts(booked!.id)).toEqual({ CONFIRMED: 1 });
   });
+
+  it('made active again, the slot horizon job plans its slots again', async () => {
+    const location = await t.app.services.locations.create({ name: 'Reopened', timeZone: 'UTC' });
+    const resource = await t.app.services.resources.create({ locationId: location.id, kind: 'PERSON', name: 'Back' });
+    await t.app.services.rules.create({
+      resourceId: resource.id,
+      kind: 'WEEKLY',
+      daysOfWeek: [1, 2, 3, 4, 5, 6, 7],
+      startTime: '09:00',
+      endTime: '10:00',
+    });
+    const fillHorizon = async () => {
+      for (let after: string | null = null; ; ) {
+        const run = await t.app.services.generation.fillHorizon({ after });
+        if (!run.next) return;
+        after = run.next;
+      }
+    };
+    const open = () => t.app.db.prisma.slot.count({ where: { resourceId: resource.id, status: 'OPEN', startAt: { gt: new Date() } } });
+    await fillHorizon();
+    const planned = await open();
+    expect(planned).toBeGreaterThan(0);
+    const archive = (active: boolean) => t.execute(ARCHIVE, { id: gid('Resource', resource.id), active }, { token: t.adminToken });
+    await archive(false);
+    expect(await open()).toBe(0);
+    await fillHorizon(); // an archived resource is not planned
+    expect(await open()).toBe(0);
+    await archive(true);
+    await fillHorizon();
+    expect(await open()).toBe(planned);
+  });
 });
