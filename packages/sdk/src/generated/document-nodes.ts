@@ -518,6 +518,7 @@ export type UpdateLocationInput = {
 };
 
 export type UpdateResourceInput = {
+  /** false archives it: it leaves `resources`, and its free future slots are withdrawn (CANCELLED); slots with bookings stay. true again: the slot horizon job plans its slots again. */
   active?: boolean | null | undefined;
   /** Minutes after each booking kept free of other bookings (0-1440). null clears it. */
   bufferAfterMinutes?: number | null | undefined;

@@ -44,7 +44,10 @@ const UpdateResourceInput = builder.inputType('UpdateResourceInput', {
     email: t.string(),
     capacity: t.int(),
     exclusive: t.boolean(),
-    active: t.boolean(),
+    active: t.boolean({
+      description:
+        'false archives it: it leaves `resources`, and its free future slots are withdrawn (CANCELLED); slots with bookings stay. true again: the slot horizon job plans its slots again.',
+    }),
     ...policyInputFields(t),
     skills: t.stringList({ description: 'Replaces the list; [] clears it.' }),
   }),
