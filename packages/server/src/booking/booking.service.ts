@@ -137,6 +137,7 @@ export class BookingService {
         }),
       );
       this.metrics.recordBooking('confirmed');
+      await this.slotEvents.publish(receipt.changes);
       await this.publishPolicyNeighbours(receipt.policyKeys, receipt.booking);
       return { booking: receipt.booking, manageToken: receipt.manageToken };
     } catch (error) {

@@ -2,7 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import { lockKeysInTransaction } from '../db/advisory-locks.js';
 import { wakeAtCommit } from '../db/listen.js';
 import type { Booking } from '../generated/prisma/client.js';
-import type { SlotChange, SlotChangeReason } from '../events/slot-events.js';
+import { slotChangeOf, type SlotChange, type SlotChangeReason, type SlotChangeRow } from '../events/slot-events.js';
 import type { HoursRule } from '../scheduling/search.js';
 import { SUBJECT_POLICY_COLUMNS, withSubjectPolicy, type SubjectPolicy } from '../policies/policies.store.js';
 import { insertEventsSql } from '../events/events.store.js';
@@ -270,6 +270,7 @@ export interface ExpiredHold {
   ics_sequence: number;
   hold_expires_at: Date;
   party_size: number;
+  exclusive: boolean;
 }
 
 /**
@@ -288,7 +289,7 @@ export async function expireHolds(tx: SqlQuery, options: { now: Date; limit: num
       FOR UPDATE SKIP LOCKED)
     UPDATE bookings b SET status = 'EXPIRED', updated_at = now()
     FROM due WHERE b.id = due.id AND b.status = 'HELD'
-    RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at, b.party_size`,
+    RETURNING b.id, b.slot_id, b.resource_id, b.location_id, b.start_at, b.end_at, b.ics_sequence, b.hold_expires_at, b.party_size, b.exclusive`,
     [options.now, options.limit, ...(options.slotIds ? [options.slotIds] : [])],
   );
 }
@@ -382,6 +383,40 @@ export async function insertChangeRecords(tx: SqlQuery, records: ChangeRecords):
 
 // ---- slots ----
 
+/** A live booking's time on an exclusive resource, and its own slot (which it does not cover). */
+export interface CoverSpan {
+  resourceId: string;
+  startAt: Date;
+  endAt: Date;
+  slotId: string | null;
+}
+
+/** Locks the resource's slots overlapping the range, in id order (the order every booking path locks slots in). */
+export async function lockSlotsDuring(tx: SqlQuery, resourceId: string, range: TimeRange): Promise<void> {
+  await tx.query(`SELECT id FROM slots WHERE resource_id = $1::uuid AND tstzrange(start_at, end_at) && tstzrange($2, $3) ORDER BY id FOR UPDATE`, [
+    resourceId,
+    range.startAt,
+    range.endAt,
+  ]);
+}
+
+/**
+ * The other slots of the resources these spans overlap, as they are now in this transaction: the
+ * slots whose `covered` count the database changed with the bookings (migration 0016), each with
+ * whether it now takes bookings (nothing covers it and it has a place).
+ */
+export async function selectCoveredSlots(tx: SqlQuery, spans: CoverSpan[]): Promise<{ change: SlotChange; open: boolean }[]> {
+  const rows = await tx.query<SlotChangeRow & { open: boolean }>(
+    `SELECT DISTINCT s.id, s.version, s.location_id, s.resource_id, s.form_id, s.status IN ('OPEN', 'PARTIAL') AS open
+       FROM jsonb_to_recordset($1::jsonb) AS x(resource_id uuid, start_at timestamptz, end_at timestamptz, slot_id uuid)
+       JOIN slots s ON s.resource_id = x.resource_id AND tstzrange(s.start_at, s.end_at) && tstzrange(x.start_at, x.end_at)
+        AND s.id IS DISTINCT FROM x.slot_id
+      ORDER BY s.id`,
+    [JSON.stringify(spans.map((s) => ({ resource_id: s.resourceId, start_at: s.startAt, end_at: s.endAt, slot_id: s.slotId })))],
+  );
+  return rows.map((r) => ({ change: slotChangeOf(r, 'UPDATED'), open: r.open }));
+}
+
 /**
  * Locks slots for new bookings in id order and reads, under those locks, whether each has expired
  * holds and whether this customer already has a live booking of it (every writer of a slot's
@@ -472,21 +507,14 @@ export async function giveBackHeldPlaces(tx: SqlQuery, freed: Map<string, number
   const ids = [...freed.keys()].sort();
   const counts = ids.map((id) => freed.get(id)!);
   await tx.query(`SELECT id FROM slots WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
-  const rows = await tx.query<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+  const rows = await tx.query<SlotChangeRow>(
     `UPDATE slots s SET held = s.held - d.n
     FROM unnest($1::uuid[], $2::int[]) AS d(id, n)
     WHERE s.id = d.id
     RETURNING s.id, s.version, s.location_id, s.resource_id, s.form_id`,
     [ids, counts],
   );
-  return rows.map((r) => ({
-    slotId: r.id,
-    version: r.version,
-    reason: 'EXPIRED' as const,
-    locationId: r.location_id,
-    resourceId: r.resource_id,
-    formId: r.form_id,
-  }));
+  return rows.map((r) => slotChangeOf(r, 'EXPIRED'));
 }
 
 /** Of these slots, those whose time a live booking on their exclusive resource already (partly) takes. */

@@ -53,7 +53,7 @@ export async function releaseExpiredHoldsIn(
       newValues: { status: 'EXPIRED' },
     })),
   );
-  await bookingsChanged(
+  const covered = await bookingsChanged(
     tx,
     expired.map((row) => {
       const state = {
@@ -61,6 +61,7 @@ export async function releaseExpiredHoldsIn(
         slotId: row.slot_id,
         resourceId: row.resource_id,
         locationId: row.location_id,
+        exclusive: row.exclusive,
         startAt: row.start_at,
         endAt: row.end_at,
         icsSequence: row.ics_sequence,
@@ -70,5 +71,5 @@ export async function releaseExpiredHoldsIn(
     now,
     null,
   );
-  return { changes, freed };
+  return { changes: [...changes, ...covered], freed };
 }

@@ -67,7 +67,7 @@ export async function confirmInTx(tx: SqlQuery, bookingId: string, c: TxContext)
     await writeBookingAudit(tx, { actorLabel: 'system:hold-expiry', requestId: c.actor.requestId }, [
       { bookingId: booking.id, action: 'EXPIRED', oldValues: auditView(booking), newValues: auditView(updated) },
     ]);
-    await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
+    changes.push(...(await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail)));
     return { expired: true, booking: updated, expiredAt, changes };
   }
 
@@ -80,7 +80,7 @@ export async function confirmInTx(tx: SqlQuery, bookingId: string, c: TxContext)
   await writeBookingAudit(tx, c.actor, [
     { bookingId: booking.id, action: 'CONFIRMED', oldValues: auditView(booking), newValues: auditView(updated) },
   ]);
-  await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
+  changes.push(...(await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail)));
   return { expired: false, booking: updated, changes };
 }
 
@@ -99,7 +99,7 @@ export async function cancelInTx(tx: SqlQuery, bookingId: string, c: TxContext):
   await writeBookingAudit(tx, c.actor, [
     { bookingId: booking.id, action: 'CANCELLED', oldValues: auditView(booking), newValues: auditView(updated) },
   ]);
-  await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
+  changes.push(...(await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail)));
   return { booking: updated, changes };
 }
 

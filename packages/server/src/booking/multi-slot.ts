@@ -153,7 +153,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
     actor,
     [...overridden].map(([i, policy]) => ({ bookingId: bookings[i]!.id, policies: [policy], reason: input.override!.reason })),
   );
-  await recordedBookingsChanged(tx, bookingChanges, now);
+  const covered = await recordedBookingsChanged(tx, bookingChanges, now);
   const changes: SlotChange[] = [
     ...reclaimed.changes,
     ...ids.map((id) => {
@@ -167,6 +167,7 @@ export async function bookSlotsInTransaction(tx: SqlQuery, input: BookSlotsInput
         formId: slot.form_id,
       };
     }),
+    ...covered,
   ];
   return { bookings, changes, manageTokens: tokens.map((t) => t.token), policyKeys: counted };
 }

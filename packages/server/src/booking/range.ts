@@ -6,7 +6,8 @@ import { sqlStateOf, violatedConstraint } from '../db/retry.js';
 import { NotFoundError, ValidationError, type FieldError } from '../shared/errors.js';
 import type { AuditActor } from './audit.js';
 import { OverlapError, asBooking, newBookingId } from './insert.js';
-import { insertBookings, loadResource, lockExclusiveResources, type ChangeRecords } from './booking.store.js';
+import { insertBookings, loadResource, lockExclusiveResources, lockSlotsDuring, type ChangeRecords } from './booking.store.js';
+import type { SlotChange } from '../events/slot-events.js';
 import { customerColumns, newIcsUid, newManageToken, type Customer } from './customer.js';
 import { detailColumns, type BookingDetails } from './details.js';
 import { findConflict, type ConflictResource } from './alternatives.js';
@@ -105,7 +106,7 @@ export async function insertRangeInTx(
     /** A staff member booking outside the booking policies (checked by the caller: staff only). */
     override?: PolicyOverride | null;
   },
-): Promise<{ booking: Booking; manageToken: string; policyKeys: string[] }> {
+): Promise<{ booking: Booking; manageToken: string; policyKeys: string[]; changes: SlotChange[] }> {
   const token = newManageToken();
   const booking = asBooking({
     id: newBookingId(),
@@ -126,6 +127,9 @@ export async function insertRangeInTx(
     icsUid: newIcsUid(),
     createdAt: input.now,
   });
+  // The resource's slots this range will cover are locked before the resource, in id order, as a
+  // booking of one of them locks it: each waits for the other instead of deadlocking.
+  await lockSlotsDuring(tx, input.resourceId, input.range);
   await lockExclusiveResources(tx, [input.resourceId]);
   const { overridden, counted } = await enforceBookingPolicies(
     tx,
@@ -136,6 +140,6 @@ export async function insertRangeInTx(
   await insertWithoutOverlap(tx, [booking], input.actor, undefined, changeRecords(changes, input.now, input.mail));
   const policy = overridden.get(0);
   if (policy) await writeOverrideAudit(tx, input.actor, [{ bookingId: booking.id, policies: [policy], reason: input.override!.reason }]);
-  await recordedBookingsChanged(tx, changes, input.now);
-  return { booking, manageToken: token.token, policyKeys: counted };
+  const covered = await recordedBookingsChanged(tx, changes, input.now);
+  return { booking, manageToken: token.token, policyKeys: counted, changes: covered };
 }

@@ -4,7 +4,16 @@ import type { Booking } from '../generated/prisma/client.js';
 import type { SlotChange } from '../events/slot-events.js';
 import { NotFoundError, ValidationError } from '../shared/errors.js';
 import { auditView } from './audit.js';
-import { adjustSlot, customerHoldsSlot, lockExclusiveResources, lockSlots, moveBooking, writeBookingAudit, type SlotRow } from './booking.store.js';
+import {
+  adjustSlot,
+  customerHoldsSlot,
+  lockExclusiveResources,
+  lockSlots,
+  lockSlotsDuring,
+  moveBooking,
+  writeBookingAudit,
+  type SlotRow,
+} from './booking.store.js';
 import { BookingNotActiveError, DuplicateBookingError, HoldExpiredError, SlotFullError, SlotUnavailableError, type TimeRange } from './errors.js';
 import { releaseExpiredHoldsIn } from './expiry.js';
 import { enforceFormRules } from './form-rules.js';
@@ -50,8 +59,12 @@ export async function rescheduleInTx(
     if (booking.kind !== 'RANGE') throw ValidationError.field(['input', 'range'], 'a slot booking moves to another slot, not a range');
     to = { slotId: null, startAt: target.range.startAt, endAt: target.range.endAt };
   }
-  // Queue behind other writers of the resource (see lockExclusiveResources) before the move.
-  if (booking.exclusive) await lockExclusiveResources(tx, [booking.resourceId!]);
+  // Queue behind other writers of the resource (see lockExclusiveResources) before the move; a range
+  // first locks the slots it will cover, as insertRangeInTx does.
+  if (booking.exclusive) {
+    if (!to.slotId) await lockSlotsDuring(tx, booking.resourceId!, to);
+    await lockExclusiveResources(tx, [booking.resourceId!]);
+  }
   // The new time is judged as a new booking would be, apart from the booking being moved.
   await enforceBookingPolicies(
     tx,
@@ -71,7 +84,7 @@ export async function rescheduleInTx(
   await writeBookingAudit(tx, c.actor, [
     { bookingId: booking.id, action: 'RESCHEDULED', oldValues: auditView(booking), newValues: auditView(updated) },
   ]);
-  await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail);
+  changes.push(...(await bookingsChanged(tx, [{ before: booking, after: updated }], c.now, c.mail)));
   return { booking: updated, changes };
 }
 

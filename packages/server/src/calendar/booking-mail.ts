@@ -18,7 +18,10 @@ import {
 } from './calendar.store.js';
 
 /** What the mail rules look at: a booking's state before and after one change. */
-export type BookingState = Pick<Booking, 'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId'> &
+export type BookingState = Pick<
+  Booking,
+  'id' | 'status' | 'startAt' | 'endAt' | 'icsSequence' | 'slotId' | 'resourceId' | 'locationId' | 'exclusive'
+> &
   Partial<Pick<Booking, 'title' | 'notes' | 'partySize'>>;
 
 export interface BookingChange {

@@ -89,3 +89,17 @@ export function scopesOf(changes: SlotChange[]): Scope[] {
   }
   return [...scopes];
 }
+
+/** A changed slot's row as the writes return it (`RETURNING id, version, location_id, resource_id, form_id`). */
+export interface SlotChangeRow {
+  id: string;
+  version: number;
+  location_id: string | null;
+  resource_id: string | null;
+  form_id: string | null;
+}
+
+/** The change to publish for a slot row written in this transaction. */
+export function slotChangeOf(row: SlotChangeRow, reason: SlotChangeReason): SlotChange {
+  return { slotId: row.id, version: row.version, reason, locationId: row.location_id, resourceId: row.resource_id, formId: row.form_id };
+}

@@ -1,6 +1,6 @@
 import type { SqlQuery, SqlRunner } from '../db/database.js';
 import { lockKeysInTransaction } from '../db/advisory-locks.js';
-import type { SlotChange } from '../events/slot-events.js';
+import { slotChangeOf, type SlotChange, type SlotChangeRow } from '../events/slot-events.js';
 import { CONTEXT_PAD_MS, POLICY_COLUMNS, POLICY_FIELDS, isEmptyPolicy, type LiveBooking, type Policy } from './policy.js';
 
 /**
@@ -148,7 +148,7 @@ export async function writeOverrideAudit(
 export async function touchNeighbourSlots(sql: SqlRunner, keys: string[], around: { start: Date; end: Date }): Promise<SlotChange[]> {
   if (!keys.length) return [];
   const rows = await sql.transaction((tx) =>
-    tx.query<{ id: string; version: number; location_id: string | null; resource_id: string | null; form_id: string | null }>(
+    tx.query<SlotChangeRow>(
       `WITH target AS (
          SELECT id FROM slots
           WHERE (resource_id = ANY($1::uuid[]) OR (resource_id IS NULL AND form_id IS NULL AND location_id = ANY($1::uuid[])))
@@ -159,12 +159,5 @@ export async function touchNeighbourSlots(sql: SqlRunner, keys: string[], around
       [keys, new Date(around.start.getTime() - 86_400_000), new Date(around.end.getTime() + 86_400_000)],
     ),
   );
-  return rows.map((r) => ({
-    slotId: r.id,
-    version: r.version,
-    reason: 'UPDATED' as const,
-    locationId: r.location_id,
-    resourceId: r.resource_id,
-    formId: r.form_id,
-  }));
+  return rows.map((r) => slotChangeOf(r, 'UPDATED'));
 }

@@ -2,6 +2,7 @@ import type { SqlQuery } from '../db/database.js';
 import { recordEvents } from '../events/domain-events.js';
 import type { MagicLinkRole } from '../links/magic-links.js';
 import { pii } from '../shared/pii.js';
+import { FREE_PLACES } from '../scheduling/scheduling.store.js';
 import type { ProposalFailure, ProposalStatus } from './proposal-errors.js';
 
 export type ProposalSource = 'link' | 'account' | 'imip';
@@ -266,7 +267,7 @@ export interface TargetSlotRow {
 
 export async function selectTargetSlot(sql: SqlQuery, slotId: string, bookingId: string): Promise<TargetSlotRow | undefined> {
   const [slot] = await sql.query<TargetSlotRow>(
-    `SELECT id, resource_id, location_id, form_id, start_at, end_at, status, capacity - booked - held AS free,
+    `SELECT id, resource_id, location_id, form_id, start_at, end_at, status, ${FREE_PLACES} AS free,
        (SELECT party_size FROM bookings WHERE id = $2::uuid) AS party
      FROM slots WHERE id = $1::uuid`,
     [slotId, bookingId],

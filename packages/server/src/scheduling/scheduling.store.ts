@@ -261,8 +261,14 @@ const slotViewColumns = (
   start_at AS "startAt", end_at AS "endAt", capacity, booked, held, status, version`;
 
 /** Slots of resources with every required skill ($n: text[] or null for no requirement). */
-/** A slot with places left that nothing blocks: THE bookable test of the availability reads. */
+/**
+ * A slot with places left that nothing blocks: THE bookable test of the availability reads. A slot
+ * whose time another live booking of its exclusive resource takes is FULL (`covered`, migration 0016).
+ */
 const BOOKABLE = `status IN ('OPEN', 'PARTIAL') AND capacity > booked + held`;
+
+/** The places a slot (a `slots` row) has free: none while another booking covers its time. */
+export const FREE_PLACES = `CASE WHEN covered > 0 THEN 0 ELSE greatest(capacity - booked - held, 0) END`;
 
 const skillFilter = (param: string) => `(${param}::text[] IS NULL OR resource_id IN (SELECT id FROM resources WHERE skills @> ${param}::text[]))`;
 

@@ -30,8 +30,9 @@ export const SlotRef = builder.prismaNode('Slot', {
     booked: t.exposeInt('booked'),
     held: t.exposeInt('held'),
     remaining: t.int({
-      description: 'Places still free: capacity - booked - held (0 when blocked or cancelled).',
-      resolve: (s) => (s.status === 'BLOCKED' || s.status === 'CANCELLED' ? 0 : Math.max(0, s.capacity - s.booked - s.held)),
+      description:
+        'Places still free: capacity - booked - held; 0 when FULL, BLOCKED or CANCELLED. A slot of an exclusive resource whose time another booking takes (a range over it) is FULL.',
+      resolve: (s) => (s.status === 'OPEN' || s.status === 'PARTIAL' ? Math.max(0, s.capacity - s.booked - s.held) : 0),
     }),
     status: t.expose('status', { type: SlotStatusEnum }),
     version: t.exposeInt('version', { description: 'Grows with every change; drop live events older than what you have.' }),

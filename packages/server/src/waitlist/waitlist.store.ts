@@ -1,4 +1,5 @@
 import type { SqlQuery } from '../db/database.js';
+import { FREE_PLACES } from '../scheduling/scheduling.store.js';
 
 export type WaitlistStatus = 'WAITING' | 'OFFERED' | 'BOOKED' | 'LAPSED' | 'LEFT';
 
@@ -85,7 +86,7 @@ export interface FreeSlot {
 /** Locks the slots (in id order, as every booking path does) and answers how many places each has free now. */
 export async function lockFreeSlots(tx: SqlQuery, slotIds: string[], now: Date): Promise<FreeSlot[]> {
   return tx.query<FreeSlot>(
-    `SELECT id, resource_id, start_at, end_at, greatest(capacity - booked - held, 0)::int AS free
+    `SELECT id, resource_id, start_at, end_at, ${FREE_PLACES}::int AS free
      FROM slots WHERE id = ANY($1::uuid[]) AND status NOT IN ('BLOCKED', 'CANCELLED') AND form_id IS NULL AND start_at > $2
      ORDER BY id FOR UPDATE`,
     [slotIds, now],
@@ -158,7 +159,7 @@ export async function listEntries(db: SqlQuery, scope: { slotId?: string; resour
 
 export async function slotForWaitlist(db: SqlQuery, slotId: string) {
   const [row] = await db.query<{ id: string; resource_id: string | null; form_id: string | null; free: number; start_at: Date; status: string }>(
-    `SELECT id, resource_id, form_id, greatest(capacity - booked - held, 0)::int AS free, start_at, status FROM slots WHERE id = $1::uuid`,
+    `SELECT id, resource_id, form_id, ${FREE_PLACES}::int AS free, start_at, status FROM slots WHERE id = $1::uuid`,
     [slotId],
   );
   return row ?? null;
