@@ -8,14 +8,6 @@ ALTER TABLE slots ADD COLUMN covered integer NOT NULL DEFAULT 0 CHECK (covered >
 -- What `covered` counts is found by overlap, from either side.
 CREATE INDEX slots_resource_during_idx ON slots USING gist (resource_id, tstzrange(start_at, end_at)) WHERE resource_id IS NOT NULL;
 
--- The live exclusive bookings of the resource overlapping [start_at, end_at), leaving out the slot's own:
--- the bookings the exclusion constraint's index holds.
-CREATE FUNCTION slot_cover_count(own_slot uuid, own_resource uuid, starts timestamptz, ends timestamptz) RETURNS integer AS $$
-  SELECT count(*)::int FROM bookings b
-   WHERE b.exclusive AND b.status IN ('HELD', 'CONFIRMED') AND b.resource_id = own_resource
-     AND tstzrange(b.start_at, b.end_at) && tstzrange(starts, ends) AND b.slot_id IS DISTINCT FROM own_slot
-$$ LANGUAGE sql STABLE;
-
 -- One place for the status rule: BLOCKED and CANCELLED are set by people, the rest follows the counts.
 -- A new slot, or one whose time or resource changed, counts the bookings that cover it.
 CREATE OR REPLACE FUNCTION slots_derive_status() RETURNS trigger AS $$
@@ -24,7 +16,11 @@ BEGIN
   IF NEW.resource_id IS NULL OR NEW.end_at <= NEW.start_at THEN
     NEW.covered := 0;
   ELSIF TG_OP = 'INSERT' OR (NEW.start_at, NEW.end_at, NEW.resource_id) IS DISTINCT FROM (OLD.start_at, OLD.end_at, OLD.resource_id) THEN
-    NEW.covered := slot_cover_count(NEW.id, NEW.resource_id, NEW.start_at, NEW.end_at);
+    -- The live exclusive bookings of the resource overlapping it, not its own (the bookings the exclusion
+    -- constraint's index holds). In PL/pgSQL, whose plan is kept: a SQL function was planned per slot.
+    SELECT count(*)::int INTO NEW.covered FROM bookings b
+     WHERE b.exclusive AND b.status IN ('HELD', 'CONFIRMED') AND b.resource_id = NEW.resource_id
+       AND tstzrange(b.start_at, b.end_at) && tstzrange(NEW.start_at, NEW.end_at) AND b.slot_id IS DISTINCT FROM NEW.id;
   END IF;
   IF NEW.status NOT IN ('BLOCKED', 'CANCELLED') THEN
     NEW.status := CASE

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset, type Dataset } from '../bench/dataset.js';
-import { createTestApp, type TestApp } from './kit/app.js';
+import { createTestApp, expectNoErrors, type TestApp } from './kit/app.js';
+import { customer, gid } from './kit/fixtures.js';
+import { BOOK, CANCEL, call } from './kit/documents.js';
 import { exerciseHotPaths, explainStatements, formatPlans, hotStatements, recordStatements } from './statement-plans.js';
 
 /**
@@ -73,5 +75,33 @@ describe('query plans on a big dataset', () => {
     await t.app.services.bookings.releaseExpiredHolds();
     await t.app.services.bookings.releaseExpiredHolds();
     expect((await expired()) - before).toBe(1200);
+  }, 60_000);
+  it("a range over a room's slots: finding, locking and covering those slots go through the overlap index", async () => {
+    const room = dataset.rooms[0]!;
+    // An hour of the room with slots and no booking near it.
+    const [free] = await t.app.db.sql.query<{ start_at: Date }>(
+      `SELECT s.start_at FROM slots s WHERE s.resource_id = $1 AND s.start_at > now() + interval '3 days' AND NOT EXISTS (
+         SELECT 1 FROM bookings b WHERE b.resource_id = s.resource_id AND b.status IN ('HELD', 'CONFIRMED')
+            AND tstzrange(b.start_at, b.end_at) && tstzrange(s.start_at - interval '1 hour', s.end_at + interval '1 hour'))
+        ORDER BY s.start_at LIMIT 1`,
+      [room.id],
+    );
+    const range = { startAt: free!.start_at.toISOString(), endAt: new Date(free!.start_at.getTime() + 3_600_000).toISOString() };
+    const { statements } = await recordStatements(async () => {
+      const booked = await call(t, BOOK, { range: { resourceId: gid('Resource', room.id), ...range }, customer: customer('plan-range') });
+      expect(booked.__typename).toBe('BookingReceipt');
+      expectNoErrors(await t.execute(CANCEL, { input: { bookingId: booked.booking.id, manageToken: booked.manageToken } }));
+    });
+    const overlapReads = hotStatements(statements).filter((s) => /tstzrange\(s?\.?start_at, s?\.?end_at\) &&/.test(s.text));
+    // The lock before the resource's, and the covered slots read after each change to publish them.
+    expect(overlapReads.length).toBeGreaterThanOrEqual(2);
+    // The triggers' own statement (migration 0016), with the booking's values.
+    const triggerUpdate = {
+      text: `UPDATE slots SET covered = covered + 1 WHERE resource_id = $1 AND tstzrange(start_at, end_at) && tstzrange($2, $3) AND id IS DISTINCT FROM $4`,
+      values: [room.id, range.startAt, range.endAt, null],
+    };
+    const plans = await explainStatements(t.databaseUrl, [...overlapReads, triggerUpdate]);
+    const missing = plans.filter((p) => !p.scans.some((scan) => scan.includes('slots_resource_during_idx')));
+    expect(missing, formatPlans('overlap statements not using slots_resource_during_idx', missing)).toEqual([]);
   }, 60_000);
 });

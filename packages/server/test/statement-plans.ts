@@ -102,6 +102,8 @@ export async function explainStatements(databaseUrl: string, statements: Recorde
       const seqScans = new Set<string>();
       const visit = (node: PlanNode) => {
         const table = node['Relation Name'];
+        // A bitmap scan names its table on the heap node and its index on the child.
+        if (node['Node Type'] === 'Bitmap Index Scan') scans.add(`Bitmap Index Scan using ${node['Index Name']}`);
         if (table && BIG_TABLES.includes(table)) {
           const scan = `${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''} on ${table}`;
           scans.add(scan);

@@ -92,7 +92,13 @@ describe('slots under a range booking', () => {
     const booked = await bookRange(room, at(base, 10), at(base, 11.5));
     expect(booked.__typename).toBe('BookingReceipt');
     const during = await shown(room, base);
-    expect(during).toMatchObject({ open: [nine, twelve], statuses: ['OPEN', 'FULL', 'FULL', 'OPEN'], dateCount: 2, byDay: [nine, twelve], exposedTotal: 2 });
+    expect(during).toMatchObject({
+      open: [nine, twelve],
+      statuses: ['OPEN', 'FULL', 'FULL', 'OPEN'],
+      dateCount: 2,
+      byDay: [nine, twelve],
+      exposedTotal: 2,
+    });
     // Holding one is refused as before (the exclusion constraint); now nothing offered it.
     expect((await call(t, HOLD, { slotId: gid('Slot', ten), customer: someone() })).__typename).not.toBe('BookingReceipt');
 
@@ -124,9 +130,7 @@ describe('slots under a range booking', () => {
     const held = await call(t, HOLD, { slotId: gid('Slot', after), customer: someone() });
     expect(held.__typename).toBe('BookingReceipt');
     expect([await status(after), await status(half)]).toEqual(['FULL', 'FULL']);
-    await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [
-      decodeGlobalID(held.booking.id).id,
-    ]);
+    await t.app.db.sql.query(`UPDATE bookings SET hold_expires_at = now() - interval '1 minute' WHERE id = $1`, [decodeGlobalID(held.booking.id).id]);
     await t.app.services.bookings.releaseExpiredHolds();
     expect([await status(after), await status(half)]).toEqual(['OPEN', 'OPEN']);
     expect(await coverDrift()).toEqual([]);
@@ -163,10 +167,9 @@ describe('slots under a range booking', () => {
     const { room, slots } = await roomWithSlots(base);
     const booked = await bookRange(room, at(base, 9), at(base, 10));
     const join = expectNoErrors(
-      await t.execute(
-        `mutation ($input: JoinWaitlistInput!) { joinWaitlist(input: $input) { __typename ... on SlotNotFullError { remaining } } }`,
-        { input: { slotId: gid('Slot', slots[0]!), customer: someone() } },
-      ),
+      await t.execute(`mutation ($input: JoinWaitlistInput!) { joinWaitlist(input: $input) { __typename ... on SlotNotFullError { remaining } } }`, {
+        input: { slotId: gid('Slot', slots[0]!), customer: someone() },
+      }),
     ).joinWaitlist;
     expect(join).toEqual({ __typename: 'JoinedWaitlist' });
     await call(t, CANCEL, { bookingId: booked.booking.id, manageToken: booked.manageToken });
@@ -225,4 +228,3 @@ describe('slots under a range booking', () => {
     expect(offered.dateCount).toBe(free!.n);
   });
 });
-
