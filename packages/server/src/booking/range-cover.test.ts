@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createTestApp, expectNoErrors, type TestApp } from '../../test/kit/app.js';
-import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { fixtures, customer, gid, hoursAfter, utcDay } from '../../test/kit/fixtures.js';
 import { BOOK, CANCEL, HOLD, RESCHEDULE, call } from '../../test/kit/documents.js';
 import { AvailabilityByDayDocument, AvailabilityDocument, AvailableDatesDocument, ExposedSlotsDocument } from '../../test/kit/sdk.js';
 import { sseSubscribe } from '../../test/kit/live.js';
@@ -17,11 +17,9 @@ let server: RunningServer;
 let f: ReturnType<typeof fixtures>;
 let locationId: string;
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-/** 00:00 UTC some days ahead: every time below is in the future. */
-const day = (n: number) => new Date(Math.floor(Date.now() / DAY) * DAY + n * DAY);
-const at = (base: Date, hours: number) => new Date(base.getTime() + hours * HOUR).toISOString();
+/** 00:00 UTC some days ahead (every time below is in the future), and hours into it. */
+const day = utcDay;
+const at = hoursAfter;
 const dateOf = (base: Date) => base.toISOString().slice(0, 10);
 let customers = 0;
 const someone = () => customer(`cover-${++customers}`);

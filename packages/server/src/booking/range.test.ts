@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../../test/kit/app.js';
-import { fixtures, customer, gid } from '../../test/kit/fixtures.js';
+import { fixtures, customer, gid, hoursAfter, utcDay } from '../../test/kit/fixtures.js';
 import { BOOK, RESCHEDULE, call } from '../../test/kit/documents.js';
 
 let t: TestApp;
 let f: ReturnType<typeof fixtures>;
 let locationId: string;
 
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
-/** 00:00 UTC a few days ahead, so every range below is in the future. */
-const day = (n: number) => new Date(Math.floor(Date.now() / DAY) * DAY + n * DAY);
-const at = (base: Date, hours: number) => new Date(base.getTime() + hours * HOUR).toISOString();
+/** 00:00 UTC some days ahead (every time below is in the future), and hours into it. */
+const day = utcDay;
+const at = hoursAfter;
 
 const bookRange = (resourceId: string, startAt: string, endAt: string, who: object = customer()) =>
   call(t, BOOK, { range: { resourceId: gid('Resource', resourceId), startAt, endAt }, customer: who });

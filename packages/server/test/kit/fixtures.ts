@@ -12,6 +12,12 @@ import type { BookingStatus, ResourceKind, SlotStatus } from '../../src/generate
 /** A Relay global id, as the API takes and answers it. */
 export const gid = (type: string, id: string) => encodeGlobalID(type, id);
 
+const DAY_MS = 86_400_000;
+/** 00:00 UTC `n` days from today: times a few days ahead are in the future whenever the test runs. */
+export const utcDay = (n: number) => new Date(Math.floor(Date.now() / DAY_MS) * DAY_MS + n * DAY_MS);
+/** The instant `hours` after `base`, as ISO (what the API takes). */
+export const hoursAfter = (base: Date, hours: number) => new Date(base.getTime() + hours * 3_600_000).toISOString();
+
 /** The database id inside a global id. */
 export const uuidOf = (globalId: string) => decodeGlobalID(globalId).id;
 
